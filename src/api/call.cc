@@ -1,0 +1,51 @@
+#include "api/call.h"
+
+namespace myelin::api {
+
+http::Response json_response(const json::value& body, int status) {
+  http::Response response;
+  response.status = status;
+  response.body = core::to_string(body);
+  return response;
+}
+
+http::Response error_response(const core::Error& error) {
+  // A UIA challenge without a failed stage carries no errcode (client-server-api UIA).
+  json::object body = error.errcode.empty() ? error.extra : error.to_json();
+  return json_response(body, error.http_status);
+}
+
+void Call::reply(const json::value& body, int status) const { respond(json_response(body, status)); }
+
+void Call::fail(const core::Error& error) const { respond(error_response(error)); }
+
+core::Result<json::object> Call::body() const {
+  if (request.body.empty()) return json::object{};
+  auto parsed = core::parse_json(request.body);
+  if (!parsed) return std::unexpected(parsed.error());
+  if (!parsed->is_object()) return core::fail(core::Errc::kBadJson, "Body must be a JSON object");
+  return std::move(parsed->get_object());
+}
+
+core::Result<std::string> required_string(const json::object& object, std::string_view key) {
+  auto value = object.if_contains(key);
+  if (!value) return core::fail(core::Errc::kMissingParam, "Missing " + std::string(key));
+  if (!value->is_string()) return core::fail(core::Errc::kBadJson, std::string(key) + " must be a string");
+  return std::string(value->get_string());
+}
+
+core::Result<std::optional<std::string>> optional_string(const json::object& object, std::string_view key) {
+  auto value = object.if_contains(key);
+  if (!value || value->is_null()) return std::optional<std::string>();
+  if (!value->is_string()) return core::fail(core::Errc::kBadJson, std::string(key) + " must be a string");
+  return std::optional<std::string>(std::string(value->get_string()));
+}
+
+core::Result<std::optional<bool>> optional_bool(const json::object& object, std::string_view key) {
+  auto value = object.if_contains(key);
+  if (!value || value->is_null()) return std::optional<bool>();
+  if (!value->is_bool()) return core::fail(core::Errc::kBadJson, std::string(key) + " must be a boolean");
+  return std::optional<bool>(value->get_bool());
+}
+
+}  // namespace myelin::api

@@ -1,0 +1,42 @@
+#pragma once
+// What a client-API handler works with: the request, the authenticated session (when the
+// route needs one), the homeserver, and ways to answer. Every handler is `void(Call&)` and
+// must answer exactly once, now or later (/sync keeps a copy of the responder).
+#include <optional>
+#include <string>
+
+#include "core/error.h"
+#include "core/json.h"
+#include "homeserver/homeserver.h"
+#include "http/http.h"
+
+namespace myelin::api {
+
+struct Call {
+  http::Request& request;
+  std::optional<homeserver::Session> session;
+  homeserver::Homeserver& hs;
+  http::Responder respond;
+
+  // The session of an authenticated route (routes marked kUser always have one).
+  const homeserver::Session& user() const { return *session; }
+
+  void reply(const json::value& body, int status = 200) const;
+  void fail(const core::Error& error) const;
+  // The body as a JSON object: M_NOT_JSON when it is not JSON, M_BAD_JSON when not an
+  // object. An empty body is an empty object.
+  core::Result<json::object> body() const;
+  // Path parameter `i` of the route pattern.
+  const std::string& param(std::size_t i) const { return request.params.at(i); }
+};
+
+http::Response json_response(const json::value& body, int status = 200);
+http::Response error_response(const core::Error& error);
+
+// Typed reads of request fields: M_BAD_JSON when present with the wrong type, M_MISSING_PARAM
+// when required and absent.
+core::Result<std::string> required_string(const json::object& object, std::string_view key);
+core::Result<std::optional<std::string>> optional_string(const json::object& object, std::string_view key);
+core::Result<std::optional<bool>> optional_bool(const json::object& object, std::string_view key);
+
+}  // namespace myelin::api

@@ -1,0 +1,111 @@
+// Sending and reading room events (client-server-api "Sending events to a room", "Getting
+// events for a room", "Redactions"):
+// PUT /rooms/{roomId}/send/{eventType}/{txnId}, PUT/GET /rooms/{roomId}/state/{eventType}[/{stateKey}],
+// GET /rooms/{roomId}/state, PUT /rooms/{roomId}/redact/{eventId}/{txnId},
+// GET /rooms/{roomId}/event/{eventId}.
+#include "api/handlers.h"
+#include "core/ids.h"
+#include "homeserver/client_format.h"
+
+namespace myelin::api {
+namespace {
+
+using core::Errc;
+
+void send_draft(Call& call, homeserver::EventDraft draft, std::optional<std::string> txn_id) {
+  std::optional<storage::Transaction> txn;
+  if (txn_id) {
+    if (!core::is_valid_opaque_id(*txn_id)) return call.fail(core::make_error(Errc::kInvalidParam, "Invalid transaction ID"));
+    txn = storage::Transaction{call.user().user_id, call.user().device_id, *txn_id};
+  }
+  auto sent = call.hs.timeline.send(call.param(0), std::move(draft), txn);
+  if (!sent) return call.fail(sent.error());
+  call.reply(json::object{{"event_id", sent->event_id}});
+}
+
+// The room the caller may read state of, or an error answered already.
+homeserver::RoomState* readable_room(Call& call) {
+  homeserver::RoomState* room = call.hs.timeline.room(call.param(0));
+  if (!room || !homeserver::visible_until(call.hs.store, *room, call.user().user_id)) {
+    call.fail(core::make_error(Errc::kForbidden, "You are not a member of this room"));
+    return nullptr;
+  }
+  return room;
+}
+
+// State of the room as the caller may see it: current while joined, else as at their leave.
+storage::StateMap visible_state(Call& call, homeserver::RoomState& room) {
+  const std::string& user = call.user().user_id;
+  if (room.membership(user) == "join") {
+    storage::StateMap state;
+    for (const auto& [key, entry] : room.state) state[key] = entry.event_id;
+    return state;
+  }
+  const homeserver::StateEntry* member = room.find("m.room.member", user);
+  if (!member) return {};
+  auto leave = call.hs.store.event(member->event_id);
+  return leave ? call.hs.store.state_group(leave->state_group) : storage::StateMap{};
+}
+
+}  // namespace
+
+void put_send(Call& call) {
+  auto body = call.body();
+  if (!body) return call.fail(body.error());
+  send_draft(call, {call.user().user_id, call.param(1), std::nullopt, std::move(*body), {}}, call.param(2));
+}
+
+void put_state(Call& call) {
+  auto body = call.body();
+  if (!body) return call.fail(body.error());
+  std::string state_key = call.request.params.size() > 2 ? call.param(2) : "";
+  send_draft(call, {call.user().user_id, call.param(1), std::move(state_key), std::move(*body), {}}, std::nullopt);
+}
+
+void put_redact(Call& call) {
+  auto body = call.body();
+  if (!body) return call.fail(body.error());
+  if (!core::is_valid_event_id(call.param(1))) return call.fail(core::make_error(Errc::kInvalidParam, "Invalid event ID"));
+  json::object content;
+  if (auto reason = optional_string(*body, "reason"); !reason) return call.fail(reason.error());
+  else if (*reason) content["reason"] = **reason;
+  send_draft(call, {call.user().user_id, "m.room.redaction", std::nullopt, std::move(content), call.param(1)},
+             call.param(2));
+}
+
+void get_state_event(Call& call) {
+  homeserver::RoomState* room = readable_room(call);
+  if (!room) return;
+  std::string state_key = call.request.params.size() > 2 ? call.param(2) : "";
+  storage::StateMap state = visible_state(call, *room);
+  auto it = state.find({call.param(1), state_key});
+  if (it == state.end()) return call.fail(core::make_error(Errc::kNotFound, "Event not found"));
+  auto event = call.hs.store.event(it->second);
+  if (!event) return call.fail(core::make_error(Errc::kNotFound, "Event not found"));
+  json::object formatted = homeserver::client_event(call.hs.store, *event, call.user().device_id, false);
+  auto format = call.request.query_param("format");
+  if (format && *format == "event") return call.reply(formatted);
+  call.reply(formatted["content"]);
+}
+
+void get_state(Call& call) {
+  homeserver::RoomState* room = readable_room(call);
+  if (!room) return;
+  std::vector<std::string> ids;
+  for (const auto& [key, event_id] : visible_state(call, *room)) ids.push_back(event_id);
+  json::array events;
+  for (const auto& event : call.hs.store.events(ids))
+    events.push_back(homeserver::client_event(call.hs.store, event, call.user().device_id, false));
+  call.reply(events);
+}
+
+void get_event(Call& call) {
+  homeserver::RoomState* room = call.hs.timeline.room(call.param(0));
+  auto visible = room ? homeserver::visible_until(call.hs.store, *room, call.user().user_id) : std::nullopt;
+  auto event = call.hs.store.event(call.param(1));
+  if (!visible || !event || event->room_id != call.param(0) || event->pos > *visible)
+    return call.fail(core::make_error(Errc::kNotFound, "Event not found"));
+  call.reply(homeserver::client_event(call.hs.store, *event, call.user().device_id));
+}
+
+}  // namespace myelin::api

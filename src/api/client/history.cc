@@ -1,0 +1,151 @@
+// GET /_matrix/client/v3/rooms/{roomId}/messages ("Getting events for a room": pagination in
+// both directions, with a RoomEventFilter) and GET /rooms/{roomId}/context/{eventId}.
+// Tokens are stream tokens (homeserver/sync.h): backwards from T returns events at
+// positions <= T, forwards from T returns positions > T.
+#include <algorithm>
+#include <set>
+
+#include "api/handlers.h"
+#include "homeserver/client_format.h"
+#include "homeserver/filter.h"
+#include "homeserver/sync.h"
+
+namespace myelin::api {
+namespace {
+
+using core::Errc;
+using storage::StreamPos;
+
+core::Result<homeserver::EventFilter> filter_param(const http::Request& request) {
+  auto text = request.query_param("filter");
+  if (!text) return homeserver::EventFilter{};
+  auto parsed = core::parse_json_object(*text);
+  if (!parsed) return std::unexpected(parsed.error());
+  return homeserver::parse_event_filter(*parsed, 10);
+}
+
+core::Result<std::optional<StreamPos>> token_param(const http::Request& request, std::string_view name) {
+  auto text = request.query_param(name);
+  if (!text) return std::optional<StreamPos>();
+  auto pos = homeserver::parse_stream_token(*text);
+  if (!pos) return core::fail(Errc::kInvalidParam, "Invalid " + std::string(name) + " token");
+  return std::optional<StreamPos>(*pos);
+}
+
+// Member events of the senders of `events` in the room's current state (lazy loading).
+json::array lazy_members(Call& call, homeserver::RoomState& room, const std::vector<storage::StoredEvent>& events) {
+  std::set<std::string> senders;
+  for (const auto& event : events) senders.insert(event.sender);
+  std::vector<std::string> ids;
+  for (const auto& sender : senders)
+    if (const auto* entry = room.find("m.room.member", sender)) ids.push_back(entry->event_id);
+  json::array out;
+  for (const auto& event : call.hs.store.events(ids))
+    out.push_back(homeserver::client_event(call.hs.store, event, call.user().device_id, false));
+  return out;
+}
+
+json::array format(Call& call, const std::vector<storage::StoredEvent>& events) {
+  json::array out;
+  for (const auto& event : events) out.push_back(homeserver::client_event(call.hs.store, event, call.user().device_id));
+  return out;
+}
+
+}  // namespace
+
+void get_messages(Call& call) {
+  homeserver::RoomState* room = call.hs.timeline.room(call.param(0));
+  auto visible = room ? homeserver::visible_until(call.hs.store, *room, call.user().user_id) : std::nullopt;
+  if (!visible) return call.fail(core::make_error(Errc::kForbidden, "You are not a member of this room"));
+  auto dir = call.request.query_param("dir");
+  if (!dir || (*dir != "b" && *dir != "f"))
+    return call.fail(core::make_error(Errc::kInvalidParam, "dir must be b or f"));
+  auto from = token_param(call.request, "from");
+  auto to = token_param(call.request, "to");
+  auto filter = filter_param(call.request);
+  if (!from) return call.fail(from.error());
+  if (!to) return call.fail(to.error());
+  if (!filter) return call.fail(filter.error());
+  std::int64_t limit = 10;
+  if (auto text = call.request.query_param("limit")) {
+    try {
+      limit = std::clamp<std::int64_t>(std::stoll(*text), 1, 1000);
+    } catch (const std::exception&) {
+      return call.fail(core::make_error(Errc::kInvalidParam, "limit must be an integer"));
+    }
+  }
+  const bool backwards = *dir == "b";
+  StreamPos lower = backwards ? to->value_or(0) : from->value_or(0);
+  StreamPos upper = std::min(*visible, backwards ? from->value_or(*visible) : to->value_or(*visible));
+  const StreamPos start = backwards ? upper : lower;
+
+  // Fetch in batches until `limit` events pass the filter or the range is exhausted.
+  std::vector<storage::StoredEvent> chunk;
+  bool exhausted = false;
+  while (static_cast<std::int64_t>(chunk.size()) < limit && lower < upper) {
+    const std::size_t want = static_cast<std::size_t>(limit) - chunk.size();
+    auto batch = call.hs.store.room_events(call.param(0), lower, upper, want,
+                                           backwards ? storage::Direction::kBackward : storage::Direction::kForward);
+    if (batch.empty()) {
+      exhausted = true;
+      break;
+    }
+    if (backwards) upper = batch.back().pos - 1; else lower = batch.back().pos;
+    if (batch.size() < want) exhausted = true;
+    for (auto& event : batch)
+      if (filter->matches(event.type, event.sender)) chunk.push_back(std::move(event));
+    if (exhausted) break;
+  }
+  if (lower >= upper) exhausted = true;
+
+  json::object response{{"start", homeserver::stream_token(start)}, {"chunk", format(call, chunk)}};
+  if (!exhausted) response["end"] = homeserver::stream_token(backwards ? upper : lower);
+  if (filter->lazy_load_members) response["state"] = lazy_members(call, *room, chunk);
+  call.reply(response);
+}
+
+void get_context(Call& call) {
+  homeserver::RoomState* room = call.hs.timeline.room(call.param(0));
+  auto visible = room ? homeserver::visible_until(call.hs.store, *room, call.user().user_id) : std::nullopt;
+  auto event = call.hs.store.event(call.param(1));
+  if (!visible || !event || event->room_id != call.param(0) || event->pos > *visible)
+    return call.fail(core::make_error(Errc::kNotFound, "Event not found"));
+  auto filter = filter_param(call.request);
+  if (!filter) return call.fail(filter.error());
+  std::int64_t limit = 10;
+  if (auto text = call.request.query_param("limit")) {
+    try {
+      limit = std::clamp<std::int64_t>(std::stoll(*text), 0, 100);
+    } catch (const std::exception&) {
+      return call.fail(core::make_error(Errc::kInvalidParam, "limit must be an integer"));
+    }
+  }
+  const auto before_count = static_cast<std::size_t>(limit / 2);
+  const auto after_count = static_cast<std::size_t>(limit) - before_count;
+  auto before = call.hs.store.room_events(call.param(0), 0, event->pos - 1, before_count, storage::Direction::kBackward);
+  auto after = call.hs.store.room_events(call.param(0), event->pos, *visible, after_count, storage::Direction::kForward);
+  std::erase_if(before, [&](const auto& e) { return !filter->matches(e.type, e.sender); });
+  std::erase_if(after, [&](const auto& e) { return !filter->matches(e.type, e.sender); });
+
+  json::array state;
+  if (filter->lazy_load_members) {
+    std::vector<storage::StoredEvent> all = before;
+    all.insert(all.end(), after.begin(), after.end());
+    all.push_back(*event);
+    state = lazy_members(call, *room, all);
+  } else {
+    std::vector<std::string> ids;
+    for (const auto& [key, event_id] : call.hs.store.state_group(event->state_group)) ids.push_back(event_id);
+    for (const auto& e : call.hs.store.events(ids))
+      state.push_back(homeserver::client_event(call.hs.store, e, call.user().device_id, false));
+  }
+  call.reply(json::object{
+      {"event", homeserver::client_event(call.hs.store, *event, call.user().device_id)},
+      {"events_before", format(call, before)},
+      {"events_after", format(call, after)},
+      {"start", homeserver::stream_token(before.empty() ? event->pos - 1 : before.back().pos - 1)},
+      {"end", homeserver::stream_token(after.empty() ? event->pos : after.back().pos)},
+      {"state", std::move(state)}});
+}
+
+}  // namespace myelin::api

@@ -1,0 +1,134 @@
+// Room membership (client-server-api "Room membership"):
+// POST /join/{roomIdOrAlias}, /rooms/{roomId}/join, /knock/{roomIdOrAlias},
+// /rooms/{roomId}/{leave,forget,invite,kick,ban,unban}, GET /joined_rooms,
+// GET /rooms/{roomId}/members, GET /rooms/{roomId}/joined_members.
+#include "api/handlers.h"
+#include "homeserver/client_format.h"
+
+namespace myelin::api {
+namespace {
+
+using core::Errc;
+
+// The optional "reason" of a membership request body.
+core::Result<std::string> reason_of(const json::object& body) {
+  auto reason = optional_string(body, "reason");
+  if (!reason) return std::unexpected(reason.error());
+  return reason->value_or("");
+}
+
+// invite, kick, ban, unban: {user_id, reason} acting on another user.
+void change_other(Call& call, const std::string& membership, bool must_be_banned = false) {
+  auto body = call.body();
+  if (!body) return call.fail(body.error());
+  auto target = required_string(*body, "user_id");
+  if (!target) return call.fail(target.error());
+  auto reason = reason_of(*body);
+  if (!reason) return call.fail(reason.error());
+  if (must_be_banned) {
+    homeserver::RoomState* room = call.hs.timeline.room(call.param(0));
+    if (room && room->membership(*target) != "ban")
+      return call.fail(core::make_error(Errc::kForbidden, "User is not banned"));
+  }
+  auto done = call.hs.rooms.set_membership(call.user().user_id, call.param(0), *target, membership, *reason);
+  if (!done) return call.fail(done.error());
+  call.reply(json::object{});
+}
+
+}  // namespace
+
+void post_join(Call& call) {
+  auto body = call.body();
+  if (!body) return call.fail(body.error());
+  auto reason = reason_of(*body);
+  if (!reason) return call.fail(reason.error());
+  auto room_id = call.hs.rooms.resolve_room(call.param(0));
+  if (!room_id) return call.fail(room_id.error());
+  auto joined = call.hs.rooms.join(call.user().user_id, *room_id, *reason);
+  if (!joined) return call.fail(joined.error());
+  call.reply(json::object{{"room_id", *joined}});
+}
+
+void post_knock(Call& call) {
+  auto body = call.body();
+  if (!body) return call.fail(body.error());
+  auto reason = reason_of(*body);
+  if (!reason) return call.fail(reason.error());
+  auto room_id = call.hs.rooms.resolve_room(call.param(0));
+  if (!room_id) return call.fail(room_id.error());
+  auto knocked = call.hs.rooms.knock(call.user().user_id, *room_id, *reason);
+  if (!knocked) return call.fail(knocked.error());
+  call.reply(json::object{{"room_id", *knocked}});
+}
+
+void post_leave(Call& call) {
+  auto body = call.body();
+  if (!body) return call.fail(body.error());
+  auto reason = reason_of(*body);
+  if (!reason) return call.fail(reason.error());
+  const std::string& user = call.user().user_id;
+  homeserver::RoomState* room = call.hs.timeline.room(call.param(0));
+  if (!room) return call.fail(core::make_error(Errc::kNotFound, "Unknown room"));
+  const std::string membership = room->membership(user);
+  if (membership == "leave" || membership == "ban" || membership.empty()) return call.reply(json::object{});
+  auto left = call.hs.rooms.set_membership(user, call.param(0), user, "leave", *reason);
+  if (!left) return call.fail(left.error());
+  call.reply(json::object{});
+}
+
+void post_forget(Call& call) {
+  if (auto forgotten = call.hs.rooms.forget(call.user().user_id, call.param(0)); !forgotten)
+    return call.fail(forgotten.error());
+  call.reply(json::object{});
+}
+
+void post_invite(Call& call) { change_other(call, "invite"); }
+void post_kick(Call& call) { change_other(call, "leave"); }
+void post_ban(Call& call) { change_other(call, "ban"); }
+void post_unban(Call& call) { change_other(call, "leave", true); }
+
+void get_joined_rooms(Call& call) {
+  json::array rooms;
+  for (const auto& membership : call.hs.store.user_memberships(call.user().user_id))
+    if (membership.membership == "join") rooms.emplace_back(membership.room_id);
+  call.reply(json::object{{"joined_rooms", std::move(rooms)}});
+}
+
+void get_members(Call& call) {
+  homeserver::RoomState* room = call.hs.timeline.room(call.param(0));
+  if (!room) return call.fail(core::make_error(Errc::kForbidden, "You are not a member of this room"));
+  auto visible = homeserver::visible_until(call.hs.store, *room, call.user().user_id);
+  if (!visible) return call.fail(core::make_error(Errc::kForbidden, "You are not a member of this room"));
+  auto membership_filter = call.request.query_param("membership");
+  auto not_membership = call.request.query_param("not_membership");
+  std::vector<std::string> ids;
+  for (const auto& [key, entry] : room->state) {
+    if (key.first != "m.room.member") continue;
+    const std::string membership = room->membership(key.second);
+    if (membership_filter && membership != *membership_filter) continue;
+    if (not_membership && membership == *not_membership) continue;
+    ids.push_back(entry.event_id);
+  }
+  json::array chunk;
+  for (const auto& event : call.hs.store.events(ids))
+    chunk.push_back(homeserver::client_event(call.hs.store, event, call.user().device_id, false));
+  call.reply(json::object{{"chunk", std::move(chunk)}});
+}
+
+void get_joined_members(Call& call) {
+  homeserver::RoomState* room = call.hs.timeline.room(call.param(0));
+  if (!room || room->membership(call.user().user_id) != "join")
+    return call.fail(core::make_error(Errc::kForbidden, "You are not a member of this room"));
+  json::object joined;
+  for (const auto& user : room->joined) {
+    json::object profile;
+    if (const json::object* content = room->content("m.room.member", user)) {
+      for (const char* key : {"displayname", "avatar_url"})
+        if (auto value = content->if_contains(key); value && value->is_string()) profile[key] = *value;
+    }
+    joined[user] = std::move(profile);
+  }
+  call.reply(json::object{{"joined", std::move(joined)}});
+}
+
+}  // namespace myelin::api

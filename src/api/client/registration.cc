@@ -1,0 +1,139 @@
+// POST /_matrix/client/v3/register, GET /_matrix/client/v3/register/available,
+// GET /_matrix/client/v1/register/m.login.registration_token/validity
+// (client-server-api "Account registration"), and Synapse's shared-secret admin registration
+// GET/POST /_synapse/admin/v1/register (nonce + HMAC-SHA1), which admin tools and bridges use.
+#include <map>
+
+#include "api/handlers.h"
+#include "core/crypto.h"
+#include "core/ids.h"
+
+namespace myelin::api {
+namespace {
+
+using core::Errc;
+
+homeserver::Uia::Flows registration_flows(const homeserver::Config& config) {
+  homeserver::Uia::Flows flows{{"m.login.registration_token"}};
+  if (config.registration_open) flows.insert(flows.begin(), {"m.login.dummy"});
+  return flows;
+}
+
+// Answers a successful registration: a session unless inhibit_login.
+void finish_registration(Call& call, const std::string& user_id, const json::object& body) {
+  auto inhibit = optional_bool(body, "inhibit_login");
+  if (inhibit && inhibit->value_or(false)) return call.reply(json::object{{"user_id", user_id}});
+  auto device_id = optional_string(body, "device_id");
+  auto name = optional_string(body, "initial_device_display_name");
+  auto login = call.hs.accounts.create_session(user_id, device_id ? *device_id : std::nullopt,
+                                               name && *name ? **name : "");
+  call.reply(json::object{{"user_id", login.user_id},
+                          {"access_token", login.access_token},
+                          {"device_id", login.device_id},
+                          {"home_server", call.hs.config.server_name}});
+}
+
+// Nonces for shared-secret registration, valid for a minute.
+std::map<std::string, std::int64_t>& admin_nonces() {
+  static std::map<std::string, std::int64_t> nonces;
+  return nonces;
+}
+
+}  // namespace
+
+void post_register(Call& call) {
+  auto body = call.body();
+  if (!body) return call.fail(body.error());
+  auto kind = call.request.query_param("kind");
+  if (kind && *kind == "guest") return call.fail(core::make_error(Errc::kForbidden, "Guest access is disabled"));
+  auto username = optional_string(*body, "username");
+  auto password = optional_string(*body, "password");
+  if (!username) return call.fail(username.error());
+  if (!password) return call.fail(password.error());
+  if (*password && (*password)->size() > 512) return call.fail(core::make_error(Errc::kBadJson, "Password too long"));
+  std::string localpart = username->value_or("");
+  for (auto& c : localpart) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (localpart.empty()) localpart = core::random_string(12);
+  if (auto ok = call.hs.accounts.check_username(localpart); !ok) return call.fail(ok.error());
+
+  auto& hs = call.hs;
+  auto uia = hs.uia.check(*body, registration_flows(hs.config),
+                          [&hs](std::string_view type, const json::object& auth) -> core::Status {
+                            if (type == "m.login.dummy") return {};
+                            auto token = auth.if_contains("token");
+                            if (!token || !token->is_string())
+                              return core::fail(Errc::kMissingParam, "Missing registration token");
+                            if (!hs.store.use_registration_token(std::string(token->get_string()),
+                                                                 homeserver::now_ms()))
+                              return core::fail(Errc::kUnauthorized, "Invalid registration token");
+                            return {};
+                          });
+  if (!uia) return call.fail(uia.error());
+  if (!*password || (*password)->empty())
+    return call.fail(core::make_error(Errc::kMissingParam, "A password is required"));
+  auto user_id = hs.accounts.register_user(localpart, **password, false);
+  if (!user_id) return call.fail(user_id.error());
+  finish_registration(call, *user_id, *body);
+}
+
+void get_register_available(Call& call) {
+  auto username = call.request.query_param("username");
+  if (!username) return call.fail(core::make_error(Errc::kMissingParam, "Missing username"));
+  if (auto ok = call.hs.accounts.check_username(*username); !ok) return call.fail(ok.error());
+  call.reply(json::object{{"available", true}});
+}
+
+void get_registration_token_validity(Call& call) {
+  auto token = call.request.query_param("token");
+  if (!token) return call.fail(core::make_error(Errc::kMissingParam, "Missing token"));
+  auto stored = call.hs.store.registration_token(*token);
+  bool valid = stored && (!stored->expiry_time || *stored->expiry_time > homeserver::now_ms()) &&
+               (!stored->uses_allowed || stored->completed + stored->pending < *stored->uses_allowed);
+  call.reply(json::object{{"valid", valid}});
+}
+
+void get_admin_register_nonce(Call& call) {
+  if (call.hs.config.registration_shared_secret.empty())
+    return call.fail(core::make_error(Errc::kForbidden, "Shared secret registration is not enabled", 400));
+  auto& nonces = admin_nonces();
+  const std::int64_t now = homeserver::now_ms();
+  std::erase_if(nonces, [now](const auto& entry) { return entry.second < now; });
+  if (nonces.size() > 10'000) return call.fail(core::make_error(Errc::kLimitExceeded, "Too many nonces"));
+  std::string nonce = core::random_string(32);
+  nonces[nonce] = now + 60'000;
+  call.reply(json::object{{"nonce", nonce}});
+}
+
+void post_admin_register(Call& call) {
+  const std::string& secret = call.hs.config.registration_shared_secret;
+  if (secret.empty())
+    return call.fail(core::make_error(Errc::kForbidden, "Shared secret registration is not enabled", 400));
+  auto body = call.body();
+  if (!body) return call.fail(body.error());
+  auto nonce = required_string(*body, "nonce");
+  auto username = required_string(*body, "username");
+  auto password = required_string(*body, "password");
+  auto mac = required_string(*body, "mac");
+  auto admin = optional_bool(*body, "admin");
+  for (const auto* field : {&nonce, &username, &password, &mac})
+    if (!*field) return call.fail(field->error());
+  if (!admin) return call.fail(admin.error());
+  auto& nonces = admin_nonces();
+  auto it = nonces.find(*nonce);
+  if (it == nonces.end() || it->second < homeserver::now_ms())
+    return call.fail(core::make_error(Errc::kUnknown, "Unrecognised nonce"));
+  nonces.erase(it);
+  std::string message = *nonce + '\0' + *username + '\0' + *password + '\0' +
+                        (admin->value_or(false) ? "admin" : "notadmin");
+  if (!core::constant_time_equal(core::hmac_sha1_hex(secret, message), *mac))
+    return call.fail(core::make_error(Errc::kForbidden, "HMAC incorrect"));
+  auto user_id = call.hs.accounts.register_user(*username, *password, admin->value_or(false));
+  if (!user_id) return call.fail(user_id.error());
+  auto login = call.hs.accounts.create_session(*user_id, std::nullopt, "");
+  call.reply(json::object{{"user_id", login.user_id},
+                          {"access_token", login.access_token},
+                          {"device_id", login.device_id},
+                          {"home_server", call.hs.config.server_name}});
+}
+
+}  // namespace myelin::api

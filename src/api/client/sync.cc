@@ -1,0 +1,81 @@
+// GET /_matrix/client/v3/sync ("Syncing") and the filter endpoints
+// POST /user/{userId}/filter, GET /user/{userId}/filter/{filterId} ("Filtering").
+#include "api/handlers.h"
+#include "homeserver/filter.h"
+#include "homeserver/sync.h"
+
+namespace myelin::api {
+namespace {
+
+using core::Errc;
+
+// A filter given inline (JSON starting with '{') or as the ID of a stored one.
+core::Result<homeserver::Filter> sync_filter(Call& call) {
+  auto text = call.request.query_param("filter");
+  if (!text) return homeserver::Filter{};
+  std::optional<std::string> definition;
+  if (text->starts_with("{")) {
+    definition = *text;
+  } else {
+    try {
+      definition = call.hs.store.filter(call.user().user_id, std::stoll(*text));
+    } catch (const std::exception&) {
+    }
+    if (!definition) return core::fail(Errc::kNotFound, "Unknown filter");
+  }
+  auto parsed = core::parse_json_object(*definition);
+  if (!parsed) return core::fail(Errc::kBadJson, "Filter is not a JSON object");
+  return homeserver::Filter::parse(*parsed);
+}
+
+}  // namespace
+
+void get_sync(Call& call) {
+  homeserver::SyncRequest request;
+  request.session = call.user();
+  if (auto since = call.request.query_param("since")) {
+    auto pos = homeserver::parse_stream_token(*since);
+    if (!pos) return call.fail(core::make_error(Errc::kInvalidParam, "Invalid since token"));
+    request.since = *pos;
+  }
+  if (auto full_state = call.request.query_param("full_state")) request.full_state = *full_state == "true";
+  if (auto timeout = call.request.query_param("timeout")) {
+    try {
+      request.timeout_ms = std::max<std::int64_t>(0, std::stoll(*timeout));
+    } catch (const std::exception&) {
+      return call.fail(core::make_error(Errc::kInvalidParam, "timeout must be an integer"));
+    }
+  }
+  auto filter = sync_filter(call);
+  if (!filter) return call.fail(filter.error());
+  request.filter = std::move(*filter);
+  call.hs.sync.sync(std::move(request), [respond = call.respond](json::object body) {
+    respond(json_response(body));
+  });
+}
+
+void post_filter(Call& call) {
+  if (call.param(0) != call.user().user_id)
+    return call.fail(core::make_error(Errc::kForbidden, "Cannot create filters for other users"));
+  auto body = call.body();
+  if (!body) return call.fail(body.error());
+  if (auto valid = homeserver::Filter::parse(*body); !valid) return call.fail(valid.error());
+  std::int64_t id = call.hs.store.add_filter(call.user().user_id, core::to_string(*body));
+  call.reply(json::object{{"filter_id", std::to_string(id)}});
+}
+
+void get_filter(Call& call) {
+  if (call.param(0) != call.user().user_id)
+    return call.fail(core::make_error(Errc::kForbidden, "Cannot read filters of other users"));
+  std::optional<std::string> definition;
+  try {
+    definition = call.hs.store.filter(call.user().user_id, std::stoll(call.param(1)));
+  } catch (const std::exception&) {
+  }
+  if (!definition) return call.fail(core::make_error(Errc::kNotFound, "Unknown filter"));
+  auto parsed = core::parse_json(*definition);
+  if (!parsed) return call.fail(core::make_error(Errc::kInternal, "Stored filter is not JSON"));
+  call.reply(*parsed);
+}
+
+}  // namespace myelin::api

@@ -1,0 +1,91 @@
+#pragma once
+// Declarations of every client-API handler, grouped by the spec section (and file) that
+// defines them. Each file under client/ starts with the methods and paths it serves.
+#include "api/call.h"
+
+namespace myelin::api {
+
+// client/versions.cc
+void get_versions(Call&);
+void get_well_known_client(Call&);
+void get_capabilities(Call&);
+// client/registration.cc
+void post_register(Call&);
+void get_register_available(Call&);
+void get_registration_token_validity(Call&);
+void get_admin_register_nonce(Call&);
+void post_admin_register(Call&);
+// client/login.cc
+void get_login(Call&);
+void post_login(Call&);
+void post_logout(Call&);
+void post_logout_all(Call&);
+void get_whoami(Call&);
+// client/account.cc
+void post_password(Call&);
+void post_deactivate(Call&);
+// client/devices.cc
+void get_devices(Call&);
+void get_device(Call&);
+void put_device(Call&);
+void delete_device(Call&);
+void post_delete_devices(Call&);
+// client/profile.cc
+void get_profile(Call&);
+void get_profile_field(Call&);
+void put_profile_field(Call&);
+// client/room_creation.cc
+void post_create_room(Call&);
+void post_upgrade_room(Call&);
+// client/membership.cc
+void post_join(Call&);           // /join/{roomIdOrAlias} and /rooms/{roomId}/join
+void post_knock(Call&);
+void post_leave(Call&);
+void post_forget(Call&);
+void post_invite(Call&);
+void post_kick(Call&);
+void post_ban(Call&);
+void post_unban(Call&);
+void get_joined_rooms(Call&);
+void get_members(Call&);
+void get_joined_members(Call&);
+// client/events.cc
+void put_send(Call&);
+void put_state(Call&);           // with and without a state key
+void get_state_event(Call&);
+void get_state(Call&);
+void put_redact(Call&);
+void get_event(Call&);
+// client/history.cc
+void get_messages(Call&);
+void get_context(Call&);
+// client/sync.cc
+void get_sync(Call&);
+void post_filter(Call&);
+void get_filter(Call&);
+// client/ephemeral.cc
+void put_typing(Call&);
+void post_receipt(Call&);
+void post_read_markers(Call&);
+// client/account_data.cc
+void put_account_data(Call&);
+void get_account_data(Call&);
+void put_room_account_data(Call&);
+void get_room_account_data(Call&);
+void get_tags(Call&);
+void put_tag(Call&);
+void delete_tag(Call&);
+// client/directory.cc
+void put_alias(Call&);
+void get_alias(Call&);
+void delete_alias(Call&);
+void get_room_aliases(Call&);
+void get_room_visibility(Call&);
+void put_room_visibility(Call&);
+void get_public_rooms(Call&);
+void post_public_rooms(Call&);
+// client/reporting.cc
+void post_report_event(Call&);
+void post_report_room(Call&);
+
+}  // namespace myelin::api

@@ -1,0 +1,188 @@
+#include "api/routes.h"
+
+#include <memory>
+
+#include "api/handlers.h"
+
+namespace myelin::api {
+namespace {
+
+enum class Access { kPublic, kUser };
+enum class Limit { kNone, kUser, kLogin };
+// Which prefixes a path is served under: the client API's r0 (legacy, still used by
+// matrix-nio) and v3, v1 only, or an absolute path.
+enum class Prefix { kClient, kClientV1, kAbsolute };
+
+struct Route {
+  const char* method;
+  const char* path;
+  Prefix prefix;
+  Access access;
+  Limit limit;
+  void (*handler)(Call&);
+};
+
+constexpr Access P = Access::kPublic, U = Access::kUser;
+constexpr Limit N = Limit::kNone, L = Limit::kUser, LOGIN = Limit::kLogin;
+constexpr Prefix C = Prefix::kClient, V1 = Prefix::kClientV1, ABS = Prefix::kAbsolute;
+
+constexpr Route kRoutes[] = {
+    {"GET", "/_matrix/client/versions", ABS, P, N, get_versions},
+    {"GET", "/.well-known/matrix/client", ABS, P, N, get_well_known_client},
+    {"GET", "/capabilities", C, U, N, get_capabilities},
+
+    {"POST", "/register", C, P, LOGIN, post_register},
+    {"GET", "/register/available", C, P, LOGIN, get_register_available},
+    {"GET", "/register/m.login.registration_token/validity", V1, P, LOGIN, get_registration_token_validity},
+    {"GET", "/_synapse/admin/v1/register", ABS, P, LOGIN, get_admin_register_nonce},
+    {"POST", "/_synapse/admin/v1/register", ABS, P, LOGIN, post_admin_register},
+
+    {"GET", "/login", C, P, N, get_login},
+    {"POST", "/login", C, P, LOGIN, post_login},
+    {"POST", "/logout", C, U, N, post_logout},
+    {"POST", "/logout/all", C, U, N, post_logout_all},
+    {"GET", "/account/whoami", C, U, N, get_whoami},
+    {"POST", "/account/password", C, U, L, post_password},
+    {"POST", "/account/deactivate", C, U, L, post_deactivate},
+
+    {"GET", "/devices", C, U, N, get_devices},
+    {"GET", "/devices/{deviceId}", C, U, N, get_device},
+    {"PUT", "/devices/{deviceId}", C, U, L, put_device},
+    {"DELETE", "/devices/{deviceId}", C, U, L, delete_device},
+    {"POST", "/delete_devices", C, U, L, post_delete_devices},
+
+    {"GET", "/profile/{userId}", C, U, N, get_profile},
+    {"GET", "/profile/{userId}/{field}", C, U, N, get_profile_field},
+    {"PUT", "/profile/{userId}/{field}", C, U, L, put_profile_field},
+
+    {"POST", "/createRoom", C, U, L, post_create_room},
+    {"POST", "/rooms/{roomId}/upgrade", C, U, L, post_upgrade_room},
+    {"POST", "/join/{roomIdOrAlias}", C, U, L, post_join},
+    {"POST", "/rooms/{roomId}/join", C, U, L, post_join},
+    {"POST", "/knock/{roomIdOrAlias}", C, U, L, post_knock},
+    {"POST", "/rooms/{roomId}/leave", C, U, L, post_leave},
+    {"POST", "/rooms/{roomId}/forget", C, U, L, post_forget},
+    {"POST", "/rooms/{roomId}/invite", C, U, L, post_invite},
+    {"POST", "/rooms/{roomId}/kick", C, U, L, post_kick},
+    {"POST", "/rooms/{roomId}/ban", C, U, L, post_ban},
+    {"POST", "/rooms/{roomId}/unban", C, U, L, post_unban},
+    {"GET", "/joined_rooms", C, U, N, get_joined_rooms},
+    {"GET", "/rooms/{roomId}/members", C, U, N, get_members},
+    {"GET", "/rooms/{roomId}/joined_members", C, U, N, get_joined_members},
+
+    {"PUT", "/rooms/{roomId}/send/{eventType}/{txnId}", C, U, L, put_send},
+    {"PUT", "/rooms/{roomId}/state/{eventType}", C, U, L, put_state},
+    {"PUT", "/rooms/{roomId}/state/{eventType}/{stateKey...}", C, U, L, put_state},
+    {"GET", "/rooms/{roomId}/state/{eventType}", C, U, N, get_state_event},
+    {"GET", "/rooms/{roomId}/state/{eventType}/{stateKey...}", C, U, N, get_state_event},
+    {"GET", "/rooms/{roomId}/state", C, U, N, get_state},
+    {"PUT", "/rooms/{roomId}/redact/{eventId}/{txnId}", C, U, L, put_redact},
+    {"GET", "/rooms/{roomId}/event/{eventId}", C, U, N, get_event},
+    {"GET", "/rooms/{roomId}/messages", C, U, N, get_messages},
+    {"GET", "/rooms/{roomId}/context/{eventId}", C, U, N, get_context},
+
+    {"GET", "/sync", C, U, N, get_sync},
+    {"POST", "/user/{userId}/filter", C, U, L, post_filter},
+    {"GET", "/user/{userId}/filter/{filterId}", C, U, N, get_filter},
+
+    {"PUT", "/rooms/{roomId}/typing/{userId}", C, U, L, put_typing},
+    {"POST", "/rooms/{roomId}/receipt/{receiptType}/{eventId}", C, U, L, post_receipt},
+    {"POST", "/rooms/{roomId}/read_markers", C, U, L, post_read_markers},
+
+    {"PUT", "/user/{userId}/account_data/{type}", C, U, L, put_account_data},
+    {"GET", "/user/{userId}/account_data/{type}", C, U, N, get_account_data},
+    {"PUT", "/user/{userId}/rooms/{roomId}/account_data/{type}", C, U, L, put_room_account_data},
+    {"GET", "/user/{userId}/rooms/{roomId}/account_data/{type}", C, U, N, get_room_account_data},
+    {"GET", "/user/{userId}/rooms/{roomId}/tags", C, U, N, get_tags},
+    {"PUT", "/user/{userId}/rooms/{roomId}/tags/{tag}", C, U, L, put_tag},
+    {"DELETE", "/user/{userId}/rooms/{roomId}/tags/{tag}", C, U, L, delete_tag},
+
+    {"PUT", "/directory/room/{roomAlias}", C, U, L, put_alias},
+    {"GET", "/directory/room/{roomAlias}", C, U, N, get_alias},
+    {"DELETE", "/directory/room/{roomAlias}", C, U, L, delete_alias},
+    {"GET", "/rooms/{roomId}/aliases", C, U, N, get_room_aliases},
+    {"GET", "/directory/list/room/{roomId}", C, P, N, get_room_visibility},
+    {"PUT", "/directory/list/room/{roomId}", C, U, L, put_room_visibility},
+    {"GET", "/publicRooms", C, U, N, get_public_rooms},
+    {"POST", "/publicRooms", C, U, L, post_public_rooms},
+
+    {"POST", "/rooms/{roomId}/report/{eventId}", C, U, L, post_report_event},
+    {"POST", "/rooms/{roomId}/report", C, U, L, post_report_room},
+};
+
+struct Limiters {
+  http::RateLimiter per_user, per_ip_login;
+};
+
+core::Error limit_error(std::int64_t retry_after_ms) {
+  core::Error error = core::make_error(core::Errc::kLimitExceeded, "Too many requests");
+  error.extra["retry_after_ms"] = retry_after_ms;
+  return error;
+}
+
+// The access token from the Authorization header (or the deprecated query parameter).
+std::optional<std::string> access_token(const http::Request& request) {
+  std::string_view header = request.header("Authorization");
+  if (header.starts_with("Bearer ")) return std::string(header.substr(7));
+  if (auto query = request.query_param("access_token")) return query;
+  return std::nullopt;
+}
+
+http::Handler wrap(const Route& route, homeserver::Homeserver& hs, std::shared_ptr<Limiters> limiters) {
+  return [&route, &hs, limiters](http::Request& request, http::Responder respond) {
+    const auto now = std::chrono::steady_clock::now();
+    if (route.limit == Limit::kLogin && hs.config.rate_limits_enabled) {
+      if (auto wait = limiters->per_ip_login.allow(request.remote_ip, now))
+        return respond(error_response(limit_error(wait)));
+    }
+    Call call{request, std::nullopt, hs, std::move(respond)};
+    if (route.access == Access::kUser) {
+      auto token = access_token(request);
+      if (!token) return call.fail(core::make_error(core::Errc::kMissingToken, "Missing access token"));
+      auto session = hs.accounts.authenticate(*token, request.remote_ip);
+      if (!session) return call.fail(session.error());
+      call.session = std::move(*session);
+      if (route.limit == Limit::kUser && hs.config.rate_limits_enabled && !call.session->admin) {
+        if (auto wait = limiters->per_user.allow(call.session->user_id, now))
+          return call.fail(limit_error(wait));
+      }
+    }
+    try {
+      route.handler(call);
+    } catch (const storage::StorageError&) {
+      call.fail(core::make_error(core::Errc::kInternal, "Internal storage error"));
+    }
+  };
+}
+
+}  // namespace
+
+void install_routes(http::Router& router, homeserver::Homeserver& hs) {
+  auto limiters = std::make_shared<Limiters>(Limiters{
+      http::RateLimiter(hs.config.rate_per_second, hs.config.rate_burst),
+      http::RateLimiter(hs.config.login_per_second, hs.config.login_burst)});
+  for (const Route& route : kRoutes) {
+    http::Handler handler = wrap(route, hs, limiters);
+    switch (route.prefix) {
+      case Prefix::kAbsolute:
+        router.add(route.method, route.path, handler);
+        break;
+      case Prefix::kClient:
+        router.add(route.method, std::string("/_matrix/client/v3") + route.path, handler);
+        router.add(route.method, std::string("/_matrix/client/r0") + route.path, handler);
+        break;
+      case Prefix::kClientV1:
+        router.add(route.method, std::string("/_matrix/client/v1") + route.path, handler);
+        break;
+    }
+  }
+  router.set_fallbacks(
+      [](http::Request&, http::Responder respond) {
+        respond(error_response(core::make_error(core::Errc::kUnrecognized, "Unrecognized request")));
+      },
+      [](http::Request&, http::Responder respond) {
+        respond(error_response(core::make_error(core::Errc::kUnrecognized, "Method not allowed", 405)));
+      });
+}
+
+}  // namespace myelin::api

@@ -1,0 +1,128 @@
+// `myelin generate-config`, `myelin user create` and `myelin registration-token ...`: offline
+// administration against the same data folder the server uses.
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include "app/commands.h"
+#include "app/config_file.h"
+#include "core/ids.h"
+#include "homeserver/accounts.h"
+#include "homeserver/timeline.h"
+#include "storage/store.h"
+
+namespace myelin::app {
+
+std::string arg_value(const Args& args, const std::string& name, const std::string& fallback) {
+  for (std::size_t i = 0; i + 1 < args.size(); ++i)
+    if (args[i] == name) return args[i + 1];
+  return fallback;
+}
+
+bool flag(const Args& args, const std::string& name) {
+  for (const auto& arg : args)
+    if (arg == name) return true;
+  return false;
+}
+
+namespace {
+
+struct Opened {
+  homeserver::Config config;
+  std::unique_ptr<storage::Store> store;
+};
+
+std::optional<Opened> open(const Args& args) {
+  const std::string path = arg_value(args, "--config", "data/myelin.yaml");
+  auto config = load_config(path);
+  if (!config) {
+    std::cerr << "myelin: " << config.error().message << "\n";
+    return std::nullopt;
+  }
+  std::filesystem::create_directories(config->data_dir);
+  Opened opened{*config, storage::open_sqlite_store({config->data_dir + "/myelin.db", config->fsync_every_commit})};
+  return opened;
+}
+
+}  // namespace
+
+int generate_config(const Args& args) {
+  homeserver::Config config;
+  config.server_name = arg_value(args, "--server-name", config.server_name);
+  config.data_dir = arg_value(args, "--data-dir", ".");
+  if (flag(args, "--markdown")) {
+    std::cout << render_config_markdown();
+    return 0;
+  }
+  const std::string output = arg_value(args, "--output");
+  if (output.empty()) {
+    std::cout << render_config(config);
+    return 0;
+  }
+  std::ofstream file(output);
+  file << render_config(config);
+  return file ? 0 : 1;
+}
+
+int user_command(const Args& args) {
+  if (args.empty() || args.front() != "create") {
+    std::cerr << "usage: myelin user create --config FILE --user LOCALPART --password PW [--admin]\n";
+    return 2;
+  }
+  auto opened = open(args);
+  if (!opened) return 1;
+  const std::string localpart = arg_value(args, "--user");
+  const std::string password = arg_value(args, "--password");
+  if (localpart.empty() || password.empty()) {
+    std::cerr << "myelin: --user and --password are required\n";
+    return 2;
+  }
+  homeserver::Accounts accounts(opened->config, *opened->store);
+  auto user_id = accounts.register_user(localpart, password, flag(args, "--admin"));
+  if (!user_id) {
+    std::cerr << "myelin: " << user_id.error().message << "\n";
+    return 1;
+  }
+  std::cout << *user_id << "\n";
+  return 0;
+}
+
+int registration_token_command(const Args& args) {
+  const std::string action = args.empty() ? "" : args.front();
+  auto opened = action.empty() ? std::nullopt : open(args);
+  if (!opened) {
+    if (action.empty()) std::cerr << "usage: myelin registration-token create|list|delete --config FILE\n";
+    return action.empty() ? 2 : 1;
+  }
+  storage::Store& store = *opened->store;
+  if (action == "create") {
+    storage::RegistrationToken token;
+    token.token = core::random_string(24);
+    if (auto uses = arg_value(args, "--uses-allowed"); !uses.empty()) token.uses_allowed = std::stoll(uses);
+    if (auto days = arg_value(args, "--expiry-days"); !days.empty())
+      token.expiry_time = homeserver::now_ms() + std::stoll(days) * 86'400'000;
+    store.add_registration_token(token);
+    std::cout << token.token << "\n";
+    return 0;
+  }
+  if (action == "list") {
+    for (const auto& token : store.registration_tokens()) {
+      std::cout << token.token << " completed=" << token.completed << " uses_allowed="
+                << (token.uses_allowed ? std::to_string(*token.uses_allowed) : "unlimited") << " expiry="
+                << (token.expiry_time ? std::to_string(*token.expiry_time) : "never") << "\n";
+    }
+    return 0;
+  }
+  if (action == "delete") {
+    if (!store.delete_registration_token(arg_value(args, "--token"))) {
+      std::cerr << "myelin: no such token\n";
+      return 1;
+    }
+    return 0;
+  }
+  std::cerr << "usage: myelin registration-token create|list|delete --config FILE\n";
+  return 2;
+}
+
+}  // namespace myelin::app

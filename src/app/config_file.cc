@@ -1,0 +1,144 @@
+#include "app/config_file.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <filesystem>
+#include <functional>
+#include <set>
+#include <sstream>
+#include <vector>
+
+namespace myelin::app {
+namespace {
+
+using homeserver::Config;
+
+struct Option {
+  const char* key;   // dotted path, grouped by section in table order
+  const char* doc;
+  std::function<void(Config&, const YAML::Node&)> read;    // throws YAML::Exception on bad types
+  std::function<std::string(const Config&)> write;         // YAML scalar text
+};
+
+template <class T>
+Option option(const char* key, const char* doc, T Config::*field) {
+  return Option{
+      key, doc, [field](Config& config, const YAML::Node& node) { config.*field = node.as<T>(); },
+      [field](const Config& config) {
+        YAML::Emitter out;
+        if constexpr (std::is_same_v<T, std::string>) {
+          out << YAML::DoubleQuoted << config.*field;
+        } else if constexpr (std::is_same_v<T, bool>) {
+          out << YAML::TrueFalseBool << config.*field;
+        } else {
+          out << config.*field;
+        }
+        return std::string(out.c_str());
+      }};
+}
+
+const std::vector<Option>& options() {
+  static const std::vector<Option> table = {
+      option("server_name", "The domain in your users' IDs (@alice:server_name). Cannot change later.", &Config::server_name),
+      option("data_dir", "Where the database and signing key live (relative to this file).", &Config::data_dir),
+      option("public_baseurl", "Public URL clients reach this server at; when set, /.well-known/matrix/client advertises it.", &Config::public_baseurl),
+      option("log_level", "trace, debug, info, warn or error. Logs never contain tokens or passwords.", &Config::log_level),
+      option("listen.address", "Address to listen on (IPv4 or IPv6).", &Config::listen_address),
+      option("listen.port", "Port to listen on; 0 picks a free port (printed at start).", &Config::listen_port),
+      option("registration.open", "Privacy/abuse default: closed. When true, anyone may register with m.login.dummy; otherwise a registration token (myelin registration-token create) is needed.", &Config::registration_open),
+      option("registration.shared_secret", "When set, enables Synapse-compatible shared-secret registration at /_synapse/admin/v1/register (admin tools, bridges).", &Config::registration_shared_secret),
+      option("privacy.profile_lookup_requires_shared_room", "Only users who share a room with you can look up your profile.", &Config::profile_lookup_requires_shared_room),
+      option("privacy.client_ip_retention_days", "Client IP addresses are stored truncated (/24, /48) and deleted after this many days.", &Config::client_ip_retention_days),
+      option("presence.enabled", "Presence (online status) is not collected or shared. The sync presence section stays empty.", &Config::presence_enabled),
+      option("rate_limits.enabled", "Rate limiting of clients.", &Config::rate_limits_enabled),
+      option("rate_limits.per_second", "Sustained requests per second per user for writes.", &Config::rate_per_second),
+      option("rate_limits.burst", "Burst size per user for writes.", &Config::rate_burst),
+      option("rate_limits.login_per_second", "Login and registration attempts per second per IP.", &Config::login_per_second),
+      option("rate_limits.login_burst", "Burst of login and registration attempts per IP.", &Config::login_burst),
+      option("limits.max_request_bytes", "Largest request body accepted (413 M_TOO_LARGE above). Events are limited to 65536 bytes regardless.", &Config::max_request_bytes),
+      option("rooms.default_version", "Room version for new rooms (10, 11 or 12).", &Config::default_room_version),
+      option("storage.fsync_every_commit", "false: an acknowledged write survives a crash of the process (kill -9); true: also a power loss, at a cost in write speed.", &Config::fsync_every_commit),
+  };
+  return table;
+}
+
+std::vector<std::string> split_key(const std::string& key) {
+  std::vector<std::string> parts;
+  std::stringstream stream(key);
+  for (std::string part; std::getline(stream, part, '.');) parts.push_back(part);
+  return parts;
+}
+
+}  // namespace
+
+core::Result<Config> load_config(const std::string& path) {
+  Config config;
+  YAML::Node root;
+  try {
+    root = YAML::LoadFile(path);
+  } catch (const YAML::Exception& e) {
+    return core::fail(core::Errc::kUnknown, "Cannot read config " + path + ": " + e.what());
+  }
+  if (!root.IsMap()) return core::fail(core::Errc::kUnknown, "Config " + path + " is not a YAML mapping");
+  std::set<std::string> known;
+  for (const auto& option : options()) {
+    auto parts = split_key(option.key);
+    known.insert(parts.front());
+    YAML::Node node = YAML::Clone(root);
+    bool present = true;
+    for (const auto& part : parts) {
+      if (!node.IsMap() || !node[part]) {
+        present = false;
+        break;
+      }
+      node = node[part];
+    }
+    if (!present) continue;
+    try {
+      option.read(config, node);
+    } catch (const YAML::Exception&) {
+      return core::fail(core::Errc::kUnknown, std::string("Config key ") + option.key + " has a wrong value");
+    }
+  }
+  for (const auto& entry : root) {
+    const std::string key = entry.first.as<std::string>();
+    if (!known.contains(key)) return core::fail(core::Errc::kUnknown, "Unknown config key " + key);
+  }
+  std::filesystem::path data_dir(config.data_dir);
+  if (data_dir.is_relative())
+    config.data_dir = (std::filesystem::absolute(path).parent_path() / data_dir).lexically_normal().string();
+  return config;
+}
+
+std::string render_config(const Config& config) {
+  std::string out = "# myelin configuration. Every option is listed with its documentation;\n"
+                    "# privacy-relevant defaults are the most private the protocol allows.\n";
+  std::string section;
+  for (const auto& option : options()) {
+    auto parts = split_key(option.key);
+    std::string name = parts.back();
+    std::string indent;
+    if (parts.size() == 2) {
+      if (parts.front() != section) {
+        section = parts.front();
+        out += "\n" + section + ":\n";
+      }
+      indent = "  ";
+    } else {
+      section.clear();
+      out += "\n";
+    }
+    out += indent + "# " + option.doc + "\n" + indent + name + ": " + option.write(config) + "\n";
+  }
+  return out;
+}
+
+std::string render_config_markdown() {
+  std::string out = "| key | default | meaning |\n| --- | --- | --- |\n";
+  Config defaults;
+  for (const auto& option : options())
+    out += std::string("| `") + option.key + "` | `" + option.write(defaults) + "` | " + option.doc + " |\n";
+  return out;
+}
+
+}  // namespace myelin::app

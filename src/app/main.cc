@@ -1,0 +1,33 @@
+// myelin: a Matrix homeserver. `myelin help` lists the subcommands.
+#include <cstdio>
+#include <string>
+
+#include "app/commands.h"
+
+namespace {
+
+constexpr const char* kUsage =
+    "usage: myelin <command> [options]\n"
+    "  serve --config FILE                 run the server (writes a default config if FILE is missing)\n"
+    "  generate-config [--server-name NAME] [--data-dir DIR] [--output FILE] [--markdown]\n"
+    "  user create --config FILE --user LOCALPART --password PW [--admin]\n"
+    "  registration-token create --config FILE [--uses-allowed N] [--expiry-days D]\n"
+    "  registration-token list --config FILE\n"
+    "  registration-token delete --config FILE --token TOKEN\n";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::fputs(kUsage, stderr);
+    return 2;
+  }
+  const std::string command = argv[1];
+  myelin::app::Args args(argv + 2, argv + argc);
+  if (command == "serve") return myelin::app::serve(args);
+  if (command == "generate-config") return myelin::app::generate_config(args);
+  if (command == "user") return myelin::app::user_command(args);
+  if (command == "registration-token") return myelin::app::registration_token_command(args);
+  std::fputs(kUsage, command == "help" || command == "--help" ? stdout : stderr);
+  return command == "help" || command == "--help" ? 0 : 2;
+}

@@ -1,0 +1,87 @@
+// `myelin serve`: loads the config (writing a default one on first start), opens the store
+// and the signing key, wires the homeserver to the HTTP server and runs until SIGTERM.
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include "api/routes.h"
+#include "app/commands.h"
+#include "app/config_file.h"
+#include "core/crypto.h"
+#include "homeserver/homeserver.h"
+#include "http/http.h"
+#include "storage/store.h"
+
+namespace myelin::app {
+namespace {
+
+// Deletes client IP records older than the retention period, now and every hour.
+void schedule_ip_purge(homeserver::Homeserver& hs, std::shared_ptr<std::unique_ptr<http::Timer>> slot) {
+  const std::int64_t retention_ms = std::int64_t{hs.config.client_ip_retention_days} * 86'400'000;
+  hs.store.purge_client_ips(homeserver::now_ms() - retention_ms);
+  *slot = hs.scheduler.after(std::chrono::hours(1), [&hs, slot] { schedule_ip_purge(hs, slot); });
+}
+
+}  // namespace
+
+int serve(const Args& args) {
+  const std::string path = arg_value(args, "--config", "data/myelin.yaml");
+  if (!std::filesystem::exists(path)) {
+    auto folder = std::filesystem::absolute(path).parent_path();
+    std::filesystem::create_directories(folder);
+    homeserver::Config defaults;
+    defaults.data_dir = ".";
+    std::ofstream(path) << render_config(defaults);
+    std::cerr << "myelin: wrote a default config to " << path << "\n";
+  }
+  auto config = load_config(path);
+  if (!config) {
+    std::cerr << "myelin: " << config.error().message << "\n";
+    return 1;
+  }
+  spdlog::set_level(spdlog::level::from_str(config->log_level));
+  std::filesystem::create_directories(config->data_dir);
+  auto key = core::SigningKey::load_or_create(config->data_dir + "/signing.key");
+  if (!key) {
+    std::cerr << "myelin: " << key.error().message << "\n";
+    return 1;
+  }
+  std::unique_ptr<storage::Store> store;
+  try {
+    store = storage::open_sqlite_store({config->data_dir + "/myelin.db", config->fsync_every_commit});
+  } catch (const storage::StorageError& e) {
+    std::cerr << "myelin: cannot open the database: " << e.what() << "\n";
+    return 1;
+  }
+
+  http::Router router;
+  http::ServerOptions options;
+  options.address = config->listen_address;
+  options.port = config->listen_port;
+  options.max_body_bytes = config->max_request_bytes;
+  options.too_large_body = R"({"errcode":"M_TOO_LARGE","error":"Request body too large"})";
+  http::Server server(options, router);
+  homeserver::Homeserver hs(*config, *store, *key, server.scheduler());
+  api::install_routes(router, hs);
+  auto purge_timer = std::make_shared<std::unique_ptr<http::Timer>>();
+  schedule_ip_purge(hs, purge_timer);
+
+  std::uint16_t port = 0;
+  try {
+    port = server.listen();
+  } catch (const std::exception& e) {
+    std::cerr << "myelin: cannot listen on " << options.address << ":" << options.port << ": " << e.what() << "\n";
+    return 1;
+  }
+  const bool v6 = options.address.find(':') != std::string::npos;
+  std::cout << "myelin: listening on http://" << (v6 ? "[" + options.address + "]" : options.address) << ":"
+            << port << std::endl;
+  spdlog::info("server {} ready, data in {}", config->server_name, config->data_dir);
+  server.run();
+  spdlog::info("stopped");
+  return 0;
+}
+
+}  // namespace myelin::app

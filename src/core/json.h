@@ -1,0 +1,38 @@
+#pragma once
+// JSON values are Boost.JSON values. This header adds the strict parser used for every
+// incoming body and event, and the spec's canonical JSON encoding used for hashing and signing
+// (appendices.md, "Canonical JSON").
+#include <boost/json/value.hpp>
+#include <string>
+#include <string_view>
+
+#include "core/error.h"
+
+namespace myelin {
+namespace json = boost::json;
+}
+
+namespace myelin::core {
+
+// Parses untrusted text. Fails with M_NOT_JSON for anything that is not exactly one JSON
+// value (syntax errors, trailing garbage, invalid UTF-8, nesting deeper than 64).
+Result<json::value> parse_json(std::string_view text);
+
+// Like parse_json, but the value must be an object (M_NOT_JSON otherwise; M_BAD_JSON would be
+// wrong because it is not JSON of the right shape... the spec's servers answer M_NOT_JSON).
+Result<json::object> parse_json_object(std::string_view text);
+
+// Canonical JSON: keys sorted by code point, no insignificant white space, shortest escapes
+// (only ", \\ and control characters escaped, \uXXXX lower-case hex except \b \f \n \r \t),
+// UTF-8 output. Floats are written as Boost would; callers that must be canonical call
+// check_event_numbers first.
+std::string canonical_json(const json::value& v);
+
+// Room versions 6+: an event may only contain integers in [-(2^53)+1, (2^53)-1] and no
+// floats. Fails with M_BAD_JSON naming the offending value's path.
+Status check_event_numbers(const json::value& v);
+
+// Compact (non-canonical) serialisation for responses; just boost::json::serialize.
+std::string to_string(const json::value& v);
+
+}  // namespace myelin::core

@@ -1,0 +1,149 @@
+#include "homeserver/accounts.h"
+
+#include <arpa/inet.h>
+
+#include "core/crypto.h"
+#include "core/ids.h"
+#include "homeserver/room_state.h"
+#include "homeserver/timeline.h"
+
+namespace myelin::homeserver {
+
+using core::Errc;
+
+std::string truncate_ip(std::string_view ip) {
+  std::string text(ip);
+  if (text.starts_with("::ffff:")) text = text.substr(7);
+  unsigned char bytes[16] = {};
+  char out[INET6_ADDRSTRLEN] = {};
+  if (inet_pton(AF_INET, text.c_str(), bytes) == 1) {
+    bytes[3] = 0;
+    inet_ntop(AF_INET, bytes, out, sizeof out);
+    return out;
+  }
+  if (inet_pton(AF_INET6, text.c_str(), bytes) == 1) {
+    for (int i = 6; i < 16; ++i) bytes[i] = 0;
+    inet_ntop(AF_INET6, bytes, out, sizeof out);
+    return out;
+  }
+  return "";
+}
+
+std::string Accounts::user_id_for(std::string_view localpart) const {
+  return "@" + std::string(localpart) + ":" + config_.server_name;
+}
+
+bool Accounts::is_local(std::string_view user_id) const {
+  auto parsed = core::UserId::parse(user_id);
+  return parsed && parsed->server == config_.server_name;
+}
+
+core::Result<Session> Accounts::authenticate(std::string_view access_token, std::string_view ip) {
+  auto owner = store_.token_owner(core::token_digest(access_token));
+  if (!owner) return core::fail(Errc::kUnknownToken, "Invalid access token");
+  auto user = store_.user(owner->user_id);
+  if (!user || user->deactivated) return core::fail(Errc::kUnknownToken, "Invalid access token");
+  const std::string truncated = truncate_ip(ip);
+  const std::int64_t now = now_ms();
+  const std::string key = owner->user_id + '|' + owner->device_id;
+  auto& last = last_ip_write_[key];
+  if (now - last.first > 60'000 || last.second != truncated) {
+    last = {now, truncated};
+    store_.record_client_ip(owner->user_id, owner->device_id, truncated, now);
+    store_.upsert_device({owner->user_id, owner->device_id, "", now, truncated});
+  }
+  return Session{owner->user_id, owner->device_id, user->admin};
+}
+
+core::Status Accounts::check_username(std::string_view localpart) {
+  if (!core::is_valid_localpart_strict(localpart) || user_id_for(localpart).size() > 255)
+    return core::fail(Errc::kInvalidUsername, "User ID may only contain a-z, 0-9, . _ = - / +");
+  if (store_.user(user_id_for(localpart))) return core::fail(Errc::kUserInUse, "User ID already taken");
+  return {};
+}
+
+core::Result<std::string> Accounts::register_user(std::string_view localpart,
+                                                  std::string_view password, bool admin) {
+  if (auto ok = check_username(localpart); !ok) return std::unexpected(ok.error());
+  storage::UserRecord user;
+  user.user_id = user_id_for(localpart);
+  user.password_hash = password.empty() ? "" : core::hash_password(password);
+  user.admin = admin;
+  user.created_ts = now_ms();
+  user.displayname = std::string(localpart);
+  if (!store_.create_user(user)) return core::fail(Errc::kUserInUse, "User ID already taken");
+  return user.user_id;
+}
+
+LoginResult Accounts::create_session(const std::string& user_id, std::optional<std::string> device_id,
+                                     const std::string& device_display_name) {
+  if (!device_id || device_id->empty()) device_id = core::random_string(10);
+  store_.upsert_device({user_id, *device_id, device_display_name, now_ms(), ""});
+  std::string token = core::new_access_token();
+  store_.add_access_token(core::token_digest(token), {user_id, *device_id});
+  return {user_id, std::move(token), *device_id};
+}
+
+core::Result<std::string> Accounts::check_password_login(const json::object& request) {
+  std::string user;
+  if (auto identifier = request.if_contains("identifier")) {
+    if (!identifier->is_object()) return core::fail(Errc::kBadJson, "identifier must be an object");
+    const auto& id = identifier->get_object();
+    auto type = id.if_contains("type");
+    if (!type || !type->is_string()) return core::fail(Errc::kBadJson, "identifier.type missing");
+    if (type->get_string() != "m.id.user")
+      return core::fail(Errc::kForbidden, "Only m.id.user identifiers are supported");
+    auto value = id.if_contains("user");
+    if (!value || !value->is_string()) return core::fail(Errc::kBadJson, "identifier.user must be a string");
+    user = value->get_string();
+  } else if (auto legacy = request.if_contains("user")) {
+    if (!legacy->is_string()) return core::fail(Errc::kBadJson, "user must be a string");
+    user = legacy->get_string();
+  } else {
+    return core::fail(Errc::kBadJson, "identifier missing");
+  }
+  auto password = request.if_contains("password");
+  if (!password || !password->is_string()) return core::fail(Errc::kBadJson, "password must be a string");
+  std::string user_id = user.starts_with("@") ? user : user_id_for(user);
+  // Localparts are case-insensitive at login, as Synapse treats them.
+  if (!user.starts_with("@")) for (auto& c : user_id) c = static_cast<char>(std::tolower(c));
+  if (auto ok = check_password(user_id, password->get_string()); !ok) return std::unexpected(ok.error());
+  return user_id;
+}
+
+core::Status Accounts::check_password(const std::string& user_id, std::string_view password) {
+  auto user = store_.user(user_id);
+  if (!user || user->deactivated) {
+    if (user && user->deactivated) return core::fail(Errc::kUserDeactivated, "This account has been deactivated");
+    return core::fail(Errc::kForbidden, "Invalid username or password");
+  }
+  if (user->password_hash.empty() || !core::verify_password(password, user->password_hash))
+    return core::fail(Errc::kForbidden, "Invalid username or password");
+  return {};
+}
+
+void Accounts::logout(const Session& session) { delete_device(session.user_id, session.device_id); }
+
+void Accounts::logout_all(const std::string& user_id) {
+  for (const auto& device : store_.devices(user_id)) delete_device(user_id, device.device_id);
+}
+
+void Accounts::delete_device(const std::string& user_id, const std::string& device_id) {
+  store_.delete_device(user_id, device_id);
+  last_ip_write_.erase(user_id + '|' + device_id);
+}
+
+void Accounts::change_password(const std::string& user_id, std::string_view new_password,
+                               bool logout_devices, const std::string& keep_device) {
+  store_.set_password_hash(user_id, core::hash_password(new_password));
+  if (!logout_devices) return;
+  for (const auto& device : store_.devices(user_id))
+    if (device.device_id != keep_device) delete_device(user_id, device.device_id);
+}
+
+void Accounts::deactivate(const std::string& user_id) {
+  logout_all(user_id);
+  store_.set_deactivated(user_id);
+}
+
+}  // namespace myelin::homeserver

@@ -1,0 +1,68 @@
+#pragma once
+// Accounts, devices and access tokens (client-server-api "Account registration and
+// management", "Login", "Device management"). Tokens are stored only as SHA-256 digests;
+// passwords only as argon2id hashes. Client IP addresses are truncated (/24, /48) before they
+// are stored, and written at most once a minute per device.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+#include "core/error.h"
+#include "core/json.h"
+#include "homeserver/config.h"
+#include "storage/store.h"
+
+namespace myelin::homeserver {
+
+struct Session {
+  std::string user_id;
+  std::string device_id;
+  bool admin = false;
+};
+
+struct LoginResult {
+  std::string user_id;
+  std::string access_token;
+  std::string device_id;
+};
+
+class Accounts {
+ public:
+  Accounts(const Config& config, storage::Store& store) : config_(config), store_(store) {}
+
+  // M_UNKNOWN_TOKEN for an unknown token or a deactivated user.
+  core::Result<Session> authenticate(std::string_view access_token, std::string_view ip);
+
+  // M_INVALID_USERNAME for a bad localpart, M_USER_IN_USE when taken.
+  core::Status check_username(std::string_view localpart);
+  core::Result<std::string> register_user(std::string_view localpart, std::string_view password,
+                                          bool admin);
+  // A new device (or the named one, replacing its tokens) with a fresh access token.
+  LoginResult create_session(const std::string& user_id, std::optional<std::string> device_id,
+                             const std::string& device_display_name);
+  // POST /login with m.login.password: resolves the identifier (m.id.user, legacy "user")
+  // and checks the password. M_FORBIDDEN on any mismatch (no user enumeration).
+  core::Result<std::string> check_password_login(const json::object& request);
+  core::Status check_password(const std::string& user_id, std::string_view password);
+
+  void logout(const Session& session);
+  void logout_all(const std::string& user_id);
+  void delete_device(const std::string& user_id, const std::string& device_id);
+  void change_password(const std::string& user_id, std::string_view new_password,
+                       bool logout_devices, const std::string& keep_device);
+  void deactivate(const std::string& user_id);
+
+  std::string user_id_for(std::string_view localpart) const;
+  bool is_local(std::string_view user_id) const;
+
+ private:
+  const Config& config_;
+  storage::Store& store_;
+  std::unordered_map<std::string, std::pair<std::int64_t, std::string>> last_ip_write_;
+};
+
+// 192.0.2.77 -> 192.0.2.0; 2001:db8:1:2::5 -> 2001:db8:1::  (privacy: no full addresses kept)
+std::string truncate_ip(std::string_view ip);
+
+}  // namespace myelin::homeserver

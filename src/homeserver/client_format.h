@@ -1,0 +1,18 @@
+#pragma once
+// Stored PDUs in the client-server "ClientEvent" format: the fields a client sees, plus
+// unsigned.age, unsigned.transaction_id (only for the sending device), unsigned.prev_content
+// for state events that replaced another, and unsigned.redacted_because.
+#include <string_view>
+
+#include "core/json.h"
+#include "storage/store.h"
+
+namespace myelin::homeserver {
+
+json::object client_event(storage::Store& store, const storage::StoredEvent& event,
+                          std::string_view viewer_device = {}, bool with_prev_content = true);
+
+// Stripped state (client-server-api "Stripped state"): type, state_key, sender, content.
+json::object stripped_event(const json::object& pdu);
+
+}  // namespace myelin::homeserver

@@ -1,0 +1,35 @@
+#pragma once
+// The homeserver's settings: one immutable struct, read once at start (app/config.cc holds the
+// table that parses, documents and generates it) and passed by const reference to the
+// components that need it.
+#include <cstdint>
+#include <string>
+
+namespace myelin::homeserver {
+
+struct Config {
+  std::string server_name = "localhost";
+  std::string data_dir = "./data";
+  std::string listen_address = "127.0.0.1";
+  std::uint16_t listen_port = 8008;
+  std::string public_baseurl;               // for .well-known; empty = not served
+  std::string log_level = "info";
+
+  bool registration_open = false;           // m.login.dummy registration for anyone
+  std::string registration_shared_secret;   // enables /_synapse/admin/v1/register when set
+  bool presence_enabled = false;
+  bool profile_lookup_requires_shared_room = true;
+  int client_ip_retention_days = 7;
+
+  bool rate_limits_enabled = true;
+  double rate_per_second = 10;              // per user (or IP when unauthenticated)
+  double rate_burst = 50;
+  double login_per_second = 0.2;            // per IP, login and register
+  double login_burst = 5;
+
+  std::uint64_t max_request_bytes = 1 << 20;
+  std::string default_room_version = "12";
+  bool fsync_every_commit = false;
+};
+
+}  // namespace myelin::homeserver

@@ -1,0 +1,42 @@
+#pragma once
+// Event filters (client-server-api "Filtering"): parsed once from the stored or inline JSON,
+// then applied by /sync and /messages.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/error.h"
+#include "core/json.h"
+
+namespace myelin::homeserver {
+
+struct EventFilter {
+  std::int64_t limit = 10;
+  std::optional<std::vector<std::string>> types, not_types, senders, not_senders;
+  std::optional<std::vector<std::string>> rooms, not_rooms;   // RoomEventFilter only
+  bool lazy_load_members = false;
+  bool include_redundant_members = false;
+  bool matches(std::string_view type, std::string_view sender) const;
+  bool matches_room(std::string_view room_id) const;
+};
+
+struct RoomFilter {
+  std::optional<std::vector<std::string>> rooms, not_rooms;
+  bool include_leave = false;
+  EventFilter timeline, state, ephemeral, account_data;
+  bool matches_room(std::string_view room_id) const;
+};
+
+struct Filter {
+  EventFilter account_data, presence;
+  RoomFilter room;
+  // M_BAD_JSON when a field has the wrong type.
+  static core::Result<Filter> parse(const json::object& definition);
+};
+
+// Parses a RoomEventFilter (the `filter` parameter of /messages).
+core::Result<EventFilter> parse_event_filter(const json::object& definition, std::int64_t default_limit);
+
+}  // namespace myelin::homeserver

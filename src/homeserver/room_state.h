@@ -1,0 +1,45 @@
+#pragma once
+// The in-memory view of one room that the send path and /sync read: current state (PDUs kept
+// parsed), forward extremities and who is joined or invited. Timeline owns one per room it
+// has touched and keeps it equal to the store's current state after every persist.
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <string_view>
+
+#include "core/json.h"
+#include "rooms/room_version.h"
+#include "storage/store.h"
+
+namespace myelin::homeserver {
+
+struct StateEntry {
+  std::string event_id;
+  storage::StreamPos pos = 0;
+  std::shared_ptr<const json::object> pdu;
+};
+
+struct RoomState {
+  std::string room_id;
+  const rooms::RoomVersionRules* rules = nullptr;
+  std::map<storage::StateKey, StateEntry> state;
+  std::vector<storage::Extremity> extremities;
+  std::int64_t state_group = 0;      // state after the latest event
+  storage::StreamPos last_pos = 0;   // position of the latest event
+  std::set<std::string> joined;
+  std::set<std::string> invited;
+
+  const StateEntry* find(std::string_view type, std::string_view state_key) const;
+  const json::object* pdu(std::string_view type, std::string_view state_key) const;
+  // The state content of (type, state_key), or nullptr.
+  const json::object* content(std::string_view type, std::string_view state_key) const;
+  // "join", "invite", ... or "" when the user has no membership event.
+  std::string membership(std::string_view user_id) const;
+};
+
+// A string field of a JSON object, or "" when absent or not a string.
+std::string_view string_field(const json::object& object, std::string_view key);
+
+}  // namespace myelin::homeserver

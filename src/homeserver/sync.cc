@@ -1,0 +1,279 @@
+#include "homeserver/sync.h"
+
+#include <algorithm>
+#include <charconv>
+#include <set>
+
+#include "homeserver/client_format.h"
+
+namespace myelin::homeserver {
+
+using storage::StreamPos;
+
+std::string stream_token(StreamPos pos) { return "s" + std::to_string(pos); }
+
+std::optional<StreamPos> parse_stream_token(std::string_view token) {
+  if (token.starts_with("s")) token.remove_prefix(1);
+  StreamPos pos = 0;
+  auto [end, ec] = std::from_chars(token.data(), token.data() + token.size(), pos);
+  if (ec != std::errc() || end != token.data() + token.size() || pos < 0) return std::nullopt;
+  return pos;
+}
+
+std::optional<StreamPos> visible_until(storage::Store& store, RoomState& room,
+                                       const std::string& user_id) {
+  const StateEntry* member = room.find("m.room.member", user_id);
+  const std::string membership = room.membership(user_id);
+  if (membership == "join") return store.current_pos();
+  const json::object* visibility = room.content("m.room.history_visibility", "");
+  if (visibility && string_field(*visibility, "history_visibility") == "world_readable")
+    return store.current_pos();
+  if ((membership == "leave" || membership == "ban") && member) return member->pos;
+  return std::nullopt;
+}
+
+namespace {
+
+json::array format_all(storage::Store& store, const std::vector<storage::StoredEvent>& events,
+                       std::string_view device, bool with_prev_content) {
+  json::array out;
+  out.reserve(events.size());
+  for (const auto& event : events) out.push_back(client_event(store, event, device, with_prev_content));
+  return out;
+}
+
+// The state just before `first` (its state group, with its own change undone).
+storage::StateMap state_before(storage::Store& store, const storage::StoredEvent& first) {
+  storage::StateMap state = store.state_group(first.state_group);
+  if (first.state_key) {
+    storage::StateKey key{first.type, *first.state_key};
+    if (first.replaces_state)
+      state[key] = *first.replaces_state;
+    else
+      state.erase(key);
+  }
+  return state;
+}
+
+json::object receipts_event(const std::vector<storage::Receipt>& receipts, const std::string& viewer) {
+  json::object content;
+  for (const auto& receipt : receipts) {
+    if (receipt.receipt_type == "m.read.private" && receipt.user_id != viewer) continue;
+    json::object data{{"ts", receipt.ts}};
+    if (!receipt.thread_id.empty()) data["thread_id"] = receipt.thread_id;
+    content[receipt.event_id].emplace_object()[receipt.receipt_type].emplace_object()[receipt.user_id] =
+        std::move(data);
+  }
+  return content;
+}
+
+}  // namespace
+
+json::object SyncService::compute(const SyncRequest& request, bool& has_updates) {
+  storage::Store& store = timeline_.store();
+  const StreamPos now = store.current_pos();
+  const StreamPos since = std::min(request.since, now);
+  const std::string& user = request.session.user_id;
+  const std::string& device = request.session.device_id;
+  const Filter& filter = request.filter;
+
+  std::map<std::string, json::array> room_account_data;
+  json::array global_account_data;
+  for (auto& entry : store.account_data_since(user, since)) {
+    auto content = core::parse_json_object(entry.content);
+    json::object event{{"type", entry.type}, {"content", content ? std::move(*content) : json::object{}}};
+    if (entry.room_id.empty()) {
+      if (filter.account_data.matches(entry.type, user)) global_account_data.push_back(std::move(event));
+    } else if (filter.room.account_data.matches(entry.type, user)) {
+      room_account_data[entry.room_id].push_back(std::move(event));
+    }
+  }
+  if (!global_account_data.empty()) has_updates = true;
+
+  json::object join, invite, leave, knock;
+  for (const auto& membership : store.user_memberships(user)) {
+    if (!filter.room.matches_room(membership.room_id)) continue;
+    RoomState* room = timeline_.room(membership.room_id);
+    if (!room) continue;
+    const bool changed_since = since == 0 || membership.pos > since;
+
+    if (membership.membership == "invite" || membership.membership == "knock") {
+      if (!changed_since) continue;
+      json::array stripped;
+      for (const char* type : {"m.room.create", "m.room.join_rules", "m.room.name", "m.room.avatar",
+                               "m.room.canonical_alias", "m.room.encryption", "m.room.topic"})
+        if (const json::object* pdu = room->pdu(type, "")) stripped.push_back(stripped_event(*pdu));
+      if (const json::object* pdu = room->pdu("m.room.member", user)) stripped.push_back(stripped_event(*pdu));
+      if (membership.membership == "invite")
+        invite[membership.room_id] = {{"invite_state", {{"events", std::move(stripped)}}}};
+      else
+        knock[membership.room_id] = {{"knock_state", {{"events", std::move(stripped)}}}};
+      has_updates = true;
+      continue;
+    }
+
+    if (membership.membership != "join") {
+      const bool report = since > 0 ? membership.pos > since : filter.room.include_leave;
+      if (!report || store.is_forgotten(user, membership.room_id)) continue;
+      const auto limit = static_cast<std::size_t>(filter.room.timeline.limit);
+      auto events = store.room_events(membership.room_id, since, membership.pos, limit + 1,
+                                      storage::Direction::kBackward);
+      const bool limited = events.size() > limit;
+      if (limited) events.pop_back();
+      std::reverse(events.begin(), events.end());
+      std::string prev_batch = stream_token(events.empty() ? since : events.front().pos - 1);
+      leave[membership.room_id] = {
+          {"timeline", {{"events", format_all(store, events, device, true)},
+                        {"limited", limited}, {"prev_batch", prev_batch}}},
+          {"state", {{"events", json::array{}}}},
+          {"account_data", {{"events", json::array{}}}}};
+      has_updates = true;
+      continue;
+    }
+
+    // Joined rooms.
+    const bool newly = since == 0 || request.full_state || membership.pos > since;
+    const StreamPos lower = newly ? 0 : since;
+    const EventFilter& timeline_filter = filter.room.timeline;
+    const auto limit = static_cast<std::size_t>(timeline_filter.limit);
+    std::vector<storage::StoredEvent> events;
+    bool limited = false;
+    if (room->last_pos > lower) {
+      events = store.room_events(membership.room_id, lower, now, limit + 1, storage::Direction::kBackward);
+      limited = events.size() > limit;
+      if (limited) events.pop_back();
+      std::reverse(events.begin(), events.end());
+    }
+    std::erase_if(events, [&](const auto& e) { return !timeline_filter.matches(e.type, e.sender); });
+
+    json::array ephemeral;
+    const StreamPos typing_at = typing_.changed_at(membership.room_id);
+    if (typing_at > since || (newly && typing_at > 0)) {
+      json::array user_ids;
+      for (const auto& typist : typing_.users(membership.room_id)) user_ids.emplace_back(typist);
+      if (typing_at > since || !user_ids.empty())
+        ephemeral.push_back(json::object{{"type", "m.typing"}, {"content", {{"user_ids", std::move(user_ids)}}}});
+    }
+    if (auto receipts = store.receipts_since(membership.room_id, newly ? 0 : since); !receipts.empty()) {
+      json::object content = receipts_event(receipts, user);
+      if (!content.empty()) ephemeral.push_back(json::object{{"type", "m.receipt"}, {"content", std::move(content)}});
+    }
+    json::array account_data = std::move(room_account_data[membership.room_id]);
+
+    if (!newly && events.empty() && ephemeral.empty() && account_data.empty()) continue;
+    has_updates = true;
+
+    // State: everything up to the timeline's start for a room new to this sync; otherwise the
+    // changes between `since` and the timeline's start that the timeline does not show.
+    std::set<std::string> senders;
+    for (const auto& event : events) senders.insert(event.sender);
+    senders.insert(user);
+    const EventFilter& state_filter = filter.room.state;
+    auto wanted = [&](const storage::StateKey& key) {
+      if (!state_filter.matches(key.first, "")) return false;
+      if (key.first == "m.room.member" && state_filter.lazy_load_members) return senders.contains(key.second);
+      return true;
+    };
+    std::vector<std::string> state_ids;
+    if (newly) {
+      storage::StateMap state = events.empty() ? store.state_group(room->state_group)
+                                               : state_before(store, events.front());
+      for (const auto& [key, event_id] : state)
+        if (wanted(key)) state_ids.push_back(event_id);
+    } else if (limited) {
+      const StreamPos start = events.empty() ? now + 1 : events.front().pos;
+      for (const auto& [key, entry] : room->state)
+        if (entry.pos > since && entry.pos < start && wanted(key)) state_ids.push_back(entry.event_id);
+    }
+    const auto state_events = store.events(state_ids);
+
+    json::object room_json;
+    room_json["timeline"] = {
+        {"events", format_all(store, events, device, true)},
+        {"limited", limited},
+        {"prev_batch", stream_token(events.empty() ? now : events.front().pos - 1)}};
+    room_json["state"] = {{"events", format_all(store, state_events, device, false)}};
+    room_json["ephemeral"] = {{"events", std::move(ephemeral)}};
+    room_json["account_data"] = {{"events", std::move(account_data)}};
+
+    StreamPos read_up_to = 0;
+    for (const char* type : {"m.read", "m.read.private"}) {
+      if (auto receipt = store.user_receipt(membership.room_id, user, type)) {
+        if (auto read = store.event(receipt->event_id)) read_up_to = std::max(read_up_to, read->pos);
+      }
+    }
+    read_up_to = std::max(read_up_to, membership.pos);
+    const std::int64_t unread = store.count_room_events(membership.room_id, read_up_to, now, user,
+                                                        {"m.room.message", "m.room.encrypted"});
+    room_json["unread_notifications"] = {{"notification_count", unread}, {"highlight_count", 0}};
+
+    json::object summary{{"m.joined_member_count", room->joined.size()},
+                         {"m.invited_member_count", room->invited.size()}};
+    if (!room->pdu("m.room.name", "") && !room->pdu("m.room.canonical_alias", "")) {
+      json::array heroes;
+      for (const auto* group : {&room->joined, &room->invited})
+        for (const auto& member : *group)
+          if (member != user && heroes.size() < 5) heroes.emplace_back(member);
+      summary["m.heroes"] = std::move(heroes);
+    }
+    room_json["summary"] = std::move(summary);
+    join[membership.room_id] = std::move(room_json);
+  }
+
+  json::object response;
+  response["next_batch"] = stream_token(now);
+  response["rooms"] = {{"join", std::move(join)}, {"invite", std::move(invite)},
+                       {"leave", std::move(leave)}, {"knock", std::move(knock)}};
+  response["account_data"] = {{"events", std::move(global_account_data)}};
+  response["presence"] = {{"events", json::array{}}};
+  return response;
+}
+
+struct SyncService::Pending {
+  SyncRequest request;
+  std::function<void(json::object)> done;
+  Notifier::WaiterId waiter = 0;
+  std::unique_ptr<http::Timer> timer;
+  bool finished = false;
+};
+
+void SyncService::sync(SyncRequest request, std::function<void(json::object)> done) {
+  bool has_updates = false;
+  json::object body = compute(request, has_updates);
+  if (has_updates || request.since == 0 || request.timeout_ms <= 0) {
+    done(std::move(body));
+    return;
+  }
+  auto pending = std::make_shared<Pending>();
+  pending->request = std::move(request);
+  pending->done = std::move(done);
+  const auto timeout = std::chrono::milliseconds(std::min<std::int64_t>(pending->request.timeout_ms, 300'000));
+  std::weak_ptr<Pending> weak = pending;
+  pending->timer = scheduler_.after(timeout, [this, weak] {
+    auto p = weak.lock();
+    if (!p || p->finished) return;
+    p->finished = true;
+    notifier_.cancel(p->waiter);
+    bool ignored = false;
+    p->done(compute(p->request, ignored));
+  });
+  wait(std::move(pending));
+}
+
+void SyncService::wait(std::shared_ptr<Pending> pending) {
+  const std::string user = pending->request.session.user_id;
+  pending->waiter = notifier_.wait(user, [this, pending] {
+    if (pending->finished) return;
+    bool has_updates = false;
+    json::object body = compute(pending->request, has_updates);
+    if (!has_updates) {
+      wait(pending);
+      return;
+    }
+    pending->finished = true;
+    pending->timer->cancel();
+    pending->done(std::move(body));
+  });
+}
+
+}  // namespace myelin::homeserver

@@ -1,0 +1,57 @@
+#pragma once
+// GET /sync (client-server-api "Syncing"). Tokens are "s<position>" in the one stream
+// (storage/store.h). An incremental sync with nothing new waits on the Notifier (no polling)
+// until something arrives for the user or the timeout ends.
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "homeserver/accounts.h"
+#include "homeserver/filter.h"
+#include "homeserver/notifier.h"
+#include "homeserver/timeline.h"
+#include "homeserver/typing.h"
+#include "http/http.h"
+
+namespace myelin::homeserver {
+
+struct SyncRequest {
+  Session session;
+  storage::StreamPos since = 0;   // 0 = initial sync
+  bool full_state = false;
+  Filter filter;
+  std::int64_t timeout_ms = 0;
+};
+
+std::string stream_token(storage::StreamPos pos);
+// "s123" -> 123 (also accepts the bare number); nullopt when malformed.
+std::optional<storage::StreamPos> parse_stream_token(std::string_view token);
+
+class SyncService {
+ public:
+  SyncService(Timeline& timeline, Typing& typing, Notifier& notifier, http::Scheduler& scheduler)
+      : timeline_(timeline), typing_(typing), notifier_(notifier), scheduler_(scheduler) {}
+
+  // Calls `done` exactly once with the response body, now or when woken/timed out.
+  void sync(SyncRequest request, std::function<void(json::object)> done);
+
+ private:
+  struct Pending;
+  // Builds the response; `has_updates` says whether anything in it is new since `since`.
+  json::object compute(const SyncRequest& request, bool& has_updates);
+  void wait(std::shared_ptr<Pending> pending);
+
+  Timeline& timeline_;
+  Typing& typing_;
+  Notifier& notifier_;
+  http::Scheduler& scheduler_;
+};
+
+// The newest position of `room_id` the user may read: unbounded while joined, the position of
+// their leave/ban while they were a member before; nullopt when they may read nothing
+// (never joined).
+std::optional<storage::StreamPos> visible_until(storage::Store& store, RoomState& room,
+                                                const std::string& user_id);
+
+}  // namespace myelin::homeserver

@@ -1,0 +1,83 @@
+#pragma once
+// The path of a locally sent event: build the PDU on top of the room's current state (auth
+// events, prev events, depth), check the room version's authorization rules, hash and sign
+// it, persist it (with its state group) in one store call, update the room cache and wake the
+// syncs of everyone who should see it. Also loads rooms into the cache on first use.
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "core/crypto.h"
+#include "core/error.h"
+#include "core/json.h"
+#include "homeserver/config.h"
+#include "homeserver/notifier.h"
+#include "homeserver/room_state.h"
+#include "storage/store.h"
+
+namespace myelin::homeserver {
+
+struct EventDraft {
+  std::string sender;
+  std::string type;
+  std::optional<std::string> state_key;
+  json::object content;
+  std::string redacts;   // m.room.redaction: the target event ID
+};
+
+struct Sent {
+  std::string event_id;
+  storage::StreamPos pos = 0;
+};
+
+// An event built and authorised against a room state but not yet persisted.
+struct BuiltEvent {
+  json::object pdu;
+  storage::NewEvent row;
+};
+
+inline constexpr std::size_t kMaxPduBytes = 65536;
+
+class Timeline {
+ public:
+  Timeline(const Config& config, storage::Store& store, const core::SigningKey& key,
+           Notifier& notifier);
+
+  // Sends one event as draft.sender. With a transaction, a repeated (user, device, txn_id)
+  // returns the first event instead of sending again. M_NOT_FOUND for an unknown room,
+  // M_FORBIDDEN when the auth rules refuse, M_TOO_LARGE over 65,536 bytes.
+  core::Result<Sent> send(const std::string& room_id, EventDraft draft,
+                          const std::optional<storage::Transaction>& txn = std::nullopt);
+
+  // Builds, authorises and signs `draft` on top of `room` without persisting it.
+  core::Result<BuiltEvent> build(const RoomState& room, const EventDraft& draft) const;
+  // Makes `room` reflect a built event once persisted.
+  void apply(RoomState& room, const BuiltEvent& event, const storage::Persisted& at) const;
+  // Persists a new room and its first events atomically, then caches and announces it.
+  core::Status persist_new_room(std::unique_ptr<RoomState> room,
+                                std::vector<BuiltEvent> events,
+                                const storage::RoomRecord& record);
+
+  // The cached room, loaded from the store on first use; nullptr when unknown.
+  RoomState* room(const std::string& room_id);
+
+  const Config& config() const { return config_; }
+  storage::Store& store() { return store_; }
+
+ private:
+  void announce(const RoomState& room, const BuiltEvent& event);
+
+  const Config& config_;
+  storage::Store& store_;
+  const core::SigningKey& key_;
+  Notifier& notifier_;
+  std::unordered_map<std::string, std::unique_ptr<RoomState>> rooms_;
+};
+
+// Milliseconds since the Unix epoch.
+std::int64_t now_ms();
+
+}  // namespace myelin::homeserver

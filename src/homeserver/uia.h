@@ -1,0 +1,37 @@
+#pragma once
+// User-interactive authentication (client-server-api "User-Interactive Authentication API").
+// Sessions are kept in memory for ten minutes; a session records the stages already completed.
+#include <cstdint>
+#include <functional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "core/error.h"
+#include "core/json.h"
+
+namespace myelin::homeserver {
+
+class Uia {
+ public:
+  using Flows = std::vector<std::vector<std::string>>;
+  // Verifies one stage's auth dict; an error fails the stage (reported in the 401 body).
+  using StageCheck = std::function<core::Status(std::string_view type, const json::object& auth)>;
+
+  // Succeeds once the request's session has completed every stage of one flow. Otherwise the
+  // error is the 401 UIA response: extra holds flows, params, session and completed; errcode
+  // is empty when no stage was attempted (the spec's first response carries none).
+  core::Status check(const json::object& request, const Flows& flows, const StageCheck& verify);
+
+ private:
+  struct Session {
+    std::set<std::string> completed;
+    std::int64_t expires_ms = 0;
+  };
+  core::Error challenge(const std::string& session_id, const Flows& flows, core::Error base) const;
+  std::unordered_map<std::string, Session> sessions_;
+};
+
+}  // namespace myelin::homeserver

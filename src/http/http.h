@@ -1,0 +1,134 @@
+#pragma once
+// The HTTP layer: a keep-alive HTTP/1.1 server on Boost.Beast with C++20 coroutines, a
+// router, CORS, request limits, a timer scheduler and a token-bucket rate limiter. It knows no
+// Matrix types; Beast and Asio stay inside this folder's .cc files.
+//
+// Threading: everything runs on one event-loop thread. Handlers, responders and scheduled
+// callbacks are all invoked on that thread, so the layers above need no locks.
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace myelin::http {
+
+struct Request {
+  std::string method;                 // "GET", "PUT", ...
+  std::string path;                   // raw (still percent-encoded) path, no query
+  std::string query;                  // raw query string without '?'
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+  std::string remote_ip;              // textual peer address
+  // Path parameters captured by the router, percent-decoded, in pattern order.
+  std::vector<std::string> params;
+
+  // Case-insensitive header lookup; empty when absent.
+  std::string_view header(std::string_view name) const;
+  // Percent-decoded query parameter ('+' stays '+'); nullopt when absent. The first one wins.
+  std::optional<std::string> query_param(std::string_view name) const;
+  std::vector<std::string> query_params(std::string_view name) const;
+};
+
+struct Response {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+// Completes a request. Call exactly once, on the event-loop thread; calling it after the client
+// went away is harmless.
+using Responder = std::function<void(Response)>;
+using Handler = std::function<void(Request&, Responder)>;
+
+// Percent-decodes a path segment or query value; nullopt on malformed escapes.
+std::optional<std::string> percent_decode(std::string_view text);
+
+// Matches METHOD + path against patterns like "/_matrix/client/v3/rooms/{roomId}/send/{type}/{txnId}".
+// A {name} segment matches one non-empty path segment; a trailing "{name...}" matches the rest.
+// An unmatched path calls `not_found`, a matched path with another method `wrong_method`.
+class Router {
+ public:
+  void add(std::string_view method, std::string_view pattern, Handler handler);
+  void set_fallbacks(Handler not_found, Handler wrong_method);
+  void dispatch(Request& request, Responder respond) const;
+
+ private:
+  struct Route;
+  std::vector<std::shared_ptr<Route>> routes_;
+  Handler not_found_, wrong_method_;
+};
+
+// Timers on the event loop. Callbacks run on the loop thread; cancel() before it fires
+// prevents it from running.
+class Timer {
+ public:
+  virtual ~Timer() = default;
+  virtual void cancel() = 0;
+};
+class Scheduler {
+ public:
+  virtual ~Scheduler() = default;
+  virtual void post(std::function<void()> fn) = 0;
+  virtual std::unique_ptr<Timer> after(std::chrono::milliseconds delay,
+                                       std::function<void()> fn) = 0;
+};
+
+struct ServerOptions {
+  std::string address = "127.0.0.1";
+  std::uint16_t port = 8008;                     // 0 picks a free port
+  std::size_t max_body_bytes = 1 << 20;          // larger bodies get 413 + too_large_body
+  std::size_t max_header_bytes = 16 << 10;
+  std::chrono::seconds idle_timeout{75};         // keep-alive connections
+  std::string too_large_body;                    // JSON body sent with 413
+};
+
+// One server on one listening address. run() blocks until stop(); stop() is safe from a signal
+// handler context via the event loop (it is posted) and lets in-flight requests finish for
+// up to `grace` before closing connections.
+class Server {
+ public:
+  Server(ServerOptions options, const Router& router);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Binds and listens; returns the bound port (useful with port 0). Throws std::runtime_error
+  // when the address cannot be bound.
+  std::uint16_t listen();
+  // Runs the event loop on the calling thread until stop() and the drain completes. SIGINT
+  // and SIGTERM trigger stop().
+  void run();
+  void stop(std::chrono::milliseconds grace = std::chrono::milliseconds(5000));
+  Scheduler& scheduler();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Token buckets keyed by string (user ID, IP address). allow() returns 0 when the request may
+// proceed, otherwise the milliseconds until it may. Idle buckets are dropped so memory stays
+// bounded by the number of recently active keys.
+class RateLimiter {
+ public:
+  RateLimiter(double per_second, double burst);
+  std::int64_t allow(std::string_view key, std::chrono::steady_clock::time_point now);
+
+ private:
+  struct Bucket {
+    double tokens;
+    std::chrono::steady_clock::time_point last;
+  };
+  double per_second_, burst_;
+  std::map<std::string, Bucket, std::less<>> buckets_;
+  std::chrono::steady_clock::time_point last_sweep_{};
+};
+
+}  // namespace myelin::http

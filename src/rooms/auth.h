@@ -1,0 +1,68 @@
+#pragma once
+// The authorization rules (rooms/v10.md .. v12.md, "Authorization rules") and the auth events
+// selection (server-server-api.md "Auth events selection"). Pure: the state an event is
+// checked against is supplied by a lookup callback. Rule numbers in auth.cc follow the spec's.
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/error.h"
+#include "core/json.h"
+#include "rooms/room_version.h"
+
+namespace myelin::rooms {
+
+// Returns the PDU of the state event (type, state_key) in the state the event is checked
+// against, or nullptr. For room versions where the create event is not an auth event (v12),
+// the lookup must still return the room's m.room.create for ("m.room.create", "").
+using StateLookup =
+    std::function<const json::object*(std::string_view type, std::string_view state_key)>;
+
+// The (type, state_key) pairs a new event must cite in auth_events: create (except v12),
+// power levels, sender's membership, and for m.room.member the target's membership, join
+// rules for join/invite/knock, third-party invite, and the authorising user of a restricted
+// join (join_authorised_via_users_server).
+std::vector<std::pair<std::string, std::string>> auth_types_for_event(
+    const json::object& pdu, const RoomVersionRules& rules);
+
+// Checks `pdu` against the room version's authorization rules with `state` as the state
+// before it. Fails with M_FORBIDDEN and a message naming the rule that rejected it. Does not
+// verify signatures (the caller does that for remote events).
+core::Status authorize_event(const json::object& pdu, const StateLookup& state,
+                             const RoomVersionRules& rules);
+
+// Power levels as the rules read them, with the spec's defaults when the event is absent.
+class PowerLevels {
+ public:
+  // `power_levels` is the CONTENT of m.room.power_levels, or null when the room has none;
+  // `create` is the whole m.room.create event (PDU).
+  PowerLevels(const json::object* power_levels, const json::object& create,
+              const RoomVersionRules& rules);
+
+  // Creators in v12 return std::nullopt (infinite); otherwise the user's level.
+  std::optional<std::int64_t> user_level(std::string_view user_id) const;
+  bool is_creator(std::string_view user_id) const;
+  // True when `user_id`'s level is at least `required` (creators always are).
+  bool at_least(std::string_view user_id, std::int64_t required) const;
+  // True when `a` outranks `b` (strictly higher; a creator outranks a non-creator).
+  bool outranks(std::string_view a, std::string_view b) const;
+
+  std::int64_t event_level(std::string_view type, bool is_state) const;
+  std::int64_t invite() const;
+  std::int64_t kick() const;
+  std::int64_t ban() const;
+  std::int64_t redact() const;
+  // notifications.room (default 50)
+  std::int64_t notifications_room() const;
+
+ private:
+  const json::object* content_;   // power levels content or nullptr
+  std::vector<std::string> creators_;
+  const RoomVersionRules& rules_;
+  std::string create_sender_;
+};
+
+}  // namespace myelin::rooms
