@@ -1,5 +1,7 @@
 #include "api/call.h"
 
+#include <limits>
+
 namespace myelin::api {
 
 http::Response json_response(const json::value& body, int status) {
@@ -46,6 +48,14 @@ core::Result<std::optional<bool>> optional_bool(const json::object& object, std:
   if (!value || value->is_null()) return std::optional<bool>();
   if (!value->is_bool()) return core::fail(core::Errc::kBadJson, std::string(key) + " must be a boolean");
   return std::optional<bool>(value->get_bool());
+}
+
+core::Result<std::optional<std::int64_t>> optional_int(const json::object& object, std::string_view key) {
+  auto value = object.if_contains(key);
+  if (!value || value->is_null()) return std::optional<std::int64_t>();
+  if (value->is_int64()) return std::optional<std::int64_t>(value->get_int64());
+  if (value->is_uint64()) return std::optional<std::int64_t>(std::numeric_limits<std::int64_t>::max());
+  return core::fail(core::Errc::kBadJson, std::string(key) + " must be an integer");
 }
 
 }  // namespace myelin::api

@@ -38,5 +38,7 @@ http::Response error_response(const core::Error& error);
 core::Result<std::string> required_string(const json::object& object, std::string_view key);
 core::Result<std::optional<std::string>> optional_string(const json::object& object, std::string_view key);
 core::Result<std::optional<bool>> optional_bool(const json::object& object, std::string_view key);
+// Integers beyond int64 saturate (they can only be "very large" timeouts or limits).
+core::Result<std::optional<std::int64_t>> optional_int(const json::object& object, std::string_view key);
 
 }  // namespace myelin::api

@@ -84,6 +84,9 @@ void get_room_visibility(Call&);
 void put_room_visibility(Call&);
 void get_public_rooms(Call&);
 void post_public_rooms(Call&);
+// client/presence.cc
+void get_presence(Call&);
+void put_presence(Call&);
 // client/reporting.cc
 void post_report_event(Call&);
 void post_report_room(Call&);

@@ -106,6 +106,9 @@ constexpr Route kRoutes[] = {
     {"GET", "/publicRooms", C, U, N, get_public_rooms},
     {"POST", "/publicRooms", C, U, L, post_public_rooms},
 
+    {"GET", "/presence/{userId}/status", C, U, N, get_presence},
+    {"PUT", "/presence/{userId}/status", C, U, L, put_presence},
+
     {"POST", "/rooms/{roomId}/report/{eventId}", C, U, L, post_report_event},
     {"POST", "/rooms/{roomId}/report", C, U, L, post_report_room},
 };

@@ -49,7 +49,7 @@ const std::vector<Option>& options() {
       option("registration.shared_secret", "When set, enables Synapse-compatible shared-secret registration at /_synapse/admin/v1/register (admin tools, bridges).", &Config::registration_shared_secret),
       option("privacy.profile_lookup_requires_shared_room", "Only users who share a room with you can look up your profile.", &Config::profile_lookup_requires_shared_room),
       option("privacy.client_ip_retention_days", "Client IP addresses are stored truncated (/24, /48) and deleted after this many days.", &Config::client_ip_retention_days),
-      option("presence.enabled", "Presence (online status) is not collected or shared. The sync presence section stays empty.", &Config::presence_enabled),
+      option("presence.enabled", "false: presence (online status) is neither recorded nor shared, and the sync presence section stays empty. true: kept in memory and shown to users who share a room.", &Config::presence_enabled),
       option("rate_limits.enabled", "Rate limiting of clients.", &Config::rate_limits_enabled),
       option("rate_limits.per_second", "Sustained requests per second per user for writes.", &Config::rate_per_second),
       option("rate_limits.burst", "Burst size per user for writes.", &Config::rate_burst),

@@ -1,1 +1,75 @@
-// placeholder: being written
+// Hashes, constant-time comparison, passwords and access tokens (crypto.h). Signing keys
+// and JSON signatures live in signing_key.cc.
+#include "core/crypto.h"
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include <new>
+
+#include "core/base64.h"
+#include "core/sodium.h"
+
+namespace myelin::core {
+
+std::string sha256(std::string_view bytes) {
+  internal::ensure_sodium();
+  std::string out(crypto_hash_sha256_BYTES, '\0');
+  crypto_hash_sha256(reinterpret_cast<unsigned char*>(out.data()),
+                     reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
+  return out;
+}
+
+std::string hmac_sha1_hex(std::string_view key, std::string_view msg) {
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int mac_len = 0;
+  HMAC(EVP_sha1(), key.data(), static_cast<int>(key.size()),
+       reinterpret_cast<const unsigned char*>(msg.data()), msg.size(), mac, &mac_len);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(mac_len * 2);
+  for (unsigned int i = 0; i < mac_len; ++i) {
+    out.push_back(kHex[mac[i] >> 4]);
+    out.push_back(kHex[mac[i] & 0xf]);
+  }
+  return out;
+}
+
+bool constant_time_equal(std::string_view a, std::string_view b) {
+  internal::ensure_sodium();
+  if (a.size() != b.size()) return false;  // lengths are not secret
+  if (a.empty()) return true;
+  return sodium_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+std::string hash_password(std::string_view password) {
+  internal::ensure_sodium();
+  char out[crypto_pwhash_STRBYTES];
+  if (crypto_pwhash_argon2id_str(out, password.data(), password.size(),
+                                 crypto_pwhash_argon2id_OPSLIMIT_INTERACTIVE,
+                                 crypto_pwhash_argon2id_MEMLIMIT_INTERACTIVE) != 0) {
+    throw std::bad_alloc();  // libsodium fails here only when it cannot get the memory
+  }
+  return out;
+}
+
+bool verify_password(std::string_view password, const std::string& hash) {
+  internal::ensure_sodium();
+  // crypto_pwhash_str_verify reads a NUL-terminated string of bounded length.
+  if (hash.empty() || hash.size() >= crypto_pwhash_STRBYTES ||
+      hash.find('\0') != std::string::npos) {
+    return false;
+  }
+  return crypto_pwhash_str_verify(hash.c_str(), password.data(), password.size()) == 0;
+}
+
+std::string new_access_token() {
+  internal::ensure_sodium();
+  std::string bytes(32, '\0');
+  randombytes_buf(bytes.data(), bytes.size());
+  return "myl_" + base64url_encode(bytes);
+}
+
+std::string token_digest(std::string_view token) { return sha256(token); }
+
+}  // namespace myelin::core

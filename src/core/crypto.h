@@ -19,7 +19,10 @@ bool constant_time_equal(std::string_view a, std::string_view b);
 // A server's ed25519 signing key. key_id is "ed25519:<version>".
 class SigningKey {
  public:
+  // A fresh random key; an empty version picks a random one ("a_" + 4 alphanumerics).
   static SigningKey generate(std::string version);
+  // The key derived from a 32-byte ed25519 seed (raw bytes); fails with M_UNKNOWN otherwise.
+  static Result<SigningKey> from_seed(std::string version, std::string_view seed);
   // Reads a Synapse-compatible key file ("ed25519 <version> <base64 seed>") or, when it does
   // not exist, generates a key and writes it with mode 0600. Fails with M_UNKNOWN on a
   // malformed file.
@@ -28,6 +31,7 @@ class SigningKey {
   const std::string& key_id() const { return key_id_; }
   std::string public_key_base64() const;   // unpadded base64 of the 32-byte public key
   std::string sign(std::string_view message) const;  // unpadded base64 signature
+  std::string seed_base64() const;         // unpadded base64 of the seed (the key file's form)
 
  private:
   std::string key_id_;

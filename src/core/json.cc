@@ -1,1 +1,190 @@
-// placeholder: being written
+#include "core/json.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <vector>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+namespace myelin::core {
+namespace {
+
+constexpr int kMaxDepth = 64;
+constexpr std::int64_t kMaxSafeInteger = (std::int64_t{1} << 53) - 1;
+
+void append_string(std::string& out, std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out.push_back('"');
+  for (char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (u < 0x20) {
+          out += "\\u00";
+          out.push_back(kHex[u >> 4]);
+          out.push_back(kHex[u & 0xf]);
+        } else {
+          out.push_back(c);
+        }
+    }
+  }
+  out.push_back('"');
+}
+
+template <class N>
+void append_integer(std::string& out, N n) {
+  char buf[32];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, n);
+  out.append(buf, end);
+}
+
+// Integral doubles (e.g. 1e10, -0) are written as integers, as the spec's examples require;
+// anything else gets the shortest form that reads back to the same double.
+void append_double(std::string& out, double d) {
+  if (std::isfinite(d) && std::trunc(d) == d && std::fabs(d) < 9.2e18) {
+    append_integer(out, static_cast<std::int64_t>(d));
+    return;
+  }
+  if (!std::isfinite(d)) {  // not representable in JSON; Boost writes these as 1e99999
+    out += std::isnan(d) ? "null" : (d > 0 ? "1e99999" : "-1e99999");
+    return;
+  }
+  char buf[64];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, d);
+  out.append(buf, end);
+}
+
+void append_value(std::string& out, const json::value& v) {
+  switch (v.kind()) {
+    case json::kind::null: out += "null"; break;
+    case json::kind::bool_: out += v.get_bool() ? "true" : "false"; break;
+    case json::kind::int64: append_integer(out, v.get_int64()); break;
+    case json::kind::uint64: append_integer(out, v.get_uint64()); break;
+    case json::kind::double_: append_double(out, v.get_double()); break;
+    case json::kind::string: append_string(out, v.get_string()); break;
+    case json::kind::array: {
+      out.push_back('[');
+      bool first = true;
+      for (const json::value& item : v.get_array()) {
+        if (!first) out.push_back(',');
+        first = false;
+        append_value(out, item);
+      }
+      out.push_back(']');
+      break;
+    }
+    case json::kind::object: {
+      const json::object& obj = v.get_object();
+      std::vector<const json::key_value_pair*> members;
+      members.reserve(obj.size());
+      for (const auto& kv : obj) members.push_back(&kv);
+      // Byte-wise order of UTF-8 keys is code point order.
+      std::sort(members.begin(), members.end(),
+                [](const auto* a, const auto* b) { return a->key() < b->key(); });
+      out.push_back('{');
+      bool first = true;
+      for (const auto* kv : members) {
+        if (!first) out.push_back(',');
+        first = false;
+        append_string(out, kv->key());
+        out.push_back(':');
+        append_value(out, kv->value());
+      }
+      out.push_back('}');
+      break;
+    }
+  }
+}
+
+void append_path_key(std::string& path, std::string_view key) {
+  if (!path.empty()) path.push_back('.');
+  path += key;
+}
+
+Status check_numbers_at(const json::value& v, std::string& path) {
+  auto bad = [&](std::string_view what) {
+    return fail(Errc::kBadJson,
+                std::string(what) + " at " + (path.empty() ? std::string("(root)") : path));
+  };
+  switch (v.kind()) {
+    case json::kind::double_:
+      return bad("float values are not allowed");
+    case json::kind::int64: {
+      const std::int64_t n = v.get_int64();
+      if (n > kMaxSafeInteger || n < -kMaxSafeInteger) return bad("integer out of range");
+      return {};
+    }
+    case json::kind::uint64:
+      if (v.get_uint64() > static_cast<std::uint64_t>(kMaxSafeInteger)) {
+        return bad("integer out of range");
+      }
+      return {};
+    case json::kind::array: {
+      std::size_t i = 0;
+      for (const json::value& item : v.get_array()) {
+        const std::size_t saved = path.size();
+        path += "[" + std::to_string(i++) + "]";
+        Status s = check_numbers_at(item, path);
+        path.resize(saved);
+        if (!s) return s;
+      }
+      return {};
+    }
+    case json::kind::object:
+      for (const auto& kv : v.get_object()) {
+        const std::size_t saved = path.size();
+        append_path_key(path, kv.key());
+        Status s = check_numbers_at(kv.value(), path);
+        path.resize(saved);
+        if (!s) return s;
+      }
+      return {};
+    default:
+      return {};
+  }
+}
+
+}  // namespace
+
+Result<json::value> parse_json(std::string_view text) {
+  json::parse_options options;
+  options.max_depth = kMaxDepth;
+  options.allow_comments = false;
+  options.allow_trailing_commas = false;
+  options.allow_invalid_utf8 = false;
+  boost::system::error_code ec;
+  json::value v = json::parse(text, ec, {}, options);
+  if (ec) return fail(Errc::kNotJson, "Content not JSON: " + ec.message());
+  return v;
+}
+
+Result<json::object> parse_json_object(std::string_view text) {
+  Result<json::value> v = parse_json(text);
+  if (!v) return std::unexpected(std::move(v.error()));
+  if (!v->is_object()) return fail(Errc::kNotJson, "Content not a JSON object");
+  return std::move(v->get_object());
+}
+
+std::string canonical_json(const json::value& v) {
+  std::string out;
+  append_value(out, v);
+  return out;
+}
+
+Status check_event_numbers(const json::value& v) {
+  std::string path;
+  return check_numbers_at(v, path);
+}
+
+std::string to_string(const json::value& v) { return json::serialize(v); }
+
+}  // namespace myelin::core

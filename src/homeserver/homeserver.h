@@ -5,6 +5,7 @@
 #include "homeserver/accounts.h"
 #include "homeserver/config.h"
 #include "homeserver/notifier.h"
+#include "homeserver/presence.h"
 #include "homeserver/room_service.h"
 #include "homeserver/sync.h"
 #include "homeserver/timeline.h"
@@ -27,7 +28,8 @@ struct Homeserver {
         timeline(config, store, key, notifier),
         rooms(timeline),
         typing(timeline, notifier, scheduler),
-        sync(timeline, typing, notifier, scheduler) {}
+        presence(config, timeline, notifier),
+        sync(timeline, typing, presence, notifier, scheduler) {}
 
   const Config& config;
   storage::Store& store;
@@ -38,6 +40,7 @@ struct Homeserver {
   Timeline timeline;
   RoomService rooms;
   Typing typing;
+  Presence presence;
   SyncService sync;
   Uia uia;
 };

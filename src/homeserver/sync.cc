@@ -225,7 +225,9 @@ json::object SyncService::compute(const SyncRequest& request, bool& has_updates)
   response["rooms"] = {{"join", std::move(join)}, {"invite", std::move(invite)},
                        {"leave", std::move(leave)}, {"knock", std::move(knock)}};
   response["account_data"] = {{"events", std::move(global_account_data)}};
-  response["presence"] = {{"events", json::array{}}};
+  json::array presence = presence_.events_since(user, since);
+  if (!presence.empty()) has_updates = true;
+  response["presence"] = {{"events", std::move(presence)}};
   return response;
 }
 
@@ -238,6 +240,7 @@ struct SyncService::Pending {
 };
 
 void SyncService::sync(SyncRequest request, std::function<void(json::object)> done) {
+  presence_.on_sync(request.session.user_id, request.set_presence);
   bool has_updates = false;
   json::object body = compute(request, has_updates);
   if (has_updates || request.since == 0 || request.timeout_ms <= 0) {

@@ -10,6 +10,7 @@
 #include "homeserver/accounts.h"
 #include "homeserver/filter.h"
 #include "homeserver/notifier.h"
+#include "homeserver/presence.h"
 #include "homeserver/timeline.h"
 #include "homeserver/typing.h"
 #include "http/http.h"
@@ -22,6 +23,7 @@ struct SyncRequest {
   bool full_state = false;
   Filter filter;
   std::int64_t timeout_ms = 0;
+  std::string set_presence;       // "", online, unavailable, offline
 };
 
 std::string stream_token(storage::StreamPos pos);
@@ -30,8 +32,9 @@ std::optional<storage::StreamPos> parse_stream_token(std::string_view token);
 
 class SyncService {
  public:
-  SyncService(Timeline& timeline, Typing& typing, Notifier& notifier, http::Scheduler& scheduler)
-      : timeline_(timeline), typing_(typing), notifier_(notifier), scheduler_(scheduler) {}
+  SyncService(Timeline& timeline, Typing& typing, Presence& presence, Notifier& notifier,
+              http::Scheduler& scheduler)
+      : timeline_(timeline), typing_(typing), presence_(presence), notifier_(notifier), scheduler_(scheduler) {}
 
   // Calls `done` exactly once with the response body, now or when woken/timed out.
   void sync(SyncRequest request, std::function<void(json::object)> done);
@@ -44,6 +47,7 @@ class SyncService {
 
   Timeline& timeline_;
   Typing& typing_;
+  Presence& presence_;
   Notifier& notifier_;
   http::Scheduler& scheduler_;
 };

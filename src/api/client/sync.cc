@@ -46,6 +46,11 @@ void get_sync(Call& call) {
       return call.fail(core::make_error(Errc::kInvalidParam, "timeout must be an integer"));
     }
   }
+  if (auto set_presence = call.request.query_param("set_presence")) {
+    if (*set_presence != "online" && *set_presence != "offline" && *set_presence != "unavailable")
+      return call.fail(core::make_error(Errc::kInvalidParam, "Invalid set_presence"));
+    request.set_presence = *set_presence;
+  }
   auto filter = sync_filter(call);
   if (!filter) return call.fail(filter.error());
   request.filter = std::move(*filter);

@@ -1,0 +1,56 @@
+// POST /_matrix/client/v3/account/password   — client-server-api "Account registration and
+//                                               management" (password management)
+// POST /_matrix/client/v3/account/deactivate — client-server-api "Account registration and
+//                                               management" (account deactivation)
+#include <string>
+
+#include "api/client/password_uia.h"
+#include "api/handlers.h"
+
+namespace myelin::api {
+
+using core::Errc;
+
+constexpr std::size_t kMaxPasswordBytes = 512;
+
+void post_password(Call& call) {
+  auto body = call.body();
+  if (!body) return call.fail(body.error());
+  auto new_password = optional_string(*body, "new_password");
+  if (!new_password) return call.fail(new_password.error());
+  auto logout_devices = optional_bool(*body, "logout_devices");
+  if (!logout_devices) return call.fail(logout_devices.error());
+  // The same bound as registration.
+  if (*new_password && (*new_password)->size() > kMaxPasswordBytes)
+    return call.fail(core::make_error(Errc::kBadJson, "Password too long"));
+  if (auto ok = require_password_uia(call, *body); !ok) return call.fail(ok.error());
+  if (!*new_password || (*new_password)->empty())
+    return call.fail(core::make_error(Errc::kMissingParam, "A new password is required"));
+  const auto& session = call.user();
+  // The access token of this request stays valid (the spec: SHOULD NOT revoke it).
+  call.hs.accounts.change_password(session.user_id, **new_password, logout_devices->value_or(true),
+                                   session.device_id);
+  call.reply(json::object{});
+}
+
+void post_deactivate(Call& call) {
+  auto body = call.body();
+  if (!body) return call.fail(body.error());
+  if (auto id_server = optional_string(*body, "id_server"); !id_server) return call.fail(id_server.error());
+  if (auto erase = optional_bool(*body, "erase"); !erase) return call.fail(erase.error());
+  if (auto ok = require_password_uia(call, *body); !ok) return call.fail(ok.error());
+  const std::string user_id = call.user().user_id;
+  for (const auto& membership : call.hs.store.user_memberships(user_id)) {
+    if (membership.membership != "join" && membership.membership != "invite" &&
+        membership.membership != "knock")
+      continue;
+    // A refused leave (e.g. an unknown room) must not stop the deactivation.
+    (void)call.hs.rooms.set_membership(user_id, membership.room_id, user_id, "leave", "");
+  }
+  call.hs.accounts.deactivate(user_id);
+  // myelin stores no third-party identifiers, so there is nothing to unbind: the spec says
+  // the result MUST then be "success".
+  call.reply(json::object{{"id_server_unbind_result", "success"}});
+}
+
+}  // namespace myelin::api

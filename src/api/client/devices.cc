@@ -1,0 +1,81 @@
+// GET    /_matrix/client/v3/devices            — client-server-api "Device management"
+// GET    /_matrix/client/v3/devices/{deviceId}
+// PUT    /_matrix/client/v3/devices/{deviceId}
+// DELETE /_matrix/client/v3/devices/{deviceId}
+// POST   /_matrix/client/v3/delete_devices
+#include <string>
+#include <vector>
+
+#include "api/client/password_uia.h"
+#include "api/handlers.h"
+
+namespace myelin::api {
+namespace {
+
+using core::Errc;
+
+// The spec's Device object. Only the owner reaches these endpoints, so the last-seen fields
+// (whose IP the store keeps truncated) are included.
+json::object device_json(const storage::DeviceRecord& device) {
+  json::object object{{"device_id", device.device_id}};
+  if (!device.display_name.empty()) object["display_name"] = device.display_name;
+  if (!device.last_seen_ip.empty()) object["last_seen_ip"] = device.last_seen_ip;
+  if (device.last_seen_ts > 0) object["last_seen_ts"] = device.last_seen_ts;
+  return object;
+}
+
+core::Error unknown_device() { return core::make_error(Errc::kNotFound, "Unknown device"); }
+
+}  // namespace
+
+void get_devices(Call& call) {
+  json::array devices;
+  for (const auto& device : call.hs.store.devices(call.user().user_id)) devices.emplace_back(device_json(device));
+  call.reply(json::object{{"devices", std::move(devices)}});
+}
+
+void get_device(Call& call) {
+  auto device = call.hs.store.device(call.user().user_id, call.param(0));
+  if (!device) return call.fail(unknown_device());
+  call.reply(device_json(*device));
+}
+
+void put_device(Call& call) {
+  auto body = call.body();
+  if (!body) return call.fail(body.error());
+  auto display_name = optional_string(*body, "display_name");
+  if (!display_name) return call.fail(display_name.error());
+  const std::string& user_id = call.user().user_id;
+  // Creating devices is for application services only; clients update existing ones.
+  if (!call.hs.store.device(user_id, call.param(0))) return call.fail(unknown_device());
+  if (*display_name) call.hs.store.rename_device(user_id, call.param(0), **display_name);
+  call.reply(json::object{});
+}
+
+void delete_device(Call& call) {
+  auto body = call.body();
+  if (!body) return call.fail(body.error());
+  if (auto ok = require_password_uia(call, *body); !ok) return call.fail(ok.error());
+  // Succeeds for a device that was already removed (the spec's 200 "or had been removed").
+  call.hs.accounts.delete_device(call.user().user_id, call.param(0));
+  call.reply(json::object{});
+}
+
+void post_delete_devices(Call& call) {
+  auto body = call.body();
+  if (!body) return call.fail(body.error());
+  auto list = body->if_contains("devices");
+  if (!list) return call.fail(core::make_error(Errc::kMissingParam, "Missing devices"));
+  if (!list->is_array()) return call.fail(core::make_error(Errc::kBadJson, "devices must be an array"));
+  std::vector<std::string> device_ids;
+  for (const auto& id : list->get_array()) {
+    if (!id.is_string()) return call.fail(core::make_error(Errc::kBadJson, "devices must contain strings"));
+    device_ids.emplace_back(id.get_string());
+  }
+  if (auto ok = require_password_uia(call, *body); !ok) return call.fail(ok.error());
+  const std::string user_id = call.user().user_id;
+  for (const auto& device_id : device_ids) call.hs.accounts.delete_device(user_id, device_id);
+  call.reply(json::object{});
+}
+
+}  // namespace myelin::api

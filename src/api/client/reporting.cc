@@ -1,0 +1,48 @@
+// POST /_matrix/client/v3/rooms/{roomId}/report/{eventId} — client-server-api "Reporting Content"
+// POST /_matrix/client/v3/rooms/{roomId}/report
+// Reports are stored for the server's administrators.
+#include <optional>
+#include <string>
+
+#include "api/handlers.h"
+
+namespace myelin::api {
+
+using core::Errc;
+
+void post_report_event(Call& call) {
+  const std::string& room_id = call.param(0);
+  const std::string& event_id = call.param(1);
+  auto body = call.body();
+  if (!body) return call.fail(body.error());
+  auto reason = optional_string(*body, "reason");
+  if (!reason) return call.fail(reason.error());
+  std::optional<std::int64_t> score;
+  if (auto value = body->if_contains("score"); value && !value->is_null()) {
+    if (!value->is_int64()) return call.fail(core::make_error(Errc::kBadJson, "score must be an integer"));
+    score = value->get_int64();
+  }
+  // v1.8: the reporter must currently be joined. Not joined, unknown room and unknown event
+  // all get the same answer, so the endpoint reveals nothing to non-members.
+  const auto& user_id = call.user().user_id;
+  const homeserver::RoomState* room = call.hs.timeline.room(room_id);
+  auto event = call.hs.store.event(event_id);
+  if (!room || room->membership(user_id) != "join" || !event || event->room_id != room_id)
+    return call.fail(core::make_error(Errc::kNotFound, "The event was not found or you are not joined to the room"));
+  call.hs.store.add_report({room_id, event_id, user_id, reason->value_or(""), score, homeserver::now_ms()});
+  call.reply(json::object{});
+}
+
+void post_report_room(Call& call) {
+  const std::string& room_id = call.param(0);
+  auto body = call.body();
+  if (!body) return call.fail(body.error());
+  auto reason = required_string(*body, "reason");
+  if (!reason) return call.fail(reason.error());
+  // v1.13: room reports MUST NOT require membership (rooms can be seen from outside).
+  if (!call.hs.store.room(room_id)) return call.fail(core::make_error(Errc::kNotFound, "The room was not found"));
+  call.hs.store.add_report({room_id, "", call.user().user_id, *reason, std::nullopt, homeserver::now_ms()});
+  call.reply(json::object{});
+}
+
+}  // namespace myelin::api

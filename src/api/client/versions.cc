@@ -1,0 +1,44 @@
+// GET /_matrix/client/versions    — client-server-api "API Standards" (GET /versions)
+// GET /.well-known/matrix/client  — client-server-api "Server Discovery" (well-known URI)
+// GET /_matrix/client/v3/capabilities — client-server-api "Capabilities negotiation"
+#include <string>
+
+#include "api/handlers.h"
+#include "rooms/room_version.h"
+
+namespace myelin::api {
+
+// The spec versions myelin claims: the features of each are implemented or deliberately
+// absent in the spec's sanctioned way (M_UNRECOGNIZED).
+constexpr const char* kSpecVersions[] = {"r0.6.1", "v1.1", "v1.2", "v1.3", "v1.4", "v1.5", "v1.6",
+                                         "v1.7",   "v1.8", "v1.9", "v1.10", "v1.11", "v1.12"};
+
+void get_versions(Call& call) {
+  json::array versions;
+  for (const char* version : kSpecVersions) versions.emplace_back(version);
+  call.reply(json::object{{"versions", std::move(versions)}, {"unstable_features", json::object{}}});
+}
+
+void get_well_known_client(Call& call) {
+  const std::string& base_url = call.hs.config.public_baseurl;
+  if (base_url.empty()) return call.fail(core::make_error(core::Errc::kNotFound, "No well-known client configuration"));
+  call.reply(json::object{{"m.homeserver", json::object{{"base_url", base_url}}}});
+}
+
+void get_capabilities(Call& call) {
+  json::object available;
+  for (const auto& version : rooms::supported_room_versions())
+    available[version.id] = version.stable ? "stable" : "unstable";
+  json::object capabilities{
+      {"m.room_versions", json::object{{"default", call.hs.config.default_room_version},
+                                       {"available", std::move(available)}}},
+      {"m.change_password", json::object{{"enabled", true}}},
+      {"m.set_displayname", json::object{{"enabled", true}}},
+      {"m.set_avatar_url", json::object{{"enabled", true}}},
+      {"m.3pid_changes", json::object{{"enabled", false}}},
+      {"m.get_login_token", json::object{{"enabled", false}}},
+  };
+  call.reply(json::object{{"capabilities", std::move(capabilities)}});
+}
+
+}  // namespace myelin::api
