@@ -24,8 +24,8 @@ Result<json::object> parse_json_object(std::string_view text);
 
 // Canonical JSON: keys sorted by code point, no insignificant white space, shortest escapes
 // (only ", \\ and control characters escaped, \uXXXX lower-case hex except \b \f \n \r \t),
-// UTF-8 output. Floats are written as Boost would; callers that must be canonical call
-// check_event_numbers first.
+// UTF-8 output. Integral doubles (1e10, -0.0) are written as integers, other doubles in their
+// shortest round-trip form; callers that must be canonical call check_event_numbers first.
 std::string canonical_json(const json::value& v);
 
 // Room versions 6+: an event may only contain integers in [-(2^53)+1, (2^53)-1] and no

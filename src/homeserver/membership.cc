@@ -1,4 +1,6 @@
 // Membership transitions (client-server-api/_index.md "Room membership") for local rooms.
+#include <set>
+
 #include "core/ids.h"
 #include "homeserver/room_service.h"
 #include "rooms/auth.h"
@@ -6,6 +8,16 @@
 namespace myelin::homeserver {
 
 using core::Errc;
+
+bool share_a_room(storage::Store& store, const std::string& a, const std::string& b) {
+  if (a == b) return true;
+  std::set<std::string> rooms;
+  for (const auto& m : store.user_memberships(a))
+    if (m.membership == "join" || m.membership == "invite") rooms.insert(m.room_id);
+  for (const auto& m : store.user_memberships(b))
+    if ((m.membership == "join" || m.membership == "invite") && rooms.contains(m.room_id)) return true;
+  return false;
+}
 
 core::Result<std::string> RoomService::resolve_room(const std::string& room_id_or_alias) {
   if (room_id_or_alias.starts_with("#")) {

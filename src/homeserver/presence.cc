@@ -31,15 +31,6 @@ Presence::State Presence::get(const std::string& user_id) const {
   return it == states_.end() || !config_.presence_enabled ? State{} : it->second;
 }
 
-bool Presence::share_a_room(const std::string& a, const std::string& b) {
-  if (a == b) return true;
-  for (const auto& membership : timeline_.store().user_memberships(a)) {
-    if (membership.membership != "join") continue;
-    if (RoomState* room = timeline_.room(membership.room_id); room && room->joined.contains(b)) return true;
-  }
-  return false;
-}
-
 json::object Presence::event(const std::string& user_id, const State& state) const {
   json::object content{{"presence", state.presence}};
   if (!state.status_msg.empty()) content["status_msg"] = state.status_msg;

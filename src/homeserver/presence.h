@@ -36,8 +36,6 @@ class Presence {
   State get(const std::string& user_id) const;
   // m.presence events of users sharing a room with `user_id`, changed after `since`.
   json::array events_since(const std::string& user_id, storage::StreamPos since);
-  // True when `a` and `b` are both joined to at least one room.
-  bool share_a_room(const std::string& a, const std::string& b);
 
  private:
   void announce(const std::string& user_id);

@@ -12,6 +12,10 @@
 
 namespace myelin::homeserver {
 
+// True when `a` and `b` are each joined to or invited into at least one common room (the
+// privacy rule for profile and presence lookups). Always true for a == b.
+bool share_a_room(storage::Store& store, const std::string& a, const std::string& b);
+
 class RoomService {
  public:
   explicit RoomService(Timeline& timeline) : timeline_(timeline) {}

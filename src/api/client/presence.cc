@@ -9,7 +9,7 @@ using core::Errc;
 
 void get_presence(Call& call) {
   const std::string& target = call.param(0);
-  if (!call.hs.presence.share_a_room(call.user().user_id, target))
+  if (!homeserver::share_a_room(call.hs.store, call.user().user_id, target))
     return call.fail(core::make_error(Errc::kForbidden, "You do not share a room with this user"));
   const auto state = call.hs.presence.get(target);
   json::object body{{"presence", state.presence}};

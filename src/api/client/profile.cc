@@ -36,14 +36,6 @@ bool valid_key_name(std::string_view key) {
   return segments >= 2;
 }
 
-// Rooms where the user is currently joined or invited.
-std::set<std::string> current_rooms(storage::Store& store, const std::string& user_id) {
-  std::set<std::string> rooms;
-  for (const auto& m : store.user_memberships(user_id))
-    if (m.membership == "join" || m.membership == "invite") rooms.insert(m.room_id);
-  return rooms;
-}
-
 // PRIVACY: with profile_lookup_requires_shared_room, a user may only read the profile of
 // someone they share a room with (both joined or invited). Checked before existence, so the
 // answer does not reveal whether the user exists.
@@ -51,9 +43,7 @@ core::Status may_look_up(const Call& call, const std::string& target) {
   const auto& session = call.user();
   if (session.user_id == target || session.admin || !call.hs.config.profile_lookup_requires_shared_room)
     return {};
-  const auto mine = current_rooms(call.hs.store, session.user_id);
-  for (const auto& room : current_rooms(call.hs.store, target))
-    if (mine.contains(room)) return {};
+  if (homeserver::share_a_room(call.hs.store, session.user_id, target)) return {};
   return core::fail(Errc::kForbidden, "You do not share a room with this user");
 }
 

@@ -1,0 +1,50 @@
+#include "homeserver/uia.h"
+
+#include <gtest/gtest.h>
+
+namespace myelin::homeserver {
+namespace {
+
+core::Status accept_dummy_only(std::string_view type, const json::object&) {
+  if (type == "m.login.dummy") return {};
+  return core::fail(core::Errc::kForbidden, "nope");
+}
+
+TEST(UiaTest, FirstCallIsAChallengeWithoutErrcode) {
+  Uia uia;
+  auto result = uia.check(json::object{}, {{"m.login.dummy"}}, accept_dummy_only);
+  ASSERT_FALSE(result);
+  EXPECT_EQ(result.error().http_status, 401);
+  EXPECT_TRUE(result.error().errcode.empty());
+  EXPECT_TRUE(result.error().extra.contains("session"));
+  EXPECT_EQ(result.error().extra.at("flows").as_array().size(), 1u);
+}
+
+TEST(UiaTest, CompletingAFlowSucceedsOnce) {
+  Uia uia;
+  auto first = uia.check(json::object{}, {{"m.login.dummy"}}, accept_dummy_only);
+  std::string session(first.error().extra.at("session").as_string());
+  json::object request{{"auth", {{"type", "m.login.dummy"}, {"session", session}}}};
+  EXPECT_TRUE(uia.check(request, {{"m.login.dummy"}}, accept_dummy_only));
+}
+
+TEST(UiaTest, FailedStageReportsErrorAndKeepsSession) {
+  Uia uia;
+  json::object request{{"auth", {{"type", "m.login.password"}}}};
+  auto result = uia.check(request, {{"m.login.password"}}, accept_dummy_only);
+  ASSERT_FALSE(result);
+  EXPECT_EQ(result.error().http_status, 401);
+  EXPECT_EQ(result.error().errcode, "M_FORBIDDEN");
+  EXPECT_TRUE(result.error().extra.contains("flows"));
+}
+
+TEST(UiaTest, StageNotOfferedIsRefused) {
+  Uia uia;
+  json::object request{{"auth", {{"type", "m.login.dummy"}}}};
+  auto result = uia.check(request, {{"m.login.registration_token"}}, accept_dummy_only);
+  ASSERT_FALSE(result);
+  EXPECT_EQ(result.error().http_status, 401);
+}
+
+}  // namespace
+}  // namespace myelin::homeserver
