@@ -1,1 +1,76 @@
-// placeholder: being written
+#include <cctype>
+
+#include "http/http.h"
+
+namespace myelin::http {
+namespace {
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
+  return true;
+}
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// Calls fn(name, raw value) for each key=value pair of the query string.
+template <class Fn>
+void for_each_param(std::string_view query, Fn fn) {
+  while (!query.empty()) {
+    std::size_t amp = query.find('&');
+    std::string_view pair = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+    std::size_t eq = pair.find('=');
+    fn(pair.substr(0, eq), eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1));
+  }
+}
+
+}  // namespace
+
+std::optional<std::string> percent_decode(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '%') {
+      out.push_back(text[i]);
+      continue;
+    }
+    if (i + 2 >= text.size()) return std::nullopt;
+    int hi = hex_value(text[i + 1]), lo = hex_value(text[i + 2]);
+    if (hi < 0 || lo < 0) return std::nullopt;
+    out.push_back(static_cast<char>(hi * 16 + lo));
+    i += 2;
+  }
+  return out;
+}
+
+std::string_view Request::header(std::string_view name) const {
+  for (const auto& [key, value] : headers)
+    if (iequals(key, name)) return value;
+  return {};
+}
+
+std::optional<std::string> Request::query_param(std::string_view name) const {
+  std::optional<std::string> found;
+  for_each_param(query, [&](std::string_view key, std::string_view value) {
+    if (!found && percent_decode(key) == name) found = percent_decode(value);
+  });
+  return found;
+}
+
+std::vector<std::string> Request::query_params(std::string_view name) const {
+  std::vector<std::string> found;
+  for_each_param(query, [&](std::string_view key, std::string_view value) {
+    if (percent_decode(key) != name) return;
+    if (auto decoded = percent_decode(value)) found.push_back(std::move(*decoded));
+  });
+  return found;
+}
+
+}  // namespace myelin::http

@@ -1,1 +1,84 @@
-// placeholder: being written
+#include <gtest/gtest.h>
+
+#include "http/http.h"
+
+namespace myelin::http {
+namespace {
+
+struct Captured {
+  std::string route;
+  std::vector<std::string> params;
+  int status = 0;
+};
+
+Captured run(const Router& router, std::string method, std::string path) {
+  Request request;
+  request.method = std::move(method);
+  request.path = std::move(path);
+  Captured captured;
+  router.dispatch(request, [&](Response response) {
+    captured.status = response.status;
+    captured.route = response.body;
+  });
+  captured.params = request.params;
+  return captured;
+}
+
+Router make_router() {
+  Router router;
+  auto named = [](std::string name) {
+    return [name](Request&, Responder respond) { respond(Response{200, "text/plain", name, {}}); };
+  };
+  router.add("GET", "/a/{x}/c", named("one"));
+  router.add("PUT", "/a/{x}/c", named("put"));
+  router.add("GET", "/state/{type}/{key...}", named("rest"));
+  router.add("GET", "/state/{type}", named("nokey"));
+  router.set_fallbacks([](Request&, Responder r) { r(Response{404, "", "nf", {}}); },
+                       [](Request&, Responder r) { r(Response{405, "", "wm", {}}); });
+  return router;
+}
+
+TEST(RouterTest, MatchesAndDecodesParams) {
+  auto router = make_router();
+  auto hit = run(router, "GET", "/a/%21room%3Aexample.org/c");
+  EXPECT_EQ(hit.route, "one");
+  ASSERT_EQ(hit.params.size(), 1u);
+  EXPECT_EQ(hit.params[0], "!room:example.org");
+  EXPECT_EQ(run(router, "PUT", "/a/x/c").route, "put");
+}
+
+TEST(RouterTest, RestParameterTakesSlashes) {
+  auto router = make_router();
+  auto hit = run(router, "GET", "/state/m.room.member/a/b%2Fc");
+  EXPECT_EQ(hit.route, "rest");
+  ASSERT_EQ(hit.params.size(), 2u);
+  EXPECT_EQ(hit.params[1], "a/b/c");
+  EXPECT_EQ(run(router, "GET", "/state/m.room.name").route, "nokey");
+}
+
+TEST(RouterTest, UnknownPathAndWrongMethod) {
+  auto router = make_router();
+  EXPECT_EQ(run(router, "GET", "/nope").status, 404);
+  EXPECT_EQ(run(router, "GET", "/a/x").status, 404);
+  EXPECT_EQ(run(router, "GET", "/a//c").status, 404);
+  EXPECT_EQ(run(router, "DELETE", "/a/x/c").status, 405);
+  EXPECT_EQ(run(router, "GET", "/a/%zz/c").status, 404);
+}
+
+TEST(RequestTest, QueryParamsAndHeaders) {
+  Request request;
+  request.query = "a=1&b=x%20y&a=2&flag";
+  request.headers = {{"Content-Type", "application/json"}};
+  EXPECT_EQ(request.query_param("a"), "1");
+  EXPECT_EQ(request.query_param("b"), "x y");
+  EXPECT_EQ(request.query_param("flag"), "");
+  EXPECT_FALSE(request.query_param("c"));
+  EXPECT_EQ(request.query_params("a").size(), 2u);
+  EXPECT_EQ(request.header("content-type"), "application/json");
+  EXPECT_EQ(request.header("missing"), "");
+  EXPECT_FALSE(percent_decode("%4"));
+  EXPECT_EQ(percent_decode("%41%62"), "Ab");
+}
+
+}  // namespace
+}  // namespace myelin::http

@@ -1,1 +1,132 @@
-// placeholder: being written
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <stdexcept>
+#include <thread>
+
+#include "http/http.h"
+
+namespace myelin::http {
+namespace {
+
+// A blocking loopback client speaking raw HTTP/1.1.
+class Client {
+ public:
+  explicit Client(std::uint16_t port) {
+    fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(port);
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) throw std::runtime_error("connect");
+  }
+  ~Client() { close(fd_); }
+  void send(const std::string& data) { ASSERT_EQ(::send(fd_, data.data(), data.size(), 0), static_cast<ssize_t>(data.size())); }
+  // Reads one response (headers + Content-Length body).
+  std::string response() {
+    while (true) {
+      auto end = buffer_.find("\r\n\r\n");
+      if (end != std::string::npos) {
+        std::size_t length = 0;
+        auto cl = buffer_.find("Content-Length: ");
+        if (cl != std::string::npos && cl < end) length = std::stoul(buffer_.substr(cl + 16));
+        if (buffer_.size() >= end + 4 + length) {
+          std::string out = buffer_.substr(0, end + 4 + length);
+          buffer_.erase(0, end + 4 + length);
+          return out;
+        }
+      }
+      char chunk[4096];
+      ssize_t n = recv(fd_, chunk, sizeof chunk, 0);
+      if (n <= 0) return std::exchange(buffer_, "");
+      buffer_.append(chunk, static_cast<std::size_t>(n));
+    }
+  }
+
+ private:
+  int fd_;
+  std::string buffer_;
+};
+
+class ServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    router_.add("GET", "/hello", [](Request& r, Responder respond) {
+      respond(Response{200, "application/json", R"({"hello":")" + r.remote_ip + "\"}", {}});
+    });
+    router_.add("POST", "/echo", [](Request& r, Responder respond) {
+      respond(Response{200, "application/json", r.body, {}});
+    });
+    router_.add("GET", "/later", [this](Request&, Responder respond) {
+      timer_ = server_->scheduler().after(std::chrono::milliseconds(50), [respond] {
+        respond(Response{200, "application/json", R"({"late":true})", {}});
+      });
+    });
+    router_.add("GET", "/throw", [](Request&, Responder) { throw std::runtime_error("boom"); });
+    ServerOptions options;
+    options.port = 0;
+    options.max_body_bytes = 1024;
+    options.too_large_body = R"({"errcode":"M_TOO_LARGE"})";
+    server_ = std::make_unique<Server>(options, router_);
+    port_ = server_->listen();
+    thread_ = std::thread([this] { server_->run(); });
+  }
+  void TearDown() override {
+    server_->stop(std::chrono::milliseconds(100));
+    thread_.join();
+  }
+  Router router_;
+  std::unique_ptr<Server> server_;
+  std::unique_ptr<Timer> timer_;
+  std::uint16_t port_ = 0;
+  std::thread thread_;
+};
+
+TEST_F(ServerTest, KeepAliveServesTwoRequestsOnOneConnection) {
+  Client client(port_);
+  client.send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
+  auto first = client.response();
+  EXPECT_NE(first.find("200 OK"), std::string::npos);
+  EXPECT_NE(first.find(R"({"hello":"127.0.0.1"})"), std::string::npos);
+  EXPECT_NE(first.find("Access-Control-Allow-Origin: *"), std::string::npos);
+  client.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 7\r\n\r\n{\"a\":1}");
+  EXPECT_NE(client.response().find("{\"a\":1}"), std::string::npos);
+}
+
+TEST_F(ServerTest, OversizedBodyGets413WithBody) {
+  Client client(port_);
+  client.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\n" + std::string(5000, 'a'));
+  auto response = client.response();
+  EXPECT_NE(response.find("413"), std::string::npos);
+  EXPECT_NE(response.find("M_TOO_LARGE"), std::string::npos);
+}
+
+TEST_F(ServerTest, GarbageGets400) {
+  Client client(port_);
+  client.send("NOT HTTP AT ALL\r\n\r\n");
+  EXPECT_NE(client.response().find("400"), std::string::npos);
+}
+
+TEST_F(ServerTest, OptionsIsAnsweredWithCors) {
+  Client client(port_);
+  client.send("OPTIONS /anything HTTP/1.1\r\nHost: x\r\n\r\n");
+  auto response = client.response();
+  EXPECT_NE(response.find("204"), std::string::npos);
+  EXPECT_NE(response.find("Access-Control-Allow-Headers: X-Requested-With, Content-Type, Authorization"), std::string::npos);
+}
+
+TEST_F(ServerTest, DelayedResponderAndHandlerExceptions) {
+  Client client(port_);
+  client.send("GET /later HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_NE(client.response().find(R"({"late":true})"), std::string::npos);
+  client.send("GET /throw HTTP/1.1\r\nHost: x\r\n\r\n");
+  auto response = client.response();
+  EXPECT_NE(response.find("500"), std::string::npos);
+  EXPECT_NE(response.find("M_UNKNOWN"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace myelin::http
