@@ -1,1 +1,109 @@
-// placeholder
+#include "storage/sqlite/sqlite_store.h"
+
+#include "storage/sqlite/migrations.h"
+
+namespace myelin::storage {
+
+std::unique_ptr<Store> open_sqlite_store(const SqliteOptions& options) {
+  return std::make_unique<sqlite::SqliteStore>(options);
+}
+
+namespace sqlite {
+
+SqliteStore::SqliteStore(const SqliteOptions& options) : db_(options.path) {
+  db_.exec("PRAGMA journal_mode = WAL");
+  db_.exec(options.fsync_every_commit ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
+  db_.exec("PRAGMA foreign_keys = ON");
+  db_.exec("PRAGMA cache_size = -16000");   // 16 MB page cache at most
+  db_.exec("PRAGMA temp_store = MEMORY");
+  migrate(db_);
+  auto statement = db_.prepare("SELECT pos FROM stream WHERE id = 1");
+  if (statement.step()) pos_ = statement.integer(0);
+}
+
+StreamPos SqliteStore::next_pos() {
+  db_.prepare("UPDATE stream SET pos = ? WHERE id = 1").bind(pos_ + 1).run();
+  return pos_ + 1;   // pos_ itself moves only when the transaction commits
+}
+
+StreamPos SqliteStore::allocate_pos() {
+  DbTransaction transaction(db_);
+  StreamPos pos = next_pos();
+  transaction.commit();
+  return pos_ = pos;
+}
+
+std::optional<RoomRecord> SqliteStore::room(const std::string& room_id) {
+  auto s = db_.prepare("SELECT version, creator, published FROM rooms WHERE room_id = ?");
+  s.bind(room_id);
+  if (!s.step()) return std::nullopt;
+  return RoomRecord{room_id, s.text(0), s.text(1), s.integer(2) != 0};
+}
+
+void SqliteStore::set_room_published(const std::string& room_id, bool published) {
+  db_.prepare("UPDATE rooms SET published = ? WHERE room_id = ?").bind(published).bind(room_id).run();
+}
+
+std::vector<std::string> SqliteStore::published_rooms() {
+  std::vector<std::string> out;
+  auto s = db_.prepare("SELECT room_id FROM rooms WHERE published = 1");
+  while (s.step()) out.push_back(s.text(0));
+  return out;
+}
+
+bool SqliteStore::create_alias(const std::string& alias, const std::string& room_id, const std::string& creator) {
+  db_.prepare("INSERT OR IGNORE INTO room_aliases (alias, room_id, creator) VALUES (?, ?, ?)")
+      .bind(alias).bind(room_id).bind(creator).run();
+  return db_.changes() == 1;
+}
+
+std::optional<std::string> SqliteStore::alias_room(const std::string& alias) {
+  auto s = db_.prepare("SELECT room_id FROM room_aliases WHERE alias = ?");
+  s.bind(alias);
+  return s.step() ? std::optional(s.text(0)) : std::nullopt;
+}
+
+std::optional<std::string> SqliteStore::alias_creator(const std::string& alias) {
+  auto s = db_.prepare("SELECT creator FROM room_aliases WHERE alias = ?");
+  s.bind(alias);
+  return s.step() ? std::optional(s.text(0)) : std::nullopt;
+}
+
+bool SqliteStore::delete_alias(const std::string& alias) {
+  db_.prepare("DELETE FROM room_aliases WHERE alias = ?").bind(alias).run();
+  return db_.changes() == 1;
+}
+
+std::vector<std::string> SqliteStore::room_aliases(const std::string& room_id) {
+  std::vector<std::string> out;
+  auto s = db_.prepare("SELECT alias FROM room_aliases WHERE room_id = ? ORDER BY alias");
+  s.bind(room_id);
+  while (s.step()) out.push_back(s.text(0));
+  return out;
+}
+
+void SqliteStore::add_report(const Report& report) {
+  db_.prepare("INSERT INTO reports (room_id, event_id, reporter, reason, score, ts) VALUES (?, ?, ?, ?, ?, ?)")
+      .bind(report.room_id).bind(report.event_id).bind(report.reporter).bind(report.reason)
+      .bind(report.score).bind(report.ts).run();
+}
+
+std::int64_t SqliteStore::add_filter(const std::string& user_id, const std::string& json) {
+  DbTransaction transaction(db_);
+  auto s = db_.prepare("SELECT COALESCE(MAX(filter_id), -1) + 1 FROM filters WHERE user_id = ?");
+  s.bind(user_id);
+  s.step();
+  std::int64_t id = s.integer(0);
+  db_.prepare("INSERT INTO filters (user_id, filter_id, json) VALUES (?, ?, ?)").bind(user_id).bind(id).bind(json).run();
+  transaction.commit();
+  return id;
+}
+
+std::optional<std::string> SqliteStore::filter(const std::string& user_id, std::int64_t id) {
+  auto s = db_.prepare("SELECT json FROM filters WHERE user_id = ? AND filter_id = ?");
+  s.bind(user_id).bind(id);
+  return s.step() ? std::optional(s.text(0)) : std::nullopt;
+}
+
+}  // namespace sqlite
+}  // namespace myelin::storage

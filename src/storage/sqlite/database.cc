@@ -1,0 +1,92 @@
+#include "storage/sqlite/database.h"
+
+namespace myelin::storage::sqlite {
+namespace {
+
+[[noreturn]] void fail(sqlite3* db, const std::string& what) {
+  throw StorageError(what + ": " + (db ? sqlite3_errmsg(db) : "out of memory"));
+}
+
+}  // namespace
+
+Statement& Statement::bind(std::int64_t value) {
+  if (sqlite3_bind_int64(statement_, next_index_++, value) != SQLITE_OK) fail(sqlite3_db_handle(statement_), "bind");
+  return *this;
+}
+
+Statement& Statement::bind(std::string_view value) {
+  if (sqlite3_bind_text(statement_, next_index_++, value.data(), static_cast<int>(value.size()), SQLITE_TRANSIENT) != SQLITE_OK)
+    fail(sqlite3_db_handle(statement_), "bind");
+  return *this;
+}
+
+Statement& Statement::bind_blob(std::string_view value) {
+  if (sqlite3_bind_blob(statement_, next_index_++, value.data(), static_cast<int>(value.size()), SQLITE_TRANSIENT) != SQLITE_OK)
+    fail(sqlite3_db_handle(statement_), "bind");
+  return *this;
+}
+
+Statement& Statement::bind_null() {
+  if (sqlite3_bind_null(statement_, next_index_++) != SQLITE_OK) fail(sqlite3_db_handle(statement_), "bind");
+  return *this;
+}
+
+bool Statement::step() {
+  int rc = sqlite3_step(statement_);
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  fail(sqlite3_db_handle(statement_), "step");
+}
+
+std::string Statement::text(int column) const {
+  const auto* data = reinterpret_cast<const char*>(sqlite3_column_text(statement_, column));
+  return data ? std::string(data, static_cast<std::size_t>(sqlite3_column_bytes(statement_, column))) : std::string();
+}
+
+std::optional<std::string> Statement::optional_text(int column) const {
+  if (is_null(column)) return std::nullopt;
+  return text(column);
+}
+
+std::optional<std::int64_t> Statement::optional_integer(int column) const {
+  if (is_null(column)) return std::nullopt;
+  return integer(column);
+}
+
+Database::Database(const std::string& path) {
+  if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr) !=
+      SQLITE_OK) {
+    std::string message = "cannot open " + path + ": " + (db_ ? sqlite3_errmsg(db_) : "out of memory");
+    sqlite3_close(db_);
+    throw StorageError(message);
+  }
+  sqlite3_busy_timeout(db_, 5000);
+}
+
+Database::~Database() {
+  for (auto& [sql, statement] : cache_) sqlite3_finalize(statement);
+  sqlite3_close(db_);
+}
+
+void Database::exec(const std::string& sql) {
+  char* error = nullptr;
+  if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &error) != SQLITE_OK) {
+    std::string message = error ? error : "unknown error";
+    sqlite3_free(error);
+    throw StorageError("exec: " + message);
+  }
+}
+
+Statement Database::prepare(const std::string& sql) {
+  auto it = cache_.find(sql);
+  if (it == cache_.end()) {
+    sqlite3_stmt* statement = nullptr;
+    if (sqlite3_prepare_v3(db_, sql.c_str(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &statement,
+                           nullptr) != SQLITE_OK)
+      fail(db_, "prepare " + sql);
+    it = cache_.emplace(sql, statement).first;
+  }
+  return Statement(it->second);
+}
+
+}  // namespace myelin::storage::sqlite

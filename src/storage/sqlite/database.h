@@ -1,0 +1,93 @@
+#pragma once
+// A thin RAII layer over the SQLite C API: one connection, prepared statements cached by their
+// SQL text, and a transaction guard that rolls back unless committed. Every SQLite failure
+// throws storage::StorageError. Not thread-safe (one connection, one thread).
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "storage/store.h"
+
+namespace myelin::storage::sqlite {
+
+class Statement {
+ public:
+  explicit Statement(sqlite3_stmt* statement) : statement_(statement) {}
+  ~Statement() { sqlite3_reset(statement_); sqlite3_clear_bindings(statement_); }
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+
+  // Binds parameters 1..n in order.
+  Statement& bind(std::int64_t value);
+  Statement& bind(std::string_view value);
+  Statement& bind(const std::string& value) { return bind(std::string_view(value)); }
+  Statement& bind(const char* value) { return bind(std::string_view(value)); }
+  Statement& bind(bool value) { return bind(std::int64_t{value}); }
+  Statement& bind(int value) { return bind(std::int64_t{value}); }
+  Statement& bind_blob(std::string_view value);
+  Statement& bind_null();
+  template <class T>
+  Statement& bind(const std::optional<T>& value) { return value ? bind(*value) : bind_null(); }
+
+  // Advances; true while a row is available.
+  bool step();
+  // Runs a statement that returns no rows.
+  void run() { while (step()) {} }
+
+  std::int64_t integer(int column) const { return sqlite3_column_int64(statement_, column); }
+  std::string text(int column) const;
+  bool is_null(int column) const { return sqlite3_column_type(statement_, column) == SQLITE_NULL; }
+  std::optional<std::string> optional_text(int column) const;
+  std::optional<std::int64_t> optional_integer(int column) const;
+
+ private:
+  sqlite3_stmt* statement_;
+  int next_index_ = 1;
+};
+
+class Database {
+ public:
+  explicit Database(const std::string& path);
+  ~Database();
+  Database(const Database&) = delete;
+  Database& operator=(const Database&) = delete;
+
+  void exec(const std::string& sql);
+  // A prepared (and cached) statement; finish using it before preparing the same SQL again.
+  Statement prepare(const std::string& sql);
+  std::int64_t changes() const { return sqlite3_changes64(db_); }
+  std::int64_t last_insert_rowid() const { return sqlite3_last_insert_rowid(db_); }
+  sqlite3* handle() { return db_; }
+
+ private:
+  sqlite3* db_ = nullptr;
+  std::map<std::string, sqlite3_stmt*, std::less<>> cache_;
+};
+
+// BEGIN IMMEDIATE on construction; ROLLBACK on destruction unless commit() was called.
+class DbTransaction {
+ public:
+  explicit DbTransaction(Database& db) : db_(db) { db_.exec("BEGIN IMMEDIATE"); }
+  ~DbTransaction() {
+    if (!done_) {
+      try {
+        db_.exec("ROLLBACK");
+      } catch (const StorageError&) {
+      }
+    }
+  }
+  void commit() {
+    db_.exec("COMMIT");
+    done_ = true;
+  }
+
+ private:
+  Database& db_;
+  bool done_ = false;
+};
+
+}  // namespace myelin::storage::sqlite

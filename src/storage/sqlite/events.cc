@@ -1,0 +1,185 @@
+// Rooms' events: the atomic persist path and the reads /sync and /messages use.
+#include "storage/sqlite/sqlite_store.h"
+
+namespace myelin::storage::sqlite {
+namespace {
+
+constexpr const char* kEventColumns =
+    "pos, event_id, room_id, type, state_key, sender, depth, origin_server_ts, json, redacted_by, replaces_state,"
+    " state_group, txn_device, txn_id";
+
+StoredEvent read_event(const Statement& s) {
+  StoredEvent e;
+  e.pos = s.integer(0);
+  e.event_id = s.text(1);
+  e.room_id = s.text(2);
+  e.type = s.text(3);
+  e.state_key = s.optional_text(4);
+  e.sender = s.text(5);
+  e.depth = s.integer(6);
+  e.origin_server_ts = s.integer(7);
+  e.json = s.text(8);
+  e.redacted_by = s.optional_text(9);
+  e.replaces_state = s.optional_text(10);
+  e.state_group = s.integer(11);
+  e.txn_device = s.text(12);
+  e.txn_id = s.text(13);
+  return e;
+}
+
+}  // namespace
+
+std::vector<Persisted> SqliteStore::persist_events(const std::vector<NewEvent>& events,
+                                                   const std::optional<RoomRecord>& new_room) {
+  DbTransaction transaction(db_);
+  if (new_room) {
+    db_.prepare("INSERT INTO rooms (room_id, version, creator, published) VALUES (?, ?, ?, ?)")
+        .bind(new_room->room_id).bind(new_room->version).bind(new_room->creator).bind(new_room->published).run();
+  }
+  std::vector<Persisted> out;
+  out.reserve(events.size());
+  StreamPos pos = pos_;
+  std::int64_t previous_after = 0;
+  for (const auto& event : events) {
+    const std::int64_t before =
+        event.state_group_before == kStateGroupOfPrevious ? previous_after : event.state_group_before;
+    const std::int64_t after =
+        event.state_key ? new_state_group(event.room_id, before, {event.type, *event.state_key}, event.event_id)
+                        : before;
+    persist_one(event, ++pos, after);
+    previous_after = after;
+    out.push_back({pos, after});
+  }
+  db_.prepare("UPDATE stream SET pos = ? WHERE id = 1").bind(pos).run();
+  transaction.commit();
+  pos_ = pos;
+  return out;
+}
+
+void SqliteStore::persist_one(const NewEvent& event, StreamPos pos, std::int64_t after) {
+  std::optional<std::string> replaces;
+  if (event.state_key) {
+    auto s = db_.prepare("SELECT event_id FROM current_state WHERE room_id = ? AND type = ? AND state_key = ?");
+    s.bind(event.room_id).bind(event.type).bind(*event.state_key);
+    if (s.step()) replaces = s.text(0);
+  }
+  db_.prepare(
+         "INSERT INTO events (pos, event_id, room_id, type, state_key, sender, depth, origin_server_ts, json,"
+         " replaces_state, state_group, txn_device, txn_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+      .bind(pos).bind(event.event_id).bind(event.room_id).bind(event.type).bind(event.state_key)
+      .bind(event.sender).bind(event.depth).bind(event.origin_server_ts).bind(event.json).bind(replaces)
+      .bind(after).bind(event.txn ? event.txn->device_id : "").bind(event.txn ? event.txn->txn_id : "").run();
+  if (event.txn) {
+    db_.prepare("INSERT INTO txn_ids (user_id, device_id, txn_id, event_id) VALUES (?, ?, ?, ?)")
+        .bind(event.txn->user_id).bind(event.txn->device_id).bind(event.txn->txn_id).bind(event.event_id).run();
+  }
+  for (const auto& prev : event.prev_events)
+    db_.prepare("DELETE FROM forward_extremities WHERE room_id = ? AND event_id = ?").bind(event.room_id).bind(prev).run();
+  db_.prepare("INSERT OR IGNORE INTO forward_extremities (room_id, event_id) VALUES (?, ?)")
+      .bind(event.room_id).bind(event.event_id).run();
+  if (event.state_key) {
+    db_.prepare(
+           "INSERT INTO current_state (room_id, type, state_key, event_id) VALUES (?, ?, ?, ?)"
+           " ON CONFLICT (room_id, type, state_key) DO UPDATE SET event_id = excluded.event_id")
+        .bind(event.room_id).bind(event.type).bind(*event.state_key).bind(event.event_id).run();
+    if (event.type == "m.room.member") {
+      db_.prepare(
+             "INSERT INTO room_memberships (room_id, user_id, membership, event_id, pos)"
+             " VALUES (?, ?, COALESCE(json_extract(?, '$.content.membership'), ''), ?, ?)"
+             " ON CONFLICT (room_id, user_id) DO UPDATE SET membership = excluded.membership,"
+             " event_id = excluded.event_id, pos = excluded.pos")
+          .bind(event.room_id).bind(*event.state_key).bind(event.json).bind(event.event_id).bind(pos).run();
+      db_.prepare(
+             "DELETE FROM forgotten_rooms WHERE user_id = ? AND room_id = ?"
+             " AND (SELECT membership FROM room_memberships WHERE room_id = ? AND user_id = ?) = 'join'")
+          .bind(*event.state_key).bind(event.room_id).bind(event.room_id).bind(*event.state_key).run();
+    }
+  }
+  if (event.redaction) {
+    db_.prepare("UPDATE events SET json = ?, redacted_by = ? WHERE event_id = ? AND room_id = ?")
+        .bind(event.redaction->second).bind(event.event_id).bind(event.redaction->first).bind(event.room_id).run();
+  }
+}
+
+std::optional<StoredEvent> SqliteStore::event(const std::string& event_id) {
+  auto s = db_.prepare(std::string("SELECT ") + kEventColumns + " FROM events WHERE event_id = ?");
+  s.bind(event_id);
+  if (!s.step()) return std::nullopt;
+  return read_event(s);
+}
+
+std::vector<StoredEvent> SqliteStore::events(const std::vector<std::string>& event_ids) {
+  std::vector<StoredEvent> out;
+  out.reserve(event_ids.size());
+  for (const auto& id : event_ids)
+    if (auto found = event(id)) out.push_back(std::move(*found));
+  return out;
+}
+
+std::vector<StoredEvent> SqliteStore::room_events(const std::string& room_id, StreamPos lower, StreamPos upper,
+                                                  std::size_t limit, Direction dir) {
+  std::vector<StoredEvent> out;
+  if (limit == 0 || lower >= upper) return out;
+  auto s = db_.prepare(std::string("SELECT ") + kEventColumns +
+                       " FROM events WHERE room_id = ? AND pos > ? AND pos <= ? ORDER BY pos " +
+                       (dir == Direction::kBackward ? "DESC" : "ASC") + " LIMIT ?");
+  s.bind(room_id).bind(lower).bind(upper).bind(static_cast<std::int64_t>(limit));
+  while (s.step()) out.push_back(read_event(s));
+  return out;
+}
+
+std::int64_t SqliteStore::count_room_events(const std::string& room_id, StreamPos lower, StreamPos upper,
+                                            const std::string& except_sender, const std::vector<std::string>& types) {
+  if (types.empty() || lower >= upper) return 0;
+  std::string sql = "SELECT COUNT(*) FROM events WHERE room_id = ? AND pos > ? AND pos <= ? AND sender != ? AND type IN (?";
+  for (std::size_t i = 1; i < types.size(); ++i) sql += ", ?";
+  sql += ")";
+  auto s = db_.prepare(sql);
+  s.bind(room_id).bind(lower).bind(upper).bind(except_sender);
+  for (const auto& type : types) s.bind(type);
+  return s.step() ? s.integer(0) : 0;
+}
+
+std::optional<std::string> SqliteStore::txn_event(const storage::Transaction& txn) {
+  auto s = db_.prepare("SELECT event_id FROM txn_ids WHERE user_id = ? AND device_id = ? AND txn_id = ?");
+  s.bind(txn.user_id).bind(txn.device_id).bind(txn.txn_id);
+  return s.step() ? std::optional(s.text(0)) : std::nullopt;
+}
+
+std::vector<Extremity> SqliteStore::forward_extremities(const std::string& room_id) {
+  std::vector<Extremity> out;
+  auto s = db_.prepare(
+      "SELECT f.event_id, e.depth FROM forward_extremities f JOIN events e ON e.event_id = f.event_id"
+      " WHERE f.room_id = ?");
+  s.bind(room_id);
+  while (s.step()) out.push_back({s.text(0), s.integer(1)});
+  return out;
+}
+
+std::vector<Membership> SqliteStore::user_memberships(const std::string& user_id) {
+  std::vector<Membership> out;
+  auto s = db_.prepare("SELECT room_id, membership, event_id, pos FROM room_memberships WHERE user_id = ?");
+  s.bind(user_id);
+  while (s.step()) out.push_back({s.text(0), user_id, s.text(1), s.text(2), s.integer(3)});
+  return out;
+}
+
+std::vector<Membership> SqliteStore::room_members(const std::string& room_id) {
+  std::vector<Membership> out;
+  auto s = db_.prepare("SELECT user_id, membership, event_id, pos FROM room_memberships WHERE room_id = ?");
+  s.bind(room_id);
+  while (s.step()) out.push_back({room_id, s.text(0), s.text(1), s.text(2), s.integer(3)});
+  return out;
+}
+
+void SqliteStore::forget_room(const std::string& user_id, const std::string& room_id) {
+  db_.prepare("INSERT OR IGNORE INTO forgotten_rooms (user_id, room_id) VALUES (?, ?)").bind(user_id).bind(room_id).run();
+}
+
+bool SqliteStore::is_forgotten(const std::string& user_id, const std::string& room_id) {
+  auto s = db_.prepare("SELECT 1 FROM forgotten_rooms WHERE user_id = ? AND room_id = ?");
+  s.bind(user_id).bind(room_id);
+  return s.step();
+}
+
+}  // namespace myelin::storage::sqlite

@@ -1,0 +1,109 @@
+#include "storage/sqlite/migrations.h"
+
+#include <iterator>
+
+namespace myelin::storage::sqlite {
+namespace {
+
+// Each entry moves the schema from version i to i + 1. Never edit a released entry: append.
+constexpr const char* kMigrations[] = {
+    // 1: the initial schema.
+    R"sql(
+CREATE TABLE stream (id INTEGER PRIMARY KEY CHECK (id = 1), pos INTEGER NOT NULL);
+INSERT INTO stream VALUES (1, 0);
+
+CREATE TABLE users (
+  user_id TEXT PRIMARY KEY, password_hash TEXT NOT NULL, admin INTEGER NOT NULL,
+  deactivated INTEGER NOT NULL, created_ts INTEGER NOT NULL,
+  displayname TEXT NOT NULL, avatar_url TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE devices (
+  user_id TEXT NOT NULL, device_id TEXT NOT NULL, display_name TEXT NOT NULL,
+  last_seen_ts INTEGER NOT NULL, last_seen_ip TEXT NOT NULL,
+  PRIMARY KEY (user_id, device_id)) WITHOUT ROWID;
+CREATE TABLE access_tokens (
+  digest BLOB PRIMARY KEY, user_id TEXT NOT NULL, device_id TEXT NOT NULL) WITHOUT ROWID;
+CREATE INDEX access_tokens_by_device ON access_tokens (user_id, device_id);
+CREATE TABLE client_ips (
+  user_id TEXT NOT NULL, device_id TEXT NOT NULL, ip TEXT NOT NULL, last_seen INTEGER NOT NULL,
+  PRIMARY KEY (user_id, device_id, ip)) WITHOUT ROWID;
+CREATE INDEX client_ips_by_age ON client_ips (last_seen);
+CREATE TABLE registration_tokens (
+  token TEXT PRIMARY KEY, uses_allowed INTEGER, pending INTEGER NOT NULL DEFAULT 0,
+  completed INTEGER NOT NULL DEFAULT 0, expiry_time INTEGER) WITHOUT ROWID;
+
+CREATE TABLE rooms (
+  room_id TEXT PRIMARY KEY, version TEXT NOT NULL, creator TEXT NOT NULL,
+  published INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;
+CREATE INDEX rooms_published ON rooms (published) WHERE published = 1;
+CREATE TABLE events (
+  pos INTEGER PRIMARY KEY, event_id TEXT NOT NULL UNIQUE, room_id TEXT NOT NULL,
+  type TEXT NOT NULL, state_key TEXT, sender TEXT NOT NULL, depth INTEGER NOT NULL,
+  origin_server_ts INTEGER NOT NULL, json TEXT NOT NULL, redacted_by TEXT,
+  replaces_state TEXT, state_group INTEGER NOT NULL,
+  txn_device TEXT NOT NULL DEFAULT '', txn_id TEXT NOT NULL DEFAULT '');
+CREATE INDEX events_by_room ON events (room_id, pos);
+CREATE TABLE txn_ids (
+  user_id TEXT NOT NULL, device_id TEXT NOT NULL, txn_id TEXT NOT NULL, event_id TEXT NOT NULL,
+  PRIMARY KEY (user_id, device_id, txn_id)) WITHOUT ROWID;
+
+-- A state group is a snapshot (prev_group NULL) or a delta over prev_group.
+CREATE TABLE state_groups (
+  id INTEGER PRIMARY KEY, room_id TEXT NOT NULL, prev_group INTEGER, chain_length INTEGER NOT NULL);
+CREATE TABLE state_group_entries (
+  group_id INTEGER NOT NULL, type TEXT NOT NULL, state_key TEXT NOT NULL, event_id TEXT NOT NULL,
+  PRIMARY KEY (group_id, type, state_key)) WITHOUT ROWID;
+CREATE TABLE current_state (
+  room_id TEXT NOT NULL, type TEXT NOT NULL, state_key TEXT NOT NULL, event_id TEXT NOT NULL,
+  PRIMARY KEY (room_id, type, state_key)) WITHOUT ROWID;
+CREATE TABLE room_memberships (
+  room_id TEXT NOT NULL, user_id TEXT NOT NULL, membership TEXT NOT NULL,
+  event_id TEXT NOT NULL, pos INTEGER NOT NULL, PRIMARY KEY (room_id, user_id)) WITHOUT ROWID;
+CREATE INDEX room_memberships_by_user ON room_memberships (user_id);
+CREATE TABLE forgotten_rooms (
+  user_id TEXT NOT NULL, room_id TEXT NOT NULL, PRIMARY KEY (user_id, room_id)) WITHOUT ROWID;
+CREATE TABLE forward_extremities (
+  room_id TEXT NOT NULL, event_id TEXT NOT NULL, PRIMARY KEY (room_id, event_id)) WITHOUT ROWID;
+
+CREATE TABLE room_aliases (
+  alias TEXT PRIMARY KEY, room_id TEXT NOT NULL, creator TEXT NOT NULL) WITHOUT ROWID;
+CREATE INDEX room_aliases_by_room ON room_aliases (room_id);
+CREATE TABLE reports (
+  id INTEGER PRIMARY KEY, room_id TEXT NOT NULL, event_id TEXT NOT NULL, reporter TEXT NOT NULL,
+  reason TEXT NOT NULL, score INTEGER, ts INTEGER NOT NULL);
+
+CREATE TABLE account_data (
+  user_id TEXT NOT NULL, room_id TEXT NOT NULL, type TEXT NOT NULL, content TEXT NOT NULL,
+  pos INTEGER NOT NULL, PRIMARY KEY (user_id, room_id, type)) WITHOUT ROWID;
+CREATE INDEX account_data_by_pos ON account_data (user_id, pos);
+CREATE TABLE receipts (
+  room_id TEXT NOT NULL, receipt_type TEXT NOT NULL, user_id TEXT NOT NULL,
+  thread_id TEXT NOT NULL, event_id TEXT NOT NULL, ts INTEGER NOT NULL, pos INTEGER NOT NULL,
+  PRIMARY KEY (room_id, receipt_type, user_id, thread_id)) WITHOUT ROWID;
+CREATE INDEX receipts_by_pos ON receipts (room_id, pos);
+CREATE TABLE filters (
+  user_id TEXT NOT NULL, filter_id INTEGER NOT NULL, json TEXT NOT NULL,
+  PRIMARY KEY (user_id, filter_id)) WITHOUT ROWID;
+)sql",
+};
+
+std::int64_t user_version(Database& db) {
+  auto statement = db.prepare("PRAGMA user_version");
+  return statement.step() ? statement.integer(0) : 0;
+}
+
+}  // namespace
+
+void migrate(Database& db) {
+  const auto latest = static_cast<std::int64_t>(std::size(kMigrations));
+  std::int64_t version = user_version(db);
+  if (version > latest)
+    throw StorageError("database schema version " + std::to_string(version) + " is newer than this myelin (" +
+                       std::to_string(latest) + ")");
+  if (version == latest) return;
+  DbTransaction transaction(db);
+  for (; version < latest; ++version) db.exec(kMigrations[version]);
+  db.exec("PRAGMA user_version = " + std::to_string(latest));
+  transaction.commit();
+}
+
+}  // namespace myelin::storage::sqlite

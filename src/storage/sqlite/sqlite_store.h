@@ -1,0 +1,91 @@
+#pragma once
+// The SQLite implementation of Store (store.h has the contract). Method bodies are spread over
+// files by area: accounts.cc, events.cc, state.cc, user_data.cc, sqlite_store.cc (the rest).
+#include "storage/sqlite/database.h"
+#include "storage/store.h"
+
+namespace myelin::storage::sqlite {
+
+class SqliteStore final : public Store {
+ public:
+  explicit SqliteStore(const SqliteOptions& options);
+
+  StreamPos current_pos() override { return pos_; }
+  StreamPos allocate_pos() override;
+
+  bool create_user(const UserRecord& user) override;
+  std::optional<UserRecord> user(const std::string& user_id) override;
+  void set_password_hash(const std::string& user_id, const std::string& hash) override;
+  void set_deactivated(const std::string& user_id) override;
+  void set_displayname(const std::string& user_id, const std::string& name) override;
+  void set_avatar_url(const std::string& user_id, const std::string& url) override;
+  void upsert_device(const DeviceRecord& device) override;
+  std::optional<DeviceRecord> device(const std::string& user_id, const std::string& device_id) override;
+  std::vector<DeviceRecord> devices(const std::string& user_id) override;
+  void rename_device(const std::string& user_id, const std::string& device_id, const std::string& name) override;
+  void delete_device(const std::string& user_id, const std::string& device_id) override;
+  void record_client_ip(const std::string& user_id, const std::string& device_id,
+                        const std::string& truncated_ip, std::int64_t ts) override;
+  void purge_client_ips(std::int64_t older_than_ts) override;
+  void add_access_token(const std::string& digest, const TokenOwner& owner) override;
+  std::optional<TokenOwner> token_owner(const std::string& digest) override;
+  void delete_access_token(const std::string& digest) override;
+  void add_registration_token(const RegistrationToken& token) override;
+  std::vector<RegistrationToken> registration_tokens() override;
+  std::optional<RegistrationToken> registration_token(const std::string& token) override;
+  bool delete_registration_token(const std::string& token) override;
+  bool use_registration_token(const std::string& token, std::int64_t now_ms) override;
+
+  std::vector<Persisted> persist_events(const std::vector<NewEvent>& events,
+                                        const std::optional<RoomRecord>& new_room) override;
+  std::optional<RoomRecord> room(const std::string& room_id) override;
+  void set_room_published(const std::string& room_id, bool published) override;
+  std::vector<std::string> published_rooms() override;
+  std::optional<StoredEvent> event(const std::string& event_id) override;
+  std::vector<StoredEvent> events(const std::vector<std::string>& event_ids) override;
+  std::vector<StoredEvent> room_events(const std::string& room_id, StreamPos lower, StreamPos upper,
+                                       std::size_t limit, Direction dir) override;
+  std::int64_t count_room_events(const std::string& room_id, StreamPos lower, StreamPos upper,
+                                 const std::string& except_sender, const std::vector<std::string>& types) override;
+  std::optional<std::string> txn_event(const storage::Transaction& txn) override;
+  StateMap state_group(std::int64_t group) override;
+  StateMap current_state(const std::string& room_id) override;
+  std::vector<Extremity> forward_extremities(const std::string& room_id) override;
+  std::vector<Membership> user_memberships(const std::string& user_id) override;
+  std::vector<Membership> room_members(const std::string& room_id) override;
+  void forget_room(const std::string& user_id, const std::string& room_id) override;
+  bool is_forgotten(const std::string& user_id, const std::string& room_id) override;
+
+  bool create_alias(const std::string& alias, const std::string& room_id, const std::string& creator) override;
+  std::optional<std::string> alias_room(const std::string& alias) override;
+  std::optional<std::string> alias_creator(const std::string& alias) override;
+  bool delete_alias(const std::string& alias) override;
+  std::vector<std::string> room_aliases(const std::string& room_id) override;
+  void add_report(const Report& report) override;
+
+  StreamPos set_account_data(const std::string& user_id, const std::string& room_id, const std::string& type,
+                             const std::string& content) override;
+  std::optional<std::string> account_data(const std::string& user_id, const std::string& room_id,
+                                          const std::string& type) override;
+  std::vector<AccountDataEntry> account_data_since(const std::string& user_id, StreamPos since) override;
+  StreamPos set_receipt(const Receipt& receipt) override;
+  std::vector<Receipt> receipts_since(const std::string& room_id, StreamPos since) override;
+  std::optional<Receipt> user_receipt(const std::string& room_id, const std::string& user_id,
+                                      const std::string& receipt_type) override;
+  std::int64_t add_filter(const std::string& user_id, const std::string& json) override;
+  std::optional<std::string> filter(const std::string& user_id, std::int64_t id) override;
+
+ private:
+  // Takes the next position inside the caller's transaction (persisted with it).
+  StreamPos next_pos();
+  // Inside a transaction: the group after a state event (type, state_key) -> event_id on top
+  // of `before`. Snapshots when the delta chain gets long.
+  std::int64_t new_state_group(const std::string& room_id, std::int64_t before, const StateKey& key,
+                               const std::string& event_id);
+  void persist_one(const NewEvent& event, StreamPos pos, std::int64_t state_group_after);
+
+  Database db_;
+  StreamPos pos_ = 0;
+};
+
+}  // namespace myelin::storage::sqlite

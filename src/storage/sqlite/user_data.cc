@@ -1,0 +1,67 @@
+// Per-user data that /sync reports: account data and receipts, each write at a new position.
+#include "storage/sqlite/sqlite_store.h"
+
+namespace myelin::storage::sqlite {
+
+StreamPos SqliteStore::set_account_data(const std::string& user_id, const std::string& room_id,
+                                        const std::string& type, const std::string& content) {
+  DbTransaction transaction(db_);
+  const StreamPos pos = next_pos();
+  db_.prepare(
+         "INSERT INTO account_data (user_id, room_id, type, content, pos) VALUES (?, ?, ?, ?, ?)"
+         " ON CONFLICT (user_id, room_id, type) DO UPDATE SET content = excluded.content, pos = excluded.pos")
+      .bind(user_id).bind(room_id).bind(type).bind(content).bind(pos).run();
+  transaction.commit();
+  return pos_ = pos;
+}
+
+std::optional<std::string> SqliteStore::account_data(const std::string& user_id, const std::string& room_id,
+                                                     const std::string& type) {
+  auto s = db_.prepare("SELECT content FROM account_data WHERE user_id = ? AND room_id = ? AND type = ?");
+  s.bind(user_id).bind(room_id).bind(type);
+  return s.step() ? std::optional(s.text(0)) : std::nullopt;
+}
+
+std::vector<AccountDataEntry> SqliteStore::account_data_since(const std::string& user_id, StreamPos since) {
+  std::vector<AccountDataEntry> out;
+  auto s = db_.prepare(
+      "SELECT room_id, type, content, pos FROM account_data WHERE user_id = ? AND pos > ? ORDER BY pos");
+  s.bind(user_id).bind(since);
+  while (s.step()) out.push_back({s.text(0), s.text(1), s.text(2), s.integer(3)});
+  return out;
+}
+
+StreamPos SqliteStore::set_receipt(const Receipt& receipt) {
+  DbTransaction transaction(db_);
+  const StreamPos pos = next_pos();
+  db_.prepare(
+         "INSERT INTO receipts (room_id, receipt_type, user_id, thread_id, event_id, ts, pos)"
+         " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (room_id, receipt_type, user_id, thread_id)"
+         " DO UPDATE SET event_id = excluded.event_id, ts = excluded.ts, pos = excluded.pos")
+      .bind(receipt.room_id).bind(receipt.receipt_type).bind(receipt.user_id).bind(receipt.thread_id)
+      .bind(receipt.event_id).bind(receipt.ts).bind(pos).run();
+  transaction.commit();
+  return pos_ = pos;
+}
+
+std::vector<Receipt> SqliteStore::receipts_since(const std::string& room_id, StreamPos since) {
+  std::vector<Receipt> out;
+  auto s = db_.prepare(
+      "SELECT receipt_type, user_id, thread_id, event_id, ts, pos FROM receipts WHERE room_id = ? AND pos > ?"
+      " ORDER BY pos");
+  s.bind(room_id).bind(since);
+  while (s.step()) out.push_back({room_id, s.text(0), s.text(1), s.text(2), s.text(3), s.integer(4), s.integer(5)});
+  return out;
+}
+
+std::optional<Receipt> SqliteStore::user_receipt(const std::string& room_id, const std::string& user_id,
+                                                 const std::string& receipt_type) {
+  auto s = db_.prepare(
+      "SELECT thread_id, event_id, ts, pos FROM receipts WHERE room_id = ? AND user_id = ? AND receipt_type = ?"
+      " ORDER BY pos DESC LIMIT 1");
+  s.bind(room_id).bind(user_id).bind(receipt_type);
+  if (!s.step()) return std::nullopt;
+  return Receipt{room_id, receipt_type, user_id, s.text(0), s.text(1), s.integer(2), s.integer(3)};
+}
+
+}  // namespace myelin::storage::sqlite
