@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "api/handlers.h"
+#include "core/ids.h"
 
 namespace myelin::api {
 namespace {
@@ -131,8 +132,38 @@ std::optional<std::string> access_token(const http::Request& request) {
   return std::nullopt;
 }
 
+// The names of the {params} of a route pattern, in order.
+std::vector<std::string> param_names(std::string_view pattern) {
+  std::vector<std::string> names;
+  for (std::size_t open = pattern.find('{'); open != std::string_view::npos; open = pattern.find('{', open + 1)) {
+    std::size_t close = pattern.find('}', open);
+    std::string name(pattern.substr(open + 1, close - open - 1));
+    if (name.ends_with("...")) name.resize(name.size() - 3);
+    names.push_back(std::move(name));
+  }
+  return names;
+}
+
+// Identifiers in the path are parsed once, here, for every route: M_INVALID_PARAM when one
+// does not follow its grammar (appendices "Identifier Grammar").
+std::optional<core::Error> invalid_param(const std::vector<std::string>& names, const http::Request& request) {
+  for (std::size_t i = 0; i < names.size() && i < request.params.size(); ++i) {
+    const std::string& name = names[i];
+    const std::string& value = request.params[i];
+    bool valid = true;
+    if (name == "roomId") valid = core::is_valid_room_id(value);
+    else if (name == "userId") valid = core::UserId::parse(value).has_value();
+    else if (name == "eventId") valid = core::is_valid_event_id(value);
+    else if (name == "roomAlias") valid = core::RoomAlias::parse(value).has_value();
+    else if (name == "roomIdOrAlias") valid = core::is_valid_room_id(value) || core::RoomAlias::parse(value).has_value();
+    else if (name == "txnId" || name == "deviceId") valid = core::is_valid_opaque_id(value);
+    if (!valid) return core::make_error(core::Errc::kInvalidParam, "Invalid " + name + " in the path");
+  }
+  return std::nullopt;
+}
+
 http::Handler wrap(const Route& route, homeserver::Homeserver& hs, std::shared_ptr<Limiters> limiters) {
-  return [&route, &hs, limiters](http::Request& request, http::Responder respond) {
+  return [&route, &hs, limiters, names = param_names(route.path)](http::Request& request, http::Responder respond) {
     const auto now = std::chrono::steady_clock::now();
     if (route.limit == Limit::kLogin && hs.config.rate_limits_enabled) {
       if (auto wait = limiters->per_ip_login.allow(request.remote_ip, now))
@@ -150,6 +181,7 @@ http::Handler wrap(const Route& route, homeserver::Homeserver& hs, std::shared_p
           return call.fail(limit_error(wait));
       }
     }
+    if (auto error = invalid_param(names, request)) return call.fail(*error);
     try {
       route.handler(call);
     } catch (const storage::StorageError&) {

@@ -65,7 +65,6 @@ void put_state(Call& call) {
 void put_redact(Call& call) {
   auto body = call.body();
   if (!body) return call.fail(body.error());
-  if (!core::is_valid_event_id(call.param(1))) return call.fail(core::make_error(Errc::kInvalidParam, "Invalid event ID"));
   json::object content;
   if (auto reason = optional_string(*body, "reason"); !reason) return call.fail(reason.error());
   else if (*reason) content["reason"] = **reason;
