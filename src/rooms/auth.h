@@ -2,8 +2,10 @@
 // The authorization rules (rooms/v10.md .. v12.md, "Authorization rules") and the auth events
 // selection (server-server-api.md "Auth events selection"). Pure: the state an event is
 // checked against is supplied by a lookup callback. Rule numbers in auth.cc follow the spec's.
+#include <cstdint>
 #include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -30,9 +32,20 @@ std::vector<std::pair<std::string, std::string>> auth_types_for_event(
 
 // Checks `pdu` against the room version's authorization rules with `state` as the state
 // before it. Fails with M_FORBIDDEN and a message naming the rule that rejected it. Does not
-// verify signatures (the caller does that for remote events).
+// verify signatures (the caller does that for remote events, including rule "content has a
+// join_authorised_via_users_server key: the event must be signed by that user's server"), and
+// does not look at auth_events: check_auth_events covers the rules about them.
 core::Status authorize_event(const json::object& pdu, const StateLookup& state,
                              const RoomVersionRules& rules);
+
+// The rules about an event's auth_events (v10/v11 rule 2, v12 rule 3), given the PDUs its
+// auth_events name, in order: no (type, state_key) twice, only pairs auth_types_for_event
+// selects (so never m.room.create in v12), an m.room.create among them (v10/v11), and every
+// one in the event's room. Whether an auth event was itself rejected (rule 2.3 / 3.3) is
+// the caller's knowledge. Always succeeds for m.room.create. Fails with M_FORBIDDEN.
+core::Status check_auth_events(const json::object& pdu,
+                               std::span<const json::object* const> auth_events,
+                               const RoomVersionRules& rules);
 
 // Power levels as the rules read them, with the spec's defaults when the event is absent.
 class PowerLevels {
@@ -64,5 +77,16 @@ class PowerLevels {
   const RoomVersionRules& rules_;
   std::string create_sender_;
 };
+
+// Send-time check (client-server API, PUT .../redact): a user may redact their own events;
+// redacting another user's event needs the redact level. The auth rules do not check this.
+bool may_redact(const PowerLevels& levels, std::string_view redaction_sender,
+                std::string_view original_sender);
+
+// Receipt-time check (rooms/fragments/v3-handling-redactions.md): a received redaction is
+// applied when its sender has the redact level or is on the same server as the original
+// event's sender.
+bool redaction_applies(const PowerLevels& levels, std::string_view redaction_sender,
+                       std::string_view original_sender);
 
 }  // namespace myelin::rooms

@@ -12,6 +12,9 @@ struct RoomVersionRules {
   // v11 (MSC2174/2176/3821/3989): redaction keeps fewer keys of power_levels/create content
   // changes, m.room.create has no "creator" (sender is the creator), redacts in content.
   bool updated_redaction_rules = false;
+  // v11 (MSC2175): the room creator is the create event's sender; content.creator is neither
+  // required nor read. (v10: content.creator is required and names the creator.)
+  bool use_room_create_sender = false;
   // v12 (MSC4291): room ID = "!" + URL-safe base64 of the create event's reference hash; the
   // create event carries no room_id and is not listed in auth_events.
   bool room_id_from_create_event = false;
