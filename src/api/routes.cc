@@ -1,5 +1,7 @@
 #include "api/routes.h"
 
+#include <spdlog/spdlog.h>
+
 #include <memory>
 
 #include "api/handlers.h"
@@ -184,7 +186,8 @@ http::Handler wrap(const Route& route, homeserver::Homeserver& hs, std::shared_p
     if (auto error = invalid_param(names, request)) return call.fail(*error);
     try {
       route.handler(call);
-    } catch (const storage::StorageError&) {
+    } catch (const storage::StorageError& e) {
+      spdlog::error("{} {}: storage error: {}", request.method, route.path, e.what());
       call.fail(core::make_error(core::Errc::kInternal, "Internal storage error"));
     }
   };

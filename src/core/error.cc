@@ -43,6 +43,7 @@ constexpr std::array kErrcTable = {
     ErrcInfo{Errc::kUnableToAuthoriseJoin, "M_UNABLE_TO_AUTHORISE_JOIN", 400},
     ErrcInfo{Errc::kCannotLeaveServerNoticeRoom, "M_CANNOT_LEAVE_SERVER_NOTICE_ROOM", 403},
     ErrcInfo{Errc::kResourceLimitExceeded, "M_RESOURCE_LIMIT_EXCEEDED", 403},
+    ErrcInfo{Errc::kBadAlias, "M_BAD_ALIAS", 400},
     ErrcInfo{Errc::kInternal, "M_UNKNOWN", 500},
 };
 

@@ -41,6 +41,7 @@ enum class Errc {
   kUnableToAuthoriseJoin,  // M_UNABLE_TO_AUTHORISE_JOIN 400
   kCannotLeaveServerNoticeRoom,  // M_CANNOT_LEAVE_SERVER_NOTICE_ROOM 403
   kResourceLimitExceeded,  // M_RESOURCE_LIMIT_EXCEEDED 403
+  kBadAlias,          // M_BAD_ALIAS 400
   kInternal,          // M_UNKNOWN 500
 };
 

@@ -45,7 +45,11 @@ core::Result<bool> flag(const json::object& object, std::string_view key) {
 }
 
 core::Result<EventFilter> parse_section(const json::value* value, std::int64_t default_limit) {
-  if (!value) return EventFilter{default_limit};
+  if (!value) {
+    EventFilter defaults;
+    defaults.limit = default_limit;
+    return defaults;
+  }
   if (!value->is_object()) return core::fail(Errc::kBadJson, "filter sections must be objects");
   return parse_event_filter(value->get_object(), default_limit);
 }

@@ -81,10 +81,18 @@ core::Result<std::string> create_planned(Timeline& timeline, Plan plan, json::ob
   drafts.push_back({plan.creator, "m.room.member", plan.creator, std::move(creator_member), {}});
   for (auto& draft : plan.after_create) drafts.push_back(std::move(draft));
 
+  // v12 room IDs are the create event's hash: two identical creations in the same millisecond
+  // would collide, so the create event's timestamp moves on until its room ID is new.
+  drafts.front().origin_server_ts = now_ms();
   std::vector<BuiltEvent> built;
   for (const auto& draft : drafts) {
     auto event = timeline.build(*room, draft);
     if (!event) return std::unexpected(event.error());
+    while (built.empty() && timeline.store().room(event->row.room_id)) {
+      ++drafts.front().origin_server_ts;
+      event = timeline.build(*room, drafts.front());
+      if (!event) return std::unexpected(event.error());
+    }
     if (built.empty()) room->room_id = event->row.room_id;
     event->row.room_id = room->room_id;
     event->row.state_group_before = built.empty() ? 0 : storage::kStateGroupOfPrevious;

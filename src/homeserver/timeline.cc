@@ -24,13 +24,13 @@ namespace {
 core::Result<std::optional<std::pair<std::string, std::string>>> redaction_of(
     storage::Store& store, const RoomState& room, const EventDraft& draft) {
   auto target = store.event(draft.redacts);
-  if (!target || target->room_id != room.room_id) return std::nullopt;  // unknown: nothing to erase
-  if (target->sender != draft.sender) {
-    const json::object* create = room.pdu("m.room.create", "");
-    rooms::PowerLevels levels(room.content("m.room.power_levels", ""), *create, *room.rules);
-    if (!levels.at_least(draft.sender, levels.redact()))
-      return core::fail(core::Errc::kForbidden, "You may not redact other users' events");
-  }
+  if (!target) return std::nullopt;  // unknown here: nothing to erase
+  if (target->room_id != room.room_id)
+    return core::fail(core::Errc::kInvalidParam, "That event is in another room");
+  const json::object* create = room.pdu("m.room.create", "");
+  rooms::PowerLevels levels(room.content("m.room.power_levels", ""), *create, *room.rules);
+  if (!rooms::may_redact(levels, draft.sender, target->sender))
+    return core::fail(core::Errc::kForbidden, "You may not redact other users' events");
   auto parsed = core::parse_json_object(target->json);
   if (!parsed) return core::fail(core::Errc::kInternal, "Stored event is not JSON");
   std::string redacted = core::canonical_json(rooms::redact(*parsed, *room.rules));
@@ -55,7 +55,7 @@ core::Result<BuiltEvent> Timeline::build(const RoomState& room, const EventDraft
     else
       pdu["redacts"] = draft.redacts;
   }
-  pdu["origin_server_ts"] = now_ms();
+  pdu["origin_server_ts"] = draft.origin_server_ts ? draft.origin_server_ts : now_ms();
   std::int64_t depth = 0;
   json::array prev_events;
   for (const auto& extremity : room.extremities) {

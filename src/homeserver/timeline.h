@@ -26,6 +26,7 @@ struct EventDraft {
   std::optional<std::string> state_key;
   json::object content;
   std::string redacts;   // m.room.redaction: the target event ID
+  std::int64_t origin_server_ts = 0;   // 0 = now
 };
 
 struct Sent {

@@ -30,7 +30,7 @@ struct Request {
 
   // Case-insensitive header lookup; empty when absent.
   std::string_view header(std::string_view name) const;
-  // Percent-decoded query parameter ('+' stays '+'); nullopt when absent. The first one wins.
+  // Decoded query parameter ('+' is a space, %XX escapes); nullopt when absent. The first wins.
   std::optional<std::string> query_param(std::string_view name) const;
   std::vector<std::string> query_params(std::string_view name) const;
 };

@@ -19,6 +19,15 @@ int hex_value(char c) {
   return -1;
 }
 
+// Query values are form-encoded: '+' stands for a space (as browsers and Synapse read them);
+// a literal '+' arrives as %2B.
+std::optional<std::string> decode_query_value(std::string_view text) {
+  std::string spaced(text);
+  for (auto& c : spaced)
+    if (c == '+') c = ' ';
+  return percent_decode(spaced);
+}
+
 // Calls fn(name, raw value) for each key=value pair of the query string.
 template <class Fn>
 void for_each_param(std::string_view query, Fn fn) {
@@ -59,7 +68,7 @@ std::string_view Request::header(std::string_view name) const {
 std::optional<std::string> Request::query_param(std::string_view name) const {
   std::optional<std::string> found;
   for_each_param(query, [&](std::string_view key, std::string_view value) {
-    if (!found && percent_decode(key) == name) found = percent_decode(value);
+    if (!found && percent_decode(key) == name) found = decode_query_value(value);
   });
   return found;
 }
@@ -68,7 +77,7 @@ std::vector<std::string> Request::query_params(std::string_view name) const {
   std::vector<std::string> found;
   for_each_param(query, [&](std::string_view key, std::string_view value) {
     if (percent_decode(key) != name) return;
-    if (auto decoded = percent_decode(value)) found.push_back(std::move(*decoded));
+    if (auto decoded = decode_query_value(value)) found.push_back(std::move(*decoded));
   });
   return found;
 }

@@ -45,7 +45,7 @@ bool match(const std::vector<Segment>& pattern, const std::vector<std::string_vi
       // The remainder of the raw path from this segment on.
       std::size_t offset = static_cast<std::size_t>(parts[i].data() - path.data());
       auto decoded = percent_decode(path.substr(offset));
-      if (!decoded || decoded->empty()) return false;
+      if (!decoded) return false;   // may be empty: "/state/m.room.name/" names state key ""
       params.push_back(std::move(*decoded));
       return true;
     }

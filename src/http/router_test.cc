@@ -54,6 +54,9 @@ TEST(RouterTest, RestParameterTakesSlashes) {
   ASSERT_EQ(hit.params.size(), 2u);
   EXPECT_EQ(hit.params[1], "a/b/c");
   EXPECT_EQ(run(router, "GET", "/state/m.room.name").route, "nokey");
+  auto trailing = run(router, "GET", "/state/m.room.name/");
+  EXPECT_EQ(trailing.route, "rest");
+  EXPECT_EQ(trailing.params.at(1), "");
 }
 
 TEST(RouterTest, UnknownPathAndWrongMethod) {
@@ -67,12 +70,13 @@ TEST(RouterTest, UnknownPathAndWrongMethod) {
 
 TEST(RequestTest, QueryParamsAndHeaders) {
   Request request;
-  request.query = "a=1&b=x%20y&a=2&flag";
+  request.query = "a=1&b=x%20y&a=2&flag&c=%2B1+2";
   request.headers = {{"Content-Type", "application/json"}};
   EXPECT_EQ(request.query_param("a"), "1");
   EXPECT_EQ(request.query_param("b"), "x y");
   EXPECT_EQ(request.query_param("flag"), "");
-  EXPECT_FALSE(request.query_param("c"));
+  EXPECT_EQ(request.query_param("c"), "+1 2");
+  EXPECT_FALSE(request.query_param("d"));
   EXPECT_EQ(request.query_params("a").size(), 2u);
   EXPECT_EQ(request.header("content-type"), "application/json");
   EXPECT_EQ(request.header("missing"), "");

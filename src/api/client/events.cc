@@ -47,6 +47,29 @@ storage::StateMap visible_state(Call& call, homeserver::RoomState& room) {
   return leave ? call.hs.store.state_group(leave->state_group) : storage::StateMap{};
 }
 
+// m.room.canonical_alias (client-server-api): every alias named must exist and point at this
+// room, else 400 M_BAD_ALIAS.
+core::Status check_canonical_alias(Call& call, const json::object& content) {
+  std::vector<std::string> aliases;
+  if (auto alias = content.if_contains("alias")) {
+    if (!alias->is_string()) return core::fail(Errc::kBadJson, "alias must be a string");
+    aliases.emplace_back(alias->get_string());
+  }
+  if (auto alt = content.if_contains("alt_aliases")) {
+    if (!alt->is_array()) return core::fail(Errc::kBadJson, "alt_aliases must be an array");
+    for (const auto& value : alt->get_array()) {
+      if (!value.is_string()) return core::fail(Errc::kBadJson, "alt_aliases must hold strings");
+      aliases.emplace_back(value.get_string());
+    }
+  }
+  for (const auto& alias : aliases) {
+    if (!core::RoomAlias::parse(alias)) return core::fail(Errc::kInvalidParam, "Invalid alias " + alias);
+    if (call.hs.store.alias_room(alias) != call.param(0))
+      return core::fail(Errc::kBadAlias, "Alias " + alias + " does not point to this room");
+  }
+  return {};
+}
+
 }  // namespace
 
 void put_send(Call& call) {
@@ -58,6 +81,9 @@ void put_send(Call& call) {
 void put_state(Call& call) {
   auto body = call.body();
   if (!body) return call.fail(body.error());
+  if (call.param(1) == "m.room.canonical_alias") {
+    if (auto valid = check_canonical_alias(call, *body); !valid) return call.fail(valid.error());
+  }
   std::string state_key = call.request.params.size() > 2 ? call.param(2) : "";
   send_draft(call, {call.user().user_id, call.param(1), std::move(state_key), std::move(*body), {}}, std::nullopt);
 }

@@ -106,9 +106,12 @@ void get_messages(Call& call) {
 
 void get_context(Call& call) {
   homeserver::RoomState* room = call.hs.timeline.room(call.param(0));
-  auto visible = room ? homeserver::visible_until(call.hs.store, *room, call.user().user_id) : std::nullopt;
+  const std::optional<StreamPos> visible =
+      room ? homeserver::visible_until(call.hs.store, *room, call.user().user_id) : std::nullopt;
+  if (!visible) return call.fail(core::make_error(Errc::kForbidden, "You are not a member of this room"));
+  const StreamPos visible_until = *visible;
   auto event = call.hs.store.event(call.param(1));
-  if (!visible || !event || event->room_id != call.param(0) || event->pos > *visible)
+  if (!event || event->room_id != call.param(0) || event->pos > visible_until)
     return call.fail(core::make_error(Errc::kNotFound, "Event not found"));
   auto filter = filter_param(call.request);
   if (!filter) return call.fail(filter.error());
@@ -123,7 +126,7 @@ void get_context(Call& call) {
   const auto before_count = static_cast<std::size_t>(limit / 2);
   const auto after_count = static_cast<std::size_t>(limit) - before_count;
   auto before = call.hs.store.room_events(call.param(0), 0, event->pos - 1, before_count, storage::Direction::kBackward);
-  auto after = call.hs.store.room_events(call.param(0), event->pos, *visible, after_count, storage::Direction::kForward);
+  auto after = call.hs.store.room_events(call.param(0), event->pos, visible_until, after_count, storage::Direction::kForward);
   std::erase_if(before, [&](const auto& e) { return !filter->matches(e.type, e.sender); });
   std::erase_if(after, [&](const auto& e) { return !filter->matches(e.type, e.sender); });
 

@@ -83,7 +83,17 @@ void post_forget(Call& call) {
 }
 
 void post_invite(Call& call) { change_other(call, "invite"); }
-void post_kick(Call& call) { change_other(call, "leave"); }
+void post_kick(Call& call) {
+  auto body = call.body();
+  if (!body) return call.fail(body.error());
+  if (auto target = body->if_contains("user_id"); target && target->is_string()) {
+    homeserver::RoomState* room = call.hs.timeline.room(call.param(0));
+    const std::string membership = room ? room->membership(target->get_string()) : "";
+    if (membership != "join" && membership != "invite" && membership != "knock")
+      return call.fail(core::make_error(Errc::kForbidden, "The user is not in the room"));
+  }
+  change_other(call, "leave");
+}
 void post_ban(Call& call) { change_other(call, "ban"); }
 void post_unban(Call& call) { change_other(call, "leave", true); }
 
@@ -123,8 +133,8 @@ void get_joined_members(Call& call) {
   for (const auto& user : room->joined) {
     json::object profile;
     if (const json::object* content = room->content("m.room.member", user)) {
-      for (const char* key : {"displayname", "avatar_url"})
-        if (auto value = content->if_contains(key); value && value->is_string()) profile[key] = *value;
+      if (auto name = content->if_contains("displayname"); name && name->is_string()) profile["display_name"] = *name;
+      if (auto avatar = content->if_contains("avatar_url"); avatar && avatar->is_string()) profile["avatar_url"] = *avatar;
     }
     joined[user] = std::move(profile);
   }

@@ -53,7 +53,10 @@ void post_register(Call& call) {
   if (*password && (*password)->size() > 512) return call.fail(core::make_error(Errc::kBadJson, "Password too long"));
   std::string localpart = username->value_or("");
   for (auto& c : localpart) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (localpart.empty()) localpart = core::random_string(12);
+  if (localpart.empty()) {
+    localpart = core::random_string(12);
+    for (auto& c : localpart) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
   if (auto ok = call.hs.accounts.check_username(localpart); !ok) return call.fail(ok.error());
 
   auto& hs = call.hs;
