@@ -1,0 +1,123 @@
+"""Starts the real myelin binary on loopback for end-to-end tests.
+
+A Server owns a temporary data folder, a generated config (port 0, so every test server gets
+a free port) and the process. The binary comes from $MYELIN_BIN (ctest sets it) or build/myelin.
+"""
+import json
+import os
+import re
+import signal
+import subprocess
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BINARY = os.environ.get("MYELIN_BIN", os.path.join(ROOT, "build", "myelin"))
+
+
+class Server:
+    def __init__(self, rate_limits=False, registration_open=False, data_dir=None, extra=None):
+        self.dir = data_dir or tempfile.mkdtemp(prefix="myelin-e2e-")
+        self.config = os.path.join(self.dir, "myelin.yaml")
+        if not os.path.exists(self.config):
+            subprocess.run([BINARY, "generate-config", "--server-name", "localhost", "--data-dir", ".",
+                            "--output", self.config], check=True)
+            with open(self.config) as file:
+                text = file.read()
+            text = re.sub(r"(\n  port: )\d+", r"\g<1>0", text)
+            text = re.sub(r"(rate_limits:\n  #[^\n]*\n  enabled: )\w+", r"\g<1>" + ("true" if rate_limits else "false"), text)
+            text = re.sub(r"(registration:\n  #[^\n]*\n  open: )\w+", r"\g<1>" + ("true" if registration_open else "false"), text)
+            for key, value in (extra or {}).items():
+                text = re.sub(r"(\n\s*" + re.escape(key) + r": )[^\n]*", r"\g<1>" + value, text)
+            with open(self.config, "w") as file:
+                file.write(text)
+        self.process = None
+        self.url = None
+
+    def start(self):
+        self.log = open(os.path.join(self.dir, "server.log"), "ab")
+        self.process = subprocess.Popen([BINARY, "serve", "--config", self.config],
+                                        stdout=subprocess.PIPE, stderr=self.log)
+        line = self.process.stdout.readline().decode()
+        match = re.search(r"listening on (http://\S+)", line)
+        if not match:
+            raise RuntimeError("server did not start: " + line + self.read_log())
+        self.url = match.group(1)
+        return self
+
+    def stop(self, kill=False):
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL if kill else signal.SIGTERM)
+            self.process.wait(timeout=30)
+        if self.process:
+            self.process.stdout.close()
+            self.log.close()
+        self.process = None
+
+    def read_log(self):
+        try:
+            return open(os.path.join(self.dir, "server.log")).read()[-4000:]
+        except OSError:
+            return ""
+
+    def cli(self, *args):
+        out = subprocess.run([BINARY, *args, "--config", self.config], check=True, capture_output=True, text=True)
+        return out.stdout.strip()
+
+    def registration_token(self, uses=None):
+        args = ["registration-token", "create"]
+        if uses is not None:
+            args += ["--uses-allowed", str(uses)]
+        return self.cli(*args)
+
+    def rss_kb(self):
+        for line in open(f"/proc/{self.process.pid}/status"):
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+        return 0
+
+
+def request(base, method, path, body=None, token=None, raw=None, headers=None, timeout=30):
+    """One HTTP request; returns (status, parsed JSON body or None)."""
+    data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+    req = urllib.request.Request(base + path, data=data, method=method)
+    if data is not None:
+        req.add_header("Content-Type", "application/json")
+    if token:
+        req.add_header("Authorization", "Bearer " + token)
+    for key, value in (headers or {}).items():
+        req.add_header(key, value)
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as response:
+            text = response.read()
+            return response.status, (json.loads(text) if text else None)
+    except urllib.error.HTTPError as error:
+        text = error.read()
+        try:
+            return error.code, json.loads(text) if text else None
+        except ValueError:
+            return error.code, None
+
+
+def register(base, username, password, registration_token):
+    """Registers through user-interactive auth with a registration token; returns the body."""
+    status, body = request(base, "POST", "/_matrix/client/v3/register",
+                           {"username": username, "password": password})
+    assert status == 401 and "session" in body, (status, body)
+    status, body = request(base, "POST", "/_matrix/client/v3/register", {
+        "username": username, "password": password,
+        "auth": {"type": "m.login.registration_token", "token": registration_token, "session": body["session"]}})
+    assert status == 200, (status, body)
+    return body
+
+
+def wait_until(predicate, timeout=10.0, interval=0.05):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError("condition not met in time")
