@@ -87,6 +87,14 @@ void post_public_rooms(Call&);
 // client/presence.cc
 void get_presence(Call&);
 void put_presence(Call&);
+// client/push_rules.cc (the last path segment, enabled or actions, picks the attribute)
+void get_push_rules(Call&);
+void get_push_rules_global(Call&);
+void get_push_rule(Call&);
+void put_push_rule(Call&);
+void delete_push_rule(Call&);
+void get_push_rule_attribute(Call&);
+void put_push_rule_attribute(Call&);
 // client/reporting.cc
 void post_report_event(Call&);
 void post_report_room(Call&);

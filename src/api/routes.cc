@@ -112,6 +112,16 @@ constexpr Route kRoutes[] = {
     {"GET", "/presence/{userId}/status", C, U, N, get_presence},
     {"PUT", "/presence/{userId}/status", C, U, L, put_presence},
 
+    {"GET", "/pushrules/", C, U, N, get_push_rules},
+    {"GET", "/pushrules/global/", C, U, N, get_push_rules_global},
+    {"GET", "/pushrules/global/{kind}/{ruleId}", C, U, N, get_push_rule},
+    {"PUT", "/pushrules/global/{kind}/{ruleId}", C, U, L, put_push_rule},
+    {"DELETE", "/pushrules/global/{kind}/{ruleId}", C, U, L, delete_push_rule},
+    {"GET", "/pushrules/global/{kind}/{ruleId}/enabled", C, U, N, get_push_rule_attribute},
+    {"PUT", "/pushrules/global/{kind}/{ruleId}/enabled", C, U, L, put_push_rule_attribute},
+    {"GET", "/pushrules/global/{kind}/{ruleId}/actions", C, U, N, get_push_rule_attribute},
+    {"PUT", "/pushrules/global/{kind}/{ruleId}/actions", C, U, L, put_push_rule_attribute},
+
     {"POST", "/rooms/{roomId}/report/{eventId}", C, U, L, post_report_event},
     {"POST", "/rooms/{roomId}/report", C, U, L, post_report_room},
 };

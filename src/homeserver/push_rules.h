@@ -1,0 +1,38 @@
+#pragma once
+// Push rules (client-server-api "Push Rules"): a user's ruleset is the server defaults until
+// they change something; then the whole ruleset is kept as their global account data
+// m.push_rules, which is also how clients learn of changes through /sync. The editing
+// functions are pure and return the spec's errors.
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/error.h"
+#include "core/json.h"
+#include "storage/store.h"
+
+namespace myelin::homeserver {
+
+json::object default_push_rules(std::string_view user_id);
+
+// The user's ruleset ({"global": {...}}): stored, or the defaults.
+json::object load_push_rules(storage::Store& store, const std::string& user_id);
+storage::StreamPos save_push_rules(storage::Store& store, const std::string& user_id, const json::object& rules);
+
+// The rule kinds: override, content, room, sender, underride.
+bool is_rule_kind(std::string_view kind);
+
+// Finds a rule; M_NOT_FOUND when absent.
+core::Result<json::object*> find_rule(json::object& rules, std::string_view kind, std::string_view rule_id);
+
+// PUT /pushrules/global/{kind}/{ruleId}: adds or replaces a user rule from the request body,
+// placed before/after another user rule when asked, else first among the user rules of its
+// kind (which all come before the server defaults, except .m.rule.master which stays first).
+core::Status put_rule(json::object& rules, std::string_view kind, std::string_view rule_id,
+                      const json::object& body, std::optional<std::string> before,
+                      std::optional<std::string> after);
+
+// DELETE: user rules only; server-default rules cannot be deleted (404 M_NOT_FOUND).
+core::Status delete_rule(json::object& rules, std::string_view kind, std::string_view rule_id);
+
+}  // namespace myelin::homeserver

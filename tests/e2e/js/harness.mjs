@@ -1,0 +1,53 @@
+// Starts the real myelin binary on loopback for the matrix-js-sdk tests (the twin of
+// ../harness.py): a temporary data folder, a generated config with port 0, the process.
+import { execFileSync, spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
+const binary = process.env.MYELIN_BIN ?? join(root, "build", "myelin");
+
+export async function startServer() {
+  const dir = mkdtempSync(join(tmpdir(), "myelin-js-"));
+  const config = join(dir, "myelin.yaml");
+  execFileSync(binary, ["generate-config", "--server-name", "localhost", "--data-dir", ".", "--output", config]);
+  let text = readFileSync(config, "utf8");
+  text = text.replace(/(\n  port: )\d+/, "$10").replace(/(rate_limits:\n  #[^\n]*\n  enabled: )\w+/, "$1false");
+  writeFileSync(config, text);
+  const child = spawn(binary, ["serve", "--config", config], { stdio: ["ignore", "pipe", "inherit"] });
+  const lines = createInterface({ input: child.stdout });
+  const url = await new Promise((resolveUrl, reject) => {
+    lines.once("line", (line) => {
+      const match = /listening on (http:\/\/\S+)/.exec(line);
+      match ? resolveUrl(match[1]) : reject(new Error(`server did not start: ${line}`));
+    });
+    child.once("exit", (code) => reject(new Error(`server exited with ${code}`)));
+  });
+  return {
+    url,
+    registrationToken: () =>
+      execFileSync(binary, ["registration-token", "create", "--config", config]).toString().trim(),
+    stop: () => new Promise((done) => { child.once("exit", done); child.kill("SIGTERM"); }),
+  };
+}
+
+async function post(url, path, body) {
+  const response = await fetch(url + path, {
+    method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
+  });
+  return { status: response.status, body: await response.json() };
+}
+
+// Registers through user-interactive auth with a registration token.
+export async function register(url, username, password, token) {
+  const first = await post(url, "/_matrix/client/v3/register", { username, password });
+  if (first.status !== 401) throw new Error(`expected a UIA challenge, got ${first.status}`);
+  const done = await post(url, "/_matrix/client/v3/register", {
+    username, password, auth: { type: "m.login.registration_token", token, session: first.body.session },
+  });
+  if (done.status !== 200) throw new Error(`registration failed: ${JSON.stringify(done.body)}`);
+  return done.body;
+}
