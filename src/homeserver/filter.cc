@@ -79,7 +79,7 @@ core::Result<EventFilter> parse_event_filter(const json::object& definition, std
   filter.limit = default_limit;
   if (auto limit = definition.if_contains("limit")) {
     if (!limit->is_int64() && !limit->is_uint64()) return core::fail(Errc::kBadJson, "limit must be an integer");
-    filter.limit = std::clamp<std::int64_t>(limit->to_number<std::int64_t>(), 1, 1000);
+    filter.limit = std::clamp<std::int64_t>(limit->to_number<std::int64_t>(), 0, 1000);
   }
   for (auto [key, out] : {std::pair{"types", &filter.types}, {"not_types", &filter.not_types},
                           {"senders", &filter.senders}, {"not_senders", &filter.not_senders},

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "homeserver/client_format.h"
+#include "homeserver/pagination.h"
 
 namespace myelin::homeserver {
 
@@ -53,6 +54,22 @@ storage::StateMap state_before(storage::Store& store, const storage::StoredEvent
       state.erase(key);
   }
   return state;
+}
+
+// The user's membership in the room as it was at position `since` ("" for none), walking back
+// from their current membership event through the events it replaced.
+std::string membership_at(storage::Store& store, const storage::Membership& current, StreamPos since) {
+  if (current.pos <= since) return current.membership;
+  auto event = store.event(current.event_id);
+  while (event && event->pos > since) {
+    if (!event->replaces_state) return "";
+    event = store.event(*event->replaces_state);
+  }
+  if (!event) return "";
+  auto pdu = core::parse_json_object(event->json);
+  if (!pdu) return "";
+  auto content = pdu->if_contains("content");
+  return content && content->is_object() ? std::string(string_field(content->get_object(), "membership")) : "";
 }
 
 json::object receipts_event(const std::vector<storage::Receipt>& receipts, const std::string& viewer) {
@@ -132,19 +149,22 @@ json::object SyncService::compute(const SyncRequest& request, bool& has_updates)
     }
 
     // Joined rooms.
-    const bool newly = since == 0 || request.full_state || membership.pos > since;
+    // New to this sync: an initial or full-state sync, or a join since `since` (a profile
+    // change re-sends a join event without being a new join).
+    const bool newly = since == 0 || request.full_state ||
+                       (membership.pos > since && membership_at(store, membership, since) != "join");
     const StreamPos lower = newly ? 0 : since;
     const EventFilter& timeline_filter = filter.room.timeline;
     const auto limit = static_cast<std::size_t>(timeline_filter.limit);
     std::vector<storage::StoredEvent> events;
     bool limited = false;
     if (room->last_pos > lower) {
-      events = store.room_events(membership.room_id, lower, now, limit + 1, storage::Direction::kBackward);
-      limited = events.size() > limit;
-      if (limited) events.pop_back();
+      Page page = filtered_events(store, membership.room_id, lower, now, limit, storage::Direction::kBackward,
+                                  timeline_filter);
+      events = std::move(page.events);
+      limited = page.more;
       std::reverse(events.begin(), events.end());
     }
-    std::erase_if(events, [&](const auto& e) { return !timeline_filter.matches(e.type, e.sender); });
 
     json::array ephemeral;
     const StreamPos typing_at = typing_.changed_at(membership.room_id);
@@ -180,10 +200,23 @@ json::object SyncService::compute(const SyncRequest& request, bool& has_updates)
                                                : state_before(store, events.front());
       for (const auto& [key, event_id] : state)
         if (wanted(key)) state_ids.push_back(event_id);
-    } else if (limited) {
-      const StreamPos start = events.empty() ? now + 1 : events.front().pos;
-      for (const auto& [key, entry] : room->state)
-        if (entry.pos > since && entry.pos < start && wanted(key)) state_ids.push_back(entry.event_id);
+    } else {
+      std::set<std::string> in_timeline;
+      for (const auto& event : events) in_timeline.insert(event.event_id);
+      if (limited) {
+        const StreamPos start = events.empty() ? now + 1 : events.front().pos;
+        for (const auto& [key, entry] : room->state)
+          if (entry.pos > since && entry.pos < start && wanted(key)) state_ids.push_back(entry.event_id);
+      }
+      // Lazy loading: the members of everyone who speaks in the timeline come with it.
+      if (state_filter.lazy_load_members) {
+        for (const auto& sender : senders) {
+          const StateEntry* member = room->find("m.room.member", sender);
+          if (member && !in_timeline.contains(member->event_id) &&
+              std::find(state_ids.begin(), state_ids.end(), member->event_id) == state_ids.end())
+            state_ids.push_back(member->event_id);
+        }
+      }
     }
     const auto state_events = store.events(state_ids);
 

@@ -8,6 +8,7 @@
 #include "api/handlers.h"
 #include "homeserver/client_format.h"
 #include "homeserver/filter.h"
+#include "homeserver/pagination.h"
 #include "homeserver/sync.h"
 
 namespace myelin::api {
@@ -75,31 +76,16 @@ void get_messages(Call& call) {
     }
   }
   const bool backwards = *dir == "b";
-  StreamPos lower = backwards ? to->value_or(0) : from->value_or(0);
-  StreamPos upper = std::min(*visible, backwards ? from->value_or(*visible) : to->value_or(*visible));
+  const StreamPos lower = backwards ? to->value_or(0) : from->value_or(0);
+  const StreamPos upper = std::min(*visible, backwards ? from->value_or(*visible) : to->value_or(*visible));
   const StreamPos start = backwards ? upper : lower;
 
-  // Fetch in batches until `limit` events pass the filter or the range is exhausted.
-  std::vector<storage::StoredEvent> chunk;
-  bool exhausted = false;
-  while (static_cast<std::int64_t>(chunk.size()) < limit && lower < upper) {
-    const std::size_t want = static_cast<std::size_t>(limit) - chunk.size();
-    auto batch = call.hs.store.room_events(call.param(0), lower, upper, want,
-                                           backwards ? storage::Direction::kBackward : storage::Direction::kForward);
-    if (batch.empty()) {
-      exhausted = true;
-      break;
-    }
-    if (backwards) upper = batch.back().pos - 1; else lower = batch.back().pos;
-    if (batch.size() < want) exhausted = true;
-    for (auto& event : batch)
-      if (filter->matches(event.type, event.sender)) chunk.push_back(std::move(event));
-    if (exhausted) break;
-  }
-  if (lower >= upper) exhausted = true;
-
+  auto page = homeserver::filtered_events(call.hs.store, call.param(0), lower, upper, static_cast<std::size_t>(limit),
+                                          backwards ? storage::Direction::kBackward : storage::Direction::kForward,
+                                          *filter);
+  const auto& chunk = page.events;
   json::object response{{"start", homeserver::stream_token(start)}, {"chunk", format(call, chunk)}};
-  if (!exhausted) response["end"] = homeserver::stream_token(backwards ? upper : lower);
+  if (page.more) response["end"] = homeserver::stream_token(page.next);
   if (filter->lazy_load_members) response["state"] = lazy_members(call, *room, chunk);
   call.reply(response);
 }
