@@ -13,6 +13,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
+#include <array>
 #include <csignal>
 #include <stdexcept>
 
@@ -172,7 +173,21 @@ asio::awaitable<void> Server::Impl::session(tcp::socket socket) {
     stream.expires_after(std::chrono::seconds(30));
     auto [write_error, written] = co_await bhttp::async_write(stream, out, kNoThrow);
     (void)written;
-    if (write_error || !keep_alive) break;
+    if (write_error) break;
+    if (read_error) {
+      // Lingering close: the client may still be sending the body we refused; drain a bounded
+      // amount so it reads our answer instead of a connection reset.
+      stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+      stream.expires_after(std::chrono::seconds(2));
+      std::array<char, 16384> sink;
+      for (std::size_t drained = 0; drained < (16u << 20);) {
+        auto [drain_error, n] = co_await stream.async_read_some(asio::buffer(sink), kNoThrow);
+        if (drain_error) break;
+        drained += n;
+      }
+      break;
+    }
+    if (!keep_alive) break;
   }
   stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
   stream.socket().close(ignored);
