@@ -1,0 +1,126 @@
+"""myelin load harness: message throughput with 50 concurrent senders, /sync wake-up latency
+and resident memory, against a fresh server on loopback. Prints a table; bounded in time."""
+import asyncio
+import json
+import os
+import statistics
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "e2e"))
+import harness  # noqa: E402
+
+SENDERS = int(os.environ.get("BENCH_SENDERS", "50"))
+SECONDS = float(os.environ.get("BENCH_SECONDS", "10"))
+SAMPLES = int(os.environ.get("BENCH_SAMPLES", "200"))
+
+
+class Connection:
+    """One keep-alive HTTP/1.1 connection speaking just enough of the protocol."""
+
+    def __init__(self, host, port, token):
+        self.host, self.port, self.token = host, port, token
+
+    async def open(self):
+        self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        return self
+
+    async def request(self, method, path, body=None):
+        data = json.dumps(body).encode() if body is not None else b""
+        head = (f"{method} {path} HTTP/1.1\r\nHost: {self.host}\r\nAuthorization: Bearer {self.token}\r\n"
+                f"Content-Type: application/json\r\nContent-Length: {len(data)}\r\n\r\n").encode()
+        self.writer.write(head + data)
+        status_line = await self.reader.readline()
+        length = 0
+        while True:
+            line = await self.reader.readline()
+            if line in (b"\r\n", b""):
+                break
+            if line.lower().startswith(b"content-length:"):
+                length = int(line.split(b":")[1])
+        payload = await self.reader.readexactly(length)
+        return int(status_line.split()[1]), payload
+
+    def close(self):
+        self.writer.close()
+
+
+async def throughput(host, port, tokens, rooms):
+    count, errors = 0, 0
+    deadline = time.monotonic() + SECONDS
+
+    async def sender(index):
+        nonlocal count, errors
+        connection = await Connection(host, port, tokens[index]).open()
+        room = rooms[index % len(rooms)]
+        i = 0
+        while time.monotonic() < deadline:
+            status, _ = await connection.request("PUT", f"/_matrix/client/v3/rooms/{room}/send/m.room.message/b{index}-{i}",
+                                                 {"msgtype": "m.text", "body": f"bench {index} {i}"})
+            i += 1
+            if status == 200:
+                count += 1
+            else:
+                errors += 1
+        connection.close()
+
+    began = time.monotonic()
+    await asyncio.gather(*(sender(i) for i in range(len(tokens))))
+    return count / (time.monotonic() - began), errors
+
+
+async def wakeup_latency(host, port, sender_token, receiver_token, room):
+    sender = await Connection(host, port, sender_token).open()
+    receiver = await Connection(host, port, receiver_token).open()
+    status, body = await receiver.request("GET", "/_matrix/client/v3/sync?timeout=0")
+    since = json.loads(body)["next_batch"]
+    latencies = []
+    for i in range(SAMPLES):
+        waiting = asyncio.ensure_future(receiver.request("GET", f"/_matrix/client/v3/sync?since={since}&timeout=30000"))
+        await asyncio.sleep(0.005)
+        started = time.perf_counter()
+        await sender.request("PUT", f"/_matrix/client/v3/rooms/{room}/send/m.room.message/lat{i}",
+                             {"msgtype": "m.text", "body": "ping"})
+        status, body = await waiting
+        latencies.append((time.perf_counter() - started) * 1000)
+        since = json.loads(body)["next_batch"]
+    sender.close()
+    receiver.close()
+    latencies.sort()
+    return latencies[len(latencies) // 2], latencies[int(len(latencies) * 0.99) - 1]
+
+
+def main():
+    server = harness.Server(rate_limits=False).start()
+    try:
+        time.sleep(0.5)
+        rss_idle = server.rss_kb()
+        host, port = server.url.removeprefix("http://").rsplit(":", 1)
+        registration = server.registration_token()
+        tokens = [harness.register(server.url, f"bench{i}", "pw-bench-long", registration)["access_token"]
+                  for i in range(SENDERS)]
+        rooms = []
+        for i in range(0, SENDERS, 5):  # rooms of five members each
+            status, room = harness.request(server.url, "POST", "/_matrix/client/v3/createRoom", {}, tokens[i])
+            rooms.append(room["room_id"])
+            for j in range(i + 1, min(i + 5, SENDERS)):
+                harness.request(server.url, "POST", f"/_matrix/client/v3/rooms/{room['room_id']}/invite",
+                                {"user_id": f"@bench{j}:localhost"}, tokens[i])
+                harness.request(server.url, "POST", f"/_matrix/client/v3/join/{room['room_id']}", {}, tokens[j])
+        member_rooms = [rooms[i // 5] for i in range(SENDERS)]
+        rate, errors = asyncio.run(throughput(host, int(port), tokens, member_rooms))
+        p50, p99 = asyncio.run(wakeup_latency(host, int(port), tokens[0], tokens[1], rooms[0]))
+        rss_loaded = server.rss_kb()
+        print(f"{'metric':<34}{'value':>12}  target")
+        print(f"{'messages/s (' + str(SENDERS) + ' senders, ' + str(int(SECONDS)) + ' s)':<34}{rate:>12.0f}  >= 5000")
+        print(f"{'send errors':<34}{errors:>12}")
+        print(f"{'sync wake-up p50 (ms)':<34}{p50:>12.2f}")
+        print(f"{'sync wake-up p99 (ms)':<34}{p99:>12.2f}  <= 10")
+        print(f"{'RSS idle (MB)':<34}{rss_idle / 1024:>12.1f}  <= 20")
+        print(f"{'RSS after load (MB)':<34}{rss_loaded / 1024:>12.1f}")
+    finally:
+        server.stop()
+
+
+if __name__ == "__main__":
+    main()
