@@ -26,6 +26,7 @@ Option option(const char* key, const char* doc, T Config::*field) {
       key, doc, [field](Config& config, const YAML::Node& node) { config.*field = node.as<T>(); },
       [field](const Config& config) {
         YAML::Emitter out;
+        out.SetDoublePrecision(6);
         if constexpr (std::is_same_v<T, std::string>) {
           out << YAML::DoubleQuoted << config.*field;
         } else if constexpr (std::is_same_v<T, bool>) {

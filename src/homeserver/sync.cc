@@ -6,6 +6,7 @@
 
 #include "homeserver/client_format.h"
 #include "homeserver/pagination.h"
+#include "homeserver/visibility.h"
 
 namespace myelin::homeserver {
 
@@ -19,18 +20,6 @@ std::optional<StreamPos> parse_stream_token(std::string_view token) {
   auto [end, ec] = std::from_chars(token.data(), token.data() + token.size(), pos);
   if (ec != std::errc() || end != token.data() + token.size() || pos < 0) return std::nullopt;
   return pos;
-}
-
-std::optional<StreamPos> visible_until(storage::Store& store, RoomState& room,
-                                       const std::string& user_id) {
-  const StateEntry* member = room.find("m.room.member", user_id);
-  const std::string membership = room.membership(user_id);
-  if (membership == "join") return store.current_pos();
-  const json::object* visibility = room.content("m.room.history_visibility", "");
-  if (visibility && string_field(*visibility, "history_visibility") == "world_readable")
-    return store.current_pos();
-  if ((membership == "leave" || membership == "ban") && member) return member->pos;
-  return std::nullopt;
 }
 
 namespace {
@@ -153,7 +142,11 @@ json::object SyncService::compute(const SyncRequest& request, bool& has_updates)
     // change re-sends a join event without being a new join).
     const bool newly = since == 0 || request.full_state ||
                        (membership.pos > since && membership_at(store, membership, since) != "join");
-    const StreamPos lower = newly ? 0 : since;
+    StreamPos lower = since;
+    if (newly) {
+      auto range = visible_range(store, *room, user);
+      lower = range && range->from > 0 ? range->from - 1 : 0;
+    }
     const EventFilter& timeline_filter = filter.room.timeline;
     const auto limit = static_cast<std::size_t>(timeline_filter.limit);
     std::vector<storage::StoredEvent> events;

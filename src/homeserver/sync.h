@@ -52,10 +52,4 @@ class SyncService {
   http::Scheduler& scheduler_;
 };
 
-// The newest position of `room_id` the user may read: unbounded while joined, the position of
-// their leave/ban while they were a member before; nullopt when they may read nothing
-// (never joined).
-std::optional<storage::StreamPos> visible_until(storage::Store& store, RoomState& room,
-                                                const std::string& user_id);
-
 }  // namespace myelin::homeserver

@@ -133,6 +133,19 @@ class NioChat(unittest.IsolatedAsyncioTestCase):
         self.assertTrue(any(r.event_id == sent.event_id and r.user_id == "@alice:localhost"
                             for e in receipts for r in e.receipts))
 
+    async def test_history_visibility_joined_hides_earlier_messages(self):
+        created = await self.alice.room_create(initial_state=[
+            {"type": "m.room.history_visibility", "state_key": "", "content": {"history_visibility": "joined"}}])
+        room_id = created.room_id
+        await self.alice.room_send(room_id, "m.room.message", {"msgtype": "m.text", "body": "before bob"})
+        await self.alice.room_invite(room_id, "@bob:localhost")
+        self.assertFalse(isinstance(await self.bob.join(room_id), JoinError))
+        await self.alice.room_send(room_id, "m.room.message", {"msgtype": "m.text", "body": "after bob"})
+        sync = await self.sync(self.bob, None, sync_filter=LOTS)
+        self.assertEqual(self.bodies(sync, room_id), ["after bob"])
+        page = await self.bob.room_messages(room_id, sync.next_batch, direction=MessageDirection.back, limit=100)
+        self.assertEqual([e.body for e in page.chunk if isinstance(e, RoomMessageText)], ["after bob"])
+
     async def test_lazy_loading_members(self):
         room_id = await self.shared_room(name="lazy")
         await self.alice.room_send(room_id, "m.room.message", {"msgtype": "m.text", "body": "only alice talks"})

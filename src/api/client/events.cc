@@ -6,6 +6,7 @@
 #include "api/handlers.h"
 #include "core/ids.h"
 #include "homeserver/client_format.h"
+#include "homeserver/visibility.h"
 
 namespace myelin::api {
 namespace {
@@ -26,7 +27,7 @@ void send_draft(Call& call, homeserver::EventDraft draft, std::optional<std::str
 // The room the caller may read state of, or an error answered already.
 homeserver::RoomState* readable_room(Call& call) {
   homeserver::RoomState* room = call.hs.timeline.room(call.param(0));
-  if (!room || !homeserver::visible_until(call.hs.store, *room, call.user().user_id)) {
+  if (!room || !homeserver::visible_range(call.hs.store, *room, call.user().user_id)) {
     call.fail(core::make_error(Errc::kForbidden, "You are not a member of this room"));
     return nullptr;
   }
@@ -126,9 +127,9 @@ void get_state(Call& call) {
 
 void get_event(Call& call) {
   homeserver::RoomState* room = call.hs.timeline.room(call.param(0));
-  auto visible = room ? homeserver::visible_until(call.hs.store, *room, call.user().user_id) : std::nullopt;
+  auto visible = room ? homeserver::visible_range(call.hs.store, *room, call.user().user_id) : std::nullopt;
   auto event = call.hs.store.event(call.param(1));
-  if (!visible || !event || event->room_id != call.param(0) || event->pos > *visible)
+  if (!visible || !event || event->room_id != call.param(0) || !visible->contains(event->pos))
     return call.fail(core::make_error(Errc::kNotFound, "Event not found"));
   call.reply(homeserver::client_event(call.hs.store, *event, call.user().device_id));
 }

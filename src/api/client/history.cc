@@ -10,6 +10,7 @@
 #include "homeserver/filter.h"
 #include "homeserver/pagination.h"
 #include "homeserver/sync.h"
+#include "homeserver/visibility.h"
 
 namespace myelin::api {
 namespace {
@@ -56,7 +57,7 @@ json::array format(Call& call, const std::vector<storage::StoredEvent>& events) 
 
 void get_messages(Call& call) {
   homeserver::RoomState* room = call.hs.timeline.room(call.param(0));
-  auto visible = room ? homeserver::visible_until(call.hs.store, *room, call.user().user_id) : std::nullopt;
+  const auto visible = room ? homeserver::visible_range(call.hs.store, *room, call.user().user_id) : std::nullopt;
   if (!visible) return call.fail(core::make_error(Errc::kForbidden, "You are not a member of this room"));
   auto dir = call.request.query_param("dir");
   if (!dir || (*dir != "b" && *dir != "f"))
@@ -76,8 +77,10 @@ void get_messages(Call& call) {
     }
   }
   const bool backwards = *dir == "b";
-  const StreamPos lower = backwards ? to->value_or(0) : from->value_or(0);
-  const StreamPos upper = std::min(*visible, backwards ? from->value_or(*visible) : to->value_or(*visible));
+  const StreamPos floor = visible->from > 0 ? visible->from - 1 : 0;   // exclusive lower bound
+  const StreamPos lower = std::max(floor, backwards ? to->value_or(0) : from->value_or(0));
+  const StreamPos upper =
+      std::min(visible->until, backwards ? from->value_or(visible->until) : to->value_or(visible->until));
   const StreamPos start = backwards ? upper : lower;
 
   auto page = homeserver::filtered_events(call.hs.store, call.param(0), lower, upper, static_cast<std::size_t>(limit),
@@ -92,12 +95,11 @@ void get_messages(Call& call) {
 
 void get_context(Call& call) {
   homeserver::RoomState* room = call.hs.timeline.room(call.param(0));
-  const std::optional<StreamPos> visible =
-      room ? homeserver::visible_until(call.hs.store, *room, call.user().user_id) : std::nullopt;
+  const auto visible = room ? homeserver::visible_range(call.hs.store, *room, call.user().user_id) : std::nullopt;
   if (!visible) return call.fail(core::make_error(Errc::kForbidden, "You are not a member of this room"));
-  const StreamPos visible_until = *visible;
+  const homeserver::VisibleRange range = *visible;
   auto event = call.hs.store.event(call.param(1));
-  if (!event || event->room_id != call.param(0) || event->pos > visible_until)
+  if (!event || event->room_id != call.param(0) || !range.contains(event->pos))
     return call.fail(core::make_error(Errc::kNotFound, "Event not found"));
   auto filter = filter_param(call.request);
   if (!filter) return call.fail(filter.error());
@@ -111,8 +113,8 @@ void get_context(Call& call) {
   }
   const auto before_count = static_cast<std::size_t>(limit / 2);
   const auto after_count = static_cast<std::size_t>(limit) - before_count;
-  auto before = call.hs.store.room_events(call.param(0), 0, event->pos - 1, before_count, storage::Direction::kBackward);
-  auto after = call.hs.store.room_events(call.param(0), event->pos, visible_until, after_count, storage::Direction::kForward);
+  auto before = call.hs.store.room_events(call.param(0), range.from > 0 ? range.from - 1 : 0, event->pos - 1, before_count, storage::Direction::kBackward);
+  auto after = call.hs.store.room_events(call.param(0), event->pos, range.until, after_count, storage::Direction::kForward);
   std::erase_if(before, [&](const auto& e) { return !filter->matches(e.type, e.sender); });
   std::erase_if(after, [&](const auto& e) { return !filter->matches(e.type, e.sender); });
 

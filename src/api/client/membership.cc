@@ -4,6 +4,7 @@
 // GET /rooms/{roomId}/members, GET /rooms/{roomId}/joined_members.
 #include "api/handlers.h"
 #include "homeserver/client_format.h"
+#include "homeserver/visibility.h"
 
 namespace myelin::api {
 namespace {
@@ -107,8 +108,7 @@ void get_joined_rooms(Call& call) {
 void get_members(Call& call) {
   homeserver::RoomState* room = call.hs.timeline.room(call.param(0));
   if (!room) return call.fail(core::make_error(Errc::kForbidden, "You are not a member of this room"));
-  auto visible = homeserver::visible_until(call.hs.store, *room, call.user().user_id);
-  if (!visible) return call.fail(core::make_error(Errc::kForbidden, "You are not a member of this room"));
+  if (!homeserver::visible_range(call.hs.store, *room, call.user().user_id)) return call.fail(core::make_error(Errc::kForbidden, "You are not a member of this room"));
   auto membership_filter = call.request.query_param("membership");
   auto not_membership = call.request.query_param("not_membership");
   std::vector<std::string> ids;
