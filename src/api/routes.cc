@@ -10,7 +10,8 @@
 namespace myelin::api {
 namespace {
 
-enum class Access { kPublic, kUser };
+// kOptional: a token is checked when given; the handler decides what an anonymous caller gets.
+enum class Access { kPublic, kOptional, kUser };
 enum class Limit { kNone, kUser, kLogin };
 // Which prefixes a path is served under: the client API's r0 (legacy, still used by
 // matrix-nio) and v3, v1 only, or an absolute path.
@@ -25,7 +26,7 @@ struct Route {
   void (*handler)(Call&);
 };
 
-constexpr Access P = Access::kPublic, U = Access::kUser;
+constexpr Access P = Access::kPublic, O = Access::kOptional, U = Access::kUser;
 constexpr Limit N = Limit::kNone, L = Limit::kUser, LOGIN = Limit::kLogin;
 constexpr Prefix C = Prefix::kClient, V1 = Prefix::kClientV1, ABS = Prefix::kAbsolute;
 
@@ -106,7 +107,7 @@ constexpr Route kRoutes[] = {
     {"GET", "/rooms/{roomId}/aliases", C, U, N, get_room_aliases},
     {"GET", "/directory/list/room/{roomId}", C, P, N, get_room_visibility},
     {"PUT", "/directory/list/room/{roomId}", C, U, L, put_room_visibility},
-    {"GET", "/publicRooms", C, U, N, get_public_rooms},
+    {"GET", "/publicRooms", C, O, N, get_public_rooms},
     {"POST", "/publicRooms", C, U, L, post_public_rooms},
 
     {"GET", "/presence/{userId}/status", C, U, N, get_presence},
@@ -182,9 +183,10 @@ http::Handler wrap(const Route& route, homeserver::Homeserver& hs, std::shared_p
         return respond(error_response(limit_error(wait)));
     }
     Call call{request, std::nullopt, hs, std::move(respond)};
-    if (route.access == Access::kUser) {
-      auto token = access_token(request);
-      if (!token) return call.fail(core::make_error(core::Errc::kMissingToken, "Missing access token"));
+    auto token = route.access == Access::kPublic ? std::nullopt : access_token(request);
+    if (!token && route.access == Access::kUser)
+      return call.fail(core::make_error(core::Errc::kMissingToken, "Missing access token"));
+    if (token) {
       auto session = hs.accounts.authenticate(*token, request.remote_ip);
       if (!session) return call.fail(session.error());
       call.session = std::move(*session);

@@ -19,6 +19,7 @@ struct Config {
   std::string registration_shared_secret;   // enables /_synapse/admin/v1/register when set
   bool presence_enabled = false;
   bool profile_lookup_requires_shared_room = true;
+  bool public_rooms_without_auth = false;   // GET /publicRooms for anonymous callers
   int client_ip_retention_days = 7;
 
   bool rate_limits_enabled = true;

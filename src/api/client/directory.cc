@@ -240,6 +240,8 @@ void put_room_visibility(Call& call) {
 }
 
 void get_public_rooms(Call& call) {
+  if (!call.session && !call.hs.config.public_rooms_without_auth)
+    return call.fail(core::make_error(Errc::kMissingToken, "Log in to see the room directory"));
   if (auto ok = local_server(call); !ok) return call.fail(ok.error());
   DirectoryQuery query;
   if (auto limit = call.request.query_param("limit")) {

@@ -1,0 +1,80 @@
+"""End-to-end: room upgrades, the room directory and Synapse-compatible shared-secret
+registration, over plain HTTP."""
+import hashlib
+import hmac
+import unittest
+import urllib.parse
+
+import harness
+
+V3 = "/_matrix/client/v3"
+
+
+class RoomsAndAdmin(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.server = harness.Server(extra={"shared_secret": '"s3cret-for-tests"'}).start()
+        cls.url = cls.server.url
+        cls.token = harness.register(cls.url, "carol", "pw-carol-long", cls.server.registration_token())["access_token"]
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.stop()
+
+    def call(self, method, path, body=None, token=True):
+        return harness.request(self.url, method, path, body, self.token if token else None)
+
+    def test_upgrade_tombstones_the_old_room(self):
+        status, room = self.call("POST", V3 + "/createRoom", {"room_version": "11", "name": "old name"})
+        self.assertEqual(status, 200, room)
+        old = room["room_id"]
+        status, body = self.call("POST", f"{V3}/rooms/{urllib.parse.quote(old)}/upgrade", {"new_version": "12"})
+        self.assertEqual(status, 200, body)
+        new = body["replacement_room"]
+        status, tombstone = self.call("GET", f"{V3}/rooms/{urllib.parse.quote(old)}/state/m.room.tombstone")
+        self.assertEqual(tombstone["replacement_room"], new)
+        status, create = self.call("GET", f"{V3}/rooms/{urllib.parse.quote(new)}/state/m.room.create")
+        self.assertEqual((create["room_version"], create["predecessor"]["room_id"]), ("12", old))
+        status, name = self.call("GET", f"{V3}/rooms/{urllib.parse.quote(new)}/state/m.room.name")
+        self.assertEqual(name["name"], "old name")
+        status, levels = self.call("GET", f"{V3}/rooms/{urllib.parse.quote(old)}/state/m.room.power_levels")
+        self.assertGreaterEqual(levels["events_default"], 50)
+        status, body = self.call("POST", f"{V3}/rooms/{urllib.parse.quote(old)}/upgrade", {"new_version": "1"})
+        self.assertEqual((status, body["errcode"]), (400, "M_UNSUPPORTED_ROOM_VERSION"))
+
+    def test_public_room_directory_needs_login_by_default(self):
+        status, room = self.call("POST", V3 + "/createRoom", {"visibility": "public", "name": "Tea Party",
+                                                               "room_alias_name": "tea"})
+        self.assertEqual(status, 200, room)
+        status, body = self.call("GET", V3 + "/publicRooms", token=False)
+        self.assertEqual((status, body["errcode"]), (401, "M_MISSING_TOKEN"))
+        status, body = self.call("GET", V3 + "/publicRooms")
+        self.assertIn(room["room_id"], [r["room_id"] for r in body["chunk"]])
+        status, body = self.call("POST", V3 + "/publicRooms", {"filter": {"generic_search_term": "tea"}})
+        self.assertEqual([r["canonical_alias"] for r in body["chunk"]], ["#tea:localhost"])
+        status, body = self.call("POST", V3 + "/publicRooms", {"filter": {"generic_search_term": "coffee"}})
+        self.assertEqual(body["chunk"], [])
+        status, body = self.call("GET", V3 + "/directory/room/" + urllib.parse.quote("#tea:localhost"))
+        self.assertEqual(body["room_id"], room["room_id"])
+
+    def test_shared_secret_registration(self):
+        path = "/_synapse/admin/v1/register"
+        status, body = harness.request(self.url, "GET", path)
+        nonce = body["nonce"]
+        message = b"\x00".join([nonce.encode(), b"dave", b"pw-dave-long", b"admin"])
+        mac = hmac.new(b"s3cret-for-tests", message, hashlib.sha1).hexdigest()
+        status, body = harness.request(self.url, "POST", path, {"nonce": nonce, "username": "dave",
+                                                                 "password": "pw-dave-long", "admin": True, "mac": mac})
+        self.assertEqual((status, body.get("user_id")), (200, "@dave:localhost"), body)
+        # A nonce is good once; a wrong MAC is refused.
+        status, body = harness.request(self.url, "POST", path, {"nonce": nonce, "username": "eve",
+                                                                 "password": "x", "admin": False, "mac": mac})
+        self.assertEqual(status, 400)
+        status, body = harness.request(self.url, "GET", path)
+        status, body = harness.request(self.url, "POST", path, {"nonce": body["nonce"], "username": "eve",
+                                                                 "password": "x", "admin": False, "mac": "00" * 20})
+        self.assertEqual((status, body["errcode"]), (403, "M_FORBIDDEN"))
+
+
+if __name__ == "__main__":
+    unittest.main()
