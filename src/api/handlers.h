@@ -90,6 +90,7 @@ void put_presence(Call&);
 // client/push_rules.cc (the last path segment, enabled or actions, picks the attribute)
 void get_push_rules(Call&);
 void get_push_rules_global(Call&);
+void get_push_rules_of_kind(Call&);
 void get_push_rule(Call&);
 void put_push_rule(Call&);
 void delete_push_rule(Call&);

@@ -115,6 +115,7 @@ constexpr Route kRoutes[] = {
 
     {"GET", "/pushrules/", C, U, N, get_push_rules},
     {"GET", "/pushrules/global/", C, U, N, get_push_rules_global},
+    {"GET", "/pushrules/global/{kind}/", C, U, N, get_push_rules_of_kind},
     {"GET", "/pushrules/global/{kind}/{ruleId}", C, U, N, get_push_rule},
     {"PUT", "/pushrules/global/{kind}/{ruleId}", C, U, L, put_push_rule},
     {"DELETE", "/pushrules/global/{kind}/{ruleId}", C, U, L, delete_push_rule},

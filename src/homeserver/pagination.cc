@@ -23,8 +23,19 @@ Page filtered_events(storage::Store& store, const std::string& room_id, storage:
       break;
     }
   }
-  page.more = lower < upper && !store.room_events(room_id, lower, upper, 1, dir).empty();
   page.next = backwards ? upper : lower;
+  // More means another event that passes the filter; look a bounded distance ahead for one,
+  // and past that bound assume there is.
+  constexpr std::size_t kLookahead = 500;
+  std::size_t looked = 0;
+  while (!page.more && lower < upper) {
+    auto batch = store.room_events(room_id, lower, upper, 100, dir);
+    if (batch.empty()) break;
+    for (const auto& event : batch) page.more = page.more || filter.matches(event.type, event.sender);
+    if (backwards) upper = batch.back().pos - 1; else lower = batch.back().pos;
+    looked += batch.size();
+    if (looked >= kLookahead) page.more = true;
+  }
   return page;
 }
 

@@ -6,6 +6,7 @@
 
 #include "homeserver/client_format.h"
 #include "homeserver/pagination.h"
+#include "homeserver/push_rules.h"
 #include "homeserver/visibility.h"
 
 namespace myelin::homeserver {
@@ -94,6 +95,10 @@ json::object SyncService::compute(const SyncRequest& request, bool& has_updates)
       room_account_data[entry.room_id].push_back(std::move(event));
     }
   }
+  // Clients learn their push rules from account data: an initial sync always carries them.
+  if (since == 0 && filter.account_data.matches("m.push_rules", user) &&
+      !store.account_data(user, "", "m.push_rules"))
+    global_account_data.push_back(json::object{{"type", "m.push_rules"}, {"content", default_push_rules(user)}});
   if (!global_account_data.empty()) has_updates = true;
 
   json::object join, invite, leave, knock;
@@ -180,7 +185,7 @@ json::object SyncService::compute(const SyncRequest& request, bool& has_updates)
     // changes between `since` and the timeline's start that the timeline does not show.
     std::set<std::string> senders;
     for (const auto& event : events) senders.insert(event.sender);
-    senders.insert(user);
+    if (newly) senders.insert(user);
     const EventFilter& state_filter = filter.room.state;
     auto wanted = [&](const storage::StateKey& key) {
       if (!state_filter.matches(key.first, "")) return false;

@@ -139,6 +139,13 @@ core::Result<Sent> Timeline::send(const std::string& room_id, EventDraft draft,
   }
   RoomState* state = room(room_id);
   if (!state) return core::fail(core::Errc::kForbidden, "Unknown room or not a member");
+  // Re-sending the current state unchanged (same sender, same content) sends nothing.
+  if (draft.state_key) {
+    const StateEntry* current = state->find(draft.type, *draft.state_key);
+    if (current && string_field(*current->pdu, "sender") == draft.sender &&
+        current->pdu->at("content") == json::value(draft.content))
+      return Sent{current->event_id, current->pos};
+  }
   auto built = build(*state, draft);
   if (!built) return std::unexpected(built.error());
   built->row.txn = txn;

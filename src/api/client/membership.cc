@@ -131,7 +131,7 @@ void get_joined_members(Call& call) {
     return call.fail(core::make_error(Errc::kForbidden, "You are not a member of this room"));
   json::object joined;
   for (const auto& user : room->joined) {
-    json::object profile;
+    json::object profile{{"display_name", nullptr}, {"avatar_url", nullptr}};
     if (const json::object* content = room->content("m.room.member", user)) {
       if (auto name = content->if_contains("displayname"); name && name->is_string()) profile["display_name"] = *name;
       if (auto avatar = content->if_contains("avatar_url"); avatar && avatar->is_string()) profile["avatar_url"] = *avatar;

@@ -34,6 +34,12 @@ void get_push_rules_global(Call& call) {
   call.reply(homeserver::load_push_rules(call.hs.store, call.user().user_id)["global"]);
 }
 
+void get_push_rules_of_kind(Call& call) {
+  if (!homeserver::is_rule_kind(call.param(0)))
+    return call.fail(core::make_error(Errc::kInvalidParam, "Unknown rule kind"));
+  call.reply(homeserver::load_push_rules(call.hs.store, call.user().user_id)["global"].as_object()[call.param(0)]);
+}
+
 void get_push_rule(Call& call) {
   json::object rules = homeserver::load_push_rules(call.hs.store, call.user().user_id);
   if (json::object* rule = rule_of(call, rules)) call.reply(*rule);
