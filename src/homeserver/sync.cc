@@ -6,7 +6,9 @@
 
 #include "homeserver/client_format.h"
 #include "homeserver/pagination.h"
+#include "homeserver/push_evaluator.h"
 #include "homeserver/push_rules.h"
+#include "rooms/auth.h"
 #include "homeserver/visibility.h"
 
 namespace myelin::homeserver {
@@ -62,6 +64,34 @@ std::string membership_at(storage::Store& store, const storage::Membership& curr
   return content && content->is_object() ? std::string(string_field(content->get_object(), "membership")) : "";
 }
 
+// Notification and highlight counts of the events after the user's read position, from their
+// push rules. Looks at the newest kUnreadWindow events at most (the counts saturate there).
+std::pair<std::int64_t, std::int64_t> unread_counts(storage::Store& store, const RoomState& room,
+                                                    const std::string& user, StreamPos read_up_to, StreamPos now,
+                                                    const json::object& rules) {
+  constexpr std::size_t kUnreadWindow = 100;
+  if (room.last_pos <= read_up_to) return {0, 0};
+  const json::object* member = room.content("m.room.member", user);
+  const json::object* create = room.pdu("m.room.create", "");
+  if (!create) return {0, 0};
+  rooms::PowerLevels levels(room.content("m.room.power_levels", ""), *create, *room.rules);
+  PushContext context{user, member ? std::string(string_field(*member, "displayname")) : "",
+                      static_cast<std::int64_t>(room.joined.size()),
+                      [&levels](std::string_view sender, std::string_view key) {
+                        return key == "room" && levels.at_least(sender, levels.notifications_room());
+                      }};
+  std::int64_t notifications = 0, highlights = 0;
+  for (const auto& event : store.room_events(room.room_id, read_up_to, now, kUnreadWindow, storage::Direction::kBackward)) {
+    if (event.sender == user) continue;
+    auto pdu = core::parse_json_object(event.json);
+    if (!pdu) continue;
+    const PushResult result = evaluate_push_rules(rules, *pdu, context);
+    notifications += result.notify;
+    highlights += result.highlight;
+  }
+  return {notifications, highlights};
+}
+
 json::object receipts_event(const std::vector<storage::Receipt>& receipts, const std::string& viewer) {
   json::object content;
   for (const auto& receipt : receipts) {
@@ -101,6 +131,11 @@ json::object SyncService::compute(const SyncRequest& request, bool& has_updates)
     global_account_data.push_back(json::object{{"type", "m.push_rules"}, {"content", default_push_rules(user)}});
   if (!global_account_data.empty()) has_updates = true;
 
+  std::optional<json::object> rules;   // the user's push rules, loaded when first needed
+  auto push_rules = [&]() -> const json::object& {
+    if (!rules) rules = load_push_rules(store, user);
+    return *rules;
+  };
   json::object join, invite, leave, knock;
   for (const auto& membership : store.user_memberships(user)) {
     if (!filter.room.matches_room(membership.room_id)) continue;
@@ -234,9 +269,8 @@ json::object SyncService::compute(const SyncRequest& request, bool& has_updates)
       }
     }
     read_up_to = std::max(read_up_to, membership.pos);
-    const std::int64_t unread = store.count_room_events(membership.room_id, read_up_to, now, user,
-                                                        {"m.room.message", "m.room.encrypted"});
-    room_json["unread_notifications"] = {{"notification_count", unread}, {"highlight_count", 0}};
+    const auto [notifications, highlights] = unread_counts(store, *room, user, read_up_to, now, push_rules());
+    room_json["unread_notifications"] = {{"notification_count", notifications}, {"highlight_count", highlights}};
 
     json::object summary{{"m.joined_member_count", room->joined.size()},
                          {"m.invited_member_count", room->invited.size()}};

@@ -212,11 +212,6 @@ class Store {
   virtual std::vector<StoredEvent> room_events(const std::string& room_id, StreamPos lower,
                                                StreamPos upper, std::size_t limit,
                                                Direction dir) = 0;
-  // Number of events in (lower, upper] of the room, not sent by `except_sender`, whose type is
-  // one of `types`.
-  virtual std::int64_t count_room_events(const std::string& room_id, StreamPos lower,
-                                         StreamPos upper, const std::string& except_sender,
-                                         const std::vector<std::string>& types) = 0;
   virtual std::optional<std::string> txn_event(const Transaction& txn) = 0;
 
   virtual StateMap state_group(std::int64_t group) = 0;

@@ -146,6 +146,16 @@ class NioChat(unittest.IsolatedAsyncioTestCase):
         page = await self.bob.room_messages(room_id, sync.next_batch, direction=MessageDirection.back, limit=100)
         self.assertEqual([e.body for e in page.chunk if isinstance(e, RoomMessageText)], ["after bob"])
 
+    async def test_unread_counts_follow_push_rules(self):
+        room_id = await self.shared_room(name="counts")
+        for body in ("one", "two"):
+            await self.alice.room_send(room_id, "m.room.message", {"msgtype": "m.text", "body": body})
+        await self.alice.room_send(room_id, "m.room.message", {"msgtype": "m.notice", "body": "bot noise"})
+        await self.alice.room_send(room_id, "m.room.message", {"msgtype": "m.text", "body": "hey bob",
+                                                               "m.mentions": {"user_ids": ["@bob:localhost"]}})
+        counts = (await self.sync(self.bob, None)).rooms.join[room_id].unread_notifications
+        self.assertEqual((counts.notification_count, counts.highlight_count), (3, 1))
+
     async def test_lazy_loading_members(self):
         room_id = await self.shared_room(name="lazy")
         await self.alice.room_send(room_id, "m.room.message", {"msgtype": "m.text", "body": "only alice talks"})

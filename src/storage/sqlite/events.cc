@@ -128,18 +128,6 @@ std::vector<StoredEvent> SqliteStore::room_events(const std::string& room_id, St
   return out;
 }
 
-std::int64_t SqliteStore::count_room_events(const std::string& room_id, StreamPos lower, StreamPos upper,
-                                            const std::string& except_sender, const std::vector<std::string>& types) {
-  if (types.empty() || lower >= upper) return 0;
-  std::string sql = "SELECT COUNT(*) FROM events WHERE room_id = ? AND pos > ? AND pos <= ? AND sender != ? AND type IN (?";
-  for (std::size_t i = 1; i < types.size(); ++i) sql += ", ?";
-  sql += ")";
-  auto s = db_.prepare(sql);
-  s.bind(room_id).bind(lower).bind(upper).bind(except_sender);
-  for (const auto& type : types) s.bind(type);
-  return s.step() ? s.integer(0) : 0;
-}
-
 std::optional<std::string> SqliteStore::txn_event(const storage::Transaction& txn) {
   auto s = db_.prepare("SELECT event_id FROM txn_ids WHERE user_id = ? AND device_id = ? AND txn_id = ?");
   s.bind(txn.user_id).bind(txn.device_id).bind(txn.txn_id);

@@ -45,8 +45,6 @@ class SqliteStore final : public Store {
   std::vector<StoredEvent> events(const std::vector<std::string>& event_ids) override;
   std::vector<StoredEvent> room_events(const std::string& room_id, StreamPos lower, StreamPos upper,
                                        std::size_t limit, Direction dir) override;
-  std::int64_t count_room_events(const std::string& room_id, StreamPos lower, StreamPos upper,
-                                 const std::string& except_sender, const std::vector<std::string>& types) override;
   std::optional<std::string> txn_event(const storage::Transaction& txn) override;
   StateMap state_group(std::int64_t group) override;
   StateMap current_state(const std::string& room_id) override;
