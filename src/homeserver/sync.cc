@@ -161,17 +161,23 @@ json::object SyncService::compute(const SyncRequest& request, bool& has_updates)
     if (membership.membership != "join") {
       const bool report = since > 0 ? membership.pos > since : filter.room.include_leave;
       if (!report || store.is_forgotten(user, membership.room_id)) continue;
-      const auto limit = static_cast<std::size_t>(filter.room.timeline.limit);
-      auto events = store.room_events(membership.room_id, since, membership.pos, limit + 1,
-                                      storage::Direction::kBackward);
-      const bool limited = events.size() > limit;
-      if (limited) events.pop_back();
+      Page page = filtered_events(store, membership.room_id, since, membership.pos,
+                                  static_cast<std::size_t>(filter.room.timeline.limit),
+                                  storage::Direction::kBackward, filter.room.timeline);
+      auto& events = page.events;
       std::reverse(events.begin(), events.end());
+      // A room the user was not in at `since` (joined and left within this sync) comes with
+      // the state at its timeline's start.
+      std::vector<std::string> state_ids;
+      if (membership_at(store, membership, since) != "join" && !events.empty()) {
+        for (const auto& [key, event_id] : state_before(store, events.front()))
+          if (filter.room.state.matches(key.first, "")) state_ids.push_back(event_id);
+      }
       std::string prev_batch = stream_token(events.empty() ? since : events.front().pos - 1);
       leave[membership.room_id] = {
           {"timeline", {{"events", format_all(store, events, device, true)},
-                        {"limited", limited}, {"prev_batch", prev_batch}}},
-          {"state", {{"events", json::array{}}}},
+                        {"limited", page.more}, {"prev_batch", prev_batch}}},
+          {"state", {{"events", format_all(store, store.events(state_ids), device, false)}}},
           {"account_data", {{"events", json::array{}}}}};
       has_updates = true;
       continue;
