@@ -33,13 +33,14 @@ core::Status Uia::check(const json::object& request, const Flows& flows, const S
   if (sessions_.size() > 100'000) sessions_.clear();  // bounded memory under abuse
 
   const json::value* auth = request.if_contains("auth");
-  std::string session_id;
-  if (auth && auth->is_object()) {
-    if (auto s = auth->get_object().if_contains("session"); s && s->is_string()) session_id = s->get_string();
-  }
+  std::string session_id = session_of(request);
+  if (auto known = sessions_.find(session_id); known != sessions_.end() && known->second.done) sessions_.erase(known);
   if (session_id.empty() || !sessions_.contains(session_id)) {
     if (session_id.empty()) session_id = core::random_string(24);
-    sessions_[session_id].expires_ms = now + 10 * 60 * 1000;
+    Session& fresh = sessions_[session_id];
+    fresh.expires_ms = now + 10 * 60 * 1000;
+    fresh.first_request = request;
+    fresh.first_request.erase("auth");
   }
   Session& session = sessions_[session_id];
   const json::value* type = auth && auth->is_object() ? auth->get_object().if_contains("type") : nullptr;
@@ -55,11 +56,32 @@ core::Status Uia::check(const json::object& request, const Flows& flows, const S
   session.completed.insert(stage);
   for (const auto& flow : flows) {
     if (std::all_of(flow.begin(), flow.end(), [&](const auto& s) { return session.completed.contains(s); })) {
-      sessions_.erase(session_id);
+      session.done = true;
       return {};
     }
   }
   return std::unexpected(challenge(session_id, flows, core::Error{401, "", "", {}}));
+}
+
+std::string Uia::session_of(const json::object& request) {
+  const json::value* auth = request.if_contains("auth");
+  if (!auth || !auth->is_object()) return "";
+  auto session = auth->get_object().if_contains("session");
+  return session && session->is_string() ? std::string(session->get_string()) : "";
+}
+
+const json::object* Uia::first_request(const std::string& session_id) const {
+  auto it = sessions_.find(session_id);
+  return it == sessions_.end() ? nullptr : &it->second.first_request;
+}
+
+std::optional<std::string> Uia::result(const std::string& session_id) const {
+  auto it = sessions_.find(session_id);
+  return it == sessions_.end() || !it->second.done ? std::nullopt : it->second.result;
+}
+
+void Uia::set_result(const std::string& session_id, std::string value) {
+  if (auto it = sessions_.find(session_id); it != sessions_.end()) it->second.result = std::move(value);
 }
 
 }  // namespace myelin::homeserver

@@ -3,6 +3,7 @@
 // Sessions are kept in memory for ten minutes; a session records the stages already completed.
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -23,12 +24,26 @@ class Uia {
   // Succeeds once the request's session has completed every stage of one flow. Otherwise the
   // error is the 401 UIA response: extra holds flows, params, session and completed; errcode
   // is empty when no stage was attempted (the spec's first response carries none).
+  // A completed session cannot authorise a second operation: presenting it again starts over.
   core::Status check(const json::object& request, const Flows& flows, const StageCheck& verify);
+
+  // The session named by request["auth"]["session"], or "".
+  static std::string session_of(const json::object& request);
+  // The body of the request that opened the session (without "auth"), so that later requests
+  // of the same session may leave out what they already said (registration remembers
+  // parameters); nullptr for an unknown session.
+  const json::object* first_request(const std::string& session_id) const;
+  // What a completed session produced (the registered user), for idempotent retries.
+  std::optional<std::string> result(const std::string& session_id) const;
+  void set_result(const std::string& session_id, std::string value);
 
  private:
   struct Session {
     std::set<std::string> completed;
     std::int64_t expires_ms = 0;
+    json::object first_request;
+    bool done = false;
+    std::optional<std::string> result;
   };
   core::Error challenge(const std::string& session_id, const Flows& flows, core::Error base) const;
   std::unordered_map<std::string, Session> sessions_;

@@ -26,6 +26,23 @@ TEST(UiaTest, CompletingAFlowSucceedsOnce) {
   std::string session(first.error().extra.at("session").as_string());
   json::object request{{"auth", {{"type", "m.login.dummy"}, {"session", session}}}};
   EXPECT_TRUE(uia.check(request, {{"m.login.dummy"}}, accept_dummy_only));
+  uia.set_result(session, "@new:x");
+  EXPECT_EQ(uia.result(session), "@new:x");
+  // A completed session does not authorise a second operation.
+  auto again = uia.check(request, {{"m.login.password"}}, accept_dummy_only);
+  EXPECT_FALSE(again);
+  EXPECT_FALSE(uia.result(session));
+}
+
+TEST(UiaTest, RemembersTheFirstRequest) {
+  Uia uia;
+  auto first = uia.check(json::object{{"username", "bob"}}, {{"m.login.dummy"}}, accept_dummy_only);
+  std::string session(first.error().extra.at("session").as_string());
+  json::object later{{"auth", {{"session", session}}}};
+  EXPECT_EQ(Uia::session_of(later), session);
+  ASSERT_NE(uia.first_request(session), nullptr);
+  EXPECT_EQ(uia.first_request(session)->at("username"), "bob");
+  EXPECT_EQ(uia.first_request("nope"), nullptr);
 }
 
 TEST(UiaTest, FailedStageReportsErrorAndKeepsSession) {

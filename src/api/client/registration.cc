@@ -46,20 +46,26 @@ void post_register(Call& call) {
   if (!body) return call.fail(body.error());
   auto kind = call.request.query_param("kind");
   if (kind && *kind == "guest") return call.fail(core::make_error(Errc::kForbidden, "Guest access is disabled"));
-  auto username = optional_string(*body, "username");
-  auto password = optional_string(*body, "password");
+  auto& hs = call.hs;
+  const std::string session = homeserver::Uia::session_of(*body);
+  // A retry of a registration that already succeeded answers for the same user.
+  if (auto registered = hs.uia.result(session)) return finish_registration(call, *registered, *body);
+  // What the session's first request said and this one leaves out still counts.
+  json::object params = *body;
+  if (const json::object* first = hs.uia.first_request(session))
+    for (const auto& field : *first)
+      if (!params.contains(field.key())) params[field.key()] = field.value();
+
+  auto username = optional_string(params, "username");
+  auto password = optional_string(params, "password");
   if (!username) return call.fail(username.error());
   if (!password) return call.fail(password.error());
   if (*password && (*password)->size() > 512) return call.fail(core::make_error(Errc::kBadJson, "Password too long"));
   std::string localpart = username->value_or("");
   for (auto& c : localpart) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (localpart.empty()) {
-    localpart = core::random_string(12);
-    for (auto& c : localpart) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  }
-  if (auto ok = call.hs.accounts.check_username(localpart); !ok) return call.fail(ok.error());
+  if (!localpart.empty())
+    if (auto ok = hs.accounts.check_username(localpart); !ok) return call.fail(ok.error());
 
-  auto& hs = call.hs;
   auto uia = hs.uia.check(*body, registration_flows(hs.config),
                           [&hs](std::string_view type, const json::object& auth) -> core::Status {
                             if (type == "m.login.dummy") return {};
@@ -74,9 +80,14 @@ void post_register(Call& call) {
   if (!uia) return call.fail(uia.error());
   if (!*password || (*password)->empty())
     return call.fail(core::make_error(Errc::kMissingParam, "A password is required"));
+  if (localpart.empty()) {
+    localpart = core::random_string(12);
+    for (auto& c : localpart) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
   auto user_id = hs.accounts.register_user(localpart, **password, false);
   if (!user_id) return call.fail(user_id.error());
-  finish_registration(call, *user_id, *body);
+  hs.uia.set_result(session, *user_id);
+  finish_registration(call, *user_id, params);
 }
 
 void get_register_available(Call& call) {
