@@ -169,8 +169,12 @@ json::object SyncService::compute(const SyncRequest& request, bool& has_updates)
       // A room the user was not in at `since` (joined and left within this sync) comes with
       // the state at its timeline's start.
       std::vector<std::string> state_ids;
-      if (membership_at(store, membership, since) != "join" && !events.empty()) {
-        for (const auto& [key, event_id] : state_before(store, events.front()))
+      if (membership_at(store, membership, since) != "join") {
+        auto left = store.event(membership.event_id);
+        storage::StateMap state = !events.empty() ? state_before(store, events.front())
+                                  : left          ? store.state_group(left->state_group)
+                                                  : storage::StateMap{};
+        for (const auto& [key, event_id] : state)
           if (filter.room.state.matches(key.first, "")) state_ids.push_back(event_id);
       }
       std::string prev_batch = stream_token(events.empty() ? since : events.front().pos - 1);
