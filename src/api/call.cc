@@ -1,5 +1,6 @@
 #include "api/call.h"
 
+#include <charconv>
 #include <limits>
 
 namespace myelin::api {
@@ -48,6 +49,16 @@ core::Result<std::optional<bool>> optional_bool(const json::object& object, std:
   if (!value || value->is_null()) return std::optional<bool>();
   if (!value->is_bool()) return core::fail(core::Errc::kBadJson, std::string(key) + " must be a boolean");
   return std::optional<bool>(value->get_bool());
+}
+
+core::Result<std::int64_t> int_query_param(const http::Request& request, std::string_view name, std::int64_t fallback) {
+  auto text = request.query_param(name);
+  if (!text) return fallback;
+  std::int64_t value = 0;
+  auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), value);
+  if (ec != std::errc() || end != text->data() + text->size())
+    return core::fail(core::Errc::kInvalidParam, std::string(name) + " must be an integer");
+  return value;
 }
 
 core::Result<std::optional<std::int64_t>> optional_int(const json::object& object, std::string_view key) {

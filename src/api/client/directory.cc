@@ -244,12 +244,10 @@ void get_public_rooms(Call& call) {
     return call.fail(core::make_error(Errc::kMissingToken, "Log in to see the room directory"));
   if (auto ok = local_server(call); !ok) return call.fail(ok.error());
   DirectoryQuery query;
-  if (auto limit = call.request.query_param("limit")) {
-    std::int64_t value = 0;
-    auto [end, ec] = std::from_chars(limit->data(), limit->data() + limit->size(), value);
-    if (ec != std::errc() || end != limit->data() + limit->size())
-      return call.fail(core::make_error(Errc::kInvalidParam, "limit must be an integer"));
-    if (auto ok = set_limit(query, value); !ok) return call.fail(ok.error());
+  if (call.request.query_param("limit")) {
+    auto limit = int_query_param(call.request, "limit", 0);
+    if (!limit) return call.fail(limit.error());
+    if (auto ok = set_limit(query, *limit); !ok) return call.fail(ok.error());
   }
   if (auto since = call.request.query_param("since"))
     if (auto ok = set_since(query, *since); !ok) return call.fail(ok.error());

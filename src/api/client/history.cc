@@ -68,14 +68,9 @@ void get_messages(Call& call) {
   if (!from) return call.fail(from.error());
   if (!to) return call.fail(to.error());
   if (!filter) return call.fail(filter.error());
-  std::int64_t limit = 10;
-  if (auto text = call.request.query_param("limit")) {
-    try {
-      limit = std::clamp<std::int64_t>(std::stoll(*text), 1, 1000);
-    } catch (const std::exception&) {
-      return call.fail(core::make_error(Errc::kInvalidParam, "limit must be an integer"));
-    }
-  }
+  auto requested = int_query_param(call.request, "limit", 10);
+  if (!requested) return call.fail(requested.error());
+  const std::int64_t limit = std::clamp<std::int64_t>(*requested, 1, 1000);
   const bool backwards = *dir == "b";
   const StreamPos floor = visible->from > 0 ? visible->from - 1 : 0;   // exclusive lower bound
   const StreamPos lower = std::max(floor, backwards ? to->value_or(0) : from->value_or(0));
@@ -103,14 +98,9 @@ void get_context(Call& call) {
     return call.fail(core::make_error(Errc::kNotFound, "Event not found"));
   auto filter = filter_param(call.request);
   if (!filter) return call.fail(filter.error());
-  std::int64_t limit = 10;
-  if (auto text = call.request.query_param("limit")) {
-    try {
-      limit = std::clamp<std::int64_t>(std::stoll(*text), 0, 100);
-    } catch (const std::exception&) {
-      return call.fail(core::make_error(Errc::kInvalidParam, "limit must be an integer"));
-    }
-  }
+  auto requested = int_query_param(call.request, "limit", 10);
+  if (!requested) return call.fail(requested.error());
+  const std::int64_t limit = std::clamp<std::int64_t>(*requested, 0, 100);
   const auto before_count = static_cast<std::size_t>(limit / 2);
   const auto after_count = static_cast<std::size_t>(limit) - before_count;
   auto before = call.hs.store.room_events(call.param(0), range.from > 0 ? range.from - 1 : 0, event->pos - 1, before_count, storage::Direction::kBackward);

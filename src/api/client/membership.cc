@@ -38,29 +38,27 @@ void change_other(Call& call, const std::string& membership, bool must_be_banned
 
 }  // namespace
 
-void post_join(Call& call) {
+namespace {
+
+// /join and /knock: act on a room ID or alias with an optional reason; answers {room_id}.
+using EnterRoom = core::Result<std::string> (homeserver::RoomService::*)(const std::string&, const std::string&,
+                                                                          const std::string&);
+void enter_room(Call& call, EnterRoom action) {
   auto body = call.body();
   if (!body) return call.fail(body.error());
   auto reason = reason_of(*body);
   if (!reason) return call.fail(reason.error());
   auto room_id = call.hs.rooms.resolve_room(call.param(0));
   if (!room_id) return call.fail(room_id.error());
-  auto joined = call.hs.rooms.join(call.user().user_id, *room_id, *reason);
-  if (!joined) return call.fail(joined.error());
-  call.reply(json::object{{"room_id", *joined}});
+  auto entered = (call.hs.rooms.*action)(call.user().user_id, *room_id, *reason);
+  if (!entered) return call.fail(entered.error());
+  call.reply(json::object{{"room_id", *entered}});
 }
 
-void post_knock(Call& call) {
-  auto body = call.body();
-  if (!body) return call.fail(body.error());
-  auto reason = reason_of(*body);
-  if (!reason) return call.fail(reason.error());
-  auto room_id = call.hs.rooms.resolve_room(call.param(0));
-  if (!room_id) return call.fail(room_id.error());
-  auto knocked = call.hs.rooms.knock(call.user().user_id, *room_id, *reason);
-  if (!knocked) return call.fail(knocked.error());
-  call.reply(json::object{{"room_id", *knocked}});
-}
+}  // namespace
+
+void post_join(Call& call) { enter_room(call, &homeserver::RoomService::join); }
+void post_knock(Call& call) { enter_room(call, &homeserver::RoomService::knock); }
 
 void post_leave(Call& call) {
   auto body = call.body();

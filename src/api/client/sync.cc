@@ -39,13 +39,9 @@ void get_sync(Call& call) {
     request.since = *pos;
   }
   if (auto full_state = call.request.query_param("full_state")) request.full_state = *full_state == "true";
-  if (auto timeout = call.request.query_param("timeout")) {
-    try {
-      request.timeout_ms = std::max<std::int64_t>(0, std::stoll(*timeout));
-    } catch (const std::exception&) {
-      return call.fail(core::make_error(Errc::kInvalidParam, "timeout must be an integer"));
-    }
-  }
+  auto timeout = int_query_param(call.request, "timeout", 0);
+  if (!timeout) return call.fail(timeout.error());
+  request.timeout_ms = std::max<std::int64_t>(0, *timeout);
   if (auto set_presence = call.request.query_param("set_presence")) {
     if (*set_presence != "online" && *set_presence != "offline" && *set_presence != "unavailable")
       return call.fail(core::make_error(Errc::kInvalidParam, "Invalid set_presence"));
