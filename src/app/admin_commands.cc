@@ -8,6 +8,7 @@
 #include "app/commands.h"
 #include "app/config_file.h"
 #include "core/ids.h"
+#include "core/json.h"
 #include "homeserver/accounts.h"
 #include "homeserver/timeline.h"
 #include "storage/store.h"
@@ -123,6 +124,23 @@ int registration_token_command(const Args& args) {
   }
   std::cerr << "usage: myelin registration-token create|list|delete --config FILE\n";
   return 2;
+}
+
+int reports_command(const Args& args) {
+  if (args.empty() || args.front() != "list") {
+    std::cerr << "usage: myelin reports list --config FILE\n";
+    return 2;
+  }
+  auto opened = open(args);
+  if (!opened) return 1;
+  for (const auto& report : opened->store->reports()) {
+    json::object line{{"room_id", report.room_id}, {"reporter", report.reporter}, {"reason", report.reason},
+                      {"ts", report.ts}};
+    if (!report.event_id.empty()) line["event_id"] = report.event_id;
+    if (report.score) line["score"] = *report.score;
+    std::cout << core::to_string(line) << "\n";
+  }
+  return 0;
 }
 
 }  // namespace myelin::app

@@ -13,7 +13,8 @@ constexpr const char* kUsage =
     "  user create --config FILE --user LOCALPART --password PW [--admin]\n"
     "  registration-token create --config FILE [--uses-allowed N] [--expiry-days D]\n"
     "  registration-token list --config FILE\n"
-    "  registration-token delete --config FILE --token TOKEN\n";
+    "  registration-token delete --config FILE --token TOKEN\n"
+    "  reports list --config FILE            content reported by users, oldest first (JSON lines)\n";
 
 }  // namespace
 
@@ -28,6 +29,7 @@ int main(int argc, char** argv) {
   if (command == "generate-config") return myelin::app::generate_config(args);
   if (command == "user") return myelin::app::user_command(args);
   if (command == "registration-token") return myelin::app::registration_token_command(args);
+  if (command == "reports") return myelin::app::reports_command(args);
   std::fputs(kUsage, command == "help" || command == "--help" ? stdout : stderr);
   return command == "help" || command == "--help" ? 0 : 2;
 }

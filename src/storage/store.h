@@ -232,6 +232,7 @@ class Store {
   virtual bool delete_alias(const std::string& alias) = 0;
   virtual std::vector<std::string> room_aliases(const std::string& room_id) = 0;
   virtual void add_report(const Report& report) = 0;
+  virtual std::vector<Report> reports() = 0;   // oldest first
 
   // --- per-user data for sync ---
   virtual StreamPos set_account_data(const std::string& user_id, const std::string& room_id,

@@ -183,6 +183,13 @@ TEST(StoreTest, AccountDataReceiptsFiltersAliases) {
   EXPECT_EQ(store->alias_room("#a:x"), "!r:x");
   EXPECT_EQ(store->room_aliases("!r:x").size(), 1u);
   EXPECT_TRUE(store->delete_alias("#a:x"));
+  store->add_report({"!r:x", "$e", "@a:x", "spam", -100, 5});
+  store->add_report({"!r:x", "", "@b:x", "", std::nullopt, 6});
+  auto reports = store->reports();
+  ASSERT_EQ(reports.size(), 2u);
+  EXPECT_EQ(reports[0].reason, "spam");
+  EXPECT_EQ(reports[0].score, -100);
+  EXPECT_FALSE(reports[1].score);
   EXPECT_FALSE(store->alias_room("#a:x"));
 }
 

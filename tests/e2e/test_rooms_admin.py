@@ -2,6 +2,7 @@
 registration, over plain HTTP."""
 import hashlib
 import hmac
+import json
 import unittest
 import urllib.parse
 
@@ -56,6 +57,17 @@ class RoomsAndAdmin(unittest.TestCase):
         self.assertEqual(body["chunk"], [])
         status, body = self.call("GET", V3 + "/directory/room/" + urllib.parse.quote("#tea:localhost"))
         self.assertEqual(body["room_id"], room["room_id"])
+
+    def test_reports_are_kept_for_admins(self):
+        status, room = self.call("POST", V3 + "/createRoom", {})
+        path = f"{V3}/rooms/{urllib.parse.quote(room['room_id'])}"
+        status, sent = self.call("PUT", path + "/send/m.room.message/r1", {"msgtype": "m.text", "body": "spam"})
+        status, body = self.call("POST", f"{path}/report/{urllib.parse.quote(sent['event_id'])}",
+                                 {"reason": "it is spam", "score": -100})
+        self.assertEqual(status, 200, body)
+        reports = [json.loads(line) for line in self.server.cli("reports", "list").splitlines()]
+        self.assertIn((sent["event_id"], "it is spam", -100, "@carol:localhost"),
+                      [(r.get("event_id"), r["reason"], r.get("score"), r["reporter"]) for r in reports])
 
     def test_shared_secret_registration(self):
         path = "/_synapse/admin/v1/register"

@@ -88,6 +88,13 @@ void SqliteStore::add_report(const Report& report) {
       .bind(report.score).bind(report.ts).run();
 }
 
+std::vector<Report> SqliteStore::reports() {
+  std::vector<Report> out;
+  auto s = db_.prepare("SELECT room_id, event_id, reporter, reason, score, ts FROM reports ORDER BY id");
+  while (s.step()) out.push_back({s.text(0), s.text(1), s.text(2), s.text(3), s.optional_integer(4), s.integer(5)});
+  return out;
+}
+
 std::int64_t SqliteStore::add_filter(const std::string& user_id, const std::string& json) {
   DbTransaction transaction(db_);
   auto s = db_.prepare("SELECT COALESCE(MAX(filter_id), -1) + 1 FROM filters WHERE user_id = ?");

@@ -60,6 +60,7 @@ class SqliteStore final : public Store {
   bool delete_alias(const std::string& alias) override;
   std::vector<std::string> room_aliases(const std::string& room_id) override;
   void add_report(const Report& report) override;
+  std::vector<Report> reports() override;
 
   StreamPos set_account_data(const std::string& user_id, const std::string& room_id, const std::string& type,
                              const std::string& content) override;
