@@ -96,6 +96,10 @@ void put_push_rule(Call&);
 void delete_push_rule(Call&);
 void get_push_rule_attribute(Call&);
 void put_push_rule_attribute(Call&);
+// client/user_directory.cc
+void post_user_directory_search(Call&);
+void get_thirdparty_protocols(Call&);
+void get_account_3pids(Call&);
 // client/reporting.cc
 void post_report_event(Call&);
 void post_report_room(Call&);

@@ -124,6 +124,10 @@ constexpr Route kRoutes[] = {
     {"GET", "/pushrules/global/{kind}/{ruleId}/actions", C, U, N, get_push_rule_attribute},
     {"PUT", "/pushrules/global/{kind}/{ruleId}/actions", C, U, L, put_push_rule_attribute},
 
+    {"POST", "/user_directory/search", C, U, L, post_user_directory_search},
+    {"GET", "/thirdparty/protocols", C, U, N, get_thirdparty_protocols},
+    {"GET", "/account/3pid", C, U, N, get_account_3pids},
+
     {"POST", "/rooms/{roomId}/report/{eventId}", C, U, L, post_report_event},
     {"POST", "/rooms/{roomId}/report", C, U, L, post_report_room},
 };

@@ -69,6 +69,16 @@ class RoomsAndAdmin(unittest.TestCase):
         self.assertIn((sent["event_id"], "it is spam", -100, "@carol:localhost"),
                       [(r.get("event_id"), r["reason"], r.get("score"), r["reporter"]) for r in reports])
 
+    def test_user_directory_only_shows_people_sharing_a_room(self):
+        other = harness.register(self.url, "frank", "pw-frank-long", self.server.registration_token())
+        harness.register(self.url, "francine", "pw-francine-long", self.server.registration_token())
+        status, room = self.call("POST", V3 + "/createRoom", {"invite": ["@frank:localhost"]})
+        harness.request(self.url, "POST", f"{V3}/join/{urllib.parse.quote(room['room_id'])}", {}, other["access_token"])
+        status, body = self.call("POST", V3 + "/user_directory/search", {"search_term": "fran"})
+        self.assertEqual(status, 200, body)
+        self.assertEqual([r["user_id"] for r in body["results"]], ["@frank:localhost"])
+        self.assertFalse(body["limited"])
+
     def test_shared_secret_registration(self):
         path = "/_synapse/admin/v1/register"
         status, body = harness.request(self.url, "GET", path)
