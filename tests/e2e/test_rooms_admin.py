@@ -57,6 +57,11 @@ class RoomsAndAdmin(unittest.TestCase):
         self.assertEqual(body["chunk"], [])
         status, body = self.call("GET", V3 + "/directory/room/" + urllib.parse.quote("#tea:localhost"))
         self.assertEqual(body["room_id"], room["room_id"])
+        # Deleting the alias takes it out of the room's canonical alias too.
+        status, body = self.call("DELETE", V3 + "/directory/room/" + urllib.parse.quote("#tea:localhost"))
+        self.assertEqual(status, 200, body)
+        status, canonical = self.call("GET", f"{V3}/rooms/{urllib.parse.quote(room['room_id'])}/state/m.room.canonical_alias")
+        self.assertNotIn("alias", canonical)
 
     def test_reports_are_kept_for_admins(self):
         status, room = self.call("POST", V3 + "/createRoom", {})

@@ -185,6 +185,32 @@ void get_alias(Call& call) {
   call.reply(json::object{{"room_id", *room_id}, {"servers", json::array{json::value(call.hs.config.server_name)}}});
 }
 
+namespace {
+
+// A deleted alias leaves the room's m.room.canonical_alias, when the deleter may change it.
+void forget_canonical_alias(Call& call, const std::string& room_id, const std::string& alias) {
+  homeserver::RoomState* room = call.hs.timeline.room(room_id);
+  const json::object* current = room ? room->content("m.room.canonical_alias", "") : nullptr;
+  if (!current) return;
+  json::object content = *current;
+  bool changed = false;
+  if (homeserver::string_field(content, "alias") == alias) {
+    content.erase("alias");
+    changed = true;
+  }
+  if (auto alt = content.if_contains("alt_aliases"); alt && alt->is_array()) {
+    json::array kept;
+    for (const auto& value : alt->get_array())
+      if (!(value.is_string() && value.get_string() == alias)) kept.push_back(value);
+    changed = changed || kept.size() != alt->get_array().size();
+    content["alt_aliases"] = std::move(kept);
+  }
+  if (changed)
+    (void)call.hs.timeline.send(room_id, {call.user().user_id, "m.room.canonical_alias", "", std::move(content), {}});
+}
+
+}  // namespace
+
 void delete_alias(Call& call) {
   auto alias = parse_alias(call.param(0));
   if (!alias) return call.fail(alias.error());
@@ -196,6 +222,7 @@ void delete_alias(Call& call) {
                        (room && may_send_state(*room, session.user_id, "m.room.canonical_alias"));
   if (!allowed) return call.fail(core::make_error(Errc::kForbidden, "You may not delete this alias"));
   call.hs.store.delete_alias(call.param(0));
+  forget_canonical_alias(call, *room_id, call.param(0));
   call.reply(json::object{});
 }
 
