@@ -17,6 +17,8 @@
 #include <csignal>
 #include <stdexcept>
 
+#include <spdlog/spdlog.h>
+
 #include "http/http.h"
 
 namespace myelin::http {
@@ -56,15 +58,26 @@ Response plain(int status, std::string body) { return Response{status, "applicat
 struct Server::Impl : Scheduler {
   Impl(ServerOptions o, const Router& r) : options(std::move(o)), router(r), acceptor(io), signals(io) {}
 
-  void post(std::function<void()> fn) override { asio::post(io, std::move(fn)); }
+  void post(std::function<void()> fn) override {
+    asio::post(io, [fn = std::move(fn)] { run_guarded(fn); });
+  }
 
   std::unique_ptr<Timer> after(std::chrono::milliseconds delay, std::function<void()> fn) override {
     auto timer = std::make_unique<AsioTimer>(io);
     timer->timer_.expires_after(delay);
     timer->timer_.async_wait([fn = std::move(fn), cancelled = timer->cancelled_](const boost::system::error_code& ec) {
-      if (!ec && !*cancelled) fn();
+      if (!ec && !*cancelled) run_guarded(fn);
     });
     return timer;
+  }
+
+  // A failing callback must not stop the event loop (and with it the server).
+  static void run_guarded(const std::function<void()>& fn) {
+    try {
+      fn();
+    } catch (const std::exception& e) {
+      spdlog::error("scheduled task failed: {}", e.what());
+    }
   }
 
   asio::awaitable<void> accept_loop();
