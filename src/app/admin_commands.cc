@@ -7,6 +7,7 @@
 
 #include "app/commands.h"
 #include "app/config_file.h"
+#include "core/crypto.h"
 #include "core/ids.h"
 #include "core/json.h"
 #include "homeserver/accounts.h"
@@ -80,7 +81,7 @@ int user_command(const Args& args) {
     return 2;
   }
   homeserver::Accounts accounts(opened->config, *opened->store);
-  auto user_id = accounts.register_user(localpart, password, flag(args, "--admin"));
+  auto user_id = accounts.register_user(localpart, core::hash_password(password), flag(args, "--admin"));
   if (!user_id) {
     std::cerr << "myelin: " << user_id.error().message << "\n";
     return 1;

@@ -62,12 +62,12 @@ core::Status Accounts::check_username(std::string_view localpart) {
   return {};
 }
 
-core::Result<std::string> Accounts::register_user(std::string_view localpart,
-                                                  std::string_view password, bool admin) {
+core::Result<std::string> Accounts::register_user(std::string_view localpart, std::string password_hash,
+                                                  bool admin) {
   if (auto ok = check_username(localpart); !ok) return std::unexpected(ok.error());
   storage::UserRecord user;
   user.user_id = user_id_for(localpart);
-  user.password_hash = password.empty() ? "" : core::hash_password(password);
+  user.password_hash = std::move(password_hash);
   user.admin = admin;
   user.created_ts = now_ms();
   user.displayname = std::string(localpart);
@@ -84,7 +84,16 @@ LoginResult Accounts::create_session(const std::string& user_id, std::optional<s
   return {user_id, std::move(token), *device_id};
 }
 
-core::Result<std::string> Accounts::check_password_login(const json::object& request) {
+namespace {
+
+const std::string& dummy_hash() {
+  static const std::string hash = core::hash_password("myelin: no such user");
+  return hash;
+}
+
+}  // namespace
+
+core::Result<LoginTarget> Accounts::login_target(const json::object& request) {
   std::string user;
   if (auto identifier = request.if_contains("identifier")) {
     if (!identifier->is_object()) return core::fail(Errc::kBadJson, "identifier must be an object");
@@ -102,24 +111,31 @@ core::Result<std::string> Accounts::check_password_login(const json::object& req
   } else {
     return core::fail(Errc::kBadJson, "identifier missing");
   }
-  auto password = request.if_contains("password");
-  if (!password || !password->is_string()) return core::fail(Errc::kBadJson, "password must be a string");
-  std::string user_id = user.starts_with("@") ? user : user_id_for(user);
   // Localparts are case-insensitive at login, as Synapse treats them.
+  std::string user_id = user.starts_with("@") ? user : user_id_for(user);
   if (!user.starts_with("@")) for (auto& c : user_id) c = static_cast<char>(std::tolower(c));
-  if (auto ok = check_password(user_id, password->get_string()); !ok) return std::unexpected(ok.error());
-  return user_id;
+  LoginTarget target{user_id, dummy_hash(), false, false};
+  if (auto record = store_.user(user_id); record && !record->password_hash.empty()) {
+    target.password_hash = record->password_hash;
+    target.exists = true;
+    target.deactivated = record->deactivated;
+  } else if (record && record->deactivated) {
+    target.deactivated = true;
+  }
+  return target;
+}
+
+core::Status Accounts::login_verdict(const LoginTarget& target, bool password_matches) {
+  if (target.deactivated) return core::fail(Errc::kUserDeactivated, "This account has been deactivated");
+  if (!target.exists || !password_matches) return core::fail(Errc::kForbidden, "Invalid username or password");
+  return {};
 }
 
 core::Status Accounts::check_password(const std::string& user_id, std::string_view password) {
-  auto user = store_.user(user_id);
-  if (!user || user->deactivated) {
-    if (user && user->deactivated) return core::fail(Errc::kUserDeactivated, "This account has been deactivated");
-    return core::fail(Errc::kForbidden, "Invalid username or password");
-  }
-  if (user->password_hash.empty() || !core::verify_password(password, user->password_hash))
-    return core::fail(Errc::kForbidden, "Invalid username or password");
-  return {};
+  auto record = store_.user(user_id);
+  LoginTarget target{user_id, record && !record->password_hash.empty() ? record->password_hash : dummy_hash(),
+                     record && !record->password_hash.empty(), record && record->deactivated};
+  return login_verdict(target, core::verify_password(password, target.password_hash));
 }
 
 void Accounts::logout(const Session& session) { delete_device(session.user_id, session.device_id); }

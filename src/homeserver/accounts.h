@@ -21,6 +21,15 @@ struct Session {
   bool admin = false;
 };
 
+// The account a password login names, with the hash to check the password against. Unknown
+// users get a dummy hash so that the answer takes as long either way (no enumeration by timing).
+struct LoginTarget {
+  std::string user_id;
+  std::string password_hash;
+  bool exists = false;        // a user with a password
+  bool deactivated = false;
+};
+
 struct LoginResult {
   std::string user_id;
   std::string access_token;
@@ -36,14 +45,19 @@ class Accounts {
 
   // M_INVALID_USERNAME for a bad localpart, M_USER_IN_USE when taken.
   core::Status check_username(std::string_view localpart);
-  core::Result<std::string> register_user(std::string_view localpart, std::string_view password,
-                                          bool admin);
+  // `password_hash` from core::hash_password (callers on the event loop compute it with
+  // Scheduler::run_blocking), or empty for an account without password login.
+  core::Result<std::string> register_user(std::string_view localpart, std::string password_hash, bool admin);
   // A new device (or the named one, replacing its tokens) with a fresh access token.
   LoginResult create_session(const std::string& user_id, std::optional<std::string> device_id,
                              const std::string& device_display_name);
-  // POST /login with m.login.password: resolves the identifier (m.id.user, legacy "user")
-  // and checks the password. M_FORBIDDEN on any mismatch (no user enumeration).
-  core::Result<std::string> check_password_login(const json::object& request);
+  // POST /login with m.login.password: resolves the identifier (m.id.user, legacy "user").
+  // M_BAD_JSON for a malformed one, M_FORBIDDEN for kinds myelin has no accounts for.
+  core::Result<LoginTarget> login_target(const json::object& request);
+  // The verdict once the password was checked against target.password_hash: M_FORBIDDEN on any
+  // mismatch (no user enumeration), M_USER_DEACTIVATED for a deactivated account.
+  static core::Status login_verdict(const LoginTarget& target, bool password_matches);
+  // Both steps at once, on the calling thread (user-interactive auth of the logged-in user).
   core::Status check_password(const std::string& user_id, std::string_view password);
 
   void logout(const Session& session);

@@ -4,7 +4,8 @@
 // Matrix types; Beast and Asio stay inside this folder's .cc files.
 //
 // Threading: everything runs on one event-loop thread. Handlers, responders and scheduled
-// callbacks are all invoked on that thread, so the layers above need no locks.
+// callbacks are all invoked on that thread, so the layers above need no locks. The one
+// exception is Scheduler::run_blocking's work, which runs on a small worker pool.
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -78,6 +79,9 @@ class Scheduler {
   virtual void post(std::function<void()> fn) = 0;
   virtual std::unique_ptr<Timer> after(std::chrono::milliseconds delay,
                                        std::function<void()> fn) = 0;
+  // Runs CPU-heavy `work` (password hashing) on a worker thread, then `then` on the loop
+  // thread. `work` must touch nothing the loop owns.
+  virtual void run_blocking(std::function<void()> work, std::function<void()> then) = 0;
 };
 
 struct ServerOptions {

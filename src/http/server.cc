@@ -9,6 +9,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -71,6 +72,13 @@ struct Server::Impl : Scheduler {
     return timer;
   }
 
+  void run_blocking(std::function<void()> work, std::function<void()> then) override {
+    asio::post(workers, [this, work = std::move(work), then = std::move(then)]() mutable {
+      run_guarded(work);
+      asio::post(io, [then = std::move(then)] { run_guarded(then); });
+    });
+  }
+
   // A failing callback must not stop the event loop (and with it the server).
   static void run_guarded(const std::function<void()>& fn) {
     try {
@@ -87,6 +95,7 @@ struct Server::Impl : Scheduler {
   ServerOptions options;
   const Router& router;
   asio::io_context io{1};
+  asio::thread_pool workers{2};
   tcp::acceptor acceptor;
   asio::signal_set signals;
   bool stopping = false;
@@ -235,6 +244,7 @@ void Server::run() {
   std::signal(SIGPIPE, SIG_IGN);
   asio::co_spawn(impl.io, impl.accept_loop(), asio::detached);
   impl.io.run();
+  impl.workers.join();
 }
 
 void Server::stop(std::chrono::milliseconds grace) {

@@ -66,6 +66,10 @@ class ServerTest : public ::testing::Test {
       });
     });
     router_.add("GET", "/throw", [](Request&, Responder) { throw std::runtime_error("boom"); });
+    router_.add("GET", "/slow", [this](Request&, Responder respond) {
+      server_->scheduler().run_blocking([] { std::this_thread::sleep_for(std::chrono::milliseconds(300)); },
+                                        [respond] { respond(Response{200, "application/json", R"({"slow":true})", {}}); });
+    });
     ServerOptions options;
     options.port = 0;
     options.max_body_bytes = 1024;
@@ -126,6 +130,17 @@ TEST_F(ServerTest, DelayedResponderAndHandlerExceptions) {
   auto response = client.response();
   EXPECT_NE(response.find("500"), std::string::npos);
   EXPECT_NE(response.find("M_UNKNOWN"), std::string::npos);
+}
+
+TEST_F(ServerTest, BlockingWorkDoesNotStallTheLoop) {
+  Client slow(port_);
+  slow.send("GET /slow HTTP/1.1\r\nHost: x\r\n\r\n");
+  const auto started = std::chrono::steady_clock::now();
+  Client quick(port_);
+  quick.send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_NE(quick.response().find("hello"), std::string::npos);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(200));
+  EXPECT_NE(slow.response().find(R"({"slow":true})"), std::string::npos);
 }
 
 }  // namespace
