@@ -138,6 +138,23 @@ core::Status Accounts::check_password(const std::string& user_id, std::string_vi
   return login_verdict(target, core::verify_password(password, target.password_hash));
 }
 
+std::string Accounts::issue_nonce() {
+  const std::int64_t now = now_ms();
+  std::erase_if(nonces_, [now](const auto& entry) { return entry.second < now; });
+  if (nonces_.size() >= 10'000) return "";
+  std::string nonce = core::random_string(32);
+  nonces_[nonce] = now + 60'000;
+  return nonce;
+}
+
+bool Accounts::consume_nonce(const std::string& nonce) {
+  auto it = nonces_.find(nonce);
+  if (it == nonces_.end()) return false;
+  const bool valid = it->second >= now_ms();
+  nonces_.erase(it);
+  return valid;
+}
+
 void Accounts::logout(const Session& session) { delete_device(session.user_id, session.device_id); }
 
 void Accounts::logout_all(const std::string& user_id) {

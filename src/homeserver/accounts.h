@@ -67,6 +67,11 @@ class Accounts {
                        bool logout_devices, const std::string& keep_device);
   void deactivate(const std::string& user_id);
 
+  // Shared-secret registration (Synapse's /_synapse/admin/v1/register): single-use nonces
+  // valid for a minute. issue_nonce() is empty when too many are outstanding.
+  std::string issue_nonce();
+  bool consume_nonce(const std::string& nonce);
+
   std::string user_id_for(std::string_view localpart) const;
   bool is_local(std::string_view user_id) const;
 
@@ -74,6 +79,7 @@ class Accounts {
   const Config& config_;
   storage::Store& store_;
   std::unordered_map<std::string, std::pair<std::int64_t, std::string>> last_ip_write_;
+  std::unordered_map<std::string, std::int64_t> nonces_;   // nonce -> expiry (ms)
 };
 
 // 192.0.2.77 -> 192.0.2.0; 2001:db8:1:2::5 -> 2001:db8:1::  (privacy: no full addresses kept)

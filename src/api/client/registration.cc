@@ -2,7 +2,6 @@
 // GET /_matrix/client/v1/register/m.login.registration_token/validity
 // (client-server-api "Account registration"), and Synapse's shared-secret admin registration
 // GET/POST /_synapse/admin/v1/register (nonce + HMAC-SHA1), which admin tools and bridges use.
-#include <map>
 
 #include "api/handlers.h"
 #include "core/crypto.h"
@@ -31,12 +30,6 @@ void finish_registration(Call& call, const std::string& user_id, const json::obj
                           {"access_token", login.access_token},
                           {"device_id", login.device_id},
                           {"home_server", call.hs.config.server_name}});
-}
-
-// Nonces for shared-secret registration, valid for a minute.
-std::map<std::string, std::int64_t>& admin_nonces() {
-  static std::map<std::string, std::int64_t> nonces;
-  return nonces;
 }
 
 }  // namespace
@@ -114,12 +107,8 @@ void get_registration_token_validity(Call& call) {
 void get_admin_register_nonce(Call& call) {
   if (call.hs.config.registration_shared_secret.empty())
     return call.fail(core::make_error(Errc::kForbidden, "Shared secret registration is not enabled", 400));
-  auto& nonces = admin_nonces();
-  const std::int64_t now = homeserver::now_ms();
-  std::erase_if(nonces, [now](const auto& entry) { return entry.second < now; });
-  if (nonces.size() > 10'000) return call.fail(core::make_error(Errc::kLimitExceeded, "Too many nonces"));
-  std::string nonce = core::random_string(32);
-  nonces[nonce] = now + 60'000;
+  std::string nonce = call.hs.accounts.issue_nonce();
+  if (nonce.empty()) return call.fail(core::make_error(Errc::kLimitExceeded, "Too many nonces"));
   call.reply(json::object{{"nonce", nonce}});
 }
 
@@ -137,11 +126,8 @@ void post_admin_register(Call& call) {
   for (const auto* field : {&nonce, &username, &password, &mac})
     if (!*field) return call.fail(field->error());
   if (!admin) return call.fail(admin.error());
-  auto& nonces = admin_nonces();
-  auto it = nonces.find(*nonce);
-  if (it == nonces.end() || it->second < homeserver::now_ms())
+  if (!call.hs.accounts.consume_nonce(*nonce))
     return call.fail(core::make_error(Errc::kUnknown, "Unrecognised nonce"));
-  nonces.erase(it);
   std::string message = *nonce + '\0' + *username + '\0' + *password + '\0' +
                         (admin->value_or(false) ? "admin" : "notadmin");
   if (!core::constant_time_equal(core::hmac_sha1_hex(secret, message), *mac))
