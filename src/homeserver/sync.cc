@@ -248,8 +248,11 @@ json::object SyncService::compute(const SyncRequest& request, bool& has_updates)
       for (const auto& event : events) in_timeline.insert(event.event_id);
       if (limited) {
         const StreamPos start = events.empty() ? now + 1 : events.front().pos;
+        // Every state change in the gap, members included even when lazy-loading: the
+        // client cannot have seen them.
         for (const auto& [key, entry] : room->state)
-          if (entry.pos > since && entry.pos < start && wanted(key)) state_ids.push_back(entry.event_id);
+          if (entry.pos > since && entry.pos < start && state_filter.matches(key.first, ""))
+            state_ids.push_back(entry.event_id);
       }
       // Lazy loading: the members of everyone who speaks in the timeline come with it.
       if (state_filter.lazy_load_members) {

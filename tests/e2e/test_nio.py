@@ -4,7 +4,7 @@ import time
 import unittest
 
 from nio import (AsyncClient, AsyncClientConfig, JoinError, MessageDirection, RoomMessagesResponse,
-                 RoomMessageText, RoomPutStateError, RoomSendResponse, SyncResponse)
+                 RoomMessageText, RoomPreset, RoomPutStateError, RoomSendResponse, SyncResponse)
 
 import harness
 
@@ -155,6 +155,21 @@ class NioChat(unittest.IsolatedAsyncioTestCase):
                                                                "m.mentions": {"user_ids": ["@bob:localhost"]}})
         counts = (await self.sync(self.bob, None)).rooms.join[room_id].unread_notifications
         self.assertEqual((counts.notification_count, counts.highlight_count), (3, 1))
+
+    async def test_gappy_lazy_sync_carries_member_changes_from_the_gap(self):
+        room_id = await self.shared_room(name="gap", preset=RoomPreset.public_chat)
+        lazy = {"room": {"state": {"lazy_load_members": True}, "timeline": {"limit": 5}}}
+        since = (await self.sync(self.bob, None, sync_filter=lazy)).next_batch
+        carol = harness.register(self.server.url, "carol", "pw-carol-long", self.server.registration_token())
+        path = f"/_matrix/client/v3/rooms/{room_id}"
+        harness.request(self.server.url, "POST", path + "/join", {}, carol["access_token"])
+        harness.request(self.server.url, "POST", path + "/leave", {}, carol["access_token"])
+        for i in range(10):
+            await self.alice.room_send(room_id, "m.room.message", {"msgtype": "m.text", "body": f"filler {i}"})
+        room = (await self.sync(self.bob, since, sync_filter=lazy)).rooms.join[room_id]
+        self.assertTrue(room.timeline.limited)
+        members = {e.state_key: e.membership for e in room.state if type(e).__name__ == "RoomMemberEvent"}
+        self.assertEqual(members.get("@carol:localhost"), "leave")
 
     async def test_lazy_loading_members(self):
         room_id = await self.shared_room(name="lazy")
