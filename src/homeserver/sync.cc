@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <set>
+#include <utility>
 
 #include "homeserver/client_format.h"
 #include "homeserver/pagination.h"
@@ -136,6 +137,7 @@ json::object SyncService::compute(const SyncRequest& request, bool& has_updates)
     if (!rules) rules = load_push_rules(store, user);
     return *rules;
   };
+  SentMembers& sent = sent_members(request.session);
   json::object join, invite, leave, knock;
   for (const auto& membership : store.user_memberships(user)) {
     if (!filter.room.matches_room(membership.room_id)) continue;
@@ -254,17 +256,28 @@ json::object SyncService::compute(const SyncRequest& request, bool& has_updates)
           if (entry.pos > since && entry.pos < start && state_filter.matches(key.first, ""))
             state_ids.push_back(entry.event_id);
       }
-      // Lazy loading: the members of everyone who speaks in the timeline come with it.
+      // Lazy loading: the members of everyone who speaks in the timeline come with it,
+      // except those this device already has.
       if (state_filter.lazy_load_members) {
+        const auto& already = sent[membership.room_id];
         for (const auto& sender : senders) {
           const StateEntry* member = room->find("m.room.member", sender);
-          if (member && !in_timeline.contains(member->event_id) &&
-              std::find(state_ids.begin(), state_ids.end(), member->event_id) == state_ids.end())
+          if (!member || in_timeline.contains(member->event_id) ||
+              (!state_filter.include_redundant_members && already.contains(sender)))
+            continue;
+          if (std::find(state_ids.begin(), state_ids.end(), member->event_id) == state_ids.end())
             state_ids.push_back(member->event_id);
         }
       }
     }
     const auto state_events = store.events(state_ids);
+    if (state_filter.lazy_load_members) {
+      auto& members = sent[membership.room_id];
+      if (newly) members.clear();
+      for (const std::vector<storage::StoredEvent>* list : {&state_events, &std::as_const(events)})
+        for (const auto& event : *list)
+          if (event.type == "m.room.member" && event.state_key) members.insert(*event.state_key);
+    }
 
     json::object room_json;
     room_json["timeline"] = {
@@ -307,6 +320,13 @@ json::object SyncService::compute(const SyncRequest& request, bool& has_updates)
   if (!presence.empty()) has_updates = true;
   response["presence"] = {{"events", std::move(presence)}};
   return response;
+}
+
+SyncService::SentMembers& SyncService::sent_members(const Session& session) {
+  constexpr std::size_t kMaxDevices = 10'000;
+  const std::string key = session.user_id + '|' + session.device_id;
+  if (!sent_members_.contains(key) && sent_members_.size() >= kMaxDevices) sent_members_.clear();
+  return sent_members_[key];
 }
 
 struct SyncService::Pending {

@@ -5,6 +5,8 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
+#include <unordered_map>
 #include <string>
 
 #include "homeserver/accounts.h"
@@ -41,6 +43,12 @@ class SyncService {
 
  private:
   struct Pending;
+  // Lazy loading: which members each device has been sent, per room, so incremental syncs
+  // leave out the ones it already has (unless include_redundant_members). In memory only and
+  // bounded; a device without an entry is simply sent its senders' members again.
+  using SentMembers = std::unordered_map<std::string, std::set<std::string>>;   // room -> users
+  SentMembers& sent_members(const Session& session);
+  std::unordered_map<std::string, SentMembers> sent_members_;               // user|device ->
   // Builds the response; `has_updates` says whether anything in it is new since `since`.
   json::object compute(const SyncRequest& request, bool& has_updates);
   void wait(std::shared_ptr<Pending> pending);
