@@ -171,6 +171,24 @@ class NioChat(unittest.IsolatedAsyncioTestCase):
         members = {e.state_key: e.membership for e in room.state if type(e).__name__ == "RoomMemberEvent"}
         self.assertEqual(members.get("@carol:localhost"), "leave")
 
+    async def test_lazy_loading_leaves_out_members_already_sent(self):
+        room_id = await self.shared_room(name="redundant")
+        lazy = {"room": {"state": {"lazy_load_members": True}, "timeline": {"limit": 10}}}
+        since = (await self.sync(self.bob, None, sync_filter=lazy)).next_batch
+        seen = []
+        for body in ("first", "second"):
+            await self.alice.room_send(room_id, "m.room.message", {"msgtype": "m.text", "body": body})
+            response = await self.sync(self.bob, since, sync_filter=lazy)
+            since = response.next_batch
+            seen.append([e.state_key for e in response.rooms.join[room_id].state if type(e).__name__ == "RoomMemberEvent"])
+        # Alice's member event came with the initial sync; it is not sent again.
+        self.assertEqual(seen, [[], []])
+        redundant = {"room": {"state": {"lazy_load_members": True, "include_redundant_members": True}}}
+        await self.alice.room_send(room_id, "m.room.message", {"msgtype": "m.text", "body": "third"})
+        response = await self.sync(self.bob, since, sync_filter=redundant)
+        self.assertIn("@alice:localhost", [e.state_key for e in response.rooms.join[room_id].state
+                                           if type(e).__name__ == "RoomMemberEvent"])
+
     async def test_lazy_loading_members(self):
         room_id = await self.shared_room(name="lazy")
         await self.alice.room_send(room_id, "m.room.message", {"msgtype": "m.text", "body": "only alice talks"})
