@@ -90,6 +90,7 @@ struct ServerOptions {
   std::size_t max_body_bytes = 1 << 20;          // larger bodies get 413 + too_large_body
   std::size_t max_header_bytes = 16 << 10;
   std::chrono::seconds idle_timeout{75};         // keep-alive connections
+  std::size_t max_connections = 10000;           // beyond this, new connections are closed
   std::string too_large_body;                    // JSON body sent with 413
 };
 

@@ -94,12 +94,14 @@ struct Server::Impl : Scheduler {
 
   ServerOptions options;
   const Router& router;
+  // Declared before io: connection coroutines still pending when io is destroyed update them.
+  bool stopping = false;
+  std::size_t in_flight = 0;
+  std::size_t connections = 0;
   asio::io_context io{1};
   asio::thread_pool workers{2};
   tcp::acceptor acceptor;
   asio::signal_set signals;
-  bool stopping = false;
-  std::size_t in_flight = 0;
   std::unique_ptr<asio::steady_timer> drain_timer;
 };
 
@@ -108,13 +110,22 @@ asio::awaitable<void> Server::Impl::accept_loop() {
     auto [ec, socket] = co_await acceptor.async_accept(kNoThrow);
     if (ec) {
       if (stopping || ec == asio::error::operation_aborted) co_return;
-      continue;  // e.g. EMFILE: keep serving the connections we have
+      // e.g. out of file descriptors: keep serving the connections we have, retry shortly.
+      asio::steady_timer pause(io, std::chrono::milliseconds(100));
+      co_await pause.async_wait(kNoThrow);
+      continue;
     }
+    if (connections >= options.max_connections) continue;  // the socket closes as it goes
     asio::co_spawn(io, session(std::move(socket)), asio::detached);
   }
 }
 
 asio::awaitable<void> Server::Impl::session(tcp::socket socket) {
+  ++connections;
+  struct Count {
+    std::size_t& n;
+    ~Count() { --n; }
+  } count{connections};
   boost::system::error_code ignored;
   socket.set_option(tcp::no_delay(true), ignored);
   std::string remote_ip;
