@@ -131,11 +131,11 @@ core::Status Accounts::login_verdict(const LoginTarget& target, bool password_ma
   return {};
 }
 
-core::Status Accounts::check_password(const std::string& user_id, std::string_view password) {
+LoginTarget Accounts::target_for(const std::string& user_id) {
   auto record = store_.user(user_id);
-  LoginTarget target{user_id, record && !record->password_hash.empty() ? record->password_hash : dummy_hash(),
-                     record && !record->password_hash.empty(), record && record->deactivated};
-  return login_verdict(target, core::verify_password(password, target.password_hash));
+  const bool has_password = record && !record->password_hash.empty();
+  return LoginTarget{user_id, has_password ? record->password_hash : dummy_hash(), has_password,
+                     record && record->deactivated};
 }
 
 std::string Accounts::issue_nonce() {
@@ -166,9 +166,9 @@ void Accounts::delete_device(const std::string& user_id, const std::string& devi
   last_ip_write_.erase(user_id + '|' + device_id);
 }
 
-void Accounts::change_password(const std::string& user_id, std::string_view new_password,
+void Accounts::change_password(const std::string& user_id, const std::string& password_hash,
                                bool logout_devices, const std::string& keep_device) {
-  store_.set_password_hash(user_id, core::hash_password(new_password));
+  store_.set_password_hash(user_id, password_hash);
   if (!logout_devices) return;
   for (const auto& device : store_.devices(user_id))
     if (device.device_id != keep_device) delete_device(user_id, device.device_id);

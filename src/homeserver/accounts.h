@@ -57,13 +57,14 @@ class Accounts {
   // The verdict once the password was checked against target.password_hash: M_FORBIDDEN on any
   // mismatch (no user enumeration), M_USER_DEACTIVATED for a deactivated account.
   static core::Status login_verdict(const LoginTarget& target, bool password_matches);
-  // Both steps at once, on the calling thread (user-interactive auth of the logged-in user).
-  core::Status check_password(const std::string& user_id, std::string_view password);
+  // The login target for a known user ID (user-interactive auth of the logged-in user).
+  LoginTarget target_for(const std::string& user_id);
 
   void logout(const Session& session);
   void logout_all(const std::string& user_id);
   void delete_device(const std::string& user_id, const std::string& device_id);
-  void change_password(const std::string& user_id, std::string_view new_password,
+  // `password_hash` from core::hash_password (computed off the event loop by the caller).
+  void change_password(const std::string& user_id, const std::string& password_hash,
                        bool logout_devices, const std::string& keep_device);
   void deactivate(const std::string& user_id);
 

@@ -84,6 +84,41 @@ class RoomsAndAdmin(unittest.TestCase):
         self.assertEqual([r["user_id"] for r in body["results"]], ["@frank:localhost"])
         self.assertFalse(body["limited"])
 
+    def test_devices_password_and_deactivation_need_the_password(self):
+        url = self.url
+        harness.register(url, "gina", "pw-gina-long", self.server.registration_token())
+
+        def login(password):
+            return harness.request(url, "POST", V3 + "/login", {"type": "m.login.password", "password": password,
+                                                                 "identifier": {"type": "m.id.user", "user": "gina"}})
+        first, second = login("pw-gina-long")[1], login("pw-gina-long")[1]
+        me = lambda token: harness.request(url, "GET", V3 + "/account/whoami", token=token)[0]
+        path = f"{V3}/devices/{second['device_id']}"
+        status, challenge = harness.request(url, "DELETE", path, {}, first["access_token"])
+        self.assertEqual((status, challenge["flows"]), (401, [{"stages": ["m.login.password"]}]))
+        auth = {"type": "m.login.password", "identifier": {"type": "m.id.user", "user": "gina"},
+                "session": challenge["session"]}
+        status, body = harness.request(url, "DELETE", path, {"auth": {**auth, "password": "wrong"}}, first["access_token"])
+        self.assertEqual((status, body["errcode"]), (401, "M_FORBIDDEN"))
+        status, body = harness.request(url, "DELETE", path, {"auth": {**auth, "password": "pw-gina-long"}},
+                                       first["access_token"])
+        self.assertEqual(status, 200, body)
+        self.assertEqual((me(second["access_token"]), me(first["access_token"])), (401, 200))
+
+        status, body = harness.request(url, "POST", V3 + "/account/password", {
+            "new_password": "pw-gina-newer", "auth": {**auth, "session": "s1", "password": "pw-gina-long"}},
+            first["access_token"])
+        self.assertEqual(status, 200, body)
+        self.assertEqual(login("pw-gina-long")[0], 403)
+        self.assertEqual(login("pw-gina-newer")[0], 200)
+
+        status, body = harness.request(url, "POST", V3 + "/account/deactivate", {
+            "auth": {**auth, "session": "s2", "password": "pw-gina-newer"}}, first["access_token"])
+        self.assertEqual((status, body.get("id_server_unbind_result")), (200, "success"))
+        status, body = login("pw-gina-newer")
+        self.assertEqual((status, body["errcode"]), (403, "M_USER_DEACTIVATED"))
+        self.assertEqual(me(first["access_token"]), 401)
+
     def test_shared_secret_registration(self):
         path = "/_synapse/admin/v1/register"
         status, body = harness.request(self.url, "GET", path)

@@ -55,10 +55,11 @@ void put_device(Call& call) {
 void delete_device(Call& call) {
   auto body = call.body();
   if (!body) return call.fail(body.error());
-  if (auto ok = require_password_uia(call, *body); !ok) return call.fail(ok.error());
-  // Succeeds for a device that was already removed (the spec's 200 "or had been removed").
-  call.hs.accounts.delete_device(call.user().user_id, call.param(0));
-  call.reply(json::object{});
+  with_password_uia(call, *body, [](Call& call) {
+    // Succeeds for a device that was already removed (the spec's 200 "or had been removed").
+    call.hs.accounts.delete_device(call.user().user_id, call.param(0));
+    call.reply(json::object{});
+  });
 }
 
 void post_delete_devices(Call& call) {
@@ -72,10 +73,11 @@ void post_delete_devices(Call& call) {
     if (!id.is_string()) return call.fail(core::make_error(Errc::kBadJson, "devices must contain strings"));
     device_ids.emplace_back(id.get_string());
   }
-  if (auto ok = require_password_uia(call, *body); !ok) return call.fail(ok.error());
-  const std::string user_id = call.user().user_id;
-  for (const auto& device_id : device_ids) call.hs.accounts.delete_device(user_id, device_id);
-  call.reply(json::object{});
+  with_password_uia(call, *body, [device_ids = std::move(device_ids)](Call& call) {
+    const std::string user_id = call.user().user_id;
+    for (const auto& device_id : device_ids) call.hs.accounts.delete_device(user_id, device_id);
+    call.reply(json::object{});
+  });
 }
 
 }  // namespace myelin::api

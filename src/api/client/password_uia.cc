@@ -2,7 +2,10 @@
 // "User-Interactive Authentication API" / "Password-based".
 #include "api/client/password_uia.h"
 
+#include "core/crypto.h"
+
 #include <cctype>
+#include <memory>
 #include <string>
 
 namespace myelin::api {
@@ -29,7 +32,8 @@ core::Result<std::string> named_user(const json::object& auth) {
   return std::string();
 }
 
-core::Status check_password_stage(const Call& call, const json::object& auth) {
+// The password of an m.login.password auth dict that names the session's own user.
+core::Result<std::string> own_password(const Call& call, const json::object& auth) {
   const std::string& own = call.user().user_id;
   auto named = named_user(auth);
   if (!named) return std::unexpected(named.error());
@@ -43,16 +47,39 @@ core::Status check_password_stage(const Call& call, const json::object& auth) {
   }
   auto password = auth.if_contains("password");
   if (!password || !password->is_string()) return core::fail(Errc::kBadJson, "auth.password must be a string");
-  return call.hs.accounts.check_password(own, password->get_string());
+  return std::string(password->get_string());
 }
+
+const homeserver::Uia::Flows kPasswordFlow{{"m.login.password"}};
 
 }  // namespace
 
-core::Status require_password_uia(const Call& call, const json::object& body) {
-  return call.hs.uia.check(body, {{"m.login.password"}},
-                           [&call](std::string_view, const json::object& auth) {
-                             return check_password_stage(call, auth);
-                           });
+void with_password_uia(Call& call, const json::object& body, std::function<void(Call&)> then) {
+  const json::value* auth = body.if_contains("auth");
+  const json::value* type = auth && auth->is_object() ? auth->get_object().if_contains("type") : nullptr;
+  auto password = type && type->is_string() && type->get_string() == "m.login.password"
+                      ? own_password(call, auth->get_object())
+                      : core::Result<std::string>(std::string());
+  if (!type || !password || password->empty()) {
+    // Nothing to verify: the challenge, or the stage's failure, comes back at once.
+    auto verdict = call.hs.uia.check(body, kPasswordFlow, [&password](std::string_view, const json::object&) {
+      return password ? core::fail(Errc::kBadJson, "auth.password must be a string")
+                      : core::Status(std::unexpected(password.error()));
+    });
+    if (!verdict) return call.fail(verdict.error());
+    return then(call);
+  }
+  auto target = call.hs.accounts.target_for(call.user().user_id);
+  auto matches = std::make_shared<bool>(false);
+  call.hs.scheduler.run_blocking(
+      [matches, secret = *password, hash = target.password_hash] { *matches = core::verify_password(secret, hash); },
+      [call, body, target, matches, then = std::move(then)]() mutable {
+        auto verdict = call.hs.uia.check(body, kPasswordFlow, [&](std::string_view, const json::object&) {
+          return homeserver::Accounts::login_verdict(target, *matches);
+        });
+        if (!verdict) return call.fail(verdict.error());
+        then(call);
+      });
 }
 
 }  // namespace myelin::api
