@@ -119,6 +119,18 @@ class RoomsAndAdmin(unittest.TestCase):
         self.assertEqual((status, body["errcode"]), (403, "M_USER_DEACTIVATED"))
         self.assertEqual(me(first["access_token"]), 401)
 
+    def test_members_at_a_point_in_time(self):
+        hank = harness.register(self.url, "hank", "pw-hank-long", self.server.registration_token())
+        status, room = self.call("POST", V3 + "/createRoom", {"invite": ["@hank:localhost"]})
+        path = f"{V3}/rooms/{urllib.parse.quote(room['room_id'])}"
+        token = self.call("GET", V3 + "/sync?timeout=0")[1]["next_batch"]
+        harness.request(self.url, "POST", path + "/join", {}, hank["access_token"])
+        members = lambda query: {e["state_key"]: e["content"]["membership"] for e in self.call("GET", path + "/members" + query)[1]["chunk"]}
+        self.assertEqual(members(""), {"@carol:localhost": "join", "@hank:localhost": "join"})
+        self.assertEqual(members("?at=" + token), {"@carol:localhost": "join", "@hank:localhost": "invite"})
+        self.assertEqual(members("?at=" + token + "&membership=join"), {"@carol:localhost": "join"})
+        self.assertEqual(self.call("GET", path + "/members?at=nonsense")[0], 400)
+
     def test_shared_secret_registration(self):
         path = "/_synapse/admin/v1/register"
         status, body = harness.request(self.url, "GET", path)

@@ -4,6 +4,7 @@
 // GET /rooms/{roomId}/members, GET /rooms/{roomId}/joined_members.
 #include "api/handlers.h"
 #include "homeserver/client_format.h"
+#include "homeserver/sync.h"
 #include "homeserver/visibility.h"
 
 namespace myelin::api {
@@ -105,21 +106,30 @@ void get_joined_rooms(Call& call) {
 
 void get_members(Call& call) {
   homeserver::RoomState* room = call.hs.timeline.room(call.param(0));
-  if (!room) return call.fail(core::make_error(Errc::kForbidden, "You are not a member of this room"));
-  if (!homeserver::visible_range(call.hs.store, *room, call.user().user_id)) return call.fail(core::make_error(Errc::kForbidden, "You are not a member of this room"));
+  const auto visible = room ? homeserver::visible_range(call.hs.store, *room, call.user().user_id) : std::nullopt;
+  if (!visible) return call.fail(core::make_error(Errc::kForbidden, "You are not a member of this room"));
+  // The members as of `at` (a sync or pagination token), never later than the caller may see.
+  storage::StreamPos at = visible->until;
+  if (auto token = call.request.query_param("at")) {
+    auto pos = homeserver::parse_stream_token(*token);
+    if (!pos) return call.fail(core::make_error(Errc::kInvalidParam, "Invalid at token"));
+    at = std::min(at, *pos);
+  }
+  auto latest = call.hs.store.room_events(call.param(0), 0, at, 1, storage::Direction::kBackward);
+  std::vector<std::string> ids;
+  if (!latest.empty())
+    for (const auto& [key, event_id] : call.hs.store.state_group(latest.front().state_group))
+      if (key.first == "m.room.member") ids.push_back(event_id);
   auto membership_filter = call.request.query_param("membership");
   auto not_membership = call.request.query_param("not_membership");
-  std::vector<std::string> ids;
-  for (const auto& [key, entry] : room->state) {
-    if (key.first != "m.room.member") continue;
-    const std::string membership = room->membership(key.second);
-    if (membership_filter && membership != *membership_filter) continue;
-    if (not_membership && membership == *not_membership) continue;
-    ids.push_back(entry.event_id);
-  }
   json::array chunk;
-  for (const auto& event : call.hs.store.events(ids))
-    chunk.push_back(homeserver::client_event(call.hs.store, event, call.user().device_id, false));
+  for (const auto& event : call.hs.store.events(ids)) {
+    json::object member = homeserver::client_event(call.hs.store, event, call.user().device_id, false);
+    const std::string_view membership = homeserver::string_field(member["content"].as_object(), "membership");
+    if ((membership_filter && membership != *membership_filter) || (not_membership && membership == *not_membership))
+      continue;
+    chunk.push_back(std::move(member));
+  }
   call.reply(json::object{{"chunk", std::move(chunk)}});
 }
 
