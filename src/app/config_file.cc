@@ -58,6 +58,7 @@ const std::vector<Option>& options() {
       option("rate_limits.login_per_second", "Login and registration attempts per second per IP.", &Config::login_per_second),
       option("rate_limits.login_burst", "Burst of login and registration attempts per IP.", &Config::login_burst),
       option("limits.max_request_bytes", "Largest request body accepted (413 M_TOO_LARGE above). Events are limited to 65536 bytes regardless.", &Config::max_request_bytes),
+      option("limits.max_connections", "Open client connections at most; further ones are closed at once.", &Config::max_connections),
       option("rooms.default_version", "Room version for new rooms (10, 11 or 12).", &Config::default_room_version),
       option("storage.fsync_every_commit", "false: an acknowledged write survives a crash of the process (kill -9); true: also a power loss, at a cost in write speed.", &Config::fsync_every_commit),
   };

@@ -61,6 +61,7 @@ int serve(const Args& args) {
   options.address = config->listen_address;
   options.port = config->listen_port;
   options.max_body_bytes = config->max_request_bytes;
+  options.max_connections = config->max_connections;
   options.too_large_body = R"({"errcode":"M_TOO_LARGE","error":"Request body too large"})";
   http::Server server(options, router);
   homeserver::Homeserver hs(*config, *store, *key, server.scheduler());

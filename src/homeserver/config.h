@@ -29,6 +29,7 @@ struct Config {
   double login_burst = 5;
 
   std::uint64_t max_request_bytes = 1 << 20;
+  std::uint64_t max_connections = 10000;
   std::string default_room_version = "12";
   bool fsync_every_commit = false;
 };
