@@ -29,9 +29,13 @@ class RoomsAndAdmin(unittest.TestCase):
         status, room = self.call("POST", V3 + "/createRoom", {"room_version": "11", "name": "old name"})
         self.assertEqual(status, 200, room)
         old = room["room_id"]
+        status, body = self.call("PUT", f"{V3}/pushrules/global/room/{urllib.parse.quote(old)}", {"actions": ["dont_notify"]})
+        self.assertEqual(status, 200, body)
         status, body = self.call("POST", f"{V3}/rooms/{urllib.parse.quote(old)}/upgrade", {"new_version": "12"})
         self.assertEqual(status, 200, body)
         new = body["replacement_room"]
+        status, rule = self.call("GET", f"{V3}/pushrules/global/room/{urllib.parse.quote(new)}")
+        self.assertEqual((status, rule.get("actions")), (200, ["dont_notify"]))
         status, tombstone = self.call("GET", f"{V3}/rooms/{urllib.parse.quote(old)}/state/m.room.tombstone")
         self.assertEqual(tombstone["replacement_room"], new)
         status, create = self.call("GET", f"{V3}/rooms/{urllib.parse.quote(new)}/state/m.room.create")
