@@ -172,6 +172,11 @@ TEST(StoreTest, AccountDataReceiptsFiltersAliases) {
   EXPECT_EQ(store->receipts_since("!r:x", 0).size(), 1u);
   EXPECT_EQ(store->user_receipt("!r:x", "@a:x", "m.read")->event_id, "$2");
   EXPECT_TRUE(store->receipts_since("!r:x", latest).empty());
+  EXPECT_TRUE(store->receipts_since("!other:x", 0).empty());
+  StreamPos newer = store->set_receipt({"!r:x", "m.read", "@b:x", "", "$2", 12, 0});
+  ASSERT_EQ(store->receipts_since("!r:x", latest).size(), 1u);  // a remembered bound never hides a new one
+  EXPECT_EQ(store->receipts_since("!r:x", latest)[0].pos, newer);
+  EXPECT_TRUE(store->receipts_since("!r:x", newer).empty());
 
   EXPECT_EQ(store->add_filter("@a:x", "{}"), 0);
   EXPECT_EQ(store->add_filter("@a:x", R"({"a":1})"), 1);

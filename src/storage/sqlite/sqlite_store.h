@@ -1,6 +1,8 @@
 #pragma once
 // The SQLite implementation of Store (store.h has the contract). Method bodies are spread over
 // files by area: accounts.cc, events.cc, state.cc, user_data.cc, sqlite_store.cc (the rest).
+#include <unordered_map>
+
 #include "storage/sqlite/database.h"
 #include "storage/store.h"
 
@@ -85,6 +87,9 @@ class SqliteStore final : public Store {
 
   Database db_;
   StreamPos pos_ = 0;
+  // Per room, a position no receipt of the room is newer than: /sync asks every joined room
+  // for new receipts, and most have none, so most asks are answered without a query.
+  std::unordered_map<std::string, StreamPos> receipts_bound_;
 };
 
 }  // namespace myelin::storage::sqlite

@@ -41,16 +41,19 @@ StreamPos SqliteStore::set_receipt(const Receipt& receipt) {
       .bind(receipt.room_id).bind(receipt.receipt_type).bind(receipt.user_id).bind(receipt.thread_id)
       .bind(receipt.event_id).bind(receipt.ts).bind(pos).run();
   transaction.commit();
+  receipts_bound_[receipt.room_id] = pos;
   return pos_ = pos;
 }
 
 std::vector<Receipt> SqliteStore::receipts_since(const std::string& room_id, StreamPos since) {
   std::vector<Receipt> out;
+  if (auto bound = receipts_bound_.find(room_id); bound != receipts_bound_.end() && bound->second <= since) return out;
   auto s = db_.prepare(
       "SELECT receipt_type, user_id, thread_id, event_id, ts, pos FROM receipts WHERE room_id = ? AND pos > ?"
       " ORDER BY pos");
   s.bind(room_id).bind(since);
   while (s.step()) out.push_back({room_id, s.text(0), s.text(1), s.text(2), s.text(3), s.integer(4), s.integer(5)});
+  receipts_bound_[room_id] = out.empty() ? std::max(since, pos_) : out.back().pos;
   return out;
 }
 
