@@ -55,8 +55,8 @@ constexpr Route kRoutes[] = {
     {"DELETE", "/devices/{deviceId}", C, U, L, delete_device},
     {"POST", "/delete_devices", C, U, L, post_delete_devices},
 
-    {"GET", "/profile/{userId}", C, U, N, get_profile},
-    {"GET", "/profile/{userId}/{field}", C, U, N, get_profile_field},
+    {"GET", "/profile/{userId}", C, O, N, get_profile},
+    {"GET", "/profile/{userId}/{field}", C, O, N, get_profile_field},
     {"PUT", "/profile/{userId}/{field}", C, U, L, put_profile_field},
 
     {"POST", "/createRoom", C, U, L, post_create_room},

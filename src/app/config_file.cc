@@ -48,7 +48,7 @@ const std::vector<Option>& options() {
       option("listen.port", "Port to listen on; 0 picks a free port (printed at start).", &Config::listen_port),
       option("registration.open", "Privacy/abuse default: closed. When true, anyone may register with m.login.dummy; otherwise a registration token (myelin registration-token create) is needed.", &Config::registration_open),
       option("registration.shared_secret", "When set, enables Synapse-compatible shared-secret registration at /_synapse/admin/v1/register (admin tools, bridges).", &Config::registration_shared_secret),
-      option("privacy.profile_lookup_requires_shared_room", "Only users who share a room with you can look up your profile.", &Config::profile_lookup_requires_shared_room),
+      option("privacy.profile_lookup_requires_shared_room", "Only users who share a room with you can look up your profile. false: anyone may, without logging in, as the spec allows.", &Config::profile_lookup_requires_shared_room),
       option("privacy.public_rooms_without_auth", "Let callers without an account list the public room directory (GET /publicRooms), as the spec permits. Off: only logged-in users see it.", &Config::public_rooms_without_auth),
       option("privacy.client_ip_retention_days", "Client IP addresses are stored truncated (/24, /48) and deleted after this many days.", &Config::client_ip_retention_days),
       option("presence.enabled", "false: presence (online status) is neither recorded nor shared, and the sync presence section stays empty. true: kept in memory and shown to users who share a room.", &Config::presence_enabled),

@@ -135,6 +135,16 @@ class RoomsAndAdmin(unittest.TestCase):
         self.assertEqual(members("?at=" + token + "&membership=join"), {"@carol:localhost": "join"})
         self.assertEqual(self.call("GET", path + "/members?at=nonsense")[0], 400)
 
+    def test_profiles_are_private_by_default(self):
+        ivy = harness.register(self.url, "ivy", "pw-ivy-long", self.server.registration_token())
+        profile = f"{V3}/profile/@ivy:localhost/displayname"
+        self.assertEqual(harness.request(self.url, "GET", profile)[1]["errcode"], "M_MISSING_TOKEN")
+        status, body = self.call("GET", profile)
+        self.assertEqual((status, body["errcode"]), (403, "M_FORBIDDEN"))   # no shared room
+        self.assertEqual(harness.request(self.url, "GET", profile, token=ivy["access_token"])[1]["displayname"], "ivy")
+        status, room = self.call("POST", V3 + "/createRoom", {"invite": ["@ivy:localhost"]})
+        self.assertEqual(self.call("GET", profile)[1], {"displayname": "ivy"})
+
     def test_shared_secret_registration(self):
         path = "/_synapse/admin/v1/register"
         status, body = harness.request(self.url, "GET", path)

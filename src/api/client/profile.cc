@@ -40,8 +40,11 @@ bool valid_key_name(std::string_view key) {
 // someone they share a room with (both joined or invited). Checked before existence, so the
 // answer does not reveal whether the user exists.
 core::Status may_look_up(const Call& call, const std::string& target) {
+  if (!call.hs.config.profile_lookup_requires_shared_room) return {};
+  // Anonymous callers share no room with anyone.
+  if (!call.session) return core::fail(Errc::kMissingToken, "Log in to look up profiles");
   const auto& session = call.user();
-  if (session.user_id == target || session.admin || !call.hs.config.profile_lookup_requires_shared_room)
+  if (session.user_id == target || session.admin)
     return {};
   if (homeserver::share_a_room(call.hs.store, session.user_id, target)) return {};
   return core::fail(Errc::kForbidden, "You do not share a room with this user");
