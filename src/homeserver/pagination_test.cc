@@ -1,0 +1,56 @@
+#include "homeserver/pagination.h"
+
+#include <gtest/gtest.h>
+
+namespace myelin::homeserver {
+namespace {
+
+// A room with events of alternating types: even positions m.room.message, odd ones m.other.
+std::unique_ptr<storage::Store> room_with_events(int count) {
+  auto store = storage::open_sqlite_store({":memory:", false});
+  std::vector<storage::NewEvent> events;
+  for (int i = 0; i < count; ++i) {
+    storage::NewEvent e;
+    e.event_id = "$e" + std::to_string(i);
+    e.room_id = "!r:x";
+    e.type = i % 2 == 0 ? "m.room.message" : "m.other";
+    e.sender = "@a:x";
+    e.json = "{}";
+    e.state_group_before = 0;
+    events.push_back(std::move(e));
+  }
+  store->persist_events(events, storage::RoomRecord{"!r:x", "12", "@a:x", false});
+  return store;
+}
+
+EventFilter messages_only() {
+  EventFilter filter;
+  filter.types = std::vector<std::string>{"m.room.message"};
+  return filter;
+}
+
+TEST(PaginationTest, FillsTheLimitThroughTheFilter) {
+  auto store = room_with_events(20);
+  Page page = filtered_events(*store, "!r:x", 0, store->current_pos(), 5, storage::Direction::kBackward, messages_only());
+  ASSERT_EQ(page.events.size(), 5u);
+  for (const auto& event : page.events) EXPECT_EQ(event.type, "m.room.message");
+  EXPECT_EQ(page.events.front().event_id, "$e18");
+  EXPECT_TRUE(page.more);
+  Page rest = filtered_events(*store, "!r:x", 0, page.next, 100, storage::Direction::kBackward, messages_only());
+  EXPECT_EQ(rest.events.size(), 5u);
+  EXPECT_FALSE(rest.more);
+}
+
+TEST(PaginationTest, MoreOnlyWhenAnotherEventPassesTheFilter) {
+  auto store = room_with_events(3);   // message, other, message
+  Page page = filtered_events(*store, "!r:x", 0, store->current_pos(), 2, storage::Direction::kBackward, messages_only());
+  EXPECT_EQ(page.events.size(), 2u);
+  EXPECT_FALSE(page.more);            // only an m.other is left, which the filter drops
+  Page forward = filtered_events(*store, "!r:x", 0, store->current_pos(), 1, storage::Direction::kForward, messages_only());
+  ASSERT_EQ(forward.events.size(), 1u);
+  EXPECT_EQ(forward.events.front().event_id, "$e0");
+  EXPECT_TRUE(forward.more);
+}
+
+}  // namespace
+}  // namespace myelin::homeserver
