@@ -102,6 +102,9 @@ class RoomsAndAdmin(unittest.TestCase):
         self.assertEqual((status, challenge["flows"]), (401, [{"stages": ["m.login.password"]}]))
         auth = {"type": "m.login.password", "identifier": {"type": "m.id.user", "user": "gina"},
                 "session": challenge["session"]}
+        status, body = harness.request(url, "DELETE", path, {"auth": {**auth, "password": "pw-gina-long"}, "other": 1},
+                                       first["access_token"])
+        self.assertEqual((status, body["errcode"]), (403, "M_FORBIDDEN"))  # the operation changed mid-session
         status, body = harness.request(url, "DELETE", path, {"auth": {**auth, "password": "wrong"}}, first["access_token"])
         self.assertEqual((status, body["errcode"]), (401, "M_FORBIDDEN"))
         status, body = harness.request(url, "DELETE", path, {"auth": {**auth, "password": "pw-gina-long"}},

@@ -55,6 +55,13 @@ const homeserver::Uia::Flows kPasswordFlow{{"m.login.password"}};
 }  // namespace
 
 void with_password_uia(Call& call, const json::object& body, std::function<void(Call&)> then) {
+  // The operation may not change between the stages of one session.
+  if (const json::object* first = call.hs.uia.first_request(homeserver::Uia::session_of(body))) {
+    json::object operation = body;
+    operation.erase("auth");
+    if (operation != *first)
+      return call.fail(core::make_error(Errc::kForbidden, "The request changed during user-interactive authentication"));
+  }
   const json::value* auth = body.if_contains("auth");
   const json::value* type = auth && auth->is_object() ? auth->get_object().if_contains("type") : nullptr;
   auto password = type && type->is_string() && type->get_string() == "m.login.password"
