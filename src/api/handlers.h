@@ -100,6 +100,23 @@ void put_push_rule_attribute(Call&);
 void post_user_directory_search(Call&);
 void get_thirdparty_protocols(Call&);
 void get_account_3pids(Call&);
+// client/keys.cc
+void post_keys_upload(Call&);
+void post_keys_query(Call&);
+void post_keys_claim(Call&);
+void get_keys_changes(Call&);
+void post_device_signing_upload(Call&);
+void post_signatures_upload(Call&);
+// client/to_device.cc
+void put_send_to_device(Call&);
+// client/key_backup.cc (the keys routes name a room, a room and a session, or neither)
+void post_backup_version(Call&);
+void get_backup_version(Call&);   // with or without {version}
+void put_backup_version(Call&);
+void delete_backup_version(Call&);
+void put_backup_keys(Call&);
+void get_backup_keys(Call&);
+void delete_backup_keys(Call&);
 // client/reporting.cc
 void post_report_event(Call&);
 void post_report_room(Call&);

@@ -51,6 +51,8 @@ const std::vector<Option>& options() {
       option("privacy.profile_lookup_requires_shared_room", "Only users who share a room with you can look up your profile. false: anyone may, without logging in, as the spec allows.", &Config::profile_lookup_requires_shared_room),
       option("privacy.public_rooms_without_auth", "Let callers without an account list the public room directory (GET /publicRooms), as the spec permits. Off: only logged-in users see it.", &Config::public_rooms_without_auth),
       option("privacy.client_ip_retention_days", "Client IP addresses are stored truncated (/24, /48) and deleted after this many days.", &Config::client_ip_retention_days),
+      option("privacy.device_names_visible", "false: other users never see your devices' names (they often reveal the operating system and browser); you always see your own. true: keys/query shows them to everyone, as Synapse does by default.", &Config::device_names_visible),
+      option("rooms.encryption_by_default", "Which new rooms get end-to-end encryption (m.room.encryption) in their initial state: off, invite (rooms created with the private_chat or trusted_private_chat preset, which includes DMs) or all. A createRoom request that brings its own m.room.encryption event keeps it.", &Config::encryption_by_default),
       option("presence.enabled", "false: presence (online status) is neither recorded nor shared, and the sync presence section stays empty. true: kept in memory and shown to users who share a room.", &Config::presence_enabled),
       option("rate_limits.enabled", "Rate limiting of clients.", &Config::rate_limits_enabled),
       option("rate_limits.per_second", "Sustained requests per second per user for writes.", &Config::rate_per_second),
@@ -107,6 +109,9 @@ core::Result<Config> load_config(const std::string& path) {
     const std::string key = entry.first.as<std::string>();
     if (!known.contains(key)) return core::fail(core::Errc::kUnknown, "Unknown config key " + key);
   }
+  if (config.encryption_by_default != "off" && config.encryption_by_default != "invite" &&
+      config.encryption_by_default != "all")
+    return core::fail(core::Errc::kUnknown, "rooms.encryption_by_default must be off, invite or all");
   std::filesystem::path data_dir(config.data_dir);
   if (data_dir.is_relative())
     config.data_dir = (std::filesystem::absolute(path).parent_path() / data_dir).lexically_normal().string();

@@ -44,6 +44,8 @@ constexpr std::array kErrcTable = {
     ErrcInfo{Errc::kCannotLeaveServerNoticeRoom, "M_CANNOT_LEAVE_SERVER_NOTICE_ROOM", 403},
     ErrcInfo{Errc::kResourceLimitExceeded, "M_RESOURCE_LIMIT_EXCEEDED", 403},
     ErrcInfo{Errc::kBadAlias, "M_BAD_ALIAS", 400},
+    ErrcInfo{Errc::kInvalidSignature, "M_INVALID_SIGNATURE", 400},
+    ErrcInfo{Errc::kWrongRoomKeysVersion, "M_WRONG_ROOM_KEYS_VERSION", 403},
     ErrcInfo{Errc::kInternal, "M_UNKNOWN", 500},
 };
 

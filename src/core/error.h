@@ -42,6 +42,8 @@ enum class Errc {
   kCannotLeaveServerNoticeRoom,  // M_CANNOT_LEAVE_SERVER_NOTICE_ROOM 403
   kResourceLimitExceeded,  // M_RESOURCE_LIMIT_EXCEEDED 403
   kBadAlias,          // M_BAD_ALIAS 400
+  kInvalidSignature,  // M_INVALID_SIGNATURE 400
+  kWrongRoomKeysVersion,  // M_WRONG_ROOM_KEYS_VERSION 403
   kInternal,          // M_UNKNOWN 500
 };
 

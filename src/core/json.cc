@@ -187,4 +187,9 @@ Status check_event_numbers(const json::value& v) {
 
 std::string to_string(const json::value& v) { return json::serialize(v); }
 
+json::object& child(json::object& parent, std::string_view key) {
+  json::value& value = parent[key];
+  return value.is_object() ? value.get_object() : value.emplace_object();
+}
+
 }  // namespace myelin::core

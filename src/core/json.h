@@ -32,6 +32,10 @@ std::string canonical_json(const json::value& v);
 // floats. Fails with M_BAD_JSON naming the offending value's path.
 Status check_event_numbers(const json::value& v);
 
+// The object under `key`, created empty when absent (or replacing a non-object value), for
+// building nested responses: child(child(root, "a"), "b")["c"] = 1.
+json::object& child(json::object& parent, std::string_view key);
+
 // Compact (non-canonical) serialisation for responses; just boost::json::serialize.
 std::string to_string(const json::value& v);
 

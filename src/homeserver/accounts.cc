@@ -164,6 +164,13 @@ void Accounts::logout_all(const std::string& user_id) {
 void Accounts::delete_device(const std::string& user_id, const std::string& device_id) {
   store_.delete_device(user_id, device_id);
   last_ip_write_.erase(user_id + '|' + device_id);
+  devices_changed_(user_id);
+}
+
+void Accounts::rename_device(const std::string& user_id, const std::string& device_id, const std::string& name) {
+  store_.rename_device(user_id, device_id, name);
+  store_.mark_device_list_changed(user_id);
+  devices_changed_(user_id);
 }
 
 void Accounts::change_password(const std::string& user_id, const std::string& password_hash,

@@ -4,6 +4,7 @@
 // passwords only as argon2id hashes. Client IP addresses are truncated (/24, /48) before they
 // are stored, and written at most once a minute per device.
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -38,7 +39,10 @@ struct LoginResult {
 
 class Accounts {
  public:
-  Accounts(const Config& config, storage::Store& store) : config_(config), store_(store) {}
+  // `devices_changed` is told the user whose devices changed (DeviceLists::announce).
+  using DevicesChanged = std::function<void(const std::string& user_id)>;
+  Accounts(const Config& config, storage::Store& store, DevicesChanged devices_changed)
+      : config_(config), store_(store), devices_changed_(std::move(devices_changed)) {}
 
   // M_UNKNOWN_TOKEN for an unknown token or a deactivated user.
   core::Result<Session> authenticate(std::string_view access_token, std::string_view ip);
@@ -60,6 +64,9 @@ class Accounts {
   // The login target for a known user ID (user-interactive auth of the logged-in user).
   LoginTarget target_for(const std::string& user_id);
 
+  // Device changes are device-list changes: the user's peers are told (their keys are gone, or
+  // the name they may see changed).
+  void rename_device(const std::string& user_id, const std::string& device_id, const std::string& name);
   void logout(const Session& session);
   void logout_all(const std::string& user_id);
   void delete_device(const std::string& user_id, const std::string& device_id);
@@ -79,6 +86,7 @@ class Accounts {
  private:
   const Config& config_;
   storage::Store& store_;
+  DevicesChanged devices_changed_;
   std::unordered_map<std::string, std::pair<std::int64_t, std::string>> last_ip_write_;
   std::unordered_map<std::string, std::int64_t> nonces_;   // nonce -> expiry (ms)
 };

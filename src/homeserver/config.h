@@ -21,6 +21,8 @@ struct Config {
   bool profile_lookup_requires_shared_room = true;
   bool public_rooms_without_auth = false;   // GET /publicRooms for anonymous callers
   int client_ip_retention_days = 7;
+  bool device_names_visible = false;        // other users see device display names in keys/query
+  std::string encryption_by_default = "invite";   // off, invite (private rooms and DMs), all
 
   bool rate_limits_enabled = true;
   double rate_per_second = 10;              // per user (or IP when unauthenticated)

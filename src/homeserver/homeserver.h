@@ -4,11 +4,15 @@
 #include "core/crypto.h"
 #include "homeserver/accounts.h"
 #include "homeserver/config.h"
+#include "homeserver/device_lists.h"
+#include "homeserver/key_backup.h"
+#include "homeserver/keys.h"
 #include "homeserver/notifier.h"
 #include "homeserver/presence.h"
 #include "homeserver/room_service.h"
 #include "homeserver/sync.h"
 #include "homeserver/timeline.h"
+#include "homeserver/to_device.h"
 #include "homeserver/typing.h"
 #include "homeserver/uia.h"
 #include "http/http.h"
@@ -24,20 +28,28 @@ struct Homeserver {
         key(key),
         scheduler(scheduler),
         notifier(scheduler),
-        accounts(config, store),
         timeline(config, store, key, notifier),
+        device_lists(timeline, notifier),
+        accounts(config, store, [this](const std::string& user_id) { device_lists.announce(user_id); }),
+        keys(config, store, device_lists),
+        to_device(config, store, notifier),
+        key_backup(store),
         rooms(timeline),
         typing(timeline, notifier, scheduler),
         presence(config, timeline, notifier),
-        sync(timeline, typing, presence, notifier, scheduler) {}
+        sync(timeline, typing, presence, notifier, scheduler, device_lists, keys, to_device) {}
 
   const Config& config;
   storage::Store& store;
   const core::SigningKey& key;
   http::Scheduler& scheduler;
   Notifier notifier;
-  Accounts accounts;
   Timeline timeline;
+  DeviceLists device_lists;
+  Accounts accounts;
+  Keys keys;
+  ToDevice to_device;
+  KeyBackup key_backup;
   RoomService rooms;
   Typing typing;
   Presence presence;

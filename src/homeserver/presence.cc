@@ -44,23 +44,14 @@ json::object Presence::event(const std::string& user_id, const State& state) con
 json::array Presence::events_since(const std::string& user_id, storage::StreamPos since) {
   json::array events;
   if (!enabled()) return events;
-  std::set<std::string> peers;
-  for (const auto& membership : timeline_.store().user_memberships(user_id)) {
-    if (membership.membership != "join") continue;
-    if (RoomState* room = timeline_.room(membership.room_id)) peers.insert(room->joined.begin(), room->joined.end());
-  }
+  const std::set<std::string> peers = timeline_.peers(user_id);
   for (const auto& [other, state] : states_)
     if (state.pos > since && peers.contains(other)) events.push_back(event(other, state));
   return events;
 }
 
 void Presence::announce(const std::string& user_id) {
-  std::set<std::string> peers{user_id};
-  for (const auto& membership : timeline_.store().user_memberships(user_id)) {
-    if (membership.membership != "join") continue;
-    if (RoomState* room = timeline_.room(membership.room_id)) peers.insert(room->joined.begin(), room->joined.end());
-  }
-  for (const auto& peer : peers) notifier_.notify_user(peer);
+  for (const auto& peer : timeline_.peers(user_id)) notifier_.notify_user(peer);
 }
 
 }  // namespace myelin::homeserver

@@ -10,7 +10,7 @@ using core::Errc;
 constexpr std::string_view kKinds[] = {"override", "content", "room", "sender", "underride"};
 
 json::array& kind_list(json::object& rules, std::string_view kind) {
-  json::object& global = rules["global"].is_object() ? rules["global"].get_object() : rules["global"].emplace_object();
+  json::object& global = core::child(rules, "global");
   json::value& list = global[kind];
   if (!list.is_array()) list.emplace_array();
   return list.get_array();

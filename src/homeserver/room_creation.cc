@@ -203,6 +203,15 @@ core::Result<std::string> RoomService::create_room(const std::string& creator,
   add("m.room.join_rules", "", {{"join_rule", *preset == "public_chat" ? "public" : "invite"}});
   add("m.room.history_visibility", "", {{"history_visibility", "shared"}});
   if (*preset != "public_chat") add("m.room.guest_access", "", {{"guest_access", "can_join"}});
+  // Encryption by default (rooms.encryption_by_default), unless initial_state brings its own.
+  const std::string& encrypt = timeline_.config().encryption_by_default;
+  if (encrypt == "all" || (encrypt == "invite" && (*preset != "public_chat" || is_direct))) {
+    bool own = false;
+    if (auto it = request.find("initial_state"); it != request.end() && it->value().is_array())
+      for (const auto& v : it->value().get_array())
+        own |= v.is_object() && v.get_object().contains("type") && v.get_object().at("type") == "m.room.encryption";
+    if (!own) add("m.room.encryption", "", {{"algorithm", "m.megolm.v1.aes-sha2"}});
+  }
 
   if (auto it = request.find("initial_state"); it != request.end()) {
     if (!it->value().is_array()) return core::fail(Errc::kBadJson, "initial_state must be an array");

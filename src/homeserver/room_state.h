@@ -28,6 +28,7 @@ struct RoomState {
   std::vector<storage::Extremity> extremities;
   std::int64_t state_group = 0;      // state after the latest event
   storage::StreamPos last_pos = 0;   // position of the latest event
+  storage::StreamPos members_changed_at = 0;   // position of the latest m.room.member event
   std::set<std::string> joined;
   std::set<std::string> invited;
 

@@ -18,12 +18,31 @@ using storage::StreamPos;
 
 std::string stream_token(StreamPos pos) { return "s" + std::to_string(pos); }
 
-std::optional<StreamPos> parse_stream_token(std::string_view token) {
+std::string sync_token(const SyncToken& token) {
+  if (token.to_device == token.pos) return stream_token(token.pos);
+  return stream_token(token.pos) + "_" + std::to_string(token.to_device);
+}
+
+std::optional<SyncToken> parse_sync_token(std::string_view token) {
   if (token.starts_with("s")) token.remove_prefix(1);
-  StreamPos pos = 0;
-  auto [end, ec] = std::from_chars(token.data(), token.data() + token.size(), pos);
-  if (ec != std::errc() || end != token.data() + token.size() || pos < 0) return std::nullopt;
-  return pos;
+  auto number = [](std::string_view text) -> std::optional<StreamPos> {
+    StreamPos value = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (ec != std::errc() || end != text.data() + text.size() || value < 0) return std::nullopt;
+    return value;
+  };
+  const std::size_t underscore = token.find('_');
+  auto pos = number(token.substr(0, underscore));
+  if (!pos) return std::nullopt;
+  if (underscore == std::string_view::npos) return SyncToken{*pos, *pos};
+  auto to_device = number(token.substr(underscore + 1));
+  if (!to_device || *to_device > *pos) return std::nullopt;
+  return SyncToken{*pos, *to_device};
+}
+
+std::optional<StreamPos> parse_stream_token(std::string_view token) {
+  auto parsed = parse_sync_token(token);
+  return parsed ? std::optional(parsed->pos) : std::nullopt;
 }
 
 namespace {
@@ -47,22 +66,6 @@ storage::StateMap state_before(storage::Store& store, const storage::StoredEvent
       state.erase(key);
   }
   return state;
-}
-
-// The user's membership in the room as it was at position `since` ("" for none), walking back
-// from their current membership event through the events it replaced.
-std::string membership_at(storage::Store& store, const storage::Membership& current, StreamPos since) {
-  if (current.pos <= since) return current.membership;
-  auto event = store.event(current.event_id);
-  while (event && event->pos > since) {
-    if (!event->replaces_state) return "";
-    event = store.event(*event->replaces_state);
-  }
-  if (!event) return "";
-  auto pdu = core::parse_json_object(event->json);
-  if (!pdu) return "";
-  auto content = pdu->if_contains("content");
-  return content && content->is_object() ? std::string(string_field(content->get_object(), "membership")) : "";
 }
 
 // Notification and highlight counts of the events after the user's read position, from their
@@ -99,7 +102,7 @@ json::object receipts_event(const std::vector<storage::Receipt>& receipts, const
     if (receipt.receipt_type == "m.read.private" && receipt.user_id != viewer) continue;
     json::object data{{"ts", receipt.ts}};
     if (!receipt.thread_id.empty()) data["thread_id"] = receipt.thread_id;
-    content[receipt.event_id].emplace_object()[receipt.receipt_type].emplace_object()[receipt.user_id] =
+    core::child(core::child(content, receipt.event_id), receipt.receipt_type)[receipt.user_id] =
         std::move(data);
   }
   return content;
@@ -110,7 +113,7 @@ json::object receipts_event(const std::vector<storage::Receipt>& receipts, const
 json::object SyncService::compute(const SyncRequest& request, bool& has_updates) {
   storage::Store& store = timeline_.store();
   const StreamPos now = store.current_pos();
-  const StreamPos since = std::min(request.since, now);
+  const StreamPos since = std::min(request.since.pos, now);
   const std::string& user = request.session.user_id;
   const std::string& device = request.session.device_id;
   const Filter& filter = request.filter;
@@ -139,7 +142,8 @@ json::object SyncService::compute(const SyncRequest& request, bool& has_updates)
   };
   SentMembers& sent = sent_members(request.session);
   json::object join, invite, leave, knock;
-  for (const auto& membership : store.user_memberships(user)) {
+  const std::vector<storage::Membership> memberships = store.user_memberships(user);
+  for (const auto& membership : memberships) {
     if (!filter.room.matches_room(membership.room_id)) continue;
     RoomState* room = timeline_.room(membership.room_id);
     if (!room) continue;
@@ -312,7 +316,19 @@ json::object SyncService::compute(const SyncRequest& request, bool& has_updates)
   }
 
   json::object response;
-  response["next_batch"] = stream_token(now);
+  // End-to-end encryption: device lists (incremental syncs only), the device's inbox and keys.
+  if (since > 0) {
+    DeviceListUpdate lists = device_lists_.changes(user, since, now, memberships);
+    if (!lists.empty()) has_updates = true;
+    json::array changed(lists.changed.begin(), lists.changed.end()), left(lists.left.begin(), lists.left.end());
+    response["device_lists"] = {{"changed", std::move(changed)}, {"left", std::move(left)}};
+  }
+  ToDeviceBatch inbox = to_device_.take(request.session, std::min(request.since.to_device, since), now);
+  if (!inbox.events.empty()) has_updates = true;
+  response["to_device"] = {{"events", std::move(inbox.events)}};
+  response["device_one_time_keys_count"] = keys_.one_time_key_counts(user, device);
+  response["device_unused_fallback_key_types"] = keys_.unused_fallback_key_types(user, device);
+  response["next_batch"] = sync_token({now, inbox.delivered_up_to});
   response["rooms"] = {{"join", std::move(join)}, {"invite", std::move(invite)},
                        {"leave", std::move(leave)}, {"knock", std::move(knock)}};
   response["account_data"] = {{"events", std::move(global_account_data)}};
@@ -341,7 +357,7 @@ void SyncService::sync(SyncRequest request, std::function<void(json::object)> do
   presence_.on_sync(request.session.user_id, request.set_presence);
   bool has_updates = false;
   json::object body = compute(request, has_updates);
-  if (has_updates || request.since == 0 || request.timeout_ms <= 0) {
+  if (has_updates || request.since.pos == 0 || request.timeout_ms <= 0) {
     done(std::move(body));
     return;
   }

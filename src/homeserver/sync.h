@@ -10,6 +10,9 @@
 #include <string>
 
 #include "homeserver/accounts.h"
+#include "homeserver/device_lists.h"
+#include "homeserver/keys.h"
+#include "homeserver/to_device.h"
 #include "homeserver/filter.h"
 #include "homeserver/notifier.h"
 #include "homeserver/presence.h"
@@ -19,9 +22,19 @@
 
 namespace myelin::homeserver {
 
+// A sync token: the stream position, and how far the device's to-device inbox was delivered
+// (less than `pos` only when a sync left messages for the next one). Written "s<pos>" or
+// "s<pos>_<to_device>".
+struct SyncToken {
+  storage::StreamPos pos = 0;
+  storage::StreamPos to_device = 0;
+};
+std::string sync_token(const SyncToken& token);
+std::optional<SyncToken> parse_sync_token(std::string_view token);
+
 struct SyncRequest {
   Session session;
-  storage::StreamPos since = 0;   // 0 = initial sync
+  SyncToken since;                // pos 0 = initial sync
   bool full_state = false;
   Filter filter;
   std::int64_t timeout_ms = 0;
@@ -29,14 +42,15 @@ struct SyncRequest {
 };
 
 std::string stream_token(storage::StreamPos pos);
-// "s123" -> 123 (also accepts the bare number); nullopt when malformed.
+// "s123" -> 123 (also accepts the bare number, and a sync token); nullopt when malformed.
 std::optional<storage::StreamPos> parse_stream_token(std::string_view token);
 
 class SyncService {
  public:
   SyncService(Timeline& timeline, Typing& typing, Presence& presence, Notifier& notifier,
-              http::Scheduler& scheduler)
-      : timeline_(timeline), typing_(typing), presence_(presence), notifier_(notifier), scheduler_(scheduler) {}
+              http::Scheduler& scheduler, DeviceLists& device_lists, Keys& keys, ToDevice& to_device)
+      : timeline_(timeline), typing_(typing), presence_(presence), notifier_(notifier), scheduler_(scheduler),
+        device_lists_(device_lists), keys_(keys), to_device_(to_device) {}
 
   // Calls `done` exactly once with the response body, now or when woken/timed out.
   void sync(SyncRequest request, std::function<void(json::object)> done);
@@ -58,6 +72,9 @@ class SyncService {
   Presence& presence_;
   Notifier& notifier_;
   http::Scheduler& scheduler_;
+  DeviceLists& device_lists_;
+  Keys& keys_;
+  ToDevice& to_device_;
 };
 
 }  // namespace myelin::homeserver

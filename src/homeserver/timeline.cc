@@ -115,6 +115,7 @@ void Timeline::apply(RoomState& room, const BuiltEvent& event, const storage::Pe
       room.invited.erase(*row.state_key);
       if (membership == "join") room.joined.insert(*row.state_key);
       if (membership == "invite") room.invited.insert(*row.state_key);
+      room.members_changed_at = at.pos;
     }
   }
   room.extremities = {storage::Extremity{row.event_id, row.depth}};
@@ -201,6 +202,7 @@ RoomState* Timeline::room(const std::string& room_id) {
     const std::string membership = state->membership(key.second);
     if (membership == "join") state->joined.insert(key.second);
     if (membership == "invite") state->invited.insert(key.second);
+    state->members_changed_at = std::max(state->members_changed_at, entry.pos);
   }
   state->extremities = store_.forward_extremities(room_id);
   for (const auto& extremity : state->extremities) {
@@ -212,6 +214,15 @@ RoomState* Timeline::room(const std::string& room_id) {
   RoomState* raw = state.get();
   rooms_[room_id] = std::move(state);
   return raw;
+}
+
+std::set<std::string> Timeline::peers(const std::string& user_id) {
+  std::set<std::string> peers{user_id};
+  for (const auto& membership : store_.user_memberships(user_id)) {
+    if (membership.membership != "join") continue;
+    if (RoomState* joined = room(membership.room_id)) peers.insert(joined->joined.begin(), joined->joined.end());
+  }
+  return peers;
 }
 
 }  // namespace myelin::homeserver

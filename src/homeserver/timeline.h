@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -64,6 +65,8 @@ class Timeline {
 
   // The cached room, loaded from the store on first use; nullptr when unknown.
   RoomState* room(const std::string& room_id);
+  // The user and everyone joined to a room the user is joined to.
+  std::set<std::string> peers(const std::string& user_id);
 
   const Config& config() const { return config_; }
   storage::Store& store() { return store_; }

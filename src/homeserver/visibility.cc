@@ -57,4 +57,14 @@ std::optional<VisibleRange> visible_range(storage::Store& store, const RoomState
   return range;
 }
 
+std::string membership_at(storage::Store& store, const storage::Membership& current, storage::StreamPos since) {
+  if (current.pos <= since) return current.membership;
+  auto event = store.event(current.event_id);
+  while (event && event->pos > since) {
+    if (!event->replaces_state) return "";
+    event = store.event(*event->replaces_state);
+  }
+  return event ? membership_of(*event) : "";
+}
+
 }  // namespace myelin::homeserver

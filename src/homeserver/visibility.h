@@ -20,6 +20,10 @@ struct VisibleRange {
 // While joined the range ends at the newest position; after leaving, at their leave.
 // "shared" and "world_readable" rooms start at 0; "invited" at the invite that began their
 // membership; "joined" at their join.
+// The user's membership in the room as it was at position `since` ("" for none), walking back
+// from their current membership event through the events it replaced.
+std::string membership_at(storage::Store& store, const storage::Membership& current, storage::StreamPos since);
+
 std::optional<VisibleRange> visible_range(storage::Store& store, const RoomState& room,
                                           const std::string& user_id);
 

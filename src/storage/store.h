@@ -153,6 +153,47 @@ struct Report {
   std::int64_t ts = 0;
 };
 
+// --- end-to-end encryption ---
+struct OneTimeKey {
+  std::string algorithm;     // signed_curve25519, ...
+  std::string key_id;        // without the algorithm
+  std::string json;          // the key object (or JSON string) as uploaded
+};
+
+struct KeyUpload {
+  std::optional<std::string> device_keys;   // canonical JSON of the device keys
+  std::vector<OneTimeKey> one_time_keys;
+  std::vector<OneTimeKey> fallback_keys;    // at most one per algorithm
+};
+
+// A signature uploaded through keys/signatures/upload, on a device (target_key = device ID)
+// or cross-signing key (target_key = its public key).
+struct KeySignature {
+  std::string target_user, target_key, signer, signer_key, signature;
+};
+
+struct ToDeviceMessage {
+  std::string user_id, device_id;   // recipient
+  std::string sender, type, content;  // content: JSON text
+  StreamPos pos = 0;
+};
+
+struct BackupVersion {
+  std::int64_t version = 0;
+  std::string algorithm;
+  std::string auth_data;     // JSON text
+  std::int64_t etag = 0;     // changes with every change of its keys
+  std::int64_t count = 0;    // keys stored
+};
+
+struct BackupKey {
+  std::string room_id, session_id;
+  std::int64_t first_message_index = 0;
+  std::int64_t forwarded_count = 0;
+  bool is_verified = false;
+  std::string session_data;  // JSON text
+};
+
 enum class Direction { kForward, kBackward };
 
 class Store {
@@ -178,7 +219,8 @@ class Store {
   virtual std::vector<DeviceRecord> devices(const std::string& user_id) = 0;
   virtual void rename_device(const std::string& user_id, const std::string& device_id,
                              const std::string& name) = 0;
-  // Deletes the device with its access tokens and transaction IDs.
+  // Deletes the device with its access tokens, transaction IDs, keys and to-device inbox (a
+  // device-list change of the user).
   virtual void delete_device(const std::string& user_id, const std::string& device_id) = 0;
   virtual void record_client_ip(const std::string& user_id, const std::string& device_id,
                                 const std::string& truncated_ip, std::int64_t ts) = 0;
@@ -254,6 +296,70 @@ class Store {
 
   virtual std::int64_t add_filter(const std::string& user_id, const std::string& json) = 0;
   virtual std::optional<std::string> filter(const std::string& user_id, std::int64_t id) = 0;
+
+  // --- end-to-end encryption ---
+  // Device-list changes: the writes below that change what keys/query answers about a user
+  // record a change of that user at a new position; device_list_changes() reads them back.
+  // Stores the upload in one transaction; a change of the device keys is a device-list change.
+  virtual void upload_keys(const std::string& user_id, const std::string& device_id, const KeyUpload& upload) = 0;
+  virtual std::optional<std::string> device_keys(const std::string& user_id, const std::string& device_id) = 0;
+  // device ID -> device keys JSON, for the devices that uploaded keys.
+  virtual std::map<std::string, std::string> user_device_keys(const std::string& user_id) = 0;
+  virtual std::optional<std::string> one_time_key(const std::string& user_id, const std::string& device_id,
+                                                  const std::string& algorithm, const std::string& key_id) = 0;
+  virtual std::map<std::string, std::int64_t> one_time_key_counts(const std::string& user_id,
+                                                                  const std::string& device_id) = 0;
+  virtual std::vector<std::string> unused_fallback_key_algorithms(const std::string& user_id,
+                                                                  const std::string& device_id) = 0;
+  // Removes and returns a one-time key of the algorithm; when none is left, returns the
+  // fallback key and marks it used. nullopt when the device has neither.
+  virtual std::optional<OneTimeKey> claim_key(const std::string& user_id, const std::string& device_id,
+                                              const std::string& algorithm) = 0;
+
+  // key type (master, self_signing, user_signing) -> key JSON.
+  virtual std::map<std::string, std::string> cross_signing_keys(const std::string& user_id) = 0;
+  // Replaces the given types (a device-list change of the user). Signatures stored for the
+  // replaced keys stay behind but no longer match a key (keys/query merges by key ID).
+  virtual void set_cross_signing_keys(const std::string& user_id, const std::map<std::string, std::string>& keys) = 0;
+  // A signature on the signer's own keys is a device-list change seen by everyone; one on
+  // another user's keys is a change of that user seen only by the signer.
+  virtual void add_key_signatures(const std::vector<KeySignature>& signatures) = 0;
+  virtual std::vector<KeySignature> key_signatures(const std::string& target_user) = 0;
+  // Users with a device-list change in (since, upto] that `observer` may see.
+  virtual std::vector<std::string> device_list_changes(StreamPos since, StreamPos upto,
+                                                       const std::string& observer) = 0;
+  // A device-list change of the user without a key write (a renamed device).
+  virtual void mark_device_list_changed(const std::string& user_id) = 0;
+
+  // Queues messages for their recipients' devices, each at its own position. With a
+  // transaction, a repeated (sender, device, txn_id) queues nothing and returns false.
+  virtual bool add_to_device(const std::vector<ToDeviceMessage>& messages,
+                             const std::optional<Transaction>& txn) = 0;
+  // The device's messages with pos > after, oldest first, at most `limit`.
+  virtual std::vector<ToDeviceMessage> to_device_inbox(const std::string& user_id, const std::string& device_id,
+                                                       StreamPos after, std::size_t limit) = 0;
+  // Deletes the device's messages with pos <= up_to (the client has acknowledged them).
+  virtual void ack_to_device(const std::string& user_id, const std::string& device_id, StreamPos up_to) = 0;
+
+  virtual std::int64_t create_backup_version(const std::string& user_id, const std::string& algorithm,
+                                             const std::string& auth_data) = 0;
+  // The given version, or the latest when nullopt; nullopt when it does not exist (or was deleted).
+  virtual std::optional<BackupVersion> backup_version(const std::string& user_id,
+                                                      std::optional<std::int64_t> version) = 0;
+  virtual bool update_backup_version(const std::string& user_id, std::int64_t version,
+                                     const std::string& auth_data) = 0;
+  // Deletes the version with its keys; its number is never reused.
+  virtual bool delete_backup_version(const std::string& user_id, std::int64_t version) = 0;
+  // Keys of the version, narrowed to a room and a session when given.
+  virtual std::vector<BackupKey> backup_keys(const std::string& user_id, std::int64_t version,
+                                             const std::optional<std::string>& room_id,
+                                             const std::optional<std::string>& session_id) = 0;
+  // Inserts or replaces the keys (the caller has applied the replacement rules); new etag.
+  virtual void put_backup_keys(const std::string& user_id, std::int64_t version,
+                               const std::vector<BackupKey>& keys) = 0;
+  virtual void delete_backup_keys(const std::string& user_id, std::int64_t version,
+                                  const std::optional<std::string>& room_id,
+                                  const std::optional<std::string>& session_id) = 0;
 };
 
 struct SqliteOptions {

@@ -48,7 +48,7 @@ void put_device(Call& call) {
   const std::string& user_id = call.user().user_id;
   // Creating devices is for application services only; clients update existing ones.
   if (!call.hs.store.device(user_id, call.param(0))) return call.fail(unknown_device());
-  if (*display_name) call.hs.store.rename_device(user_id, call.param(0), **display_name);
+  if (*display_name) call.hs.accounts.rename_device(user_id, call.param(0), **display_name);
   call.reply(json::object{});
 }
 

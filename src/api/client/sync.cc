@@ -34,9 +34,9 @@ void get_sync(Call& call) {
   homeserver::SyncRequest request;
   request.session = call.user();
   if (auto since = call.request.query_param("since")) {
-    auto pos = homeserver::parse_stream_token(*since);
-    if (!pos) return call.fail(core::make_error(Errc::kInvalidParam, "Invalid since token"));
-    request.since = *pos;
+    auto token = homeserver::parse_sync_token(*since);
+    if (!token) return call.fail(core::make_error(Errc::kInvalidParam, "Invalid since token"));
+    request.since = *token;
   }
   if (auto full_state = call.request.query_param("full_state")) request.full_state = *full_state == "true";
   auto timeout = int_query_param(call.request, "timeout", 0);

@@ -75,9 +75,18 @@ void SqliteStore::delete_device(const std::string& user_id, const std::string& d
   for (const char* sql : {"DELETE FROM devices WHERE user_id = ? AND device_id = ?",
                           "DELETE FROM access_tokens WHERE user_id = ? AND device_id = ?",
                           "DELETE FROM txn_ids WHERE user_id = ? AND device_id = ?",
-                          "DELETE FROM client_ips WHERE user_id = ? AND device_id = ?"})
+                          "DELETE FROM client_ips WHERE user_id = ? AND device_id = ?",
+                          "DELETE FROM device_keys WHERE user_id = ? AND device_id = ?",
+                          "DELETE FROM one_time_keys WHERE user_id = ? AND device_id = ?",
+                          "DELETE FROM fallback_keys WHERE user_id = ? AND device_id = ?",
+                          "DELETE FROM to_device_inbox WHERE user_id = ? AND device_id = ?",
+                          "DELETE FROM to_device_txns WHERE user_id = ? AND device_id = ?",
+                          "DELETE FROM key_signatures WHERE target_user = ? AND target_key = ?"})
     db_.prepare(sql).bind(user_id).bind(device_id).run();
+  const StreamPos pos = next_pos();
+  record_device_list_change(user_id, "", pos);
   transaction.commit();
+  pos_ = pos;
 }
 
 void SqliteStore::record_client_ip(const std::string& user_id, const std::string& device_id,

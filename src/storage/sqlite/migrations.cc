@@ -84,6 +84,46 @@ CREATE TABLE filters (
   user_id TEXT NOT NULL, filter_id INTEGER NOT NULL, json TEXT NOT NULL,
   PRIMARY KEY (user_id, filter_id)) WITHOUT ROWID;
 )sql",
+    // 2: end-to-end encryption (device and cross-signing keys, to-device inboxes, key backup).
+    R"sql(
+CREATE TABLE device_keys (
+  user_id TEXT NOT NULL, device_id TEXT NOT NULL, json TEXT NOT NULL,
+  PRIMARY KEY (user_id, device_id)) WITHOUT ROWID;
+CREATE TABLE one_time_keys (
+  user_id TEXT NOT NULL, device_id TEXT NOT NULL, algorithm TEXT NOT NULL, key_id TEXT NOT NULL,
+  json TEXT NOT NULL, PRIMARY KEY (user_id, device_id, algorithm, key_id)) WITHOUT ROWID;
+CREATE TABLE fallback_keys (
+  user_id TEXT NOT NULL, device_id TEXT NOT NULL, algorithm TEXT NOT NULL, key_id TEXT NOT NULL,
+  json TEXT NOT NULL, used INTEGER NOT NULL, PRIMARY KEY (user_id, device_id, algorithm)) WITHOUT ROWID;
+CREATE TABLE cross_signing_keys (
+  user_id TEXT NOT NULL, key_type TEXT NOT NULL, json TEXT NOT NULL,
+  PRIMARY KEY (user_id, key_type)) WITHOUT ROWID;
+-- Signatures uploaded separately from the keys they sign (keys/signatures/upload).
+CREATE TABLE key_signatures (
+  target_user TEXT NOT NULL, target_key TEXT NOT NULL, signer TEXT NOT NULL,
+  signer_key TEXT NOT NULL, signature TEXT NOT NULL,
+  PRIMARY KEY (target_user, target_key, signer, signer_key)) WITHOUT ROWID;
+-- The latest device-list change per user: observer '' is seen by everyone who shares a room
+-- with the user, otherwise only by the observer (their own signature on the user's keys).
+CREATE TABLE device_list_changes (
+  user_id TEXT NOT NULL, observer TEXT NOT NULL, pos INTEGER NOT NULL,
+  PRIMARY KEY (user_id, observer)) WITHOUT ROWID;
+CREATE INDEX device_list_changes_by_pos ON device_list_changes (pos);
+CREATE TABLE to_device_inbox (
+  user_id TEXT NOT NULL, device_id TEXT NOT NULL, pos INTEGER NOT NULL, sender TEXT NOT NULL,
+  type TEXT NOT NULL, content TEXT NOT NULL, PRIMARY KEY (user_id, device_id, pos)) WITHOUT ROWID;
+CREATE TABLE to_device_txns (
+  user_id TEXT NOT NULL, device_id TEXT NOT NULL, txn_id TEXT NOT NULL,
+  PRIMARY KEY (user_id, device_id, txn_id)) WITHOUT ROWID;
+CREATE TABLE backup_versions (
+  user_id TEXT NOT NULL, version INTEGER NOT NULL, algorithm TEXT NOT NULL, auth_data TEXT NOT NULL,
+  etag INTEGER NOT NULL, deleted INTEGER NOT NULL, PRIMARY KEY (user_id, version)) WITHOUT ROWID;
+CREATE TABLE backup_keys (
+  user_id TEXT NOT NULL, version INTEGER NOT NULL, room_id TEXT NOT NULL, session_id TEXT NOT NULL,
+  first_message_index INTEGER NOT NULL, forwarded_count INTEGER NOT NULL,
+  is_verified INTEGER NOT NULL, session_data TEXT NOT NULL,
+  PRIMARY KEY (user_id, version, room_id, session_id)) WITHOUT ROWID;
+)sql",
 };
 
 std::int64_t user_version(Database& db) {

@@ -1,6 +1,7 @@
 #pragma once
 // The SQLite implementation of Store (store.h has the contract). Method bodies are spread over
-// files by area: accounts.cc, events.cc, state.cc, user_data.cc, sqlite_store.cc (the rest).
+// files by area: accounts.cc, events.cc, state.cc, user_data.cc, e2ee.cc, key_backup.cc,
+// sqlite_store.cc (the rest).
 #include <unordered_map>
 
 #include "storage/sqlite/database.h"
@@ -76,6 +77,40 @@ class SqliteStore final : public Store {
   std::int64_t add_filter(const std::string& user_id, const std::string& json) override;
   std::optional<std::string> filter(const std::string& user_id, std::int64_t id) override;
 
+  void upload_keys(const std::string& user_id, const std::string& device_id, const KeyUpload& upload) override;
+  std::optional<std::string> device_keys(const std::string& user_id, const std::string& device_id) override;
+  std::map<std::string, std::string> user_device_keys(const std::string& user_id) override;
+  std::optional<std::string> one_time_key(const std::string& user_id, const std::string& device_id,
+                                          const std::string& algorithm, const std::string& key_id) override;
+  std::map<std::string, std::int64_t> one_time_key_counts(const std::string& user_id,
+                                                          const std::string& device_id) override;
+  std::vector<std::string> unused_fallback_key_algorithms(const std::string& user_id,
+                                                          const std::string& device_id) override;
+  std::optional<OneTimeKey> claim_key(const std::string& user_id, const std::string& device_id,
+                                      const std::string& algorithm) override;
+  std::map<std::string, std::string> cross_signing_keys(const std::string& user_id) override;
+  void set_cross_signing_keys(const std::string& user_id, const std::map<std::string, std::string>& keys) override;
+  void add_key_signatures(const std::vector<KeySignature>& signatures) override;
+  std::vector<KeySignature> key_signatures(const std::string& target_user) override;
+  std::vector<std::string> device_list_changes(StreamPos since, StreamPos upto, const std::string& observer) override;
+  void mark_device_list_changed(const std::string& user_id) override;
+  bool add_to_device(const std::vector<ToDeviceMessage>& messages, const std::optional<Transaction>& txn) override;
+  std::vector<ToDeviceMessage> to_device_inbox(const std::string& user_id, const std::string& device_id,
+                                               StreamPos after, std::size_t limit) override;
+  void ack_to_device(const std::string& user_id, const std::string& device_id, StreamPos up_to) override;
+  std::int64_t create_backup_version(const std::string& user_id, const std::string& algorithm,
+                                     const std::string& auth_data) override;
+  std::optional<BackupVersion> backup_version(const std::string& user_id,
+                                              std::optional<std::int64_t> version) override;
+  bool update_backup_version(const std::string& user_id, std::int64_t version, const std::string& auth_data) override;
+  bool delete_backup_version(const std::string& user_id, std::int64_t version) override;
+  std::vector<BackupKey> backup_keys(const std::string& user_id, std::int64_t version,
+                                     const std::optional<std::string>& room_id,
+                                     const std::optional<std::string>& session_id) override;
+  void put_backup_keys(const std::string& user_id, std::int64_t version, const std::vector<BackupKey>& keys) override;
+  void delete_backup_keys(const std::string& user_id, std::int64_t version, const std::optional<std::string>& room_id,
+                          const std::optional<std::string>& session_id) override;
+
  private:
   // Takes the next position inside the caller's transaction (persisted with it).
   StreamPos next_pos();
@@ -84,6 +119,8 @@ class SqliteStore final : public Store {
   std::int64_t new_state_group(const std::string& room_id, std::int64_t before, const StateKey& key,
                                const std::string& event_id);
   void persist_one(const NewEvent& event, StreamPos pos, std::int64_t state_group_after);
+  // Inside a transaction: records a device-list change of `user_id` at `pos`.
+  void record_device_list_change(const std::string& user_id, const std::string& observer, StreamPos pos);
 
   Database db_;
   StreamPos pos_ = 0;

@@ -10,12 +10,15 @@ import { fileURLToPath } from "node:url";
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
 const binary = process.env.MYELIN_BIN ?? join(root, "build", "myelin");
 
-export async function startServer() {
+// `settings` overrides config values by their leaf key, e.g. { encryption_by_default: "off" }.
+export async function startServer(settings = {}) {
   const dir = mkdtempSync(join(tmpdir(), "myelin-js-"));
   const config = join(dir, "myelin.yaml");
   execFileSync(binary, ["generate-config", "--server-name", "localhost", "--data-dir", ".", "--output", config]);
   let text = readFileSync(config, "utf8");
   text = text.replace(/(\n  port: )\d+/, "$10").replace(/(rate_limits:\n  #[^\n]*\n  enabled: )\w+/, "$1false");
+  for (const [key, value] of Object.entries(settings))
+    text = text.replace(new RegExp(`(\\n\\s*${key}: )[^\\n]*`), `$1${value}`);
   writeFileSync(config, text);
   const child = spawn(binary, ["serve", "--config", config], { stdio: ["ignore", "pipe", "inherit"] });
   const lines = createInterface({ input: child.stdout });

@@ -1,0 +1,68 @@
+// POST /_matrix/client/v3/keys/upload, keys/query, keys/claim; GET keys/changes;
+// POST keys/device_signing/upload, keys/signatures/upload
+// (client-server-api "End-to-End Encryption", "Cross-signing").
+#include "api/client/password_uia.h"
+#include "api/handlers.h"
+#include "homeserver/sync.h"
+
+namespace myelin::api {
+namespace {
+
+using core::Errc;
+
+// Runs a Keys operation on the body and answers with its result.
+template <class Operation>
+void with_body(Call& call, Operation operation) {
+  auto body = call.body();
+  if (!body) return call.fail(body.error());
+  auto result = operation(*body);
+  if (!result) return call.fail(result.error());
+  call.reply(*result);
+}
+
+}  // namespace
+
+void post_keys_upload(Call& call) {
+  with_body(call, [&](const json::object& body) { return call.hs.keys.upload(call.user(), body); });
+}
+
+void post_keys_query(Call& call) {
+  with_body(call, [&](const json::object& body) { return call.hs.keys.query(call.user(), body); });
+}
+
+void post_keys_claim(Call& call) {
+  with_body(call, [&](const json::object& body) { return call.hs.keys.claim(body); });
+}
+
+void get_keys_changes(Call& call) {
+  auto from = call.request.query_param("from");
+  auto to = call.request.query_param("to");
+  if (!from || !to) return call.fail(core::make_error(Errc::kMissingParam, "from and to are required"));
+  auto from_token = homeserver::parse_sync_token(*from);
+  auto to_token = homeserver::parse_sync_token(*to);
+  if (!from_token || !to_token) return call.fail(core::make_error(Errc::kInvalidParam, "Invalid from or to token"));
+  const std::string& user = call.user().user_id;
+  const storage::StreamPos upto = std::min(to_token->pos, call.hs.store.current_pos());
+  auto update = call.hs.device_lists.changes(user, from_token->pos, upto, call.hs.store.user_memberships(user));
+  json::array changed(update.changed.begin(), update.changed.end()), left(update.left.begin(), update.left.end());
+  call.reply(json::object{{"changed", std::move(changed)}, {"left", std::move(left)}});
+}
+
+void post_device_signing_upload(Call& call) {
+  auto body = call.body();
+  if (!body) return call.fail(body.error());
+  auto upload = call.hs.keys.check_cross_signing(call.user(), *body);
+  if (!upload) return call.fail(upload.error());
+  auto store = [upload = std::move(*upload)](Call& call) {
+    call.hs.keys.store_cross_signing(call.user(), upload);
+    call.reply(json::object{});
+  };
+  if (!upload->needs_auth) return store(call);
+  with_password_uia(call, *body, std::move(store));
+}
+
+void post_signatures_upload(Call& call) {
+  with_body(call, [&](const json::object& body) { return call.hs.keys.upload_signatures(call.user(), body); });
+}
+
+}  // namespace myelin::api

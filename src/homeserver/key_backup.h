@@ -1,0 +1,43 @@
+#pragma once
+// Server-side key backups (client-server-api "Server-side key backups"): versions with their
+// auth_data, and the encrypted room keys in them. Keys are written only to the latest version;
+// a key already stored for a session is replaced only by a better one (verified over
+// unverified, then the lower first_message_index, then the lower forwarded_count). The server
+// cannot read the keys: session_data is stored as given.
+#include <optional>
+#include <string>
+
+#include "core/error.h"
+#include "core/json.h"
+#include "storage/store.h"
+
+namespace myelin::homeserver {
+
+class KeyBackup {
+ public:
+  explicit KeyBackup(storage::Store& store) : store_(store) {}
+
+  core::Result<json::object> create_version(const std::string& user_id, const json::object& body);
+  // The version named (or the latest when empty): algorithm, auth_data, count, etag, version.
+  core::Result<json::object> version(const std::string& user_id, const std::string& version);
+  core::Status update_version(const std::string& user_id, const std::string& version, const json::object& body);
+  core::Status delete_version(const std::string& user_id, const std::string& version);
+
+  // PUT room_keys/keys[/{roomId}[/{sessionId}]]: the body is {"rooms": ...}, {"sessions": ...}
+  // or one key, as the path says. Answers {"etag", "count"}.
+  core::Result<json::object> put_keys(const std::string& user_id, const std::string& version,
+                                      const std::optional<std::string>& room_id,
+                                      const std::optional<std::string>& session_id, const json::object& body);
+  core::Result<json::object> get_keys(const std::string& user_id, const std::string& version,
+                                      const std::optional<std::string>& room_id,
+                                      const std::optional<std::string>& session_id);
+  core::Result<json::object> delete_keys(const std::string& user_id, const std::string& version,
+                                         const std::optional<std::string>& room_id,
+                                         const std::optional<std::string>& session_id);
+
+ private:
+  core::Result<storage::BackupVersion> find(const std::string& user_id, const std::string& version);
+  storage::Store& store_;
+};
+
+}  // namespace myelin::homeserver

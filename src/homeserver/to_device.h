@@ -1,0 +1,49 @@
+#pragma once
+// Send-to-device messaging (client-server-api "Send-to-Device messaging"): messages wait in a
+// per-device inbox in the store until the device's sync acknowledges them by syncing from a
+// token past them; only then are they deleted. "*" addresses every device of a user.
+#include <string>
+
+#include "core/error.h"
+#include "core/json.h"
+#include "homeserver/accounts.h"
+#include "homeserver/config.h"
+#include "homeserver/notifier.h"
+#include "storage/store.h"
+
+namespace myelin::homeserver {
+
+// Largest content of one to-device message (canonical JSON bytes), and the most messages one
+// request may carry.
+inline constexpr std::size_t kMaxToDeviceBytes = 65536;
+inline constexpr std::size_t kMaxToDeviceMessages = 10000;
+
+struct ToDeviceBatch {
+  json::array events;
+  storage::StreamPos delivered_up_to = 0;   // the token's to-device part for the next sync
+};
+
+class ToDevice {
+ public:
+  ToDevice(const Config& config, storage::Store& store, Notifier& notifier)
+      : config_(config), store_(store), notifier_(notifier) {}
+
+  // PUT sendToDevice/{eventType}/{txnId} with {"messages": {user: {device or "*": content}}}.
+  // Idempotent per (sender, device, txn_id). M_BAD_JSON for a malformed body, M_TOO_LARGE for
+  // an oversized message or request. Messages to other servers' users are dropped (no
+  // federation yet).
+  core::Status send(const Session& sender, const std::string& type, const std::string& txn_id,
+                    const json::object& body);
+
+  // For /sync: forgets the messages up to `acknowledged` and returns those after it, up to
+  // `upto`, at most kSyncBatch of them.
+  ToDeviceBatch take(const Session& session, storage::StreamPos acknowledged, storage::StreamPos upto);
+  static constexpr std::size_t kSyncBatch = 100;
+
+ private:
+  const Config& config_;
+  storage::Store& store_;
+  Notifier& notifier_;
+};
+
+}  // namespace myelin::homeserver

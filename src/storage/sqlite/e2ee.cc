@@ -1,0 +1,206 @@
+// End-to-end encryption: device keys, one-time and fallback keys, cross-signing keys and their
+// signatures, device-list changes and to-device inboxes.
+#include "storage/sqlite/sqlite_store.h"
+
+namespace myelin::storage::sqlite {
+
+void SqliteStore::record_device_list_change(const std::string& user_id, const std::string& observer,
+                                            StreamPos pos) {
+  db_.prepare(
+         "INSERT INTO device_list_changes (user_id, observer, pos) VALUES (?, ?, ?)"
+         " ON CONFLICT (user_id, observer) DO UPDATE SET pos = excluded.pos")
+      .bind(user_id).bind(observer).bind(pos).run();
+}
+
+void SqliteStore::upload_keys(const std::string& user_id, const std::string& device_id, const KeyUpload& upload) {
+  DbTransaction transaction(db_);
+  StreamPos changed_at = 0;
+  if (upload.device_keys && device_keys(user_id, device_id) != upload.device_keys) {
+    db_.prepare(
+           "INSERT INTO device_keys (user_id, device_id, json) VALUES (?, ?, ?)"
+           " ON CONFLICT (user_id, device_id) DO UPDATE SET json = excluded.json")
+        .bind(user_id).bind(device_id).bind(*upload.device_keys).run();
+    changed_at = next_pos();
+    record_device_list_change(user_id, "", changed_at);
+  }
+  for (const auto& key : upload.one_time_keys)
+    db_.prepare(
+           "INSERT OR IGNORE INTO one_time_keys (user_id, device_id, algorithm, key_id, json) VALUES (?, ?, ?, ?, ?)")
+        .bind(user_id).bind(device_id).bind(key.algorithm).bind(key.key_id).bind(key.json).run();
+  for (const auto& key : upload.fallback_keys)
+    // The same key uploaded again keeps its used flag; a new one starts unused.
+    db_.prepare(
+           "INSERT INTO fallback_keys (user_id, device_id, algorithm, key_id, json, used) VALUES (?, ?, ?, ?, ?, 0)"
+           " ON CONFLICT (user_id, device_id, algorithm) DO UPDATE SET key_id = excluded.key_id,"
+           " json = excluded.json, used = CASE WHEN fallback_keys.json = excluded.json THEN fallback_keys.used ELSE 0 END")
+        .bind(user_id).bind(device_id).bind(key.algorithm).bind(key.key_id).bind(key.json).run();
+  transaction.commit();
+  if (changed_at) pos_ = changed_at;
+}
+
+std::optional<std::string> SqliteStore::device_keys(const std::string& user_id, const std::string& device_id) {
+  auto s = db_.prepare("SELECT json FROM device_keys WHERE user_id = ? AND device_id = ?");
+  s.bind(user_id).bind(device_id);
+  return s.step() ? std::optional(s.text(0)) : std::nullopt;
+}
+
+std::map<std::string, std::string> SqliteStore::user_device_keys(const std::string& user_id) {
+  std::map<std::string, std::string> out;
+  auto s = db_.prepare("SELECT device_id, json FROM device_keys WHERE user_id = ?");
+  s.bind(user_id);
+  while (s.step()) out.emplace(s.text(0), s.text(1));
+  return out;
+}
+
+std::optional<std::string> SqliteStore::one_time_key(const std::string& user_id, const std::string& device_id,
+                                                     const std::string& algorithm, const std::string& key_id) {
+  auto s = db_.prepare(
+      "SELECT json FROM one_time_keys WHERE user_id = ? AND device_id = ? AND algorithm = ? AND key_id = ?");
+  s.bind(user_id).bind(device_id).bind(algorithm).bind(key_id);
+  return s.step() ? std::optional(s.text(0)) : std::nullopt;
+}
+
+std::map<std::string, std::int64_t> SqliteStore::one_time_key_counts(const std::string& user_id,
+                                                                     const std::string& device_id) {
+  std::map<std::string, std::int64_t> out;
+  auto s = db_.prepare(
+      "SELECT algorithm, count(*) FROM one_time_keys WHERE user_id = ? AND device_id = ? GROUP BY algorithm");
+  s.bind(user_id).bind(device_id);
+  while (s.step()) out.emplace(s.text(0), s.integer(1));
+  return out;
+}
+
+std::vector<std::string> SqliteStore::unused_fallback_key_algorithms(const std::string& user_id,
+                                                                     const std::string& device_id) {
+  std::vector<std::string> out;
+  auto s = db_.prepare("SELECT algorithm FROM fallback_keys WHERE user_id = ? AND device_id = ? AND used = 0");
+  s.bind(user_id).bind(device_id);
+  while (s.step()) out.push_back(s.text(0));
+  return out;
+}
+
+std::optional<OneTimeKey> SqliteStore::claim_key(const std::string& user_id, const std::string& device_id,
+                                                 const std::string& algorithm) {
+  DbTransaction transaction(db_);
+  std::optional<OneTimeKey> key;
+  {
+    auto s = db_.prepare(
+        "SELECT key_id, json FROM one_time_keys WHERE user_id = ? AND device_id = ? AND algorithm = ?"
+        " ORDER BY key_id LIMIT 1");
+    s.bind(user_id).bind(device_id).bind(algorithm);
+    if (s.step()) key = OneTimeKey{algorithm, s.text(0), s.text(1)};
+  }
+  if (key) {
+    db_.prepare("DELETE FROM one_time_keys WHERE user_id = ? AND device_id = ? AND algorithm = ? AND key_id = ?")
+        .bind(user_id).bind(device_id).bind(algorithm).bind(key->key_id).run();
+  } else {
+    auto s = db_.prepare("SELECT key_id, json FROM fallback_keys WHERE user_id = ? AND device_id = ? AND algorithm = ?");
+    s.bind(user_id).bind(device_id).bind(algorithm);
+    if (s.step()) key = OneTimeKey{algorithm, s.text(0), s.text(1)};
+    if (key)
+      db_.prepare("UPDATE fallback_keys SET used = 1 WHERE user_id = ? AND device_id = ? AND algorithm = ?")
+          .bind(user_id).bind(device_id).bind(algorithm).run();
+  }
+  transaction.commit();
+  return key;
+}
+
+std::map<std::string, std::string> SqliteStore::cross_signing_keys(const std::string& user_id) {
+  std::map<std::string, std::string> out;
+  auto s = db_.prepare("SELECT key_type, json FROM cross_signing_keys WHERE user_id = ?");
+  s.bind(user_id);
+  while (s.step()) out.emplace(s.text(0), s.text(1));
+  return out;
+}
+
+void SqliteStore::set_cross_signing_keys(const std::string& user_id, const std::map<std::string, std::string>& keys) {
+  DbTransaction transaction(db_);
+  for (const auto& [type, json] : keys)
+    db_.prepare(
+           "INSERT INTO cross_signing_keys (user_id, key_type, json) VALUES (?, ?, ?)"
+           " ON CONFLICT (user_id, key_type) DO UPDATE SET json = excluded.json")
+        .bind(user_id).bind(type).bind(json).run();
+  const StreamPos pos = next_pos();
+  record_device_list_change(user_id, "", pos);
+  transaction.commit();
+  pos_ = pos;
+}
+
+void SqliteStore::add_key_signatures(const std::vector<KeySignature>& signatures) {
+  if (signatures.empty()) return;
+  DbTransaction transaction(db_);
+  const StreamPos pos = next_pos();
+  for (const auto& signature : signatures) {
+    db_.prepare(
+           "INSERT INTO key_signatures (target_user, target_key, signer, signer_key, signature) VALUES (?, ?, ?, ?, ?)"
+           " ON CONFLICT (target_user, target_key, signer, signer_key) DO UPDATE SET signature = excluded.signature")
+        .bind(signature.target_user).bind(signature.target_key).bind(signature.signer).bind(signature.signer_key)
+        .bind(signature.signature).run();
+    const bool own = signature.signer == signature.target_user;
+    record_device_list_change(signature.target_user, own ? "" : signature.signer, pos);
+  }
+  transaction.commit();
+  pos_ = pos;
+}
+
+std::vector<KeySignature> SqliteStore::key_signatures(const std::string& target_user) {
+  std::vector<KeySignature> out;
+  auto s = db_.prepare("SELECT target_key, signer, signer_key, signature FROM key_signatures WHERE target_user = ?");
+  s.bind(target_user);
+  while (s.step()) out.push_back({target_user, s.text(0), s.text(1), s.text(2), s.text(3)});
+  return out;
+}
+
+std::vector<std::string> SqliteStore::device_list_changes(StreamPos since, StreamPos upto, const std::string& observer) {
+  std::vector<std::string> out;
+  auto s = db_.prepare(
+      "SELECT DISTINCT user_id FROM device_list_changes WHERE pos > ? AND pos <= ? AND (observer = '' OR observer = ?)");
+  s.bind(since).bind(upto).bind(observer);
+  while (s.step()) out.push_back(s.text(0));
+  return out;
+}
+
+void SqliteStore::mark_device_list_changed(const std::string& user_id) {
+  DbTransaction transaction(db_);
+  const StreamPos pos = next_pos();
+  record_device_list_change(user_id, "", pos);
+  transaction.commit();
+  pos_ = pos;
+}
+
+bool SqliteStore::add_to_device(const std::vector<ToDeviceMessage>& messages, const std::optional<Transaction>& txn) {
+  DbTransaction transaction(db_);
+  if (txn) {
+    db_.prepare("INSERT OR IGNORE INTO to_device_txns (user_id, device_id, txn_id) VALUES (?, ?, ?)")
+        .bind(txn->user_id).bind(txn->device_id).bind(txn->txn_id).run();
+    if (db_.changes() == 0) return false;
+  }
+  StreamPos pos = pos_;
+  for (const auto& message : messages)
+    db_.prepare(
+           "INSERT INTO to_device_inbox (user_id, device_id, pos, sender, type, content) VALUES (?, ?, ?, ?, ?, ?)")
+        .bind(message.user_id).bind(message.device_id).bind(++pos).bind(message.sender).bind(message.type)
+        .bind(message.content).run();
+  db_.prepare("UPDATE stream SET pos = ? WHERE id = 1").bind(pos).run();
+  transaction.commit();
+  pos_ = pos;
+  return true;
+}
+
+std::vector<ToDeviceMessage> SqliteStore::to_device_inbox(const std::string& user_id, const std::string& device_id,
+                                                          StreamPos after, std::size_t limit) {
+  std::vector<ToDeviceMessage> out;
+  auto s = db_.prepare(
+      "SELECT pos, sender, type, content FROM to_device_inbox WHERE user_id = ? AND device_id = ? AND pos > ?"
+      " ORDER BY pos LIMIT ?");
+  s.bind(user_id).bind(device_id).bind(after).bind(static_cast<std::int64_t>(limit));
+  while (s.step()) out.push_back({user_id, device_id, s.text(1), s.text(2), s.text(3), s.integer(0)});
+  return out;
+}
+
+void SqliteStore::ack_to_device(const std::string& user_id, const std::string& device_id, StreamPos up_to) {
+  db_.prepare("DELETE FROM to_device_inbox WHERE user_id = ? AND device_id = ? AND pos <= ?")
+      .bind(user_id).bind(device_id).bind(up_to).run();
+}
+
+}  // namespace myelin::storage::sqlite
