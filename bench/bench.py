@@ -1,5 +1,6 @@
-"""myelin load harness: message throughput with 50 concurrent senders, /sync wake-up latency
-and resident memory, against a fresh server on loopback. Prints a table; bounded in time."""
+"""myelin load harness: message throughput with 50 concurrent senders, /sync wake-up latency,
+to-device throughput, keys/claim latency and resident memory, against a fresh server on
+loopback. Prints a table; bounded in time."""
 import asyncio
 import json
 import os
@@ -9,6 +10,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "e2e"))
 import harness  # noqa: E402
+import olm  # noqa: E402
 
 SENDERS = int(os.environ.get("BENCH_SENDERS", "50"))
 SECONDS = float(os.environ.get("BENCH_SECONDS", "10"))
@@ -90,6 +92,67 @@ async def wakeup_latency(host, port, sender_token, receiver_token, room):
     return latencies[len(latencies) // 2], latencies[int(len(latencies) * 0.99) - 1]
 
 
+async def to_device_throughput(host, port, tokens, room_members):
+    """Each sender shares a "room key" with the four other members of its room, one request
+    carrying a message per device, as clients do; returns messages queued per second."""
+    count, errors = 0, 0
+    deadline = time.monotonic() + SECONDS / 2
+
+    async def sender(index):
+        nonlocal count, errors
+        connection = await Connection(host, port, tokens[index]).open()
+        others = [user for user in room_members[index] if user != f"@bench{index}:localhost"]
+        payload = {"algorithm": "m.olm.v1.curve25519-aes-sha2", "ciphertext": {"k": {"type": 0, "body": "x" * 500}}}
+        i = 0
+        while time.monotonic() < deadline:
+            messages = {user: {"*": payload} for user in others}
+            status, _ = await connection.request("PUT", f"/_matrix/client/v3/sendToDevice/m.room.encrypted/td{index}-{i}",
+                                                 {"messages": messages})
+            i += 1
+            if status == 200:
+                count += len(others)
+            else:
+                errors += 1
+        connection.close()
+
+    began = time.monotonic()
+    await asyncio.gather(*(sender(i) for i in range(len(tokens))))
+    return count / (time.monotonic() - began), errors
+
+
+def upload_keys(url, token, user_id, device_id, count):
+    account = olm.Account()
+    def sign(obj):
+        text = json.dumps(obj, sort_keys=True, separators=(",", ":"))
+        return dict(obj, signatures={user_id: {f"ed25519:{device_id}": account.sign(text)}})
+    device_keys = sign({"user_id": user_id, "device_id": device_id, "algorithms": ["m.olm.v1.curve25519-aes-sha2"],
+                        "keys": {f"{alg}:{device_id}": key for alg, key in account.identity_keys.items()}})
+    account.generate_one_time_keys(count)
+    one_time = {f"signed_curve25519:{kid}": sign({"key": key})
+                for kid, key in account.one_time_keys["curve25519"].items()}
+    status, body = harness.request(url, "POST", "/_matrix/client/v3/keys/upload",
+                                   {"device_keys": device_keys, "one_time_keys": one_time}, token)
+    assert status == 200, body
+
+
+async def claim_latency(host, port, token, devices):
+    """keys/claim of one key from each of five devices (starting Olm sessions with a room)."""
+    connection = await Connection(host, port, token).open()
+    latencies = []
+    for i in range(SAMPLES):
+        batch = [devices[(i + j) % len(devices)] for j in range(5)]
+        claim = {"one_time_keys": {}}
+        for user, device in batch:
+            claim["one_time_keys"].setdefault(user, {})[device] = "signed_curve25519"
+        started = time.perf_counter()
+        status, body = await connection.request("POST", "/_matrix/client/v3/keys/claim", claim)
+        latencies.append((time.perf_counter() - started) * 1000)
+        assert status == 200 and json.loads(body)["one_time_keys"], body
+    connection.close()
+    latencies.sort()
+    return latencies[len(latencies) // 2], latencies[int(len(latencies) * 0.99) - 1]
+
+
 def main():
     server = harness.Server(rate_limits=False).start()
     try:
@@ -97,8 +160,8 @@ def main():
         rss_idle = server.rss_kb()
         host, port = server.url.removeprefix("http://").rsplit(":", 1)
         registration = server.registration_token()
-        tokens = [harness.register(server.url, f"bench{i}", "pw-bench-long", registration)["access_token"]
-                  for i in range(SENDERS)]
+        logins = [harness.register(server.url, f"bench{i}", "pw-bench-long", registration) for i in range(SENDERS)]
+        tokens = [login["access_token"] for login in logins]
         rooms = []
         for i in range(0, SENDERS, 5):  # rooms of five members each
             status, room = harness.request(server.url, "POST", "/_matrix/client/v3/createRoom", {}, tokens[i])
@@ -108,14 +171,25 @@ def main():
                                 {"user_id": f"@bench{j}:localhost"}, tokens[i])
                 harness.request(server.url, "POST", f"/_matrix/client/v3/join/{room['room_id']}", {}, tokens[j])
         member_rooms = [rooms[i // 5] for i in range(SENDERS)]
+        room_members = [[f"@bench{j}:localhost" for j in range(i - i % 5, min(i - i % 5 + 5, SENDERS))]
+                        for i in range(SENDERS)]
         rate, errors = asyncio.run(throughput(host, int(port), tokens, member_rooms))
         p50, p99 = asyncio.run(wakeup_latency(host, int(port), tokens[0], tokens[1], rooms[0]))
+        td_rate, td_errors = asyncio.run(to_device_throughput(host, int(port), tokens, room_members))
+        for login in logins:
+            upload_keys(server.url, login["access_token"], login["user_id"], login["device_id"], 50)
+        devices = [(login["user_id"], login["device_id"]) for login in logins]
+        claim_p50, claim_p99 = asyncio.run(claim_latency(host, int(port), tokens[0], devices))
         rss_loaded = server.rss_kb()
         print(f"{'metric':<34}{'value':>12}  target")
         print(f"{'messages/s (' + str(SENDERS) + ' senders, ' + str(int(SECONDS)) + ' s)':<34}{rate:>12.0f}  >= 5000")
         print(f"{'send errors':<34}{errors:>12}")
         print(f"{'sync wake-up p50 (ms)':<34}{p50:>12.2f}")
         print(f"{'sync wake-up p99 (ms)':<34}{p99:>12.2f}  <= 10")
+        print(f"{'to-device messages/s':<34}{td_rate:>12.0f}")
+        print(f"{'to-device errors':<34}{td_errors:>12}")
+        print(f"{'keys/claim of 5 devices p50 (ms)':<34}{claim_p50:>12.2f}")
+        print(f"{'keys/claim of 5 devices p99 (ms)':<34}{claim_p99:>12.2f}")
         print(f"{'RSS idle (MB)':<34}{rss_idle / 1024:>12.1f}  <= 20")
         print(f"{'RSS after load (MB)':<34}{rss_loaded / 1024:>12.1f}")
     finally:

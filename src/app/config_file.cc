@@ -52,7 +52,6 @@ const std::vector<Option>& options() {
       option("privacy.public_rooms_without_auth", "Let callers without an account list the public room directory (GET /publicRooms), as the spec permits. Off: only logged-in users see it.", &Config::public_rooms_without_auth),
       option("privacy.client_ip_retention_days", "Client IP addresses are stored truncated (/24, /48) and deleted after this many days.", &Config::client_ip_retention_days),
       option("privacy.device_names_visible", "false: other users never see your devices' names (they often reveal the operating system and browser); you always see your own. true: keys/query shows them to everyone, as Synapse does by default.", &Config::device_names_visible),
-      option("rooms.encryption_by_default", "Which new rooms get end-to-end encryption (m.room.encryption) in their initial state: off, invite (rooms created with the private_chat or trusted_private_chat preset, which includes DMs) or all. A createRoom request that brings its own m.room.encryption event keeps it.", &Config::encryption_by_default),
       option("presence.enabled", "false: presence (online status) is neither recorded nor shared, and the sync presence section stays empty. true: kept in memory and shown to users who share a room.", &Config::presence_enabled),
       option("rate_limits.enabled", "Rate limiting of clients.", &Config::rate_limits_enabled),
       option("rate_limits.per_second", "Sustained requests per second per user for writes.", &Config::rate_per_second),
@@ -62,6 +61,7 @@ const std::vector<Option>& options() {
       option("limits.max_request_bytes", "Largest request body accepted (413 M_TOO_LARGE above). Events are limited to 65536 bytes regardless.", &Config::max_request_bytes),
       option("limits.max_connections", "Open client connections at most; further ones are closed at once.", &Config::max_connections),
       option("rooms.default_version", "Room version for new rooms (10, 11 or 12).", &Config::default_room_version),
+      option("rooms.encryption_by_default", "Which new rooms get end-to-end encryption (m.room.encryption) in their initial state: off, invite (rooms created with the private_chat or trusted_private_chat preset, which includes DMs) or all. A createRoom request that brings its own m.room.encryption event keeps it.", &Config::encryption_by_default),
       option("storage.fsync_every_commit", "false: an acknowledged write survives a crash of the process (kill -9); true: also a power loss, at a cost in write speed.", &Config::fsync_every_commit),
   };
   return table;
