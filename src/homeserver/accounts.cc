@@ -78,9 +78,14 @@ core::Result<std::string> Accounts::register_user(std::string_view localpart, st
 LoginResult Accounts::create_session(const std::string& user_id, std::optional<std::string> device_id,
                                      const std::string& device_display_name) {
   if (!device_id || device_id->empty()) device_id = core::random_string(10);
+  const bool new_device = !store_.device(user_id, *device_id);
   store_.upsert_device({user_id, *device_id, device_display_name, now_ms(), ""});
   std::string token = core::new_access_token();
   store_.add_access_token(core::token_digest(token), {user_id, *device_id});
+  if (new_device) {   // a new device is a device-list change, before it has keys
+    store_.mark_device_list_changed(user_id);
+    devices_changed_(user_id);
+  }
   return {user_id, std::move(token), *device_id};
 }
 
