@@ -135,7 +135,8 @@ std::string server_of(const std::string& user_id) {
 core::Result<json::object> Keys::upload(const Session& session, const json::object& body) {
   storage::KeyUpload upload;
   std::string ed25519;
-  if (auto stored = store_.device_keys(session.user_id, session.device_id)) {
+  const auto stored = store_.device_keys(session.user_id, session.device_id);
+  if (stored) {
     if (auto parsed = parse_stored(*stored)) ed25519 = device_ed25519(*parsed, session.device_id);
   }
   if (auto device_keys = body.if_contains("device_keys"); device_keys && !device_keys->is_null()) {
@@ -169,23 +170,20 @@ core::Result<json::object> Keys::upload(const Session& session, const json::obje
     }
     break;
   }
-  const bool device_keys_changed =
-      upload.device_keys && store_.device_keys(session.user_id, session.device_id) != upload.device_keys;
+  const bool device_keys_changed = upload.device_keys && stored != upload.device_keys;
   store_.upload_keys(session.user_id, session.device_id, upload);
   if (device_keys_changed) device_lists_.announce(session.user_id);
-  return json::object{{"one_time_key_counts", one_time_key_counts(session.user_id, session.device_id)}};
+  json::object response;
+  add_key_counts(session.user_id, session.device_id, response);
+  return json::object{{"one_time_key_counts", std::move(response["device_one_time_keys_count"])}};
 }
 
-json::object Keys::one_time_key_counts(const std::string& user_id, const std::string& device_id) {
-  json::object counts{{"signed_curve25519", 0}};
-  for (const auto& [algorithm, count] : store_.one_time_key_counts(user_id, device_id)) counts[algorithm] = count;
-  return counts;
-}
-
-json::array Keys::unused_fallback_key_types(const std::string& user_id, const std::string& device_id) {
-  json::array types;
-  for (auto& algorithm : store_.unused_fallback_key_algorithms(user_id, device_id)) types.emplace_back(algorithm);
-  return types;
+void Keys::add_key_counts(const std::string& user_id, const std::string& device_id, json::object& response) {
+  const storage::KeyCounts counts = store_.key_counts(user_id, device_id);
+  json::object one_time{{"signed_curve25519", 0}};
+  for (const auto& [algorithm, count] : counts.one_time) one_time[algorithm] = count;
+  response["device_one_time_keys_count"] = std::move(one_time);
+  response["device_unused_fallback_key_types"] = json::array(counts.unused_fallback.begin(), counts.unused_fallback.end());
 }
 
 void Keys::describe_user(const std::string& user_id, const std::optional<std::vector<std::string>>& devices,

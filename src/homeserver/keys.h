@@ -35,10 +35,9 @@ class Keys {
   // POST keys/claim: a one-time key per device, or its fallback key when none is left.
   core::Result<json::object> claim(const json::object& body);
 
-  // For /sync: counts per algorithm (signed_curve25519 always present) and the algorithms
-  // with an unused fallback key.
-  json::object one_time_key_counts(const std::string& user_id, const std::string& device_id);
-  json::array unused_fallback_key_types(const std::string& user_id, const std::string& device_id);
+  // For /sync: device_one_time_keys_count (signed_curve25519 always present) and
+  // device_unused_fallback_key_types.
+  void add_key_counts(const std::string& user_id, const std::string& device_id, json::object& response);
 
   // POST keys/device_signing/upload, in two steps around user-interactive auth.
   core::Result<CrossSigningUpload> check_cross_signing(const Session& session, const json::object& body);

@@ -326,8 +326,7 @@ json::object SyncService::compute(const SyncRequest& request, bool& has_updates)
   ToDeviceBatch inbox = to_device_.take(request.session, std::min(request.since.to_device, since), now);
   if (!inbox.events.empty()) has_updates = true;
   response["to_device"] = {{"events", std::move(inbox.events)}};
-  response["device_one_time_keys_count"] = keys_.one_time_key_counts(user, device);
-  response["device_unused_fallback_key_types"] = keys_.unused_fallback_key_types(user, device);
+  keys_.add_key_counts(user, device, response);
   response["next_batch"] = sync_token({now, inbox.delivered_up_to});
   response["rooms"] = {{"join", std::move(join)}, {"invite", std::move(invite)},
                        {"leave", std::move(leave)}, {"knock", std::move(knock)}};

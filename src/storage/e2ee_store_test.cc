@@ -16,24 +16,24 @@ TEST(E2eeStoreTest, ClaimsTakeOneTimeKeysThenTheFallbackKey) {
                           {"signed_curve25519", "AAAAAg", R"({"key":"two"})"}};
   upload.fallback_keys = {{"signed_curve25519", "AAAAAw", R"({"key":"fallback"})"}};
   store->upload_keys("@a:x", "DEV", upload);
-  EXPECT_EQ(store->one_time_key_counts("@a:x", "DEV").at("signed_curve25519"), 2);
-  EXPECT_EQ(store->unused_fallback_key_algorithms("@a:x", "DEV"), std::vector<std::string>{"signed_curve25519"});
+  EXPECT_EQ(store->key_counts("@a:x", "DEV").one_time.at("signed_curve25519"), 2);
+  EXPECT_EQ(store->key_counts("@a:x", "DEV").unused_fallback, std::vector<std::string>{"signed_curve25519"});
 
   EXPECT_EQ(store->claim_key("@a:x", "DEV", "signed_curve25519")->key_id, "AAAAAQ");
   EXPECT_EQ(store->claim_key("@a:x", "DEV", "signed_curve25519")->key_id, "AAAAAg");
-  EXPECT_TRUE(store->one_time_key_counts("@a:x", "DEV").empty());
+  EXPECT_TRUE(store->key_counts("@a:x", "DEV").one_time.empty());
   // No one-time key left: the fallback key, as often as asked, now marked used.
   EXPECT_EQ(store->claim_key("@a:x", "DEV", "signed_curve25519")->key_id, "AAAAAw");
   EXPECT_EQ(store->claim_key("@a:x", "DEV", "signed_curve25519")->key_id, "AAAAAw");
-  EXPECT_TRUE(store->unused_fallback_key_algorithms("@a:x", "DEV").empty());
+  EXPECT_TRUE(store->key_counts("@a:x", "DEV").unused_fallback.empty());
   EXPECT_FALSE(store->claim_key("@a:x", "DEV", "other_algorithm"));
   EXPECT_FALSE(store->claim_key("@a:x", "NODEVICE", "signed_curve25519"));
 
   // The same fallback key uploaded again stays used; a new one is unused.
   store->upload_keys("@a:x", "DEV", KeyUpload{std::nullopt, {}, upload.fallback_keys});
-  EXPECT_TRUE(store->unused_fallback_key_algorithms("@a:x", "DEV").empty());
+  EXPECT_TRUE(store->key_counts("@a:x", "DEV").unused_fallback.empty());
   store->upload_keys("@a:x", "DEV", KeyUpload{std::nullopt, {}, {{"signed_curve25519", "AAAABA", R"({"key":"new"})"}}});
-  EXPECT_EQ(store->unused_fallback_key_algorithms("@a:x", "DEV").size(), 1u);
+  EXPECT_EQ(store->key_counts("@a:x", "DEV").unused_fallback.size(), 1u);
 }
 
 TEST(E2eeStoreTest, KeyChangesAreDeviceListChangesAndDeletionRemovesEverything) {
@@ -58,7 +58,7 @@ TEST(E2eeStoreTest, KeyChangesAreDeviceListChangesAndDeletionRemovesEverything) 
   store->add_to_device({{"@a:x", "DEV", "@b:x", "m.test", "{}", 0}}, std::nullopt);
   store->delete_device("@a:x", "DEV");
   EXPECT_FALSE(store->device_keys("@a:x", "DEV"));
-  EXPECT_TRUE(store->one_time_key_counts("@a:x", "DEV").empty());
+  EXPECT_TRUE(store->key_counts("@a:x", "DEV").one_time.empty());
   EXPECT_TRUE(store->to_device_inbox("@a:x", "DEV", 0, 10).empty());
   EXPECT_EQ(store->device_list_changes(signed_at, store->current_pos(), "@b:x"), std::vector<std::string>{"@a:x"});
 }

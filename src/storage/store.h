@@ -160,6 +160,11 @@ struct OneTimeKey {
   std::string json;          // the key object (or JSON string) as uploaded
 };
 
+struct KeyCounts {
+  std::map<std::string, std::int64_t> one_time;   // algorithm -> keys left
+  std::vector<std::string> unused_fallback;       // algorithms
+};
+
 struct KeyUpload {
   std::optional<std::string> device_keys;   // canonical JSON of the device keys
   std::vector<OneTimeKey> one_time_keys;
@@ -307,10 +312,8 @@ class Store {
   virtual std::map<std::string, std::string> user_device_keys(const std::string& user_id) = 0;
   virtual std::optional<std::string> one_time_key(const std::string& user_id, const std::string& device_id,
                                                   const std::string& algorithm, const std::string& key_id) = 0;
-  virtual std::map<std::string, std::int64_t> one_time_key_counts(const std::string& user_id,
-                                                                  const std::string& device_id) = 0;
-  virtual std::vector<std::string> unused_fallback_key_algorithms(const std::string& user_id,
-                                                                  const std::string& device_id) = 0;
+  // The device's one-time keys left per algorithm and the algorithms of its unused fallback keys.
+  virtual KeyCounts key_counts(const std::string& user_id, const std::string& device_id) = 0;
   // Removes and returns a one-time key of the algorithm; when none is left, returns the
   // fallback key and marks it used. nullopt when the device has neither.
   virtual std::optional<OneTimeKey> claim_key(const std::string& user_id, const std::string& device_id,

@@ -87,6 +87,7 @@ void SqliteStore::delete_device(const std::string& user_id, const std::string& d
   record_device_list_change(user_id, "", pos);
   transaction.commit();
   pos_ = pos;
+  inboxes_.erase(user_id + '|' + device_id);
 }
 
 void SqliteStore::record_client_ip(const std::string& user_id, const std::string& device_id,

@@ -10,6 +10,7 @@ void SqliteStore::record_device_list_change(const std::string& user_id, const st
          "INSERT INTO device_list_changes (user_id, observer, pos) VALUES (?, ?, ?)"
          " ON CONFLICT (user_id, observer) DO UPDATE SET pos = excluded.pos")
       .bind(user_id).bind(observer).bind(pos).run();
+  device_lists_newest_ = std::max(device_lists_newest_, pos);   // at worst too high after a rollback
 }
 
 void SqliteStore::upload_keys(const std::string& user_id, const std::string& device_id, const KeyUpload& upload) {
@@ -60,23 +61,19 @@ std::optional<std::string> SqliteStore::one_time_key(const std::string& user_id,
   return s.step() ? std::optional(s.text(0)) : std::nullopt;
 }
 
-std::map<std::string, std::int64_t> SqliteStore::one_time_key_counts(const std::string& user_id,
-                                                                     const std::string& device_id) {
-  std::map<std::string, std::int64_t> out;
+KeyCounts SqliteStore::key_counts(const std::string& user_id, const std::string& device_id) {
+  KeyCounts counts;
   auto s = db_.prepare(
-      "SELECT algorithm, count(*) FROM one_time_keys WHERE user_id = ? AND device_id = ? GROUP BY algorithm");
+      "SELECT algorithm, count(*), 0 FROM one_time_keys WHERE user_id = ?1 AND device_id = ?2 GROUP BY algorithm"
+      " UNION ALL SELECT algorithm, 0, 1 FROM fallback_keys WHERE user_id = ?1 AND device_id = ?2 AND used = 0");
   s.bind(user_id).bind(device_id);
-  while (s.step()) out.emplace(s.text(0), s.integer(1));
-  return out;
-}
-
-std::vector<std::string> SqliteStore::unused_fallback_key_algorithms(const std::string& user_id,
-                                                                     const std::string& device_id) {
-  std::vector<std::string> out;
-  auto s = db_.prepare("SELECT algorithm FROM fallback_keys WHERE user_id = ? AND device_id = ? AND used = 0");
-  s.bind(user_id).bind(device_id);
-  while (s.step()) out.push_back(s.text(0));
-  return out;
+  while (s.step()) {
+    if (s.integer(2))
+      counts.unused_fallback.push_back(s.text(0));
+    else
+      counts.one_time.emplace(s.text(0), s.integer(1));
+  }
+  return counts;
 }
 
 std::optional<OneTimeKey> SqliteStore::claim_key(const std::string& user_id, const std::string& device_id,
@@ -153,6 +150,11 @@ std::vector<KeySignature> SqliteStore::key_signatures(const std::string& target_
 
 std::vector<std::string> SqliteStore::device_list_changes(StreamPos since, StreamPos upto, const std::string& observer) {
   std::vector<std::string> out;
+  if (device_lists_newest_ < 0) {
+    auto newest = db_.prepare("SELECT coalesce(max(pos), 0) FROM device_list_changes");
+    device_lists_newest_ = newest.step() ? newest.integer(0) : 0;
+  }
+  if (device_lists_newest_ <= since) return out;
   auto s = db_.prepare(
       "SELECT DISTINCT user_id FROM device_list_changes WHERE pos > ? AND pos <= ? AND (observer = '' OR observer = ?)");
   s.bind(since).bind(upto).bind(observer);
@@ -184,23 +186,30 @@ bool SqliteStore::add_to_device(const std::vector<ToDeviceMessage>& messages, co
   db_.prepare("UPDATE stream SET pos = ? WHERE id = 1").bind(pos).run();
   transaction.commit();
   pos_ = pos;
+  for (const auto& message : messages) inbox_bounds(message.user_id, message.device_id).newest = pos;
   return true;
 }
 
 std::vector<ToDeviceMessage> SqliteStore::to_device_inbox(const std::string& user_id, const std::string& device_id,
                                                           StreamPos after, std::size_t limit) {
   std::vector<ToDeviceMessage> out;
+  InboxBounds& bounds = inbox_bounds(user_id, device_id);
+  if (bounds.newest >= 0 && bounds.newest <= after) return out;
   auto s = db_.prepare(
       "SELECT pos, sender, type, content FROM to_device_inbox WHERE user_id = ? AND device_id = ? AND pos > ?"
       " ORDER BY pos LIMIT ?");
   s.bind(user_id).bind(device_id).bind(after).bind(static_cast<std::int64_t>(limit));
   while (s.step()) out.push_back({user_id, device_id, s.text(1), s.text(2), s.text(3), s.integer(0)});
+  if (out.size() < limit) bounds.newest = out.empty() ? after : out.back().pos;
   return out;
 }
 
 void SqliteStore::ack_to_device(const std::string& user_id, const std::string& device_id, StreamPos up_to) {
+  InboxBounds& bounds = inbox_bounds(user_id, device_id);
+  if (bounds.newest >= 0 && bounds.deleted_up_to >= std::min(bounds.newest, up_to)) return;
   db_.prepare("DELETE FROM to_device_inbox WHERE user_id = ? AND device_id = ? AND pos <= ?")
       .bind(user_id).bind(device_id).bind(up_to).run();
+  bounds.deleted_up_to = std::max(bounds.deleted_up_to, up_to);
 }
 
 }  // namespace myelin::storage::sqlite

@@ -82,10 +82,7 @@ class SqliteStore final : public Store {
   std::map<std::string, std::string> user_device_keys(const std::string& user_id) override;
   std::optional<std::string> one_time_key(const std::string& user_id, const std::string& device_id,
                                           const std::string& algorithm, const std::string& key_id) override;
-  std::map<std::string, std::int64_t> one_time_key_counts(const std::string& user_id,
-                                                          const std::string& device_id) override;
-  std::vector<std::string> unused_fallback_key_algorithms(const std::string& user_id,
-                                                          const std::string& device_id) override;
+  KeyCounts key_counts(const std::string& user_id, const std::string& device_id) override;
   std::optional<OneTimeKey> claim_key(const std::string& user_id, const std::string& device_id,
                                       const std::string& algorithm) override;
   std::map<std::string, std::string> cross_signing_keys(const std::string& user_id) override;
@@ -127,6 +124,20 @@ class SqliteStore final : public Store {
   // Per room, a position no receipt of the room is newer than: /sync asks every joined room
   // for new receipts, and most have none, so most asks are answered without a query.
   std::unordered_map<std::string, StreamPos> receipts_bound_;
+  // Per device (user_id '|' device_id): no to-device message of its inbox is newer than `newest`
+  // (-1: not known yet), and everything up to `deleted_up_to` is gone. Every /sync reads and
+  // acknowledges the inbox, and most inboxes are empty: those syncs touch no table.
+  struct InboxBounds {
+    StreamPos newest = -1;
+    StreamPos deleted_up_to = -1;
+  };
+  InboxBounds& inbox_bounds(const std::string& user_id, const std::string& device_id) {
+    return inboxes_[user_id + '|' + device_id];
+  }
+  std::unordered_map<std::string, InboxBounds> inboxes_;
+  // The position of the newest device-list change (-1: not read yet); a sync from a position
+  // at or after it needs no query.
+  StreamPos device_lists_newest_ = -1;
 };
 
 }  // namespace myelin::storage::sqlite
