@@ -47,21 +47,22 @@ class Connection:
         self.writer.close()
 
 
-async def throughput(host, port, tokens, rooms):
+async def load(host, port, tokens, seconds, next_request):
+    """Every token sends requests back to back on its own connection for `seconds`;
+    next_request(index, i) gives (method, path, body, weight). Returns weight/s and errors."""
     count, errors = 0, 0
-    deadline = time.monotonic() + SECONDS
+    deadline = time.monotonic() + seconds
 
     async def sender(index):
         nonlocal count, errors
         connection = await Connection(host, port, tokens[index]).open()
-        room = rooms[index % len(rooms)]
         i = 0
         while time.monotonic() < deadline:
-            status, _ = await connection.request("PUT", f"/_matrix/client/v3/rooms/{room}/send/m.room.message/b{index}-{i}",
-                                                 {"msgtype": "m.text", "body": f"bench {index} {i}"})
+            method, path, body, weight = next_request(index, i)
+            status, _ = await connection.request(method, path, body)
             i += 1
             if status == 200:
-                count += 1
+                count += weight
             else:
                 errors += 1
         connection.close()
@@ -69,6 +70,13 @@ async def throughput(host, port, tokens, rooms):
     began = time.monotonic()
     await asyncio.gather(*(sender(i) for i in range(len(tokens))))
     return count / (time.monotonic() - began), errors
+
+
+def throughput(host, port, tokens, rooms):
+    def send(index, i):
+        return ("PUT", f"/_matrix/client/v3/rooms/{rooms[index]}/send/m.room.message/b{index}-{i}",
+                {"msgtype": "m.text", "body": f"bench {index} {i}"}, 1)
+    return load(host, port, tokens, SECONDS, send)
 
 
 async def wakeup_latency(host, port, sender_token, receiver_token, room):
@@ -92,32 +100,16 @@ async def wakeup_latency(host, port, sender_token, receiver_token, room):
     return latencies[len(latencies) // 2], latencies[int(len(latencies) * 0.99) - 1]
 
 
-async def to_device_throughput(host, port, tokens, room_members):
+def to_device_throughput(host, port, tokens, room_members):
     """Each sender shares a "room key" with the four other members of its room, one request
     carrying a message per device, as clients do; returns messages queued per second."""
-    count, errors = 0, 0
-    deadline = time.monotonic() + SECONDS / 2
+    payload = {"algorithm": "m.olm.v1.curve25519-aes-sha2", "ciphertext": {"k": {"type": 0, "body": "x" * 500}}}
 
-    async def sender(index):
-        nonlocal count, errors
-        connection = await Connection(host, port, tokens[index]).open()
+    def share(index, i):
         others = [user for user in room_members[index] if user != f"@bench{index}:localhost"]
-        payload = {"algorithm": "m.olm.v1.curve25519-aes-sha2", "ciphertext": {"k": {"type": 0, "body": "x" * 500}}}
-        i = 0
-        while time.monotonic() < deadline:
-            messages = {user: {"*": payload} for user in others}
-            status, _ = await connection.request("PUT", f"/_matrix/client/v3/sendToDevice/m.room.encrypted/td{index}-{i}",
-                                                 {"messages": messages})
-            i += 1
-            if status == 200:
-                count += len(others)
-            else:
-                errors += 1
-        connection.close()
-
-    began = time.monotonic()
-    await asyncio.gather(*(sender(i) for i in range(len(tokens))))
-    return count / (time.monotonic() - began), errors
+        return ("PUT", f"/_matrix/client/v3/sendToDevice/m.room.encrypted/td{index}-{i}",
+                {"messages": {user: {"*": payload} for user in others}}, len(others))
+    return load(host, port, tokens, SECONDS / 2, share)
 
 
 def upload_keys(url, token, user_id, device_id, count):

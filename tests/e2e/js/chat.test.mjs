@@ -5,7 +5,7 @@ import { after, before, test } from "node:test";
 import * as sdk from "matrix-js-sdk";
 import { logger } from "matrix-js-sdk/lib/logger.js";
 
-import { register, startServer } from "./harness.mjs";
+import { register, startServer, startSyncing } from "./harness.mjs";
 
 logger.setLevel("warn");
 
@@ -21,10 +21,8 @@ async function login(name) {
   const logged = sdk.createClient({
     baseUrl: server.url, accessToken: response.access_token, userId: response.user_id, deviceId: response.device_id,
   });
-  const prepared = new Promise((resolve) => logged.once(sdk.ClientEvent.Sync, (state) => resolve(state)));
   started.push(logged);
-  await logged.startClient({ initialSyncLimit: 20, lazyLoadMembers: true });
-  assert.equal(await prepared, "PREPARED");
+  await startSyncing(logged);
   return logged;
 }
 

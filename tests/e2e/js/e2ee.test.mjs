@@ -10,7 +10,7 @@ import {
 } from "matrix-js-sdk/lib/crypto-api/index.js";
 import { logger } from "matrix-js-sdk/lib/logger.js";
 
-import { register, startServer } from "./harness.mjs";
+import { register, startServer, startSyncing } from "./harness.mjs";
 
 // Quiet: the SDK's per-component loggers are created at debug level, every initRustCrypto turns the
 // Rust crypto's tracing on at debug level, and the SDK logs harmless errors (MatrixRTC state for a
@@ -45,10 +45,8 @@ async function login(name) {
     },
   });
   await client.initRustCrypto({ useIndexedDB: false });
-  const prepared = new Promise((resolve) => client.once(sdk.ClientEvent.Sync, (state) => resolve(state)));
   started.push(client);
-  await client.startClient({ initialSyncLimit: 20, lazyLoadMembers: true });
-  assert.equal(await prepared, "PREPARED");
+  await startSyncing(client);
   return client;
 }
 

@@ -7,6 +7,8 @@ import { dirname, join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 
+import { ClientEvent } from "matrix-js-sdk";
+
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
 const binary = process.env.MYELIN_BIN ?? join(root, "build", "myelin");
 
@@ -53,4 +55,12 @@ export async function register(url, username, password, token) {
   });
   if (done.status !== 200) throw new Error(`registration failed: ${JSON.stringify(done.body)}`);
   return done.body;
+}
+
+// Starts the client's sync loop and returns once its first sync is done.
+export async function startSyncing(client) {
+  const prepared = new Promise((resolve) => client.once(ClientEvent.Sync, (state) => resolve(state)));
+  await client.startClient({ initialSyncLimit: 20, lazyLoadMembers: true });
+  const state = await prepared;
+  if (state !== "PREPARED") throw new Error(`first sync ended in state ${state}`);
 }
