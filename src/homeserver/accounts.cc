@@ -79,6 +79,8 @@ LoginResult Accounts::create_session(const std::string& user_id, std::optional<s
                                      const std::string& device_display_name) {
   if (!device_id || device_id->empty()) device_id = core::random_string(10);
   const bool new_device = !store_.device(user_id, *device_id);
+  // Reusing a device keeps its keys and to-device inbox; only its old tokens stop working.
+  if (!new_device) store_.revoke_device_tokens(user_id, *device_id);
   store_.upsert_device({user_id, *device_id, device_display_name, now_ms(), ""});
   std::string token = core::new_access_token();
   store_.add_access_token(core::token_digest(token), {user_id, *device_id});

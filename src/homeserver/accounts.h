@@ -52,8 +52,8 @@ class Accounts {
   // `password_hash` from core::hash_password (callers on the event loop compute it with
   // Scheduler::run_blocking), or empty for an account without password login.
   core::Result<std::string> register_user(std::string_view localpart, std::string password_hash, bool admin);
-  // A new device (or the named one, reused with its keys) with a fresh access token; a new
-  // device is a device-list change.
+  // A new device (or the named one, reused with its keys and inbox, its old access tokens
+  // revoked) with a fresh access token; a new device is a device-list change.
   LoginResult create_session(const std::string& user_id, std::optional<std::string> device_id,
                              const std::string& device_display_name);
   // POST /login with m.login.password: resolves the identifier (m.id.user, legacy "user").

@@ -23,20 +23,21 @@ DeviceListUpdate DeviceLists::changes(const std::string& user_id, storage::Strea
         // Newly joined: everyone in the room is new to this user's device lists.
         for (const auto& member : room->joined)
           if (member != user_id) update.changed.insert(member);
-      } else if (room->members_changed_at > since) {
+      } else if (room->last_pos > since) {
         // Members who joined since `since` are new; those who went may have left entirely.
-        for (auto it = room->state.lower_bound({"m.room.member", ""});
-             it != room->state.end() && it->first.first == "m.room.member"; ++it) {
-          if (it->second.pos <= since || it->second.pos > upto || it->first.second == user_id) continue;
-          if (room->joined.contains(it->first.second))
-            update.changed.insert(it->first.second);
+        room->members_changed(since, upto, [&](const std::string& member) {
+          if (member == user_id) return;
+          if (room->joined.contains(member))
+            update.changed.insert(member);
           else
-            maybe_left.insert(it->first.second);
-        }
+            maybe_left.insert(member);
+        });
       }
     } else if (membership.pos > since && membership.pos <= upto && membership_at(store, membership, since) == "join") {
-      // The user left the room: its members may no longer share any room with them.
+      // The user left the room: its members, and those who left it meanwhile, may no longer
+      // share any room with them.
       maybe_left.insert(room->joined.begin(), room->joined.end());
+      room->members_changed(since, upto, [&](const std::string& member) { maybe_left.insert(member); });
     }
   }
   auto shares_room = [&](const std::string& other) {

@@ -71,6 +71,12 @@ core::Result<storage::BackupVersion> KeyBackup::find(const std::string& user_id,
   return *found;
 }
 
+json::object KeyBackup::keys_summary(const std::string& user_id, std::int64_t version) {
+  auto found = store_.backup_version(user_id, version);
+  return json::object{{"etag", std::to_string(found ? found->etag : 0)},
+                      {"count", store_.backup_key_count(user_id, version)}};
+}
+
 core::Result<json::object> KeyBackup::create_version(const std::string& user_id, const json::object& body) {
   auto fields = algorithm_and_auth_data(body);
   if (!fields) return std::unexpected(fields.error());
@@ -84,7 +90,7 @@ core::Result<json::object> KeyBackup::version(const std::string& user_id, const 
   auto auth_data = core::parse_json_object(found->auth_data);
   return json::object{{"algorithm", found->algorithm},
                       {"auth_data", auth_data ? std::move(*auth_data) : json::object{}},
-                      {"count", found->count},
+                      {"count", store_.backup_key_count(user_id, found->version)},
                       {"etag", std::to_string(found->etag)},
                       {"version", std::to_string(found->version)}};
 }
@@ -114,14 +120,16 @@ core::Result<json::object> KeyBackup::put_keys(const std::string& user_id, const
                                                const std::optional<std::string>& room_id,
                                                const std::optional<std::string>& session_id,
                                                const json::object& body) {
-  auto found = find(user_id, version);
-  if (!found) return std::unexpected(found.error());
+  // Keys go only to the latest version; naming any other (even a deleted one) is refused with
+  // the current version, so that the client re-checks its backup.
   auto latest = store_.backup_version(user_id, std::nullopt);
-  if (latest && latest->version != found->version) {
+  if (!latest) return std::unexpected(no_backup());
+  if (std::to_string(latest->version) != version) {
     core::Error error = core::make_error(Errc::kWrongRoomKeysVersion, "Keys go to the latest backup version");
     error.extra["current_version"] = std::to_string(latest->version);
     return std::unexpected(std::move(error));
   }
+  const storage::BackupVersion* found = &*latest;
   // Normalise the three body shapes to room -> session -> key.
   std::map<std::string, std::map<std::string, storage::BackupKey>> incoming;
   auto add_sessions = [&](const std::string& room, const json::value& sessions) -> core::Status {
@@ -153,17 +161,13 @@ core::Result<json::object> KeyBackup::put_keys(const std::string& user_id, const
   }
   std::vector<storage::BackupKey> changed;
   for (auto& [room, sessions] : incoming) {
-    std::map<std::string, storage::BackupKey> existing;
-    for (auto& key : store_.backup_keys(user_id, found->version, room, std::nullopt))
-      existing.emplace(key.session_id, std::move(key));
     for (auto& [session, key] : sessions) {
-      auto old = existing.find(session);
-      if (old == existing.end() || better(key, old->second)) changed.push_back(std::move(key));
+      auto old = store_.backup_keys(user_id, found->version, room, session);
+      if (old.empty() || better(key, old.front())) changed.push_back(std::move(key));
     }
   }
   store_.put_backup_keys(user_id, found->version, changed);
-  auto after = store_.backup_version(user_id, found->version);
-  return json::object{{"etag", std::to_string(after->etag)}, {"count", after->count}};
+  return keys_summary(user_id, found->version);
 }
 
 core::Result<json::object> KeyBackup::get_keys(const std::string& user_id, const std::string& version,
@@ -192,8 +196,7 @@ core::Result<json::object> KeyBackup::delete_keys(const std::string& user_id, co
   auto found = find(user_id, version);
   if (!found) return std::unexpected(found.error());
   store_.delete_backup_keys(user_id, found->version, room_id, session_id);
-  auto after = store_.backup_version(user_id, found->version);
-  return json::object{{"etag", std::to_string(after->etag)}, {"count", after->count}};
+  return keys_summary(user_id, found->version);
 }
 
 }  // namespace myelin::homeserver

@@ -37,6 +37,8 @@ class KeyBackup {
 
  private:
   core::Result<storage::BackupVersion> find(const std::string& user_id, const std::string& version);
+  // {"etag", "count"}: the answer to a change of the version's keys.
+  json::object keys_summary(const std::string& user_id, std::int64_t version);
   storage::Store& store_;
 };
 

@@ -61,11 +61,20 @@ TEST_F(KeyBackupTest, OnlyTheLatestVersionTakesKeys) {
   EXPECT_EQ(refused.error().http_status, 403);
   EXPECT_EQ(refused.error().extra.at("current_version").as_string(), latest);
   EXPECT_EQ(backup.put_keys(user, "99", room, std::nullopt, {{"sessions", json::object{}}}).error().errcode,
+            "M_WRONG_ROOM_KEYS_VERSION");
+  // A deleted version is not the current one either; with no backup at all, there is nothing.
+  ASSERT_TRUE(backup.delete_version(user, latest));
+  auto deleted = backup.put_keys(user, latest, room, std::string("s"), key(0, 0, false, "x"));
+  EXPECT_EQ(deleted.error().errcode, "M_WRONG_ROOM_KEYS_VERSION");
+  EXPECT_EQ(deleted.error().extra.at("current_version").as_string(), old_version);
+  ASSERT_TRUE(backup.delete_version(user, old_version));
+  EXPECT_EQ(backup.put_keys(user, old_version, room, std::string("s"), key(0, 0, false, "x")).error().errcode,
             "M_NOT_FOUND");
+  const std::string newest = version();
   EXPECT_EQ(backup.version(user, "nonsense").error().errcode, "M_NOT_FOUND");
-  auto malformed = backup.put_keys(user, latest, room, std::nullopt, {{"sessions", {{"s", {{"is_verified", 1}}}}}});
+  auto malformed = backup.put_keys(user, newest, room, std::nullopt, {{"sessions", {{"s", {{"is_verified", 1}}}}}});
   EXPECT_EQ(malformed.error().errcode, "M_BAD_JSON");
-  EXPECT_EQ(backup.version(user, latest)->at("count").as_int64(), 0);
+  EXPECT_EQ(backup.version(user, newest)->at("count").as_int64(), 0);
 }
 
 TEST_F(KeyBackupTest, EtagChangesWithKeysAndBulkShapesAgree) {

@@ -188,12 +188,11 @@ void Keys::add_key_counts(const std::string& user_id, const std::string& device_
 
 void Keys::describe_user(const std::string& user_id, const std::optional<std::vector<std::string>>& devices,
                          const std::string& viewer, json::object& response) {
-  const auto signatures = store_.key_signatures(user_id);
-  // Adds the stored signatures on `target_key` that `viewer` may see to the key object.
+  const auto signatures = store_.key_signatures(user_id, viewer);
+  // Adds the stored signatures on `target_key` to the key object.
   auto add_signatures = [&](json::object& key, const std::string& target_key) {
     for (const auto& signature : signatures) {
       if (signature.target_key != target_key) continue;
-      if (signature.signer != user_id && signature.signer != viewer) continue;
       core::child(core::child(key, "signatures"), signature.signer)[signature.signer_key] = signature.signature;
     }
   };
@@ -289,8 +288,11 @@ core::Result<CrossSigningUpload> Keys::check_cross_signing(const Session& sessio
     if (!usage || !usage->is_array()) return core::fail(Errc::kBadJson, std::string(type) + "_key.usage must be an array");
     for (const auto& entry : usage->get_array()) has_usage |= entry.is_string() && entry.get_string() == type;
     if (!has_usage) return core::fail(Errc::kInvalidParam, std::string(type) + "_key must have usage " + type);
-    if (cross_signing_public_key(key).empty())
+    const std::string public_key = cross_signing_public_key(key);
+    if (public_key.empty())
       return core::fail(Errc::kInvalidParam, std::string(type) + "_key must hold exactly one ed25519 key");
+    if (store_.device(session.user_id, public_key))
+      return core::fail(Errc::kForbidden, std::string(type) + "_key is the ID of one of your devices");
     keys.emplace(type, std::move(key));
   }
   if (keys.empty()) return core::fail(Errc::kMissingParam, "No cross-signing keys given");
@@ -309,20 +311,28 @@ core::Result<CrossSigningUpload> Keys::check_cross_signing(const Session& sessio
       return core::fail(Errc::kInvalidSignature, std::string(type) + "_key is not signed by the master key");
   }
 
-  // User-interactive auth unless this is the first master key or nothing new is uploaded.
-  const bool has_master = existing.contains("master");
+  // User-interactive auth unless this is the first master key or every key exactly matches
+  // the stored one (a retried upload).
   for (auto& [type, key] : keys) {
+    std::string text = core::canonical_json(key);
     auto stored = existing.find(type);
-    std::optional<json::object> old;
-    if (stored != existing.end()) old = parse_stored(stored->second);
-    if (has_master && (!old || cross_signing_public_key(*old) != cross_signing_public_key(key)))
-      upload.needs_auth = true;
-    upload.keys.emplace(type, core::canonical_json(key));
+    if (stored == existing.end() || stored->second != text) upload.unchanged = false;
+    upload.keys.emplace(type, std::move(text));
   }
+  upload.needs_auth = existing.contains("master") && !upload.unchanged;
   return upload;
 }
 
+bool Keys::is_cross_signing_key(const std::string& user_id, const std::string& key) {
+  for (const auto& [type, text] : store_.cross_signing_keys(user_id)) {
+    auto parsed = parse_stored(text);
+    if (parsed && cross_signing_public_key(*parsed) == key) return true;
+  }
+  return false;
+}
+
 void Keys::store_cross_signing(const Session& session, const CrossSigningUpload& upload) {
+  if (upload.unchanged) return;
   store_.set_cross_signing_keys(session.user_id, upload.keys);
   device_lists_.announce(session.user_id);
 }

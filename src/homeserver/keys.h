@@ -20,6 +20,7 @@ namespace myelin::homeserver {
 struct CrossSigningUpload {
   std::map<std::string, std::string> keys;   // key type -> canonical JSON
   bool needs_auth = false;   // replaces existing keys: user-interactive auth first
+  bool unchanged = true;     // every key is exactly the stored one: nothing to do
 };
 
 class Keys {
@@ -42,6 +43,8 @@ class Keys {
   // POST keys/device_signing/upload, in two steps around user-interactive auth.
   core::Result<CrossSigningUpload> check_cross_signing(const Session& session, const json::object& body);
   void store_cross_signing(const Session& session, const CrossSigningUpload& upload);
+  // Whether `key` is the public key of one of the user's cross-signing keys.
+  bool is_cross_signing_key(const std::string& user_id, const std::string& key);
   // POST keys/signatures/upload: {"failures": ...}; the valid signatures are stored.
   core::Result<json::object> upload_signatures(const Session& session, const json::object& body);
 

@@ -3,6 +3,8 @@
 // parsed), forward extremities and who is joined or invited. Timeline owns one per room it
 // has touched and keeps it equal to the store's current state after every persist.
 #include <cstdint>
+#include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <set>
@@ -28,7 +30,10 @@ struct RoomState {
   std::vector<storage::Extremity> extremities;
   std::int64_t state_group = 0;      // state after the latest event
   storage::StreamPos last_pos = 0;   // position of the latest event
-  storage::StreamPos members_changed_at = 0;   // position of the latest m.room.member event
+  // Recent membership changes (position, user), oldest first: every m.room.member event after
+  // `member_log_from` is here. Bounded; older changes are found by walking the member state.
+  std::deque<std::pair<storage::StreamPos, std::string>> member_log;
+  storage::StreamPos member_log_from = 0;
   std::set<std::string> joined;
   std::set<std::string> invited;
 
@@ -38,6 +43,10 @@ struct RoomState {
   const json::object* content(std::string_view type, std::string_view state_key) const;
   // "join", "invite", ... or "" when the user has no membership event.
   std::string membership(std::string_view user_id) const;
+  void log_member_change(storage::StreamPos pos, const std::string& user_id);
+  // Calls visit(user_id) for each m.room.member event in (since, upto] (a user may come twice).
+  void members_changed(storage::StreamPos since, storage::StreamPos upto,
+                       const std::function<void(const std::string&)>& visit) const;
 };
 
 // A string field of a JSON object, or "" when absent or not a string.

@@ -115,7 +115,7 @@ void Timeline::apply(RoomState& room, const BuiltEvent& event, const storage::Pe
       room.invited.erase(*row.state_key);
       if (membership == "join") room.joined.insert(*row.state_key);
       if (membership == "invite") room.invited.insert(*row.state_key);
-      room.members_changed_at = at.pos;
+      room.log_member_change(at.pos, *row.state_key);
     }
   }
   room.extremities = {storage::Extremity{row.event_id, row.depth}};
@@ -164,11 +164,13 @@ core::Status Timeline::persist_new_room(std::unique_ptr<RoomState> room,
   for (const auto& event : events) rows.push_back(event.row);
   auto persisted = store_.persist_events(rows, record);
   // `room` already reflects the events (they were applied while building); fix positions.
+  room->member_log.clear();
   for (std::size_t i = 0; i < events.size(); ++i) {
     const auto& row = events[i].row;
     if (row.state_key) {
       auto it = room->state.find({row.type, *row.state_key});
       if (it != room->state.end() && it->second.event_id == row.event_id) it->second.pos = persisted[i].pos;
+      if (row.type == "m.room.member") room->log_member_change(persisted[i].pos, *row.state_key);
     }
   }
   room->state_group = persisted.back().state_group;
@@ -202,7 +204,6 @@ RoomState* Timeline::room(const std::string& room_id) {
     const std::string membership = state->membership(key.second);
     if (membership == "join") state->joined.insert(key.second);
     if (membership == "invite") state->invited.insert(key.second);
-    state->members_changed_at = std::max(state->members_changed_at, entry.pos);
   }
   state->extremities = store_.forward_extremities(room_id);
   for (const auto& extremity : state->extremities) {
@@ -211,6 +212,7 @@ RoomState* Timeline::room(const std::string& room_id) {
       state->state_group = latest->state_group;
     }
   }
+  state->member_log_from = state->last_pos;   // later membership changes are all logged
   RoomState* raw = state.get();
   rooms_[room_id] = std::move(state);
   return raw;

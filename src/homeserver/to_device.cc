@@ -14,6 +14,7 @@ core::Status ToDevice::send(const Session& sender, const std::string& type, cons
   if (!messages) return core::fail(Errc::kMissingParam, "Missing messages");
   if (!messages->is_object()) return core::fail(Errc::kBadJson, "messages must be an object");
   std::vector<storage::ToDeviceMessage> queued;
+  std::size_t queued_bytes = 0;
   std::set<std::string> recipients;
   for (const auto& [user_key, devices] : messages->get_object()) {
     const std::string user(user_key);
@@ -33,7 +34,9 @@ core::Status ToDevice::send(const Session& sender, const std::string& type, cons
       }
       for (auto& device_id : device_ids) {
         queued.push_back({user, std::move(device_id), sender.user_id, type, text, 0});
-        if (queued.size() > kMaxToDeviceMessages) return core::fail(Errc::kTooLarge, "Too many to-device messages");
+        queued_bytes += text.size();
+        if (queued.size() > kMaxToDeviceMessages || queued_bytes > kMaxToDeviceRequestBytes)
+          return core::fail(Errc::kTooLarge, "Too many to-device messages");
       }
       if (!device_ids.empty()) recipients.insert(user);
     }

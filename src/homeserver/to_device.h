@@ -13,10 +13,11 @@
 
 namespace myelin::homeserver {
 
-// Largest content of one to-device message (canonical JSON bytes), and the most messages one
-// request may carry.
+// Largest content of one to-device message (canonical JSON bytes), and the most messages and
+// bytes one request may queue once "*" is expanded to every device.
 inline constexpr std::size_t kMaxToDeviceBytes = 65536;
 inline constexpr std::size_t kMaxToDeviceMessages = 10000;
+inline constexpr std::size_t kMaxToDeviceRequestBytes = 8 << 20;
 
 struct ToDeviceBatch {
   json::array events;

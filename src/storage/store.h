@@ -188,7 +188,6 @@ struct BackupVersion {
   std::string algorithm;
   std::string auth_data;     // JSON text
   std::int64_t etag = 0;     // changes with every change of its keys
-  std::int64_t count = 0;    // keys stored
 };
 
 struct BackupKey {
@@ -233,7 +232,8 @@ class Store {
 
   virtual void add_access_token(const std::string& digest, const TokenOwner& owner) = 0;
   virtual std::optional<TokenOwner> token_owner(const std::string& digest) = 0;
-  virtual void delete_access_token(const std::string& digest) = 0;
+  // Invalidates every access token of the device (a login that reuses its device ID).
+  virtual void revoke_device_tokens(const std::string& user_id, const std::string& device_id) = 0;
 
   virtual void add_registration_token(const RegistrationToken& token) = 0;
   virtual std::vector<RegistrationToken> registration_tokens() = 0;
@@ -327,7 +327,8 @@ class Store {
   // A signature on the signer's own keys is a device-list change seen by everyone; one on
   // another user's keys is a change of that user seen only by the signer.
   virtual void add_key_signatures(const std::vector<KeySignature>& signatures) = 0;
-  virtual std::vector<KeySignature> key_signatures(const std::string& target_user) = 0;
+  // Signatures on the user's keys made by the user themselves or by `viewer`.
+  virtual std::vector<KeySignature> key_signatures(const std::string& target_user, const std::string& viewer) = 0;
   // Users with a device-list change in (since, upto] that `observer` may see.
   virtual std::vector<std::string> device_list_changes(StreamPos since, StreamPos upto,
                                                        const std::string& observer) = 0;
@@ -349,6 +350,7 @@ class Store {
   // The given version, or the latest when nullopt; nullopt when it does not exist (or was deleted).
   virtual std::optional<BackupVersion> backup_version(const std::string& user_id,
                                                       std::optional<std::int64_t> version) = 0;
+  virtual std::int64_t backup_key_count(const std::string& user_id, std::int64_t version) = 0;
   virtual bool update_backup_version(const std::string& user_id, std::int64_t version,
                                      const std::string& auth_data) = 0;
   // Deletes the version with its keys; its number is never reused.

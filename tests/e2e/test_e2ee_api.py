@@ -229,6 +229,22 @@ class E2eeApi(unittest.TestCase):
         claim = {"one_time_keys": {self.bob.user_id: {other.device: "signed_curve25519"}}}
         self.assertEqual(self.alice.call("POST", "/keys/claim", claim)[1]["one_time_keys"], {})
 
+    def test_logging_in_again_with_a_device_id_keeps_its_keys(self):
+        user = User(self.server, "returning", self.server.registration_token())
+        user.call("POST", "/keys/upload", {"device_keys": user.device_keys(), "one_time_keys": user.one_time_keys(1)})
+        self.alice.call("PUT", "/sendToDevice/m.test/for-returning", {"messages": {user.user_id: {user.device: {"k": 1}}}})
+        old_token = user.token
+        status, body = harness.request(self.server.url, "POST", V3 + "/login", {
+            "type": "m.login.password", "identifier": {"type": "m.id.user", "user": "returning"},
+            "password": user.password, "device_id": user.device})
+        self.assertEqual((status, body["device_id"]), (200, user.device))
+        self.assertEqual(harness.request(self.server.url, "GET", V3 + "/account/whoami", None, old_token)[0], 401)
+        user.token = body["access_token"]
+        self.assertIn(user.device, self.query(self.bob, user)["device_keys"][user.user_id])
+        synced = user.sync()
+        self.assertEqual([e["content"] for e in synced["to_device"]["events"]], [{"k": 1}])
+        self.assertEqual(synced["device_one_time_keys_count"]["signed_curve25519"], 1)
+
     def cross_signing_keys(self, user):
         master, self_signing, user_signing = (olm.PkSigning(olm.PkSigning.generate_seed()) for _ in range(3))
         def key(signing, usage, signer=None):
@@ -251,6 +267,22 @@ class E2eeApi(unittest.TestCase):
         _, _, _, replacement = self.cross_signing_keys(user)
         challenge = self.expect(user, 401, None, "POST", "/keys/device_signing/upload", replacement)
         self.assertEqual(challenge["flows"], [{"stages": ["m.login.password"]}])
+        # The same public key with other signatures is not an exact match either.
+        resigned = dict(body, master_key=signed(body["master_key"], user.user_id, f"ed25519:{user.device}", user.account))
+        self.expect(user, 401, None, "POST", "/keys/device_signing/upload", resigned)
+        # Device IDs and cross-signing key IDs share one namespace: neither may take the other's.
+        signing = olm.PkSigning(olm.PkSigning.generate_seed())
+        while not signing.public_key.isalnum():
+            signing = olm.PkSigning(olm.PkSigning.generate_seed())
+        login = {"type": "m.login.password", "identifier": {"type": "m.id.user", "user": "crosser"},
+                 "password": user.password}
+        status, _ = harness.request(self.server.url, "POST", V3 + "/login", dict(login, device_id=signing.public_key))
+        self.assertEqual(status, 200)
+        clash = {"user_id": user.user_id, "usage": ["master"],
+                 "keys": {f"ed25519:{signing.public_key}": signing.public_key}}
+        self.expect(user, 403, "M_FORBIDDEN", "POST", "/keys/device_signing/upload", {"master_key": clash})
+        status, refused = harness.request(self.server.url, "POST", V3 + "/login", dict(login, device_id=master.public_key))
+        self.assertEqual((status, refused["errcode"]), (400, "M_INVALID_PARAM"))
         seen = self.query(self.bob, user)
         self.assertEqual(seen["master_keys"][user.user_id], body["master_key"])   # unchanged so far
         self.assertNotIn(user.user_id, seen["user_signing_keys"])   # only its owner sees it

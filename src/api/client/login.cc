@@ -35,9 +35,9 @@ void post_login(Call& call) {
       [matches, password = *password, hash = target->password_hash] { *matches = core::verify_password(password, hash); },
       [call, matches, target = *target, device_id = *device_id, name = name->value_or("")] {
         if (auto ok = homeserver::Accounts::login_verdict(target, *matches); !ok) return call.fail(ok.error());
-        // A login naming an existing device replaces that device's tokens.
-        if (device_id && call.hs.store.device(target.user_id, *device_id))
-          call.hs.accounts.delete_device(target.user_id, *device_id);
+        // Device IDs and cross-signing key IDs share one namespace (keys/query signatures).
+        if (device_id && call.hs.keys.is_cross_signing_key(target.user_id, *device_id))
+          return call.fail(core::make_error(Errc::kInvalidParam, "device_id is one of the user's cross-signing keys"));
         auto login = call.hs.accounts.create_session(target.user_id, device_id, name);
         call.reply(json::object{{"user_id", login.user_id},
                                 {"access_token", login.access_token},

@@ -117,8 +117,8 @@ std::optional<TokenOwner> SqliteStore::token_owner(const std::string& digest) {
   return TokenOwner{s.text(0), s.text(1)};
 }
 
-void SqliteStore::delete_access_token(const std::string& digest) {
-  db_.prepare("DELETE FROM access_tokens WHERE digest = ?").bind_blob(digest).run();
+void SqliteStore::revoke_device_tokens(const std::string& user_id, const std::string& device_id) {
+  db_.prepare("DELETE FROM access_tokens WHERE user_id = ? AND device_id = ?").bind(user_id).bind(device_id).run();
 }
 
 void SqliteStore::add_registration_token(const RegistrationToken& token) {

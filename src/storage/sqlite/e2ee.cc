@@ -21,6 +21,8 @@ void SqliteStore::upload_keys(const std::string& user_id, const std::string& dev
            "INSERT INTO device_keys (user_id, device_id, json) VALUES (?, ?, ?)"
            " ON CONFLICT (user_id, device_id) DO UPDATE SET json = excluded.json")
         .bind(user_id).bind(device_id).bind(*upload.device_keys).run();
+    // Signatures stored for the old keys no longer hold.
+    db_.prepare("DELETE FROM key_signatures WHERE target_user = ? AND target_key = ?").bind(user_id).bind(device_id).run();
     changed_at = next_pos();
     record_device_list_change(user_id, "", changed_at);
   }
@@ -140,10 +142,12 @@ void SqliteStore::add_key_signatures(const std::vector<KeySignature>& signatures
   pos_ = pos;
 }
 
-std::vector<KeySignature> SqliteStore::key_signatures(const std::string& target_user) {
+std::vector<KeySignature> SqliteStore::key_signatures(const std::string& target_user, const std::string& viewer) {
   std::vector<KeySignature> out;
-  auto s = db_.prepare("SELECT target_key, signer, signer_key, signature FROM key_signatures WHERE target_user = ?");
-  s.bind(target_user);
+  auto s = db_.prepare(
+      "SELECT target_key, signer, signer_key, signature FROM key_signatures WHERE target_user = ?1"
+      " AND (signer = ?1 OR signer = ?2)");
+  s.bind(target_user).bind(viewer);
   while (s.step()) out.push_back({target_user, s.text(0), s.text(1), s.text(2), s.text(3)});
   return out;
 }

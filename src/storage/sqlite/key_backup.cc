@@ -46,14 +46,15 @@ std::optional<BackupVersion> SqliteStore::backup_version(const std::string& user
                                    " WHERE user_id = ? AND deleted = 0 ORDER BY version DESC LIMIT 1");
     s.bind(user_id);
     if (version) s.bind(*version);
-    if (s.step()) out = BackupVersion{s.integer(0), s.text(1), s.text(2), s.integer(3), 0};
-  }
-  if (out) {
-    auto s = db_.prepare("SELECT count(*) FROM backup_keys WHERE user_id = ? AND version = ?");
-    s.bind(user_id).bind(out->version);
-    if (s.step()) out->count = s.integer(0);
+    if (s.step()) out = BackupVersion{s.integer(0), s.text(1), s.text(2), s.integer(3)};
   }
   return out;
+}
+
+std::int64_t SqliteStore::backup_key_count(const std::string& user_id, std::int64_t version) {
+  auto s = db_.prepare("SELECT count(*) FROM backup_keys WHERE user_id = ? AND version = ?");
+  s.bind(user_id).bind(version);
+  return s.step() ? s.integer(0) : 0;
 }
 
 bool SqliteStore::update_backup_version(const std::string& user_id, std::int64_t version, const std::string& auth_data) {

@@ -32,7 +32,7 @@ class SqliteStore final : public Store {
   void purge_client_ips(std::int64_t older_than_ts) override;
   void add_access_token(const std::string& digest, const TokenOwner& owner) override;
   std::optional<TokenOwner> token_owner(const std::string& digest) override;
-  void delete_access_token(const std::string& digest) override;
+  void revoke_device_tokens(const std::string& user_id, const std::string& device_id) override;
   void add_registration_token(const RegistrationToken& token) override;
   std::vector<RegistrationToken> registration_tokens() override;
   std::optional<RegistrationToken> registration_token(const std::string& token) override;
@@ -88,7 +88,7 @@ class SqliteStore final : public Store {
   std::map<std::string, std::string> cross_signing_keys(const std::string& user_id) override;
   void set_cross_signing_keys(const std::string& user_id, const std::map<std::string, std::string>& keys) override;
   void add_key_signatures(const std::vector<KeySignature>& signatures) override;
-  std::vector<KeySignature> key_signatures(const std::string& target_user) override;
+  std::vector<KeySignature> key_signatures(const std::string& target_user, const std::string& viewer) override;
   std::vector<std::string> device_list_changes(StreamPos since, StreamPos upto, const std::string& observer) override;
   void mark_device_list_changed(const std::string& user_id) override;
   bool add_to_device(const std::vector<ToDeviceMessage>& messages, const std::optional<Transaction>& txn) override;
@@ -99,6 +99,7 @@ class SqliteStore final : public Store {
                                      const std::string& auth_data) override;
   std::optional<BackupVersion> backup_version(const std::string& user_id,
                                               std::optional<std::int64_t> version) override;
+  std::int64_t backup_key_count(const std::string& user_id, std::int64_t version) override;
   bool update_backup_version(const std::string& user_id, std::int64_t version, const std::string& auth_data) override;
   bool delete_backup_version(const std::string& user_id, std::int64_t version) override;
   std::vector<BackupKey> backup_keys(const std::string& user_id, std::int64_t version,
