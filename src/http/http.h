@@ -25,6 +25,11 @@ struct Request {
   std::string query;                  // raw query string without '?'
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
+  // Routes with a streamed body (Router::add's `streamed_body_limit`): the body went to this
+  // temporary file instead of `body`. The handler may take the file (rename it); whatever is
+  // still at this path once the response is sent is deleted.
+  std::string body_file;
+  std::uint64_t body_size = 0;
   std::string remote_ip;              // textual peer address
   // Path parameters captured by the router, percent-decoded, in pattern order.
   std::vector<std::string> params;
@@ -41,7 +46,23 @@ struct Response {
   std::string content_type = "application/json";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
+  // Instead of `body`: `length` bytes of the file at `path` from `offset`, read in chunks as
+  // they are sent (downloads). Unreadable at send time: the connection is closed.
+  struct FileRange {
+    std::string path;
+    std::uint64_t offset = 0;
+    std::uint64_t length = 0;
+  };
+  std::optional<FileRange> file;
 };
+
+// A "Range: bytes=..." header against a resource of `size` bytes: the one range asked for
+// (first byte, length), or nullopt when absent, malformed, multiple or unsatisfiable.
+struct ByteRange {
+  std::uint64_t first = 0;
+  std::uint64_t length = 0;
+};
+std::optional<ByteRange> parse_byte_range(std::string_view header, std::uint64_t size);
 
 // Completes a request. Call exactly once, on the event-loop thread; calling it after the client
 // went away is harmless.
@@ -56,9 +77,14 @@ std::optional<std::string> percent_decode(std::string_view text);
 // An unmatched path calls `not_found`, a matched path with another method `wrong_method`.
 class Router {
  public:
-  void add(std::string_view method, std::string_view pattern, Handler handler);
+  // With `streamed_body_limit` > 0 the route's body is streamed to a temporary file (up to
+  // that many bytes) rather than read into memory under ServerOptions::max_body_bytes.
+  void add(std::string_view method, std::string_view pattern, Handler handler,
+           std::uint64_t streamed_body_limit = 0);
   void set_fallbacks(Handler not_found, Handler wrong_method);
   void dispatch(Request& request, Responder respond) const;
+  // The streamed-body limit of the route `method path` would reach (0: read into memory).
+  std::uint64_t streamed_body_limit(std::string_view method, std::string_view path) const;
 
  private:
   struct Route;
@@ -92,6 +118,7 @@ struct ServerOptions {
   std::chrono::seconds idle_timeout{75};         // keep-alive connections
   std::size_t max_connections = 10000;           // beyond this, new connections are closed
   std::string too_large_body;                    // JSON body sent with 413
+  std::string upload_dir;                        // temporary files of streamed bodies
 };
 
 // One server on one listening address. run() blocks until stop(); stop() is safe from a signal

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <cctype>
 
 #include "http/http.h"
@@ -80,6 +81,38 @@ std::vector<std::string> Request::query_params(std::string_view name) const {
     if (auto decoded = decode_query_value(value)) found.push_back(std::move(*decoded));
   });
   return found;
+}
+
+std::optional<ByteRange> parse_byte_range(std::string_view header, std::uint64_t size) {
+  if (!header.starts_with("bytes=") || size == 0) return std::nullopt;
+  header.remove_prefix(6);
+  const std::size_t dash = header.find('-');
+  if (dash == std::string_view::npos || header.find(',') != std::string_view::npos) return std::nullopt;
+  auto number = [](std::string_view text) -> std::optional<std::uint64_t> {
+    if (text.empty() || text.size() > 19) return std::nullopt;
+    std::uint64_t value = 0;
+    for (char c : text) {
+      if (c < '0' || c > '9') return std::nullopt;
+      value = value * 10 + static_cast<std::uint64_t>(c - '0');
+    }
+    return value;
+  };
+  const std::string_view first_text = header.substr(0, dash), last_text = header.substr(dash + 1);
+  if (first_text.empty()) {   // "bytes=-N": the last N bytes
+    auto suffix = number(last_text);
+    if (!suffix || *suffix == 0) return std::nullopt;
+    const std::uint64_t length = std::min(*suffix, size);
+    return ByteRange{size - length, length};
+  }
+  auto first = number(first_text);
+  if (!first || *first >= size) return std::nullopt;
+  std::uint64_t last = size - 1;
+  if (!last_text.empty()) {
+    auto parsed = number(last_text);
+    if (!parsed || *parsed < *first) return std::nullopt;
+    last = std::min(*parsed, size - 1);
+  }
+  return ByteRange{*first, last - *first + 1};
 }
 
 }  // namespace myelin::http

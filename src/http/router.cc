@@ -18,6 +18,7 @@ struct Router::Route {
   std::string method;
   std::vector<Segment> segments;
   Handler handler;
+  std::uint64_t streamed_body_limit = 0;
 };
 
 namespace {
@@ -64,10 +65,12 @@ bool match(const std::vector<Segment>& pattern, const std::vector<std::string_vi
 
 }  // namespace
 
-void Router::add(std::string_view method, std::string_view pattern, Handler handler) {
+void Router::add(std::string_view method, std::string_view pattern, Handler handler,
+                 std::uint64_t streamed_body_limit) {
   auto route = std::make_shared<Route>();
   route->method = std::string(method);
   route->handler = std::move(handler);
+  route->streamed_body_limit = streamed_body_limit;
   for (std::string_view part : split_path(pattern)) {
     Segment segment;
     if (part.starts_with('{') && part.ends_with('}')) {
@@ -84,6 +87,14 @@ void Router::add(std::string_view method, std::string_view pattern, Handler hand
 void Router::set_fallbacks(Handler not_found, Handler wrong_method) {
   not_found_ = std::move(not_found);
   wrong_method_ = std::move(wrong_method);
+}
+
+std::uint64_t Router::streamed_body_limit(std::string_view method, std::string_view path) const {
+  const auto parts = split_path(path);
+  std::vector<std::string> params;
+  for (const auto& route : routes_)
+    if (route->method == method && match(route->segments, parts, path, params)) return route->streamed_body_limit;
+  return 0;
 }
 
 void Router::dispatch(Request& request, Responder respond) const {
@@ -104,7 +115,7 @@ void Router::dispatch(Request& request, Responder respond) const {
   if (fallback) {
     fallback(request, std::move(respond));
   } else {
-    respond(Response{path_known ? 405 : 404, "application/json", "{}", {}});
+    respond(Response{path_known ? 405 : 404, "application/json", "{}", {}, {}});
   }
 }
 

@@ -27,14 +27,14 @@ Captured run(const Router& router, std::string method, std::string path) {
 Router make_router() {
   Router router;
   auto named = [](std::string name) {
-    return [name](Request&, Responder respond) { respond(Response{200, "text/plain", name, {}}); };
+    return [name](Request&, Responder respond) { respond(Response{200, "text/plain", name, {}, {}}); };
   };
   router.add("GET", "/a/{x}/c", named("one"));
   router.add("PUT", "/a/{x}/c", named("put"));
   router.add("GET", "/state/{type}/{key...}", named("rest"));
   router.add("GET", "/state/{type}", named("nokey"));
-  router.set_fallbacks([](Request&, Responder r) { r(Response{404, "", "nf", {}}); },
-                       [](Request&, Responder r) { r(Response{405, "", "wm", {}}); });
+  router.set_fallbacks([](Request&, Responder r) { r(Response{404, "", "nf", {}, {}}); },
+                       [](Request&, Responder r) { r(Response{405, "", "wm", {}, {}}); });
   return router;
 }
 

@@ -14,8 +14,15 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <array>
+#include <cerrno>
 #include <csignal>
+#include <cstdlib>
+#include <tuple>
 #include <stdexcept>
 
 #include <spdlog/spdlog.h>
@@ -52,7 +59,42 @@ struct Pending {
   std::optional<Response> response;
 };
 
-Response plain(int status, std::string body) { return Response{status, "application/json", std::move(body), {}}; }
+Response plain(int status, std::string body) { return Response{status, "application/json", std::move(body), {}, {}}; }
+
+// A streamed request body on disk; the file is removed when this goes out of scope unless
+// the handler moved it away first.
+struct BodyFile {
+  std::string path;
+  std::uint64_t size = 0;
+  int fd = -1;
+
+  bool open(const std::string& dir) {
+    path = (dir.empty() ? std::string("/tmp") : dir) + "/upload-XXXXXX";
+    fd = ::mkstemp(path.data());
+    if (fd < 0) path.clear();
+    return fd >= 0;
+  }
+  bool write(const char* data, std::size_t n) {
+    for (std::size_t done = 0; done < n;) {
+      const ssize_t w = ::write(fd, data + done, n - done);
+      if (w < 0 && errno == EINTR) continue;
+      if (w <= 0) return false;
+      done += static_cast<std::size_t>(w);
+    }
+    size += n;
+    return true;
+  }
+  ~BodyFile() {
+    if (fd < 0) return;
+    // Only if the path still names our file: the handler may have moved it away, and another
+    // upload may since have been given the same name.
+    struct stat ours {}, named {};
+    if (::fstat(fd, &ours) == 0 && ::stat(path.c_str(), &named) == 0 && ours.st_ino == named.st_ino &&
+        ours.st_dev == named.st_dev)
+      ::unlink(path.c_str());
+    ::close(fd);
+  }
+};
 
 }  // namespace
 
@@ -90,6 +132,13 @@ struct Server::Impl : Scheduler {
 
   asio::awaitable<void> accept_loop();
   asio::awaitable<void> session(tcp::socket socket);
+  // Streams a request body into a temporary file under options.upload_dir.
+  asio::awaitable<boost::system::error_code> read_body_to_file(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+                                                               bhttp::request_parser<bhttp::empty_body>& header_parser,
+                                                               std::uint64_t limit, BodyFile& file);
+  // False when the connection cannot go on.
+  asio::awaitable<bool> write_response(beast::tcp_stream& stream, Response& response, unsigned version,
+                                       bool keep_alive);
   Response handle(Request& request);
 
   ServerOptions options;
@@ -138,75 +187,83 @@ asio::awaitable<void> Server::Impl::session(tcp::socket socket) {
   beast::tcp_stream stream(std::move(socket));
   beast::flat_buffer buffer;
   while (!stopping) {
-    bhttp::request_parser<bhttp::string_body> parser;
-    parser.body_limit(options.max_body_bytes);
-    parser.header_limit(static_cast<std::uint32_t>(options.max_header_bytes));
+    bhttp::request_parser<bhttp::empty_body> header_parser;
+    header_parser.header_limit(static_cast<std::uint32_t>(options.max_header_bytes));
+    header_parser.body_limit(boost::none);   // checked below, once the route is known
     stream.expires_after(options.idle_timeout);
-    auto [read_error, bytes] = co_await bhttp::async_read(stream, buffer, parser, kNoThrow);
+    auto [read_error, bytes] = co_await bhttp::async_read_header(stream, buffer, header_parser, kNoThrow);
     (void)bytes;
-    Response response;
-    bool keep_alive = false;
-    unsigned version = 11;
     if (read_error == bhttp::error::end_of_stream || read_error == beast::error::timeout ||
-        read_error == asio::error::connection_reset || read_error == asio::error::eof) {
+        read_error == asio::error::connection_reset || read_error == asio::error::eof ||
+        read_error == asio::error::operation_aborted)
       break;
-    } else if (read_error == bhttp::error::body_limit) {
-      response = plain(413, options.too_large_body.empty() ? "{}" : options.too_large_body);
-    } else if (read_error) {
-      if (read_error == asio::error::operation_aborted) break;
-      response = plain(400, kBadRequest);
-    } else {
-      auto& message = parser.get();
-      version = message.version();
-      keep_alive = message.keep_alive();
-      Request request;
-      request.method = std::string(message.method_string());
-      std::string_view target = message.target();
+    Request request;
+    request.remote_ip = remote_ip;
+    const auto& head = header_parser.get();
+    const unsigned version = read_error ? 11 : head.version();
+    bool keep_alive = false;
+    Response response;
+    BodyFile body_file;
+    if (!read_error) {
+      keep_alive = head.keep_alive();
+      request.method = std::string(head.method_string());
+      std::string_view target = head.target();
       std::size_t question = target.find('?');
       request.path = std::string(target.substr(0, question));
       if (question != std::string_view::npos) request.query = std::string(target.substr(question + 1));
       request.headers.reserve(16);
-      for (const auto& field : message)
+      for (const auto& field : head)
         request.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
-      request.body = std::move(message.body());
-      request.remote_ip = remote_ip;
-      if (request.method == "OPTIONS") {
-        response = plain(204, "");
+      const std::uint64_t streamed_limit = router.streamed_body_limit(request.method, request.path);
+      const std::uint64_t limit = streamed_limit ? streamed_limit : options.max_body_bytes;
+      // The parser checks a Content-Length against its limit only while reading the header,
+      // which happened under the default limit.
+      if (auto length = header_parser.content_length(); length && *length > limit) {
+        read_error = bhttp::error::body_limit;
+      } else if (streamed_limit) {
+        read_error = co_await read_body_to_file(stream, buffer, header_parser, limit, body_file);
+        request.body_file = body_file.path;
+        request.body_size = body_file.size;
       } else {
-        ++in_flight;
-        auto pending = std::make_shared<Pending>(io);
-        std::weak_ptr<Pending> weak = pending;
-        Responder respond = [weak](Response r) {
-          auto p = weak.lock();
-          if (!p || p->response) return;
-          p->response = std::move(r);
-          p->ready.cancel();
-        };
-        try {
-          router.dispatch(request, respond);
-        } catch (const std::exception&) {
-          respond(plain(500, kInternalError));
-        }
-        if (!pending->response) co_await pending->ready.async_wait(kNoThrow);
-        --in_flight;
-        response = pending->response ? std::move(*pending->response) : plain(500, kInternalError);
+        bhttp::request_parser<bhttp::string_body> parser{std::move(header_parser)};
+        parser.body_limit(options.max_body_bytes);
+        std::tie(read_error, bytes) = co_await bhttp::async_read(stream, buffer, parser, kNoThrow);
+        if (!read_error) request.body = std::move(parser.get().body());
       }
     }
-
-    bhttp::response<bhttp::string_body> out{static_cast<bhttp::status>(response.status), version};
-    if (!response.content_type.empty() && response.status != 204) out.set(bhttp::field::content_type, response.content_type);
-    out.set(bhttp::field::access_control_allow_origin, "*");
-    out.set(bhttp::field::access_control_allow_methods, "GET, POST, PUT, DELETE, OPTIONS");
-    out.set(bhttp::field::access_control_allow_headers, "X-Requested-With, Content-Type, Authorization");
-    for (auto& [name, value] : response.headers) out.set(name, value);
-    if (response.status != 204) out.body() = std::move(response.body);
+    if (read_error == bhttp::error::body_limit) {
+      response = plain(413, options.too_large_body.empty() ? "{}" : options.too_large_body);
+    } else if (read_error) {
+      if (read_error != bhttp::error::partial_message && read_error != asio::error::eof &&
+          read_error != asio::error::connection_reset && read_error != beast::error::timeout &&
+          read_error != asio::error::operation_aborted)
+        response = plain(400, kBadRequest);
+      else
+        break;   // the client went away mid-body
+    } else if (request.method == "OPTIONS") {
+      response = plain(204, "");
+    } else {
+      ++in_flight;
+      auto pending = std::make_shared<Pending>(io);
+      std::weak_ptr<Pending> weak = pending;
+      Responder respond = [weak](Response r) {
+        auto p = weak.lock();
+        if (!p || p->response) return;
+        p->response = std::move(r);
+        p->ready.cancel();
+      };
+      try {
+        router.dispatch(request, respond);
+      } catch (const std::exception&) {
+        respond(plain(500, kInternalError));
+      }
+      if (!pending->response) co_await pending->ready.async_wait(kNoThrow);
+      --in_flight;
+      response = pending->response ? std::move(*pending->response) : plain(500, kInternalError);
+    }
     keep_alive = keep_alive && !stopping && !read_error;
-    out.keep_alive(keep_alive);
-    out.prepare_payload();
-    stream.expires_after(std::chrono::seconds(30));
-    auto [write_error, written] = co_await bhttp::async_write(stream, out, kNoThrow);
-    (void)written;
-    if (write_error) break;
+    const bool written = co_await write_response(stream, response, version, keep_alive);
+    if (!written) break;
     if (read_error) {
       // Lingering close: the client may still be sending the body we refused; drain a bounded
       // amount so it reads our answer instead of a connection reset.
@@ -224,6 +281,89 @@ asio::awaitable<void> Server::Impl::session(tcp::socket socket) {
   }
   stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
   stream.socket().close(ignored);
+}
+
+asio::awaitable<boost::system::error_code> Server::Impl::read_body_to_file(
+    beast::tcp_stream& stream, beast::flat_buffer& buffer, bhttp::request_parser<bhttp::empty_body>& header_parser,
+    std::uint64_t limit, BodyFile& file) {
+  if (beast::iequals(header_parser.get()[bhttp::field::expect], "100-continue")) {
+    bhttp::response<bhttp::empty_body> go_on{bhttp::status::continue_, header_parser.get().version()};
+    co_await bhttp::async_write(stream, go_on, kNoThrow);
+  }
+  bhttp::request_parser<bhttp::buffer_body> parser{std::move(header_parser)};
+  parser.body_limit(limit);
+  if (!file.open(options.upload_dir)) co_return make_error_code(boost::system::errc::io_error);
+  std::vector<char> chunk(64 << 10);
+  while (!parser.is_done()) {
+    parser.get().body().data = chunk.data();
+    parser.get().body().size = chunk.size();
+    stream.expires_after(std::chrono::seconds(60));
+    auto [ec, n] = co_await bhttp::async_read(stream, buffer, parser, kNoThrow);
+    (void)n;
+    if (ec && ec != bhttp::error::need_buffer) co_return ec;
+    if (!file.write(chunk.data(), chunk.size() - parser.get().body().size))
+      co_return make_error_code(boost::system::errc::io_error);
+  }
+  co_return boost::system::error_code{};
+}
+
+asio::awaitable<bool> Server::Impl::write_response(beast::tcp_stream& stream, Response& response, unsigned version,
+                                                   bool keep_alive) {
+  auto set_head = [&](auto& out) {
+    if (!response.content_type.empty() && response.status != 204) out.set(bhttp::field::content_type, response.content_type);
+    out.set(bhttp::field::access_control_allow_origin, "*");
+    out.set(bhttp::field::access_control_allow_methods, "GET, POST, PUT, DELETE, OPTIONS");
+    out.set(bhttp::field::access_control_allow_headers, "X-Requested-With, Content-Type, Authorization");
+    for (auto& [name, value] : response.headers) out.set(name, value);
+    out.keep_alive(keep_alive);
+  };
+  stream.expires_after(std::chrono::seconds(30));
+  if (!response.file) {
+    bhttp::response<bhttp::string_body> out{static_cast<bhttp::status>(response.status), version};
+    set_head(out);
+    if (response.status != 204) out.body() = std::move(response.body);
+    out.prepare_payload();
+    auto [error, written] = co_await bhttp::async_write(stream, out, kNoThrow);
+    (void)written;
+    co_return !error;
+  }
+  // A file, in chunks: never more than one chunk of it in memory.
+  const Response::FileRange& range = *response.file;
+  const int fd = ::open(range.path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) co_return false;
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  bhttp::response<bhttp::buffer_body> out{static_cast<bhttp::status>(response.status), version};
+  set_head(out);
+  out.content_length(range.length);
+  out.body().data = nullptr;
+  out.body().more = true;
+  bhttp::response_serializer<bhttp::buffer_body> serializer{out};
+  if (auto [error, n] = co_await bhttp::async_write_header(stream, serializer, kNoThrow); error) co_return false;
+  std::vector<char> chunk(64 << 10);
+  std::uint64_t sent = 0;
+  while (sent < range.length) {
+    const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(chunk.size(), range.length - sent));
+    const ssize_t got = ::pread(fd, chunk.data(), want, static_cast<off_t>(range.offset + sent));
+    if (got <= 0) co_return false;   // truncated underneath us: the Content-Length cannot be met
+    sent += static_cast<std::uint64_t>(got);
+    out.body().data = chunk.data();
+    out.body().size = static_cast<std::size_t>(got);
+    out.body().more = sent < range.length;
+    stream.expires_after(std::chrono::seconds(60));
+    auto [error, n] = co_await bhttp::async_write(stream, serializer, kNoThrow);
+    if (error && error != bhttp::error::need_buffer) co_return false;
+  }
+  if (!serializer.is_done()) {
+    out.body().data = nullptr;
+    out.body().size = 0;
+    out.body().more = false;
+    auto [error, n] = co_await bhttp::async_write(stream, serializer, kNoThrow);
+    if (error && error != bhttp::error::need_buffer) co_return false;
+  }
+  co_return true;
 }
 
 Server::Server(ServerOptions options, const Router& router)

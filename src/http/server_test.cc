@@ -55,20 +55,20 @@ class ServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
     router_.add("GET", "/hello", [](Request& r, Responder respond) {
-      respond(Response{200, "application/json", R"({"hello":")" + r.remote_ip + "\"}", {}});
+      respond(Response{200, "application/json", R"({"hello":")" + r.remote_ip + "\"}", {}, {}});
     });
     router_.add("POST", "/echo", [](Request& r, Responder respond) {
-      respond(Response{200, "application/json", r.body, {}});
+      respond(Response{200, "application/json", r.body, {}, {}});
     });
     router_.add("GET", "/later", [this](Request&, Responder respond) {
       timer_ = server_->scheduler().after(std::chrono::milliseconds(50), [respond] {
-        respond(Response{200, "application/json", R"({"late":true})", {}});
+        respond(Response{200, "application/json", R"({"late":true})", {}, {}});
       });
     });
     router_.add("GET", "/throw", [](Request&, Responder) { throw std::runtime_error("boom"); });
     router_.add("GET", "/slow", [this](Request&, Responder respond) {
       server_->scheduler().run_blocking([] { std::this_thread::sleep_for(std::chrono::milliseconds(1000)); },
-                                        [respond] { respond(Response{200, "application/json", R"({"slow":true})", {}}); });
+                                        [respond] { respond(Response{200, "application/json", R"({"slow":true})", {}, {}}); });
     });
     ServerOptions options;
     options.port = 0;
