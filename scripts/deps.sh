@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 packages=(
   cmake ninja-build g++ ccache pkg-config
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
-  libsodium-dev libssl-dev libsqlite3-dev libspdlog-dev libyaml-cpp-dev
+  libsodium-dev libssl-dev libsqlite3-dev libspdlog-dev libyaml-cpp-dev libvips-dev
+  libvips-tools
   libgtest-dev libgmock-dev
   python3 python3-matrix-nio python3-olm
 )

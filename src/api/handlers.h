@@ -117,6 +117,17 @@ void delete_backup_version(Call&);
 void put_backup_keys(Call&);
 void get_backup_keys(Call&);
 void delete_backup_keys(Call&);
+// client/media.cc
+void post_media_upload(Call&);       // streamed body
+void post_media_create(Call&);
+void put_media_upload(Call&);        // streamed body
+void get_media_config(Call&);
+void get_media_download(Call&);      // with or without {fileName}
+void get_media_thumbnail(Call&);
+void get_legacy_media_download(Call&);
+void get_legacy_media_thumbnail(Call&);
+void get_own_media(Call&);
+void delete_own_media(Call&);
 // client/reporting.cc
 void post_report_event(Call&);
 void post_report_room(Call&);

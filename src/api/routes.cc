@@ -12,10 +12,13 @@ namespace {
 
 // kOptional: a token is checked when given; the handler decides what an anonymous caller gets.
 enum class Access { kPublic, kOptional, kUser };
-enum class Limit { kNone, kUser, kLogin };
+// kUpload: rate-limited like kUser, and the body is streamed to disk (media uploads) rather than
+// read into memory.
+enum class Limit { kNone, kUser, kLogin, kUpload };
 // Which prefixes a path is served under: the client API's r0 (legacy, still used by
 // matrix-nio) and v3, v1 only, or an absolute path.
-enum class Prefix { kClient, kClientV1, kAbsolute };
+// kMedia: the media API's /_matrix/media/v3 and r0.
+enum class Prefix { kClient, kClientV1, kMedia, kAbsolute };
 
 struct Route {
   const char* method;
@@ -27,8 +30,8 @@ struct Route {
 };
 
 constexpr Access P = Access::kPublic, O = Access::kOptional, U = Access::kUser;
-constexpr Limit N = Limit::kNone, L = Limit::kUser, LOGIN = Limit::kLogin;
-constexpr Prefix C = Prefix::kClient, V1 = Prefix::kClientV1, ABS = Prefix::kAbsolute;
+constexpr Limit N = Limit::kNone, L = Limit::kUser, LOGIN = Limit::kLogin, UPLOAD = Limit::kUpload;
+constexpr Prefix C = Prefix::kClient, V1 = Prefix::kClientV1, MEDIA = Prefix::kMedia, ABS = Prefix::kAbsolute;
 
 constexpr Route kRoutes[] = {
     {"GET", "/_matrix/client/versions", ABS, P, N, get_versions},
@@ -151,6 +154,20 @@ constexpr Route kRoutes[] = {
     {"DELETE", "/room_keys/keys/{roomId}", C, U, L, delete_backup_keys},
     {"DELETE", "/room_keys/keys/{roomId}/{sessionId}", C, U, L, delete_backup_keys},
 
+    {"POST", "/upload", MEDIA, U, UPLOAD, post_media_upload},
+    {"PUT", "/upload/{serverName}/{mediaId}", MEDIA, U, UPLOAD, put_media_upload},
+    {"POST", "/_matrix/media/v1/create", ABS, U, L, post_media_create},
+    {"GET", "/config", MEDIA, U, N, get_media_config},
+    {"GET", "/media/config", V1, U, N, get_media_config},
+    {"GET", "/media/download/{serverName}/{mediaId}", V1, U, N, get_media_download},
+    {"GET", "/media/download/{serverName}/{mediaId}/{fileName}", V1, U, N, get_media_download},
+    {"GET", "/media/thumbnail/{serverName}/{mediaId}", V1, U, N, get_media_thumbnail},
+    {"GET", "/download/{serverName}/{mediaId}", MEDIA, P, N, get_legacy_media_download},
+    {"GET", "/download/{serverName}/{mediaId}/{fileName}", MEDIA, P, N, get_legacy_media_download},
+    {"GET", "/thumbnail/{serverName}/{mediaId}", MEDIA, P, N, get_legacy_media_thumbnail},
+    {"GET", "/_myelin/media/v1/uploads", ABS, U, N, get_own_media},
+    {"DELETE", "/_myelin/media/v1/uploads/{mediaId}", ABS, U, L, delete_own_media},
+
     {"POST", "/rooms/{roomId}/report/{eventId}", C, U, L, post_report_event},
     {"POST", "/rooms/{roomId}/report", C, U, L, post_report_room},
 };
@@ -196,6 +213,7 @@ std::optional<core::Error> invalid_param(const std::vector<std::string>& names, 
     else if (name == "userId") valid = core::UserId::parse(value).has_value();
     else if (name == "eventId") valid = core::is_valid_event_id(value);
     else if (name == "roomAlias") valid = core::RoomAlias::parse(value).has_value();
+    else if (name == "serverName") valid = core::is_valid_server_name(value);
     else if (name == "roomIdOrAlias") valid = core::is_valid_room_id(value) || core::RoomAlias::parse(value).has_value();
     else if (name == "txnId" || name == "deviceId") valid = core::is_valid_opaque_id(value);
     if (!valid) return core::make_error(core::Errc::kInvalidParam, "Invalid " + name + " in the path");
@@ -218,7 +236,8 @@ http::Handler wrap(const Route& route, homeserver::Homeserver& hs, std::shared_p
       auto session = hs.accounts.authenticate(*token, request.remote_ip);
       if (!session) return call.fail(session.error());
       call.session = std::move(*session);
-      if (route.limit == Limit::kUser && hs.config.rate_limits_enabled && !call.session->admin) {
+      if ((route.limit == Limit::kUser || route.limit == Limit::kUpload) && hs.config.rate_limits_enabled &&
+          !call.session->admin) {
         if (auto wait = limiters->per_user.allow(call.session->user_id, now))
           return call.fail(limit_error(wait));
       }
@@ -239,20 +258,19 @@ void install_routes(http::Router& router, homeserver::Homeserver& hs) {
   auto limiters = std::make_shared<Limiters>(Limiters{
       http::RateLimiter(hs.config.rate_per_second, hs.config.rate_burst),
       http::RateLimiter(hs.config.login_per_second, hs.config.login_burst)});
+  auto prefixes = [](Prefix prefix) -> std::vector<std::string> {
+    switch (prefix) {
+      case Prefix::kClient: return {"/_matrix/client/v3", "/_matrix/client/r0"};
+      case Prefix::kClientV1: return {"/_matrix/client/v1"};
+      case Prefix::kMedia: return {"/_matrix/media/v3", "/_matrix/media/r0"};
+      case Prefix::kAbsolute: return {""};
+    }
+    return {};
+  };
   for (const Route& route : kRoutes) {
     http::Handler handler = wrap(route, hs, limiters);
-    switch (route.prefix) {
-      case Prefix::kAbsolute:
-        router.add(route.method, route.path, handler);
-        break;
-      case Prefix::kClient:
-        router.add(route.method, std::string("/_matrix/client/v3") + route.path, handler);
-        router.add(route.method, std::string("/_matrix/client/r0") + route.path, handler);
-        break;
-      case Prefix::kClientV1:
-        router.add(route.method, std::string("/_matrix/client/v1") + route.path, handler);
-        break;
-    }
+    const std::uint64_t streamed = route.limit == Limit::kUpload ? hs.config.max_upload_bytes : 0;
+    for (const auto& prefix : prefixes(route.prefix)) router.add(route.method, prefix + route.path, handler, streamed);
   }
   router.set_fallbacks(
       [](http::Request&, http::Responder respond) {

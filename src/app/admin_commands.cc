@@ -1,5 +1,5 @@
-// `myelin generate-config`, `myelin user create` and `myelin registration-token ...`: offline
-// administration against the same data folder the server uses.
+// `myelin generate-config`, `user create`, `registration-token ...`, `reports list` and
+// `media purge|delete`: offline administration against the same data folder the server uses.
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -11,7 +11,9 @@
 #include "core/ids.h"
 #include "core/json.h"
 #include "homeserver/accounts.h"
+#include "homeserver/media.h"
 #include "homeserver/timeline.h"
+#include "media/content_store.h"
 #include "storage/store.h"
 
 namespace myelin::app {
@@ -140,6 +142,74 @@ int reports_command(const Args& args) {
     if (!report.event_id.empty()) line["event_id"] = report.event_id;
     if (report.score) line["score"] = *report.score;
     std::cout << core::to_string(line) << "\n";
+  }
+  return 0;
+}
+
+namespace {
+
+// The command line's stand-in for the server's scheduler: no event loop and no pool, so work
+// runs inline. Timers are not available (nothing the commands call uses them).
+class InlineScheduler final : public http::Scheduler {
+ public:
+  void post(std::function<void()> fn) override { fn(); }
+  std::unique_ptr<http::Timer> after(std::chrono::milliseconds, std::function<void()>) override { return nullptr; }
+  void run_blocking(std::function<void()> work, std::function<void()> then) override {
+    work();
+    then();
+  }
+};
+
+// "2026-01-31" (UTC midnight) or milliseconds since the epoch; nullopt when neither.
+std::optional<std::int64_t> parse_date(const std::string& text) {
+  int year = 0, month = 0, day = 0;
+  char tail = 0;
+  if (std::sscanf(text.c_str(), "%4d-%2d-%2d%c", &year, &month, &day, &tail) == 3 && month >= 1 && month <= 12 &&
+      day >= 1 && day <= 31) {
+    const auto date = std::chrono::year_month_day(std::chrono::year(year), std::chrono::month(month),
+                                                  std::chrono::day(day));
+    if (!date.ok()) return std::nullopt;
+    return std::chrono::sys_days(date).time_since_epoch() / std::chrono::milliseconds(1);
+  }
+  try {
+    std::size_t used = 0;
+    const std::int64_t ms = std::stoll(text, &used);
+    if (used == text.size() && ms >= 0) return ms;
+  } catch (const std::exception&) {
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+int media_command(const Args& args) {
+  const std::string action = args.empty() ? "" : args.front();
+  if (action != "purge" && action != "delete") {
+    std::cerr << "usage: myelin media purge --before DATE | media delete MXC_URI  --config FILE\n";
+    return 2;
+  }
+  auto opened = open(args);
+  if (!opened) return 1;
+  auto content = media::open_local_content_store(opened->config.data_dir + "/media");
+  InlineScheduler scheduler;
+  homeserver::MediaRepository repository(opened->config, *opened->store, *content, scheduler);
+  if (action == "purge") {
+    auto before = parse_date(arg_value(args, "--before"));
+    if (!before) {
+      std::cerr << "myelin: --before needs a date (YYYY-MM-DD, UTC) or milliseconds since the epoch\n";
+      return 2;
+    }
+    std::cout << repository.purge_before(*before) << " media deleted\n";
+    return 0;
+  }
+  auto mxc = homeserver::parse_mxc(args.size() > 1 ? args[1] : "");
+  if (!mxc || mxc->first != opened->config.server_name) {
+    std::cerr << "myelin: give an mxc:// URI of this server's media\n";
+    return 2;
+  }
+  if (!repository.remove("", true, mxc->second)) {
+    std::cerr << "myelin: no such media\n";
+    return 1;
   }
   return 0;
 }

@@ -62,6 +62,11 @@ const std::vector<Option>& options() {
       option("limits.max_connections", "Open client connections at most; further ones are closed at once.", &Config::max_connections),
       option("rooms.default_version", "Room version for new rooms (10, 11 or 12).", &Config::default_room_version),
       option("rooms.encryption_by_default", "Which new rooms get end-to-end encryption (m.room.encryption) in their initial state: off, invite (rooms created with the private_chat or trusted_private_chat preset, which includes DMs) or all. A createRoom request that brings its own m.room.encryption event keeps it.", &Config::encryption_by_default),
+      option("media.max_upload_bytes", "Largest media upload (413 M_TOO_LARGE above). Uploads are streamed to disk, never held in memory.", &Config::max_upload_bytes),
+      option("media.quota_bytes_per_user", "Total size of one user's uploads (403 M_FORBIDDEN beyond); 0 for no quota.", &Config::media_quota_bytes),
+      option("media.strip_image_metadata", "Privacy default: remove location and camera metadata (EXIF/XMP: GPS position, serial numbers, timestamps) from JPEG, PNG and WebP uploads, without re-encoding them. Encrypted uploads cannot be inspected and are stored as they are.", &Config::strip_image_metadata),
+      option("media.legacy_unauthenticated_download", "Serve the deprecated unauthenticated /_matrix/media/v3/download and /thumbnail endpoints. Off: they answer 404 M_NOT_FOUND (the spec's frozen endpoints) and media is only served to logged-in users.", &Config::legacy_media_download),
+      option("media.max_image_pixels", "Images with more pixels are not thumbnailed (413 M_TOO_LARGE); checked from the header, before decoding.", &Config::max_image_pixels),
       option("storage.fsync_every_commit", "false: an acknowledged write survives a crash of the process (kill -9); true: also a power loss, at a cost in write speed.", &Config::fsync_every_commit),
   };
   return table;

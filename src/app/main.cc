@@ -14,7 +14,9 @@ constexpr const char* kUsage =
     "  registration-token create --config FILE [--uses-allowed N] [--expiry-days D]\n"
     "  registration-token list --config FILE\n"
     "  registration-token delete --config FILE --token TOKEN\n"
-    "  reports list --config FILE            content reported by users, oldest first (JSON lines)\n";
+    "  reports list --config FILE            content reported by users, oldest first (JSON lines)\n"
+    "  media purge --before DATE --config FILE   delete uploads made before DATE (YYYY-MM-DD, UTC)\n"
+    "  media delete MXC_URI --config FILE        delete one upload\n";
 
 }  // namespace
 
@@ -30,6 +32,7 @@ int main(int argc, char** argv) {
   if (command == "user") return myelin::app::user_command(args);
   if (command == "registration-token") return myelin::app::registration_token_command(args);
   if (command == "reports") return myelin::app::reports_command(args);
+  if (command == "media") return myelin::app::media_command(args);
   std::fputs(kUsage, command == "help" || command == "--help" ? stdout : stderr);
   return command == "help" || command == "--help" ? 0 : 2;
 }

@@ -12,16 +12,20 @@
 #include "core/crypto.h"
 #include "homeserver/homeserver.h"
 #include "http/http.h"
+#include "media/content_store.h"
+#include "media/thumbnail.h"
 #include "storage/store.h"
 
 namespace myelin::app {
 namespace {
 
-// Deletes client IP records older than the retention period, now and every hour.
-void schedule_ip_purge(homeserver::Homeserver& hs, std::shared_ptr<std::unique_ptr<http::Timer>> slot) {
+// Hourly housekeeping, now and every hour: client IP records older than the retention period,
+// async-upload media IDs never used.
+void schedule_housekeeping(homeserver::Homeserver& hs, std::shared_ptr<std::unique_ptr<http::Timer>> slot) {
   const std::int64_t retention_ms = std::int64_t{hs.config.client_ip_retention_days} * 86'400'000;
   hs.store.purge_client_ips(homeserver::now_ms() - retention_ms);
-  *slot = hs.scheduler.after(std::chrono::hours(1), [&hs, slot] { schedule_ip_purge(hs, slot); });
+  hs.media.expire_pending();
+  *slot = hs.scheduler.after(std::chrono::hours(1), [&hs, slot] { schedule_housekeeping(hs, slot); });
 }
 
 }  // namespace
@@ -56,6 +60,15 @@ int serve(const Args& args) {
     return 1;
   }
 
+  std::unique_ptr<media::ContentStore> content;
+  try {
+    content = media::open_local_content_store(config->data_dir + "/media");
+  } catch (const std::exception& e) {
+    std::cerr << "myelin: " << e.what() << "\n";
+    return 1;
+  }
+  media::init_thumbnailer();
+
   http::Router router;
   http::ServerOptions options;
   options.address = config->listen_address;
@@ -63,11 +76,12 @@ int serve(const Args& args) {
   options.max_body_bytes = config->max_request_bytes;
   options.max_connections = config->max_connections;
   options.too_large_body = R"({"errcode":"M_TOO_LARGE","error":"Request body too large"})";
+  options.upload_dir = content->temp_dir();
   http::Server server(options, router);
-  homeserver::Homeserver hs(*config, *store, *key, server.scheduler());
+  homeserver::Homeserver hs(*config, *store, *key, server.scheduler(), *content);
   api::install_routes(router, hs);
-  auto purge_timer = std::make_shared<std::unique_ptr<http::Timer>>();
-  schedule_ip_purge(hs, purge_timer);
+  auto housekeeping_timer = std::make_shared<std::unique_ptr<http::Timer>>();
+  schedule_housekeeping(hs, housekeeping_timer);
 
   std::uint16_t port = 0;
   try {

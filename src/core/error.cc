@@ -46,6 +46,8 @@ constexpr std::array kErrcTable = {
     ErrcInfo{Errc::kBadAlias, "M_BAD_ALIAS", 400},
     ErrcInfo{Errc::kInvalidSignature, "M_INVALID_SIGNATURE", 400},
     ErrcInfo{Errc::kWrongRoomKeysVersion, "M_WRONG_ROOM_KEYS_VERSION", 403},
+    ErrcInfo{Errc::kNotYetUploaded, "M_NOT_YET_UPLOADED", 504},
+    ErrcInfo{Errc::kCannotOverwriteMedia, "M_CANNOT_OVERWRITE_MEDIA", 409},
     ErrcInfo{Errc::kInternal, "M_UNKNOWN", 500},
 };
 

@@ -44,6 +44,8 @@ enum class Errc {
   kBadAlias,          // M_BAD_ALIAS 400
   kInvalidSignature,  // M_INVALID_SIGNATURE 400
   kWrongRoomKeysVersion,  // M_WRONG_ROOM_KEYS_VERSION 403
+  kNotYetUploaded,    // M_NOT_YET_UPLOADED 504
+  kCannotOverwriteMedia,  // M_CANNOT_OVERWRITE_MEDIA 409
   kInternal,          // M_UNKNOWN 500
 };
 

@@ -33,6 +33,12 @@ struct Config {
   std::uint64_t max_request_bytes = 1 << 20;
   std::uint64_t max_connections = 10000;
   std::string default_room_version = "12";
+
+  std::uint64_t max_upload_bytes = 50 << 20;         // one media upload
+  std::uint64_t media_quota_bytes = 1ull << 30;      // per user, 0 = none
+  bool strip_image_metadata = true;                  // EXIF/XMP of JPEG, PNG, WebP uploads
+  bool legacy_media_download = false;                // unauthenticated /_matrix/media/v3/download
+  std::uint64_t max_image_pixels = 64'000'000;       // thumbnails of larger images are refused
   bool fsync_every_commit = false;
 };
 

@@ -7,6 +7,7 @@
 #include "homeserver/device_lists.h"
 #include "homeserver/key_backup.h"
 #include "homeserver/keys.h"
+#include "homeserver/media.h"
 #include "homeserver/notifier.h"
 #include "homeserver/presence.h"
 #include "homeserver/room_service.h"
@@ -22,7 +23,7 @@ namespace myelin::homeserver {
 
 struct Homeserver {
   Homeserver(const Config& config, storage::Store& store, const core::SigningKey& key,
-             http::Scheduler& scheduler)
+             http::Scheduler& scheduler, media::ContentStore& content)
       : config(config),
         store(store),
         key(key),
@@ -34,6 +35,7 @@ struct Homeserver {
         keys(config, store, device_lists),
         to_device(config, store, notifier),
         key_backup(store),
+        media(config, store, content, scheduler),
         rooms(timeline),
         typing(timeline, notifier, scheduler),
         presence(config, timeline, notifier),
@@ -50,6 +52,7 @@ struct Homeserver {
   Keys keys;
   ToDevice to_device;
   KeyBackup key_backup;
+  MediaRepository media;
   RoomService rooms;
   Typing typing;
   Presence presence;

@@ -124,6 +124,17 @@ CREATE TABLE backup_keys (
   is_verified INTEGER NOT NULL, session_data TEXT NOT NULL,
   PRIMARY KEY (user_id, version, room_id, session_id)) WITHOUT ROWID;
 )sql",
+    // 3: the media repository (local uploads; the bytes live in the content store).
+    R"sql(
+CREATE TABLE media (
+  media_id TEXT PRIMARY KEY, uploader TEXT NOT NULL, sha256 TEXT NOT NULL, size INTEGER NOT NULL,
+  content_type TEXT NOT NULL, upload_name TEXT NOT NULL, created_ts INTEGER NOT NULL,
+  pending_until INTEGER) WITHOUT ROWID;
+CREATE INDEX media_by_uploader ON media (uploader, created_ts);
+CREATE INDEX media_by_content ON media (sha256);
+CREATE INDEX media_by_age ON media (created_ts);
+CREATE INDEX media_pending ON media (pending_until) WHERE pending_until IS NOT NULL;
+)sql",
 };
 
 std::int64_t user_version(Database& db) {

@@ -1,6 +1,6 @@
 #pragma once
 // The SQLite implementation of Store (store.h has the contract). Method bodies are spread over
-// files by area: accounts.cc, events.cc, state.cc, user_data.cc, e2ee.cc, key_backup.cc,
+// files by area: accounts.cc, events.cc, state.cc, user_data.cc, e2ee.cc, key_backup.cc, media.cc,
 // sqlite_store.cc (the rest).
 #include <unordered_map>
 
@@ -108,6 +108,17 @@ class SqliteStore final : public Store {
   void put_backup_keys(const std::string& user_id, std::int64_t version, const std::vector<BackupKey>& keys) override;
   void delete_backup_keys(const std::string& user_id, std::int64_t version, const std::optional<std::string>& room_id,
                           const std::optional<std::string>& session_id) override;
+
+  bool add_media(const MediaRecord& record) override;
+  std::optional<MediaRecord> media(const std::string& media_id) override;
+  bool complete_media(const MediaRecord& record) override;
+  std::vector<MediaRecord> user_media(const std::string& uploader, std::int64_t before_ts, std::size_t limit) override;
+  std::int64_t user_media_bytes(const std::string& uploader) override;
+  std::int64_t pending_media_count(const std::string& uploader) override;
+  std::optional<MediaRecord> delete_media(const std::string& media_id) override;
+  std::int64_t media_using_content(const std::string& sha256) override;
+  std::vector<MediaRecord> media_created_before(std::int64_t ts, std::size_t limit) override;
+  std::int64_t delete_expired_pending_media(std::int64_t now_ms) override;
 
  private:
   // Takes the next position inside the caller's transaction (persisted with it).

@@ -1,0 +1,168 @@
+// The content repository (client-server-api "Content repository"):
+// POST /_matrix/media/v3/upload, POST /_matrix/media/v1/create,
+// PUT  /_matrix/media/v3/upload/{serverName}/{mediaId},
+// GET  /_matrix/client/v1/media/config, .../download/{serverName}/{mediaId}[/{fileName}],
+//      .../thumbnail/{serverName}/{mediaId};
+// the frozen unauthenticated GET /_matrix/media/v3/download|thumbnail (off unless configured);
+// and myelin's own GET /_myelin/media/v1/uploads, DELETE /_myelin/media/v1/uploads/{mediaId}
+// (docs/media.md).
+#include "api/handlers.h"
+#include "homeserver/media.h"
+
+namespace myelin::api {
+namespace {
+
+using core::Errc;
+
+constexpr const char* kContentSecurityPolicy =
+    "sandbox; default-src 'none'; script-src 'none'; plugin-types application/pdf; style-src 'unsafe-inline'; "
+    "object-src 'self';";
+
+// RFC 5987 encoding of a file name for Content-Disposition's filename*.
+std::string encode_file_name(std::string_view name) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : name) {
+    if (std::isalnum(c) || c == '.' || c == '-' || c == '_' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+// Sends a file with the spec's safe-serving headers, honouring a single byte range.
+void serve(Call& call, const homeserver::Servable& file, std::string_view file_name) {
+  http::Response response;
+  response.content_type = file.content_type.empty() ? "application/octet-stream" : file.content_type;
+  std::string disposition = homeserver::servable_inline(response.content_type) ? "inline" : "attachment";
+  const std::string_view name = file_name.empty() ? std::string_view(file.upload_name) : file_name;
+  if (!name.empty()) disposition += "; filename*=utf-8''" + encode_file_name(name);
+  response.headers = {{"Content-Disposition", disposition},
+                      {"Content-Security-Policy", kContentSecurityPolicy},
+                      {"X-Content-Type-Options", "nosniff"},
+                      {"Cross-Origin-Resource-Policy", "cross-origin"},
+                      {"Accept-Ranges", "bytes"},
+                      {"Cache-Control", "private, max-age=86400"}};
+  http::Response::FileRange range{file.path, 0, file.size};
+  if (auto asked = http::parse_byte_range(call.request.header("Range"), file.size)) {
+    response.status = 206;
+    range.offset = asked->first;
+    range.length = asked->length;
+    response.headers.emplace_back("Content-Range", "bytes " + std::to_string(asked->first) + "-" +
+                                                       std::to_string(asked->first + asked->length - 1) + "/" +
+                                                       std::to_string(file.size));
+  }
+  response.file = std::move(range);
+  call.respond(std::move(response));
+}
+
+// The declared type of an upload (application/octet-stream when absent or unreasonable).
+std::string upload_type(const Call& call) {
+  std::string_view type = call.request.header("Content-Type");
+  if (type.empty() || type.size() > 255) return "application/octet-stream";
+  for (char c : type)
+    if (c < 0x20 || c > 0x7e) return "application/octet-stream";
+  return std::string(type);
+}
+
+core::Result<std::string> upload_name(const Call& call) {
+  std::string name = call.request.query_param("filename").value_or("");
+  if (name.size() > 255) return core::fail(Errc::kInvalidParam, "filename is too long");
+  return name;
+}
+
+homeserver::MediaRepository::UploadDone answer(Call& call) {
+  return [call](core::Result<json::object> result) {
+    if (!result) return call.fail(result.error());
+    call.reply(*result);
+  };
+}
+
+void download(Call& call) {
+  auto file = call.hs.media.download(call.param(0), call.param(1));
+  if (!file) return call.fail(file.error());
+  serve(call, *file, call.request.params.size() > 2 ? call.param(2) : "");
+}
+
+void thumbnail(Call& call) {
+  auto width = int_query_param(call.request, "width", -1);
+  auto height = int_query_param(call.request, "height", -1);
+  if (!width) return call.fail(width.error());
+  if (!height) return call.fail(height.error());
+  if (*width <= 0 || *height <= 0 || *width > 10000 || *height > 10000)
+    return call.fail(core::make_error(Errc::kInvalidParam, "width and height must be positive integers"));
+  const std::string method = call.request.query_param("method").value_or("scale");
+  if (method != "scale" && method != "crop")
+    return call.fail(core::make_error(Errc::kInvalidParam, "method must be crop or scale"));
+  media::ThumbnailSpec spec{static_cast<int>(*width), static_cast<int>(*height), method == "crop",
+                            call.request.query_param("animated").value_or("false") == "true"};
+  call.hs.media.thumbnail(call.param(0), call.param(1), spec, [call](core::Result<homeserver::Servable> file) mutable {
+    if (!file) return call.fail(file.error());
+    serve(call, *file, "");
+  });
+}
+
+bool legacy_allowed(Call& call) {
+  if (call.hs.config.legacy_media_download) return true;
+  // Frozen (client-server-api "Content repository"): media is only served with authentication.
+  call.fail(core::make_error(Errc::kNotFound, "Media is only served through the authenticated endpoints"));
+  return false;
+}
+
+}  // namespace
+
+void post_media_upload(Call& call) {
+  auto name = upload_name(call);
+  if (!name) return call.fail(name.error());
+  call.hs.media.upload(call.user(), call.request.body_file, upload_type(call), *name, answer(call));
+}
+
+void post_media_create(Call& call) {
+  auto created = call.hs.media.create(call.user());
+  if (!created) return call.fail(created.error());
+  call.reply(*created);
+}
+
+void put_media_upload(Call& call) {
+  auto name = upload_name(call);
+  if (!name) return call.fail(name.error());
+  call.hs.media.upload_to(call.user(), call.param(0), call.param(1), call.request.body_file, upload_type(call), *name,
+                          answer(call));
+}
+
+void get_media_config(Call& call) {
+  call.reply(json::object{{"m.upload.size", call.hs.config.max_upload_bytes}});
+}
+
+void get_media_download(Call& call) { download(call); }
+
+void get_media_thumbnail(Call& call) { thumbnail(call); }
+
+void get_legacy_media_download(Call& call) {
+  if (legacy_allowed(call)) download(call);
+}
+
+void get_legacy_media_thumbnail(Call& call) {
+  if (legacy_allowed(call)) thumbnail(call);
+}
+
+void get_own_media(Call& call) {
+  auto before = int_query_param(call.request, "before", std::numeric_limits<std::int64_t>::max());
+  auto limit = int_query_param(call.request, "limit", 100);
+  if (!before) return call.fail(before.error());
+  if (!limit) return call.fail(limit.error());
+  const auto bounded = static_cast<std::size_t>(std::clamp<std::int64_t>(*limit, 1, 1000));
+  call.reply(call.hs.media.list(call.user().user_id, *before, bounded));
+}
+
+void delete_own_media(Call& call) {
+  if (auto removed = call.hs.media.remove(call.user().user_id, call.user().admin, call.param(0)); !removed)
+    return call.fail(removed.error());
+  call.reply(json::object{});
+}
+
+}  // namespace myelin::api

@@ -1,0 +1,292 @@
+#include "homeserver/media.h"
+
+#include <array>
+#include <cctype>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+
+#include "core/ids.h"
+#include "homeserver/timeline.h"
+#include "media/metadata.h"
+
+namespace myelin::homeserver {
+namespace {
+
+using core::Errc;
+
+constexpr std::int64_t kPendingLifetimeMs = 24 * 3600 * 1000;
+constexpr std::int64_t kMaxPendingPerUser = 50;
+
+core::Error not_found() { return core::make_error(Errc::kNotFound, "Media not found"); }
+
+// The spec's media ID grammar: [A-Za-z0-9_-]+.
+bool valid_media_id(std::string_view id) {
+  if (id.empty() || id.size() > 255) return false;
+  for (char c : id)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-') return false;
+  return true;
+}
+
+// The first bytes of a file (for sniffing its type).
+std::string file_head(const std::string& path) {
+  std::array<char, 32> head{};
+  std::ifstream in(path, std::ios::binary);
+  in.read(head.data(), head.size());
+  return std::string(head.data(), static_cast<std::size_t>(in.gcount()));
+}
+
+void remove_file(const std::string& path) {
+  std::error_code ignored;
+  std::filesystem::remove(path, ignored);
+}
+
+// Moves the request's body file to a name of our own, so that the HTTP layer's clean-up after
+// the response does not race with the work still to do on it. "" on failure.
+std::string take_file(const std::string& body_file, const std::string& temp_dir) {
+  if (body_file.empty()) return "";
+  const std::string taken = temp_dir + "/ingest-" + core::random_string(16);
+  std::error_code ec;
+  std::filesystem::rename(body_file, taken, ec);
+  return ec ? std::string() : taken;
+}
+
+// The standard thumbnail the request maps to (client-server-api "Thumbnails"): the smallest
+// of the spec's sizes that covers the request, preferring the requested method; nullopt when
+// the request is larger than all of them (then the original is served).
+std::optional<media::ThumbnailSpec> standard_size(const media::ThumbnailSpec& asked) {
+  struct Size {
+    int width, height;
+    bool crop;
+  };
+  static constexpr Size kSizes[] = {{32, 32, true}, {96, 96, true}, {320, 240, false}, {640, 480, false},
+                                    {800, 600, false}};
+  for (bool same_method : {true, false}) {
+    for (const Size& size : kSizes) {
+      if (same_method != (size.crop == asked.crop)) continue;
+      if (size.width >= asked.width && size.height >= asked.height)
+        return media::ThumbnailSpec{size.width, size.height, size.crop, asked.animated};
+    }
+  }
+  return std::nullopt;
+}
+
+std::string thumbnail_name(const media::ThumbnailSpec& spec) {
+  return std::to_string(spec.width) + "x" + std::to_string(spec.height) + (spec.crop ? "-crop" : "-scale") +
+         (spec.animated ? "-animated" : "");
+}
+
+}  // namespace
+
+std::optional<std::pair<std::string, std::string>> parse_mxc(std::string_view uri) {
+  if (!uri.starts_with("mxc://")) return std::nullopt;
+  uri.remove_prefix(6);
+  const std::size_t slash = uri.find('/');
+  if (slash == std::string_view::npos) return std::nullopt;
+  std::string server(uri.substr(0, slash)), id(uri.substr(slash + 1));
+  if (!core::is_valid_server_name(server) || !valid_media_id(id)) return std::nullopt;
+  return std::pair{std::move(server), std::move(id)};
+}
+
+bool servable_inline(std::string_view content_type) {
+  static constexpr std::string_view kInline[] = {
+      "text/css",   "text/plain", "text/csv",   "application/json", "application/ld+json", "image/jpeg",
+      "image/gif",  "image/png",  "image/apng", "image/webp",       "image/avif",          "video/mp4",
+      "video/webm", "video/ogg",  "video/quicktime", "audio/mp4",   "audio/webm",          "audio/aac",
+      "audio/mpeg", "audio/ogg",  "audio/wave", "audio/wav",        "audio/x-wav",         "audio/x-pn-wav",
+      "audio/flac", "audio/x-flac"};
+  const std::string_view type = content_type.substr(0, content_type.find(';'));
+  for (std::string_view safe : kInline)
+    if (type == safe) return true;
+  return false;
+}
+
+MediaRepository::MediaRepository(const Config& config, storage::Store& store, media::ContentStore& content,
+                                 http::Scheduler& scheduler)
+    : config_(config), store_(store), content_(content), scheduler_(scheduler) {}
+
+std::string MediaRepository::content_uri(const std::string& media_id) const {
+  return "mxc://" + config_.server_name + "/" + media_id;
+}
+
+void MediaRepository::ingest(std::string temp, std::function<void(core::Result<media::FileDigest>)> finish) {
+  auto result = std::make_shared<std::optional<media::FileDigest>>();
+  const bool strip = config_.strip_image_metadata;
+  scheduler_.run_blocking(
+      [temp, strip, result] {
+        if (strip) {
+          const std::string type = media::sniff_image_type(file_head(temp));
+          if (type == "image/jpeg" || type == "image/png" || type == "image/webp") {
+            const std::string clean = temp + ".clean";
+            if (media::strip_metadata(temp, clean) == media::StripResult::kStripped) {
+              std::error_code ec;
+              std::filesystem::rename(clean, temp, ec);
+              if (ec) remove_file(clean);
+            }
+          }
+        }
+        *result = media::digest_file(temp);
+      },
+      [this, temp, result, finish = std::move(finish)] {
+        if (!*result || !content_.add(temp, (*result)->sha256_hex)) {
+          remove_file(temp);
+          return finish(core::fail(Errc::kInternal, "Cannot store the upload"));
+        }
+        finish(**result);
+      });
+}
+
+void MediaRepository::upload(const Session& session, const std::string& body_file, std::string content_type,
+                             std::string upload_name, UploadDone done) {
+  std::string temp = take_file(body_file, content_.temp_dir());
+  if (temp.empty()) return done(core::fail(Errc::kInternal, "Cannot store the upload"));
+  std::error_code ec;
+  const auto size = static_cast<std::int64_t>(std::filesystem::file_size(temp, ec));
+  if (config_.media_quota_bytes > 0 &&
+      store_.user_media_bytes(session.user_id) + size > static_cast<std::int64_t>(config_.media_quota_bytes)) {
+    remove_file(temp);
+    return done(core::fail(Errc::kForbidden, "Your media quota is used up: delete some uploads first"));
+  }
+  ingest(std::move(temp), [this, user = session.user_id, content_type = std::move(content_type),
+                           upload_name = std::move(upload_name), done = std::move(done)](auto digest) {
+    if (!digest) return done(std::unexpected(digest.error()));
+    storage::MediaRecord record{core::random_string(24), user, digest->sha256_hex,
+                                static_cast<std::int64_t>(digest->size), content_type, upload_name, now_ms(),
+                                std::nullopt};
+    while (!store_.add_media(record)) record.media_id = core::random_string(24);
+    done(json::object{{"content_uri", content_uri(record.media_id)}});
+  });
+}
+
+core::Result<json::object> MediaRepository::create(const Session& session) {
+  if (store_.pending_media_count(session.user_id) >= kMaxPendingPerUser) {
+    core::Error error = core::make_error(Errc::kLimitExceeded, "Too many media IDs waiting for their upload");
+    error.extra["retry_after_ms"] = 60'000;
+    return std::unexpected(std::move(error));
+  }
+  const std::int64_t expires = now_ms() + kPendingLifetimeMs;
+  storage::MediaRecord record{core::random_string(24), session.user_id, "", 0, "", "", now_ms(), expires};
+  while (!store_.add_media(record)) record.media_id = core::random_string(24);
+  return json::object{{"content_uri", content_uri(record.media_id)}, {"unused_expires_at", expires}};
+}
+
+void MediaRepository::upload_to(const Session& session, const std::string& server_name, const std::string& media_id,
+                                const std::string& body_file, std::string content_type, std::string upload_name,
+                                UploadDone done) {
+  auto record = server_name == config_.server_name ? store_.media(media_id) : std::nullopt;
+  if (!record || (record->pending_until && *record->pending_until < now_ms())) return done(std::unexpected(not_found()));
+  if (record->uploader != session.user_id)
+    return done(core::fail(Errc::kForbidden, "This media ID belongs to someone else"));
+  if (!record->pending_until) return done(core::fail(Errc::kCannotOverwriteMedia, "This media is already uploaded"));
+  std::string temp = take_file(body_file, content_.temp_dir());
+  if (temp.empty()) return done(core::fail(Errc::kInternal, "Cannot store the upload"));
+  ingest(std::move(temp), [this, record = *record, content_type = std::move(content_type),
+                           upload_name = std::move(upload_name), done = std::move(done)](auto digest) mutable {
+    if (!digest) return done(std::unexpected(digest.error()));
+    record.sha256 = digest->sha256_hex;
+    record.size = static_cast<std::int64_t>(digest->size);
+    record.content_type = std::move(content_type);
+    record.upload_name = std::move(upload_name);
+    if (!store_.complete_media(record)) {   // a concurrent upload to the same ID won
+      if (store_.media_using_content(record.sha256) == 0) content_.remove(record.sha256);
+      return done(core::fail(Errc::kCannotOverwriteMedia, "This media is already uploaded"));
+    }
+    done(json::object{});
+  });
+}
+
+core::Result<Servable> MediaRepository::download(const std::string& server_name, const std::string& media_id) {
+  if (server_name != config_.server_name || !valid_media_id(media_id)) return std::unexpected(not_found());
+  auto record = store_.media(media_id);
+  if (!record) return std::unexpected(not_found());
+  if (record->pending_until)
+    return core::fail(Errc::kNotYetUploaded, "The media has not been uploaded yet");
+  return Servable{content_.path(record->sha256), static_cast<std::uint64_t>(record->size), record->content_type,
+                  record->upload_name};
+}
+
+void MediaRepository::thumbnail(const std::string& server_name, const std::string& media_id,
+                                const media::ThumbnailSpec& asked, ThumbnailDone done) {
+  auto original = download(server_name, media_id);
+  if (!original) return done(original);
+  const auto spec = standard_size(asked);
+  if (!spec) return done(original);
+  const std::string sha = store_.media(media_id)->sha256;
+  const std::string name = thumbnail_name(*spec);
+  auto serve_cached = [this](const std::string& path) {
+    std::error_code ec;
+    const auto size = std::filesystem::file_size(path, ec);
+    return Servable{path, ec ? 0 : size, media::sniff_image_type(file_head(path)), ""};
+  };
+  if (std::string cached = content_.thumbnail(sha, name); !cached.empty()) return done(serve_cached(cached));
+  auto made = std::make_shared<std::expected<media::Thumbnail, media::ThumbnailError>>(
+      std::unexpected(media::ThumbnailError::kMalformed));
+  const media::ImageLimits limits{config_.max_image_pixels, 16384};
+  scheduler_.run_blocking(
+      [made, path = original->path, spec = *spec, limits] { *made = media::make_thumbnail(path, spec, limits); },
+      [this, made, original = *original, media_id, sha, name, serve_cached, done = std::move(done)] {
+        if (!store_.media(media_id)) return done(std::unexpected(not_found()));   // deleted meanwhile
+        if (!*made) {
+          switch (made->error()) {
+            case media::ThumbnailError::kServeOriginal:
+              return done(original);
+            case media::ThumbnailError::kTooLarge:
+              return done(core::fail(Errc::kTooLarge, "The image is too large to thumbnail"));
+            default:
+              return done(core::fail(Errc::kUnknown, "Cannot thumbnail this content"));
+          }
+        }
+        if (!content_.add_thumbnail(sha, name, (*made)->bytes))
+          return done(core::fail(Errc::kInternal, "Cannot store the thumbnail"));
+        done(serve_cached(content_.thumbnail(sha, name)));
+      });
+}
+
+json::object MediaRepository::list(const std::string& user_id, std::int64_t before_ts, std::size_t limit) {
+  auto records = store_.user_media(user_id, before_ts, limit + 1);
+  const bool more = records.size() > limit;
+  if (more) records.pop_back();
+  json::array media;
+  for (const auto& record : records) {
+    json::object entry{{"content_uri", content_uri(record.media_id)},
+                       {"media_id", record.media_id},
+                       {"created_ts", record.created_ts},
+                       {"size", record.size},
+                       {"content_type", record.content_type}};
+    if (!record.upload_name.empty()) entry["upload_name"] = record.upload_name;
+    if (record.pending_until) entry["unused_expires_at"] = *record.pending_until;
+    media.push_back(std::move(entry));
+  }
+  json::object out{{"media", std::move(media)}};
+  if (more) out["next_before"] = records.back().created_ts;
+  return out;
+}
+
+core::Status MediaRepository::remove(const std::string& user_id, bool admin, const std::string& media_id) {
+  auto record = valid_media_id(media_id) ? store_.media(media_id) : std::nullopt;
+  if (!record || (record->uploader != user_id && !admin)) return std::unexpected(not_found());
+  store_.delete_media(media_id);
+  forget(*record);
+  return {};
+}
+
+std::int64_t MediaRepository::purge_before(std::int64_t ts) {
+  std::int64_t removed = 0;
+  for (auto batch = store_.media_created_before(ts, 500); !batch.empty(); batch = store_.media_created_before(ts, 500)) {
+    for (const auto& record : batch) {
+      store_.delete_media(record.media_id);
+      forget(record);
+      ++removed;
+    }
+  }
+  return removed;
+}
+
+void MediaRepository::expire_pending() { store_.delete_expired_pending_media(now_ms()); }
+
+void MediaRepository::forget(const storage::MediaRecord& record) {
+  if (!record.sha256.empty() && store_.media_using_content(record.sha256) == 0) content_.remove(record.sha256);
+}
+
+}  // namespace myelin::homeserver
