@@ -73,14 +73,15 @@ class Server:
         return self.cli(*args)
 
     def rss_kb(self):
-        for line in open(f"/proc/{self.process.pid}/status"):
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
+        with open(f"/proc/{self.process.pid}/status") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
         return 0
 
 
 def request(base, method, path, body=None, token=None, raw=None, headers=None, timeout=30):
-    """One HTTP request; returns (status, parsed JSON body or None)."""
+    """One HTTP request; returns (status, body): parsed JSON, raw bytes, or None when empty."""
     data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
     req = urllib.request.Request(base + path, data=data, method=method)
     if data is not None:
@@ -91,14 +92,19 @@ def request(base, method, path, body=None, token=None, raw=None, headers=None, t
         req.add_header(key, value)
     try:
         with urllib.request.urlopen(req, timeout=timeout) as response:
-            text = response.read()
-            return response.status, (json.loads(text) if text else None)
+            return response.status, _parsed(response.read())
     except urllib.error.HTTPError as error:
-        text = error.read()
-        try:
-            return error.code, json.loads(text) if text else None
-        except ValueError:
-            return error.code, None
+        return error.code, _parsed(error.read())
+
+
+def _parsed(text):
+    """A response body as JSON, the raw bytes when it is not JSON (media), None when empty."""
+    if not text:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
 
 
 def register(base, username, password, registration_token):
