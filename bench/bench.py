@@ -1,6 +1,6 @@
 """myelin load harness: message throughput with 50 concurrent senders, /sync wake-up latency,
-to-device throughput, keys/claim latency and resident memory, against a fresh server on
-loopback. Prints a table; bounded in time."""
+to-device throughput, keys/claim latency, media download throughput, thumbnail latency and
+resident memory, against a fresh server on loopback. Prints a table; bounded in time."""
 import asyncio
 import json
 import os
@@ -145,6 +145,52 @@ async def claim_latency(host, port, token, devices):
     return latencies[len(latencies) // 2], latencies[int(len(latencies) * 0.99) - 1]
 
 
+async def download_throughput(host, port, token, path, size):
+    """Four clients download the same file back to back; returns MB/s."""
+    total = 0
+    deadline = time.monotonic() + SECONDS / 2
+
+    async def client():
+        nonlocal total
+        reader, writer = await asyncio.open_connection(host, port)
+        while time.monotonic() < deadline:
+            writer.write(f"GET {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\n\r\n".encode())
+            while (await reader.readline()) not in (b"\r\n", b""):
+                pass
+            remaining = size
+            while remaining:
+                chunk = await reader.read(min(remaining, 1 << 20))
+                remaining -= len(chunk)
+            total += size
+        writer.close()
+
+    began = time.monotonic()
+    await asyncio.gather(*(client() for _ in range(4)))
+    return total / (1 << 20) / (time.monotonic() - began)
+
+
+def thumbnail_latency(url, token, count=10):
+    """First (uncached) thumbnails of distinct 3000x2000 JPEG photos; returns p50 and max in ms."""
+    import subprocess
+    import tempfile
+    latencies = []
+    with tempfile.TemporaryDirectory() as folder:
+        for i in range(count):
+            photo = os.path.join(folder, f"photo{i}.jpg")
+            subprocess.run(["vips", "gaussnoise", photo + "[Q=85]", "3000", "2000", "--mean", str(100 + i)], check=True)
+            with open(photo, "rb") as file:
+                status, body = harness.request(url, "POST", "/_matrix/media/v3/upload", token=token, raw=file.read(),
+                                               headers={"Content-Type": "image/jpeg"})
+            media = body["content_uri"].removeprefix("mxc://")
+            started = time.perf_counter()
+            status, _ = harness.request(url, "GET", f"/_matrix/client/v1/media/thumbnail/{media}?width=320&height=240",
+                                        token=token)
+            latencies.append((time.perf_counter() - started) * 1000)
+            assert status == 200
+    latencies.sort()
+    return latencies[len(latencies) // 2], latencies[-1]
+
+
 def main():
     server = harness.Server(rate_limits=False).start()
     try:
@@ -172,6 +218,13 @@ def main():
             upload_keys(server.url, login["access_token"], login["user_id"], login["device_id"], 50)
         devices = [(login["user_id"], login["device_id"]) for login in logins]
         claim_p50, claim_p99 = asyncio.run(claim_latency(host, int(port), tokens[0], devices))
+        blob = os.urandom(50 << 20)
+        status, body = harness.request(server.url, "POST", "/_matrix/media/v3/upload", token=tokens[0], raw=blob,
+                                       headers={"Content-Type": "application/octet-stream"})
+        download_path = "/_matrix/client/v1/media/download/" + body["content_uri"].removeprefix("mxc://")
+        del blob
+        mb_per_s = asyncio.run(download_throughput(host, int(port), tokens[0], download_path, 50 << 20))
+        thumb_p50, thumb_max = thumbnail_latency(server.url, tokens[0])
         rss_loaded = server.rss_kb()
         print(f"{'metric':<34}{'value':>12}  target")
         print(f"{'messages/s (' + str(SENDERS) + ' senders, ' + str(int(SECONDS)) + ' s)':<34}{rate:>12.0f}  >= 5000")
@@ -182,6 +235,9 @@ def main():
         print(f"{'to-device errors':<34}{td_errors:>12}")
         print(f"{'keys/claim of 5 devices p50 (ms)':<34}{claim_p50:>12.2f}")
         print(f"{'keys/claim of 5 devices p99 (ms)':<34}{claim_p99:>12.2f}")
+        print(f"{'download MB/s (4 clients, 50 MB)':<34}{mb_per_s:>12.0f}")
+        print(f"{'thumbnail 3000x2000 -> 320x240 p50':<34}{thumb_p50:>12.1f}")
+        print(f"{'thumbnail 3000x2000 -> 320x240 max':<34}{thumb_max:>12.1f}")
         print(f"{'RSS idle (MB)':<34}{rss_idle / 1024:>12.1f}  <= 20")
         print(f"{'RSS after load (MB)':<34}{rss_loaded / 1024:>12.1f}")
     finally:

@@ -13,7 +13,6 @@
 #include "homeserver/homeserver.h"
 #include "http/http.h"
 #include "media/content_store.h"
-#include "media/thumbnail.h"
 #include "storage/store.h"
 
 namespace myelin::app {
@@ -67,7 +66,6 @@ int serve(const Args& args) {
     std::cerr << "myelin: " << e.what() << "\n";
     return 1;
   }
-  media::init_thumbnailer();
 
   http::Router router;
   http::ServerOptions options;

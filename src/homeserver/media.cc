@@ -10,6 +10,7 @@
 #include "core/ids.h"
 #include "homeserver/timeline.h"
 #include "media/metadata.h"
+#include "media/thumbnail_process.h"
 
 namespace myelin::homeserver {
 namespace {
@@ -220,12 +221,20 @@ void MediaRepository::thumbnail(const std::string& server_name, const std::strin
     return Servable{path, ec ? 0 : size, media::sniff_image_type(file_head(path)), ""};
   };
   if (std::string cached = content_.thumbnail(sha, name); !cached.empty()) return done(serve_cached(cached));
-  auto made = std::make_shared<std::expected<media::Thumbnail, media::ThumbnailError>>(
-      std::unexpected(media::ThumbnailError::kMalformed));
+  auto made = std::make_shared<std::expected<void, media::ThumbnailError>>();
   const media::ImageLimits limits{config_.max_image_pixels, 16384};
+  const std::string output = content_.temp_dir() + "/thumbnail-" + core::random_string(16);
   scheduler_.run_blocking(
-      [made, path = original->path, spec = *spec, limits] { *made = media::make_thumbnail(path, spec, limits); },
-      [this, made, original = *original, media_id, sha, name, serve_cached, done = std::move(done)] {
+      [made, path = original->path, output, spec = *spec, limits] {
+        *made = media::thumbnail_in_child(media::default_thumbnailer_path(), path, output, spec, limits);
+      },
+      [this, made, original = *original, media_id, sha, name, output, serve_cached, done = std::move(done)] {
+        std::string bytes;
+        if (*made) {
+          std::ifstream in(output, std::ios::binary);
+          bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+        }
+        remove_file(output);
         if (!store_.media(media_id)) return done(std::unexpected(not_found()));   // deleted meanwhile
         if (!*made) {
           switch (made->error()) {
@@ -237,7 +246,7 @@ void MediaRepository::thumbnail(const std::string& server_name, const std::strin
               return done(core::fail(Errc::kUnknown, "Cannot thumbnail this content"));
           }
         }
-        if (!content_.add_thumbnail(sha, name, (*made)->bytes))
+        if (bytes.empty() || !content_.add_thumbnail(sha, name, bytes))
           return done(core::fail(Errc::kInternal, "Cannot store the thumbnail"));
         done(serve_cached(content_.thumbnail(sha, name)));
       });

@@ -3,8 +3,9 @@
 // asynchronous create-then-upload pair), downloads and thumbnails of local media, and the
 // uploaders' own list and deletion. Bytes live in a media::ContentStore by SHA-256; metadata
 // in the store. Hashing, metadata stripping and thumbnailing run on the worker pool, never on
-// the event loop. Deleted media stops being served at once; content no record uses any more
-// is removed with its thumbnails.
+// the event loop; thumbnails are made by a child process (media/thumbnail_process.h). Deleted
+// media stops being served at once; content no record uses any more is removed with its
+// thumbnails.
 #include <cstdint>
 #include <functional>
 #include <string>

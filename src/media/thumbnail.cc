@@ -56,6 +56,9 @@ void start_libvips() {
   vips_cache_set_max(0);  // thumbnails are computed once; a cache would only hold memory and stale files
   vips_concurrency_set(1);
   vips_block_untrusted_set(TRUE);
+  // Hostile uploads make decoders warn ("premature end of JPEG file"): the caller reports the
+  // failure, so the warnings need not flood stderr.
+  g_log_set_handler("VIPS", G_LOG_LEVEL_WARNING, [](const gchar*, GLogLevelFlags, const gchar*, gpointer) {}, nullptr);
   vips_operation_block_set("VipsForeignLoad", TRUE);
   for (const char* family : kLoaderFamilies) vips_operation_block_set(family, FALSE);
 }

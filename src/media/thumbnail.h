@@ -36,7 +36,8 @@ enum class ThumbnailError {
   kServeOriginal,   // the source is no larger than asked: serve it as it is
 };
 
-// Once at start-up (also sets libvips' cache and concurrency to small bounds).
+// Starts libvips (with small cache and concurrency bounds) once; make_thumbnail calls it, so
+// the server only pays libvips' memory (about 25 MB of its modules) once it thumbnails.
 void init_thumbnailer();
 
 std::expected<Thumbnail, ThumbnailError> make_thumbnail(const std::string& source_path, const ThumbnailSpec& spec,
