@@ -128,6 +128,7 @@ void get_legacy_media_download(Call&);
 void get_legacy_media_thumbnail(Call&);
 void get_own_media(Call&);
 void delete_own_media(Call&);
+void get_preview_url(Call&);
 // client/reporting.cc
 void post_report_event(Call&);
 void post_report_room(Call&);

@@ -165,6 +165,8 @@ constexpr Route kRoutes[] = {
     {"GET", "/download/{serverName}/{mediaId}", MEDIA, P, N, get_legacy_media_download},
     {"GET", "/download/{serverName}/{mediaId}/{fileName}", MEDIA, P, N, get_legacy_media_download},
     {"GET", "/thumbnail/{serverName}/{mediaId}", MEDIA, P, N, get_legacy_media_thumbnail},
+    {"GET", "/media/preview_url", V1, U, L, get_preview_url},
+    {"GET", "/preview_url", MEDIA, U, L, get_preview_url},
     {"GET", "/_myelin/media/v1/uploads", ABS, U, N, get_own_media},
     {"DELETE", "/_myelin/media/v1/uploads/{mediaId}", ABS, U, L, delete_own_media},
 

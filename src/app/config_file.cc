@@ -67,6 +67,8 @@ const std::vector<Option>& options() {
       option("media.strip_image_metadata", "Privacy default: remove location and camera metadata (EXIF/XMP: GPS position, serial numbers, timestamps) from JPEG, PNG and WebP uploads, without re-encoding them. Encrypted uploads cannot be inspected and are stored as they are.", &Config::strip_image_metadata),
       option("media.legacy_unauthenticated_download", "Serve the deprecated unauthenticated /_matrix/media/v3/download and /thumbnail endpoints. Off: they answer 404 M_NOT_FOUND (the spec's frozen endpoints) and media is only served to logged-in users.", &Config::legacy_media_download),
       option("media.max_image_pixels", "Images with more pixels are not thumbnailed (413 M_TOO_LARGE); checked from the header, before decoding.", &Config::max_image_pixels),
+      option("media.url_previews", "Privacy default: off. When on, the server fetches the pages of links users post, to show previews; the sites then see this server's address and that someone here is looking. Only public addresses are fetched (SSRF protection).", &Config::url_previews),
+      option("media.url_preview_ip_allowlist", "Comma-separated address ranges (e.g. 10.1.2.0/24) that URL previews may fetch although they are private or loopback.", &Config::url_preview_ip_allowlist),
       option("storage.fsync_every_commit", "false: an acknowledged write survives a crash of the process (kill -9); true: also a power loss, at a cost in write speed.", &Config::fsync_every_commit),
   };
   return table;

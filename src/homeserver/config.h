@@ -39,6 +39,8 @@ struct Config {
   bool strip_image_metadata = true;                  // EXIF/XMP of JPEG, PNG, WebP uploads
   bool legacy_media_download = false;                // unauthenticated /_matrix/media/v3/download
   std::uint64_t max_image_pixels = 64'000'000;       // thumbnails of larger images are refused
+  bool url_previews = false;                         // the server fetches third-party pages
+  std::string url_preview_ip_allowlist;              // CIDR ranges fetched despite not being public
   bool fsync_every_commit = false;
 };
 

@@ -16,6 +16,7 @@
 #include "homeserver/to_device.h"
 #include "homeserver/typing.h"
 #include "homeserver/uia.h"
+#include "homeserver/url_preview.h"
 #include "http/http.h"
 #include "storage/store.h"
 
@@ -36,6 +37,7 @@ struct Homeserver {
         to_device(config, store, notifier),
         key_backup(store),
         media(config, store, content, scheduler),
+        url_previews(config, scheduler),
         rooms(timeline),
         typing(timeline, notifier, scheduler),
         presence(config, timeline, notifier),
@@ -53,6 +55,7 @@ struct Homeserver {
   ToDevice to_device;
   KeyBackup key_backup;
   MediaRepository media;
+  UrlPreviews url_previews;
   RoomService rooms;
   Typing typing;
   Presence presence;

@@ -4,6 +4,7 @@ asynchronous create-then-upload rules, quotas, deletion by users, admins and the
 frozen legacy endpoints."""
 import hashlib
 import http.client
+import http.server
 import json
 import os
 import struct
@@ -210,6 +211,69 @@ class MediaSettings(unittest.TestCase):
             self.assertEqual(m.get(m.media_path(second["content_uri"]))[0], 404)
             content = os.path.join(m.server.dir, "media", "content")
             self.assertEqual([files for _, _, files in os.walk(content) if files], [])
+        finally:
+            m.stop()
+
+
+class Page(http.server.BaseHTTPRequestHandler):
+    """A third-party site on loopback: /page has Open Graph tags, /hop redirects to ::1."""
+
+    def do_GET(self):
+        if self.path == "/hop":
+            self.send_response(302)
+            self.send_header("Location", f"http://[::1]:{self.server.server_port}/page")
+            self.end_headers()
+            return
+        body = (b'<html><head><title>ignored</title><meta property="og:title" content="Hello &amp; welcome">'
+                b'<meta property="og:image" content="http://tracker.example/p.png"></head></html>')
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+class UrlPreviews(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.site = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Page)
+        threading.Thread(target=cls.site.serve_forever, daemon=True).start()
+        cls.page = f"http://127.0.0.1:{cls.site.server_port}/page"
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.site.shutdown()
+
+    def preview(self, m, url):
+        return m.get(f"{V1_MEDIA}/preview_url?url=" + urllib.parse.quote(url, safe=""))
+
+    def test_previews_are_off_by_default(self):
+        m = MediaServer()
+        try:
+            status, error = self.preview(m, self.page)
+            self.assertEqual((status, error["errcode"]), (404, "M_UNRECOGNIZED"))
+        finally:
+            m.stop()
+
+    def test_private_addresses_are_refused_unless_allowed(self):
+        m = MediaServer(url_previews="true")
+        try:
+            status, error = self.preview(m, self.page)   # loopback: refused
+            self.assertEqual((status, error["errcode"]), (403, "M_FORBIDDEN"))
+            status, error = self.preview(m, "file:///etc/passwd")
+            self.assertEqual((status, error["errcode"]), (400, "M_INVALID_PARAM"))
+        finally:
+            m.stop()
+        m = MediaServer(url_previews="true", url_preview_ip_allowlist='"127.0.0.1/32"')
+        try:
+            status, preview = self.preview(m, self.page)
+            self.assertEqual((status, preview), (200, {"og:title": "Hello & welcome"}))
+            # A redirect is checked again: ::1 is not on the allow-list.
+            status, error = self.preview(m, self.page.replace("/page", "/hop"))
+            self.assertEqual((status, error["errcode"]), (403, "M_FORBIDDEN"))
         finally:
             m.stop()
 

@@ -4,6 +4,7 @@
 // GET  /_matrix/client/v1/media/config, .../download/{serverName}/{mediaId}[/{fileName}],
 //      .../thumbnail/{serverName}/{mediaId};
 // the frozen unauthenticated GET /_matrix/media/v3/download|thumbnail (off unless configured);
+// GET /_matrix/client/v1/media/preview_url (homeserver/url_preview.h);
 // and myelin's own GET /_myelin/media/v1/uploads, DELETE /_myelin/media/v1/uploads/{mediaId}
 // (docs/media.md).
 #include "api/handlers.h"
@@ -163,6 +164,15 @@ void delete_own_media(Call& call) {
   if (auto removed = call.hs.media.remove(call.user().user_id, call.user().admin, call.param(0)); !removed)
     return call.fail(removed.error());
   call.reply(json::object{});
+}
+
+void get_preview_url(Call& call) {
+  auto url = call.request.query_param("url");
+  if (!url) return call.fail(core::make_error(Errc::kMissingParam, "Missing url"));
+  call.hs.url_previews.preview(*url, [call](core::Result<json::object> preview) {
+    if (!preview) return call.fail(preview.error());
+    call.reply(*preview);
+  });
 }
 
 }  // namespace myelin::api
