@@ -161,7 +161,7 @@ constexpr Route kRoutes[] = {
     {"GET", "/media/config", V1, U, N, get_media_config},
     {"GET", "/media/download/{serverName}/{mediaId}", V1, U, N, get_media_download},
     {"GET", "/media/download/{serverName}/{mediaId}/{fileName}", V1, U, N, get_media_download},
-    {"GET", "/media/thumbnail/{serverName}/{mediaId}", V1, U, N, get_media_thumbnail},
+    {"GET", "/media/thumbnail/{serverName}/{mediaId}", V1, U, L, get_media_thumbnail},
     {"GET", "/download/{serverName}/{mediaId}", MEDIA, P, N, get_legacy_media_download},
     {"GET", "/download/{serverName}/{mediaId}/{fileName}", MEDIA, P, N, get_legacy_media_download},
     {"GET", "/thumbnail/{serverName}/{mediaId}", MEDIA, P, N, get_legacy_media_thumbnail},
@@ -223,27 +223,51 @@ std::optional<core::Error> invalid_param(const std::vector<std::string>& names, 
   return std::nullopt;
 }
 
+// Authentication and rate limits of a request: its session (none for public routes and
+// anonymous callers of optional ones), or the error to answer.
+core::Result<std::optional<homeserver::Session>> admit(const Route& route, homeserver::Homeserver& hs,
+                                                       Limiters& limiters, const http::Request& request) {
+  const auto now = std::chrono::steady_clock::now();
+  if (route.limit == Limit::kLogin && hs.config.rate_limits_enabled) {
+    if (auto wait = limiters.per_ip_login.allow(request.remote_ip, now)) return std::unexpected(limit_error(wait));
+  }
+  auto token = route.access == Access::kPublic ? std::nullopt : access_token(request);
+  if (!token && route.access == Access::kUser) return core::fail(core::Errc::kMissingToken, "Missing access token");
+  if (!token) return std::nullopt;
+  auto session = hs.accounts.authenticate(*token, request.remote_ip);
+  if (!session) return std::unexpected(session.error());
+  if ((route.limit == Limit::kUser || route.limit == Limit::kUpload) && hs.config.rate_limits_enabled &&
+      !session->admin) {
+    if (auto wait = limiters.per_user.allow(session->user_id, now)) return std::unexpected(limit_error(wait));
+  }
+  return std::optional(std::move(*session));
+}
+
+// Uploads are admitted from their head, before the body is read: an unauthenticated,
+// rate-limited or over-quota upload costs the server no disk.
+http::Gate upload_gate(const Route& route, homeserver::Homeserver& hs, std::shared_ptr<Limiters> limiters) {
+  return [&route, &hs, limiters](const http::Request& head) -> std::optional<http::Response> {
+    auto session = admit(route, hs, *limiters, head);
+    if (!session) return error_response(session.error());
+    std::uint64_t length = 0;
+    try {
+      length = std::stoull(std::string(head.header("Content-Length")));
+    } catch (const std::exception&) {
+    }
+    if (auto over = hs.media.check_quota((*session)->user_id, length); !over) return error_response(over.error());
+    return std::nullopt;
+  };
+}
+
 http::Handler wrap(const Route& route, homeserver::Homeserver& hs, std::shared_ptr<Limiters> limiters) {
   return [&route, &hs, limiters, names = param_names(route.path)](http::Request& request, http::Responder respond) {
-    const auto now = std::chrono::steady_clock::now();
-    if (route.limit == Limit::kLogin && hs.config.rate_limits_enabled) {
-      if (auto wait = limiters->per_ip_login.allow(request.remote_ip, now))
-        return respond(error_response(limit_error(wait)));
-    }
     Call call{request, std::nullopt, hs, std::move(respond)};
-    auto token = route.access == Access::kPublic ? std::nullopt : access_token(request);
-    if (!token && route.access == Access::kUser)
-      return call.fail(core::make_error(core::Errc::kMissingToken, "Missing access token"));
-    if (token) {
-      auto session = hs.accounts.authenticate(*token, request.remote_ip);
-      if (!session) return call.fail(session.error());
-      call.session = std::move(*session);
-      if ((route.limit == Limit::kUser || route.limit == Limit::kUpload) && hs.config.rate_limits_enabled &&
-          !call.session->admin) {
-        if (auto wait = limiters->per_user.allow(call.session->user_id, now))
-          return call.fail(limit_error(wait));
-      }
-    }
+    // An upload was admitted by its gate (which counted it against the rate limit): only the
+    // session is needed again.
+    const Route unlimited{route.method, route.path, route.prefix, route.access, Limit::kNone, route.handler};
+    auto session = admit(route.limit == Limit::kUpload ? unlimited : route, hs, *limiters, request);
+    if (!session) return call.fail(session.error());
+    call.session = std::move(*session);
     if (auto error = invalid_param(names, request)) return call.fail(*error);
     try {
       route.handler(call);
@@ -271,7 +295,8 @@ void install_routes(http::Router& router, homeserver::Homeserver& hs) {
   };
   for (const Route& route : kRoutes) {
     http::Handler handler = wrap(route, hs, limiters);
-    const std::uint64_t streamed = route.limit == Limit::kUpload ? hs.config.max_upload_bytes : 0;
+    std::optional<http::StreamedBody> streamed;
+    if (route.limit == Limit::kUpload) streamed = http::StreamedBody{hs.config.max_upload_bytes, upload_gate(route, hs, limiters)};
     for (const auto& prefix : prefixes(route.prefix)) router.add(route.method, prefix + route.path, handler, streamed);
   }
   router.set_fallbacks(

@@ -62,6 +62,7 @@ int serve(const Args& args) {
   std::unique_ptr<media::ContentStore> content;
   try {
     content = media::open_local_content_store(config->data_dir + "/media");
+    content->clean_temp();
   } catch (const std::exception& e) {
     std::cerr << "myelin: " << e.what() << "\n";
     return 1;

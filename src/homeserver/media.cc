@@ -54,9 +54,9 @@ std::string take_file(const std::string& body_file, const std::string& temp_dir)
 }
 
 // The standard thumbnail the request maps to (client-server-api "Thumbnails"): the smallest
-// of the spec's sizes that covers the request, preferring the requested method; nullopt when
-// the request is larger than all of them (then the original is served).
-std::optional<media::ThumbnailSpec> standard_size(const media::ThumbnailSpec& asked) {
+// of the spec's sizes that covers the request, preferring the requested method, and the
+// largest (800x600 scale) for anything bigger.
+media::ThumbnailSpec standard_size(const media::ThumbnailSpec& asked) {
   struct Size {
     int width, height;
     bool crop;
@@ -70,7 +70,7 @@ std::optional<media::ThumbnailSpec> standard_size(const media::ThumbnailSpec& as
         return media::ThumbnailSpec{size.width, size.height, size.crop, asked.animated};
     }
   }
-  return std::nullopt;
+  return media::ThumbnailSpec{800, 600, false, asked.animated};
 }
 
 std::string thumbnail_name(const media::ThumbnailSpec& spec) {
@@ -134,21 +134,53 @@ void MediaRepository::ingest(std::string temp, std::function<void(core::Result<m
           remove_file(temp);
           return finish(core::fail(Errc::kInternal, "Cannot store the upload"));
         }
-        finish(**result);
+        try {
+          finish(**result);
+        } catch (const storage::StorageError&) {   // e.g. the disk is full: answer, and leave no orphan
+          if (store_.media_using_content((*result)->sha256_hex) == 0) content_.remove((*result)->sha256_hex);
+          finish(core::fail(Errc::kInternal, "Cannot store the upload"));
+        }
       });
+}
+
+core::Status MediaRepository::check_quota(const std::string& user_id, std::uint64_t incoming) const {
+  if (config_.media_quota_bytes == 0) return {};
+  const auto reserved = reserved_.find(user_id);
+  const std::uint64_t used = static_cast<std::uint64_t>(store_.user_media_bytes(user_id)) +
+                             static_cast<std::uint64_t>(reserved == reserved_.end() ? 0 : reserved->second);
+  if (used + incoming > config_.media_quota_bytes)
+    return core::fail(Errc::kForbidden, "Your media quota is used up: delete some uploads first");
+  return {};
+}
+
+std::string MediaRepository::reserve(const std::string& user_id, const std::string& body_file, UploadDone& done) {
+  std::error_code ec;
+  const auto size = static_cast<std::int64_t>(std::filesystem::file_size(body_file, ec));
+  if (ec) {
+    done(core::fail(Errc::kInternal, "Cannot store the upload"));
+    return "";
+  }
+  if (auto allowed = check_quota(user_id, static_cast<std::uint64_t>(size)); !allowed) {
+    done(std::unexpected(allowed.error()));
+    return "";
+  }
+  std::string temp = take_file(body_file, content_.temp_dir());
+  if (temp.empty()) {
+    done(core::fail(Errc::kInternal, "Cannot store the upload"));
+    return "";
+  }
+  reserved_[user_id] += size;
+  done = [this, user_id, size, done = std::move(done)](core::Result<json::object> result) {
+    if ((reserved_[user_id] -= size) <= 0) reserved_.erase(user_id);
+    done(std::move(result));
+  };
+  return temp;
 }
 
 void MediaRepository::upload(const Session& session, const std::string& body_file, std::string content_type,
                              std::string upload_name, UploadDone done) {
-  std::string temp = take_file(body_file, content_.temp_dir());
-  if (temp.empty()) return done(core::fail(Errc::kInternal, "Cannot store the upload"));
-  std::error_code ec;
-  const auto size = static_cast<std::int64_t>(std::filesystem::file_size(temp, ec));
-  if (config_.media_quota_bytes > 0 &&
-      store_.user_media_bytes(session.user_id) + size > static_cast<std::int64_t>(config_.media_quota_bytes)) {
-    remove_file(temp);
-    return done(core::fail(Errc::kForbidden, "Your media quota is used up: delete some uploads first"));
-  }
+  std::string temp = reserve(session.user_id, body_file, done);
+  if (temp.empty()) return;
   ingest(std::move(temp), [this, user = session.user_id, content_type = std::move(content_type),
                            upload_name = std::move(upload_name), done = std::move(done)](auto digest) {
     if (!digest) return done(std::unexpected(digest.error()));
@@ -161,7 +193,7 @@ void MediaRepository::upload(const Session& session, const std::string& body_fil
 }
 
 core::Result<json::object> MediaRepository::create(const Session& session) {
-  if (store_.pending_media_count(session.user_id) >= kMaxPendingPerUser) {
+  if (store_.pending_media_count(session.user_id, now_ms()) >= kMaxPendingPerUser) {
     core::Error error = core::make_error(Errc::kLimitExceeded, "Too many media IDs waiting for their upload");
     error.extra["retry_after_ms"] = 60'000;
     return std::unexpected(std::move(error));
@@ -180,8 +212,8 @@ void MediaRepository::upload_to(const Session& session, const std::string& serve
   if (record->uploader != session.user_id)
     return done(core::fail(Errc::kForbidden, "This media ID belongs to someone else"));
   if (!record->pending_until) return done(core::fail(Errc::kCannotOverwriteMedia, "This media is already uploaded"));
-  std::string temp = take_file(body_file, content_.temp_dir());
-  if (temp.empty()) return done(core::fail(Errc::kInternal, "Cannot store the upload"));
+  std::string temp = reserve(session.user_id, body_file, done);
+  if (temp.empty()) return;
   ingest(std::move(temp), [this, record = *record, content_type = std::move(content_type),
                            upload_name = std::move(upload_name), done = std::move(done)](auto digest) mutable {
     if (!digest) return done(std::unexpected(digest.error()));
@@ -201,8 +233,10 @@ core::Result<Servable> MediaRepository::download(const std::string& server_name,
   if (server_name != config_.server_name || !valid_media_id(media_id)) return std::unexpected(not_found());
   auto record = store_.media(media_id);
   if (!record) return std::unexpected(not_found());
-  if (record->pending_until)
+  if (record->pending_until) {
+    if (*record->pending_until < now_ms()) return std::unexpected(not_found());   // expired unused
     return core::fail(Errc::kNotYetUploaded, "The media has not been uploaded yet");
+  }
   return Servable{content_.path(record->sha256), static_cast<std::uint64_t>(record->size), record->content_type,
                   record->upload_name};
 }
@@ -212,9 +246,21 @@ void MediaRepository::thumbnail(const std::string& server_name, const std::strin
   auto original = download(server_name, media_id);
   if (!original) return done(original);
   const auto spec = standard_size(asked);
-  if (!spec) return done(original);
   const std::string sha = store_.media(media_id)->sha256;
-  const std::string name = thumbnail_name(*spec);
+  const std::string name = thumbnail_name(spec);
+  // The verdict on a thumbnail that could not be made (it is never retried).
+  auto refuse = [original = *original](media::ThumbnailError error) -> core::Result<Servable> {
+    switch (error) {
+      case media::ThumbnailError::kServeOriginal:
+        return original;
+      case media::ThumbnailError::kTooLarge:
+        return core::fail(Errc::kTooLarge, "The image is too large to thumbnail");
+      default:
+        return core::fail(Errc::kUnknown, "Cannot thumbnail this content");
+    }
+  };
+  if (auto failed = failed_thumbnails_.find(sha + name); failed != failed_thumbnails_.end())
+    return done(refuse(failed->second));
   auto serve_cached = [this](const std::string& path) {
     std::error_code ec;
     const auto size = std::filesystem::file_size(path, ec);
@@ -225,10 +271,10 @@ void MediaRepository::thumbnail(const std::string& server_name, const std::strin
   const media::ImageLimits limits{config_.max_image_pixels, 16384};
   const std::string output = content_.temp_dir() + "/thumbnail-" + core::random_string(16);
   scheduler_.run_blocking(
-      [made, path = original->path, output, spec = *spec, limits] {
+      [made, path = original->path, output, spec, limits] {
         *made = media::thumbnail_in_child(media::default_thumbnailer_path(), path, output, spec, limits);
       },
-      [this, made, original = *original, media_id, sha, name, output, serve_cached, done = std::move(done)] {
+      [this, made, refuse, media_id, sha, name, output, serve_cached, done = std::move(done)] {
         std::string bytes;
         if (*made) {
           std::ifstream in(output, std::ios::binary);
@@ -237,14 +283,9 @@ void MediaRepository::thumbnail(const std::string& server_name, const std::strin
         remove_file(output);
         if (!store_.media(media_id)) return done(std::unexpected(not_found()));   // deleted meanwhile
         if (!*made) {
-          switch (made->error()) {
-            case media::ThumbnailError::kServeOriginal:
-              return done(original);
-            case media::ThumbnailError::kTooLarge:
-              return done(core::fail(Errc::kTooLarge, "The image is too large to thumbnail"));
-            default:
-              return done(core::fail(Errc::kUnknown, "Cannot thumbnail this content"));
-          }
+          if (failed_thumbnails_.size() >= 10'000) failed_thumbnails_.clear();
+          failed_thumbnails_[sha + name] = made->error();
+          return done(refuse(made->error()));
         }
         if (bytes.empty() || !content_.add_thumbnail(sha, name, bytes))
           return done(core::fail(Errc::kInternal, "Cannot store the thumbnail"));

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <unordered_map>
 
 #include "core/error.h"
 #include "core/json.h"
@@ -59,17 +60,28 @@ class MediaRepository {
   std::int64_t purge_before(std::int64_t ts);
   // Forgets async-upload IDs that were never used (called periodically).
   void expire_pending();
+  // M_FORBIDDEN when `incoming` more bytes would take the user over their quota (counting
+  // uploads still being stored).
+  core::Status check_quota(const std::string& user_id, std::uint64_t incoming) const;
 
  private:
   // Hashes (and strips) the taken file off the loop, then stores it and calls `finish`.
   void ingest(std::string temp, std::function<void(core::Result<media::FileDigest>)> finish);
   void forget(const storage::MediaRecord& record);
+  // Takes the request's body file and holds its size against the user's quota until `done`
+  // (the returned callback) is called; "" when the quota does not allow it (then `done` already
+  // has the error) or the file cannot be taken.
+  std::string reserve(const std::string& user_id, const std::string& body_file, UploadDone& done);
   std::string content_uri(const std::string& media_id) const;
 
   const Config& config_;
   storage::Store& store_;
   media::ContentStore& content_;
   http::Scheduler& scheduler_;
+  std::unordered_map<std::string, std::int64_t> reserved_;   // user -> bytes being stored
+  // Thumbnails that could not be made (content + size -> why), so a bad file is not retried on
+  // every request. Bounded.
+  std::unordered_map<std::string, media::ThumbnailError> failed_thumbnails_;
 };
 
 // mxc://server/id -> (server, id); nullopt unless both parts follow the spec's grammar.

@@ -57,12 +57,14 @@ struct Response {
 };
 
 // A "Range: bytes=..." header against a resource of `size` bytes: the one range asked for
-// (first byte, length), or nullopt when absent, malformed, multiple or unsatisfiable.
+// (first byte, length); kWhole when absent, malformed or multiple (the whole resource is
+// sent), kUnsatisfiable when it lies beyond the end (416).
 struct ByteRange {
+  enum Kind { kRange, kWhole, kUnsatisfiable } kind = kWhole;
   std::uint64_t first = 0;
   std::uint64_t length = 0;
 };
-std::optional<ByteRange> parse_byte_range(std::string_view header, std::uint64_t size);
+ByteRange parse_byte_range(std::string_view header, std::uint64_t size);
 
 // Completes a request. Call exactly once, on the event-loop thread; calling it after the client
 // went away is harmless.
@@ -75,16 +77,26 @@ std::optional<std::string> percent_decode(std::string_view text);
 // Matches METHOD + path against patterns like "/_matrix/client/v3/rooms/{roomId}/send/{type}/{txnId}".
 // A {name} segment matches one non-empty path segment; a trailing "{name...}" matches the rest.
 // An unmatched path calls `not_found`, a matched path with another method `wrong_method`.
+// Decides from a request's head (method, path, query, headers; no body yet) whether its body
+// may be read: nullopt to go on, or the refusal to answer instead (unauthenticated, over quota).
+using Gate = std::function<std::optional<Response>(const Request& head)>;
+
+struct StreamedBody {
+  std::uint64_t limit = 0;   // bytes
+  Gate gate;
+};
+
 class Router {
  public:
-  // With `streamed_body_limit` > 0 the route's body is streamed to a temporary file (up to
-  // that many bytes) rather than read into memory under ServerOptions::max_body_bytes.
+  // With a `streamed` body the route's body goes to a temporary file (up to its limit, after
+  // its gate let it in) rather than into memory under ServerOptions::max_body_bytes. HEAD
+  // requests are served by the GET routes.
   void add(std::string_view method, std::string_view pattern, Handler handler,
-           std::uint64_t streamed_body_limit = 0);
+           std::optional<StreamedBody> streamed = std::nullopt);
   void set_fallbacks(Handler not_found, Handler wrong_method);
   void dispatch(Request& request, Responder respond) const;
-  // The streamed-body limit of the route `method path` would reach (0: read into memory).
-  std::uint64_t streamed_body_limit(std::string_view method, std::string_view path) const;
+  // The streamed-body settings of the route `method path` would reach (nullopt: in memory).
+  const StreamedBody* streamed_body(std::string_view method, std::string_view path) const;
 
  private:
   struct Route;

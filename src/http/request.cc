@@ -83,11 +83,12 @@ std::vector<std::string> Request::query_params(std::string_view name) const {
   return found;
 }
 
-std::optional<ByteRange> parse_byte_range(std::string_view header, std::uint64_t size) {
-  if (!header.starts_with("bytes=") || size == 0) return std::nullopt;
+ByteRange parse_byte_range(std::string_view header, std::uint64_t size) {
+  const ByteRange whole{ByteRange::kWhole, 0, size};
+  if (!header.starts_with("bytes=")) return whole;
   header.remove_prefix(6);
   const std::size_t dash = header.find('-');
-  if (dash == std::string_view::npos || header.find(',') != std::string_view::npos) return std::nullopt;
+  if (dash == std::string_view::npos || header.find(',') != std::string_view::npos) return whole;
   auto number = [](std::string_view text) -> std::optional<std::uint64_t> {
     if (text.empty() || text.size() > 19) return std::nullopt;
     std::uint64_t value = 0;
@@ -100,19 +101,21 @@ std::optional<ByteRange> parse_byte_range(std::string_view header, std::uint64_t
   const std::string_view first_text = header.substr(0, dash), last_text = header.substr(dash + 1);
   if (first_text.empty()) {   // "bytes=-N": the last N bytes
     auto suffix = number(last_text);
-    if (!suffix || *suffix == 0) return std::nullopt;
+    if (!suffix) return whole;
+    if (*suffix == 0 || size == 0) return ByteRange{ByteRange::kUnsatisfiable, 0, 0};
     const std::uint64_t length = std::min(*suffix, size);
-    return ByteRange{size - length, length};
+    return ByteRange{ByteRange::kRange, size - length, length};
   }
   auto first = number(first_text);
-  if (!first || *first >= size) return std::nullopt;
+  if (!first) return whole;
+  if (*first >= size) return ByteRange{ByteRange::kUnsatisfiable, 0, 0};
   std::uint64_t last = size - 1;
   if (!last_text.empty()) {
     auto parsed = number(last_text);
-    if (!parsed || *parsed < *first) return std::nullopt;
+    if (!parsed || *parsed < *first) return whole;
     last = std::min(*parsed, size - 1);
   }
-  return ByteRange{*first, last - *first + 1};
+  return ByteRange{ByteRange::kRange, *first, last - *first + 1};
 }
 
 }  // namespace myelin::http

@@ -18,7 +18,7 @@ struct Router::Route {
   std::string method;
   std::vector<Segment> segments;
   Handler handler;
-  std::uint64_t streamed_body_limit = 0;
+  std::optional<StreamedBody> streamed;
 };
 
 namespace {
@@ -66,11 +66,11 @@ bool match(const std::vector<Segment>& pattern, const std::vector<std::string_vi
 }  // namespace
 
 void Router::add(std::string_view method, std::string_view pattern, Handler handler,
-                 std::uint64_t streamed_body_limit) {
+                 std::optional<StreamedBody> streamed) {
   auto route = std::make_shared<Route>();
   route->method = std::string(method);
   route->handler = std::move(handler);
-  route->streamed_body_limit = streamed_body_limit;
+  route->streamed = std::move(streamed);
   for (std::string_view part : split_path(pattern)) {
     Segment segment;
     if (part.starts_with('{') && part.ends_with('}')) {
@@ -89,21 +89,24 @@ void Router::set_fallbacks(Handler not_found, Handler wrong_method) {
   wrong_method_ = std::move(wrong_method);
 }
 
-std::uint64_t Router::streamed_body_limit(std::string_view method, std::string_view path) const {
+const StreamedBody* Router::streamed_body(std::string_view method, std::string_view path) const {
   const auto parts = split_path(path);
   std::vector<std::string> params;
   for (const auto& route : routes_)
-    if (route->method == method && match(route->segments, parts, path, params)) return route->streamed_body_limit;
-  return 0;
+    if (route->method == method && match(route->segments, parts, path, params))
+      return route->streamed ? &*route->streamed : nullptr;
+  return nullptr;
 }
 
 void Router::dispatch(Request& request, Responder respond) const {
   const auto parts = split_path(request.path);
+  std::string_view method = request.method;
+  if (method == "HEAD") method = "GET";
   std::vector<std::string> params;
   bool path_known = false;
   for (const auto& route : routes_) {
     if (!match(route->segments, parts, request.path, params)) continue;
-    if (route->method != request.method) {
+    if (route->method != method) {
       path_known = true;
       continue;
     }

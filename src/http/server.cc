@@ -70,7 +70,7 @@ struct BodyFile {
 
   bool open(const std::string& dir) {
     path = (dir.empty() ? std::string("/tmp") : dir) + "/upload-XXXXXX";
-    fd = ::mkstemp(path.data());
+    fd = ::mkostemp(path.data(), O_CLOEXEC);
     if (fd < 0) path.clear();
     return fd >= 0;
   }
@@ -137,8 +137,9 @@ struct Server::Impl : Scheduler {
                                                                bhttp::request_parser<bhttp::empty_body>& header_parser,
                                                                std::uint64_t limit, BodyFile& file);
   // False when the connection cannot go on.
+  // `head_only`: a HEAD request, answered with the headers (and length) a GET would get.
   asio::awaitable<bool> write_response(beast::tcp_stream& stream, Response& response, unsigned version,
-                                       bool keep_alive);
+                                       bool keep_alive, bool head_only);
   Response handle(Request& request);
 
   ServerOptions options;
@@ -204,6 +205,7 @@ asio::awaitable<void> Server::Impl::session(tcp::socket socket) {
     bool keep_alive = false;
     Response response;
     BodyFile body_file;
+    bool refused = false;
     if (!read_error) {
       keep_alive = head.keep_alive();
       request.method = std::string(head.method_string());
@@ -214,13 +216,18 @@ asio::awaitable<void> Server::Impl::session(tcp::socket socket) {
       request.headers.reserve(16);
       for (const auto& field : head)
         request.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
-      const std::uint64_t streamed_limit = router.streamed_body_limit(request.method, request.path);
-      const std::uint64_t limit = streamed_limit ? streamed_limit : options.max_body_bytes;
+      const StreamedBody* streamed = router.streamed_body(request.method, request.path);
+      const std::uint64_t limit = streamed ? streamed->limit : options.max_body_bytes;
+      std::optional<Response> refusal;
       // The parser checks a Content-Length against its limit only while reading the header,
       // which happened under the default limit.
       if (auto length = header_parser.content_length(); length && *length > limit) {
         read_error = bhttp::error::body_limit;
-      } else if (streamed_limit) {
+      } else if (streamed && streamed->gate && (refusal = streamed->gate(request))) {
+        response = std::move(*refusal);   // refused before a byte of the body is read
+        read_error = bhttp::error::body_limit;
+        refused = true;
+      } else if (streamed) {
         read_error = co_await read_body_to_file(stream, buffer, header_parser, limit, body_file);
         request.body_file = body_file.path;
         request.body_size = body_file.size;
@@ -231,8 +238,12 @@ asio::awaitable<void> Server::Impl::session(tcp::socket socket) {
         if (!read_error) request.body = std::move(parser.get().body());
       }
     }
-    if (read_error == bhttp::error::body_limit) {
+    if (refused) {
+      // `response` is the gate's answer.
+    } else if (read_error == bhttp::error::body_limit) {
       response = plain(413, options.too_large_body.empty() ? "{}" : options.too_large_body);
+    } else if (read_error == boost::system::errc::io_error) {
+      response = plain(500, kInternalError);   // the temporary file could not be written (disk full)
     } else if (read_error) {
       if (read_error != bhttp::error::partial_message && read_error != asio::error::eof &&
           read_error != asio::error::connection_reset && read_error != beast::error::timeout &&
@@ -262,7 +273,7 @@ asio::awaitable<void> Server::Impl::session(tcp::socket socket) {
       response = pending->response ? std::move(*pending->response) : plain(500, kInternalError);
     }
     keep_alive = keep_alive && !stopping && !read_error;
-    const bool written = co_await write_response(stream, response, version, keep_alive);
+    const bool written = co_await write_response(stream, response, version, keep_alive, request.method == "HEAD");
     if (!written) break;
     if (read_error) {
       // Lingering close: the client may still be sending the body we refused; drain a bounded
@@ -308,7 +319,7 @@ asio::awaitable<boost::system::error_code> Server::Impl::read_body_to_file(
 }
 
 asio::awaitable<bool> Server::Impl::write_response(beast::tcp_stream& stream, Response& response, unsigned version,
-                                                   bool keep_alive) {
+                                                   bool keep_alive, bool head_only) {
   auto set_head = [&](auto& out) {
     if (!response.content_type.empty() && response.status != 204) out.set(bhttp::field::content_type, response.content_type);
     out.set(bhttp::field::access_control_allow_origin, "*");
@@ -318,6 +329,15 @@ asio::awaitable<bool> Server::Impl::write_response(beast::tcp_stream& stream, Re
     out.keep_alive(keep_alive);
   };
   stream.expires_after(std::chrono::seconds(30));
+  if (head_only) {
+    bhttp::response<bhttp::empty_body> out{static_cast<bhttp::status>(response.status), version};
+    set_head(out);
+    out.content_length(response.file ? response.file->length : response.body.size());
+    bhttp::response_serializer<bhttp::empty_body> serializer{out};
+    auto [error, written] = co_await bhttp::async_write_header(stream, serializer, kNoThrow);
+    (void)written;
+    co_return !error;
+  }
   if (!response.file) {
     bhttp::response<bhttp::string_body> out{static_cast<bhttp::status>(response.status), version};
     set_head(out);

@@ -29,7 +29,10 @@ class LocalContentStore final : public ContentStore {
       fs::create_directories(root_ / folder, ec);
       if (ec) throw std::runtime_error("cannot create " + (root_ / folder).string() + ": " + ec.message());
     }
-    // Temporary files of uploads cut short by a crash or kill are garbage.
+  }
+
+  void clean_temp() override {
+    std::error_code ec;
     for (const auto& entry : fs::directory_iterator(root_ / "tmp", ec)) fs::remove(entry.path(), ec);
   }
 

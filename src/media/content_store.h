@@ -16,6 +16,9 @@ class ContentStore {
   virtual ~ContentStore() = default;
   // A folder for temporary files that add() can take without copying.
   virtual std::string temp_dir() const = 0;
+  // Deletes what is left in temp_dir() (uploads cut short by a crash). Only while no server runs
+  // on this store: `myelin serve` calls it at start.
+  virtual void clean_temp() = 0;
   // Takes the file at `temp_path` as the content with this digest (dropping it when that
   // content is already stored). False on an I/O failure.
   virtual bool add(const std::string& temp_path, const std::string& sha256_hex) = 0;

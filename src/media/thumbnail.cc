@@ -188,7 +188,13 @@ std::expected<Thumbnail, ThumbnailError> make_thumbnail(const std::string& sourc
 
   const int width = std::max(1, spec.width);
   const int height = std::max(1, spec.height);
-  if (fits_as_is(*original, width, height, spec.crop)) return std::unexpected(ThumbnailError::kServeOriginal);
+  if (fits_as_is(*original, width, height, spec.crop)) {
+    // Small enough as it is; but a still was asked of an animation: its first frame, unscaled.
+    if (original->pages == 1 || spec.animated) return std::unexpected(ThumbnailError::kServeOriginal);
+    Image still = shrink_to_cover(source.get(), *original, original->display_width(), original->display_height(), false);
+    if (!still) return failure(ThumbnailError::kMalformed);
+    return encode(still.get(), false);
+  }
   const bool animated = keep_animation(*original, spec, limits);
   Image image = shrink_to_cover(source.get(), *original, width, height, animated);
   if (image && spec.crop) image = crop_centre(std::move(image), width, height);

@@ -387,7 +387,8 @@ class Store {
   virtual std::vector<MediaRecord> user_media(const std::string& uploader, std::int64_t before_ts,
                                               std::size_t limit) = 0;
   virtual std::int64_t user_media_bytes(const std::string& uploader) = 0;
-  virtual std::int64_t pending_media_count(const std::string& uploader) = 0;
+  // IDs of the uploader still waiting for their upload at `now_ms`.
+  virtual std::int64_t pending_media_count(const std::string& uploader, std::int64_t now_ms) = 0;
   // Deletes the record; returns it (nullopt when unknown).
   virtual std::optional<MediaRecord> delete_media(const std::string& media_id) = 0;
   // How many records use this content.

@@ -149,6 +149,32 @@ class Media(unittest.TestCase):
         self.assertEqual(self.m.get(f"{V1_MEDIA}/download/elsewhere.example/abc")[0], 404)
         self.assertEqual(self.m.get("/_matrix/client/v3/account/whoami")[0], 200)   # still serving
 
+    def test_uploads_are_refused_before_their_body_is_read(self):
+        tmp = os.path.join(self.m.server.dir, "media", "tmp")
+        conn = http.client.HTTPConnection(self.m.host, self.m.port, timeout=10)
+        conn.putrequest("POST", MEDIA + "/upload")   # no access token, 20 MB announced, none sent
+        conn.putheader("Content-Length", str(20 << 20))
+        conn.endheaders()
+        response = conn.getresponse()
+        self.assertEqual((response.status, json.loads(response.read())["errcode"]), (401, "M_MISSING_TOKEN"))
+        conn.close()
+        self.assertEqual(os.listdir(tmp), [])
+
+    def test_head_and_ranges(self):
+        status, body = self.m.upload(b"0123456789", "text/plain")
+        path = self.m.media_path(body["content_uri"])
+        auth = {"Authorization": "Bearer " + self.m.user["access_token"]}
+        conn = http.client.HTTPConnection(self.m.host, self.m.port, timeout=10)
+        conn.request("HEAD", path, headers=auth)
+        response = conn.getresponse()
+        self.assertEqual((response.status, response.getheader("Content-Length"), response.read()), (200, "10", b""))
+        for asked, status, content in (("bytes=2-4", 206, b"234"), ("bytes=-3", 206, b"789"), ("bytes=99-", 416, b""),
+                                       ("bytes=x", 200, b"0123456789")):
+            conn.request("GET", path, headers={**auth, "Range": asked})
+            response = conn.getresponse()
+            self.assertEqual((response.status, response.read()), (status, content), asked)
+        conn.close()
+
     def test_async_uploads_follow_the_spec(self):
         status, created = harness.request(self.m.server.url, "POST", "/_matrix/media/v1/create",
                                           token=self.m.user["access_token"])

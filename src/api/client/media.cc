@@ -48,16 +48,19 @@ void serve(Call& call, const homeserver::Servable& file, std::string_view file_n
                       {"Cross-Origin-Resource-Policy", "cross-origin"},
                       {"Accept-Ranges", "bytes"},
                       {"Cache-Control", "private, max-age=86400"}};
-  http::Response::FileRange range{file.path, 0, file.size};
-  if (auto asked = http::parse_byte_range(call.request.header("Range"), file.size)) {
+  const http::ByteRange range = http::parse_byte_range(call.request.header("Range"), file.size);
+  if (range.kind == http::ByteRange::kUnsatisfiable) {
+    response.status = 416;
+    response.headers.emplace_back("Content-Range", "bytes */" + std::to_string(file.size));
+    return call.respond(std::move(response));
+  }
+  if (range.kind == http::ByteRange::kRange) {
     response.status = 206;
-    range.offset = asked->first;
-    range.length = asked->length;
-    response.headers.emplace_back("Content-Range", "bytes " + std::to_string(asked->first) + "-" +
-                                                       std::to_string(asked->first + asked->length - 1) + "/" +
+    response.headers.emplace_back("Content-Range", "bytes " + std::to_string(range.first) + "-" +
+                                                       std::to_string(range.first + range.length - 1) + "/" +
                                                        std::to_string(file.size));
   }
-  response.file = std::move(range);
+  response.file = http::Response::FileRange{file.path, range.first, range.length};
   call.respond(std::move(response));
 }
 

@@ -51,9 +51,9 @@ std::int64_t SqliteStore::user_media_bytes(const std::string& uploader) {
   return s.step() ? s.integer(0) : 0;
 }
 
-std::int64_t SqliteStore::pending_media_count(const std::string& uploader) {
-  auto s = db_.prepare("SELECT count(*) FROM media WHERE uploader = ? AND pending_until IS NOT NULL");
-  s.bind(uploader);
+std::int64_t SqliteStore::pending_media_count(const std::string& uploader, std::int64_t now_ms) {
+  auto s = db_.prepare("SELECT count(*) FROM media WHERE uploader = ? AND pending_until >= ?");
+  s.bind(uploader).bind(now_ms);
   return s.step() ? s.integer(0) : 0;
 }
 

@@ -114,7 +114,7 @@ class SqliteStore final : public Store {
   bool complete_media(const MediaRecord& record) override;
   std::vector<MediaRecord> user_media(const std::string& uploader, std::int64_t before_ts, std::size_t limit) override;
   std::int64_t user_media_bytes(const std::string& uploader) override;
-  std::int64_t pending_media_count(const std::string& uploader) override;
+  std::int64_t pending_media_count(const std::string& uploader, std::int64_t now_ms) override;
   std::optional<MediaRecord> delete_media(const std::string& media_id) override;
   std::int64_t media_using_content(const std::string& sha256) override;
   std::vector<MediaRecord> media_created_before(std::int64_t ts, std::size_t limit) override;
