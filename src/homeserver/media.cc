@@ -267,6 +267,14 @@ void MediaRepository::thumbnail(const std::string& server_name, const std::strin
     return Servable{path, ec ? 0 : size, media::sniff_image_type(file_head(path)), ""};
   };
   if (std::string cached = content_.thumbnail(sha, name); !cached.empty()) return done(serve_cached(cached));
+  // The same thumbnail asked for again while it is being made waits for that one.
+  auto& waiting = making_[sha + name];
+  waiting.push_back(std::move(done));
+  if (waiting.size() > 1) return;
+  auto answer = [this, key = sha + name](const core::Result<Servable>& result) {
+    auto node = making_.extract(key);
+    for (auto& waiter : node.mapped()) waiter(result);
+  };
   auto made = std::make_shared<std::expected<void, media::ThumbnailError>>();
   const media::ImageLimits limits{config_.max_image_pixels, 16384};
   const std::string output = content_.temp_dir() + "/thumbnail-" + core::random_string(16);
@@ -274,22 +282,22 @@ void MediaRepository::thumbnail(const std::string& server_name, const std::strin
       [made, path = original->path, output, spec, limits] {
         *made = media::thumbnail_in_child(media::default_thumbnailer_path(), path, output, spec, limits);
       },
-      [this, made, refuse, media_id, sha, name, output, serve_cached, done = std::move(done)] {
-        std::string bytes;
-        if (*made) {
-          std::ifstream in(output, std::ios::binary);
-          bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+      [this, made, refuse, media_id, sha, name, output, serve_cached, answer] {
+        if (!store_.media(media_id)) {   // deleted meanwhile
+          remove_file(output);
+          return answer(std::unexpected(not_found()));
         }
-        remove_file(output);
-        if (!store_.media(media_id)) return done(std::unexpected(not_found()));   // deleted meanwhile
         if (!*made) {
+          remove_file(output);
           if (failed_thumbnails_.size() >= 10'000) failed_thumbnails_.clear();
           failed_thumbnails_[sha + name] = made->error();
-          return done(refuse(made->error()));
+          return answer(refuse(made->error()));
         }
-        if (bytes.empty() || !content_.add_thumbnail(sha, name, bytes))
-          return done(core::fail(Errc::kInternal, "Cannot store the thumbnail"));
-        done(serve_cached(content_.thumbnail(sha, name)));
+        if (!content_.add_thumbnail(sha, name, output)) {
+          remove_file(output);
+          return answer(core::fail(Errc::kInternal, "Cannot store the thumbnail"));
+        }
+        answer(serve_cached(content_.thumbnail(sha, name)));
       });
 }
 

@@ -10,6 +10,7 @@
 #include <functional>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "core/error.h"
 #include "core/json.h"
@@ -82,6 +83,8 @@ class MediaRepository {
   // Thumbnails that could not be made (content + size -> why), so a bad file is not retried on
   // every request. Bounded.
   std::unordered_map<std::string, media::ThumbnailError> failed_thumbnails_;
+  // Thumbnails being made (content + size -> the requests waiting for it).
+  std::unordered_map<std::string, std::vector<ThumbnailDone>> making_;
 };
 
 // mxc://server/id -> (server, id); nullopt unless both parts follow the spec's grammar.

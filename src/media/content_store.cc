@@ -4,7 +4,6 @@
 
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <stdexcept>
 #include <system_error>
 #include <vector>
@@ -70,20 +69,12 @@ class LocalContentStore final : public ContentStore {
     return fs::exists(file, ec) ? file.string() : std::string();
   }
 
-  bool add_thumbnail(const std::string& sha256_hex, const std::string& name, const std::string& bytes) override {
+  bool add_thumbnail(const std::string& sha256_hex, const std::string& name, const std::string& temp_path) override {
     if (!is_hex_digest(sha256_hex)) return false;
     const fs::path folder = root_ / "thumbnails" / sha256_hex;
     std::error_code ec;
     fs::create_directories(folder, ec);
-    if (ec) return false;
-    // Written aside, then renamed: a reader never sees half a thumbnail.
-    const fs::path partial = folder / (name + ".partial");
-    {
-      std::ofstream out(partial, std::ios::binary | std::ios::trunc);
-      out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-      if (!out) return false;
-    }
-    fs::rename(partial, folder / name, ec);
+    if (!ec) fs::rename(temp_path, folder / name, ec);   // a reader never sees half a thumbnail
     return !ec;
   }
 

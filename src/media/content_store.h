@@ -26,9 +26,10 @@ class ContentStore {
   virtual std::string path(const std::string& sha256_hex) const = 0;
   // Deletes the content and every thumbnail made of it.
   virtual void remove(const std::string& sha256_hex) = 0;
-  // The cached thumbnail named `name` of the content ("" when absent), and storing one.
+  // The cached thumbnail named `name` of the content ("" when absent), and storing one by
+  // taking the file at `temp_path` (a file in temp_dir()).
   virtual std::string thumbnail(const std::string& sha256_hex, const std::string& name) const = 0;
-  virtual bool add_thumbnail(const std::string& sha256_hex, const std::string& name, const std::string& bytes) = 0;
+  virtual bool add_thumbnail(const std::string& sha256_hex, const std::string& name, const std::string& temp_path) = 0;
 };
 
 // Creates the folders. Throws std::runtime_error when they cannot be created.
