@@ -2,6 +2,7 @@
 
 #include <array>
 #include <cctype>
+#include <charconv>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -301,8 +302,19 @@ void MediaRepository::thumbnail(const std::string& server_name, const std::strin
       });
 }
 
-json::object MediaRepository::list(const std::string& user_id, std::int64_t before_ts, std::size_t limit) {
-  auto records = store_.user_media(user_id, before_ts, limit + 1);
+core::Result<json::object> MediaRepository::list(const std::string& user_id, const std::string& from,
+                                                 std::size_t limit) {
+  // Page tokens are "<created_ts>_<media_id>" of the last upload shown.
+  std::optional<std::pair<std::int64_t, std::string>> after;
+  if (!from.empty()) {
+    const std::size_t underscore = from.find('_');
+    std::int64_t ts = -1;
+    if (underscore != std::string::npos) std::from_chars(from.data(), from.data() + underscore, ts);
+    if (ts < 0 || !valid_media_id(from.substr(underscore + 1)))
+      return core::fail(Errc::kInvalidParam, "Invalid from token");
+    after.emplace(ts, from.substr(underscore + 1));
+  }
+  auto records = store_.user_media(user_id, after, limit + 1);
   const bool more = records.size() > limit;
   if (more) records.pop_back();
   json::array media;
@@ -317,7 +329,7 @@ json::object MediaRepository::list(const std::string& user_id, std::int64_t befo
     media.push_back(std::move(entry));
   }
   json::object out{{"media", std::move(media)}};
-  if (more) out["next_before"] = records.back().created_ts;
+  if (more) out["next_batch"] = std::to_string(records.back().created_ts) + "_" + records.back().media_id;
   return out;
 }
 

@@ -53,8 +53,9 @@ class MediaRepository {
   void thumbnail(const std::string& server_name, const std::string& media_id, const media::ThumbnailSpec& spec,
                  ThumbnailDone done);
 
-  // The user's uploads, newest first ({"media": [...], "next_before"?}).
-  json::object list(const std::string& user_id, std::int64_t before_ts, std::size_t limit);
+  // The user's uploads, newest first ({"media": [...], "next_batch"?}); `from` is the previous
+  // page's next_batch. M_INVALID_PARAM for a malformed one.
+  core::Result<json::object> list(const std::string& user_id, const std::string& from, std::size_t limit);
   // Deletes an upload: its uploader may, an admin may delete any. M_NOT_FOUND otherwise.
   core::Status remove(const std::string& user_id, bool admin, const std::string& media_id);
   // Deletes every upload created before `ts` (admin command); returns how many.

@@ -383,8 +383,10 @@ class Store {
   virtual std::optional<MediaRecord> media(const std::string& media_id) = 0;
   // Fills in a pending record (async upload); false unless it was pending.
   virtual bool complete_media(const MediaRecord& record) = 0;
-  // The uploader's media, newest first, at most `limit`, created before `before_ts`.
-  virtual std::vector<MediaRecord> user_media(const std::string& uploader, std::int64_t before_ts,
+  // The uploader's media, newest first (by creation time, then ID), at most `limit`, after the
+  // (created_ts, media_id) of the previous page's last one when given.
+  virtual std::vector<MediaRecord> user_media(const std::string& uploader,
+                                              const std::optional<std::pair<std::int64_t, std::string>>& after,
                                               std::size_t limit) = 0;
   virtual std::int64_t user_media_bytes(const std::string& uploader) = 0;
   // IDs of the uploader still waiting for their upload at `now_ms`.

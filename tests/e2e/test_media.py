@@ -200,6 +200,18 @@ class Media(unittest.TestCase):
         self.assertEqual((status, error["errcode"]), (404, "M_NOT_FOUND"))
         listed = self.m.get("/_myelin/media/v1/uploads?limit=1")[1]
         self.assertEqual(len(listed["media"]), 1)
+        # Paging visits every upload once, newest first.
+        seen, token = [], ""
+        while True:
+            page = self.m.get("/_myelin/media/v1/uploads?limit=2" + (f"&from={token}" if token else ""))[1]
+            seen += [entry["media_id"] for entry in page["media"]]
+            token = page.get("next_batch")
+            if not token:
+                break
+        everything = self.m.get("/_myelin/media/v1/uploads?limit=1000")[1]["media"]
+        self.assertEqual(seen, [entry["media_id"] for entry in everything])
+        self.assertIn(media_id, seen)
+        self.assertEqual(self.m.get("/_myelin/media/v1/uploads?from=nonsense")[0], 400)
         self.assertEqual(harness.request(self.m.server.url, "DELETE", path, token=self.m.user["access_token"])[0], 200)
         self.assertEqual(self.m.get(self.m.media_path(body["content_uri"]))[0], 404)
         # An admin may delete anyone's upload.

@@ -155,12 +155,12 @@ void get_legacy_media_thumbnail(Call& call) {
 }
 
 void get_own_media(Call& call) {
-  auto before = int_query_param(call.request, "before", std::numeric_limits<std::int64_t>::max());
   auto limit = int_query_param(call.request, "limit", 100);
-  if (!before) return call.fail(before.error());
   if (!limit) return call.fail(limit.error());
   const auto bounded = static_cast<std::size_t>(std::clamp<std::int64_t>(*limit, 1, 1000));
-  call.reply(call.hs.media.list(call.user().user_id, *before, bounded));
+  auto page = call.hs.media.list(call.user().user_id, call.request.query_param("from").value_or(""), bounded);
+  if (!page) return call.fail(page.error());
+  call.reply(*page);
 }
 
 void delete_own_media(Call& call) {

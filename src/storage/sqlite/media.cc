@@ -35,12 +35,16 @@ bool SqliteStore::complete_media(const MediaRecord& r) {
   return db_.changes() > 0;
 }
 
-std::vector<MediaRecord> SqliteStore::user_media(const std::string& uploader, std::int64_t before_ts,
+std::vector<MediaRecord> SqliteStore::user_media(const std::string& uploader,
+                                                 const std::optional<std::pair<std::int64_t, std::string>>& after,
                                                  std::size_t limit) {
   std::vector<MediaRecord> out;
-  auto s = db_.prepare(std::string("SELECT ") + kColumns +
-                       " FROM media WHERE uploader = ? AND created_ts < ? ORDER BY created_ts DESC LIMIT ?");
-  s.bind(uploader).bind(before_ts).bind(static_cast<std::int64_t>(limit));
+  auto s = db_.prepare(std::string("SELECT ") + kColumns + " FROM media WHERE uploader = ?" +
+                       (after ? " AND (created_ts, media_id) < (?, ?)" : "") +
+                       " ORDER BY created_ts DESC, media_id DESC LIMIT ?");
+  s.bind(uploader);
+  if (after) s.bind(after->first).bind(after->second);
+  s.bind(static_cast<std::int64_t>(limit));
   while (s.step()) out.push_back(read_media(s));
   return out;
 }

@@ -112,7 +112,9 @@ class SqliteStore final : public Store {
   bool add_media(const MediaRecord& record) override;
   std::optional<MediaRecord> media(const std::string& media_id) override;
   bool complete_media(const MediaRecord& record) override;
-  std::vector<MediaRecord> user_media(const std::string& uploader, std::int64_t before_ts, std::size_t limit) override;
+  std::vector<MediaRecord> user_media(const std::string& uploader,
+                                      const std::optional<std::pair<std::int64_t, std::string>>& after,
+                                      std::size_t limit) override;
   std::int64_t user_media_bytes(const std::string& uploader) override;
   std::int64_t pending_media_count(const std::string& uploader, std::int64_t now_ms) override;
   std::optional<MediaRecord> delete_media(const std::string& media_id) override;
