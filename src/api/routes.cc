@@ -225,10 +225,11 @@ std::optional<core::Error> invalid_param(const std::vector<std::string>& names, 
 
 // Authentication and rate limits of a request: its session (none for public routes and
 // anonymous callers of optional ones), or the error to answer.
-core::Result<std::optional<homeserver::Session>> admit(const Route& route, homeserver::Homeserver& hs,
+// `limit` is the route's, or kNone when the request was already counted.
+core::Result<std::optional<homeserver::Session>> admit(const Route& route, Limit limit, homeserver::Homeserver& hs,
                                                        Limiters& limiters, const http::Request& request) {
   const auto now = std::chrono::steady_clock::now();
-  if (route.limit == Limit::kLogin && hs.config.rate_limits_enabled) {
+  if (limit == Limit::kLogin && hs.config.rate_limits_enabled) {
     if (auto wait = limiters.per_ip_login.allow(request.remote_ip, now)) return std::unexpected(limit_error(wait));
   }
   auto token = route.access == Access::kPublic ? std::nullopt : access_token(request);
@@ -236,7 +237,7 @@ core::Result<std::optional<homeserver::Session>> admit(const Route& route, homes
   if (!token) return std::nullopt;
   auto session = hs.accounts.authenticate(*token, request.remote_ip);
   if (!session) return std::unexpected(session.error());
-  if ((route.limit == Limit::kUser || route.limit == Limit::kUpload) && hs.config.rate_limits_enabled &&
+  if ((limit == Limit::kUser || limit == Limit::kUpload) && hs.config.rate_limits_enabled &&
       !session->admin) {
     if (auto wait = limiters.per_user.allow(session->user_id, now)) return std::unexpected(limit_error(wait));
   }
@@ -247,7 +248,7 @@ core::Result<std::optional<homeserver::Session>> admit(const Route& route, homes
 // rate-limited or over-quota upload costs the server no disk.
 http::Gate upload_gate(const Route& route, homeserver::Homeserver& hs, std::shared_ptr<Limiters> limiters) {
   return [&route, &hs, limiters](const http::Request& head) -> std::optional<http::Response> {
-    auto session = admit(route, hs, *limiters, head);
+    auto session = admit(route, route.limit, hs, *limiters, head);
     if (!session) return error_response(session.error());
     std::uint64_t length = 0;
     try {
@@ -262,10 +263,8 @@ http::Gate upload_gate(const Route& route, homeserver::Homeserver& hs, std::shar
 http::Handler wrap(const Route& route, homeserver::Homeserver& hs, std::shared_ptr<Limiters> limiters) {
   return [&route, &hs, limiters, names = param_names(route.path)](http::Request& request, http::Responder respond) {
     Call call{request, std::nullopt, hs, std::move(respond)};
-    // An upload was admitted by its gate (which counted it against the rate limit): only the
-    // session is needed again.
-    const Route unlimited{route.method, route.path, route.prefix, route.access, Limit::kNone, route.handler};
-    auto session = admit(route.limit == Limit::kUpload ? unlimited : route, hs, *limiters, request);
+    // An upload was admitted by its gate, which counted it against the rate limit already.
+    auto session = admit(route, route.limit == Limit::kUpload ? Limit::kNone : route.limit, hs, *limiters, request);
     if (!session) return call.fail(session.error());
     call.session = std::move(*session);
     if (auto error = invalid_param(names, request)) return call.fail(*error);

@@ -33,11 +33,6 @@ std::string Accounts::user_id_for(std::string_view localpart) const {
   return "@" + std::string(localpart) + ":" + config_.server_name;
 }
 
-bool Accounts::is_local(std::string_view user_id) const {
-  auto parsed = core::UserId::parse(user_id);
-  return parsed && parsed->server == config_.server_name;
-}
-
 core::Result<Session> Accounts::authenticate(std::string_view access_token, std::string_view ip) {
   auto owner = store_.token_owner(core::token_digest(access_token));
   if (!owner) return core::fail(Errc::kUnknownToken, "Invalid access token");

@@ -82,7 +82,6 @@ class Accounts {
   bool consume_nonce(const std::string& nonce);
 
   std::string user_id_for(std::string_view localpart) const;
-  bool is_local(std::string_view user_id) const;
 
  private:
   const Config& config_;

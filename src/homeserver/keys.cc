@@ -13,11 +13,6 @@ using core::Errc;
 
 constexpr const char* kCrossSigningTypes[] = {"master", "self_signing", "user_signing"};
 
-bool is_local_user(const Config& config, std::string_view user_id) {
-  auto parsed = core::UserId::parse(user_id);
-  return parsed && parsed->server == config.server_name;
-}
-
 // The object without "signatures" and "unsigned", as canonical JSON: what a signature covers.
 std::string signed_part(json::object object) {
   object.erase("signatures");
@@ -125,11 +120,6 @@ json::object remote_failure() {
   return json::object{{"status", 503}, {"message", "Federation is not available on this server"}};
 }
 
-std::string server_of(const std::string& user_id) {
-  auto parsed = core::UserId::parse(user_id);
-  return parsed ? parsed->server : "";
-}
-
 }  // namespace
 
 core::Result<json::object> Keys::upload(const Session& session, const json::object& body) {
@@ -235,8 +225,8 @@ core::Result<json::object> Keys::query(const Session& session, const json::objec
       device_ids.emplace_back(device.get_string());
     }
     const std::string user_id(user);
-    if (!is_local_user(config_, user_id)) {
-      core::child(response, "failures")[server_of(user_id)] = remote_failure();
+    if (const std::string server = core::UserId::parse(user_id)->server; server != config_.server_name) {
+      core::child(response, "failures")[server] = remote_failure();   // user_map() checked the ID
       continue;
     }
     describe_user(user_id, device_ids, session.user_id, response);
@@ -255,8 +245,8 @@ core::Result<json::object> Keys::claim(const json::object& body) {
   json::object claimed, failures;
   for (const auto& [user, devices] : **users) {
     const std::string user_id(user);
-    if (!is_local_user(config_, user_id)) {
-      failures[server_of(user_id)] = remote_failure();
+    if (const std::string server = core::UserId::parse(user_id)->server; server != config_.server_name) {
+      failures[server] = remote_failure();   // user_map() checked the ID
       continue;
     }
     for (const auto& [device, algorithm] : devices.get_object()) {

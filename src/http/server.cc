@@ -194,18 +194,15 @@ asio::awaitable<void> Server::Impl::session(tcp::socket socket) {
     stream.expires_after(options.idle_timeout);
     auto [read_error, bytes] = co_await bhttp::async_read_header(stream, buffer, header_parser, kNoThrow);
     (void)bytes;
-    if (read_error == bhttp::error::end_of_stream || read_error == beast::error::timeout ||
-        read_error == asio::error::connection_reset || read_error == asio::error::eof ||
-        read_error == asio::error::operation_aborted)
-      break;
     Request request;
     request.remote_ip = remote_ip;
     const auto& head = header_parser.get();
     const unsigned version = read_error ? 11 : head.version();
     bool keep_alive = false;
-    Response response;
     BodyFile body_file;
-    bool refused = false;
+    // An answer decided before the request reaches the router (a refused or broken request);
+    // the connection closes after it, without reading what is left of the body.
+    std::optional<Response> refusal;
     if (!read_error) {
       keep_alive = head.keep_alive();
       request.method = std::string(head.method_string());
@@ -218,15 +215,12 @@ asio::awaitable<void> Server::Impl::session(tcp::socket socket) {
         request.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
       const StreamedBody* streamed = router.streamed_body(request.method, request.path);
       const std::uint64_t limit = streamed ? streamed->limit : options.max_body_bytes;
-      std::optional<Response> refusal;
       // The parser checks a Content-Length against its limit only while reading the header,
-      // which happened under the default limit.
+      // which happened under no limit.
       if (auto length = header_parser.content_length(); length && *length > limit) {
         read_error = bhttp::error::body_limit;
       } else if (streamed && streamed->gate && (refusal = streamed->gate(request))) {
-        response = std::move(*refusal);   // refused before a byte of the body is read
-        read_error = bhttp::error::body_limit;
-        refused = true;
+        // refused from its head, before a byte of the body is read
       } else if (streamed) {
         read_error = co_await read_body_to_file(stream, buffer, header_parser, limit, body_file);
         request.body_file = body_file.path;
@@ -238,19 +232,21 @@ asio::awaitable<void> Server::Impl::session(tcp::socket socket) {
         if (!read_error) request.body = std::move(parser.get().body());
       }
     }
+    if (read_error == bhttp::error::end_of_stream || read_error == bhttp::error::partial_message ||
+        read_error == asio::error::eof || read_error == asio::error::connection_reset ||
+        read_error == beast::error::timeout || read_error == asio::error::operation_aborted)
+      break;   // the client closed the connection (or went away mid-request)
+    if (read_error == bhttp::error::body_limit)
+      refusal = plain(413, options.too_large_body.empty() ? "{}" : options.too_large_body);
+    else if (read_error == boost::system::errc::io_error)
+      refusal = plain(500, kInternalError);   // the temporary file could not be written (disk full)
+    else if (read_error)
+      refusal = plain(400, kBadRequest);
+
+    const bool refused = refusal.has_value();
+    Response response;
     if (refused) {
-      // `response` is the gate's answer.
-    } else if (read_error == bhttp::error::body_limit) {
-      response = plain(413, options.too_large_body.empty() ? "{}" : options.too_large_body);
-    } else if (read_error == boost::system::errc::io_error) {
-      response = plain(500, kInternalError);   // the temporary file could not be written (disk full)
-    } else if (read_error) {
-      if (read_error != bhttp::error::partial_message && read_error != asio::error::eof &&
-          read_error != asio::error::connection_reset && read_error != beast::error::timeout &&
-          read_error != asio::error::operation_aborted)
-        response = plain(400, kBadRequest);
-      else
-        break;   // the client went away mid-body
+      response = std::move(*refusal);
     } else if (request.method == "OPTIONS") {
       response = plain(204, "");
     } else {
@@ -272,10 +268,10 @@ asio::awaitable<void> Server::Impl::session(tcp::socket socket) {
       --in_flight;
       response = pending->response ? std::move(*pending->response) : plain(500, kInternalError);
     }
-    keep_alive = keep_alive && !stopping && !read_error;
+    keep_alive = keep_alive && !stopping && !refused;
     const bool written = co_await write_response(stream, response, version, keep_alive, request.method == "HEAD");
     if (!written) break;
-    if (read_error) {
+    if (refused) {
       // Lingering close: the client may still be sending the body we refused; drain a bounded
       // amount so it reads our answer instead of a connection reset.
       stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
