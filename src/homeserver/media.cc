@@ -230,7 +230,8 @@ void MediaRepository::upload_to(const Session& session, const std::string& serve
   });
 }
 
-core::Result<Servable> MediaRepository::download(const std::string& server_name, const std::string& media_id) {
+core::Result<storage::MediaRecord> MediaRepository::uploaded(const std::string& server_name,
+                                                             const std::string& media_id) {
   if (server_name != config_.server_name || !valid_media_id(media_id)) return std::unexpected(not_found());
   auto record = store_.media(media_id);
   if (!record) return std::unexpected(not_found());
@@ -238,19 +239,30 @@ core::Result<Servable> MediaRepository::download(const std::string& server_name,
     if (*record->pending_until < now_ms()) return std::unexpected(not_found());   // expired unused
     return core::fail(Errc::kNotYetUploaded, "The media has not been uploaded yet");
   }
-  return Servable{content_.path(record->sha256), static_cast<std::uint64_t>(record->size), record->content_type,
-                  record->upload_name};
+  return std::move(*record);
+}
+
+Servable MediaRepository::servable(const storage::MediaRecord& record) const {
+  return Servable{content_.path(record.sha256), static_cast<std::uint64_t>(record.size), record.content_type,
+                  record.upload_name};
+}
+
+core::Result<Servable> MediaRepository::download(const std::string& server_name, const std::string& media_id) {
+  auto record = uploaded(server_name, media_id);
+  if (!record) return std::unexpected(record.error());
+  return servable(*record);
 }
 
 void MediaRepository::thumbnail(const std::string& server_name, const std::string& media_id,
                                 const media::ThumbnailSpec& asked, ThumbnailDone done) {
-  auto original = download(server_name, media_id);
-  if (!original) return done(original);
+  auto record = uploaded(server_name, media_id);
+  if (!record) return done(std::unexpected(record.error()));
+  const auto original = servable(*record);
   const auto spec = standard_size(asked);
-  const std::string sha = store_.media(media_id)->sha256;
+  const std::string sha = record->sha256;
   const std::string name = thumbnail_name(spec);
   // The verdict on a thumbnail that could not be made (it is never retried).
-  auto refuse = [original = *original](media::ThumbnailError error) -> core::Result<Servable> {
+  auto refuse = [original](media::ThumbnailError error) -> core::Result<Servable> {
     switch (error) {
       case media::ThumbnailError::kServeOriginal:
         return original;
@@ -280,7 +292,7 @@ void MediaRepository::thumbnail(const std::string& server_name, const std::strin
   const media::ImageLimits limits{config_.max_image_pixels, 16384};
   const std::string output = content_.temp_dir() + "/thumbnail-" + core::random_string(16);
   scheduler_.run_blocking(
-      [made, path = original->path, output, spec, limits] {
+      [made, path = original.path, output, spec, limits] {
         *made = media::thumbnail_in_child(media::default_thumbnailer_path(), path, output, spec, limits);
       },
       [this, made, refuse, media_id, sha, name, output, serve_cached, answer] {

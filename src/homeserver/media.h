@@ -70,6 +70,10 @@ class MediaRepository {
   // Hashes (and strips) the taken file off the loop, then stores it and calls `finish`.
   void ingest(std::string temp, std::function<void(core::Result<media::FileDigest>)> finish);
   void forget(const storage::MediaRecord& record);
+  // The record of local, uploaded media: M_NOT_FOUND (also for expired async IDs) or
+  // M_NOT_YET_UPLOADED otherwise.
+  core::Result<storage::MediaRecord> uploaded(const std::string& server_name, const std::string& media_id);
+  Servable servable(const storage::MediaRecord& record) const;
   // Takes the request's body file and holds its size against the user's quota until `done`
   // (the returned callback) is called; "" when the quota does not allow it (then `done` already
   // has the error) or the file cannot be taken.
