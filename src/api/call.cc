@@ -20,6 +20,30 @@ http::Response error_response(const core::Error& error) {
 
 void Call::reply(const json::value& body, int status) const { respond(json_response(body, status)); }
 
+std::optional<storage::Transaction> Call::transaction() const {
+  storage::Transaction txn{session->user_id, session->device_id, "", ""};
+  std::string_view pattern = route;
+  std::size_t param = 0;
+  bool found = false;
+  while (!pattern.empty()) {
+    const std::size_t open = pattern.find('{');
+    txn.endpoint += pattern.substr(0, open);
+    if (open == std::string_view::npos) break;
+    const std::size_t close = pattern.find('}', open);
+    const std::string& value = request.params.at(param++);
+    if (pattern.substr(open + 1, close - open - 1) == "txnId") {
+      txn.txn_id = value;
+      found = true;
+      if (txn.endpoint.ends_with('/')) txn.endpoint.pop_back();
+    } else {
+      for (char c : value) txn.endpoint += c == '%' ? "%25" : c == '/' ? "%2F" : std::string(1, c);
+    }
+    pattern.remove_prefix(close + 1);
+  }
+  if (!found) return std::nullopt;
+  return txn;
+}
+
 void Call::fail(const core::Error& error) const { respond(error_response(error)); }
 
 core::Result<json::object> Call::body() const {

@@ -4,6 +4,7 @@
 // must answer exactly once, now or later (/sync keeps a copy of the responder).
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "core/error.h"
 #include "core/json.h"
@@ -17,6 +18,7 @@ struct Call {
   std::optional<homeserver::Session> session;
   homeserver::Homeserver& hs;
   http::Responder respond;
+  std::string_view route;   // the route's pattern without the API prefix ("/sendToDevice/{eventType}/{txnId}")
 
   // The session of an authenticated route (routes marked kUser always have one).
   const homeserver::Session& user() const { return *session; }
@@ -28,6 +30,11 @@ struct Call {
   core::Result<json::object> body() const;
   // Path parameter `i` of the route pattern.
   const std::string& param(std::size_t i) const { return request.params.at(i); }
+  // The client transaction of a route with a {txnId} (client-server-api "Transaction
+  // identifiers": the same device, the same endpoint and the same ID make a retransmission):
+  // the endpoint is the route with its parameters, so r0 and v3, and differently escaped
+  // spellings of one path, are one endpoint. nullopt for routes without a {txnId}.
+  std::optional<storage::Transaction> transaction() const;
 };
 
 http::Response json_response(const json::value& body, int status = 200);

@@ -262,7 +262,7 @@ http::Gate upload_gate(const Route& route, homeserver::Homeserver& hs, std::shar
 
 http::Handler wrap(const Route& route, homeserver::Homeserver& hs, std::shared_ptr<Limiters> limiters) {
   return [&route, &hs, limiters, names = param_names(route.path)](http::Request& request, http::Responder respond) {
-    Call call{request, std::nullopt, hs, std::move(respond)};
+    Call call{request, std::nullopt, hs, std::move(respond), route.path};
     // An upload was admitted by its gate, which counted it against the rate limit already.
     auto session = admit(route, route.limit == Limit::kUpload ? Limit::kNone : route.limit, hs, *limiters, request);
     if (!session) return call.fail(session.error());

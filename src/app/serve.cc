@@ -18,12 +18,19 @@
 namespace myelin::app {
 namespace {
 
+// How long a transaction ID is remembered: a client retries a request within minutes (a day
+// also covers a phone that lost the answer and was offline overnight).
+constexpr std::int64_t kTransactionRetentionMs = 86'400'000;
+
 // Hourly housekeeping, now and every hour: client IP records older than the retention period,
-// async-upload media IDs never used.
+// async-upload media IDs never used, transaction IDs older than a day, the to-device inboxes
+// of idle devices.
 void schedule_housekeeping(homeserver::Homeserver& hs, std::shared_ptr<std::unique_ptr<http::Timer>> slot) {
   const std::int64_t retention_ms = std::int64_t{hs.config.client_ip_retention_days} * 86'400'000;
   hs.store.purge_client_ips(homeserver::now_ms() - retention_ms);
   hs.media.expire_pending();
+  hs.store.purge_transactions(homeserver::now_ms() - kTransactionRetentionMs);
+  hs.to_device.expire_idle();
   *slot = hs.scheduler.after(std::chrono::hours(1), [&hs, slot] { schedule_housekeeping(hs, slot); });
 }
 

@@ -32,6 +32,13 @@ struct Config {
 
   std::uint64_t max_request_bytes = 1 << 20;
   std::uint64_t max_connections = 10000;
+  // What one device or user can make the server keep (limits.* in the config file).
+  std::int64_t to_device_inbox_messages = 10000;     // per device; the oldest go beyond
+  std::int64_t to_device_inbox_bytes = 32 << 20;
+  int to_device_idle_days = 90;                      // inboxes of devices unseen this long go; 0 = never
+  std::int64_t one_time_keys_per_algorithm = 100;    // per device
+  std::uint64_t account_data_value_bytes = 65536;
+  std::int64_t account_data_entries = 2000;          // per user
   std::string default_room_version = "12";
 
   std::uint64_t max_upload_bytes = 50 << 20;         // one media upload

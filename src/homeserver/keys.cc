@@ -13,6 +13,20 @@ using core::Errc;
 
 constexpr const char* kCrossSigningTypes[] = {"master", "self_signing", "user_signing"};
 
+// Distinct algorithms of one-time keys, and of fallback keys, that one device may keep.
+constexpr std::size_t kMaxKeyAlgorithms = 4;
+
+// A key algorithm name: lower-case letters, digits, '.', '_' and '-', starting with a letter
+// (the character rules of the common namespaced identifier grammar: signed_curve25519).
+bool is_algorithm_name(std::string_view name) {
+  if (name.empty() || name[0] < 'a' || name[0] > 'z') return false;
+  for (char c : name)
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-')) return false;
+  return true;
+}
+
+core::Error limit_error(std::string message) { return core::make_error(Errc::kForbidden, std::move(message)); }
+
 // The object without "signatures" and "unsigned", as canonical JSON: what a signature covers.
 std::string signed_part(json::object object) {
   object.erase("signatures");
@@ -89,7 +103,8 @@ core::Result<std::vector<storage::OneTimeKey>> parse_keys(const json::value& val
   std::vector<storage::OneTimeKey> out;
   for (const auto& [id, key] : value.get_object()) {
     const std::size_t colon = id.find(':');
-    if (colon == std::string::npos || colon == 0 || colon + 1 == id.size() || id.size() > 255)
+    if (colon == std::string::npos || colon + 1 == id.size() || id.size() > 255 ||
+        !is_algorithm_name(id.substr(0, colon)))
       return core::fail(Errc::kBadJson, std::string(field) + " keys must be <algorithm>:<key_id>");
     if (key.is_object()) {
       auto public_key = key.get_object().if_contains("key");
@@ -137,19 +152,32 @@ core::Result<json::object> Keys::upload(const Session& session, const json::obje
     ed25519 = device_ed25519(keys, session.device_id);
     upload.device_keys = core::canonical_json(keys);
   }
+  const storage::KeyCounts counts = store_.key_counts(session.user_id, session.device_id);
   if (auto one_time = body.if_contains("one_time_keys"); one_time && !one_time->is_null()) {
+    // Refused before any signature is checked: a request can carry tens of thousands of keys.
+    if (one_time->is_object() &&
+        one_time->get_object().size() > kMaxKeyAlgorithms * static_cast<std::size_t>(config_.one_time_keys_per_algorithm))
+      return std::unexpected(limit_error("Too many one-time keys"));
     auto keys = parse_keys(*one_time, "one_time_keys", session, ed25519);
     if (!keys) return std::unexpected(keys.error());
+    std::map<std::string, std::int64_t> kept = counts.one_time;
     for (auto& key : *keys) {
       auto existing = store_.one_time_key(session.user_id, session.device_id, key.algorithm, key.key_id);
       if (existing && *existing != key.json)
         return core::fail(Errc::kInvalidParam, "One-time key " + key.algorithm + ":" + key.key_id + " already exists");
-      if (!existing) upload.one_time_keys.push_back(std::move(key));
+      if (existing) continue;
+      if (++kept[key.algorithm] > config_.one_time_keys_per_algorithm)
+        return std::unexpected(limit_error("A device keeps at most " + std::to_string(config_.one_time_keys_per_algorithm) +
+                                           " one-time keys per algorithm"));
+      upload.one_time_keys.push_back(std::move(key));
     }
+    if (kept.size() > kMaxKeyAlgorithms) return std::unexpected(limit_error("Too many one-time key algorithms"));
   }
   for (const char* field : {"fallback_keys", "org.matrix.msc2732.fallback_keys"}) {
     auto fallback = body.if_contains(field);
     if (!fallback || fallback->is_null()) continue;
+    if (fallback->is_object() && fallback->get_object().size() > kMaxKeyAlgorithms)
+      return std::unexpected(limit_error("Too many fallback key algorithms"));
     auto keys = parse_keys(*fallback, field, session, ed25519);
     if (!keys) return std::unexpected(keys.error());
     std::set<std::string> algorithms;
@@ -158,6 +186,8 @@ core::Result<json::object> Keys::upload(const Session& session, const json::obje
         return core::fail(Errc::kInvalidParam, "One fallback key per algorithm");
       upload.fallback_keys.push_back(std::move(key));
     }
+    algorithms.insert(counts.fallback.begin(), counts.fallback.end());
+    if (algorithms.size() > kMaxKeyAlgorithms) return std::unexpected(limit_error("Too many fallback key algorithms"));
     break;
   }
   const bool device_keys_changed = upload.device_keys && stored != upload.device_keys;

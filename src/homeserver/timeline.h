@@ -48,8 +48,8 @@ class Timeline {
   Timeline(const Config& config, storage::Store& store, const core::SigningKey& key,
            Notifier& notifier);
 
-  // Sends one event as draft.sender. With a transaction, a repeated (user, device, txn_id)
-  // returns the first event instead of sending again. M_NOT_FOUND for an unknown room,
+  // Sends one event as draft.sender. With a transaction, a retransmission (same device,
+  // endpoint and transaction ID) returns the first event instead of sending again. M_NOT_FOUND for an unknown room,
   // M_FORBIDDEN when the auth rules refuse, M_TOO_LARGE over 65,536 bytes.
   core::Result<Sent> send(const std::string& room_id, EventDraft draft,
                           const std::optional<storage::Transaction>& txn = std::nullopt);

@@ -1,14 +1,25 @@
 #include "homeserver/to_device.h"
 
+#include <limits>
 #include <set>
 
 #include "core/ids.h"
+#include "homeserver/timeline.h"
 
 namespace myelin::homeserver {
 
 using core::Errc;
 
-core::Status ToDevice::send(const Session& sender, const std::string& type, const std::string& txn_id,
+std::int64_t ToDevice::idle_before() const {
+  if (config_.to_device_idle_days <= 0) return std::numeric_limits<std::int64_t>::min();
+  return now_ms() - std::int64_t{config_.to_device_idle_days} * 86'400'000;
+}
+
+void ToDevice::expire_idle() {
+  if (config_.to_device_idle_days > 0) store_.expire_idle_inboxes(idle_before());
+}
+
+core::Status ToDevice::send(const Session& sender, const std::string& type, const storage::Transaction& txn,
                             const json::object& body) {
   auto messages = body.if_contains("messages");
   if (!messages) return core::fail(Errc::kMissingParam, "Missing messages");
@@ -16,6 +27,7 @@ core::Status ToDevice::send(const Session& sender, const std::string& type, cons
   std::vector<storage::ToDeviceMessage> queued;
   std::size_t queued_bytes = 0;
   std::set<std::string> recipients;
+  const std::int64_t idle = idle_before();
   for (const auto& [user_key, devices] : messages->get_object()) {
     const std::string user(user_key);
     auto parsed = core::UserId::parse(user);
@@ -28,8 +40,9 @@ core::Status ToDevice::send(const Session& sender, const std::string& type, cons
       if (parsed->server != config_.server_name) continue;
       std::vector<std::string> device_ids;
       if (device == "*") {
-        for (const auto& record : store_.devices(user)) device_ids.push_back(record.device_id);
-      } else if (store_.device(user, std::string(device))) {
+        for (const auto& record : store_.devices(user))
+          if (record.last_seen_ts >= idle) device_ids.push_back(record.device_id);
+      } else if (auto record = store_.device(user, std::string(device)); record && record->last_seen_ts >= idle) {
         device_ids.emplace_back(device);
       }
       for (auto& device_id : device_ids) {
@@ -41,7 +54,8 @@ core::Status ToDevice::send(const Session& sender, const std::string& type, cons
       if (!device_ids.empty()) recipients.insert(user);
     }
   }
-  if (store_.add_to_device(queued, storage::Transaction{sender.user_id, sender.device_id, txn_id}))
+  const storage::InboxLimits limits{config_.to_device_inbox_messages, config_.to_device_inbox_bytes};
+  if (store_.add_to_device(queued, txn, limits))
     for (const auto& user : recipients) notifier_.notify_user(user);
   return {};
 }

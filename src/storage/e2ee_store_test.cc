@@ -56,7 +56,7 @@ TEST(E2eeStoreTest, KeyChangesAreDeviceListChangesAndDeletionRemovesEverything) 
   EXPECT_EQ(store->key_signatures("@c:x", "@a:x").size(), 1u);
   EXPECT_TRUE(store->key_signatures("@c:x", "@b:x").empty());
 
-  store->add_to_device({{"@a:x", "DEV", "@b:x", "m.test", "{}", 0}}, std::nullopt);
+  store->add_to_device({{"@a:x", "DEV", "@b:x", "m.test", "{}", 0}}, std::nullopt, {});
   store->delete_device("@a:x", "DEV");
   EXPECT_FALSE(store->device_keys("@a:x", "DEV"));
   EXPECT_TRUE(store->key_counts("@a:x", "DEV").one_time.empty());
@@ -66,11 +66,11 @@ TEST(E2eeStoreTest, KeyChangesAreDeviceListChangesAndDeletionRemovesEverything) 
 
 TEST(E2eeStoreTest, ToDeviceMessagesWaitUntilAcknowledgedAndTxnsAreIdempotent) {
   auto store = memory_store();
-  const Transaction txn{"@b:x", "BDEV", "t1"};
+  const Transaction txn{"@b:x", "BDEV", "/sendToDevice/m.one/t1", "t1"};
   std::vector<ToDeviceMessage> messages = {{"@a:x", "DEV", "@b:x", "m.one", R"({"n":1})", 0},
                                            {"@a:x", "DEV", "@b:x", "m.two", R"({"n":2})", 0}};
-  EXPECT_TRUE(store->add_to_device(messages, txn));
-  EXPECT_FALSE(store->add_to_device(messages, txn));
+  EXPECT_TRUE(store->add_to_device(messages, txn, {}));
+  EXPECT_FALSE(store->add_to_device(messages, txn, {}));
   auto inbox = store->to_device_inbox("@a:x", "DEV", 0, 10);
   ASSERT_EQ(inbox.size(), 2u);
   EXPECT_LT(inbox[0].pos, inbox[1].pos);
@@ -81,6 +81,50 @@ TEST(E2eeStoreTest, ToDeviceMessagesWaitUntilAcknowledgedAndTxnsAreIdempotent) {
   ASSERT_EQ(inbox.size(), 1u);
   EXPECT_EQ(inbox[0].type, "m.two");
   EXPECT_TRUE(store->to_device_inbox("@a:x", "OTHER", 0, 10).empty());
+}
+
+std::vector<std::string> inbox_types(Store& store, const std::string& device) {
+  std::vector<std::string> types;
+  for (const auto& message : store.to_device_inbox("@a:x", device, 0, 100)) types.push_back(message.type);
+  return types;
+}
+
+TEST(E2eeStoreTest, FullInboxesLoseTheirOldestMessages) {
+  auto store = memory_store();
+  auto to_dev = [](const std::string& type, std::string content = "{}") {
+    return ToDeviceMessage{"@a:x", "DEV", "@b:x", type, std::move(content), 0};
+  };
+  const InboxLimits three{3, 0};
+  store->add_to_device({to_dev("m.1"), to_dev("m.2")}, std::nullopt, three);
+  store->add_to_device({to_dev("m.3"), to_dev("m.4"), to_dev("m.5")}, std::nullopt, three);
+  EXPECT_EQ(inbox_types(*store, "DEV"), (std::vector<std::string>{"m.3", "m.4", "m.5"}));
+  // Acknowledged messages no longer count.
+  store->ack_to_device("@a:x", "DEV", store->to_device_inbox("@a:x", "DEV", 0, 1)[0].pos);
+  store->add_to_device({to_dev("m.6")}, std::nullopt, three);
+  EXPECT_EQ(inbox_types(*store, "DEV"), (std::vector<std::string>{"m.4", "m.5", "m.6"}));
+  // Bytes of content: 10 bytes hold {"n":12} (8) but not two of them.
+  const InboxLimits ten_bytes{0, 10};
+  store->add_to_device({to_dev("m.7", R"({"n":12})")}, std::nullopt, ten_bytes);
+  EXPECT_EQ(inbox_types(*store, "DEV"), (std::vector<std::string>{"m.6", "m.7"}));
+  store->add_to_device({to_dev("m.8", R"({"n":34})")}, std::nullopt, ten_bytes);
+  EXPECT_EQ(inbox_types(*store, "DEV"), (std::vector<std::string>{"m.8"}));
+}
+
+TEST(E2eeStoreTest, IdleDevicesLoseTheirInboxes) {
+  auto store = memory_store();
+  store->upsert_device({"@a:x", "OLD", "", 1000, ""});
+  store->upsert_device({"@a:x", "NEW", "", 5000, ""});
+  store->add_to_device({{"@a:x", "OLD", "@b:x", "m.1", "{}", 0}, {"@a:x", "OLD", "@b:x", "m.2", "{}", 0},
+                        {"@a:x", "NEW", "@b:x", "m.3", "{}", 0}},
+                       std::nullopt, {});
+  EXPECT_EQ(store->expire_idle_inboxes(1000), 0);
+  EXPECT_EQ(store->expire_idle_inboxes(2000), 2);
+  EXPECT_TRUE(inbox_types(*store, "OLD").empty());
+  EXPECT_EQ(inbox_types(*store, "NEW"), std::vector<std::string>{"m.3"});
+  EXPECT_EQ(store->expire_idle_inboxes(2000), 0);
+  // A new message for the emptied inbox starts from zero.
+  store->add_to_device({{"@a:x", "OLD", "@b:x", "m.4", "{}", 0}}, std::nullopt, {1, 0});
+  EXPECT_EQ(inbox_types(*store, "OLD"), std::vector<std::string>{"m.4"});
 }
 
 TEST(E2eeStoreTest, BackupVersionsAreNeverReusedAndCountKeys) {

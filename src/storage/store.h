@@ -87,8 +87,15 @@ struct StoredEvent {
   std::string txn_id;
 };
 
+// A client transaction (client-server-api "Transaction identifiers"): a request is a
+// retransmission of an earlier one when it comes from the same device, to the same endpoint,
+// with the same transaction ID.
 struct Transaction {
-  std::string user_id, device_id, txn_id;
+  std::string user_id, device_id;
+  // The request's path without the API prefix and the {txnId} segment, its parameters
+  // decoded with '%' and '/' escaped again: "/rooms/!r:x/send/m.room.message".
+  std::string endpoint;
+  std::string txn_id;
 };
 
 inline constexpr std::int64_t kStateGroupOfPrevious = -1;
@@ -163,6 +170,7 @@ struct OneTimeKey {
 struct KeyCounts {
   std::map<std::string, std::int64_t> one_time;   // algorithm -> keys left
   std::vector<std::string> unused_fallback;       // algorithms
+  std::vector<std::string> fallback;              // algorithms with a fallback key, used or not
 };
 
 struct KeyUpload {
@@ -181,6 +189,12 @@ struct ToDeviceMessage {
   std::string user_id, device_id;   // recipient
   std::string sender, type, content;  // content: JSON text
   StreamPos pos = 0;
+};
+
+// The most a device's to-device inbox holds: messages, and bytes of their contents (0: no bound).
+struct InboxLimits {
+  std::int64_t messages = 0;
+  std::int64_t bytes = 0;
 };
 
 struct BackupVersion {
@@ -272,6 +286,8 @@ class Store {
                                                StreamPos upper, std::size_t limit,
                                                Direction dir) = 0;
   virtual std::optional<std::string> txn_event(const Transaction& txn) = 0;
+  // Forgets the transactions (of every endpoint) recorded before `older_than_ts`.
+  virtual void purge_transactions(std::int64_t older_than_ts) = 0;
 
   virtual StateMap state_group(std::int64_t group) = 0;
   virtual StateMap current_state(const std::string& room_id) = 0;
@@ -299,6 +315,9 @@ class Store {
   virtual std::optional<std::string> account_data(const std::string& user_id,
                                                   const std::string& room_id,
                                                   const std::string& type) = 0;
+  // The user's entries other than the server-managed m.fully_read and m.push_rules and other
+  // than empty ones ({}), which is what clients "delete" an entry with.
+  virtual std::int64_t client_account_data_count(const std::string& user_id) = 0;
   // Entries with pos > since (all when since = 0), latest value per (room, type).
   virtual std::vector<AccountDataEntry> account_data_since(const std::string& user_id,
                                                            StreamPos since) = 0;
@@ -347,15 +366,19 @@ class Store {
   // A device-list change of the user without a key write (a renamed device).
   virtual void mark_device_list_changed(const std::string& user_id) = 0;
 
-  // Queues messages for their recipients' devices, each at its own position. With a
-  // transaction, a repeated (sender, device, txn_id) queues nothing and returns false.
+  // Queues messages for their recipients' devices, each at its own position; an inbox that
+  // would hold more than `limits` loses its oldest messages. With a transaction, a repeated
+  // one queues nothing and returns false.
   virtual bool add_to_device(const std::vector<ToDeviceMessage>& messages,
-                             const std::optional<Transaction>& txn) = 0;
+                             const std::optional<Transaction>& txn, const InboxLimits& limits) = 0;
   // The device's messages with pos > after, oldest first, at most `limit`.
   virtual std::vector<ToDeviceMessage> to_device_inbox(const std::string& user_id, const std::string& device_id,
                                                        StreamPos after, std::size_t limit) = 0;
   // Deletes the device's messages with pos <= up_to (the client has acknowledged them).
   virtual void ack_to_device(const std::string& user_id, const std::string& device_id, StreamPos up_to) = 0;
+  // Empties the inboxes of devices last seen before `seen_before_ts`; returns how many
+  // messages went.
+  virtual std::int64_t expire_idle_inboxes(std::int64_t seen_before_ts) = 0;
 
   virtual std::int64_t create_backup_version(const std::string& user_id, const std::string& algorithm,
                                              const std::string& auth_data) = 0;

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <limits>
 
 #include "storage/store.h"
 
@@ -123,7 +124,7 @@ TEST(StoreTest, PaginationCountsTxnsAndRedaction) {
   std::string prev = "$pl";
   for (int i = 0; i < 10; ++i) {
     auto e = message("$m" + std::to_string(i), seeded.back().state_group, {prev}, i % 2 ? "@b:x" : "@a:x");
-    if (i == 3) e.txn = Transaction{"@a:x", "D", "t3"};
+    if (i == 3) e.txn = Transaction{"@a:x", "D", "/rooms/!r:x/send/m.room.message", "t3"};
     store->persist_events({e}, std::nullopt);
     prev = e.event_id;
   }
@@ -134,7 +135,7 @@ TEST(StoreTest, PaginationCountsTxnsAndRedaction) {
   auto oldest = store->room_events("!r:x", 0, now, 2, Direction::kForward);
   EXPECT_EQ(oldest[0].event_id, "$create");
   EXPECT_EQ(store->room_events("!r:x", newest[0].pos, now, 10, Direction::kForward).size(), 0u);
-  EXPECT_EQ(store->txn_event({"@a:x", "D", "t3"}), "$m3");
+  EXPECT_EQ(store->txn_event({"@a:x", "D", "/rooms/!r:x/send/m.room.message", "t3"}), "$m3");
   EXPECT_EQ(store->event("$m3")->txn_id, "t3");
 
   auto redaction = message("$red", seeded.back().state_group, {prev});
@@ -144,6 +145,35 @@ TEST(StoreTest, PaginationCountsTxnsAndRedaction) {
   auto redacted = store->event("$m2");
   EXPECT_EQ(redacted->json, R"({"content":{}})");
   EXPECT_EQ(redacted->redacted_by, "$red");
+}
+
+TEST(StoreTest, TransactionsAreScopedToTheDeviceAndEndpointAndExpire) {
+  auto store = memory_store();
+  auto seeded = seed_room(*store);
+  auto first = message("$first", seeded.back().state_group, {"$pl"});
+  first.txn = Transaction{"@a:x", "D", "/rooms/!r:x/send/m.room.message", "t"};
+  store->persist_events({first}, std::nullopt);
+  // The same ID to another room, event type or endpoint, or from another device, is new.
+  for (const Transaction& other : {Transaction{"@a:x", "D", "/rooms/!s:x/send/m.room.message", "t"},
+                                   Transaction{"@a:x", "D", "/rooms/!r:x/send/m.reaction", "t"},
+                                   Transaction{"@a:x", "D", "/rooms/!r:x/redact/$first", "t"},
+                                   Transaction{"@a:x", "E", "/rooms/!r:x/send/m.room.message", "t"}})
+    EXPECT_FALSE(store->txn_event(other)) << other.endpoint;
+  auto second = message("$second", seeded.back().state_group, {"$first"});
+  second.txn = Transaction{"@a:x", "D", "/rooms/!r:x/redact/$first", "t"};
+  store->persist_events({second}, std::nullopt);
+  EXPECT_EQ(store->txn_event(*first.txn), "$first");
+  EXPECT_EQ(store->txn_event(*second.txn), "$second");
+  // To-device transactions share the table and its scope.
+  const Transaction to_device{"@a:x", "D", "/sendToDevice/m.room.message", "t"};
+  EXPECT_TRUE(store->add_to_device({}, to_device, {}));
+  EXPECT_FALSE(store->add_to_device({}, to_device, {}));
+  store->purge_transactions(0);
+  EXPECT_EQ(store->txn_event(*first.txn), "$first");
+  store->purge_transactions(std::numeric_limits<std::int64_t>::max());
+  EXPECT_FALSE(store->txn_event(*first.txn));
+  EXPECT_TRUE(store->add_to_device({}, to_device, {}));
+  EXPECT_EQ(store->event("$first")->txn_id, "t");   // the event keeps its transaction_id
 }
 
 TEST(StoreTest, FailedBatchLeavesNothingBehind) {

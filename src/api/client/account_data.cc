@@ -35,13 +35,29 @@ core::Status settable_type(const std::string& type) {
   return {};
 }
 
+// Stores a client-set entry within the bounds of Config (limits.account_data_*): 413
+// M_TOO_LARGE for a value over account_data_value_bytes, 403 M_FORBIDDEN for a new entry
+// beyond account_data_entries (replacing an entry, or emptying it, is always allowed).
+core::Status store_data(const Call& call, const std::string& room_id, const std::string& type,
+                        const json::object& content) {
+  const std::string& user_id = call.user().user_id;
+  std::string text = core::to_string(content);
+  if (text.size() > call.hs.config.account_data_value_bytes)
+    return core::fail(Errc::kTooLarge, "Account data values are at most " +
+                                           std::to_string(call.hs.config.account_data_value_bytes) + " bytes");
+  if (!content.empty() && !call.hs.store.account_data(user_id, room_id, type) &&
+      call.hs.store.client_account_data_count(user_id) >= call.hs.config.account_data_entries)
+    return core::fail(Errc::kForbidden, "Too many account data entries");
+  call.hs.store.set_account_data(user_id, room_id, type, text);
+  call.hs.notifier.notify_user(user_id);
+  return {};
+}
+
 void put_data(Call& call, const std::string& room_id, const std::string& type) {
   if (auto ok = settable_type(type); !ok) return call.fail(ok.error());
   auto body = call.body();
   if (!body) return call.fail(body.error());
-  const std::string& user_id = call.user().user_id;
-  call.hs.store.set_account_data(user_id, room_id, type, core::to_string(*body));
-  call.hs.notifier.notify_user(user_id);
+  if (auto stored = store_data(call, room_id, type, *body); !stored) return call.fail(stored.error());
   call.reply(json::object{});
 }
 
@@ -63,11 +79,8 @@ json::object stored_tags(const Call& call, const std::string& room_id) {
   return tags && tags->is_object() ? tags->get_object() : json::object{};
 }
 
-void store_tags(const Call& call, const std::string& room_id, json::object tags) {
-  const std::string& user_id = call.user().user_id;
-  call.hs.store.set_account_data(user_id, room_id, "m.tag",
-                                 core::to_string(json::object{{"tags", std::move(tags)}}));
-  call.hs.notifier.notify_user(user_id);
+core::Status store_tags(const Call& call, const std::string& room_id, json::object tags) {
+  return store_data(call, room_id, "m.tag", json::object{{"tags", std::move(tags)}});
 }
 
 }  // namespace
@@ -112,7 +125,7 @@ void put_tag(Call& call) {
     return call.fail(core::make_error(Errc::kBadJson, "order must be a number"));
   json::object tags = stored_tags(call, room_id);
   tags[tag] = std::move(*body);
-  store_tags(call, room_id, std::move(tags));
+  if (auto stored = store_tags(call, room_id, std::move(tags)); !stored) return call.fail(stored.error());
   call.reply(json::object{});
 }
 
@@ -121,7 +134,9 @@ void delete_tag(Call& call) {
   const std::string& room_id = call.param(1);
   if (auto ok = valid_room(room_id); !ok) return call.fail(ok.error());
   json::object tags = stored_tags(call, room_id);
-  if (tags.erase(call.param(2)) > 0) store_tags(call, room_id, std::move(tags));
+  if (tags.erase(call.param(2)) > 0) {
+    if (auto stored = store_tags(call, room_id, std::move(tags)); !stored) return call.fail(stored.error());
+  }
   call.reply(json::object{});
 }
 

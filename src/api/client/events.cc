@@ -13,13 +13,9 @@ namespace {
 
 using core::Errc;
 
-void send_draft(Call& call, homeserver::EventDraft draft, std::optional<std::string> txn_id) {
-  std::optional<storage::Transaction> txn;
-  if (txn_id) {
-    if (!core::is_valid_opaque_id(*txn_id)) return call.fail(core::make_error(Errc::kInvalidParam, "Invalid transaction ID"));
-    txn = storage::Transaction{call.user().user_id, call.user().device_id, *txn_id};
-  }
-  auto sent = call.hs.timeline.send(call.param(0), std::move(draft), txn);
+// Sends the draft, idempotently on routes with a transaction ID.
+void send_draft(Call& call, homeserver::EventDraft draft) {
+  auto sent = call.hs.timeline.send(call.param(0), std::move(draft), call.transaction());
   if (!sent) return call.fail(sent.error());
   call.reply(json::object{{"event_id", sent->event_id}});
 }
@@ -76,7 +72,7 @@ core::Status check_canonical_alias(Call& call, const json::object& content) {
 void put_send(Call& call) {
   auto body = call.body();
   if (!body) return call.fail(body.error());
-  send_draft(call, {call.user().user_id, call.param(1), std::nullopt, std::move(*body), {}}, call.param(2));
+  send_draft(call, {call.user().user_id, call.param(1), std::nullopt, std::move(*body), {}});
 }
 
 void put_state(Call& call) {
@@ -86,7 +82,7 @@ void put_state(Call& call) {
     if (auto valid = check_canonical_alias(call, *body); !valid) return call.fail(valid.error());
   }
   std::string state_key = call.request.params.size() > 2 ? call.param(2) : "";
-  send_draft(call, {call.user().user_id, call.param(1), std::move(state_key), std::move(*body), {}}, std::nullopt);
+  send_draft(call, {call.user().user_id, call.param(1), std::move(state_key), std::move(*body), {}});
 }
 
 void put_redact(Call& call) {
@@ -95,8 +91,7 @@ void put_redact(Call& call) {
   json::object content;
   if (auto reason = optional_string(*body, "reason"); !reason) return call.fail(reason.error());
   else if (*reason) content["reason"] = **reason;
-  send_draft(call, {call.user().user_id, "m.room.redaction", std::nullopt, std::move(content), call.param(1)},
-             call.param(2));
+  send_draft(call, {call.user().user_id, "m.room.redaction", std::nullopt, std::move(content), call.param(1)});
 }
 
 void get_state_event(Call& call) {

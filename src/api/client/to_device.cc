@@ -7,7 +7,7 @@ namespace myelin::api {
 void put_send_to_device(Call& call) {
   auto body = call.body();
   if (!body) return call.fail(body.error());
-  if (auto sent = call.hs.to_device.send(call.user(), call.param(0), call.param(1), *body); !sent)
+  if (auto sent = call.hs.to_device.send(call.user(), call.param(0), *call.transaction(), *body); !sent)
     return call.fail(sent.error());
   call.reply(json::object{});
 }

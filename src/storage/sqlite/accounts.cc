@@ -80,7 +80,7 @@ void SqliteStore::delete_device(const std::string& user_id, const std::string& d
                           "DELETE FROM one_time_keys WHERE user_id = ? AND device_id = ?",
                           "DELETE FROM fallback_keys WHERE user_id = ? AND device_id = ?",
                           "DELETE FROM to_device_inbox WHERE user_id = ? AND device_id = ?",
-                          "DELETE FROM to_device_txns WHERE user_id = ? AND device_id = ?",
+                          "DELETE FROM to_device_inbox_sizes WHERE user_id = ? AND device_id = ?",
                           "DELETE FROM key_signatures WHERE target_user = ? AND target_key = ?"})
     db_.prepare(sql).bind(user_id).bind(device_id).run();
   const StreamPos pos = next_pos();

@@ -2,6 +2,8 @@
 // signatures, device-list changes and to-device inboxes.
 #include "storage/sqlite/sqlite_store.h"
 
+#include <set>
+
 namespace myelin::storage::sqlite {
 
 void SqliteStore::record_device_list_change(const std::string& user_id, const std::string& observer,
@@ -67,13 +69,15 @@ KeyCounts SqliteStore::key_counts(const std::string& user_id, const std::string&
   KeyCounts counts;
   auto s = db_.prepare(
       "SELECT algorithm, count(*), 0 FROM one_time_keys WHERE user_id = ?1 AND device_id = ?2 GROUP BY algorithm"
-      " UNION ALL SELECT algorithm, 0, 1 FROM fallback_keys WHERE user_id = ?1 AND device_id = ?2 AND used = 0");
+      " UNION ALL SELECT algorithm, used, 1 FROM fallback_keys WHERE user_id = ?1 AND device_id = ?2");
   s.bind(user_id).bind(device_id);
   while (s.step()) {
-    if (s.integer(2))
-      counts.unused_fallback.push_back(s.text(0));
-    else
+    if (!s.integer(2)) {
       counts.one_time.emplace(s.text(0), s.integer(1));
+      continue;
+    }
+    counts.fallback.push_back(s.text(0));
+    if (!s.integer(1)) counts.unused_fallback.push_back(s.text(0));
   }
   return counts;
 }
@@ -174,19 +178,27 @@ void SqliteStore::mark_device_list_changed(const std::string& user_id) {
   pos_ = pos;
 }
 
-bool SqliteStore::add_to_device(const std::vector<ToDeviceMessage>& messages, const std::optional<Transaction>& txn) {
+bool SqliteStore::add_to_device(const std::vector<ToDeviceMessage>& messages, const std::optional<Transaction>& txn,
+                                const InboxLimits& limits) {
   DbTransaction transaction(db_);
   if (txn) {
-    db_.prepare("INSERT OR IGNORE INTO to_device_txns (user_id, device_id, txn_id) VALUES (?, ?, ?)")
-        .bind(txn->user_id).bind(txn->device_id).bind(txn->txn_id).run();
-    if (db_.changes() == 0) return false;
+    if (txn_event(*txn)) return false;
+    record_transaction(*txn, "");
   }
   StreamPos pos = pos_;
-  for (const auto& message : messages)
+  std::set<std::pair<std::string, std::string>> inboxes;
+  for (const auto& message : messages) {
     db_.prepare(
            "INSERT INTO to_device_inbox (user_id, device_id, pos, sender, type, content) VALUES (?, ?, ?, ?, ?, ?)")
         .bind(message.user_id).bind(message.device_id).bind(++pos).bind(message.sender).bind(message.type)
         .bind(message.content).run();
+    db_.prepare(
+           "INSERT INTO to_device_inbox_sizes (user_id, device_id, messages, bytes) VALUES (?, ?, 1, ?)"
+           " ON CONFLICT (user_id, device_id) DO UPDATE SET messages = messages + 1, bytes = bytes + excluded.bytes")
+        .bind(message.user_id).bind(message.device_id).bind(static_cast<std::int64_t>(message.content.size())).run();
+    inboxes.emplace(message.user_id, message.device_id);
+  }
+  for (const auto& [user_id, device_id] : inboxes) trim_inbox(user_id, device_id, limits);
   db_.prepare("UPDATE stream SET pos = ? WHERE id = 1").bind(pos).run();
   transaction.commit();
   pos_ = pos;
@@ -208,12 +220,82 @@ std::vector<ToDeviceMessage> SqliteStore::to_device_inbox(const std::string& use
   return out;
 }
 
+void SqliteStore::trim_inbox(const std::string& user_id, const std::string& device_id, const InboxLimits& limits) {
+  std::int64_t messages = 0, bytes = 0;
+  {
+    auto s = db_.prepare("SELECT messages, bytes FROM to_device_inbox_sizes WHERE user_id = ? AND device_id = ?");
+    s.bind(user_id).bind(device_id);
+    if (s.step()) messages = s.integer(0), bytes = s.integer(1);
+  }
+  auto over = [&] {
+    return (limits.messages > 0 && messages > limits.messages) || (limits.bytes > 0 && bytes > limits.bytes);
+  };
+  if (!over()) return;
+  StreamPos drop_up_to = -1;
+  {
+    auto s = db_.prepare(
+        "SELECT pos, length(CAST(content AS BLOB)) FROM to_device_inbox WHERE user_id = ? AND device_id = ?"
+        " ORDER BY pos");
+    s.bind(user_id).bind(device_id);
+    while (over() && s.step()) {
+      drop_up_to = s.integer(0);
+      --messages;
+      bytes -= s.integer(1);
+    }
+  }
+  delete_inbox_up_to(user_id, device_id, drop_up_to);
+}
+
+void SqliteStore::delete_inbox_up_to(const std::string& user_id, const std::string& device_id, StreamPos up_to) {
+  std::int64_t messages = 0, bytes = 0;
+  {
+    auto s = db_.prepare(
+        "SELECT count(*), coalesce(sum(length(CAST(content AS BLOB))), 0) FROM to_device_inbox"
+        " WHERE user_id = ? AND device_id = ? AND pos <= ?");
+    s.bind(user_id).bind(device_id).bind(up_to);
+    if (s.step()) messages = s.integer(0), bytes = s.integer(1);
+  }
+  if (messages == 0) return;
+  db_.prepare("DELETE FROM to_device_inbox WHERE user_id = ? AND device_id = ? AND pos <= ?")
+      .bind(user_id).bind(device_id).bind(up_to).run();
+  db_.prepare(
+         "UPDATE to_device_inbox_sizes SET messages = messages - ?, bytes = bytes - ?"
+         " WHERE user_id = ? AND device_id = ?")
+      .bind(messages).bind(bytes).bind(user_id).bind(device_id).run();
+  db_.prepare("DELETE FROM to_device_inbox_sizes WHERE user_id = ? AND device_id = ? AND messages <= 0")
+      .bind(user_id).bind(device_id).run();
+}
+
 void SqliteStore::ack_to_device(const std::string& user_id, const std::string& device_id, StreamPos up_to) {
   InboxBounds& bounds = inbox_bounds(user_id, device_id);
   if (bounds.newest >= 0 && bounds.deleted_up_to >= std::min(bounds.newest, up_to)) return;
-  db_.prepare("DELETE FROM to_device_inbox WHERE user_id = ? AND device_id = ? AND pos <= ?")
-      .bind(user_id).bind(device_id).bind(up_to).run();
+  DbTransaction transaction(db_);
+  delete_inbox_up_to(user_id, device_id, up_to);
+  transaction.commit();
   bounds.deleted_up_to = std::max(bounds.deleted_up_to, up_to);
+}
+
+std::int64_t SqliteStore::expire_idle_inboxes(std::int64_t seen_before_ts) {
+  DbTransaction transaction(db_);
+  std::vector<std::pair<std::string, std::string>> idle;
+  {
+    // One row per non-empty inbox; the devices are looked up by their key.
+    auto s = db_.prepare(
+        "SELECT i.user_id, i.device_id FROM to_device_inbox_sizes i JOIN devices d"
+        " ON d.user_id = i.user_id AND d.device_id = i.device_id WHERE d.last_seen_ts < ?");
+    s.bind(seen_before_ts);
+    while (s.step()) idle.emplace_back(s.text(0), s.text(1));
+  }
+  std::int64_t expired = 0;
+  for (const auto& [user_id, device_id] : idle) {
+    db_.prepare("DELETE FROM to_device_inbox WHERE user_id = ? AND device_id = ?").bind(user_id).bind(device_id).run();
+    expired += db_.changes();
+    db_.prepare("DELETE FROM to_device_inbox_sizes WHERE user_id = ? AND device_id = ?")
+        .bind(user_id).bind(device_id).run();
+  }
+  transaction.commit();
+  for (const auto& [user_id, device_id] : idle) inboxes_.erase(user_id + '|' + device_id);
+  return expired;
 }
 
 }  // namespace myelin::storage::sqlite

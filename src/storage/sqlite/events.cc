@@ -69,10 +69,7 @@ void SqliteStore::persist_one(const NewEvent& event, StreamPos pos, std::int64_t
       .bind(pos).bind(event.event_id).bind(event.room_id).bind(event.type).bind(event.state_key)
       .bind(event.sender).bind(event.depth).bind(event.origin_server_ts).bind(event.json).bind(replaces)
       .bind(after).bind(event.txn ? event.txn->device_id : "").bind(event.txn ? event.txn->txn_id : "").run();
-  if (event.txn) {
-    db_.prepare("INSERT INTO txn_ids (user_id, device_id, txn_id, event_id) VALUES (?, ?, ?, ?)")
-        .bind(event.txn->user_id).bind(event.txn->device_id).bind(event.txn->txn_id).bind(event.event_id).run();
-  }
+  if (event.txn) record_transaction(*event.txn, event.event_id);
   for (const auto& prev : event.prev_events)
     db_.prepare("DELETE FROM forward_extremities WHERE room_id = ? AND event_id = ?").bind(event.room_id).bind(prev).run();
   db_.prepare("INSERT OR IGNORE INTO forward_extremities (room_id, event_id) VALUES (?, ?)")
@@ -128,10 +125,22 @@ std::vector<StoredEvent> SqliteStore::room_events(const std::string& room_id, St
   return out;
 }
 
+void SqliteStore::record_transaction(const Transaction& txn, const std::string& event_id) {
+  db_.prepare(
+         "INSERT INTO txn_ids (user_id, device_id, endpoint, txn_id, event_id, ts)"
+         " VALUES (?, ?, ?, ?, ?, CAST(strftime('%s', 'now') AS INTEGER) * 1000)")
+      .bind(txn.user_id).bind(txn.device_id).bind(txn.endpoint).bind(txn.txn_id).bind(event_id).run();
+}
+
 std::optional<std::string> SqliteStore::txn_event(const storage::Transaction& txn) {
-  auto s = db_.prepare("SELECT event_id FROM txn_ids WHERE user_id = ? AND device_id = ? AND txn_id = ?");
-  s.bind(txn.user_id).bind(txn.device_id).bind(txn.txn_id);
+  auto s = db_.prepare(
+      "SELECT event_id FROM txn_ids WHERE user_id = ? AND device_id = ? AND endpoint = ? AND txn_id = ?");
+  s.bind(txn.user_id).bind(txn.device_id).bind(txn.endpoint).bind(txn.txn_id);
   return s.step() ? std::optional(s.text(0)) : std::nullopt;
+}
+
+void SqliteStore::purge_transactions(std::int64_t older_than_ts) {
+  db_.prepare("DELETE FROM txn_ids WHERE ts < ?").bind(older_than_ts).run();
 }
 
 std::vector<Extremity> SqliteStore::forward_extremities(const std::string& room_id) {

@@ -135,6 +135,40 @@ CREATE INDEX media_by_content ON media (sha256);
 CREATE INDEX media_by_age ON media (created_ts);
 CREATE INDEX media_pending ON media (pending_until) WHERE pending_until IS NOT NULL;
 )sql",
+    // 4: transaction IDs scoped to the endpoint (client-server-api "Transaction identifiers": a
+    // retransmission is the same device, the same path and the same ID), one table for every
+    // endpoint, kept for a day (ts); per-device to-device inbox sizes, so that a bound costs no
+    // scan. An event's endpoint is rebuilt from the event (a redaction as sent through /redact,
+    // the usual way); to-device transactions recorded no event type, so they cannot be told
+    // apart and are dropped: at worst a retry in flight across the upgrade is delivered twice,
+    // which Olm's replay protection absorbs, where a wrong guess would swallow a new message.
+    R"sql(
+ALTER TABLE txn_ids RENAME TO txn_ids_v3;
+CREATE TABLE txn_ids (
+  user_id TEXT NOT NULL, device_id TEXT NOT NULL, endpoint TEXT NOT NULL, txn_id TEXT NOT NULL,
+  event_id TEXT NOT NULL, ts INTEGER NOT NULL,
+  PRIMARY KEY (user_id, device_id, endpoint, txn_id)) WITHOUT ROWID;
+CREATE INDEX txn_ids_by_age ON txn_ids (ts);
+INSERT OR IGNORE INTO txn_ids (user_id, device_id, endpoint, txn_id, event_id, ts)
+  SELECT t.user_id, t.device_id,
+         '/rooms/' || replace(replace(e.room_id, '%', '%25'), '/', '%2F') ||
+         CASE WHEN e.type = 'm.room.redaction'
+              THEN '/redact/' || replace(replace(coalesce(json_extract(e.json, '$.redacts'),
+                                                          json_extract(e.json, '$.content.redacts'), ''),
+                                                 '%', '%25'), '/', '%2F')
+              ELSE '/send/' || replace(replace(e.type, '%', '%25'), '/', '%2F') END,
+         t.txn_id, t.event_id, e.origin_server_ts
+  FROM txn_ids_v3 t JOIN events e ON e.event_id = t.event_id;
+DROP TABLE txn_ids_v3;
+DROP TABLE to_device_txns;
+
+CREATE TABLE to_device_inbox_sizes (
+  user_id TEXT NOT NULL, device_id TEXT NOT NULL, messages INTEGER NOT NULL, bytes INTEGER NOT NULL,
+  PRIMARY KEY (user_id, device_id)) WITHOUT ROWID;
+INSERT INTO to_device_inbox_sizes (user_id, device_id, messages, bytes)
+  SELECT user_id, device_id, count(*), sum(length(CAST(content AS BLOB))) FROM to_device_inbox
+  GROUP BY user_id, device_id;
+)sql",
 };
 
 std::int64_t user_version(Database& db) {
@@ -144,8 +178,8 @@ std::int64_t user_version(Database& db) {
 
 }  // namespace
 
-void migrate(Database& db) {
-  const auto latest = static_cast<std::int64_t>(std::size(kMigrations));
+void migrate(Database& db, std::optional<std::int64_t> up_to) {
+  const auto latest = up_to.value_or(static_cast<std::int64_t>(std::size(kMigrations)));
   std::int64_t version = user_version(db);
   if (version > latest)
     throw StorageError("database schema version " + std::to_string(version) + " is newer than this myelin (" +

@@ -49,6 +49,7 @@ class SqliteStore final : public Store {
   std::vector<StoredEvent> room_events(const std::string& room_id, StreamPos lower, StreamPos upper,
                                        std::size_t limit, Direction dir) override;
   std::optional<std::string> txn_event(const storage::Transaction& txn) override;
+  void purge_transactions(std::int64_t older_than_ts) override;
   StateMap state_group(std::int64_t group) override;
   StateMap current_state(const std::string& room_id) override;
   std::vector<Extremity> forward_extremities(const std::string& room_id) override;
@@ -69,6 +70,7 @@ class SqliteStore final : public Store {
                              const std::string& content) override;
   std::optional<std::string> account_data(const std::string& user_id, const std::string& room_id,
                                           const std::string& type) override;
+  std::int64_t client_account_data_count(const std::string& user_id) override;
   std::vector<AccountDataEntry> account_data_since(const std::string& user_id, StreamPos since) override;
   StreamPos set_receipt(const Receipt& receipt) override;
   std::vector<Receipt> receipts_since(const std::string& room_id, StreamPos since) override;
@@ -91,10 +93,12 @@ class SqliteStore final : public Store {
   std::vector<KeySignature> key_signatures(const std::string& target_user, const std::string& viewer) override;
   std::vector<std::string> device_list_changes(StreamPos since, StreamPos upto, const std::string& observer) override;
   void mark_device_list_changed(const std::string& user_id) override;
-  bool add_to_device(const std::vector<ToDeviceMessage>& messages, const std::optional<Transaction>& txn) override;
+  bool add_to_device(const std::vector<ToDeviceMessage>& messages, const std::optional<Transaction>& txn,
+                     const InboxLimits& limits) override;
   std::vector<ToDeviceMessage> to_device_inbox(const std::string& user_id, const std::string& device_id,
                                                StreamPos after, std::size_t limit) override;
   void ack_to_device(const std::string& user_id, const std::string& device_id, StreamPos up_to) override;
+  std::int64_t expire_idle_inboxes(std::int64_t seen_before_ts) override;
   std::int64_t create_backup_version(const std::string& user_id, const std::string& algorithm,
                                      const std::string& auth_data) override;
   std::optional<BackupVersion> backup_version(const std::string& user_id,
@@ -130,6 +134,13 @@ class SqliteStore final : public Store {
   std::int64_t new_state_group(const std::string& room_id, std::int64_t before, const StateKey& key,
                                const std::string& event_id);
   void persist_one(const NewEvent& event, StreamPos pos, std::int64_t state_group_after);
+  // Inside a transaction: records a transaction ID (event_id "" for endpoints without one).
+  void record_transaction(const Transaction& txn, const std::string& event_id);
+  // Inside a transaction: deletes the device's messages with pos <= up_to and keeps its
+  // inbox size in step.
+  void delete_inbox_up_to(const std::string& user_id, const std::string& device_id, StreamPos up_to);
+  // Inside a transaction: drops the inbox's oldest messages until it is within `limits`.
+  void trim_inbox(const std::string& user_id, const std::string& device_id, const InboxLimits& limits);
   // Inside a transaction: records a device-list change of `user_id` at `pos`.
   void record_device_list_change(const std::string& user_id, const std::string& observer, StreamPos pos);
 

@@ -22,6 +22,14 @@ std::optional<std::string> SqliteStore::account_data(const std::string& user_id,
   return s.step() ? std::optional(s.text(0)) : std::nullopt;
 }
 
+std::int64_t SqliteStore::client_account_data_count(const std::string& user_id) {
+  auto s = db_.prepare(
+      "SELECT count(*) FROM account_data WHERE user_id = ? AND type NOT IN ('m.fully_read', 'm.push_rules')"
+      " AND content != '{}'");
+  s.bind(user_id);
+  return s.step() ? s.integer(0) : 0;
+}
+
 std::vector<AccountDataEntry> SqliteStore::account_data_since(const std::string& user_id, StreamPos since) {
   std::vector<AccountDataEntry> out;
   auto s = db_.prepare(

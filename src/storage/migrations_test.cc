@@ -1,0 +1,67 @@
+// Schema migrations carry existing rows over: a database at an older version is upgraded
+// when opened.
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "storage/sqlite/migrations.h"
+#include "storage/store.h"
+
+namespace myelin::storage {
+namespace {
+
+struct TempFile {
+  std::string path = (std::filesystem::temp_directory_path() / ("myelin-migration-" + std::to_string(getpid()) + ".db")).string();
+  ~TempFile() {
+    for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
+  }
+};
+
+// Version 4: transaction IDs gain their endpoint, rebuilt from the event; to-device ones (no
+// event type recorded) are dropped; inbox sizes are counted from the inboxes.
+TEST(MigrationTest, TransactionIdsGainTheirEndpointAndInboxesTheirSize) {
+  TempFile file;
+  {
+    sqlite::Database db(file.path);
+    sqlite::migrate(db, 3);
+    db.exec(R"sql(
+INSERT INTO events (pos, event_id, room_id, type, sender, depth, origin_server_ts, json, state_group, txn_device, txn_id)
+  VALUES (1, '$m', '!r:x', 'm.room.message', '@a:x', 1, 10, '{}', 0, 'D', 't1'),
+         (2, '$red10', '!r:x', 'm.room.redaction', '@a:x', 2, 20, '{"redacts":"$m"}', 0, 'D', 't2'),
+         (3, '$red11', '!r:x', 'm.room.redaction', '@a:x', 3, 30, '{"content":{"redacts":"$m"}}', 0, 'D', 't3'),
+         (4, '$odd', '!r:x', 'a/b%', '@a:x', 4, 40, '{}', 0, 'D', 't4');
+INSERT INTO txn_ids (user_id, device_id, txn_id, event_id)
+  VALUES ('@a:x', 'D', 't1', '$m'), ('@a:x', 'D', 't2', '$red10'), ('@a:x', 'D', 't3', '$red11'),
+         ('@a:x', 'D', 't4', '$odd');
+INSERT INTO to_device_txns (user_id, device_id, txn_id) VALUES ('@b:x', 'BDEV', 't9');
+INSERT INTO to_device_inbox (user_id, device_id, pos, sender, type, content)
+  VALUES ('@a:x', 'DEV', 5, '@b:x', 'm.1', '{"é":1}'), ('@a:x', 'DEV', 6, '@b:x', 'm.2', '{}');
+UPDATE stream SET pos = 6;
+)sql");
+  }
+  auto store = open_sqlite_store({file.path, false});
+  EXPECT_EQ(store->txn_event({"@a:x", "D", "/rooms/!r:x/send/m.room.message", "t1"}), "$m");
+  EXPECT_EQ(store->txn_event({"@a:x", "D", "/rooms/!r:x/redact/$m", "t2"}), "$red10");
+  EXPECT_EQ(store->txn_event({"@a:x", "D", "/rooms/!r:x/redact/$m", "t3"}), "$red11");
+  EXPECT_EQ(store->txn_event({"@a:x", "D", "/rooms/!r:x/send/a%2Fb%25", "t4"}), "$odd");
+  EXPECT_FALSE(store->txn_event({"@a:x", "D", "/rooms/!r:x/send/m.room.message", "t2"}));
+  // Kept since the event's time: gone at the first purge after a day.
+  store->purge_transactions(11);
+  EXPECT_FALSE(store->txn_event({"@a:x", "D", "/rooms/!r:x/send/m.room.message", "t1"}));
+  EXPECT_EQ(store->txn_event({"@a:x", "D", "/rooms/!r:x/redact/$m", "t2"}), "$red10");
+  EXPECT_TRUE(store->add_to_device({}, Transaction{"@b:x", "BDEV", "/sendToDevice/m.x", "t9"}, {}));
+  // The two waiting messages count: a bound of two messages drops the oldest.
+  store->add_to_device({{"@a:x", "DEV", "@b:x", "m.3", "{}", 0}}, std::nullopt, {2, 0});
+  auto inbox = store->to_device_inbox("@a:x", "DEV", 0, 10);
+  ASSERT_EQ(inbox.size(), 2u);
+  EXPECT_EQ(inbox[0].type, "m.2");
+  store->add_to_device({{"@a:x", "DEV", "@b:x", "m.4", "{}", 0}}, std::nullopt, {0, 4});
+  inbox = store->to_device_inbox("@a:x", "DEV", 0, 10);
+  ASSERT_EQ(inbox.size(), 2u);
+  EXPECT_EQ(inbox[0].type, "m.3");
+}
+
+}  // namespace
+}  // namespace myelin::storage
