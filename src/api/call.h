@@ -18,7 +18,7 @@ struct Call {
   std::optional<homeserver::Session> session;
   homeserver::Homeserver& hs;
   http::Responder respond;
-  std::string_view route;   // the route's pattern without the API prefix ("/sendToDevice/{eventType}/{txnId}")
+  std::string_view route;   // the route's pattern, without the client API prefix ("/sendToDevice/{eventType}/{txnId}")
 
   // The session of an authenticated route (routes marked kUser always have one).
   const homeserver::Session& user() const { return *session; }
