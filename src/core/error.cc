@@ -80,4 +80,9 @@ boost::json::object Error::to_json() const {
   return body;
 }
 
+Status within_limit(std::int64_t wanted, std::int64_t limit, std::string_view what) {
+  if (wanted <= limit) return {};
+  return fail(Errc::kForbidden, "Too many " + std::string(what) + ", at most " + std::to_string(limit));
+}
+
 }  // namespace myelin::core

@@ -3,6 +3,7 @@
 // client API answers with; every layer returns Result<T> instead of throwing, and nothing
 // that comes from the network throws past its parser.
 #include <boost/json/object.hpp>
+#include <cstdint>
 #include <expected>
 #include <string>
 #include <string_view>
@@ -70,5 +71,9 @@ using Status = std::expected<void, Error>;
 inline std::unexpected<Error> fail(Errc code, std::string message, int status = 0) {
   return std::unexpected(make_error(code, std::move(message), status));
 }
+
+// A bound on what one user or device can make the server keep: 403 M_FORBIDDEN ("Too many
+// <what>, at most <limit>") when `wanted`, the count the change would leave, is above `limit`.
+Status within_limit(std::int64_t wanted, std::int64_t limit, std::string_view what);
 
 }  // namespace myelin::core

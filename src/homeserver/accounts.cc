@@ -2,6 +2,9 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
+#include <vector>
+
 #include "core/crypto.h"
 #include "core/ids.h"
 #include "homeserver/room_state.h"
@@ -75,7 +78,10 @@ LoginResult Accounts::create_session(const std::string& user_id, std::optional<s
   if (!device_id || device_id->empty()) device_id = core::random_string(10);
   const bool new_device = !store_.device(user_id, *device_id);
   // Reusing a device keeps its keys and to-device inbox; only its old tokens stop working.
-  if (!new_device) store_.revoke_device_tokens(user_id, *device_id);
+  if (new_device)
+    make_room_for_device(user_id);
+  else
+    store_.revoke_device_tokens(user_id, *device_id);
   store_.upsert_device({user_id, *device_id, device_display_name, now_ms(), ""});
   std::string token = core::new_access_token();
   store_.add_access_token(core::token_digest(token), {user_id, *device_id});
@@ -84,6 +90,14 @@ LoginResult Accounts::create_session(const std::string& user_id, std::optional<s
     devices_changed_(user_id);
   }
   return {user_id, std::move(token), *device_id};
+}
+
+void Accounts::make_room_for_device(const std::string& user_id) {
+  std::vector<storage::DeviceRecord> devices = store_.devices(user_id);
+  std::ranges::sort(devices, {}, &storage::DeviceRecord::last_seen_ts);
+  const auto excess = static_cast<std::int64_t>(devices.size()) + 1 - config_.devices_per_user;
+  for (std::int64_t i = 0; i < excess && i < static_cast<std::int64_t>(devices.size()); ++i)
+    delete_device(user_id, devices[static_cast<std::size_t>(i)].device_id);
 }
 
 namespace {

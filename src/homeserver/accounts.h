@@ -53,7 +53,9 @@ class Accounts {
   // Scheduler::run_blocking), or empty for an account without password login.
   core::Result<std::string> register_user(std::string_view localpart, std::string password_hash, bool admin);
   // A new device (or the named one, reused with its keys and inbox, its old access tokens
-  // revoked) with a fresh access token; a new device is a device-list change.
+  // revoked) with a fresh access token; a new device is a device-list change. A new device
+  // beyond Config::devices_per_user logs out the user's device seen least recently (refusing
+  // the login would lock the user out; the one dropped is usually a script's forgotten login).
   LoginResult create_session(const std::string& user_id, std::optional<std::string> device_id,
                              const std::string& device_display_name);
   // POST /login with m.login.password: resolves the identifier (m.id.user, legacy "user").
@@ -84,6 +86,9 @@ class Accounts {
   std::string user_id_for(std::string_view localpart) const;
 
  private:
+  // Deletes the user's least recently seen devices until a new one fits devices_per_user.
+  void make_room_for_device(const std::string& user_id);
+
   const Config& config_;
   storage::Store& store_;
   DevicesChanged devices_changed_;

@@ -39,6 +39,12 @@ struct Config {
   std::int64_t one_time_keys_per_algorithm = 100;    // per device
   std::uint64_t account_data_value_bytes = 65536;
   std::int64_t account_data_entries = 2000;          // per user
+  std::int64_t filters_per_user = 100;               // the least recently used go beyond
+  std::int64_t devices_per_user = 1000;              // a new one logs out the least recently seen
+  std::int64_t push_rules_per_user = 1000;           // user-defined rules
+  std::int64_t reports_per_user = 1000;              // content reports kept per reporter
+  std::int64_t aliases_per_user = 1000;              // room aliases a user has created
+  std::int64_t backup_keys_per_user = 1000000;       // room keys in all of a user's key backups
   std::string default_room_version = "12";
 
   std::uint64_t max_upload_bytes = 50 << 20;         // one media upload

@@ -35,7 +35,7 @@ struct Homeserver {
         accounts(config, store, [this](const std::string& user_id) { device_lists.announce(user_id); }),
         keys(config, store, device_lists),
         to_device(config, store, notifier),
-        key_backup(store),
+        key_backup(config, store),
         media(config, store, content, scheduler),
         url_previews(config, scheduler),
         rooms(timeline),

@@ -15,6 +15,9 @@ std::optional<std::int64_t> parse_version(std::string_view text) {
   return version;
 }
 
+// The encrypted key data of one room key (about 1000 bytes in practice).
+constexpr std::size_t kMaxSessionDataBytes = 8192;
+
 core::Error no_backup() { return core::make_error(Errc::kNotFound, "No such backup version"); }
 
 // A KeyBackupData object; M_BAD_JSON when a field has the wrong type.
@@ -29,8 +32,11 @@ core::Result<storage::BackupKey> parse_key(const json::value& value, std::string
       forwarded->as_int64() < 0 || !verified || !verified->is_bool() || !data || !data->is_object())
     return core::fail(Errc::kBadJson,
                       "A backed-up key needs first_message_index, forwarded_count, is_verified and session_data");
+  std::string session_data = core::canonical_json(*data);
+  if (session_data.size() > kMaxSessionDataBytes)
+    return core::fail(Errc::kTooLarge, "session_data is at most " + std::to_string(kMaxSessionDataBytes) + " bytes");
   return storage::BackupKey{std::move(room_id), std::move(session_id), first->as_int64(), forwarded->as_int64(),
-                            verified->as_bool(), core::canonical_json(*data)};
+                            verified->as_bool(), std::move(session_data)};
 }
 
 // The spec's rule for a session that already has a key in the backup.
@@ -160,11 +166,19 @@ core::Result<json::object> KeyBackup::put_keys(const std::string& user_id, const
     }
   }
   std::vector<storage::BackupKey> changed;
+  std::int64_t added = 0;
   for (auto& [room, sessions] : incoming) {
     for (auto& [session, key] : sessions) {
       auto old = store_.backup_keys(user_id, found->version, room, session);
+      added += old.empty();
       if (old.empty() || better(key, old.front())) changed.push_back(std::move(key));
     }
+  }
+  if (added > 0) {
+    if (auto ok = core::within_limit(store_.user_backup_key_count(user_id) + added, config_.backup_keys_per_user,
+                                     "backed-up room keys");
+        !ok)
+      return std::unexpected(ok.error());
   }
   store_.put_backup_keys(user_id, found->version, changed);
   return keys_summary(user_id, found->version);

@@ -3,19 +3,21 @@
 // auth_data, and the encrypted room keys in them. Keys are written only to the latest version;
 // a key already stored for a session is replaced only by a better one (verified over
 // unverified, then the lower first_message_index, then the lower forwarded_count). The server
-// cannot read the keys: session_data is stored as given.
+// cannot read the keys: session_data is stored as given, at most 8192 bytes of it per key, and
+// at most Config::backup_keys_per_user keys in all of a user's versions.
 #include <optional>
 #include <string>
 
 #include "core/error.h"
 #include "core/json.h"
+#include "homeserver/config.h"
 #include "storage/store.h"
 
 namespace myelin::homeserver {
 
 class KeyBackup {
  public:
-  explicit KeyBackup(storage::Store& store) : store_(store) {}
+  KeyBackup(const Config& config, storage::Store& store) : config_(config), store_(store) {}
 
   core::Result<json::object> create_version(const std::string& user_id, const json::object& body);
   // The version named (or the latest when empty): algorithm, auth_data, count, etag, version.
@@ -39,6 +41,7 @@ class KeyBackup {
   core::Result<storage::BackupVersion> find(const std::string& user_id, const std::string& version);
   // {"etag", "count"}: the answer to a change of the version's keys.
   json::object keys_summary(const std::string& user_id, std::int64_t version);
+  const Config& config_;
   storage::Store& store_;
 };
 

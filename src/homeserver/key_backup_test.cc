@@ -15,7 +15,12 @@ json::object key(std::int64_t first_index, std::int64_t forwarded, bool verified
 class KeyBackupTest : public ::testing::Test {
  protected:
   std::unique_ptr<storage::Store> store = storage::open_sqlite_store({":memory:", false});
-  KeyBackup backup{*store};
+  Config config = [] {
+    Config c;
+    c.backup_keys_per_user = 3;
+    return c;
+  }();
+  KeyBackup backup{config, *store};
   const std::string user = "@a:x";
   const std::string room = "!r:x";
 
@@ -91,6 +96,27 @@ TEST_F(KeyBackupTest, EtagChangesWithKeysAndBulkShapesAgree) {
   EXPECT_EQ(deleted->at("count").as_int64(), 0);
   EXPECT_TRUE(backup.get_keys(user, v, room, std::nullopt)->at("sessions").as_object().empty());
   EXPECT_EQ(backup.get_keys(user, v, room, std::string("s1")).error().errcode, "M_NOT_FOUND");
+}
+
+TEST_F(KeyBackupTest, KeysAreBoundedPerUserAcrossVersionsAndInSize) {
+  const std::string old_version = version();
+  put(old_version, key(0, 0, false, "kept in the old version"));
+  const std::string v = version();
+  ASSERT_TRUE(backup.put_keys(user, v, room, std::nullopt,
+                              {{"sessions", {{"s1", key(0, 0, false, "a")}, {"s2", key(0, 0, false, "b")}}}}));
+  // The old version's key counts: a fourth key for the user is refused, the whole upload with it.
+  auto refused = backup.put_keys(user, v, room, std::nullopt,
+                                 {{"sessions", {{"s1", key(0, 0, true, "better")}, {"s3", key(0, 0, false, "c")}}}});
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().errcode, "M_FORBIDDEN");
+  EXPECT_EQ(backup.version(user, v)->at("count").as_int64(), 2);
+  // A better key for a session already kept is no new key.
+  EXPECT_TRUE(backup.put_keys(user, v, room, std::string("s1"), key(0, 0, true, "better")));
+  ASSERT_TRUE(backup.delete_version(user, old_version));
+  EXPECT_TRUE(backup.put_keys(user, v, room, std::string("s3"), key(0, 0, false, "c")));
+
+  json::object big = key(0, 0, false, std::string(9000, 'x'));
+  EXPECT_EQ(backup.put_keys(user, v, room, std::string("s1"), big).error().errcode, "M_TOO_LARGE");
 }
 
 }  // namespace

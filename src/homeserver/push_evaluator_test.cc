@@ -45,7 +45,7 @@ TEST(PushEvaluatorTest, MasterRuleSilencesAndMemberEventsDoNotNotify) {
 TEST(PushEvaluatorTest, UserContentRuleMatchesWholeWords) {
   json::object rules = default_push_rules("@alice:x");
   json::object body{{"pattern", "tea*"}, {"actions", json::array{"notify", json::object{{"set_tweak", "highlight"}}}}};
-  ASSERT_TRUE(put_rule(rules, "content", "tea", body, {}, {}));
+  ASSERT_TRUE(put_rule(rules, "content", "tea", body, {}, {}, 100));
   EXPECT_TRUE(evaluate_push_rules(rules, message("time for TEAtime!"), context(5)).highlight);
   EXPECT_FALSE(evaluate_push_rules(rules, message("steam"), context(5)).highlight);
 }

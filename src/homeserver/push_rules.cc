@@ -9,6 +9,24 @@ using core::Errc;
 
 constexpr std::string_view kKinds[] = {"override", "content", "room", "sender", "underride"};
 
+// The largest rule, as JSON: room for a long keyword or many conditions and actions.
+constexpr std::size_t kMaxRuleBytes = 4096;
+
+// Rules the user defined (server-default rule IDs start with '.').
+std::int64_t user_rule_count(const json::object& rules) {
+  std::int64_t count = 0;
+  auto global = rules.if_contains("global");
+  if (!global || !global->is_object()) return 0;
+  for (const auto& [kind, list] : global->get_object()) {
+    if (!list.is_array()) continue;
+    for (const auto& rule : list.get_array()) {
+      auto id = rule.is_object() ? rule.get_object().if_contains("rule_id") : nullptr;
+      if (id && id->is_string() && !id->get_string().starts_with(".")) ++count;
+    }
+  }
+  return count;
+}
+
 json::array& kind_list(json::object& rules, std::string_view kind) {
   json::object& global = core::child(rules, "global");
   json::value& list = global[kind];
@@ -50,6 +68,12 @@ storage::StreamPos save_push_rules(storage::Store& store, const std::string& use
   return store.set_account_data(user_id, "", "m.push_rules", core::to_string(rules));
 }
 
+core::Status check_rule_size(const json::object& rule) {
+  if (core::to_string(rule).size() > kMaxRuleBytes)
+    return core::fail(Errc::kTooLarge, "A push rule is at most " + std::to_string(kMaxRuleBytes) + " bytes");
+  return {};
+}
+
 bool is_rule_kind(std::string_view kind) {
   for (auto known : kKinds)
     if (known == kind) return true;
@@ -67,7 +91,8 @@ core::Result<json::object*> find_rule(json::object& rules, std::string_view kind
 }
 
 core::Status put_rule(json::object& rules, std::string_view kind, std::string_view rule_id, const json::object& body,
-                      std::optional<std::string> before, std::optional<std::string> after) {
+                      std::optional<std::string> before, std::optional<std::string> after,
+                      std::int64_t max_user_rules) {
   if (!is_rule_kind(kind)) return core::fail(Errc::kInvalidParam, "Unknown rule kind");
   if (rule_id.empty() || rule_id.starts_with(".")) return core::fail(Errc::kInvalidParam, "Rule IDs starting with '.' are reserved");
   if (rule_id.find('/') != std::string_view::npos || rule_id.find('\\') != std::string_view::npos)
@@ -86,6 +111,10 @@ core::Status put_rule(json::object& rules, std::string_view kind, std::string_vi
     auto pattern = body.if_contains("pattern");
     if (!pattern || !pattern->is_string()) return core::fail(Errc::kMissingParam, "Content rules need a pattern");
     rule["pattern"] = *pattern;
+  }
+  if (auto ok = check_rule_size(rule); !ok) return ok;
+  if (!find_rule(rules, kind, rule_id)) {
+    if (auto ok = core::within_limit(user_rule_count(rules) + 1, max_user_rules, "push rules"); !ok) return ok;
   }
   json::array& list = kind_list(rules, kind);
   // Keep a replaced rule's enabled flag, as the spec's PUT replaces definition and actions only.

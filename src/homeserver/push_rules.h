@@ -25,12 +25,17 @@ bool is_rule_kind(std::string_view kind);
 // Finds a rule; M_NOT_FOUND when absent.
 core::Result<json::object*> find_rule(json::object& rules, std::string_view kind, std::string_view rule_id);
 
+// 413 M_TOO_LARGE for a rule above 4096 bytes as JSON (its pattern, conditions and actions).
+core::Status check_rule_size(const json::object& rule);
+
 // PUT /pushrules/global/{kind}/{ruleId}: adds or replaces a user rule from the request body,
 // placed before/after another user rule when asked, else first among the user rules of its
 // kind (which all come before the server defaults, except .m.rule.master which stays first).
+// A rule must pass check_rule_size; a new one beyond `max_user_rules` user rules is refused
+// (403 M_FORBIDDEN).
 core::Status put_rule(json::object& rules, std::string_view kind, std::string_view rule_id,
                       const json::object& body, std::optional<std::string> before,
-                      std::optional<std::string> after);
+                      std::optional<std::string> after, std::int64_t max_user_rules);
 
 // DELETE: user rules only; server-default rules cannot be deleted (404 M_NOT_FOUND).
 core::Status delete_rule(json::object& rules, std::string_view kind, std::string_view rule_id);

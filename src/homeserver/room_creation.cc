@@ -53,16 +53,18 @@ struct Plan {
 };
 
 // Room-specific push rules (kind "room", rule ID = room ID) of the old room's members follow
-// them to the replacement room, as clients expect after an upgrade.
+// them to the replacement room, as clients expect after an upgrade (within each member's
+// bound on push rules).
 void copy_room_push_rules(storage::Store& store, const RoomState& old_room, const std::string& old_id,
-                          const std::string& new_id) {
+                          const std::string& new_id, std::int64_t max_user_rules) {
   for (const auto& member : old_room.joined) {
     if (!store.account_data(member, "", "m.push_rules")) continue;
     json::object rules = load_push_rules(store, member);
     auto rule = find_rule(rules, "room", old_id);
     if (!rule) continue;
     json::object body{{"actions", (*rule)->at("actions")}};
-    if (put_rule(rules, "room", new_id, body, std::nullopt, std::nullopt)) save_push_rules(store, member, rules);
+    if (put_rule(rules, "room", new_id, body, std::nullopt, std::nullopt, max_user_rules))
+      save_push_rules(store, member, rules);
   }
 }
 
@@ -307,7 +309,8 @@ core::Result<std::string> RoomService::upgrade(const std::string& user_id, const
     timeline_.store().set_room_published(room_id, false);
     timeline_.store().set_room_published(*new_room, true);
   }
-  copy_room_push_rules(timeline_.store(), *timeline_.room(room_id), room_id, *new_room);
+  copy_room_push_rules(timeline_.store(), *timeline_.room(room_id), room_id, *new_room,
+                       timeline_.config().push_rules_per_user);
   for (const auto& alias : timeline_.store().room_aliases(room_id)) {
     std::string creator = timeline_.store().alias_creator(alias).value_or(user_id);
     timeline_.store().delete_alias(alias);

@@ -63,5 +63,28 @@ UPDATE stream SET pos = 6;
   EXPECT_EQ(inbox[0].type, "m.3");
 }
 
+// Version 6 (numbered for after 5; its position in the list is the last): filters gain a
+// digest and a last use. Older filters keep their IDs and are found by ID, not by digest (none
+// was recorded), are the first to be evicted, and new IDs follow them.
+TEST(MigrationTest, OlderFiltersKeepTheirIdsAndGoFirst) {
+  TempFile file;
+  {
+    sqlite::Database db(file.path);
+    sqlite::migrate(db, 4);
+    db.exec(R"sql(
+INSERT INTO filters (user_id, filter_id, json) VALUES ('@a:x', 0, '{"a":1}'), ('@a:x', 1, '{"b":1}');
+INSERT INTO reports (room_id, event_id, reporter, reason, ts) VALUES ('!r:x', '$e', '@a:x', 'spam', 1);
+INSERT INTO room_aliases (alias, room_id, creator) VALUES ('#a:x', '!r:x', '@a:x');
+)sql");
+  }
+  auto store = open_sqlite_store({file.path, false});
+  EXPECT_EQ(store->filter("@a:x", 1, 10), R"({"b":1})");
+  EXPECT_EQ(store->report_count("@a:x"), 1);
+  EXPECT_EQ(store->alias_count("@a:x"), 1);
+  EXPECT_EQ(store->add_filter("@a:x", R"({"a":1})", "digest", 10, 2), 2);
+  EXPECT_FALSE(store->filter("@a:x", 0, 10));   // never used since the upgrade: the first to go
+  EXPECT_TRUE(store->filter("@a:x", 1, 10));
+}
+
 }  // namespace
 }  // namespace myelin::storage

@@ -306,7 +306,9 @@ class Store {
   virtual std::optional<std::string> alias_creator(const std::string& alias) = 0;
   virtual bool delete_alias(const std::string& alias) = 0;
   virtual std::vector<std::string> room_aliases(const std::string& room_id) = 0;
+  virtual std::int64_t alias_count(const std::string& creator) = 0;
   virtual void add_report(const Report& report) = 0;
+  virtual std::int64_t report_count(const std::string& reporter) = 0;
   virtual std::vector<Report> reports() = 0;   // oldest first
 
   // --- per-user data for sync ---
@@ -330,8 +332,13 @@ class Store {
                                               const std::string& user_id,
                                               const std::string& receipt_type) = 0;
 
-  virtual std::int64_t add_filter(const std::string& user_id, const std::string& json) = 0;
-  virtual std::optional<std::string> filter(const std::string& user_id, std::int64_t id) = 0;
+  // Keeps the user's filter and returns its ID: that of a kept filter with the same `digest`
+  // (the hash of its canonical JSON), which counts as a use, else a new one, never an ID given
+  // before. Beyond `max_filters` the least recently used others are deleted.
+  virtual std::int64_t add_filter(const std::string& user_id, const std::string& json, const std::string& digest,
+                                  std::int64_t now_ms, std::int64_t max_filters) = 0;
+  // A kept filter, marked used at `now_ms` (written at most once a day, so a read stays a read).
+  virtual std::optional<std::string> filter(const std::string& user_id, std::int64_t id, std::int64_t now_ms) = 0;
 
   // --- end-to-end encryption ---
   // Device-list changes: the writes below that change what keys/query answers about a user
@@ -386,6 +393,8 @@ class Store {
   virtual std::optional<BackupVersion> backup_version(const std::string& user_id,
                                                       std::optional<std::int64_t> version) = 0;
   virtual std::int64_t backup_key_count(const std::string& user_id, std::int64_t version) = 0;
+  // Keys in all of the user's versions.
+  virtual std::int64_t user_backup_key_count(const std::string& user_id) = 0;
   virtual bool update_backup_version(const std::string& user_id, std::int64_t version,
                                      const std::string& auth_data) = 0;
   // Deletes the version with its keys; its number is never reused.

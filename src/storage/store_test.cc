@@ -208,24 +208,47 @@ TEST(StoreTest, AccountDataReceiptsFiltersAliases) {
   EXPECT_EQ(store->receipts_since("!r:x", latest)[0].pos, newer);
   EXPECT_TRUE(store->receipts_since("!r:x", newer).empty());
 
-  EXPECT_EQ(store->add_filter("@a:x", "{}"), 0);
-  EXPECT_EQ(store->add_filter("@a:x", R"({"a":1})"), 1);
-  EXPECT_EQ(store->filter("@a:x", 1), R"({"a":1})");
-  EXPECT_FALSE(store->filter("@b:x", 1));
+  EXPECT_EQ(store->add_filter("@a:x", "{}", "d0", 1, 10), 0);
+  EXPECT_EQ(store->add_filter("@a:x", R"({"a":1})", "d1", 1, 10), 1);
+  EXPECT_EQ(store->add_filter("@a:x", "{}", "d0", 2, 10), 0);   // the same filter again
+  EXPECT_EQ(store->add_filter("@b:x", "{}", "d0", 2, 10), 0);   // another user's own
+  EXPECT_EQ(store->filter("@a:x", 1, 3), R"({"a":1})");
+  EXPECT_FALSE(store->filter("@c:x", 1, 3));
 
   EXPECT_TRUE(store->create_alias("#a:x", "!r:x", "@a:x"));
   EXPECT_FALSE(store->create_alias("#a:x", "!s:x", "@a:x"));
   EXPECT_EQ(store->alias_room("#a:x"), "!r:x");
   EXPECT_EQ(store->room_aliases("!r:x").size(), 1u);
+  EXPECT_EQ(store->alias_count("@a:x"), 1);
   EXPECT_TRUE(store->delete_alias("#a:x"));
+  EXPECT_EQ(store->alias_count("@a:x"), 0);
   store->add_report({"!r:x", "$e", "@a:x", "spam", -100, 5});
   store->add_report({"!r:x", "", "@b:x", "", std::nullopt, 6});
+  EXPECT_EQ(store->report_count("@a:x"), 1);
   auto reports = store->reports();
   ASSERT_EQ(reports.size(), 2u);
   EXPECT_EQ(reports[0].reason, "spam");
   EXPECT_EQ(reports[0].score, -100);
   EXPECT_FALSE(reports[1].score);
   EXPECT_FALSE(store->alias_room("#a:x"));
+}
+
+TEST(StoreTest, FiltersBeyondTheBoundEvictTheLeastRecentlyUsedAndIdsAreNeverReused) {
+  auto store = open_sqlite_store({":memory:", false});
+  constexpr std::int64_t kDay = 24 * 60 * 60 * 1000;
+  EXPECT_EQ(store->add_filter("@a:x", "0", "d0", 0, 3), 0);
+  EXPECT_EQ(store->add_filter("@a:x", "1", "d1", kDay, 3), 1);
+  EXPECT_EQ(store->add_filter("@a:x", "2", "d2", 2 * kDay, 3), 2);
+  EXPECT_TRUE(store->filter("@a:x", 0, 3 * kDay));             // in use: now the most recent
+  EXPECT_EQ(store->add_filter("@a:x", "3", "d3", 4 * kDay, 3), 3);
+  EXPECT_FALSE(store->filter("@a:x", 1, 4 * kDay));            // the least recently used went
+  EXPECT_EQ(store->add_filter("@a:x", "0", "d0", 5 * kDay, 3), 0);  // reposting is a use
+  EXPECT_EQ(store->add_filter("@a:x", "2", "d2", 5 * kDay, 3), 2);
+  // Evicting the newest kept filter (3, least recently used now) never hands its ID out again.
+  EXPECT_EQ(store->add_filter("@a:x", "4", "d4", 6 * kDay, 3), 4);
+  EXPECT_FALSE(store->filter("@a:x", 3, 6 * kDay));
+  EXPECT_TRUE(store->filter("@a:x", 0, 6 * kDay));
+  EXPECT_EQ(store->add_filter("@a:x", "1", "d1", 7 * kDay, 3), 5);  // an evicted filter comes back anew
 }
 
 TEST(StoreTest, ReopeningAFileKeepsDataAndPositions) {

@@ -1,7 +1,10 @@
 """End-to-end: what one device or user can make the server keep is bounded (limits.* in the
 config): a to-device inbox keeps its newest messages, one-time keys per device and algorithm
-and the algorithms themselves are capped, account-data values and entries too. Small inbox and
-entry bounds are configured here so that the test stays quick; the others are the defaults."""
+and the algorithms themselves are capped, account-data values and entries too; identical
+filters are kept once and the least recently used go beyond the bound; push rules, content
+reports, room aliases and backed-up room keys are capped per user, and a login beyond the
+device bound logs out the device seen least recently. Small bounds are configured here so
+that the test stays quick; the others are the defaults."""
 import unittest
 import urllib.parse
 
@@ -10,6 +13,7 @@ import harness
 V3 = "/_matrix/client/v3"
 INBOX = 5
 ENTRIES = 4
+SMALL = 3    # filters, push rules, reports, aliases, devices and backed-up keys per user
 
 
 def q(text):
@@ -29,8 +33,10 @@ class Client:
 class StorageBounds(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
+        small = {key: str(SMALL) for key in ("filters_per_user", "push_rules_per_user", "reports_per_user",
+                                             "aliases_per_user", "devices_per_user", "backup_keys_per_user")}
         cls.server = harness.Server(extra={"to_device_inbox_messages": str(INBOX),
-                                           "account_data_entries": str(ENTRIES)}).start()
+                                           "account_data_entries": str(ENTRIES), **small}).start()
         cls.token = cls.server.registration_token()
 
     @classmethod
@@ -94,6 +100,98 @@ class StorageBounds(unittest.TestCase):
         status, body = user.call("GET", f"/rooms/{q(room)}/messages?dir=b&limit=1")
         event_id = body["chunk"][0]["event_id"]
         self.expect(user, 200, None, "POST", f"/rooms/{q(room)}/read_markers", {"m.fully_read": event_id})
+
+    def test_identical_filters_are_kept_once_and_the_least_recently_used_go(self):
+        user = self.client("filterer")
+        path = f"/user/{q(user.user_id)}/filter"
+        first = self.expect(user, 200, None, "POST", path, {"room": {"timeline": {"limit": 10}}, "presence": {"not_types": ["*"]}})
+        # A client posting its filter at every start gets the same ID, key order and spacing aside.
+        again = self.expect(user, 200, None, "POST", path, {"presence": {"not_types": ["*"]}, "room": {"timeline": {"limit": 10}}})
+        self.assertEqual(again["filter_id"], first["filter_id"])
+        ids = [self.expect(user, 200, None, "POST", path, {"room": {"timeline": {"limit": n}}})["filter_id"]
+               for n in range(1, SMALL)]
+        self.assertEqual(len(set(ids + [first["filter_id"]])), SMALL)
+        # Reposting the first is a use (as a sync with it is, noted once a day); the next new
+        # filter evicts the least recently used one, whose ID is then unknown, as clients handle.
+        self.expect(user, 200, None, "POST", path, {"room": {"timeline": {"limit": 10}}, "presence": {"not_types": ["*"]}})
+        newest = self.expect(user, 200, None, "POST", path, {"room": {"timeline": {"limit": 99}}})["filter_id"]
+        self.assertNotIn(newest, ids + [first["filter_id"]])
+        self.expect(user, 404, "M_NOT_FOUND", "GET", f"{path}/{ids[0]}")
+        self.expect(user, 404, "M_NOT_FOUND", "GET", f"/sync?timeout=0&filter={ids[0]}")
+        self.expect(user, 200, None, "GET", f"/sync?timeout=0&filter={first['filter_id']}")
+        self.expect(user, 200, None, "GET", f"{path}/{newest}")
+
+    def test_push_rules_are_bounded_in_number_and_size(self):
+        user = self.client("pusher")
+        for n in range(SMALL):
+            self.expect(user, 200, None, "PUT", f"/pushrules/global/content/word{n}", {"actions": ["notify"], "pattern": f"w{n}"})
+        self.expect(user, 403, "M_FORBIDDEN", "PUT", "/pushrules/global/content/one_too_many", {"actions": [], "pattern": "x"})
+        self.expect(user, 200, None, "PUT", "/pushrules/global/content/word0", {"actions": [], "pattern": "replaced"})
+        self.expect(user, 413, "M_TOO_LARGE", "PUT", "/pushrules/global/content/word1", {"actions": [], "pattern": "x" * 5000})
+        self.expect(user, 413, "M_TOO_LARGE", "PUT", "/pushrules/global/override/.m.rule.master/actions",
+                    {"actions": ["notify"] * 1000})
+        self.expect(user, 200, None, "DELETE", "/pushrules/global/content/word2")
+        self.expect(user, 200, None, "PUT", "/pushrules/global/content/another", {"actions": [], "pattern": "x"})
+
+    def test_reports_are_bounded_per_reporter_and_in_reason(self):
+        user = self.client("reporter")
+        room = user.call("POST", "/createRoom", {})[1]["room_id"]
+        event_id = user.call("PUT", f"/rooms/{q(room)}/send/m.room.message/r1", {"msgtype": "m.text", "body": "x"})[1]["event_id"]
+        self.expect(user, 413, "M_TOO_LARGE", "POST", f"/rooms/{q(room)}/report/{q(event_id)}", {"reason": "x" * 5000})
+        for n in range(SMALL - 1):
+            self.expect(user, 200, None, "POST", f"/rooms/{q(room)}/report/{q(event_id)}", {"reason": f"spam {n}"})
+        self.expect(user, 200, None, "POST", f"/rooms/{q(room)}/report", {"reason": "x" * 4096})
+        self.expect(user, 403, "M_FORBIDDEN", "POST", f"/rooms/{q(room)}/report", {"reason": "again"})
+        self.expect(user, 403, "M_FORBIDDEN", "POST", f"/rooms/{q(room)}/report/{q(event_id)}", {})
+
+    def test_room_aliases_are_bounded_per_creator(self):
+        user = self.client("aliaser")
+        room = user.call("POST", "/createRoom", {})[1]["room_id"]
+        for n in range(SMALL):
+            self.expect(user, 200, None, "PUT", f"/directory/room/{q(f'#a{n}:localhost')}", {"room_id": room})
+        self.expect(user, 403, "M_FORBIDDEN", "PUT", f"/directory/room/{q('#a9:localhost')}", {"room_id": room})
+        self.expect(user, 200, None, "DELETE", f"/directory/room/{q('#a0:localhost')}")
+        self.expect(user, 200, None, "PUT", f"/directory/room/{q('#a9:localhost')}", {"room_id": room})
+
+    def test_backed_up_room_keys_are_bounded_per_user(self):
+        user = self.client("backer")
+        version = self.expect(user, 200, None, "POST", "/room_keys/version",
+                              {"algorithm": "m.megolm_backup.v1.curve25519-aes-sha2", "auth_data": {"public_key": "k"}})["version"]
+
+        def key(data="d"):
+            return {"first_message_index": 0, "forwarded_count": 0, "is_verified": False,
+                    "session_data": {"ciphertext": data, "ephemeral": "e", "mac": "m"}}
+        room = "!r:localhost"
+        sessions = {f"s{n}": key() for n in range(SMALL)}
+        self.expect(user, 200, None, "PUT", f"/room_keys/keys/{q(room)}?version={version}", {"sessions": sessions})
+        self.expect(user, 403, "M_FORBIDDEN", "PUT", f"/room_keys/keys/{q(room)}/s9?version={version}", key())
+        # A new version does not start afresh: the old version's keys are still kept.
+        newer = self.expect(user, 200, None, "POST", "/room_keys/version",
+                            {"algorithm": "m.megolm_backup.v1.curve25519-aes-sha2", "auth_data": {"public_key": "k2"}})["version"]
+        self.expect(user, 403, "M_FORBIDDEN", "PUT", f"/room_keys/keys/{q(room)}/s9?version={newer}", key())
+        self.expect(user, 200, None, "DELETE", f"/room_keys/version/{version}")
+        self.expect(user, 200, None, "PUT", f"/room_keys/keys/{q(room)}/s9?version={newer}", key())
+        self.expect(user, 413, "M_TOO_LARGE", "PUT", f"/room_keys/keys/{q(room)}/s8?version={newer}", key("x" * 9000))
+
+    def test_a_login_beyond_the_device_bound_logs_out_the_device_seen_least_recently(self):
+        first = self.client("traveller")
+        password = "pw-traveller-long"
+
+        def login():
+            status, body = harness.request(self.server.url, "POST", V3 + "/login",
+                                           {"type": "m.login.password", "identifier": {"type": "m.id.user", "user": "traveller"},
+                                            "password": password})
+            self.assertEqual(status, 200, body)
+            return body["access_token"]
+        tokens = [first.token] + [login() for _ in range(SMALL - 1)]
+        # The first device is used again; the second is now the one seen least recently.
+        self.expect(first, 200, None, "GET", "/account/whoami")
+        newest = login()
+        status, devices = first.call("GET", "/devices")
+        self.assertEqual((status, len(devices["devices"])), (200, SMALL), devices)
+        self.assertEqual(harness.request(self.server.url, "GET", V3 + "/account/whoami", token=tokens[1])[0], 401)
+        for token in (tokens[0], tokens[2], newest):
+            self.assertEqual(harness.request(self.server.url, "GET", V3 + "/account/whoami", token=token)[0], 200)
 
 
 if __name__ == "__main__":

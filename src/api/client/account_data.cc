@@ -45,9 +45,12 @@ core::Status store_data(const Call& call, const std::string& room_id, const std:
   if (text.size() > call.hs.config.account_data_value_bytes)
     return core::fail(Errc::kTooLarge, "Account data values are at most " +
                                            std::to_string(call.hs.config.account_data_value_bytes) + " bytes");
-  if (!content.empty() && !call.hs.store.account_data(user_id, room_id, type) &&
-      call.hs.store.client_account_data_count(user_id) >= call.hs.config.account_data_entries)
-    return core::fail(Errc::kForbidden, "Too many account data entries");
+  if (!content.empty() && !call.hs.store.account_data(user_id, room_id, type)) {
+    if (auto ok = core::within_limit(call.hs.store.client_account_data_count(user_id) + 1,
+                                     call.hs.config.account_data_entries, "account data entries");
+        !ok)
+      return ok;
+  }
   call.hs.store.set_account_data(user_id, room_id, type, text);
   call.hs.notifier.notify_user(user_id);
   return {};

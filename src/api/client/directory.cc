@@ -172,6 +172,10 @@ void put_alias(Call& call) {
   const auto& session = call.user();
   if (!session.admin && room->membership(session.user_id) != "join")
     return call.fail(core::make_error(Errc::kForbidden, "You must be joined to the room to give it an alias"));
+  if (auto ok = core::within_limit(call.hs.store.alias_count(session.user_id) + 1, call.hs.config.aliases_per_user,
+                                   "room aliases");
+      !ok)
+    return call.fail(ok.error());
   if (!call.hs.store.create_alias(call.param(0), *room_id, session.user_id))
     return call.fail(core::make_error(Errc::kUnknown, "Room alias " + call.param(0) + " already exists", 409));
   call.reply(json::object{});

@@ -1,6 +1,7 @@
 // POST /_matrix/client/v3/rooms/{roomId}/report/{eventId} — client-server-api "Reporting Content"
 // POST /_matrix/client/v3/rooms/{roomId}/report
-// Reports are stored for the server's administrators.
+// Reports are stored for the server's administrators, at most limits.reports_per_user from
+// one reporter, each reason at most kMaxReasonBytes.
 #include <optional>
 #include <string>
 
@@ -9,6 +10,25 @@
 namespace myelin::api {
 
 using core::Errc;
+
+namespace {
+
+// The spec sets no length; this is a long paragraph, and keeps a report readable.
+constexpr std::size_t kMaxReasonBytes = 4096;
+
+// Stores the report if its reason fits and the reporter is within their bound.
+core::Status store_report(Call& call, storage::Report report) {
+  if (report.reason.size() > kMaxReasonBytes)
+    return core::fail(Errc::kTooLarge, "A reason is at most " + std::to_string(kMaxReasonBytes) + " bytes");
+  if (auto ok = core::within_limit(call.hs.store.report_count(report.reporter) + 1, call.hs.config.reports_per_user,
+                                   "reports");
+      !ok)
+    return ok;
+  call.hs.store.add_report(report);
+  return {};
+}
+
+}  // namespace
 
 void post_report_event(Call& call) {
   const std::string& room_id = call.param(0);
@@ -29,7 +49,9 @@ void post_report_event(Call& call) {
   auto event = call.hs.store.event(event_id);
   if (!room || room->membership(user_id) != "join" || !event || event->room_id != room_id)
     return call.fail(core::make_error(Errc::kNotFound, "The event was not found or you are not joined to the room"));
-  call.hs.store.add_report({room_id, event_id, user_id, reason->value_or(""), score, homeserver::now_ms()});
+  if (auto stored = store_report(call, {room_id, event_id, user_id, reason->value_or(""), score, homeserver::now_ms()});
+      !stored)
+    return call.fail(stored.error());
   call.reply(json::object{});
 }
 
@@ -41,7 +63,9 @@ void post_report_room(Call& call) {
   if (!reason) return call.fail(reason.error());
   // v1.13: room reports MUST NOT require membership (rooms can be seen from outside).
   if (!call.hs.store.room(room_id)) return call.fail(core::make_error(Errc::kNotFound, "The room was not found"));
-  call.hs.store.add_report({room_id, "", call.user().user_id, *reason, std::nullopt, homeserver::now_ms()});
+  if (auto stored = store_report(call, {room_id, "", call.user().user_id, *reason, std::nullopt, homeserver::now_ms()});
+      !stored)
+    return call.fail(stored.error());
   call.reply(json::object{});
 }
 

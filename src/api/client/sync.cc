@@ -1,6 +1,8 @@
 // GET /_matrix/client/v3/sync ("Syncing") and the filter endpoints
-// POST /user/{userId}/filter, GET /user/{userId}/filter/{filterId} ("Filtering").
+// POST /user/{userId}/filter, GET /user/{userId}/filter/{filterId} ("Filtering"). A user keeps
+// at most limits.filters_per_user filters, the least recently used going first.
 #include "api/handlers.h"
+#include "core/crypto.h"
 #include "homeserver/filter.h"
 #include "homeserver/sync.h"
 
@@ -18,7 +20,7 @@ core::Result<homeserver::Filter> sync_filter(Call& call) {
     definition = *text;
   } else {
     try {
-      definition = call.hs.store.filter(call.user().user_id, std::stoll(*text));
+      definition = call.hs.store.filter(call.user().user_id, std::stoll(*text), homeserver::now_ms());
     } catch (const std::exception&) {
     }
     if (!definition) return core::fail(Errc::kNotFound, "Unknown filter");
@@ -61,7 +63,10 @@ void post_filter(Call& call) {
   auto body = call.body();
   if (!body) return call.fail(body.error());
   if (auto valid = homeserver::Filter::parse(*body); !valid) return call.fail(valid.error());
-  std::int64_t id = call.hs.store.add_filter(call.user().user_id, core::to_string(*body));
+  // Clients post the same filter at every start: an identical one (as canonical JSON) is kept once.
+  std::string canonical = core::canonical_json(*body);
+  std::int64_t id = call.hs.store.add_filter(call.user().user_id, canonical, core::sha256(canonical),
+                                             homeserver::now_ms(), call.hs.config.filters_per_user);
   call.reply(json::object{{"filter_id", std::to_string(id)}});
 }
 
@@ -70,7 +75,7 @@ void get_filter(Call& call) {
     return call.fail(core::make_error(Errc::kForbidden, "Cannot read filters of other users"));
   std::optional<std::string> definition;
   try {
-    definition = call.hs.store.filter(call.user().user_id, std::stoll(call.param(1)));
+    definition = call.hs.store.filter(call.user().user_id, std::stoll(call.param(1)), homeserver::now_ms());
   } catch (const std::exception&) {
   }
   if (!definition) return call.fail(core::make_error(Errc::kNotFound, "Unknown filter"));

@@ -57,6 +57,12 @@ std::int64_t SqliteStore::backup_key_count(const std::string& user_id, std::int6
   return s.step() ? s.integer(0) : 0;
 }
 
+std::int64_t SqliteStore::user_backup_key_count(const std::string& user_id) {
+  auto s = db_.prepare("SELECT count(*) FROM backup_keys WHERE user_id = ?");
+  s.bind(user_id);
+  return s.step() ? s.integer(0) : 0;
+}
+
 bool SqliteStore::update_backup_version(const std::string& user_id, std::int64_t version, const std::string& auth_data) {
   db_.prepare("UPDATE backup_versions SET auth_data = ? WHERE user_id = ? AND version = ? AND deleted = 0")
       .bind(auth_data).bind(user_id).bind(version).run();

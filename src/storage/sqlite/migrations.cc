@@ -169,6 +169,16 @@ INSERT INTO to_device_inbox_sizes (user_id, device_id, messages, bytes)
   SELECT user_id, device_id, count(*), sum(length(CAST(content AS BLOB))) FROM to_device_inbox
   GROUP BY user_id, device_id;
 )sql",
+    // 6 (numbered for after 5): bounds per user that cost no scan. Filters are found by the
+    // sha256 of their canonical JSON (older rows have none and are never matched) and evicted
+    // least recently used first (used_ts); reports are counted per reporter, aliases per creator.
+    R"sql(
+ALTER TABLE filters ADD COLUMN digest BLOB;
+ALTER TABLE filters ADD COLUMN used_ts INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX filters_by_digest ON filters (user_id, digest);
+CREATE INDEX reports_by_reporter ON reports (reporter);
+CREATE INDEX room_aliases_by_creator ON room_aliases (creator);
+)sql",
 };
 
 std::int64_t user_version(Database& db) {

@@ -88,6 +88,18 @@ void SqliteStore::add_report(const Report& report) {
       .bind(report.score).bind(report.ts).run();
 }
 
+std::int64_t SqliteStore::report_count(const std::string& reporter) {
+  auto s = db_.prepare("SELECT count(*) FROM reports WHERE reporter = ?");
+  s.bind(reporter);
+  return s.step() ? s.integer(0) : 0;
+}
+
+std::int64_t SqliteStore::alias_count(const std::string& creator) {
+  auto s = db_.prepare("SELECT count(*) FROM room_aliases WHERE creator = ?");
+  s.bind(creator);
+  return s.step() ? s.integer(0) : 0;
+}
+
 std::vector<Report> SqliteStore::reports() {
   std::vector<Report> out;
   auto s = db_.prepare("SELECT room_id, event_id, reporter, reason, score, ts FROM reports ORDER BY id");
@@ -95,21 +107,52 @@ std::vector<Report> SqliteStore::reports() {
   return out;
 }
 
-std::int64_t SqliteStore::add_filter(const std::string& user_id, const std::string& json) {
+namespace {
+
+constexpr std::int64_t kDayMs = 24 * 60 * 60 * 1000;
+
+}  // namespace
+
+std::int64_t SqliteStore::add_filter(const std::string& user_id, const std::string& json, const std::string& digest,
+                                     std::int64_t now_ms, std::int64_t max_filters) {
   DbTransaction transaction(db_);
-  auto s = db_.prepare("SELECT COALESCE(MAX(filter_id), -1) + 1 FROM filters WHERE user_id = ?");
-  s.bind(user_id);
-  s.step();
-  std::int64_t id = s.integer(0);
-  db_.prepare("INSERT INTO filters (user_id, filter_id, json) VALUES (?, ?, ?)").bind(user_id).bind(id).bind(json).run();
+  std::int64_t id = 0;
+  {
+    auto same = db_.prepare("SELECT filter_id FROM filters WHERE user_id = ? AND digest = ?");
+    same.bind(user_id).bind_blob(digest);
+    if (same.step()) {
+      id = same.integer(0);
+      db_.prepare("UPDATE filters SET used_ts = ? WHERE user_id = ? AND filter_id = ?").bind(now_ms).bind(user_id).bind(id).run();
+      transaction.commit();
+      return id;
+    }
+  }
+  {
+    auto s = db_.prepare("SELECT COALESCE(MAX(filter_id), -1) + 1, count(*) FROM filters WHERE user_id = ?");
+    s.bind(user_id);
+    s.step();
+    id = s.integer(0);
+    // The new ID is above every one given so far: the highest kept filter is evicted only
+    // here, just before a higher one is stored. So a client never gets another's old ID.
+    if (const std::int64_t excess = s.integer(1) + 1 - max_filters; excess > 0)
+      db_.prepare("DELETE FROM filters WHERE user_id = ? AND filter_id IN (SELECT filter_id FROM filters"
+                  " WHERE user_id = ? ORDER BY used_ts, filter_id LIMIT ?)")
+          .bind(user_id).bind(user_id).bind(excess).run();
+  }
+  db_.prepare("INSERT INTO filters (user_id, filter_id, json, digest, used_ts) VALUES (?, ?, ?, ?, ?)")
+      .bind(user_id).bind(id).bind(json).bind_blob(digest).bind(now_ms).run();
   transaction.commit();
   return id;
 }
 
-std::optional<std::string> SqliteStore::filter(const std::string& user_id, std::int64_t id) {
-  auto s = db_.prepare("SELECT json FROM filters WHERE user_id = ? AND filter_id = ?");
+std::optional<std::string> SqliteStore::filter(const std::string& user_id, std::int64_t id, std::int64_t now_ms) {
+  auto s = db_.prepare("SELECT json, used_ts FROM filters WHERE user_id = ? AND filter_id = ?");
   s.bind(user_id).bind(id);
-  return s.step() ? std::optional(s.text(0)) : std::nullopt;
+  if (!s.step()) return std::nullopt;
+  std::string json = s.text(0);
+  if (s.integer(1) < now_ms - kDayMs)
+    db_.prepare("UPDATE filters SET used_ts = ? WHERE user_id = ? AND filter_id = ?").bind(now_ms).bind(user_id).bind(id).run();
+  return json;
 }
 
 }  // namespace sqlite

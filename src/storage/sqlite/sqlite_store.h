@@ -63,7 +63,9 @@ class SqliteStore final : public Store {
   std::optional<std::string> alias_creator(const std::string& alias) override;
   bool delete_alias(const std::string& alias) override;
   std::vector<std::string> room_aliases(const std::string& room_id) override;
+  std::int64_t alias_count(const std::string& creator) override;
   void add_report(const Report& report) override;
+  std::int64_t report_count(const std::string& reporter) override;
   std::vector<Report> reports() override;
 
   StreamPos set_account_data(const std::string& user_id, const std::string& room_id, const std::string& type,
@@ -76,8 +78,9 @@ class SqliteStore final : public Store {
   std::vector<Receipt> receipts_since(const std::string& room_id, StreamPos since) override;
   std::optional<Receipt> user_receipt(const std::string& room_id, const std::string& user_id,
                                       const std::string& receipt_type) override;
-  std::int64_t add_filter(const std::string& user_id, const std::string& json) override;
-  std::optional<std::string> filter(const std::string& user_id, std::int64_t id) override;
+  std::int64_t add_filter(const std::string& user_id, const std::string& json, const std::string& digest,
+                          std::int64_t now_ms, std::int64_t max_filters) override;
+  std::optional<std::string> filter(const std::string& user_id, std::int64_t id, std::int64_t now_ms) override;
 
   void upload_keys(const std::string& user_id, const std::string& device_id, const KeyUpload& upload) override;
   std::optional<std::string> device_keys(const std::string& user_id, const std::string& device_id) override;
@@ -104,6 +107,7 @@ class SqliteStore final : public Store {
   std::optional<BackupVersion> backup_version(const std::string& user_id,
                                               std::optional<std::int64_t> version) override;
   std::int64_t backup_key_count(const std::string& user_id, std::int64_t version) override;
+  std::int64_t user_backup_key_count(const std::string& user_id) override;
   bool update_backup_version(const std::string& user_id, std::int64_t version, const std::string& auth_data) override;
   bool delete_backup_version(const std::string& user_id, std::int64_t version) override;
   std::vector<BackupKey> backup_keys(const std::string& user_id, std::int64_t version,
