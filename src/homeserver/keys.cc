@@ -14,7 +14,7 @@ using core::Errc;
 constexpr const char* kCrossSigningTypes[] = {"master", "self_signing", "user_signing"};
 
 // Distinct algorithms of one-time keys, and of fallback keys, that one device may keep.
-constexpr std::size_t kMaxKeyAlgorithms = 4;
+constexpr std::int64_t kMaxKeyAlgorithms = 4;
 
 // A key algorithm name: lower-case letters, digits, '.', '_' and '-', starting with a letter
 // (the character rules of the common namespaced identifier grammar: signed_curve25519).
@@ -25,7 +25,10 @@ bool is_algorithm_name(std::string_view name) {
   return true;
 }
 
-core::Error limit_error(std::string message) { return core::make_error(Errc::kForbidden, std::move(message)); }
+// 403 M_FORBIDDEN for `count` above `limit` (core::within_limit) as this file's results.
+core::Status within(std::size_t count, std::int64_t limit, std::string_view what) {
+  return core::within_limit(static_cast<std::int64_t>(count), limit, what);
+}
 
 // The object without "signatures" and "unsigned", as canonical JSON: what a signature covers.
 std::string signed_part(json::object object) {
@@ -155,9 +158,12 @@ core::Result<json::object> Keys::upload(const Session& session, const json::obje
   const storage::KeyCounts counts = store_.key_counts(session.user_id, session.device_id);
   if (auto one_time = body.if_contains("one_time_keys"); one_time && !one_time->is_null()) {
     // Refused before any signature is checked: a request can carry tens of thousands of keys.
-    if (one_time->is_object() &&
-        one_time->get_object().size() > kMaxKeyAlgorithms * static_cast<std::size_t>(config_.one_time_keys_per_algorithm))
-      return std::unexpected(limit_error("Too many one-time keys"));
+    if (one_time->is_object()) {
+      if (auto ok = within(one_time->get_object().size(), kMaxKeyAlgorithms * config_.one_time_keys_per_algorithm,
+                           "one-time keys");
+          !ok)
+        return std::unexpected(ok.error());
+    }
     auto keys = parse_keys(*one_time, "one_time_keys", session, ed25519);
     if (!keys) return std::unexpected(keys.error());
     std::map<std::string, std::int64_t> kept = counts.one_time;
@@ -166,18 +172,22 @@ core::Result<json::object> Keys::upload(const Session& session, const json::obje
       if (existing && *existing != key.json)
         return core::fail(Errc::kInvalidParam, "One-time key " + key.algorithm + ":" + key.key_id + " already exists");
       if (existing) continue;
-      if (++kept[key.algorithm] > config_.one_time_keys_per_algorithm)
-        return std::unexpected(limit_error("A device keeps at most " + std::to_string(config_.one_time_keys_per_algorithm) +
-                                           " one-time keys per algorithm"));
+      if (auto ok = core::within_limit(++kept[key.algorithm], config_.one_time_keys_per_algorithm,
+                                       "one-time keys of one algorithm");
+          !ok)
+        return std::unexpected(ok.error());
       upload.one_time_keys.push_back(std::move(key));
     }
-    if (kept.size() > kMaxKeyAlgorithms) return std::unexpected(limit_error("Too many one-time key algorithms"));
+    if (auto ok = within(kept.size(), kMaxKeyAlgorithms, "one-time key algorithms"); !ok)
+      return std::unexpected(ok.error());
   }
   for (const char* field : {"fallback_keys", "org.matrix.msc2732.fallback_keys"}) {
     auto fallback = body.if_contains(field);
     if (!fallback || fallback->is_null()) continue;
-    if (fallback->is_object() && fallback->get_object().size() > kMaxKeyAlgorithms)
-      return std::unexpected(limit_error("Too many fallback key algorithms"));
+    if (fallback->is_object()) {
+      if (auto ok = within(fallback->get_object().size(), kMaxKeyAlgorithms, "fallback key algorithms"); !ok)
+        return std::unexpected(ok.error());
+    }
     auto keys = parse_keys(*fallback, field, session, ed25519);
     if (!keys) return std::unexpected(keys.error());
     std::set<std::string> algorithms;
@@ -187,7 +197,8 @@ core::Result<json::object> Keys::upload(const Session& session, const json::obje
       upload.fallback_keys.push_back(std::move(key));
     }
     algorithms.insert(counts.fallback.begin(), counts.fallback.end());
-    if (algorithms.size() > kMaxKeyAlgorithms) return std::unexpected(limit_error("Too many fallback key algorithms"));
+    if (auto ok = within(algorithms.size(), kMaxKeyAlgorithms, "fallback key algorithms"); !ok)
+      return std::unexpected(ok.error());
     break;
   }
   const bool device_keys_changed = upload.device_keys && stored != upload.device_keys;

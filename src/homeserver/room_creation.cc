@@ -178,6 +178,10 @@ core::Result<std::string> RoomService::create_room(const std::string& creator,
     alias = "#" + *alias_name + ":" + timeline_.config().server_name;
     if (!core::RoomAlias::parse(alias)) return core::fail(Errc::kInvalidParam, "Invalid room_alias_name");
     if (timeline_.store().alias_room(alias)) return core::fail(Errc::kRoomInUse, "Room alias already taken");
+    if (auto ok = core::within_limit(timeline_.store().alias_count(creator) + 1, timeline_.config().aliases_per_user,
+                                     "room aliases");
+        !ok)
+      return std::unexpected(ok.error());
   }
 
   json::object power_levels = default_power_levels(creator, *plan.rules, *preset);

@@ -120,6 +120,7 @@ class StorageBounds(unittest.TestCase):
         self.expect(user, 404, "M_NOT_FOUND", "GET", f"/sync?timeout=0&filter={ids[0]}")
         self.expect(user, 200, None, "GET", f"/sync?timeout=0&filter={first['filter_id']}")
         self.expect(user, 200, None, "GET", f"{path}/{newest}")
+        self.expect(user, 413, "M_TOO_LARGE", "POST", path, {"room": {"rooms": [f"!r{n:05d}:localhost" for n in range(5000)]}})
 
     def test_push_rules_are_bounded_in_number_and_size(self):
         user = self.client("pusher")
@@ -150,6 +151,7 @@ class StorageBounds(unittest.TestCase):
         for n in range(SMALL):
             self.expect(user, 200, None, "PUT", f"/directory/room/{q(f'#a{n}:localhost')}", {"room_id": room})
         self.expect(user, 403, "M_FORBIDDEN", "PUT", f"/directory/room/{q('#a9:localhost')}", {"room_id": room})
+        self.expect(user, 403, "M_FORBIDDEN", "POST", "/createRoom", {"room_alias_name": "a8"})
         self.expect(user, 200, None, "DELETE", f"/directory/room/{q('#a0:localhost')}")
         self.expect(user, 200, None, "PUT", f"/directory/room/{q('#a9:localhost')}", {"room_id": room})
 

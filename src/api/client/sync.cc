@@ -11,6 +11,10 @@ namespace {
 
 using core::Errc;
 
+// A stored filter's largest canonical JSON (a client's is well under 2 KiB; this leaves room
+// for long lists of rooms or senders).
+constexpr std::size_t kMaxFilterBytes = 65536;
+
 // A filter given inline (JSON starting with '{') or as the ID of a stored one.
 core::Result<homeserver::Filter> sync_filter(Call& call) {
   auto text = call.request.query_param("filter");
@@ -65,6 +69,8 @@ void post_filter(Call& call) {
   if (auto valid = homeserver::Filter::parse(*body); !valid) return call.fail(valid.error());
   // Clients post the same filter at every start: an identical one (as canonical JSON) is kept once.
   std::string canonical = core::canonical_json(*body);
+  if (canonical.size() > kMaxFilterBytes)
+    return call.fail(core::make_error(Errc::kTooLarge, "A filter is at most " + std::to_string(kMaxFilterBytes) + " bytes"));
   std::int64_t id = call.hs.store.add_filter(call.user().user_id, canonical, core::sha256(canonical),
                                              homeserver::now_ms(), call.hs.config.filters_per_user);
   call.reply(json::object{{"filter_id", std::to_string(id)}});
