@@ -17,6 +17,11 @@ std::optional<std::int64_t> parse_version(std::string_view text) {
 
 // The encrypted key data of one room key (about 1000 bytes in practice).
 constexpr std::size_t kMaxSessionDataBytes = 8192;
+// A version's auth_data (a public key and its signatures: a few hundred bytes in practice).
+constexpr std::size_t kMaxAuthDataBytes = 65536;
+// Versions one user keeps; a new one beyond deletes the oldest. Keys go only to the latest,
+// so older versions matter only to a client restoring from one it still names.
+constexpr std::int64_t kMaxVersions = 10;
 
 core::Error no_backup() { return core::make_error(Errc::kNotFound, "No such backup version"); }
 
@@ -61,7 +66,10 @@ core::Result<std::pair<std::string, std::string>> algorithm_and_auth_data(const 
   if (!algorithm || !auth_data) return core::fail(Errc::kMissingParam, "algorithm and auth_data are required");
   if (!algorithm->is_string() || !auth_data->is_object())
     return core::fail(Errc::kBadJson, "algorithm must be a string and auth_data an object");
-  return std::pair{std::string(algorithm->get_string()), core::canonical_json(*auth_data)};
+  std::string text = core::canonical_json(*auth_data);
+  if (text.size() > kMaxAuthDataBytes)
+    return core::fail(Errc::kTooLarge, "auth_data is at most " + std::to_string(kMaxAuthDataBytes) + " bytes");
+  return std::pair{std::string(algorithm->get_string()), std::move(text)};
 }
 
 }  // namespace
@@ -86,7 +94,7 @@ json::object KeyBackup::keys_summary(const std::string& user_id, std::int64_t ve
 core::Result<json::object> KeyBackup::create_version(const std::string& user_id, const json::object& body) {
   auto fields = algorithm_and_auth_data(body);
   if (!fields) return std::unexpected(fields.error());
-  const std::int64_t version = store_.create_backup_version(user_id, fields->first, fields->second);
+  const std::int64_t version = store_.create_backup_version(user_id, fields->first, fields->second, kMaxVersions);
   return json::object{{"version", std::to_string(version)}};
 }
 

@@ -4,7 +4,8 @@
 // a key already stored for a session is replaced only by a better one (verified over
 // unverified, then the lower first_message_index, then the lower forwarded_count). The server
 // cannot read the keys: session_data is stored as given, at most 8192 bytes of it per key, and
-// at most Config::backup_keys_per_user keys in all of a user's versions.
+// at most Config::backup_keys_per_user keys in all of a user's versions. A user keeps at most
+// 10 versions (a new one deletes the oldest beyond), each auth_data at most 65536 bytes.
 #include <optional>
 #include <string>
 

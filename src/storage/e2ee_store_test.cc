@@ -130,7 +130,7 @@ TEST(E2eeStoreTest, IdleDevicesLoseTheirInboxes) {
 TEST(E2eeStoreTest, BackupVersionsAreNeverReusedAndCountKeys) {
   auto store = memory_store();
   EXPECT_FALSE(store->backup_version("@a:x", std::nullopt));
-  const auto first = store->create_backup_version("@a:x", "alg", R"({"public_key":"p"})");
+  const auto first = store->create_backup_version("@a:x", "alg", R"({"public_key":"p"})", 10);
   store->put_backup_keys("@a:x", first, {{"!r:x", "s1", 0, 0, false, "{}"}, {"!r:x", "s2", 3, 1, true, "{}"}});
   auto version = store->backup_version("@a:x", first);
   ASSERT_TRUE(version);
@@ -145,10 +145,35 @@ TEST(E2eeStoreTest, BackupVersionsAreNeverReusedAndCountKeys) {
   EXPECT_FALSE(store->backup_version("@a:x", first));
   EXPECT_FALSE(store->backup_version("@a:x", std::nullopt));
   EXPECT_FALSE(store->delete_backup_version("@a:x", first));
-  const auto second = store->create_backup_version("@a:x", "alg", "{}");
+  const auto second = store->create_backup_version("@a:x", "alg", "{}", 10);
   EXPECT_GT(second, first);
   EXPECT_EQ(store->backup_version("@a:x", std::nullopt)->version, second);
   EXPECT_TRUE(store->backup_keys("@a:x", first, std::nullopt, std::nullopt).empty());
+}
+
+TEST(E2eeStoreTest, BackupKeyCountsAreKeptAndOldVersionsGoBeyondTheBound) {
+  auto store = memory_store();
+  const auto first = store->create_backup_version("@a:x", "alg", "{}", 2);
+  store->put_backup_keys("@a:x", first, {{"!r:x", "s1", 0, 0, false, "{}"}, {"!r:x", "s2", 0, 0, false, "{}"}});
+  store->put_backup_keys("@a:x", first, {{"!r:x", "s1", 0, 0, true, "{}"}});   // a replacement is no new key
+  EXPECT_EQ(store->backup_key_count("@a:x", first), 2);
+  EXPECT_TRUE(store->backup_keys("@a:x", first, std::string("!r:x"), std::string("s1"))[0].is_verified);
+  const auto second = store->create_backup_version("@a:x", "alg", "{}", 2);
+  store->put_backup_keys("@a:x", second, {{"!r:x", "s1", 0, 0, false, "{}"}});
+  EXPECT_EQ(store->user_backup_key_count("@a:x"), 3);
+  store->delete_backup_keys("@a:x", first, std::string("!r:x"), std::nullopt);
+  EXPECT_EQ(store->backup_key_count("@a:x", first), 0);
+  EXPECT_EQ(store->user_backup_key_count("@a:x"), 1);
+  store->put_backup_keys("@a:x", first, {{"!r:x", "s3", 0, 0, false, "{}"}});
+  // A third version deletes the oldest, keys and all; numbers still only grow.
+  const auto third = store->create_backup_version("@a:x", "alg", "{}", 2);
+  EXPECT_FALSE(store->backup_version("@a:x", first));
+  EXPECT_TRUE(store->backup_version("@a:x", second));
+  EXPECT_EQ(store->user_backup_key_count("@a:x"), 1);
+  EXPECT_TRUE(store->delete_backup_version("@a:x", third));
+  EXPECT_TRUE(store->delete_backup_version("@a:x", second));
+  EXPECT_EQ(store->user_backup_key_count("@a:x"), 0);
+  EXPECT_GT(store->create_backup_version("@a:x", "alg", "{}", 2), third);
 }
 
 }  // namespace

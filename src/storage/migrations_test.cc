@@ -65,8 +65,9 @@ UPDATE stream SET pos = 6;
 
 // Version 6 (numbered for after 5; its position in the list is the last): filters gain a
 // digest and a last use. Older filters keep their IDs and are found by ID, not by digest (none
-// was recorded), are the first to be evicted, and new IDs follow them.
-TEST(MigrationTest, OlderFiltersKeepTheirIdsAndGoFirst) {
+// was recorded), are the first to be evicted, and new IDs follow them. Backup versions gain the
+// count of their keys.
+TEST(MigrationTest, OlderFiltersKeepTheirIdsAndBackupVersionsCountTheirKeys) {
   TempFile file;
   {
     sqlite::Database db(file.path);
@@ -75,6 +76,11 @@ TEST(MigrationTest, OlderFiltersKeepTheirIdsAndGoFirst) {
 INSERT INTO filters (user_id, filter_id, json) VALUES ('@a:x', 0, '{"a":1}'), ('@a:x', 1, '{"b":1}');
 INSERT INTO reports (room_id, event_id, reporter, reason, ts) VALUES ('!r:x', '$e', '@a:x', 'spam', 1);
 INSERT INTO room_aliases (alias, room_id, creator) VALUES ('#a:x', '!r:x', '@a:x');
+INSERT INTO backup_versions (user_id, version, algorithm, auth_data, etag, deleted)
+  VALUES ('@a:x', 1, 'alg', '{}', 0, 1), ('@a:x', 2, 'alg', '{}', 0, 0), ('@a:x', 3, 'alg', '{}', 0, 1);
+INSERT INTO backup_keys (user_id, version, room_id, session_id, first_message_index, forwarded_count, is_verified,
+                         session_data)
+  VALUES ('@a:x', 2, '!r:x', 's1', 0, 0, 0, '{}'), ('@a:x', 2, '!r:x', 's2', 0, 0, 0, '{}');
 )sql");
   }
   auto store = open_sqlite_store({file.path, false});
@@ -84,6 +90,10 @@ INSERT INTO room_aliases (alias, room_id, creator) VALUES ('#a:x', '!r:x', '@a:x
   EXPECT_EQ(store->add_filter("@a:x", R"({"a":1})", "digest", 10, 2), 2);
   EXPECT_FALSE(store->filter("@a:x", 0, 10));   // never used since the upgrade: the first to go
   EXPECT_TRUE(store->filter("@a:x", 1, 10));
+  // Backup versions count their keys; the numbering goes on above the deleted version 3.
+  EXPECT_EQ(store->backup_key_count("@a:x", 2), 2);
+  EXPECT_EQ(store->user_backup_key_count("@a:x"), 2);
+  EXPECT_EQ(store->create_backup_version("@a:x", "alg", "{}", 10), 4);
 }
 
 }  // namespace

@@ -387,11 +387,14 @@ class Store {
   // messages went.
   virtual std::int64_t expire_idle_inboxes(std::int64_t seen_before_ts) = 0;
 
+  // A new version, numbered above every earlier one; beyond `max_versions` the oldest are
+  // deleted, with their keys.
   virtual std::int64_t create_backup_version(const std::string& user_id, const std::string& algorithm,
-                                             const std::string& auth_data) = 0;
+                                             const std::string& auth_data, std::int64_t max_versions) = 0;
   // The given version, or the latest when nullopt; nullopt when it does not exist (or was deleted).
   virtual std::optional<BackupVersion> backup_version(const std::string& user_id,
                                                       std::optional<std::int64_t> version) = 0;
+  // Key counts are kept with the versions: no keys are counted.
   virtual std::int64_t backup_key_count(const std::string& user_id, std::int64_t version) = 0;
   // Keys in all of the user's versions.
   virtual std::int64_t user_backup_key_count(const std::string& user_id) = 0;

@@ -5,6 +5,7 @@ filters are kept once and the least recently used go beyond the bound; push rule
 reports, room aliases and backed-up room keys are capped per user, and a login beyond the
 device bound logs out the device seen least recently. Small bounds are configured here so
 that the test stays quick; the others are the defaults."""
+import time
 import unittest
 import urllib.parse
 
@@ -104,21 +105,23 @@ class StorageBounds(unittest.TestCase):
     def test_identical_filters_are_kept_once_and_the_least_recently_used_go(self):
         user = self.client("filterer")
         path = f"/user/{q(user.user_id)}/filter"
-        first = self.expect(user, 200, None, "POST", path, {"room": {"timeline": {"limit": 10}}, "presence": {"not_types": ["*"]}})
+
+        def post(body):
+            time.sleep(0.005)   # uses are told apart by the millisecond
+            return self.expect(user, 200, None, "POST", path, body)["filter_id"]
+        first = post({"room": {"timeline": {"limit": 10}}, "presence": {"not_types": ["*"]}})
         # A client posting its filter at every start gets the same ID, key order and spacing aside.
-        again = self.expect(user, 200, None, "POST", path, {"presence": {"not_types": ["*"]}, "room": {"timeline": {"limit": 10}}})
-        self.assertEqual(again["filter_id"], first["filter_id"])
-        ids = [self.expect(user, 200, None, "POST", path, {"room": {"timeline": {"limit": n}}})["filter_id"]
-               for n in range(1, SMALL)]
-        self.assertEqual(len(set(ids + [first["filter_id"]])), SMALL)
+        self.assertEqual(post({"presence": {"not_types": ["*"]}, "room": {"timeline": {"limit": 10}}}), first)
+        ids = [post({"room": {"timeline": {"limit": n}}}) for n in range(1, SMALL)]
+        self.assertEqual(len(set(ids + [first])), SMALL)
         # Reposting the first is a use (as a sync with it is, noted once a day); the next new
         # filter evicts the least recently used one, whose ID is then unknown, as clients handle.
-        self.expect(user, 200, None, "POST", path, {"room": {"timeline": {"limit": 10}}, "presence": {"not_types": ["*"]}})
-        newest = self.expect(user, 200, None, "POST", path, {"room": {"timeline": {"limit": 99}}})["filter_id"]
-        self.assertNotIn(newest, ids + [first["filter_id"]])
+        post({"room": {"timeline": {"limit": 10}}, "presence": {"not_types": ["*"]}})
+        newest = post({"room": {"timeline": {"limit": 99}}})
+        self.assertNotIn(newest, ids + [first])
         self.expect(user, 404, "M_NOT_FOUND", "GET", f"{path}/{ids[0]}")
         self.expect(user, 404, "M_NOT_FOUND", "GET", f"/sync?timeout=0&filter={ids[0]}")
-        self.expect(user, 200, None, "GET", f"/sync?timeout=0&filter={first['filter_id']}")
+        self.expect(user, 200, None, "GET", f"/sync?timeout=0&filter={first}")
         self.expect(user, 200, None, "GET", f"{path}/{newest}")
         self.expect(user, 413, "M_TOO_LARGE", "POST", path, {"room": {"rooms": [f"!r{n:05d}:localhost" for n in range(5000)]}})
 
@@ -174,6 +177,14 @@ class StorageBounds(unittest.TestCase):
         self.expect(user, 200, None, "DELETE", f"/room_keys/version/{version}")
         self.expect(user, 200, None, "PUT", f"/room_keys/keys/{q(room)}/s9?version={newer}", key())
         self.expect(user, 413, "M_TOO_LARGE", "PUT", f"/room_keys/keys/{q(room)}/s8?version={newer}", key("x" * 9000))
+        self.expect(user, 413, "M_TOO_LARGE", "POST", "/room_keys/version",
+                    {"algorithm": "m.megolm_backup.v1.curve25519-aes-sha2", "auth_data": {"public_key": "k" * 70000}})
+        # Ten versions at most: an eleventh deletes the oldest, with its keys.
+        for n in range(10):
+            self.expect(user, 200, None, "POST", "/room_keys/version",
+                        {"algorithm": "m.megolm_backup.v1.curve25519-aes-sha2", "auth_data": {"public_key": f"k{n}"}})
+        self.expect(user, 404, "M_NOT_FOUND", "GET", f"/room_keys/version/{newer}")
+        self.expect(user, 200, None, "PUT", f"/room_keys/keys/{q(room)}/s9?version={int(newer) + 10}", key())
 
     def test_a_login_beyond_the_device_bound_logs_out_the_device_seen_least_recently(self):
         first = self.client("traveller")

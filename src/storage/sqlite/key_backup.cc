@@ -21,7 +21,7 @@ void bind_narrowing(Statement& s, const std::optional<std::string>& room_id,
 }  // namespace
 
 std::int64_t SqliteStore::create_backup_version(const std::string& user_id, const std::string& algorithm,
-                                                const std::string& auth_data) {
+                                                const std::string& auth_data, std::int64_t max_versions) {
   DbTransaction transaction(db_);
   std::int64_t version = 1;
   {
@@ -29,11 +29,30 @@ std::int64_t SqliteStore::create_backup_version(const std::string& user_id, cons
     s.bind(user_id);
     if (s.step() && !s.is_null(0)) version = s.integer(0) + 1;
   }
+  std::vector<std::int64_t> oldest;
+  {
+    auto s = db_.prepare("SELECT version FROM backup_versions WHERE user_id = ? AND deleted = 0 ORDER BY version");
+    s.bind(user_id);
+    while (s.step()) oldest.push_back(s.integer(0));
+  }
+  const auto excess = static_cast<std::int64_t>(oldest.size()) + 1 - max_versions;
+  for (std::int64_t i = 0; i < excess && i < static_cast<std::int64_t>(oldest.size()); ++i)
+    drop_backup_version(user_id, oldest[static_cast<std::size_t>(i)]);
   db_.prepare(
-         "INSERT INTO backup_versions (user_id, version, algorithm, auth_data, etag, deleted) VALUES (?, ?, ?, ?, 0, 0)")
+         "INSERT INTO backup_versions (user_id, version, algorithm, auth_data, etag, deleted, keys)"
+         " VALUES (?, ?, ?, ?, 0, 0, 0)")
       .bind(user_id).bind(version).bind(algorithm).bind(auth_data).run();
+  // Deleted versions only keep the numbering: the newest row is enough for that.
+  db_.prepare("DELETE FROM backup_versions WHERE user_id = ? AND deleted = 1 AND version < ?")
+      .bind(user_id).bind(version).run();
   transaction.commit();
   return version;
+}
+
+void SqliteStore::drop_backup_version(const std::string& user_id, std::int64_t version) {
+  db_.prepare("UPDATE backup_versions SET deleted = 1, auth_data = '{}', keys = 0 WHERE user_id = ? AND version = ?")
+      .bind(user_id).bind(version).run();
+  db_.prepare("DELETE FROM backup_keys WHERE user_id = ? AND version = ?").bind(user_id).bind(version).run();
 }
 
 std::optional<BackupVersion> SqliteStore::backup_version(const std::string& user_id,
@@ -52,13 +71,13 @@ std::optional<BackupVersion> SqliteStore::backup_version(const std::string& user
 }
 
 std::int64_t SqliteStore::backup_key_count(const std::string& user_id, std::int64_t version) {
-  auto s = db_.prepare("SELECT count(*) FROM backup_keys WHERE user_id = ? AND version = ?");
+  auto s = db_.prepare("SELECT keys FROM backup_versions WHERE user_id = ? AND version = ?");
   s.bind(user_id).bind(version);
   return s.step() ? s.integer(0) : 0;
 }
 
 std::int64_t SqliteStore::user_backup_key_count(const std::string& user_id) {
-  auto s = db_.prepare("SELECT count(*) FROM backup_keys WHERE user_id = ?");
+  auto s = db_.prepare("SELECT coalesce(sum(keys), 0) FROM backup_versions WHERE user_id = ?");
   s.bind(user_id);
   return s.step() ? s.integer(0) : 0;
 }
@@ -71,10 +90,8 @@ bool SqliteStore::update_backup_version(const std::string& user_id, std::int64_t
 
 bool SqliteStore::delete_backup_version(const std::string& user_id, std::int64_t version) {
   DbTransaction transaction(db_);
-  db_.prepare("UPDATE backup_versions SET deleted = 1, auth_data = '{}' WHERE user_id = ? AND version = ? AND deleted = 0")
-      .bind(user_id).bind(version).run();
-  if (db_.changes() == 0) return false;
-  db_.prepare("DELETE FROM backup_keys WHERE user_id = ? AND version = ?").bind(user_id).bind(version).run();
+  if (!backup_version(user_id, version)) return false;
+  drop_backup_version(user_id, version);
   transaction.commit();
   return true;
 }
@@ -94,18 +111,26 @@ std::vector<BackupKey> SqliteStore::backup_keys(const std::string& user_id, std:
 
 void SqliteStore::put_backup_keys(const std::string& user_id, std::int64_t version, const std::vector<BackupKey>& keys) {
   DbTransaction transaction(db_);
-  for (const auto& key : keys)
+  std::int64_t added = 0;
+  for (const auto& key : keys) {
     db_.prepare(
-           "INSERT INTO backup_keys (user_id, version, room_id, session_id, first_message_index, forwarded_count,"
-           " is_verified, session_data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-           " ON CONFLICT (user_id, version, room_id, session_id) DO UPDATE SET"
-           " first_message_index = excluded.first_message_index, forwarded_count = excluded.forwarded_count,"
-           " is_verified = excluded.is_verified, session_data = excluded.session_data")
+           "INSERT OR IGNORE INTO backup_keys (user_id, version, room_id, session_id, first_message_index,"
+           " forwarded_count, is_verified, session_data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
         .bind(user_id).bind(version).bind(key.room_id).bind(key.session_id).bind(key.first_message_index)
         .bind(key.forwarded_count).bind(key.is_verified).bind(key.session_data).run();
+    if (db_.changes() > 0) {
+      ++added;
+      continue;
+    }
+    db_.prepare(
+           "UPDATE backup_keys SET first_message_index = ?, forwarded_count = ?, is_verified = ?, session_data = ?"
+           " WHERE user_id = ? AND version = ? AND room_id = ? AND session_id = ?")
+        .bind(key.first_message_index).bind(key.forwarded_count).bind(key.is_verified).bind(key.session_data)
+        .bind(user_id).bind(version).bind(key.room_id).bind(key.session_id).run();
+  }
   if (!keys.empty())
-    db_.prepare("UPDATE backup_versions SET etag = etag + 1 WHERE user_id = ? AND version = ?")
-        .bind(user_id).bind(version).run();
+    db_.prepare("UPDATE backup_versions SET etag = etag + 1, keys = keys + ? WHERE user_id = ? AND version = ?")
+        .bind(added).bind(user_id).bind(version).run();
   transaction.commit();
 }
 
@@ -119,9 +144,9 @@ void SqliteStore::delete_backup_keys(const std::string& user_id, std::int64_t ve
     bind_narrowing(s, room_id, session_id);
     s.run();
   }
-  if (db_.changes() > 0)
-    db_.prepare("UPDATE backup_versions SET etag = etag + 1 WHERE user_id = ? AND version = ?")
-        .bind(user_id).bind(version).run();
+  if (const std::int64_t deleted = db_.changes(); deleted > 0)
+    db_.prepare("UPDATE backup_versions SET etag = etag + 1, keys = keys - ? WHERE user_id = ? AND version = ?")
+        .bind(deleted).bind(user_id).bind(version).run();
   transaction.commit();
 }
 

@@ -171,13 +171,20 @@ INSERT INTO to_device_inbox_sizes (user_id, device_id, messages, bytes)
 )sql",
     // 6 (numbered for after 5): bounds per user that cost no scan. Filters are found by the
     // sha256 of their canonical JSON (older rows have none and are never matched) and evicted
-    // least recently used first (used_ts); reports are counted per reporter, aliases per creator.
+    // least recently used first (used_ts); reports are counted per reporter, aliases per creator;
+    // a backup version keeps the count of its keys, and of deleted versions only each user's
+    // newest stays (it keeps version numbers from being reused).
     R"sql(
 ALTER TABLE filters ADD COLUMN digest BLOB;
 ALTER TABLE filters ADD COLUMN used_ts INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX filters_by_digest ON filters (user_id, digest);
 CREATE INDEX reports_by_reporter ON reports (reporter);
 CREATE INDEX room_aliases_by_creator ON room_aliases (creator);
+ALTER TABLE backup_versions ADD COLUMN keys INTEGER NOT NULL DEFAULT 0;
+UPDATE backup_versions SET keys = (SELECT count(*) FROM backup_keys k
+                                   WHERE k.user_id = backup_versions.user_id AND k.version = backup_versions.version);
+DELETE FROM backup_versions WHERE deleted = 1 AND version < (SELECT max(version) FROM backup_versions v
+                                                             WHERE v.user_id = backup_versions.user_id);
 )sql",
 };
 

@@ -103,7 +103,7 @@ class SqliteStore final : public Store {
   void ack_to_device(const std::string& user_id, const std::string& device_id, StreamPos up_to) override;
   std::int64_t expire_idle_inboxes(std::int64_t seen_before_ts) override;
   std::int64_t create_backup_version(const std::string& user_id, const std::string& algorithm,
-                                     const std::string& auth_data) override;
+                                     const std::string& auth_data, std::int64_t max_versions) override;
   std::optional<BackupVersion> backup_version(const std::string& user_id,
                                               std::optional<std::int64_t> version) override;
   std::int64_t backup_key_count(const std::string& user_id, std::int64_t version) override;
@@ -131,6 +131,8 @@ class SqliteStore final : public Store {
   std::int64_t delete_expired_pending_media(std::int64_t now_ms) override;
 
  private:
+  // Inside a transaction: marks the backup version deleted and deletes its keys.
+  void drop_backup_version(const std::string& user_id, std::int64_t version);
   // Takes the next position inside the caller's transaction (persisted with it).
   StreamPos next_pos();
   // Inside a transaction: the group after a state event (type, state_key) -> event_id on top
