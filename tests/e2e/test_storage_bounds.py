@@ -2,8 +2,9 @@
 config): a to-device inbox keeps its newest messages, one-time keys per device and algorithm
 and the algorithms themselves are capped, account-data values and entries too; identical
 filters are kept once and the least recently used go beyond the bound; push rules, content
-reports, room aliases and backed-up room keys are capped per user, and a login beyond the
-device bound logs out the device seen least recently. Small bounds are configured here so
+reports, room aliases and backed-up room keys are capped per user, a login beyond the
+device bound logs out the device seen least recently, and a threaded receipt needs a real
+thread root. Small bounds are configured here so
 that the test stays quick; the others are the defaults."""
 import time
 import unittest
@@ -147,6 +148,18 @@ class StorageBounds(unittest.TestCase):
         self.expect(user, 200, None, "POST", f"/rooms/{q(room)}/report", {"reason": "x" * 4096})
         self.expect(user, 403, "M_FORBIDDEN", "POST", f"/rooms/{q(room)}/report", {"reason": "again"})
         self.expect(user, 403, "M_FORBIDDEN", "POST", f"/rooms/{q(room)}/report/{q(event_id)}", {})
+
+    def test_threaded_receipts_need_a_thread_root_in_the_room(self):
+        user = self.client("reader")
+        room, other = (user.call("POST", "/createRoom", {})[1]["room_id"] for _ in range(2))
+        root = user.call("PUT", f"/rooms/{q(room)}/send/m.room.message/t1", {"msgtype": "m.text", "body": "root"})[1]["event_id"]
+        elsewhere = user.call("PUT", f"/rooms/{q(other)}/send/m.room.message/t2", {"msgtype": "m.text", "body": "x"})[1]["event_id"]
+        receipt = f"/rooms/{q(room)}/receipt/m.read/{q(root)}"
+        self.expect(user, 200, None, "POST", receipt, {"thread_id": root})
+        self.expect(user, 200, None, "POST", receipt, {"thread_id": "main"})
+        # Invented thread IDs would each be a receipt kept and synced to every member.
+        for thread in (elsewhere, "$" + "A" * 43):
+            self.expect(user, 400, "M_INVALID_PARAM", "POST", receipt, {"thread_id": thread})
 
     def test_room_aliases_are_bounded_per_creator(self):
         user = self.client("aliaser")

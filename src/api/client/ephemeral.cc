@@ -114,6 +114,10 @@ void post_receipt(Call& call) {
   if (!room) return call.fail(room.error());
   auto event = room_event(call, room_id, call.param(2));
   if (!event) return call.fail(event.error());
+  // A receipt is kept per thread: only a thread root that is an event of the room makes one,
+  // or any event-ID-shaped string would be a new row for every member to sync.
+  if (!thread_id.empty() && thread_id != "main" && !room_event(call, room_id, thread_id))
+    return call.fail(core::make_error(Errc::kInvalidParam, "thread_id names no event of this room"));
   if (type == "m.fully_read") {
     set_fully_read(call, room_id, *event);
   } else {
