@@ -1,5 +1,6 @@
 """What real clients need from the server beyond the happy path, over plain HTTP: invites and
-knocks that carry enough stripped state to name the room (Element names a DM after the inviter)."""
+knocks that carry enough stripped state to name the room (Element names a DM after the inviter)
+and login that does not reveal deactivation."""
 import unittest
 import urllib.parse
 
@@ -37,6 +38,10 @@ class ClientCompat(unittest.TestCase):
     def tearDownClass(cls):
         cls.server.stop()
 
+    def login(self, user, password):
+        return harness.request(self.server.url, "POST", V3 + "/login", {
+            "type": "m.login.password", "password": password, "identifier": {"type": "m.id.user", "user": user}})
+
     # Stripped state of invites and knocks (issue 10, defect 5).
     def test_dm_invite_carries_the_inviter_and_the_room_description(self):
         status, body = self.alice.call("PUT", f"/profile/{self.alice.user_id}/displayname", {"displayname": "Alice L."})
@@ -72,6 +77,22 @@ class ClientCompat(unittest.TestCase):
         self.assertEqual(by_key[("m.room.name", "")]["content"]["name"], "knock here")
         self.assertIn(("m.room.create", ""), by_key)
         self.assertEqual(by_key[("m.room.member", self.carol.user_id)]["content"]["membership"], "knock")
+
+    # Deactivation is not revealed to a caller who does not know the password (defect 6).
+    def test_login_does_not_reveal_deactivation(self):
+        dora = User(self.server, "dora", self.server.registration_token())
+        status, challenge = dora.call("POST", "/account/deactivate", {})
+        self.assertEqual(status, 401, challenge)
+        status, body = dora.call("POST", "/account/deactivate", {"auth": {
+            "type": "m.login.password", "identifier": {"type": "m.id.user", "user": "dora"},
+            "password": dora.password, "session": challenge["session"]}})
+        self.assertEqual(status, 200, body)
+        unknown = self.login("nobody-here", "wrong password")
+        self.assertEqual(unknown[0], 403)
+        self.assertEqual(unknown[1]["errcode"], "M_FORBIDDEN")
+        self.assertEqual(self.login("dora", "wrong password"), unknown)
+        # Deactivation erased the password hash: the old password proves nothing any more.
+        self.assertEqual(self.login("dora", dora.password), unknown)
 
 if __name__ == "__main__":
     unittest.main()
