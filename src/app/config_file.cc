@@ -61,7 +61,7 @@ const std::vector<Option>& options() {
       option("limits.max_request_bytes", "Largest request body accepted (413 M_TOO_LARGE above). Events are limited to 65536 bytes regardless.", &Config::max_request_bytes),
       option("limits.max_connections", "Open client connections at most; further ones are closed at once.", &Config::max_connections),
       option("rooms.default_version", "Room version for new rooms (10, 11 or 12).", &Config::default_room_version),
-      option("rooms.encryption_by_default", "Which new rooms get end-to-end encryption (m.room.encryption) in their initial state: off, invite (rooms created with the private_chat or trusted_private_chat preset, which includes DMs) or all. A createRoom request that brings its own m.room.encryption event keeps it.", &Config::encryption_by_default),
+      option("rooms.encryption_by_default", "Which new rooms the server gives end-to-end encryption (m.room.encryption) in their initial state, whatever the client asked: direct (direct messages: rooms created with is_direct or the trusted_private_chat preset), invite (also every room created with the private_chat preset), all (public rooms too) or off. An encrypted room cannot be searched on the server, and bots and clients without end-to-end encryption cannot read or post in it. Clients such as Element already encrypt private rooms unless the person switches it off, and the server cannot tell that choice from a client that never asked: with invite, such a person (or a bot) still gets an encrypted private room; with all, public rooms too, so newcomers cannot read what was said before they joined. A createRoom request that brings its own m.room.encryption event keeps it.", &Config::encryption_by_default),
       option("media.max_upload_bytes", "Largest media upload (413 M_TOO_LARGE above). Uploads are streamed to disk, never held in memory.", &Config::max_upload_bytes),
       option("media.quota_bytes_per_user", "Total size of one user's uploads (403 M_FORBIDDEN beyond); 0 for no quota.", &Config::media_quota_bytes),
       option("media.strip_image_metadata", "Privacy default: remove location and camera metadata (EXIF/XMP: GPS position, serial numbers, timestamps) from JPEG, PNG and WebP uploads, without re-encoding them. Encrypted uploads cannot be inspected and are stored as they are.", &Config::strip_image_metadata),
@@ -116,9 +116,9 @@ core::Result<Config> load_config(const std::string& path) {
     const std::string key = entry.first.as<std::string>();
     if (!known.contains(key)) return core::fail(core::Errc::kUnknown, "Unknown config key " + key);
   }
-  if (config.encryption_by_default != "off" && config.encryption_by_default != "invite" &&
-      config.encryption_by_default != "all")
-    return core::fail(core::Errc::kUnknown, "rooms.encryption_by_default must be off, invite or all");
+  if (config.encryption_by_default != "off" && config.encryption_by_default != "direct" &&
+      config.encryption_by_default != "invite" && config.encryption_by_default != "all")
+    return core::fail(core::Errc::kUnknown, "rooms.encryption_by_default must be off, direct, invite or all");
   std::filesystem::path data_dir(config.data_dir);
   if (data_dir.is_relative())
     config.data_dir = (std::filesystem::absolute(path).parent_path() / data_dir).lexically_normal().string();

@@ -22,7 +22,7 @@ struct Config {
   bool public_rooms_without_auth = false;   // GET /publicRooms for anonymous callers
   int client_ip_retention_days = 7;
   bool device_names_visible = false;        // other users see device display names in keys/query
-  std::string encryption_by_default = "invite";   // off, invite (private rooms and DMs), all
+  std::string encryption_by_default = "direct";   // off, direct (DMs), invite (private rooms too), all
 
   bool rate_limits_enabled = true;
   double rate_per_second = 10;              // per user (or IP when unauthenticated)
