@@ -4,6 +4,7 @@
 // components that need it.
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace myelin::homeserver {
 
@@ -42,6 +43,12 @@ struct Config {
   bool url_previews = false;                         // the server fetches third-party pages
   std::string url_preview_ip_allowlist;              // CIDR ranges fetched despite not being public
   bool fsync_every_commit = false;
+
+  std::vector<std::string> turn_uris;               // none: no TURN server offered
+  std::string turn_shared_secret;                   // coturn static-auth-secret (time-limited credentials)
+  std::string turn_username;                        // static credentials, when there is no shared secret
+  std::string turn_password;
+  std::int64_t turn_user_lifetime_s = 3600;
 };
 
 }  // namespace myelin::homeserver
