@@ -45,6 +45,9 @@ http::Response error_response(const core::Error& error);
 core::Result<std::string> required_string(const json::object& object, std::string_view key);
 core::Result<std::optional<std::string>> optional_string(const json::object& object, std::string_view key);
 core::Result<std::optional<bool>> optional_bool(const json::object& object, std::string_view key);
+// An optional token query parameter (from, to, since): an empty value counts as absent, as
+// older clients (Quaternion) send `from=` for "no token".
+std::optional<std::string> token_query_param(const http::Request& request, std::string_view name);
 // An integer query parameter (`fallback` when absent); M_INVALID_PARAM when not an integer.
 core::Result<std::int64_t> int_query_param(const http::Request& request, std::string_view name, std::int64_t fallback);
 // Integers beyond int64 saturate (they can only be "very large" timeouts or limits).

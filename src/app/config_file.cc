@@ -29,6 +29,9 @@ Option option(const char* key, const char* doc, T Config::*field) {
         out.SetDoublePrecision(6);
         if constexpr (std::is_same_v<T, std::string>) {
           out << YAML::DoubleQuoted << config.*field;
+        } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
+          out.SetStringFormat(YAML::DoubleQuoted);
+          out << YAML::Flow << config.*field;
         } else if constexpr (std::is_same_v<T, bool>) {
           out << YAML::TrueFalseBool << config.*field;
         } else {
@@ -67,7 +70,7 @@ const std::vector<Option>& options() {
       option("limits.account_data_value_bytes", "Largest account-data value (a client setting, a room's tags), as JSON; 413 M_TOO_LARGE above.", &Config::account_data_value_bytes),
       option("limits.account_data_entries", "Account-data entries (global and per room) one user may keep, not counting the server's own (read markers, push rules) or emptied ones ({}); a new one beyond it is refused with 403 M_FORBIDDEN.", &Config::account_data_entries),
       option("rooms.default_version", "Room version for new rooms (10, 11 or 12).", &Config::default_room_version),
-      option("rooms.encryption_by_default", "Which new rooms get end-to-end encryption (m.room.encryption) in their initial state: off, invite (rooms created with the private_chat or trusted_private_chat preset, which includes DMs) or all. A createRoom request that brings its own m.room.encryption event keeps it.", &Config::encryption_by_default),
+      option("rooms.encryption_by_default", "Which new rooms the server gives end-to-end encryption (m.room.encryption) in their initial state, whatever the client asked: direct (direct messages: rooms created with is_direct or the trusted_private_chat preset), invite (also every room created with the private_chat preset), all (public rooms too) or off. An encrypted room cannot be searched on the server, and bots and clients without end-to-end encryption cannot read or post in it. Clients such as Element already encrypt private rooms unless the person switches it off, and the server cannot tell that choice from a client that never asked: with invite, such a person (or a bot) still gets an encrypted private room; with all, public rooms too, so newcomers cannot read what was said before they joined. A createRoom request that brings its own m.room.encryption event keeps it.", &Config::encryption_by_default),
       option("media.max_upload_bytes", "Largest media upload (413 M_TOO_LARGE above). Uploads are streamed to disk, never held in memory.", &Config::max_upload_bytes),
       option("media.quota_bytes_per_user", "Total size of one user's uploads (403 M_FORBIDDEN beyond); 0 for no quota.", &Config::media_quota_bytes),
       option("media.strip_image_metadata", "Privacy default: remove location and camera metadata (EXIF/XMP: GPS position, serial numbers, timestamps) from JPEG, PNG and WebP uploads, without re-encoding them. Encrypted uploads cannot be inspected and are stored as they are.", &Config::strip_image_metadata),
@@ -76,6 +79,11 @@ const std::vector<Option>& options() {
       option("media.url_previews", "Privacy default: off. When on, the server fetches the pages of links users post, to show previews; the sites then see this server's address and that someone here is looking. Only public addresses are fetched (SSRF protection).", &Config::url_previews),
       option("media.url_preview_ip_allowlist", "Comma-separated address ranges (e.g. 10.1.2.0/24) that URL previews may fetch although they are private or loopback.", &Config::url_preview_ip_allowlist),
       option("storage.fsync_every_commit", "false: an acknowledged write survives a crash of the process (kill -9); true: also a power loss, at a cost in write speed.", &Config::fsync_every_commit),
+      option("voip.turn_uris", "TURN servers offered to clients for calls (GET /voip/turnServer), e.g. [\"turn:turn.example.org:3478?transport=udp\", \"turns:turn.example.org:5349?transport=tcp\"]. Empty: none (404 M_NOT_FOUND); calls then only connect when the two sides reach each other directly. Privacy: a call relayed through a TURN server shows its operator both parties' IP addresses and when and how long they talk.", &Config::turn_uris),
+      option("voip.turn_shared_secret", "The TURN server's shared secret (coturn: use-auth-secret, static-auth-secret): each user gets credentials that expire after turn_user_lifetime seconds. Never logged.", &Config::turn_shared_secret),
+      option("voip.turn_username", "Static TURN username, used when there is no shared secret (every user gets the same credentials).", &Config::turn_username),
+      option("voip.turn_password", "Static TURN password, with turn_username.", &Config::turn_password),
+      option("voip.turn_user_lifetime", "Seconds the credentials are valid (the ttl clients refresh after).", &Config::turn_user_lifetime_s),
   };
   return table;
 }
@@ -122,9 +130,14 @@ core::Result<Config> load_config(const std::string& path) {
     const std::string key = entry.first.as<std::string>();
     if (!known.contains(key)) return core::fail(core::Errc::kUnknown, "Unknown config key " + key);
   }
-  if (config.encryption_by_default != "off" && config.encryption_by_default != "invite" &&
-      config.encryption_by_default != "all")
-    return core::fail(core::Errc::kUnknown, "rooms.encryption_by_default must be off, invite or all");
+  if (config.encryption_by_default != "off" && config.encryption_by_default != "direct" &&
+      config.encryption_by_default != "invite" && config.encryption_by_default != "all")
+    return core::fail(core::Errc::kUnknown, "rooms.encryption_by_default must be off, direct, invite or all");
+  for (const auto& uri : config.turn_uris)
+    if (!uri.starts_with("turn:") && !uri.starts_with("turns:"))
+      return core::fail(core::Errc::kUnknown, "voip.turn_uris must be turn: or turns: URIs");
+  if (config.turn_user_lifetime_s <= 0 || config.turn_user_lifetime_s > 7 * 24 * 3600)
+    return core::fail(core::Errc::kUnknown, "voip.turn_user_lifetime must be between 1 and 604800 seconds");
   std::filesystem::path data_dir(config.data_dir);
   if (data_dir.is_relative())
     config.data_dir = (std::filesystem::absolute(path).parent_path() / data_dir).lexically_normal().string();

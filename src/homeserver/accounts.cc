@@ -116,28 +116,18 @@ core::Result<LoginTarget> Accounts::login_target(const json::object& request) {
   // Localparts are case-insensitive at login, as Synapse treats them.
   std::string user_id = user.starts_with("@") ? user : user_id_for(user);
   if (!user.starts_with("@")) for (auto& c : user_id) c = static_cast<char>(std::tolower(c));
-  LoginTarget target{user_id, dummy_hash(), false, false};
-  if (auto record = store_.user(user_id); record && !record->password_hash.empty()) {
-    target.password_hash = record->password_hash;
-    target.exists = true;
-    target.deactivated = record->deactivated;
-  } else if (record && record->deactivated) {
-    target.deactivated = true;
-  }
-  return target;
+  return target_for(user_id);
 }
 
 core::Status Accounts::login_verdict(const LoginTarget& target, bool password_matches) {
-  if (target.deactivated) return core::fail(Errc::kUserDeactivated, "This account has been deactivated");
   if (!target.exists || !password_matches) return core::fail(Errc::kForbidden, "Invalid username or password");
   return {};
 }
 
 LoginTarget Accounts::target_for(const std::string& user_id) {
   auto record = store_.user(user_id);
-  const bool has_password = record && !record->password_hash.empty();
-  return LoginTarget{user_id, has_password ? record->password_hash : dummy_hash(), has_password,
-                     record && record->deactivated};
+  const bool has_password = record && !record->deactivated && !record->password_hash.empty();
+  return LoginTarget{user_id, has_password ? record->password_hash : dummy_hash(), has_password};
 }
 
 std::string Accounts::issue_nonce() {

@@ -24,11 +24,13 @@ struct Session {
 
 // The account a password login names, with the hash to check the password against. Unknown
 // users get a dummy hash so that the answer takes as long either way (no enumeration by timing).
+// Deactivation erases the password hash, so a deactivated account is checked against the dummy
+// hash too and answers exactly like an unknown user: no one can prove its password any more,
+// and only proving it could entitle a caller to learn of the deactivation (M_USER_DEACTIVATED).
 struct LoginTarget {
   std::string user_id;
   std::string password_hash;
-  bool exists = false;        // a user with a password
-  bool deactivated = false;
+  bool exists = false;        // a user with a password (never a deactivated one)
 };
 
 struct LoginResult {
@@ -60,7 +62,7 @@ class Accounts {
   // M_BAD_JSON for a malformed one, M_FORBIDDEN for kinds myelin has no accounts for.
   core::Result<LoginTarget> login_target(const json::object& request);
   // The verdict once the password was checked against target.password_hash: M_FORBIDDEN on any
-  // mismatch (no user enumeration), M_USER_DEACTIVATED for a deactivated account.
+  // mismatch, unknown or deactivated user, with the same message (no user enumeration).
   static core::Status login_verdict(const LoginTarget& target, bool password_matches);
   // The login target for a known user ID (user-interactive auth of the logged-in user).
   LoginTarget target_for(const std::string& user_id);

@@ -4,6 +4,7 @@
 // components that need it.
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace myelin::homeserver {
 
@@ -22,7 +23,7 @@ struct Config {
   bool public_rooms_without_auth = false;   // GET /publicRooms for anonymous callers
   int client_ip_retention_days = 7;
   bool device_names_visible = false;        // other users see device display names in keys/query
-  std::string encryption_by_default = "invite";   // off, invite (private rooms and DMs), all
+  std::string encryption_by_default = "direct";   // off, direct (DMs), invite (private rooms too), all
 
   bool rate_limits_enabled = true;
   double rate_per_second = 10;              // per user (or IP when unauthenticated)
@@ -49,6 +50,12 @@ struct Config {
   bool url_previews = false;                         // the server fetches third-party pages
   std::string url_preview_ip_allowlist;              // CIDR ranges fetched despite not being public
   bool fsync_every_commit = false;
+
+  std::vector<std::string> turn_uris;               // none: no TURN server offered
+  std::string turn_shared_secret;                   // coturn static-auth-secret (time-limited credentials)
+  std::string turn_username;                        // static credentials, when there is no shared secret
+  std::string turn_password;
+  std::int64_t turn_user_lifetime_s = 3600;
 };
 
 }  // namespace myelin::homeserver

@@ -155,7 +155,15 @@ json::object SyncService::compute(const SyncRequest& request, bool& has_updates)
       for (const char* type : {"m.room.create", "m.room.join_rules", "m.room.name", "m.room.avatar",
                                "m.room.canonical_alias", "m.room.encryption", "m.room.topic"})
         if (const json::object* pdu = room->pdu(type, "")) stripped.push_back(stripped_event(*pdu));
-      if (const json::object* pdu = room->pdu("m.room.member", user)) stripped.push_back(stripped_event(*pdu));
+      // The user's own invite or knock, and the membership of whoever sent it: clients name an
+      // invite (a DM above all) after the inviter's display name.
+      if (const json::object* own = room->pdu("m.room.member", user)) {
+        stripped.push_back(stripped_event(*own));
+        const json::value* sender = own->if_contains("sender");
+        if (sender && sender->is_string() && sender->get_string() != user)
+          if (const json::object* pdu = room->pdu("m.room.member", std::string_view(sender->get_string())))
+            stripped.push_back(stripped_event(*pdu));
+      }
       if (membership.membership == "invite")
         invite[membership.room_id] = {{"invite_state", {{"events", std::move(stripped)}}}};
       else

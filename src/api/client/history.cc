@@ -27,7 +27,7 @@ core::Result<homeserver::EventFilter> filter_param(const http::Request& request)
 }
 
 core::Result<std::optional<StreamPos>> token_param(const http::Request& request, std::string_view name) {
-  auto text = request.query_param(name);
+  auto text = token_query_param(request, name);
   if (!text) return std::optional<StreamPos>();
   auto pos = homeserver::parse_stream_token(*text);
   if (!pos) return core::fail(Errc::kInvalidParam, "Invalid " + std::string(name) + " token");

@@ -33,7 +33,7 @@ core::Result<homeserver::Filter> sync_filter(Call& call) {
 void get_sync(Call& call) {
   homeserver::SyncRequest request;
   request.session = call.user();
-  if (auto since = call.request.query_param("since")) {
+  if (auto since = token_query_param(call.request, "since")) {
     auto token = homeserver::parse_sync_token(*since);
     if (!token) return call.fail(core::make_error(Errc::kInvalidParam, "Invalid since token"));
     request.since = *token;
