@@ -32,6 +32,8 @@ struct Config {
 
   std::uint64_t max_request_bytes = 1 << 20;
   std::uint64_t max_connections = 10000;
+  std::uint64_t max_connections_per_address = 100;   // an IPv6 address counts by its /64; 0 = no limit
+  std::uint64_t header_timeout_seconds = 10;         // for a new connection's first request headers
   std::string default_room_version = "12";
 
   std::uint64_t max_upload_bytes = 50 << 20;         // one media upload
