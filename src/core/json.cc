@@ -167,6 +167,8 @@ struct CountingHandler {
   json::value_stack st;
   std::size_t members = 0;
 
+  CountingHandler(unsigned char* temp, std::size_t size) : st(json::storage_ptr(), temp, size) {}
+
   bool on_document_begin(error_code&) { return true; }
   bool on_document_end(error_code&) { return true; }
   bool on_object_begin(error_code&) { return true; }
@@ -240,7 +242,8 @@ Result<json::value> parse_json(std::string_view text) {
   options.allow_comments = false;
   options.allow_trailing_commas = false;
   options.allow_invalid_utf8 = false;
-  json::basic_parser<CountingHandler> parser(options);
+  unsigned char temp[BOOST_JSON_STACK_BUFFER_SIZE];   // the parse's scratch space, as json::parse has
+  json::basic_parser<CountingHandler> parser(options, temp, sizeof temp);
   parser.handler().st.reset();
   boost::system::error_code ec;
   const std::size_t used = parser.write_some(false, text.data(), text.size(), ec);
