@@ -204,10 +204,7 @@ asio::awaitable<void> Server::Impl::accept_loop() {
     if (connections >= options.max_connections) continue;
     Peer peer = peer_of(socket);
     std::size_t& from_peer = per_address[peer.limit_key];
-    if (options.max_connections_per_address && from_peer >= options.max_connections_per_address) {
-      if (from_peer == 0) per_address.erase(peer.limit_key);
-      continue;
-    }
+    if (options.max_connections_per_address && from_peer >= options.max_connections_per_address) continue;
     ++from_peer;
     ++connections;
     asio::co_spawn(io, session(std::move(socket), std::move(peer)), asio::detached);
