@@ -1,8 +1,9 @@
 """The HTTP edges of the real server: a storage failure in a request's continuation is still
-answered, long-polling syncs are answered on SIGTERM, and the request log (debug level only)
-leaves secrets out."""
+answered, long-polling syncs are answered on SIGTERM, one address cannot take every connection,
+and the request log (debug level only) leaves secrets out."""
 import os
 import signal
+import socket
 import sqlite3
 import threading
 import time
@@ -128,6 +129,40 @@ class ShutdownAnswersLongPolls(unittest.TestCase):
             self.assertEqual(body["rooms"]["join"], {})
             self.assertLess(time.monotonic() - started, 3)   # answered, not waited out to the grace period
             self.assertEqual(server.process.wait(timeout=10), 0)
+        finally:
+            server.stop()
+
+
+class ConnectionLimits(unittest.TestCase):
+    def test_one_address_cannot_take_every_connection(self):
+        server = harness.Server(extra={"max_connections_per_address": "2", "header_timeout_seconds": "1"}).start()
+        try:
+            collect_stdout(server)
+            host, port = server.url.removeprefix("http://").rsplit(":", 1)
+
+            def connect(source):
+                return socket.create_connection((host, int(port)), timeout=5, source_address=(source, 0))
+
+            def served(sock):
+                try:
+                    sock.sendall(b"GET /_matrix/client/versions HTTP/1.1\r\nHost: x\r\n\r\n")
+                    return sock.recv(4096).startswith(b"HTTP/1.1 200")
+                except OSError:   # reset: closed at accept
+                    return False
+
+            held = [connect("127.0.0.1") for _ in range(2)]
+            self.assertTrue(all(served(sock) for sock in held))
+            extra = connect("127.0.0.1")
+            self.assertFalse(served(extra))   # closed at accept
+            other = connect("127.0.0.2")
+            self.assertTrue(served(other))
+            # A connection that sends no request is closed after the header deadline.
+            silent = connect("127.0.0.3")
+            started = time.monotonic()
+            self.assertEqual(silent.recv(1), b"")
+            self.assertLess(time.monotonic() - started, 4)
+            for sock in held + [extra, other, silent]:
+                sock.close()
         finally:
             server.stop()
 
