@@ -123,7 +123,9 @@ class Router {
 };
 
 // Timers on the event loop. Callbacks run on the loop thread; cancel() before it fires
-// prevents it from running.
+// prevents it from running. An exception from a callback (or a continuation) is caught and
+// logged where it runs; the responders it captured go with it, so their requests get the
+// fallback answer.
 class Timer {
  public:
   virtual ~Timer() = default;
@@ -136,7 +138,7 @@ class Scheduler {
   virtual std::unique_ptr<Timer> after(std::chrono::milliseconds delay,
                                        std::function<void()> fn) = 0;
   // Runs CPU-heavy `work` (password hashing) on a worker thread, then `then` on the loop
-  // thread. `work` must touch nothing the loop owns.
+  // thread. `work` must touch nothing the loop owns (no responders either).
   virtual void run_blocking(std::function<void()> work, std::function<void()> then) = 0;
 };
 
