@@ -1,7 +1,8 @@
 #pragma once
 // What a client-API handler works with: the request, the authenticated session (when the
 // route needs one), the homeserver, and ways to answer. Every handler is `void(Call&)` and
-// must answer exactly once, now or later (/sync keeps a copy of the responder).
+// answers once, now or later (/sync keeps a copy of the responder); a call whose copies are
+// all gone unanswered (an exception in a continuation) gets 500 M_UNKNOWN from the HTTP layer.
 #include <optional>
 #include <string>
 #include <string_view>

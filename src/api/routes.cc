@@ -268,6 +268,7 @@ http::Handler wrap(const Route& route, homeserver::Homeserver& hs, std::shared_p
     auto session = admit(route, route.limit == Limit::kUpload ? Limit::kNone : route.limit, hs, *limiters, request);
     if (!session) return call.fail(session.error());
     call.session = std::move(*session);
+    if (call.session) request.user = call.session->user_id;
     if (auto error = invalid_param(names, request)) return call.fail(*error);
     try {
       route.handler(call);
@@ -279,6 +280,22 @@ http::Handler wrap(const Route& route, homeserver::Homeserver& hs, std::shared_p
 }
 
 }  // namespace
+
+const std::vector<std::string>& secret_query_params() {
+  static const std::vector<std::string> names = {"access_token", "token", "url", "filename"};
+  return names;
+}
+
+std::string http_error_body(int status) {
+  using core::Errc;
+  switch (status) {
+    case 413: return error_response(core::make_error(Errc::kTooLarge, "Request body too large")).body;
+    case 414: return error_response(core::make_error(Errc::kTooLarge, "Request URI too long", 414)).body;
+    case 431: return error_response(core::make_error(Errc::kTooLarge, "Request headers too large", 431)).body;
+    case 500: return error_response(core::make_error(Errc::kInternal, "Internal server error")).body;
+    default: return error_response(core::make_error(Errc::kUnknown, "Malformed HTTP request", status)).body;
+  }
+}
 
 void install_routes(http::Router& router, homeserver::Homeserver& hs) {
   auto limiters = std::make_shared<Limiters>(Limiters{

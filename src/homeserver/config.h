@@ -33,6 +33,8 @@ struct Config {
 
   std::uint64_t max_request_bytes = 1 << 20;
   std::uint64_t max_connections = 10000;
+  std::uint64_t max_connections_per_address = 100;   // an IPv6 address counts by its /64; 0 = no limit
+  std::uint64_t header_timeout_seconds = 10;         // for a new connection's first request headers
   // What one device or user can make the server keep (limits.* in the config file).
   std::int64_t to_device_inbox_messages = 10000;     // per device; the oldest go beyond
   std::int64_t to_device_inbox_bytes = 32 << 20;

@@ -364,7 +364,7 @@ void SyncService::sync(SyncRequest request, std::function<void(json::object)> do
   presence_.on_sync(request.session.user_id, request.set_presence);
   bool has_updates = false;
   json::object body = compute(request, has_updates);
-  if (has_updates || request.since.pos == 0 || request.timeout_ms <= 0) {
+  if (has_updates || request.since.pos == 0 || request.timeout_ms <= 0 || stopping_) {
     done(std::move(body));
     return;
   }
@@ -384,13 +384,18 @@ void SyncService::sync(SyncRequest request, std::function<void(json::object)> do
   wait(std::move(pending));
 }
 
+void SyncService::stop_waiting() {
+  stopping_ = true;
+  notifier_.notify_all();
+}
+
 void SyncService::wait(std::shared_ptr<Pending> pending) {
   const std::string user = pending->request.session.user_id;
   pending->waiter = notifier_.wait(user, [this, pending] {
     if (pending->finished) return;
     bool has_updates = false;
     json::object body = compute(pending->request, has_updates);
-    if (!has_updates) {
+    if (!has_updates && !stopping_) {
       wait(pending);
       return;
     }

@@ -54,6 +54,9 @@ class SyncService {
 
   // Calls `done` exactly once with the response body, now or when woken/timed out.
   void sync(SyncRequest request, std::function<void(json::object)> done);
+  // The server is stopping: waiting syncs are answered now with what they have (usually
+  // nothing new, and so the same position), and later ones do not wait.
+  void stop_waiting();
 
  private:
   struct Pending;
@@ -75,6 +78,7 @@ class SyncService {
   DeviceLists& device_lists_;
   Keys& keys_;
   ToDevice& to_device_;
+  bool stopping_ = false;
 };
 
 }  // namespace myelin::homeserver
