@@ -167,7 +167,8 @@ json::object SyncService::compute(const SyncRequest& request, bool& has_updates)
     if (membership.membership != "join") {
       const bool report = since > 0 ? membership.pos > since : filter.room.include_leave;
       if (!report || store.is_forgotten(user, membership.room_id)) continue;
-      Page page = filtered_events(store, membership.room_id, since, membership.pos,
+      Page page = filtered_events(store, membership.room_id,
+                                  visible_events(store, *room, user).within(since, membership.pos),
                                   static_cast<std::size_t>(filter.room.timeline.limit),
                                   storage::Direction::kBackward, filter.room.timeline);
       auto& events = page.events;
@@ -198,17 +199,18 @@ json::object SyncService::compute(const SyncRequest& request, bool& has_updates)
     // change re-sends a join event without being a new join).
     const bool newly = since == 0 || request.full_state ||
                        (membership.pos > since && membership_at(store, membership, since) != "join");
-    StreamPos lower = since;
-    if (newly) {
-      auto range = visible_range(store, *room, user);
-      lower = range && range->from > 0 ? range->from - 1 : 0;
-    }
+    // The timeline: a room new to this sync shows the history the user may read; otherwise
+    // what came since `since`, all of it readable while they stayed joined (the common case,
+    // with no lookups), else only what the rules allow.
+    const StreamPos lower = newly ? 0 : since;
     const EventFilter& timeline_filter = filter.room.timeline;
     const auto limit = static_cast<std::size_t>(timeline_filter.limit);
     std::vector<storage::StoredEvent> events;
     bool limited = false;
     if (room->last_pos > lower) {
-      Page page = filtered_events(store, membership.room_id, lower, now, limit, storage::Direction::kBackward,
+      std::vector<PosRange> ranges{{lower, now}};
+      if (newly || membership.pos > since) ranges = visible_events(store, *room, user).within(lower, now);
+      Page page = filtered_events(store, membership.room_id, std::move(ranges), limit, storage::Direction::kBackward,
                                   timeline_filter);
       events = std::move(page.events);
       limited = page.more;

@@ -27,17 +27,20 @@ void send_draft(Call& call, homeserver::EventDraft draft, std::optional<std::str
 // The room the caller may read state of, or an error answered already.
 homeserver::RoomState* readable_room(Call& call) {
   homeserver::RoomState* room = call.hs.timeline.room(call.param(0));
-  if (!room || !homeserver::visible_range(call.hs.store, *room, call.user().user_id)) {
+  if (!room || homeserver::visible_events(call.hs.store, *room, call.user().user_id).empty()) {
     call.fail(core::make_error(Errc::kForbidden, "You are not a member of this room"));
     return nullptr;
   }
   return room;
 }
 
-// State of the room as the caller may see it: current while joined, else as at their leave.
+// State of the room as the caller may see it: current while joined or while the room is
+// world_readable, else as at their leave.
 storage::StateMap visible_state(Call& call, homeserver::RoomState& room) {
   const std::string& user = call.user().user_id;
-  if (room.membership(user) == "join") {
+  const json::object* setting = room.content("m.room.history_visibility", "");
+  if (room.membership(user) == "join" ||
+      (setting && homeserver::string_field(*setting, "history_visibility") == "world_readable")) {
     storage::StateMap state;
     for (const auto& [key, entry] : room.state) state[key] = entry.event_id;
     return state;
@@ -127,9 +130,9 @@ void get_state(Call& call) {
 
 void get_event(Call& call) {
   homeserver::RoomState* room = call.hs.timeline.room(call.param(0));
-  auto visible = room ? homeserver::visible_range(call.hs.store, *room, call.user().user_id) : std::nullopt;
   auto event = call.hs.store.event(call.param(1));
-  if (!visible || !event || event->room_id != call.param(0) || !visible->contains(event->pos))
+  if (!room || !event || event->room_id != call.param(0) ||
+      !homeserver::visible_events(call.hs.store, *room, call.user().user_id).contains(event->pos))
     return call.fail(core::make_error(Errc::kNotFound, "Event not found"));
   call.reply(homeserver::client_event(call.hs.store, *event, call.user().device_id));
 }

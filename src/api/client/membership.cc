@@ -106,10 +106,10 @@ void get_joined_rooms(Call& call) {
 
 void get_members(Call& call) {
   homeserver::RoomState* room = call.hs.timeline.room(call.param(0));
-  const auto visible = room ? homeserver::visible_range(call.hs.store, *room, call.user().user_id) : std::nullopt;
-  if (!visible) return call.fail(core::make_error(Errc::kForbidden, "You are not a member of this room"));
+  const auto visible = room ? homeserver::visible_events(call.hs.store, *room, call.user().user_id) : homeserver::Visible();
+  if (visible.empty()) return call.fail(core::make_error(Errc::kForbidden, "You are not a member of this room"));
   // The members as of `at` (a sync or pagination token), never later than the caller may see.
-  storage::StreamPos at = visible->until;
+  storage::StreamPos at = visible.last(call.hs.store.current_pos());
   if (auto token = call.request.query_param("at")) {
     auto pos = homeserver::parse_stream_token(*token);
     if (!pos) return call.fail(core::make_error(Errc::kInvalidParam, "Invalid at token"));
