@@ -58,7 +58,18 @@ void enter_room(Call& call, EnterRoom action) {
 
 }  // namespace
 
-void post_join(Call& call) { enter_room(call, &homeserver::RoomService::join); }
+// Guests join only rooms whose m.room.guest_access is can_join (client-server-api "Guest Access").
+void post_join(Call& call) {
+  if (call.user().guest) {
+    auto room_id = call.hs.rooms.resolve_room(call.param(0));
+    if (!room_id) return call.fail(room_id.error());
+    homeserver::RoomState* room = call.hs.timeline.room(*room_id);
+    const json::object* access = room ? room->content("m.room.guest_access", "") : nullptr;
+    if (!access || homeserver::string_field(*access, "guest_access") != "can_join")
+      return call.fail(core::make_error(Errc::kGuestAccessForbidden, "Guests may not join this room"));
+  }
+  enter_room(call, &homeserver::RoomService::join);
+}
 void post_knock(Call& call) { enter_room(call, &homeserver::RoomService::knock); }
 
 void post_leave(Call& call) {

@@ -135,6 +135,11 @@ CREATE INDEX media_by_content ON media (sha256);
 CREATE INDEX media_by_age ON media (created_ts);
 CREATE INDEX media_pending ON media (pending_until) WHERE pending_until IS NOT NULL;
 )sql",
+    // (4 belongs to the txn branch; this entry goes after it on merge.)
+    // 5: guest accounts.
+    R"sql(
+ALTER TABLE users ADD COLUMN guest INTEGER NOT NULL DEFAULT 0;
+)sql",
 };
 
 std::int64_t user_version(Database& db) {
