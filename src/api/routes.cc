@@ -89,8 +89,10 @@ constexpr Route kRoutes[] = {
     {"GET", "/rooms/{roomId}/event/{eventId}", C, G, N, get_event},
     {"GET", "/rooms/{roomId}/messages", C, G, N, get_messages},
     {"GET", "/rooms/{roomId}/context/{eventId}", C, G, N, get_context},
+    {"GET", "/rooms/{roomId}/initialSync", C, G, N, get_room_initial_sync},
 
     {"GET", "/sync", C, G, N, get_sync},
+    {"GET", "/events", C, G, N, get_events},
     {"POST", "/user/{userId}/filter", C, U, L, post_filter},
     {"GET", "/user/{userId}/filter/{filterId}", C, U, N, get_filter},
 

@@ -347,7 +347,8 @@ SyncService::SentMembers& SyncService::sent_members(const Session& session) {
 }
 
 struct SyncService::Pending {
-  SyncRequest request;
+  std::string user;
+  Compute compute;
   std::function<void(json::object)> done;
   Notifier::WaiterId waiter = 0;
   std::unique_ptr<http::Timer> timer;
@@ -356,16 +357,26 @@ struct SyncService::Pending {
 
 void SyncService::sync(SyncRequest request, std::function<void(json::object)> done) {
   presence_.on_sync(request.session.user_id, request.set_presence);
+  const std::string user = request.session.user_id;
+  const std::int64_t timeout = request.since.pos == 0 ? 0 : request.timeout_ms;
+  long_poll(user, timeout, [this, request = std::move(request)](bool& has_updates) {
+    return compute(request, has_updates);
+  }, std::move(done));
+}
+
+void SyncService::long_poll(const std::string& user, std::int64_t timeout_ms, Compute build,
+                            std::function<void(json::object)> done) {
   bool has_updates = false;
-  json::object body = compute(request, has_updates);
-  if (has_updates || request.since.pos == 0 || request.timeout_ms <= 0) {
+  json::object body = build(has_updates);
+  if (has_updates || timeout_ms <= 0) {
     done(std::move(body));
     return;
   }
   auto pending = std::make_shared<Pending>();
-  pending->request = std::move(request);
+  pending->user = user;
+  pending->compute = std::move(build);
   pending->done = std::move(done);
-  const auto timeout = std::chrono::milliseconds(std::min<std::int64_t>(pending->request.timeout_ms, 300'000));
+  const auto timeout = std::chrono::milliseconds(std::min<std::int64_t>(timeout_ms, 300'000));
   std::weak_ptr<Pending> weak = pending;
   pending->timer = scheduler_.after(timeout, [this, weak] {
     auto p = weak.lock();
@@ -373,17 +384,16 @@ void SyncService::sync(SyncRequest request, std::function<void(json::object)> do
     p->finished = true;
     notifier_.cancel(p->waiter);
     bool ignored = false;
-    p->done(compute(p->request, ignored));
+    p->done(p->compute(ignored));
   });
   wait(std::move(pending));
 }
 
 void SyncService::wait(std::shared_ptr<Pending> pending) {
-  const std::string user = pending->request.session.user_id;
-  pending->waiter = notifier_.wait(user, [this, pending] {
+  pending->waiter = notifier_.wait(pending->user, [this, pending] {
     if (pending->finished) return;
     bool has_updates = false;
-    json::object body = compute(pending->request, has_updates);
+    json::object body = pending->compute(has_updates);
     if (!has_updates) {
       wait(pending);
       return;
