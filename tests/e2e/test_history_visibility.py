@@ -170,6 +170,13 @@ class GuestAccess(unittest.TestCase):
             self.assertEqual(status, 200, body)
             status, body = harness.request(url, "GET", V3 + "/account/whoami", None, token)
             self.assertEqual((status, body["user_id"]), (200, guest["user_id"]))
+            # Closing the room to guests makes the guests in it leave.
+            status, body = harness.request(url, "PUT", f"{V3}/rooms/{room}/state/m.room.guest_access",
+                                           {"guest_access": "forbidden"}, alice)
+            self.assertEqual(status, 200, body)
+            member = urllib.parse.quote(guest["user_id"])
+            status, body = harness.request(url, "GET", f"{V3}/rooms/{room}/state/m.room.member/{member}", None, alice)
+            self.assertEqual((status, body.get("membership")), (200, "leave"))
         finally:
             server.stop()
 
