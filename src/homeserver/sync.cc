@@ -201,7 +201,9 @@ json::object SyncService::compute(const SyncRequest& request, bool& has_updates)
                        (membership.pos > since && membership_at(store, membership, since) != "join");
     // The timeline: a room new to this sync shows the history the user may read; otherwise
     // what came since `since`, all of it readable while they stayed joined (the common case,
-    // with no lookups), else only what the rules allow.
+    // with no lookups), else only what the rules allow. Either way the events of the current
+    // state come too, where they fall in the window: the user may read the current state, and
+    // clients build it from the timeline (Synapse does the same).
     const StreamPos lower = newly ? 0 : since;
     const EventFilter& timeline_filter = filter.room.timeline;
     const auto limit = static_cast<std::size_t>(timeline_filter.limit);
@@ -209,7 +211,12 @@ json::object SyncService::compute(const SyncRequest& request, bool& has_updates)
     bool limited = false;
     if (room->last_pos > lower) {
       std::vector<PosRange> ranges{{lower, now}};
-      if (newly || membership.pos > since) ranges = visible_events(store, *room, user).within(lower, now);
+      if (newly || membership.pos > since) {
+        std::vector<StreamPos> current;
+        for (const auto& [key, entry] : room->state)
+          if (entry.pos > lower) current.push_back(entry.pos);
+        ranges = visible_events(store, *room, user).with(std::move(current)).within(lower, now);
+      }
       Page page = filtered_events(store, membership.room_id, std::move(ranges), limit, storage::Direction::kBackward,
                                   timeline_filter);
       events = std::move(page.events);

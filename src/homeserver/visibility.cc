@@ -70,6 +70,20 @@ StreamPos Visible::last(StreamPos now) const {
   return 0;
 }
 
+Visible Visible::with(std::vector<StreamPos> positions) const {
+  std::vector<PosRange> all = ranges_;
+  for (StreamPos pos : positions) all.push_back({pos - 1, pos});
+  std::sort(all.begin(), all.end(), [](const PosRange& a, const PosRange& b) { return a.lower < b.lower; });
+  std::vector<PosRange> merged;
+  for (const auto& range : all) {
+    if (!merged.empty() && range.lower <= merged.back().upper)
+      merged.back().upper = std::max(merged.back().upper, range.upper);
+    else
+      merged.push_back(range);
+  }
+  return Visible(std::move(merged));
+}
+
 Visible compute_visible(std::span<const StateChange> visibility, std::span<const StateChange> membership) {
   StreamPos joined_until = -1;
   for (std::size_t i = 0; i < membership.size(); ++i)

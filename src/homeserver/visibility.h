@@ -42,6 +42,8 @@ class Visible {
   std::vector<PosRange> within(storage::StreamPos lower, storage::StreamPos upper) const;
   // The newest readable position not after `now` (0 when none is).
   storage::StreamPos last(storage::StreamPos now) const;
+  // These ranges and the given positions (any order).
+  Visible with(std::vector<storage::StreamPos> positions) const;
 
  private:
   std::vector<PosRange> ranges_;

@@ -75,6 +75,7 @@ TEST(VisibilityTest, RangesCutAndLast) {
   EXPECT_EQ(v.last(15), 10);
   EXPECT_EQ(v.last(30), 30);
   EXPECT_EQ(Visible().last(30), 0);
+  EXPECT_EQ(v.with({15, 11, 3, 30}).ranges(), (Ranges{{0, 3}, {4, 11}, {14, 15}, {20, kNoEnd}}));
 }
 
 }  // namespace
