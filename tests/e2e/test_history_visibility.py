@@ -114,6 +114,22 @@ class HistoryVisibility(unittest.TestCase):
         self.assertIn(under_shared, timeline)
         self.assertNotIn(under_joined, timeline)
 
+    def test_sync_after_a_rejoin_carries_the_current_state_missed(self):
+        room, under_joined, _ = self.room("joined", "joined")
+        self.join("bob", room)
+        status, body = self.call("bob", "GET", V3 + "/sync")
+        since = body["next_batch"]
+        status, body = self.call("bob", "POST", self.room_path(room, "/leave"), {})
+        self.assertEqual(status, 200, body)
+        self.join("carol", room)
+        missed = self.send("alice", room, "while-bob-was-away")
+        self.join("bob", room)
+        status, body = self.call("bob", "GET", f"{V3}/sync?since={since}")
+        timeline = body["rooms"]["join"][room]["timeline"]["events"]
+        ids = [e["event_id"] for e in timeline]
+        self.assertNotIn(missed, ids)
+        self.assertTrue(any(e["type"] == "m.room.member" and e["state_key"].startswith("@carol:") for e in timeline))
+
     def test_room_initial_sync_and_event_stream_apply_the_rules(self):
         room, under_joined, under_shared = self.room("joined", "shared")
         self.join("bob", room)
