@@ -50,6 +50,7 @@ const std::vector<Option>& options() {
       option("listen.address", "Address to listen on (IPv4 or IPv6).", &Config::listen_address),
       option("listen.port", "Port to listen on; 0 picks a free port (printed at start).", &Config::listen_port),
       option("registration.open", "Privacy/abuse default: closed. When true, anyone may register with m.login.dummy; otherwise a registration token (myelin registration-token create) is needed.", &Config::registration_open),
+      option("registration.guest_access", "Privacy/abuse default: off. When true, anyone may get a guest account (POST /register?kind=guest) without credentials; guests may only read rooms they may see, and join, leave and talk in rooms whose m.room.guest_access is can_join.", &Config::guest_access),
       option("registration.shared_secret", "When set, enables Synapse-compatible shared-secret registration at /_synapse/admin/v1/register (admin tools, bridges).", &Config::registration_shared_secret),
       option("privacy.profile_lookup_requires_shared_room", "Only users who share a room with you can look up your profile. false: anyone may, without logging in, as the spec allows.", &Config::profile_lookup_requires_shared_room),
       option("privacy.public_rooms_without_auth", "Let callers without an account list the public room directory (GET /publicRooms), as the spec permits. Off: only logged-in users see it.", &Config::public_rooms_without_auth),

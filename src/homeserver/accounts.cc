@@ -2,6 +2,8 @@
 
 #include <arpa/inet.h>
 
+#include <cctype>
+
 #include "core/crypto.h"
 #include "core/ids.h"
 #include "homeserver/room_state.h"
@@ -47,7 +49,7 @@ core::Result<Session> Accounts::authenticate(std::string_view access_token, std:
     store_.record_client_ip(owner->user_id, owner->device_id, truncated, now);
     store_.upsert_device({owner->user_id, owner->device_id, "", now, truncated});
   }
-  return Session{owner->user_id, owner->device_id, user->admin};
+  return Session{owner->user_id, owner->device_id, user->admin, user->guest};
 }
 
 core::Status Accounts::check_username(std::string_view localpart) {
@@ -68,6 +70,18 @@ core::Result<std::string> Accounts::register_user(std::string_view localpart, st
   user.displayname = std::string(localpart);
   if (!store_.create_user(user)) return core::fail(Errc::kUserInUse, "User ID already taken");
   return user.user_id;
+}
+
+std::string Accounts::register_guest() {
+  for (;;) {
+    std::string localpart = "guest-" + core::random_string(12);
+    for (auto& c : localpart) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    storage::UserRecord user;
+    user.user_id = user_id_for(localpart);
+    user.created_ts = now_ms();
+    user.guest = true;
+    if (core::is_valid_localpart_strict(localpart) && store_.create_user(user)) return user.user_id;
+  }
 }
 
 LoginResult Accounts::create_session(const std::string& user_id, std::optional<std::string> device_id,

@@ -20,6 +20,7 @@ struct Session {
   std::string user_id;
   std::string device_id;
   bool admin = false;
+  bool guest = false;         // may call only the routes the Guest Access module lists
 };
 
 // The account a password login names, with the hash to check the password against. Unknown
@@ -54,6 +55,8 @@ class Accounts {
   // `password_hash` from core::hash_password (callers on the event loop compute it with
   // Scheduler::run_blocking), or empty for an account without password login.
   core::Result<std::string> register_user(std::string_view localpart, std::string password_hash, bool admin);
+  // A guest account under a fresh random ID, without password.
+  std::string register_guest();
   // A new device (or the named one, reused with its keys and inbox, its old access tokens
   // revoked) with a fresh access token; a new device is a device-list change.
   LoginResult create_session(const std::string& user_id, std::optional<std::string> device_id,

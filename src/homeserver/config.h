@@ -17,6 +17,7 @@ struct Config {
   std::string log_level = "info";
 
   bool registration_open = false;           // m.login.dummy registration for anyone
+  bool guest_access = false;                // POST /register?kind=guest
   std::string registration_shared_secret;   // enables /_synapse/admin/v1/register when set
   bool presence_enabled = false;
   bool profile_lookup_requires_shared_room = true;

@@ -1,6 +1,8 @@
-// GET /_matrix/client/v3/sync ("Syncing") and the filter endpoints
-// POST /user/{userId}/filter, GET /user/{userId}/filter/{filterId} ("Filtering").
+// GET /_matrix/client/v3/sync ("Syncing"), the filter endpoints POST /user/{userId}/filter,
+// GET /user/{userId}/filter/{filterId} ("Filtering"), and the deprecated event stream
+// GET /events (its `room_id` form is "Room Previews").
 #include "api/handlers.h"
+#include "core/ids.h"
 #include "homeserver/filter.h"
 #include "homeserver/sync.h"
 
@@ -53,6 +55,24 @@ void get_sync(Call& call) {
   call.hs.sync.sync(std::move(request), [respond = call.respond](json::object body) {
     respond(json_response(body));
   });
+}
+
+void get_events(Call& call) {
+  storage::StreamPos from = call.hs.store.current_pos();
+  if (auto text = call.request.query_param("from"); text && !text->empty()) {  // empty: from now
+    auto pos = homeserver::parse_stream_token(*text);
+    if (!pos) return call.fail(core::make_error(Errc::kInvalidParam, "Invalid from token"));
+    from = *pos;
+  }
+  std::string room_id;
+  if (auto text = call.request.query_param("room_id")) {
+    if (!core::RoomId::parse(*text)) return call.fail(core::make_error(Errc::kInvalidParam, "Invalid room_id"));
+    room_id = *text;
+  }
+  auto timeout = int_query_param(call.request, "timeout", 0);
+  if (!timeout) return call.fail(timeout.error());
+  call.hs.sync.events(call.user(), from, room_id, std::max<std::int64_t>(0, *timeout),
+                      [respond = call.respond](json::object body) { respond(json_response(body)); });
 }
 
 void post_filter(Call& call) {

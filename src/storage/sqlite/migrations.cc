@@ -169,6 +169,10 @@ INSERT INTO to_device_inbox_sizes (user_id, device_id, messages, bytes)
   SELECT user_id, device_id, count(*), sum(length(CAST(content AS BLOB))) FROM to_device_inbox
   GROUP BY user_id, device_id;
 )sql",
+    // 5: guest accounts.
+    R"sql(
+ALTER TABLE users ADD COLUMN guest INTEGER NOT NULL DEFAULT 0;
+)sql",
 };
 
 std::int64_t user_version(Database& db) {
