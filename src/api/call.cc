@@ -75,6 +75,12 @@ core::Result<std::optional<bool>> optional_bool(const json::object& object, std:
   return std::optional<bool>(value->get_bool());
 }
 
+std::optional<std::string> token_query_param(const http::Request& request, std::string_view name) {
+  auto text = request.query_param(name);
+  if (text && text->empty()) return std::nullopt;
+  return text;
+}
+
 core::Result<std::int64_t> int_query_param(const http::Request& request, std::string_view name, std::int64_t fallback) {
   auto text = request.query_param(name);
   if (!text) return fallback;

@@ -1,7 +1,8 @@
 #pragma once
 // What a client-API handler works with: the request, the authenticated session (when the
 // route needs one), the homeserver, and ways to answer. Every handler is `void(Call&)` and
-// must answer exactly once, now or later (/sync keeps a copy of the responder).
+// answers once, now or later (/sync keeps a copy of the responder); a call whose copies are
+// all gone unanswered (an exception in a continuation) gets 500 M_UNKNOWN from the HTTP layer.
 #include <optional>
 #include <string>
 #include <string_view>
@@ -45,6 +46,9 @@ http::Response error_response(const core::Error& error);
 core::Result<std::string> required_string(const json::object& object, std::string_view key);
 core::Result<std::optional<std::string>> optional_string(const json::object& object, std::string_view key);
 core::Result<std::optional<bool>> optional_bool(const json::object& object, std::string_view key);
+// An optional token query parameter (from, to, since): an empty value counts as absent, as
+// older clients (Quaternion) send `from=` for "no token".
+std::optional<std::string> token_query_param(const http::Request& request, std::string_view name);
 // An integer query parameter (`fallback` when absent); M_INVALID_PARAM when not an integer.
 core::Result<std::int64_t> int_query_param(const http::Request& request, std::string_view name, std::int64_t fallback);
 // Integers beyond int64 saturate (they can only be "very large" timeouts or limits).

@@ -56,11 +56,13 @@ void get_state_event(Call&);
 void get_state(Call&);
 void put_redact(Call&);
 void get_event(Call&);
+void get_room_initial_sync(Call&);
 // client/history.cc
 void get_messages(Call&);
 void get_context(Call&);
 // client/sync.cc
 void get_sync(Call&);
+void get_events(Call&);
 void post_filter(Call&);
 void get_filter(Call&);
 // client/ephemeral.cc
@@ -132,5 +134,7 @@ void get_preview_url(Call&);
 // client/reporting.cc
 void post_report_event(Call&);
 void post_report_room(Call&);
+// client/voip.cc
+void get_turn_server(Call&);
 
 }  // namespace myelin::api

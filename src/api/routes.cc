@@ -11,7 +11,9 @@ namespace myelin::api {
 namespace {
 
 // kOptional: a token is checked when given; the handler decides what an anonymous caller gets.
-enum class Access { kPublic, kOptional, kUser };
+// kUser: a logged-in user other than a guest; kGuest: any logged-in user, guests included (the
+// routes client-server-api "Guest Access" lists).
+enum class Access { kPublic, kOptional, kUser, kGuest };
 // kUpload: rate-limited like kUser, and the body is streamed to disk (media uploads) rather than
 // read into memory.
 enum class Limit { kNone, kUser, kLogin, kUpload };
@@ -29,7 +31,7 @@ struct Route {
   void (*handler)(Call&);
 };
 
-constexpr Access P = Access::kPublic, O = Access::kOptional, U = Access::kUser;
+constexpr Access P = Access::kPublic, O = Access::kOptional, U = Access::kUser, G = Access::kGuest;
 constexpr Limit N = Limit::kNone, L = Limit::kUser, LOGIN = Limit::kLogin, UPLOAD = Limit::kUpload;
 constexpr Prefix C = Prefix::kClient, V1 = Prefix::kClientV1, MEDIA = Prefix::kMedia, ABS = Prefix::kAbsolute;
 
@@ -48,13 +50,13 @@ constexpr Route kRoutes[] = {
     {"POST", "/login", C, P, LOGIN, post_login},
     {"POST", "/logout", C, U, N, post_logout},
     {"POST", "/logout/all", C, U, N, post_logout_all},
-    {"GET", "/account/whoami", C, U, N, get_whoami},
+    {"GET", "/account/whoami", C, G, N, get_whoami},
     {"POST", "/account/password", C, U, L, post_password},
     {"POST", "/account/deactivate", C, U, L, post_deactivate},
 
-    {"GET", "/devices", C, U, N, get_devices},
-    {"GET", "/devices/{deviceId}", C, U, N, get_device},
-    {"PUT", "/devices/{deviceId}", C, U, L, put_device},
+    {"GET", "/devices", C, G, N, get_devices},
+    {"GET", "/devices/{deviceId}", C, G, N, get_device},
+    {"PUT", "/devices/{deviceId}", C, G, L, put_device},
     {"DELETE", "/devices/{deviceId}", C, U, L, delete_device},
     {"POST", "/delete_devices", C, U, L, post_delete_devices},
 
@@ -64,31 +66,33 @@ constexpr Route kRoutes[] = {
 
     {"POST", "/createRoom", C, U, L, post_create_room},
     {"POST", "/rooms/{roomId}/upgrade", C, U, L, post_upgrade_room},
-    {"POST", "/join/{roomIdOrAlias}", C, U, L, post_join},
-    {"POST", "/rooms/{roomId}/join", C, U, L, post_join},
+    {"POST", "/join/{roomIdOrAlias}", C, G, L, post_join},
+    {"POST", "/rooms/{roomId}/join", C, G, L, post_join},
     {"POST", "/knock/{roomIdOrAlias}", C, U, L, post_knock},
-    {"POST", "/rooms/{roomId}/leave", C, U, L, post_leave},
+    {"POST", "/rooms/{roomId}/leave", C, G, L, post_leave},
     {"POST", "/rooms/{roomId}/forget", C, U, L, post_forget},
     {"POST", "/rooms/{roomId}/invite", C, U, L, post_invite},
     {"POST", "/rooms/{roomId}/kick", C, U, L, post_kick},
     {"POST", "/rooms/{roomId}/ban", C, U, L, post_ban},
     {"POST", "/rooms/{roomId}/unban", C, U, L, post_unban},
     {"GET", "/joined_rooms", C, U, N, get_joined_rooms},
-    {"GET", "/rooms/{roomId}/members", C, U, N, get_members},
+    {"GET", "/rooms/{roomId}/members", C, G, N, get_members},
     {"GET", "/rooms/{roomId}/joined_members", C, U, N, get_joined_members},
 
-    {"PUT", "/rooms/{roomId}/send/{eventType}/{txnId}", C, U, L, put_send},
-    {"PUT", "/rooms/{roomId}/state/{eventType}", C, U, L, put_state},
-    {"PUT", "/rooms/{roomId}/state/{eventType}/{stateKey...}", C, U, L, put_state},
-    {"GET", "/rooms/{roomId}/state/{eventType}", C, U, N, get_state_event},
-    {"GET", "/rooms/{roomId}/state/{eventType}/{stateKey...}", C, U, N, get_state_event},
-    {"GET", "/rooms/{roomId}/state", C, U, N, get_state},
+    {"PUT", "/rooms/{roomId}/send/{eventType}/{txnId}", C, G, L, put_send},
+    {"PUT", "/rooms/{roomId}/state/{eventType}", C, G, L, put_state},
+    {"PUT", "/rooms/{roomId}/state/{eventType}/{stateKey...}", C, G, L, put_state},
+    {"GET", "/rooms/{roomId}/state/{eventType}", C, G, N, get_state_event},
+    {"GET", "/rooms/{roomId}/state/{eventType}/{stateKey...}", C, G, N, get_state_event},
+    {"GET", "/rooms/{roomId}/state", C, G, N, get_state},
     {"PUT", "/rooms/{roomId}/redact/{eventId}/{txnId}", C, U, L, put_redact},
-    {"GET", "/rooms/{roomId}/event/{eventId}", C, U, N, get_event},
-    {"GET", "/rooms/{roomId}/messages", C, U, N, get_messages},
-    {"GET", "/rooms/{roomId}/context/{eventId}", C, U, N, get_context},
+    {"GET", "/rooms/{roomId}/event/{eventId}", C, G, N, get_event},
+    {"GET", "/rooms/{roomId}/messages", C, G, N, get_messages},
+    {"GET", "/rooms/{roomId}/context/{eventId}", C, G, N, get_context},
+    {"GET", "/rooms/{roomId}/initialSync", C, G, N, get_room_initial_sync},
 
-    {"GET", "/sync", C, U, N, get_sync},
+    {"GET", "/sync", C, G, N, get_sync},
+    {"GET", "/events", C, G, N, get_events},
     {"POST", "/user/{userId}/filter", C, U, L, post_filter},
     {"GET", "/user/{userId}/filter/{filterId}", C, U, N, get_filter},
 
@@ -129,15 +133,16 @@ constexpr Route kRoutes[] = {
 
     {"POST", "/user_directory/search", C, U, L, post_user_directory_search},
     {"GET", "/thirdparty/protocols", C, U, N, get_thirdparty_protocols},
+    {"GET", "/voip/turnServer", C, U, N, get_turn_server},
     {"GET", "/account/3pid", C, U, N, get_account_3pids},
 
-    {"POST", "/keys/upload", C, U, N, post_keys_upload},
-    {"POST", "/keys/query", C, U, N, post_keys_query},
-    {"POST", "/keys/claim", C, U, N, post_keys_claim},
+    {"POST", "/keys/upload", C, G, N, post_keys_upload},
+    {"POST", "/keys/query", C, G, N, post_keys_query},
+    {"POST", "/keys/claim", C, G, N, post_keys_claim},
     {"GET", "/keys/changes", C, U, N, get_keys_changes},
     {"POST", "/keys/device_signing/upload", C, U, L, post_device_signing_upload},
     {"POST", "/keys/signatures/upload", C, U, N, post_signatures_upload},
-    {"PUT", "/sendToDevice/{eventType}/{txnId}", C, U, L, put_send_to_device},
+    {"PUT", "/sendToDevice/{eventType}/{txnId}", C, G, L, put_send_to_device},
 
     {"POST", "/room_keys/version", C, U, L, post_backup_version},
     {"GET", "/room_keys/version", C, U, N, get_backup_version},
@@ -233,10 +238,13 @@ core::Result<std::optional<homeserver::Session>> admit(const Route& route, Limit
     if (auto wait = limiters.per_ip_login.allow(request.remote_ip, now)) return std::unexpected(limit_error(wait));
   }
   auto token = route.access == Access::kPublic ? std::nullopt : access_token(request);
-  if (!token && route.access == Access::kUser) return core::fail(core::Errc::kMissingToken, "Missing access token");
+  const bool needs_user = route.access == Access::kUser || route.access == Access::kGuest;
+  if (!token && needs_user) return core::fail(core::Errc::kMissingToken, "Missing access token");
   if (!token) return std::nullopt;
   auto session = hs.accounts.authenticate(*token, request.remote_ip);
   if (!session) return std::unexpected(session.error());
+  if (session->guest && route.access != Access::kGuest)
+    return core::fail(core::Errc::kGuestAccessForbidden, "Guests may not use this endpoint");
   if ((limit == Limit::kUser || limit == Limit::kUpload) && hs.config.rate_limits_enabled &&
       !session->admin) {
     if (auto wait = limiters.per_user.allow(session->user_id, now)) return std::unexpected(limit_error(wait));
@@ -267,6 +275,7 @@ http::Handler wrap(const Route& route, homeserver::Homeserver& hs, std::shared_p
     auto session = admit(route, route.limit == Limit::kUpload ? Limit::kNone : route.limit, hs, *limiters, request);
     if (!session) return call.fail(session.error());
     call.session = std::move(*session);
+    if (call.session) request.user = call.session->user_id;
     if (auto error = invalid_param(names, request)) return call.fail(*error);
     try {
       route.handler(call);
@@ -278,6 +287,22 @@ http::Handler wrap(const Route& route, homeserver::Homeserver& hs, std::shared_p
 }
 
 }  // namespace
+
+const std::vector<std::string>& secret_query_params() {
+  static const std::vector<std::string> names = {"access_token", "token", "url", "filename"};
+  return names;
+}
+
+std::string http_error_body(int status) {
+  using core::Errc;
+  switch (status) {
+    case 413: return error_response(core::make_error(Errc::kTooLarge, "Request body too large")).body;
+    case 414: return error_response(core::make_error(Errc::kTooLarge, "Request URI too long", 414)).body;
+    case 431: return error_response(core::make_error(Errc::kTooLarge, "Request headers too large", 431)).body;
+    case 500: return error_response(core::make_error(Errc::kInternal, "Internal server error")).body;
+    default: return error_response(core::make_error(Errc::kUnknown, "Malformed HTTP request", status)).body;
+  }
+}
 
 void install_routes(http::Router& router, homeserver::Homeserver& hs) {
   auto limiters = std::make_shared<Limiters>(Limiters{

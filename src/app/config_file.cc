@@ -29,6 +29,9 @@ Option option(const char* key, const char* doc, T Config::*field) {
         out.SetDoublePrecision(6);
         if constexpr (std::is_same_v<T, std::string>) {
           out << YAML::DoubleQuoted << config.*field;
+        } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
+          out.SetStringFormat(YAML::DoubleQuoted);
+          out << YAML::Flow << config.*field;
         } else if constexpr (std::is_same_v<T, bool>) {
           out << YAML::TrueFalseBool << config.*field;
         } else {
@@ -43,10 +46,11 @@ const std::vector<Option>& options() {
       option("server_name", "The domain in your users' IDs (@alice:server_name). Cannot change later.", &Config::server_name),
       option("data_dir", "Where the database and signing key live (relative to this file).", &Config::data_dir),
       option("public_baseurl", "Public URL clients reach this server at; when set, /.well-known/matrix/client advertises it.", &Config::public_baseurl),
-      option("log_level", "trace, debug, info, warn or error. Logs never contain tokens or passwords.", &Config::log_level),
+      option("log_level", "trace, debug, info, warn or error. Logs never contain tokens or passwords. debug adds one line per request: method, path and query (the values of access_token, token, url and filename left out), status, duration and user ID; never addresses, headers or bodies. info, the default, logs nothing per request.", &Config::log_level),
       option("listen.address", "Address to listen on (IPv4 or IPv6).", &Config::listen_address),
       option("listen.port", "Port to listen on; 0 picks a free port (printed at start).", &Config::listen_port),
       option("registration.open", "Privacy/abuse default: closed. When true, anyone may register with m.login.dummy; otherwise a registration token (myelin registration-token create) is needed.", &Config::registration_open),
+      option("registration.guest_access", "Privacy/abuse default: off. When true, anyone may get a guest account (POST /register?kind=guest) without credentials; guests may only read rooms they may see, and join, leave and talk in rooms whose m.room.guest_access is can_join.", &Config::guest_access),
       option("registration.shared_secret", "When set, enables Synapse-compatible shared-secret registration at /_synapse/admin/v1/register (admin tools, bridges).", &Config::registration_shared_secret),
       option("privacy.profile_lookup_requires_shared_room", "Only users who share a room with you can look up your profile. false: anyone may, without logging in, as the spec allows.", &Config::profile_lookup_requires_shared_room),
       option("privacy.public_rooms_without_auth", "Let callers without an account list the public room directory (GET /publicRooms), as the spec permits. Off: only logged-in users see it.", &Config::public_rooms_without_auth),
@@ -60,6 +64,8 @@ const std::vector<Option>& options() {
       option("rate_limits.login_burst", "Burst of login and registration attempts per IP.", &Config::login_burst),
       option("limits.max_request_bytes", "Largest request body accepted (413 M_TOO_LARGE above). Events are limited to 65536 bytes regardless.", &Config::max_request_bytes),
       option("limits.max_connections", "Open client connections at most; further ones are closed at once.", &Config::max_connections),
+      option("limits.max_connections_per_address", "Open connections from one client address at most (an IPv6 address counts by its /64, one subscriber's usual share), so that one address cannot take every connection; further ones are closed at once. 0: no limit. Behind a reverse proxy every client has the proxy's address: raise this to limits.max_connections (or 0) and limit clients in the proxy.", &Config::max_connections_per_address),
+      option("limits.header_timeout_seconds", "A new connection that has not sent its first request's headers within this many seconds is closed (idle connections between requests are closed after 75 seconds).", &Config::header_timeout_seconds),
       option("limits.to_device_inbox_messages", "To-device messages (encryption keys, verification) one device's inbox holds while it does not sync; beyond this (or to_device_inbox_bytes) the oldest are dropped. The sender is not told, so it cannot learn whether your devices are in use. The default covers a week offline in a busy account (a room key from every active sender of every encrypted room). 0 for no bound.", &Config::to_device_inbox_messages),
       option("limits.to_device_inbox_bytes", "Bytes of message content one device's to-device inbox holds at most (each message is at most 65536); 0 for no bound.", &Config::to_device_inbox_bytes),
       option("limits.to_device_idle_days", "A device that has not been used for this many days (a lost phone) gets no to-device messages, and those waiting for it are deleted (checked hourly); it gets new ones again once used. 0: never.", &Config::to_device_idle_days),
@@ -73,7 +79,7 @@ const std::vector<Option>& options() {
       option("limits.aliases_per_user", "Room aliases one user may create in the room directory (PUT /directory/room/{roomAlias}, createRoom's room_alias_name); a new one beyond it is refused with 403 M_FORBIDDEN.", &Config::aliases_per_user),
       option("limits.backup_keys_per_user", "Room keys one user may keep in server-side key backups, all versions together (one per encrypted session the user can read, so years of use stay well below the default); an upload adding keys beyond it is refused with 403 M_FORBIDDEN. The encrypted data of one room key is at most 8192 bytes (413 M_TOO_LARGE; a real one is about 1000). A user keeps at most 10 backup versions (a new one deletes the oldest beyond, with its keys), each auth_data at most 65536 bytes.", &Config::backup_keys_per_user),
       option("rooms.default_version", "Room version for new rooms (10, 11 or 12).", &Config::default_room_version),
-      option("rooms.encryption_by_default", "Which new rooms get end-to-end encryption (m.room.encryption) in their initial state: off, invite (rooms created with the private_chat or trusted_private_chat preset, which includes DMs) or all. A createRoom request that brings its own m.room.encryption event keeps it.", &Config::encryption_by_default),
+      option("rooms.encryption_by_default", "Which new rooms the server gives end-to-end encryption (m.room.encryption) in their initial state, whatever the client asked: direct (direct messages: rooms created with is_direct or the trusted_private_chat preset), invite (also every room created with the private_chat preset), all (public rooms too) or off. An encrypted room cannot be searched on the server, and bots and clients without end-to-end encryption cannot read or post in it. Clients such as Element already encrypt private rooms unless the person switches it off, and the server cannot tell that choice from a client that never asked: with invite, such a person (or a bot) still gets an encrypted private room; with all, public rooms too, so newcomers cannot read what was said before they joined. A createRoom request that brings its own m.room.encryption event keeps it.", &Config::encryption_by_default),
       option("media.max_upload_bytes", "Largest media upload (413 M_TOO_LARGE above). Uploads are streamed to disk, never held in memory.", &Config::max_upload_bytes),
       option("media.quota_bytes_per_user", "Total size of one user's uploads (403 M_FORBIDDEN beyond); 0 for no quota.", &Config::media_quota_bytes),
       option("media.strip_image_metadata", "Privacy default: remove location and camera metadata (EXIF/XMP: GPS position, serial numbers, timestamps) from JPEG, PNG and WebP uploads, without re-encoding them. Encrypted uploads cannot be inspected and are stored as they are.", &Config::strip_image_metadata),
@@ -82,6 +88,11 @@ const std::vector<Option>& options() {
       option("media.url_previews", "Privacy default: off. When on, the server fetches the pages of links users post, to show previews; the sites then see this server's address and that someone here is looking. Only public addresses are fetched (SSRF protection).", &Config::url_previews),
       option("media.url_preview_ip_allowlist", "Comma-separated address ranges (e.g. 10.1.2.0/24) that URL previews may fetch although they are private or loopback.", &Config::url_preview_ip_allowlist),
       option("storage.fsync_every_commit", "false: an acknowledged write survives a crash of the process (kill -9); true: also a power loss, at a cost in write speed.", &Config::fsync_every_commit),
+      option("voip.turn_uris", "TURN servers offered to clients for calls (GET /voip/turnServer), e.g. [\"turn:turn.example.org:3478?transport=udp\", \"turns:turn.example.org:5349?transport=tcp\"]. Empty: none (404 M_NOT_FOUND); calls then only connect when the two sides reach each other directly. Privacy: a call relayed through a TURN server shows its operator both parties' IP addresses and when and how long they talk.", &Config::turn_uris),
+      option("voip.turn_shared_secret", "The TURN server's shared secret (coturn: use-auth-secret, static-auth-secret): each user gets credentials that expire after turn_user_lifetime seconds. Never logged.", &Config::turn_shared_secret),
+      option("voip.turn_username", "Static TURN username, used when there is no shared secret (every user gets the same credentials).", &Config::turn_username),
+      option("voip.turn_password", "Static TURN password, with turn_username.", &Config::turn_password),
+      option("voip.turn_user_lifetime", "Seconds the credentials are valid (the ttl clients refresh after).", &Config::turn_user_lifetime_s),
   };
   return table;
 }
@@ -128,9 +139,14 @@ core::Result<Config> load_config(const std::string& path) {
     const std::string key = entry.first.as<std::string>();
     if (!known.contains(key)) return core::fail(core::Errc::kUnknown, "Unknown config key " + key);
   }
-  if (config.encryption_by_default != "off" && config.encryption_by_default != "invite" &&
-      config.encryption_by_default != "all")
-    return core::fail(core::Errc::kUnknown, "rooms.encryption_by_default must be off, invite or all");
+  if (config.encryption_by_default != "off" && config.encryption_by_default != "direct" &&
+      config.encryption_by_default != "invite" && config.encryption_by_default != "all")
+    return core::fail(core::Errc::kUnknown, "rooms.encryption_by_default must be off, direct, invite or all");
+  for (const auto& uri : config.turn_uris)
+    if (!uri.starts_with("turn:") && !uri.starts_with("turns:"))
+      return core::fail(core::Errc::kUnknown, "voip.turn_uris must be turn: or turns: URIs");
+  if (config.turn_user_lifetime_s <= 0 || config.turn_user_lifetime_s > 7 * 24 * 3600)
+    return core::fail(core::Errc::kUnknown, "voip.turn_user_lifetime must be between 1 and 604800 seconds");
   std::filesystem::path data_dir(config.data_dir);
   if (data_dir.is_relative())
     config.data_dir = (std::filesystem::absolute(path).parent_path() / data_dir).lexically_normal().string();

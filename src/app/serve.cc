@@ -42,7 +42,7 @@ int serve(const Args& args) {
     auto folder = std::filesystem::absolute(path).parent_path();
     std::filesystem::create_directories(folder);
     homeserver::Config defaults;
-    defaults.data_dir = ".";
+    defaults.data_dir = std::string(".");   // not operator=(const char*): a GCC 12 -Wrestrict false positive
     std::ofstream(path) << render_config(defaults);
     std::cerr << "myelin: wrote a default config to " << path << "\n";
   }
@@ -81,11 +81,16 @@ int serve(const Args& args) {
   options.port = config->listen_port;
   options.max_body_bytes = config->max_request_bytes;
   options.max_connections = config->max_connections;
-  options.too_large_body = R"({"errcode":"M_TOO_LARGE","error":"Request body too large"})";
+  options.max_connections_per_address = config->max_connections_per_address;
+  options.header_timeout = std::chrono::seconds(config->header_timeout_seconds);
+  options.error_body = api::http_error_body;
   options.upload_dir = content->temp_dir();
+  options.secret_query_params = api::secret_query_params();
   http::Server server(options, router);
   homeserver::Homeserver hs(*config, *store, *key, server.scheduler(), *content);
   api::install_routes(router, hs);
+  // Long-polling syncs are answered (with what is new, usually nothing) before the drain.
+  server.on_stop([&hs] { hs.sync.stop_waiting(); });
   auto housekeeping_timer = std::make_shared<std::unique_ptr<http::Timer>>();
   schedule_housekeeping(hs, housekeeping_timer);
 

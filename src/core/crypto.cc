@@ -20,17 +20,20 @@ std::string sha256(std::string_view bytes) {
   return out;
 }
 
-std::string hmac_sha1_hex(std::string_view key, std::string_view msg) {
+std::string hmac_sha1(std::string_view key, std::string_view msg) {
   unsigned char mac[EVP_MAX_MD_SIZE];
   unsigned int mac_len = 0;
   HMAC(EVP_sha1(), key.data(), static_cast<int>(key.size()),
        reinterpret_cast<const unsigned char*>(msg.data()), msg.size(), mac, &mac_len);
+  return std::string(reinterpret_cast<const char*>(mac), mac_len);
+}
+
+std::string hmac_sha1_hex(std::string_view key, std::string_view msg) {
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out;
-  out.reserve(mac_len * 2);
-  for (unsigned int i = 0; i < mac_len; ++i) {
-    out.push_back(kHex[mac[i] >> 4]);
-    out.push_back(kHex[mac[i] & 0xf]);
+  for (unsigned char byte : hmac_sha1(key, msg)) {
+    out.push_back(kHex[byte >> 4]);
+    out.push_back(kHex[byte & 0xf]);
   }
   return out;
 }

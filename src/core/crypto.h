@@ -13,6 +13,7 @@
 namespace myelin::core {
 
 std::string sha256(std::string_view bytes);                   // raw 32 bytes
+std::string hmac_sha1(std::string_view key, std::string_view msg);      // raw 20 bytes (TURN REST credentials)
 std::string hmac_sha1_hex(std::string_view key, std::string_view msg);  // Synapse admin register
 bool constant_time_equal(std::string_view a, std::string_view b);
 

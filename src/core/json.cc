@@ -5,8 +5,9 @@
 #include <cmath>
 #include <vector>
 
-#include <boost/json/parse.hpp>
+#include <boost/json/basic_parser_impl.hpp>
 #include <boost/json/serialize.hpp>
+#include <boost/json/value_stack.hpp>
 
 namespace myelin::core {
 namespace {
@@ -153,6 +154,86 @@ Status check_numbers_at(const json::value& v, std::string& path) {
   }
 }
 
+// Builds the value as json::parser does, and counts the members the text's objects have.
+// Boost.JSON keeps the last of duplicate keys, so a text with duplicates builds fewer members
+// than it has: one counter here and one walk of the result find them.
+struct CountingHandler {
+  using error_code = boost::system::error_code;
+  static constexpr std::size_t max_object_size = json::object::max_size();
+  static constexpr std::size_t max_array_size = json::array::max_size();
+  static constexpr std::size_t max_key_size = json::string::max_size();
+  static constexpr std::size_t max_string_size = json::string::max_size();
+
+  json::value_stack st;
+  std::size_t members = 0;
+
+  CountingHandler(unsigned char* temp, std::size_t size) : st(json::storage_ptr(), temp, size) {}
+
+  bool on_document_begin(error_code&) { return true; }
+  bool on_document_end(error_code&) { return true; }
+  bool on_object_begin(error_code&) { return true; }
+  bool on_object_end(std::size_t n, error_code&) {
+    members += n;
+    st.push_object(n);
+    return true;
+  }
+  bool on_array_begin(error_code&) { return true; }
+  bool on_array_end(std::size_t n, error_code&) {
+    st.push_array(n);
+    return true;
+  }
+  bool on_key_part(json::string_view s, std::size_t, error_code&) {
+    st.push_chars(s);
+    return true;
+  }
+  bool on_key(json::string_view s, std::size_t, error_code&) {
+    st.push_key(s);
+    return true;
+  }
+  bool on_string_part(json::string_view s, std::size_t, error_code&) {
+    st.push_chars(s);
+    return true;
+  }
+  bool on_string(json::string_view s, std::size_t, error_code&) {
+    st.push_string(s);
+    return true;
+  }
+  bool on_number_part(json::string_view, error_code&) { return true; }
+  bool on_int64(std::int64_t i, json::string_view, error_code&) {
+    st.push_int64(i);
+    return true;
+  }
+  bool on_uint64(std::uint64_t u, json::string_view, error_code&) {
+    st.push_uint64(u);
+    return true;
+  }
+  bool on_double(double d, json::string_view, error_code&) {
+    st.push_double(d);
+    return true;
+  }
+  bool on_bool(bool b, error_code&) {
+    st.push_bool(b);
+    return true;
+  }
+  bool on_null(error_code&) {
+    st.push_null();
+    return true;
+  }
+  bool on_comment_part(json::string_view, error_code&) { return true; }
+  bool on_comment(json::string_view, error_code&) { return true; }
+};
+
+std::size_t count_members(const json::value& v) {
+  std::size_t n = 0;
+  if (const json::object* object = v.if_object()) {
+    n = object->size();
+    for (const auto& kv : *object) n += count_members(kv.value());
+  } else if (const json::array* array = v.if_array()) {
+    for (const json::value& item : *array) n += count_members(item);
+  }
+  return n;
+}
+
 }  // namespace
 
 Result<json::value> parse_json(std::string_view text) {
@@ -161,9 +242,16 @@ Result<json::value> parse_json(std::string_view text) {
   options.allow_comments = false;
   options.allow_trailing_commas = false;
   options.allow_invalid_utf8 = false;
+  unsigned char temp[BOOST_JSON_STACK_BUFFER_SIZE];   // the parse's scratch space, as json::parse has
+  json::basic_parser<CountingHandler> parser(options, temp, sizeof temp);
+  parser.handler().st.reset();
   boost::system::error_code ec;
-  json::value v = json::parse(text, ec, {}, options);
+  const std::size_t used = parser.write_some(false, text.data(), text.size(), ec);
+  if (!ec && used < text.size()) ec = json::error::extra_data;
   if (ec) return fail(Errc::kNotJson, "Content not JSON: " + ec.message());
+  json::value v = parser.handler().st.release();
+  // Duplicate keys make an object ambiguous (which value was signed?): refused.
+  if (count_members(v) != parser.handler().members) return fail(Errc::kNotJson, "Content not JSON: duplicate key");
   return v;
 }
 

@@ -15,7 +15,8 @@ namespace json = boost::json;
 namespace myelin::core {
 
 // Parses untrusted text. Fails with M_NOT_JSON for anything that is not exactly one JSON
-// value (syntax errors, trailing garbage, invalid UTF-8, nesting deeper than 64).
+// value (syntax errors, trailing garbage, invalid UTF-8, nesting deeper than 64, an object
+// with a key twice).
 Result<json::value> parse_json(std::string_view text);
 
 // Like parse_json, but the value must be an object (M_NOT_JSON otherwise; M_BAD_JSON would be

@@ -119,6 +119,17 @@ TEST(ParseJson, RejectsInvalidUtf8) {
   EXPECT_FALSE(parse_json(R"(["\udc00x"])"));
 }
 
+TEST(ParseJson, RejectsDuplicateKeysAtAnyDepth) {
+  for (std::string_view bad : {R"({"a":1,"a":2})", R"({"a":1,"\u0061":1})", R"({"x":{"b":[],"c":0,"b":[]}})",
+                               R"([1,{"k":{"a":1,"a":1}}])", R"({"x":{"a":1},"y":{"a":1},"x":{"a":1}})"}) {
+    Result<json::value> r = parse_json(bad);
+    ASSERT_FALSE(r.has_value()) << bad;
+    EXPECT_EQ(r.error().errcode, "M_NOT_JSON");
+  }
+  // The same key in different objects is no duplicate.
+  EXPECT_TRUE(parse_json(R"({"a":{"a":{"a":1}},"b":[{"a":1},{"a":2}]})"));
+}
+
 TEST(ParseJson, LimitsNestingDepthTo64) {
   auto nested = [](int depth) { return std::string(depth, '[') + std::string(depth, ']'); };
   EXPECT_TRUE(parse_json(nested(64)));

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 
 #include <algorithm>
+#include <cctype>
 #include <vector>
 
 #include "core/crypto.h"
@@ -50,7 +51,7 @@ core::Result<Session> Accounts::authenticate(std::string_view access_token, std:
     store_.record_client_ip(owner->user_id, owner->device_id, truncated, now);
     store_.upsert_device({owner->user_id, owner->device_id, "", now, truncated});
   }
-  return Session{owner->user_id, owner->device_id, user->admin};
+  return Session{owner->user_id, owner->device_id, user->admin, user->guest};
 }
 
 core::Status Accounts::check_username(std::string_view localpart) {
@@ -71,6 +72,18 @@ core::Result<std::string> Accounts::register_user(std::string_view localpart, st
   user.displayname = std::string(localpart);
   if (!store_.create_user(user)) return core::fail(Errc::kUserInUse, "User ID already taken");
   return user.user_id;
+}
+
+std::string Accounts::register_guest() {
+  for (;;) {
+    std::string localpart = "guest-" + core::random_string(12);
+    for (auto& c : localpart) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    storage::UserRecord user;
+    user.user_id = user_id_for(localpart);
+    user.created_ts = now_ms();
+    user.guest = true;
+    if (core::is_valid_localpart_strict(localpart) && store_.create_user(user)) return user.user_id;
+  }
 }
 
 LoginResult Accounts::create_session(const std::string& user_id, std::optional<std::string> device_id,
@@ -130,28 +143,18 @@ core::Result<LoginTarget> Accounts::login_target(const json::object& request) {
   // Localparts are case-insensitive at login, as Synapse treats them.
   std::string user_id = user.starts_with("@") ? user : user_id_for(user);
   if (!user.starts_with("@")) for (auto& c : user_id) c = static_cast<char>(std::tolower(c));
-  LoginTarget target{user_id, dummy_hash(), false, false};
-  if (auto record = store_.user(user_id); record && !record->password_hash.empty()) {
-    target.password_hash = record->password_hash;
-    target.exists = true;
-    target.deactivated = record->deactivated;
-  } else if (record && record->deactivated) {
-    target.deactivated = true;
-  }
-  return target;
+  return target_for(user_id);
 }
 
 core::Status Accounts::login_verdict(const LoginTarget& target, bool password_matches) {
-  if (target.deactivated) return core::fail(Errc::kUserDeactivated, "This account has been deactivated");
   if (!target.exists || !password_matches) return core::fail(Errc::kForbidden, "Invalid username or password");
   return {};
 }
 
 LoginTarget Accounts::target_for(const std::string& user_id) {
   auto record = store_.user(user_id);
-  const bool has_password = record && !record->password_hash.empty();
-  return LoginTarget{user_id, has_password ? record->password_hash : dummy_hash(), has_password,
-                     record && record->deactivated};
+  const bool has_password = record && !record->deactivated && !record->password_hash.empty();
+  return LoginTarget{user_id, has_password ? record->password_hash : dummy_hash(), has_password};
 }
 
 std::string Accounts::issue_nonce() {

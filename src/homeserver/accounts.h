@@ -20,15 +20,18 @@ struct Session {
   std::string user_id;
   std::string device_id;
   bool admin = false;
+  bool guest = false;         // may call only the routes the Guest Access module lists
 };
 
 // The account a password login names, with the hash to check the password against. Unknown
 // users get a dummy hash so that the answer takes as long either way (no enumeration by timing).
+// Deactivation erases the password hash, so a deactivated account is checked against the dummy
+// hash too and answers exactly like an unknown user: no one can prove its password any more,
+// and only proving it could entitle a caller to learn of the deactivation (M_USER_DEACTIVATED).
 struct LoginTarget {
   std::string user_id;
   std::string password_hash;
-  bool exists = false;        // a user with a password
-  bool deactivated = false;
+  bool exists = false;        // a user with a password (never a deactivated one)
 };
 
 struct LoginResult {
@@ -52,6 +55,8 @@ class Accounts {
   // `password_hash` from core::hash_password (callers on the event loop compute it with
   // Scheduler::run_blocking), or empty for an account without password login.
   core::Result<std::string> register_user(std::string_view localpart, std::string password_hash, bool admin);
+  // A guest account under a fresh random ID, without password.
+  std::string register_guest();
   // A new device (or the named one, reused with its keys and inbox, its old access tokens
   // revoked) with a fresh access token; a new device is a device-list change. A new device
   // beyond Config::devices_per_user logs out the user's device seen least recently (refusing
@@ -62,7 +67,7 @@ class Accounts {
   // M_BAD_JSON for a malformed one, M_FORBIDDEN for kinds myelin has no accounts for.
   core::Result<LoginTarget> login_target(const json::object& request);
   // The verdict once the password was checked against target.password_hash: M_FORBIDDEN on any
-  // mismatch (no user enumeration), M_USER_DEACTIVATED for a deactivated account.
+  // mismatch, unknown or deactivated user, with the same message (no user enumeration).
   static core::Status login_verdict(const LoginTarget& target, bool password_matches);
   // The login target for a known user ID (user-interactive auth of the logged-in user).
   LoginTarget target_for(const std::string& user_id);

@@ -4,6 +4,7 @@
 // components that need it.
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace myelin::homeserver {
 
@@ -16,13 +17,14 @@ struct Config {
   std::string log_level = "info";
 
   bool registration_open = false;           // m.login.dummy registration for anyone
+  bool guest_access = false;                // POST /register?kind=guest
   std::string registration_shared_secret;   // enables /_synapse/admin/v1/register when set
   bool presence_enabled = false;
   bool profile_lookup_requires_shared_room = true;
   bool public_rooms_without_auth = false;   // GET /publicRooms for anonymous callers
   int client_ip_retention_days = 7;
   bool device_names_visible = false;        // other users see device display names in keys/query
-  std::string encryption_by_default = "invite";   // off, invite (private rooms and DMs), all
+  std::string encryption_by_default = "direct";   // off, direct (DMs), invite (private rooms too), all
 
   bool rate_limits_enabled = true;
   double rate_per_second = 10;              // per user (or IP when unauthenticated)
@@ -32,6 +34,8 @@ struct Config {
 
   std::uint64_t max_request_bytes = 1 << 20;
   std::uint64_t max_connections = 10000;
+  std::uint64_t max_connections_per_address = 100;   // an IPv6 address counts by its /64; 0 = no limit
+  std::uint64_t header_timeout_seconds = 10;         // for a new connection's first request headers
   // What one device or user can make the server keep (limits.* in the config file).
   std::int64_t to_device_inbox_messages = 10000;     // per device; the oldest go beyond
   std::int64_t to_device_inbox_bytes = 32 << 20;
@@ -55,6 +59,12 @@ struct Config {
   bool url_previews = false;                         // the server fetches third-party pages
   std::string url_preview_ip_allowlist;              // CIDR ranges fetched despite not being public
   bool fsync_every_commit = false;
+
+  std::vector<std::string> turn_uris;               // none: no TURN server offered
+  std::string turn_shared_secret;                   // coturn static-auth-secret (time-limited credentials)
+  std::string turn_username;                        // static credentials, when there is no shared secret
+  std::string turn_password;
+  std::int64_t turn_user_lifetime_s = 3600;
 };
 
 }  // namespace myelin::homeserver

@@ -296,7 +296,15 @@ void MediaRepository::thumbnail(const std::string& server_name, const std::strin
         *made = media::thumbnail_in_child(media::default_thumbnailer_path(), path, output, spec, limits);
       },
       [this, made, refuse, media_id, sha, name, output, serve_cached, answer] {
-        if (!store_.media(media_id)) {   // deleted meanwhile
+        // Every waiter must hear back (and the entry in making_ go), even on a storage error.
+        bool deleted = false;
+        try {
+          deleted = !store_.media(media_id);
+        } catch (const storage::StorageError&) {
+          remove_file(output);
+          return answer(core::fail(Errc::kInternal, "Cannot read the media record"));
+        }
+        if (deleted) {   // deleted meanwhile
           remove_file(output);
           return answer(std::unexpected(not_found()));
         }

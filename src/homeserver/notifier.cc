@@ -36,6 +36,12 @@ void Notifier::notify_user(const std::string& user_id) {
   }
 }
 
+void Notifier::notify_all() {
+  for (auto& [id, waiter] : waiters_) scheduler_.post(std::move(waiter.on_wake));
+  waiters_.clear();
+  by_user_.clear();
+}
+
 void Notifier::notify_users(const std::vector<std::string>& user_ids) {
   for (const auto& user : user_ids) notify_user(user);
 }

@@ -21,6 +21,7 @@ class Notifier {
   void cancel(WaiterId id);
   void notify_users(const std::vector<std::string>& user_ids);
   void notify_user(const std::string& user_id);
+  void notify_all();
 
  private:
   struct Waiter {

@@ -1,24 +1,25 @@
 #pragma once
 // Reading a room's events through an event filter: the store pages by position, the filter
-// drops events, and this keeps fetching until `limit` events passed or the range ran out.
-// Shared by /sync timelines and /messages.
+// drops events, and this keeps fetching until `limit` events passed or the ranges ran out.
+// The ranges are those the user may read (homeserver/visibility.h), cut to the request.
+// Shared by /sync timelines, /messages and /context.
 #include <vector>
 
 #include "homeserver/filter.h"
+#include "homeserver/visibility.h"
 #include "storage/store.h"
 
 namespace myelin::homeserver {
 
 struct Page {
   std::vector<storage::StoredEvent> events;  // nearest the starting end first
-  bool more = false;                         // events in the range were left unread
+  bool more = false;                         // events in the ranges were left unread
   storage::StreamPos next = 0;               // where to continue (exclusive bound)
 };
 
-// Events of the room with lower < pos <= upper that pass `filter`, at most `limit`, starting at
-// upper (kBackward) or lower (kForward).
-Page filtered_events(storage::Store& store, const std::string& room_id, storage::StreamPos lower,
-                     storage::StreamPos upper, std::size_t limit, storage::Direction dir,
-                     const EventFilter& filter);
+// Events of the room in `ranges` (ascending, disjoint) that pass `filter`, at most `limit`,
+// starting at the top of the last range (kBackward) or the bottom of the first (kForward).
+Page filtered_events(storage::Store& store, const std::string& room_id, std::vector<PosRange> ranges,
+                     std::size_t limit, storage::Direction dir, const EventFilter& filter);
 
 }  // namespace myelin::homeserver

@@ -210,8 +210,11 @@ core::Result<std::string> RoomService::create_room(const std::string& creator,
   add("m.room.history_visibility", "", {{"history_visibility", "shared"}});
   if (*preset != "public_chat") add("m.room.guest_access", "", {{"guest_access", "can_join"}});
   // Encryption by default (rooms.encryption_by_default), unless initial_state brings its own.
+  // "direct" covers what no client lets a person decide room by room: direct messages.
   const std::string& encrypt = timeline_.config().encryption_by_default;
-  if (encrypt == "all" || (encrypt == "invite" && (*preset != "public_chat" || is_direct))) {
+  const bool direct = is_direct || *preset == "trusted_private_chat";
+  if (encrypt == "all" || (encrypt == "invite" && (direct || *preset == "private_chat")) ||
+      (encrypt == "direct" && direct)) {
     bool own = false;
     if (auto it = request.find("initial_state"); it != request.end() && it->value().is_array())
       for (const auto& v : it->value().get_array())

@@ -155,7 +155,15 @@ json::object SyncService::compute(const SyncRequest& request, bool& has_updates)
       for (const char* type : {"m.room.create", "m.room.join_rules", "m.room.name", "m.room.avatar",
                                "m.room.canonical_alias", "m.room.encryption", "m.room.topic"})
         if (const json::object* pdu = room->pdu(type, "")) stripped.push_back(stripped_event(*pdu));
-      if (const json::object* pdu = room->pdu("m.room.member", user)) stripped.push_back(stripped_event(*pdu));
+      // The user's own invite or knock, and the membership of whoever sent it: clients name an
+      // invite (a DM above all) after the inviter's display name.
+      if (const json::object* own = room->pdu("m.room.member", user)) {
+        stripped.push_back(stripped_event(*own));
+        const json::value* sender = own->if_contains("sender");
+        if (sender && sender->is_string() && sender->get_string() != user)
+          if (const json::object* pdu = room->pdu("m.room.member", std::string_view(sender->get_string())))
+            stripped.push_back(stripped_event(*pdu));
+      }
       if (membership.membership == "invite")
         invite[membership.room_id] = {{"invite_state", {{"events", std::move(stripped)}}}};
       else
@@ -167,7 +175,8 @@ json::object SyncService::compute(const SyncRequest& request, bool& has_updates)
     if (membership.membership != "join") {
       const bool report = since > 0 ? membership.pos > since : filter.room.include_leave;
       if (!report || store.is_forgotten(user, membership.room_id)) continue;
-      Page page = filtered_events(store, membership.room_id, since, membership.pos,
+      Page page = filtered_events(store, membership.room_id,
+                                  visible_events(store, *room, user).within(since, membership.pos),
                                   static_cast<std::size_t>(filter.room.timeline.limit),
                                   storage::Direction::kBackward, filter.room.timeline);
       auto& events = page.events;
@@ -198,17 +207,25 @@ json::object SyncService::compute(const SyncRequest& request, bool& has_updates)
     // change re-sends a join event without being a new join).
     const bool newly = since == 0 || request.full_state ||
                        (membership.pos > since && membership_at(store, membership, since) != "join");
-    StreamPos lower = since;
-    if (newly) {
-      auto range = visible_range(store, *room, user);
-      lower = range && range->from > 0 ? range->from - 1 : 0;
-    }
+    // The timeline: a room new to this sync shows the history the user may read; otherwise
+    // what came since `since`, all of it readable while they stayed joined (the common case,
+    // with no lookups), else only what the rules allow. Either way the events of the current
+    // state come too, where they fall in the window: the user may read the current state, and
+    // clients build it from the timeline (Synapse does the same).
+    const StreamPos lower = newly ? 0 : since;
     const EventFilter& timeline_filter = filter.room.timeline;
     const auto limit = static_cast<std::size_t>(timeline_filter.limit);
     std::vector<storage::StoredEvent> events;
     bool limited = false;
     if (room->last_pos > lower) {
-      Page page = filtered_events(store, membership.room_id, lower, now, limit, storage::Direction::kBackward,
+      std::vector<PosRange> ranges{{lower, now}};
+      if (newly || membership.pos > since) {
+        std::vector<StreamPos> current;
+        for (const auto& [key, entry] : room->state)
+          if (entry.pos > lower) current.push_back(entry.pos);
+        ranges = visible_events(store, *room, user).with(std::move(current)).within(lower, now);
+      }
+      Page page = filtered_events(store, membership.room_id, std::move(ranges), limit, storage::Direction::kBackward,
                                   timeline_filter);
       events = std::move(page.events);
       limited = page.more;
@@ -345,7 +362,8 @@ SyncService::SentMembers& SyncService::sent_members(const Session& session) {
 }
 
 struct SyncService::Pending {
-  SyncRequest request;
+  std::string user;
+  Compute compute;
   std::function<void(json::object)> done;
   Notifier::WaiterId waiter = 0;
   std::unique_ptr<http::Timer> timer;
@@ -354,16 +372,26 @@ struct SyncService::Pending {
 
 void SyncService::sync(SyncRequest request, std::function<void(json::object)> done) {
   presence_.on_sync(request.session.user_id, request.set_presence);
+  const std::string user = request.session.user_id;
+  const std::int64_t timeout = request.since.pos == 0 ? 0 : request.timeout_ms;
+  long_poll(user, timeout, [this, request = std::move(request)](bool& has_updates) {
+    return compute(request, has_updates);
+  }, std::move(done));
+}
+
+void SyncService::long_poll(const std::string& user, std::int64_t timeout_ms, Compute build,
+                            std::function<void(json::object)> done) {
   bool has_updates = false;
-  json::object body = compute(request, has_updates);
-  if (has_updates || request.since.pos == 0 || request.timeout_ms <= 0) {
+  json::object body = build(has_updates);
+  if (has_updates || timeout_ms <= 0 || stopping_) {
     done(std::move(body));
     return;
   }
   auto pending = std::make_shared<Pending>();
-  pending->request = std::move(request);
+  pending->user = user;
+  pending->compute = std::move(build);
   pending->done = std::move(done);
-  const auto timeout = std::chrono::milliseconds(std::min<std::int64_t>(pending->request.timeout_ms, 300'000));
+  const auto timeout = std::chrono::milliseconds(std::min<std::int64_t>(timeout_ms, 300'000));
   std::weak_ptr<Pending> weak = pending;
   pending->timer = scheduler_.after(timeout, [this, weak] {
     auto p = weak.lock();
@@ -371,18 +399,22 @@ void SyncService::sync(SyncRequest request, std::function<void(json::object)> do
     p->finished = true;
     notifier_.cancel(p->waiter);
     bool ignored = false;
-    p->done(compute(p->request, ignored));
+    p->done(p->compute(ignored));
   });
   wait(std::move(pending));
 }
 
+void SyncService::stop_waiting() {
+  stopping_ = true;
+  notifier_.notify_all();
+}
+
 void SyncService::wait(std::shared_ptr<Pending> pending) {
-  const std::string user = pending->request.session.user_id;
-  pending->waiter = notifier_.wait(user, [this, pending] {
+  pending->waiter = notifier_.wait(pending->user, [this, pending] {
     if (pending->finished) return;
     bool has_updates = false;
-    json::object body = compute(pending->request, has_updates);
-    if (!has_updates) {
+    json::object body = pending->compute(has_updates);
+    if (!has_updates && !stopping_) {
       wait(pending);
       return;
     }

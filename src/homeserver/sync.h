@@ -54,6 +54,14 @@ class SyncService {
 
   // Calls `done` exactly once with the response body, now or when woken/timed out.
   void sync(SyncRequest request, std::function<void(json::object)> done);
+  // The server is stopping: waiting syncs are answered now with what they have (usually
+  // nothing new, and so the same position), and later ones do not wait.
+  void stop_waiting();
+  // The deprecated event stream (GET /events): the room events after `from` that the user may
+  // read, in the rooms they are joined to, or only in `room_id` when given (peeking into a
+  // room they may read without being joined). Waits like sync when there are none.
+  void events(const Session& session, storage::StreamPos from, const std::string& room_id,
+              std::int64_t timeout_ms, std::function<void(json::object)> done);
 
  private:
   struct Pending;
@@ -65,6 +73,13 @@ class SyncService {
   std::unordered_map<std::string, SentMembers> sent_members_;               // user|device ->
   // Builds the response; `has_updates` says whether anything in it is new since `since`.
   json::object compute(const SyncRequest& request, bool& has_updates);
+  json::object compute_events(const Session& session, storage::StreamPos from, const std::string& room_id,
+                              bool& has_updates);
+  // Answers `done` with compute() now when it has updates or there is no timeout, else when
+  // the user is notified of something new, or at the timeout.
+  using Compute = std::function<json::object(bool& has_updates)>;
+  void long_poll(const std::string& user, std::int64_t timeout_ms, Compute build,
+                 std::function<void(json::object)> done);
   void wait(std::shared_ptr<Pending> pending);
 
   Timeline& timeline_;
@@ -75,6 +90,7 @@ class SyncService {
   DeviceLists& device_lists_;
   Keys& keys_;
   ToDevice& to_device_;
+  bool stopping_ = false;
 };
 
 }  // namespace myelin::homeserver

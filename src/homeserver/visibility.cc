@@ -1,70 +1,141 @@
 #include "homeserver/visibility.h"
 
+#include <algorithm>
+
 #include "core/json.h"
 
 namespace myelin::homeserver {
 namespace {
 
-std::string membership_of(const storage::StoredEvent& event) {
+using storage::StreamPos;
+
+std::string content_string(const storage::StoredEvent& event, std::string_view field) {
   auto pdu = core::parse_json_object(event.json);
   if (!pdu) return "";
   auto content = pdu->if_contains("content");
-  return content && content->is_object() ? std::string(string_field(content->get_object(), "membership")) : "";
+  return content && content->is_object() ? std::string(string_field(content->get_object(), field)) : "";
 }
 
-// The position where the user's run of `first`/`second` memberships that ends at `event` began.
-storage::StreamPos start_of_run(storage::Store& store, std::optional<storage::StoredEvent> event,
-                                std::string_view first, std::string_view second) {
-  storage::StreamPos start = event ? event->pos : 0;
+// A value that is not understood counts as "shared".
+std::string_view known_visibility(std::string_view value) {
+  return value == "world_readable" || value == "invited" || value == "joined" ? value : "shared";
+}
+
+// The last position of [from, until] the rules let the user read, or from - 1 for none:
+// `joined_until` is the last position at which the user was joined (for "shared", which
+// shows an event to a user who joined at any point after it).
+StreamPos readable_until(std::string_view visibility, std::string_view membership, StreamPos from, StreamPos until,
+                         StreamPos joined_until) {
+  if (visibility == "world_readable" || membership == "join") return until;
+  if (visibility == "invited") return membership == "invite" ? until : from - 1;
+  if (visibility == "joined") return from - 1;
+  return std::min(until, joined_until);
+}
+
+// The chain of state events for (type, state_key) that ends at the room's current one, oldest
+// first, as the positions and `field` values of their contents.
+std::vector<StateChange> state_chain(storage::Store& store, const RoomState& room, std::string_view type,
+                                     std::string_view state_key, std::string_view field) {
+  std::vector<StateChange> chain;
+  const StateEntry* entry = room.find(type, state_key);
+  if (!entry) return chain;
+  auto event = store.event(entry->event_id);
   while (event) {
-    const std::string membership = membership_of(*event);
-    if (membership != first && membership != second) break;
-    start = event->pos;
+    chain.push_back({event->pos, content_string(*event, field)});
     if (!event->replaces_state) break;
     event = store.event(*event->replaces_state);
   }
-  return start;
+  std::reverse(chain.begin(), chain.end());
+  return chain;
 }
 
 }  // namespace
 
-std::optional<VisibleRange> visible_range(storage::Store& store, const RoomState& room,
-                                          const std::string& user_id) {
-  const json::object* setting = room.content("m.room.history_visibility", "");
-  const std::string visibility = setting ? std::string(string_field(*setting, "history_visibility")) : "shared";
-  const storage::StreamPos now = store.current_pos();
-  const StateEntry* member = room.find("m.room.member", user_id);
-  const std::string membership = room.membership(user_id);
-  if (membership != "join" && membership != "leave" && membership != "ban") {
-    if (visibility == "world_readable") return VisibleRange{0, now};
-    return std::nullopt;
-  }
-  auto current = store.event(member->event_id);
-  if (!current) return std::nullopt;
-  VisibleRange range{0, membership == "join" ? now : current->pos};
-  // For a departed user, the membership run ends with the event their leave replaced.
-  std::optional<storage::StoredEvent> last_member = current;
-  if (membership != "join") {
-    if (!current->replaces_state) return std::nullopt;
-    last_member = store.event(*current->replaces_state);
-    if (!last_member || membership_of(*last_member) != "join") {
-      if (visibility == "world_readable") return VisibleRange{0, now};
-      return std::nullopt;  // left without ever joining (e.g. rejected an invite)
-    }
-  }
-  if (visibility == "joined") range.from = start_of_run(store, last_member, "join", "join");
-  if (visibility == "invited") range.from = start_of_run(store, last_member, "join", "invite");
-  return range;
+bool Visible::contains(StreamPos pos) const {
+  return std::any_of(ranges_.begin(), ranges_.end(), [&](const PosRange& r) { return pos > r.lower && pos <= r.upper; });
 }
 
-std::string membership_at(storage::Store& store, const storage::Membership& current, storage::StreamPos since) {
+std::vector<PosRange> Visible::within(StreamPos lower, StreamPos upper) const {
+  std::vector<PosRange> out;
+  for (const auto& range : ranges_) {
+    PosRange cut{std::max(range.lower, lower), std::min(range.upper, upper)};
+    if (cut.lower < cut.upper) out.push_back(cut);
+  }
+  return out;
+}
+
+StreamPos Visible::last(StreamPos now) const {
+  for (auto it = ranges_.rbegin(); it != ranges_.rend(); ++it)
+    if (it->lower < now) return std::min(it->upper, now);
+  return 0;
+}
+
+Visible Visible::with(std::vector<StreamPos> positions) const {
+  std::vector<PosRange> all = ranges_;
+  for (StreamPos pos : positions) all.push_back({pos - 1, pos});
+  std::sort(all.begin(), all.end(), [](const PosRange& a, const PosRange& b) { return a.lower < b.lower; });
+  std::vector<PosRange> merged;
+  for (const auto& range : all) {
+    if (!merged.empty() && range.lower <= merged.back().upper)
+      merged.back().upper = std::max(merged.back().upper, range.upper);
+    else
+      merged.push_back(range);
+  }
+  return Visible(std::move(merged));
+}
+
+Visible compute_visible(std::span<const StateChange> visibility, std::span<const StateChange> membership) {
+  StreamPos joined_until = -1;
+  for (std::size_t i = 0; i < membership.size(); ++i)
+    if (membership[i].value == "join") joined_until = i + 1 < membership.size() ? membership[i + 1].pos - 1 : kNoEnd;
+
+  std::vector<PosRange> ranges;
+  auto add = [&](StreamPos from, StreamPos until) {  // inclusive; `from` never decreases
+    if (until < from) return;
+    if (!ranges.empty() && ranges.back().upper >= from - 1)
+      ranges.back().upper = std::max(ranges.back().upper, until);
+    else
+      ranges.push_back({from - 1, until});
+  };
+  // Sweep the segments between changes, in each of which both values are constant.
+  std::size_t vi = 0, mi = 0;
+  std::string_view current_visibility = "shared", current_membership;
+  for (StreamPos from = 1;;) {
+    const std::string_view visibility_before = current_visibility, membership_before = current_membership;
+    const bool visibility_changed = vi < visibility.size() && visibility[vi].pos <= from;
+    const bool membership_changed = mi < membership.size() && membership[mi].pos <= from;
+    for (; vi < visibility.size() && visibility[vi].pos <= from; ++vi) current_visibility = known_visibility(visibility[vi].value);
+    for (; mi < membership.size() && membership[mi].pos <= from; ++mi) current_membership = membership[mi].value;
+    const StreamPos next = std::min(vi < visibility.size() ? visibility[vi].pos : kNoEnd,
+                                    mi < membership.size() ? membership[mi].pos : kNoEnd);
+    const StreamPos until = next == kNoEnd ? kNoEnd : next - 1;
+    // The event that made the change is also readable under the value before it.
+    if ((visibility_changed &&
+         readable_until(visibility_before, current_membership, from, from, joined_until) >= from) ||
+        (membership_changed &&
+         readable_until(current_visibility, membership_before, from, from, joined_until) >= from))
+      add(from, from);
+    add(from, readable_until(current_visibility, current_membership, from, until, joined_until));
+    if (next == kNoEnd) break;
+    from = next;
+  }
+  return Visible(std::move(ranges));
+}
+
+Visible visible_events(storage::Store& store, const RoomState& room, const std::string& user_id) {
+  const auto visibility = state_chain(store, room, "m.room.history_visibility", "", "history_visibility");
+  const auto membership = state_chain(store, room, "m.room.member", user_id, "membership");
+  return compute_visible(visibility, membership);
+}
+
+std::string membership_at(storage::Store& store, const storage::Membership& current, StreamPos since) {
   if (current.pos <= since) return current.membership;
   auto event = store.event(current.event_id);
   while (event && event->pos > since) {
     if (!event->replaces_state) return "";
     event = store.event(*event->replaces_state);
   }
-  return event ? membership_of(*event) : "";
+  return event ? content_string(*event, "membership") : "";
 }
 
 }  // namespace myelin::homeserver

@@ -1,30 +1,67 @@
 #pragma once
-// Which part of a room's history a user may read (client-server-api "History visibility"), as
-// a range of stream positions. Simplification: the room's current m.room.history_visibility
-// is applied to its whole history (the spec reads it at each event).
-#include <optional>
+// Which events of a room a user may read (client-server-api "Room History Visibility"). The
+// rules are applied with the room's state at each event: its m.room.history_visibility and the
+// user's membership then. Both change rarely, so a request merges the two short lists of
+// changes into a few ranges of stream positions and filters events by range, never looking
+// up the state of each event.
+#include <limits>
+#include <span>
 #include <string>
+#include <vector>
 
 #include "homeserver/room_state.h"
 #include "storage/store.h"
 
 namespace myelin::homeserver {
 
-struct VisibleRange {
-  storage::StreamPos from = 0;    // first readable position (inclusive)
-  storage::StreamPos until = 0;   // last readable position (inclusive)
-  bool contains(storage::StreamPos pos) const { return pos >= from && pos <= until; }
+inline constexpr storage::StreamPos kNoEnd = std::numeric_limits<storage::StreamPos>::max();
+
+// Positions p with lower < p <= upper.
+struct PosRange {
+  storage::StreamPos lower = 0;
+  storage::StreamPos upper = 0;
+  bool operator==(const PosRange&) const = default;
 };
 
-// nullopt when the user may read nothing (never joined, and the room is not world_readable).
-// While joined the range ends at the newest position; after leaving, at their leave.
-// "shared" and "world_readable" rooms start at 0; "invited" at the invite that began their
-// membership; "joined" at their join.
+// A value of the room's state taking effect at an event: the event's position and the
+// history_visibility or membership it sets.
+struct StateChange {
+  storage::StreamPos pos = 0;
+  std::string value;
+};
+
+class Visible {
+ public:
+  Visible() = default;
+  explicit Visible(std::vector<PosRange> ranges) : ranges_(std::move(ranges)) {}
+  // Ascending, disjoint and not touching; the last may end at kNoEnd.
+  const std::vector<PosRange>& ranges() const { return ranges_; }
+  bool empty() const { return ranges_.empty(); }
+  bool contains(storage::StreamPos pos) const;
+  // The ranges cut to lower < p <= upper, ascending.
+  std::vector<PosRange> within(storage::StreamPos lower, storage::StreamPos upper) const;
+  // The newest readable position not after `now` (0 when none is).
+  storage::StreamPos last(storage::StreamPos now) const;
+  // These ranges and the given positions (any order).
+  Visible with(std::vector<storage::StreamPos> positions) const;
+
+ private:
+  std::vector<PosRange> ranges_;
+};
+
+// The rules over the room's history_visibility changes and the user's membership changes,
+// each ascending by position. Before the first change the visibility is "shared" and the user
+// has no membership. An m.room.history_visibility event is readable when the setting before
+// or after it allows, and so is one of the user's own membership events under the membership
+// before or after it.
+Visible compute_visible(std::span<const StateChange> visibility, std::span<const StateChange> membership);
+
+// The ranges for `user_id` in `room`, from the chains of its history_visibility events and
+// the user's membership events (one read per change).
+Visible visible_events(storage::Store& store, const RoomState& room, const std::string& user_id);
+
 // The user's membership in the room as it was at position `since` ("" for none), walking back
 // from their current membership event through the events it replaced.
 std::string membership_at(storage::Store& store, const storage::Membership& current, storage::StreamPos since);
-
-std::optional<VisibleRange> visible_range(storage::Store& store, const RoomState& room,
-                                          const std::string& user_id);
 
 }  // namespace myelin::homeserver

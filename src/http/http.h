@@ -31,6 +31,8 @@ struct Request {
   std::string body_file;
   std::uint64_t body_size = 0;
   std::string remote_ip;              // textual peer address
+  // Who made the request, once a layer above has authenticated it: shown in the request log.
+  std::string user;
   // Path parameters captured by the router, percent-decoded, in pattern order.
   std::vector<std::string> params;
 
@@ -66,13 +68,29 @@ struct ByteRange {
 };
 ByteRange parse_byte_range(std::string_view header, std::uint64_t size);
 
-// Completes a request. Call exactly once, on the event-loop thread; calling it after the client
-// went away is harmless.
-using Responder = std::function<void(Response)>;
+// Completes a request, now or later, on the event-loop thread (copies too must live and die
+// there). Copies share one answer: the first call is sent, later calls are dropped and logged.
+// When the last copy goes away without having been called (a handler or a continuation that
+// threw, or forgot), the request gets `fallback` instead, so every request is answered exactly
+// once. Calling it after the client went away is harmless.
+class Responder {
+ public:
+  using Sink = std::function<void(Response)>;
+  Responder(Sink sink, Response fallback);
+  void operator()(Response response) const;
+
+ private:
+  struct State;
+  std::shared_ptr<State> state_;
+};
 using Handler = std::function<void(Request&, Responder)>;
 
 // Percent-decodes a path segment or query value; nullopt on malformed escapes.
 std::optional<std::string> percent_decode(std::string_view text);
+
+// The request's path and query for the request log: the values of the query parameters named
+// in `secret_params` replaced by "<redacted>", and cut to 1024 characters.
+std::string loggable_target(const Request& request, const std::vector<std::string>& secret_params);
 
 // Matches METHOD + path against patterns like "/_matrix/client/v3/rooms/{roomId}/send/{type}/{txnId}".
 // A {name} segment matches one non-empty path segment; a trailing "{name...}" matches the rest.
@@ -105,7 +123,9 @@ class Router {
 };
 
 // Timers on the event loop. Callbacks run on the loop thread; cancel() before it fires
-// prevents it from running.
+// prevents it from running. An exception from a callback (or a continuation) is caught and
+// logged where it runs; the responders it captured go with it, so their requests get the
+// fallback answer.
 class Timer {
  public:
   virtual ~Timer() = default;
@@ -118,24 +138,32 @@ class Scheduler {
   virtual std::unique_ptr<Timer> after(std::chrono::milliseconds delay,
                                        std::function<void()> fn) = 0;
   // Runs CPU-heavy `work` (password hashing) on a worker thread, then `then` on the loop
-  // thread. `work` must touch nothing the loop owns.
+  // thread. `work` must touch nothing the loop owns (no responders either).
   virtual void run_blocking(std::function<void()> work, std::function<void()> then) = 0;
 };
 
 struct ServerOptions {
   std::string address = "127.0.0.1";
   std::uint16_t port = 8008;                     // 0 picks a free port
-  std::size_t max_body_bytes = 1 << 20;          // larger bodies get 413 + too_large_body
-  std::size_t max_header_bytes = 16 << 10;
-  std::chrono::seconds idle_timeout{75};         // keep-alive connections
+  std::size_t max_body_bytes = 1 << 20;          // larger bodies get 413
+  std::size_t max_header_bytes = 16 << 10;       // a longer request line gets 414, longer headers 431
+  std::chrono::seconds header_timeout{10};       // a new connection's first request headers
+  std::chrono::seconds idle_timeout{75};         // keep-alive connections between requests
   std::size_t max_connections = 10000;           // beyond this, new connections are closed
-  std::string too_large_body;                    // JSON body sent with 413
+  // Open connections from one address (IPv4 address, or IPv6 /64) at most; 0 for no limit.
+  std::size_t max_connections_per_address = 100;
+  // The body of the answers the server gives itself (status 400, 413, 414, 431, and 500 for a
+  // request its handler never answered); "{}" when unset.
+  std::function<std::string(int status)> error_body;
   std::string upload_dir;                        // temporary files of streamed bodies
+  // Query parameters whose values never reach the request log (logged at debug level).
+  std::vector<std::string> secret_query_params;
 };
 
 // One server on one listening address. run() blocks until stop(); stop() is safe from a signal
-// handler context via the event loop (it is posted) and lets in-flight requests finish for
-// up to `grace` before closing connections.
+// handler context via the event loop (it is posted): it runs the on_stop callbacks (the layers
+// above answer their parked long-polls), then lets in-flight requests finish for up to `grace`
+// before closing connections.
 class Server {
  public:
   Server(ServerOptions options, const Router& router);
@@ -150,6 +178,8 @@ class Server {
   // and SIGTERM trigger stop().
   void run();
   void stop(std::chrono::milliseconds grace = std::chrono::milliseconds(5000));
+  // Called on the event loop when stop() begins, before the drain.
+  void on_stop(std::function<void()> callback);
   Scheduler& scheduler();
 
  private:

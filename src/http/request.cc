@@ -83,6 +83,23 @@ std::vector<std::string> Request::query_params(std::string_view name) const {
   return found;
 }
 
+std::string loggable_target(const Request& request, const std::vector<std::string>& secret_params) {
+  constexpr std::size_t kMaxLogged = 1024;
+  std::string out = request.path;
+  char separator = '?';
+  for_each_param(request.query, [&](std::string_view key, std::string_view value) {
+    out += separator;
+    separator = '&';
+    out += key;
+    const auto name = percent_decode(key);   // undecodable: redacted too
+    const bool secret = !name || std::find(secret_params.begin(), secret_params.end(), *name) != secret_params.end();
+    if (secret) out += "=<redacted>";
+    else if (!value.empty()) out.append("=").append(value);
+  });
+  if (out.size() > kMaxLogged) out.replace(kMaxLogged, std::string::npos, "...");
+  return out;
+}
+
 ByteRange parse_byte_range(std::string_view header, std::uint64_t size) {
   const ByteRange whole{ByteRange::kWhole, 0, size};
   if (!header.starts_with("bytes=")) return whole;

@@ -16,10 +16,12 @@ Captured run(const Router& router, std::string method, std::string path) {
   request.method = std::move(method);
   request.path = std::move(path);
   Captured captured;
-  router.dispatch(request, [&](Response response) {
-    captured.status = response.status;
-    captured.route = response.body;
-  });
+  router.dispatch(request, Responder(
+                               [&](Response response) {
+                                 captured.status = response.status;
+                                 captured.route = response.body;
+                               },
+                               Response{}));
   captured.params = request.params;
   return captured;
 }
@@ -82,6 +84,34 @@ TEST(RequestTest, QueryParamsAndHeaders) {
   EXPECT_EQ(request.header("missing"), "");
   EXPECT_FALSE(percent_decode("%4"));
   EXPECT_EQ(percent_decode("%41%62"), "Ab");
+}
+
+TEST(RequestTest, LoggableTargetHidesSecretQueryValues) {
+  Request request;
+  request.path = "/_matrix/client/v3/sync";
+  request.query = "since=s1&access_token=syt_secret&access%5Ftoken=x&flag&timeout=30000";
+  EXPECT_EQ(loggable_target(request, {"access_token"}),
+            "/_matrix/client/v3/sync?since=s1&access_token=<redacted>&access%5Ftoken=<redacted>&flag&timeout=30000");
+  request.query.clear();
+  request.path = "/" + std::string(3000, 'a');
+  EXPECT_EQ(loggable_target(request, {}).size(), 1024u + 3);
+}
+
+TEST(ResponderTest, AnswersOnceAndFallsBackWhenDropped) {
+  std::vector<int> sent;
+  auto sink = [&](Response r) { sent.push_back(r.status); };
+  {
+    Responder respond(sink, Response{500, "", "", {}, {}});
+    Responder copy = respond;
+    copy(Response{200, "", "", {}, {}});
+    respond(Response{201, "", "", {}, {}});   // dropped
+  }
+  EXPECT_EQ(sent, std::vector<int>{200});
+  {
+    Responder respond(sink, Response{500, "", "", {}, {}});
+    Responder copy = respond;
+  }   // the last copy goes unanswered
+  EXPECT_EQ(sent, (std::vector<int>{200, 500}));
 }
 
 }  // namespace

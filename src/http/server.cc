@@ -18,12 +18,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <csignal>
 #include <cstdlib>
 #include <tuple>
 #include <stdexcept>
+#include <unordered_map>
 
 #include <spdlog/spdlog.h>
 
@@ -37,9 +39,6 @@ namespace beast = boost::beast;
 namespace bhttp = beast::http;
 using tcp = asio::ip::tcp;
 constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
-
-constexpr const char* kInternalError = R"({"errcode":"M_UNKNOWN","error":"Internal server error"})";
-constexpr const char* kBadRequest = R"({"errcode":"M_UNKNOWN","error":"Malformed HTTP request"})";
 
 class AsioTimer : public Timer {
  public:
@@ -60,6 +59,35 @@ struct Pending {
 };
 
 Response plain(int status, std::string body) { return Response{status, "application/json", std::move(body), {}, {}}; }
+
+// Holds a count up for its lifetime (open connections, requests being answered).
+struct Count {
+  std::size_t& n;
+  explicit Count(std::size_t& counter) : n(counter) { ++n; }
+  ~Count() { --n; }
+  Count(const Count&) = delete;
+  Count& operator=(const Count&) = delete;
+};
+
+// The textual peer address (an IPv4-mapped IPv6 address as IPv4), and the unit of the
+// per-address connection limit: the IPv4 address, or the /64 of an IPv6 address (what one
+// subscriber usually gets, so an attacker cannot multiply its share by picking addresses).
+struct Peer {
+  std::string ip;
+  std::string limit_key;
+};
+Peer peer_of(const tcp::socket& socket) {
+  boost::system::error_code ec;
+  const auto endpoint = socket.remote_endpoint(ec);
+  if (ec) return {};
+  auto address = endpoint.address();
+  if (address.is_v6() && address.to_v6().is_v4_mapped())
+    address = asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6());
+  if (address.is_v4()) return {address.to_string(), address.to_string()};
+  auto bytes = address.to_v6().to_bytes();
+  std::fill(bytes.begin() + 8, bytes.end(), 0);
+  return {address.to_string(), asio::ip::address_v6(bytes).to_string() + "/64"};
+}
 
 // A streamed request body on disk; the file is removed when this goes out of scope unless
 // the handler moved it away first.
@@ -131,7 +159,8 @@ struct Server::Impl : Scheduler {
   }
 
   asio::awaitable<void> accept_loop();
-  asio::awaitable<void> session(tcp::socket socket);
+  // Owns one of `connections` and of `per_address[peer.limit_key]`, taken by accept_loop.
+  asio::awaitable<void> session(tcp::socket socket, Peer peer);
   // Streams a request body into a temporary file under options.upload_dir.
   asio::awaitable<boost::system::error_code> read_body_to_file(beast::tcp_stream& stream, beast::flat_buffer& buffer,
                                                                bhttp::request_parser<bhttp::empty_body>& header_parser,
@@ -140,14 +169,20 @@ struct Server::Impl : Scheduler {
   // `head_only`: a HEAD request, answered with the headers (and length) a GET would get.
   asio::awaitable<bool> write_response(beast::tcp_stream& stream, Response& response, unsigned version,
                                        bool keep_alive, bool head_only);
-  Response handle(Request& request);
+  std::string error_body(int status) const { return options.error_body ? options.error_body(status) : "{}"; }
+  void log_request(const Request& request, int status, std::chrono::steady_clock::time_point started) const;
 
   ServerOptions options;
   const Router& router;
   // Declared before io: connection coroutines still pending when io is destroyed update them.
   bool stopping = false;
-  std::size_t in_flight = 0;
+  std::size_t in_flight = 0;   // requests handed to the router and not yet written out
   std::size_t connections = 0;
+  std::unordered_map<std::string, std::size_t> per_address;
+  std::vector<std::function<void()>> stop_callbacks;
+  // False once the loop has stopped: answers that come later (as the layers above are torn
+  // down) have nowhere to go.
+  std::shared_ptr<bool> loop_open = std::make_shared<bool>(true);
   asio::io_context io{1};
   asio::thread_pool workers{2};
   tcp::acceptor acceptor;
@@ -165,37 +200,42 @@ asio::awaitable<void> Server::Impl::accept_loop() {
       co_await pause.async_wait(kNoThrow);
       continue;
     }
-    if (connections >= options.max_connections) continue;  // the socket closes as it goes
-    asio::co_spawn(io, session(std::move(socket)), asio::detached);
+    // Beyond either limit the socket closes as it goes.
+    if (connections >= options.max_connections) continue;
+    Peer peer = peer_of(socket);
+    std::size_t& from_peer = per_address[peer.limit_key];
+    if (options.max_connections_per_address && from_peer >= options.max_connections_per_address) continue;
+    ++from_peer;
+    ++connections;
+    asio::co_spawn(io, session(std::move(socket), std::move(peer)), asio::detached);
   }
 }
 
-asio::awaitable<void> Server::Impl::session(tcp::socket socket) {
-  ++connections;
-  struct Count {
-    std::size_t& n;
-    ~Count() { --n; }
-  } count{connections};
+asio::awaitable<void> Server::Impl::session(tcp::socket socket, Peer peer) {
+  struct Slot {
+    Impl& impl;
+    std::string key;
+    ~Slot() {
+      --impl.connections;
+      if (--impl.per_address[key] == 0) impl.per_address.erase(key);
+    }
+  } slot{*this, peer.limit_key};
   boost::system::error_code ignored;
   socket.set_option(tcp::no_delay(true), ignored);
-  std::string remote_ip;
-  if (auto endpoint = socket.remote_endpoint(ignored); !ignored) {
-    auto address = endpoint.address();
-    remote_ip = address.is_v6() && address.to_v6().is_v4_mapped()
-                    ? asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6()).to_string()
-                    : address.to_string();
-  }
   beast::tcp_stream stream(std::move(socket));
   beast::flat_buffer buffer;
-  while (!stopping) {
+  for (bool first = true; !stopping; first = false) {
     bhttp::request_parser<bhttp::empty_body> header_parser;
     header_parser.header_limit(static_cast<std::uint32_t>(options.max_header_bytes));
     header_parser.body_limit(boost::none);   // checked below, once the route is known
-    stream.expires_after(options.idle_timeout);
+    // A new connection must send its first request's head soon; an open one may idle longer.
+    stream.expires_after(first ? options.header_timeout : options.idle_timeout);
     auto [read_error, bytes] = co_await bhttp::async_read_header(stream, buffer, header_parser, kNoThrow);
     (void)bytes;
+    const auto started = std::chrono::steady_clock::now();
+    if (!read_error) stream.expires_after(options.idle_timeout);   // for the body
     Request request;
-    request.remote_ip = remote_ip;
+    request.remote_ip = peer.ip;
     const auto& head = header_parser.get();
     const unsigned version = read_error ? 11 : head.version();
     bool keep_alive = false;
@@ -236,40 +276,50 @@ asio::awaitable<void> Server::Impl::session(tcp::socket socket) {
         read_error == asio::error::eof || read_error == asio::error::connection_reset ||
         read_error == beast::error::timeout || read_error == asio::error::operation_aborted)
       break;   // the client closed the connection (or went away mid-request)
-    if (read_error == bhttp::error::body_limit)
-      refusal = plain(413, options.too_large_body.empty() ? "{}" : options.too_large_body);
-    else if (read_error == boost::system::errc::io_error)
-      refusal = plain(500, kInternalError);   // the temporary file could not be written (disk full)
-    else if (read_error)
-      refusal = plain(400, kBadRequest);
+    if (read_error == bhttp::error::body_limit) {
+      refusal = plain(413, error_body(413));
+    } else if (read_error == bhttp::error::header_limit) {
+      // The parser takes the request line as soon as it is complete: without one, the line
+      // (the URI) was too long (414), else the header fields were (431).
+      const int status = head.target().empty() ? 414 : 431;
+      refusal = plain(status, error_body(status));
+    } else if (read_error == boost::system::errc::io_error) {
+      refusal = plain(500, error_body(500));   // the temporary file could not be written (disk full)
+    } else if (read_error) {
+      refusal = plain(400, error_body(400));
+    }
 
     const bool refused = refusal.has_value();
     Response response;
+    std::optional<Count> answering;   // in_flight, until the answer is written
     if (refused) {
       response = std::move(*refusal);
     } else if (request.method == "OPTIONS") {
       response = plain(204, "");
     } else {
-      ++in_flight;
+      answering.emplace(in_flight);
       auto pending = std::make_shared<Pending>(io);
-      std::weak_ptr<Pending> weak = pending;
-      Responder respond = [weak](Response r) {
-        auto p = weak.lock();
-        if (!p || p->response) return;
-        p->response = std::move(r);
-        p->ready.cancel();
-      };
+      Responder respond(
+          [weak = std::weak_ptr<Pending>(pending), open = loop_open](Response r) {
+            auto p = weak.lock();
+            if (!p || !*open) return;
+            p->response = std::move(r);
+            p->ready.cancel();
+          },
+          plain(500, error_body(500)));
+      // A handler that throws leaves its responder unanswered: the fallback answers.
       try {
-        router.dispatch(request, respond);
-      } catch (const std::exception&) {
-        respond(plain(500, kInternalError));
+        router.dispatch(request, std::move(respond));
+      } catch (const std::exception& e) {
+        spdlog::error("{} {}: handler failed: {}", request.method, request.path, e.what());
       }
       if (!pending->response) co_await pending->ready.async_wait(kNoThrow);
-      --in_flight;
-      response = pending->response ? std::move(*pending->response) : plain(500, kInternalError);
+      if (!pending->response) break;   // the loop is stopping
+      response = std::move(*pending->response);
     }
     keep_alive = keep_alive && !stopping && !refused;
     const bool written = co_await write_response(stream, response, version, keep_alive, request.method == "HEAD");
+    log_request(request, response.status, started);
     if (!written) break;
     if (refused) {
       // Lingering close: the client may still be sending the body we refused; drain a bounded
@@ -288,6 +338,14 @@ asio::awaitable<void> Server::Impl::session(tcp::socket socket) {
   }
   stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
   stream.socket().close(ignored);
+}
+
+void Server::Impl::log_request(const Request& request, int status, std::chrono::steady_clock::time_point started) const {
+  if (!spdlog::should_log(spdlog::level::debug)) return;
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+  spdlog::debug("request {} {} {} {}ms {}", request.method.empty() ? "-" : request.method,
+                request.method.empty() ? "-" : loggable_target(request, options.secret_query_params), status,
+                ms.count(), request.user.empty() ? "-" : request.user);
 }
 
 asio::awaitable<boost::system::error_code> Server::Impl::read_body_to_file(
@@ -411,6 +469,7 @@ void Server::run() {
   std::signal(SIGPIPE, SIG_IGN);
   asio::co_spawn(impl.io, impl.accept_loop(), asio::detached);
   impl.io.run();
+  *impl.loop_open = false;
   impl.workers.join();
 }
 
@@ -421,6 +480,7 @@ void Server::stop(std::chrono::milliseconds grace) {
     boost::system::error_code ignored;
     impl->acceptor.close(ignored);
     impl->signals.cancel(ignored);
+    for (const auto& callback : impl->stop_callbacks) Impl::run_guarded(callback);
     // Let requests in flight finish, checking every 20 ms, for at most `grace`.
     auto deadline = std::chrono::steady_clock::now() + grace;
     impl->drain_timer = std::make_unique<asio::steady_timer>(impl->io);
@@ -436,6 +496,8 @@ void Server::stop(std::chrono::milliseconds grace) {
     (*check)();
   });
 }
+
+void Server::on_stop(std::function<void()> callback) { impl_->stop_callbacks.push_back(std::move(callback)); }
 
 Scheduler& Server::scheduler() { return *impl_; }
 

@@ -15,8 +15,13 @@ namespace {
 // A blocking loopback client speaking raw HTTP/1.1.
 class Client {
  public:
-  explicit Client(std::uint16_t port) {
+  // `from`: the loopback address to connect from.
+  explicit Client(std::uint16_t port, const char* from = "127.0.0.1") {
     fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in source{};
+    source.sin_family = AF_INET;
+    inet_pton(AF_INET, from, &source.sin_addr);
+    if (bind(fd_, reinterpret_cast<sockaddr*>(&source), sizeof source) != 0) throw std::runtime_error("bind");
     sockaddr_in address{};
     address.sin_family = AF_INET;
     address.sin_port = htons(port);
@@ -66,6 +71,17 @@ class ServerTest : public ::testing::Test {
       });
     });
     router_.add("GET", "/throw", [](Request&, Responder) { throw std::runtime_error("boom"); });
+    router_.add("GET", "/dropped", [](Request&, Responder) {});
+    router_.add("GET", "/twice", [](Request&, Responder respond) {
+      respond(Response{200, "application/json", R"({"first":true})", {}, {}});
+      respond(Response{201, "application/json", R"({"second":true})", {}, {}});
+    });
+    router_.add("GET", "/continuation-throws", [this](Request&, Responder respond) {
+      server_->scheduler().run_blocking([] {}, [respond] { throw std::runtime_error("disk full"); });
+    });
+    router_.add("GET", "/timer-throws", [this](Request&, Responder respond) {
+      timer_ = server_->scheduler().after(std::chrono::milliseconds(10), [respond] { throw std::runtime_error("x"); });
+    });
     router_.add("GET", "/slow", [this](Request&, Responder respond) {
       server_->scheduler().run_blocking([] { std::this_thread::sleep_for(std::chrono::milliseconds(1000)); },
                                         [respond] { respond(Response{200, "application/json", R"({"slow":true})", {}, {}}); });
@@ -73,7 +89,12 @@ class ServerTest : public ::testing::Test {
     ServerOptions options;
     options.port = 0;
     options.max_body_bytes = 1024;
-    options.too_large_body = R"({"errcode":"M_TOO_LARGE"})";
+    options.max_header_bytes = 4096;
+    options.header_timeout = std::chrono::seconds(1);
+    options.max_connections_per_address = 4;
+    options.error_body = [](int status) {
+      return status == 500 ? std::string(R"({"errcode":"M_UNKNOWN"})") : R"({"errcode":"E)" + std::to_string(status) + "\"}";
+    };
     server_ = std::make_unique<Server>(options, router_);
     port_ = server_->listen();
     thread_ = std::thread([this] { server_->run(); });
@@ -105,7 +126,7 @@ TEST_F(ServerTest, OversizedBodyGets413WithBody) {
   client.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\n" + std::string(5000, 'a'));
   auto response = client.response();
   EXPECT_NE(response.find("413"), std::string::npos);
-  EXPECT_NE(response.find("M_TOO_LARGE"), std::string::npos);
+  EXPECT_NE(response.find("E413"), std::string::npos);
 }
 
 TEST_F(ServerTest, GarbageGets400) {
@@ -141,6 +162,67 @@ TEST_F(ServerTest, BlockingWorkDoesNotStallTheLoop) {
   EXPECT_NE(quick.response().find("hello"), std::string::npos);
   EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(500));
   EXPECT_NE(slow.response().find(R"({"slow":true})"), std::string::npos);
+}
+
+TEST_F(ServerTest, LongRequestLineGets414AndLongHeadersGet431) {
+  Client line(port_);
+  line.send("GET /" + std::string(5000, 'a') + " HTTP/1.1\r\nHost: x\r\n\r\n");
+  auto response = line.response();
+  EXPECT_NE(response.find("HTTP/1.1 414"), std::string::npos) << response;
+  EXPECT_NE(response.find("E414"), std::string::npos);
+  Client headers(port_);
+  headers.send("GET /hello HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(5000, 'b') + "\r\n\r\n");
+  response = headers.response();
+  EXPECT_NE(response.find("HTTP/1.1 431"), std::string::npos) << response;
+  EXPECT_NE(response.find("E431"), std::string::npos);
+}
+
+// Every request gets exactly one answer: the fallback 500 when the handler (or what it left
+// to run later) drops its responder or throws, the first answer when it answers twice.
+TEST_F(ServerTest, EveryRequestIsAnsweredExactlyOnce) {
+  Client client(port_);
+  for (const char* path : {"/dropped", "/continuation-throws", "/timer-throws", "/throw"}) {
+    client.send(std::string("GET ") + path + " HTTP/1.1\r\nHost: x\r\n\r\n");
+    auto response = client.response();
+    EXPECT_NE(response.find("HTTP/1.1 500"), std::string::npos) << path << ": " << response;
+    EXPECT_NE(response.find("M_UNKNOWN"), std::string::npos) << path;
+  }
+  client.send("GET /twice HTTP/1.1\r\nHost: x\r\n\r\nGET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_NE(client.response().find(R"({"first":true})"), std::string::npos);
+  EXPECT_NE(client.response().find("hello"), std::string::npos);   // not the dropped second answer
+}
+
+TEST_F(ServerTest, ConnectionsPerAddressAreCapped) {
+  std::vector<std::unique_ptr<Client>> held;
+  for (int i = 0; i < 4; ++i) {
+    held.push_back(std::make_unique<Client>(port_));
+    held.back()->send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
+    ASSERT_NE(held.back()->response().find("200 OK"), std::string::npos);
+  }
+  Client extra(port_);
+  extra.send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_EQ(extra.response(), "");   // closed at accept
+  Client other(port_, "127.0.0.2");
+  other.send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_NE(other.response().find(R"({"hello":"127.0.0.2"})"), std::string::npos);
+  held.pop_back();   // a slot comes free
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  Client again(port_);
+  again.send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_NE(again.response().find("200 OK"), std::string::npos);
+}
+
+TEST_F(ServerTest, FirstRequestHeadersHaveADeadline) {
+  Client silent(port_);
+  Client served(port_);
+  served.send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_NE(served.response().find("200 OK"), std::string::npos);
+  const auto started = std::chrono::steady_clock::now();
+  EXPECT_EQ(silent.response(), "");   // closed without a request
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(3));
+  // A connection that sent its first request may idle longer between requests.
+  served.send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_NE(served.response().find("200 OK"), std::string::npos);
 }
 
 }  // namespace

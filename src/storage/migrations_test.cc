@@ -63,15 +63,14 @@ UPDATE stream SET pos = 6;
   EXPECT_EQ(inbox[0].type, "m.3");
 }
 
-// Version 6 (numbered for after 5; its position in the list is the last): filters gain a
-// digest and a last use. Older filters keep their IDs and are found by ID, not by digest (none
-// was recorded), are the first to be evicted, and new IDs follow them. Backup versions gain the
-// count of their keys.
+// Version 6: filters gain a digest and a last use. Older filters keep their IDs and are found
+// by ID, not by digest (none was recorded), are the first to be evicted, and new IDs follow
+// them. Backup versions gain the count of their keys.
 TEST(MigrationTest, OlderFiltersKeepTheirIdsAndBackupVersionsCountTheirKeys) {
   TempFile file;
   {
     sqlite::Database db(file.path);
-    sqlite::migrate(db, 4);
+    sqlite::migrate(db, 5);
     db.exec(R"sql(
 INSERT INTO filters (user_id, filter_id, json) VALUES ('@a:x', 0, '{"a":1}'), ('@a:x', 1, '{"b":1}');
 INSERT INTO reports (room_id, event_id, reporter, reason, ts) VALUES ('!r:x', '$e', '@a:x', 'spam', 1);

@@ -37,6 +37,7 @@ struct UserRecord {
   std::int64_t created_ts = 0;
   std::string displayname;    // empty = unset
   std::string avatar_url;     // empty = unset
+  bool guest = false;         // a guest account (client-server-api "Guest Access")
 };
 
 struct DeviceRecord {

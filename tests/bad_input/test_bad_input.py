@@ -33,7 +33,9 @@ class BadInput(unittest.TestCase):
         return f"{V3}/rooms/{urllib.parse.quote(self.room)}{suffix}"
 
     def test_malformed_json(self):
-        for raw in (b"{not json", b"", b'{"a":1} trailing', b"\xff\xfe", b'{"a":"\xc3\x28"}', b"[" * 200 + b"]" * 200):
+        for raw in (b"{not json", b"", b'{"a":1} trailing', b"\xff\xfe", b'{"a":"\xc3\x28"}', b"[" * 200 + b"]" * 200,
+                    b'{"type":"m.login.password","type":"m.login.token"}',
+                    b'{"type":"m.login.password","identifier":{"type":"m.id.user","user":"a","user":"b"}}'):
             if raw == b"":
                 continue  # an empty body is an empty object
             self.expect(400, "M_NOT_JSON", "POST", V3 + "/login", raw=raw)
@@ -72,6 +74,10 @@ class BadInput(unittest.TestCase):
         self.expect(401, "M_UNKNOWN_TOKEN", "GET", V3 + "/account/whoami", token=False,
                     headers={"Authorization": "Bearer myl_not-a-real-token"})
         self.expect(401, "M_UNKNOWN_TOKEN", "GET", V3 + "/account/whoami?access_token=nope", token=False)
+
+    def test_oversized_uri_and_headers(self):
+        self.expect(414, "M_TOO_LARGE", "GET", V3 + "/profile/" + "a" * 20000)
+        self.expect(431, "M_TOO_LARGE", "GET", "/_matrix/client/versions", token=False, headers={"X-Big": "b" * 20000})
 
     def test_garbage_http_and_server_still_serves(self):
         host, port = self.url.removeprefix("http://").rsplit(":", 1)

@@ -92,12 +92,18 @@ class E2eeApi(unittest.TestCase):
         self.assertEqual(status, 200, body)
         return body
 
-    def test_private_rooms_are_encrypted_by_default(self):
-        status, state = self.alice.call("GET", f"/rooms/{urllib.parse.quote(self.room)}/state/m.room.encryption")
-        self.assertEqual((status, state), (200, {"algorithm": "m.megolm.v1.aes-sha2"}))
+    def test_direct_messages_are_encrypted_by_default(self):
+        def encryption(room_id):
+            return self.alice.call("GET", f"/rooms/{urllib.parse.quote(room_id)}/state/m.room.encryption")
+        megolm = (200, {"algorithm": "m.megolm.v1.aes-sha2"})
+        for request in ({"is_direct": True, "invite": [self.bob.user_id]}, {"preset": "trusted_private_chat"}):
+            status, room = self.alice.call("POST", "/createRoom", request)
+            self.assertEqual(encryption(room["room_id"]), megolm, request)
+        # A private room is encrypted only when its creator's client asks (Element does unless the
+        # person switches it off): the server does not overrule that choice by default.
+        self.assertEqual(encryption(self.room)[0], 404)
         status, public = self.alice.call("POST", "/createRoom", {"preset": "public_chat"})
-        status, _ = self.alice.call("GET", f"/rooms/{urllib.parse.quote(public['room_id'])}/state/m.room.encryption")
-        self.assertEqual(status, 404)
+        self.assertEqual(encryption(public["room_id"])[0], 404)
         own = {"type": "m.room.encryption", "state_key": "", "content": {"algorithm": "m.megolm.v1.aes-sha2",
                                                                           "rotation_period_msgs": 10}}
         status, room = self.alice.call("POST", "/createRoom", {"initial_state": [own]})

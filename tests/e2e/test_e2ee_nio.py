@@ -183,11 +183,11 @@ class E2ee(unittest.IsolatedAsyncioTestCase):
         return response.event_id
 
     async def encrypted_room(self, creator, *invitees):
-        created = await creator.room_create(preset=RoomPreset.private_chat, invite=list(invitees))
+        created = await creator.room_create(preset=RoomPreset.private_chat, invite=list(invitees), is_direct=True)
         self.assertIsInstance(created, RoomCreateResponse, created)
         status, content = await self.request(creator, "GET", f"/rooms/{quote(created.room_id)}/state/m.room.encryption")
         self.assertEqual((status, content.get("algorithm") if content else None), (200, MEGOLM),
-                         "a private_chat room gets m.room.encryption")
+                         "a direct message gets m.room.encryption")
         return created.room_id
 
     async def assert_encrypted_on_the_wire(self, client, room_id, event_id, body):

@@ -280,7 +280,7 @@ void get_public_rooms(Call& call) {
     if (!limit) return call.fail(limit.error());
     if (auto ok = set_limit(query, *limit); !ok) return call.fail(ok.error());
   }
-  if (auto since = call.request.query_param("since"))
+  if (auto since = token_query_param(call.request, "since"))
     if (auto ok = set_since(query, *since); !ok) return call.fail(ok.error());
   list_public_rooms(call, query);
 }

@@ -2,10 +2,15 @@
 // events for a room", "Redactions"):
 // PUT /rooms/{roomId}/send/{eventType}/{txnId}, PUT/GET /rooms/{roomId}/state/{eventType}[/{stateKey}],
 // GET /rooms/{roomId}/state, PUT /rooms/{roomId}/redact/{eventId}/{txnId},
-// GET /rooms/{roomId}/event/{eventId}.
+// GET /rooms/{roomId}/event/{eventId}; GET /rooms/{roomId}/initialSync ("Room Previews", the
+// deprecated snapshot of a room that clients now use only to peek into readable rooms).
+#include <algorithm>
+
 #include "api/handlers.h"
 #include "core/ids.h"
 #include "homeserver/client_format.h"
+#include "homeserver/pagination.h"
+#include "homeserver/sync.h"
 #include "homeserver/visibility.h"
 
 namespace myelin::api {
@@ -23,17 +28,20 @@ void send_draft(Call& call, homeserver::EventDraft draft) {
 // The room the caller may read state of, or an error answered already.
 homeserver::RoomState* readable_room(Call& call) {
   homeserver::RoomState* room = call.hs.timeline.room(call.param(0));
-  if (!room || !homeserver::visible_range(call.hs.store, *room, call.user().user_id)) {
+  if (!room || homeserver::visible_events(call.hs.store, *room, call.user().user_id).empty()) {
     call.fail(core::make_error(Errc::kForbidden, "You are not a member of this room"));
     return nullptr;
   }
   return room;
 }
 
-// State of the room as the caller may see it: current while joined, else as at their leave.
+// State of the room as the caller may see it: current while joined or while the room is
+// world_readable, else as at their leave.
 storage::StateMap visible_state(Call& call, homeserver::RoomState& room) {
   const std::string& user = call.user().user_id;
-  if (room.membership(user) == "join") {
+  const json::object* setting = room.content("m.room.history_visibility", "");
+  if (room.membership(user) == "join" ||
+      (setting && homeserver::string_field(*setting, "history_visibility") == "world_readable")) {
     storage::StateMap state;
     for (const auto& [key, entry] : room.state) state[key] = entry.event_id;
     return state;
@@ -83,6 +91,7 @@ void put_state(Call& call) {
   }
   std::string state_key = call.request.params.size() > 2 ? call.param(2) : "";
   send_draft(call, {call.user().user_id, call.param(1), std::move(state_key), std::move(*body), {}});
+  if (call.param(1) == "m.room.guest_access") call.hs.rooms.remove_guests_unless_allowed(call.param(0));
 }
 
 void put_redact(Call& call) {
@@ -122,11 +131,50 @@ void get_state(Call& call) {
 
 void get_event(Call& call) {
   homeserver::RoomState* room = call.hs.timeline.room(call.param(0));
-  auto visible = room ? homeserver::visible_range(call.hs.store, *room, call.user().user_id) : std::nullopt;
   auto event = call.hs.store.event(call.param(1));
-  if (!visible || !event || event->room_id != call.param(0) || !visible->contains(event->pos))
+  if (!room || !event || event->room_id != call.param(0) ||
+      !homeserver::visible_events(call.hs.store, *room, call.user().user_id).contains(event->pos))
     return call.fail(core::make_error(Errc::kNotFound, "Event not found"));
   call.reply(homeserver::client_event(call.hs.store, *event, call.user().device_id));
+}
+
+void get_room_initial_sync(Call& call) {
+  homeserver::RoomState* room = call.hs.timeline.room(call.param(0));
+  const std::string& user = call.user().user_id;
+  const auto visible = room ? homeserver::visible_events(call.hs.store, *room, user) : homeserver::Visible();
+  if (visible.empty()) return call.fail(core::make_error(Errc::kForbidden, "You may not read this room"));
+  auto requested = int_query_param(call.request, "limit", 10);
+  if (!requested) return call.fail(requested.error());
+  const auto limit = static_cast<std::size_t>(std::clamp<std::int64_t>(*requested, 1, 100));
+  const storage::StreamPos end = visible.last(call.hs.store.current_pos());
+  auto page = homeserver::filtered_events(call.hs.store, call.param(0), visible.within(0, end), limit,
+                                          storage::Direction::kBackward, homeserver::EventFilter{});
+  std::reverse(page.events.begin(), page.events.end());
+  json::array chunk, state, account_data;
+  for (const auto& event : page.events)
+    chunk.push_back(homeserver::client_event(call.hs.store, event, call.user().device_id));
+  std::vector<std::string> ids;
+  for (const auto& [key, event_id] : visible_state(call, *room)) ids.push_back(event_id);
+  for (const auto& event : call.hs.store.events(ids))
+    state.push_back(homeserver::client_event(call.hs.store, event, call.user().device_id, false));
+  for (const auto& entry : call.hs.store.account_data_since(user, 0)) {
+    if (entry.room_id != call.param(0)) continue;
+    auto content = core::parse_json(entry.content);
+    if (content) account_data.push_back(json::object{{"type", entry.type}, {"content", std::move(*content)}});
+  }
+  const auto record = call.hs.store.room(call.param(0));
+  json::object response{
+      {"room_id", call.param(0)},
+      {"messages", {{"chunk", std::move(chunk)},
+                    {"start", homeserver::stream_token(page.events.empty() ? end : page.events.front().pos - 1)},
+                    {"end", homeserver::stream_token(end)}}},
+      {"state", std::move(state)},
+      {"account_data", std::move(account_data)},
+      {"visibility", record && record->published ? "public" : "private"},
+      // Synapse's field, which clients of this endpoint expect; presence reaches clients through /sync.
+      {"presence", json::array{}}};
+  if (const std::string membership = room->membership(user); !membership.empty()) response["membership"] = membership;
+  call.reply(response);
 }
 
 }  // namespace myelin::api

@@ -27,7 +27,7 @@ core::Result<homeserver::EventFilter> filter_param(const http::Request& request)
 }
 
 core::Result<std::optional<StreamPos>> token_param(const http::Request& request, std::string_view name) {
-  auto text = request.query_param(name);
+  auto text = token_query_param(request, name);
   if (!text) return std::optional<StreamPos>();
   auto pos = homeserver::parse_stream_token(*text);
   if (!pos) return core::fail(Errc::kInvalidParam, "Invalid " + std::string(name) + " token");
@@ -57,8 +57,8 @@ json::array format(Call& call, const std::vector<storage::StoredEvent>& events) 
 
 void get_messages(Call& call) {
   homeserver::RoomState* room = call.hs.timeline.room(call.param(0));
-  const auto visible = room ? homeserver::visible_range(call.hs.store, *room, call.user().user_id) : std::nullopt;
-  if (!visible) return call.fail(core::make_error(Errc::kForbidden, "You are not a member of this room"));
+  const auto visible = room ? homeserver::visible_events(call.hs.store, *room, call.user().user_id) : homeserver::Visible();
+  if (visible.empty()) return call.fail(core::make_error(Errc::kForbidden, "You are not a member of this room"));
   auto dir = call.request.query_param("dir");
   if (!dir || (*dir != "b" && *dir != "f"))
     return call.fail(core::make_error(Errc::kInvalidParam, "dir must be b or f"));
@@ -72,13 +72,13 @@ void get_messages(Call& call) {
   if (!requested) return call.fail(requested.error());
   const std::int64_t limit = std::clamp<std::int64_t>(*requested, 1, 1000);
   const bool backwards = *dir == "b";
-  const StreamPos floor = visible->from > 0 ? visible->from - 1 : 0;   // exclusive lower bound
-  const StreamPos lower = std::max(floor, backwards ? to->value_or(0) : from->value_or(0));
-  const StreamPos upper =
-      std::min(visible->until, backwards ? from->value_or(visible->until) : to->value_or(visible->until));
+  const StreamPos now = call.hs.store.current_pos();
+  const StreamPos lower = backwards ? to->value_or(0) : from->value_or(0);
+  const StreamPos upper = std::min(now, backwards ? from->value_or(now) : to->value_or(now));
   const StreamPos start = backwards ? upper : lower;
 
-  auto page = homeserver::filtered_events(call.hs.store, call.param(0), lower, upper, static_cast<std::size_t>(limit),
+  auto page = homeserver::filtered_events(call.hs.store, call.param(0), visible.within(lower, upper),
+                                          static_cast<std::size_t>(limit),
                                           backwards ? storage::Direction::kBackward : storage::Direction::kForward,
                                           *filter);
   const auto& chunk = page.events;
@@ -90,11 +90,10 @@ void get_messages(Call& call) {
 
 void get_context(Call& call) {
   homeserver::RoomState* room = call.hs.timeline.room(call.param(0));
-  const auto visible = room ? homeserver::visible_range(call.hs.store, *room, call.user().user_id) : std::nullopt;
-  if (!visible) return call.fail(core::make_error(Errc::kForbidden, "You are not a member of this room"));
-  const homeserver::VisibleRange range = *visible;
+  const auto visible = room ? homeserver::visible_events(call.hs.store, *room, call.user().user_id) : homeserver::Visible();
+  if (visible.empty()) return call.fail(core::make_error(Errc::kForbidden, "You are not a member of this room"));
   auto event = call.hs.store.event(call.param(1));
-  if (!event || event->room_id != call.param(0) || !range.contains(event->pos))
+  if (!event || event->room_id != call.param(0) || !visible.contains(event->pos))
     return call.fail(core::make_error(Errc::kNotFound, "Event not found"));
   auto filter = filter_param(call.request);
   if (!filter) return call.fail(filter.error());
@@ -103,10 +102,14 @@ void get_context(Call& call) {
   const std::int64_t limit = std::clamp<std::int64_t>(*requested, 0, 100);
   const auto before_count = static_cast<std::size_t>(limit / 2);
   const auto after_count = static_cast<std::size_t>(limit) - before_count;
-  auto before = call.hs.store.room_events(call.param(0), range.from > 0 ? range.from - 1 : 0, event->pos - 1, before_count, storage::Direction::kBackward);
-  auto after = call.hs.store.room_events(call.param(0), event->pos, range.until, after_count, storage::Direction::kForward);
-  std::erase_if(before, [&](const auto& e) { return !filter->matches(e.type, e.sender); });
-  std::erase_if(after, [&](const auto& e) { return !filter->matches(e.type, e.sender); });
+  const StreamPos now = call.hs.store.current_pos();
+  auto read = [&](StreamPos lower, StreamPos upper, std::size_t count, storage::Direction dir) {
+    if (count == 0) return std::vector<storage::StoredEvent>();
+    return homeserver::filtered_events(call.hs.store, call.param(0), visible.within(lower, upper), count, dir, *filter)
+        .events;
+  };
+  auto before = read(0, event->pos - 1, before_count, storage::Direction::kBackward);
+  auto after = read(event->pos, now, after_count, storage::Direction::kForward);
 
   json::array state;
   if (filter->lazy_load_members) {

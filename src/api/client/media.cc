@@ -7,6 +7,8 @@
 // GET /_matrix/client/v1/media/preview_url (homeserver/url_preview.h);
 // and myelin's own GET /_myelin/media/v1/uploads, DELETE /_myelin/media/v1/uploads/{mediaId}
 // (docs/media.md).
+#include <algorithm>
+
 #include "api/handlers.h"
 #include "homeserver/media.h"
 
@@ -97,12 +99,16 @@ void thumbnail(Call& call) {
   auto height = int_query_param(call.request, "height", -1);
   if (!width) return call.fail(width.error());
   if (!height) return call.fail(height.error());
-  if (*width <= 0 || *height <= 0 || *width > 10000 || *height > 10000)
+  if (*width <= 0 || *height <= 0)
     return call.fail(core::make_error(Errc::kInvalidParam, "width and height must be positive integers"));
+  // The sizes asked for are minimums: anything beyond the largest standard thumbnail gets that
+  // one (or the original when it is smaller), so a huge size costs nothing more (Quaternion
+  // asks for height=65535).
+  auto side = [](std::int64_t value) { return static_cast<int>(std::min<std::int64_t>(value, 1 << 20)); };
   const std::string method = call.request.query_param("method").value_or("scale");
   if (method != "scale" && method != "crop")
     return call.fail(core::make_error(Errc::kInvalidParam, "method must be crop or scale"));
-  media::ThumbnailSpec spec{static_cast<int>(*width), static_cast<int>(*height), method == "crop",
+  media::ThumbnailSpec spec{side(*width), side(*height), method == "crop",
                             call.request.query_param("animated").value_or("false") == "true"};
   call.hs.media.thumbnail(call.param(0), call.param(1), spec, [call](core::Result<homeserver::Servable> file) mutable {
     if (!file) return call.fail(file.error());

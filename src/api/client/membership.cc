@@ -58,7 +58,18 @@ void enter_room(Call& call, EnterRoom action) {
 
 }  // namespace
 
-void post_join(Call& call) { enter_room(call, &homeserver::RoomService::join); }
+// Guests join only rooms whose m.room.guest_access is can_join (client-server-api "Guest Access").
+void post_join(Call& call) {
+  if (call.user().guest) {
+    auto room_id = call.hs.rooms.resolve_room(call.param(0));
+    if (!room_id) return call.fail(room_id.error());
+    homeserver::RoomState* room = call.hs.timeline.room(*room_id);
+    const json::object* access = room ? room->content("m.room.guest_access", "") : nullptr;
+    if (!access || homeserver::string_field(*access, "guest_access") != "can_join")
+      return call.fail(core::make_error(Errc::kGuestAccessForbidden, "Guests may not join this room"));
+  }
+  enter_room(call, &homeserver::RoomService::join);
+}
 void post_knock(Call& call) { enter_room(call, &homeserver::RoomService::knock); }
 
 void post_leave(Call& call) {
@@ -106,10 +117,10 @@ void get_joined_rooms(Call& call) {
 
 void get_members(Call& call) {
   homeserver::RoomState* room = call.hs.timeline.room(call.param(0));
-  const auto visible = room ? homeserver::visible_range(call.hs.store, *room, call.user().user_id) : std::nullopt;
-  if (!visible) return call.fail(core::make_error(Errc::kForbidden, "You are not a member of this room"));
+  const auto visible = room ? homeserver::visible_events(call.hs.store, *room, call.user().user_id) : homeserver::Visible();
+  if (visible.empty()) return call.fail(core::make_error(Errc::kForbidden, "You are not a member of this room"));
   // The members as of `at` (a sync or pagination token), never later than the caller may see.
-  storage::StreamPos at = visible->until;
+  storage::StreamPos at = visible.last(call.hs.store.current_pos());
   if (auto token = call.request.query_param("at")) {
     auto pos = homeserver::parse_stream_token(*token);
     if (!pos) return call.fail(core::make_error(Errc::kInvalidParam, "Invalid at token"));

@@ -38,7 +38,13 @@ void post_register(Call& call) {
   auto body = call.body();
   if (!body) return call.fail(body.error());
   auto kind = call.request.query_param("kind");
-  if (kind && *kind == "guest") return call.fail(core::make_error(Errc::kForbidden, "Guest access is disabled"));
+  if (kind && *kind == "guest") {
+    if (!call.hs.config.guest_access) return call.fail(core::make_error(Errc::kForbidden, "Guest access is disabled"));
+    // A guest gets a fresh account and device; only the device's name is taken from the body.
+    json::object guest_body;
+    if (auto name = body->if_contains("initial_device_display_name")) guest_body["initial_device_display_name"] = *name;
+    return finish_registration(call, call.hs.accounts.register_guest(), guest_body);
+  }
   auto& hs = call.hs;
   const std::string session = homeserver::Uia::session_of(*body);
   // A retry of a registration that already succeeded answers for the same user.

@@ -1,8 +1,10 @@
-// GET /_matrix/client/v3/sync ("Syncing") and the filter endpoints
-// POST /user/{userId}/filter, GET /user/{userId}/filter/{filterId} ("Filtering"). A user keeps
-// at most limits.filters_per_user filters, the least recently used going first.
+// GET /_matrix/client/v3/sync ("Syncing"), the filter endpoints POST /user/{userId}/filter,
+// GET /user/{userId}/filter/{filterId} ("Filtering"), and the deprecated event stream
+// GET /events (its `room_id` form is "Room Previews"). A user keeps at most
+// limits.filters_per_user filters, the least recently used going first.
 #include "api/handlers.h"
 #include "core/crypto.h"
+#include "core/ids.h"
 #include "homeserver/filter.h"
 #include "homeserver/sync.h"
 
@@ -39,7 +41,7 @@ core::Result<homeserver::Filter> sync_filter(Call& call) {
 void get_sync(Call& call) {
   homeserver::SyncRequest request;
   request.session = call.user();
-  if (auto since = call.request.query_param("since")) {
+  if (auto since = token_query_param(call.request, "since")) {
     auto token = homeserver::parse_sync_token(*since);
     if (!token) return call.fail(core::make_error(Errc::kInvalidParam, "Invalid since token"));
     request.since = *token;
@@ -59,6 +61,24 @@ void get_sync(Call& call) {
   call.hs.sync.sync(std::move(request), [respond = call.respond](json::object body) {
     respond(json_response(body));
   });
+}
+
+void get_events(Call& call) {
+  storage::StreamPos from = call.hs.store.current_pos();
+  if (auto text = call.request.query_param("from"); text && !text->empty()) {  // empty: from now
+    auto pos = homeserver::parse_stream_token(*text);
+    if (!pos) return call.fail(core::make_error(Errc::kInvalidParam, "Invalid from token"));
+    from = *pos;
+  }
+  std::string room_id;
+  if (auto text = call.request.query_param("room_id")) {
+    if (!core::RoomId::parse(*text)) return call.fail(core::make_error(Errc::kInvalidParam, "Invalid room_id"));
+    room_id = *text;
+  }
+  auto timeout = int_query_param(call.request, "timeout", 0);
+  if (!timeout) return call.fail(timeout.error());
+  call.hs.sync.events(call.user(), from, room_id, std::max<std::int64_t>(0, *timeout),
+                      [respond = call.respond](json::object body) { respond(json_response(body)); });
 }
 
 void post_filter(Call& call) {

@@ -5,19 +5,20 @@ namespace myelin::storage::sqlite {
 
 bool SqliteStore::create_user(const UserRecord& user) {
   db_.prepare(
-         "INSERT OR IGNORE INTO users (user_id, password_hash, admin, deactivated, created_ts, displayname, avatar_url)"
-         " VALUES (?, ?, ?, ?, ?, ?, ?)")
+         "INSERT OR IGNORE INTO users (user_id, password_hash, admin, deactivated, created_ts, displayname, avatar_url,"
+         " guest) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
       .bind(user.user_id).bind(user.password_hash).bind(user.admin).bind(user.deactivated)
-      .bind(user.created_ts).bind(user.displayname).bind(user.avatar_url).run();
+      .bind(user.created_ts).bind(user.displayname).bind(user.avatar_url).bind(user.guest).run();
   return db_.changes() == 1;
 }
 
 std::optional<UserRecord> SqliteStore::user(const std::string& user_id) {
   auto s = db_.prepare(
-      "SELECT password_hash, admin, deactivated, created_ts, displayname, avatar_url FROM users WHERE user_id = ?");
+      "SELECT password_hash, admin, deactivated, created_ts, displayname, avatar_url, guest FROM users WHERE user_id = ?");
   s.bind(user_id);
   if (!s.step()) return std::nullopt;
-  return UserRecord{user_id, s.text(0), s.integer(1) != 0, s.integer(2) != 0, s.integer(3), s.text(4), s.text(5)};
+  return UserRecord{user_id,      s.text(0), s.integer(1) != 0, s.integer(2) != 0, s.integer(3),
+                    s.text(4),    s.text(5), s.integer(6) != 0};
 }
 
 void SqliteStore::set_password_hash(const std::string& user_id, const std::string& hash) {

@@ -169,11 +169,15 @@ INSERT INTO to_device_inbox_sizes (user_id, device_id, messages, bytes)
   SELECT user_id, device_id, count(*), sum(length(CAST(content AS BLOB))) FROM to_device_inbox
   GROUP BY user_id, device_id;
 )sql",
-    // 6 (numbered for after 5): bounds per user that cost no scan. Filters are found by the
-    // sha256 of their canonical JSON (older rows have none and are never matched) and evicted
-    // least recently used first (used_ts); reports are counted per reporter, aliases per creator;
-    // a backup version keeps the count of its keys, and of deleted versions only each user's
-    // newest stays (it keeps version numbers from being reused).
+    // 5: guest accounts.
+    R"sql(
+ALTER TABLE users ADD COLUMN guest INTEGER NOT NULL DEFAULT 0;
+)sql",
+    // 6: bounds per user that cost no scan. Filters are found by the sha256 of their canonical
+    // JSON (older rows have none and are never matched) and evicted least recently used first
+    // (used_ts); reports are counted per reporter, aliases per creator; a backup version keeps
+    // the count of its keys, and of deleted versions only each user's newest stays (it keeps
+    // version numbers from being reused).
     R"sql(
 ALTER TABLE filters ADD COLUMN digest BLOB;
 ALTER TABLE filters ADD COLUMN used_ts INTEGER NOT NULL DEFAULT 0;

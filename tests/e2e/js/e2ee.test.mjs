@@ -124,7 +124,7 @@ function passwordAuth(client, log) {
 
 async function encryptedRoom(name) {
   const { alice, bob } = clients;
-  const { room_id: roomId } = await alice.createRoom({ preset: "private_chat", invite: [bob.getUserId()], name });
+  const { room_id: roomId } = await alice.createRoom({ preset: "private_chat", is_direct: true, invite: [bob.getUserId()], name });
   await waitFor(() => bob.getRoom(roomId)?.getMyMembership() === "invite", "bob's invite");
   await bob.joinRoom(roomId);
   await waitFor(() => alice.getRoom(roomId)?.getMember(bob.getUserId())?.membership === "join", "bob's join");

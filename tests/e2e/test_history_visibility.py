@@ -1,0 +1,155 @@
+"""End-to-end: history visibility is applied as it was at each event (client-server-api "Room
+History Visibility"), through /messages, /context, /event, /sync, the room initialSync and the
+event stream."""
+import itertools
+import json
+import unittest
+import urllib.parse
+
+import harness
+
+V3 = "/_matrix/client/v3"
+
+
+class HistoryVisibility(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.server = harness.Server().start()
+        cls.url = cls.server.url
+        cls.tokens = {}
+        for name in ("alice", "bob", "carol"):
+            cls.tokens[name] = harness.register(cls.url, name, "pw-" + name + "-long",
+                                                cls.server.registration_token())["access_token"]
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.stop()
+
+    def call(self, who, method, path, body=None):
+        return harness.request(self.url, method, path, body, self.tokens[who])
+
+    def room_path(self, room, rest):
+        return f"{V3}/rooms/{urllib.parse.quote(room)}{rest}"
+
+    txn = itertools.count()
+
+    def send(self, who, room, text):
+        status, body = self.call(who, "PUT", self.room_path(room, f"/send/m.room.message/t{next(self.txn)}"),
+                                 {"msgtype": "m.text", "body": text})
+        self.assertEqual(status, 200, body)
+        return body["event_id"]
+
+    def set_visibility(self, room, value):
+        status, body = self.call("alice", "PUT", self.room_path(room, "/state/m.room.history_visibility"),
+                                 {"history_visibility": value})
+        self.assertEqual(status, 200, body)
+
+    def room(self, first, second):
+        """A public room where alice sends one message under `first` and one under `second`."""
+        status, body = self.call("alice", "POST", V3 + "/createRoom", {"preset": "public_chat"})
+        self.assertEqual(status, 200, body)
+        room = body["room_id"]
+        self.set_visibility(room, first)
+        under_first = self.send("alice", room, "under-" + first)
+        self.set_visibility(room, second)
+        under_second = self.send("alice", room, "under-" + second)
+        return room, under_first, under_second
+
+    def join(self, who, room):
+        status, body = self.call(who, "POST", self.room_path(room, "/join"), {})
+        self.assertEqual(status, 200, body)
+
+    def seen(self, who, room, event_id):
+        """Which of /messages, /context, /event and an initial /sync show the event."""
+        shown = set()
+        status, body = self.call(who, "GET", self.room_path(room, "/messages?dir=b&limit=50"))
+        self.assertEqual(status, 200, body)
+        if event_id in [e["event_id"] for e in body["chunk"]]:
+            shown.add("messages")
+        status, body = self.call(who, "GET", self.room_path(room, "/event/" + urllib.parse.quote(event_id)))
+        self.assertIn(status, (200, 404), body)
+        if status == 200:
+            shown.add("event")
+        status, body = self.call(who, "GET", self.room_path(room, "/context/" + urllib.parse.quote(event_id)))
+        self.assertIn(status, (200, 404), body)
+        if status == 200:
+            shown.add("context")
+        # Around a later event the message may show among the events before it.
+        status, body = self.call(who, "GET", self.room_path(room, "/messages?dir=b&limit=1"))
+        latest = body["chunk"][0]["event_id"]
+        status, body = self.call(who, "GET", self.room_path(room, f"/context/{urllib.parse.quote(latest)}?limit=50"))
+        self.assertEqual(status, 200, body)
+        if event_id in [e["event_id"] for e in body["events_before"]]:
+            shown.add("context_before")
+        sync_filter = urllib.parse.quote(json.dumps({"room": {"timeline": {"limit": 50}}}))
+        status, body = self.call(who, "GET", f"{V3}/sync?filter={sync_filter}")
+        self.assertEqual(status, 200, body)
+        timeline = body["rooms"]["join"][room]["timeline"]["events"]
+        if event_id in [e["event_id"] for e in timeline]:
+            shown.add("sync")
+        return shown
+
+    ALL = {"messages", "event", "context", "context_before", "sync"}
+
+    def test_joined_then_shared_keeps_the_joined_history_private(self):
+        room, under_joined, under_shared = self.room("joined", "shared")
+        self.join("bob", room)
+        self.assertEqual(self.seen("bob", room, under_joined), set())
+        self.assertEqual(self.seen("bob", room, under_shared), self.ALL)
+
+    def test_shared_then_joined_keeps_the_shared_history_shared(self):
+        room, under_shared, under_joined = self.room("shared", "joined")
+        self.join("carol", room)
+        self.assertEqual(self.seen("carol", room, under_shared), self.ALL)
+        self.assertEqual(self.seen("carol", room, under_joined), set())
+
+    def test_incremental_sync_after_a_join_applies_the_rules(self):
+        room, under_joined, under_shared = self.room("joined", "shared")
+        status, body = self.call("bob", "GET", V3 + "/sync")
+        since = body["next_batch"]
+        self.join("bob", room)
+        status, body = self.call("bob", "GET", f"{V3}/sync?since={since}")
+        self.assertEqual(status, 200, body)
+        timeline = [e["event_id"] for e in body["rooms"]["join"][room]["timeline"]["events"]]
+        self.assertIn(under_shared, timeline)
+        self.assertNotIn(under_joined, timeline)
+
+    def test_sync_after_a_rejoin_carries_the_current_state_missed(self):
+        room, under_joined, _ = self.room("joined", "joined")
+        self.join("bob", room)
+        status, body = self.call("bob", "GET", V3 + "/sync")
+        since = body["next_batch"]
+        status, body = self.call("bob", "POST", self.room_path(room, "/leave"), {})
+        self.assertEqual(status, 200, body)
+        self.join("carol", room)
+        missed = self.send("alice", room, "while-bob-was-away")
+        self.join("bob", room)
+        status, body = self.call("bob", "GET", f"{V3}/sync?since={since}")
+        timeline = body["rooms"]["join"][room]["timeline"]["events"]
+        ids = [e["event_id"] for e in timeline]
+        self.assertNotIn(missed, ids)
+        self.assertTrue(any(e["type"] == "m.room.member" and e["state_key"].startswith("@carol:") for e in timeline))
+
+    def test_room_initial_sync_and_event_stream_apply_the_rules(self):
+        room, under_joined, under_shared = self.room("joined", "shared")
+        self.join("bob", room)
+        status, body = self.call("bob", "GET", self.room_path(room, "/initialSync"))
+        self.assertEqual(status, 200, body)
+        chunk = [e["event_id"] for e in body["messages"]["chunk"]]
+        self.assertIn(under_shared, chunk)
+        self.assertNotIn(under_joined, chunk)
+        self.assertEqual(body["membership"], "join")
+        status, body = self.call("carol", "GET", self.room_path(room, "/initialSync"))
+        self.assertEqual((status, body["errcode"]), (403, "M_FORBIDDEN"))
+        # The event stream from before the room's first event on.
+        status, body = self.call("bob", "GET", f"{V3}/events?from=s0&timeout=0")
+        self.assertEqual(status, 200, body)
+        stream = [e["event_id"] for e in body["chunk"]]
+        self.assertIn(under_shared, stream)
+        self.assertNotIn(under_joined, stream)
+        status, body = self.call("bob", "GET", f"{V3}/events?from={body['end']}&timeout=0")
+        self.assertEqual((status, body["chunk"]), (200, []))
+
+
+if __name__ == "__main__":
+    unittest.main()
