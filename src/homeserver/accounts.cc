@@ -86,6 +86,18 @@ std::string Accounts::register_guest() {
   }
 }
 
+namespace {
+
+// `name` cut to kMaxDeviceNameBytes, not inside a UTF-8 character.
+std::string bounded_device_name(std::string_view name) {
+  if (name.size() <= kMaxDeviceNameBytes) return std::string(name);
+  std::size_t end = kMaxDeviceNameBytes;
+  while (end > 0 && (static_cast<unsigned char>(name[end]) & 0xC0) == 0x80) --end;
+  return std::string(name.substr(0, end));
+}
+
+}  // namespace
+
 LoginResult Accounts::create_session(const std::string& user_id, std::optional<std::string> device_id,
                                      const std::string& device_display_name) {
   if (!device_id || device_id->empty()) device_id = core::random_string(10);
@@ -95,7 +107,7 @@ LoginResult Accounts::create_session(const std::string& user_id, std::optional<s
     make_room_for_device(user_id);
   else
     store_.revoke_device_tokens(user_id, *device_id);
-  store_.upsert_device({user_id, *device_id, device_display_name, now_ms(), ""});
+  store_.upsert_device({user_id, *device_id, bounded_device_name(device_display_name), now_ms(), ""});
   std::string token = core::new_access_token();
   store_.add_access_token(core::token_digest(token), {user_id, *device_id});
   if (new_device) {   // a new device is a device-list change, before it has keys

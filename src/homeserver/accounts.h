@@ -61,6 +61,7 @@ class Accounts {
   // revoked) with a fresh access token; a new device is a device-list change. A new device
   // beyond Config::devices_per_user logs out the user's device seen least recently (refusing
   // the login would lock the user out; the one dropped is usually a script's forgotten login).
+  // The display name is cut to kMaxDeviceNameBytes (at a character boundary).
   LoginResult create_session(const std::string& user_id, std::optional<std::string> device_id,
                              const std::string& device_display_name);
   // POST /login with m.login.password: resolves the identifier (m.id.user, legacy "user").
@@ -103,5 +104,9 @@ class Accounts {
 
 // 192.0.2.77 -> 192.0.2.0; 2001:db8:1:2::5 -> 2001:db8:1::  (privacy: no full addresses kept)
 std::string truncate_ip(std::string_view ip);
+
+// The longest device display name (they are kept per device and shown to every peer in
+// keys/query): a rename beyond it is refused, a login's initial name is cut to it.
+inline constexpr std::size_t kMaxDeviceNameBytes = 256;
 
 }  // namespace myelin::homeserver

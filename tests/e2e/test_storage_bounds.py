@@ -203,11 +203,12 @@ class StorageBounds(unittest.TestCase):
         first = self.client("traveller")
         password = "pw-traveller-long"
 
-        def login():
+        def login(name="phone"):
             status, body = harness.request(self.server.url, "POST", V3 + "/login",
                                            {"type": "m.login.password", "identifier": {"type": "m.id.user", "user": "traveller"},
-                                            "password": password})
+                                            "password": password, "initial_device_display_name": name})
             self.assertEqual(status, 200, body)
+            self.device = body["device_id"]
             return body["access_token"]
         tokens = [first.token] + [login() for _ in range(SMALL - 1)]
         # The first device is used again; the second is now the one seen least recently.
@@ -218,6 +219,12 @@ class StorageBounds(unittest.TestCase):
         self.assertEqual(harness.request(self.server.url, "GET", V3 + "/account/whoami", token=tokens[1])[0], 401)
         for token in (tokens[0], tokens[2], newest):
             self.assertEqual(harness.request(self.server.url, "GET", V3 + "/account/whoami", token=token)[0], 200)
+        # Device names are bounded: a login's is cut (at a character boundary), a rename refused.
+        first.token = login("é" * 200)
+        name = self.expect(first, 200, None, "GET", f"/devices/{self.device}")["display_name"]
+        self.assertEqual(name, "é" * 128)
+        self.expect(first, 400, "M_INVALID_PARAM", "PUT", f"/devices/{self.device}", {"display_name": "x" * 257})
+        self.expect(first, 200, None, "PUT", f"/devices/{self.device}", {"display_name": "x" * 256})
 
 
 if __name__ == "__main__":

@@ -45,6 +45,8 @@ void put_device(Call& call) {
   if (!body) return call.fail(body.error());
   auto display_name = optional_string(*body, "display_name");
   if (!display_name) return call.fail(display_name.error());
+  if (*display_name && (*display_name)->size() > homeserver::kMaxDeviceNameBytes)
+    return call.fail(core::make_error(Errc::kInvalidParam, "display_name is too long"));
   const std::string& user_id = call.user().user_id;
   // Creating devices is for application services only; clients update existing ones.
   if (!call.hs.store.device(user_id, call.param(0))) return call.fail(unknown_device());
