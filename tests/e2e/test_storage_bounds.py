@@ -3,8 +3,8 @@ config): a to-device inbox keeps its newest messages, one-time keys per device a
 and the algorithms themselves are capped, account-data values and entries too; identical
 filters are kept once and the least recently used go beyond the bound; push rules, content
 reports, room aliases and backed-up room keys are capped per user, a login beyond the
-device bound logs out the device seen least recently, and a threaded receipt needs a real
-thread root. Small bounds are configured here so
+device bound logs out the device seen least recently (device names are bounded too), and a
+threaded receipt needs a real thread root. Small bounds are configured here so
 that the test stays quick; the others are the defaults."""
 import time
 import unittest
