@@ -63,5 +63,25 @@ UPDATE stream SET pos = 6;
   EXPECT_EQ(inbox[0].type, "m.3");
 }
 
+// The versions migration: one-time keys stored before it keep their key-ID order and go out
+// before any key uploaded after.
+TEST(MigrationTest, OneTimeKeysGainAnUploadOrder) {
+  TempFile file;
+  {
+    sqlite::Database db(file.path);
+    sqlite::migrate(db, 4);
+    db.exec(R"sql(
+INSERT INTO one_time_keys (user_id, device_id, algorithm, key_id, json)
+  VALUES ('@a:x', 'DEV', 'signed_curve25519', 'BB', '"b"'), ('@a:x', 'DEV', 'signed_curve25519', 'AA', '"a"');
+)sql");
+  }
+  auto store = open_sqlite_store({file.path, false});
+  store->upload_keys("@a:x", "DEV", KeyUpload{std::nullopt, {{"signed_curve25519", "00", "\"new\""}}, {}});
+  EXPECT_EQ(store->key_counts("@a:x", "DEV").one_time.at("signed_curve25519"), 3);
+  EXPECT_EQ(store->claim_key("@a:x", "DEV", "signed_curve25519")->json, "\"a\"");
+  EXPECT_EQ(store->claim_key("@a:x", "DEV", "signed_curve25519")->json, "\"b\"");
+  EXPECT_EQ(store->claim_key("@a:x", "DEV", "signed_curve25519")->json, "\"new\"");
+}
+
 }  // namespace
 }  // namespace myelin::storage

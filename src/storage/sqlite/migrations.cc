@@ -169,6 +169,21 @@ INSERT INTO to_device_inbox_sizes (user_id, device_id, messages, bytes)
   SELECT user_id, device_id, count(*), sum(length(CAST(content AS BLOB))) FROM to_device_inbox
   GROUP BY user_id, device_id;
 )sql",
+    // 5: one-time keys remember their upload order (client-server-api POST /keys/claim, v1.13:
+    // keys are given out oldest first); the rowid is that order, and the claim reads the oldest
+    // through an index. Keys stored before have no known order: they keep key-ID order, ahead of
+    // every key uploaded after.
+    R"sql(
+CREATE TABLE one_time_keys_v5 (
+  seq INTEGER PRIMARY KEY, user_id TEXT NOT NULL, device_id TEXT NOT NULL, algorithm TEXT NOT NULL,
+  key_id TEXT NOT NULL, json TEXT NOT NULL, UNIQUE (user_id, device_id, algorithm, key_id));
+INSERT INTO one_time_keys_v5 (user_id, device_id, algorithm, key_id, json)
+  SELECT user_id, device_id, algorithm, key_id, json FROM one_time_keys
+  ORDER BY user_id, device_id, algorithm, key_id;
+DROP TABLE one_time_keys;
+ALTER TABLE one_time_keys_v5 RENAME TO one_time_keys;
+CREATE INDEX one_time_keys_by_upload ON one_time_keys (user_id, device_id, algorithm, seq);
+)sql",
 };
 
 std::int64_t user_version(Database& db) {
