@@ -132,6 +132,7 @@ void get_preview_url(Call&);
 // client/reporting.cc
 void post_report_event(Call&);
 void post_report_room(Call&);
+void post_report_user(Call&);
 // client/voip.cc
 void get_turn_server(Call&);
 

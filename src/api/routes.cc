@@ -173,6 +173,7 @@ constexpr Route kRoutes[] = {
 
     {"POST", "/rooms/{roomId}/report/{eventId}", C, U, L, post_report_event},
     {"POST", "/rooms/{roomId}/report", C, U, L, post_report_room},
+    {"POST", "/users/{userId}/report", C, U, L, post_report_user},
 };
 
 struct Limiters {

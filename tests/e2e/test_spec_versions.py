@@ -42,6 +42,29 @@ class SpecVersionsTest(unittest.TestCase):
                    for _ in range(3)]
         self.assertEqual(claimed, ["signed_curve25519:zzzz", "signed_curve25519:mmmm", "signed_curve25519:aaaa"])
 
+    def test_v1_14_users_can_be_reported_without_revealing_who_exists(self):
+        self.assertIn("v1.14", self.versions())
+        path = lambda user_id: f"/users/{urllib.parse.quote(user_id)}/report"
+        status, body = self.alice.call("POST", path(self.bob.user_id), {"reason": "rude to me"})
+        self.assertEqual((status, body), (200, {}))
+        # An unknown user gets the same answer, and nothing is kept about them.
+        status, body = self.alice.call("POST", path("@nobody:localhost"), {"reason": "who?"})
+        self.assertEqual((status, body), (200, {}))
+        status, body = self.alice.call("POST", path("@spammer:elsewhere.example"), {"reason": ""})
+        self.assertEqual((status, body), (200, {}))
+        reports = [json.loads(line) for line in self.server.cli("reports", "list").splitlines()]
+        self.assertEqual([(r["user_id"], r["reason"], r["reporter"]) for r in reports if "user_id" in r],
+                         [(self.bob.user_id, "rude to me", self.alice.user_id),
+                          ("@spammer:elsewhere.example", "", self.alice.user_id)])
+        self.assertTrue(all("room_id" not in r for r in reports if "user_id" in r))
+        for body, errcode in (({}, "M_MISSING_PARAM"), ({"reason": 1}, "M_BAD_JSON")):
+            status, answer = self.alice.call("POST", path(self.bob.user_id), body)
+            self.assertEqual((status, answer["errcode"]), (400, errcode))
+        status, answer = self.alice.call("POST", path("not-a-user"), {"reason": "x"})
+        self.assertEqual((status, answer["errcode"]), (400, "M_INVALID_PARAM"))
+        status, answer = harness.request(self.server.url, "POST", V3 + path(self.bob.user_id), {"reason": "x"})
+        self.assertEqual((status, answer["errcode"]), (401, "M_MISSING_TOKEN"))
+
 
 if __name__ == "__main__":
     unittest.main()

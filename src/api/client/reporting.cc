@@ -1,10 +1,12 @@
 // POST /_matrix/client/v3/rooms/{roomId}/report/{eventId} — client-server-api "Reporting Content"
 // POST /_matrix/client/v3/rooms/{roomId}/report
+// POST /_matrix/client/v3/users/{userId}/report
 // Reports are stored for the server's administrators.
 #include <optional>
 #include <string>
 
 #include "api/handlers.h"
+#include "core/ids.h"
 
 namespace myelin::api {
 
@@ -42,6 +44,22 @@ void post_report_room(Call& call) {
   // v1.13: room reports MUST NOT require membership (rooms can be seen from outside).
   if (!call.hs.store.room(room_id)) return call.fail(core::make_error(Errc::kNotFound, "The room was not found"));
   call.hs.store.add_report({room_id, "", call.user().user_id, *reason, std::nullopt, homeserver::now_ms()});
+  call.reply(json::object{});
+}
+
+// v1.14. PRIVACY: the answer is the same whether or not the user exists (the spec's MAY), so
+// the endpoint reveals no accounts; a report about an unknown local user is not kept. Users of
+// other servers cannot be checked (no federation) and are kept.
+void post_report_user(Call& call) {
+  const std::string& user_id = call.param(0);
+  auto target = core::UserId::parse(user_id);
+  if (!target) return call.fail(core::make_error(Errc::kInvalidParam, "Invalid user ID"));
+  auto body = call.body();
+  if (!body) return call.fail(body.error());
+  auto reason = required_string(*body, "reason");
+  if (!reason) return call.fail(reason.error());
+  if (target->server != call.hs.config.server_name || call.hs.store.user(user_id))
+    call.hs.store.add_report({"", "", call.user().user_id, *reason, std::nullopt, homeserver::now_ms(), user_id});
   call.reply(json::object{});
 }
 

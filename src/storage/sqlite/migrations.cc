@@ -172,7 +172,8 @@ INSERT INTO to_device_inbox_sizes (user_id, device_id, messages, bytes)
     // 5: one-time keys remember their upload order (client-server-api POST /keys/claim, v1.13:
     // keys are given out oldest first); the rowid is that order, and the claim reads the oldest
     // through an index. Keys stored before have no known order: they keep key-ID order, ahead of
-    // every key uploaded after.
+    // every key uploaded after. Reports name the reported user (POST /users/{userId}/report,
+    // v1.14; '' for room and event reports, whose user_id is empty).
     R"sql(
 CREATE TABLE one_time_keys_v5 (
   seq INTEGER PRIMARY KEY, user_id TEXT NOT NULL, device_id TEXT NOT NULL, algorithm TEXT NOT NULL,
@@ -183,6 +184,8 @@ INSERT INTO one_time_keys_v5 (user_id, device_id, algorithm, key_id, json)
 DROP TABLE one_time_keys;
 ALTER TABLE one_time_keys_v5 RENAME TO one_time_keys;
 CREATE INDEX one_time_keys_by_upload ON one_time_keys (user_id, device_id, algorithm, seq);
+
+ALTER TABLE reports ADD COLUMN user_id TEXT NOT NULL DEFAULT '';
 )sql",
 };
 
