@@ -112,6 +112,7 @@ constexpr Route kRoutes[] = {
     {"PUT", "/directory/list/room/{roomId}", C, U, L, put_room_visibility},
     {"GET", "/publicRooms", C, O, N, get_public_rooms},
     {"POST", "/publicRooms", C, U, L, post_public_rooms},
+    {"GET", "/room_summary/{roomIdOrAlias}", V1, O, L, get_room_summary},
 
     {"GET", "/presence/{userId}/status", C, U, N, get_presence},
     {"PUT", "/presence/{userId}/status", C, U, L, put_presence},

@@ -1,5 +1,5 @@
 """What each spec version that /versions advertises requires, request by request: v1.13's
-/keys/claim order, v1.14's user reports (and /versions itself)."""
+/keys/claim order, v1.14's user reports, v1.15's room summaries (and /versions itself)."""
 import json
 import unittest
 import urllib.parse
@@ -64,6 +64,57 @@ class SpecVersionsTest(unittest.TestCase):
         self.assertEqual((status, answer["errcode"]), (400, "M_INVALID_PARAM"))
         status, answer = harness.request(self.server.url, "POST", V3 + path(self.bob.user_id), {"reason": "x"})
         self.assertEqual((status, answer["errcode"]), (401, "M_MISSING_TOKEN"))
+
+    def test_v1_15_room_summaries_show_only_rooms_the_caller_could_see(self):
+        self.assertIn("v1.15", self.versions())
+        carol = User(self.server, "carol", self.server.registration_token())
+        summary = lambda target, user=None: harness.request(
+            self.server.url, "GET", "/_matrix/client/v1/room_summary/" + urllib.parse.quote(target), None,
+            user.token if user else None)
+        status, public = self.alice.call("POST", "/createRoom", {
+            "preset": "public_chat", "name": "Tea", "topic": "Oolong", "room_alias_name": "summary-tea"})
+        status, private = self.alice.call("POST", "/createRoom", {
+            "preset": "private_chat", "name": "Secret", "invite": [self.bob.user_id]})
+        for target in (public["room_id"], "#summary-tea:localhost"):
+            status, body = summary(target, carol)
+            self.assertEqual(status, 200, body)
+            self.assertEqual({k: body.get(k) for k in ("room_id", "name", "topic", "canonical_alias", "join_rule",
+                                                      "num_joined_members", "world_readable", "guest_can_join",
+                                                      "membership")},
+                             {"room_id": public["room_id"], "name": "Tea", "topic": "Oolong",
+                              "canonical_alias": "#summary-tea:localhost", "join_rule": "public",
+                              "num_joined_members": 1, "world_readable": False, "guest_can_join": False,
+                              "membership": "leave"})
+            self.assertIn("room_version", body)
+        # The spec lets anonymous callers see rooms anyone can join; they get no membership.
+        status, body = summary(public["room_id"])
+        self.assertEqual(status, 200, body)
+        self.assertNotIn("membership", body)
+        # A private room: its members (the invited too) see it, nobody else learns it exists.
+        status, body = summary(private["room_id"], self.bob)
+        self.assertEqual((status, body["name"], body["membership"], body["join_rule"]),
+                         (200, "Secret", "invite", "invite"))
+        status, body = summary(private["room_id"], self.alice)
+        self.assertEqual((status, body["membership"]), (200, "join"))
+        unknown = "!nosuchroom:localhost"
+        for target, user in ((private["room_id"], carol), (private["room_id"], None), (unknown, carol),
+                             ("#nosuchalias:localhost", carol)):
+            status, body = summary(target, user)
+            self.assertEqual((status, body["errcode"]), (404, "M_NOT_FOUND"), (target, user))
+        # A restricted room: visible to members of the rooms its join rule allows.
+        rule = {"join_rule": "restricted", "allow": [{"type": "m.room_membership", "room_id": public["room_id"]}]}
+        status, restricted = self.alice.call("POST", "/createRoom", {
+            "preset": "private_chat", "initial_state": [{"type": "m.room.join_rules", "state_key": "", "content": rule}]})
+        self.assertEqual(summary(restricted["room_id"], carol)[0], 404)
+        carol.call("POST", f"/join/{urllib.parse.quote(public['room_id'])}", {})
+        status, body = summary(restricted["room_id"], carol)
+        self.assertEqual((status, body.get("allowed_room_ids"), body.get("membership")),
+                         (200, [public["room_id"]], "leave"))
+        status, body = summary("neither", carol)
+        self.assertEqual((status, body["errcode"]), (400, "M_INVALID_PARAM"))
+        # v1.15 also adds the OAuth 2.0 API; a server without it answers M_UNRECOGNIZED.
+        status, body = harness.request(self.server.url, "GET", "/_matrix/client/v1/auth_metadata")
+        self.assertEqual((status, body["errcode"]), (404, "M_UNRECOGNIZED"))
 
 
 if __name__ == "__main__":
