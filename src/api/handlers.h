@@ -34,6 +34,7 @@ void post_delete_devices(Call&);
 void get_profile(Call&);
 void get_profile_field(Call&);
 void put_profile_field(Call&);
+void delete_profile_field(Call&);
 // client/room_creation.cc
 void post_create_room(Call&);
 void post_upgrade_room(Call&);

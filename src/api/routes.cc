@@ -61,6 +61,7 @@ constexpr Route kRoutes[] = {
     {"GET", "/profile/{userId}", C, O, N, get_profile},
     {"GET", "/profile/{userId}/{field}", C, O, N, get_profile_field},
     {"PUT", "/profile/{userId}/{field}", C, U, L, put_profile_field},
+    {"DELETE", "/profile/{userId}/{field}", C, U, L, delete_profile_field},
 
     {"POST", "/createRoom", C, U, L, post_create_room},
     {"POST", "/rooms/{roomId}/upgrade", C, U, L, post_upgrade_room},

@@ -1,5 +1,6 @@
 """What each spec version that /versions advertises requires, request by request: v1.13's
-/keys/claim order, v1.14's user reports, v1.15's room summaries (and /versions itself)."""
+/keys/claim order, v1.14's user reports, v1.15's room summaries, v1.16's state_after in /sync,
+profile fields and v12 creators (and /versions itself)."""
 import json
 import unittest
 import urllib.parse
@@ -115,6 +116,103 @@ class SpecVersionsTest(unittest.TestCase):
         # v1.15 also adds the OAuth 2.0 API; a server without it answers M_UNRECOGNIZED.
         status, body = harness.request(self.server.url, "GET", "/_matrix/client/v1/auth_metadata")
         self.assertEqual((status, body["errcode"]), (404, "M_UNRECOGNIZED"))
+
+    def test_v1_16_sync_gives_the_state_after_the_timeline_when_asked(self):
+        alice, dave = self.alice, User(self.server, "dave", self.server.registration_token())
+        status, room = alice.call("POST", "/createRoom", {"preset": "public_chat", "name": "Before"})
+        room_id = room["room_id"]
+        path = f"/rooms/{urllib.parse.quote(room_id)}"
+        dave.call("POST", f"/join/{urllib.parse.quote(room_id)}", {})
+
+        def sync(since=None, state_after=True):
+            query = "?timeout=0" + ("&use_state_after=true" if state_after else "") + (f"&since={since}" if since else "")
+            status, body = dave.call("GET", "/sync" + query)
+            self.assertEqual(status, 200, body)
+            return body
+
+        def state_of(body, section="join"):
+            entry = body["rooms"][section][room_id]
+            self.assertNotIn("state", entry)
+            return {(e["type"], e["state_key"]): e for e in entry["state_after"]["events"]}
+
+        first = sync()
+        state = state_of(first)
+        self.assertEqual(state[("m.room.name", "")]["content"]["name"], "Before")
+        self.assertIn(("m.room.member", dave.user_id), state)   # in the timeline too: still listed
+        alice.call("PUT", path + "/state/m.room.name", {"name": "After"})
+        alice.call("PUT", path + "/send/m.room.message/t1", {"msgtype": "m.text", "body": "hi"})
+        # Incremental: the changes since the last sync, those in the timeline included.
+        state = state_of(sync(first["next_batch"]))
+        self.assertEqual(list(state), [("m.room.name", "")])
+        self.assertEqual(state[("m.room.name", "")]["content"]["name"], "After")
+        # Without the parameter: the state before the timeline, as before.
+        plain = sync(first["next_batch"], state_after=False)["rooms"]["join"][room_id]
+        self.assertNotIn("state_after", plain)
+        self.assertEqual(plain["state"]["events"], [])
+        # Nothing new in the timeline's state: an empty state_after, present all the same.
+        mark = sync()["next_batch"]
+        alice.call("PUT", path + "/send/m.room.message/t2", {"msgtype": "m.text", "body": "again"})
+        self.assertEqual(state_of(sync(mark)), {})
+        # A left room: the state after the leave, what changed since the last sync.
+        alice.call("PUT", path + "/state/m.room.topic", {"topic": "Later"})
+        dave.call("POST", path + "/leave", {})
+        state = state_of(sync(mark), "leave")
+        self.assertEqual(set(state), {("m.room.topic", ""), ("m.room.member", dave.user_id)})
+        self.assertEqual(state[("m.room.member", dave.user_id)]["content"]["membership"], "leave")
+
+    def test_v1_16_profile_fields_are_advertised_and_can_be_deleted(self):
+        self.assertIn("v1.16", self.versions())
+        status, body = self.alice.call("GET", "/capabilities")
+        capabilities = body["capabilities"]
+        self.assertEqual(capabilities["m.profile_fields"], {"enabled": True, "allowed": ["displayname", "avatar_url"]})
+        # The deprecated capabilities agree with it.
+        self.assertEqual(capabilities["m.set_displayname"], {"enabled": True})
+        self.assertEqual(capabilities["m.set_avatar_url"], {"enabled": True})
+        field = f"/profile/{urllib.parse.quote(self.alice.user_id)}/displayname"
+        self.assertEqual(self.alice.call("PUT", field, {"displayname": "Alice"})[0], 200)
+        self.assertEqual(self.alice.call("DELETE", field), (200, {}))
+        self.assertEqual(self.alice.call("GET", field)[1]["errcode"], "M_NOT_FOUND")
+        self.assertEqual(self.alice.call("DELETE", field), (200, {}))   # already gone: still fine
+        for path, status, errcode in ((f"/profile/{urllib.parse.quote(self.bob.user_id)}/displayname", 403, "M_FORBIDDEN"),
+                                      (f"/profile/{urllib.parse.quote(self.alice.user_id)}/m.tz", 403, "M_FORBIDDEN"),
+                                      (f"/profile/{urllib.parse.quote(self.alice.user_id)}/Bad", 400, "M_INVALID_PARAM")):
+            answer = self.alice.call("DELETE", path)
+            self.assertEqual((answer[0], answer[1]["errcode"]), (status, errcode), path)
+
+    def test_v1_16_upgrades_to_v12_take_additional_creators(self):
+        alice, bob = self.alice, self.bob
+        status, room = alice.call("POST", "/createRoom", {"room_version": "11", "preset": "public_chat"})
+        old = room["room_id"]
+        bob.call("POST", f"/join/{urllib.parse.quote(old)}", {})
+        levels_path = f"/rooms/{urllib.parse.quote(old)}/state/m.room.power_levels"
+        status, levels = alice.call("GET", levels_path)
+        levels["users"][bob.user_id] = 50
+        self.assertEqual(alice.call("PUT", levels_path, levels)[0], 200)
+        upgrade = f"/rooms/{urllib.parse.quote(old)}/upgrade"
+        for body, errcode in (({"new_version": "12", "additional_creators": "@x:y"}, "M_BAD_JSON"),
+                              ({"new_version": "12", "additional_creators": ["nobody"]}, "M_INVALID_PARAM")):
+            status, answer = alice.call("POST", upgrade, body)
+            self.assertEqual((status, answer["errcode"]), (400, errcode))
+        status, body = alice.call("POST", upgrade, {"new_version": "12", "additional_creators": [bob.user_id]})
+        self.assertEqual(status, 200, body)
+        new = urllib.parse.quote(body["replacement_room"])
+        status, create = alice.call("GET", f"/rooms/{new}/state/m.room.create")
+        self.assertEqual(create["additional_creators"], [bob.user_id])
+        # Creators have no power level in v12: bob's old level is not carried over.
+        status, levels = alice.call("GET", f"/rooms/{new}/state/m.room.power_levels")
+        self.assertNotIn(bob.user_id, levels["users"])
+        self.assertNotIn(alice.user_id, levels["users"])
+
+    def test_v1_16_new_v12_rooms_merge_invitees_into_creators_and_guard_upgrades(self):
+        status, room = self.alice.call("POST", "/createRoom", {
+            "room_version": "12", "preset": "trusted_private_chat", "invite": [self.bob.user_id],
+            "creation_content": {"additional_creators": ["@carol:localhost"]}})
+        self.assertEqual(status, 200, room)
+        path = f"/rooms/{urllib.parse.quote(room['room_id'])}/state"
+        status, create = self.alice.call("GET", path + "/m.room.create")
+        self.assertEqual(create["additional_creators"], ["@carol:localhost", self.bob.user_id])
+        status, levels = self.alice.call("GET", path + "/m.room.power_levels")
+        self.assertGreater(levels["events"]["m.room.tombstone"], max(levels["state_default"], 100))
 
 
 if __name__ == "__main__":
