@@ -268,13 +268,21 @@ json::object SyncService::compute(const SyncRequest& request, bool& has_updates)
       std::set<std::string> in_timeline;
       if (!request.use_state_after)
         for (const auto& event : events) in_timeline.insert(event.event_id);
-      if (limited || request.use_state_after) {
+      if (limited) {
         const StreamPos start = events.empty() || request.use_state_after ? now + 1 : events.front().pos;
-        // Every state change in the gap, members included even when lazy-loading: the
-        // client cannot have seen them.
+        // Every state change in the gap (and, for state_after, in the timeline), members
+        // included even when lazy-loading: the client cannot have seen them.
         for (const auto& [key, entry] : room->state)
           if (entry.pos > since && entry.pos < start && state_filter.matches(key.first, ""))
             state_ids.push_back(entry.event_id);
+      } else if (request.use_state_after) {
+        // No gap: the changes are the timeline's state events that are still current (read
+        // from the timeline, not a walk over the room's state).
+        for (const auto& event : events) {
+          if (!event.state_key || !state_filter.matches(event.type, "")) continue;
+          const StateEntry* entry = room->find(event.type, *event.state_key);
+          if (entry && entry->event_id == event.event_id) state_ids.push_back(event.event_id);
+        }
       }
       // Lazy loading: the members of everyone who speaks in the timeline come with it,
       // except those this device already has.

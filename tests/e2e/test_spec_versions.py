@@ -153,11 +153,21 @@ class SpecVersionsTest(unittest.TestCase):
         mark = sync()["next_batch"]
         alice.call("PUT", path + "/send/m.room.message/t2", {"msgtype": "m.text", "body": "again"})
         self.assertEqual(state_of(sync(mark)), {})
+        # A limited timeline: the gap's changes as well as the timeline's.
+        mark2 = sync()["next_batch"]
+        alice.call("PUT", path + "/state/m.room.topic", {"topic": "Gap"})
+        alice.call("PUT", path + "/state/m.room.avatar", {"url": "mxc://localhost/abc"})
+        for n in range(3):
+            alice.call("PUT", path + f"/send/m.room.message/g{n}", {"msgtype": "m.text", "body": str(n)})
+        limited_filter = urllib.parse.quote(json.dumps({"room": {"timeline": {"limit": 2}}}))
+        status, body = dave.call("GET", f"/sync?timeout=0&use_state_after=true&since={mark2}&filter={limited_filter}")
+        self.assertTrue(body["rooms"]["join"][room_id]["timeline"]["limited"])
+        self.assertEqual(set(state_of(body)), {("m.room.topic", ""), ("m.room.avatar", "")})
         # A left room: the state after the leave, what changed since the last sync.
         alice.call("PUT", path + "/state/m.room.topic", {"topic": "Later"})
         dave.call("POST", path + "/leave", {})
         state = state_of(sync(mark), "leave")
-        self.assertEqual(set(state), {("m.room.topic", ""), ("m.room.member", dave.user_id)})
+        self.assertEqual(set(state), {("m.room.topic", ""), ("m.room.avatar", ""), ("m.room.member", dave.user_id)})
         self.assertEqual(state[("m.room.member", dave.user_id)]["content"]["membership"], "leave")
 
     def test_v1_16_profile_fields_are_advertised_and_can_be_deleted(self):
