@@ -64,8 +64,8 @@ UPDATE stream SET pos = 6;
 }
 
 // The versions migration: one-time keys stored before it keep their key-ID order and go out
-// before any key uploaded after.
-TEST(MigrationTest, OneTimeKeysGainAnUploadOrder) {
+// before any key uploaded after; reports stored before name no user.
+TEST(MigrationTest, OneTimeKeysGainAnUploadOrderAndReportsAUser) {
   TempFile file;
   {
     sqlite::Database db(file.path);
@@ -73,6 +73,7 @@ TEST(MigrationTest, OneTimeKeysGainAnUploadOrder) {
     db.exec(R"sql(
 INSERT INTO one_time_keys (user_id, device_id, algorithm, key_id, json)
   VALUES ('@a:x', 'DEV', 'signed_curve25519', 'BB', '"b"'), ('@a:x', 'DEV', 'signed_curve25519', 'AA', '"a"');
+INSERT INTO reports (room_id, event_id, reporter, reason, score, ts) VALUES ('!r:x', '$e', '@b:x', 'spam', NULL, 3);
 )sql");
   }
   auto store = open_sqlite_store({file.path, false});
@@ -81,6 +82,10 @@ INSERT INTO one_time_keys (user_id, device_id, algorithm, key_id, json)
   EXPECT_EQ(store->claim_key("@a:x", "DEV", "signed_curve25519")->json, "\"a\"");
   EXPECT_EQ(store->claim_key("@a:x", "DEV", "signed_curve25519")->json, "\"b\"");
   EXPECT_EQ(store->claim_key("@a:x", "DEV", "signed_curve25519")->json, "\"new\"");
+  auto reports = store->reports();
+  ASSERT_EQ(reports.size(), 1u);
+  EXPECT_EQ(reports[0].event_id, "$e");
+  EXPECT_EQ(reports[0].user_id, "");
 }
 
 }  // namespace
