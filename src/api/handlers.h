@@ -34,6 +34,7 @@ void post_delete_devices(Call&);
 void get_profile(Call&);
 void get_profile_field(Call&);
 void put_profile_field(Call&);
+void delete_profile_field(Call&);
 // client/room_creation.cc
 void post_create_room(Call&);
 void post_upgrade_room(Call&);
@@ -86,6 +87,7 @@ void get_room_visibility(Call&);
 void put_room_visibility(Call&);
 void get_public_rooms(Call&);
 void post_public_rooms(Call&);
+void get_room_summary(Call&);
 // client/presence.cc
 void get_presence(Call&);
 void put_presence(Call&);
@@ -134,6 +136,7 @@ void get_preview_url(Call&);
 // client/reporting.cc
 void post_report_event(Call&);
 void post_report_room(Call&);
+void post_report_user(Call&);
 // client/voip.cc
 void get_turn_server(Call&);
 

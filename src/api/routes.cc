@@ -63,6 +63,7 @@ constexpr Route kRoutes[] = {
     {"GET", "/profile/{userId}", C, O, N, get_profile},
     {"GET", "/profile/{userId}/{field}", C, O, N, get_profile_field},
     {"PUT", "/profile/{userId}/{field}", C, U, L, put_profile_field},
+    {"DELETE", "/profile/{userId}/{field}", C, U, L, delete_profile_field},
 
     {"POST", "/createRoom", C, U, L, post_create_room},
     {"POST", "/rooms/{roomId}/upgrade", C, U, L, post_upgrade_room},
@@ -116,6 +117,7 @@ constexpr Route kRoutes[] = {
     {"PUT", "/directory/list/room/{roomId}", C, U, L, put_room_visibility},
     {"GET", "/publicRooms", C, O, N, get_public_rooms},
     {"POST", "/publicRooms", C, U, L, post_public_rooms},
+    {"GET", "/room_summary/{roomIdOrAlias}", V1, O, L, get_room_summary},
 
     {"GET", "/presence/{userId}/status", C, U, N, get_presence},
     {"PUT", "/presence/{userId}/status", C, U, L, put_presence},
@@ -177,6 +179,7 @@ constexpr Route kRoutes[] = {
 
     {"POST", "/rooms/{roomId}/report/{eventId}", C, U, L, post_report_event},
     {"POST", "/rooms/{roomId}/report", C, U, L, post_report_room},
+    {"POST", "/users/{userId}/report", C, U, L, post_report_user},
 };
 
 struct Limiters {

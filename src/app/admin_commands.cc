@@ -137,9 +137,10 @@ int reports_command(const Args& args) {
   auto opened = open(args);
   if (!opened) return 1;
   for (const auto& report : opened->store->reports()) {
-    json::object line{{"room_id", report.room_id}, {"reporter", report.reporter}, {"reason", report.reason},
-                      {"ts", report.ts}};
+    json::object line{{"reporter", report.reporter}, {"reason", report.reason}, {"ts", report.ts}};
+    if (!report.room_id.empty()) line["room_id"] = report.room_id;
     if (!report.event_id.empty()) line["event_id"] = report.event_id;
+    if (!report.user_id.empty()) line["user_id"] = report.user_id;
     if (report.score) line["score"] = *report.score;
     std::cout << core::to_string(line) << "\n";
   }

@@ -1,6 +1,8 @@
 // POST /_matrix/client/v3/createRoom (client-server-api/_index.md "Creation") and
 // POST /_matrix/client/v3/rooms/{roomId}/upgrade ("Room Upgrades").
 #include <algorithm>
+#include <set>
+#include <vector>
 
 #include "core/ids.h"
 #include "homeserver/push_rules.h"
@@ -26,7 +28,9 @@ json::object default_power_levels(const std::string& creator, const rooms::RoomV
         {"m.room.history_visibility", 100},
         {"m.room.canonical_alias", 50},
         {"m.room.avatar", 50},
-        {"m.room.tombstone", 100},
+        // v12 (v1.16): above state_default, and above the 100 that admins get, so that only
+        // creators may upgrade by default.
+        {"m.room.tombstone", rules.creators_have_infinite_power ? 150 : 100},
         {"m.room.server_acl", 100},
         {"m.room.encryption", 100}}},
       {"events_default", 0},
@@ -190,11 +194,15 @@ core::Result<std::string> RoomService::create_room(const std::string& creator,
       if (plan.rules->creators_have_infinite_power) continue;  // v12: see additional_creators
       power_levels["users"].as_object()[invitee] = 100;
     }
-    if (plan.rules->creators_have_infinite_power && !invites.empty() &&
-        !plan.creation_content.contains("additional_creators")) {
-      json::array extra;
-      for (const auto& invitee : invites) extra.emplace_back(invitee);
-      plan.creation_content["additional_creators"] = std::move(extra);
+    // v1.16: the invitees are merged into the request's additional_creators (a value that is
+    // not an array is left for the authorization rules to refuse).
+    if (plan.rules->creators_have_infinite_power && !invites.empty()) {
+      auto it = plan.creation_content.find("additional_creators");
+      if (it == plan.creation_content.end()) it = plan.creation_content.emplace("additional_creators", json::array{}).first;
+      if (json::array* extra = it->value().if_array()) {
+        for (const auto& invitee : invites)
+          if (std::find(extra->begin(), extra->end(), json::value(invitee)) == extra->end()) extra->emplace_back(invitee);
+      }
     }
   }
   if (auto it = request.find("power_level_content_override"); it != request.end()) {
@@ -252,7 +260,8 @@ core::Result<std::string> RoomService::create_room(const std::string& creator,
 }
 
 core::Result<std::string> RoomService::upgrade(const std::string& user_id, const std::string& room_id,
-                                               const std::string& new_version) {
+                                               const std::string& new_version,
+                                               const std::vector<std::string>& additional_creators) {
   const rooms::RoomVersionRules* rules = rooms::find_room_version(new_version);
   if (!rules) return core::fail(Errc::kUnsupportedRoomVersion, "Unsupported room version " + new_version);
   RoomState* old_room = timeline_.room(room_id);
@@ -270,6 +279,14 @@ core::Result<std::string> RoomService::upgrade(const std::string& user_id, const
   if (!rules->room_id_from_create_event && !old_room->extremities.empty())
     predecessor["event_id"] = old_room->extremities.front().event_id;
   plan.creation_content["predecessor"] = std::move(predecessor);
+  // v12 creators are the upgrader and whoever the request names; they have no power level.
+  std::set<std::string> creators{user_id};
+  if (rules->creators_have_infinite_power && !additional_creators.empty()) {
+    json::array extra;
+    for (const auto& creator : additional_creators)
+      if (creators.insert(creator).second) extra.emplace_back(creator);
+    if (!extra.empty()) plan.creation_content["additional_creators"] = std::move(extra);
+  }
   if (const json::object* create = old_room->content("m.room.create", "")) {
     if (auto it = create->find("m.federate"); it != create->end()) plan.creation_content["m.federate"] = it->value();
     if (auto it = create->find("type"); it != create->end()) plan.creation_content["type"] = it->value();
@@ -280,7 +297,7 @@ core::Result<std::string> RoomService::upgrade(const std::string& user_id, const
     json::object users;
     if (auto it = levels.find("users"); it != levels.end() && it->value().is_object()) users = it->value().get_object();
     if (rules->creators_have_infinite_power)
-      users.erase(user_id);
+      for (const auto& creator : creators) users.erase(creator);
     else
       users[user_id] = 100;
     levels["users"] = std::move(users);

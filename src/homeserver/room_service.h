@@ -45,9 +45,11 @@ class RoomService {
   // Sends a fresh m.room.member join with the user's new profile into every joined room.
   void propagate_profile(const std::string& user_id);
 
-  // POST /rooms/{roomId}/upgrade: returns the replacement room's ID.
+  // POST /rooms/{roomId}/upgrade: returns the replacement room's ID. `additional_creators`
+  // (v12 rooms; ignored for versions without them) are not carried over from the old room.
   core::Result<std::string> upgrade(const std::string& user_id, const std::string& room_id,
-                                    const std::string& new_version);
+                                    const std::string& new_version,
+                                    const std::vector<std::string>& additional_creators);
 
  private:
   // The content of a member event for `user_id` with their current profile.

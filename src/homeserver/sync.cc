@@ -141,6 +141,7 @@ json::object SyncService::compute(const SyncRequest& request, bool& has_updates)
     return *rules;
   };
   SentMembers& sent = sent_members(request.session);
+  const char* state_field = request.use_state_after ? "state_after" : "state";
   json::object join, invite, leave, knock;
   const std::vector<storage::Membership> memberships = store.user_memberships(user);
   for (const auto& membership : memberships) {
@@ -182,21 +183,25 @@ json::object SyncService::compute(const SyncRequest& request, bool& has_updates)
       auto& events = page.events;
       std::reverse(events.begin(), events.end());
       // A room the user was not in at `since` (joined and left within this sync) comes with
-      // the state at its timeline's start.
+      // the state at its timeline's start. With use_state_after (v1.16), the state after the
+      // leave instead: all of it, or what changed since `since` when the user was in then.
+      const bool joined_at_since = membership_at(store, membership, since) == "join";
       std::vector<std::string> state_ids;
-      if (membership_at(store, membership, since) != "join") {
+      if (!joined_at_since || request.use_state_after) {
         auto left = store.event(membership.event_id);
-        storage::StateMap state = !events.empty() ? state_before(store, events.front())
-                                  : left          ? store.state_group(left->state_group)
-                                                  : storage::StateMap{};
+        storage::StateMap state = !events.empty() && !request.use_state_after ? state_before(store, events.front())
+                                  : left ? store.state_group(left->state_group)
+                                         : storage::StateMap{};
         for (const auto& [key, event_id] : state)
           if (filter.room.state.matches(key.first, "")) state_ids.push_back(event_id);
       }
+      std::vector<storage::StoredEvent> state_events = store.events(state_ids);
+      if (joined_at_since) std::erase_if(state_events, [since](const auto& event) { return event.pos <= since; });
       std::string prev_batch = stream_token(events.empty() ? since : events.front().pos - 1);
       leave[membership.room_id] = {
           {"timeline", {{"events", format_all(store, events, device, true)},
                         {"limited", page.more}, {"prev_batch", prev_batch}}},
-          {"state", {{"events", format_all(store, store.events(state_ids), device, false)}}},
+          {state_field, {{"events", format_all(store, state_events, device, false)}}},
           {"account_data", {{"events", json::array{}}}}};
       has_updates = true;
       continue;
@@ -250,7 +255,9 @@ json::object SyncService::compute(const SyncRequest& request, bool& has_updates)
     has_updates = true;
 
     // State: everything up to the timeline's start for a room new to this sync; otherwise the
-    // changes between `since` and the timeline's start that the timeline does not show.
+    // changes between `since` and the timeline's start that the timeline does not show. With
+    // use_state_after (v1.16) up to the timeline's end: the client then takes the room's state
+    // from this list alone, so it repeats the timeline's state changes.
     std::set<std::string> senders;
     for (const auto& event : events) senders.insert(event.sender);
     if (newly) senders.insert(user);
@@ -262,20 +269,29 @@ json::object SyncService::compute(const SyncRequest& request, bool& has_updates)
     };
     std::vector<std::string> state_ids;
     if (newly) {
-      storage::StateMap state = events.empty() ? store.state_group(room->state_group)
-                                               : state_before(store, events.front());
+      storage::StateMap state = events.empty() || request.use_state_after ? store.state_group(room->state_group)
+                                                                          : state_before(store, events.front());
       for (const auto& [key, event_id] : state)
         if (wanted(key)) state_ids.push_back(event_id);
     } else {
       std::set<std::string> in_timeline;
-      for (const auto& event : events) in_timeline.insert(event.event_id);
+      if (!request.use_state_after)
+        for (const auto& event : events) in_timeline.insert(event.event_id);
       if (limited) {
-        const StreamPos start = events.empty() ? now + 1 : events.front().pos;
-        // Every state change in the gap, members included even when lazy-loading: the
-        // client cannot have seen them.
+        const StreamPos start = events.empty() || request.use_state_after ? now + 1 : events.front().pos;
+        // Every state change in the gap (and, for state_after, in the timeline), members
+        // included even when lazy-loading: the client cannot have seen them.
         for (const auto& [key, entry] : room->state)
           if (entry.pos > since && entry.pos < start && state_filter.matches(key.first, ""))
             state_ids.push_back(entry.event_id);
+      } else if (request.use_state_after) {
+        // No gap: the changes are the timeline's state events that are still current (read
+        // from the timeline, not a walk over the room's state).
+        for (const auto& event : events) {
+          if (!event.state_key || !state_filter.matches(event.type, "")) continue;
+          const StateEntry* entry = room->find(event.type, *event.state_key);
+          if (entry && entry->event_id == event.event_id) state_ids.push_back(event.event_id);
+        }
       }
       // Lazy loading: the members of everyone who speaks in the timeline come with it,
       // except those this device already has.
@@ -305,7 +321,7 @@ json::object SyncService::compute(const SyncRequest& request, bool& has_updates)
         {"events", format_all(store, events, device, true)},
         {"limited", limited},
         {"prev_batch", stream_token(events.empty() ? now : events.front().pos - 1)}};
-    room_json["state"] = {{"events", format_all(store, state_events, device, false)}};
+    room_json[state_field] = {{"events", format_all(store, state_events, device, false)}};
     room_json["ephemeral"] = {{"events", std::move(ephemeral)}};
     room_json["account_data"] = {{"events", std::move(account_data)}};
 

@@ -36,6 +36,7 @@ struct SyncRequest {
   Session session;
   SyncToken since;                // pos 0 = initial sync
   bool full_state = false;
+  bool use_state_after = false;   // v1.16: rooms' state_after (to the timeline's end), not state
   Filter filter;
   std::int64_t timeout_ms = 0;
   std::string set_presence;       // "", online, unavailable, offline

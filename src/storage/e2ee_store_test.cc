@@ -36,6 +36,25 @@ TEST(E2eeStoreTest, ClaimsTakeOneTimeKeysThenTheFallbackKey) {
   EXPECT_EQ(store->key_counts("@a:x", "DEV").unused_fallback.size(), 1u);
 }
 
+// v1.13: one-time keys go out in upload order, oldest upload first, whatever their key IDs.
+TEST(E2eeStoreTest, ClaimsTakeTheOldestUploadedKeyFirst) {
+  auto store = memory_store();
+  store->upload_keys("@a:x", "DEV", KeyUpload{std::nullopt, {{"signed_curve25519", "zzz", "\"old\""}}, {}});
+  store->upload_keys("@a:x", "DEV", KeyUpload{std::nullopt, {{"signed_curve25519", "mmm", "\"middle\""},
+                                                              {"other_algorithm", "aaa", "\"other\""}}, {}});
+  store->upload_keys("@a:x", "DEV", KeyUpload{std::nullopt, {{"signed_curve25519", "aaa", "\"new\""}}, {}});
+  // A key uploaded again changes nothing, its place included.
+  store->upload_keys("@a:x", "DEV", KeyUpload{std::nullopt, {{"signed_curve25519", "zzz", "\"old\""}}, {}});
+  EXPECT_EQ(store->claim_key("@a:x", "DEV", "signed_curve25519")->key_id, "zzz");
+  EXPECT_EQ(store->claim_key("@a:x", "DEV", "signed_curve25519")->key_id, "mmm");
+  // Keys uploaded after a claim still come after the ones waiting.
+  store->upload_keys("@a:x", "DEV", KeyUpload{std::nullopt, {{"signed_curve25519", "000", "\"newest\""}}, {}});
+  EXPECT_EQ(store->claim_key("@a:x", "DEV", "signed_curve25519")->key_id, "aaa");
+  EXPECT_EQ(store->claim_key("@a:x", "DEV", "signed_curve25519")->key_id, "000");
+  EXPECT_EQ(store->claim_key("@a:x", "DEV", "other_algorithm")->key_id, "aaa");
+  EXPECT_FALSE(store->claim_key("@a:x", "DEV", "signed_curve25519"));
+}
+
 TEST(E2eeStoreTest, KeyChangesAreDeviceListChangesAndDeletionRemovesEverything) {
   auto store = memory_store();
   store->upsert_device({"@a:x", "DEV", "phone", 0, ""});

@@ -95,5 +95,30 @@ INSERT INTO backup_keys (user_id, version, room_id, session_id, first_message_in
   EXPECT_EQ(store->create_backup_version("@a:x", "alg", "{}", 10), 4);
 }
 
+// Version 7: one-time keys stored before it keep their key-ID order and go out
+// before any key uploaded after; reports stored before name no user.
+TEST(MigrationTest, OneTimeKeysGainAnUploadOrderAndReportsAUser) {
+  TempFile file;
+  {
+    sqlite::Database db(file.path);
+    sqlite::migrate(db, 6);
+    db.exec(R"sql(
+INSERT INTO one_time_keys (user_id, device_id, algorithm, key_id, json)
+  VALUES ('@a:x', 'DEV', 'signed_curve25519', 'BB', '"b"'), ('@a:x', 'DEV', 'signed_curve25519', 'AA', '"a"');
+INSERT INTO reports (room_id, event_id, reporter, reason, score, ts) VALUES ('!r:x', '$e', '@b:x', 'spam', NULL, 3);
+)sql");
+  }
+  auto store = open_sqlite_store({file.path, false});
+  store->upload_keys("@a:x", "DEV", KeyUpload{std::nullopt, {{"signed_curve25519", "00", "\"new\""}}, {}});
+  EXPECT_EQ(store->key_counts("@a:x", "DEV").one_time.at("signed_curve25519"), 3);
+  EXPECT_EQ(store->claim_key("@a:x", "DEV", "signed_curve25519")->json, "\"a\"");
+  EXPECT_EQ(store->claim_key("@a:x", "DEV", "signed_curve25519")->json, "\"b\"");
+  EXPECT_EQ(store->claim_key("@a:x", "DEV", "signed_curve25519")->json, "\"new\"");
+  auto reports = store->reports();
+  ASSERT_EQ(reports.size(), 1u);
+  EXPECT_EQ(reports[0].event_id, "$e");
+  EXPECT_EQ(reports[0].user_id, "");
+}
+
 }  // namespace
 }  // namespace myelin::storage

@@ -155,10 +155,12 @@ struct Extremity {
   std::int64_t depth = 0;
 };
 
+// A report of an event (room_id and event_id), a room (room_id) or a user (user_id).
 struct Report {
   std::string room_id, event_id, reporter, reason;
   std::optional<std::int64_t> score;
   std::int64_t ts = 0;
+  std::string user_id = {};
 };
 
 // --- end-to-end encryption ---

@@ -230,6 +230,9 @@ TEST(StoreTest, AccountDataReceiptsFiltersAliases) {
   EXPECT_EQ(reports[0].reason, "spam");
   EXPECT_EQ(reports[0].score, -100);
   EXPECT_FALSE(reports[1].score);
+  EXPECT_EQ(reports[1].user_id, "");
+  store->add_report({"", "", "@a:x", "rude", std::nullopt, 7, "@c:x"});
+  EXPECT_EQ(store->reports().back().user_id, "@c:x");
   EXPECT_FALSE(store->alias_room("#a:x"));
 }
 

@@ -2,11 +2,13 @@
 // GET  /_matrix/client/v3/rooms/{roomId}/aliases
 // GET/PUT /_matrix/client/v3/directory/list/room/{roomId}      — "Published room directory"
 // GET/POST /_matrix/client/v3/publicRooms
+// GET  /_matrix/client/v1/room_summary/{roomIdOrAlias}         — "Room Summaries"
 // myelin has no federation yet: aliases and the directory are this server's only.
 #include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -123,6 +125,40 @@ bool matches(const json::object& chunk, const DirectoryQuery& query) {
     if (auto value = chunk.if_contains(key); value && lower(value->get_string()).find(query.search) != std::string::npos)
       return true;
   }
+  return false;
+}
+
+// The join rule's allow list: the rooms whose members may join a restricted room.
+std::vector<std::string> allowed_room_ids(const json::object& join_rules) {
+  std::vector<std::string> out;
+  const json::value* allow = join_rules.if_contains("allow");
+  if (!allow || !allow->is_array()) return out;
+  for (const auto& entry : allow->get_array()) {
+    if (!entry.is_object() || string_field(entry.get_object(), "type") != "m.room_membership") continue;
+    if (auto room_id = string_field(entry.get_object(), "room_id"); core::is_valid_room_id(room_id))
+      out.emplace_back(room_id);
+  }
+  return out;
+}
+
+// Who may read a room's summary: anyone (logged in or not, the spec's rule for unauthenticated
+// callers) when the room can be joined or knocked on by anyone, or is world_readable; otherwise
+// its joined, invited and knocking members and, in a restricted room, whoever could join it
+// through a room of its allow list. Everyone else is told the room does not exist.
+bool may_see_summary(const Call& call, const RoomState& room, std::string_view membership) {
+  const json::object* join_rules = room.content("m.room.join_rules", "");
+  const std::string_view rule = join_rules ? string_field(*join_rules, "join_rule") : "";
+  if (rule == "public" || rule == "knock" || rule == "knock_restricted") return true;
+  const json::object* visibility = room.content("m.room.history_visibility", "");
+  if (visibility && string_field(*visibility, "history_visibility") == "world_readable") return true;
+  if (!call.session) return false;
+  if (membership == "join" || membership == "invite" || membership == "knock") return true;
+  if (rule != "restricted" || !join_rules) return false;
+  // One indexed read of the caller's rooms, whatever the length of the allow list.
+  const std::vector<std::string> listed = allowed_room_ids(*join_rules);
+  const std::set<std::string> allowed(listed.begin(), listed.end());
+  for (const auto& other : call.hs.store.user_memberships(call.user().user_id))
+    if (other.membership == "join" && allowed.contains(other.room_id)) return true;
   return false;
 }
 
@@ -314,6 +350,40 @@ void post_public_rooms(Call& call) {
     }
   }
   list_public_rooms(call, query);
+}
+
+void get_room_summary(Call& call) {
+  const std::string& target = call.param(0);
+  std::optional<std::string> room_id;
+  if (target.starts_with('#')) {
+    auto alias = parse_alias(target);
+    if (!alias) return call.fail(alias.error());
+    room_id = call.hs.store.alias_room(target);
+  } else if (core::is_valid_room_id(target)) {
+    room_id = target;
+  } else {
+    return call.fail(core::make_error(Errc::kInvalidParam, "Not a room ID or alias"));
+  }
+  const RoomState* room = room_id ? call.hs.timeline.room(*room_id) : nullptr;
+  const std::string membership = room && call.session ? room->membership(call.user().user_id) : "";
+  if (!room || !room->rules || !may_see_summary(call, *room, membership))
+    return call.fail(core::make_error(Errc::kNotFound, "Room not found"));
+  json::object summary = room_chunk(*room);
+  summary["room_version"] = std::string(room->rules->id);
+  if (const json::object* encryption = room->content("m.room.encryption", "")) {
+    if (auto algorithm = string_field(*encryption, "algorithm"); algorithm == "m.megolm.v1.aes-sha2")
+      summary["encryption"] = algorithm;
+  }
+  if (const json::object* join_rules = room->content("m.room.join_rules", "")) {
+    const auto rule = string_field(*join_rules, "join_rule");
+    if (rule == "restricted" || rule == "knock_restricted") {
+      json::array allowed;
+      for (const auto& id : allowed_room_ids(*join_rules)) allowed.emplace_back(id);
+      summary["allowed_room_ids"] = std::move(allowed);
+    }
+  }
+  if (call.session) summary["membership"] = membership.empty() ? "leave" : membership;
+  call.reply(summary);
 }
 
 }  // namespace myelin::api

@@ -1,7 +1,9 @@
 // GET /_matrix/client/v3/profile/{userId}          — client-server-api "Profiles"
 // GET /_matrix/client/v3/profile/{userId}/{keyName}
 // PUT /_matrix/client/v3/profile/{userId}/{keyName}
-// Only the two historical fields are stored: displayname and avatar_url.
+// DELETE /_matrix/client/v3/profile/{userId}/{keyName}
+// Only the two historical fields are stored: displayname and avatar_url (the m.profile_fields
+// capability lists them as the only ones clients may change).
 #include <set>
 #include <string>
 #include <string_view>
@@ -82,23 +84,21 @@ void get_profile_field(Call& call) {
   call.reply(json::object{{key, *value}});
 }
 
-void put_profile_field(Call& call) {
-  const std::string& target = call.param(0);
-  const std::string& key = call.param(1);
-  const std::string& user_id = call.user().user_id;
-  if (target != user_id) return call.fail(core::make_error(Errc::kForbidden, "You can only change your own profile"));
-  if (!valid_key_name(key)) return call.fail(core::make_error(Errc::kInvalidParam, "Invalid profile key"));
-  if (key != "displayname" && key != "avatar_url")
-    return call.fail(core::make_error(Errc::kForbidden, "Only displayname and avatar_url can be set"));
-  auto body = call.body();
-  if (!body) return call.fail(body.error());
-  const json::value* value = body->if_contains(key);
-  if (!value) return call.fail(core::make_error(Errc::kMissingParam, "Missing " + key));
-  if (!value->is_string() && !value->is_null())
-    return call.fail(core::make_error(Errc::kBadJson, key + " must be a string"));
-  // null (and "") clear the field.
-  const std::string text = value->is_string() ? std::string(value->get_string()) : std::string();
+namespace {
 
+// The caller may change the path's profile field: their own profile, and one of the two fields.
+core::Status may_change(const Call& call) {
+  const std::string& key = call.param(1);
+  if (call.param(0) != call.user().user_id) return core::fail(Errc::kForbidden, "You can only change your own profile");
+  if (!valid_key_name(key)) return core::fail(Errc::kInvalidParam, "Invalid profile key");
+  if (key != "displayname" && key != "avatar_url")
+    return core::fail(Errc::kForbidden, "Only displayname and avatar_url can be set");
+  return {};
+}
+
+// Stores the caller's displayname or avatar_url ("" clears it) and updates their member events.
+void store_field(Call& call, const std::string& key, const std::string& text) {
+  const std::string& user_id = call.user().user_id;
   auto user = call.hs.store.user(user_id);
   if (!user) return call.fail(core::make_error(Errc::kNotFound, "Unknown user"));
   if (key == "displayname") {
@@ -117,6 +117,27 @@ void put_profile_field(Call& call) {
   }
   call.hs.rooms.propagate_profile(user_id);
   call.reply(json::object{});
+}
+
+}  // namespace
+
+void put_profile_field(Call& call) {
+  if (auto ok = may_change(call); !ok) return call.fail(ok.error());
+  const std::string& key = call.param(1);
+  auto body = call.body();
+  if (!body) return call.fail(body.error());
+  const json::value* value = body->if_contains(key);
+  if (!value) return call.fail(core::make_error(Errc::kMissingParam, "Missing " + key));
+  if (!value->is_string() && !value->is_null())
+    return call.fail(core::make_error(Errc::kBadJson, key + " must be a string"));
+  // null (and "") clear the field.
+  store_field(call, key, value->is_string() ? std::string(value->get_string()) : std::string());
+}
+
+// v1.16: removing a field is clearing it.
+void delete_profile_field(Call& call) {
+  if (auto ok = may_change(call); !ok) return call.fail(ok.error());
+  store_field(call, call.param(1), "");
 }
 
 }  // namespace myelin::api

@@ -1,11 +1,13 @@
 // POST /_matrix/client/v3/rooms/{roomId}/report/{eventId} — client-server-api "Reporting Content"
 // POST /_matrix/client/v3/rooms/{roomId}/report
+// POST /_matrix/client/v3/users/{userId}/report
 // Reports are stored for the server's administrators, at most limits.reports_per_user from
 // one reporter, each reason at most kMaxReasonBytes.
 #include <optional>
 #include <string>
 
 #include "api/handlers.h"
+#include "core/ids.h"
 
 namespace myelin::api {
 
@@ -16,15 +18,16 @@ namespace {
 // The spec sets no length; this is a long paragraph, and keeps a report readable.
 constexpr std::size_t kMaxReasonBytes = 4096;
 
-// Stores the report if its reason fits and the reporter is within their bound.
-core::Status store_report(Call& call, storage::Report report) {
+// Stores the report if its reason fits and the reporter is within their bound; with `keep`
+// false the same checks answer, but nothing is stored.
+core::Status store_report(Call& call, storage::Report report, bool keep = true) {
   if (report.reason.size() > kMaxReasonBytes)
     return core::fail(Errc::kTooLarge, "A reason is at most " + std::to_string(kMaxReasonBytes) + " bytes");
   if (auto ok = core::within_limit(call.hs.store.report_count(report.reporter) + 1, call.hs.config.reports_per_user,
                                    "reports");
       !ok)
     return ok;
-  call.hs.store.add_report(report);
+  if (keep) call.hs.store.add_report(report);
   return {};
 }
 
@@ -64,6 +67,25 @@ void post_report_room(Call& call) {
   // v1.13: room reports MUST NOT require membership (rooms can be seen from outside).
   if (!call.hs.store.room(room_id)) return call.fail(core::make_error(Errc::kNotFound, "The room was not found"));
   if (auto stored = store_report(call, {room_id, "", call.user().user_id, *reason, std::nullopt, homeserver::now_ms()});
+      !stored)
+    return call.fail(stored.error());
+  call.reply(json::object{});
+}
+
+// v1.14. PRIVACY: the answer is the same whether or not the user exists (the spec's MAY), so
+// the endpoint reveals no accounts; a report about an unknown local user is not kept. Users of
+// other servers cannot be checked (no federation) and are kept.
+void post_report_user(Call& call) {
+  const std::string& user_id = call.param(0);
+  auto target = core::UserId::parse(user_id);
+  if (!target) return call.fail(core::make_error(Errc::kInvalidParam, "Invalid user ID"));
+  auto body = call.body();
+  if (!body) return call.fail(body.error());
+  auto reason = required_string(*body, "reason");
+  if (!reason) return call.fail(reason.error());
+  const bool known = target->server != call.hs.config.server_name || call.hs.store.user(user_id);
+  if (auto stored = store_report(call, {"", "", call.user().user_id, *reason, std::nullopt, homeserver::now_ms(), user_id},
+                                 known);
       !stored)
     return call.fail(stored.error());
   call.reply(json::object{});

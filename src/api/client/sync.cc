@@ -47,6 +47,8 @@ void get_sync(Call& call) {
     request.since = *token;
   }
   if (auto full_state = call.request.query_param("full_state")) request.full_state = *full_state == "true";
+  if (auto state_after = call.request.query_param("use_state_after"))
+    request.use_state_after = *state_after == "true";
   auto timeout = int_query_param(call.request, "timeout", 0);
   if (!timeout) return call.fail(timeout.error());
   request.timeout_ms = std::max<std::int64_t>(0, *timeout);

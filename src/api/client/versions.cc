@@ -9,13 +9,15 @@
 namespace myelin::api {
 
 // The spec versions myelin claims: the features of each are implemented or deliberately
-// absent in the spec's sanctioned way (M_UNRECOGNIZED). Not yet v1.13: /keys/claim must hand
-// out one-time keys in upload order (the store keeps no upload order; it gives the lowest key
-// ID). v1.14 and v1.15 add POST /users/{userId}/report and GET /room_summary; v1.16 requires
-// /sync's use_state_after, the m.profile_fields capability and additional_creators on room
-// upgrades. Room versions (v12 included) are negotiated through /capabilities, not here.
-constexpr const char* kSpecVersions[] = {"r0.6.1", "v1.1", "v1.2", "v1.3", "v1.4", "v1.5", "v1.6",
-                                         "v1.7",   "v1.8", "v1.9", "v1.10", "v1.11", "v1.12"};
+// absent in the spec's sanctioned way (M_UNRECOGNIZED: the OAuth 2.0 API of v1.15). v1.13:
+// /keys/claim hands out one-time keys in upload order; v1.14: POST /users/{userId}/report;
+// v1.15: GET /room_summary; v1.16: /sync's use_state_after, the m.profile_fields capability
+// (displayname and avatar_url, the only fields stored) with DELETE /profile/{userId}/{keyName},
+// and additional_creators on room upgrades. Room versions (v12 included) are negotiated through
+// /capabilities, not here.
+constexpr const char* kSpecVersions[] = {"r0.6.1", "v1.1",  "v1.2",  "v1.3",  "v1.4",  "v1.5",
+                                         "v1.6",   "v1.7",  "v1.8",  "v1.9",  "v1.10", "v1.11",
+                                         "v1.12",  "v1.13", "v1.14", "v1.15", "v1.16"};
 
 void get_versions(Call& call) {
   json::array versions;
@@ -39,6 +41,7 @@ void get_capabilities(Call& call) {
       {"m.change_password", json::object{{"enabled", true}}},
       {"m.set_displayname", json::object{{"enabled", true}}},
       {"m.set_avatar_url", json::object{{"enabled", true}}},
+      {"m.profile_fields", json::object{{"enabled", true}, {"allowed", json::array{"displayname", "avatar_url"}}}},
       {"m.3pid_changes", json::object{{"enabled", false}}},
       {"m.get_login_token", json::object{{"enabled", false}}},
   };

@@ -28,6 +28,7 @@ void SqliteStore::upload_keys(const std::string& user_id, const std::string& dev
     changed_at = next_pos();
     record_device_list_change(user_id, "", changed_at);
   }
+  // In the upload's order: the rowid (seq) is the order in which /keys/claim hands them out.
   for (const auto& key : upload.one_time_keys)
     db_.prepare(
            "INSERT OR IGNORE INTO one_time_keys (user_id, device_id, algorithm, key_id, json) VALUES (?, ?, ?, ?, ?)")
@@ -86,16 +87,20 @@ std::optional<OneTimeKey> SqliteStore::claim_key(const std::string& user_id, con
                                                  const std::string& algorithm) {
   DbTransaction transaction(db_);
   std::optional<OneTimeKey> key;
+  std::int64_t seq = 0;
   {
+    // The oldest upload first (v1.13), read through one_time_keys_by_upload.
     auto s = db_.prepare(
-        "SELECT key_id, json FROM one_time_keys WHERE user_id = ? AND device_id = ? AND algorithm = ?"
-        " ORDER BY key_id LIMIT 1");
+        "SELECT seq, key_id, json FROM one_time_keys WHERE user_id = ? AND device_id = ? AND algorithm = ?"
+        " ORDER BY seq LIMIT 1");
     s.bind(user_id).bind(device_id).bind(algorithm);
-    if (s.step()) key = OneTimeKey{algorithm, s.text(0), s.text(1)};
+    if (s.step()) {
+      seq = s.integer(0);
+      key = OneTimeKey{algorithm, s.text(1), s.text(2)};
+    }
   }
   if (key) {
-    db_.prepare("DELETE FROM one_time_keys WHERE user_id = ? AND device_id = ? AND algorithm = ? AND key_id = ?")
-        .bind(user_id).bind(device_id).bind(algorithm).bind(key->key_id).run();
+    db_.prepare("DELETE FROM one_time_keys WHERE seq = ?").bind(seq).run();
   } else {
     auto s = db_.prepare("SELECT key_id, json FROM fallback_keys WHERE user_id = ? AND device_id = ? AND algorithm = ?");
     s.bind(user_id).bind(device_id).bind(algorithm);

@@ -83,9 +83,10 @@ std::vector<std::string> SqliteStore::room_aliases(const std::string& room_id) {
 }
 
 void SqliteStore::add_report(const Report& report) {
-  db_.prepare("INSERT INTO reports (room_id, event_id, reporter, reason, score, ts) VALUES (?, ?, ?, ?, ?, ?)")
+  db_.prepare(
+         "INSERT INTO reports (room_id, event_id, reporter, reason, score, ts, user_id) VALUES (?, ?, ?, ?, ?, ?, ?)")
       .bind(report.room_id).bind(report.event_id).bind(report.reporter).bind(report.reason)
-      .bind(report.score).bind(report.ts).run();
+      .bind(report.score).bind(report.ts).bind(report.user_id).run();
 }
 
 std::int64_t SqliteStore::report_count(const std::string& reporter) {
@@ -102,8 +103,9 @@ std::int64_t SqliteStore::alias_count(const std::string& creator) {
 
 std::vector<Report> SqliteStore::reports() {
   std::vector<Report> out;
-  auto s = db_.prepare("SELECT room_id, event_id, reporter, reason, score, ts FROM reports ORDER BY id");
-  while (s.step()) out.push_back({s.text(0), s.text(1), s.text(2), s.text(3), s.optional_integer(4), s.integer(5)});
+  auto s = db_.prepare("SELECT room_id, event_id, reporter, reason, score, ts, user_id FROM reports ORDER BY id");
+  while (s.step())
+    out.push_back({s.text(0), s.text(1), s.text(2), s.text(3), s.optional_integer(4), s.integer(5), s.text(6)});
   return out;
 }
 
