@@ -11,6 +11,7 @@ import subprocess
 import tempfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -117,6 +118,29 @@ def register(base, username, password, registration_token):
         "auth": {"type": "m.login.registration_token", "token": registration_token, "session": body["session"]}})
     assert status == 200, (status, body)
     return body
+
+
+def quote(text):
+    """A path segment: every reserved character escaped (room, user and event IDs)."""
+    return urllib.parse.quote(text, safe="")
+
+
+class User:
+    """A registered user talking to the client-server API with their access token."""
+
+    def __init__(self, server, name, registration_token):
+        self.server, self.url, self.name = server, server.url, name
+        self.password = f"pw-{name}-long"
+        body = register(server.url, name, self.password, registration_token)
+        self.user_id, self.token, self.device = body["user_id"], body["access_token"], body["device_id"]
+
+    def call(self, method, path, body=None, raw=None, headers=None, prefix="/_matrix/client/v3"):
+        return request(self.url, method, prefix + path, body, self.token, raw=raw, headers=headers)
+
+    def ok(self, method, path, body=None, prefix="/_matrix/client/v3"):
+        status, result = self.call(method, path, body, prefix=prefix)
+        assert status == 200, (path, status, result)
+        return result
 
 
 def wait_until(predicate, timeout=10.0, interval=0.05):

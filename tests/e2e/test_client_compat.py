@@ -8,7 +8,6 @@ import hmac
 import struct
 import time
 import unittest
-import urllib.parse
 import zlib
 
 import harness
@@ -43,17 +42,7 @@ def image_size(data):
     raise AssertionError("no start of frame")
 
 
-class User:
-    def __init__(self, server, name, token):
-        self.server = server
-        self.name = name
-        self.password = f"pw-{name}-long"
-        body = harness.register(server.url, name, self.password, token)
-        self.user_id, self.token = body["user_id"], body["access_token"]
-
-    def call(self, method, path, body=None, raw=None, headers=None, prefix=V3):
-        return harness.request(self.server.url, method, prefix + path, body, self.token, raw=raw, headers=headers)
-
+class User(harness.User):
     def sync(self):
         status, body = self.call("GET", "/sync?timeout=0")
         assert status == 200, body
@@ -61,7 +50,7 @@ class User:
 
 
 def room_path(room_id, rest=""):
-    return f"/rooms/{urllib.parse.quote(room_id)}{rest}"
+    return f"/rooms/{harness.quote(room_id)}{rest}"
 
 
 class ClientCompat(unittest.TestCase):
@@ -106,7 +95,7 @@ class ClientCompat(unittest.TestCase):
             "name": "knock here", "initial_state": [
                 {"type": "m.room.join_rules", "state_key": "", "content": {"join_rule": "knock"}}]})
         self.assertEqual(status, 200, room)
-        status, body = self.carol.call("POST", f"/knock/{urllib.parse.quote(room['room_id'])}", {"reason": "hi"})
+        status, body = self.carol.call("POST", f"/knock/{harness.quote(room['room_id'])}", {"reason": "hi"})
         self.assertEqual(status, 200, body)
         events = self.carol.sync()["rooms"]["knock"][room["room_id"]]["knock_state"]["events"]
         by_key = {(e["type"], e["state_key"]): e for e in events}

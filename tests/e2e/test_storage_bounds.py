@@ -8,7 +8,6 @@ threaded receipt needs a real thread root. Small bounds are configured here so
 that the test stays quick; the others are the defaults."""
 import time
 import unittest
-import urllib.parse
 
 import harness
 
@@ -18,18 +17,7 @@ ENTRIES = 4
 SMALL = 3    # filters, push rules, reports, aliases, devices and backed-up keys per user
 
 
-def q(text):
-    return urllib.parse.quote(text, safe="")
-
-
-class Client:
-    def __init__(self, server, name, token):
-        body = harness.register(server.url, name, f"pw-{name}-long", token)
-        self.url, self.user_id, self.token = server.url, body["user_id"], body["access_token"]
-        self.device = body["device_id"]
-
-    def call(self, method, path, body=None):
-        return harness.request(self.url, method, V3 + path, body, self.token)
+q = harness.quote
 
 
 class StorageBounds(unittest.TestCase):
@@ -46,7 +34,7 @@ class StorageBounds(unittest.TestCase):
         cls.server.stop()
 
     def client(self, name):
-        return Client(self.server, name, self.token)
+        return harness.User(self.server, name, self.token)
 
     def expect(self, client, status, errcode, method, path, body=None):
         got_status, got = client.call(method, path, body)

@@ -3,7 +3,6 @@ retransmission only when it comes from the same device, to the same endpoint (th
 its room ID and event type), with the same transaction ID; anything else is a new request and
 must be carried out."""
 import unittest
-import urllib.parse
 
 import harness
 
@@ -11,23 +10,13 @@ V3 = "/_matrix/client/v3"
 R0 = "/_matrix/client/r0"
 
 
-def q(text):
-    return urllib.parse.quote(text, safe="")
+q = harness.quote
 
 
-class Client:
+class Client(harness.User):
     def __init__(self, server, name, token):
-        body = harness.register(server.url, name, f"pw-{name}-long", token)
-        self.url, self.user_id, self.token = server.url, body["user_id"], body["access_token"]
+        super().__init__(server, name, token)
         self.since = None
-
-    def call(self, method, path, body=None, prefix=V3):
-        return harness.request(self.url, method, prefix + path, body, self.token)
-
-    def ok(self, method, path, body=None, prefix=V3):
-        status, result = self.call(method, path, body, prefix)
-        assert status == 200, (path, status, result)
-        return result
 
     def to_device_events(self):
         path = "/sync?timeout=0" + ("&since=" + self.since if self.since else "")
