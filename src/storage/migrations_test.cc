@@ -1,5 +1,6 @@
 // Schema migrations carry existing rows over: a database at an older version is upgraded
 // when opened.
+#include <ctime>
 #include <gtest/gtest.h>
 
 #include <unistd.h>
@@ -28,13 +29,14 @@ TEST(MigrationTest, TransactionIdsGainTheirEndpointAndInboxesTheirSize) {
     sqlite::migrate(db, 3);
     db.exec(R"sql(
 INSERT INTO events (pos, event_id, room_id, type, sender, depth, origin_server_ts, json, state_group, txn_device, txn_id)
-  VALUES (1, '$m', '!r:x', 'm.room.message', '@a:x', 1, 10, '{}', 0, 'D', 't1'),
-         (2, '$red10', '!r:x', 'm.room.redaction', '@a:x', 2, 20, '{"redacts":"$m"}', 0, 'D', 't2'),
-         (3, '$red11', '!r:x', 'm.room.redaction', '@a:x', 3, 30, '{"content":{"redacts":"$m"}}', 0, 'D', 't3'),
-         (4, '$odd', '!r:x', 'a/b%', '@a:x', 4, 40, '{}', 0, 'D', 't4');
+  VALUES (1, '$m', '!r:x', 'm.room.message', '@a:x', 1, CAST(strftime('%s', 'now') AS INTEGER) * 1000, '{}', 0, 'D', 't1'),
+         (2, '$red10', '!r:x', 'm.room.redaction', '@a:x', 2, CAST(strftime('%s', 'now') AS INTEGER) * 1000, '{"redacts":"$m"}', 0, 'D', 't2'),
+         (3, '$red11', '!r:x', 'm.room.redaction', '@a:x', 3, CAST(strftime('%s', 'now') AS INTEGER) * 1000, '{"content":{"redacts":"$m"}}', 0, 'D', 't3'),
+         (4, '$odd', '!r:x', 'a/b%', '@a:x', 4, CAST(strftime('%s', 'now') AS INTEGER) * 1000, '{}', 0, 'D', 't4'),
+         (5, '$old', '!r:x', 'm.room.message', '@a:x', 5, (CAST(strftime('%s', 'now') AS INTEGER) - 3 * 86400) * 1000, '{}', 0, 'D', 't5');
 INSERT INTO txn_ids (user_id, device_id, txn_id, event_id)
   VALUES ('@a:x', 'D', 't1', '$m'), ('@a:x', 'D', 't2', '$red10'), ('@a:x', 'D', 't3', '$red11'),
-         ('@a:x', 'D', 't4', '$odd');
+         ('@a:x', 'D', 't4', '$odd'), ('@a:x', 'D', 't5', '$old');
 INSERT INTO to_device_txns (user_id, device_id, txn_id) VALUES ('@b:x', 'BDEV', 't9');
 INSERT INTO to_device_inbox (user_id, device_id, pos, sender, type, content)
   VALUES ('@a:x', 'DEV', 5, '@b:x', 'm.1', '{"é":1}'), ('@a:x', 'DEV', 6, '@b:x', 'm.2', '{}');
@@ -47,10 +49,14 @@ UPDATE stream SET pos = 6;
   EXPECT_EQ(store->txn_event({"@a:x", "D", "/rooms/!r:x/redact/$m", "t3"}), "$red11");
   EXPECT_EQ(store->txn_event({"@a:x", "D", "/rooms/!r:x/send/a%2Fb%25", "t4"}), "$odd");
   EXPECT_FALSE(store->txn_event({"@a:x", "D", "/rooms/!r:x/send/m.room.message", "t2"}));
-  // Kept since the event's time: gone at the first purge after a day.
-  store->purge_transactions(11);
-  EXPECT_FALSE(store->txn_event({"@a:x", "D", "/rooms/!r:x/send/m.room.message", "t1"}));
+  // Kept from the event's day: one sent three days ago has expired, and today's go once the
+  // day after tomorrow is purged.
+  EXPECT_FALSE(store->txn_event({"@a:x", "D", "/rooms/!r:x/send/m.room.message", "t5"}));
+  const std::int64_t now_ms = std::int64_t{std::time(nullptr)} * 1000;
+  store->purge_transactions(now_ms);
   EXPECT_EQ(store->txn_event({"@a:x", "D", "/rooms/!r:x/redact/$m", "t2"}), "$red10");
+  store->purge_transactions(now_ms + 2 * 86'400'000);
+  EXPECT_FALSE(store->txn_event({"@a:x", "D", "/rooms/!r:x/redact/$m", "t2"}));
   EXPECT_TRUE(store->add_to_device({}, Transaction{"@b:x", "BDEV", "/sendToDevice/m.x", "t9"}, {}));
   // The two waiting messages count: a bound of two messages drops the oldest.
   store->add_to_device({{"@a:x", "DEV", "@b:x", "m.3", "{}", 0}}, std::nullopt, {2, 0});

@@ -288,8 +288,10 @@ class Store {
   virtual std::vector<StoredEvent> room_events(const std::string& room_id, StreamPos lower,
                                                StreamPos upper, std::size_t limit,
                                                Direction dir) = 0;
+  // The event of a transaction recorded today or yesterday (UTC), so at least a day ago.
   virtual std::optional<std::string> txn_event(const Transaction& txn) = 0;
-  // Forgets the transactions (of every endpoint) recorded before `older_than_ts`.
+  // Forgets the transactions (of every endpoint) of the UTC days that ended before
+  // `older_than_ts` (ms since the epoch).
   virtual void purge_transactions(std::int64_t older_than_ts) = 0;
 
   virtual StateMap state_group(std::int64_t group) = 0;

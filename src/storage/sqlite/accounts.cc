@@ -75,7 +75,6 @@ void SqliteStore::delete_device(const std::string& user_id, const std::string& d
   DbTransaction transaction(db_);
   for (const char* sql : {"DELETE FROM devices WHERE user_id = ? AND device_id = ?",
                           "DELETE FROM access_tokens WHERE user_id = ? AND device_id = ?",
-                          "DELETE FROM txn_ids WHERE user_id = ? AND device_id = ?",
                           "DELETE FROM client_ips WHERE user_id = ? AND device_id = ?",
                           "DELETE FROM device_keys WHERE user_id = ? AND device_id = ?",
                           "DELETE FROM one_time_keys WHERE user_id = ? AND device_id = ?",
@@ -84,6 +83,7 @@ void SqliteStore::delete_device(const std::string& user_id, const std::string& d
                           "DELETE FROM to_device_inbox_sizes WHERE user_id = ? AND device_id = ?",
                           "DELETE FROM key_signatures WHERE target_user = ? AND target_key = ?"})
     db_.prepare(sql).bind(user_id).bind(device_id).run();
+  forget_device_transactions(user_id, device_id);
   const StreamPos pos = next_pos();
   record_device_list_change(user_id, "", pos);
   transaction.commit();

@@ -125,22 +125,33 @@ std::vector<StoredEvent> SqliteStore::room_events(const std::string& room_id, St
   return out;
 }
 
+// txn_ids is keyed by the UTC day of SQLite's clock first: a lookup probes today and
+// yesterday, and expiry deletes whole days.
+#define MYELIN_TODAY "(CAST(strftime('%s', 'now') AS INTEGER) / 86400)"
+
 void SqliteStore::record_transaction(const Transaction& txn, const std::string& event_id) {
-  db_.prepare(
-         "INSERT INTO txn_ids (user_id, device_id, endpoint, txn_id, event_id, ts)"
-         " VALUES (?, ?, ?, ?, ?, CAST(strftime('%s', 'now') AS INTEGER) * 1000)")
+  db_.prepare("INSERT INTO txn_ids (day, user_id, device_id, endpoint, txn_id, event_id)"
+              " VALUES (" MYELIN_TODAY ", ?, ?, ?, ?, ?)")
       .bind(txn.user_id).bind(txn.device_id).bind(txn.endpoint).bind(txn.txn_id).bind(event_id).run();
 }
 
 std::optional<std::string> SqliteStore::txn_event(const storage::Transaction& txn) {
-  auto s = db_.prepare(
-      "SELECT event_id FROM txn_ids WHERE user_id = ? AND device_id = ? AND endpoint = ? AND txn_id = ?");
+  auto s = db_.prepare("SELECT event_id FROM txn_ids WHERE day IN (" MYELIN_TODAY ", " MYELIN_TODAY " - 1)"
+                       " AND user_id = ? AND device_id = ? AND endpoint = ? AND txn_id = ?");
   s.bind(txn.user_id).bind(txn.device_id).bind(txn.endpoint).bind(txn.txn_id);
   return s.step() ? std::optional(s.text(0)) : std::nullopt;
 }
 
+void SqliteStore::forget_device_transactions(const std::string& user_id, const std::string& device_id) {
+  db_.prepare("DELETE FROM txn_ids WHERE day IN (" MYELIN_TODAY ", " MYELIN_TODAY " - 1)"
+              " AND user_id = ? AND device_id = ?")
+      .bind(user_id).bind(device_id).run();
+}
+
+#undef MYELIN_TODAY
+
 void SqliteStore::purge_transactions(std::int64_t older_than_ts) {
-  db_.prepare("DELETE FROM txn_ids WHERE ts < ?").bind(older_than_ts).run();
+  db_.prepare("DELETE FROM txn_ids WHERE day < ?").bind(older_than_ts / 86'400'000).run();
 }
 
 std::vector<Extremity> SqliteStore::forward_extremities(const std::string& room_id) {

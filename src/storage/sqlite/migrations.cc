@@ -137,19 +137,19 @@ CREATE INDEX media_pending ON media (pending_until) WHERE pending_until IS NOT N
 )sql",
     // 4: transaction IDs scoped to the endpoint (client-server-api "Transaction identifiers": a
     // retransmission is the same device, the same path and the same ID), one table for every
-    // endpoint, kept for a day (ts); per-device to-device inbox sizes, so that a bound costs no
-    // scan. An event's endpoint is rebuilt from the event (a redaction as sent through /redact,
+    // endpoint, keyed by the UTC day they were recorded on first, so that a lookup probes today
+    // and yesterday and expiry deletes whole days, with no index beside the key to write on
+    // every send; per-device to-device inbox sizes, so that a bound costs no scan. An event's endpoint is rebuilt from the event (a redaction as sent through /redact,
     // the usual way); to-device transactions recorded no event type, so they cannot be told
     // apart and are dropped: at worst a retry in flight across the upgrade is delivered twice,
     // which Olm's replay protection absorbs, where a wrong guess would swallow a new message.
     R"sql(
 ALTER TABLE txn_ids RENAME TO txn_ids_v3;
 CREATE TABLE txn_ids (
-  user_id TEXT NOT NULL, device_id TEXT NOT NULL, endpoint TEXT NOT NULL, txn_id TEXT NOT NULL,
-  event_id TEXT NOT NULL, ts INTEGER NOT NULL,
-  PRIMARY KEY (user_id, device_id, endpoint, txn_id)) WITHOUT ROWID;
-CREATE INDEX txn_ids_by_age ON txn_ids (ts);
-INSERT OR IGNORE INTO txn_ids (user_id, device_id, endpoint, txn_id, event_id, ts)
+  day INTEGER NOT NULL, user_id TEXT NOT NULL, device_id TEXT NOT NULL, endpoint TEXT NOT NULL,
+  txn_id TEXT NOT NULL, event_id TEXT NOT NULL,
+  PRIMARY KEY (day, user_id, device_id, endpoint, txn_id)) WITHOUT ROWID;
+INSERT OR IGNORE INTO txn_ids (user_id, device_id, endpoint, txn_id, event_id, day)
   SELECT t.user_id, t.device_id,
          '/rooms/' || replace(replace(e.room_id, '%', '%25'), '/', '%2F') ||
          CASE WHEN e.type = 'm.room.redaction'
@@ -157,7 +157,7 @@ INSERT OR IGNORE INTO txn_ids (user_id, device_id, endpoint, txn_id, event_id, t
                                                           json_extract(e.json, '$.content.redacts'), ''),
                                                  '%', '%25'), '/', '%2F')
               ELSE '/send/' || replace(replace(e.type, '%', '%25'), '/', '%2F') END,
-         t.txn_id, t.event_id, e.origin_server_ts
+         t.txn_id, t.event_id, e.origin_server_ts / 86400000
   FROM txn_ids_v3 t JOIN events e ON e.event_id = t.event_id;
 DROP TABLE txn_ids_v3;
 DROP TABLE to_device_txns;

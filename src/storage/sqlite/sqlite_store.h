@@ -142,6 +142,8 @@ class SqliteStore final : public Store {
   void persist_one(const NewEvent& event, StreamPos pos, std::int64_t state_group_after);
   // Inside a transaction: records a transaction ID (event_id "" for endpoints without one).
   void record_transaction(const Transaction& txn, const std::string& event_id);
+  // Transactions of a deleted device (those older than yesterday are already unreachable).
+  void forget_device_transactions(const std::string& user_id, const std::string& device_id);
   // Inside a transaction: deletes the device's messages with pos <= up_to and keeps its
   // inbox size in step.
   void delete_inbox_up_to(const std::string& user_id, const std::string& device_id, StreamPos up_to);
