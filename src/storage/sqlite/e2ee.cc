@@ -28,10 +28,15 @@ void SqliteStore::upload_keys(const std::string& user_id, const std::string& dev
     changed_at = next_pos();
     record_device_list_change(user_id, "", changed_at);
   }
-  // In the upload's order: the rowid (seq) is the order in which /keys/claim hands them out.
+  // In the upload's order: seq is the order in which /keys/claim hands them out. A key ID
+  // already stored (the same key uploaded again) is left as it is.
   for (const auto& key : upload.one_time_keys)
     db_.prepare(
-           "INSERT OR IGNORE INTO one_time_keys (user_id, device_id, algorithm, key_id, json) VALUES (?, ?, ?, ?, ?)")
+           "INSERT INTO one_time_keys (user_id, device_id, algorithm, seq, key_id, json)"
+           " SELECT ?1, ?2, ?3, (SELECT coalesce(max(seq), 0) + 1 FROM one_time_keys"
+           "                     WHERE user_id = ?1 AND device_id = ?2 AND algorithm = ?3), ?4, ?5"
+           " WHERE NOT EXISTS (SELECT 1 FROM one_time_keys"
+           "                   WHERE user_id = ?1 AND device_id = ?2 AND algorithm = ?3 AND key_id = ?4)")
         .bind(user_id).bind(device_id).bind(key.algorithm).bind(key.key_id).bind(key.json).run();
   for (const auto& key : upload.fallback_keys)
     // The same key uploaded again keeps its used flag; a new one starts unused.
@@ -89,7 +94,7 @@ std::optional<OneTimeKey> SqliteStore::claim_key(const std::string& user_id, con
   std::optional<OneTimeKey> key;
   std::int64_t seq = 0;
   {
-    // The oldest upload first (v1.13), read through one_time_keys_by_upload.
+    // The oldest upload first (v1.13): the first row of the device's keys.
     auto s = db_.prepare(
         "SELECT seq, key_id, json FROM one_time_keys WHERE user_id = ? AND device_id = ? AND algorithm = ?"
         " ORDER BY seq LIMIT 1");
@@ -100,7 +105,8 @@ std::optional<OneTimeKey> SqliteStore::claim_key(const std::string& user_id, con
     }
   }
   if (key) {
-    db_.prepare("DELETE FROM one_time_keys WHERE seq = ?").bind(seq).run();
+    db_.prepare("DELETE FROM one_time_keys WHERE user_id = ? AND device_id = ? AND algorithm = ? AND seq = ?")
+        .bind(user_id).bind(device_id).bind(algorithm).bind(seq).run();
   } else {
     auto s = db_.prepare("SELECT key_id, json FROM fallback_keys WHERE user_id = ? AND device_id = ? AND algorithm = ?");
     s.bind(user_id).bind(device_id).bind(algorithm);

@@ -191,20 +191,22 @@ DELETE FROM backup_versions WHERE deleted = 1 AND version < (SELECT max(version)
                                                              WHERE v.user_id = backup_versions.user_id);
 )sql",
     // 7: one-time keys remember their upload order (client-server-api
-    // POST /keys/claim, v1.13: keys are given out oldest first); the rowid is that order, and
-    // the claim reads the oldest through an index. Keys stored before have no known order: they
-    // keep key-ID order, ahead of every key uploaded after. Reports name the reported user
+    // POST /keys/claim, v1.13: keys are given out oldest first): a per-device, per-algorithm
+    // sequence in the key, so the claim reads and deletes the first row of one b-tree (a key ID
+    // is found within the device's few keys, bounded by limits.one_time_keys_per_algorithm).
+    // Keys stored before have no known order: they keep key-ID order, ahead of every key
+    // uploaded after. Reports name the reported user
     // (POST /users/{userId}/report, v1.14; '' for room and event reports).
     R"sql(
 CREATE TABLE one_time_keys_ordered (
-  seq INTEGER PRIMARY KEY, user_id TEXT NOT NULL, device_id TEXT NOT NULL, algorithm TEXT NOT NULL,
-  key_id TEXT NOT NULL, json TEXT NOT NULL, UNIQUE (user_id, device_id, algorithm, key_id));
-INSERT INTO one_time_keys_ordered (user_id, device_id, algorithm, key_id, json)
-  SELECT user_id, device_id, algorithm, key_id, json FROM one_time_keys
-  ORDER BY user_id, device_id, algorithm, key_id;
+  user_id TEXT NOT NULL, device_id TEXT NOT NULL, algorithm TEXT NOT NULL, seq INTEGER NOT NULL,
+  key_id TEXT NOT NULL, json TEXT NOT NULL, PRIMARY KEY (user_id, device_id, algorithm, seq)) WITHOUT ROWID;
+INSERT INTO one_time_keys_ordered (user_id, device_id, algorithm, seq, key_id, json)
+  SELECT user_id, device_id, algorithm,
+         row_number() OVER (PARTITION BY user_id, device_id, algorithm ORDER BY key_id), key_id, json
+  FROM one_time_keys;
 DROP TABLE one_time_keys;
 ALTER TABLE one_time_keys_ordered RENAME TO one_time_keys;
-CREATE INDEX one_time_keys_by_upload ON one_time_keys (user_id, device_id, algorithm, seq);
 
 ALTER TABLE reports ADD COLUMN user_id TEXT NOT NULL DEFAULT '';
 )sql",
