@@ -89,6 +89,19 @@ Peer peer_of(const tcp::socket& socket) {
   return {address.to_string(), asio::ip::address_v6(bytes).to_string() + "/64"};
 }
 
+// After a header_limit error: whether the request line alone was too long (414) rather than
+// the header fields (431). The parser cannot tell: when the line did not arrive in its first
+// read, it next looks for the end of the whole head and fails at the limit without having
+// parsed the line. So it is decided from the bytes still buffered: no line end within the
+// limit. A request line the parser did take (its target is set) has left the buffer.
+bool request_line_too_long(const bhttp::request<bhttp::empty_body>& head, const beast::flat_buffer& buffer,
+                           std::size_t limit) {
+  if (!head.target().empty()) return false;
+  const auto data = buffer.cdata();
+  const std::string_view buffered(static_cast<const char*>(data.data()), std::min(data.size(), limit));
+  return buffered.find("\r\n") == std::string_view::npos;
+}
+
 // A streamed request body on disk; the file is removed when this goes out of scope unless
 // the handler moved it away first.
 struct BodyFile {
@@ -279,9 +292,7 @@ asio::awaitable<void> Server::Impl::session(tcp::socket socket, Peer peer) {
     if (read_error == bhttp::error::body_limit) {
       refusal = plain(413, error_body(413));
     } else if (read_error == bhttp::error::header_limit) {
-      // The parser takes the request line as soon as it is complete: without one, the line
-      // (the URI) was too long (414), else the header fields were (431).
-      const int status = head.target().empty() ? 414 : 431;
+      const int status = request_line_too_long(head, buffer, options.max_header_bytes) ? 414 : 431;
       refusal = plain(status, error_body(status));
     } else if (read_error == boost::system::errc::io_error) {
       refusal = plain(500, error_body(500));   // the temporary file could not be written (disk full)
