@@ -1,6 +1,6 @@
 """The HTTP edges of the real server: a storage failure in a request's continuation is still
 answered, long-polling syncs are answered on SIGTERM, one address cannot take every connection,
-and the request log (debug level only) leaves secrets out."""
+the request log (debug level only) leaves secrets out, and unusable config values are refused."""
 import os
 import signal
 import socket
@@ -206,6 +206,31 @@ class RequestLog(unittest.TestCase):
         text = b"".join(lines).decode()
         self.assertNotIn("request ", text)
         self.assertNotIn("whoami", text)
+
+
+class ConfigValidation(unittest.TestCase):
+    """Values the server cannot work with are refused at startup, with the reason."""
+
+    def assert_refused(self, extra, message):
+        server = harness.Server(extra=extra)
+        try:
+            with self.assertRaises(RuntimeError) as caught:
+                server.start()
+        finally:
+            server.stop()
+        self.assertIn(message, str(caught.exception))
+
+    def test_header_timeout_out_of_range(self):
+        for value in ("0", "3601", "99999999999999999"):
+            self.assert_refused({"header_timeout_seconds": value}, "limits.header_timeout_seconds must be between 1 and 3600")
+
+    def test_turn_uris_without_credentials(self):
+        uris = '["turn:turn.example.org:3478"]'
+        message = "voip.turn_uris needs voip.turn_shared_secret, or voip.turn_username and voip.turn_password"
+        self.assert_refused({"turn_uris": uris}, message)
+        self.assert_refused({"turn_uris": uris, "turn_username": '"alice"'}, message)
+        server = harness.Server(extra={"turn_uris": uris, "turn_username": '"alice"', "turn_password": '"pw"'}).start()
+        server.stop()
 
 
 if __name__ == "__main__":
