@@ -291,8 +291,9 @@ http::Handler wrap(const Route& route, homeserver::Homeserver& hs, std::shared_p
 
 }  // namespace
 
-const std::vector<std::string>& secret_query_params() {
-  static const std::vector<std::string> names = {"access_token", "token", "url", "filename"};
+const std::vector<std::string>& secret_params() {
+  // Query parameters, then the file name in media download paths.
+  static const std::vector<std::string> names = {"access_token", "token", "url", "filename", "username", "fileName"};
   return names;
 }
 

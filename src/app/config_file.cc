@@ -46,7 +46,7 @@ const std::vector<Option>& options() {
       option("server_name", "The domain in your users' IDs (@alice:server_name). Cannot change later.", &Config::server_name),
       option("data_dir", "Where the database and signing key live (relative to this file).", &Config::data_dir),
       option("public_baseurl", "Public URL clients reach this server at; when set, /.well-known/matrix/client advertises it.", &Config::public_baseurl),
-      option("log_level", "trace, debug, info, warn or error. Logs never contain tokens or passwords. debug adds one line per request: method, path and query (the values of access_token, token, url and filename left out), status, duration and user ID; never addresses, headers or bodies. info, the default, logs nothing per request.", &Config::log_level),
+      option("log_level", "trace, debug, info, warn or error. Logs never contain tokens or passwords. debug adds one line per request: method, path and query (the values of access_token, token, url, filename and username left out, and the file name in media download paths), status, duration and user ID; never addresses, headers or bodies. info, the default, logs nothing per request.", &Config::log_level),
       option("listen.address", "Address to listen on (IPv4 or IPv6).", &Config::listen_address),
       option("listen.port", "Port to listen on; 0 picks a free port (printed at start).", &Config::listen_port),
       option("registration.open", "Privacy/abuse default: closed. When true, anyone may register with m.login.dummy; otherwise a registration token (myelin registration-token create) is needed.", &Config::registration_open),

@@ -355,7 +355,8 @@ void Server::Impl::log_request(const Request& request, int status, std::chrono::
   if (!spdlog::should_log(spdlog::level::debug)) return;
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
   spdlog::debug("request {} {} {} {}ms {}", request.method.empty() ? "-" : request.method,
-                request.method.empty() ? "-" : loggable_target(request, options.secret_query_params), status,
+                request.method.empty() ? "-" : loggable_target(request, options.secret_params, router.pattern(request.method, request.path)),
+                status,
                 ms.count(), request.user.empty() ? "-" : request.user);
 }
 

@@ -174,6 +174,9 @@ class RequestLog(unittest.TestCase):
         status, _ = harness.request(server.url, "GET", V3 + "/account/whoami?access_token=" + token)
         self.assertEqual(status, 200)
         harness.request(server.url, "GET", "/_matrix/client/v1/register/m.login.registration_token/validity?token=sekrit")
+        harness.request(server.url, "GET", V3 + "/register/available?username=probed-name")
+        harness.request(server.url, "GET", "/_matrix/client/v1/media/download/localhost/nosuchmedia/holiday-photo.jpg",
+                        token=token)
         return user
 
     def test_debug_level_logs_requests_without_secrets(self):
@@ -190,6 +193,10 @@ class RequestLog(unittest.TestCase):
         self.assertRegex(whoami[0], r"\?access_token=<redacted> 200 \d+ms @frank:localhost$")
         self.assertRegex(text, r"validity\?token=<redacted> 200 \d+ms -")
         self.assertRegex(text, r"request POST /_matrix/client/v3/register 200 \d+ms -")
+        self.assertRegex(text, r"register/available\?username=<redacted> 200 \d+ms -")
+        self.assertRegex(text, r"request GET /_matrix/client/v1/media/download/localhost/nosuchmedia/<redacted> 404 \d+ms @frank")
+        self.assertNotIn("probed-name", text)
+        self.assertNotIn("holiday-photo", text)
         self.assertNotIn(user["access_token"], text)
         self.assertNotIn("sekrit", text)
         self.assertNotIn("pw-frank-long", text)
