@@ -112,6 +112,18 @@ class RateLimits(unittest.TestCase):
         finally:
             server.stop()
 
+    def test_turn_credentials_are_limited(self):
+        # Each answer costs an HMAC: a user asking in a loop is limited like other writes.
+        server = harness.Server(rate_limits=True, extra={
+            "turn_uris": '["turn:turn.example.org:3478"]', "turn_shared_secret": '"s3cret"'}).start()
+        try:
+            token = harness.register(server.url, "turner", "pw-turner-long", server.registration_token())["access_token"]
+            statuses = [harness.request(server.url, "GET", V3 + "/voip/turnServer", token=token)[0] for _ in range(100)]
+            self.assertEqual(statuses[0], 200)
+            self.assertIn(429, statuses)
+        finally:
+            server.stop()
+
 
 if __name__ == "__main__":
     unittest.main()
