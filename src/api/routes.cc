@@ -135,7 +135,7 @@ constexpr Route kRoutes[] = {
 
     {"POST", "/user_directory/search", C, U, L, post_user_directory_search},
     {"GET", "/thirdparty/protocols", C, U, N, get_thirdparty_protocols},
-    {"GET", "/voip/turnServer", C, U, N, get_turn_server},
+    {"GET", "/voip/turnServer", C, U, L, get_turn_server},
     {"GET", "/account/3pid", C, U, N, get_account_3pids},
 
     {"POST", "/keys/upload", C, G, N, post_keys_upload},
@@ -291,8 +291,9 @@ http::Handler wrap(const Route& route, homeserver::Homeserver& hs, std::shared_p
 
 }  // namespace
 
-const std::vector<std::string>& secret_query_params() {
-  static const std::vector<std::string> names = {"access_token", "token", "url", "filename"};
+const std::vector<std::string>& secret_params() {
+  // Query parameters, then the file name in media download paths.
+  static const std::vector<std::string> names = {"access_token", "token", "url", "filename", "username", "fileName"};
   return names;
 }
 

@@ -10,9 +10,10 @@ namespace myelin::api {
 // Registers every route on `router`. `hs` must outlive the router.
 void install_routes(http::Router& router, homeserver::Homeserver& hs);
 
-// The query parameters whose values the request log leaves out: credentials (access_token,
-// a registration token) and what users wrote (a previewed link, an upload's file name).
-const std::vector<std::string>& secret_query_params();
+// The query and path parameters whose values the request log leaves out: credentials
+// (access_token, a registration token) and what users wrote or look for (a previewed link, an
+// upload's or download's file name, a user name probed for availability).
+const std::vector<std::string>& secret_params();
 
 // The body of the answers the HTTP layer gives itself (400, 413, 414, 431, 500).
 std::string http_error_body(int status);

@@ -46,7 +46,7 @@ const std::vector<Option>& options() {
       option("server_name", "The domain in your users' IDs (@alice:server_name). Cannot change later.", &Config::server_name),
       option("data_dir", "Where the database and signing key live (relative to this file).", &Config::data_dir),
       option("public_baseurl", "Public URL clients reach this server at; when set, /.well-known/matrix/client advertises it.", &Config::public_baseurl),
-      option("log_level", "trace, debug, info, warn or error. Logs never contain tokens or passwords. debug adds one line per request: method, path and query (the values of access_token, token, url and filename left out), status, duration and user ID; never addresses, headers or bodies. info, the default, logs nothing per request.", &Config::log_level),
+      option("log_level", "trace, debug, info, warn or error. Logs never contain tokens or passwords. debug adds one line per request: method, path and query (the values of access_token, token, url, filename and username left out, and the file name in media download paths), status, duration and user ID; never addresses, headers or bodies. info, the default, logs nothing per request.", &Config::log_level),
       option("listen.address", "Address to listen on (IPv4 or IPv6).", &Config::listen_address),
       option("listen.port", "Port to listen on; 0 picks a free port (printed at start).", &Config::listen_port),
       option("registration.open", "Privacy/abuse default: closed. When true, anyone may register with m.login.dummy; otherwise a registration token (myelin registration-token create) is needed.", &Config::registration_open),
@@ -65,7 +65,7 @@ const std::vector<Option>& options() {
       option("limits.max_request_bytes", "Largest request body accepted (413 M_TOO_LARGE above). Events are limited to 65536 bytes regardless.", &Config::max_request_bytes),
       option("limits.max_connections", "Open client connections at most; further ones are closed at once.", &Config::max_connections),
       option("limits.max_connections_per_address", "Open connections from one client address at most (an IPv6 address counts by its /64, one subscriber's usual share), so that one address cannot take every connection; further ones are closed at once. 0: no limit. Behind a reverse proxy every client has the proxy's address: raise this to limits.max_connections (or 0) and limit clients in the proxy.", &Config::max_connections_per_address),
-      option("limits.header_timeout_seconds", "A new connection that has not sent its first request's headers within this many seconds is closed (idle connections between requests are closed after 75 seconds).", &Config::header_timeout_seconds),
+      option("limits.header_timeout_seconds", "A new connection that has not sent its first request's headers within this many seconds (1 to 3600) is closed (idle connections between requests are closed after 75 seconds).", &Config::header_timeout_seconds),
       option("limits.to_device_inbox_messages", "To-device messages (encryption keys, verification) one device's inbox holds while it does not sync; beyond this (or to_device_inbox_bytes) the oldest are dropped. The sender is not told, so it cannot learn whether your devices are in use. The default covers a week offline in a busy account (a room key from every active sender of every encrypted room). 0 for no bound.", &Config::to_device_inbox_messages),
       option("limits.to_device_inbox_bytes", "Bytes of message content one device's to-device inbox holds at most (each message is at most 65536); 0 for no bound.", &Config::to_device_inbox_bytes),
       option("limits.to_device_idle_days", "A device that has not been used for this many days (a lost phone) gets no to-device messages, and those waiting for it are deleted (checked hourly); it gets new ones again once used. 0: never.", &Config::to_device_idle_days),
@@ -88,7 +88,7 @@ const std::vector<Option>& options() {
       option("media.url_previews", "Privacy default: off. When on, the server fetches the pages of links users post, to show previews; the sites then see this server's address and that someone here is looking. Only public addresses are fetched (SSRF protection).", &Config::url_previews),
       option("media.url_preview_ip_allowlist", "Comma-separated address ranges (e.g. 10.1.2.0/24) that URL previews may fetch although they are private or loopback.", &Config::url_preview_ip_allowlist),
       option("storage.fsync_every_commit", "false: an acknowledged write survives a crash of the process (kill -9); true: also a power loss, at a cost in write speed.", &Config::fsync_every_commit),
-      option("voip.turn_uris", "TURN servers offered to clients for calls (GET /voip/turnServer), e.g. [\"turn:turn.example.org:3478?transport=udp\", \"turns:turn.example.org:5349?transport=tcp\"]. Empty: none (404 M_NOT_FOUND); calls then only connect when the two sides reach each other directly. Privacy: a call relayed through a TURN server shows its operator both parties' IP addresses and when and how long they talk.", &Config::turn_uris),
+      option("voip.turn_uris", "TURN servers offered to clients for calls (GET /voip/turnServer), e.g. [\"turn:turn.example.org:3478?transport=udp\", \"turns:turn.example.org:5349?transport=tcp\"]. Needs turn_shared_secret, or turn_username and turn_password. Empty: none (404 M_NOT_FOUND); calls then only connect when the two sides reach each other directly. Privacy: a call relayed through a TURN server shows its operator both parties' IP addresses and when and how long they talk.", &Config::turn_uris),
       option("voip.turn_shared_secret", "The TURN server's shared secret (coturn: use-auth-secret, static-auth-secret): each user gets credentials that expire after turn_user_lifetime seconds. Never logged.", &Config::turn_shared_secret),
       option("voip.turn_username", "Static TURN username, used when there is no shared secret (every user gets the same credentials).", &Config::turn_username),
       option("voip.turn_password", "Static TURN password, with turn_username.", &Config::turn_password),
@@ -147,6 +147,12 @@ core::Result<Config> load_config(const std::string& path) {
       return core::fail(core::Errc::kUnknown, "voip.turn_uris must be turn: or turns: URIs");
   if (config.turn_user_lifetime_s <= 0 || config.turn_user_lifetime_s > 7 * 24 * 3600)
     return core::fail(core::Errc::kUnknown, "voip.turn_user_lifetime must be between 1 and 604800 seconds");
+  if (!config.turn_uris.empty() && config.turn_shared_secret.empty() &&
+      (config.turn_username.empty() || config.turn_password.empty()))
+    return core::fail(core::Errc::kUnknown,
+                      "voip.turn_uris needs voip.turn_shared_secret, or voip.turn_username and voip.turn_password");
+  if (config.header_timeout_seconds == 0 || config.header_timeout_seconds > 3600)
+    return core::fail(core::Errc::kUnknown, "limits.header_timeout_seconds must be between 1 and 3600 seconds");
   std::filesystem::path data_dir(config.data_dir);
   if (data_dir.is_relative())
     config.data_dir = (std::filesystem::absolute(path).parent_path() / data_dir).lexically_normal().string();

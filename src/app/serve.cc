@@ -85,7 +85,7 @@ int serve(const Args& args) {
   options.header_timeout = std::chrono::seconds(config->header_timeout_seconds);
   options.error_body = api::http_error_body;
   options.upload_dir = content->temp_dir();
-  options.secret_query_params = api::secret_query_params();
+  options.secret_params = api::secret_params();
   http::Server server(options, router);
   homeserver::Homeserver hs(*config, *store, *key, server.scheduler(), *content);
   api::install_routes(router, hs);

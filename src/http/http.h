@@ -88,9 +88,12 @@ using Handler = std::function<void(Request&, Responder)>;
 // Percent-decodes a path segment or query value; nullopt on malformed escapes.
 std::optional<std::string> percent_decode(std::string_view text);
 
-// The request's path and query for the request log: the values of the query parameters named
-// in `secret_params` replaced by "<redacted>", and cut to 1024 characters.
-std::string loggable_target(const Request& request, const std::vector<std::string>& secret_params);
+// The request's path and query for the request log, cut to 1024 characters: the values of the
+// query parameters named in `secret_params` replaced by "<redacted>", and so are the path
+// segments that `pattern` (the route the path matched, Router::pattern; empty: none) captures
+// in a {name} or {name...} named there.
+std::string loggable_target(const Request& request, const std::vector<std::string>& secret_params,
+                            std::string_view pattern = {});
 
 // Matches METHOD + path against patterns like "/_matrix/client/v3/rooms/{roomId}/send/{type}/{txnId}".
 // A {name} segment matches one non-empty path segment; a trailing "{name...}" matches the rest.
@@ -115,9 +118,12 @@ class Router {
   void dispatch(Request& request, Responder respond) const;
   // The streamed-body settings of the route `method path` would reach (nullopt: in memory).
   const StreamedBody* streamed_body(std::string_view method, std::string_view path) const;
+  // The pattern of the route `method path` would reach, as given to add(); empty when none.
+  std::string_view pattern(std::string_view method, std::string_view path) const;
 
  private:
   struct Route;
+  const Route* find(std::string_view method, std::string_view path) const;
   std::vector<std::shared_ptr<Route>> routes_;
   Handler not_found_, wrong_method_;
 };
@@ -156,8 +162,9 @@ struct ServerOptions {
   // request its handler never answered); "{}" when unset.
   std::function<std::string(int status)> error_body;
   std::string upload_dir;                        // temporary files of streamed bodies
-  // Query parameters whose values never reach the request log (logged at debug level).
-  std::vector<std::string> secret_query_params;
+  // Query parameters, and path parameters ({name} in a route's pattern), whose values never
+  // reach the request log (logged at debug level).
+  std::vector<std::string> secret_params;
 };
 
 // One server on one listening address. run() blocks until stop(); stop() is safe from a signal

@@ -41,6 +41,32 @@ void for_each_param(std::string_view query, Fn fn) {
   }
 }
 
+// The path with the segments `pattern` captures in a parameter whose name is_secret replaced.
+// The pattern matched the path, so their '/'-separated segments line up, up to a {name...}.
+template <class IsSecret>
+std::string loggable_path(std::string_view path, std::string_view pattern, IsSecret is_secret) {
+  if (pattern.empty()) return std::string(path);
+  std::string out;
+  while (!path.empty()) {
+    const std::size_t path_end = std::min(path.find('/', 1), path.size());
+    const std::size_t pattern_end = std::min(pattern.find('/', 1), pattern.size());
+    const std::string_view segment = pattern.substr(0, pattern_end);   // "/literal" or "/{name}"
+    const bool param = segment.starts_with("/{") && segment.ends_with('}');
+    const bool rest = param && segment.ends_with("...}");
+    if (param && is_secret(segment.substr(2, segment.size() - (rest ? 6 : 3)))) {
+      out += "/<redacted>";
+      if (rest) return out;
+    } else if (rest) {
+      return out.append(path);
+    } else {
+      out.append(path.substr(0, path_end));
+    }
+    path.remove_prefix(path_end);
+    pattern.remove_prefix(pattern_end);
+  }
+  return out;
+}
+
 }  // namespace
 
 std::optional<std::string> percent_decode(std::string_view text) {
@@ -83,17 +109,20 @@ std::vector<std::string> Request::query_params(std::string_view name) const {
   return found;
 }
 
-std::string loggable_target(const Request& request, const std::vector<std::string>& secret_params) {
+std::string loggable_target(const Request& request, const std::vector<std::string>& secret_params,
+                            std::string_view pattern) {
   constexpr std::size_t kMaxLogged = 1024;
-  std::string out = request.path;
+  auto is_secret = [&](std::string_view name) {
+    return std::find(secret_params.begin(), secret_params.end(), name) != secret_params.end();
+  };
+  std::string out = loggable_path(request.path, pattern, is_secret);
   char separator = '?';
   for_each_param(request.query, [&](std::string_view key, std::string_view value) {
     out += separator;
     separator = '&';
     out += key;
     const auto name = percent_decode(key);   // undecodable: redacted too
-    const bool secret = !name || std::find(secret_params.begin(), secret_params.end(), *name) != secret_params.end();
-    if (secret) out += "=<redacted>";
+    if (!name || is_secret(*name)) out += "=<redacted>";
     else if (!value.empty()) out.append("=").append(value);
   });
   if (out.size() > kMaxLogged) out.replace(kMaxLogged, std::string::npos, "...");

@@ -16,6 +16,7 @@ struct Segment {
 
 struct Router::Route {
   std::string method;
+  std::string pattern;
   std::vector<Segment> segments;
   Handler handler;
   std::optional<StreamedBody> streamed;
@@ -69,6 +70,7 @@ void Router::add(std::string_view method, std::string_view pattern, Handler hand
                  std::optional<StreamedBody> streamed) {
   auto route = std::make_shared<Route>();
   route->method = std::string(method);
+  route->pattern = std::string(pattern);
   route->handler = std::move(handler);
   route->streamed = std::move(streamed);
   for (std::string_view part : split_path(pattern)) {
@@ -89,13 +91,23 @@ void Router::set_fallbacks(Handler not_found, Handler wrong_method) {
   wrong_method_ = std::move(wrong_method);
 }
 
-const StreamedBody* Router::streamed_body(std::string_view method, std::string_view path) const {
+const Router::Route* Router::find(std::string_view method, std::string_view path) const {
+  if (method == "HEAD") method = "GET";
   const auto parts = split_path(path);
   std::vector<std::string> params;
   for (const auto& route : routes_)
-    if (route->method == method && match(route->segments, parts, path, params))
-      return route->streamed ? &*route->streamed : nullptr;
+    if (route->method == method && match(route->segments, parts, path, params)) return route.get();
   return nullptr;
+}
+
+const StreamedBody* Router::streamed_body(std::string_view method, std::string_view path) const {
+  const Route* route = find(method, path);
+  return route && route->streamed ? &*route->streamed : nullptr;
+}
+
+std::string_view Router::pattern(std::string_view method, std::string_view path) const {
+  const Route* route = find(method, path);
+  return route ? std::string_view(route->pattern) : std::string_view();
 }
 
 void Router::dispatch(Request& request, Responder respond) const {

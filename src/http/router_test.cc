@@ -97,6 +97,25 @@ TEST(RequestTest, LoggableTargetHidesSecretQueryValues) {
   EXPECT_EQ(loggable_target(request, {}).size(), 1024u + 3);
 }
 
+TEST(RequestTest, LoggableTargetHidesSecretPathParameters) {
+  Router router;
+  router.add("GET", "/media/download/{serverName}/{mediaId}/{fileName}", [](Request&, Responder) {});
+  router.add("PUT", "/state/{type}/{key...}", [](Request&, Responder) {});
+  Request request;
+  request.path = "/media/download/example.org/abc/holiday%20photo.jpg";
+  request.query = "filename=x&allow_redirect=true";
+  const std::string_view pattern = router.pattern("HEAD", request.path);
+  EXPECT_EQ(pattern, "/media/download/{serverName}/{mediaId}/{fileName}");
+  EXPECT_EQ(loggable_target(request, {"fileName", "filename"}, pattern),
+            "/media/download/example.org/abc/<redacted>?filename=<redacted>&allow_redirect=true");
+  EXPECT_EQ(loggable_target(request, {"fileName"}), request.path + "?filename=x&allow_redirect=true");
+  EXPECT_EQ(router.pattern("POST", request.path), "");
+  request.query.clear();
+  request.path = "/state/m.room.name/a/b/";
+  EXPECT_EQ(loggable_target(request, {"key"}, router.pattern("PUT", request.path)), "/state/m.room.name/<redacted>");
+  EXPECT_EQ(loggable_target(request, {"type"}, router.pattern("PUT", request.path)), "/state/<redacted>/a/b/");
+}
+
 TEST(ResponderTest, AnswersOnceAndFallsBackWhenDropped) {
   std::vector<int> sent;
   auto sink = [&](Response r) { sent.push_back(r.status); };

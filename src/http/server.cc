@@ -20,12 +20,14 @@
 
 #include <algorithm>
 #include <array>
+#include <cassert>
 #include <cerrno>
 #include <csignal>
 #include <cstdlib>
 #include <tuple>
 #include <stdexcept>
 #include <unordered_map>
+#include <utility>
 
 #include <spdlog/spdlog.h>
 
@@ -60,14 +62,44 @@ struct Pending {
 
 Response plain(int status, std::string body) { return Response{status, "application/json", std::move(body), {}, {}}; }
 
-// Holds a count up for its lifetime (open connections, requests being answered).
-struct Count {
-  std::size_t& n;
-  explicit Count(std::size_t& counter) : n(counter) { ++n; }
-  ~Count() { --n; }
-  Count(const Count&) = delete;
-  Count& operator=(const Count&) = delete;
+// Holds one of a count for its lifetime: an open connection, a request being answered, or a
+// connection from one address, counted in a map whose entry goes when its count drops to zero.
+class Count {
+ public:
+  using PerKey = std::unordered_map<std::string, std::size_t>;
+  explicit Count(std::size_t& total) : n_(&total) { ++*n_; }
+  Count(PerKey& per_key, const std::string& key) : n_(&per_key[key]), per_key_(&per_key), key_(key) { ++*n_; }
+  Count(Count&& other) noexcept
+      : n_(std::exchange(other.n_, nullptr)), per_key_(other.per_key_), key_(std::move(other.key_)) {}
+  Count& operator=(Count&&) = delete;
+  ~Count() {
+    if (n_ && --*n_ == 0 && per_key_) per_key_->erase(key_);
+  }
+  std::size_t value() const { return *n_; }
+
+ private:
+  std::size_t* n_;   // null once moved from
+  PerKey* per_key_ = nullptr;
+  std::string key_;
 };
+
+// A request read from a connection. `refusal`: the answer decided before the request reaches
+// the router (a refused or broken request); the connection closes after it, without reading
+// what is left of the body.
+struct Incoming {
+  Request request;
+  unsigned version = 11;
+  bool keep_alive = false;
+  std::optional<Response> refusal;
+  std::chrono::steady_clock::time_point started;
+};
+
+// Read errors that mean the client closed the connection (or went away mid-request).
+bool client_gone(const boost::system::error_code& error) {
+  return error == bhttp::error::end_of_stream || error == bhttp::error::partial_message || error == asio::error::eof ||
+         error == asio::error::connection_reset || error == beast::error::timeout ||
+         error == asio::error::operation_aborted;
+}
 
 // The textual peer address (an IPv4-mapped IPv6 address as IPv4), and the unit of the
 // per-address connection limit: the IPv4 address, or the /64 of an IPv6 address (what one
@@ -87,6 +119,19 @@ Peer peer_of(const tcp::socket& socket) {
   auto bytes = address.to_v6().to_bytes();
   std::fill(bytes.begin() + 8, bytes.end(), 0);
   return {address.to_string(), asio::ip::address_v6(bytes).to_string() + "/64"};
+}
+
+// After a header_limit error: whether the request line alone was too long (414) rather than
+// the header fields (431). The parser cannot tell: when the line did not arrive in its first
+// read, it next looks for the end of the whole head and fails at the limit without having
+// parsed the line. So it is decided from the bytes still buffered: no line end within the
+// limit. A request line the parser did take (its target is set) has left the buffer.
+bool request_line_too_long(const bhttp::request<bhttp::empty_body>& head, const beast::flat_buffer& buffer,
+                           std::size_t limit) {
+  if (!head.target().empty()) return false;
+  const auto data = buffer.cdata();
+  const std::string_view buffered(static_cast<const char*>(data.data()), std::min(data.size(), limit));
+  return buffered.find("\r\n") == std::string_view::npos;
 }
 
 // A streamed request body on disk; the file is removed when this goes out of scope unless
@@ -159,8 +204,24 @@ struct Server::Impl : Scheduler {
   }
 
   asio::awaitable<void> accept_loop();
-  // Owns one of `connections` and of `per_address[peer.limit_key]`, taken by accept_loop.
-  asio::awaitable<void> session(tcp::socket socket, Peer peer);
+  // Serves one connection, which holds its counts (`connections`, `per_address`) until it closes.
+  asio::awaitable<void> session(tcp::socket socket, Peer peer, Count connection, Count from_peer);
+  // The next request (head and body); nullopt when the client went away.
+  asio::awaitable<std::optional<Incoming>> read_request(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+                                                        const Peer& peer, bool first, BodyFile& body_file);
+  // The body of a request whose head `header_parser` read, into `in.request` (or a file), unless
+  // the route's gate refuses it (`in.refusal`).
+  asio::awaitable<boost::system::error_code> read_body(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+                                                       bhttp::request_parser<bhttp::empty_body>& header_parser,
+                                                       Incoming& in, BodyFile& body_file);
+  // The answer to a request that could not be read (`head`, `buffer`: what was read of it).
+  Response refusal_for(const boost::system::error_code& error, const bhttp::request<bhttp::empty_body>& head,
+                       const beast::flat_buffer& buffer) const;
+  // The router's answer to `request`, waited for without blocking the loop.
+  asio::awaitable<Response> answer(Request& request);
+  // After a refusal: drains a bounded amount of what the client is still sending, so it reads
+  // our answer instead of a connection reset.
+  asio::awaitable<void> linger(beast::tcp_stream& stream);
   // Streams a request body into a temporary file under options.upload_dir.
   asio::awaitable<boost::system::error_code> read_body_to_file(beast::tcp_stream& stream, beast::flat_buffer& buffer,
                                                                bhttp::request_parser<bhttp::empty_body>& header_parser,
@@ -178,7 +239,7 @@ struct Server::Impl : Scheduler {
   bool stopping = false;
   std::size_t in_flight = 0;   // requests handed to the router and not yet written out
   std::size_t connections = 0;
-  std::unordered_map<std::string, std::size_t> per_address;
+  Count::PerKey per_address;   // open connections by Peer::limit_key
   std::vector<std::function<void()>> stop_callbacks;
   // False once the loop has stopped: answers that come later (as the layers above are torn
   // down) have nowhere to go.
@@ -203,148 +264,156 @@ asio::awaitable<void> Server::Impl::accept_loop() {
     // Beyond either limit the socket closes as it goes.
     if (connections >= options.max_connections) continue;
     Peer peer = peer_of(socket);
-    std::size_t& from_peer = per_address[peer.limit_key];
-    if (options.max_connections_per_address && from_peer >= options.max_connections_per_address) continue;
-    ++from_peer;
-    ++connections;
-    asio::co_spawn(io, session(std::move(socket), std::move(peer)), asio::detached);
+    Count from_peer(per_address, peer.limit_key);
+    if (options.max_connections_per_address && from_peer.value() > options.max_connections_per_address) continue;
+    asio::co_spawn(io, session(std::move(socket), std::move(peer), Count(connections), std::move(from_peer)),
+                   asio::detached);
   }
 }
 
-asio::awaitable<void> Server::Impl::session(tcp::socket socket, Peer peer) {
-  struct Slot {
-    Impl& impl;
-    std::string key;
-    ~Slot() {
-      --impl.connections;
-      if (--impl.per_address[key] == 0) impl.per_address.erase(key);
-    }
-  } slot{*this, peer.limit_key};
+asio::awaitable<void> Server::Impl::session(tcp::socket socket, Peer peer, [[maybe_unused]] Count connection,
+                                            [[maybe_unused]] Count from_peer) {
   boost::system::error_code ignored;
   socket.set_option(tcp::no_delay(true), ignored);
   beast::tcp_stream stream(std::move(socket));
   beast::flat_buffer buffer;
   for (bool first = true; !stopping; first = false) {
-    bhttp::request_parser<bhttp::empty_body> header_parser;
-    header_parser.header_limit(static_cast<std::uint32_t>(options.max_header_bytes));
-    header_parser.body_limit(boost::none);   // checked below, once the route is known
-    // A new connection must send its first request's head soon; an open one may idle longer.
-    stream.expires_after(first ? options.header_timeout : options.idle_timeout);
-    auto [read_error, bytes] = co_await bhttp::async_read_header(stream, buffer, header_parser, kNoThrow);
-    (void)bytes;
-    const auto started = std::chrono::steady_clock::now();
-    if (!read_error) stream.expires_after(options.idle_timeout);   // for the body
-    Request request;
-    request.remote_ip = peer.ip;
-    const auto& head = header_parser.get();
-    const unsigned version = read_error ? 11 : head.version();
-    bool keep_alive = false;
     BodyFile body_file;
-    // An answer decided before the request reaches the router (a refused or broken request);
-    // the connection closes after it, without reading what is left of the body.
-    std::optional<Response> refusal;
-    if (!read_error) {
-      keep_alive = head.keep_alive();
-      request.method = std::string(head.method_string());
-      std::string_view target = head.target();
-      std::size_t question = target.find('?');
-      request.path = std::string(target.substr(0, question));
-      if (question != std::string_view::npos) request.query = std::string(target.substr(question + 1));
-      request.headers.reserve(16);
-      for (const auto& field : head)
-        request.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
-      const StreamedBody* streamed = router.streamed_body(request.method, request.path);
-      const std::uint64_t limit = streamed ? streamed->limit : options.max_body_bytes;
-      // The parser checks a Content-Length against its limit only while reading the header,
-      // which happened under no limit.
-      if (auto length = header_parser.content_length(); length && *length > limit) {
-        read_error = bhttp::error::body_limit;
-      } else if (streamed && streamed->gate && (refusal = streamed->gate(request))) {
-        // refused from its head, before a byte of the body is read
-      } else if (streamed) {
-        read_error = co_await read_body_to_file(stream, buffer, header_parser, limit, body_file);
-        request.body_file = body_file.path;
-        request.body_size = body_file.size;
-      } else {
-        bhttp::request_parser<bhttp::string_body> parser{std::move(header_parser)};
-        parser.body_limit(options.max_body_bytes);
-        std::tie(read_error, bytes) = co_await bhttp::async_read(stream, buffer, parser, kNoThrow);
-        if (!read_error) request.body = std::move(parser.get().body());
-      }
-    }
-    if (read_error == bhttp::error::end_of_stream || read_error == bhttp::error::partial_message ||
-        read_error == asio::error::eof || read_error == asio::error::connection_reset ||
-        read_error == beast::error::timeout || read_error == asio::error::operation_aborted)
-      break;   // the client closed the connection (or went away mid-request)
-    if (read_error == bhttp::error::body_limit) {
-      refusal = plain(413, error_body(413));
-    } else if (read_error == bhttp::error::header_limit) {
-      // The parser takes the request line as soon as it is complete: without one, the line
-      // (the URI) was too long (414), else the header fields were (431).
-      const int status = head.target().empty() ? 414 : 431;
-      refusal = plain(status, error_body(status));
-    } else if (read_error == boost::system::errc::io_error) {
-      refusal = plain(500, error_body(500));   // the temporary file could not be written (disk full)
-    } else if (read_error) {
-      refusal = plain(400, error_body(400));
-    }
-
-    const bool refused = refusal.has_value();
+    auto in = co_await read_request(stream, buffer, peer, first, body_file);
+    if (!in) break;
+    Request& request = in->request;
+    const bool refused = in->refusal.has_value();
     Response response;
     std::optional<Count> answering;   // in_flight, until the answer is written
     if (refused) {
-      response = std::move(*refusal);
+      response = std::move(*in->refusal);
     } else if (request.method == "OPTIONS") {
       response = plain(204, "");
     } else {
       answering.emplace(in_flight);
-      auto pending = std::make_shared<Pending>(io);
-      Responder respond(
-          [weak = std::weak_ptr<Pending>(pending), open = loop_open](Response r) {
-            auto p = weak.lock();
-            if (!p || !*open) return;
-            p->response = std::move(r);
-            p->ready.cancel();
-          },
-          plain(500, error_body(500)));
-      // A handler that throws leaves its responder unanswered: the fallback answers.
-      try {
-        router.dispatch(request, std::move(respond));
-      } catch (const std::exception& e) {
-        spdlog::error("{} {}: handler failed: {}", request.method, request.path, e.what());
-      }
-      if (!pending->response) co_await pending->ready.async_wait(kNoThrow);
-      if (!pending->response) break;   // the loop is stopping
-      response = std::move(*pending->response);
+      response = co_await answer(request);
     }
-    keep_alive = keep_alive && !stopping && !refused;
-    const bool written = co_await write_response(stream, response, version, keep_alive, request.method == "HEAD");
-    log_request(request, response.status, started);
-    if (!written) break;
-    if (refused) {
-      // Lingering close: the client may still be sending the body we refused; drain a bounded
-      // amount so it reads our answer instead of a connection reset.
-      stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
-      stream.expires_after(std::chrono::seconds(2));
-      std::array<char, 16384> sink;
-      for (std::size_t drained = 0; drained < (16u << 20);) {
-        auto [drain_error, n] = co_await stream.async_read_some(asio::buffer(sink), kNoThrow);
-        if (drain_error) break;
-        drained += n;
-      }
-      break;
-    }
-    if (!keep_alive) break;
+    const bool keep_alive = in->keep_alive && !stopping && !refused;
+    const bool written = co_await write_response(stream, response, in->version, keep_alive, request.method == "HEAD");
+    log_request(request, response.status, in->started);
+    if (written && refused) co_await linger(stream);
+    if (!written || !keep_alive) break;
   }
   stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
   stream.socket().close(ignored);
+}
+
+asio::awaitable<std::optional<Incoming>> Server::Impl::read_request(beast::tcp_stream& stream,
+                                                                    beast::flat_buffer& buffer, const Peer& peer,
+                                                                    bool first, BodyFile& body_file) {
+  bhttp::request_parser<bhttp::empty_body> header_parser;
+  header_parser.header_limit(static_cast<std::uint32_t>(options.max_header_bytes));
+  header_parser.body_limit(boost::none);   // checked in read_body, once the route is known
+  // A new connection must send its first request's head soon; an open one may idle longer.
+  stream.expires_after(first ? options.header_timeout : options.idle_timeout);
+  auto [error, bytes] = co_await bhttp::async_read_header(stream, buffer, header_parser, kNoThrow);
+  (void)bytes;
+  Incoming in;
+  in.started = std::chrono::steady_clock::now();
+  in.request.remote_ip = peer.ip;
+  const auto& head = header_parser.get();
+  if (!error) {
+    stream.expires_after(options.idle_timeout);   // for the body
+    in.version = head.version();
+    in.keep_alive = head.keep_alive();
+    Request& request = in.request;
+    request.method = std::string(head.method_string());
+    std::string_view target = head.target();
+    std::size_t question = target.find('?');
+    request.path = std::string(target.substr(0, question));
+    if (question != std::string_view::npos) request.query = std::string(target.substr(question + 1));
+    request.headers.reserve(16);
+    for (const auto& field : head)
+      request.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+    error = co_await read_body(stream, buffer, header_parser, in, body_file);
+  }
+  if (client_gone(error)) co_return std::nullopt;
+  if (error) in.refusal = refusal_for(error, head, buffer);
+  co_return in;
+}
+
+asio::awaitable<boost::system::error_code> Server::Impl::read_body(
+    beast::tcp_stream& stream, beast::flat_buffer& buffer, bhttp::request_parser<bhttp::empty_body>& header_parser,
+    Incoming& in, BodyFile& body_file) {
+  Request& request = in.request;
+  const StreamedBody* streamed = router.streamed_body(request.method, request.path);
+  const std::uint64_t limit = streamed ? streamed->limit : options.max_body_bytes;
+  // The parser checks a Content-Length against its limit only while reading the header,
+  // which happened under no limit.
+  if (auto length = header_parser.content_length(); length && *length > limit)
+    co_return boost::system::error_code(bhttp::error::body_limit);
+  if (streamed && streamed->gate && (in.refusal = streamed->gate(request)))
+    co_return boost::system::error_code();   // refused from its head, before a byte of the body is read
+  if (streamed) {
+    const auto error = co_await read_body_to_file(stream, buffer, header_parser, limit, body_file);
+    request.body_file = body_file.path;
+    request.body_size = body_file.size;
+    co_return error;
+  }
+  bhttp::request_parser<bhttp::string_body> parser{std::move(header_parser)};
+  parser.body_limit(options.max_body_bytes);
+  auto [error, bytes] = co_await bhttp::async_read(stream, buffer, parser, kNoThrow);
+  (void)bytes;
+  if (!error) request.body = std::move(parser.get().body());
+  co_return error;
+}
+
+Response Server::Impl::refusal_for(const boost::system::error_code& error, const bhttp::request<bhttp::empty_body>& head,
+                                   const beast::flat_buffer& buffer) const {
+  int status = 400;
+  if (error == bhttp::error::body_limit) status = 413;
+  else if (error == bhttp::error::header_limit)
+    status = request_line_too_long(head, buffer, options.max_header_bytes) ? 414 : 431;
+  else if (error == boost::system::errc::io_error) status = 500;   // the temporary file could not be written (disk full)
+  return plain(status, error_body(status));
+}
+
+asio::awaitable<Response> Server::Impl::answer(Request& request) {
+  auto pending = std::make_shared<Pending>(io);
+  Responder respond(
+      [weak = std::weak_ptr<Pending>(pending), open = loop_open](Response r) {
+        auto p = weak.lock();
+        if (!p || !*open) return;
+        p->response = std::move(r);
+        p->ready.cancel();
+      },
+      plain(500, error_body(500)));
+  // A handler that throws leaves its responder unanswered: the fallback answers.
+  try {
+    router.dispatch(request, std::move(respond));
+  } catch (const std::exception& e) {
+    spdlog::error("{} {}: handler failed: {}", request.method, request.path, e.what());
+  }
+  // `ready` never expires: only the responder ends the wait, after setting the response. (Once
+  // the loop has closed, the responder sets nothing and this coroutine is never resumed.)
+  if (!pending->response) co_await pending->ready.async_wait(kNoThrow);
+  assert(pending->response);
+  co_return std::move(*pending->response);
+}
+
+asio::awaitable<void> Server::Impl::linger(beast::tcp_stream& stream) {
+  boost::system::error_code ignored;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  stream.expires_after(std::chrono::seconds(2));
+  std::array<char, 16384> sink;
+  for (std::size_t drained = 0; drained < (16u << 20);) {
+    auto [error, n] = co_await stream.async_read_some(asio::buffer(sink), kNoThrow);
+    if (error) break;
+    drained += n;
+  }
 }
 
 void Server::Impl::log_request(const Request& request, int status, std::chrono::steady_clock::time_point started) const {
   if (!spdlog::should_log(spdlog::level::debug)) return;
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
   spdlog::debug("request {} {} {} {}ms {}", request.method.empty() ? "-" : request.method,
-                request.method.empty() ? "-" : loggable_target(request, options.secret_query_params), status,
+                request.method.empty() ? "-" : loggable_target(request, options.secret_params, router.pattern(request.method, request.path)),
+                status,
                 ms.count(), request.user.empty() ? "-" : request.user);
 }
 

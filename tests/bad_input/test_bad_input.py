@@ -78,6 +78,8 @@ class BadInput(unittest.TestCase):
     def test_oversized_uri_and_headers(self):
         self.expect(414, "M_TOO_LARGE", "GET", V3 + "/profile/" + "a" * 20000)
         self.expect(431, "M_TOO_LARGE", "GET", "/_matrix/client/versions", token=False, headers={"X-Big": "b" * 20000})
+        # A request line under the limit but beyond the server's first read, with oversized headers.
+        self.expect(431, "M_TOO_LARGE", "GET", V3 + "/profile/" + "a" * 2000, headers={"X-Big": "b" * 20000})
 
     def test_garbage_http_and_server_still_serves(self):
         host, port = self.url.removeprefix("http://").rsplit(":", 1)
@@ -107,6 +109,18 @@ class RateLimits(unittest.TestCase):
             self.assertEqual(limited["errcode"], "M_LIMIT_EXCEEDED")
             self.assertGreater(limited["retry_after_ms"], 0)
             self.assertEqual(harness.request(server.url, "GET", "/_matrix/client/versions")[0], 200)
+        finally:
+            server.stop()
+
+    def test_turn_credentials_are_limited(self):
+        # Each answer costs an HMAC: a user asking in a loop is limited like other writes.
+        server = harness.Server(rate_limits=True, extra={
+            "turn_uris": '["turn:turn.example.org:3478"]', "turn_shared_secret": '"s3cret"'}).start()
+        try:
+            token = harness.register(server.url, "turner", "pw-turner-long", server.registration_token())["access_token"]
+            statuses = [harness.request(server.url, "GET", V3 + "/voip/turnServer", token=token)[0] for _ in range(100)]
+            self.assertEqual(statuses[0], 200)
+            self.assertIn(429, statuses)
         finally:
             server.stop()
 

@@ -1,6 +1,6 @@
 """The HTTP edges of the real server: a storage failure in a request's continuation is still
 answered, long-polling syncs are answered on SIGTERM, one address cannot take every connection,
-and the request log (debug level only) leaves secrets out."""
+the request log (debug level only) leaves secrets out, and unusable config values are refused."""
 import os
 import signal
 import socket
@@ -174,6 +174,9 @@ class RequestLog(unittest.TestCase):
         status, _ = harness.request(server.url, "GET", V3 + "/account/whoami?access_token=" + token)
         self.assertEqual(status, 200)
         harness.request(server.url, "GET", "/_matrix/client/v1/register/m.login.registration_token/validity?token=sekrit")
+        harness.request(server.url, "GET", V3 + "/register/available?username=probed-name")
+        harness.request(server.url, "GET", "/_matrix/client/v1/media/download/localhost/nosuchmedia/holiday-photo.jpg",
+                        token=token)
         return user
 
     def test_debug_level_logs_requests_without_secrets(self):
@@ -190,6 +193,10 @@ class RequestLog(unittest.TestCase):
         self.assertRegex(whoami[0], r"\?access_token=<redacted> 200 \d+ms @frank:localhost$")
         self.assertRegex(text, r"validity\?token=<redacted> 200 \d+ms -")
         self.assertRegex(text, r"request POST /_matrix/client/v3/register 200 \d+ms -")
+        self.assertRegex(text, r"register/available\?username=<redacted> 200 \d+ms -")
+        self.assertRegex(text, r"request GET /_matrix/client/v1/media/download/localhost/nosuchmedia/<redacted> 404 \d+ms @frank")
+        self.assertNotIn("probed-name", text)
+        self.assertNotIn("holiday-photo", text)
         self.assertNotIn(user["access_token"], text)
         self.assertNotIn("sekrit", text)
         self.assertNotIn("pw-frank-long", text)
@@ -206,6 +213,31 @@ class RequestLog(unittest.TestCase):
         text = b"".join(lines).decode()
         self.assertNotIn("request ", text)
         self.assertNotIn("whoami", text)
+
+
+class ConfigValidation(unittest.TestCase):
+    """Values the server cannot work with are refused at startup, with the reason."""
+
+    def assert_refused(self, extra, message):
+        server = harness.Server(extra=extra)
+        try:
+            with self.assertRaises(RuntimeError) as caught:
+                server.start()
+        finally:
+            server.stop()
+        self.assertIn(message, str(caught.exception))
+
+    def test_header_timeout_out_of_range(self):
+        for value in ("0", "3601", "99999999999999999"):
+            self.assert_refused({"header_timeout_seconds": value}, "limits.header_timeout_seconds must be between 1 and 3600")
+
+    def test_turn_uris_without_credentials(self):
+        uris = '["turn:turn.example.org:3478"]'
+        message = "voip.turn_uris needs voip.turn_shared_secret, or voip.turn_username and voip.turn_password"
+        self.assert_refused({"turn_uris": uris}, message)
+        self.assert_refused({"turn_uris": uris, "turn_username": '"alice"'}, message)
+        server = harness.Server(extra={"turn_uris": uris, "turn_username": '"alice"', "turn_password": '"pw"'}).start()
+        server.stop()
 
 
 if __name__ == "__main__":

@@ -67,7 +67,7 @@ void get_sync(Call& call) {
 
 void get_events(Call& call) {
   storage::StreamPos from = call.hs.store.current_pos();
-  if (auto text = call.request.query_param("from"); text && !text->empty()) {  // empty: from now
+  if (auto text = token_query_param(call.request, "from")) {   // absent or empty: from now
     auto pos = homeserver::parse_stream_token(*text);
     if (!pos) return call.fail(core::make_error(Errc::kInvalidParam, "Invalid from token"));
     from = *pos;
