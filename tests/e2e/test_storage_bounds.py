@@ -82,10 +82,14 @@ class StorageBounds(unittest.TestCase):
         self.expect(user, 403, "M_FORBIDDEN", "PUT", f"{path}/org.example.one_too_many", {"n": 0})
         room = user.call("POST", "/createRoom", {})[1]["room_id"]
         self.expect(user, 403, "M_FORBIDDEN", "PUT", f"/user/{q(user.user_id)}/rooms/{q(room)}/tags/u.work", {})
-        # Replacing an entry is fine; emptying one makes room for another.
+        # Replacing an entry is fine, so is emptying it and filling it again. An emptied entry
+        # keeps its place (its row stays, for the other devices to learn of it): emptying does not
+        # make room for a new entry, not even for an empty one.
         self.expect(user, 200, None, "PUT", f"{path}/org.example.n1", {"n": 11})
         self.expect(user, 200, None, "PUT", f"{path}/org.example.n1", {})
-        self.expect(user, 200, None, "PUT", f"/user/{q(user.user_id)}/rooms/{q(room)}/tags/u.work", {})
+        self.expect(user, 403, "M_FORBIDDEN", "PUT", f"/user/{q(user.user_id)}/rooms/{q(room)}/tags/u.work", {})
+        self.expect(user, 403, "M_FORBIDDEN", "PUT", f"{path}/org.example.empty", {})
+        self.expect(user, 200, None, "PUT", f"{path}/org.example.n1", {"n": 12})
         # A read marker is the server's own entry and never refused.
         status, body = user.call("GET", f"/rooms/{q(room)}/messages?dir=b&limit=1")
         event_id = body["chunk"][0]["event_id"]
