@@ -1,10 +1,13 @@
 """End-to-end: guest accounts (client-server-api "Guest Access"), off by default."""
+import http.client
+import json
 import unittest
 import urllib.parse
 
 import harness
 
 V3 = "/_matrix/client/v3"
+q = harness.quote
 
 
 class GuestAccess(unittest.TestCase):
@@ -51,6 +54,80 @@ class GuestAccess(unittest.TestCase):
             self.assertEqual((status, body.get("membership")), (200, "leave"))
         finally:
             server.stop()
+
+
+class GuestsLeave(unittest.TestCase):
+    """Guests in a room (joined or invited) leave once the room stops letting them join."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = harness.Server(extra={"guest_access": "true"}).start()
+        cls.alice = harness.User(cls.server, "alice", cls.server.registration_token())
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.stop()
+
+    def guest(self):
+        status, body = harness.request(self.server.url, "POST", V3 + "/register?kind=guest", {})
+        self.assertEqual(status, 200, body)
+        return body
+
+    def guest_call(self, guest, method, path, body=None, prefix=V3, raw=None):
+        return harness.request(self.server.url, method, prefix + path, body, guest["access_token"], raw=raw)
+
+    def open_room(self):
+        room = self.alice.ok("POST", "/createRoom", {"preset": "public_chat"})["room_id"]
+        event_id = self.alice.ok("PUT", f"/rooms/{q(room)}/state/m.room.guest_access",
+                                 {"guest_access": "can_join"})["event_id"]
+        return room, event_id
+
+    def membership(self, room, user_id):
+        status, body = self.alice.call("GET", f"/rooms/{q(room)}/state/m.room.member/{q(user_id)}")
+        self.assertEqual(status, 200, body)
+        return body["membership"]
+
+    def test_redacting_guest_access_makes_guests_leave(self):
+        room, access = self.open_room()
+        joined, invited = self.guest(), self.guest()
+        self.assertEqual(self.guest_call(joined, "POST", f"/rooms/{q(room)}/join", {})[0], 200)
+        self.alice.ok("POST", f"/rooms/{q(room)}/invite", {"user_id": invited["user_id"]})
+        # The redacted event has no content: guests may no longer join.
+        self.alice.ok("PUT", f"/rooms/{q(room)}/redact/{q(access)}/r1", {})
+        self.assertEqual(self.membership(room, joined["user_id"]), "leave")
+        self.assertEqual(self.membership(room, invited["user_id"]), "leave")
+        status, body = self.guest_call(joined, "POST", f"/rooms/{q(room)}/join", {})
+        self.assertEqual((status, body["errcode"]), (403, "M_GUEST_ACCESS_FORBIDDEN"))
+
+    def test_closing_the_room_makes_invited_guests_leave_and_is_answered_once(self):
+        room, _ = self.open_room()
+        invited = self.guest()
+        self.alice.ok("POST", f"/rooms/{q(room)}/invite", {"user_id": invited["user_id"]})
+        host, port = urllib.parse.urlsplit(self.server.url).netloc.rsplit(":", 1)
+        conn = http.client.HTTPConnection(host, int(port), timeout=10)
+        try:
+            headers = {"Authorization": "Bearer " + self.alice.token, "Content-Type": "application/json"}
+            conn.request("PUT", f"{V3}/rooms/{q(room)}/state/m.room.guest_access",
+                         json.dumps({"guest_access": "forbidden"}), headers)
+            response = conn.getresponse()
+            self.assertEqual(response.status, 200)
+            self.assertIn("event_id", json.loads(response.read()))
+            # The guests have left before the answer, and the connection carries no second one.
+            conn.request("GET", V3 + "/account/whoami", headers=headers)
+            response = conn.getresponse()
+            self.assertEqual((response.status, json.loads(response.read())["user_id"]), (200, self.alice.user_id))
+        finally:
+            conn.close()
+        self.assertEqual(self.membership(room, invited["user_id"]), "leave")
+
+    def test_a_refused_guest_access_change_leaves_the_guests(self):
+        room, _ = self.open_room()
+        guest, bob = self.guest(), harness.User(self.server, "bob", self.server.registration_token())
+        self.assertEqual(self.guest_call(guest, "POST", f"/rooms/{q(room)}/join", {})[0], 200)
+        bob.ok("POST", f"/rooms/{q(room)}/join", {})
+        status, body = bob.call("PUT", f"/rooms/{q(room)}/state/m.room.guest_access", {"guest_access": "forbidden"})
+        self.assertEqual((status, body["errcode"]), (403, "M_FORBIDDEN"))
+        self.assertEqual(self.membership(room, guest["user_id"]), "join")
 
 
 if __name__ == "__main__":
