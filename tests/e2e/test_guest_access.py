@@ -57,7 +57,8 @@ class GuestAccess(unittest.TestCase):
 
 
 class GuestsLeave(unittest.TestCase):
-    """Guests in a room (joined or invited) leave once the room stops letting them join."""
+    """Guests in a room (joined or invited) leave once the room stops letting them join, and
+    guests may use the routes the module lists."""
 
     @classmethod
     def setUpClass(cls):
@@ -128,6 +129,42 @@ class GuestsLeave(unittest.TestCase):
         status, body = bob.call("PUT", f"/rooms/{q(room)}/state/m.room.guest_access", {"guest_access": "forbidden"})
         self.assertEqual((status, body["errcode"]), (403, "M_FORBIDDEN"))
         self.assertEqual(self.membership(room, guest["user_id"]), "join")
+
+    def test_guests_download_media_and_set_only_their_display_name(self):
+        guest = self.guest()
+        status, body = harness.request(self.server.url, "POST", "/_matrix/media/v3/upload?filename=a.txt", None,
+                                       self.alice.token, raw=b"hello guests",
+                                       headers={"Content-Type": "text/plain"})
+        self.assertEqual(status, 200, body)
+        server_name, media_id = body["content_uri"][len("mxc://"):].split("/")
+        media = f"/_matrix/client/v1/media"
+        status, body = self.guest_call(guest, "GET", f"/download/{server_name}/{media_id}", prefix=media)
+        self.assertEqual((status, body), (200, b"hello guests"))
+        status, body = self.guest_call(guest, "GET", f"/download/{server_name}/{media_id}/a.txt", prefix=media)
+        self.assertEqual((status, body), (200, b"hello guests"))
+        # Not an image, so no thumbnail, but the guest is let in.
+        status, body = self.guest_call(guest, "GET", f"/thumbnail/{server_name}/{media_id}?width=32&height=32",
+                                       prefix=media)
+        self.assertNotEqual((body or {}).get("errcode") if isinstance(body, dict) else None,
+                            "M_GUEST_ACCESS_FORBIDDEN", (status, body))
+        profile = f"/profile/{q(guest['user_id'])}"
+        status, body = self.guest_call(guest, "PUT", profile + "/displayname", {"displayname": "Visitor"})
+        self.assertEqual(status, 200, body)
+        status, body = self.guest_call(guest, "GET", profile + "/displayname")
+        self.assertEqual((status, body), (200, {"displayname": "Visitor"}))
+        status, body = self.guest_call(guest, "DELETE", profile + "/displayname")
+        self.assertEqual(status, 200, body)
+        for method, body in (("PUT", {"avatar_url": "mxc://localhost/x"}), ("DELETE", None)):
+            status, body = self.guest_call(guest, method, profile + "/avatar_url", body)
+            self.assertEqual((status, body["errcode"]), (403, "M_GUEST_ACCESS_FORBIDDEN"), method)
+
+    def test_guests_are_answered_as_themselves_where_a_token_is_optional(self):
+        guest = self.guest()
+        room, _ = self.open_room()
+        for path, prefix in ((f"/profile/{q(guest['user_id'])}", V3), ("/publicRooms", V3),
+                             (f"/room_summary/{q(room)}", "/_matrix/client/v1")):
+            status, body = self.guest_call(guest, "GET", path, prefix=prefix)
+            self.assertEqual(status, 200, (path, body))
 
 
 if __name__ == "__main__":
