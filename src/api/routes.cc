@@ -10,7 +10,8 @@
 namespace myelin::api {
 namespace {
 
-// kOptional: a token is checked when given; the handler decides what an anonymous caller gets.
+// kOptional: a token is checked when given (a guest's too, who is answered as itself); the
+// handler decides what an anonymous caller gets.
 // kUser: a logged-in user other than a guest; kGuest: any logged-in user, guests included (the
 // routes client-server-api "Guest Access" lists).
 enum class Access { kPublic, kOptional, kUser, kGuest };
@@ -62,8 +63,8 @@ constexpr Route kRoutes[] = {
 
     {"GET", "/profile/{userId}", C, O, N, get_profile},
     {"GET", "/profile/{userId}/{field}", C, O, N, get_profile_field},
-    {"PUT", "/profile/{userId}/{field}", C, U, L, put_profile_field},
-    {"DELETE", "/profile/{userId}/{field}", C, U, L, delete_profile_field},
+    {"PUT", "/profile/{userId}/{field}", C, G, L, put_profile_field},   // guests: displayname only
+    {"DELETE", "/profile/{userId}/{field}", C, G, L, delete_profile_field},
 
     {"POST", "/createRoom", C, U, L, post_create_room},
     {"POST", "/rooms/{roomId}/upgrade", C, U, L, post_upgrade_room},
@@ -166,9 +167,9 @@ constexpr Route kRoutes[] = {
     {"POST", "/_matrix/media/v1/create", ABS, U, L, post_media_create},
     {"GET", "/config", MEDIA, U, N, get_media_config},
     {"GET", "/media/config", V1, U, N, get_media_config},
-    {"GET", "/media/download/{serverName}/{mediaId}", V1, U, N, get_media_download},
-    {"GET", "/media/download/{serverName}/{mediaId}/{fileName}", V1, U, N, get_media_download},
-    {"GET", "/media/thumbnail/{serverName}/{mediaId}", V1, U, L, get_media_thumbnail},
+    {"GET", "/media/download/{serverName}/{mediaId}", V1, G, N, get_media_download},
+    {"GET", "/media/download/{serverName}/{mediaId}/{fileName}", V1, G, N, get_media_download},
+    {"GET", "/media/thumbnail/{serverName}/{mediaId}", V1, G, L, get_media_thumbnail},
     {"GET", "/download/{serverName}/{mediaId}", MEDIA, P, N, get_legacy_media_download},
     {"GET", "/download/{serverName}/{mediaId}/{fileName}", MEDIA, P, N, get_legacy_media_download},
     {"GET", "/thumbnail/{serverName}/{mediaId}", MEDIA, P, N, get_legacy_media_thumbnail},
@@ -246,7 +247,7 @@ core::Result<std::optional<homeserver::Session>> admit(const Route& route, Limit
   if (!token) return std::nullopt;
   auto session = hs.accounts.authenticate(*token, request.remote_ip);
   if (!session) return std::unexpected(session.error());
-  if (session->guest && route.access != Access::kGuest)
+  if (session->guest && route.access == Access::kUser)
     return core::fail(core::Errc::kGuestAccessForbidden, "Guests may not use this endpoint");
   if ((limit == Limit::kUser || limit == Limit::kUpload) && hs.config.rate_limits_enabled &&
       !session->admin) {

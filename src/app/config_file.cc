@@ -2,8 +2,10 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <functional>
+#include <limits>
 #include <set>
 #include <sstream>
 #include <vector>
@@ -62,22 +64,22 @@ const std::vector<Option>& options() {
       option("rate_limits.burst", "Burst size per user for writes.", &Config::rate_burst),
       option("rate_limits.login_per_second", "Login and registration attempts per second per IP.", &Config::login_per_second),
       option("rate_limits.login_burst", "Burst of login and registration attempts per IP.", &Config::login_burst),
-      option("limits.max_request_bytes", "Largest request body accepted (413 M_TOO_LARGE above). Events are limited to 65536 bytes regardless.", &Config::max_request_bytes),
-      option("limits.max_connections", "Open client connections at most; further ones are closed at once.", &Config::max_connections),
+      option("limits.max_request_bytes", "Largest request body accepted (413 M_TOO_LARGE above). Events are limited to 65536 bytes regardless. At least 1.", &Config::max_request_bytes),
+      option("limits.max_connections", "Open client connections at most; further ones are closed at once. At least 1.", &Config::max_connections),
       option("limits.max_connections_per_address", "Open connections from one client address at most (an IPv6 address counts by its /64, one subscriber's usual share), so that one address cannot take every connection; further ones are closed at once. 0: no limit. Behind a reverse proxy every client has the proxy's address: raise this to limits.max_connections (or 0) and limit clients in the proxy.", &Config::max_connections_per_address),
       option("limits.header_timeout_seconds", "A new connection that has not sent its first request's headers within this many seconds (1 to 3600) is closed (idle connections between requests are closed after 75 seconds).", &Config::header_timeout_seconds),
-      option("limits.to_device_inbox_messages", "To-device messages (encryption keys, verification) one device's inbox holds while it does not sync; beyond this (or to_device_inbox_bytes) the oldest are dropped. The sender is not told, so it cannot learn whether your devices are in use. The default covers a week offline in a busy account (a room key from every active sender of every encrypted room). 0 for no bound.", &Config::to_device_inbox_messages),
-      option("limits.to_device_inbox_bytes", "Bytes of message content one device's to-device inbox holds at most (each message is at most 65536); 0 for no bound.", &Config::to_device_inbox_bytes),
-      option("limits.to_device_idle_days", "A device that has not been used for this many days (a lost phone) gets no to-device messages, and those waiting for it are deleted (checked hourly); it gets new ones again once used. 0: never.", &Config::to_device_idle_days),
-      option("limits.one_time_keys_per_algorithm", "One-time keys one device may keep on the server per algorithm (clients keep about 50; libolm remembers at most 100). An upload beyond it is refused with 403 M_FORBIDDEN, as is one adding a fifth one-time or fallback key algorithm; algorithm names must be lower-case identifiers ([a-z][a-z0-9._-]*).", &Config::one_time_keys_per_algorithm),
-      option("limits.account_data_value_bytes", "Largest account-data value (a client setting, a room's tags), as JSON; 413 M_TOO_LARGE above.", &Config::account_data_value_bytes),
-      option("limits.account_data_entries", "Account-data entries (global and per room) one user may keep, not counting the server's own (read markers, push rules) or emptied ones ({}); a new one beyond it is refused with 403 M_FORBIDDEN.", &Config::account_data_entries),
-      option("limits.filters_per_user", "Distinct filters (POST /user/{userId}/filter) one user keeps; posting a filter identical to a kept one returns its ID, as clients repost theirs at every start; a filter is at most 65536 bytes as JSON (413 M_TOO_LARGE). Beyond the bound the filter least recently used or posted is deleted: a client that still holds its ID is told it is unknown (404) and creates it again, as clients do at start, where refusing would stop a new client from syncing at all.", &Config::filters_per_user),
-      option("limits.devices_per_user", "Devices (sessions) one user may have. A login that would create one more logs out the device seen least recently, with its keys (a script that logs in at every run leaves a device each time); refusing the login would lock the user out.", &Config::devices_per_user),
-      option("limits.push_rules_per_user", "Push rules one user may define (keywords, per-room and per-sender settings); a new one beyond it is refused with 403 M_FORBIDDEN. Each rule is at most 4096 bytes as JSON (413 M_TOO_LARGE).", &Config::push_rules_per_user),
-      option("limits.reports_per_user", "Content reports (of events and rooms) kept from one reporter for the administrators; further reports are refused with 403 M_FORBIDDEN. A reason is at most 4096 bytes (413 M_TOO_LARGE).", &Config::reports_per_user),
-      option("limits.aliases_per_user", "Room aliases one user may create in the room directory (PUT /directory/room/{roomAlias}, createRoom's room_alias_name); a new one beyond it is refused with 403 M_FORBIDDEN.", &Config::aliases_per_user),
-      option("limits.backup_keys_per_user", "Room keys one user may keep in server-side key backups, all versions together (one per encrypted session the user can read, so years of use stay well below the default); an upload adding keys beyond it is refused with 403 M_FORBIDDEN. The encrypted data of one room key is at most 8192 bytes (413 M_TOO_LARGE; a real one is about 1000). A user keeps at most 10 backup versions (a new one deletes the oldest beyond, with its keys), each auth_data at most 65536 bytes.", &Config::backup_keys_per_user),
+      option("limits.to_device_inbox_messages", "To-device messages (encryption keys, verification) one device's inbox holds while it does not sync; beyond this (or to_device_inbox_bytes) the oldest are dropped. The sender is not told, so it cannot learn whether your devices are in use. The default covers a week offline in a busy account (a room key from every active sender of every encrypted room). 0 for no bound; not negative.", &Config::to_device_inbox_messages),
+      option("limits.to_device_inbox_bytes", "Bytes of message content one device's to-device inbox holds at most (each message is at most 65536); 0 for no bound; not negative.", &Config::to_device_inbox_bytes),
+      option("limits.to_device_idle_days", "A device that has not been used for this many days (a lost phone) gets no to-device messages, and those waiting for it are deleted (checked hourly); it gets new ones again once used. 0: never; not negative.", &Config::to_device_idle_days),
+      option("limits.one_time_keys_per_algorithm", "One-time keys one device may keep on the server per algorithm (clients keep about 50; libolm remembers at most 100). An upload beyond it is refused with 403 M_FORBIDDEN, as is one adding a fifth one-time or fallback key algorithm; algorithm names must be lower-case identifiers ([a-z][a-z0-9._-]*). Between 1 and 1000000.", &Config::one_time_keys_per_algorithm),
+      option("limits.account_data_value_bytes", "Largest account-data value (a client setting, a room's tags), as JSON; 413 M_TOO_LARGE above. At least 2 (the size of {}, an emptied entry).", &Config::account_data_value_bytes),
+      option("limits.account_data_entries", "Account-data entries (global and per room) one user may keep, not counting the server's own (read markers, push rules); a new one beyond it is refused with 403 M_FORBIDDEN. An emptied entry ({}, the way to delete one) still counts: the server keeps it so that the user's other devices learn it was emptied. Rewriting an existing entry is always allowed. At least 1.", &Config::account_data_entries),
+      option("limits.filters_per_user", "Distinct filters (POST /user/{userId}/filter) one user keeps; posting a filter identical to a kept one returns its ID, as clients repost theirs at every start; a filter is at most 65536 bytes as JSON (413 M_TOO_LARGE). Beyond the bound the filter least recently used or posted is deleted: a client that still holds its ID is told it is unknown (404) and creates it again, as clients do at start, where refusing would stop a new client from syncing at all. At least 1.", &Config::filters_per_user),
+      option("limits.devices_per_user", "Devices (sessions) one user may have. A login that would create one more logs out the device seen least recently, with its keys (a script that logs in at every run leaves a device each time); refusing the login would lock the user out. At least 1.", &Config::devices_per_user),
+      option("limits.push_rules_per_user", "Push rules one user may define (keywords, per-room and per-sender settings); a new one beyond it is refused with 403 M_FORBIDDEN. Each rule is at most 4096 bytes as JSON (413 M_TOO_LARGE). At least 1.", &Config::push_rules_per_user),
+      option("limits.reports_per_user", "Content reports (of events and rooms) kept from one reporter for the administrators; further reports are refused with 403 M_FORBIDDEN. A reason is at most 4096 bytes (413 M_TOO_LARGE). At least 1.", &Config::reports_per_user),
+      option("limits.aliases_per_user", "Room aliases one user may create in the room directory (PUT /directory/room/{roomAlias}, createRoom's room_alias_name); a new one beyond it is refused with 403 M_FORBIDDEN. At least 1.", &Config::aliases_per_user),
+      option("limits.backup_keys_per_user", "Room keys one user may keep in server-side key backups, all versions together (one per encrypted session the user can read, so years of use stay well below the default); an upload adding keys beyond it is refused with 403 M_FORBIDDEN. The encrypted data of one room key is at most 8192 bytes (413 M_TOO_LARGE; a real one is about 1000). A user keeps at most 10 backup versions (a new one deletes the oldest beyond, with its keys), each auth_data at most 65536 bytes. At least 1.", &Config::backup_keys_per_user),
       option("rooms.default_version", "Room version for new rooms (10, 11 or 12).", &Config::default_room_version),
       option("rooms.encryption_by_default", "Which new rooms the server gives end-to-end encryption (m.room.encryption) in their initial state, whatever the client asked: direct (direct messages: rooms created with is_direct or the trusted_private_chat preset), invite (also every room created with the private_chat preset), all (public rooms too) or off. An encrypted room cannot be searched on the server, and bots and clients without end-to-end encryption cannot read or post in it. Clients such as Element already encrypt private rooms unless the person switches it off, and the server cannot tell that choice from a client that never asked: with invite, such a person (or a bot) still gets an encrypted private room; with all, public rooms too, so newcomers cannot read what was said before they joined. A createRoom request that brings its own m.room.encryption event keeps it.", &Config::encryption_by_default),
       option("media.max_upload_bytes", "Largest media upload (413 M_TOO_LARGE above). Uploads are streamed to disk, never held in memory.", &Config::max_upload_bytes),
@@ -102,6 +104,47 @@ std::vector<std::string> split_key(const std::string& key) {
   std::stringstream stream(key);
   for (std::string part; std::getline(stream, part, '.');) parts.push_back(part);
   return parts;
+}
+
+// The limits.* counts and sizes within their range. 0 means "no bound" only where an option
+// says so: elsewhere 0 or less would refuse everything or, for the caps that evict (filters,
+// devices), delete everything at each use.
+core::Status check_limits(const Config& config) {
+  struct Range {
+    const char* key;
+    std::int64_t value;
+    std::int64_t least;
+    std::int64_t most = std::numeric_limits<std::int64_t>::max();
+  };
+  auto size = [](std::uint64_t value) {   // never negative: YAML refuses -1 for these
+    return static_cast<std::int64_t>(std::min<std::uint64_t>(value, std::numeric_limits<std::int64_t>::max()));
+  };
+  const Range ranges[] = {
+      {"limits.max_request_bytes", size(config.max_request_bytes), 1},
+      {"limits.max_connections", size(config.max_connections), 1},
+      {"limits.to_device_inbox_messages", config.to_device_inbox_messages, 0},
+      {"limits.to_device_inbox_bytes", config.to_device_inbox_bytes, 0},
+      {"limits.to_device_idle_days", config.to_device_idle_days, 0},
+      // At most a million: four algorithms' worth is computed without overflow.
+      {"limits.one_time_keys_per_algorithm", config.one_time_keys_per_algorithm, 1, 1'000'000},
+      {"limits.account_data_value_bytes", size(config.account_data_value_bytes), 2},
+      {"limits.account_data_entries", config.account_data_entries, 1},
+      {"limits.filters_per_user", config.filters_per_user, 1},
+      {"limits.devices_per_user", config.devices_per_user, 1},
+      {"limits.push_rules_per_user", config.push_rules_per_user, 1},
+      {"limits.reports_per_user", config.reports_per_user, 1},
+      {"limits.aliases_per_user", config.aliases_per_user, 1},
+      {"limits.backup_keys_per_user", config.backup_keys_per_user, 1},
+  };
+  for (const Range& range : ranges) {
+    if (range.value < range.least || range.value > range.most)
+      return core::fail(core::Errc::kUnknown,
+                        std::string(range.key) + " must be at least " + std::to_string(range.least) +
+                            (range.most < std::numeric_limits<std::int64_t>::max()
+                                 ? " and at most " + std::to_string(range.most)
+                                 : std::string()));
+  }
+  return {};
 }
 
 }  // namespace
@@ -139,6 +182,7 @@ core::Result<Config> load_config(const std::string& path) {
     const std::string key = entry.first.as<std::string>();
     if (!known.contains(key)) return core::fail(core::Errc::kUnknown, "Unknown config key " + key);
   }
+  if (auto bounds = check_limits(config); !bounds) return std::unexpected(bounds.error());
   if (config.encryption_by_default != "off" && config.encryption_by_default != "direct" &&
       config.encryption_by_default != "invite" && config.encryption_by_default != "all")
     return core::fail(core::Errc::kUnknown, "rooms.encryption_by_default must be off, direct, invite or all");

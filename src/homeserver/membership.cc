@@ -79,18 +79,6 @@ core::Result<std::string> RoomService::join(const std::string& user_id, const st
   return room_id;
 }
 
-void RoomService::remove_guests_unless_allowed(const std::string& room_id) {
-  RoomState* room = timeline_.room(room_id);
-  if (!room) return;
-  const json::object* access = room->content("m.room.guest_access", "");
-  if (access && string_field(*access, "guest_access") == "can_join") return;
-  std::vector<std::string> guests;
-  for (const std::string& member : room->joined)
-    if (auto user = timeline_.store().user(member); user && user->guest) guests.push_back(member);
-  for (const std::string& guest : guests)
-    (void)set_membership(guest, room_id, guest, "leave", "Guests may no longer be in this room");
-}
-
 core::Result<std::string> RoomService::knock(const std::string& user_id, const std::string& room_id,
                                              const std::string& reason) {
   RoomState* room = timeline_.room(room_id);

@@ -38,10 +38,6 @@ class RoomService {
                                            const std::string& reason, bool is_direct = false);
   core::Status forget(const std::string& user_id, const std::string& room_id);
 
-  // After a change of m.room.guest_access: unless guests may still join (can_join), every guest
-  // in the room leaves (client-server-api "Guest Access", server behaviour).
-  void remove_guests_unless_allowed(const std::string& room_id);
-
   // Sends a fresh m.room.member join with the user's new profile into every joined room.
   void propagate_profile(const std::string& user_id);
 

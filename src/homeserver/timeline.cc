@@ -118,9 +118,37 @@ void Timeline::apply(RoomState& room, const BuiltEvent& event, const storage::Pe
       room.log_member_change(at.pos, *row.state_key);
     }
   }
+  if (row.redaction) {   // a redacted current state event counts with its content stripped
+    auto redacted = core::parse_json_object(row.redaction->second);
+    if (redacted && redacted->contains("state_key")) {
+      auto it = room.state.find(
+          {std::string(string_field(*redacted, "type")), std::string(string_field(*redacted, "state_key"))});
+      if (it != room.state.end() && it->second.event_id == row.redaction->first)
+        it->second.pdu = std::make_shared<const json::object>(std::move(*redacted));
+    }
+  }
   room.extremities = {storage::Extremity{row.event_id, row.depth}};
   room.state_group = at.state_group;
   room.last_pos = at.pos;
+}
+
+bool Timeline::changes_guest_access(const RoomState& room, const storage::NewEvent& row) {
+  if (row.type == "m.room.guest_access" && row.state_key == "") return true;
+  const StateEntry* current = room.find("m.room.guest_access", "");
+  return row.redaction && current && current->event_id == row.redaction->first;
+}
+
+void Timeline::remove_guests_unless_allowed(RoomState& room) {
+  const json::object* access = room.content("m.room.guest_access", "");
+  if (access && string_field(*access, "guest_access") == "can_join") return;
+  std::vector<std::string> guests;
+  for (const auto* members : {&room.joined, &room.invited})
+    for (const std::string& member : *members)
+      if (auto user = store_.user(member); user && user->guest) guests.push_back(member);
+  for (const std::string& guest : guests)
+    (void)send(room.room_id, {guest, "m.room.member", guest,
+                              json::object{{"membership", "leave"}, {"reason", "Guests may no longer be in this room"}},
+                              {}});
 }
 
 void Timeline::announce(const RoomState& room, const BuiltEvent& event) {
@@ -153,6 +181,7 @@ core::Result<Sent> Timeline::send(const std::string& room_id, EventDraft draft,
   auto persisted = store_.persist_events({built->row}, std::nullopt);
   apply(*state, *built, persisted.front());
   announce(*state, *built);
+  if (changes_guest_access(*state, built->row)) remove_guests_unless_allowed(*state);
   return Sent{built->row.event_id, persisted.front().pos};
 }
 

@@ -50,7 +50,10 @@ class Timeline {
 
   // Sends one event as draft.sender. With a transaction, a retransmission (same device,
   // endpoint and transaction ID) returns the first event instead of sending again. M_NOT_FOUND for an unknown room,
-  // M_FORBIDDEN when the auth rules refuse, M_TOO_LARGE over 65,536 bytes.
+  // M_FORBIDDEN when the auth rules refuse, M_TOO_LARGE over 65,536 bytes. An event that
+  // changes the room's m.room.guest_access (a new one, or a redaction of the current one) so
+  // that guests may no longer join makes every local guest joined or invited leave
+  // (client-server-api "Guest Access", server behaviour).
   core::Result<Sent> send(const std::string& room_id, EventDraft draft,
                           const std::optional<storage::Transaction>& txn = std::nullopt);
 
@@ -73,6 +76,9 @@ class Timeline {
 
  private:
   void announce(const RoomState& room, const BuiltEvent& event);
+  // Whether `row`, applied to `room`, set or redacted its current m.room.guest_access.
+  static bool changes_guest_access(const RoomState& room, const storage::NewEvent& row);
+  void remove_guests_unless_allowed(RoomState& room);
 
   const Config& config_;
   storage::Store& store_;

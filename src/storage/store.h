@@ -322,8 +322,8 @@ class Store {
   virtual std::optional<std::string> account_data(const std::string& user_id,
                                                   const std::string& room_id,
                                                   const std::string& type) = 0;
-  // The user's entries other than the server-managed m.fully_read and m.push_rules and other
-  // than empty ones ({}), which is what clients "delete" an entry with.
+  // The user's entries other than the server-managed m.fully_read and m.push_rules, emptied
+  // ones ({}, what clients "delete" an entry with) included: their rows stay.
   virtual std::int64_t client_account_data_count(const std::string& user_id) = 0;
   // Entries with pos > since (all when since = 0), latest value per (room, type).
   virtual std::vector<AccountDataEntry> account_data_since(const std::string& user_id,

@@ -72,6 +72,23 @@ class StorageBounds(unittest.TestCase):
         self.expect(device, 403, "M_FORBIDDEN", "POST", "/keys/upload",
                     {"fallback_keys": {f"org.example.alg{i}:K1": "k" for i in range(5)}})
 
+    def test_limits_out_of_range_are_refused_at_start(self):
+        # 0 for an evicting cap deleted every filter at each POST (or logged out every device at
+        # each login); 0 or less for a refusing cap refused everything; a huge one-time key
+        # bound overflowed.
+        for key, value in (("filters_per_user", "0"), ("devices_per_user", "-1"), ("account_data_entries", "0"),
+                           ("push_rules_per_user", "-5"), ("reports_per_user", "0"), ("aliases_per_user", "0"),
+                           ("backup_keys_per_user", "0"), ("one_time_keys_per_algorithm", "9223372036854775807"),
+                           ("to_device_inbox_messages", "-1"), ("to_device_idle_days", "-1"),
+                           ("max_request_bytes", "0"), ("max_connections", "0"), ("account_data_value_bytes", "1")):
+            server = harness.Server(extra={key: value})
+            try:
+                with self.assertRaises(RuntimeError, msg=key):
+                    server.start()
+            finally:
+                server.stop()
+            self.assertIn("limits." + key + " must be at least", server.read_log())
+
     def test_account_data_values_and_entries_are_bounded(self):
         user = self.client("hoarder")
         path = f"/user/{q(user.user_id)}/account_data"
@@ -82,10 +99,14 @@ class StorageBounds(unittest.TestCase):
         self.expect(user, 403, "M_FORBIDDEN", "PUT", f"{path}/org.example.one_too_many", {"n": 0})
         room = user.call("POST", "/createRoom", {})[1]["room_id"]
         self.expect(user, 403, "M_FORBIDDEN", "PUT", f"/user/{q(user.user_id)}/rooms/{q(room)}/tags/u.work", {})
-        # Replacing an entry is fine; emptying one makes room for another.
+        # Replacing an entry is fine, so is emptying it and filling it again. An emptied entry
+        # keeps its place (its row stays, for the other devices to learn of it): emptying does not
+        # make room for a new entry, not even for an empty one.
         self.expect(user, 200, None, "PUT", f"{path}/org.example.n1", {"n": 11})
         self.expect(user, 200, None, "PUT", f"{path}/org.example.n1", {})
-        self.expect(user, 200, None, "PUT", f"/user/{q(user.user_id)}/rooms/{q(room)}/tags/u.work", {})
+        self.expect(user, 403, "M_FORBIDDEN", "PUT", f"/user/{q(user.user_id)}/rooms/{q(room)}/tags/u.work", {})
+        self.expect(user, 403, "M_FORBIDDEN", "PUT", f"{path}/org.example.empty", {})
+        self.expect(user, 200, None, "PUT", f"{path}/org.example.n1", {"n": 12})
         # A read marker is the server's own entry and never refused.
         status, body = user.call("GET", f"/rooms/{q(room)}/messages?dir=b&limit=1")
         event_id = body["chunk"][0]["event_id"]

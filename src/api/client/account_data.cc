@@ -37,7 +37,9 @@ core::Status settable_type(const std::string& type) {
 
 // Stores a client-set entry within the bounds of Config (limits.account_data_*): 413
 // M_TOO_LARGE for a value over account_data_value_bytes, 403 M_FORBIDDEN for a new entry
-// beyond account_data_entries (replacing an entry, or emptying it, is always allowed).
+// beyond account_data_entries, whatever its content. Emptied entries ({}) keep their row, so
+// that the user's other devices learn of the emptying, and count; writing an existing entry
+// (emptied or not) again is always allowed.
 core::Status store_data(const Call& call, const std::string& room_id, const std::string& type,
                         const json::object& content) {
   const std::string& user_id = call.user().user_id;
@@ -45,7 +47,7 @@ core::Status store_data(const Call& call, const std::string& room_id, const std:
   if (text.size() > call.hs.config.account_data_value_bytes)
     return core::fail(Errc::kTooLarge, "Account data values are at most " +
                                            std::to_string(call.hs.config.account_data_value_bytes) + " bytes");
-  if (!content.empty() && !call.hs.store.account_data(user_id, room_id, type)) {
+  if (!call.hs.store.account_data(user_id, room_id, type)) {
     if (auto ok = core::within_limit(call.hs.store.client_account_data_count(user_id) + 1,
                                      call.hs.config.account_data_entries, "account data entries");
         !ok)

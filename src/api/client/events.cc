@@ -91,7 +91,6 @@ void put_state(Call& call) {
   }
   std::string state_key = call.request.params.size() > 2 ? call.param(2) : "";
   send_draft(call, {call.user().user_id, call.param(1), std::move(state_key), std::move(*body), {}});
-  if (call.param(1) == "m.room.guest_access") call.hs.rooms.remove_guests_unless_allowed(call.param(0));
 }
 
 void put_redact(Call& call) {

@@ -86,11 +86,14 @@ void get_profile_field(Call& call) {
 
 namespace {
 
-// The caller may change the path's profile field: their own profile, and one of the two fields.
+// The caller may change the path's profile field: their own profile, and one of the two fields;
+// a guest only its displayname (client-server-api "Guest Access").
 core::Status may_change(const Call& call) {
   const std::string& key = call.param(1);
   if (call.param(0) != call.user().user_id) return core::fail(Errc::kForbidden, "You can only change your own profile");
   if (!valid_key_name(key)) return core::fail(Errc::kInvalidParam, "Invalid profile key");
+  if (call.user().guest && key != "displayname")
+    return core::fail(Errc::kGuestAccessForbidden, "Guests may only change their display name");
   if (key != "displayname" && key != "avatar_url")
     return core::fail(Errc::kForbidden, "Only displayname and avatar_url can be set");
   return {};

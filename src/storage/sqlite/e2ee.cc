@@ -243,6 +243,7 @@ void SqliteStore::trim_inbox(const std::string& user_id, const std::string& devi
   };
   if (!over()) return;
   StreamPos drop_up_to = -1;
+  std::int64_t dropped_messages = 0, dropped_bytes = 0;
   {
     auto s = db_.prepare(
         "SELECT pos, length(CAST(content AS BLOB)) FROM to_device_inbox WHERE user_id = ? AND device_id = ?"
@@ -250,11 +251,11 @@ void SqliteStore::trim_inbox(const std::string& user_id, const std::string& devi
     s.bind(user_id).bind(device_id);
     while (over() && s.step()) {
       drop_up_to = s.integer(0);
-      --messages;
-      bytes -= s.integer(1);
+      --messages, ++dropped_messages;
+      bytes -= s.integer(1), dropped_bytes += s.integer(1);
     }
   }
-  delete_inbox_up_to(user_id, device_id, drop_up_to);
+  drop_inbox_rows(user_id, device_id, drop_up_to, dropped_messages, dropped_bytes);
 }
 
 void SqliteStore::delete_inbox_up_to(const std::string& user_id, const std::string& device_id, StreamPos up_to) {
@@ -266,6 +267,11 @@ void SqliteStore::delete_inbox_up_to(const std::string& user_id, const std::stri
     s.bind(user_id).bind(device_id).bind(up_to);
     if (s.step()) messages = s.integer(0), bytes = s.integer(1);
   }
+  drop_inbox_rows(user_id, device_id, up_to, messages, bytes);
+}
+
+void SqliteStore::drop_inbox_rows(const std::string& user_id, const std::string& device_id, StreamPos up_to,
+                                  std::int64_t messages, std::int64_t bytes) {
   if (messages == 0) return;
   db_.prepare("DELETE FROM to_device_inbox WHERE user_id = ? AND device_id = ? AND pos <= ?")
       .bind(user_id).bind(device_id).bind(up_to).run();

@@ -147,6 +147,10 @@ class SqliteStore final : public Store {
   // Inside a transaction: deletes the device's messages with pos <= up_to and keeps its
   // inbox size in step.
   void delete_inbox_up_to(const std::string& user_id, const std::string& device_id, StreamPos up_to);
+  // Inside a transaction: the same when the caller has counted those messages already
+  // (`messages` of `bytes` bytes in all).
+  void drop_inbox_rows(const std::string& user_id, const std::string& device_id, StreamPos up_to,
+                       std::int64_t messages, std::int64_t bytes);
   // Inside a transaction: drops the inbox's oldest messages until it is within `limits`.
   void trim_inbox(const std::string& user_id, const std::string& device_id, const InboxLimits& limits);
   // Inside a transaction: records a device-list change of `user_id` at `pos`.

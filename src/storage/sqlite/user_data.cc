@@ -24,8 +24,7 @@ std::optional<std::string> SqliteStore::account_data(const std::string& user_id,
 
 std::int64_t SqliteStore::client_account_data_count(const std::string& user_id) {
   auto s = db_.prepare(
-      "SELECT count(*) FROM account_data WHERE user_id = ? AND type NOT IN ('m.fully_read', 'm.push_rules')"
-      " AND content != '{}'");
+      "SELECT count(*) FROM account_data WHERE user_id = ? AND type NOT IN ('m.fully_read', 'm.push_rules')");
   s.bind(user_id);
   return s.step() ? s.integer(0) : 0;
 }
