@@ -128,6 +128,27 @@ Visible visible_events(storage::Store& store, const RoomState& room, const std::
   return compute_visible(visibility, membership);
 }
 
+core::Result<Visible> readable_events(storage::Store& store, const RoomState* room, const std::string& user_id) {
+  Visible visible = room ? visible_events(store, *room, user_id) : Visible();
+  if (visible.empty()) return core::fail(core::Errc::kForbidden, "You may not read this room");
+  return visible;
+}
+
+storage::StateMap state_at(storage::Store& store, const RoomState& room, StreamPos pos) {
+  if (pos >= room.last_pos) {
+    storage::StateMap state;
+    for (const auto& [key, entry] : room.state) state[key] = entry.event_id;
+    return state;
+  }
+  auto latest = store.room_events(room.room_id, 0, pos, 1, storage::Direction::kBackward);
+  return latest.empty() ? storage::StateMap{} : store.state_group(latest.front().state_group);
+}
+
+storage::StateMap visible_state(storage::Store& store, const RoomState& room, const Visible& visible, StreamPos now) {
+  const StreamPos last = visible.last(now);   // `now` itself while the user may read the room now
+  return last > 0 ? state_at(store, room, last) : storage::StateMap{};
+}
+
 std::string membership_at(storage::Store& store, const storage::Membership& current, StreamPos since) {
   if (current.pos <= since) return current.membership;
   auto event = store.event(current.event_id);

@@ -16,10 +16,10 @@ class HistoryVisibility(unittest.TestCase):
     def setUpClass(cls):
         cls.server = harness.Server().start()
         cls.url = cls.server.url
-        cls.tokens = {}
-        for name in ("alice", "bob", "carol"):
-            cls.tokens[name] = harness.register(cls.url, name, "pw-" + name + "-long",
-                                                cls.server.registration_token())["access_token"]
+        cls.tokens, cls.ids = {}, {}
+        for name in ("alice", "bob", "carol", "dave", "erin"):
+            account = harness.register(cls.url, name, "pw-" + name + "-long", cls.server.registration_token())
+            cls.tokens[name], cls.ids[name] = account["access_token"], account["user_id"]
 
     @classmethod
     def tearDownClass(cls):
@@ -154,6 +154,48 @@ class HistoryVisibility(unittest.TestCase):
         self.assertNotIn(under_joined, stream)
         status, body = self.call("bob", "GET", f"{V3}/events?from={body['end']}&timeout=0")
         self.assertEqual((status, body["chunk"]), (200, []))
+
+    def private_room(self, name):
+        """A private room of alice's ("shared" history, invite only) with a name."""
+        status, body = self.call("alice", "POST", V3 + "/createRoom", {"preset": "private_chat", "name": name})
+        self.assertEqual(status, 200, body)
+        return body["room_id"]
+
+    def member_change(self, who, room, action, target):
+        status, body = self.call(who, "POST", self.room_path(room, "/" + action), {"user_id": self.ids[target]})
+        self.assertEqual(status, 200, body)
+
+    def test_room_state_of_a_reinvited_former_member_stops_at_their_leave(self):
+        room = self.private_room("state-reinvited")
+        self.member_change("alice", room, "invite", "erin")
+        self.join("erin", room)
+        status, body = self.call("erin", "POST", self.room_path(room, "/leave"), {})
+        self.assertEqual(status, 200, body)
+        status, body = self.call("alice", "PUT", self.room_path(room, "/state/m.room.topic"), {"topic": "after-erin-left"})
+        self.assertEqual(status, 200, body)
+        self.member_change("alice", room, "invite", "erin")
+        status, body = self.call("erin", "GET", self.room_path(room, "/state"))
+        self.assertEqual(status, 200, body)
+        self.assertNotIn("m.room.topic", [e["type"] for e in body])
+        self.assertIn("m.room.name", [e["type"] for e in body])
+        status, body = self.call("erin", "GET", self.room_path(room, "/state/m.room.topic"))
+        self.assertEqual(status, 404, body)
+
+    def test_room_state_after_a_world_readable_period_is_the_state_at_its_end(self):
+        room = self.private_room("was-world-readable")
+        self.set_visibility(room, "world_readable")
+        self.set_visibility(room, "joined")
+        status, body = self.call("alice", "PUT", self.room_path(room, "/state/m.room.topic"), {"topic": "later"})
+        self.assertEqual(status, 200, body)
+        status, body = self.call("dave", "GET", self.room_path(room, "/state"))
+        self.assertEqual(status, 200, body)
+        types = [e["type"] for e in body]
+        self.assertIn("m.room.name", types)
+        self.assertNotIn("m.room.topic", types)
+        status, body = self.call("dave", "GET", self.room_path(room, "/state/m.room.name"))
+        self.assertEqual((status, body.get("name")), (200, "was-world-readable"))
+        status, body = self.call("carol", "GET", self.room_path(self.private_room("never-readable"), "/state"))
+        self.assertEqual((status, body.get("errcode")), (403, "M_FORBIDDEN"))
 
 
 if __name__ == "__main__":
