@@ -176,22 +176,28 @@ json::object SyncService::compute(const SyncRequest& request, bool& has_updates)
     if (membership.membership != "join") {
       const bool report = since > 0 ? membership.pos > since : filter.room.include_leave;
       if (!report || store.is_forgotten(user, membership.room_id)) continue;
-      Page page = filtered_events(store, membership.room_id,
-                                  visible_events(store, *room, user).within(since, membership.pos),
+      const Visible visible = visible_events(store, *room, user);
+      Page page = filtered_events(store, membership.room_id, visible.within(since, membership.pos),
                                   static_cast<std::size_t>(filter.room.timeline.limit),
                                   storage::Direction::kBackward, filter.room.timeline);
       auto& events = page.events;
       std::reverse(events.begin(), events.end());
-      // A room the user was not in at `since` (joined and left within this sync) comes with
-      // the state at its timeline's start. With use_state_after (v1.16), the state after the
-      // leave instead: all of it, or what changed since `since` when the user was in then.
+      // A room the user was not in at `since` (joined and left within this sync, or never
+      // joined: an invite rejected, a knock refused, a ban) comes with the state at its
+      // timeline's start. With use_state_after (v1.16), the state after the leave instead: all
+      // of it, or what changed since `since` when the user was in then. Either way never later
+      // than the last position the user may read; with an empty timeline, the state there and
+      // their own membership, which is all a user who may read nothing gets.
       const bool joined_at_since = membership_at(store, membership, since) == "join";
       std::vector<std::string> state_ids;
       if (!joined_at_since || request.use_state_after) {
-        auto left = store.event(membership.event_id);
-        storage::StateMap state = !events.empty() && !request.use_state_after ? state_before(store, events.front())
-                                  : left ? store.state_group(left->state_group)
-                                         : storage::StateMap{};
+        storage::StateMap state;
+        if (!events.empty() && !request.use_state_after) {
+          state = state_before(store, events.front());
+        } else {
+          state = state_at(store, *room, visible.last(membership.pos));
+          state[{"m.room.member", user}] = membership.event_id;
+        }
         for (const auto& [key, event_id] : state)
           if (filter.room.state.matches(key.first, "")) state_ids.push_back(event_id);
       }

@@ -165,6 +165,45 @@ class HistoryVisibility(unittest.TestCase):
         status, body = self.call(who, "POST", self.room_path(room, "/" + action), {"user_id": self.ids[target]})
         self.assertEqual(status, 200, body)
 
+    def since(self, who):
+        status, body = self.call(who, "GET", V3 + "/sync?timeout=0")
+        self.assertEqual(status, 200, body)
+        return body["next_batch"]
+
+    def left_state(self, who, room, since, **params):
+        query = urllib.parse.urlencode({"since": since, "timeout": 0, **params})
+        status, body = self.call(who, "GET", f"{V3}/sync?{query}")
+        self.assertEqual(status, 200, body)
+        left = body["rooms"]["leave"][room]
+        return left.get("state_after", left.get("state"))["events"]
+
+    def test_sync_leave_of_a_stranger_banned_carries_only_their_own_membership(self):
+        since = self.since("dave")
+        room = self.private_room("banned-from-here")
+        self.member_change("alice", room, "ban", "dave")
+        for params in ({}, {"use_state_after": "true"}):
+            state = self.left_state("dave", room, since, **params)
+            self.assertEqual([(e["type"], e["state_key"]) for e in state], [("m.room.member", self.ids["dave"])])
+            self.assertEqual(state[0]["content"]["membership"], "ban")
+
+    def test_sync_leave_after_a_rejected_reinvite_stops_at_the_first_leave(self):
+        room = self.private_room("reinvited")
+        self.member_change("alice", room, "invite", "erin")
+        self.join("erin", room)
+        status, body = self.call("erin", "POST", self.room_path(room, "/leave"), {})
+        self.assertEqual(status, 200, body)
+        since = self.since("erin")
+        status, body = self.call("alice", "PUT", self.room_path(room, "/state/m.room.topic"), {"topic": "after-erin-left"})
+        self.assertEqual(status, 200, body)
+        self.member_change("alice", room, "invite", "erin")
+        status, body = self.call("erin", "POST", self.room_path(room, "/leave"), {})
+        self.assertEqual(status, 200, body)
+        for params in ({}, {"use_state_after": "true"}):
+            state = self.left_state("erin", room, since, **params)
+            self.assertNotIn("m.room.topic", [e["type"] for e in state])
+            own = [e for e in state if e["type"] == "m.room.member" and e["state_key"] == self.ids["erin"]]
+            self.assertEqual([e["content"]["membership"] for e in own], ["leave"])
+
     def test_room_state_of_a_reinvited_former_member_stops_at_their_leave(self):
         room = self.private_room("state-reinvited")
         self.member_change("alice", room, "invite", "erin")
