@@ -385,6 +385,7 @@ SyncService::SentMembers& SyncService::sent_members(const Session& session) {
 
 struct SyncService::Pending {
   std::string user;
+  std::string room;   // a room watched without being joined to it ("" for none)
   Compute compute;
   std::function<void(json::object)> done;
   Notifier::WaiterId waiter = 0;
@@ -396,13 +397,13 @@ void SyncService::sync(SyncRequest request, std::function<void(json::object)> do
   presence_.on_sync(request.session.user_id, request.set_presence);
   const std::string user = request.session.user_id;
   const std::int64_t timeout = request.since.pos == 0 ? 0 : request.timeout_ms;
-  long_poll(user, timeout, [this, request = std::move(request)](bool& has_updates) {
+  long_poll(user, "", timeout, [this, request = std::move(request)](bool& has_updates) {
     return compute(request, has_updates);
   }, std::move(done));
 }
 
-void SyncService::long_poll(const std::string& user, std::int64_t timeout_ms, Compute build,
-                            std::function<void(json::object)> done) {
+void SyncService::long_poll(const std::string& user, const std::string& room, std::int64_t timeout_ms,
+                            Compute build, std::function<void(json::object)> done) {
   bool has_updates = false;
   json::object body = build(has_updates);
   if (has_updates || timeout_ms <= 0 || stopping_) {
@@ -411,6 +412,7 @@ void SyncService::long_poll(const std::string& user, std::int64_t timeout_ms, Co
   }
   auto pending = std::make_shared<Pending>();
   pending->user = user;
+  pending->room = room;
   pending->compute = std::move(build);
   pending->done = std::move(done);
   const auto timeout = std::chrono::milliseconds(std::min<std::int64_t>(timeout_ms, 300'000));
@@ -432,7 +434,7 @@ void SyncService::stop_waiting() {
 }
 
 void SyncService::wait(std::shared_ptr<Pending> pending) {
-  pending->waiter = notifier_.wait(pending->user, [this, pending] {
+  pending->waiter = notifier_.wait(pending->user, pending->room, [this, pending] {
     if (pending->finished) return;
     bool has_updates = false;
     json::object body = pending->compute(has_updates);

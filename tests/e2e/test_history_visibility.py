@@ -3,6 +3,8 @@ History Visibility"), through /messages, /context, /event, /sync, the room initi
 event stream."""
 import itertools
 import json
+import threading
+import time
 import unittest
 import urllib.parse
 
@@ -235,6 +237,30 @@ class HistoryVisibility(unittest.TestCase):
         self.assertEqual((status, body.get("name")), (200, "was-world-readable"))
         status, body = self.call("carol", "GET", self.room_path(self.private_room("never-readable"), "/state"))
         self.assertEqual((status, body.get("errcode")), (403, "M_FORBIDDEN"))
+
+    def test_event_stream_of_a_peeked_room_wakes_on_a_new_event(self):
+        status, body = self.call("alice", "POST", V3 + "/createRoom", {"preset": "public_chat"})
+        self.assertEqual(status, 200, body)
+        room = body["room_id"]
+        self.set_visibility(room, "world_readable")
+        path = f"{V3}/events?room_id={urllib.parse.quote(room)}"
+        status, body = self.call("dave", "GET", path + "&timeout=0")
+        self.assertEqual(status, 200, body)
+        answer = {}
+
+        def poll():
+            started = time.monotonic()
+            answer["status"], answer["body"] = self.call("dave", "GET", f"{path}&from={body['end']}&timeout=10000")
+            answer["seconds"] = time.monotonic() - started
+
+        poller = threading.Thread(target=poll)
+        poller.start()
+        time.sleep(0.5)   # the request is waiting by now
+        sent = self.send("alice", room, "to-the-peeker")
+        poller.join(20)
+        self.assertEqual(answer["status"], 200, answer["body"])
+        self.assertIn(sent, [e["event_id"] for e in answer["body"]["chunk"]])
+        self.assertLess(answer["seconds"], 5)
 
 
 if __name__ == "__main__":
