@@ -56,7 +56,8 @@ json::object SyncService::compute_events(const Session& session, storage::Stream
 
 void SyncService::events(const Session& session, storage::StreamPos from, const std::string& room_id,
                          std::int64_t timeout_ms, std::function<void(json::object)> done) {
-  long_poll(session.user_id, timeout_ms, [this, session, from, room_id](bool& has_updates) {
+  // A named room is watched as well: a peeking user is not among those its events notify.
+  long_poll(session.user_id, room_id, timeout_ms, [this, session, from, room_id](bool& has_updates) {
     return compute_events(session, from, room_id, has_updates);
   }, std::move(done));
 }

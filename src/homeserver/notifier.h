@@ -1,7 +1,9 @@
 #pragma once
-// Wakes long-polling /sync requests when something new arrives for a user. Waiters are
-// one-shot: notify_users() removes each woken waiter and posts its callback to the event loop,
-// so a sender's request never runs other users' sync work inline. Single-threaded.
+// Wakes long-polling /sync and /events requests when something new arrives for a user, or in
+// a room a request watches without being joined to it (peeking through /events?room_id=).
+// Waiters are one-shot: a notification removes each woken waiter (under all its keys) and
+// posts its callback to the event loop, so a sender's request never runs other users' sync
+// work inline; cancel() removes one at its timeout. Single-threaded.
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -17,21 +19,28 @@ class Notifier {
   using WaiterId = std::uint64_t;
   explicit Notifier(http::Scheduler& scheduler) : scheduler_(scheduler) {}
 
-  WaiterId wait(const std::string& user_id, std::function<void()> on_wake);
+  // Wakes on news for the user, and for the room too unless `room_id` is "".
+  WaiterId wait(const std::string& user_id, const std::string& room_id, std::function<void()> on_wake);
   void cancel(WaiterId id);
   void notify_users(const std::vector<std::string>& user_ids);
   void notify_user(const std::string& user_id);
+  // Wakes the requests watching the room (its members are woken through notify_user).
+  void notify_room(const std::string& room_id);
   void notify_all();
 
  private:
+  // User IDs and room IDs cannot be equal (their sigils differ), so one map holds both.
   struct Waiter {
-    std::string user_id;
+    std::vector<std::string> keys;
     std::function<void()> on_wake;
   };
+  void notify_key(const std::string& key);
+  void forget(WaiterId id, const Waiter& waiter);
+
   http::Scheduler& scheduler_;
   WaiterId next_id_ = 1;
   std::unordered_map<WaiterId, Waiter> waiters_;
-  std::unordered_multimap<std::string, WaiterId> by_user_;
+  std::unordered_multimap<std::string, WaiterId> by_key_;
 };
 
 }  // namespace myelin::homeserver

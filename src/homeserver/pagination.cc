@@ -9,6 +9,9 @@ Page filtered_events(storage::Store& store, const std::string& room_id, std::vec
   Page page;
   const bool backwards = dir == storage::Direction::kBackward;
   if (backwards) std::reverse(ranges.begin(), ranges.end());
+  // The far end of the ranges in reading order, where a reader that used them all up stands
+  // (taken before the reads below narrow the ranges).
+  const storage::StreamPos far_end = ranges.empty() ? 0 : backwards ? ranges.back().lower : ranges.back().upper;
   // Reads up to `want` events from the range at `r` onwards in reading order, narrowing the
   // range past what was read and moving `r` past the ranges it used up.
   std::size_t r = 0;
@@ -31,8 +34,7 @@ Page filtered_events(storage::Store& store, const std::string& room_id, std::vec
   while (page.events.size() < limit && r < ranges.size())
     for (auto& event : read(limit - page.events.size()))
       if (filter.matches(event.type, event.sender)) page.events.push_back(std::move(event));
-  if (r < ranges.size()) page.next = backwards ? ranges[r].upper : ranges[r].lower;
-  else if (!ranges.empty()) page.next = backwards ? ranges.back().lower : ranges.back().upper;
+  page.next = r < ranges.size() ? (backwards ? ranges[r].upper : ranges[r].lower) : far_end;
   // More means another event that passes the filter; look a bounded distance ahead for one,
   // and past that bound assume there is.
   constexpr std::size_t kLookahead = 500;

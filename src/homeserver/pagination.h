@@ -14,7 +14,10 @@ namespace myelin::homeserver {
 struct Page {
   std::vector<storage::StoredEvent> events;  // nearest the starting end first
   bool more = false;                         // events in the ranges were left unread
-  storage::StreamPos next = 0;               // where to continue (exclusive bound)
+  // Where to continue: the bound of the unread part (positions <= next backwards, > next
+  // forwards); when every range was read, the far end of the ranges (the lower bound of the
+  // first backwards, the upper bound of the last forwards; 0 for no ranges).
+  storage::StreamPos next = 0;
 };
 
 // Events of the room in `ranges` (ascending, disjoint) that pass `filter`, at most `limit`,

@@ -39,6 +39,7 @@ TEST(PaginationTest, FillsTheLimitThroughTheFilter) {
   Page rest = filtered_events(*store, "!r:x", {{0, page.next}}, 100, storage::Direction::kBackward, messages_only());
   EXPECT_EQ(rest.events.size(), 5u);
   EXPECT_FALSE(rest.more);
+  EXPECT_EQ(rest.next, 0);            // read to the bottom of the range
 }
 
 TEST(PaginationTest, MoreOnlyWhenAnotherEventPassesTheFilter) {
@@ -67,10 +68,14 @@ TEST(PaginationTest, FillsTheLimitAcrossUnreadableGaps) {
   ASSERT_EQ(rest.events.size(), 4u);
   EXPECT_EQ(rest.events.front().event_id, "$e3");
   EXPECT_FALSE(rest.more);
+  EXPECT_EQ(rest.next, 0);
   Page forward = filtered_events(*store, "!r:x", ranges, 5, storage::Direction::kForward, EventFilter{});
   ASSERT_EQ(forward.events.size(), 5u);
   EXPECT_EQ(forward.events.back().event_id, "$e10");
   EXPECT_TRUE(forward.more);
+  Page all_forward = filtered_events(*store, "!r:x", ranges, 100, storage::Direction::kForward, EventFilter{});
+  EXPECT_FALSE(all_forward.more);
+  EXPECT_EQ(all_forward.next, 20);
 }
 
 }  // namespace

@@ -176,22 +176,28 @@ json::object SyncService::compute(const SyncRequest& request, bool& has_updates)
     if (membership.membership != "join") {
       const bool report = since > 0 ? membership.pos > since : filter.room.include_leave;
       if (!report || store.is_forgotten(user, membership.room_id)) continue;
-      Page page = filtered_events(store, membership.room_id,
-                                  visible_events(store, *room, user).within(since, membership.pos),
+      const Visible visible = visible_events(store, *room, user);
+      Page page = filtered_events(store, membership.room_id, visible.within(since, membership.pos),
                                   static_cast<std::size_t>(filter.room.timeline.limit),
                                   storage::Direction::kBackward, filter.room.timeline);
       auto& events = page.events;
       std::reverse(events.begin(), events.end());
-      // A room the user was not in at `since` (joined and left within this sync) comes with
-      // the state at its timeline's start. With use_state_after (v1.16), the state after the
-      // leave instead: all of it, or what changed since `since` when the user was in then.
+      // A room the user was not in at `since` (joined and left within this sync, or never
+      // joined: an invite rejected, a knock refused, a ban) comes with the state at its
+      // timeline's start. With use_state_after (v1.16), the state after the leave instead: all
+      // of it, or what changed since `since` when the user was in then. Either way never later
+      // than the last position the user may read; with an empty timeline, the state there and
+      // their own membership, which is all a user who may read nothing gets.
       const bool joined_at_since = membership_at(store, membership, since) == "join";
       std::vector<std::string> state_ids;
       if (!joined_at_since || request.use_state_after) {
-        auto left = store.event(membership.event_id);
-        storage::StateMap state = !events.empty() && !request.use_state_after ? state_before(store, events.front())
-                                  : left ? store.state_group(left->state_group)
-                                         : storage::StateMap{};
+        storage::StateMap state;
+        if (!events.empty() && !request.use_state_after) {
+          state = state_before(store, events.front());
+        } else {
+          state = state_at(store, *room, visible.last(membership.pos));
+          state[{"m.room.member", user}] = membership.event_id;
+        }
         for (const auto& [key, event_id] : state)
           if (filter.room.state.matches(key.first, "")) state_ids.push_back(event_id);
       }
@@ -379,6 +385,7 @@ SyncService::SentMembers& SyncService::sent_members(const Session& session) {
 
 struct SyncService::Pending {
   std::string user;
+  std::string room;   // a room watched without being joined to it ("" for none)
   Compute compute;
   std::function<void(json::object)> done;
   Notifier::WaiterId waiter = 0;
@@ -390,13 +397,13 @@ void SyncService::sync(SyncRequest request, std::function<void(json::object)> do
   presence_.on_sync(request.session.user_id, request.set_presence);
   const std::string user = request.session.user_id;
   const std::int64_t timeout = request.since.pos == 0 ? 0 : request.timeout_ms;
-  long_poll(user, timeout, [this, request = std::move(request)](bool& has_updates) {
+  long_poll(user, "", timeout, [this, request = std::move(request)](bool& has_updates) {
     return compute(request, has_updates);
   }, std::move(done));
 }
 
-void SyncService::long_poll(const std::string& user, std::int64_t timeout_ms, Compute build,
-                            std::function<void(json::object)> done) {
+void SyncService::long_poll(const std::string& user, const std::string& room, std::int64_t timeout_ms,
+                            Compute build, std::function<void(json::object)> done) {
   bool has_updates = false;
   json::object body = build(has_updates);
   if (has_updates || timeout_ms <= 0 || stopping_) {
@@ -405,6 +412,7 @@ void SyncService::long_poll(const std::string& user, std::int64_t timeout_ms, Co
   }
   auto pending = std::make_shared<Pending>();
   pending->user = user;
+  pending->room = room;
   pending->compute = std::move(build);
   pending->done = std::move(done);
   const auto timeout = std::chrono::milliseconds(std::min<std::int64_t>(timeout_ms, 300'000));
@@ -426,7 +434,7 @@ void SyncService::stop_waiting() {
 }
 
 void SyncService::wait(std::shared_ptr<Pending> pending) {
-  pending->waiter = notifier_.wait(pending->user, [this, pending] {
+  pending->waiter = notifier_.wait(pending->user, pending->room, [this, pending] {
     if (pending->finished) return;
     bool has_updates = false;
     json::object body = pending->compute(has_updates);

@@ -77,9 +77,10 @@ class SyncService {
   json::object compute_events(const Session& session, storage::StreamPos from, const std::string& room_id,
                               bool& has_updates);
   // Answers `done` with compute() now when it has updates or there is no timeout, else when
-  // the user is notified of something new, or at the timeout.
+  // the user is notified of something new (or, for a `room` other than "", something happens
+  // in that room), or at the timeout.
   using Compute = std::function<json::object(bool& has_updates)>;
-  void long_poll(const std::string& user, std::int64_t timeout_ms, Compute build,
+  void long_poll(const std::string& user, const std::string& room, std::int64_t timeout_ms, Compute build,
                  std::function<void(json::object)> done);
   void wait(std::shared_ptr<Pending> pending);
 

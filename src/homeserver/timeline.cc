@@ -153,6 +153,7 @@ void Timeline::remove_guests_unless_allowed(RoomState& room) {
 
 void Timeline::announce(const RoomState& room, const BuiltEvent& event) {
   for (const auto& user : room.joined) notifier_.notify_user(user);
+  notifier_.notify_room(room.room_id);
   if (event.row.type == "m.room.member" && event.row.state_key &&
       !room.joined.contains(*event.row.state_key))
     notifier_.notify_user(*event.row.state_key);

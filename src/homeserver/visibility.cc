@@ -2,19 +2,10 @@
 
 #include <algorithm>
 
-#include "core/json.h"
-
 namespace myelin::homeserver {
 namespace {
 
 using storage::StreamPos;
-
-std::string content_string(const storage::StoredEvent& event, std::string_view field) {
-  auto pdu = core::parse_json_object(event.json);
-  if (!pdu) return "";
-  auto content = pdu->if_contains("content");
-  return content && content->is_object() ? std::string(string_field(content->get_object(), field)) : "";
-}
 
 // A value that is not understood counts as "shared".
 std::string_view known_visibility(std::string_view value) {
@@ -30,23 +21,6 @@ StreamPos readable_until(std::string_view visibility, std::string_view membershi
   if (visibility == "invited") return membership == "invite" ? until : from - 1;
   if (visibility == "joined") return from - 1;
   return std::min(until, joined_until);
-}
-
-// The chain of state events for (type, state_key) that ends at the room's current one, oldest
-// first, as the positions and `field` values of their contents.
-std::vector<StateChange> state_chain(storage::Store& store, const RoomState& room, std::string_view type,
-                                     std::string_view state_key, std::string_view field) {
-  std::vector<StateChange> chain;
-  const StateEntry* entry = room.find(type, state_key);
-  if (!entry) return chain;
-  auto event = store.event(entry->event_id);
-  while (event) {
-    chain.push_back({event->pos, content_string(*event, field)});
-    if (!event->replaces_state) break;
-    event = store.event(*event->replaces_state);
-  }
-  std::reverse(chain.begin(), chain.end());
-  return chain;
 }
 
 }  // namespace
@@ -123,19 +97,38 @@ Visible compute_visible(std::span<const StateChange> visibility, std::span<const
 }
 
 Visible visible_events(storage::Store& store, const RoomState& room, const std::string& user_id) {
-  const auto visibility = state_chain(store, room, "m.room.history_visibility", "", "history_visibility");
-  const auto membership = state_chain(store, room, "m.room.member", user_id, "membership");
-  return compute_visible(visibility, membership);
+  return compute_visible(store.history_visibility_changes(room.room_id), store.membership_changes(room.room_id, user_id));
+}
+
+core::Result<Visible> readable_events(storage::Store& store, const RoomState* room, const std::string& user_id) {
+  Visible visible = room ? visible_events(store, *room, user_id) : Visible();
+  if (visible.empty()) return core::fail(core::Errc::kForbidden, "You may not read this room");
+  return visible;
+}
+
+storage::StateMap state_at(storage::Store& store, const RoomState& room, StreamPos pos) {
+  if (pos >= room.last_pos) {
+    storage::StateMap state;
+    for (const auto& [key, entry] : room.state) state[key] = entry.event_id;
+    return state;
+  }
+  auto latest = store.room_events(room.room_id, 0, pos, 1, storage::Direction::kBackward);
+  return latest.empty() ? storage::StateMap{} : store.state_group(latest.front().state_group);
+}
+
+storage::StateMap visible_state(storage::Store& store, const RoomState& room, const Visible& visible, StreamPos now) {
+  const StreamPos last = visible.last(now);   // `now` itself while the user may read the room now
+  return last > 0 ? state_at(store, room, last) : storage::StateMap{};
 }
 
 std::string membership_at(storage::Store& store, const storage::Membership& current, StreamPos since) {
   if (current.pos <= since) return current.membership;
-  auto event = store.event(current.event_id);
-  while (event && event->pos > since) {
-    if (!event->replaces_state) return "";
-    event = store.event(*event->replaces_state);
+  std::string membership;
+  for (auto& change : store.membership_changes(current.room_id, current.user_id)) {
+    if (change.pos > since) break;
+    membership = std::move(change.value);
   }
-  return event ? content_string(*event, "membership") : "";
+  return membership;
 }
 
 }  // namespace myelin::homeserver

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "core/error.h"
 #include "homeserver/room_state.h"
 #include "storage/store.h"
 
@@ -25,10 +26,7 @@ struct PosRange {
 
 // A value of the room's state taking effect at an event: the event's position and the
 // history_visibility or membership it sets.
-struct StateChange {
-  storage::StreamPos pos = 0;
-  std::string value;
-};
+using StateChange = storage::StateValueChange;
 
 class Visible {
  public:
@@ -56,12 +54,23 @@ class Visible {
 // before or after it.
 Visible compute_visible(std::span<const StateChange> visibility, std::span<const StateChange> membership);
 
-// The ranges for `user_id` in `room`, from the chains of its history_visibility events and
-// the user's membership events (one read per change).
+// The ranges for `user_id` in `room`, from the store's lists of the changes of the room's
+// history_visibility and of the user's membership (two indexed reads).
 Visible visible_events(storage::Store& store, const RoomState& room, const std::string& user_id);
 
-// The user's membership in the room as it was at position `since` ("" for none), walking back
-// from their current membership event through the events it replaced.
+// visible_events, when the user may read some of the room; M_FORBIDDEN when the room is
+// unknown (nullptr) or they may read none of it.
+core::Result<Visible> readable_events(storage::Store& store, const RoomState* room, const std::string& user_id);
+
+// The room's state after its last event at or before `pos` (empty before its first event).
+storage::StateMap state_at(storage::Store& store, const RoomState& room, storage::StreamPos pos);
+
+// The state the user may see: the current state while they may read the room at `now`, else
+// the state at the last position they may read (empty when they may read none).
+storage::StateMap visible_state(storage::Store& store, const RoomState& room, const Visible& visible,
+                                storage::StreamPos now);
+
+// The user's membership in the room as it was at position `since` ("" for none).
 std::string membership_at(storage::Store& store, const storage::Membership& current, storage::StreamPos since);
 
 }  // namespace myelin::homeserver

@@ -126,5 +126,36 @@ INSERT INTO reports (room_id, event_id, reporter, reason, score, ts) VALUES ('!r
   EXPECT_EQ(reports[0].user_id, "");
 }
 
+// Version 8: the membership and history_visibility changes are filled from the events stored
+// before it, one per change of value (a join after a join is none), and later events add theirs.
+TEST(MigrationTest, VisibilityValueChangesAreFilledFromStoredEvents) {
+  TempFile file;
+  {
+    sqlite::Database db(file.path);
+    sqlite::migrate(db, 7);
+    db.exec(R"sql(
+INSERT INTO events (pos, event_id, room_id, type, state_key, sender, depth, origin_server_ts, json, state_group) VALUES
+  (1, '$j', '!r:x', 'm.room.member', '@a:x', '@a:x', 1, 0, '{"content":{"membership":"join"}}', 1),
+  (2, '$h', '!r:x', 'm.room.history_visibility', '', '@a:x', 2, 0, '{"content":{"history_visibility":"joined"}}', 1),
+  (3, '$p', '!r:x', 'm.room.member', '@a:x', '@a:x', 3, 0, '{"content":{"membership":"join","displayname":"A"}}', 1),
+  (4, '$h2', '!r:x', 'm.room.history_visibility', '', '@a:x', 4, 0, '{"content":{"history_visibility":"joined"}}', 1),
+  (5, '$m', '!r:x', 'm.room.message', NULL, '@a:x', 5, 0, '{"content":{"membership":"leave"}}', 1),
+  (6, '$l', '!r:x', 'm.room.member', '@a:x', '@a:x', 6, 0, '{"content":{"membership":"leave"}}', 1),
+  (7, '$b', '!r:x', 'm.room.member', '@b:x', '@a:x', 7, 0, '{"content":{}}', 1),
+  (8, '$o', '!r:x', 'm.room.history_visibility', 'other', '@a:x', 8, 0, '{"content":{"history_visibility":"x"}}', 1);
+)sql");
+  }
+  auto store = open_sqlite_store({file.path, false});
+  auto values = [](const std::vector<StateValueChange>& changes) {
+    std::vector<std::pair<StreamPos, std::string>> out;
+    for (const auto& change : changes) out.emplace_back(change.pos, change.value);
+    return out;
+  };
+  using Values = std::vector<std::pair<StreamPos, std::string>>;
+  EXPECT_EQ(values(store->membership_changes("!r:x", "@a:x")), (Values{{1, "join"}, {6, "leave"}}));
+  EXPECT_EQ(values(store->membership_changes("!r:x", "@b:x")), (Values{{7, ""}}));
+  EXPECT_EQ(values(store->history_visibility_changes("!r:x")), (Values{{2, "joined"}}));
+}
+
 }  // namespace
 }  // namespace myelin::storage

@@ -133,6 +133,13 @@ struct Membership {
   StreamPos pos = 0;         // position of the membership event
 };
 
+// A value that the history visibility rules read (the membership of an m.room.member event,
+// the history_visibility of the room's m.room.history_visibility) taking effect at `pos`.
+struct StateValueChange {
+  StreamPos pos = 0;
+  std::string value;
+};
+
 struct AccountDataEntry {
   std::string room_id;       // empty = global
   std::string type;
@@ -301,6 +308,11 @@ class Store {
   // Current membership of the user in every room they have a membership event in.
   virtual std::vector<Membership> user_memberships(const std::string& user_id) = 0;
   virtual std::vector<Membership> room_members(const std::string& room_id) = 0;
+  // The changes of the room's history_visibility (state_key "") or of a user's membership
+  // (state_key their user ID), oldest first: only the events that changed the value, so a
+  // profile change (join after join) adds nothing. One indexed read.
+  virtual std::vector<StateValueChange> history_visibility_changes(const std::string& room_id) = 0;
+  virtual std::vector<StateValueChange> membership_changes(const std::string& room_id, const std::string& user_id) = 0;
   virtual void forget_room(const std::string& user_id, const std::string& room_id) = 0;
   virtual bool is_forgotten(const std::string& user_id, const std::string& room_id) = 0;
 

@@ -98,6 +98,33 @@ TEST(StoreTest, EventsStateGroupsAndMemberships) {
   EXPECT_EQ(store->room("!r:x")->version, "12");
 }
 
+// Only events that change a membership or the history_visibility are listed: a profile
+// change (join after join) or a repeated setting adds nothing.
+TEST(StoreTest, VisibilityValueChangesSkipRepeats) {
+  auto store = memory_store();
+  auto seeded = seed_room(*store);
+  auto later = store->persist_events(
+      {state_event("$profile", "m.room.member", "@a:x", R"({"content":{"membership":"join","displayname":"A"}})", {"$pl"}),
+       state_event("$hv", "m.room.history_visibility", "", R"({"content":{"history_visibility":"joined"}})", {"$profile"}),
+       state_event("$hv2", "m.room.history_visibility", "", R"({"content":{"history_visibility":"joined"}})", {"$hv"}),
+       state_event("$leave", "m.room.member", "@a:x", R"({"content":{"membership":"leave"}})", {"$hv2"}),
+       state_event("$hv3", "m.room.history_visibility", "", R"({"content":{"history_visibility":"shared"}})", {"$leave"})},
+      std::nullopt);
+  auto membership = store->membership_changes("!r:x", "@a:x");
+  ASSERT_EQ(membership.size(), 2u);
+  EXPECT_EQ(membership[0].pos, seeded[1].pos);
+  EXPECT_EQ(membership[0].value, "join");
+  EXPECT_EQ(membership[1].pos, later[3].pos);
+  EXPECT_EQ(membership[1].value, "leave");
+  auto visibility = store->history_visibility_changes("!r:x");
+  ASSERT_EQ(visibility.size(), 2u);
+  EXPECT_EQ(visibility[0].pos, later[1].pos);
+  EXPECT_EQ(visibility[0].value, "joined");
+  EXPECT_EQ(visibility[1].pos, later[4].pos);
+  EXPECT_EQ(visibility[1].value, "shared");
+  EXPECT_TRUE(store->membership_changes("!r:x", "@b:x").empty());
+}
+
 TEST(StoreTest, LongStateChainsResolveThroughSnapshots) {
   auto store = memory_store();
   auto seeded = seed_room(*store);

@@ -3,6 +3,8 @@ History Visibility"), through /messages, /context, /event, /sync, the room initi
 event stream."""
 import itertools
 import json
+import threading
+import time
 import unittest
 import urllib.parse
 
@@ -16,10 +18,10 @@ class HistoryVisibility(unittest.TestCase):
     def setUpClass(cls):
         cls.server = harness.Server().start()
         cls.url = cls.server.url
-        cls.tokens = {}
-        for name in ("alice", "bob", "carol"):
-            cls.tokens[name] = harness.register(cls.url, name, "pw-" + name + "-long",
-                                                cls.server.registration_token())["access_token"]
+        cls.tokens, cls.ids = {}, {}
+        for name in ("alice", "bob", "carol", "dave", "erin"):
+            account = harness.register(cls.url, name, "pw-" + name + "-long", cls.server.registration_token())
+            cls.tokens[name], cls.ids[name] = account["access_token"], account["user_id"]
 
     @classmethod
     def tearDownClass(cls):
@@ -131,6 +133,11 @@ class HistoryVisibility(unittest.TestCase):
         self.assertTrue(any(e["type"] == "m.room.member" and e["state_key"].startswith("@carol:") for e in timeline))
 
     def test_room_initial_sync_and_event_stream_apply_the_rules(self):
+        # The event stream is read from just before this room's first event, so that other
+        # tests' rooms sharing the server neither crowd it out nor show in it.
+        status, body = self.call("bob", "GET", V3 + "/sync")
+        self.assertEqual(status, 200, body)
+        before_room = body["next_batch"]
         room, under_joined, under_shared = self.room("joined", "shared")
         self.join("bob", room)
         status, body = self.call("bob", "GET", self.room_path(room, "/initialSync"))
@@ -142,13 +149,118 @@ class HistoryVisibility(unittest.TestCase):
         status, body = self.call("carol", "GET", self.room_path(room, "/initialSync"))
         self.assertEqual((status, body["errcode"]), (403, "M_FORBIDDEN"))
         # The event stream from before the room's first event on.
-        status, body = self.call("bob", "GET", f"{V3}/events?from=s0&timeout=0")
+        status, body = self.call("bob", "GET", f"{V3}/events?from={before_room}&timeout=0")
         self.assertEqual(status, 200, body)
         stream = [e["event_id"] for e in body["chunk"]]
         self.assertIn(under_shared, stream)
         self.assertNotIn(under_joined, stream)
         status, body = self.call("bob", "GET", f"{V3}/events?from={body['end']}&timeout=0")
         self.assertEqual((status, body["chunk"]), (200, []))
+
+    def private_room(self, name):
+        """A private room of alice's ("shared" history, invite only) with a name."""
+        status, body = self.call("alice", "POST", V3 + "/createRoom", {"preset": "private_chat", "name": name})
+        self.assertEqual(status, 200, body)
+        return body["room_id"]
+
+    def member_change(self, who, room, action, target):
+        status, body = self.call(who, "POST", self.room_path(room, "/" + action), {"user_id": self.ids[target]})
+        self.assertEqual(status, 200, body)
+
+    def since(self, who):
+        status, body = self.call(who, "GET", V3 + "/sync?timeout=0")
+        self.assertEqual(status, 200, body)
+        return body["next_batch"]
+
+    def left_state(self, who, room, since, **params):
+        query = urllib.parse.urlencode({"since": since, "timeout": 0, **params})
+        status, body = self.call(who, "GET", f"{V3}/sync?{query}")
+        self.assertEqual(status, 200, body)
+        left = body["rooms"]["leave"][room]
+        return left.get("state_after", left.get("state"))["events"]
+
+    def test_sync_leave_of_a_stranger_banned_carries_only_their_own_membership(self):
+        since = self.since("dave")
+        room = self.private_room("banned-from-here")
+        self.member_change("alice", room, "ban", "dave")
+        for params in ({}, {"use_state_after": "true"}):
+            state = self.left_state("dave", room, since, **params)
+            self.assertEqual([(e["type"], e["state_key"]) for e in state], [("m.room.member", self.ids["dave"])])
+            self.assertEqual(state[0]["content"]["membership"], "ban")
+
+    def test_sync_leave_after_a_rejected_reinvite_stops_at_the_first_leave(self):
+        room = self.private_room("reinvited")
+        self.member_change("alice", room, "invite", "erin")
+        self.join("erin", room)
+        status, body = self.call("erin", "POST", self.room_path(room, "/leave"), {})
+        self.assertEqual(status, 200, body)
+        since = self.since("erin")
+        status, body = self.call("alice", "PUT", self.room_path(room, "/state/m.room.topic"), {"topic": "after-erin-left"})
+        self.assertEqual(status, 200, body)
+        self.member_change("alice", room, "invite", "erin")
+        status, body = self.call("erin", "POST", self.room_path(room, "/leave"), {})
+        self.assertEqual(status, 200, body)
+        for params in ({}, {"use_state_after": "true"}):
+            state = self.left_state("erin", room, since, **params)
+            self.assertNotIn("m.room.topic", [e["type"] for e in state])
+            own = [e for e in state if e["type"] == "m.room.member" and e["state_key"] == self.ids["erin"]]
+            self.assertEqual([e["content"]["membership"] for e in own], ["leave"])
+
+    def test_room_state_of_a_reinvited_former_member_stops_at_their_leave(self):
+        room = self.private_room("state-reinvited")
+        self.member_change("alice", room, "invite", "erin")
+        self.join("erin", room)
+        status, body = self.call("erin", "POST", self.room_path(room, "/leave"), {})
+        self.assertEqual(status, 200, body)
+        status, body = self.call("alice", "PUT", self.room_path(room, "/state/m.room.topic"), {"topic": "after-erin-left"})
+        self.assertEqual(status, 200, body)
+        self.member_change("alice", room, "invite", "erin")
+        status, body = self.call("erin", "GET", self.room_path(room, "/state"))
+        self.assertEqual(status, 200, body)
+        self.assertNotIn("m.room.topic", [e["type"] for e in body])
+        self.assertIn("m.room.name", [e["type"] for e in body])
+        status, body = self.call("erin", "GET", self.room_path(room, "/state/m.room.topic"))
+        self.assertEqual(status, 404, body)
+
+    def test_room_state_after_a_world_readable_period_is_the_state_at_its_end(self):
+        room = self.private_room("was-world-readable")
+        self.set_visibility(room, "world_readable")
+        self.set_visibility(room, "joined")
+        status, body = self.call("alice", "PUT", self.room_path(room, "/state/m.room.topic"), {"topic": "later"})
+        self.assertEqual(status, 200, body)
+        status, body = self.call("dave", "GET", self.room_path(room, "/state"))
+        self.assertEqual(status, 200, body)
+        types = [e["type"] for e in body]
+        self.assertIn("m.room.name", types)
+        self.assertNotIn("m.room.topic", types)
+        status, body = self.call("dave", "GET", self.room_path(room, "/state/m.room.name"))
+        self.assertEqual((status, body.get("name")), (200, "was-world-readable"))
+        status, body = self.call("carol", "GET", self.room_path(self.private_room("never-readable"), "/state"))
+        self.assertEqual((status, body.get("errcode")), (403, "M_FORBIDDEN"))
+
+    def test_event_stream_of_a_peeked_room_wakes_on_a_new_event(self):
+        status, body = self.call("alice", "POST", V3 + "/createRoom", {"preset": "public_chat"})
+        self.assertEqual(status, 200, body)
+        room = body["room_id"]
+        self.set_visibility(room, "world_readable")
+        path = f"{V3}/events?room_id={urllib.parse.quote(room)}"
+        status, body = self.call("dave", "GET", path + "&timeout=0")
+        self.assertEqual(status, 200, body)
+        answer = {}
+
+        def poll():
+            started = time.monotonic()
+            answer["status"], answer["body"] = self.call("dave", "GET", f"{path}&from={body['end']}&timeout=10000")
+            answer["seconds"] = time.monotonic() - started
+
+        poller = threading.Thread(target=poll)
+        poller.start()
+        time.sleep(0.5)   # the request is waiting by now
+        sent = self.send("alice", room, "to-the-peeker")
+        poller.join(20)
+        self.assertEqual(answer["status"], 200, answer["body"])
+        self.assertIn(sent, [e["event_id"] for e in answer["body"]["chunk"]])
+        self.assertLess(answer["seconds"], 5)
 
 
 if __name__ == "__main__":

@@ -25,31 +25,16 @@ void send_draft(Call& call, homeserver::EventDraft draft) {
   call.reply(json::object{{"event_id", sent->event_id}});
 }
 
-// The room the caller may read state of, or an error answered already.
-homeserver::RoomState* readable_room(Call& call) {
+// The state of the room the caller may see (homeserver::visible_state), or an error answered
+// already when they may read none of it.
+std::optional<storage::StateMap> readable_state(Call& call) {
   homeserver::RoomState* room = call.hs.timeline.room(call.param(0));
-  if (!room || homeserver::visible_events(call.hs.store, *room, call.user().user_id).empty()) {
-    call.fail(core::make_error(Errc::kForbidden, "You are not a member of this room"));
-    return nullptr;
+  auto visible = homeserver::readable_events(call.hs.store, room, call.user().user_id);
+  if (!visible) {
+    call.fail(visible.error());
+    return std::nullopt;
   }
-  return room;
-}
-
-// State of the room as the caller may see it: current while joined or while the room is
-// world_readable, else as at their leave.
-storage::StateMap visible_state(Call& call, homeserver::RoomState& room) {
-  const std::string& user = call.user().user_id;
-  const json::object* setting = room.content("m.room.history_visibility", "");
-  if (room.membership(user) == "join" ||
-      (setting && homeserver::string_field(*setting, "history_visibility") == "world_readable")) {
-    storage::StateMap state;
-    for (const auto& [key, entry] : room.state) state[key] = entry.event_id;
-    return state;
-  }
-  const homeserver::StateEntry* member = room.find("m.room.member", user);
-  if (!member) return {};
-  auto leave = call.hs.store.event(member->event_id);
-  return leave ? call.hs.store.state_group(leave->state_group) : storage::StateMap{};
+  return homeserver::visible_state(call.hs.store, *room, *visible, call.hs.store.current_pos());
 }
 
 // m.room.canonical_alias (client-server-api): every alias named must exist and point at this
@@ -103,12 +88,11 @@ void put_redact(Call& call) {
 }
 
 void get_state_event(Call& call) {
-  homeserver::RoomState* room = readable_room(call);
-  if (!room) return;
+  auto state = readable_state(call);
+  if (!state) return;
   std::string state_key = call.request.params.size() > 2 ? call.param(2) : "";
-  storage::StateMap state = visible_state(call, *room);
-  auto it = state.find({call.param(1), state_key});
-  if (it == state.end()) return call.fail(core::make_error(Errc::kNotFound, "Event not found"));
+  auto it = state->find({call.param(1), state_key});
+  if (it == state->end()) return call.fail(core::make_error(Errc::kNotFound, "Event not found"));
   auto event = call.hs.store.event(it->second);
   if (!event) return call.fail(core::make_error(Errc::kNotFound, "Event not found"));
   json::object formatted = homeserver::client_event(call.hs.store, *event, call.user().device_id, false);
@@ -118,10 +102,10 @@ void get_state_event(Call& call) {
 }
 
 void get_state(Call& call) {
-  homeserver::RoomState* room = readable_room(call);
-  if (!room) return;
+  auto state = readable_state(call);
+  if (!state) return;
   std::vector<std::string> ids;
-  for (const auto& [key, event_id] : visible_state(call, *room)) ids.push_back(event_id);
+  for (const auto& [key, event_id] : *state) ids.push_back(event_id);
   json::array events;
   for (const auto& event : call.hs.store.events(ids))
     events.push_back(homeserver::client_event(call.hs.store, event, call.user().device_id, false));
@@ -140,20 +124,22 @@ void get_event(Call& call) {
 void get_room_initial_sync(Call& call) {
   homeserver::RoomState* room = call.hs.timeline.room(call.param(0));
   const std::string& user = call.user().user_id;
-  const auto visible = room ? homeserver::visible_events(call.hs.store, *room, user) : homeserver::Visible();
-  if (visible.empty()) return call.fail(core::make_error(Errc::kForbidden, "You may not read this room"));
+  const auto visible = homeserver::readable_events(call.hs.store, room, user);
+  if (!visible) return call.fail(visible.error());
   auto requested = int_query_param(call.request, "limit", 10);
   if (!requested) return call.fail(requested.error());
   const auto limit = static_cast<std::size_t>(std::clamp<std::int64_t>(*requested, 1, 100));
-  const storage::StreamPos end = visible.last(call.hs.store.current_pos());
-  auto page = homeserver::filtered_events(call.hs.store, call.param(0), visible.within(0, end), limit,
+  const storage::StreamPos now = call.hs.store.current_pos();
+  const storage::StreamPos end = visible->last(now);
+  auto page = homeserver::filtered_events(call.hs.store, call.param(0), visible->within(0, end), limit,
                                           storage::Direction::kBackward, homeserver::EventFilter{});
   std::reverse(page.events.begin(), page.events.end());
   json::array chunk, state, account_data;
   for (const auto& event : page.events)
     chunk.push_back(homeserver::client_event(call.hs.store, event, call.user().device_id));
   std::vector<std::string> ids;
-  for (const auto& [key, event_id] : visible_state(call, *room)) ids.push_back(event_id);
+  for (const auto& [key, event_id] : homeserver::visible_state(call.hs.store, *room, *visible, now))
+    ids.push_back(event_id);
   for (const auto& event : call.hs.store.events(ids))
     state.push_back(homeserver::client_event(call.hs.store, event, call.user().device_id, false));
   for (const auto& entry : call.hs.store.account_data_since(user, 0)) {

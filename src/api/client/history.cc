@@ -57,8 +57,8 @@ json::array format(Call& call, const std::vector<storage::StoredEvent>& events) 
 
 void get_messages(Call& call) {
   homeserver::RoomState* room = call.hs.timeline.room(call.param(0));
-  const auto visible = room ? homeserver::visible_events(call.hs.store, *room, call.user().user_id) : homeserver::Visible();
-  if (visible.empty()) return call.fail(core::make_error(Errc::kForbidden, "You are not a member of this room"));
+  const auto visible = homeserver::readable_events(call.hs.store, room, call.user().user_id);
+  if (!visible) return call.fail(visible.error());
   auto dir = call.request.query_param("dir");
   if (!dir || (*dir != "b" && *dir != "f"))
     return call.fail(core::make_error(Errc::kInvalidParam, "dir must be b or f"));
@@ -77,7 +77,7 @@ void get_messages(Call& call) {
   const StreamPos upper = std::min(now, backwards ? from->value_or(now) : to->value_or(now));
   const StreamPos start = backwards ? upper : lower;
 
-  auto page = homeserver::filtered_events(call.hs.store, call.param(0), visible.within(lower, upper),
+  auto page = homeserver::filtered_events(call.hs.store, call.param(0), visible->within(lower, upper),
                                           static_cast<std::size_t>(limit),
                                           backwards ? storage::Direction::kBackward : storage::Direction::kForward,
                                           *filter);
@@ -90,10 +90,10 @@ void get_messages(Call& call) {
 
 void get_context(Call& call) {
   homeserver::RoomState* room = call.hs.timeline.room(call.param(0));
-  const auto visible = room ? homeserver::visible_events(call.hs.store, *room, call.user().user_id) : homeserver::Visible();
-  if (visible.empty()) return call.fail(core::make_error(Errc::kForbidden, "You are not a member of this room"));
+  const auto visible = homeserver::readable_events(call.hs.store, room, call.user().user_id);
+  if (!visible) return call.fail(visible.error());
   auto event = call.hs.store.event(call.param(1));
-  if (!event || event->room_id != call.param(0) || !visible.contains(event->pos))
+  if (!event || event->room_id != call.param(0) || !visible->contains(event->pos))
     return call.fail(core::make_error(Errc::kNotFound, "Event not found"));
   auto filter = filter_param(call.request);
   if (!filter) return call.fail(filter.error());
@@ -105,7 +105,7 @@ void get_context(Call& call) {
   const StreamPos now = call.hs.store.current_pos();
   auto read = [&](StreamPos lower, StreamPos upper, std::size_t count, storage::Direction dir) {
     if (count == 0) return std::vector<storage::StoredEvent>();
-    return homeserver::filtered_events(call.hs.store, call.param(0), visible.within(lower, upper), count, dir, *filter)
+    return homeserver::filtered_events(call.hs.store, call.param(0), visible->within(lower, upper), count, dir, *filter)
         .events;
   };
   auto before = read(0, event->pos - 1, before_count, storage::Direction::kBackward);

@@ -117,20 +117,18 @@ void get_joined_rooms(Call& call) {
 
 void get_members(Call& call) {
   homeserver::RoomState* room = call.hs.timeline.room(call.param(0));
-  const auto visible = room ? homeserver::visible_events(call.hs.store, *room, call.user().user_id) : homeserver::Visible();
-  if (visible.empty()) return call.fail(core::make_error(Errc::kForbidden, "You are not a member of this room"));
+  const auto visible = homeserver::readable_events(call.hs.store, room, call.user().user_id);
+  if (!visible) return call.fail(visible.error());
   // The members as of `at` (a sync or pagination token), never later than the caller may see.
-  storage::StreamPos at = visible.last(call.hs.store.current_pos());
+  storage::StreamPos at = visible->last(call.hs.store.current_pos());
   if (auto token = call.request.query_param("at")) {
     auto pos = homeserver::parse_stream_token(*token);
     if (!pos) return call.fail(core::make_error(Errc::kInvalidParam, "Invalid at token"));
     at = std::min(at, *pos);
   }
-  auto latest = call.hs.store.room_events(call.param(0), 0, at, 1, storage::Direction::kBackward);
   std::vector<std::string> ids;
-  if (!latest.empty())
-    for (const auto& [key, event_id] : call.hs.store.state_group(latest.front().state_group))
-      if (key.first == "m.room.member") ids.push_back(event_id);
+  for (const auto& [key, event_id] : homeserver::state_at(call.hs.store, *room, at))
+    if (key.first == "m.room.member") ids.push_back(event_id);
   auto membership_filter = call.request.query_param("membership");
   auto not_membership = call.request.query_param("not_membership");
   json::array chunk;

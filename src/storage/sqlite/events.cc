@@ -79,6 +79,7 @@ void SqliteStore::persist_one(const NewEvent& event, StreamPos pos, std::int64_t
            "INSERT INTO current_state (room_id, type, state_key, event_id) VALUES (?, ?, ?, ?)"
            " ON CONFLICT (room_id, type, state_key) DO UPDATE SET event_id = excluded.event_id")
         .bind(event.room_id).bind(event.type).bind(*event.state_key).bind(event.event_id).run();
+    record_value_change(event, pos);
     if (event.type == "m.room.member") {
       db_.prepare(
              "INSERT INTO room_memberships (room_id, user_id, membership, event_id, pos)"
@@ -96,6 +97,41 @@ void SqliteStore::persist_one(const NewEvent& event, StreamPos pos, std::int64_t
     db_.prepare("UPDATE events SET json = ?, redacted_by = ? WHERE event_id = ? AND room_id = ?")
         .bind(event.redaction->second).bind(event.event_id).bind(event.redaction->first).bind(event.room_id).run();
   }
+}
+
+void SqliteStore::record_value_change(const NewEvent& event, StreamPos pos) {
+  const char* path = event.type == "m.room.member" ? "$.content.membership"
+                     : event.type == "m.room.history_visibility" && *event.state_key == "" ? "$.content.history_visibility"
+                                                                                          : nullptr;
+  if (!path) return;
+  auto value = db_.prepare("SELECT COALESCE(json_extract(?, ?), '')");
+  value.bind(event.json).bind(path);
+  value.step();
+  const std::string current = value.text(0);
+  auto previous = db_.prepare(
+      "SELECT value FROM state_value_changes WHERE room_id = ? AND type = ? AND state_key = ? ORDER BY pos DESC LIMIT 1");
+  previous.bind(event.room_id).bind(event.type).bind(*event.state_key);
+  if (previous.step() && previous.text(0) == current) return;
+  db_.prepare("INSERT INTO state_value_changes (room_id, type, state_key, pos, value) VALUES (?, ?, ?, ?, ?)")
+      .bind(event.room_id).bind(event.type).bind(*event.state_key).bind(pos).bind(current).run();
+}
+
+std::vector<StateValueChange> SqliteStore::value_changes(const std::string& room_id, std::string_view type,
+                                                         const std::string& state_key) {
+  std::vector<StateValueChange> out;
+  auto s = db_.prepare(
+      "SELECT pos, value FROM state_value_changes WHERE room_id = ? AND type = ? AND state_key = ? ORDER BY pos");
+  s.bind(room_id).bind(type).bind(state_key);
+  while (s.step()) out.push_back({s.integer(0), s.text(1)});
+  return out;
+}
+
+std::vector<StateValueChange> SqliteStore::history_visibility_changes(const std::string& room_id) {
+  return value_changes(room_id, "m.room.history_visibility", "");
+}
+
+std::vector<StateValueChange> SqliteStore::membership_changes(const std::string& room_id, const std::string& user_id) {
+  return value_changes(room_id, "m.room.member", user_id);
 }
 
 std::optional<StoredEvent> SqliteStore::event(const std::string& event_id) {

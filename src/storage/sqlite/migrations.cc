@@ -210,6 +210,27 @@ ALTER TABLE one_time_keys_ordered RENAME TO one_time_keys;
 
 ALTER TABLE reports ADD COLUMN user_id TEXT NOT NULL DEFAULT '';
 )sql",
+    // 8: the changes of the values the history visibility rules read, so that a request reads
+    // them in one indexed query instead of walking the state chains event by event: the
+    // membership of each user's m.room.member events and the room's history_visibility, one
+    // row per event that changed the value (a profile change, join after join, adds none).
+    // Filled from the events stored so far.
+    R"sql(
+CREATE TABLE state_value_changes (
+  room_id TEXT NOT NULL, type TEXT NOT NULL, state_key TEXT NOT NULL, pos INTEGER NOT NULL, value TEXT NOT NULL,
+  PRIMARY KEY (room_id, type, state_key, pos)) WITHOUT ROWID;
+INSERT INTO state_value_changes (room_id, type, state_key, pos, value)
+  SELECT room_id, type, state_key, pos, value FROM (
+    SELECT room_id, type, state_key, pos, value,
+           lag(value) OVER (PARTITION BY room_id, type, state_key ORDER BY pos) AS previous
+    FROM (SELECT room_id, type, state_key, pos,
+                 COALESCE(json_extract(json, CASE type WHEN 'm.room.member' THEN '$.content.membership'
+                                                       ELSE '$.content.history_visibility' END), '') AS value
+          FROM events
+          WHERE ((type = 'm.room.member' AND state_key IS NOT NULL)
+                 OR (type = 'm.room.history_visibility' AND state_key = '')) AND json_valid(json)))
+  WHERE previous IS NULL OR previous <> value;
+)sql",
 };
 
 std::int64_t user_version(Database& db) {

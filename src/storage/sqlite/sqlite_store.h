@@ -55,6 +55,8 @@ class SqliteStore final : public Store {
   std::vector<Extremity> forward_extremities(const std::string& room_id) override;
   std::vector<Membership> user_memberships(const std::string& user_id) override;
   std::vector<Membership> room_members(const std::string& room_id) override;
+  std::vector<StateValueChange> history_visibility_changes(const std::string& room_id) override;
+  std::vector<StateValueChange> membership_changes(const std::string& room_id, const std::string& user_id) override;
   void forget_room(const std::string& user_id, const std::string& room_id) override;
   bool is_forgotten(const std::string& user_id, const std::string& room_id) override;
 
@@ -140,6 +142,11 @@ class SqliteStore final : public Store {
   std::int64_t new_state_group(const std::string& room_id, std::int64_t before, const StateKey& key,
                                const std::string& event_id);
   void persist_one(const NewEvent& event, StreamPos pos, std::int64_t state_group_after);
+  // Records the event in state_value_changes when it is one the visibility rules read and its
+  // value differs from the previous one.
+  void record_value_change(const NewEvent& event, StreamPos pos);
+  std::vector<StateValueChange> value_changes(const std::string& room_id, std::string_view type,
+                                              const std::string& state_key);
   // Inside a transaction: records a transaction ID (event_id "" for endpoints without one).
   void record_transaction(const Transaction& txn, const std::string& event_id);
   // Transactions of a deleted device (those older than yesterday are already unreachable).
