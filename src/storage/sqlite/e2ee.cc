@@ -2,7 +2,7 @@
 // signatures, device-list changes and to-device inboxes.
 #include "storage/sqlite/sqlite_store.h"
 
-#include <set>
+#include <map>
 
 namespace myelin::storage::sqlite {
 
@@ -197,19 +197,21 @@ bool SqliteStore::add_to_device(const std::vector<ToDeviceMessage>& messages, co
     record_transaction(*txn, "");
   }
   StreamPos pos = pos_;
-  std::set<std::pair<std::string, std::string>> inboxes;
+  // Each inbox's size after this request's messages, from the upsert itself.
+  std::map<std::pair<std::string, std::string>, InboxSize> sizes;
   for (const auto& message : messages) {
     db_.prepare(
            "INSERT INTO to_device_inbox (user_id, device_id, pos, sender, type, content) VALUES (?, ?, ?, ?, ?, ?)")
         .bind(message.user_id).bind(message.device_id).bind(++pos).bind(message.sender).bind(message.type)
         .bind(message.content).run();
-    db_.prepare(
-           "INSERT INTO to_device_inbox_sizes (user_id, device_id, messages, bytes) VALUES (?, ?, 1, ?)"
-           " ON CONFLICT (user_id, device_id) DO UPDATE SET messages = messages + 1, bytes = bytes + excluded.bytes")
-        .bind(message.user_id).bind(message.device_id).bind(static_cast<std::int64_t>(message.content.size())).run();
-    inboxes.emplace(message.user_id, message.device_id);
+    auto size = db_.prepare(
+        "INSERT INTO to_device_inbox_sizes (user_id, device_id, messages, bytes) VALUES (?, ?, 1, ?)"
+        " ON CONFLICT (user_id, device_id) DO UPDATE SET messages = messages + 1, bytes = bytes + excluded.bytes"
+        " RETURNING messages, bytes");
+    size.bind(message.user_id).bind(message.device_id).bind(static_cast<std::int64_t>(message.content.size()));
+    if (size.step()) sizes[{message.user_id, message.device_id}] = {size.integer(0), size.integer(1)};
   }
-  for (const auto& [user_id, device_id] : inboxes) trim_inbox(user_id, device_id, limits);
+  for (const auto& [inbox, size] : sizes) trim_inbox(inbox.first, inbox.second, size, limits);
   db_.prepare("UPDATE stream SET pos = ? WHERE id = 1").bind(pos).run();
   transaction.commit();
   pos_ = pos;
@@ -231,13 +233,9 @@ std::vector<ToDeviceMessage> SqliteStore::to_device_inbox(const std::string& use
   return out;
 }
 
-void SqliteStore::trim_inbox(const std::string& user_id, const std::string& device_id, const InboxLimits& limits) {
-  std::int64_t messages = 0, bytes = 0;
-  {
-    auto s = db_.prepare("SELECT messages, bytes FROM to_device_inbox_sizes WHERE user_id = ? AND device_id = ?");
-    s.bind(user_id).bind(device_id);
-    if (s.step()) messages = s.integer(0), bytes = s.integer(1);
-  }
+void SqliteStore::trim_inbox(const std::string& user_id, const std::string& device_id, InboxSize size,
+                             const InboxLimits& limits) {
+  auto& [messages, bytes] = size;
   auto over = [&] {
     return (limits.messages > 0 && messages > limits.messages) || (limits.bytes > 0 && bytes > limits.bytes);
   };

@@ -158,8 +158,14 @@ class SqliteStore final : public Store {
   // (`messages` of `bytes` bytes in all).
   void drop_inbox_rows(const std::string& user_id, const std::string& device_id, StreamPos up_to,
                        std::int64_t messages, std::int64_t bytes);
-  // Inside a transaction: drops the inbox's oldest messages until it is within `limits`.
-  void trim_inbox(const std::string& user_id, const std::string& device_id, const InboxLimits& limits);
+  struct InboxSize {
+    std::int64_t messages = 0;
+    std::int64_t bytes = 0;
+  };
+  // Inside a transaction: drops the inbox's oldest messages while its `size` (as counted) is
+  // over `limits`.
+  void trim_inbox(const std::string& user_id, const std::string& device_id, InboxSize size,
+                  const InboxLimits& limits);
   // Inside a transaction: records a device-list change of `user_id` at `pos`.
   void record_device_list_change(const std::string& user_id, const std::string& observer, StreamPos pos);
 
