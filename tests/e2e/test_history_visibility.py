@@ -222,6 +222,23 @@ class HistoryVisibility(unittest.TestCase):
         status, body = self.call("erin", "GET", self.room_path(room, "/state/m.room.topic"))
         self.assertEqual(status, 404, body)
 
+    def test_lazy_loaded_members_of_a_former_member_stop_at_their_leave(self):
+        room = self.private_room("lazy-former")
+        self.member_change("alice", room, "invite", "dave")
+        self.join("dave", room)
+        self.send("alice", room, "while-dave-was-here")
+        status, body = self.call("dave", "POST", self.room_path(room, "/leave"), {})
+        self.assertEqual(status, 200, body)
+        status, body = self.call("alice", "PUT", self.room_path(room, "/state/m.room.member/" + urllib.parse.quote(self.ids["alice"])),
+                                 {"membership": "join", "displayname": "renamed-after-dave-left"})
+        self.assertEqual(status, 200, body)
+        lazy = urllib.parse.quote(json.dumps({"lazy_load_members": True}))
+        status, body = self.call("dave", "GET", self.room_path(room, f"/messages?dir=b&limit=50&filter={lazy}"))
+        self.assertEqual(status, 200, body)
+        names = [e["content"].get("displayname") for e in body["state"] if e["state_key"] == self.ids["alice"]]
+        self.assertTrue(names, body["state"])
+        self.assertNotIn("renamed-after-dave-left", names)
+
     def test_room_state_after_a_world_readable_period_is_the_state_at_its_end(self):
         room = self.private_room("was-world-readable")
         self.set_visibility(room, "world_readable")

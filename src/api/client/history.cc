@@ -34,13 +34,24 @@ core::Result<std::optional<StreamPos>> token_param(const http::Request& request,
   return std::optional<StreamPos>(*pos);
 }
 
-// Member events of the senders of `events` in the room's current state (lazy loading).
-json::array lazy_members(Call& call, homeserver::RoomState& room, const std::vector<storage::StoredEvent>& events) {
+// Member events of the senders of `events` (lazy loading) in the state the user may see: the
+// current state while they may read the room, else the state at the last event they may read
+// (a former member learns nothing of profile changes made after they left).
+json::array lazy_members(Call& call, homeserver::RoomState& room, const homeserver::Visible& visible,
+                         const std::vector<storage::StoredEvent>& events) {
   std::set<std::string> senders;
   for (const auto& event : events) senders.insert(event.sender);
+  const storage::StreamPos now = call.hs.store.current_pos();
+  const bool current = visible.contains(now);
+  const storage::StateMap past = current ? storage::StateMap{} : homeserver::visible_state(call.hs.store, room, visible, now);
   std::vector<std::string> ids;
-  for (const auto& sender : senders)
-    if (const auto* entry = room.find("m.room.member", sender)) ids.push_back(entry->event_id);
+  for (const auto& sender : senders) {
+    if (current) {
+      if (const auto* entry = room.find("m.room.member", sender)) ids.push_back(entry->event_id);
+    } else if (auto it = past.find({"m.room.member", sender}); it != past.end()) {
+      ids.push_back(it->second);
+    }
+  }
   json::array out;
   for (const auto& event : call.hs.store.events(ids))
     out.push_back(homeserver::client_event(call.hs.store, event, call.user().device_id, false));
@@ -84,7 +95,7 @@ void get_messages(Call& call) {
   const auto& chunk = page.events;
   json::object response{{"start", homeserver::stream_token(start)}, {"chunk", format(call, chunk)}};
   if (page.more) response["end"] = homeserver::stream_token(page.next);
-  if (filter->lazy_load_members) response["state"] = lazy_members(call, *room, chunk);
+  if (filter->lazy_load_members) response["state"] = lazy_members(call, *room, *visible, chunk);
   call.reply(response);
 }
 
@@ -116,7 +127,7 @@ void get_context(Call& call) {
     std::vector<storage::StoredEvent> all = before;
     all.insert(all.end(), after.begin(), after.end());
     all.push_back(*event);
-    state = lazy_members(call, *room, all);
+    state = lazy_members(call, *room, *visible, all);
   } else {
     std::vector<std::string> ids;
     for (const auto& [key, event_id] : call.hs.store.state_group(event->state_group)) ids.push_back(event_id);
