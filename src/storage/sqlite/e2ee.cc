@@ -192,10 +192,7 @@ void SqliteStore::mark_device_list_changed(const std::string& user_id) {
 bool SqliteStore::add_to_device(const std::vector<ToDeviceMessage>& messages, const std::optional<Transaction>& txn,
                                 const InboxLimits& limits) {
   DbTransaction transaction(db_);
-  if (txn) {
-    if (txn_event(*txn)) return false;
-    record_transaction(*txn, "");
-  }
+  if (txn && !record_new_transaction(*txn)) return false;
   StreamPos pos = pos_;
   // Each inbox's size after this request's messages, from the upsert itself.
   std::map<std::pair<std::string, std::string>, InboxSize> sizes;

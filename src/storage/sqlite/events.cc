@@ -186,6 +186,19 @@ std::optional<std::string> SqliteStore::txn_event(const storage::Transaction& tx
   return std::nullopt;
 }
 
+bool SqliteStore::record_new_transaction(const Transaction& txn) {
+  const std::int64_t today = utc_day();
+  {
+    auto s = db_.prepare("SELECT 1 FROM txn_ids"
+                         " WHERE day = ? AND user_id = ? AND device_id = ? AND endpoint = ? AND txn_id = ?");
+    s.bind(today - 1).bind(txn.user_id).bind(txn.device_id).bind(txn.endpoint).bind(txn.txn_id);
+    if (s.step()) return false;
+  }
+  db_.prepare("INSERT OR IGNORE INTO txn_ids (day, user_id, device_id, endpoint, txn_id, event_id) VALUES (?, ?, ?, ?, ?, '')")
+      .bind(today).bind(txn.user_id).bind(txn.device_id).bind(txn.endpoint).bind(txn.txn_id).run();
+  return db_.changes() == 1;
+}
+
 void SqliteStore::forget_device_transactions(const std::string& user_id, const std::string& device_id) {
   const std::int64_t today = utc_day();
   db_.prepare("DELETE FROM txn_ids WHERE day IN (?, ?) AND user_id = ? AND device_id = ?")

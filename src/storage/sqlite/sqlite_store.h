@@ -149,6 +149,8 @@ class SqliteStore final : public Store {
                                               const std::string& state_key);
   // Inside a transaction: records a transaction ID (event_id "" for endpoints without one).
   void record_transaction(const Transaction& txn, const std::string& event_id);
+  // Records a transaction that has no event (to-device); false when it was recorded before.
+  bool record_new_transaction(const Transaction& txn);
   // Transactions of a deleted device (those older than yesterday are already unreachable).
   void forget_device_transactions(const std::string& user_id, const std::string& device_id);
   // Inside a transaction: deletes the device's messages with pos <= up_to and keeps its
