@@ -3,6 +3,8 @@
 #include <charconv>
 #include <limits>
 
+#include "homeserver/sync.h"
+
 namespace myelin::api {
 
 http::Response json_response(const json::value& body, int status) {
@@ -79,6 +81,14 @@ std::optional<std::string> token_query_param(const http::Request& request, std::
   auto text = request.query_param(name);
   if (text && text->empty()) return std::nullopt;
   return text;
+}
+
+core::Result<std::optional<storage::StreamPos>> stream_token_param(const http::Request& request, std::string_view name) {
+  auto text = token_query_param(request, name);
+  if (!text) return std::optional<storage::StreamPos>();
+  auto pos = homeserver::parse_stream_token(*text);
+  if (!pos) return core::fail(core::Errc::kInvalidParam, "Invalid " + std::string(name) + " token");
+  return std::optional<storage::StreamPos>(*pos);
 }
 
 core::Result<std::int64_t> int_query_param(const http::Request& request, std::string_view name, std::int64_t fallback) {

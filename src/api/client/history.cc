@@ -26,14 +26,6 @@ core::Result<homeserver::EventFilter> filter_param(const http::Request& request)
   return homeserver::parse_event_filter(*parsed, 10);
 }
 
-core::Result<std::optional<StreamPos>> token_param(const http::Request& request, std::string_view name) {
-  auto text = token_query_param(request, name);
-  if (!text) return std::optional<StreamPos>();
-  auto pos = homeserver::parse_stream_token(*text);
-  if (!pos) return core::fail(Errc::kInvalidParam, "Invalid " + std::string(name) + " token");
-  return std::optional<StreamPos>(*pos);
-}
-
 // Member events of the senders of `events` (lazy loading) in the state the user may see: the
 // current state while they may read the room, else the state at the last event they may read
 // (a former member learns nothing of profile changes made after they left).
@@ -73,8 +65,8 @@ void get_messages(Call& call) {
   auto dir = call.request.query_param("dir");
   if (!dir || (*dir != "b" && *dir != "f"))
     return call.fail(core::make_error(Errc::kInvalidParam, "dir must be b or f"));
-  auto from = token_param(call.request, "from");
-  auto to = token_param(call.request, "to");
+  auto from = stream_token_param(call.request, "from");
+  auto to = stream_token_param(call.request, "to");
   auto filter = filter_param(call.request);
   if (!from) return call.fail(from.error());
   if (!to) return call.fail(to.error());

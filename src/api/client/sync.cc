@@ -66,12 +66,8 @@ void get_sync(Call& call) {
 }
 
 void get_events(Call& call) {
-  storage::StreamPos from = call.hs.store.current_pos();
-  if (auto text = token_query_param(call.request, "from")) {   // absent or empty: from now
-    auto pos = homeserver::parse_stream_token(*text);
-    if (!pos) return call.fail(core::make_error(Errc::kInvalidParam, "Invalid from token"));
-    from = *pos;
-  }
+  auto from = stream_token_param(call.request, "from");   // absent or empty: from now
+  if (!from) return call.fail(from.error());
   std::string room_id;
   if (auto text = call.request.query_param("room_id")) {
     if (!core::RoomId::parse(*text)) return call.fail(core::make_error(Errc::kInvalidParam, "Invalid room_id"));
@@ -79,7 +75,7 @@ void get_events(Call& call) {
   }
   auto timeout = int_query_param(call.request, "timeout", 0);
   if (!timeout) return call.fail(timeout.error());
-  call.hs.sync.events(call.user(), from, room_id, std::max<std::int64_t>(0, *timeout),
+  call.hs.sync.events(call.user(), from->value_or(call.hs.store.current_pos()), room_id, std::max<std::int64_t>(0, *timeout),
                       [respond = call.respond](json::object body) { respond(json_response(body)); });
 }
 
