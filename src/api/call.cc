@@ -3,7 +3,7 @@
 #include <charconv>
 #include <limits>
 
-#include "homeserver/sync.h"
+#include "homeserver/sync/sync.h"
 
 namespace myelin::api {
 

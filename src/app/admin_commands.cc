@@ -5,14 +5,14 @@
 #include <fstream>
 #include <iostream>
 
+#include "core/clock.h"
 #include "app/commands.h"
 #include "app/config_file.h"
 #include "core/crypto.h"
 #include "core/ids.h"
 #include "core/json.h"
-#include "homeserver/accounts.h"
-#include "homeserver/media.h"
-#include "homeserver/timeline.h"
+#include "homeserver/accounts/accounts.h"
+#include "homeserver/media/media.h"
 #include "media/content_store.h"
 #include "storage/store.h"
 
@@ -105,7 +105,7 @@ int registration_token_command(const Args& args) {
     token.token = core::random_string(24);
     if (auto uses = arg_value(args, "--uses-allowed"); !uses.empty()) token.uses_allowed = std::stoll(uses);
     if (auto days = arg_value(args, "--expiry-days"); !days.empty())
-      token.expiry_time = homeserver::now_ms() + std::stoll(days) * 86'400'000;
+      token.expiry_time = core::now_ms() + std::stoll(days) * 86'400'000;
     store.add_registration_token(token);
     std::cout << token.token << "\n";
     return 0;

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <iostream>
 
+#include "core/clock.h"
 #include "api/routes.h"
 #include "app/commands.h"
 #include "app/config_file.h"
@@ -27,9 +28,9 @@ constexpr std::int64_t kTransactionRetentionMs = 86'400'000;
 // of idle devices.
 void schedule_housekeeping(homeserver::Homeserver& hs, std::shared_ptr<std::unique_ptr<http::Timer>> slot) {
   const std::int64_t retention_ms = std::int64_t{hs.config.client_ip_retention_days} * 86'400'000;
-  hs.store.purge_client_ips(homeserver::now_ms() - retention_ms);
+  hs.store.purge_client_ips(core::now_ms() - retention_ms);
   hs.media.expire_pending();
-  hs.store.purge_transactions(homeserver::now_ms() - kTransactionRetentionMs);
+  hs.store.purge_transactions(core::now_ms() - kTransactionRetentionMs);
   hs.to_device.expire_idle();
   *slot = hs.scheduler.after(std::chrono::hours(1), [&hs, slot] { schedule_housekeeping(hs, slot); });
 }

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "core/clock.h"
 #include "api/handlers.h"
 #include "core/ids.h"
 
@@ -68,7 +69,7 @@ void set_receipt(const Call& call, const homeserver::RoomState& room, const std:
       current && current->thread_id == thread_id &&
       (current->event_id == event.event_id || event_pos(call, current->event_id) > event.pos))
     return;
-  call.hs.store.set_receipt({room.room_id, type, user_id, thread_id, event.event_id, homeserver::now_ms(), 0});
+  call.hs.store.set_receipt({room.room_id, type, user_id, thread_id, event.event_id, core::now_ms(), 0});
   if (type == "m.read.private") return call.hs.notifier.notify_user(user_id);
   call.hs.notifier.notify_users(std::vector<std::string>(room.joined.begin(), room.joined.end()));
 }

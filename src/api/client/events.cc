@@ -8,10 +8,10 @@
 
 #include "api/handlers.h"
 #include "core/ids.h"
-#include "homeserver/client_format.h"
-#include "homeserver/pagination.h"
-#include "homeserver/sync.h"
-#include "homeserver/visibility.h"
+#include "homeserver/timeline/client_format.h"
+#include "homeserver/timeline/pagination.h"
+#include "homeserver/sync/sync.h"
+#include "homeserver/timeline/visibility.h"
 
 namespace myelin::api {
 namespace {

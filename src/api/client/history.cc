@@ -6,11 +6,11 @@
 #include <set>
 
 #include "api/handlers.h"
-#include "homeserver/client_format.h"
-#include "homeserver/filter.h"
-#include "homeserver/pagination.h"
-#include "homeserver/sync.h"
-#include "homeserver/visibility.h"
+#include "homeserver/timeline/client_format.h"
+#include "homeserver/timeline/filter.h"
+#include "homeserver/timeline/pagination.h"
+#include "homeserver/sync/sync.h"
+#include "homeserver/timeline/visibility.h"
 
 namespace myelin::api {
 namespace {

@@ -3,7 +3,7 @@
 // (client-server-api "End-to-End Encryption", "Cross-signing").
 #include "api/client/password_uia.h"
 #include "api/handlers.h"
-#include "homeserver/sync.h"
+#include "homeserver/sync/sync.h"
 
 namespace myelin::api {
 namespace {

@@ -10,7 +10,7 @@
 #include <algorithm>
 
 #include "api/handlers.h"
-#include "homeserver/media.h"
+#include "homeserver/media/media.h"
 
 namespace myelin::api {
 namespace {

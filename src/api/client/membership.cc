@@ -3,9 +3,9 @@
 // /rooms/{roomId}/{leave,forget,invite,kick,ban,unban}, GET /joined_rooms,
 // GET /rooms/{roomId}/members, GET /rooms/{roomId}/joined_members.
 #include "api/handlers.h"
-#include "homeserver/client_format.h"
-#include "homeserver/sync.h"
-#include "homeserver/visibility.h"
+#include "homeserver/timeline/client_format.h"
+#include "homeserver/sync/sync.h"
+#include "homeserver/timeline/visibility.h"
 
 namespace myelin::api {
 namespace {

@@ -1,6 +1,7 @@
 // GET/PUT /_matrix/client/v3/presence/{userId}/status (client-server-api "Presence").
 // With presence disabled (the default) PUT is accepted and not recorded and GET answers
 // "offline": the documented meaning of presence.enabled: false.
+#include "core/clock.h"
 #include "api/handlers.h"
 
 namespace myelin::api {
@@ -15,7 +16,7 @@ void get_presence(Call& call) {
   json::object body{{"presence", state.presence}};
   if (!state.status_msg.empty()) body["status_msg"] = state.status_msg;
   if (state.last_active_ts > 0) {
-    body["last_active_ago"] = std::max<std::int64_t>(0, homeserver::now_ms() - state.last_active_ts);
+    body["last_active_ago"] = std::max<std::int64_t>(0, core::now_ms() - state.last_active_ts);
     body["currently_active"] = state.presence == "online";
   }
   call.reply(body);

@@ -3,7 +3,7 @@
 // GET|PUT /pushrules/global/{kind}/{ruleId}/enabled, GET|PUT .../actions.
 // Every change is saved as the user's m.push_rules account data and wakes their syncs.
 #include "api/handlers.h"
-#include "homeserver/push_rules.h"
+#include "homeserver/push/push_rules.h"
 
 namespace myelin::api {
 namespace {

@@ -3,6 +3,7 @@
 // (client-server-api "Account registration"), and Synapse's shared-secret admin registration
 // GET/POST /_synapse/admin/v1/register (nonce + HMAC-SHA1), which admin tools and bridges use.
 
+#include "core/clock.h"
 #include "api/handlers.h"
 #include "core/crypto.h"
 #include "core/ids.h"
@@ -72,7 +73,7 @@ void post_register(Call& call) {
                             if (!token || !token->is_string())
                               return core::fail(Errc::kMissingParam, "Missing registration token");
                             if (!hs.store.use_registration_token(std::string(token->get_string()),
-                                                                 homeserver::now_ms()))
+                                                                 core::now_ms()))
                               return core::fail(Errc::kUnauthorized, "Invalid registration token");
                             return {};
                           });
@@ -105,7 +106,7 @@ void get_registration_token_validity(Call& call) {
   auto token = call.request.query_param("token");
   if (!token) return call.fail(core::make_error(Errc::kMissingParam, "Missing token"));
   auto stored = call.hs.store.registration_token(*token);
-  bool valid = stored && (!stored->expiry_time || *stored->expiry_time > homeserver::now_ms()) &&
+  bool valid = stored && (!stored->expiry_time || *stored->expiry_time > core::now_ms()) &&
                (!stored->uses_allowed || stored->completed + stored->pending < *stored->uses_allowed);
   call.reply(json::object{{"valid", valid}});
 }

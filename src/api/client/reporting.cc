@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 
+#include "core/clock.h"
 #include "api/handlers.h"
 #include "core/ids.h"
 
@@ -52,7 +53,7 @@ void post_report_event(Call& call) {
   auto event = call.hs.store.event(event_id);
   if (!room || room->membership(user_id) != "join" || !event || event->room_id != room_id)
     return call.fail(core::make_error(Errc::kNotFound, "The event was not found or you are not joined to the room"));
-  if (auto stored = store_report(call, {room_id, event_id, user_id, reason->value_or(""), score, homeserver::now_ms()});
+  if (auto stored = store_report(call, {room_id, event_id, user_id, reason->value_or(""), score, core::now_ms()});
       !stored)
     return call.fail(stored.error());
   call.reply(json::object{});
@@ -66,7 +67,7 @@ void post_report_room(Call& call) {
   if (!reason) return call.fail(reason.error());
   // v1.13: room reports MUST NOT require membership (rooms can be seen from outside).
   if (!call.hs.store.room(room_id)) return call.fail(core::make_error(Errc::kNotFound, "The room was not found"));
-  if (auto stored = store_report(call, {room_id, "", call.user().user_id, *reason, std::nullopt, homeserver::now_ms()});
+  if (auto stored = store_report(call, {room_id, "", call.user().user_id, *reason, std::nullopt, core::now_ms()});
       !stored)
     return call.fail(stored.error());
   call.reply(json::object{});
@@ -84,7 +85,7 @@ void post_report_user(Call& call) {
   auto reason = required_string(*body, "reason");
   if (!reason) return call.fail(reason.error());
   const bool known = target->server != call.hs.config.server_name || call.hs.store.user(user_id);
-  if (auto stored = store_report(call, {"", "", call.user().user_id, *reason, std::nullopt, homeserver::now_ms(), user_id},
+  if (auto stored = store_report(call, {"", "", call.user().user_id, *reason, std::nullopt, core::now_ms(), user_id},
                                  known);
       !stored)
     return call.fail(stored.error());

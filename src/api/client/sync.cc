@@ -2,11 +2,12 @@
 // GET /user/{userId}/filter/{filterId} ("Filtering"), and the deprecated event stream
 // GET /events (its `room_id` form is "Room Previews"). A user keeps at most
 // limits.filters_per_user filters, the least recently used going first.
+#include "core/clock.h"
 #include "api/handlers.h"
 #include "core/crypto.h"
 #include "core/ids.h"
-#include "homeserver/filter.h"
-#include "homeserver/sync.h"
+#include "homeserver/timeline/filter.h"
+#include "homeserver/sync/sync.h"
 
 namespace myelin::api {
 namespace {
@@ -26,7 +27,7 @@ core::Result<homeserver::Filter> sync_filter(Call& call) {
     definition = *text;
   } else {
     try {
-      definition = call.hs.store.filter(call.user().user_id, std::stoll(*text), homeserver::now_ms());
+      definition = call.hs.store.filter(call.user().user_id, std::stoll(*text), core::now_ms());
     } catch (const std::exception&) {
     }
     if (!definition) return core::fail(Errc::kNotFound, "Unknown filter");
@@ -90,7 +91,7 @@ void post_filter(Call& call) {
   if (canonical.size() > kMaxFilterBytes)
     return call.fail(core::make_error(Errc::kTooLarge, "A filter is at most " + std::to_string(kMaxFilterBytes) + " bytes"));
   std::int64_t id = call.hs.store.add_filter(call.user().user_id, canonical, core::sha256(canonical),
-                                             homeserver::now_ms(), call.hs.config.filters_per_user);
+                                             core::now_ms(), call.hs.config.filters_per_user);
   call.reply(json::object{{"filter_id", std::to_string(id)}});
 }
 
@@ -99,7 +100,7 @@ void get_filter(Call& call) {
     return call.fail(core::make_error(Errc::kForbidden, "Cannot read filters of other users"));
   std::optional<std::string> definition;
   try {
-    definition = call.hs.store.filter(call.user().user_id, std::stoll(call.param(1)), homeserver::now_ms());
+    definition = call.hs.store.filter(call.user().user_id, std::stoll(call.param(1)), core::now_ms());
   } catch (const std::exception&) {
   }
   if (!definition) return call.fail(core::make_error(Errc::kNotFound, "Unknown filter"));

@@ -1,0 +1,87 @@
+#include "homeserver/accounts/uia.h"
+
+#include <algorithm>
+
+#include "core/clock.h"
+#include "core/ids.h"
+
+namespace myelin::homeserver {
+
+using core::Errc;
+
+core::Error Uia::challenge(const std::string& session_id, const Flows& flows, core::Error base) const {
+  json::array flow_list;
+  for (const auto& flow : flows) {
+    json::array stages;
+    for (const auto& stage : flow) stages.emplace_back(stage);
+    flow_list.emplace_back(json::object{{"stages", std::move(stages)}});
+  }
+  json::array completed;
+  if (auto it = sessions_.find(session_id); it != sessions_.end())
+    for (const auto& stage : it->second.completed) completed.emplace_back(stage);
+  base.http_status = 401;
+  base.extra["flows"] = std::move(flow_list);
+  base.extra["params"] = json::object{};
+  base.extra["session"] = session_id;
+  base.extra["completed"] = std::move(completed);
+  return base;
+}
+
+core::Status Uia::check(const json::object& request, const Flows& flows, const StageCheck& verify) {
+  const std::int64_t now = core::now_ms();
+  std::erase_if(sessions_, [now](const auto& entry) { return entry.second.expires_ms < now; });
+  if (sessions_.size() > 100'000) sessions_.clear();  // bounded memory under abuse
+
+  const json::value* auth = request.if_contains("auth");
+  std::string session_id = session_of(request);
+  if (auto known = sessions_.find(session_id); known != sessions_.end() && known->second.done) sessions_.erase(known);
+  if (session_id.empty() || !sessions_.contains(session_id)) {
+    if (session_id.empty()) session_id = core::random_string(24);
+    Session& fresh = sessions_[session_id];
+    fresh.expires_ms = now + 10 * 60 * 1000;
+    fresh.first_request = request;
+    fresh.first_request.erase("auth");
+  }
+  Session& session = sessions_[session_id];
+  const json::value* type = auth && auth->is_object() ? auth->get_object().if_contains("type") : nullptr;
+  if (!type) return std::unexpected(challenge(session_id, flows, core::Error{401, "", "", {}}));
+  if (!type->is_string()) return core::fail(Errc::kBadJson, "auth.type must be a string");
+  const std::string stage(type->get_string());
+  const bool offered = std::any_of(flows.begin(), flows.end(), [&](const auto& flow) {
+    return std::find(flow.begin(), flow.end(), stage) != flow.end();
+  });
+  if (!offered)
+    return std::unexpected(challenge(session_id, flows, core::make_error(Errc::kUnrecognized, "Unsupported auth stage")));
+  if (auto ok = verify(stage, auth->get_object()); !ok) return std::unexpected(challenge(session_id, flows, ok.error()));
+  session.completed.insert(stage);
+  for (const auto& flow : flows) {
+    if (std::all_of(flow.begin(), flow.end(), [&](const auto& s) { return session.completed.contains(s); })) {
+      session.done = true;
+      return {};
+    }
+  }
+  return std::unexpected(challenge(session_id, flows, core::Error{401, "", "", {}}));
+}
+
+std::string Uia::session_of(const json::object& request) {
+  const json::value* auth = request.if_contains("auth");
+  if (!auth || !auth->is_object()) return "";
+  auto session = auth->get_object().if_contains("session");
+  return session && session->is_string() ? std::string(session->get_string()) : "";
+}
+
+const json::object* Uia::first_request(const std::string& session_id) const {
+  auto it = sessions_.find(session_id);
+  return it == sessions_.end() ? nullptr : &it->second.first_request;
+}
+
+std::optional<std::string> Uia::result(const std::string& session_id) const {
+  auto it = sessions_.find(session_id);
+  return it == sessions_.end() || !it->second.done ? std::nullopt : it->second.result;
+}
+
+void Uia::set_result(const std::string& session_id, std::string value) {
+  if (auto it = sessions_.find(session_id); it != sessions_.end()) it->second.result = std::move(value);
+}
+
+}  // namespace myelin::homeserver

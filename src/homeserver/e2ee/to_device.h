@@ -1,0 +1,62 @@
+#pragma once
+// Send-to-device messaging (client-server-api "Send-to-Device messaging"): messages wait in a
+// per-device inbox in the store until the device's sync acknowledges them by syncing from a
+// token past them; only then are they deleted. "*" addresses every device of a user.
+//
+// Bounds (Config): an inbox holds at most to_device_inbox_messages messages and
+// to_device_inbox_bytes bytes of content; beyond them it loses its oldest messages. The sender
+// is not told: a refusal would tell it whether someone else's device has been syncing, and
+// would make one full inbox (a lost phone) fail every request that also addresses it, such as
+// a room key shared with a whole room. A device unseen for to_device_idle_days gets no new
+// messages and its inbox is emptied by expire_idle().
+#include <string>
+
+#include "core/error.h"
+#include "core/json.h"
+#include "homeserver/accounts/accounts.h"
+#include "homeserver/config.h"
+#include "homeserver/timeline/notifier.h"
+#include "storage/store.h"
+
+namespace myelin::homeserver {
+
+// Largest content of one to-device message (canonical JSON bytes), and the most messages and
+// bytes one request may queue once "*" is expanded to every device.
+inline constexpr std::size_t kMaxToDeviceBytes = 65536;
+inline constexpr std::size_t kMaxToDeviceMessages = 10000;
+inline constexpr std::size_t kMaxToDeviceRequestBytes = 8 << 20;
+
+struct ToDeviceBatch {
+  json::array events;
+  storage::StreamPos delivered_up_to = 0;   // the token's to-device part for the next sync
+};
+
+class ToDevice {
+ public:
+  ToDevice(const Config& config, storage::Store& store, Notifier& notifier)
+      : config_(config), store_(store), notifier_(notifier) {}
+
+  // PUT sendToDevice/{eventType}/{txnId} with {"messages": {user: {device or "*": content}}}.
+  // Idempotent per transaction. M_BAD_JSON for a malformed body, M_TOO_LARGE for an oversized
+  // message or request. Messages to other servers' users are dropped (no federation yet).
+  core::Status send(const Session& sender, const std::string& type, const storage::Transaction& txn,
+                    const json::object& body);
+
+  // For /sync: forgets the messages up to `acknowledged` and returns those after it, up to
+  // `upto`, at most kSyncBatch of them.
+  ToDeviceBatch take(const Session& session, storage::StreamPos acknowledged, storage::StreamPos upto);
+  static constexpr std::size_t kSyncBatch = 100;
+
+  // Housekeeping: empties the inboxes of devices unseen for to_device_idle_days.
+  void expire_idle();
+
+ private:
+  // Devices last seen before this are idle (INT64_MIN when idle devices never expire).
+  std::int64_t idle_before() const;
+
+  const Config& config_;
+  storage::Store& store_;
+  Notifier& notifier_;
+};
+
+}  // namespace myelin::homeserver

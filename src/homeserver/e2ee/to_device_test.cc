@@ -1,0 +1,62 @@
+#include "homeserver/e2ee/to_device.h"
+
+#include <gtest/gtest.h>
+
+#include "core/clock.h"
+
+namespace myelin::homeserver {
+namespace {
+
+// Nothing here waits: the notifier's wake-ups are simply dropped.
+class NoScheduler final : public http::Scheduler {
+ public:
+  void post(std::function<void()>) override {}
+  std::unique_ptr<http::Timer> after(std::chrono::milliseconds, std::function<void()>) override { return nullptr; }
+  void run_blocking(std::function<void()>, std::function<void()>) override {}
+};
+
+struct ToDeviceFixture : ::testing::Test {
+  Config config;
+  std::unique_ptr<storage::Store> store = storage::open_sqlite_store({":memory:", false});
+  NoScheduler scheduler;
+  Notifier notifier{scheduler};
+  ToDevice to_device{config, *store, notifier};
+  const Session sender{"@b:localhost", "BDEV", false};
+
+  core::Status send(const std::string& txn, const std::string& device) {
+    json::object body{{"messages", json::object{{"@a:localhost", json::object{{device, json::object{{"n", txn}}}}}}}};
+    return to_device.send(sender, "m.test", {sender.user_id, sender.device_id, "/sendToDevice/m.test", txn}, body);
+  }
+  std::size_t waiting(const std::string& device) { return store->to_device_inbox("@a:localhost", device, 0, 100).size(); }
+};
+
+// A device unused for limits.to_device_idle_days (a lost phone) gets nothing new, and the
+// hourly sweep empties what it had; once it is used again it gets messages again.
+TEST_F(ToDeviceFixture, IdleDevicesGetNoMessagesAndLoseTheirInbox) {
+  config.to_device_idle_days = 30;
+  const std::int64_t day = 86'400'000;
+  store->upsert_device({"@a:localhost", "LOST", "", core::now_ms() - 20 * day, ""});
+  store->upsert_device({"@a:localhost", "USED", "", core::now_ms(), ""});
+  ASSERT_TRUE(send("t1", "*"));
+  EXPECT_EQ(waiting("LOST"), 1u);
+  store->upsert_device({"@a:localhost", "LOST", "", core::now_ms() - 31 * day, ""});
+  ASSERT_TRUE(send("t2", "*"));
+  ASSERT_TRUE(send("t3", "LOST"));
+  EXPECT_EQ(waiting("LOST"), 1u);
+  EXPECT_EQ(waiting("USED"), 2u);
+  to_device.expire_idle();
+  EXPECT_EQ(waiting("LOST"), 0u);
+  EXPECT_EQ(waiting("USED"), 2u);
+  store->upsert_device({"@a:localhost", "LOST", "", core::now_ms(), ""});
+  ASSERT_TRUE(send("t4", "LOST"));
+  EXPECT_EQ(waiting("LOST"), 1u);
+  // 0: idle devices never expire.
+  config.to_device_idle_days = 0;
+  store->upsert_device({"@a:localhost", "LOST", "", 0, ""});
+  ASSERT_TRUE(send("t5", "LOST"));
+  to_device.expire_idle();
+  EXPECT_EQ(waiting("LOST"), 2u);
+}
+
+}  // namespace
+}  // namespace myelin::homeserver

@@ -1,0 +1,136 @@
+// Membership transitions (client-server-api/_index.md "Room membership") for local rooms.
+#include <set>
+
+#include "core/ids.h"
+#include "homeserver/membership/room_service.h"
+#include "rooms/auth.h"
+
+namespace myelin::homeserver {
+
+using core::Errc;
+
+bool share_a_room(storage::Store& store, const std::string& a, const std::string& b) {
+  if (a == b) return true;
+  std::set<std::string> rooms;
+  for (const auto& m : store.user_memberships(a))
+    if (m.membership == "join" || m.membership == "invite") rooms.insert(m.room_id);
+  for (const auto& m : store.user_memberships(b))
+    if ((m.membership == "join" || m.membership == "invite") && rooms.contains(m.room_id)) return true;
+  return false;
+}
+
+core::Result<std::string> RoomService::resolve_room(const std::string& room_id_or_alias) {
+  if (room_id_or_alias.starts_with("#")) {
+    if (!core::RoomAlias::parse(room_id_or_alias)) return core::fail(Errc::kInvalidParam, "Invalid room alias");
+    auto room_id = timeline_.store().alias_room(room_id_or_alias);
+    if (!room_id) return core::fail(Errc::kNotFound, "Room alias not found");
+    return *room_id;
+  }
+  if (!core::is_valid_room_id(room_id_or_alias))
+    return core::fail(Errc::kInvalidParam, "Not a room ID or alias");
+  return room_id_or_alias;
+}
+
+namespace {
+
+// For a restricted join by a user who is not invited: a joined local user who may invite, when
+// the joiner is in one of the rooms the join rule allows. Empty when no one can authorise.
+std::string restricted_join_authoriser(Timeline& timeline, const RoomState& room,
+                                       const std::string& user_id) {
+  const json::object* join_rules = room.content("m.room.join_rules", "");
+  if (!join_rules) return {};
+  const std::string_view rule = string_field(*join_rules, "join_rule");
+  if (rule != "restricted" && rule != "knock_restricted") return {};
+  const std::string membership = room.membership(user_id);
+  if (membership == "invite" || membership == "join") return {};
+  bool allowed = false;
+  if (auto allow = join_rules->find("allow"); allow != join_rules->end() && allow->value().is_array()) {
+    for (const auto& condition : allow->value().get_array()) {
+      if (!condition.is_object()) continue;
+      const auto& object = condition.get_object();
+      if (string_field(object, "type") != "m.room_membership") continue;
+      RoomState* other = timeline.room(std::string(string_field(object, "room_id")));
+      if (other && other->membership(user_id) == "join") allowed = true;
+    }
+  }
+  if (!allowed) return {};
+  rooms::PowerLevels levels(room.content("m.room.power_levels", ""), *room.pdu("m.room.create", ""),
+                            *room.rules);
+  const std::string suffix = ":" + timeline.config().server_name;
+  for (const auto& member : room.joined) {
+    if (member.ends_with(suffix) && levels.at_least(member, levels.invite())) return member;
+  }
+  return {};
+}
+
+}  // namespace
+
+core::Result<std::string> RoomService::join(const std::string& user_id, const std::string& room_id,
+                                            const std::string& reason) {
+  RoomState* room = timeline_.room(room_id);
+  if (!room) return core::fail(Errc::kNotFound, "No known server can join this room");
+  json::object content = member_content(user_id, "join", reason);
+  if (const json::object* current = room->content("m.room.member", user_id); current && *current == content)
+    return room_id;  // already joined with this profile: nothing to send
+  if (std::string authoriser = restricted_join_authoriser(timeline_, *room, user_id); !authoriser.empty())
+    content["join_authorised_via_users_server"] = authoriser;
+  auto sent = timeline_.send(room_id, {user_id, "m.room.member", user_id, std::move(content), {}});
+  if (!sent) return std::unexpected(sent.error());
+  return room_id;
+}
+
+core::Result<std::string> RoomService::knock(const std::string& user_id, const std::string& room_id,
+                                             const std::string& reason) {
+  RoomState* room = timeline_.room(room_id);
+  if (!room) return core::fail(Errc::kNotFound, "No known server can knock on this room");
+  auto sent = timeline_.send(room_id, {user_id, "m.room.member", user_id,
+                                       member_content(user_id, "knock", reason), {}});
+  if (!sent) return std::unexpected(sent.error());
+  return room_id;
+}
+
+core::Result<std::string> RoomService::set_membership(const std::string& sender,
+                                                      const std::string& room_id,
+                                                      const std::string& target,
+                                                      const std::string& membership,
+                                                      const std::string& reason, bool is_direct) {
+  if (!core::UserId::parse(target)) return core::fail(Errc::kInvalidParam, "Invalid user ID");
+  RoomState* room = timeline_.room(room_id);
+  if (!room) return core::fail(Errc::kForbidden, "Unknown room or not a member");
+  const std::string suffix = ":" + timeline_.config().server_name;
+  if (membership == "invite") {
+    if (!target.ends_with(suffix)) return core::fail(Errc::kForbidden, "Inviting users on other servers needs federation");
+    if (!timeline_.store().user(target)) return core::fail(Errc::kNotFound, "Unknown user");
+    if (room->membership(target) == "invite") return room_id;  // already invited: idempotent
+  }
+  json::object content = membership == "invite" ? member_content(target, membership, reason)
+                                                 : json::object{{"membership", membership}};
+  if (membership != "invite" && !reason.empty()) content["reason"] = reason;
+  if (is_direct) content["is_direct"] = true;
+  auto sent = timeline_.send(room_id, {sender, "m.room.member", target, std::move(content), {}});
+  if (!sent) return std::unexpected(sent.error());
+  return sent->event_id;
+}
+
+core::Status RoomService::forget(const std::string& user_id, const std::string& room_id) {
+  RoomState* room = timeline_.room(room_id);
+  if (!room) return core::fail(Errc::kNotFound, "Unknown room");
+  const std::string membership = room->membership(user_id);
+  if (membership == "join" || membership == "invite" || membership == "knock")
+    return core::fail(Errc::kUnknown, "Leave the room before forgetting it");
+  timeline_.store().forget_room(user_id, room_id);
+  return {};
+}
+
+void RoomService::propagate_profile(const std::string& user_id) {
+  for (const auto& membership : timeline_.store().user_memberships(user_id)) {
+    if (membership.membership != "join") continue;
+    RoomState* room = timeline_.room(membership.room_id);
+    if (!room) continue;
+    json::object content = member_content(user_id, "join", "");
+    // Keep room-specific fields the user did not change (e.g. is_direct is not on joins).
+    (void)timeline_.send(membership.room_id, {user_id, "m.room.member", user_id, std::move(content), {}});
+  }
+}
+
+}  // namespace myelin::homeserver

@@ -1,0 +1,58 @@
+#include "core/clock.h"
+#include "homeserver/sync/presence.h"
+
+#include <set>
+
+namespace myelin::homeserver {
+
+void Presence::set(const std::string& user_id, const std::string& presence,
+                   const std::optional<std::string>& status_msg) {
+  if (!enabled()) return;
+  State& state = states_[user_id];
+  state.presence = presence;
+  if (status_msg) state.status_msg = *status_msg;
+  if (presence == "online") state.last_active_ts = core::now_ms();
+  state.pos = timeline_.store().allocate_pos();
+  announce(user_id);
+}
+
+void Presence::on_sync(const std::string& user_id, const std::string& set_presence) {
+  if (!enabled()) return;
+  const std::string wanted = set_presence.empty() ? "online" : set_presence;
+  auto it = states_.find(user_id);
+  if (it != states_.end() && it->second.presence == wanted) {
+    if (wanted == "online") it->second.last_active_ts = core::now_ms();
+    return;
+  }
+  set(user_id, wanted, std::nullopt);
+}
+
+Presence::State Presence::get(const std::string& user_id) const {
+  auto it = states_.find(user_id);
+  return it == states_.end() || !config_.presence_enabled ? State{} : it->second;
+}
+
+json::object Presence::event(const std::string& user_id, const State& state) const {
+  json::object content{{"presence", state.presence}};
+  if (!state.status_msg.empty()) content["status_msg"] = state.status_msg;
+  if (state.last_active_ts > 0) {
+    content["last_active_ago"] = std::max<std::int64_t>(0, core::now_ms() - state.last_active_ts);
+    content["currently_active"] = state.presence == "online";
+  }
+  return json::object{{"type", "m.presence"}, {"sender", user_id}, {"content", std::move(content)}};
+}
+
+json::array Presence::events_since(const std::string& user_id, storage::StreamPos since) {
+  json::array events;
+  if (!enabled()) return events;
+  const std::set<std::string> peers = timeline_.peers(user_id);
+  for (const auto& [other, state] : states_)
+    if (state.pos > since && peers.contains(other)) events.push_back(event(other, state));
+  return events;
+}
+
+void Presence::announce(const std::string& user_id) {
+  for (const auto& peer : timeline_.peers(user_id)) notifier_.notify_user(peer);
+}
+
+}  // namespace myelin::homeserver

@@ -1,0 +1,49 @@
+#pragma once
+// Presence (client-server-api "Presence"). Off by default (config presence.enabled: privacy):
+// then nothing is recorded, set() is ignored, get() answers "offline" and /sync's presence
+// section stays empty. When on, presence lives in memory only (a restart forgets it) and is
+// shown only to users who share a room with its owner.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+#include "core/json.h"
+#include "homeserver/config.h"
+#include "homeserver/timeline/notifier.h"
+#include "homeserver/timeline/timeline.h"
+
+namespace myelin::homeserver {
+
+class Presence {
+ public:
+  Presence(const Config& config, Timeline& timeline, Notifier& notifier)
+      : config_(config), timeline_(timeline), notifier_(notifier) {}
+
+  struct State {
+    std::string presence = "offline";   // online, unavailable, offline
+    std::string status_msg;
+    std::int64_t last_active_ts = 0;
+    storage::StreamPos pos = 0;
+  };
+
+  bool enabled() const { return config_.presence_enabled; }
+  // presence must be online, unavailable or offline (the API layer checks).
+  void set(const std::string& user_id, const std::string& presence,
+           const std::optional<std::string>& status_msg);
+  // A syncing client: `set_presence` (default online) unless the user chose otherwise.
+  void on_sync(const std::string& user_id, const std::string& set_presence);
+  State get(const std::string& user_id) const;
+  // m.presence events of users sharing a room with `user_id`, changed after `since`.
+  json::array events_since(const std::string& user_id, storage::StreamPos since);
+
+ private:
+  void announce(const std::string& user_id);
+  json::object event(const std::string& user_id, const State& state) const;
+  const Config& config_;
+  Timeline& timeline_;
+  Notifier& notifier_;
+  std::unordered_map<std::string, State> states_;
+};
+
+}  // namespace myelin::homeserver

@@ -1,0 +1,39 @@
+#pragma once
+// Typing notifications (client-server-api "Typing Notifications"): in memory only, each with
+// an expiry timer; every change takes a stream position so /sync can tell what is new.
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "homeserver/timeline/notifier.h"
+#include "homeserver/timeline/timeline.h"
+#include "http/http.h"
+
+namespace myelin::homeserver {
+
+class Typing {
+ public:
+  Typing(Timeline& timeline, Notifier& notifier, http::Scheduler& scheduler)
+      : timeline_(timeline), notifier_(notifier), scheduler_(scheduler) {}
+
+  // timeout_ms is capped at two minutes.
+  void set(const std::string& room_id, const std::string& user_id, bool typing, std::int64_t timeout_ms);
+  std::vector<std::string> users(const std::string& room_id) const;
+  // Position of the room's last typing change, 0 if none.
+  storage::StreamPos changed_at(const std::string& room_id) const;
+
+ private:
+  struct Room {
+    std::map<std::string, std::unique_ptr<http::Timer>> typists;
+    storage::StreamPos changed_at = 0;
+  };
+  void changed(const std::string& room_id, Room& room);
+  Timeline& timeline_;
+  Notifier& notifier_;
+  http::Scheduler& scheduler_;
+  std::map<std::string, Room> rooms_;
+};
+
+}  // namespace myelin::homeserver

@@ -1,0 +1,52 @@
+#include "homeserver/timeline/filter.h"
+
+#include <gtest/gtest.h>
+
+namespace myelin::homeserver {
+namespace {
+
+json::object parse(std::string_view text) { return *core::parse_json_object(text); }
+
+TEST(FilterTest, WildcardTypesAndSenders) {
+  auto filter = parse_event_filter(parse(R"({"types":["m.room.*"],"not_senders":["@spam:x"]})"), 10);
+  ASSERT_TRUE(filter);
+  EXPECT_TRUE(filter->matches("m.room.message", "@a:x"));
+  EXPECT_FALSE(filter->matches("m.reaction", "@a:x"));
+  EXPECT_FALSE(filter->matches("m.room.message", "@spam:x"));
+}
+
+TEST(FilterTest, NotTypesWinOverTypes) {
+  auto filter = parse_event_filter(parse(R"({"types":["*"],"not_types":["m.room.member"]})"), 10);
+  ASSERT_TRUE(filter);
+  EXPECT_FALSE(filter->matches("m.room.member", "@a:x"));
+  EXPECT_TRUE(filter->matches("m.room.name", "@a:x"));
+}
+
+TEST(FilterTest, SyncFilterSections) {
+  auto filter = Filter::parse(parse(
+      R"({"room":{"timeline":{"limit":5},"state":{"lazy_load_members":true},"not_rooms":["!a:x"],"include_leave":true}})"));
+  ASSERT_TRUE(filter);
+  EXPECT_EQ(filter->room.timeline.limit, 5);
+  EXPECT_TRUE(filter->room.state.lazy_load_members);
+  EXPECT_TRUE(filter->room.include_leave);
+  EXPECT_FALSE(filter->room.matches_room("!a:x"));
+  EXPECT_TRUE(filter->room.matches_room("!b:x"));
+}
+
+TEST(FilterTest, WrongTypesAreBadJson) {
+  for (const char* text : {R"({"room":5})", R"({"room":{"timeline":{"limit":"x"}}})",
+                           R"({"room":{"state":{"lazy_load_members":"yes"}}})", R"({"account_data":{"types":[1]}})"}) {
+    auto filter = Filter::parse(parse(text));
+    ASSERT_FALSE(filter) << text;
+    EXPECT_EQ(filter.error().errcode, "M_BAD_JSON") << text;
+  }
+}
+
+TEST(FilterTest, LimitIsClamped) {
+  auto filter = parse_event_filter(parse(R"({"limit":100000})"), 10);
+  ASSERT_TRUE(filter);
+  EXPECT_EQ(filter->limit, 1000);
+}
+
+}  // namespace
+}  // namespace myelin::homeserver

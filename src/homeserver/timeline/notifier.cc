@@ -1,0 +1,62 @@
+#include "homeserver/timeline/notifier.h"
+
+namespace myelin::homeserver {
+
+Notifier::WaiterId Notifier::wait(const std::string& user_id, const std::string& room_id,
+                                  std::function<void()> on_wake) {
+  WaiterId id = next_id_++;
+  Waiter waiter{{user_id}, std::move(on_wake)};
+  if (!room_id.empty()) waiter.keys.push_back(room_id);
+  for (const auto& key : waiter.keys) by_key_.emplace(key, id);
+  waiters_.emplace(id, std::move(waiter));
+  return id;
+}
+
+void Notifier::forget(WaiterId id, const Waiter& waiter) {
+  for (const auto& key : waiter.keys) {
+    auto [first, last] = by_key_.equal_range(key);
+    for (auto k = first; k != last; ++k) {
+      if (k->second == id) {
+        by_key_.erase(k);
+        break;
+      }
+    }
+  }
+}
+
+void Notifier::cancel(WaiterId id) {
+  auto it = waiters_.find(id);
+  if (it == waiters_.end()) return;
+  forget(id, it->second);
+  waiters_.erase(it);
+}
+
+void Notifier::notify_key(const std::string& key) {
+  auto [first, last] = by_key_.equal_range(key);
+  if (first == last) return;
+  std::vector<WaiterId> woken;
+  for (auto k = first; k != last; ++k) woken.push_back(k->second);
+  for (WaiterId id : woken) {
+    auto it = waiters_.find(id);
+    if (it == waiters_.end()) continue;
+    forget(id, it->second);
+    scheduler_.post(std::move(it->second.on_wake));
+    waiters_.erase(it);
+  }
+}
+
+void Notifier::notify_user(const std::string& user_id) { notify_key(user_id); }
+
+void Notifier::notify_room(const std::string& room_id) { notify_key(room_id); }
+
+void Notifier::notify_all() {
+  for (auto& [id, waiter] : waiters_) scheduler_.post(std::move(waiter.on_wake));
+  waiters_.clear();
+  by_key_.clear();
+}
+
+void Notifier::notify_users(const std::vector<std::string>& user_ids) {
+  for (const auto& user : user_ids) notify_user(user);
+}
+
+}  // namespace myelin::homeserver

@@ -1,0 +1,53 @@
+#include "homeserver/timeline/room_state.h"
+
+namespace myelin::homeserver {
+
+std::string_view string_field(const json::object& object, std::string_view key) {
+  auto it = object.find(key);
+  if (it == object.end() || !it->value().is_string()) return {};
+  return it->value().get_string();
+}
+
+const StateEntry* RoomState::find(std::string_view type, std::string_view state_key) const {
+  auto it = state.find(storage::StateKey(type, state_key));
+  return it == state.end() ? nullptr : &it->second;
+}
+
+const json::object* RoomState::pdu(std::string_view type, std::string_view state_key) const {
+  const StateEntry* entry = find(type, state_key);
+  return entry ? entry->pdu.get() : nullptr;
+}
+
+const json::object* RoomState::content(std::string_view type, std::string_view state_key) const {
+  const json::object* event = pdu(type, state_key);
+  if (!event) return nullptr;
+  auto it = event->find("content");
+  return it != event->end() && it->value().is_object() ? &it->value().get_object() : nullptr;
+}
+
+void RoomState::log_member_change(storage::StreamPos pos, const std::string& user_id) {
+  constexpr std::size_t kMemberLog = 256;
+  member_log.emplace_back(pos, user_id);
+  if (member_log.size() > kMemberLog) {
+    member_log_from = member_log.front().first;
+    member_log.pop_front();
+  }
+}
+
+void RoomState::members_changed(storage::StreamPos since, storage::StreamPos upto,
+                                const std::function<void(const std::string&)>& visit) const {
+  if (since >= member_log_from) {
+    for (auto it = member_log.rbegin(); it != member_log.rend() && it->first > since; ++it)
+      if (it->first <= upto) visit(it->second);
+    return;
+  }
+  for (auto it = state.lower_bound({"m.room.member", ""}); it != state.end() && it->first.first == "m.room.member"; ++it)
+    if (it->second.pos > since && it->second.pos <= upto) visit(it->first.second);
+}
+
+std::string RoomState::membership(std::string_view user_id) const {
+  const json::object* member = content("m.room.member", user_id);
+  return member ? std::string(string_field(*member, "membership")) : std::string();
+}
+
+}  // namespace myelin::homeserver
