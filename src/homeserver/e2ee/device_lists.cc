@@ -5,17 +5,17 @@
 namespace myelin::homeserver {
 
 void DeviceLists::announce(const std::string& user_id) {
-  for (const auto& peer : timeline_.peers(user_id)) notifier_.notify_user(peer);
+  for (const auto& peer : rooms_.peers(user_id)) notifier_.notify_user(peer);
 }
 
 DeviceListUpdate DeviceLists::changes(const std::string& user_id, storage::StreamPos since, storage::StreamPos upto,
                                       const std::vector<storage::Membership>& memberships) {
   DeviceListUpdate update;
-  storage::Store& store = timeline_.store();
+  storage::Store& store = store_;
   std::vector<const RoomState*> joined_rooms;
   std::set<std::string> maybe_left;
   for (const auto& membership : memberships) {
-    const RoomState* room = timeline_.room(membership.room_id);
+    const RoomState* room = rooms_.room(membership.room_id);
     if (!room) continue;
     if (membership.membership == "join") {
       joined_rooms.push_back(room);
