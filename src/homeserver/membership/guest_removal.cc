@@ -25,10 +25,8 @@ void GuestRemoval::on_written(const Written& written) {
     for (const std::string& member : *members)
       if (auto user = store_.user(member); user && user->guest) guests.push_back(member);
   const std::string room_id = room.room_id;
-  for (const std::string& guest : guests)
-    (void)timeline_.send(room_id, {guest, "m.room.member", guest,
-                                   json::object{{"membership", "leave"}, {"reason", "Guests may no longer be in this room"}},
-                                   {}});
+  const json::object leave{{"membership", "leave"}, {"reason", "Guests may no longer be in this room"}};
+  for (const std::string& guest : guests) (void)timeline_.send(room_id, {guest, "m.room.member", guest, leave, {}});
 }
 
 }  // namespace myelin::homeserver

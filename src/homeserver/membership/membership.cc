@@ -72,8 +72,8 @@ core::Result<std::string> RoomService::join(const std::string& user_id, const st
   json::object content = member_content(user_id, "join", reason);
   if (const json::object* current = room->content("m.room.member", user_id); current && *current == content)
     return room_id;  // already joined with this profile: nothing to send
-  if (std::string authoriser = restricted_join_authoriser(rooms_, config_.server_name, *room, user_id); !authoriser.empty())
-    content["join_authorised_via_users_server"] = authoriser;
+  std::string authoriser = restricted_join_authoriser(rooms_, config_.server_name, *room, user_id);
+  if (!authoriser.empty()) content["join_authorised_via_users_server"] = authoriser;
   auto sent = timeline_.send(room_id, {user_id, "m.room.member", user_id, std::move(content), {}});
   if (!sent) return std::unexpected(sent.error());
   return room_id;

@@ -59,7 +59,8 @@ void e2ee_section(SyncPass& pass, const std::vector<storage::Membership>& member
     json::array changed(lists.changed.begin(), lists.changed.end()), left(lists.left.begin(), lists.left.end());
     response["device_lists"] = {{"changed", std::move(changed)}, {"left", std::move(left)}};
   }
-  ToDeviceBatch inbox = to_device.take(pass.request.session, std::min(pass.request.since.to_device, pass.since), pass.now);
+  const StreamPos inbox_from = std::min(pass.request.since.to_device, pass.since);
+  ToDeviceBatch inbox = to_device.take(pass.request.session, inbox_from, pass.now);
   if (!inbox.events.empty()) pass.has_updates = true;
   response["to_device"] = {{"events", std::move(inbox.events)}};
   keys.add_key_counts(pass.user, pass.device, response);

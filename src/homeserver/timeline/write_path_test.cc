@@ -38,8 +38,10 @@ struct WritePathFixture : ::testing::Test {
     scratch.room_id = "!room:localhost";
     scratch.rules = rooms::find_room_version("10");
     std::vector<BuiltEvent> built;
-    for (EventDraft draft : {EventDraft{"@a:localhost", "m.room.create", "", {{"creator", "@a:localhost"}, {"room_version", "10"}}, {}},
-                             EventDraft{"@a:localhost", "m.room.member", "@a:localhost", {{"membership", "join"}}, {}}}) {
+    const std::vector<EventDraft> drafts{
+        {"@a:localhost", "m.room.create", "", {{"creator", "@a:localhost"}, {"room_version", "10"}}, {}},
+        {"@a:localhost", "m.room.member", "@a:localhost", {{"membership", "join"}}, {}}};
+    for (const EventDraft& draft : drafts) {
       auto event = builder.build(scratch, draft);
       EXPECT_TRUE(event) << event.error().message;
       event->row.state_group_before = built.empty() ? 0 : storage::kStateGroupOfPrevious;
