@@ -1,10 +1,11 @@
 #pragma once
 // GET /sync (client-server-api "Syncing") and the deprecated event stream (GET /events).
 // Tokens are sync_token.h's. A request's path: sync() records presence, then LongPoll runs
-// compute() — now, and again at each wake-up while it waits — which reads the store once per
-// section (sync.cc: account data, rooms, end-to-end encryption, presence; the rooms section is
-// sync_rooms.cc, a joined room sync_joined.cc). An incremental sync with nothing new waits on
-// the Notifier (no polling) until something arrives for the user or the timeout ends.
+// compute() — now, and again at each wake-up while it waits — which builds the response
+// section by section within one window (since, now] (sync.cc: account data, rooms, end-to-end
+// encryption, presence; the rooms section is sync_rooms.cc, a joined room sync_joined.cc). An
+// incremental sync with nothing new waits on the Notifier (no polling) until something
+// arrives for the user or the timeout ends.
 #include <functional>
 #include <set>
 #include <string>
