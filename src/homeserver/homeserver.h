@@ -1,6 +1,8 @@
 #pragma once
 // The homeserver's behaviour (layer L3), wired together: one object per concern, each given
-// only the collaborators it uses. Built once by app/ and handed to the API layer.
+// only the collaborators it uses. Built once by app/ and handed to the API layer. Room events
+// are written only through `write_path` (persist → apply → announce); what reacts to them
+// subscribes here, in order: the notifier (wakes syncs), then guest removal (which may send).
 #include "core/crypto.h"
 #include "homeserver/accounts/accounts.h"
 #include "homeserver/config.h"
@@ -10,9 +12,13 @@
 #include "homeserver/media/media.h"
 #include "homeserver/timeline/notifier.h"
 #include "homeserver/sync/presence.h"
+#include "homeserver/membership/guest_removal.h"
 #include "homeserver/membership/room_service.h"
 #include "homeserver/sync/sync.h"
+#include "homeserver/timeline/event_builder.h"
+#include "homeserver/timeline/room_cache.h"
 #include "homeserver/timeline/timeline.h"
+#include "homeserver/timeline/write_path.h"
 #include "homeserver/e2ee/to_device.h"
 #include "homeserver/sync/typing.h"
 #include "homeserver/accounts/uia.h"
@@ -30,24 +36,34 @@ struct Homeserver {
         key(key),
         scheduler(scheduler),
         notifier(scheduler),
-        timeline(config, store, key, notifier),
-        device_lists(timeline, notifier),
+        room_cache(store),
+        event_builder(config, store, key),
+        write_path(store, room_cache),
+        timeline(store, room_cache, event_builder, write_path),
+        device_lists(store, room_cache, notifier),
         accounts(config, store, [this](const std::string& user_id) { device_lists.announce(user_id); }),
         keys(config, store, device_lists),
         to_device(config, store, notifier),
         key_backup(config, store),
         media(config, store, content, scheduler),
         url_previews(config, scheduler),
-        rooms(timeline),
-        typing(timeline, notifier, scheduler),
-        presence(config, timeline, notifier),
-        sync(timeline, typing, presence, notifier, scheduler, device_lists, keys, to_device) {}
+        rooms(config, store, room_cache, event_builder, write_path, timeline),
+        guest_removal(store, timeline),
+        typing(store, room_cache, notifier, scheduler),
+        presence(config, store, room_cache, notifier),
+        sync(store, room_cache, typing, presence, notifier, scheduler, device_lists, keys, to_device) {
+    write_path.subscribe([this](const Written& written) { notifier.on_written(written); });
+    write_path.subscribe([this](const Written& written) { guest_removal.on_written(written); });
+  }
 
   const Config& config;
   storage::Store& store;
   const core::SigningKey& key;
   http::Scheduler& scheduler;
   Notifier notifier;
+  RoomCache room_cache;
+  EventBuilder event_builder;
+  WritePath write_path;
   Timeline timeline;
   DeviceLists device_lists;
   Accounts accounts;
@@ -57,6 +73,7 @@ struct Homeserver {
   MediaRepository media;
   UrlPreviews url_previews;
   RoomService rooms;
+  GuestRemoval guest_removal;
   Typing typing;
   Presence presence;
   SyncService sync;

@@ -9,7 +9,8 @@
 #include <vector>
 
 #include "homeserver/timeline/notifier.h"
-#include "homeserver/timeline/timeline.h"
+#include "homeserver/timeline/room_cache.h"
+#include "storage/store.h"
 
 namespace myelin::homeserver {
 
@@ -21,7 +22,8 @@ struct DeviceListUpdate {
 
 class DeviceLists {
  public:
-  DeviceLists(Timeline& timeline, Notifier& notifier) : timeline_(timeline), notifier_(notifier) {}
+  DeviceLists(storage::Store& store, RoomCache& rooms, Notifier& notifier)
+      : store_(store), rooms_(rooms), notifier_(notifier) {}
 
   // Wakes the user's peers after the store recorded a change of the user's devices or keys.
   void announce(const std::string& user_id);
@@ -33,7 +35,8 @@ class DeviceLists {
                            const std::vector<storage::Membership>& memberships);
 
  private:
-  Timeline& timeline_;
+  storage::Store& store_;
+  RoomCache& rooms_;
   Notifier& notifier_;
 };
 

@@ -368,15 +368,74 @@ void Keys::store_cross_signing(const Session& session, const CrossSigningUpload&
   device_lists_.announce(session.user_id);
 }
 
+namespace {
+
+std::optional<json::object> stored_cross_signing_key(storage::Store& store, const std::string& user,
+                                                     const std::string& type) {
+  auto keys = store.cross_signing_keys(user);
+  auto it = keys.find(type);
+  return it == keys.end() ? std::nullopt : parse_stored(it->second);
+}
+
+// What a signature upload for `user`'s key `target` signs, and which of the uploader's keys
+// must have signed it (key ID -> public key); no `stored` when the key is unknown.
+struct SignatureTarget {
+  std::optional<json::object> stored;
+  std::vector<std::pair<std::string, std::string>> signers;
+};
+
+SignatureTarget signature_target(storage::Store& store, const std::string& self, const std::string& user,
+                                 const std::string& target, const std::optional<json::object>& own_self_signing,
+                                 const std::optional<json::object>& own_user_signing) {
+  SignatureTarget out;
+  auto add_signer = [&out](const std::optional<json::object>& key) {
+    if (!key) return;
+    const std::string public_key = cross_signing_public_key(*key);
+    out.signers.emplace_back("ed25519:" + public_key, public_key);
+  };
+  auto master = stored_cross_signing_key(store, user, "master");
+  const bool is_master = master && cross_signing_public_key(*master) == target;
+  if (user == self && is_master) {
+    out.stored = master;   // the user's master key, signed by one of their devices
+    for (const auto& [device_id, text] : store.user_device_keys(self)) {
+      if (auto keys = parse_stored(text)) out.signers.emplace_back("ed25519:" + device_id, device_ed25519(*keys, device_id));
+    }
+  } else if (user == self) {
+    if (auto device = store.device_keys(self, target)) {
+      out.stored = parse_stored(*device);   // one of the user's devices, signed by their self-signing key
+      add_signer(own_self_signing);
+    }
+  } else if (is_master) {
+    out.stored = master;   // another user's master key, signed by the uploader's user-signing key
+    add_signer(own_user_signing);
+  }
+  return out;
+}
+
+// The signatures by `self` in `signed_object` made with one of `signers`; empty when there is
+// none, or when one of them does not verify.
+std::vector<storage::KeySignature> verified_signatures(const json::object& signed_object, const std::string& self,
+                                                       const std::string& user, const std::string& target,
+                                                       const SignatureTarget& what) {
+  const json::object* by_self = nullptr;
+  if (const json::object* all = object_field(signed_object, "signatures")) by_self = object_field(*all, self);
+  std::vector<storage::KeySignature> found;
+  if (!by_self) return found;
+  for (const auto& [key_id, public_key] : what.signers) {
+    auto signature = by_self->if_contains(key_id);
+    if (!signature) continue;
+    if (!signature->is_string() || !core::verify_json(signed_object, self, key_id, public_key)) return {};
+    found.push_back({user, target, self, key_id, std::string(signature->get_string())});
+  }
+  return found;
+}
+
+}  // namespace
+
 core::Result<json::object> Keys::upload_signatures(const Session& session, const json::object& body) {
   const std::string& self = session.user_id;
-  auto cross_signing_key = [&](const std::string& user, const std::string& type) -> std::optional<json::object> {
-    auto keys = store_.cross_signing_keys(user);
-    auto it = keys.find(type);
-    return it == keys.end() ? std::nullopt : parse_stored(it->second);
-  };
-  const auto own_self_signing = cross_signing_key(self, "self_signing");
-  const auto own_user_signing = cross_signing_key(self, "user_signing");
+  const auto own_self_signing = stored_cross_signing_key(store_, self, "self_signing");
+  const auto own_user_signing = stored_cross_signing_key(store_, self, "user_signing");
 
   std::vector<storage::KeySignature> accepted;
   json::object failures;
@@ -394,57 +453,17 @@ core::Result<json::object> Keys::upload_signatures(const Session& session, const
         continue;
       }
       const json::object& signed_object = value.get_object();
-      // What is being signed, and which of the uploader's keys must have signed it.
-      std::optional<json::object> stored;
-      std::vector<std::pair<std::string, std::string>> signers;   // key ID -> public key
-      if (user == self) {
-        auto master = cross_signing_key(self, "master");
-        if (master && cross_signing_public_key(*master) == target) {
-          stored = master;   // the user's master key, signed by one of their devices
-          for (const auto& [device_id, text] : store_.user_device_keys(self)) {
-            if (auto keys = parse_stored(text)) signers.emplace_back("ed25519:" + device_id, device_ed25519(*keys, device_id));
-          }
-        } else if (auto device = store_.device_keys(self, target)) {
-          stored = parse_stored(*device);   // one of the user's devices, signed by their self-signing key
-          if (own_self_signing) {
-            const std::string key = cross_signing_public_key(*own_self_signing);
-            signers.emplace_back("ed25519:" + key, key);
-          }
-        }
-      } else {
-        auto master = cross_signing_key(user, "master");
-        if (master && cross_signing_public_key(*master) == target) {
-          stored = master;   // another user's master key, signed by the uploader's user-signing key
-          if (own_user_signing) {
-            const std::string key = cross_signing_public_key(*own_user_signing);
-            signers.emplace_back("ed25519:" + key, key);
-          }
-        }
-      }
-      if (!stored) {
+      const SignatureTarget what = signature_target(store_, self, user, target, own_self_signing, own_user_signing);
+      if (!what.stored) {
         fail(Errc::kNotFound, "Unknown key " + target + " of " + user);
         continue;
       }
-      if (signed_part(*stored) != signed_part(signed_object)) {
+      if (signed_part(*what.stored) != signed_part(signed_object)) {
         fail(Errc::kInvalidParam, "The signed object does not match the stored key");
         continue;
       }
-      const json::object* by_self = nullptr;
-      if (const json::object* all = object_field(signed_object, "signatures")) by_self = object_field(*all, self);
-      std::vector<storage::KeySignature> found;
-      bool invalid = false;
-      if (by_self) {
-        for (const auto& [key_id, public_key] : signers) {
-          auto signature = by_self->if_contains(key_id);
-          if (!signature) continue;
-          if (!signature->is_string() || !core::verify_json(signed_object, self, key_id, public_key)) {
-            invalid = true;
-            break;
-          }
-          found.push_back({user, target, self, key_id, std::string(signature->get_string())});
-        }
-      }
-      if (invalid || found.empty()) {
+      std::vector<storage::KeySignature> found = verified_signatures(signed_object, self, user, target, what);
+      if (found.empty()) {
         fail(Errc::kInvalidSignature, "No valid signature by a key of " + self + " that may sign this key");
         continue;
       }

@@ -1,14 +1,22 @@
 #pragma once
 // Room-level operations of the client API that are more than one plain event: creating a room
 // (client-server-api "Creation"), the membership transitions (join, knock, invite, leave,
-// kick, ban, unban, forget), profile propagation into rooms and room upgrades. Each builds
-// events through Timeline, so the auth rules are the only place that decides what is allowed.
+// kick, ban, unban, forget), profile propagation into rooms and room upgrades. Events into an
+// existing room go through the local send path (Timeline::send); a new room's first events are
+// built by the EventBuilder and written in one batch (WritePath::write_new_room). Either way the
+// auth rules are the only place that decides what is allowed.
 #include <optional>
+#include <vector>
 #include <string>
 
 #include "core/error.h"
 #include "core/json.h"
+#include "homeserver/config.h"
+#include "homeserver/timeline/event_builder.h"
+#include "homeserver/timeline/room_cache.h"
 #include "homeserver/timeline/timeline.h"
+#include "homeserver/timeline/write_path.h"
+#include "storage/store.h"
 
 namespace myelin::homeserver {
 
@@ -18,7 +26,10 @@ bool share_a_room(storage::Store& store, const std::string& a, const std::string
 
 class RoomService {
  public:
-  explicit RoomService(Timeline& timeline) : timeline_(timeline) {}
+  RoomService(const Config& config, storage::Store& store, RoomCache& rooms, const EventBuilder& builder,
+              WritePath& write_path, Timeline& timeline)
+      : config_(config), store_(store), rooms_(rooms), builder_(builder), write_path_(write_path),
+        timeline_(timeline) {}
 
   // POST /createRoom with its already-parsed body. Returns the new room ID.
   core::Result<std::string> create_room(const std::string& creator, const json::object& request);
@@ -51,6 +62,18 @@ class RoomService {
   // The content of a member event for `user_id` with their current profile.
   json::object member_content(const std::string& user_id, const std::string& membership,
                               const std::string& reason);
+  // "#<alias_name>:<server>" when valid, free and within the creator's bound on aliases.
+  core::Result<std::string> new_alias(const std::string& creator, const std::string& alias_name);
+  // An upgrade's last steps in the old room: the tombstone, restricted power levels (when it
+  // has any), and its publication, members' room push rules and aliases moved to `new_room`.
+  core::Status retire_room(const std::string& user_id, const std::string& room_id, const std::string& new_room,
+                           bool restrict_power_levels);
+
+  const Config& config_;
+  storage::Store& store_;
+  RoomCache& rooms_;
+  const EventBuilder& builder_;
+  WritePath& write_path_;
   Timeline& timeline_;
 };
 

@@ -12,7 +12,7 @@ void Presence::set(const std::string& user_id, const std::string& presence,
   state.presence = presence;
   if (status_msg) state.status_msg = *status_msg;
   if (presence == "online") state.last_active_ts = core::now_ms();
-  state.pos = timeline_.store().allocate_pos();
+  state.pos = store_.allocate_pos();
   announce(user_id);
 }
 
@@ -45,14 +45,14 @@ json::object Presence::event(const std::string& user_id, const State& state) con
 json::array Presence::events_since(const std::string& user_id, storage::StreamPos since) {
   json::array events;
   if (!enabled()) return events;
-  const std::set<std::string> peers = timeline_.peers(user_id);
+  const std::set<std::string> peers = rooms_.peers(user_id);
   for (const auto& [other, state] : states_)
     if (state.pos > since && peers.contains(other)) events.push_back(event(other, state));
   return events;
 }
 
 void Presence::announce(const std::string& user_id) {
-  for (const auto& peer : timeline_.peers(user_id)) notifier_.notify_user(peer);
+  for (const auto& peer : rooms_.peers(user_id)) notifier_.notify_user(peer);
 }
 
 }  // namespace myelin::homeserver

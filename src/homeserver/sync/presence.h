@@ -11,14 +11,15 @@
 #include "core/json.h"
 #include "homeserver/config.h"
 #include "homeserver/timeline/notifier.h"
-#include "homeserver/timeline/timeline.h"
+#include "homeserver/timeline/room_cache.h"
+#include "storage/store.h"
 
 namespace myelin::homeserver {
 
 class Presence {
  public:
-  Presence(const Config& config, Timeline& timeline, Notifier& notifier)
-      : config_(config), timeline_(timeline), notifier_(notifier) {}
+  Presence(const Config& config, storage::Store& store, RoomCache& rooms, Notifier& notifier)
+      : config_(config), store_(store), rooms_(rooms), notifier_(notifier) {}
 
   struct State {
     std::string presence = "offline";   // online, unavailable, offline
@@ -41,7 +42,8 @@ class Presence {
   void announce(const std::string& user_id);
   json::object event(const std::string& user_id, const State& state) const;
   const Config& config_;
-  Timeline& timeline_;
+  storage::Store& store_;
+  RoomCache& rooms_;
   Notifier& notifier_;
   std::unordered_map<std::string, State> states_;
 };

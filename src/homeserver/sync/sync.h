@@ -1,36 +1,31 @@
 #pragma once
-// GET /sync (client-server-api "Syncing"). Tokens are "s<position>" in the one stream
-// (storage/store.h). An incremental sync with nothing new waits on the Notifier (no polling)
-// until something arrives for the user or the timeout ends.
+// GET /sync (client-server-api "Syncing") and the deprecated event stream (GET /events).
+// Tokens are sync_token.h's. A request's path: sync() records presence, then LongPoll runs
+// compute() — now, and again at each wake-up while it waits — which builds the response
+// section by section within one window (since, now] (sync.cc: account data, rooms, end-to-end
+// encryption, presence; the rooms section is sync_rooms.cc, a joined room sync_joined.cc). An
+// incremental sync with nothing new waits on the Notifier (no polling) until something
+// arrives for the user or the timeout ends.
 #include <functional>
-#include <map>
-#include <memory>
 #include <set>
-#include <unordered_map>
 #include <string>
+#include <unordered_map>
 
 #include "homeserver/accounts/accounts.h"
 #include "homeserver/e2ee/device_lists.h"
 #include "homeserver/e2ee/keys.h"
 #include "homeserver/e2ee/to_device.h"
+#include "homeserver/sync/long_poll.h"
+#include "homeserver/sync/presence.h"
+#include "homeserver/sync/sync_token.h"
+#include "homeserver/sync/typing.h"
 #include "homeserver/timeline/filter.h"
 #include "homeserver/timeline/notifier.h"
-#include "homeserver/sync/presence.h"
-#include "homeserver/timeline/timeline.h"
-#include "homeserver/sync/typing.h"
+#include "homeserver/timeline/room_cache.h"
 #include "http/http.h"
+#include "storage/store.h"
 
 namespace myelin::homeserver {
-
-// A sync token: the stream position, and how far the device's to-device inbox was delivered
-// (less than `pos` only when a sync left messages for the next one). Written "s<pos>" or
-// "s<pos>_<to_device>".
-struct SyncToken {
-  storage::StreamPos pos = 0;
-  storage::StreamPos to_device = 0;
-};
-std::string sync_token(const SyncToken& token);
-std::optional<SyncToken> parse_sync_token(std::string_view token);
 
 struct SyncRequest {
   Session session;
@@ -42,22 +37,22 @@ struct SyncRequest {
   std::string set_presence;       // "", online, unavailable, offline
 };
 
-std::string stream_token(storage::StreamPos pos);
-// "s123" -> 123 (also accepts the bare number, and a sync token); nullopt when malformed.
-std::optional<storage::StreamPos> parse_stream_token(std::string_view token);
+// Lazy loading: which members a device has been sent, per room (room -> users), so
+// incremental syncs leave out the ones it already has (unless include_redundant_members).
+using SentMembers = std::unordered_map<std::string, std::set<std::string>>;
 
 class SyncService {
  public:
-  SyncService(Timeline& timeline, Typing& typing, Presence& presence, Notifier& notifier,
+  SyncService(storage::Store& store, RoomCache& rooms, Typing& typing, Presence& presence, Notifier& notifier,
               http::Scheduler& scheduler, DeviceLists& device_lists, Keys& keys, ToDevice& to_device)
-      : timeline_(timeline), typing_(typing), presence_(presence), notifier_(notifier), scheduler_(scheduler),
-        device_lists_(device_lists), keys_(keys), to_device_(to_device) {}
+      : store_(store), rooms_(rooms), typing_(typing), presence_(presence), device_lists_(device_lists),
+        keys_(keys), to_device_(to_device), long_poll_(notifier, scheduler) {}
 
   // Calls `done` exactly once with the response body, now or when woken/timed out.
   void sync(SyncRequest request, std::function<void(json::object)> done);
   // The server is stopping: waiting syncs are answered now with what they have (usually
   // nothing new, and so the same position), and later ones do not wait.
-  void stop_waiting();
+  void stop_waiting() { long_poll_.stop(); }
   // The deprecated event stream (GET /events): the room events after `from` that the user may
   // read, in the rooms they are joined to, or only in `room_id` when given (peeking into a
   // room they may read without being joined). Waits like sync when there are none.
@@ -65,34 +60,23 @@ class SyncService {
               std::int64_t timeout_ms, std::function<void(json::object)> done);
 
  private:
-  struct Pending;
-  // Lazy loading: which members each device has been sent, per room, so incremental syncs
-  // leave out the ones it already has (unless include_redundant_members). In memory only and
-  // bounded; a device without an entry is simply sent its senders' members again.
-  using SentMembers = std::unordered_map<std::string, std::set<std::string>>;   // room -> users
+  // In memory only and bounded; a device without an entry is simply sent its senders'
+  // members again.
   SentMembers& sent_members(const Session& session);
-  std::unordered_map<std::string, SentMembers> sent_members_;               // user|device ->
   // Builds the response; `has_updates` says whether anything in it is new since `since`.
   json::object compute(const SyncRequest& request, bool& has_updates);
   json::object compute_events(const Session& session, storage::StreamPos from, const std::string& room_id,
                               bool& has_updates);
-  // Answers `done` with compute() now when it has updates or there is no timeout, else when
-  // the user is notified of something new (or, for a `room` other than "", something happens
-  // in that room), or at the timeout.
-  using Compute = std::function<json::object(bool& has_updates)>;
-  void long_poll(const std::string& user, const std::string& room, std::int64_t timeout_ms, Compute build,
-                 std::function<void(json::object)> done);
-  void wait(std::shared_ptr<Pending> pending);
 
-  Timeline& timeline_;
+  storage::Store& store_;
+  RoomCache& rooms_;
   Typing& typing_;
   Presence& presence_;
-  Notifier& notifier_;
-  http::Scheduler& scheduler_;
   DeviceLists& device_lists_;
   Keys& keys_;
   ToDevice& to_device_;
-  bool stopping_ = false;
+  LongPoll long_poll_;
+  std::unordered_map<std::string, SentMembers> sent_members_;   // user|device ->
 };
 
 }  // namespace myelin::homeserver

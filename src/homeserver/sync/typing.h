@@ -8,15 +8,16 @@
 #include <vector>
 
 #include "homeserver/timeline/notifier.h"
-#include "homeserver/timeline/timeline.h"
+#include "homeserver/timeline/room_cache.h"
 #include "http/http.h"
+#include "storage/store.h"
 
 namespace myelin::homeserver {
 
 class Typing {
  public:
-  Typing(Timeline& timeline, Notifier& notifier, http::Scheduler& scheduler)
-      : timeline_(timeline), notifier_(notifier), scheduler_(scheduler) {}
+  Typing(storage::Store& store, RoomCache& rooms, Notifier& notifier, http::Scheduler& scheduler)
+      : store_(store), room_cache_(rooms), notifier_(notifier), scheduler_(scheduler) {}
 
   // timeout_ms is capped at two minutes.
   void set(const std::string& room_id, const std::string& user_id, bool typing, std::int64_t timeout_ms);
@@ -30,7 +31,8 @@ class Typing {
     storage::StreamPos changed_at = 0;
   };
   void changed(const std::string& room_id, Room& room);
-  Timeline& timeline_;
+  storage::Store& store_;
+  RoomCache& room_cache_;
   Notifier& notifier_;
   http::Scheduler& scheduler_;
   std::map<std::string, Room> rooms_;

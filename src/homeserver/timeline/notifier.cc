@@ -55,6 +55,15 @@ void Notifier::notify_all() {
   by_key_.clear();
 }
 
+void Notifier::on_written(const Written& written) {
+  const RoomState& room = written.room;
+  const storage::NewEvent& row = written.event.row;
+  for (const auto& user : room.joined) notify_user(user);
+  notify_room(room.room_id);
+  if (row.type == "m.room.member" && row.state_key && !room.joined.contains(*row.state_key))
+    notify_user(*row.state_key);
+}
+
 void Notifier::notify_users(const std::vector<std::string>& user_ids) {
   for (const auto& user : user_ids) notify_user(user);
 }

@@ -3,13 +3,15 @@
 // a room a request watches without being joined to it (peeking through /events?room_id=).
 // Waiters are one-shot: a notification removes each woken waiter (under all its keys) and
 // posts its callback to the event loop, so a sender's request never runs other users' sync
-// work inline; cancel() removes one at its timeout. Single-threaded.
+// work inline; cancel() removes one at its timeout. Single-threaded. It hears of new room
+// events as a subscriber of the write path (on_written, wired in homeserver.h).
 #include <cstdint>
 #include <functional>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
+#include "homeserver/timeline/write_path.h"
 #include "http/http.h"
 
 namespace myelin::homeserver {
@@ -27,6 +29,9 @@ class Notifier {
   // Wakes the requests watching the room (its members are woken through notify_user).
   void notify_room(const std::string& room_id);
   void notify_all();
+  // A new room event: wakes the room's joined members, the requests watching the room, and
+  // the target of a membership event who is not joined (an invitee, someone who left).
+  void on_written(const Written& written);
 
  private:
   // User IDs and room IDs cannot be equal (their sigils differ), so one map holds both.

@@ -1,5 +1,7 @@
 #include "homeserver/timeline/room_state.h"
 
+#include <algorithm>
+
 namespace myelin::homeserver {
 
 std::string_view string_field(const json::object& object, std::string_view key) {
@@ -48,6 +50,35 @@ void RoomState::members_changed(storage::StreamPos since, storage::StreamPos upt
 std::string RoomState::membership(std::string_view user_id) const {
   const json::object* member = content("m.room.member", user_id);
   return member ? std::string(string_field(*member, "membership")) : std::string();
+}
+
+void RoomState::apply(const storage::NewEvent& row, const json::object& pdu, const storage::Persisted& at) {
+  if (row.state_key) {
+    state[{row.type, *row.state_key}] = StateEntry{row.event_id, at.pos, std::make_shared<const json::object>(pdu)};
+    if (row.type == "m.room.member") {
+      const std::string now = membership(*row.state_key);
+      joined.erase(*row.state_key);
+      invited.erase(*row.state_key);
+      if (now == "join") joined.insert(*row.state_key);
+      if (now == "invite") invited.insert(*row.state_key);
+      log_member_change(at.pos, *row.state_key);
+    }
+  }
+  if (row.redaction) {   // a redacted current state event counts with its content stripped
+    auto redacted = core::parse_json_object(row.redaction->second);
+    if (redacted && redacted->contains("state_key")) {
+      auto it = state.find(
+          {std::string(string_field(*redacted, "type")), std::string(string_field(*redacted, "state_key"))});
+      if (it != state.end() && it->second.event_id == row.redaction->first)
+        it->second.pdu = std::make_shared<const json::object>(std::move(*redacted));
+    }
+  }
+  std::erase_if(extremities, [&row](const storage::Extremity& extremity) {
+    return std::ranges::find(row.prev_events, extremity.event_id) != row.prev_events.end();
+  });
+  extremities.push_back(storage::Extremity{row.event_id, row.depth});
+  state_group = at.state_group;
+  last_pos = at.pos;
 }
 
 }  // namespace myelin::homeserver

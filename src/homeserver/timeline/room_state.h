@@ -1,7 +1,8 @@
 #pragma once
 // The in-memory view of one room that the send path and /sync read: current state (PDUs kept
-// parsed), forward extremities and who is joined or invited. Timeline owns one per room it
-// has touched and keeps it equal to the store's current state after every persist.
+// parsed), forward extremities and who is joined or invited. RoomCache owns one per room it
+// has loaded; the write path keeps it equal to the store's current state by applying every
+// event it persists (apply()).
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -10,6 +11,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/json.h"
 #include "rooms/room_version.h"
@@ -27,6 +29,8 @@ struct RoomState {
   std::string room_id;
   const rooms::RoomVersionRules* rules = nullptr;
   std::map<storage::StateKey, StateEntry> state;
+  // The forward extremities: the events no other event of the room names in prev_events. A
+  // new local event names them all; one from another server may leave several.
   std::vector<storage::Extremity> extremities;
   std::int64_t state_group = 0;      // state after the latest event
   storage::StreamPos last_pos = 0;   // position of the latest event
@@ -44,6 +48,10 @@ struct RoomState {
   // "join", "invite", ... or "" when the user has no membership event.
   std::string membership(std::string_view user_id) const;
   void log_member_change(storage::StreamPos pos, const std::string& user_id);
+  // Reflects the event `row` (whose PDU is `pdu`), persisted at `at`, as the store did: the
+  // state it sets, the state event it redacts, membership sets and log, its prev_events no
+  // longer forward extremities and itself one, and the room's latest state group and position.
+  void apply(const storage::NewEvent& row, const json::object& pdu, const storage::Persisted& at);
   // Calls visit(user_id) for each m.room.member event in (since, upto] (a user may come twice).
   void members_changed(storage::StreamPos since, storage::StreamPos upto,
                        const std::function<void(const std::string&)>& visit) const;

@@ -1,90 +1,45 @@
 #pragma once
-// The path of a locally sent event: build the PDU on top of the room's current state (auth
-// events, prev events, depth), check the room version's authorization rules, hash and sign
-// it, persist it (with its state group) in one store call, update the room cache and wake the
-// syncs of everyone who should see it. Also loads rooms into the cache on first use.
-#include <cstdint>
-#include <memory>
+// The local send path: an event a local user sends enters here — transaction-ID check
+// (idempotent retransmission), the room from the cache, nothing sent for a state event
+// re-sent unchanged, the PDU built and authorised on the room's current state (EventBuilder),
+// then the one write path (persist → apply → announce, WritePath::write).
 #include <optional>
-#include <set>
 #include <string>
-#include <unordered_map>
-#include <vector>
 
-#include "core/crypto.h"
 #include "core/error.h"
-#include "core/json.h"
-#include "homeserver/config.h"
-#include "homeserver/timeline/notifier.h"
-#include "homeserver/timeline/room_state.h"
+#include "homeserver/timeline/event_builder.h"
+#include "homeserver/timeline/room_cache.h"
+#include "homeserver/timeline/write_path.h"
 #include "storage/store.h"
 
 namespace myelin::homeserver {
-
-struct EventDraft {
-  std::string sender;
-  std::string type;
-  std::optional<std::string> state_key;
-  json::object content;
-  std::string redacts;   // m.room.redaction: the target event ID
-  std::int64_t origin_server_ts = 0;   // 0 = now
-};
 
 struct Sent {
   std::string event_id;
   storage::StreamPos pos = 0;
 };
 
-// An event built and authorised against a room state but not yet persisted.
-struct BuiltEvent {
-  json::object pdu;
-  storage::NewEvent row;
-};
-
-inline constexpr std::size_t kMaxPduBytes = 65536;
-
 class Timeline {
  public:
-  Timeline(const Config& config, storage::Store& store, const core::SigningKey& key,
-           Notifier& notifier);
+  Timeline(storage::Store& store, RoomCache& rooms, const EventBuilder& builder, WritePath& write_path)
+      : store_(store), rooms_(rooms), builder_(builder), write_path_(write_path) {}
 
   // Sends one event as draft.sender. With a transaction, a retransmission (same device,
-  // endpoint and transaction ID) returns the first event instead of sending again. M_NOT_FOUND for an unknown room,
-  // M_FORBIDDEN when the auth rules refuse, M_TOO_LARGE over 65,536 bytes. An event that
-  // changes the room's m.room.guest_access (a new one, or a redaction of the current one) so
-  // that guests may no longer join makes every local guest joined or invited leave
-  // (client-server-api "Guest Access", server behaviour).
+  // endpoint and transaction ID) returns the first event instead of sending again.
+  // M_FORBIDDEN for an unknown room or when the auth rules refuse, M_TOO_LARGE over 65,536
+  // bytes (EventBuilder::build for the rest). What reacts to the event (waking syncs, guest
+  // removal) is the write path's subscribers.
   core::Result<Sent> send(const std::string& room_id, EventDraft draft,
                           const std::optional<storage::Transaction>& txn = std::nullopt);
 
-  // Builds, authorises and signs `draft` on top of `room` without persisting it.
-  core::Result<BuiltEvent> build(const RoomState& room, const EventDraft& draft) const;
-  // Makes `room` reflect a built event once persisted.
-  void apply(RoomState& room, const BuiltEvent& event, const storage::Persisted& at) const;
-  // Persists a new room and its first events atomically, then caches and announces it.
-  core::Status persist_new_room(std::unique_ptr<RoomState> room,
-                                std::vector<BuiltEvent> events,
-                                const storage::RoomRecord& record);
-
-  // The cached room, loaded from the store on first use; nullptr when unknown.
-  RoomState* room(const std::string& room_id);
-  // The user and everyone joined to a room the user is joined to.
-  std::set<std::string> peers(const std::string& user_id);
-
-  const Config& config() const { return config_; }
-  storage::Store& store() { return store_; }
+  // The cached room (RoomCache::room), for the API layer's reads.
+  RoomState* room(const std::string& room_id) { return rooms_.room(room_id); }
 
  private:
-  void announce(const RoomState& room, const BuiltEvent& event);
-  // Whether `row`, applied to `room`, set or redacted its current m.room.guest_access.
-  static bool changes_guest_access(const RoomState& room, const storage::NewEvent& row);
-  void remove_guests_unless_allowed(RoomState& room);
-
-  const Config& config_;
   storage::Store& store_;
-  const core::SigningKey& key_;
-  Notifier& notifier_;
-  std::unordered_map<std::string, std::unique_ptr<RoomState>> rooms_;
+  RoomCache& rooms_;
+  const EventBuilder& builder_;
+  WritePath& write_path_;
 };
 
 }  // namespace myelin::homeserver

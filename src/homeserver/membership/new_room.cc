@@ -1,0 +1,47 @@
+#include "homeserver/membership/new_room.h"
+
+#include "core/clock.h"
+#include "core/ids.h"
+
+namespace myelin::homeserver {
+
+core::Result<std::string> create_planned_room(const EventBuilder& builder, storage::Store& store,
+                                              WritePath& write_path, const std::string& server_name,
+                                              RoomPlan plan, json::object creator_member) {
+  RoomState room;   // the state each next event is built on
+  room.rules = plan.rules;
+  if (!plan.rules->room_id_from_create_event) room.room_id = "!" + core::random_string(18) + ":" + server_name;
+
+  json::object create_content = std::move(plan.creation_content);
+  create_content["room_version"] = std::string(plan.rules->id);
+  if (!plan.rules->updated_redaction_rules) create_content["creator"] = plan.creator;
+
+  std::vector<EventDraft> drafts;
+  drafts.push_back({plan.creator, "m.room.create", "", std::move(create_content), {}});
+  drafts.push_back({plan.creator, "m.room.member", plan.creator, std::move(creator_member), {}});
+  for (auto& draft : plan.after_create) drafts.push_back(std::move(draft));
+
+  // v12 room IDs are the create event's hash: two identical creations in the same millisecond
+  // would collide, so the create event's timestamp moves on until its room ID is new.
+  drafts.front().origin_server_ts = core::now_ms();
+  std::vector<BuiltEvent> built;
+  for (const auto& draft : drafts) {
+    auto event = builder.build(room, draft);
+    if (!event) return std::unexpected(event.error());
+    while (built.empty() && store.room(event->row.room_id)) {
+      ++drafts.front().origin_server_ts;
+      event = builder.build(room, drafts.front());
+      if (!event) return std::unexpected(event.error());
+    }
+    if (built.empty()) room.room_id = event->row.room_id;
+    event->row.room_id = room.room_id;
+    event->row.state_group_before = built.empty() ? 0 : storage::kStateGroupOfPrevious;
+    room.apply(event->row, event->pdu, storage::Persisted{0, 0});
+    built.push_back(std::move(*event));
+  }
+  storage::RoomRecord record{room.room_id, std::string(plan.rules->id), plan.creator, plan.published};
+  write_path.write_new_room(record, *plan.rules, built);
+  return record.room_id;
+}
+
+}  // namespace myelin::homeserver

@@ -1,0 +1,142 @@
+// POST /_matrix/client/v3/rooms/{roomId}/upgrade (client-server-api/_index.md "Room Upgrades"):
+// the replacement room is created with the old room's state carried over, then the old room is
+// tombstoned and restricted, and its publication, members' room push rules and aliases move.
+#include <algorithm>
+#include <set>
+#include <vector>
+
+#include "homeserver/membership/new_room.h"
+#include "homeserver/membership/room_service.h"
+#include "homeserver/push/push_rules.h"
+#include "rooms/room_version.h"
+
+namespace myelin::homeserver {
+namespace {
+
+using core::Errc;
+
+// Room-specific push rules (kind "room", rule ID = room ID) of the old room's members follow
+// them to the replacement room, as clients expect after an upgrade (within each member's
+// bound on push rules).
+void copy_room_push_rules(storage::Store& store, const RoomState& old_room, const std::string& old_id,
+                          const std::string& new_id, std::int64_t max_user_rules) {
+  for (const auto& member : old_room.joined) {
+    if (!store.account_data(member, "", "m.push_rules")) continue;
+    json::object rules = load_push_rules(store, member);
+    auto rule = find_rule(rules, "room", old_id);
+    if (!rule) continue;
+    json::object body{{"actions", (*rule)->at("actions")}};
+    if (put_rule(rules, "room", new_id, body, std::nullopt, std::nullopt, max_user_rules))
+      save_push_rules(store, member, rules);
+  }
+}
+
+// The replacement room's creation content: the predecessor, the v12 creators, and the old
+// room's m.federate and room type.
+json::object replacement_creation_content(const RoomState& old_room, const rooms::RoomVersionRules& rules,
+                                          const std::string& user_id,
+                                          const std::vector<std::string>& additional_creators) {
+  json::object content;
+  json::object predecessor{{"room_id", old_room.room_id}};
+  if (!rules.room_id_from_create_event && !old_room.extremities.empty())
+    predecessor["event_id"] = old_room.extremities.front().event_id;
+  content["predecessor"] = std::move(predecessor);
+  // v12 creators are the upgrader and whoever the request names; they have no power level.
+  std::set<std::string> creators{user_id};
+  if (rules.creators_have_infinite_power && !additional_creators.empty()) {
+    json::array extra;
+    for (const auto& creator : additional_creators)
+      if (creators.insert(creator).second) extra.emplace_back(creator);
+    if (!extra.empty()) content["additional_creators"] = std::move(extra);
+  }
+  if (const json::object* create = old_room.content("m.room.create", "")) {
+    if (auto it = create->find("m.federate"); it != create->end()) content["m.federate"] = it->value();
+    if (auto it = create->find("type"); it != create->end()) content["type"] = it->value();
+  }
+  return content;
+}
+
+// The replacement room's state after the join: the old power levels (the upgrader an admin,
+// or for v12 the creators taken out of `users`) and the carried-over state events.
+void add_carried_state(RoomPlan& plan, const RoomState& old_room, const std::vector<std::string>& additional_creators) {
+  if (const json::object* old_levels = old_room.content("m.room.power_levels", "")) {
+    json::object levels = *old_levels;
+    json::object users;
+    if (auto it = levels.find("users"); it != levels.end() && it->value().is_object()) users = it->value().get_object();
+    if (plan.rules->creators_have_infinite_power) {
+      users.erase(plan.creator);
+      for (const auto& creator : additional_creators) users.erase(creator);
+    } else {
+      users[plan.creator] = 100;
+    }
+    levels["users"] = std::move(users);
+    plan.add("m.room.power_levels", "", std::move(levels));
+  }
+  for (const char* type : {"m.room.join_rules", "m.room.history_visibility", "m.room.guest_access",
+                           "m.room.name", "m.room.topic", "m.room.avatar", "m.room.encryption",
+                           "m.room.server_acl", "m.room.canonical_alias"}) {
+    if (const json::object* content = old_room.content(type, "")) plan.add(type, "", *content);
+  }
+}
+
+}  // namespace
+
+core::Result<std::string> RoomService::upgrade(const std::string& user_id, const std::string& room_id,
+                                               const std::string& new_version,
+                                               const std::vector<std::string>& additional_creators) {
+  const rooms::RoomVersionRules* rules = rooms::find_room_version(new_version);
+  if (!rules) return core::fail(Errc::kUnsupportedRoomVersion, "Unsupported room version " + new_version);
+  RoomState* old_room = rooms_.room(room_id);
+  if (!old_room || old_room->membership(user_id) != "join")
+    return core::fail(Errc::kForbidden, "You are not in this room");
+  // The upgrader must be able to send the tombstone; check before creating anything.
+  {
+    EventDraft probe{user_id, "m.room.tombstone", "", {{"body", "probe"}, {"replacement_room", "!probe"}}, {}};
+    if (auto allowed = builder_.build(*old_room, probe); !allowed) return std::unexpected(allowed.error());
+  }
+  RoomPlan plan;
+  plan.creator = user_id;
+  plan.rules = rules;
+  plan.creation_content = replacement_creation_content(*old_room, *rules, user_id, additional_creators);
+  add_carried_state(plan, *old_room, additional_creators);
+  plan.published = false;
+  if (auto record = store_.room(room_id)) plan.published = record->published;
+  const bool had_power_levels = old_room->content("m.room.power_levels", "") != nullptr;
+  auto new_room = create_planned_room(builder_, store_, write_path_, config_.server_name, std::move(plan),
+                                      member_content(user_id, "join", ""));
+  if (!new_room) return new_room;
+  if (auto moved = retire_room(user_id, room_id, *new_room, had_power_levels); !moved)
+    return std::unexpected(moved.error());
+  return new_room;
+}
+
+core::Status RoomService::retire_room(const std::string& user_id, const std::string& room_id,
+                                      const std::string& new_room, bool restrict_power_levels) {
+  auto tombstone = timeline_.send(room_id, {user_id, "m.room.tombstone", "",
+                                            {{"body", "This room has been replaced"},
+                                             {"replacement_room", new_room}}, {}});
+  if (!tombstone) return std::unexpected(tombstone.error());
+  // Restrict the old room: nobody below the upgrader's level may talk or invite any more.
+  if (restrict_power_levels) {
+    json::object levels = *rooms_.room(room_id)->content("m.room.power_levels", "");
+    std::int64_t users_default = levels.contains("users_default") && levels.at("users_default").is_int64()
+                                     ? levels.at("users_default").as_int64() : 0;
+    std::int64_t restricted = std::max<std::int64_t>(50, users_default + 1);
+    levels["events_default"] = restricted;
+    levels["invite"] = restricted;
+    (void)timeline_.send(room_id, {user_id, "m.room.power_levels", "", std::move(levels), {}});
+  }
+  if (auto record = store_.room(room_id); record && record->published) {
+    store_.set_room_published(room_id, false);
+    store_.set_room_published(new_room, true);
+  }
+  copy_room_push_rules(store_, *rooms_.room(room_id), room_id, new_room, config_.push_rules_per_user);
+  for (const auto& alias : store_.room_aliases(room_id)) {
+    std::string creator = store_.alias_creator(alias).value_or(user_id);
+    store_.delete_alias(alias);
+    store_.create_alias(alias, new_room, creator);
+  }
+  return {};
+}
+
+}  // namespace myelin::homeserver

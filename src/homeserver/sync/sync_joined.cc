@@ -1,0 +1,235 @@
+// /sync: one joined room — its timeline, ephemeral events (typing, receipts), state (all of it
+// for a room new to this sync, else what the timeline does not show; lazy-loaded members),
+// account data, unread counts and summary.
+#include <algorithm>
+#include <set>
+#include <utility>
+
+#include "homeserver/push/push_evaluator.h"
+#include "homeserver/sync/sync_pass.h"
+#include "homeserver/timeline/pagination.h"
+#include "homeserver/timeline/visibility.h"
+#include "rooms/auth.h"
+
+namespace myelin::homeserver {
+namespace {
+
+using storage::StreamPos;
+
+struct JoinedTimeline {
+  std::vector<storage::StoredEvent> events;   // oldest first
+  bool limited = false;
+};
+
+// A room new to this sync shows the history the user may read; otherwise what came since
+// `since`, all of it readable while they stayed joined (the common case, with no lookups),
+// else only what the rules allow. Either way the events of the current state come too, where
+// they fall in the window: the user may read the current state, and clients build it from the
+// timeline (Synapse does the same).
+JoinedTimeline joined_timeline(SyncPass& pass, const RoomState& room, const storage::Membership& membership,
+                               bool newly) {
+  JoinedTimeline out;
+  const StreamPos lower = newly ? 0 : pass.since;
+  if (room.last_pos <= lower) return out;
+  std::vector<PosRange> ranges{{lower, pass.now}};
+  if (newly || membership.pos > pass.since) {
+    std::vector<StreamPos> current;
+    for (const auto& [key, entry] : room.state)
+      if (entry.pos > lower) current.push_back(entry.pos);
+    ranges = visible_events(pass.store, room, pass.user).with(std::move(current)).within(lower, pass.now);
+  }
+  const EventFilter& filter = pass.filter.room.timeline;
+  Page page = filtered_events(pass.store, membership.room_id, std::move(ranges), static_cast<std::size_t>(filter.limit),
+                              storage::Direction::kBackward, filter);
+  out.events = std::move(page.events);
+  out.limited = page.more;
+  std::reverse(out.events.begin(), out.events.end());
+  return out;
+}
+
+json::object receipts_event(const std::vector<storage::Receipt>& receipts, const std::string& viewer) {
+  json::object content;
+  for (const auto& receipt : receipts) {
+    if (receipt.receipt_type == "m.read.private" && receipt.user_id != viewer) continue;
+    json::object data{{"ts", receipt.ts}};
+    if (!receipt.thread_id.empty()) data["thread_id"] = receipt.thread_id;
+    core::child(core::child(content, receipt.event_id), receipt.receipt_type)[receipt.user_id] =
+        std::move(data);
+  }
+  return content;
+}
+
+// Typing (when it changed since `since`, or anyone types in a room new to this sync) and receipts.
+json::array joined_ephemeral(SyncPass& pass, const std::string& room_id, bool newly) {
+  json::array ephemeral;
+  const StreamPos typing_at = pass.typing.changed_at(room_id);
+  if (typing_at > pass.since || (newly && typing_at > 0)) {
+    json::array user_ids;
+    for (const auto& typist : pass.typing.users(room_id)) user_ids.emplace_back(typist);
+    if (typing_at > pass.since || !user_ids.empty())
+      ephemeral.push_back(json::object{{"type", "m.typing"}, {"content", {{"user_ids", std::move(user_ids)}}}});
+  }
+  if (auto receipts = pass.store.receipts_since(room_id, newly ? 0 : pass.since); !receipts.empty()) {
+    json::object content = receipts_event(receipts, pass.user);
+    if (!content.empty()) ephemeral.push_back(json::object{{"type", "m.receipt"}, {"content", std::move(content)}});
+  }
+  return ephemeral;
+}
+
+// Not new to this sync: the state changes between `since` and the timeline's start that the
+// timeline does not show (with use_state_after, to its end), and lazily loaded members of the
+// timeline's senders that this device has not been sent.
+std::vector<std::string> changed_state_ids(SyncPass& pass, const RoomState& room, const JoinedTimeline& timeline,
+                                           const std::set<std::string>& senders) {
+  const EventFilter& state_filter = pass.filter.room.state;
+  const bool state_after = pass.request.use_state_after;
+  const auto& events = timeline.events;
+  std::vector<std::string> state_ids;
+  std::set<std::string> in_timeline;
+  if (!state_after)
+    for (const auto& event : events) in_timeline.insert(event.event_id);
+  if (timeline.limited) {
+    const StreamPos start = events.empty() || state_after ? pass.now + 1 : events.front().pos;
+    // Every state change in the gap (and, for state_after, in the timeline), members
+    // included even when lazy-loading: the client cannot have seen them.
+    for (const auto& [key, entry] : room.state)
+      if (entry.pos > pass.since && entry.pos < start && state_filter.matches(key.first, ""))
+        state_ids.push_back(entry.event_id);
+  } else if (state_after) {
+    // No gap: the changes are the timeline's state events that are still current (read
+    // from the timeline, not a walk over the room's state).
+    for (const auto& event : events) {
+      if (!event.state_key || !state_filter.matches(event.type, "")) continue;
+      const StateEntry* entry = room.find(event.type, *event.state_key);
+      if (entry && entry->event_id == event.event_id) state_ids.push_back(event.event_id);
+    }
+  }
+  // Lazy loading: the members of everyone who speaks in the timeline come with it,
+  // except those this device already has.
+  if (state_filter.lazy_load_members) {
+    const auto& already = pass.sent[room.room_id];
+    for (const auto& sender : senders) {
+      const StateEntry* member = room.find("m.room.member", sender);
+      if (!member || in_timeline.contains(member->event_id) ||
+          (!state_filter.include_redundant_members && already.contains(sender)))
+        continue;
+      if (std::find(state_ids.begin(), state_ids.end(), member->event_id) == state_ids.end())
+        state_ids.push_back(member->event_id);
+    }
+  }
+  return state_ids;
+}
+
+// State: everything up to the timeline's start for a room new to this sync (with
+// use_state_after, v1.16, up to its end: the client then takes the room's state from this
+// list alone, so it repeats the timeline's state changes); otherwise changed_state_ids.
+std::vector<storage::StoredEvent> joined_state(SyncPass& pass, const RoomState& room, const JoinedTimeline& timeline,
+                                               bool newly) {
+  std::set<std::string> senders;
+  for (const auto& event : timeline.events) senders.insert(event.sender);
+  if (newly) senders.insert(pass.user);
+  const EventFilter& state_filter = pass.filter.room.state;
+  std::vector<std::string> state_ids;
+  if (newly) {
+    storage::StateMap state = timeline.events.empty() || pass.request.use_state_after
+                                  ? pass.store.state_group(room.state_group)
+                                  : state_before(pass.store, timeline.events.front());
+    for (const auto& [key, event_id] : state) {
+      if (!state_filter.matches(key.first, "")) continue;
+      if (key.first == "m.room.member" && state_filter.lazy_load_members && !senders.contains(key.second)) continue;
+      state_ids.push_back(event_id);
+    }
+  } else {
+    state_ids = changed_state_ids(pass, room, timeline, senders);
+  }
+  return pass.store.events(state_ids);
+}
+
+// Lazy loading: remembers which members this device now has.
+void remember_sent_members(SyncPass& pass, const std::string& room_id, bool newly,
+                           const std::vector<storage::StoredEvent>& state_events, const JoinedTimeline& timeline) {
+  if (!pass.filter.room.state.lazy_load_members) return;
+  auto& members = pass.sent[room_id];
+  if (newly) members.clear();
+  for (const std::vector<storage::StoredEvent>* list : {&state_events, &timeline.events})
+    for (const auto& event : *list)
+      if (event.type == "m.room.member" && event.state_key) members.insert(*event.state_key);
+}
+
+// Notification and highlight counts of the events after the user's read position (their
+// newest read receipt, or their membership), from their push rules. Looks at the newest
+// kUnreadWindow events at most (the counts saturate there).
+json::object unread_notifications(SyncPass& pass, const RoomState& room, const storage::Membership& membership) {
+  constexpr std::size_t kUnreadWindow = 100;
+  StreamPos read_up_to = 0;
+  for (const char* type : {"m.read", "m.read.private"}) {
+    if (auto receipt = pass.store.user_receipt(membership.room_id, pass.user, type)) {
+      if (auto read = pass.store.event(receipt->event_id)) read_up_to = std::max(read_up_to, read->pos);
+    }
+  }
+  read_up_to = std::max(read_up_to, membership.pos);
+  const json::object& rules = pass.push_rules();
+  std::int64_t notifications = 0, highlights = 0;
+  const json::object* member = room.content("m.room.member", pass.user);
+  const json::object* create = room.pdu("m.room.create", "");
+  if (room.last_pos > read_up_to && create) {
+    rooms::PowerLevels levels(room.content("m.room.power_levels", ""), *create, *room.rules);
+    PushContext context{pass.user, member ? std::string(string_field(*member, "displayname")) : "",
+                        static_cast<std::int64_t>(room.joined.size()),
+                        [&levels](std::string_view sender, std::string_view key) {
+                          return key == "room" && levels.at_least(sender, levels.notifications_room());
+                        }};
+    for (const auto& event : pass.store.room_events(room.room_id, read_up_to, pass.now, kUnreadWindow,
+                                                    storage::Direction::kBackward)) {
+      if (event.sender == pass.user) continue;
+      auto pdu = core::parse_json_object(event.json);
+      if (!pdu) continue;
+      const PushResult result = evaluate_push_rules(rules, *pdu, context);
+      notifications += result.notify;
+      highlights += result.highlight;
+    }
+  }
+  return {{"notification_count", notifications}, {"highlight_count", highlights}};
+}
+
+json::object room_summary(const RoomState& room, const std::string& user) {
+  json::object summary{{"m.joined_member_count", room.joined.size()},
+                       {"m.invited_member_count", room.invited.size()}};
+  if (!room.pdu("m.room.name", "") && !room.pdu("m.room.canonical_alias", "")) {
+    json::array heroes;
+    for (const auto* group : {&room.joined, &room.invited})
+      for (const auto& member : *group)
+        if (member != user && heroes.size() < 5) heroes.emplace_back(member);
+    summary["m.heroes"] = std::move(heroes);
+  }
+  return summary;
+}
+
+}  // namespace
+
+std::optional<json::object> joined_room(SyncPass& pass, const RoomState& room, const storage::Membership& membership,
+                                        json::array account_data) {
+  // New to this sync: an initial or full-state sync, or a join since `since` (a profile
+  // change re-sends a join event without being a new join).
+  const bool newly = pass.since == 0 || pass.request.full_state ||
+                     (membership.pos > pass.since && membership_at(pass.store, membership, pass.since) != "join");
+  JoinedTimeline timeline = joined_timeline(pass, room, membership, newly);
+  json::array ephemeral = joined_ephemeral(pass, membership.room_id, newly);
+  if (!newly && timeline.events.empty() && ephemeral.empty() && account_data.empty()) return std::nullopt;
+
+  const std::vector<storage::StoredEvent> state_events = joined_state(pass, room, timeline, newly);
+  remember_sent_members(pass, membership.room_id, newly, state_events, timeline);
+  json::object room_json;
+  room_json["timeline"] = {
+      {"events", format_all(pass.store, timeline.events, pass.device, true)},
+      {"limited", timeline.limited},
+      {"prev_batch", stream_token(timeline.events.empty() ? pass.now : timeline.events.front().pos - 1)}};
+  room_json[pass.state_field] = {{"events", format_all(pass.store, state_events, pass.device, false)}};
+  room_json["ephemeral"] = {{"events", std::move(ephemeral)}};
+  room_json["account_data"] = {{"events", std::move(account_data)}};
+  room_json["unread_notifications"] = unread_notifications(pass, room, membership);
+  room_json["summary"] = room_summary(room, pass.user);
+  return room_json;
+}
+
+}  // namespace myelin::homeserver

@@ -1,0 +1,63 @@
+#pragma once
+// One computation of a /sync response, shared by its sections (internal to sync/): the request,
+// the window (since, now] it reports, and what the sections share — the device's lazy-loading
+// memory, typing, the user's push rules (read once, when first needed). Each section sets
+// `has_updates` when it found something new.
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/json.h"
+#include "homeserver/sync/sync.h"
+#include "homeserver/sync/typing.h"
+#include "homeserver/timeline/room_cache.h"
+#include "homeserver/timeline/room_state.h"
+#include "storage/store.h"
+
+namespace myelin::homeserver {
+
+struct SyncPass {
+  SyncPass(const SyncRequest& request, storage::Store& store, const Typing& typing, SentMembers& sent);
+
+  const SyncRequest& request;
+  storage::Store& store;
+  const Typing& typing;
+  SentMembers& sent;
+  const storage::StreamPos now;
+  const storage::StreamPos since;
+  const std::string& user;
+  const std::string& device;
+  const Filter& filter;
+  const char* const state_field;   // "state", or "state_after" with use_state_after
+  bool has_updates = false;
+
+  // The user's push rules, loaded on first use.
+  const json::object& push_rules();
+
+ private:
+  std::optional<json::object> push_rules_;
+};
+
+// Account data changed since `since`: the user's global entries, and per room.
+struct SyncAccountData {
+  json::array global;
+  std::map<std::string, json::array> rooms;
+};
+SyncAccountData account_data_section(SyncPass& pass);
+
+// The "rooms" section: join, invite, leave and knock, one entry per room of `memberships`
+// that has news. Takes each joined room's account data out of `room_account_data`.
+json::object rooms_section(SyncPass& pass, RoomCache& rooms, const std::vector<storage::Membership>& memberships,
+                           std::map<std::string, json::array>& room_account_data);
+// A joined room's entry, or nullopt when it has nothing new for this sync (sync_joined.cc).
+std::optional<json::object> joined_room(SyncPass& pass, const RoomState& room, const storage::Membership& membership,
+                                        json::array account_data);
+
+// Shared by the room sections.
+json::array format_all(storage::Store& store, const std::vector<storage::StoredEvent>& events,
+                       std::string_view device, bool with_prev_content);
+// The state just before `first` (its state group, with its own change undone).
+storage::StateMap state_before(storage::Store& store, const storage::StoredEvent& first);
+
+}  // namespace myelin::homeserver

@@ -1,0 +1,134 @@
+// /sync's "rooms" section: which of the user's rooms appear, and how — invited and knocked
+// rooms as stripped state, left rooms with their last readable timeline, joined rooms
+// (sync_joined.cc).
+#include <algorithm>
+
+#include "homeserver/sync/sync_pass.h"
+#include "homeserver/timeline/client_format.h"
+#include "homeserver/timeline/pagination.h"
+#include "homeserver/timeline/visibility.h"
+
+namespace myelin::homeserver {
+
+using storage::StreamPos;
+
+json::array format_all(storage::Store& store, const std::vector<storage::StoredEvent>& events,
+                       std::string_view device, bool with_prev_content) {
+  json::array out;
+  out.reserve(events.size());
+  for (const auto& event : events) out.push_back(client_event(store, event, device, with_prev_content));
+  return out;
+}
+
+storage::StateMap state_before(storage::Store& store, const storage::StoredEvent& first) {
+  storage::StateMap state = store.state_group(first.state_group);
+  if (first.state_key) {
+    storage::StateKey key{first.type, *first.state_key};
+    if (first.replaces_state)
+      state[key] = *first.replaces_state;
+    else
+      state.erase(key);
+  }
+  return state;
+}
+
+namespace {
+
+// An invited or knocked room: a few state events, stripped.
+json::array stripped_state(const RoomState& room, const std::string& user) {
+  json::array stripped;
+  for (const char* type : {"m.room.create", "m.room.join_rules", "m.room.name", "m.room.avatar",
+                           "m.room.canonical_alias", "m.room.encryption", "m.room.topic"})
+    if (const json::object* pdu = room.pdu(type, "")) stripped.push_back(stripped_event(*pdu));
+  // The user's own invite or knock, and the membership of whoever sent it: clients name an
+  // invite (a DM above all) after the inviter's display name.
+  if (const json::object* own = room.pdu("m.room.member", user)) {
+    stripped.push_back(stripped_event(*own));
+    const json::value* sender = own->if_contains("sender");
+    if (sender && sender->is_string() && sender->get_string() != user)
+      if (const json::object* pdu = room.pdu("m.room.member", std::string_view(sender->get_string())))
+        stripped.push_back(stripped_event(*pdu));
+  }
+  return stripped;
+}
+
+// The state ids a left room comes with (see left_room).
+std::vector<std::string> left_state_ids(SyncPass& pass, const RoomState& room, const storage::Membership& membership,
+                                        const Visible& visible, const std::vector<storage::StoredEvent>& events,
+                                        bool joined_at_since) {
+  std::vector<std::string> state_ids;
+  if (joined_at_since && !pass.request.use_state_after) return state_ids;
+  storage::StateMap state;
+  if (!events.empty() && !pass.request.use_state_after) {
+    state = state_before(pass.store, events.front());
+  } else {
+    state = state_at(pass.store, room, visible.last(membership.pos));
+    state[{"m.room.member", pass.user}] = membership.event_id;
+  }
+  for (const auto& [key, event_id] : state)
+    if (pass.filter.room.state.matches(key.first, "")) state_ids.push_back(event_id);
+  return state_ids;
+}
+
+// A room the user left (or was refused or banned from) since `since`, or any with
+// include_leave on an initial sync; nullopt when it is not reported or forgotten.
+std::optional<json::object> left_room(SyncPass& pass, const RoomState& room, const storage::Membership& membership) {
+  const bool report = pass.since > 0 ? membership.pos > pass.since : pass.filter.room.include_leave;
+  if (!report || pass.store.is_forgotten(pass.user, membership.room_id)) return std::nullopt;
+  const Visible visible = visible_events(pass.store, room, pass.user);
+  Page page = filtered_events(pass.store, membership.room_id, visible.within(pass.since, membership.pos),
+                              static_cast<std::size_t>(pass.filter.room.timeline.limit),
+                              storage::Direction::kBackward, pass.filter.room.timeline);
+  auto& events = page.events;
+  std::reverse(events.begin(), events.end());
+  // A room the user was not in at `since` (joined and left within this sync, or never
+  // joined: an invite rejected, a knock refused, a ban) comes with the state at its
+  // timeline's start. With use_state_after (v1.16), the state after the leave instead: all
+  // of it, or what changed since `since` when the user was in then. Either way never later
+  // than the last position the user may read; with an empty timeline, the state there and
+  // their own membership, which is all a user who may read nothing gets.
+  const bool joined_at_since = membership_at(pass.store, membership, pass.since) == "join";
+  std::vector<storage::StoredEvent> state_events =
+      pass.store.events(left_state_ids(pass, room, membership, visible, events, joined_at_since));
+  if (joined_at_since)
+    std::erase_if(state_events, [since = pass.since](const auto& event) { return event.pos <= since; });
+  std::string prev_batch = stream_token(events.empty() ? pass.since : events.front().pos - 1);
+  return json::object{
+      {"timeline", {{"events", format_all(pass.store, events, pass.device, true)},
+                    {"limited", page.more}, {"prev_batch", prev_batch}}},
+      {pass.state_field, {{"events", format_all(pass.store, state_events, pass.device, false)}}},
+      {"account_data", {{"events", json::array{}}}}};
+}
+
+}  // namespace
+
+json::object rooms_section(SyncPass& pass, RoomCache& rooms, const std::vector<storage::Membership>& memberships,
+                           std::map<std::string, json::array>& room_account_data) {
+  json::object join, invite, leave, knock;
+  for (const auto& membership : memberships) {
+    if (!pass.filter.room.matches_room(membership.room_id)) continue;
+    const RoomState* room = rooms.room(membership.room_id);
+    if (!room) continue;
+    if (membership.membership == "invite" || membership.membership == "knock") {
+      if (pass.since != 0 && membership.pos <= pass.since) continue;
+      json::array stripped = stripped_state(*room, pass.user);
+      if (membership.membership == "invite")
+        invite[membership.room_id] = {{"invite_state", {{"events", std::move(stripped)}}}};
+      else
+        knock[membership.room_id] = {{"knock_state", {{"events", std::move(stripped)}}}};
+      pass.has_updates = true;
+    } else if (membership.membership != "join") {
+      if (auto left = left_room(pass, *room, membership)) {
+        leave[membership.room_id] = std::move(*left);
+        pass.has_updates = true;
+      }
+    } else if (auto joined = joined_room(pass, *room, membership, std::move(room_account_data[membership.room_id]))) {
+      join[membership.room_id] = std::move(*joined);
+      pass.has_updates = true;
+    }
+  }
+  return json::object{{"join", std::move(join)}, {"invite", std::move(invite)},
+                      {"leave", std::move(leave)}, {"knock", std::move(knock)}};
+}
+
+}  // namespace myelin::homeserver

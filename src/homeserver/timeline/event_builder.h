@@ -1,0 +1,59 @@
+#pragma once
+// The local event builder: turns a draft into a PDU on top of a room's current state —
+// prev_events (all the room's forward extremities), depth, auth_events from the room version's
+// auth types — checks its numbers and the authorization rules against that state, works out
+// what a redaction erases, hashes and signs it, gives it its event ID and refuses it over
+// 65,536 bytes. Builds only: nothing is persisted or changed (that is the write path's job).
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "core/crypto.h"
+#include "core/error.h"
+#include "core/json.h"
+#include "homeserver/config.h"
+#include "homeserver/timeline/room_state.h"
+#include "storage/store.h"
+
+namespace myelin::homeserver {
+
+struct EventDraft {
+  std::string sender;
+  std::string type;
+  std::optional<std::string> state_key;
+  json::object content;
+  std::string redacts;   // m.room.redaction: the target event ID
+  std::int64_t origin_server_ts = 0;   // 0 = now
+};
+
+// An event built and authorised against a room state but not yet persisted: its PDU and the
+// row the store persists (state_group_before = that room state's group).
+struct BuiltEvent {
+  json::object pdu;
+  storage::NewEvent row;
+};
+
+inline constexpr std::size_t kMaxPduBytes = 65536;
+
+class EventBuilder {
+ public:
+  EventBuilder(const Config& config, storage::Store& store, const core::SigningKey& key)
+      : config_(config), store_(store), key_(key) {}
+
+  // M_FORBIDDEN when the auth rules (or, for a redaction, the power levels) refuse,
+  // M_INVALID_PARAM for a redaction of another room's event, M_TOO_LARGE over 65,536 bytes.
+  // Reads the store only for a redaction's target.
+  core::Result<BuiltEvent> build(const RoomState& room, const EventDraft& draft) const;
+
+ private:
+  // The redacted text of draft.redacts when the sender may redact it (nullopt when unknown here).
+  core::Result<std::optional<std::pair<std::string, std::string>>> redaction_of(
+      const RoomState& room, const EventDraft& draft) const;
+
+  const Config& config_;
+  storage::Store& store_;
+  const core::SigningKey& key_;
+};
+
+}  // namespace myelin::homeserver

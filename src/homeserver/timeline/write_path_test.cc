@@ -1,0 +1,118 @@
+#include "homeserver/timeline/write_path.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "core/crypto.h"
+#include "homeserver/timeline/event_builder.h"
+#include "homeserver/timeline/room_cache.h"
+
+namespace myelin::homeserver {
+namespace {
+
+struct WritePathFixture : ::testing::Test {
+  Config config;
+  std::unique_ptr<storage::Store> store = storage::open_sqlite_store({":memory:", false});
+  core::SigningKey key = core::SigningKey::generate("");
+  RoomCache rooms{*store};
+  EventBuilder builder{config, *store, key};
+  WritePath write_path{*store, rooms};
+  std::vector<std::string> heard;   // "<subscriber>:<type>:<creates_room>"
+
+  void subscribe(const std::string& name) {
+    write_path.subscribe([this, name](const Written& written) {
+      heard.push_back(name + ":" + written.event.row.type + ":" + (written.creates_room ? "new" : "old"));
+      // Announced after persist and apply: the store has the event, the room reflects it.
+      auto stored = store->event(written.event.row.event_id);
+      ASSERT_TRUE(stored);
+      EXPECT_EQ(stored->pos, written.at.pos);
+      EXPECT_GE(written.room.last_pos, written.at.pos);
+    });
+  }
+
+  // A v10 room made of its create event and the creator's join.
+  std::string create_room() {
+    RoomState scratch;
+    scratch.room_id = "!room:localhost";
+    scratch.rules = rooms::find_room_version("10");
+    std::vector<BuiltEvent> built;
+    const std::vector<EventDraft> drafts{
+        {"@a:localhost", "m.room.create", "", {{"creator", "@a:localhost"}, {"room_version", "10"}}, {}},
+        {"@a:localhost", "m.room.member", "@a:localhost", {{"membership", "join"}}, {}}};
+    for (const EventDraft& draft : drafts) {
+      auto event = builder.build(scratch, draft);
+      EXPECT_TRUE(event) << event.error().message;
+      event->row.state_group_before = built.empty() ? 0 : storage::kStateGroupOfPrevious;
+      scratch.apply(event->row, event->pdu, storage::Persisted{0, 0});
+      built.push_back(std::move(*event));
+    }
+    write_path.write_new_room({scratch.room_id, "10", "@a:localhost", false}, *scratch.rules, built);
+    return scratch.room_id;
+  }
+};
+
+TEST_F(WritePathFixture, SubscribersHearEveryEventInOrderAfterItIsPersistedAndApplied) {
+  subscribe("first");
+  subscribe("second");
+  const std::string room_id = create_room();
+  EXPECT_EQ(heard, (std::vector<std::string>{"first:m.room.create:new", "second:m.room.create:new",
+                                             "first:m.room.member:new", "second:m.room.member:new"}));
+  RoomState* room = rooms.room(room_id);
+  ASSERT_TRUE(room);
+  EXPECT_TRUE(room->joined.contains("@a:localhost"));
+
+  heard.clear();
+  auto message = builder.build(*room, {"@a:localhost", "m.room.message", std::nullopt, {{"body", "hi"}}, {}});
+  ASSERT_TRUE(message);
+  const storage::Persisted at = write_path.write(*room, *message);
+  EXPECT_EQ(heard, (std::vector<std::string>{"first:m.room.message:old", "second:m.room.message:old"}));
+  EXPECT_EQ(store->event(message->row.event_id)->pos, at.pos);
+  EXPECT_EQ(room->last_pos, at.pos);
+}
+
+TEST_F(WritePathFixture, ASubscriberThatWritesIsAnnouncedBeforeLaterSubscribersHearTheFirstEvent) {
+  subscribe("first");
+  bool replied = false;
+  write_path.subscribe([&](const Written& written) {
+    if (written.creates_room || replied) return;
+    replied = true;
+    RoomState* room = rooms.room(written.room.room_id);
+    auto reply = builder.build(*room, {"@a:localhost", "m.room.message", std::nullopt, {{"body", "reply"}}, {}});
+    ASSERT_TRUE(reply);
+    write_path.write(*room, *reply);
+  });
+  subscribe("last");
+  const std::string room_id = create_room();
+  heard.clear();
+  auto message = builder.build(*rooms.room(room_id), {"@a:localhost", "m.room.topic", "", {{"topic", "t"}}, {}});
+  ASSERT_TRUE(message);
+  write_path.write(*rooms.room(room_id), *message);
+  EXPECT_EQ(heard, (std::vector<std::string>{"first:m.room.topic:old", "first:m.room.message:old",
+                                             "last:m.room.message:old", "last:m.room.topic:old"}));
+}
+
+TEST(RoomStateApplyTest, AnEventReplacesTheExtremitiesItNames) {
+  RoomState room;
+  room.extremities = {{"$a", 3}, {"$b", 4}};
+  storage::NewEvent row;
+  row.event_id = "$c";
+  row.type = "m.room.message";
+  row.depth = 5;
+  row.prev_events = {"$a"};
+  room.apply(row, json::object{}, {7, 2});
+  ASSERT_EQ(room.extremities.size(), 2u);
+  EXPECT_EQ(room.extremities[0].event_id, "$b");
+  EXPECT_EQ(room.extremities[1].event_id, "$c");
+  EXPECT_EQ(room.last_pos, 7);
+  EXPECT_EQ(room.state_group, 2);
+  row.event_id = "$d";
+  row.prev_events = {"$b", "$c"};
+  room.apply(row, json::object{}, {8, 2});
+  ASSERT_EQ(room.extremities.size(), 1u);
+  EXPECT_EQ(room.extremities[0].event_id, "$d");
+}
+
+}  // namespace
+}  // namespace myelin::homeserver
