@@ -4,6 +4,14 @@
 #include "core/crypto.h"
 #include "homeserver/accounts/accounts.h"
 #include "homeserver/config.h"
+#include "homeserver/accounts/options.h"
+#include "homeserver/e2ee/options.h"
+#include "homeserver/media/options.h"
+#include "homeserver/membership/options.h"
+#include "homeserver/push/options.h"
+#include "homeserver/sync/options.h"
+#include "homeserver/timeline/options.h"
+#include "homeserver/voip/options.h"
 #include "homeserver/e2ee/device_lists.h"
 #include "homeserver/e2ee/key_backup.h"
 #include "homeserver/e2ee/keys.h"
@@ -22,28 +30,44 @@
 
 namespace myelin::homeserver {
 
+// Each domain's settings, as app/ assembles them from the config file (app/config.h). Every
+// service is given only its own.
+struct DomainOptions {
+  const TimelineOptions& timeline;
+  const AccountsOptions& accounts;
+  const PushOptions& push;
+  const VoipOptions& voip;
+  const MediaOptions& media;
+  const UrlPreviewOptions& url_previews;
+  const E2eeOptions& e2ee;
+  const MembershipOptions& membership;
+  const PresenceOptions& presence;
+};
+
 struct Homeserver {
-  Homeserver(const Config& config, storage::Store& store, const core::SigningKey& key,
-             http::Scheduler& scheduler, media::ContentStore& content)
+  Homeserver(const Config& config, const DomainOptions& options, storage::Store& store,
+             const core::SigningKey& key, http::Scheduler& scheduler, media::ContentStore& content)
       : config(config),
+        options(options),
         store(store),
         key(key),
         scheduler(scheduler),
         notifier(scheduler),
-        timeline(config, store, key, notifier),
-        device_lists(timeline, notifier),
-        accounts(config, store, [this](const std::string& user_id) { device_lists.announce(user_id); }),
-        keys(config, store, device_lists),
-        to_device(config, store, notifier),
-        key_backup(config, store),
-        media(config, store, content, scheduler),
-        url_previews(config, scheduler),
-        rooms(timeline),
-        typing(timeline, notifier, scheduler),
-        presence(config, timeline, notifier),
-        sync(timeline, typing, presence, notifier, scheduler, device_lists, keys, to_device) {}
+        timeline(options.timeline, store, store, key, notifier),
+        device_lists(store, store, timeline, notifier),
+        accounts(options.accounts, store, [this](const std::string& user_id) { device_lists.announce(user_id); }),
+        keys(options.e2ee, store, store, device_lists),
+        to_device(options.e2ee, store, store, notifier),
+        key_backup(options.e2ee, store),
+        media(options.media, store, content, scheduler),
+        url_previews(options.url_previews, scheduler),
+        rooms(options.membership, options.push, store, store, store, store, timeline),
+        typing(store, timeline, notifier, scheduler),
+        presence(options.presence, store, timeline, notifier),
+        sync(store, store, store, timeline, typing, presence, notifier, scheduler, device_lists, keys, to_device) {}
 
-  const Config& config;
+  const Config& config;        // the client API's settings (homeserver/config.h)
+  const DomainOptions options;
   storage::Store& store;
   const core::SigningKey& key;
   http::Scheduler& scheduler;

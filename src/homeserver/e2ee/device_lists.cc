@@ -11,7 +11,6 @@ void DeviceLists::announce(const std::string& user_id) {
 DeviceListUpdate DeviceLists::changes(const std::string& user_id, storage::StreamPos since, storage::StreamPos upto,
                                       const std::vector<storage::Membership>& memberships) {
   DeviceListUpdate update;
-  storage::Store& store = timeline_.store();
   std::vector<const RoomState*> joined_rooms;
   std::set<std::string> maybe_left;
   for (const auto& membership : memberships) {
@@ -19,7 +18,7 @@ DeviceListUpdate DeviceLists::changes(const std::string& user_id, storage::Strea
     if (!room) continue;
     if (membership.membership == "join") {
       joined_rooms.push_back(room);
-      if (membership.pos > since && membership.pos <= upto && membership_at(store, membership, since) != "join") {
+      if (membership.pos > since && membership.pos <= upto && membership_at(event_store_, membership, since) != "join") {
         // Newly joined: everyone in the room is new to this user's device lists.
         for (const auto& member : room->joined)
           if (member != user_id) update.changed.insert(member);
@@ -33,7 +32,7 @@ DeviceListUpdate DeviceLists::changes(const std::string& user_id, storage::Strea
             maybe_left.insert(member);
         });
       }
-    } else if (membership.pos > since && membership.pos <= upto && membership_at(store, membership, since) == "join") {
+    } else if (membership.pos > since && membership.pos <= upto && membership_at(event_store_, membership, since) == "join") {
       // The user left the room: its members, and those who left it meanwhile, may no longer
       // share any room with them.
       maybe_left.insert(room->joined.begin(), room->joined.end());
@@ -45,7 +44,7 @@ DeviceListUpdate DeviceLists::changes(const std::string& user_id, storage::Strea
       if (room->joined.contains(other)) return true;
     return false;
   };
-  for (const auto& changed : store.device_list_changes(since, upto, user_id))
+  for (const auto& changed : store_.device_list_changes(since, upto, user_id))
     if (changed == user_id || shares_room(changed)) update.changed.insert(changed);
   for (const auto& other : maybe_left)
     if (other != user_id && !shares_room(other)) update.left.insert(other);

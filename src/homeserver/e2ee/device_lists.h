@@ -10,6 +10,8 @@
 
 #include "homeserver/timeline/notifier.h"
 #include "homeserver/timeline/timeline.h"
+#include "storage/event_store.h"
+#include "storage/key_store.h"
 
 namespace myelin::homeserver {
 
@@ -21,7 +23,8 @@ struct DeviceListUpdate {
 
 class DeviceLists {
  public:
-  DeviceLists(Timeline& timeline, Notifier& notifier) : timeline_(timeline), notifier_(notifier) {}
+  DeviceLists(storage::KeyStore& store, storage::EventStore& event_store, Timeline& timeline, Notifier& notifier)
+      : store_(store), event_store_(event_store), timeline_(timeline), notifier_(notifier) {}
 
   // Wakes the user's peers after the store recorded a change of the user's devices or keys.
   void announce(const std::string& user_id);
@@ -33,6 +36,8 @@ class DeviceLists {
                            const std::vector<storage::Membership>& memberships);
 
  private:
+  storage::KeyStore& store_;
+  storage::EventStore& event_store_;
   Timeline& timeline_;
   Notifier& notifier_;
 };

@@ -9,7 +9,7 @@ namespace myelin::homeserver {
 
 using core::Errc;
 
-bool share_a_room(storage::Store& store, const std::string& a, const std::string& b) {
+bool share_a_room(storage::EventStore& store, const std::string& a, const std::string& b) {
   if (a == b) return true;
   std::set<std::string> rooms;
   for (const auto& m : store.user_memberships(a))
@@ -22,7 +22,7 @@ bool share_a_room(storage::Store& store, const std::string& a, const std::string
 core::Result<std::string> RoomService::resolve_room(const std::string& room_id_or_alias) {
   if (room_id_or_alias.starts_with("#")) {
     if (!core::RoomAlias::parse(room_id_or_alias)) return core::fail(Errc::kInvalidParam, "Invalid room alias");
-    auto room_id = timeline_.store().alias_room(room_id_or_alias);
+    auto room_id = directory_store_.alias_room(room_id_or_alias);
     if (!room_id) return core::fail(Errc::kNotFound, "Room alias not found");
     return *room_id;
   }
@@ -35,7 +35,7 @@ namespace {
 
 // For a restricted join by a user who is not invited: a joined local user who may invite, when
 // the joiner is in one of the rooms the join rule allows. Empty when no one can authorise.
-std::string restricted_join_authoriser(Timeline& timeline, const RoomState& room,
+std::string restricted_join_authoriser(Timeline& timeline, const std::string& server_name, const RoomState& room,
                                        const std::string& user_id) {
   const json::object* join_rules = room.content("m.room.join_rules", "");
   if (!join_rules) return {};
@@ -56,7 +56,7 @@ std::string restricted_join_authoriser(Timeline& timeline, const RoomState& room
   if (!allowed) return {};
   rooms::PowerLevels levels(room.content("m.room.power_levels", ""), *room.pdu("m.room.create", ""),
                             *room.rules);
-  const std::string suffix = ":" + timeline.config().server_name;
+  const std::string suffix = ":" + server_name;
   for (const auto& member : room.joined) {
     if (member.ends_with(suffix) && levels.at_least(member, levels.invite())) return member;
   }
@@ -72,7 +72,7 @@ core::Result<std::string> RoomService::join(const std::string& user_id, const st
   json::object content = member_content(user_id, "join", reason);
   if (const json::object* current = room->content("m.room.member", user_id); current && *current == content)
     return room_id;  // already joined with this profile: nothing to send
-  if (std::string authoriser = restricted_join_authoriser(timeline_, *room, user_id); !authoriser.empty())
+  if (std::string authoriser = restricted_join_authoriser(timeline_, config_.server_name, *room, user_id); !authoriser.empty())
     content["join_authorised_via_users_server"] = authoriser;
   auto sent = timeline_.send(room_id, {user_id, "m.room.member", user_id, std::move(content), {}});
   if (!sent) return std::unexpected(sent.error());
@@ -97,10 +97,10 @@ core::Result<std::string> RoomService::set_membership(const std::string& sender,
   if (!core::UserId::parse(target)) return core::fail(Errc::kInvalidParam, "Invalid user ID");
   RoomState* room = timeline_.room(room_id);
   if (!room) return core::fail(Errc::kForbidden, "Unknown room or not a member");
-  const std::string suffix = ":" + timeline_.config().server_name;
+  const std::string suffix = ":" + config_.server_name;
   if (membership == "invite") {
     if (!target.ends_with(suffix)) return core::fail(Errc::kForbidden, "Inviting users on other servers needs federation");
-    if (!timeline_.store().user(target)) return core::fail(Errc::kNotFound, "Unknown user");
+    if (!account_store_.user(target)) return core::fail(Errc::kNotFound, "Unknown user");
     if (room->membership(target) == "invite") return room_id;  // already invited: idempotent
   }
   json::object content = membership == "invite" ? member_content(target, membership, reason)
@@ -118,12 +118,12 @@ core::Status RoomService::forget(const std::string& user_id, const std::string& 
   const std::string membership = room->membership(user_id);
   if (membership == "join" || membership == "invite" || membership == "knock")
     return core::fail(Errc::kUnknown, "Leave the room before forgetting it");
-  timeline_.store().forget_room(user_id, room_id);
+  store_.forget_room(user_id, room_id);
   return {};
 }
 
 void RoomService::propagate_profile(const std::string& user_id) {
-  for (const auto& membership : timeline_.store().user_memberships(user_id)) {
+  for (const auto& membership : store_.user_memberships(user_id)) {
     if (membership.membership != "join") continue;
     RoomState* room = timeline_.room(membership.room_id);
     if (!room) continue;

@@ -60,7 +60,7 @@ struct Plan {
 // Room-specific push rules (kind "room", rule ID = room ID) of the old room's members follow
 // them to the replacement room, as clients expect after an upgrade (within each member's
 // bound on push rules).
-void copy_room_push_rules(storage::Store& store, const RoomState& old_room, const std::string& old_id,
+void copy_room_push_rules(storage::UserDataStore& store, const RoomState& old_room, const std::string& old_id,
                           const std::string& new_id, std::int64_t max_user_rules) {
   for (const auto& member : old_room.joined) {
     if (!store.account_data(member, "", "m.push_rules")) continue;
@@ -78,7 +78,7 @@ void copy_room_push_rules(storage::Store& store, const RoomState& old_room, cons
 json::object RoomService::member_content(const std::string& user_id, const std::string& membership,
                                          const std::string& reason) {
   json::object content{{"membership", membership}};
-  if (auto user = timeline_.store().user(user_id)) {
+  if (auto user = account_store_.user(user_id)) {
     if (!user->displayname.empty()) content["displayname"] = user->displayname;
     if (!user->avatar_url.empty()) content["avatar_url"] = user->avatar_url;
   }
@@ -88,10 +88,10 @@ json::object RoomService::member_content(const std::string& user_id, const std::
 
 namespace {
 
-core::Result<std::string> create_planned(Timeline& timeline, Plan plan, json::object creator_member) {
+core::Result<std::string> create_planned(storage::EventStore& store, Timeline& timeline, const std::string& server, Plan plan,
+                                         json::object creator_member) {
   auto room = std::make_unique<RoomState>();
   room->rules = plan.rules;
-  const std::string& server = timeline.config().server_name;
   if (!plan.rules->room_id_from_create_event) room->room_id = "!" + core::random_string(18) + ":" + server;
 
   json::object create_content = std::move(plan.creation_content);
@@ -110,7 +110,7 @@ core::Result<std::string> create_planned(Timeline& timeline, Plan plan, json::ob
   for (const auto& draft : drafts) {
     auto event = timeline.build(*room, draft);
     if (!event) return std::unexpected(event.error());
-    while (built.empty() && timeline.store().room(event->row.room_id)) {
+    while (built.empty() && store.room(event->row.room_id)) {
       ++drafts.front().origin_server_ts;
       event = timeline.build(*room, drafts.front());
       if (!event) return std::unexpected(event.error());
@@ -143,7 +143,7 @@ core::Result<std::string> RoomService::create_room(const std::string& creator,
   plan.creator = creator;
   auto version = string_member(request, "room_version");
   if (!version) return std::unexpected(version.error());
-  if (version->empty()) *version = timeline_.config().default_room_version;
+  if (version->empty()) *version = config_.default_room_version;
   plan.rules = rooms::find_room_version(*version);
   if (!plan.rules) return core::fail(Errc::kUnsupportedRoomVersion, "Unsupported room version " + *version);
 
@@ -180,10 +180,10 @@ core::Result<std::string> RoomService::create_room(const std::string& creator,
 
   std::string alias;
   if (!alias_name->empty()) {
-    alias = "#" + *alias_name + ":" + timeline_.config().server_name;
+    alias = "#" + *alias_name + ":" + config_.server_name;
     if (!core::RoomAlias::parse(alias)) return core::fail(Errc::kInvalidParam, "Invalid room_alias_name");
-    if (timeline_.store().alias_room(alias)) return core::fail(Errc::kRoomInUse, "Room alias already taken");
-    if (auto ok = core::within_limit(timeline_.store().alias_count(creator) + 1, timeline_.config().aliases_per_user,
+    if (directory_store_.alias_room(alias)) return core::fail(Errc::kRoomInUse, "Room alias already taken");
+    if (auto ok = core::within_limit(directory_store_.alias_count(creator) + 1, config_.aliases_per_user,
                                      "room aliases");
         !ok)
       return std::unexpected(ok.error());
@@ -220,7 +220,7 @@ core::Result<std::string> RoomService::create_room(const std::string& creator,
   if (*preset != "public_chat") add("m.room.guest_access", "", {{"guest_access", "can_join"}});
   // Encryption by default (rooms.encryption_by_default), unless initial_state brings its own.
   // "direct" covers what no client lets a person decide room by room: direct messages.
-  const std::string& encrypt = timeline_.config().encryption_by_default;
+  const std::string& encrypt = config_.encryption_by_default;
   const bool direct = is_direct || *preset == "trusted_private_chat";
   if (encrypt == "all" || (encrypt == "invite" && (direct || *preset == "private_chat")) ||
       (encrypt == "direct" && direct)) {
@@ -254,9 +254,9 @@ core::Result<std::string> RoomService::create_room(const std::string& creator,
     add("m.room.member", invitee, std::move(content));
   }
 
-  auto room_id = create_planned(timeline_, std::move(plan), member_content(creator, "join", ""));
+  auto room_id = create_planned(store_, timeline_, config_.server_name, std::move(plan), member_content(creator, "join", ""));
   if (!room_id) return room_id;
-  if (!alias.empty()) timeline_.store().create_alias(alias, *room_id, creator);
+  if (!alias.empty()) directory_store_.create_alias(alias, *room_id, creator);
   return room_id;
 }
 
@@ -311,8 +311,8 @@ core::Result<std::string> RoomService::upgrade(const std::string& user_id, const
       plan.after_create.push_back({user_id, type, "", *content, {}});
   }
   plan.published = false;
-  if (auto record = timeline_.store().room(room_id)) plan.published = record->published;
-  auto new_room = create_planned(timeline_, std::move(plan), member_content(user_id, "join", ""));
+  if (auto record = store_.room(room_id)) plan.published = record->published;
+  auto new_room = create_planned(store_, timeline_, config_.server_name, std::move(plan), member_content(user_id, "join", ""));
   if (!new_room) return new_room;
 
   old_room = timeline_.room(room_id);
@@ -330,16 +330,16 @@ core::Result<std::string> RoomService::upgrade(const std::string& user_id, const
     levels["invite"] = restricted;
     (void)timeline_.send(room_id, {user_id, "m.room.power_levels", "", std::move(levels), {}});
   }
-  if (auto record = timeline_.store().room(room_id); record && record->published) {
-    timeline_.store().set_room_published(room_id, false);
-    timeline_.store().set_room_published(*new_room, true);
+  if (auto record = store_.room(room_id); record && record->published) {
+    directory_store_.set_room_published(room_id, false);
+    directory_store_.set_room_published(*new_room, true);
   }
-  copy_room_push_rules(timeline_.store(), *timeline_.room(room_id), room_id, *new_room,
-                       timeline_.config().push_rules_per_user);
-  for (const auto& alias : timeline_.store().room_aliases(room_id)) {
-    std::string creator = timeline_.store().alias_creator(alias).value_or(user_id);
-    timeline_.store().delete_alias(alias);
-    timeline_.store().create_alias(alias, *new_room, creator);
+  copy_room_push_rules(user_data_store_, *timeline_.room(room_id), room_id, *new_room,
+                       push_config_.push_rules_per_user);
+  for (const auto& alias : directory_store_.room_aliases(room_id)) {
+    std::string creator = directory_store_.alias_creator(alias).value_or(user_id);
+    directory_store_.delete_alias(alias);
+    directory_store_.create_alias(alias, *new_room, creator);
   }
   return new_room;
 }

@@ -8,17 +8,27 @@
 
 #include "core/error.h"
 #include "core/json.h"
+#include "homeserver/membership/options.h"
+#include "homeserver/push/options.h"
 #include "homeserver/timeline/timeline.h"
+#include "storage/account_store.h"
+#include "storage/event_store.h"
+#include "storage/room_directory_store.h"
+#include "storage/user_data_store.h"
 
 namespace myelin::homeserver {
 
 // True when `a` and `b` are each joined to or invited into at least one common room (the
 // privacy rule for profile and presence lookups). Always true for a == b.
-bool share_a_room(storage::Store& store, const std::string& a, const std::string& b);
+bool share_a_room(storage::EventStore& store, const std::string& a, const std::string& b);
 
 class RoomService {
  public:
-  explicit RoomService(Timeline& timeline) : timeline_(timeline) {}
+  RoomService(const MembershipOptions& config, const PushOptions& push_config, storage::EventStore& store,
+              storage::AccountStore& account_store, storage::RoomDirectoryStore& directory_store,
+              storage::UserDataStore& user_data_store, Timeline& timeline)
+      : config_(config), push_config_(push_config), store_(store), account_store_(account_store),
+        directory_store_(directory_store), user_data_store_(user_data_store), timeline_(timeline) {}
 
   // POST /createRoom with its already-parsed body. Returns the new room ID.
   core::Result<std::string> create_room(const std::string& creator, const json::object& request);
@@ -51,6 +61,12 @@ class RoomService {
   // The content of a member event for `user_id` with their current profile.
   json::object member_content(const std::string& user_id, const std::string& membership,
                               const std::string& reason);
+  const MembershipOptions& config_;
+  const PushOptions& push_config_;
+  storage::EventStore& store_;
+  storage::AccountStore& account_store_;
+  storage::RoomDirectoryStore& directory_store_;
+  storage::UserDataStore& user_data_store_;
   Timeline& timeline_;
 };
 

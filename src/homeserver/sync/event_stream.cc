@@ -15,28 +15,27 @@ constexpr std::size_t kLimit = 100;
 
 json::object SyncService::compute_events(const Session& session, storage::StreamPos from, const std::string& room_id,
                                          bool& has_updates) {
-  storage::Store& store = timeline_.store();
-  const storage::StreamPos now = store.current_pos();
+  const storage::StreamPos now = position_store_.current_pos();
   // The rooms read: the one named (which the user may read without being joined), else the
   // rooms they are joined to; what they may read of each is the whole window while they were
   // joined throughout it (the common case, no lookups), else what the visibility rules allow.
   std::vector<std::pair<RoomState*, std::vector<PosRange>>> rooms;
-  for (const auto& membership : store.user_memberships(session.user_id)) {
+  for (const auto& membership : store_.user_memberships(session.user_id)) {
     if (membership.membership != "join" || (!room_id.empty() && membership.room_id != room_id)) continue;
     RoomState* room = timeline_.room(membership.room_id);
     if (!room || room->last_pos <= from) continue;
     std::vector<PosRange> ranges{{from, now}};
-    if (membership.pos > from) ranges = visible_events(store, *room, session.user_id).within(from, now);
+    if (membership.pos > from) ranges = visible_events(store_, *room, session.user_id).within(from, now);
     rooms.emplace_back(room, std::move(ranges));
   }
   if (!room_id.empty() && rooms.empty()) {
     if (RoomState* room = timeline_.room(room_id); room && room->last_pos > from)
-      rooms.emplace_back(room, visible_events(store, *room, session.user_id).within(from, now));
+      rooms.emplace_back(room, visible_events(store_, *room, session.user_id).within(from, now));
   }
   std::vector<storage::StoredEvent> events;
   storage::StreamPos end = now;
   for (auto& [room, ranges] : rooms) {
-    Page page = filtered_events(store, room->room_id, std::move(ranges), kLimit, storage::Direction::kForward,
+    Page page = filtered_events(store_, room->room_id, std::move(ranges), kLimit, storage::Direction::kForward,
                                 EventFilter{});
     if (page.more && !page.events.empty()) end = std::min(end, page.events.back().pos);
     std::move(page.events.begin(), page.events.end(), std::back_inserter(events));
@@ -50,7 +49,7 @@ json::object SyncService::compute_events(const Session& session, storage::Stream
   }
   has_updates = !events.empty();
   json::array chunk;
-  for (const auto& event : events) chunk.push_back(client_event(store, event, session.device_id));
+  for (const auto& event : events) chunk.push_back(client_event(store_, event, session.device_id));
   return json::object{{"start", stream_token(from)}, {"end", stream_token(end)}, {"chunk", std::move(chunk)}};
 }
 

@@ -12,7 +12,7 @@ void Presence::set(const std::string& user_id, const std::string& presence,
   state.presence = presence;
   if (status_msg) state.status_msg = *status_msg;
   if (presence == "online") state.last_active_ts = core::now_ms();
-  state.pos = timeline_.store().allocate_pos();
+  state.pos = store_.allocate_pos();
   announce(user_id);
 }
 

@@ -9,16 +9,17 @@
 #include <unordered_map>
 
 #include "core/json.h"
-#include "homeserver/config.h"
+#include "homeserver/sync/options.h"
 #include "homeserver/timeline/notifier.h"
 #include "homeserver/timeline/timeline.h"
+#include "storage/position_store.h"
 
 namespace myelin::homeserver {
 
 class Presence {
  public:
-  Presence(const Config& config, Timeline& timeline, Notifier& notifier)
-      : config_(config), timeline_(timeline), notifier_(notifier) {}
+  Presence(const PresenceOptions& config, storage::PositionStore& store, Timeline& timeline, Notifier& notifier)
+      : config_(config), store_(store), timeline_(timeline), notifier_(notifier) {}
 
   struct State {
     std::string presence = "offline";   // online, unavailable, offline
@@ -40,7 +41,8 @@ class Presence {
  private:
   void announce(const std::string& user_id);
   json::object event(const std::string& user_id, const State& state) const;
-  const Config& config_;
+  const PresenceOptions& config_;
+  storage::PositionStore& store_;
   Timeline& timeline_;
   Notifier& notifier_;
   std::unordered_map<std::string, State> states_;

@@ -47,7 +47,7 @@ std::optional<StreamPos> parse_stream_token(std::string_view token) {
 
 namespace {
 
-json::array format_all(storage::Store& store, const std::vector<storage::StoredEvent>& events,
+json::array format_all(storage::EventStore& store, const std::vector<storage::StoredEvent>& events,
                        std::string_view device, bool with_prev_content) {
   json::array out;
   out.reserve(events.size());
@@ -56,7 +56,7 @@ json::array format_all(storage::Store& store, const std::vector<storage::StoredE
 }
 
 // The state just before `first` (its state group, with its own change undone).
-storage::StateMap state_before(storage::Store& store, const storage::StoredEvent& first) {
+storage::StateMap state_before(storage::EventStore& store, const storage::StoredEvent& first) {
   storage::StateMap state = store.state_group(first.state_group);
   if (first.state_key) {
     storage::StateKey key{first.type, *first.state_key};
@@ -70,7 +70,7 @@ storage::StateMap state_before(storage::Store& store, const storage::StoredEvent
 
 // Notification and highlight counts of the events after the user's read position, from their
 // push rules. Looks at the newest kUnreadWindow events at most (the counts saturate there).
-std::pair<std::int64_t, std::int64_t> unread_counts(storage::Store& store, const RoomState& room,
+std::pair<std::int64_t, std::int64_t> unread_counts(storage::EventStore& store, const RoomState& room,
                                                     const std::string& user, StreamPos read_up_to, StreamPos now,
                                                     const json::object& rules) {
   constexpr std::size_t kUnreadWindow = 100;
@@ -111,8 +111,7 @@ json::object receipts_event(const std::vector<storage::Receipt>& receipts, const
 }  // namespace
 
 json::object SyncService::compute(const SyncRequest& request, bool& has_updates) {
-  storage::Store& store = timeline_.store();
-  const StreamPos now = store.current_pos();
+  const StreamPos now = position_store_.current_pos();
   const StreamPos since = std::min(request.since.pos, now);
   const std::string& user = request.session.user_id;
   const std::string& device = request.session.device_id;
@@ -120,7 +119,7 @@ json::object SyncService::compute(const SyncRequest& request, bool& has_updates)
 
   std::map<std::string, json::array> room_account_data;
   json::array global_account_data;
-  for (auto& entry : store.account_data_since(user, since)) {
+  for (auto& entry : user_data_store_.account_data_since(user, since)) {
     auto content = core::parse_json_object(entry.content);
     json::object event{{"type", entry.type}, {"content", content ? std::move(*content) : json::object{}}};
     if (entry.room_id.empty()) {
@@ -131,19 +130,19 @@ json::object SyncService::compute(const SyncRequest& request, bool& has_updates)
   }
   // Clients learn their push rules from account data: an initial sync always carries them.
   if (since == 0 && filter.account_data.matches("m.push_rules", user) &&
-      !store.account_data(user, "", "m.push_rules"))
+      !user_data_store_.account_data(user, "", "m.push_rules"))
     global_account_data.push_back(json::object{{"type", "m.push_rules"}, {"content", default_push_rules(user)}});
   if (!global_account_data.empty()) has_updates = true;
 
   std::optional<json::object> rules;   // the user's push rules, loaded when first needed
   auto push_rules = [&]() -> const json::object& {
-    if (!rules) rules = load_push_rules(store, user);
+    if (!rules) rules = load_push_rules(user_data_store_, user);
     return *rules;
   };
   SentMembers& sent = sent_members(request.session);
   const char* state_field = request.use_state_after ? "state_after" : "state";
   json::object join, invite, leave, knock;
-  const std::vector<storage::Membership> memberships = store.user_memberships(user);
+  const std::vector<storage::Membership> memberships = store_.user_memberships(user);
   for (const auto& membership : memberships) {
     if (!filter.room.matches_room(membership.room_id)) continue;
     RoomState* room = timeline_.room(membership.room_id);
@@ -175,9 +174,9 @@ json::object SyncService::compute(const SyncRequest& request, bool& has_updates)
 
     if (membership.membership != "join") {
       const bool report = since > 0 ? membership.pos > since : filter.room.include_leave;
-      if (!report || store.is_forgotten(user, membership.room_id)) continue;
-      const Visible visible = visible_events(store, *room, user);
-      Page page = filtered_events(store, membership.room_id, visible.within(since, membership.pos),
+      if (!report || store_.is_forgotten(user, membership.room_id)) continue;
+      const Visible visible = visible_events(store_, *room, user);
+      Page page = filtered_events(store_, membership.room_id, visible.within(since, membership.pos),
                                   static_cast<std::size_t>(filter.room.timeline.limit),
                                   storage::Direction::kBackward, filter.room.timeline);
       auto& events = page.events;
@@ -188,26 +187,26 @@ json::object SyncService::compute(const SyncRequest& request, bool& has_updates)
       // of it, or what changed since `since` when the user was in then. Either way never later
       // than the last position the user may read; with an empty timeline, the state there and
       // their own membership, which is all a user who may read nothing gets.
-      const bool joined_at_since = membership_at(store, membership, since) == "join";
+      const bool joined_at_since = membership_at(store_, membership, since) == "join";
       std::vector<std::string> state_ids;
       if (!joined_at_since || request.use_state_after) {
         storage::StateMap state;
         if (!events.empty() && !request.use_state_after) {
-          state = state_before(store, events.front());
+          state = state_before(store_, events.front());
         } else {
-          state = state_at(store, *room, visible.last(membership.pos));
+          state = state_at(store_, *room, visible.last(membership.pos));
           state[{"m.room.member", user}] = membership.event_id;
         }
         for (const auto& [key, event_id] : state)
           if (filter.room.state.matches(key.first, "")) state_ids.push_back(event_id);
       }
-      std::vector<storage::StoredEvent> state_events = store.events(state_ids);
+      std::vector<storage::StoredEvent> state_events = store_.events(state_ids);
       if (joined_at_since) std::erase_if(state_events, [since](const auto& event) { return event.pos <= since; });
       std::string prev_batch = stream_token(events.empty() ? since : events.front().pos - 1);
       leave[membership.room_id] = {
-          {"timeline", {{"events", format_all(store, events, device, true)},
+          {"timeline", {{"events", format_all(store_, events, device, true)},
                         {"limited", page.more}, {"prev_batch", prev_batch}}},
-          {state_field, {{"events", format_all(store, state_events, device, false)}}},
+          {state_field, {{"events", format_all(store_, state_events, device, false)}}},
           {"account_data", {{"events", json::array{}}}}};
       has_updates = true;
       continue;
@@ -217,7 +216,7 @@ json::object SyncService::compute(const SyncRequest& request, bool& has_updates)
     // New to this sync: an initial or full-state sync, or a join since `since` (a profile
     // change re-sends a join event without being a new join).
     const bool newly = since == 0 || request.full_state ||
-                       (membership.pos > since && membership_at(store, membership, since) != "join");
+                       (membership.pos > since && membership_at(store_, membership, since) != "join");
     // The timeline: a room new to this sync shows the history the user may read; otherwise
     // what came since `since`, all of it readable while they stayed joined (the common case,
     // with no lookups), else only what the rules allow. Either way the events of the current
@@ -234,9 +233,9 @@ json::object SyncService::compute(const SyncRequest& request, bool& has_updates)
         std::vector<StreamPos> current;
         for (const auto& [key, entry] : room->state)
           if (entry.pos > lower) current.push_back(entry.pos);
-        ranges = visible_events(store, *room, user).with(std::move(current)).within(lower, now);
+        ranges = visible_events(store_, *room, user).with(std::move(current)).within(lower, now);
       }
-      Page page = filtered_events(store, membership.room_id, std::move(ranges), limit, storage::Direction::kBackward,
+      Page page = filtered_events(store_, membership.room_id, std::move(ranges), limit, storage::Direction::kBackward,
                                   timeline_filter);
       events = std::move(page.events);
       limited = page.more;
@@ -251,7 +250,7 @@ json::object SyncService::compute(const SyncRequest& request, bool& has_updates)
       if (typing_at > since || !user_ids.empty())
         ephemeral.push_back(json::object{{"type", "m.typing"}, {"content", {{"user_ids", std::move(user_ids)}}}});
     }
-    if (auto receipts = store.receipts_since(membership.room_id, newly ? 0 : since); !receipts.empty()) {
+    if (auto receipts = user_data_store_.receipts_since(membership.room_id, newly ? 0 : since); !receipts.empty()) {
       json::object content = receipts_event(receipts, user);
       if (!content.empty()) ephemeral.push_back(json::object{{"type", "m.receipt"}, {"content", std::move(content)}});
     }
@@ -275,8 +274,8 @@ json::object SyncService::compute(const SyncRequest& request, bool& has_updates)
     };
     std::vector<std::string> state_ids;
     if (newly) {
-      storage::StateMap state = events.empty() || request.use_state_after ? store.state_group(room->state_group)
-                                                                          : state_before(store, events.front());
+      storage::StateMap state = events.empty() || request.use_state_after ? store_.state_group(room->state_group)
+                                                                          : state_before(store_, events.front());
       for (const auto& [key, event_id] : state)
         if (wanted(key)) state_ids.push_back(event_id);
     } else {
@@ -313,7 +312,7 @@ json::object SyncService::compute(const SyncRequest& request, bool& has_updates)
         }
       }
     }
-    const auto state_events = store.events(state_ids);
+    const auto state_events = store_.events(state_ids);
     if (state_filter.lazy_load_members) {
       auto& members = sent[membership.room_id];
       if (newly) members.clear();
@@ -324,21 +323,21 @@ json::object SyncService::compute(const SyncRequest& request, bool& has_updates)
 
     json::object room_json;
     room_json["timeline"] = {
-        {"events", format_all(store, events, device, true)},
+        {"events", format_all(store_, events, device, true)},
         {"limited", limited},
         {"prev_batch", stream_token(events.empty() ? now : events.front().pos - 1)}};
-    room_json[state_field] = {{"events", format_all(store, state_events, device, false)}};
+    room_json[state_field] = {{"events", format_all(store_, state_events, device, false)}};
     room_json["ephemeral"] = {{"events", std::move(ephemeral)}};
     room_json["account_data"] = {{"events", std::move(account_data)}};
 
     StreamPos read_up_to = 0;
     for (const char* type : {"m.read", "m.read.private"}) {
-      if (auto receipt = store.user_receipt(membership.room_id, user, type)) {
-        if (auto read = store.event(receipt->event_id)) read_up_to = std::max(read_up_to, read->pos);
+      if (auto receipt = user_data_store_.user_receipt(membership.room_id, user, type)) {
+        if (auto read = store_.event(receipt->event_id)) read_up_to = std::max(read_up_to, read->pos);
       }
     }
     read_up_to = std::max(read_up_to, membership.pos);
-    const auto [notifications, highlights] = unread_counts(store, *room, user, read_up_to, now, push_rules());
+    const auto [notifications, highlights] = unread_counts(store_, *room, user, read_up_to, now, push_rules());
     room_json["unread_notifications"] = {{"notification_count", notifications}, {"highlight_count", highlights}};
 
     json::object summary{{"m.joined_member_count", room->joined.size()},

@@ -19,6 +19,9 @@
 #include "homeserver/timeline/timeline.h"
 #include "homeserver/sync/typing.h"
 #include "http/http.h"
+#include "storage/event_store.h"
+#include "storage/position_store.h"
+#include "storage/user_data_store.h"
 
 namespace myelin::homeserver {
 
@@ -48,9 +51,12 @@ std::optional<storage::StreamPos> parse_stream_token(std::string_view token);
 
 class SyncService {
  public:
-  SyncService(Timeline& timeline, Typing& typing, Presence& presence, Notifier& notifier,
-              http::Scheduler& scheduler, DeviceLists& device_lists, Keys& keys, ToDevice& to_device)
-      : timeline_(timeline), typing_(typing), presence_(presence), notifier_(notifier), scheduler_(scheduler),
+  SyncService(storage::EventStore& store, storage::PositionStore& position_store,
+              storage::UserDataStore& user_data_store, Timeline& timeline, Typing& typing, Presence& presence,
+              Notifier& notifier, http::Scheduler& scheduler, DeviceLists& device_lists, Keys& keys,
+              ToDevice& to_device)
+      : store_(store), position_store_(position_store), user_data_store_(user_data_store), timeline_(timeline),
+        typing_(typing), presence_(presence), notifier_(notifier), scheduler_(scheduler),
         device_lists_(device_lists), keys_(keys), to_device_(to_device) {}
 
   // Calls `done` exactly once with the response body, now or when woken/timed out.
@@ -84,6 +90,9 @@ class SyncService {
                  std::function<void(json::object)> done);
   void wait(std::shared_ptr<Pending> pending);
 
+  storage::EventStore& store_;
+  storage::PositionStore& position_store_;
+  storage::UserDataStore& user_data_store_;
   Timeline& timeline_;
   Typing& typing_;
   Presence& presence_;

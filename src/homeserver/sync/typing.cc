@@ -5,7 +5,7 @@
 namespace myelin::homeserver {
 
 void Typing::changed(const std::string& room_id, Room& room) {
-  room.changed_at = timeline_.store().allocate_pos();
+  room.changed_at = store_.allocate_pos();
   if (RoomState* state = timeline_.room(room_id))
     for (const auto& user : state->joined) notifier_.notify_user(user);
 }

@@ -10,13 +10,14 @@
 #include "homeserver/timeline/notifier.h"
 #include "homeserver/timeline/timeline.h"
 #include "http/http.h"
+#include "storage/position_store.h"
 
 namespace myelin::homeserver {
 
 class Typing {
  public:
-  Typing(Timeline& timeline, Notifier& notifier, http::Scheduler& scheduler)
-      : timeline_(timeline), notifier_(notifier), scheduler_(scheduler) {}
+  Typing(storage::PositionStore& store, Timeline& timeline, Notifier& notifier, http::Scheduler& scheduler)
+      : store_(store), timeline_(timeline), notifier_(notifier), scheduler_(scheduler) {}
 
   // timeout_ms is capped at two minutes.
   void set(const std::string& room_id, const std::string& user_id, bool typing, std::int64_t timeout_ms);
@@ -30,6 +31,7 @@ class Typing {
     storage::StreamPos changed_at = 0;
   };
   void changed(const std::string& room_id, Room& room);
+  storage::PositionStore& store_;
   Timeline& timeline_;
   Notifier& notifier_;
   http::Scheduler& scheduler_;

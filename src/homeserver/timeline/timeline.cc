@@ -10,15 +10,15 @@
 
 namespace myelin::homeserver {
 
-Timeline::Timeline(const Config& config, storage::Store& store, const core::SigningKey& key,
-                   Notifier& notifier)
-    : config_(config), store_(store), key_(key), notifier_(notifier) {}
+Timeline::Timeline(const TimelineOptions& config, storage::EventStore& store, storage::AccountStore& account_store,
+                   const core::SigningKey& key, Notifier& notifier)
+    : config_(config), store_(store), account_store_(account_store), key_(key), notifier_(notifier) {}
 
 namespace {
 
 // The redacted text of `target` when `sender` may redact it; M_FORBIDDEN otherwise.
 core::Result<std::optional<std::pair<std::string, std::string>>> redaction_of(
-    storage::Store& store, const RoomState& room, const EventDraft& draft) {
+    storage::EventStore& store, const RoomState& room, const EventDraft& draft) {
   auto target = store.event(draft.redacts);
   if (!target) return std::nullopt;  // unknown here: nothing to erase
   if (target->room_id != room.room_id)
@@ -140,7 +140,7 @@ void Timeline::remove_guests_unless_allowed(RoomState& room) {
   std::vector<std::string> guests;
   for (const auto* members : {&room.joined, &room.invited})
     for (const std::string& member : *members)
-      if (auto user = store_.user(member); user && user->guest) guests.push_back(member);
+      if (auto user = account_store_.user(member); user && user->guest) guests.push_back(member);
   for (const std::string& guest : guests)
     (void)send(room.room_id, {guest, "m.room.member", guest,
                               json::object{{"membership", "leave"}, {"reason", "Guests may no longer be in this room"}},

@@ -14,10 +14,11 @@
 #include "core/crypto.h"
 #include "core/error.h"
 #include "core/json.h"
-#include "homeserver/config.h"
+#include "homeserver/timeline/options.h"
 #include "homeserver/timeline/notifier.h"
 #include "homeserver/timeline/room_state.h"
-#include "storage/store.h"
+#include "storage/account_store.h"
+#include "storage/event_store.h"
 
 namespace myelin::homeserver {
 
@@ -45,8 +46,8 @@ inline constexpr std::size_t kMaxPduBytes = 65536;
 
 class Timeline {
  public:
-  Timeline(const Config& config, storage::Store& store, const core::SigningKey& key,
-           Notifier& notifier);
+  Timeline(const TimelineOptions& config, storage::EventStore& store, storage::AccountStore& account_store,
+           const core::SigningKey& key, Notifier& notifier);
 
   // Sends one event as draft.sender. With a transaction, a retransmission (same device,
   // endpoint and transaction ID) returns the first event instead of sending again. M_NOT_FOUND for an unknown room,
@@ -71,8 +72,6 @@ class Timeline {
   // The user and everyone joined to a room the user is joined to.
   std::set<std::string> peers(const std::string& user_id);
 
-  const Config& config() const { return config_; }
-  storage::Store& store() { return store_; }
 
  private:
   void announce(const RoomState& room, const BuiltEvent& event);
@@ -80,8 +79,9 @@ class Timeline {
   static bool changes_guest_access(const RoomState& room, const storage::NewEvent& row);
   void remove_guests_unless_allowed(RoomState& room);
 
-  const Config& config_;
-  storage::Store& store_;
+  const TimelineOptions& config_;
+  storage::EventStore& store_;
+  storage::AccountStore& account_store_;
   const core::SigningKey& key_;
   Notifier& notifier_;
   std::unordered_map<std::string, std::unique_ptr<RoomState>> rooms_;
