@@ -5,16 +5,8 @@
 #include <cstdint>
 #include <string>
 
-#include "homeserver/accounts/options.h"
 #include "homeserver/config.h"
-#include "homeserver/e2ee/options.h"
-#include "homeserver/homeserver.h"
-#include "homeserver/media/options.h"
-#include "homeserver/membership/options.h"
-#include "homeserver/push/options.h"
-#include "homeserver/sync/options.h"
-#include "homeserver/timeline/options.h"
-#include "homeserver/voip/options.h"
+#include "homeserver/options.h"
 
 namespace myelin::app {
 

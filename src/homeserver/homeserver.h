@@ -4,14 +4,7 @@
 #include "core/crypto.h"
 #include "homeserver/accounts/accounts.h"
 #include "homeserver/config.h"
-#include "homeserver/accounts/options.h"
-#include "homeserver/e2ee/options.h"
-#include "homeserver/media/options.h"
-#include "homeserver/membership/options.h"
-#include "homeserver/push/options.h"
-#include "homeserver/sync/options.h"
-#include "homeserver/timeline/options.h"
-#include "homeserver/voip/options.h"
+#include "homeserver/options.h"
 #include "homeserver/e2ee/device_lists.h"
 #include "homeserver/e2ee/key_backup.h"
 #include "homeserver/e2ee/keys.h"
@@ -29,20 +22,6 @@
 #include "storage/store.h"
 
 namespace myelin::homeserver {
-
-// Each domain's settings, as app/ assembles them from the config file (app/config.h). Every
-// service is given only its own.
-struct DomainOptions {
-  const TimelineOptions& timeline;
-  const AccountsOptions& accounts;
-  const PushOptions& push;
-  const VoipOptions& voip;
-  const MediaOptions& media;
-  const UrlPreviewOptions& url_previews;
-  const E2eeOptions& e2ee;
-  const MembershipOptions& membership;
-  const PresenceOptions& presence;
-};
 
 struct Homeserver {
   Homeserver(const Config& config, const DomainOptions& options, storage::Store& store,
