@@ -100,7 +100,7 @@ int registration_token_command(const Args& args) {
     if (action.empty()) std::cerr << "usage: myelin registration-token create|list|delete --config FILE\n";
     return action.empty() ? 2 : 1;
   }
-  storage::Store& store = *opened->store;
+  storage::AccountStore& store = *opened->store;
   if (action == "create") {
     storage::RegistrationToken token;
     token.token = core::random_string(24);
