@@ -33,8 +33,6 @@ ALLOWED = {
             "homeserver/push", "homeserver/voip", "homeserver/media", "homeserver/e2ee",
             "homeserver/membership", "homeserver/sync", "api"],
 }
-# Headers any library may include while the configuration is being split (see issue 11).
-SHARED = {"homeserver/config.h"}
 
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.MULTILINE)
 
@@ -60,7 +58,7 @@ def violations(src: pathlib.Path):
             continue
         for included in INCLUDE.findall(path.read_text()):
             target = library_of(included)
-            if target is None or target == own or included in SHARED:
+            if target is None or target == own:
                 continue
             if target not in ALLOWED:
                 yield f'{relative}: includes "{included}", which is in no library'

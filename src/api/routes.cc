@@ -325,7 +325,7 @@ void install_routes(http::Router& router, homeserver::Homeserver& hs) {
   for (const Route& route : kRoutes) {
     http::Handler handler = wrap(route, hs, limiters);
     std::optional<http::StreamedBody> streamed;
-    if (route.limit == Limit::kUpload) streamed = http::StreamedBody{hs.config.max_upload_bytes, upload_gate(route, hs, limiters)};
+    if (route.limit == Limit::kUpload) streamed = http::StreamedBody{hs.options.media.max_upload_bytes, upload_gate(route, hs, limiters)};
     for (const auto& prefix : prefixes(route.prefix)) router.add(route.method, prefix + route.path, handler, streamed);
   }
   router.set_fallbacks(

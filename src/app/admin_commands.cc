@@ -33,7 +33,7 @@ bool flag(const Args& args, const std::string& name) {
 namespace {
 
 struct Opened {
-  homeserver::Config config;
+  Config config;
   std::unique_ptr<storage::Store> store;
 };
 
@@ -44,17 +44,18 @@ std::optional<Opened> open(const Args& args) {
     std::cerr << "myelin: " << config.error().message << "\n";
     return std::nullopt;
   }
-  std::filesystem::create_directories(config->data_dir);
-  Opened opened{*config, storage::open_sqlite_store({config->data_dir + "/myelin.db", config->fsync_every_commit})};
+  const ServerOptions& server = config->server;
+  std::filesystem::create_directories(server.data_dir);
+  Opened opened{*config, storage::open_sqlite_store({server.data_dir + "/myelin.db", server.fsync_every_commit})};
   return opened;
 }
 
 }  // namespace
 
 int generate_config(const Args& args) {
-  homeserver::Config config;
+  Config config;
   config.server_name = arg_value(args, "--server-name", config.server_name);
-  config.data_dir = arg_value(args, "--data-dir", ".");
+  config.server.data_dir = arg_value(args, "--data-dir", ".");
   if (flag(args, "--markdown")) {
     std::cout << render_config_markdown();
     return 0;
@@ -82,7 +83,7 @@ int user_command(const Args& args) {
     std::cerr << "myelin: --user and --password are required\n";
     return 2;
   }
-  homeserver::Accounts accounts(opened->config, *opened->store, [](const std::string&) {});
+  homeserver::Accounts accounts(opened->config.accounts, *opened->store, [](const std::string&) {});
   auto user_id = accounts.register_user(localpart, core::hash_password(password), flag(args, "--admin"));
   if (!user_id) {
     std::cerr << "myelin: " << user_id.error().message << "\n";
@@ -99,7 +100,7 @@ int registration_token_command(const Args& args) {
     if (action.empty()) std::cerr << "usage: myelin registration-token create|list|delete --config FILE\n";
     return action.empty() ? 2 : 1;
   }
-  storage::Store& store = *opened->store;
+  storage::AccountStore& store = *opened->store;
   if (action == "create") {
     storage::RegistrationToken token;
     token.token = core::random_string(24);
@@ -191,9 +192,9 @@ int media_command(const Args& args) {
   }
   auto opened = open(args);
   if (!opened) return 1;
-  auto content = media::open_local_content_store(opened->config.data_dir + "/media");
+  auto content = media::open_local_content_store(opened->config.server.data_dir + "/media");
   InlineScheduler scheduler;
-  homeserver::MediaRepository repository(opened->config, *opened->store, *content, scheduler);
+  homeserver::MediaRepository repository(opened->config.media, *opened->store, *content, scheduler);
   if (action == "purge") {
     auto before = parse_date(arg_value(args, "--before"));
     if (!before) {

@@ -6,16 +6,16 @@
 #include <string>
 
 #include "core/error.h"
-#include "homeserver/config.h"
+#include "app/config.h"
 
 namespace myelin::app {
 
 // Parses the file; relative data_dir is resolved against the file's folder. M_UNKNOWN with a
 // message naming the key for malformed values or unknown keys.
-core::Result<homeserver::Config> load_config(const std::string& path);
+core::Result<Config> load_config(const std::string& path);
 
 // The commented YAML for a config with these values (all options, documented).
-std::string render_config(const homeserver::Config& config);
+std::string render_config(const Config& config);
 
 // The option table as a Markdown reference.
 std::string render_config_markdown();

@@ -27,7 +27,7 @@ constexpr std::int64_t kTransactionRetentionMs = 86'400'000;
 // async-upload media IDs never used, transaction IDs older than a day, the to-device inboxes
 // of idle devices.
 void schedule_housekeeping(homeserver::Homeserver& hs, std::shared_ptr<std::unique_ptr<http::Timer>> slot) {
-  const std::int64_t retention_ms = std::int64_t{hs.config.client_ip_retention_days} * 86'400'000;
+  const std::int64_t retention_ms = std::int64_t{hs.options.accounts.client_ip_retention_days} * 86'400'000;
   hs.store.purge_client_ips(core::now_ms() - retention_ms);
   hs.media.expire_pending();
   hs.store.purge_transactions(core::now_ms() - kTransactionRetentionMs);
@@ -42,8 +42,8 @@ int serve(const Args& args) {
   if (!std::filesystem::exists(path)) {
     auto folder = std::filesystem::absolute(path).parent_path();
     std::filesystem::create_directories(folder);
-    homeserver::Config defaults;
-    defaults.data_dir = std::string(".");   // not operator=(const char*): a GCC 12 -Wrestrict false positive
+    Config defaults;
+    defaults.server.data_dir = std::string(".");   // not operator=(const char*): a GCC 12 -Wrestrict false positive
     std::ofstream(path) << render_config(defaults);
     std::cerr << "myelin: wrote a default config to " << path << "\n";
   }
@@ -52,16 +52,17 @@ int serve(const Args& args) {
     std::cerr << "myelin: " << config.error().message << "\n";
     return 1;
   }
-  spdlog::set_level(spdlog::level::from_str(config->log_level));
-  std::filesystem::create_directories(config->data_dir);
-  auto key = core::SigningKey::load_or_create(config->data_dir + "/signing.key");
+  const ServerOptions& settings = config->server;
+  spdlog::set_level(spdlog::level::from_str(settings.log_level));
+  std::filesystem::create_directories(settings.data_dir);
+  auto key = core::SigningKey::load_or_create(settings.data_dir + "/signing.key");
   if (!key) {
     std::cerr << "myelin: " << key.error().message << "\n";
     return 1;
   }
   std::unique_ptr<storage::Store> store;
   try {
-    store = storage::open_sqlite_store({config->data_dir + "/myelin.db", config->fsync_every_commit});
+    store = storage::open_sqlite_store({settings.data_dir + "/myelin.db", settings.fsync_every_commit});
   } catch (const storage::StorageError& e) {
     std::cerr << "myelin: cannot open the database: " << e.what() << "\n";
     return 1;
@@ -69,7 +70,7 @@ int serve(const Args& args) {
 
   std::unique_ptr<media::ContentStore> content;
   try {
-    content = media::open_local_content_store(config->data_dir + "/media");
+    content = media::open_local_content_store(settings.data_dir + "/media");
     content->clean_temp();
   } catch (const std::exception& e) {
     std::cerr << "myelin: " << e.what() << "\n";
@@ -78,17 +79,17 @@ int serve(const Args& args) {
 
   http::Router router;
   http::ServerOptions options;
-  options.address = config->listen_address;
-  options.port = config->listen_port;
-  options.max_body_bytes = config->max_request_bytes;
-  options.max_connections = config->max_connections;
-  options.max_connections_per_address = config->max_connections_per_address;
-  options.header_timeout = std::chrono::seconds(config->header_timeout_seconds);
+  options.address = settings.listen_address;
+  options.port = settings.listen_port;
+  options.max_body_bytes = settings.max_request_bytes;
+  options.max_connections = settings.max_connections;
+  options.max_connections_per_address = settings.max_connections_per_address;
+  options.header_timeout = std::chrono::seconds(settings.header_timeout_seconds);
   options.error_body = api::http_error_body;
   options.upload_dir = content->temp_dir();
   options.secret_params = api::secret_params();
   http::Server server(options, router);
-  homeserver::Homeserver hs(*config, *store, *key, server.scheduler(), *content);
+  homeserver::Homeserver hs(config->client_api, config->domain_options(), *store, *key, server.scheduler(), *content);
   api::install_routes(router, hs);
   // Long-polling syncs are answered (with what is new, usually nothing) before the drain.
   server.on_stop([&hs] { hs.sync.stop_waiting(); });
@@ -105,7 +106,7 @@ int serve(const Args& args) {
   const bool v6 = options.address.find(':') != std::string::npos;
   std::cout << "myelin: listening on http://" << (v6 ? "[" + options.address + "]" : options.address) << ":"
             << port << std::endl;
-  spdlog::info("server {} ready, data in {}", config->server_name, config->data_dir);
+  spdlog::info("server {} ready, data in {}", config->server_name, settings.data_dir);
   server.run();
   spdlog::info("stopped");
   return 0;

@@ -6,6 +6,7 @@
 #include "core/crypto.h"
 #include "homeserver/accounts/accounts.h"
 #include "homeserver/config.h"
+#include "homeserver/options.h"
 #include "homeserver/e2ee/device_lists.h"
 #include "homeserver/e2ee/key_backup.h"
 #include "homeserver/e2ee/keys.h"
@@ -29,34 +30,37 @@
 namespace myelin::homeserver {
 
 struct Homeserver {
-  Homeserver(const Config& config, storage::Store& store, const core::SigningKey& key,
-             http::Scheduler& scheduler, media::ContentStore& content)
+  Homeserver(const Config& config, const DomainOptions& options, storage::Store& store,
+             const core::SigningKey& key, http::Scheduler& scheduler, media::ContentStore& content)
       : config(config),
+        options(options),
         store(store),
         key(key),
         scheduler(scheduler),
         notifier(scheduler),
         room_cache(store),
-        event_builder(config, store, key),
+        event_builder(options.timeline, store, key),
         write_path(store, room_cache),
         timeline(store, room_cache, event_builder, write_path),
-        device_lists(store, room_cache, notifier),
-        accounts(config, store, [this](const std::string& user_id) { device_lists.announce(user_id); }),
-        keys(config, store, device_lists),
-        to_device(config, store, notifier),
-        key_backup(config, store),
-        media(config, store, content, scheduler),
-        url_previews(config, scheduler),
-        rooms(config, store, room_cache, event_builder, write_path, timeline),
+        device_lists(store, store, room_cache, notifier),
+        accounts(options.accounts, store, [this](const std::string& user_id) { device_lists.announce(user_id); }),
+        keys(options.e2ee, store, store, device_lists),
+        to_device(options.e2ee, store, store, notifier),
+        key_backup(options.e2ee, store),
+        media(options.media, store, content, scheduler),
+        url_previews(options.url_previews, scheduler),
+        rooms(options.membership, options.push, store, store, store, store, room_cache, event_builder, write_path,
+              timeline),
         guest_removal(store, timeline),
         typing(store, room_cache, notifier, scheduler),
-        presence(config, store, room_cache, notifier),
-        sync(store, room_cache, typing, presence, notifier, scheduler, device_lists, keys, to_device) {
+        presence(options.presence, store, room_cache, notifier),
+        sync(store, store, store, room_cache, typing, presence, notifier, scheduler, device_lists, keys, to_device) {
     write_path.subscribe([this](const Written& written) { notifier.on_written(written); });
     write_path.subscribe([this](const Written& written) { guest_removal.on_written(written); });
   }
 
-  const Config& config;
+  const Config& config;        // the client API's settings (homeserver/config.h)
+  const DomainOptions options;
   storage::Store& store;
   const core::SigningKey& key;
   http::Scheduler& scheduler;

@@ -44,12 +44,12 @@ core::Status store_data(const Call& call, const std::string& room_id, const std:
                         const json::object& content) {
   const std::string& user_id = call.user().user_id;
   std::string text = core::to_string(content);
-  if (text.size() > call.hs.config.account_data_value_bytes)
+  if (text.size() > call.hs.options.accounts.account_data_value_bytes)
     return core::fail(Errc::kTooLarge, "Account data values are at most " +
-                                           std::to_string(call.hs.config.account_data_value_bytes) + " bytes");
+                                           std::to_string(call.hs.options.accounts.account_data_value_bytes) + " bytes");
   if (!call.hs.store.account_data(user_id, room_id, type)) {
     if (auto ok = core::within_limit(call.hs.store.client_account_data_count(user_id) + 1,
-                                     call.hs.config.account_data_entries, "account data entries");
+                                     call.hs.options.accounts.account_data_entries, "account data entries");
         !ok)
       return ok;
   }

@@ -108,7 +108,7 @@ core::Status set_since(DirectoryQuery& query, std::string_view since) {
 // Only this server's directory can be listed (no federation).
 core::Status local_server(const Call& call) {
   auto server = call.request.query_param("server");
-  if (server && *server != call.hs.config.server_name)
+  if (server && *server != call.hs.options.membership.server_name)
     return core::fail(Errc::kInvalidParam, "Listing other servers' directories is not supported");
   return {};
 }
@@ -196,7 +196,7 @@ void list_public_rooms(Call& call, const DirectoryQuery& query) {
 void put_alias(Call& call) {
   auto alias = parse_alias(call.param(0));
   if (!alias) return call.fail(alias.error());
-  if (alias->server != call.hs.config.server_name)
+  if (alias->server != call.hs.options.membership.server_name)
     return call.fail(core::make_error(Errc::kInvalidParam, "Room aliases must be on this server"));
   auto body = call.body();
   if (!body) return call.fail(body.error());
@@ -208,7 +208,7 @@ void put_alias(Call& call) {
   const auto& session = call.user();
   if (!session.admin && room->membership(session.user_id) != "join")
     return call.fail(core::make_error(Errc::kForbidden, "You must be joined to the room to give it an alias"));
-  if (auto ok = core::within_limit(call.hs.store.alias_count(session.user_id) + 1, call.hs.config.aliases_per_user,
+  if (auto ok = core::within_limit(call.hs.store.alias_count(session.user_id) + 1, call.hs.options.membership.aliases_per_user,
                                    "room aliases");
       !ok)
     return call.fail(ok.error());
@@ -222,7 +222,7 @@ void get_alias(Call& call) {
   if (!alias) return call.fail(alias.error());
   auto room_id = call.hs.store.alias_room(call.param(0));
   if (!room_id) return call.fail(alias_not_found(call.param(0)));
-  call.reply(json::object{{"room_id", *room_id}, {"servers", json::array{json::value(call.hs.config.server_name)}}});
+  call.reply(json::object{{"room_id", *room_id}, {"servers", json::array{json::value(call.hs.options.membership.server_name)}}});
 }
 
 namespace {

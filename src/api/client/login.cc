@@ -42,7 +42,7 @@ void post_login(Call& call) {
         call.reply(json::object{{"user_id", login.user_id},
                                 {"access_token", login.access_token},
                                 {"device_id", login.device_id},
-                                {"home_server", call.hs.config.server_name}});
+                                {"home_server", call.hs.options.accounts.server_name}});
       });
 }
 

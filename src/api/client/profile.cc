@@ -42,7 +42,7 @@ bool valid_key_name(std::string_view key) {
 // someone they share a room with (both joined or invited). Checked before existence, so the
 // answer does not reveal whether the user exists.
 core::Status may_look_up(const Call& call, const std::string& target) {
-  if (!call.hs.config.profile_lookup_requires_shared_room) return {};
+  if (!call.hs.options.membership.profile_lookup_requires_shared_room) return {};
   // Anonymous callers share no room with anyone.
   if (!call.session) return core::fail(Errc::kMissingToken, "Log in to look up profiles");
   const auto& session = call.user();

@@ -50,7 +50,7 @@ void put_push_rule(Call& call) {
   if (!body) return call.fail(body.error());
   json::object rules = homeserver::load_push_rules(call.hs.store, call.user().user_id);
   auto put = homeserver::put_rule(rules, call.param(0), call.param(1), *body, call.request.query_param("before"),
-                                  call.request.query_param("after"), call.hs.config.push_rules_per_user);
+                                  call.request.query_param("after"), call.hs.options.push.push_rules_per_user);
   if (!put) return call.fail(put.error());
   save(call, rules);
 }

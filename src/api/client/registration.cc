@@ -13,7 +13,7 @@ namespace {
 
 using core::Errc;
 
-homeserver::Uia::Flows registration_flows(const homeserver::Config& config) {
+homeserver::Uia::Flows registration_flows(const homeserver::AccountsOptions& config) {
   homeserver::Uia::Flows flows{{"m.login.registration_token"}};
   if (config.registration_open) flows.insert(flows.begin(), {"m.login.dummy"});
   return flows;
@@ -30,7 +30,7 @@ void finish_registration(Call& call, const std::string& user_id, const json::obj
   call.reply(json::object{{"user_id", login.user_id},
                           {"access_token", login.access_token},
                           {"device_id", login.device_id},
-                          {"home_server", call.hs.config.server_name}});
+                          {"home_server", call.hs.options.accounts.server_name}});
 }
 
 }  // namespace
@@ -40,7 +40,7 @@ void post_register(Call& call) {
   if (!body) return call.fail(body.error());
   auto kind = call.request.query_param("kind");
   if (kind && *kind == "guest") {
-    if (!call.hs.config.guest_access) return call.fail(core::make_error(Errc::kForbidden, "Guest access is disabled"));
+    if (!call.hs.options.accounts.guest_access) return call.fail(core::make_error(Errc::kForbidden, "Guest access is disabled"));
     // A guest gets a fresh account and device; only the device's name is taken from the body.
     json::object guest_body;
     if (auto name = body->if_contains("initial_device_display_name")) guest_body["initial_device_display_name"] = *name;
@@ -66,7 +66,7 @@ void post_register(Call& call) {
   if (!localpart.empty())
     if (auto ok = hs.accounts.check_username(localpart); !ok) return call.fail(ok.error());
 
-  auto uia = hs.uia.check(*body, registration_flows(hs.config),
+  auto uia = hs.uia.check(*body, registration_flows(hs.options.accounts),
                           [&hs](std::string_view type, const json::object& auth) -> core::Status {
                             if (type == "m.login.dummy") return {};
                             auto token = auth.if_contains("token");
@@ -112,7 +112,7 @@ void get_registration_token_validity(Call& call) {
 }
 
 void get_admin_register_nonce(Call& call) {
-  if (call.hs.config.registration_shared_secret.empty())
+  if (call.hs.options.accounts.registration_shared_secret.empty())
     return call.fail(core::make_error(Errc::kForbidden, "Shared secret registration is not enabled", 400));
   std::string nonce = call.hs.accounts.issue_nonce();
   if (nonce.empty()) return call.fail(core::make_error(Errc::kLimitExceeded, "Too many nonces"));
@@ -120,7 +120,7 @@ void get_admin_register_nonce(Call& call) {
 }
 
 void post_admin_register(Call& call) {
-  const std::string& secret = call.hs.config.registration_shared_secret;
+  const std::string& secret = call.hs.options.accounts.registration_shared_secret;
   if (secret.empty())
     return call.fail(core::make_error(Errc::kForbidden, "Shared secret registration is not enabled", 400));
   auto body = call.body();
@@ -145,7 +145,7 @@ void post_admin_register(Call& call) {
   call.reply(json::object{{"user_id", login.user_id},
                           {"access_token", login.access_token},
                           {"device_id", login.device_id},
-                          {"home_server", call.hs.config.server_name}});
+                          {"home_server", call.hs.options.accounts.server_name}});
 }
 
 }  // namespace myelin::api

@@ -91,7 +91,7 @@ void post_filter(Call& call) {
   if (canonical.size() > kMaxFilterBytes)
     return call.fail(core::make_error(Errc::kTooLarge, "A filter is at most " + std::to_string(kMaxFilterBytes) + " bytes"));
   std::int64_t id = call.hs.store.add_filter(call.user().user_id, canonical, core::sha256(canonical),
-                                             core::now_ms(), call.hs.config.filters_per_user);
+                                             core::now_ms(), call.hs.options.timeline.filters_per_user);
   call.reply(json::object{{"filter_id", std::to_string(id)}});
 }
 

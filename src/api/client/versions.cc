@@ -39,7 +39,7 @@ void get_capabilities(Call& call) {
   for (const auto& version : rooms::supported_room_versions())
     available[version.id] = version.stable ? "stable" : "unstable";
   json::object capabilities{
-      {"m.room_versions", json::object{{"default", call.hs.config.default_room_version},
+      {"m.room_versions", json::object{{"default", call.hs.options.membership.default_room_version},
                                        {"available", std::move(available)}}},
       {"m.change_password", json::object{{"enabled", true}}},
       {"m.set_displayname", json::object{{"enabled", true}}},

@@ -9,7 +9,7 @@
 namespace myelin::api {
 
 void get_turn_server(Call& call) {
-  auto body = homeserver::turn_server(call.hs.config, call.user().user_id, core::now_ms() / 1000);
+  auto body = homeserver::turn_server(call.hs.options.voip, call.user().user_id, core::now_ms() / 1000);
   if (!body) return call.fail(core::make_error(core::Errc::kNotFound, "No TURN server is configured"));
   call.reply(*body);
 }

@@ -11,8 +11,8 @@
 
 #include "core/error.h"
 #include "core/json.h"
-#include "homeserver/config.h"
-#include "storage/store.h"
+#include "homeserver/accounts/options.h"
+#include "storage/account_store.h"
 
 namespace myelin::homeserver {
 
@@ -44,7 +44,7 @@ class Accounts {
  public:
   // `devices_changed` is told the user whose devices changed (DeviceLists::announce).
   using DevicesChanged = std::function<void(const std::string& user_id)>;
-  Accounts(const Config& config, storage::Store& store, DevicesChanged devices_changed)
+  Accounts(const AccountsOptions& config, storage::AccountStore& store, DevicesChanged devices_changed)
       : config_(config), store_(store), devices_changed_(std::move(devices_changed)) {}
 
   // M_UNKNOWN_TOKEN for an unknown token or a deactivated user.
@@ -59,7 +59,7 @@ class Accounts {
   std::string register_guest();
   // A new device (or the named one, reused with its keys and inbox, its old access tokens
   // revoked) with a fresh access token; a new device is a device-list change. A new device
-  // beyond Config::devices_per_user logs out the user's device seen least recently (refusing
+  // beyond AccountsOptions::devices_per_user logs out the user's device seen least recently (refusing
   // the login would lock the user out; the one dropped is usually a script's forgotten login).
   // The display name is cut to kMaxDeviceNameBytes (at a character boundary).
   LoginResult create_session(const std::string& user_id, std::optional<std::string> device_id,
@@ -95,8 +95,8 @@ class Accounts {
   // Deletes the user's least recently seen devices until a new one fits devices_per_user.
   void make_room_for_device(const std::string& user_id);
 
-  const Config& config_;
-  storage::Store& store_;
+  const AccountsOptions& config_;
+  storage::AccountStore& store_;
   DevicesChanged devices_changed_;
   std::unordered_map<std::string, std::pair<std::int64_t, std::string>> last_ip_write_;
   std::unordered_map<std::string, std::int64_t> nonces_;   // nonce -> expiry (ms)

@@ -10,7 +10,8 @@
 
 #include "homeserver/timeline/notifier.h"
 #include "homeserver/timeline/room_cache.h"
-#include "storage/store.h"
+#include "storage/event_store.h"
+#include "storage/key_store.h"
 
 namespace myelin::homeserver {
 
@@ -22,8 +23,8 @@ struct DeviceListUpdate {
 
 class DeviceLists {
  public:
-  DeviceLists(storage::Store& store, RoomCache& rooms, Notifier& notifier)
-      : store_(store), rooms_(rooms), notifier_(notifier) {}
+  DeviceLists(storage::KeyStore& store, storage::EventStore& event_store, RoomCache& rooms, Notifier& notifier)
+      : store_(store), event_store_(event_store), rooms_(rooms), notifier_(notifier) {}
 
   // Wakes the user's peers after the store recorded a change of the user's devices or keys.
   void announce(const std::string& user_id);
@@ -35,7 +36,8 @@ class DeviceLists {
                            const std::vector<storage::Membership>& memberships);
 
  private:
-  storage::Store& store_;
+  storage::KeyStore& store_;
+  storage::EventStore& event_store_;
   RoomCache& rooms_;
   Notifier& notifier_;
 };

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "storage/store.h"
+
 namespace myelin::homeserver {
 namespace {
 
@@ -15,8 +17,8 @@ json::object key(std::int64_t first_index, std::int64_t forwarded, bool verified
 class KeyBackupTest : public ::testing::Test {
  protected:
   std::unique_ptr<storage::Store> store = storage::open_sqlite_store({":memory:", false});
-  Config config = [] {
-    Config c;
+  E2eeOptions config = [] {
+    E2eeOptions c;
     c.backup_keys_per_user = 3;
     return c;
   }();

@@ -237,7 +237,7 @@ void Keys::describe_user(const std::string& user_id, const std::optional<std::ve
     if (!keys) continue;
     add_signatures(*keys, device_id);
     if (show_names) {
-      if (auto device = store_.device(user_id, device_id); device && !device->display_name.empty())
+      if (auto device = account_store_.device(user_id, device_id); device && !device->display_name.empty())
         (*keys)["unsigned"] = json::object{{"device_display_name", device->display_name}};
     }
     user_devices[device_id] = std::move(*keys);
@@ -322,7 +322,7 @@ core::Result<CrossSigningUpload> Keys::check_cross_signing(const Session& sessio
     const std::string public_key = cross_signing_public_key(key);
     if (public_key.empty())
       return core::fail(Errc::kInvalidParam, std::string(type) + "_key must hold exactly one ed25519 key");
-    if (store_.device(session.user_id, public_key))
+    if (account_store_.device(session.user_id, public_key))
       return core::fail(Errc::kForbidden, std::string(type) + "_key is the ID of one of your devices");
     keys.emplace(type, std::move(key));
   }
@@ -370,7 +370,7 @@ void Keys::store_cross_signing(const Session& session, const CrossSigningUpload&
 
 namespace {
 
-std::optional<json::object> stored_cross_signing_key(storage::Store& store, const std::string& user,
+std::optional<json::object> stored_cross_signing_key(storage::KeyStore& store, const std::string& user,
                                                      const std::string& type) {
   auto keys = store.cross_signing_keys(user);
   auto it = keys.find(type);
@@ -384,7 +384,7 @@ struct SignatureTarget {
   std::vector<std::pair<std::string, std::string>> signers;
 };
 
-SignatureTarget signature_target(storage::Store& store, const std::string& self, const std::string& user,
+SignatureTarget signature_target(storage::KeyStore& store, const std::string& self, const std::string& user,
                                  const std::string& target, const std::optional<json::object>& own_self_signing,
                                  const std::optional<json::object>& own_user_signing) {
   SignatureTarget out;

@@ -10,9 +10,10 @@
 #include "core/error.h"
 #include "core/json.h"
 #include "homeserver/accounts/accounts.h"
-#include "homeserver/config.h"
+#include "homeserver/e2ee/options.h"
 #include "homeserver/e2ee/device_lists.h"
-#include "storage/store.h"
+#include "storage/account_store.h"
+#include "storage/key_store.h"
 
 namespace myelin::homeserver {
 
@@ -25,8 +26,9 @@ struct CrossSigningUpload {
 
 class Keys {
  public:
-  Keys(const Config& config, storage::Store& store, DeviceLists& device_lists)
-      : config_(config), store_(store), device_lists_(device_lists) {}
+  Keys(const E2eeOptions& config, storage::KeyStore& store, storage::AccountStore& account_store,
+       DeviceLists& device_lists)
+      : config_(config), store_(store), account_store_(account_store), device_lists_(device_lists) {}
 
   // POST keys/upload: {"one_time_key_counts": ...}. M_BAD_JSON / M_INVALID_PARAM for malformed
   // keys, M_INVALID_SIGNATURE when a signature does not verify.
@@ -53,8 +55,9 @@ class Keys {
   void describe_user(const std::string& user_id, const std::optional<std::vector<std::string>>& devices,
                      const std::string& viewer, json::object& response);
 
-  const Config& config_;
-  storage::Store& store_;
+  const E2eeOptions& config_;
+  storage::KeyStore& store_;
+  storage::AccountStore& account_store_;
   DeviceLists& device_lists_;
 };
 

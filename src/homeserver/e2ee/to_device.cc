@@ -40,9 +40,9 @@ core::Status ToDevice::send(const Session& sender, const std::string& type, cons
       if (parsed->server != config_.server_name) continue;
       std::vector<std::string> device_ids;
       if (device == "*") {
-        for (const auto& record : store_.devices(user))
+        for (const auto& record : account_store_.devices(user))
           if (record.last_seen_ts >= idle) device_ids.push_back(record.device_id);
-      } else if (auto record = store_.device(user, std::string(device)); record && record->last_seen_ts >= idle) {
+      } else if (auto record = account_store_.device(user, std::string(device)); record && record->last_seen_ts >= idle) {
         device_ids.emplace_back(device);
       }
       for (auto& device_id : device_ids) {

@@ -3,7 +3,7 @@
 // per-device inbox in the store until the device's sync acknowledges them by syncing from a
 // token past them; only then are they deleted. "*" addresses every device of a user.
 //
-// Bounds (Config): an inbox holds at most to_device_inbox_messages messages and
+// Bounds (E2eeOptions): an inbox holds at most to_device_inbox_messages messages and
 // to_device_inbox_bytes bytes of content; beyond them it loses its oldest messages. The sender
 // is not told: a refusal would tell it whether someone else's device has been syncing, and
 // would make one full inbox (a lost phone) fail every request that also addresses it, such as
@@ -14,9 +14,10 @@
 #include "core/error.h"
 #include "core/json.h"
 #include "homeserver/accounts/accounts.h"
-#include "homeserver/config.h"
+#include "homeserver/e2ee/options.h"
 #include "homeserver/timeline/notifier.h"
-#include "storage/store.h"
+#include "storage/account_store.h"
+#include "storage/to_device_store.h"
 
 namespace myelin::homeserver {
 
@@ -33,8 +34,9 @@ struct ToDeviceBatch {
 
 class ToDevice {
  public:
-  ToDevice(const Config& config, storage::Store& store, Notifier& notifier)
-      : config_(config), store_(store), notifier_(notifier) {}
+  ToDevice(const E2eeOptions& config, storage::ToDeviceStore& store, storage::AccountStore& account_store,
+           Notifier& notifier)
+      : config_(config), store_(store), account_store_(account_store), notifier_(notifier) {}
 
   // PUT sendToDevice/{eventType}/{txnId} with {"messages": {user: {device or "*": content}}}.
   // Idempotent per transaction. M_BAD_JSON for a malformed body, M_TOO_LARGE for an oversized
@@ -54,8 +56,9 @@ class ToDevice {
   // Devices last seen before this are idle (INT64_MIN when idle devices never expire).
   std::int64_t idle_before() const;
 
-  const Config& config_;
-  storage::Store& store_;
+  const E2eeOptions& config_;
+  storage::ToDeviceStore& store_;
+  storage::AccountStore& account_store_;
   Notifier& notifier_;
 };
 

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "core/clock.h"
+#include "storage/store.h"
 
 namespace myelin::homeserver {
 namespace {
@@ -16,11 +17,11 @@ class NoScheduler final : public http::Scheduler {
 };
 
 struct ToDeviceFixture : ::testing::Test {
-  Config config;
+  E2eeOptions config;
   std::unique_ptr<storage::Store> store = storage::open_sqlite_store({":memory:", false});
   NoScheduler scheduler;
   Notifier notifier{scheduler};
-  ToDevice to_device{config, *store, notifier};
+  ToDevice to_device{config, *store, *store, notifier};
   const Session sender{"@b:localhost", "BDEV", false};
 
   core::Status send(const std::string& txn, const std::string& device) {

@@ -104,7 +104,7 @@ bool servable_inline(std::string_view content_type) {
   return false;
 }
 
-MediaRepository::MediaRepository(const Config& config, storage::Store& store, media::ContentStore& content,
+MediaRepository::MediaRepository(const MediaOptions& config, storage::MediaStore& store, media::ContentStore& content,
                                  http::Scheduler& scheduler)
     : config_(config), store_(store), content_(content), scheduler_(scheduler) {}
 

@@ -15,11 +15,11 @@
 #include "core/error.h"
 #include "core/json.h"
 #include "homeserver/accounts/accounts.h"
-#include "homeserver/config.h"
+#include "homeserver/media/options.h"
 #include "http/http.h"
 #include "media/content_store.h"
 #include "media/thumbnail.h"
-#include "storage/store.h"
+#include "storage/media_store.h"
 
 namespace myelin::homeserver {
 
@@ -33,7 +33,7 @@ struct Servable {
 
 class MediaRepository {
  public:
-  MediaRepository(const Config& config, storage::Store& store, media::ContentStore& content,
+  MediaRepository(const MediaOptions& config, storage::MediaStore& store, media::ContentStore& content,
                   http::Scheduler& scheduler);
 
   using UploadDone = std::function<void(core::Result<json::object>)>;
@@ -80,8 +80,8 @@ class MediaRepository {
   std::string reserve(const std::string& user_id, const std::string& body_file, UploadDone& done);
   std::string content_uri(const std::string& media_id) const;
 
-  const Config& config_;
-  storage::Store& store_;
+  const MediaOptions& config_;
+  storage::MediaStore& store_;
   media::ContentStore& content_;
   http::Scheduler& scheduler_;
   std::unordered_map<std::string, std::int64_t> reserved_;   // user -> bytes being stored

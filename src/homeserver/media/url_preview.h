@@ -12,14 +12,14 @@
 
 #include "core/error.h"
 #include "core/json.h"
-#include "homeserver/config.h"
+#include "homeserver/media/options.h"
 #include "http/http.h"
 
 namespace myelin::homeserver {
 
 class UrlPreviews {
  public:
-  UrlPreviews(const Config& config, http::Scheduler& scheduler) : config_(config), scheduler_(scheduler) {}
+  UrlPreviews(const UrlPreviewOptions& config, http::Scheduler& scheduler) : config_(config), scheduler_(scheduler) {}
 
   // The page's Open Graph data ({"og:title": ..., ...}; og:image is left out, since the server
   // does not copy third-party images). M_UNRECOGNIZED when previews are off, M_FORBIDDEN for
@@ -29,7 +29,7 @@ class UrlPreviews {
  private:
   bool may_connect(const std::string& ip) const;
 
-  const Config& config_;
+  const UrlPreviewOptions& config_;
   http::Scheduler& scheduler_;
   struct Cached {
     json::object preview;

@@ -7,18 +7,18 @@
 // it is.
 #include "homeserver/timeline/timeline.h"
 #include "homeserver/timeline/write_path.h"
-#include "storage/store.h"
+#include "storage/account_store.h"
 
 namespace myelin::homeserver {
 
 class GuestRemoval {
  public:
-  GuestRemoval(storage::Store& store, Timeline& timeline) : store_(store), timeline_(timeline) {}
+  GuestRemoval(storage::AccountStore& store, Timeline& timeline) : store_(store), timeline_(timeline) {}
 
   void on_written(const Written& written);
 
  private:
-  storage::Store& store_;
+  storage::AccountStore& store_;
   Timeline& timeline_;
 };
 

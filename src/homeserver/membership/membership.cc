@@ -9,7 +9,7 @@ namespace myelin::homeserver {
 
 using core::Errc;
 
-bool share_a_room(storage::Store& store, const std::string& a, const std::string& b) {
+bool share_a_room(storage::EventStore& store, const std::string& a, const std::string& b) {
   if (a == b) return true;
   std::set<std::string> rooms;
   for (const auto& m : store.user_memberships(a))
@@ -22,7 +22,7 @@ bool share_a_room(storage::Store& store, const std::string& a, const std::string
 core::Result<std::string> RoomService::resolve_room(const std::string& room_id_or_alias) {
   if (room_id_or_alias.starts_with("#")) {
     if (!core::RoomAlias::parse(room_id_or_alias)) return core::fail(Errc::kInvalidParam, "Invalid room alias");
-    auto room_id = store_.alias_room(room_id_or_alias);
+    auto room_id = directory_store_.alias_room(room_id_or_alias);
     if (!room_id) return core::fail(Errc::kNotFound, "Room alias not found");
     return *room_id;
   }
@@ -100,7 +100,7 @@ core::Result<std::string> RoomService::set_membership(const std::string& sender,
   const std::string suffix = ":" + config_.server_name;
   if (membership == "invite") {
     if (!target.ends_with(suffix)) return core::fail(Errc::kForbidden, "Inviting users on other servers needs federation");
-    if (!store_.user(target)) return core::fail(Errc::kNotFound, "Unknown user");
+    if (!account_store_.user(target)) return core::fail(Errc::kNotFound, "Unknown user");
     if (room->membership(target) == "invite") return room_id;  // already invited: idempotent
   }
   json::object content = membership == "invite" ? member_content(target, membership, reason)

@@ -5,7 +5,7 @@
 
 namespace myelin::homeserver {
 
-core::Result<std::string> create_planned_room(const EventBuilder& builder, storage::Store& store,
+core::Result<std::string> create_planned_room(const EventBuilder& builder, storage::EventStore& store,
                                               WritePath& write_path, const std::string& server_name,
                                               RoomPlan plan, json::object creator_member) {
   RoomState room;   // the state each next event is built on

@@ -10,7 +10,7 @@
 #include "homeserver/timeline/event_builder.h"
 #include "homeserver/timeline/write_path.h"
 #include "rooms/room_version.h"
-#include "storage/store.h"
+#include "storage/event_store.h"
 
 namespace myelin::homeserver {
 
@@ -31,7 +31,7 @@ struct RoomPlan {
 // until its room ID is new), then writes them with the room's record in one batch
 // (WritePath::write_new_room). Returns the new room's ID; fails when the auth rules refuse an
 // event (nothing is written then).
-core::Result<std::string> create_planned_room(const EventBuilder& builder, storage::Store& store,
+core::Result<std::string> create_planned_room(const EventBuilder& builder, storage::EventStore& store,
                                               WritePath& write_path, const std::string& server_name,
                                               RoomPlan plan, json::object creator_member);
 

@@ -172,7 +172,7 @@ core::Status add_initial_state(RoomPlan& plan, const json::object& request) {
 json::object RoomService::member_content(const std::string& user_id, const std::string& membership,
                                          const std::string& reason) {
   json::object content{{"membership", membership}};
-  if (auto user = store_.user(user_id)) {
+  if (auto user = account_store_.user(user_id)) {
     if (!user->displayname.empty()) content["displayname"] = user->displayname;
     if (!user->avatar_url.empty()) content["avatar_url"] = user->avatar_url;
   }
@@ -183,8 +183,8 @@ json::object RoomService::member_content(const std::string& user_id, const std::
 core::Result<std::string> RoomService::new_alias(const std::string& creator, const std::string& alias_name) {
   std::string alias = "#" + alias_name + ":" + config_.server_name;
   if (!core::RoomAlias::parse(alias)) return core::fail(Errc::kInvalidParam, "Invalid room_alias_name");
-  if (store_.alias_room(alias)) return core::fail(Errc::kRoomInUse, "Room alias already taken");
-  if (auto ok = core::within_limit(store_.alias_count(creator) + 1, config_.aliases_per_user, "room aliases"); !ok)
+  if (directory_store_.alias_room(alias)) return core::fail(Errc::kRoomInUse, "Room alias already taken");
+  if (auto ok = core::within_limit(directory_store_.alias_count(creator) + 1, config_.aliases_per_user, "room aliases"); !ok)
     return std::unexpected(ok.error());
   return alias;
 }
@@ -226,7 +226,7 @@ core::Result<std::string> RoomService::create_room(const std::string& creator,
   auto room_id = create_planned_room(builder_, store_, write_path_, config_.server_name, std::move(plan),
                                      member_content(creator, "join", ""));
   if (!room_id) return room_id;
-  if (!alias.empty()) store_.create_alias(alias, *room_id, creator);
+  if (!alias.empty()) directory_store_.create_alias(alias, *room_id, creator);
   return room_id;
 }
 

@@ -11,25 +11,32 @@
 
 #include "core/error.h"
 #include "core/json.h"
-#include "homeserver/config.h"
+#include "homeserver/membership/options.h"
+#include "homeserver/push/options.h"
 #include "homeserver/timeline/event_builder.h"
 #include "homeserver/timeline/room_cache.h"
 #include "homeserver/timeline/timeline.h"
 #include "homeserver/timeline/write_path.h"
-#include "storage/store.h"
+#include "storage/account_store.h"
+#include "storage/event_store.h"
+#include "storage/room_directory_store.h"
+#include "storage/user_data_store.h"
 
 namespace myelin::homeserver {
 
 // True when `a` and `b` are each joined to or invited into at least one common room (the
 // privacy rule for profile and presence lookups). Always true for a == b.
-bool share_a_room(storage::Store& store, const std::string& a, const std::string& b);
+bool share_a_room(storage::EventStore& store, const std::string& a, const std::string& b);
 
 class RoomService {
  public:
-  RoomService(const Config& config, storage::Store& store, RoomCache& rooms, const EventBuilder& builder,
+  RoomService(const MembershipOptions& config, const PushOptions& push_config, storage::EventStore& store,
+              storage::AccountStore& account_store, storage::RoomDirectoryStore& directory_store,
+              storage::UserDataStore& user_data_store, RoomCache& rooms, const EventBuilder& builder,
               WritePath& write_path, Timeline& timeline)
-      : config_(config), store_(store), rooms_(rooms), builder_(builder), write_path_(write_path),
-        timeline_(timeline) {}
+      : config_(config), push_config_(push_config), store_(store), account_store_(account_store),
+        directory_store_(directory_store), user_data_store_(user_data_store), rooms_(rooms), builder_(builder),
+        write_path_(write_path), timeline_(timeline) {}
 
   // POST /createRoom with its already-parsed body. Returns the new room ID.
   core::Result<std::string> create_room(const std::string& creator, const json::object& request);
@@ -69,8 +76,12 @@ class RoomService {
   core::Status retire_room(const std::string& user_id, const std::string& room_id, const std::string& new_room,
                            bool restrict_power_levels);
 
-  const Config& config_;
-  storage::Store& store_;
+  const MembershipOptions& config_;
+  const PushOptions& push_config_;
+  storage::EventStore& store_;
+  storage::AccountStore& account_store_;
+  storage::RoomDirectoryStore& directory_store_;
+  storage::UserDataStore& user_data_store_;
   RoomCache& rooms_;
   const EventBuilder& builder_;
   WritePath& write_path_;

@@ -18,7 +18,7 @@ using core::Errc;
 // Room-specific push rules (kind "room", rule ID = room ID) of the old room's members follow
 // them to the replacement room, as clients expect after an upgrade (within each member's
 // bound on push rules).
-void copy_room_push_rules(storage::Store& store, const RoomState& old_room, const std::string& old_id,
+void copy_room_push_rules(storage::UserDataStore& store, const RoomState& old_room, const std::string& old_id,
                           const std::string& new_id, std::int64_t max_user_rules) {
   for (const auto& member : old_room.joined) {
     if (!store.account_data(member, "", "m.push_rules")) continue;
@@ -127,14 +127,14 @@ core::Status RoomService::retire_room(const std::string& user_id, const std::str
     (void)timeline_.send(room_id, {user_id, "m.room.power_levels", "", std::move(levels), {}});
   }
   if (auto record = store_.room(room_id); record && record->published) {
-    store_.set_room_published(room_id, false);
-    store_.set_room_published(new_room, true);
+    directory_store_.set_room_published(room_id, false);
+    directory_store_.set_room_published(new_room, true);
   }
-  copy_room_push_rules(store_, *rooms_.room(room_id), room_id, new_room, config_.push_rules_per_user);
-  for (const auto& alias : store_.room_aliases(room_id)) {
-    std::string creator = store_.alias_creator(alias).value_or(user_id);
-    store_.delete_alias(alias);
-    store_.create_alias(alias, new_room, creator);
+  copy_room_push_rules(user_data_store_, *rooms_.room(room_id), room_id, new_room, push_config_.push_rules_per_user);
+  for (const auto& alias : directory_store_.room_aliases(room_id)) {
+    std::string creator = directory_store_.alias_creator(alias).value_or(user_id);
+    directory_store_.delete_alias(alias);
+    directory_store_.create_alias(alias, new_room, creator);
   }
   return {};
 }

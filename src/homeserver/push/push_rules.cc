@@ -57,14 +57,14 @@ json::object default_push_rules(std::string_view user_id) {
   return std::move(core::parse_json_object(text).value());
 }
 
-json::object load_push_rules(storage::Store& store, const std::string& user_id) {
+json::object load_push_rules(storage::UserDataStore& store, const std::string& user_id) {
   if (auto stored = store.account_data(user_id, "", "m.push_rules")) {
     if (auto parsed = core::parse_json_object(*stored); parsed && parsed->contains("global")) return std::move(*parsed);
   }
   return default_push_rules(user_id);
 }
 
-storage::StreamPos save_push_rules(storage::Store& store, const std::string& user_id, const json::object& rules) {
+storage::StreamPos save_push_rules(storage::UserDataStore& store, const std::string& user_id, const json::object& rules) {
   return store.set_account_data(user_id, "", "m.push_rules", core::to_string(rules));
 }
 

@@ -9,15 +9,15 @@
 
 #include "core/error.h"
 #include "core/json.h"
-#include "storage/store.h"
+#include "storage/user_data_store.h"
 
 namespace myelin::homeserver {
 
 json::object default_push_rules(std::string_view user_id);
 
 // The user's ruleset ({"global": {...}}): stored, or the defaults.
-json::object load_push_rules(storage::Store& store, const std::string& user_id);
-storage::StreamPos save_push_rules(storage::Store& store, const std::string& user_id, const json::object& rules);
+json::object load_push_rules(storage::UserDataStore& store, const std::string& user_id);
+storage::StreamPos save_push_rules(storage::UserDataStore& store, const std::string& user_id, const json::object& rules);
 
 // The rule kinds: override, content, room, sender, underride.
 bool is_rule_kind(std::string_view kind);

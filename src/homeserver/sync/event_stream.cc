@@ -15,7 +15,7 @@ constexpr std::size_t kLimit = 100;
 
 json::object SyncService::compute_events(const Session& session, storage::StreamPos from, const std::string& room_id,
                                          bool& has_updates) {
-  const storage::StreamPos now = store_.current_pos();
+  const storage::StreamPos now = position_store_.current_pos();
   // The rooms read: the one named (which the user may read without being joined), else the
   // rooms they are joined to; what they may read of each is the whole window while they were
   // joined throughout it (the common case, no lookups), else what the visibility rules allow.

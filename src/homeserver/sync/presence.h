@@ -9,16 +9,16 @@
 #include <unordered_map>
 
 #include "core/json.h"
-#include "homeserver/config.h"
 #include "homeserver/timeline/notifier.h"
 #include "homeserver/timeline/room_cache.h"
-#include "storage/store.h"
+#include "homeserver/sync/options.h"
+#include "storage/position_store.h"
 
 namespace myelin::homeserver {
 
 class Presence {
  public:
-  Presence(const Config& config, storage::Store& store, RoomCache& rooms, Notifier& notifier)
+  Presence(const PresenceOptions& config, storage::PositionStore& store, RoomCache& rooms, Notifier& notifier)
       : config_(config), store_(store), rooms_(rooms), notifier_(notifier) {}
 
   struct State {
@@ -41,8 +41,8 @@ class Presence {
  private:
   void announce(const std::string& user_id);
   json::object event(const std::string& user_id, const State& state) const;
-  const Config& config_;
-  storage::Store& store_;
+  const PresenceOptions& config_;
+  storage::PositionStore& store_;
   RoomCache& rooms_;
   Notifier& notifier_;
   std::unordered_map<std::string, State> states_;

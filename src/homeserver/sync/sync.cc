@@ -11,12 +11,14 @@ namespace myelin::homeserver {
 
 using storage::StreamPos;
 
-SyncPass::SyncPass(const SyncRequest& request, storage::Store& store, const Typing& typing, SentMembers& sent)
+SyncPass::SyncPass(const SyncRequest& request, storage::EventStore& store, storage::UserDataStore& user_data,
+                   StreamPos now, const Typing& typing, SentMembers& sent)
     : request(request),
       store(store),
+      user_data(user_data),
       typing(typing),
       sent(sent),
-      now(store.current_pos()),
+      now(now),
       since(std::min(request.since.pos, now)),
       user(request.session.user_id),
       device(request.session.device_id),
@@ -24,13 +26,13 @@ SyncPass::SyncPass(const SyncRequest& request, storage::Store& store, const Typi
       state_field(request.use_state_after ? "state_after" : "state") {}
 
 const json::object& SyncPass::push_rules() {
-  if (!push_rules_) push_rules_ = load_push_rules(store, user);
+  if (!push_rules_) push_rules_ = load_push_rules(user_data, user);
   return *push_rules_;
 }
 
 SyncAccountData account_data_section(SyncPass& pass) {
   SyncAccountData out;
-  for (auto& entry : pass.store.account_data_since(pass.user, pass.since)) {
+  for (auto& entry : pass.user_data.account_data_since(pass.user, pass.since)) {
     auto content = core::parse_json_object(entry.content);
     json::object event{{"type", entry.type}, {"content", content ? std::move(*content) : json::object{}}};
     if (entry.room_id.empty()) {
@@ -41,7 +43,7 @@ SyncAccountData account_data_section(SyncPass& pass) {
   }
   // Clients learn their push rules from account data: an initial sync always carries them.
   if (pass.since == 0 && pass.filter.account_data.matches("m.push_rules", pass.user) &&
-      !pass.store.account_data(pass.user, "", "m.push_rules"))
+      !pass.user_data.account_data(pass.user, "", "m.push_rules"))
     out.global.push_back(json::object{{"type", "m.push_rules"}, {"content", default_push_rules(pass.user)}});
   if (!out.global.empty()) pass.has_updates = true;
   return out;
@@ -70,7 +72,7 @@ void e2ee_section(SyncPass& pass, const std::vector<storage::Membership>& member
 }  // namespace
 
 json::object SyncService::compute(const SyncRequest& request, bool& has_updates) {
-  SyncPass pass(request, store_, typing_, sent_members(request.session));
+  SyncPass pass(request, store_, user_data_store_, position_store_.current_pos(), typing_, sent_members(request.session));
   SyncAccountData account_data = account_data_section(pass);
   const std::vector<storage::Membership> memberships = store_.user_memberships(pass.user);
   json::object rooms = rooms_section(pass, rooms_, memberships, account_data.rooms);

@@ -23,7 +23,9 @@
 #include "homeserver/timeline/notifier.h"
 #include "homeserver/timeline/room_cache.h"
 #include "http/http.h"
-#include "storage/store.h"
+#include "storage/event_store.h"
+#include "storage/position_store.h"
+#include "storage/user_data_store.h"
 
 namespace myelin::homeserver {
 
@@ -43,9 +45,11 @@ using SentMembers = std::unordered_map<std::string, std::set<std::string>>;
 
 class SyncService {
  public:
-  SyncService(storage::Store& store, RoomCache& rooms, Typing& typing, Presence& presence, Notifier& notifier,
-              http::Scheduler& scheduler, DeviceLists& device_lists, Keys& keys, ToDevice& to_device)
-      : store_(store), rooms_(rooms), typing_(typing), presence_(presence), device_lists_(device_lists),
+  SyncService(storage::EventStore& store, storage::PositionStore& position_store,
+              storage::UserDataStore& user_data_store, RoomCache& rooms, Typing& typing, Presence& presence,
+              Notifier& notifier, http::Scheduler& scheduler, DeviceLists& device_lists, Keys& keys,
+              ToDevice& to_device)
+      : store_(store), position_store_(position_store), user_data_store_(user_data_store), rooms_(rooms), typing_(typing), presence_(presence), device_lists_(device_lists),
         keys_(keys), to_device_(to_device), long_poll_(notifier, scheduler) {}
 
   // Calls `done` exactly once with the response body, now or when woken/timed out.
@@ -68,7 +72,9 @@ class SyncService {
   json::object compute_events(const Session& session, storage::StreamPos from, const std::string& room_id,
                               bool& has_updates);
 
-  storage::Store& store_;
+  storage::EventStore& store_;
+  storage::PositionStore& position_store_;
+  storage::UserDataStore& user_data_store_;
   RoomCache& rooms_;
   Typing& typing_;
   Presence& presence_;

@@ -69,7 +69,7 @@ json::array joined_ephemeral(SyncPass& pass, const std::string& room_id, bool ne
     if (typing_at > pass.since || !user_ids.empty())
       ephemeral.push_back(json::object{{"type", "m.typing"}, {"content", {{"user_ids", std::move(user_ids)}}}});
   }
-  if (auto receipts = pass.store.receipts_since(room_id, newly ? 0 : pass.since); !receipts.empty()) {
+  if (auto receipts = pass.user_data.receipts_since(room_id, newly ? 0 : pass.since); !receipts.empty()) {
     json::object content = receipts_event(receipts, pass.user);
     if (!content.empty()) ephemeral.push_back(json::object{{"type", "m.receipt"}, {"content", std::move(content)}});
   }
@@ -163,7 +163,7 @@ json::object unread_notifications(SyncPass& pass, const RoomState& room, const s
   constexpr std::size_t kUnreadWindow = 100;
   StreamPos read_up_to = 0;
   for (const char* type : {"m.read", "m.read.private"}) {
-    if (auto receipt = pass.store.user_receipt(membership.room_id, pass.user, type)) {
+    if (auto receipt = pass.user_data.user_receipt(membership.room_id, pass.user, type)) {
       if (auto read = pass.store.event(receipt->event_id)) read_up_to = std::max(read_up_to, read->pos);
     }
   }

@@ -13,15 +13,18 @@
 #include "homeserver/sync/typing.h"
 #include "homeserver/timeline/room_cache.h"
 #include "homeserver/timeline/room_state.h"
-#include "storage/store.h"
+#include "storage/event_store.h"
+#include "storage/user_data_store.h"
 
 namespace myelin::homeserver {
 
 struct SyncPass {
-  SyncPass(const SyncRequest& request, storage::Store& store, const Typing& typing, SentMembers& sent);
+  SyncPass(const SyncRequest& request, storage::EventStore& store, storage::UserDataStore& user_data,
+           storage::StreamPos now, const Typing& typing, SentMembers& sent);
 
   const SyncRequest& request;
-  storage::Store& store;
+  storage::EventStore& store;
+  storage::UserDataStore& user_data;
   const Typing& typing;
   SentMembers& sent;
   const storage::StreamPos now;
@@ -55,9 +58,9 @@ std::optional<json::object> joined_room(SyncPass& pass, const RoomState& room, c
                                         json::array account_data);
 
 // Shared by the room sections.
-json::array format_all(storage::Store& store, const std::vector<storage::StoredEvent>& events,
+json::array format_all(storage::EventStore& store, const std::vector<storage::StoredEvent>& events,
                        std::string_view device, bool with_prev_content);
 // The state just before `first` (its state group, with its own change undone).
-storage::StateMap state_before(storage::Store& store, const storage::StoredEvent& first);
+storage::StateMap state_before(storage::EventStore& store, const storage::StoredEvent& first);
 
 }  // namespace myelin::homeserver

@@ -12,7 +12,7 @@ namespace myelin::homeserver {
 
 using storage::StreamPos;
 
-json::array format_all(storage::Store& store, const std::vector<storage::StoredEvent>& events,
+json::array format_all(storage::EventStore& store, const std::vector<storage::StoredEvent>& events,
                        std::string_view device, bool with_prev_content) {
   json::array out;
   out.reserve(events.size());
@@ -20,7 +20,7 @@ json::array format_all(storage::Store& store, const std::vector<storage::StoredE
   return out;
 }
 
-storage::StateMap state_before(storage::Store& store, const storage::StoredEvent& first) {
+storage::StateMap state_before(storage::EventStore& store, const storage::StoredEvent& first) {
   storage::StateMap state = store.state_group(first.state_group);
   if (first.state_key) {
     storage::StateKey key{first.type, *first.state_key};

@@ -10,13 +10,13 @@
 #include "homeserver/timeline/notifier.h"
 #include "homeserver/timeline/room_cache.h"
 #include "http/http.h"
-#include "storage/store.h"
+#include "storage/position_store.h"
 
 namespace myelin::homeserver {
 
 class Typing {
  public:
-  Typing(storage::Store& store, RoomCache& rooms, Notifier& notifier, http::Scheduler& scheduler)
+  Typing(storage::PositionStore& store, RoomCache& rooms, Notifier& notifier, http::Scheduler& scheduler)
       : store_(store), room_cache_(rooms), notifier_(notifier), scheduler_(scheduler) {}
 
   // timeout_ms is capped at two minutes.
@@ -31,7 +31,7 @@ class Typing {
     storage::StreamPos changed_at = 0;
   };
   void changed(const std::string& room_id, Room& room);
-  storage::Store& store_;
+  storage::PositionStore& store_;
   RoomCache& room_cache_;
   Notifier& notifier_;
   http::Scheduler& scheduler_;

@@ -14,7 +14,7 @@ json::object content_of(std::string_view pdu_text) {
 
 }  // namespace
 
-json::object client_event(storage::Store& store, const storage::StoredEvent& event,
+json::object client_event(storage::EventStore& store, const storage::StoredEvent& event,
                           std::string_view viewer_device, bool with_prev_content) {
   auto pdu = core::parse_json_object(event.json);
   json::object out;

@@ -5,11 +5,11 @@
 #include <string_view>
 
 #include "core/json.h"
-#include "storage/store.h"
+#include "storage/event_store.h"
 
 namespace myelin::homeserver {
 
-json::object client_event(storage::Store& store, const storage::StoredEvent& event,
+json::object client_event(storage::EventStore& store, const storage::StoredEvent& event,
                           std::string_view viewer_device = {}, bool with_prev_content = true);
 
 // Stripped state (client-server-api "Stripped state"): type, state_key, sender, content.

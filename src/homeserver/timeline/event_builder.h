@@ -12,9 +12,9 @@
 #include "core/crypto.h"
 #include "core/error.h"
 #include "core/json.h"
-#include "homeserver/config.h"
+#include "homeserver/timeline/options.h"
 #include "homeserver/timeline/room_state.h"
-#include "storage/store.h"
+#include "storage/event_store.h"
 
 namespace myelin::homeserver {
 
@@ -38,7 +38,7 @@ inline constexpr std::size_t kMaxPduBytes = 65536;
 
 class EventBuilder {
  public:
-  EventBuilder(const Config& config, storage::Store& store, const core::SigningKey& key)
+  EventBuilder(const TimelineOptions& config, storage::EventStore& store, const core::SigningKey& key)
       : config_(config), store_(store), key_(key) {}
 
   // M_FORBIDDEN when the auth rules (or, for a redaction, the power levels) refuse,
@@ -51,8 +51,8 @@ class EventBuilder {
   core::Result<std::optional<std::pair<std::string, std::string>>> redaction_of(
       const RoomState& room, const EventDraft& draft) const;
 
-  const Config& config_;
-  storage::Store& store_;
+  const TimelineOptions& config_;
+  storage::EventStore& store_;
   const core::SigningKey& key_;
 };
 

@@ -4,7 +4,7 @@
 
 namespace myelin::homeserver {
 
-Page filtered_events(storage::Store& store, const std::string& room_id, std::vector<PosRange> ranges,
+Page filtered_events(storage::EventStore& store, const std::string& room_id, std::vector<PosRange> ranges,
                      std::size_t limit, storage::Direction dir, const EventFilter& filter) {
   Page page;
   const bool backwards = dir == storage::Direction::kBackward;

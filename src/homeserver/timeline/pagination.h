@@ -7,7 +7,7 @@
 
 #include "homeserver/timeline/filter.h"
 #include "homeserver/timeline/visibility.h"
-#include "storage/store.h"
+#include "storage/event_store.h"
 
 namespace myelin::homeserver {
 
@@ -22,7 +22,7 @@ struct Page {
 
 // Events of the room in `ranges` (ascending, disjoint) that pass `filter`, at most `limit`,
 // starting at the top of the last range (kBackward) or the bottom of the first (kForward).
-Page filtered_events(storage::Store& store, const std::string& room_id, std::vector<PosRange> ranges,
+Page filtered_events(storage::EventStore& store, const std::string& room_id, std::vector<PosRange> ranges,
                      std::size_t limit, storage::Direction dir, const EventFilter& filter);
 
 }  // namespace myelin::homeserver

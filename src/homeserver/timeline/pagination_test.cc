@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "storage/store.h"
+
 namespace myelin::homeserver {
 namespace {
 

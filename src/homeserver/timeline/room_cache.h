@@ -8,13 +8,13 @@
 #include <unordered_map>
 
 #include "homeserver/timeline/room_state.h"
-#include "storage/store.h"
+#include "storage/event_store.h"
 
 namespace myelin::homeserver {
 
 class RoomCache {
  public:
-  explicit RoomCache(storage::Store& store) : store_(store) {}
+  explicit RoomCache(storage::EventStore& store) : store_(store) {}
 
   // The cached room, loaded from the store on first use; nullptr when unknown (or of a room
   // version this server does not know).
@@ -27,7 +27,7 @@ class RoomCache {
  private:
   std::unique_ptr<RoomState> load(const std::string& room_id);
 
-  storage::Store& store_;
+  storage::EventStore& store_;
   std::unordered_map<std::string, std::unique_ptr<RoomState>> rooms_;
 };
 

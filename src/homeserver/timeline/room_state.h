@@ -15,7 +15,7 @@
 
 #include "core/json.h"
 #include "rooms/room_version.h"
-#include "storage/store.h"
+#include "storage/event_store.h"
 
 namespace myelin::homeserver {
 

@@ -10,7 +10,7 @@
 #include "homeserver/timeline/event_builder.h"
 #include "homeserver/timeline/room_cache.h"
 #include "homeserver/timeline/write_path.h"
-#include "storage/store.h"
+#include "storage/event_store.h"
 
 namespace myelin::homeserver {
 
@@ -21,7 +21,7 @@ struct Sent {
 
 class Timeline {
  public:
-  Timeline(storage::Store& store, RoomCache& rooms, const EventBuilder& builder, WritePath& write_path)
+  Timeline(storage::EventStore& store, RoomCache& rooms, const EventBuilder& builder, WritePath& write_path)
       : store_(store), rooms_(rooms), builder_(builder), write_path_(write_path) {}
 
   // Sends one event as draft.sender. With a transaction, a retransmission (same device,
@@ -36,7 +36,7 @@ class Timeline {
   RoomState* room(const std::string& room_id) { return rooms_.room(room_id); }
 
  private:
-  storage::Store& store_;
+  storage::EventStore& store_;
   RoomCache& rooms_;
   const EventBuilder& builder_;
   WritePath& write_path_;

@@ -96,17 +96,17 @@ Visible compute_visible(std::span<const StateChange> visibility, std::span<const
   return Visible(std::move(ranges));
 }
 
-Visible visible_events(storage::Store& store, const RoomState& room, const std::string& user_id) {
+Visible visible_events(storage::EventStore& store, const RoomState& room, const std::string& user_id) {
   return compute_visible(store.history_visibility_changes(room.room_id), store.membership_changes(room.room_id, user_id));
 }
 
-core::Result<Visible> readable_events(storage::Store& store, const RoomState* room, const std::string& user_id) {
+core::Result<Visible> readable_events(storage::EventStore& store, const RoomState* room, const std::string& user_id) {
   Visible visible = room ? visible_events(store, *room, user_id) : Visible();
   if (visible.empty()) return core::fail(core::Errc::kForbidden, "You may not read this room");
   return visible;
 }
 
-storage::StateMap state_at(storage::Store& store, const RoomState& room, StreamPos pos) {
+storage::StateMap state_at(storage::EventStore& store, const RoomState& room, StreamPos pos) {
   if (pos >= room.last_pos) {
     storage::StateMap state;
     for (const auto& [key, entry] : room.state) state[key] = entry.event_id;
@@ -116,12 +116,12 @@ storage::StateMap state_at(storage::Store& store, const RoomState& room, StreamP
   return latest.empty() ? storage::StateMap{} : store.state_group(latest.front().state_group);
 }
 
-storage::StateMap visible_state(storage::Store& store, const RoomState& room, const Visible& visible, StreamPos now) {
+storage::StateMap visible_state(storage::EventStore& store, const RoomState& room, const Visible& visible, StreamPos now) {
   const StreamPos last = visible.last(now);   // `now` itself while the user may read the room now
   return last > 0 ? state_at(store, room, last) : storage::StateMap{};
 }
 
-std::string membership_at(storage::Store& store, const storage::Membership& current, StreamPos since) {
+std::string membership_at(storage::EventStore& store, const storage::Membership& current, StreamPos since) {
   if (current.pos <= since) return current.membership;
   std::string membership;
   for (auto& change : store.membership_changes(current.room_id, current.user_id)) {

@@ -11,7 +11,7 @@
 
 #include "core/error.h"
 #include "homeserver/timeline/room_state.h"
-#include "storage/store.h"
+#include "storage/event_store.h"
 
 namespace myelin::homeserver {
 
@@ -56,21 +56,21 @@ Visible compute_visible(std::span<const StateChange> visibility, std::span<const
 
 // The ranges for `user_id` in `room`, from the store's lists of the changes of the room's
 // history_visibility and of the user's membership (two indexed reads).
-Visible visible_events(storage::Store& store, const RoomState& room, const std::string& user_id);
+Visible visible_events(storage::EventStore& store, const RoomState& room, const std::string& user_id);
 
 // visible_events, when the user may read some of the room; M_FORBIDDEN when the room is
 // unknown (nullptr) or they may read none of it.
-core::Result<Visible> readable_events(storage::Store& store, const RoomState* room, const std::string& user_id);
+core::Result<Visible> readable_events(storage::EventStore& store, const RoomState* room, const std::string& user_id);
 
 // The room's state after its last event at or before `pos` (empty before its first event).
-storage::StateMap state_at(storage::Store& store, const RoomState& room, storage::StreamPos pos);
+storage::StateMap state_at(storage::EventStore& store, const RoomState& room, storage::StreamPos pos);
 
 // The state the user may see: the current state while they may read the room at `now`, else
 // the state at the last position they may read (empty when they may read none).
-storage::StateMap visible_state(storage::Store& store, const RoomState& room, const Visible& visible,
+storage::StateMap visible_state(storage::EventStore& store, const RoomState& room, const Visible& visible,
                                 storage::StreamPos now);
 
 // The user's membership in the room as it was at position `since` ("" for none).
-std::string membership_at(storage::Store& store, const storage::Membership& current, storage::StreamPos since);
+std::string membership_at(storage::EventStore& store, const storage::Membership& current, storage::StreamPos since);
 
 }  // namespace myelin::homeserver

@@ -12,7 +12,7 @@
 #include "homeserver/timeline/event_builder.h"
 #include "homeserver/timeline/room_cache.h"
 #include "homeserver/timeline/room_state.h"
-#include "storage/store.h"
+#include "storage/event_store.h"
 
 namespace myelin::homeserver {
 
@@ -29,7 +29,7 @@ struct Written {
 class WritePath {
  public:
   using Subscriber = std::function<void(const Written&)>;
-  WritePath(storage::Store& store, RoomCache& rooms) : store_(store), rooms_(rooms) {}
+  WritePath(storage::EventStore& store, RoomCache& rooms) : store_(store), rooms_(rooms) {}
 
   // Subscribers are called in the order they subscribed, synchronously, after the event is
   // persisted and applied. One may write events itself (guest removal does); those are
@@ -55,7 +55,7 @@ class WritePath {
  private:
   void announce(const Written& written) const;
 
-  storage::Store& store_;
+  storage::EventStore& store_;
   RoomCache& rooms_;
   std::vector<Subscriber> subscribers_;
 };

@@ -8,12 +8,13 @@
 #include "core/crypto.h"
 #include "homeserver/timeline/event_builder.h"
 #include "homeserver/timeline/room_cache.h"
+#include "storage/store.h"
 
 namespace myelin::homeserver {
 namespace {
 
 struct WritePathFixture : ::testing::Test {
-  Config config;
+  TimelineOptions config;
   std::unique_ptr<storage::Store> store = storage::open_sqlite_store({":memory:", false});
   core::SigningKey key = core::SigningKey::generate("");
   RoomCache rooms{*store};

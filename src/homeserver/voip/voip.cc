@@ -5,7 +5,7 @@
 
 namespace myelin::homeserver {
 
-std::optional<json::object> turn_server(const Config& config, const std::string& user_id, std::int64_t now_s) {
+std::optional<json::object> turn_server(const VoipOptions& config, const std::string& user_id, std::int64_t now_s) {
   if (config.turn_uris.empty()) return std::nullopt;
   std::string username = config.turn_username, password = config.turn_password;
   if (!config.turn_shared_secret.empty()) {

@@ -9,11 +9,11 @@
 #include <string>
 
 #include "core/json.h"
-#include "homeserver/config.h"
+#include "homeserver/voip/options.h"
 
 namespace myelin::homeserver {
 
 // The response body (username, password, uris, ttl) for `user_id` at `now_s` (Unix seconds).
-std::optional<json::object> turn_server(const Config& config, const std::string& user_id, std::int64_t now_s);
+std::optional<json::object> turn_server(const VoipOptions& config, const std::string& user_id, std::int64_t now_s);
 
 }  // namespace myelin::homeserver

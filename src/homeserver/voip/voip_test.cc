@@ -5,21 +5,21 @@
 namespace myelin::homeserver {
 namespace {
 
-Config turn_config() {
-  Config config;
+VoipOptions turn_config() {
+  VoipOptions config;
   config.turn_uris = {"turn:turn.example.org:3478?transport=udp", "turns:turn.example.org:5349?transport=tcp"};
   config.turn_user_lifetime_s = 600;
   return config;
 }
 
 TEST(TurnServerTest, NoUrisNoServer) {
-  Config config;
+  VoipOptions config;
   config.turn_shared_secret = "secret";
   EXPECT_FALSE(turn_server(config, "@erin:localhost", 1'700'000'000));
 }
 
 TEST(TurnServerTest, SharedSecretGivesCoturnRestCredentials) {
-  Config config = turn_config();
+  VoipOptions config = turn_config();
   config.turn_shared_secret = "coturn-static-auth-secret";
   auto body = turn_server(config, "@erin:localhost", 1'700'000'000);
   ASSERT_TRUE(body);
@@ -32,7 +32,7 @@ TEST(TurnServerTest, SharedSecretGivesCoturnRestCredentials) {
 }
 
 TEST(TurnServerTest, StaticCredentialsWithoutSecret) {
-  Config config = turn_config();
+  VoipOptions config = turn_config();
   config.turn_username = "calls";
   config.turn_password = "static-pw";
   auto body = turn_server(config, "@erin:localhost", 1'700'000'000);

@@ -1,6 +1,6 @@
 #pragma once
-// The SQLite implementation of Store (store.h has the contract). Method bodies are spread over
-// files by area: accounts.cc, events.cc, state.cc, user_data.cc, e2ee.cc, key_backup.cc, media.cc,
+// The SQLite implementation of Store, every domain interface in one database (store.h has the
+// contract). Method bodies are spread over files by area: accounts.cc, events.cc, state.cc, user_data.cc, e2ee.cc, key_backup.cc, media.cc,
 // sqlite_store.cc (the rest).
 #include <unordered_map>
 
@@ -13,9 +13,11 @@ class SqliteStore final : public Store {
  public:
   explicit SqliteStore(const SqliteOptions& options);
 
+  // PositionStore
   StreamPos current_pos() override { return pos_; }
   StreamPos allocate_pos() override;
 
+  // AccountStore
   bool create_user(const UserRecord& user) override;
   std::optional<UserRecord> user(const std::string& user_id) override;
   void set_password_hash(const std::string& user_id, const std::string& hash) override;
@@ -27,6 +29,7 @@ class SqliteStore final : public Store {
   std::vector<DeviceRecord> devices(const std::string& user_id) override;
   void rename_device(const std::string& user_id, const std::string& device_id, const std::string& name) override;
   void delete_device(const std::string& user_id, const std::string& device_id) override;
+  void mark_device_list_changed(const std::string& user_id) override;
   void record_client_ip(const std::string& user_id, const std::string& device_id,
                         const std::string& truncated_ip, std::int64_t ts) override;
   void purge_client_ips(std::int64_t older_than_ts) override;
@@ -39,11 +42,10 @@ class SqliteStore final : public Store {
   bool delete_registration_token(const std::string& token) override;
   bool use_registration_token(const std::string& token, std::int64_t now_ms) override;
 
+  // EventStore
   std::vector<Persisted> persist_events(const std::vector<NewEvent>& events,
                                         const std::optional<RoomRecord>& new_room) override;
   std::optional<RoomRecord> room(const std::string& room_id) override;
-  void set_room_published(const std::string& room_id, bool published) override;
-  std::vector<std::string> published_rooms() override;
   std::optional<StoredEvent> event(const std::string& event_id) override;
   std::vector<StoredEvent> events(const std::vector<std::string>& event_ids) override;
   std::vector<StoredEvent> room_events(const std::string& room_id, StreamPos lower, StreamPos upper,
@@ -60,16 +62,22 @@ class SqliteStore final : public Store {
   void forget_room(const std::string& user_id, const std::string& room_id) override;
   bool is_forgotten(const std::string& user_id, const std::string& room_id) override;
 
+  // RoomDirectoryStore
   bool create_alias(const std::string& alias, const std::string& room_id, const std::string& creator) override;
   std::optional<std::string> alias_room(const std::string& alias) override;
   std::optional<std::string> alias_creator(const std::string& alias) override;
   bool delete_alias(const std::string& alias) override;
   std::vector<std::string> room_aliases(const std::string& room_id) override;
   std::int64_t alias_count(const std::string& creator) override;
+  void set_room_published(const std::string& room_id, bool published) override;
+  std::vector<std::string> published_rooms() override;
+
+  // ReportStore
   void add_report(const Report& report) override;
   std::int64_t report_count(const std::string& reporter) override;
   std::vector<Report> reports() override;
 
+  // UserDataStore
   StreamPos set_account_data(const std::string& user_id, const std::string& room_id, const std::string& type,
                              const std::string& content) override;
   std::optional<std::string> account_data(const std::string& user_id, const std::string& room_id,
@@ -84,6 +92,7 @@ class SqliteStore final : public Store {
                           std::int64_t now_ms, std::int64_t max_filters) override;
   std::optional<std::string> filter(const std::string& user_id, std::int64_t id, std::int64_t now_ms) override;
 
+  // KeyStore
   void upload_keys(const std::string& user_id, const std::string& device_id, const KeyUpload& upload) override;
   std::optional<std::string> device_keys(const std::string& user_id, const std::string& device_id) override;
   std::map<std::string, std::string> user_device_keys(const std::string& user_id) override;
@@ -97,13 +106,16 @@ class SqliteStore final : public Store {
   void add_key_signatures(const std::vector<KeySignature>& signatures) override;
   std::vector<KeySignature> key_signatures(const std::string& target_user, const std::string& viewer) override;
   std::vector<std::string> device_list_changes(StreamPos since, StreamPos upto, const std::string& observer) override;
-  void mark_device_list_changed(const std::string& user_id) override;
+
+  // ToDeviceStore
   bool add_to_device(const std::vector<ToDeviceMessage>& messages, const std::optional<Transaction>& txn,
                      const InboxLimits& limits) override;
   std::vector<ToDeviceMessage> to_device_inbox(const std::string& user_id, const std::string& device_id,
                                                StreamPos after, std::size_t limit) override;
   void ack_to_device(const std::string& user_id, const std::string& device_id, StreamPos up_to) override;
   std::int64_t expire_idle_inboxes(std::int64_t seen_before_ts) override;
+
+  // KeyBackupStore
   std::int64_t create_backup_version(const std::string& user_id, const std::string& algorithm,
                                      const std::string& auth_data, std::int64_t max_versions) override;
   std::optional<BackupVersion> backup_version(const std::string& user_id,
@@ -119,6 +131,7 @@ class SqliteStore final : public Store {
   void delete_backup_keys(const std::string& user_id, std::int64_t version, const std::optional<std::string>& room_id,
                           const std::optional<std::string>& session_id) override;
 
+  // MediaStore
   bool add_media(const MediaRecord& record) override;
   std::optional<MediaRecord> media(const std::string& media_id) override;
   bool complete_media(const MediaRecord& record) override;

@@ -1,0 +1,131 @@
+#pragma once
+// Rooms and their events (storage/store.h has the contract): the batch write of new events
+// (state groups, current state, memberships, forward extremities, transaction IDs,
+// redactions), reads of events by ID and by position, state, memberships and the state
+// values the history visibility rules read.
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "storage/common.h"
+
+namespace myelin::storage {
+
+struct RoomRecord {
+  std::string room_id;
+  std::string version;
+  std::string creator;
+  bool published = false;     // listed in the local room directory
+};
+
+using StateKey = std::pair<std::string, std::string>;   // (type, state_key)
+using StateMap = std::map<StateKey, std::string>;       // -> event_id
+
+struct StoredEvent {
+  StreamPos pos = 0;
+  std::string event_id;
+  std::string room_id;
+  std::string type;
+  std::optional<std::string> state_key;
+  std::string sender;
+  std::int64_t depth = 0;
+  std::int64_t origin_server_ts = 0;
+  std::string json;                       // the PDU as stored (redacted once redacted)
+  std::optional<std::string> redacted_by; // event_id of the redaction
+  std::optional<std::string> replaces_state;  // previous event for (type, state_key), if any
+  std::int64_t state_group = 0;           // state after this event
+  std::string txn_device;                 // sender's device and txn id when sent by a client
+  std::string txn_id;
+};
+
+inline constexpr std::int64_t kStateGroupOfPrevious = -1;
+
+struct NewEvent {
+  std::string event_id;
+  std::string room_id;
+  std::string type;
+  std::optional<std::string> state_key;
+  std::string sender;
+  std::int64_t depth = 0;
+  std::int64_t origin_server_ts = 0;
+  std::string json;                       // canonical PDU text
+  std::vector<std::string> prev_events;   // these stop being forward extremities
+  // State before the event (0 = empty state, for m.room.create). In a batch,
+  // kStateGroupOfPrevious means "the state after the previous event of the batch".
+  std::int64_t state_group_before = 0;
+  std::optional<Transaction> txn;         // client transaction, for idempotent sends
+  // For m.room.redaction: the target (in the same room) and its redacted PDU text, which
+  // replaces the stored text (the content is erased, not hidden).
+  std::optional<std::pair<std::string, std::string>> redaction;
+};
+
+struct Persisted {
+  StreamPos pos;
+  std::int64_t state_group;  // state after the event
+};
+
+struct Membership {
+  std::string room_id;
+  std::string user_id;
+  std::string membership;    // join, invite, leave, ban, knock
+  std::string event_id;
+  StreamPos pos = 0;         // position of the membership event
+};
+
+// A value that the history visibility rules read (the membership of an m.room.member event,
+// the history_visibility of the room's m.room.history_visibility) taking effect at `pos`.
+struct StateValueChange {
+  StreamPos pos = 0;
+  std::string value;
+};
+
+struct Extremity {
+  std::string event_id;
+  std::int64_t depth = 0;
+};
+
+enum class Direction { kForward, kBackward };
+
+class EventStore {
+ public:
+  virtual ~EventStore() = default;
+
+  // Persists a batch atomically: optionally the new room, then each event in order (state
+  // groups, current state, memberships, forward extremities, txn ID, redactions).
+  virtual std::vector<Persisted> persist_events(const std::vector<NewEvent>& events,
+                                                const std::optional<RoomRecord>& new_room) = 0;
+  virtual std::optional<RoomRecord> room(const std::string& room_id) = 0;
+
+  virtual std::optional<StoredEvent> event(const std::string& event_id) = 0;
+  virtual std::vector<StoredEvent> events(const std::vector<std::string>& event_ids) = 0;
+  // Events of a room with lower < pos <= upper, at most `limit`, nearest `from` first:
+  // kBackward = newest first (starting at upper), kForward = oldest first (starting at lower).
+  virtual std::vector<StoredEvent> room_events(const std::string& room_id, StreamPos lower,
+                                               StreamPos upper, std::size_t limit,
+                                               Direction dir) = 0;
+  // The event of a transaction recorded today or yesterday (UTC), so at least a day ago.
+  virtual std::optional<std::string> txn_event(const Transaction& txn) = 0;
+  // Forgets the transactions (of every endpoint) of the UTC days that ended before
+  // `older_than_ts` (ms since the epoch).
+  virtual void purge_transactions(std::int64_t older_than_ts) = 0;
+
+  virtual StateMap state_group(std::int64_t group) = 0;
+  virtual StateMap current_state(const std::string& room_id) = 0;
+  virtual std::vector<Extremity> forward_extremities(const std::string& room_id) = 0;
+
+  // Current membership of the user in every room they have a membership event in.
+  virtual std::vector<Membership> user_memberships(const std::string& user_id) = 0;
+  virtual std::vector<Membership> room_members(const std::string& room_id) = 0;
+  // The changes of the room's history_visibility (state_key "") or of a user's membership
+  // (state_key their user ID), oldest first: only the events that changed the value, so a
+  // profile change (join after join) adds nothing. One indexed read.
+  virtual std::vector<StateValueChange> history_visibility_changes(const std::string& room_id) = 0;
+  virtual std::vector<StateValueChange> membership_changes(const std::string& room_id, const std::string& user_id) = 0;
+  virtual void forget_room(const std::string& user_id, const std::string& room_id) = 0;
+  virtual bool is_forgotten(const std::string& user_id, const std::string& room_id) = 0;
+};
+
+}  // namespace myelin::storage
