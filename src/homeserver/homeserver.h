@@ -2,6 +2,7 @@
 // The homeserver's behaviour (layer L3), wired together: one object per concern, each given
 // only the collaborators it uses. Built once by app/ and handed to the API layer.
 #include "core/crypto.h"
+#include "homeserver/accounts/account_data.h"
 #include "homeserver/accounts/accounts.h"
 #include "homeserver/config.h"
 #include "homeserver/e2ee/device_lists.h"
@@ -10,8 +11,14 @@
 #include "homeserver/media/media.h"
 #include "homeserver/timeline/notifier.h"
 #include "homeserver/sync/presence.h"
+#include "homeserver/membership/profiles.h"
 #include "homeserver/membership/room_service.h"
+#include "homeserver/membership/user_directory.h"
+#include "homeserver/sync/ephemeral.h"
 #include "homeserver/sync/sync.h"
+#include "homeserver/timeline/event_sender.h"
+#include "homeserver/timeline/filters.h"
+#include "homeserver/timeline/room_reader.h"
 #include "homeserver/timeline/timeline.h"
 #include "homeserver/e2ee/to_device.h"
 #include "homeserver/sync/typing.h"
@@ -31,16 +38,23 @@ struct Homeserver {
         scheduler(scheduler),
         notifier(scheduler),
         timeline(config, store, key, notifier),
+        reader(timeline, store),
+        sender(timeline, store),
+        filters(config, store),
         device_lists(timeline, notifier),
         accounts(config, store, [this](const std::string& user_id) { device_lists.announce(user_id); }),
+        account_data(config, store, [this](const std::string& user_id) { notifier.notify_user(user_id); }),
         keys(config, store, device_lists),
         to_device(config, store, notifier),
         key_backup(config, store),
         media(config, store, content, scheduler),
         url_previews(config, scheduler),
         rooms(timeline),
+        profiles(config, store, rooms),
+        user_directory(timeline, store),
         typing(timeline, notifier, scheduler),
-        presence(config, timeline, notifier),
+        ephemeral(timeline, store, typing, notifier),
+        presence(config, store, timeline, notifier),
         sync(timeline, typing, presence, notifier, scheduler, device_lists, keys, to_device) {}
 
   const Config& config;
@@ -49,15 +63,22 @@ struct Homeserver {
   http::Scheduler& scheduler;
   Notifier notifier;
   Timeline timeline;
+  RoomReader reader;
+  EventSender sender;
+  Filters filters;
   DeviceLists device_lists;
   Accounts accounts;
+  AccountData account_data;
   Keys keys;
   ToDevice to_device;
   KeyBackup key_backup;
   MediaRepository media;
   UrlPreviews url_previews;
   RoomService rooms;
+  Profiles profiles;
+  UserDirectory user_directory;
   Typing typing;
+  Ephemeral ephemeral;
   Presence presence;
   SyncService sync;
   Uia uia;

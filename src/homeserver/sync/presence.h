@@ -8,17 +8,19 @@
 #include <string>
 #include <unordered_map>
 
+#include "core/error.h"
 #include "core/json.h"
 #include "homeserver/config.h"
 #include "homeserver/timeline/notifier.h"
 #include "homeserver/timeline/timeline.h"
+#include "storage/store.h"
 
 namespace myelin::homeserver {
 
 class Presence {
  public:
-  Presence(const Config& config, Timeline& timeline, Notifier& notifier)
-      : config_(config), timeline_(timeline), notifier_(notifier) {}
+  Presence(const Config& config, storage::Store& store, Timeline& timeline, Notifier& notifier)
+      : config_(config), store_(store), timeline_(timeline), notifier_(notifier) {}
 
   struct State {
     std::string presence = "offline";   // online, unavailable, offline
@@ -34,13 +36,18 @@ class Presence {
   // A syncing client: `set_presence` (default online) unless the user chose otherwise.
   void on_sync(const std::string& user_id, const std::string& set_presence);
   State get(const std::string& user_id) const;
+  // GET /presence/{userId}/status: the m.presence content of `target` for `viewer`; M_FORBIDDEN
+  // unless they share a room (joined or invited).
+  core::Result<json::object> status(const std::string& viewer, const std::string& target) const;
   // m.presence events of users sharing a room with `user_id`, changed after `since`.
   json::array events_since(const std::string& user_id, storage::StreamPos since);
 
  private:
   void announce(const std::string& user_id);
+  static json::object content(const State& state);
   json::object event(const std::string& user_id, const State& state) const;
   const Config& config_;
+  storage::Store& store_;
   Timeline& timeline_;
   Notifier& notifier_;
   std::unordered_map<std::string, State> states_;
