@@ -38,8 +38,8 @@ struct Homeserver {
         scheduler(scheduler),
         notifier(scheduler),
         timeline(config, store, key, notifier),
-        reader(timeline, store),
-        sender(timeline, store),
+        room_reader(timeline, store),
+        event_sender(timeline, store),
         filters(config, store),
         device_lists(timeline, notifier),
         accounts(config, store, [this](const std::string& user_id) { device_lists.announce(user_id); }),
@@ -63,8 +63,8 @@ struct Homeserver {
   http::Scheduler& scheduler;
   Notifier notifier;
   Timeline timeline;
-  RoomReader reader;
-  EventSender sender;
+  RoomReader room_reader;
+  EventSender event_sender;
   Filters filters;
   DeviceLists device_lists;
   Accounts accounts;

@@ -25,14 +25,14 @@ std::string state_key(const Call& call) { return call.request.params.size() > 2 
 void put_send(Call& call) {
   auto body = call.body();
   if (!body) return call.fail(body.error());
-  reply_sent(call, call.hs.sender.send(call.user().user_id, call.param(0), call.param(1), std::move(*body),
+  reply_sent(call, call.hs.event_sender.send(call.user().user_id, call.param(0), call.param(1), std::move(*body),
                                        call.transaction()));
 }
 
 void put_state(Call& call) {
   auto body = call.body();
   if (!body) return call.fail(body.error());
-  reply_sent(call, call.hs.sender.send_state(call.user().user_id, call.param(0), call.param(1), state_key(call),
+  reply_sent(call, call.hs.event_sender.send_state(call.user().user_id, call.param(0), call.param(1), state_key(call),
                                              std::move(*body), call.transaction()));
 }
 
@@ -41,12 +41,12 @@ void put_redact(Call& call) {
   if (!body) return call.fail(body.error());
   auto reason = optional_string(*body, "reason");
   if (!reason) return call.fail(reason.error());
-  reply_sent(call, call.hs.sender.redact(call.user().user_id, call.param(0), call.param(1), *reason,
+  reply_sent(call, call.hs.event_sender.redact(call.user().user_id, call.param(0), call.param(1), *reason,
                                          call.transaction()));
 }
 
 void get_state_event(Call& call) {
-  auto event = call.hs.reader.state_event(reader(call), call.param(0), call.param(1), state_key(call));
+  auto event = call.hs.room_reader.state_event(reader(call), call.param(0), call.param(1), state_key(call));
   if (!event) return call.fail(event.error());
   auto format = call.request.query_param("format");
   if (format && *format == "event") return call.reply(*event);
@@ -54,13 +54,13 @@ void get_state_event(Call& call) {
 }
 
 void get_state(Call& call) {
-  auto state = call.hs.reader.state(reader(call), call.param(0));
+  auto state = call.hs.room_reader.state(reader(call), call.param(0));
   if (!state) return call.fail(state.error());
   call.reply(*state);
 }
 
 void get_event(Call& call) {
-  auto event = call.hs.reader.event(reader(call), call.param(0), call.param(1));
+  auto event = call.hs.room_reader.event(reader(call), call.param(0), call.param(1));
   if (!event) return call.fail(event.error());
   call.reply(*event);
 }
@@ -68,7 +68,7 @@ void get_event(Call& call) {
 void get_room_initial_sync(Call& call) {
   auto limit = int_query_param(call.request, "limit", 10);
   if (!limit) return call.fail(limit.error());
-  auto room = call.hs.reader.snapshot(reader(call), call.param(0), *limit);
+  auto room = call.hs.room_reader.snapshot(reader(call), call.param(0), *limit);
   if (!room) return call.fail(room.error());
   json::object response{
       {"room_id", call.param(0)},

@@ -34,7 +34,7 @@ void get_messages(Call& call) {
   if (!filter) return call.fail(filter.error());
   auto limit = int_query_param(call.request, "limit", 10);
   if (!limit) return call.fail(limit.error());
-  auto page = call.hs.reader.messages(reader(call), call.param(0), {*dir == "b", *from, *to, *limit, *filter});
+  auto page = call.hs.room_reader.messages(reader(call), call.param(0), {*dir == "b", *from, *to, *limit, *filter});
   if (!page) return call.fail(page.error());
   json::object response{{"start", homeserver::stream_token(page->start)}, {"chunk", std::move(page->chunk)}};
   if (page->end) response["end"] = homeserver::stream_token(*page->end);
@@ -47,7 +47,7 @@ void get_context(Call& call) {
   if (!filter) return call.fail(filter.error());
   auto limit = int_query_param(call.request, "limit", 10);
   if (!limit) return call.fail(limit.error());
-  auto context = call.hs.reader.context(reader(call), call.param(0), call.param(1), *limit, *filter);
+  auto context = call.hs.room_reader.context(reader(call), call.param(0), call.param(1), *limit, *filter);
   if (!context) return call.fail(context.error());
   call.reply(json::object{{"event", std::move(context->event)},
                           {"events_before", std::move(context->before)},

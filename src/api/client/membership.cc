@@ -80,7 +80,7 @@ void post_unban(Call& call) { change_other(call, &homeserver::RoomService::unban
 
 void get_joined_rooms(Call& call) {
   json::array rooms;
-  for (const auto& room_id : call.hs.reader.joined_rooms(call.user().user_id)) rooms.emplace_back(room_id);
+  for (const auto& room_id : call.hs.room_reader.joined_rooms(call.user().user_id)) rooms.emplace_back(room_id);
   call.reply(json::object{{"joined_rooms", std::move(rooms)}});
 }
 
@@ -91,13 +91,13 @@ void get_members(Call& call) {
     query.at = homeserver::parse_stream_token(*token);
     if (!query.at) return call.fail(core::make_error(Errc::kInvalidParam, "Invalid at token"));
   }
-  auto members = call.hs.reader.members(reader(call), call.param(0), query);
+  auto members = call.hs.room_reader.members(reader(call), call.param(0), query);
   if (!members) return call.fail(members.error());
   call.reply(json::object{{"chunk", std::move(*members)}});
 }
 
 void get_joined_members(Call& call) {
-  auto joined = call.hs.reader.joined_members(call.user().user_id, call.param(0));
+  auto joined = call.hs.room_reader.joined_members(call.user().user_id, call.param(0));
   if (!joined) return call.fail(joined.error());
   call.reply(json::object{{"joined", std::move(*joined)}});
 }

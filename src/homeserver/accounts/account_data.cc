@@ -55,8 +55,7 @@ core::Status AccountData::set_tag(const std::string& user_id, const std::string&
   return store(user_id, room_id, "m.tag", json::object{{"tags", std::move(all)}});
 }
 
-core::Status AccountData::delete_tag(const std::string& user_id, const std::string& room_id,
-                                     const std::string& tag) {
+core::Status AccountData::delete_tag(const std::string& user_id, const std::string& room_id, const std::string& tag) {
   json::object all = tags(user_id, room_id);
   if (all.erase(tag) == 0) return {};
   return store(user_id, room_id, "m.tag", json::object{{"tags", std::move(all)}});

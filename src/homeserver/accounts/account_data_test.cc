@@ -44,8 +44,7 @@ TEST_F(AccountDataFixture, Bounds) {
   ASSERT_TRUE(data.set(user, "", "t.two", json::object{}));
   EXPECT_EQ(data.set(user, "", "t.three", json::object{}).error().errcode, "M_FORBIDDEN");
   EXPECT_TRUE(data.set(user, "", "t.one", json::object{{"v", 1}}));
-  EXPECT_EQ(data.set(user, "", "t.two", json::object{{"v", std::string(30, 'x')}}).error().errcode,
-            "M_TOO_LARGE");
+  EXPECT_EQ(data.set(user, "", "t.two", json::object{{"v", std::string(30, 'x')}}).error().errcode, "M_TOO_LARGE");
 }
 
 TEST_F(AccountDataFixture, TagsAreKeptInMTag) {
@@ -53,11 +52,12 @@ TEST_F(AccountDataFixture, TagsAreKeptInMTag) {
   EXPECT_TRUE(data.tags(user, room).empty());
   ASSERT_TRUE(data.set_tag(user, room, "u.work", json::object{{"order", 0.5}}));
   ASSERT_TRUE(data.set_tag(user, room, "m.favourite", json::object{}));
-  EXPECT_EQ(data.tags(user, room), (json::object{{"u.work", json::object{{"order", 0.5}}}, {"m.favourite", json::object{}}}));
+  EXPECT_EQ(data.tags(user, room),
+            (json::object{{"u.work", json::object{{"order", 0.5}}}, {"m.favourite", json::object{}}}));
   ASSERT_TRUE(data.delete_tag(user, room, "u.work"));
   EXPECT_EQ(data.tags(user, room), (json::object{{"m.favourite", json::object{}}}));
   woken.clear();
-  ASSERT_TRUE(data.delete_tag(user, room, "u.none"));   // nothing to delete: nothing written
+  ASSERT_TRUE(data.delete_tag(user, room, "u.none"));  // nothing to delete: nothing written
   EXPECT_TRUE(woken.empty());
 }
 

@@ -16,8 +16,8 @@
 namespace myelin::homeserver {
 
 struct Profile {
-  std::string displayname;   // "" = unset
-  std::string avatar_url;    // "" = unset
+  std::string displayname;  // "" = unset
+  std::string avatar_url;   // "" = unset
 };
 
 // Who looks a profile up (nullopt: an anonymous caller, who shares no room with anyone).

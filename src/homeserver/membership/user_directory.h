@@ -12,7 +12,7 @@
 namespace myelin::homeserver {
 
 struct DirectoryResults {
-  json::array results;   // {user_id, display_name?, avatar_url?}, by user ID
+  json::array results;  // {user_id, display_name?, avatar_url?}, by user ID
   bool limited = false;
 };
 

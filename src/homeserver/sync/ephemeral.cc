@@ -12,7 +12,8 @@ using core::Errc;
 
 core::Result<RoomState*> Ephemeral::joined_room(const std::string& user_id, const std::string& room_id) {
   RoomState* room = timeline_.room(room_id);
-  if (!room || room->membership(user_id) != "join") return core::fail(Errc::kForbidden, "You are not joined to this room");
+  if (!room || room->membership(user_id) != "join")
+    return core::fail(Errc::kForbidden, "You are not joined to this room");
   return room;
 }
 
@@ -38,7 +39,8 @@ void Ephemeral::set_fully_read(const std::string& user_id, const std::string& ro
       if (previous == event.event_id || (!previous.empty() && event_pos(previous) > event.pos)) return;
     }
   }
-  store_.set_account_data(user_id, room_id, "m.fully_read", core::to_string(json::object{{"event_id", event.event_id}}));
+  store_.set_account_data(user_id, room_id, "m.fully_read",
+                          core::to_string(json::object{{"event_id", event.event_id}}));
   notifier_.notify_user(user_id);
 }
 

@@ -44,7 +44,7 @@ class Ephemeral {
   storage::StreamPos event_pos(const std::string& event_id);
   void set_fully_read(const std::string& user_id, const std::string& room_id, const storage::StoredEvent& event);
   void write_receipt(const std::string& user_id, const RoomState& room, const std::string& type,
-                                  const storage::StoredEvent& event, const std::string& thread_id);
+                     const storage::StoredEvent& event, const std::string& thread_id);
 
   Timeline& timeline_;
   storage::Store& store_;

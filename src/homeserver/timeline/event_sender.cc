@@ -15,8 +15,8 @@ core::Result<Sent> EventSender::send(const std::string& sender, const std::strin
 }
 
 core::Result<Sent> EventSender::send_state(const std::string& sender, const std::string& room_id,
-                                           const std::string& type, const std::string& state_key,
-                                           json::object content, const std::optional<storage::Transaction>& txn) {
+                                           const std::string& type, const std::string& state_key, json::object content,
+                                           const std::optional<storage::Transaction>& txn) {
   if (type == "m.room.canonical_alias") {
     if (auto valid = check_canonical_alias(room_id, content); !valid) return std::unexpected(valid.error());
   }

@@ -25,8 +25,7 @@ class EventSender {
                                 const std::string& state_key, json::object content,
                                 const std::optional<storage::Transaction>& txn);
   core::Result<Sent> redact(const std::string& sender, const std::string& room_id, const std::string& event_id,
-                            const std::optional<std::string>& reason,
-                            const std::optional<storage::Transaction>& txn);
+                            const std::optional<std::string>& reason, const std::optional<storage::Transaction>& txn);
 
  private:
   core::Status check_canonical_alias(const std::string& room_id, const json::object& content);

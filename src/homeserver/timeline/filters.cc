@@ -22,8 +22,8 @@ core::Result<std::string> Filters::create(const std::string& user_id, const json
   std::string canonical = core::canonical_json(definition);
   if (canonical.size() > kMaxFilterBytes)
     return core::fail(Errc::kTooLarge, "A filter is at most " + std::to_string(kMaxFilterBytes) + " bytes");
-  std::int64_t id = store_.add_filter(user_id, canonical, core::sha256(canonical), core::now_ms(),
-                                      config_.filters_per_user);
+  std::int64_t id =
+      store_.add_filter(user_id, canonical, core::sha256(canonical), core::now_ms(), config_.filters_per_user);
   return std::to_string(id);
 }
 

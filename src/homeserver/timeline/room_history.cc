@@ -42,9 +42,9 @@ core::Result<MessagesPage> RoomReader::messages(const Reader& reader, const std:
   const StreamPos now = store_.current_pos();
   const StreamPos lower = query.backwards ? query.to.value_or(0) : query.from.value_or(0);
   const StreamPos upper = std::min(now, query.backwards ? query.from.value_or(now) : query.to.value_or(now));
-  Page page = filtered_events(store_, room_id, visible->within(lower, upper), static_cast<std::size_t>(limit),
-                              query.backwards ? storage::Direction::kBackward : storage::Direction::kForward,
-                              query.filter);
+  Page page =
+      filtered_events(store_, room_id, visible->within(lower, upper), static_cast<std::size_t>(limit),
+                      query.backwards ? storage::Direction::kBackward : storage::Direction::kForward, query.filter);
   MessagesPage out;
   out.chunk = format(reader, page.events);
   out.start = query.backwards ? upper : lower;
@@ -91,8 +91,7 @@ core::Result<EventContext> RoomReader::context(const Reader& reader, const std::
   return out;
 }
 
-core::Result<RoomSnapshot> RoomReader::snapshot(const Reader& reader, const std::string& room_id,
-                                                std::int64_t limit) {
+core::Result<RoomSnapshot> RoomReader::snapshot(const Reader& reader, const std::string& room_id, std::int64_t limit) {
   RoomState* room = timeline_.room(room_id);
   const auto visible = readable_events(store_, room, reader.user_id);
   if (!visible) return std::unexpected(visible.error());

@@ -88,7 +88,8 @@ core::Result<json::object> RoomReader::joined_members(const std::string& user_id
     json::object profile{{"display_name", nullptr}, {"avatar_url", nullptr}};
     if (const json::object* content = room->content("m.room.member", user)) {
       if (auto name = content->if_contains("displayname"); name && name->is_string()) profile["display_name"] = *name;
-      if (auto avatar = content->if_contains("avatar_url"); avatar && avatar->is_string()) profile["avatar_url"] = *avatar;
+      if (auto avatar = content->if_contains("avatar_url"); avatar && avatar->is_string())
+        profile["avatar_url"] = *avatar;
     }
     joined[user] = std::move(profile);
   }

@@ -29,15 +29,15 @@ struct MessagesQuery {
   bool backwards = true;
   std::optional<storage::StreamPos> from;
   std::optional<storage::StreamPos> to;
-  std::int64_t limit = 10;   // clamped to 1..1000
+  std::int64_t limit = 10;  // clamped to 1..1000
   EventFilter filter;
 };
 
 struct MessagesPage {
   json::array chunk;
   storage::StreamPos start = 0;
-  std::optional<storage::StreamPos> end;   // absent when the page reached the end
-  std::optional<json::array> state;        // with filter.lazy_load_members
+  std::optional<storage::StreamPos> end;  // absent when the page reached the end
+  std::optional<json::array> state;       // with filter.lazy_load_members
 };
 
 // GET /rooms/{roomId}/context/{eventId}.
@@ -52,13 +52,13 @@ struct EventContext {
 
 // GET /rooms/{roomId}/initialSync.
 struct RoomSnapshot {
-  json::array chunk;   // oldest first
+  json::array chunk;  // oldest first
   storage::StreamPos start = 0;
   storage::StreamPos end = 0;
   json::array state;
   json::array account_data;
   bool published = false;
-  std::string membership;   // "" when the reader has none
+  std::string membership;  // "" when the reader has none
 };
 
 // GET /rooms/{roomId}/members: `at` a position to read the members at, and the
