@@ -1,5 +1,4 @@
 // Membership transitions (client-server-api/_index.md "Room membership") for local rooms.
-#include <set>
 
 #include "core/ids.h"
 #include "homeserver/membership/room_service.h"
@@ -8,16 +7,6 @@
 namespace myelin::homeserver {
 
 using core::Errc;
-
-bool share_a_room(storage::EventStore& store, const std::string& a, const std::string& b) {
-  if (a == b) return true;
-  std::set<std::string> rooms;
-  for (const auto& m : store.user_memberships(a))
-    if (m.membership == "join" || m.membership == "invite") rooms.insert(m.room_id);
-  for (const auto& m : store.user_memberships(b))
-    if ((m.membership == "join" || m.membership == "invite") && rooms.contains(m.room_id)) return true;
-  return false;
-}
 
 core::Result<std::string> RoomService::resolve_room(const std::string& room_id_or_alias) {
   if (room_id_or_alias.starts_with("#")) {
@@ -120,6 +109,62 @@ core::Status RoomService::forget(const std::string& user_id, const std::string& 
     return core::fail(Errc::kUnknown, "Leave the room before forgetting it");
   store_.forget_room(user_id, room_id);
   return {};
+}
+
+core::Result<std::string> RoomService::join_room(const std::string& user_id, bool guest,
+                                                 const std::string& room_id_or_alias, const std::string& reason) {
+  auto room_id = resolve_room(room_id_or_alias);
+  if (!room_id) return std::unexpected(room_id.error());
+  if (guest) {
+    RoomState* room = timeline_.room(*room_id);
+    const json::object* access = room ? room->content("m.room.guest_access", "") : nullptr;
+    if (!access || string_field(*access, "guest_access") != "can_join")
+      return core::fail(Errc::kGuestAccessForbidden, "Guests may not join this room");
+  }
+  return join(user_id, *room_id, reason);
+}
+
+core::Result<std::string> RoomService::knock_room(const std::string& user_id, const std::string& room_id_or_alias,
+                                                  const std::string& reason) {
+  auto room_id = resolve_room(room_id_or_alias);
+  if (!room_id) return std::unexpected(room_id.error());
+  return knock(user_id, *room_id, reason);
+}
+
+core::Status RoomService::leave(const std::string& user_id, const std::string& room_id, const std::string& reason) {
+  RoomState* room = timeline_.room(room_id);
+  if (!room) return core::fail(Errc::kNotFound, "Unknown room");
+  const std::string membership = room->membership(user_id);
+  if (membership == "leave" || membership == "ban" || membership.empty()) return {};
+  auto left = set_membership(user_id, room_id, user_id, "leave", reason);
+  if (!left) return std::unexpected(left.error());
+  return {};
+}
+
+core::Result<std::string> RoomService::invite(const std::string& sender, const std::string& room_id,
+                                              const std::string& target, const std::string& reason) {
+  return set_membership(sender, room_id, target, "invite", reason);
+}
+
+core::Result<std::string> RoomService::ban(const std::string& sender, const std::string& room_id,
+                                           const std::string& target, const std::string& reason) {
+  return set_membership(sender, room_id, target, "ban", reason);
+}
+
+core::Result<std::string> RoomService::kick(const std::string& sender, const std::string& room_id,
+                                            const std::string& target, const std::string& reason) {
+  RoomState* room = timeline_.room(room_id);
+  const std::string membership = room ? room->membership(target) : "";
+  if (membership != "join" && membership != "invite" && membership != "knock")
+    return core::fail(Errc::kForbidden, "The user is not in the room");
+  return set_membership(sender, room_id, target, "leave", reason);
+}
+
+core::Result<std::string> RoomService::unban(const std::string& sender, const std::string& room_id,
+                                             const std::string& target, const std::string& reason) {
+  RoomState* room = timeline_.room(room_id);
+  if (room && room->membership(target) != "ban") return core::fail(Errc::kForbidden, "User is not banned");
+  return set_membership(sender, room_id, target, "leave", reason);
 }
 
 void RoomService::propagate_profile(const std::string& user_id) {

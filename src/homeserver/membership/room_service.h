@@ -24,10 +24,6 @@
 
 namespace myelin::homeserver {
 
-// True when `a` and `b` are each joined to or invited into at least one common room (the
-// privacy rule for profile and presence lookups). Always true for a == b.
-bool share_a_room(storage::EventStore& store, const std::string& a, const std::string& b);
-
 class RoomService {
  public:
   RoomService(const MembershipOptions& config, const PushOptions& push_config, storage::EventStore& store,
@@ -55,6 +51,28 @@ class RoomService {
                                            const std::string& target, const std::string& membership,
                                            const std::string& reason, bool is_direct = false);
   core::Status forget(const std::string& user_id, const std::string& room_id);
+
+  // POST /join/{roomIdOrAlias} and /knock/{roomIdOrAlias}: resolve_room, then join or knock. A
+  // guest joins only rooms whose m.room.guest_access is can_join (client-server-api "Guest
+  // Access"; M_GUEST_ACCESS_FORBIDDEN).
+  core::Result<std::string> join_room(const std::string& user_id, bool guest, const std::string& room_id_or_alias,
+                                      const std::string& reason);
+  core::Result<std::string> knock_room(const std::string& user_id, const std::string& room_id_or_alias,
+                                       const std::string& reason);
+  // POST /rooms/{roomId}/leave: M_NOT_FOUND for an unknown room; nothing to do (success) when
+  // the user has left, is banned or never had a membership.
+  core::Status leave(const std::string& user_id, const std::string& room_id, const std::string& reason);
+  // POST /rooms/{roomId}/{invite,ban,kick,unban}: set_membership for `target`, returning the
+  // event ID. A kick is only of a joined, invited or knocking user, an unban only of a banned
+  // one (else M_FORBIDDEN).
+  core::Result<std::string> invite(const std::string& sender, const std::string& room_id, const std::string& target,
+                                   const std::string& reason);
+  core::Result<std::string> ban(const std::string& sender, const std::string& room_id, const std::string& target,
+                                const std::string& reason);
+  core::Result<std::string> kick(const std::string& sender, const std::string& room_id, const std::string& target,
+                                 const std::string& reason);
+  core::Result<std::string> unban(const std::string& sender, const std::string& room_id, const std::string& target,
+                                  const std::string& reason);
 
   // Sends a fresh m.room.member join with the user's new profile into every joined room.
   void propagate_profile(const std::string& user_id);

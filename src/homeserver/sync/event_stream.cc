@@ -53,11 +53,13 @@ json::object SyncService::compute_events(const Session& session, storage::Stream
   return json::object{{"start", stream_token(from)}, {"end", stream_token(end)}, {"chunk", std::move(chunk)}};
 }
 
-void SyncService::events(const Session& session, storage::StreamPos from, const std::string& room_id,
-                         std::int64_t timeout_ms, std::function<void(json::object)> done) {
+void SyncService::events(const Session& session, std::optional<storage::StreamPos> from,
+                         const std::string& room_id, std::int64_t timeout_ms,
+                         std::function<void(json::object)> done) {
+  const storage::StreamPos start = from.value_or(position_store_.current_pos());
   // A named room is watched as well: a peeking user is not among those its events notify.
-  long_poll_.run(session.user_id, room_id, timeout_ms, [this, session, from, room_id](bool& has_updates) {
-    return compute_events(session, from, room_id, has_updates);
+  long_poll_.run(session.user_id, room_id, timeout_ms, [this, session, start, room_id](bool& has_updates) {
+    return compute_events(session, start, room_id, has_updates);
   }, std::move(done));
 }
 

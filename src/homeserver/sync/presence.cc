@@ -1,5 +1,6 @@
 #include "core/clock.h"
 #include "homeserver/sync/presence.h"
+#include "homeserver/timeline/shared_rooms.h"
 
 #include <set>
 
@@ -32,14 +33,24 @@ Presence::State Presence::get(const std::string& user_id) const {
   return it == states_.end() || !config_.presence_enabled ? State{} : it->second;
 }
 
-json::object Presence::event(const std::string& user_id, const State& state) const {
+core::Result<json::object> Presence::status(const std::string& viewer, const std::string& target) const {
+  if (!share_a_room(event_store_, viewer, target))
+    return core::fail(core::Errc::kForbidden, "You do not share a room with this user");
+  return content(get(target));
+}
+
+json::object Presence::content(const State& state) {
   json::object content{{"presence", state.presence}};
   if (!state.status_msg.empty()) content["status_msg"] = state.status_msg;
   if (state.last_active_ts > 0) {
     content["last_active_ago"] = std::max<std::int64_t>(0, core::now_ms() - state.last_active_ts);
     content["currently_active"] = state.presence == "online";
   }
-  return json::object{{"type", "m.presence"}, {"sender", user_id}, {"content", std::move(content)}};
+  return content;
+}
+
+json::object Presence::event(const std::string& user_id, const State& state) const {
+  return json::object{{"type", "m.presence"}, {"sender", user_id}, {"content", content(state)}};
 }
 
 json::array Presence::events_since(const std::string& user_id, storage::StreamPos since) {

@@ -8,18 +8,21 @@
 #include <string>
 #include <unordered_map>
 
+#include "core/error.h"
 #include "core/json.h"
 #include "homeserver/timeline/notifier.h"
 #include "homeserver/timeline/room_cache.h"
 #include "homeserver/sync/options.h"
+#include "storage/event_store.h"
 #include "storage/position_store.h"
 
 namespace myelin::homeserver {
 
 class Presence {
  public:
-  Presence(const PresenceOptions& config, storage::PositionStore& store, RoomCache& rooms, Notifier& notifier)
-      : config_(config), store_(store), rooms_(rooms), notifier_(notifier) {}
+  Presence(const PresenceOptions& config, storage::PositionStore& store, storage::EventStore& event_store,
+           RoomCache& rooms, Notifier& notifier)
+      : config_(config), store_(store), event_store_(event_store), rooms_(rooms), notifier_(notifier) {}
 
   struct State {
     std::string presence = "offline";   // online, unavailable, offline
@@ -35,14 +38,19 @@ class Presence {
   // A syncing client: `set_presence` (default online) unless the user chose otherwise.
   void on_sync(const std::string& user_id, const std::string& set_presence);
   State get(const std::string& user_id) const;
+  // GET /presence/{userId}/status: the m.presence content of `target` for `viewer`; M_FORBIDDEN
+  // unless they share a room (joined or invited).
+  core::Result<json::object> status(const std::string& viewer, const std::string& target) const;
   // m.presence events of users sharing a room with `user_id`, changed after `since`.
   json::array events_since(const std::string& user_id, storage::StreamPos since);
 
  private:
   void announce(const std::string& user_id);
+  static json::object content(const State& state);
   json::object event(const std::string& user_id, const State& state) const;
   const PresenceOptions& config_;
   storage::PositionStore& store_;
+  storage::EventStore& event_store_;
   RoomCache& rooms_;
   Notifier& notifier_;
   std::unordered_map<std::string, State> states_;

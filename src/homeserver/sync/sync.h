@@ -59,8 +59,9 @@ class SyncService {
   void stop_waiting() { long_poll_.stop(); }
   // The deprecated event stream (GET /events): the room events after `from` that the user may
   // read, in the rooms they are joined to, or only in `room_id` when given (peeking into a
-  // room they may read without being joined). Waits like sync when there are none.
-  void events(const Session& session, storage::StreamPos from, const std::string& room_id,
+  // room they may read without being joined). Waits like sync when there are none. Without
+  // `from`, from now.
+  void events(const Session& session, std::optional<storage::StreamPos> from, const std::string& room_id,
               std::int64_t timeout_ms, std::function<void(json::object)> done);
 
  private:

@@ -1,0 +1,127 @@
+// RoomReader's paged reads: /messages, /context and the room snapshot of /initialSync, with
+// lazy-loaded members (homeserver/timeline/room_reader.h).
+#include <algorithm>
+#include <set>
+
+#include "homeserver/timeline/client_format.h"
+#include "homeserver/timeline/pagination.h"
+#include "homeserver/timeline/room_reader.h"
+
+namespace myelin::homeserver {
+
+using core::Errc;
+using storage::StreamPos;
+
+// Member events of the senders of `events` (lazy loading) in the state the user may see: the
+// current state while they may read the room, else the state at the last event they may read
+// (a former member learns nothing of profile changes made after they left).
+json::array RoomReader::lazy_members(const Reader& reader, const RoomState& room, const Visible& visible,
+                                     const std::vector<storage::StoredEvent>& events) {
+  std::set<std::string> senders;
+  for (const auto& event : events) senders.insert(event.sender);
+  const StreamPos now = position_store_.current_pos();
+  const bool current = visible.contains(now);
+  const storage::StateMap past = current ? storage::StateMap{} : visible_state(store_, room, visible, now);
+  std::vector<std::string> ids;
+  for (const auto& sender : senders) {
+    if (current) {
+      if (const auto* entry = room.find("m.room.member", sender)) ids.push_back(entry->event_id);
+    } else if (auto it = past.find({"m.room.member", sender}); it != past.end()) {
+      ids.push_back(it->second);
+    }
+  }
+  return format_state(reader, ids);
+}
+
+core::Result<MessagesPage> RoomReader::messages(const Reader& reader, const std::string& room_id,
+                                                const MessagesQuery& query) {
+  RoomState* room = timeline_.room(room_id);
+  const auto visible = readable_events(store_, room, reader.user_id);
+  if (!visible) return std::unexpected(visible.error());
+  const std::int64_t limit = std::clamp<std::int64_t>(query.limit, 1, 1000);
+  const StreamPos now = position_store_.current_pos();
+  const StreamPos lower = query.backwards ? query.to.value_or(0) : query.from.value_or(0);
+  const StreamPos upper = std::min(now, query.backwards ? query.from.value_or(now) : query.to.value_or(now));
+  Page page =
+      filtered_events(store_, room_id, visible->within(lower, upper), static_cast<std::size_t>(limit),
+                      query.backwards ? storage::Direction::kBackward : storage::Direction::kForward, query.filter);
+  MessagesPage out;
+  out.chunk = format(reader, page.events);
+  out.start = query.backwards ? upper : lower;
+  if (page.more) out.end = page.next;
+  if (query.filter.lazy_load_members) out.state = lazy_members(reader, *room, *visible, page.events);
+  return out;
+}
+
+core::Result<EventContext> RoomReader::context(const Reader& reader, const std::string& room_id,
+                                               const std::string& event_id, std::int64_t limit,
+                                               const EventFilter& filter) {
+  RoomState* room = timeline_.room(room_id);
+  const auto visible = readable_events(store_, room, reader.user_id);
+  if (!visible) return std::unexpected(visible.error());
+  auto event = store_.event(event_id);
+  if (!event || event->room_id != room_id || !visible->contains(event->pos))
+    return core::fail(Errc::kNotFound, "Event not found");
+  const auto count = static_cast<std::size_t>(std::clamp<std::int64_t>(limit, 0, 100));
+  const std::size_t before_count = count / 2;
+  const std::size_t after_count = count - before_count;
+  auto read = [&](StreamPos lower, StreamPos upper, std::size_t n, storage::Direction dir) {
+    if (n == 0) return std::vector<storage::StoredEvent>();
+    return filtered_events(store_, room_id, visible->within(lower, upper), n, dir, filter).events;
+  };
+  auto before = read(0, event->pos - 1, before_count, storage::Direction::kBackward);
+  auto after = read(event->pos, position_store_.current_pos(), after_count, storage::Direction::kForward);
+
+  EventContext out;
+  if (filter.lazy_load_members) {
+    std::vector<storage::StoredEvent> all = before;
+    all.insert(all.end(), after.begin(), after.end());
+    all.push_back(*event);
+    out.state = lazy_members(reader, *room, *visible, all);
+  } else {
+    std::vector<std::string> ids;
+    for (const auto& [key, id] : store_.state_group(event->state_group)) ids.push_back(id);
+    out.state = format_state(reader, ids);
+  }
+  out.event = client_event(store_, *event, reader.device_id);
+  out.before = format(reader, before);
+  out.after = format(reader, after);
+  out.start = before.empty() ? event->pos - 1 : before.back().pos - 1;
+  out.end = after.empty() ? event->pos : after.back().pos;
+  return out;
+}
+
+core::Result<RoomSnapshot> RoomReader::snapshot(const Reader& reader, const std::string& room_id, std::int64_t limit) {
+  RoomState* room = timeline_.room(room_id);
+  const auto visible = readable_events(store_, room, reader.user_id);
+  if (!visible) return std::unexpected(visible.error());
+  const auto count = static_cast<std::size_t>(std::clamp<std::int64_t>(limit, 1, 100));
+  const StreamPos now = position_store_.current_pos();
+  RoomSnapshot out;
+  out.end = visible->last(now);
+  auto page = filtered_events(store_, room_id, visible->within(0, out.end), count, storage::Direction::kBackward,
+                              EventFilter{});
+  std::reverse(page.events.begin(), page.events.end());
+  out.chunk = format(reader, page.events);
+  out.start = page.events.empty() ? out.end : page.events.front().pos - 1;
+  std::vector<std::string> ids;
+  for (const auto& [key, event_id] : visible_state(store_, *room, *visible, now)) ids.push_back(event_id);
+  out.state = format_state(reader, ids);
+  out.account_data = room_account_data(reader.user_id, room_id);
+  const auto record = store_.room(room_id);
+  out.published = record && record->published;
+  out.membership = room->membership(reader.user_id);
+  return out;
+}
+
+json::array RoomReader::room_account_data(const std::string& user_id, const std::string& room_id) {
+  json::array out;
+  for (const auto& entry : user_data_store_.account_data_since(user_id, 0)) {
+    if (entry.room_id != room_id) continue;
+    auto content = core::parse_json(entry.content);
+    if (content) out.push_back(json::object{{"type", entry.type}, {"content", std::move(*content)}});
+  }
+  return out;
+}
+
+}  // namespace myelin::homeserver

@@ -1,0 +1,119 @@
+#pragma once
+// Reading a room as a client may (client-server-api "Getting events for a room", "Room
+// History Visibility", "Room Previews"): /messages and /context pages, single events, the
+// state and the members, each limited to what the reader may see (homeserver/visibility.h),
+// with lazy-loaded members taken from the state the reader may see. Events come in the client
+// format for the reader's device. Positions are returned bare; the API writes them as tokens.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/error.h"
+#include "core/json.h"
+#include "homeserver/timeline/filter.h"
+#include "homeserver/timeline/timeline.h"
+#include "homeserver/timeline/visibility.h"
+#include "storage/event_store.h"
+#include "storage/position_store.h"
+#include "storage/user_data_store.h"
+
+namespace myelin::homeserver {
+
+// Who reads: the user, and the device whose transaction IDs they see.
+struct Reader {
+  std::string user_id;
+  std::string device_id;
+};
+
+// GET /rooms/{roomId}/messages: from and to as the request gave them (nullopt when absent).
+struct MessagesQuery {
+  bool backwards = true;
+  std::optional<storage::StreamPos> from;
+  std::optional<storage::StreamPos> to;
+  std::int64_t limit = 10;  // clamped to 1..1000
+  EventFilter filter;
+};
+
+struct MessagesPage {
+  json::array chunk;
+  storage::StreamPos start = 0;
+  std::optional<storage::StreamPos> end;  // absent when the page reached the end
+  std::optional<json::array> state;       // with filter.lazy_load_members
+};
+
+// GET /rooms/{roomId}/context/{eventId}.
+struct EventContext {
+  json::object event;
+  json::array before;
+  json::array after;
+  storage::StreamPos start = 0;
+  storage::StreamPos end = 0;
+  json::array state;
+};
+
+// GET /rooms/{roomId}/initialSync.
+struct RoomSnapshot {
+  json::array chunk;  // oldest first
+  storage::StreamPos start = 0;
+  storage::StreamPos end = 0;
+  json::array state;
+  json::array account_data;
+  bool published = false;
+  std::string membership;  // "" when the reader has none
+};
+
+// GET /rooms/{roomId}/members: `at` a position to read the members at, and the
+// membership / not_membership filters.
+struct MembersQuery {
+  std::optional<storage::StreamPos> at;
+  std::optional<std::string> membership;
+  std::optional<std::string> not_membership;
+};
+
+class RoomReader {
+ public:
+  RoomReader(Timeline& timeline, storage::EventStore& store, storage::PositionStore& position_store,
+             storage::UserDataStore& user_data_store)
+      : timeline_(timeline), store_(store), position_store_(position_store), user_data_store_(user_data_store) {}
+
+  // Errors: M_FORBIDDEN when the reader may read none of the room (or it is unknown).
+  core::Result<MessagesPage> messages(const Reader& reader, const std::string& room_id, const MessagesQuery& query);
+  // `limit` (clamped to 0..100) is split between the events before and after. M_NOT_FOUND for
+  // an event not in the room or not visible to the reader.
+  core::Result<EventContext> context(const Reader& reader, const std::string& room_id, const std::string& event_id,
+                                     std::int64_t limit, const EventFilter& filter);
+  // The newest `limit` (clamped to 1..100) events the reader may read, the state they may see
+  // and their room account data.
+  core::Result<RoomSnapshot> snapshot(const Reader& reader, const std::string& room_id, std::int64_t limit);
+  // GET /rooms/{roomId}/event/{eventId}: M_NOT_FOUND unless the reader may read it.
+  core::Result<json::object> event(const Reader& reader, const std::string& room_id, const std::string& event_id);
+  // The state the reader may see, whole or one entry (M_NOT_FOUND when absent).
+  core::Result<json::array> state(const Reader& reader, const std::string& room_id);
+  core::Result<json::object> state_event(const Reader& reader, const std::string& room_id, const std::string& type,
+                                         const std::string& state_key);
+  // The member events at `query.at`, never later than the reader may see.
+  core::Result<json::array> members(const Reader& reader, const std::string& room_id, const MembersQuery& query);
+  // GET /joined_members: user ID -> {display_name, avatar_url}; M_FORBIDDEN unless joined.
+  core::Result<json::object> joined_members(const std::string& user_id, const std::string& room_id);
+  // GET /joined_rooms.
+  std::vector<std::string> joined_rooms(const std::string& user_id);
+
+ private:
+  json::array format(const Reader& reader, const std::vector<storage::StoredEvent>& events,
+                     bool with_prev_content = true);
+  // The events of `ids` in the client format without prev_content (state sections).
+  json::array format_state(const Reader& reader, const std::vector<std::string>& ids);
+  json::array lazy_members(const Reader& reader, const RoomState& room, const Visible& visible,
+                           const std::vector<storage::StoredEvent>& events);
+  // The state the reader may see now (visible_state), or M_FORBIDDEN.
+  core::Result<storage::StateMap> readable_state(const Reader& reader, const std::string& room_id);
+  json::array room_account_data(const std::string& user_id, const std::string& room_id);
+
+  Timeline& timeline_;
+  storage::EventStore& store_;
+  storage::PositionStore& position_store_;
+  storage::UserDataStore& user_data_store_;
+};
+
+}  // namespace myelin::homeserver
