@@ -35,6 +35,13 @@ void schedule_housekeeping(homeserver::Homeserver& hs, std::shared_ptr<std::uniq
   *slot = hs.scheduler.after(std::chrono::hours(1), [&hs, slot] { schedule_housekeeping(hs, slot); });
 }
 
+// The client API's own settings (api/options.h) from the config file.
+api::ClientApiOptions client_api_options(const homeserver::Config& config) {
+  return {config.rate_limits_enabled, config.rate_per_second,   config.rate_burst,
+          config.login_per_second,    config.login_burst,       config.public_baseurl,
+          config.public_rooms_without_auth};
+}
+
 }  // namespace
 
 int serve(const Args& args) {
@@ -89,7 +96,7 @@ int serve(const Args& args) {
   options.secret_params = api::secret_params();
   http::Server server(options, router);
   homeserver::Homeserver hs(*config, *store, *key, server.scheduler(), *content);
-  api::install_routes(router, hs);
+  api::install_routes(router, hs, client_api_options(*config));
   // Long-polling syncs are answered (with what is new, usually nothing) before the drain.
   server.on_stop([&hs] { hs.sync.stop_waiting(); });
   auto housekeeping_timer = std::make_shared<std::unique_ptr<http::Timer>>();

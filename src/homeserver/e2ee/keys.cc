@@ -1,5 +1,6 @@
 #include "homeserver/e2ee/keys.h"
 
+#include <algorithm>
 #include <set>
 
 #include "core/base64.h"
@@ -461,6 +462,13 @@ core::Result<json::object> Keys::upload_signatures(const Session& session, const
       device_lists_.announce_to(self);
   }
   return json::object{{"failures", std::move(failures)}};
+}
+
+json::object Keys::changes(const std::string& user_id, storage::StreamPos from, storage::StreamPos to) {
+  const storage::StreamPos upto = std::min(to, store_.current_pos());
+  auto update = device_lists_.changes(user_id, from, upto, store_.user_memberships(user_id));
+  json::array changed(update.changed.begin(), update.changed.end()), left(update.left.begin(), update.left.end());
+  return json::object{{"changed", std::move(changed)}, {"left", std::move(left)}};
 }
 
 }  // namespace myelin::homeserver

@@ -47,6 +47,9 @@ class Keys {
   bool is_cross_signing_key(const std::string& user_id, const std::string& key);
   // POST keys/signatures/upload: {"failures": ...}; the valid signatures are stored.
   core::Result<json::object> upload_signatures(const Session& session, const json::object& body);
+  // GET keys/changes: {"changed", "left"}, the users whose keys changed for `user_id` in
+  // (from, to], `to` capped at the current stream position.
+  json::object changes(const std::string& user_id, storage::StreamPos from, storage::StreamPos to);
 
  private:
   // The user's keys as keys/query shows them to `viewer`.

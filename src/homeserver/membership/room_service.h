@@ -20,6 +20,9 @@ class RoomService {
  public:
   explicit RoomService(Timeline& timeline) : timeline_(timeline) {}
 
+  // The version of rooms created without one (rooms.default_version; /capabilities shows it).
+  const std::string& default_room_version() const { return timeline_.config().default_room_version; }
+
   // POST /createRoom with its already-parsed body. Returns the new room ID.
   core::Result<std::string> create_room(const std::string& creator, const json::object& request);
 
@@ -37,6 +40,8 @@ class RoomService {
                                            const std::string& target, const std::string& membership,
                                            const std::string& reason, bool is_direct = false);
   core::Status forget(const std::string& user_id, const std::string& room_id);
+  // Leaves every room the user is joined to, invited to or knocking on (account deactivation).
+  void leave_all(const std::string& user_id);
 
   // Sends a fresh m.room.member join with the user's new profile into every joined room.
   void propagate_profile(const std::string& user_id);
