@@ -312,8 +312,9 @@ std::string http_error_body(int status) {
 }
 
 void install_routes(http::Router& router, homeserver::Homeserver& hs, const ClientApiOptions& options) {
-  auto limiters = std::make_shared<Limiters>(Limiters{options, http::RateLimiter(options.rate_per_second, options.rate_burst),
-                                                      http::RateLimiter(options.login_per_second, options.login_burst)});
+  auto limiters = std::make_shared<Limiters>(
+      Limiters{options, http::RateLimiter(options.rate_per_second, options.rate_burst),
+               http::RateLimiter(options.login_per_second, options.login_burst)});
   auto prefixes = [](Prefix prefix) -> std::vector<std::string> {
     switch (prefix) {
       case Prefix::kClient: return {"/_matrix/client/v3", "/_matrix/client/r0"};
@@ -326,7 +327,8 @@ void install_routes(http::Router& router, homeserver::Homeserver& hs, const Clie
   for (const Route& route : kRoutes) {
     http::Handler handler = wrap(route, hs, limiters);
     std::optional<http::StreamedBody> streamed;
-    if (route.limit == Limit::kUpload) streamed = http::StreamedBody{hs.media.max_upload_bytes(), upload_gate(route, hs, limiters)};
+    if (route.limit == Limit::kUpload)
+      streamed = http::StreamedBody{hs.media.max_upload_bytes(), upload_gate(route, hs, limiters)};
     for (const auto& prefix : prefixes(route.prefix)) router.add(route.method, prefix + route.path, handler, streamed);
   }
   router.set_fallbacks(

@@ -43,9 +43,12 @@ core::Status parse_filter(const json::value& filter, DirectoryQuery& query) {
   if (!types->is_array()) return core::fail(Errc::kBadJson, "room_types must be an array");
   query.room_types.emplace();
   for (const auto& type : types->get_array()) {
-    if (type.is_null()) query.room_types->emplace_back(std::nullopt);
-    else if (type.is_string()) query.room_types->emplace_back(std::string(type.get_string()));
-    else return core::fail(Errc::kBadJson, "room_types must hold strings or null");
+    if (type.is_null())
+      query.room_types->emplace_back(std::nullopt);
+    else if (type.is_string())
+      query.room_types->emplace_back(std::string(type.get_string()));
+    else
+      return core::fail(Errc::kBadJson, "room_types must hold strings or null");
   }
   return {};
 }
@@ -105,8 +108,8 @@ void put_room_visibility(Call& call) {
   const std::string value = visibility->value_or("public");
   if (value != "public" && value != "private")
     return call.fail(core::make_error(Errc::kInvalidParam, "visibility must be public or private"));
-  answer(call, call.hs.directory.set_visibility(call.param(0), value == "public", call.user().user_id,
-                                                call.user().admin));
+  answer(call,
+         call.hs.directory.set_visibility(call.param(0), value == "public", call.user().user_id, call.user().admin));
 }
 
 void get_public_rooms(Call& call) {

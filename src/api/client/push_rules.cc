@@ -30,7 +30,9 @@ void get_push_rules(Call& call) { call.reply(call.hs.push_rules.ruleset(call.use
 
 void get_push_rules_global(Call& call) { call.reply(call.hs.push_rules.global(call.user().user_id)); }
 
-void get_push_rules_of_kind(Call& call) { answer(call, call.hs.push_rules.of_kind(call.user().user_id, call.param(0))); }
+void get_push_rules_of_kind(Call& call) {
+  answer(call, call.hs.push_rules.of_kind(call.user().user_id, call.param(0)));
+}
 
 void get_push_rule(Call& call) {
   answer(call, call.hs.push_rules.rule(call.user().user_id, call.param(0), call.param(1)));
@@ -54,8 +56,8 @@ void get_push_rule_attribute(Call& call) {
 void put_push_rule_attribute(Call& call) {
   auto body = call.body();
   if (!body) return call.fail(body.error());
-  answer(call,
-         call.hs.push_rules.set_attribute(call.user().user_id, call.param(0), call.param(1), attribute_of(call), *body));
+  answer(call, call.hs.push_rules.set_attribute(call.user().user_id, call.param(0), call.param(1), attribute_of(call),
+                                                *body));
 }
 
 }  // namespace myelin::api

@@ -29,8 +29,8 @@ void post_report_event(Call& call) {
     if (!value->is_int64()) return call.fail(core::make_error(Errc::kBadJson, "score must be an integer"));
     score = value->get_int64();
   }
-  answer(call, call.hs.reports.report_event(call.user().user_id, call.param(0), call.param(1),
-                                            reason->value_or(""), score));
+  answer(call,
+         call.hs.reports.report_event(call.user().user_id, call.param(0), call.param(1), reason->value_or(""), score));
 }
 
 void post_report_room(Call& call) {

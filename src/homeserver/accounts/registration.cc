@@ -57,8 +57,8 @@ json::object Registration::finish(const std::string& user_id, const json::object
   if (inhibit && inhibit->is_bool() && inhibit->get_bool()) return json::object{{"user_id", user_id}};
   auto device_id = string_param(body, "device_id");
   auto name = string_param(body, "initial_device_display_name");
-  return session_json(accounts_.create_session(user_id, device_id ? *device_id : std::nullopt,
-                                               name && *name ? **name : ""));
+  return session_json(
+      accounts_.create_session(user_id, device_id ? *device_id : std::nullopt, name && *name ? **name : ""));
 }
 
 void Registration::register_account(const json::object& body, bool guest, Done done) {
@@ -80,14 +80,14 @@ void Registration::register_account(const json::object& body, bool guest, Done d
   auto password = string_param(params, "password");
   if (!username) return done(std::unexpected(username.error()));
   if (!password) return done(std::unexpected(password.error()));
-  if (*password && (*password)->size() > kMaxPasswordBytes) return done(core::fail(Errc::kBadJson, "Password too long"));
+  if (*password && (*password)->size() > kMaxPasswordBytes)
+    return done(core::fail(Errc::kBadJson, "Password too long"));
   std::string localpart = username->value_or("");
   lower_case(localpart);
   if (!localpart.empty())
     if (auto ok = accounts_.check_username(localpart); !ok) return done(std::unexpected(ok.error()));
-  auto uia = uia_.check(body, flows(), [this](std::string_view type, const json::object& auth) {
-    return check_stage(type, auth);
-  });
+  auto uia = uia_.check(body, flows(),
+                        [this](std::string_view type, const json::object& auth) { return check_stage(type, auth); });
   if (!uia) return done(std::unexpected(uia.error()));
   if (!*password || (*password)->empty()) return done(core::fail(Errc::kMissingParam, "A password is required"));
   if (localpart.empty()) {
@@ -132,8 +132,8 @@ core::Result<json::object> Registration::issue_nonce() {
 core::Result<json::object> Registration::register_with_shared_secret(const SharedSecretRequest& request) {
   if (auto ok = check_shared_secret_enabled(); !ok) return std::unexpected(ok.error());
   if (!accounts_.consume_nonce(request.nonce)) return core::fail(Errc::kUnknown, "Unrecognised nonce");
-  const std::string message = request.nonce + '\0' + request.username + '\0' + request.password + '\0' +
-                              (request.admin ? "admin" : "notadmin");
+  const std::string message =
+      request.nonce + '\0' + request.username + '\0' + request.password + '\0' + (request.admin ? "admin" : "notadmin");
   if (!core::constant_time_equal(core::hmac_sha1_hex(config_.registration_shared_secret, message), request.mac))
     return core::fail(Errc::kForbidden, "HMAC incorrect");
   auto user_id = accounts_.register_user(request.username, core::hash_password(request.password), request.admin);

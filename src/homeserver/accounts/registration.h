@@ -28,8 +28,7 @@ struct SharedSecretRequest {
 class Registration {
  public:
   using Done = std::function<void(core::Result<json::object>)>;
-  Registration(const Config& config, storage::Store& store, Accounts& accounts, Uia& uia,
-               http::Scheduler& scheduler)
+  Registration(const Config& config, storage::Store& store, Accounts& accounts, Uia& uia, http::Scheduler& scheduler)
       : config_(config), store_(store), accounts_(accounts), uia_(uia), scheduler_(scheduler) {}
 
   // POST /register (`guest`: ?kind=guest) with its parsed body: {user_id} with

@@ -48,9 +48,8 @@ core::Result<json::object> PushRuleService::attribute(const std::string& user_id
   return json::object{{attribute, (**found)[attribute]}};
 }
 
-core::Status PushRuleService::set_attribute(const std::string& user_id, std::string_view kind,
-                                            std::string_view rule_id, const std::string& attribute,
-                                            const json::object& body) {
+core::Status PushRuleService::set_attribute(const std::string& user_id, std::string_view kind, std::string_view rule_id,
+                                            const std::string& attribute, const json::object& body) {
   json::object rules = ruleset(user_id);
   auto found = find_rule(rules, kind, rule_id);
   if (!found) return std::unexpected(found.error());

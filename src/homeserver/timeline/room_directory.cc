@@ -38,8 +38,7 @@ std::string lower(std::string_view text) {
 
 // The spec's PublishedRoomsChunk for one room.
 json::object room_chunk(const RoomState& room) {
-  json::object chunk{{"room_id", room.room_id},
-                     {"num_joined_members", static_cast<std::int64_t>(room.joined.size())}};
+  json::object chunk{{"room_id", room.room_id}, {"num_joined_members", static_cast<std::int64_t>(room.joined.size())}};
   auto copy = [&](const char* type, const char* field, const char* key) {
     if (const json::object* content = room.content(type, "")) {
       if (auto value = string_field(*content, field); !value.empty()) chunk[key] = value;
@@ -61,12 +60,12 @@ bool matches(const json::object& chunk, const DirectoryQuery& query) {
   if (query.room_types && !query.room_types->empty()) {
     std::optional<std::string> type;
     if (auto value = chunk.if_contains("room_type")) type = std::string(value->get_string());
-    if (std::find(query.room_types->begin(), query.room_types->end(), type) == query.room_types->end())
-      return false;
+    if (std::find(query.room_types->begin(), query.room_types->end(), type) == query.room_types->end()) return false;
   }
   if (query.search.empty()) return true;
   for (const char* key : {"name", "topic", "canonical_alias"}) {
-    if (auto value = chunk.if_contains(key); value && lower(value->get_string()).find(query.search) != std::string::npos)
+    if (auto value = chunk.if_contains(key);
+        value && lower(value->get_string()).find(query.search) != std::string::npos)
       return true;
   }
   return false;
@@ -138,7 +137,8 @@ core::Result<core::RoomAlias> parse_room_alias(const std::string& text) {
   auto alias = core::RoomAlias::parse(text);
   if (!alias || alias->localpart.empty()) return core::fail(Errc::kInvalidParam, "Room alias invalid");
   for (unsigned char c : alias->localpart)
-    if (c < 0x21 || c == 0x7f) return core::fail(Errc::kInvalidParam, "Room alias must not contain white space or control characters");
+    if (c < 0x21 || c == 0x7f)
+      return core::fail(Errc::kInvalidParam, "Room alias must not contain white space or control characters");
   return std::move(*alias);
 }
 
@@ -158,7 +158,8 @@ core::Status DirectoryQuery::set_since(std::string_view token) {
 core::Result<core::RoomAlias> RoomDirectory::parse_local_alias(const std::string& text) const {
   auto alias = parse_room_alias(text);
   if (!alias) return alias;
-  if (alias->server != config_.server_name) return core::fail(Errc::kInvalidParam, "Room aliases must be on this server");
+  if (alias->server != config_.server_name)
+    return core::fail(Errc::kInvalidParam, "Room aliases must be on this server");
   return alias;
 }
 

@@ -79,8 +79,7 @@ class RoomDirectory {
   core::Result<json::object> summary(const std::string& room_id_or_alias, const std::optional<std::string>& user_id);
 
  private:
-  bool may_see_summary(const RoomState& room, const std::optional<std::string>& user_id,
-                       std::string_view membership);
+  bool may_see_summary(const RoomState& room, const std::optional<std::string>& user_id, std::string_view membership);
   void forget_canonical_alias(const std::string& user_id, const std::string& room_id, const std::string& alias);
 
   const Config& config_;
