@@ -40,11 +40,11 @@ class RoomService {
                                            const std::string& target, const std::string& membership,
                                            const std::string& reason, bool is_direct = false);
   core::Status forget(const std::string& user_id, const std::string& room_id);
-  // Leaves every room the user is joined to, invited to or knocking on (account deactivation).
-  void leave_all(const std::string& user_id);
 
   // Sends a fresh m.room.member join with the user's new profile into every joined room.
   void propagate_profile(const std::string& user_id);
+  // Leaves every room the user is joined to, invited to or knocking on (account deactivation).
+  void leave_all(const std::string& user_id);
 
   // POST /rooms/{roomId}/upgrade: returns the replacement room's ID. `additional_creators`
   // (v12 rooms; ignored for versions without them) are not carried over from the old room.
