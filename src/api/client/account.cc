@@ -11,8 +11,6 @@ namespace myelin::api {
 
 using core::Errc;
 
-constexpr std::size_t kMaxPasswordBytes = 512;
-
 void post_password(Call& call) {
   auto body = call.body();
   if (!body) return call.fail(body.error());
@@ -21,7 +19,7 @@ void post_password(Call& call) {
   auto logout_devices = optional_bool(*body, "logout_devices");
   if (!logout_devices) return call.fail(logout_devices.error());
   // The same bound as registration.
-  if (*new_password && (*new_password)->size() > kMaxPasswordBytes)
+  if (*new_password && (*new_password)->size() > homeserver::kMaxPasswordBytes)
     return call.fail(core::make_error(Errc::kBadJson, "Password too long"));
   with_password_uia(call, *body, [new_password = *new_password, logout = logout_devices->value_or(true)](Call& call) {
     if (!new_password || new_password->empty())

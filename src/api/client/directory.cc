@@ -4,7 +4,6 @@
 // GET/POST /_matrix/client/v3/publicRooms
 // GET  /_matrix/client/v1/room_summary/{roomIdOrAlias}         — "Room Summaries"
 // The directory itself is homeserver/timeline/room_directory.h.
-#include <cctype>
 #include <optional>
 #include <string>
 
@@ -26,18 +25,12 @@ void answer(Call& call, const core::Result<T>& result) {
     call.reply(*result);
 }
 
-std::string lower(std::string_view text) {
-  std::string out(text);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 // POST /publicRooms' filter: generic_search_term and room_types.
 core::Status parse_filter(const json::value& filter, DirectoryQuery& query) {
   if (!filter.is_object()) return core::fail(Errc::kBadJson, "filter must be an object");
   auto term = optional_string(filter.get_object(), "generic_search_term");
   if (!term) return std::unexpected(term.error());
-  query.search = lower(term->value_or(""));
+  query.set_search(term->value_or(""));
   auto types = filter.get_object().if_contains("room_types");
   if (!types || types->is_null()) return {};
   if (!types->is_array()) return core::fail(Errc::kBadJson, "room_types must be an array");

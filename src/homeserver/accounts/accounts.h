@@ -125,5 +125,7 @@ std::string truncate_ip(std::string_view ip);
 // The longest device display name (they are kept per device and shown to every peer in
 // keys/query): a rename beyond it is refused, a login's initial name is cut to it.
 inline constexpr std::size_t kMaxDeviceNameBytes = 256;
+// The longest password accepted by registration and password changes (M_BAD_JSON beyond).
+inline constexpr std::size_t kMaxPasswordBytes = 512;
 
 }  // namespace myelin::homeserver

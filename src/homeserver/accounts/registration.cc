@@ -13,8 +13,6 @@ namespace {
 
 using core::Errc;
 
-constexpr std::size_t kMaxPasswordBytes = 512;
-
 // The string `key` of the request: nullopt when absent or null, M_BAD_JSON when not a string.
 core::Result<std::optional<std::string>> string_param(const json::object& object, std::string_view key) {
   auto value = object.if_contains(key);

@@ -155,6 +155,8 @@ core::Status DirectoryQuery::set_since(std::string_view token) {
   return {};
 }
 
+void DirectoryQuery::set_search(std::string_view term) { search = lower(term); }
+
 core::Result<core::RoomAlias> RoomDirectory::parse_local_alias(const std::string& text) const {
   auto alias = parse_room_alias(text);
   if (!alias) return alias;

@@ -27,7 +27,7 @@ namespace myelin::homeserver {
 core::Result<core::RoomAlias> parse_room_alias(const std::string& text);
 
 // A page of the published room list: at most `limit` rooms from `offset` (the "o<offset>"
-// since token), those matching `search` (lower-case; in name, topic or canonical alias) and,
+// since token), those matching `search` (set_search; in name, topic or canonical alias) and,
 // when given and not empty, `room_types` (null for rooms without a type).
 struct DirectoryQuery {
   static constexpr std::int64_t kDefaultLimit = 100;
@@ -41,6 +41,8 @@ struct DirectoryQuery {
   core::Status set_limit(std::int64_t value);
   // M_INVALID_PARAM unless `token` is a since token this server gave.
   core::Status set_since(std::string_view token);
+  // The generic_search_term, matched without regard to case.
+  void set_search(std::string_view term);
 };
 
 class RoomDirectory {

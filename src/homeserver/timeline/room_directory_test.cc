@@ -72,7 +72,7 @@ TEST_F(RoomDirectoryTest, PublishedRoomsAreListed) {
   EXPECT_EQ(listed["chunk"].as_array()[0].at("num_joined_members"), 1);
   EXPECT_EQ(listed["total_room_count_estimate"], 1);
   DirectoryQuery search;
-  search.search = "nothing like it";
+  search.set_search("nothing like it");
   EXPECT_EQ(directory.public_rooms(search)["chunk"].as_array().size(), 0u);
   EXPECT_TRUE(directory.check_directory_server(std::nullopt));
   EXPECT_TRUE(directory.check_directory_server("localhost"));
