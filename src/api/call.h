@@ -1,12 +1,14 @@
 #pragma once
 // What a client-API handler works with: the request, the authenticated session (when the
-// route needs one), the homeserver, and ways to answer. Every handler is `void(Call&)` and
-// answers once, now or later (/sync keeps a copy of the responder); a call whose copies are
-// all gone unanswered (an exception in a continuation) gets 500 M_UNKNOWN from the HTTP layer.
+// route needs one), the homeserver's services, the API's own options, and ways to answer.
+// Every handler is `void(Call&)` and answers once, now or later (/sync keeps a copy of the
+// responder); a call whose copies are all gone unanswered (an exception in a continuation)
+// gets 500 M_UNKNOWN from the HTTP layer.
 #include <optional>
 #include <string>
 #include <string_view>
 
+#include "api/options.h"
 #include "core/error.h"
 #include "core/json.h"
 #include "homeserver/homeserver.h"
@@ -20,6 +22,7 @@ struct Call {
   homeserver::Homeserver& hs;
   http::Responder respond;
   std::string_view route;   // the route's pattern, without the client API prefix ("/sendToDevice/{eventType}/{txnId}")
+  const ClientApiOptions& options;
 
   // The session of an authenticated route (routes marked kUser always have one).
   const homeserver::Session& user() const { return *session; }

@@ -183,7 +183,9 @@ constexpr Route kRoutes[] = {
     {"POST", "/users/{userId}/report", C, U, L, post_report_user},
 };
 
+// The rate limiters and the options they were made from, shared by every route's handler.
 struct Limiters {
+  ClientApiOptions options;
   http::RateLimiter per_user, per_ip_login;
 };
 
@@ -238,7 +240,7 @@ std::optional<core::Error> invalid_param(const std::vector<std::string>& names, 
 core::Result<std::optional<homeserver::Session>> admit(const Route& route, Limit limit, homeserver::Homeserver& hs,
                                                        Limiters& limiters, const http::Request& request) {
   const auto now = std::chrono::steady_clock::now();
-  if (limit == Limit::kLogin && hs.config.rate_limits_enabled) {
+  if (limit == Limit::kLogin && limiters.options.rate_limits_enabled) {
     if (auto wait = limiters.per_ip_login.allow(request.remote_ip, now)) return std::unexpected(limit_error(wait));
   }
   auto token = route.access == Access::kPublic ? std::nullopt : access_token(request);
@@ -249,7 +251,7 @@ core::Result<std::optional<homeserver::Session>> admit(const Route& route, Limit
   if (!session) return std::unexpected(session.error());
   if (session->guest && route.access == Access::kUser)
     return core::fail(core::Errc::kGuestAccessForbidden, "Guests may not use this endpoint");
-  if ((limit == Limit::kUser || limit == Limit::kUpload) && hs.config.rate_limits_enabled &&
+  if ((limit == Limit::kUser || limit == Limit::kUpload) && limiters.options.rate_limits_enabled &&
       !session->admin) {
     if (auto wait = limiters.per_user.allow(session->user_id, now)) return std::unexpected(limit_error(wait));
   }
@@ -274,7 +276,7 @@ http::Gate upload_gate(const Route& route, homeserver::Homeserver& hs, std::shar
 
 http::Handler wrap(const Route& route, homeserver::Homeserver& hs, std::shared_ptr<Limiters> limiters) {
   return [&route, &hs, limiters, names = param_names(route.path)](http::Request& request, http::Responder respond) {
-    Call call{request, std::nullopt, hs, std::move(respond), route.path};
+    Call call{request, std::nullopt, hs, std::move(respond), route.path, limiters->options};
     // An upload was admitted by its gate, which counted it against the rate limit already.
     auto session = admit(route, route.limit == Limit::kUpload ? Limit::kNone : route.limit, hs, *limiters, request);
     if (!session) return call.fail(session.error());
@@ -309,10 +311,10 @@ std::string http_error_body(int status) {
   }
 }
 
-void install_routes(http::Router& router, homeserver::Homeserver& hs) {
-  auto limiters = std::make_shared<Limiters>(Limiters{
-      http::RateLimiter(hs.config.rate_per_second, hs.config.rate_burst),
-      http::RateLimiter(hs.config.login_per_second, hs.config.login_burst)});
+void install_routes(http::Router& router, homeserver::Homeserver& hs, const ClientApiOptions& options) {
+  auto limiters = std::make_shared<Limiters>(
+      Limiters{options, http::RateLimiter(options.rate_per_second, options.rate_burst),
+               http::RateLimiter(options.login_per_second, options.login_burst)});
   auto prefixes = [](Prefix prefix) -> std::vector<std::string> {
     switch (prefix) {
       case Prefix::kClient: return {"/_matrix/client/v3", "/_matrix/client/r0"};
@@ -325,7 +327,8 @@ void install_routes(http::Router& router, homeserver::Homeserver& hs) {
   for (const Route& route : kRoutes) {
     http::Handler handler = wrap(route, hs, limiters);
     std::optional<http::StreamedBody> streamed;
-    if (route.limit == Limit::kUpload) streamed = http::StreamedBody{hs.options.media.max_upload_bytes, upload_gate(route, hs, limiters)};
+    if (route.limit == Limit::kUpload)
+      streamed = http::StreamedBody{hs.media.max_upload_bytes(), upload_gate(route, hs, limiters)};
     for (const auto& prefix : prefixes(route.prefix)) router.add(route.method, prefix + route.path, handler, streamed);
   }
   router.set_fallbacks(

@@ -2,13 +2,14 @@
 // The one table of every route myelin serves (routes.cc) and the glue that turns it into an
 // http::Router: authentication, rate limits, the r0/v3 path aliases and the M_UNRECOGNIZED
 // fallbacks.
+#include "api/options.h"
 #include "homeserver/homeserver.h"
 #include "http/http.h"
 
 namespace myelin::api {
 
-// Registers every route on `router`. `hs` must outlive the router.
-void install_routes(http::Router& router, homeserver::Homeserver& hs);
+// Registers every route on `router`. `hs` must outlive the router; `options` are copied.
+void install_routes(http::Router& router, homeserver::Homeserver& hs, const ClientApiOptions& options);
 
 // The query and path parameters whose values the request log leaves out: credentials
 // (access_token, a registration token) and what users wrote or look for (a previewed link, an

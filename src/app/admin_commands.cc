@@ -83,7 +83,8 @@ int user_command(const Args& args) {
     std::cerr << "myelin: --user and --password are required\n";
     return 2;
   }
-  homeserver::Accounts accounts(opened->config.accounts, *opened->store, [](const std::string&) {});
+  auto nobody = [](const std::string&) {};   // a new account has no devices and no rooms
+  homeserver::Accounts accounts(opened->config.accounts, *opened->store, nobody, nobody);
   auto user_id = accounts.register_user(localpart, core::hash_password(password), flag(args, "--admin"));
   if (!user_id) {
     std::cerr << "myelin: " << user_id.error().message << "\n";

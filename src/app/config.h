@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <string>
 
-#include "homeserver/config.h"
+#include "api/options.h"
 #include "homeserver/options.h"
 
 namespace myelin::app {
@@ -27,7 +27,7 @@ struct Config {
   // The domain of the server's IDs; load_config() copies it into the domains that use it.
   std::string server_name = "localhost";
   ServerOptions server;
-  homeserver::Config client_api;
+  api::ClientApiOptions client_api;
   homeserver::TimelineOptions timeline;
   homeserver::AccountsOptions accounts;
   homeserver::PushOptions push;
@@ -37,9 +37,10 @@ struct Config {
   homeserver::E2eeOptions e2ee;
   homeserver::MembershipOptions membership;
   homeserver::PresenceOptions presence;
+  homeserver::ModerationOptions moderation;
 
   homeserver::DomainOptions domain_options() const {
-    return {timeline, accounts, push, voip, media, url_previews, e2ee, membership, presence};
+    return {timeline, accounts, push, voip, media, url_previews, e2ee, membership, presence, moderation};
   }
 };
 

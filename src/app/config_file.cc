@@ -57,7 +57,7 @@ const std::vector<Option>& options() {
   static const std::vector<Option> table = {
       option("server_name", "The domain in your users' IDs (@alice:server_name). Cannot change later.", &Config::server_name),
       option("data_dir", "Where the database and signing key live (relative to this file).", &Config::server, &ServerOptions::data_dir),
-      option("public_baseurl", "Public URL clients reach this server at; when set, /.well-known/matrix/client advertises it.", &Config::client_api, &homeserver::Config::public_baseurl),
+      option("public_baseurl", "Public URL clients reach this server at; when set, /.well-known/matrix/client advertises it.", &Config::client_api, &api::ClientApiOptions::public_baseurl),
       option("log_level", "trace, debug, info, warn or error. Logs never contain tokens or passwords. debug adds one line per request: method, path and query (the values of access_token, token, url, filename and username left out, and the file name in media download paths), status, duration and user ID; never addresses, headers or bodies. info, the default, logs nothing per request.", &Config::server, &ServerOptions::log_level),
       option("listen.address", "Address to listen on (IPv4 or IPv6).", &Config::server, &ServerOptions::listen_address),
       option("listen.port", "Port to listen on; 0 picks a free port (printed at start).", &Config::server, &ServerOptions::listen_port),
@@ -65,15 +65,15 @@ const std::vector<Option>& options() {
       option("registration.guest_access", "Privacy/abuse default: off. When true, anyone may get a guest account (POST /register?kind=guest) without credentials; guests may only read rooms they may see, and join, leave and talk in rooms whose m.room.guest_access is can_join.", &Config::accounts, &homeserver::AccountsOptions::guest_access),
       option("registration.shared_secret", "When set, enables Synapse-compatible shared-secret registration at /_synapse/admin/v1/register (admin tools, bridges).", &Config::accounts, &homeserver::AccountsOptions::registration_shared_secret),
       option("privacy.profile_lookup_requires_shared_room", "Only users who share a room with you can look up your profile. false: anyone may, without logging in, as the spec allows.", &Config::membership, &homeserver::MembershipOptions::profile_lookup_requires_shared_room),
-      option("privacy.public_rooms_without_auth", "Let callers without an account list the public room directory (GET /publicRooms), as the spec permits. Off: only logged-in users see it.", &Config::client_api, &homeserver::Config::public_rooms_without_auth),
+      option("privacy.public_rooms_without_auth", "Let callers without an account list the public room directory (GET /publicRooms), as the spec permits. Off: only logged-in users see it.", &Config::client_api, &api::ClientApiOptions::public_rooms_without_auth),
       option("privacy.client_ip_retention_days", "Client IP addresses are stored truncated (/24, /48) and deleted after this many days.", &Config::accounts, &homeserver::AccountsOptions::client_ip_retention_days),
       option("privacy.device_names_visible", "false: other users never see your devices' names (they often reveal the operating system and browser); you always see your own. true: keys/query shows them to everyone, as Synapse does by default.", &Config::e2ee, &homeserver::E2eeOptions::device_names_visible),
       option("presence.enabled", "false: presence (online status) is neither recorded nor shared, and the sync presence section stays empty. true: kept in memory and shown to users who share a room.", &Config::presence, &homeserver::PresenceOptions::presence_enabled),
-      option("rate_limits.enabled", "Rate limiting of clients.", &Config::client_api, &homeserver::Config::rate_limits_enabled),
-      option("rate_limits.per_second", "Sustained requests per second per user for writes.", &Config::client_api, &homeserver::Config::rate_per_second),
-      option("rate_limits.burst", "Burst size per user for writes.", &Config::client_api, &homeserver::Config::rate_burst),
-      option("rate_limits.login_per_second", "Login and registration attempts per second per IP.", &Config::client_api, &homeserver::Config::login_per_second),
-      option("rate_limits.login_burst", "Burst of login and registration attempts per IP.", &Config::client_api, &homeserver::Config::login_burst),
+      option("rate_limits.enabled", "Rate limiting of clients.", &Config::client_api, &api::ClientApiOptions::rate_limits_enabled),
+      option("rate_limits.per_second", "Sustained requests per second per user for writes.", &Config::client_api, &api::ClientApiOptions::rate_per_second),
+      option("rate_limits.burst", "Burst size per user for writes.", &Config::client_api, &api::ClientApiOptions::rate_burst),
+      option("rate_limits.login_per_second", "Login and registration attempts per second per IP.", &Config::client_api, &api::ClientApiOptions::login_per_second),
+      option("rate_limits.login_burst", "Burst of login and registration attempts per IP.", &Config::client_api, &api::ClientApiOptions::login_burst),
       option("limits.max_request_bytes", "Largest request body accepted (413 M_TOO_LARGE above). Events are limited to 65536 bytes regardless. At least 1.", &Config::server, &ServerOptions::max_request_bytes),
       option("limits.max_connections", "Open client connections at most; further ones are closed at once. At least 1.", &Config::server, &ServerOptions::max_connections),
       option("limits.max_connections_per_address", "Open connections from one client address at most (an IPv6 address counts by its /64, one subscriber's usual share), so that one address cannot take every connection; further ones are closed at once. 0: no limit. Behind a reverse proxy every client has the proxy's address: raise this to limits.max_connections (or 0) and limit clients in the proxy.", &Config::server, &ServerOptions::max_connections_per_address),
@@ -87,8 +87,8 @@ const std::vector<Option>& options() {
       option("limits.filters_per_user", "Distinct filters (POST /user/{userId}/filter) one user keeps; posting a filter identical to a kept one returns its ID, as clients repost theirs at every start; a filter is at most 65536 bytes as JSON (413 M_TOO_LARGE). Beyond the bound the filter least recently used or posted is deleted: a client that still holds its ID is told it is unknown (404) and creates it again, as clients do at start, where refusing would stop a new client from syncing at all. At least 1.", &Config::timeline, &homeserver::TimelineOptions::filters_per_user),
       option("limits.devices_per_user", "Devices (sessions) one user may have. A login that would create one more logs out the device seen least recently, with its keys (a script that logs in at every run leaves a device each time); refusing the login would lock the user out. At least 1.", &Config::accounts, &homeserver::AccountsOptions::devices_per_user),
       option("limits.push_rules_per_user", "Push rules one user may define (keywords, per-room and per-sender settings); a new one beyond it is refused with 403 M_FORBIDDEN. Each rule is at most 4096 bytes as JSON (413 M_TOO_LARGE). At least 1.", &Config::push, &homeserver::PushOptions::push_rules_per_user),
-      option("limits.reports_per_user", "Content reports (of events and rooms) kept from one reporter for the administrators; further reports are refused with 403 M_FORBIDDEN. A reason is at most 4096 bytes (413 M_TOO_LARGE). At least 1.", &Config::client_api, &homeserver::Config::reports_per_user),
-      option("limits.aliases_per_user", "Room aliases one user may create in the room directory (PUT /directory/room/{roomAlias}, createRoom's room_alias_name); a new one beyond it is refused with 403 M_FORBIDDEN. At least 1.", &Config::membership, &homeserver::MembershipOptions::aliases_per_user),
+      option("limits.reports_per_user", "Content reports (of events and rooms) kept from one reporter for the administrators; further reports are refused with 403 M_FORBIDDEN. A reason is at most 4096 bytes (413 M_TOO_LARGE). At least 1.", &Config::moderation, &homeserver::ModerationOptions::reports_per_user),
+      option("limits.aliases_per_user", "Room aliases one user may create in the room directory (PUT /directory/room/{roomAlias}, createRoom's room_alias_name); a new one beyond it is refused with 403 M_FORBIDDEN. At least 1.", &Config::timeline, &homeserver::TimelineOptions::aliases_per_user),
       option("limits.backup_keys_per_user", "Room keys one user may keep in server-side key backups, all versions together (one per encrypted session the user can read, so years of use stay well below the default); an upload adding keys beyond it is refused with 403 M_FORBIDDEN. The encrypted data of one room key is at most 8192 bytes (413 M_TOO_LARGE; a real one is about 1000). A user keeps at most 10 backup versions (a new one deletes the oldest beyond, with its keys), each auth_data at most 65536 bytes. At least 1.", &Config::e2ee, &homeserver::E2eeOptions::backup_keys_per_user),
       option("rooms.default_version", "Room version for new rooms (10, 11 or 12).", &Config::membership, &homeserver::MembershipOptions::default_room_version),
       option("rooms.encryption_by_default", "Which new rooms the server gives end-to-end encryption (m.room.encryption) in their initial state, whatever the client asked: direct (direct messages: rooms created with is_direct or the trusted_private_chat preset), invite (also every room created with the private_chat preset), all (public rooms too) or off. An encrypted room cannot be searched on the server, and bots and clients without end-to-end encryption cannot read or post in it. Clients such as Element already encrypt private rooms unless the person switches it off, and the server cannot tell that choice from a client that never asked: with invite, such a person (or a bot) still gets an encrypted private room; with all, public rooms too, so newcomers cannot read what was said before they joined. A createRoom request that brings its own m.room.encryption event keeps it.", &Config::membership, &homeserver::MembershipOptions::encryption_by_default),
@@ -142,8 +142,8 @@ core::Status check_limits(const Config& config) {
       {"limits.filters_per_user", config.timeline.filters_per_user, 1},
       {"limits.devices_per_user", config.accounts.devices_per_user, 1},
       {"limits.push_rules_per_user", config.push.push_rules_per_user, 1},
-      {"limits.reports_per_user", config.client_api.reports_per_user, 1},
-      {"limits.aliases_per_user", config.membership.aliases_per_user, 1},
+      {"limits.reports_per_user", config.moderation.reports_per_user, 1},
+      {"limits.aliases_per_user", config.timeline.aliases_per_user, 1},
       {"limits.backup_keys_per_user", config.e2ee.backup_keys_per_user, 1},
   };
   for (const Range& range : ranges) {
@@ -160,7 +160,8 @@ core::Status check_limits(const Config& config) {
 // The domains that name local IDs get the one server_name.
 void share_server_name(Config& config) {
   for (std::string* name : {&config.timeline.server_name, &config.accounts.server_name, &config.media.server_name,
-                            &config.e2ee.server_name, &config.membership.server_name})
+                            &config.e2ee.server_name, &config.membership.server_name,
+                            &config.moderation.server_name})
     *name = config.server_name;
 }
 

@@ -51,7 +51,7 @@ TEST_F(ConfigFileTest, KeysReachTheirPartsAndServerNameEveryDomain) {
   EXPECT_TRUE(config->accounts.registration_open);
   EXPECT_EQ(config->timeline.filters_per_user, 3);
   EXPECT_EQ(config->push.push_rules_per_user, 4);
-  EXPECT_EQ(config->membership.aliases_per_user, 5);
+  EXPECT_EQ(config->timeline.aliases_per_user, 5);
   EXPECT_EQ(config->e2ee.backup_keys_per_user, 6);
   EXPECT_TRUE(config->presence.presence_enabled);
   EXPECT_EQ(config->media.media_quota_bytes, 8u);
@@ -59,7 +59,7 @@ TEST_F(ConfigFileTest, KeysReachTheirPartsAndServerNameEveryDomain) {
   EXPECT_EQ(config->voip.turn_shared_secret, "s");
   for (const std::string* name : {&config->timeline.server_name, &config->accounts.server_name,
                                   &config->media.server_name, &config->e2ee.server_name,
-                                  &config->membership.server_name})
+                                  &config->membership.server_name, &config->moderation.server_name})
     EXPECT_EQ(*name, "example.org");
 }
 

@@ -19,20 +19,11 @@
 namespace myelin::app {
 namespace {
 
-// How long a transaction ID is remembered: a client retries a request within minutes (a day
-// also covers a phone that lost the answer and was offline overnight).
-constexpr std::int64_t kTransactionRetentionMs = 86'400'000;
-
-// Hourly housekeeping, now and every hour: client IP records older than the retention period,
-// async-upload media IDs never used, transaction IDs older than a day, the to-device inboxes
-// of idle devices.
-void schedule_housekeeping(homeserver::Homeserver& hs, std::shared_ptr<std::unique_ptr<http::Timer>> slot) {
-  const std::int64_t retention_ms = std::int64_t{hs.options.accounts.client_ip_retention_days} * 86'400'000;
-  hs.store.purge_client_ips(core::now_ms() - retention_ms);
-  hs.media.expire_pending();
-  hs.store.purge_transactions(core::now_ms() - kTransactionRetentionMs);
-  hs.to_device.expire_idle();
-  *slot = hs.scheduler.after(std::chrono::hours(1), [&hs, slot] { schedule_housekeeping(hs, slot); });
+// The homeserver's housekeeping now and every hour.
+void schedule_housekeeping(homeserver::Homeserver& hs, http::Scheduler& scheduler,
+                           std::shared_ptr<std::unique_ptr<http::Timer>> slot) {
+  hs.housekeeping();
+  *slot = scheduler.after(std::chrono::hours(1), [&hs, &scheduler, slot] { schedule_housekeeping(hs, scheduler, slot); });
 }
 
 }  // namespace
@@ -89,12 +80,12 @@ int serve(const Args& args) {
   options.upload_dir = content->temp_dir();
   options.secret_params = api::secret_params();
   http::Server server(options, router);
-  homeserver::Homeserver hs(config->client_api, config->domain_options(), *store, *key, server.scheduler(), *content);
-  api::install_routes(router, hs);
+  homeserver::Homeserver hs(config->domain_options(), *store, *key, server.scheduler(), *content);
+  api::install_routes(router, hs, config->client_api);
   // Long-polling syncs are answered (with what is new, usually nothing) before the drain.
   server.on_stop([&hs] { hs.sync.stop_waiting(); });
   auto housekeeping_timer = std::make_shared<std::unique_ptr<http::Timer>>();
-  schedule_housekeeping(hs, housekeeping_timer);
+  schedule_housekeeping(hs, server.scheduler(), housekeeping_timer);
 
   std::uint16_t port = 0;
   try {

@@ -1,50 +1,56 @@
 #pragma once
 // The homeserver's behaviour (layer L3), wired together: one object per concern, each given
-// only the collaborators it uses. Built once by app/ and handed to the API layer. Room events
-// are written only through `write_path` (persist → apply → announce); what reacts to them
-// subscribes here, in order: the notifier (wakes syncs), then guest removal (which may send).
+// only the collaborators, store interfaces and settings it uses. Built once by app/ and handed
+// to the API layer, which sees the services and nothing else (no store, no settings, no timers).
+// Room events are written only through `write_path` (persist → apply → announce); what reacts
+// to them subscribes here, in order: the notifier (wakes syncs), then guest removal (which may
+// send).
 #include "core/crypto.h"
 #include "homeserver/accounts/account_data.h"
 #include "homeserver/accounts/accounts.h"
-#include "homeserver/config.h"
-#include "homeserver/options.h"
+#include "homeserver/accounts/credentials.h"
+#include "homeserver/accounts/registration.h"
+#include "homeserver/accounts/uia.h"
 #include "homeserver/e2ee/device_lists.h"
 #include "homeserver/e2ee/key_backup.h"
 #include "homeserver/e2ee/keys.h"
+#include "homeserver/e2ee/to_device.h"
 #include "homeserver/media/media.h"
-#include "homeserver/timeline/notifier.h"
-#include "homeserver/sync/presence.h"
+#include "homeserver/media/url_preview.h"
 #include "homeserver/membership/guest_removal.h"
 #include "homeserver/membership/profiles.h"
 #include "homeserver/membership/room_service.h"
 #include "homeserver/membership/user_directory.h"
+#include "homeserver/moderation/reports.h"
+#include "homeserver/options.h"
+#include "homeserver/push/push_rule_service.h"
 #include "homeserver/sync/ephemeral.h"
+#include "homeserver/sync/presence.h"
 #include "homeserver/sync/sync.h"
+#include "homeserver/sync/typing.h"
 #include "homeserver/timeline/event_builder.h"
-#include "homeserver/timeline/room_cache.h"
 #include "homeserver/timeline/event_sender.h"
 #include "homeserver/timeline/filters.h"
+#include "homeserver/timeline/notifier.h"
+#include "homeserver/timeline/room_cache.h"
+#include "homeserver/timeline/room_directory.h"
 #include "homeserver/timeline/room_reader.h"
 #include "homeserver/timeline/timeline.h"
 #include "homeserver/timeline/write_path.h"
-#include "homeserver/e2ee/to_device.h"
-#include "homeserver/sync/typing.h"
-#include "homeserver/accounts/uia.h"
-#include "homeserver/media/url_preview.h"
+#include "homeserver/voip/voip.h"
 #include "http/http.h"
+#include "media/content_store.h"
 #include "storage/store.h"
 
 namespace myelin::homeserver {
 
-struct Homeserver {
-  Homeserver(const Config& config, const DomainOptions& options, storage::Store& store,
-             const core::SigningKey& key, http::Scheduler& scheduler, media::ContentStore& content)
-      : config(config),
-        options(options),
-        store(store),
-        key(key),
-        scheduler(scheduler),
-        notifier(scheduler),
+class Homeserver {
+ public:
+  // `store` is every store interface at once (storage::Store); each service is handed only
+  // the ones it uses.
+  Homeserver(const DomainOptions& options, storage::Store& store, const core::SigningKey& key,
+             http::Scheduler& scheduler, media::ContentStore& content)
+      : notifier(scheduler),
         room_cache(store),
         event_builder(options.timeline, store, key),
         write_path(store, room_cache),
@@ -52,19 +58,30 @@ struct Homeserver {
         room_reader(timeline, store, store, store),
         event_sender(timeline, store),
         filters(options.timeline, store),
-        device_lists(store, store, room_cache, notifier),
-        accounts(options.accounts, store, [this](const std::string& user_id) { device_lists.announce(user_id); }),
+        directory(options.timeline, store, store, timeline),
+        device_lists(store, store, store, room_cache, notifier),
+        accounts(
+            options.accounts, store, [this](const std::string& user_id) { device_lists.announce(user_id); },
+            [this](const std::string& user_id) { rooms.leave_all(user_id); }),
         account_data(options.accounts, store, [this](const std::string& user_id) { notifier.notify_user(user_id); }),
+        registration(options.accounts, store, accounts, uia, scheduler),
+        credentials(options.accounts, accounts, uia, scheduler,
+                    [this](const std::string& user_id, const std::string& device_id) {
+                      return keys.is_cross_signing_key(user_id, device_id);
+                    }),
         keys(options.e2ee, store, store, device_lists),
         to_device(options.e2ee, store, store, notifier),
         key_backup(options.e2ee, store),
         media(options.media, store, content, scheduler),
         url_previews(options.url_previews, scheduler),
-        rooms(options.membership, options.push, store, store, store, store, room_cache, event_builder, write_path,
-              timeline),
+        push_rules(options.push, store, [this](const std::string& user_id) { notifier.notify_user(user_id); }),
+        rooms(options.membership, options.timeline, options.push, store, store, store, store, room_cache,
+              event_builder, write_path, timeline),
         profiles(options.membership, store, store, rooms),
         user_directory(timeline, store),
         guest_removal(store, timeline),
+        reports(options.moderation, store, store, store, timeline),
+        voip(options.voip),
         typing(store, room_cache, notifier, scheduler),
         ephemeral(timeline, store, store, typing, notifier),
         presence(options.presence, store, store, room_cache, notifier),
@@ -73,11 +90,15 @@ struct Homeserver {
     write_path.subscribe([this](const Written& written) { guest_removal.on_written(written); });
   }
 
-  const Config& config;        // the client API's settings (homeserver/config.h)
-  const DomainOptions options;
-  storage::Store& store;
-  const core::SigningKey& key;
-  http::Scheduler& scheduler;
+  // The hourly chores (app/ runs them): client IP records past their retention, async-upload
+  // media IDs never used, old transaction IDs, the to-device inboxes of idle devices.
+  void housekeeping() {
+    accounts.expire_client_ips();
+    media.expire_pending();
+    timeline.expire_transactions();
+    to_device.expire_idle();
+  }
+
   Notifier notifier;
   RoomCache room_cache;
   EventBuilder event_builder;
@@ -86,23 +107,29 @@ struct Homeserver {
   RoomReader room_reader;
   EventSender event_sender;
   Filters filters;
+  RoomDirectory directory;
   DeviceLists device_lists;
+  Uia uia;
   Accounts accounts;
   AccountData account_data;
+  Registration registration;
+  Credentials credentials;
   Keys keys;
   ToDevice to_device;
   KeyBackup key_backup;
   MediaRepository media;
   UrlPreviews url_previews;
+  PushRuleService push_rules;
   RoomService rooms;
   Profiles profiles;
   UserDirectory user_directory;
   GuestRemoval guest_removal;
+  Reports reports;
+  Voip voip;
   Typing typing;
   Ephemeral ephemeral;
   Presence presence;
   SyncService sync;
-  Uia uia;
 };
 
 }  // namespace myelin::homeserver

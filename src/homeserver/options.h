@@ -5,6 +5,7 @@
 #include "homeserver/e2ee/options.h"
 #include "homeserver/media/options.h"
 #include "homeserver/membership/options.h"
+#include "homeserver/moderation/options.h"
 #include "homeserver/push/options.h"
 #include "homeserver/sync/options.h"
 #include "homeserver/timeline/options.h"
@@ -22,6 +23,7 @@ struct DomainOptions {
   const E2eeOptions& e2ee;
   const MembershipOptions& membership;
   const PresenceOptions& presence;
+  const ModerationOptions& moderation;
 };
 
 }  // namespace myelin::homeserver

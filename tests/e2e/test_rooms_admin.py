@@ -67,6 +67,20 @@ class RoomsAndAdmin(unittest.TestCase):
         status, canonical = self.call("GET", f"{V3}/rooms/{urllib.parse.quote(room['room_id'])}/state/m.room.canonical_alias")
         self.assertNotIn("alias", canonical)
 
+    def test_discovery_and_an_anonymous_directory_when_configured(self):
+        # Off by default: no well-known answer, no directory without a login (above).
+        status, body = self.call("GET", "/.well-known/matrix/client", token=False)
+        self.assertEqual((status, body["errcode"]), (404, "M_NOT_FOUND"))
+        server = harness.Server(extra={"public_baseurl": '"https://matrix.example.org"',
+                                       "public_rooms_without_auth": "true"}).start()
+        try:
+            status, body = harness.request(server.url, "GET", "/.well-known/matrix/client")
+            self.assertEqual((status, body), (200, {"m.homeserver": {"base_url": "https://matrix.example.org"}}))
+            status, body = harness.request(server.url, "GET", V3 + "/publicRooms")
+            self.assertEqual((status, body["chunk"]), (200, []))
+        finally:
+            server.stop()
+
     def test_reports_are_kept_for_admins(self):
         status, room = self.call("POST", V3 + "/createRoom", {})
         path = f"{V3}/rooms/{urllib.parse.quote(room['room_id'])}"

@@ -4,17 +4,12 @@
 //                                               management" (account deactivation)
 #include <string>
 
-#include <memory>
-
 #include "api/client/password_uia.h"
-#include "core/crypto.h"
 #include "api/handlers.h"
 
 namespace myelin::api {
 
 using core::Errc;
-
-constexpr std::size_t kMaxPasswordBytes = 512;
 
 void post_password(Call& call) {
   auto body = call.body();
@@ -24,20 +19,12 @@ void post_password(Call& call) {
   auto logout_devices = optional_bool(*body, "logout_devices");
   if (!logout_devices) return call.fail(logout_devices.error());
   // The same bound as registration.
-  if (*new_password && (*new_password)->size() > kMaxPasswordBytes)
+  if (*new_password && (*new_password)->size() > homeserver::kMaxPasswordBytes)
     return call.fail(core::make_error(Errc::kBadJson, "Password too long"));
   with_password_uia(call, *body, [new_password = *new_password, logout = logout_devices->value_or(true)](Call& call) {
     if (!new_password || new_password->empty())
       return call.fail(core::make_error(Errc::kMissingParam, "A new password is required"));
-    auto hash = std::make_shared<std::string>();
-    call.hs.scheduler.run_blocking([hash, secret = *new_password] { *hash = core::hash_password(secret); },
-                                   [call, hash, logout] {
-                                     const auto& session = call.user();
-                                     // This request's access token stays valid (the spec: SHOULD NOT revoke it).
-                                     call.hs.accounts.change_password(session.user_id, *hash, logout,
-                                                                      session.device_id);
-                                     call.reply(json::object{});
-                                   });
+    call.hs.credentials.change_password(call.user(), *new_password, logout, [call] { call.reply(json::object{}); });
   });
 }
 
@@ -47,15 +34,7 @@ void post_deactivate(Call& call) {
   if (auto id_server = optional_string(*body, "id_server"); !id_server) return call.fail(id_server.error());
   if (auto erase = optional_bool(*body, "erase"); !erase) return call.fail(erase.error());
   with_password_uia(call, *body, [](Call& call) {
-    const std::string user_id = call.user().user_id;
-    for (const auto& membership : call.hs.store.user_memberships(user_id)) {
-      if (membership.membership != "join" && membership.membership != "invite" &&
-          membership.membership != "knock")
-        continue;
-      // A refused leave (e.g. an unknown room) must not stop the deactivation.
-      (void)call.hs.rooms.set_membership(user_id, membership.room_id, user_id, "leave", "");
-    }
-    call.hs.accounts.deactivate(user_id);
+    call.hs.accounts.deactivate(call.user().user_id);
     // myelin stores no third-party identifiers, so there is nothing to unbind: the spec says
     // the result MUST then be "success".
     call.reply(json::object{{"id_server_unbind_result", "success"}});

@@ -24,19 +24,17 @@ json::object device_json(const storage::DeviceRecord& device) {
   return object;
 }
 
-core::Error unknown_device() { return core::make_error(Errc::kNotFound, "Unknown device"); }
-
 }  // namespace
 
 void get_devices(Call& call) {
   json::array devices;
-  for (const auto& device : call.hs.store.devices(call.user().user_id)) devices.emplace_back(device_json(device));
+  for (const auto& device : call.hs.accounts.devices(call.user().user_id)) devices.emplace_back(device_json(device));
   call.reply(json::object{{"devices", std::move(devices)}});
 }
 
 void get_device(Call& call) {
-  auto device = call.hs.store.device(call.user().user_id, call.param(0));
-  if (!device) return call.fail(unknown_device());
+  auto device = call.hs.accounts.device(call.user().user_id, call.param(0));
+  if (!device) return call.fail(core::make_error(Errc::kNotFound, "Unknown device"));
   call.reply(device_json(*device));
 }
 
@@ -45,12 +43,8 @@ void put_device(Call& call) {
   if (!body) return call.fail(body.error());
   auto display_name = optional_string(*body, "display_name");
   if (!display_name) return call.fail(display_name.error());
-  if (*display_name && (*display_name)->size() > homeserver::kMaxDeviceNameBytes)
-    return call.fail(core::make_error(Errc::kInvalidParam, "display_name is too long"));
-  const std::string& user_id = call.user().user_id;
-  // Creating devices is for application services only; clients update existing ones.
-  if (!call.hs.store.device(user_id, call.param(0))) return call.fail(unknown_device());
-  if (*display_name) call.hs.accounts.rename_device(user_id, call.param(0), **display_name);
+  if (auto ok = call.hs.accounts.update_device(call.user().user_id, call.param(0), *display_name); !ok)
+    return call.fail(ok.error());
   call.reply(json::object{});
 }
 

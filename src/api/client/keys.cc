@@ -41,11 +41,7 @@ void get_keys_changes(Call& call) {
   auto from_token = homeserver::parse_sync_token(*from);
   auto to_token = homeserver::parse_sync_token(*to);
   if (!from_token || !to_token) return call.fail(core::make_error(Errc::kInvalidParam, "Invalid from or to token"));
-  const std::string& user = call.user().user_id;
-  const storage::StreamPos upto = std::min(to_token->pos, call.hs.store.current_pos());
-  auto update = call.hs.device_lists.changes(user, from_token->pos, upto, call.hs.store.user_memberships(user));
-  json::array changed(update.changed.begin(), update.changed.end()), left(update.left.begin(), update.left.end());
-  call.reply(json::object{{"changed", std::move(changed)}, {"left", std::move(left)}});
+  call.reply(call.hs.device_lists.key_changes(call.user().user_id, from_token->pos, to_token->pos));
 }
 
 void post_device_signing_upload(Call& call) {

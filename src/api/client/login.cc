@@ -1,7 +1,6 @@
 // GET/POST /_matrix/client/v3/login, POST /logout, POST /logout/all, GET /account/whoami
 // (client-server-api "Login", "Logout", "Current account information").
 #include "api/handlers.h"
-#include "core/crypto.h"
 #include "core/ids.h"
 
 namespace myelin::api {
@@ -27,23 +26,11 @@ void post_login(Call& call) {
   if (!password) return call.fail(password.error());
   if (*device_id && !core::is_valid_opaque_id(**device_id))
     return call.fail(core::make_error(Errc::kInvalidParam, "Invalid device_id"));
-  auto target = call.hs.accounts.login_target(*body);
-  if (!target) return call.fail(target.error());
-  // Verifying argon2id takes tens of milliseconds: off the event loop, then back to finish.
-  auto matches = std::make_shared<bool>(false);
-  call.hs.scheduler.run_blocking(
-      [matches, password = *password, hash = target->password_hash] { *matches = core::verify_password(password, hash); },
-      [call, matches, target = *target, device_id = *device_id, name = name->value_or("")] {
-        if (auto ok = homeserver::Accounts::login_verdict(target, *matches); !ok) return call.fail(ok.error());
-        // Device IDs and cross-signing key IDs share one namespace (keys/query signatures).
-        if (device_id && call.hs.keys.is_cross_signing_key(target.user_id, *device_id))
-          return call.fail(core::make_error(Errc::kInvalidParam, "device_id is one of the user's cross-signing keys"));
-        auto login = call.hs.accounts.create_session(target.user_id, device_id, name);
-        call.reply(json::object{{"user_id", login.user_id},
-                                {"access_token", login.access_token},
-                                {"device_id", login.device_id},
-                                {"home_server", call.hs.options.accounts.server_name}});
-      });
+  call.hs.credentials.login(*body, *password, *device_id, name->value_or(""),
+                            [call](core::Result<json::object> login) {
+                              if (!login) return call.fail(login.error());
+                              call.reply(*login);
+                            });
 }
 
 void post_logout(Call& call) {

@@ -117,7 +117,7 @@ void thumbnail(Call& call) {
 }
 
 bool legacy_allowed(Call& call) {
-  if (call.hs.options.media.legacy_media_download) return true;
+  if (call.hs.media.serves_legacy_downloads()) return true;
   // Frozen (client-server-api "Content repository"): media is only served with authentication.
   call.fail(core::make_error(Errc::kNotFound, "Media is only served through the authenticated endpoints"));
   return false;
@@ -145,7 +145,7 @@ void put_media_upload(Call& call) {
 }
 
 void get_media_config(Call& call) {
-  call.reply(json::object{{"m.upload.size", call.hs.options.media.max_upload_bytes}});
+  call.reply(json::object{{"m.upload.size", call.hs.media.max_upload_bytes()}});
 }
 
 void get_media_download(Call& call) { download(call); }

@@ -29,7 +29,7 @@ void get_versions(Call& call) {
 }
 
 void get_well_known_client(Call& call) {
-  const std::string& base_url = call.hs.config.public_baseurl;
+  const std::string& base_url = call.options.public_baseurl;
   if (base_url.empty()) return call.fail(core::make_error(core::Errc::kNotFound, "No well-known client configuration"));
   call.reply(json::object{{"m.homeserver", json::object{{"base_url", base_url}}}});
 }
@@ -39,7 +39,7 @@ void get_capabilities(Call& call) {
   for (const auto& version : rooms::supported_room_versions())
     available[version.id] = version.stable ? "stable" : "unstable";
   json::object capabilities{
-      {"m.room_versions", json::object{{"default", call.hs.options.membership.default_room_version},
+      {"m.room_versions", json::object{{"default", call.hs.rooms.default_room_version()},
                                        {"available", std::move(available)}}},
       {"m.change_password", json::object{{"enabled", true}}},
       {"m.set_displayname", json::object{{"enabled", true}}},

@@ -197,10 +197,22 @@ void Accounts::delete_device(const std::string& user_id, const std::string& devi
   devices_changed_(user_id);
 }
 
-void Accounts::rename_device(const std::string& user_id, const std::string& device_id, const std::string& name) {
-  store_.rename_device(user_id, device_id, name);
+std::vector<storage::DeviceRecord> Accounts::devices(const std::string& user_id) { return store_.devices(user_id); }
+
+std::optional<storage::DeviceRecord> Accounts::device(const std::string& user_id, const std::string& device_id) {
+  return store_.device(user_id, device_id);
+}
+
+core::Status Accounts::update_device(const std::string& user_id, const std::string& device_id,
+                                     const std::optional<std::string>& display_name) {
+  if (display_name && display_name->size() > kMaxDeviceNameBytes)
+    return core::fail(Errc::kInvalidParam, "display_name is too long");
+  if (!store_.device(user_id, device_id)) return core::fail(Errc::kNotFound, "Unknown device");
+  if (!display_name) return {};
+  store_.rename_device(user_id, device_id, *display_name);
   store_.mark_device_list_changed(user_id);
   devices_changed_(user_id);
+  return {};
 }
 
 void Accounts::change_password(const std::string& user_id, const std::string& password_hash,
@@ -212,8 +224,13 @@ void Accounts::change_password(const std::string& user_id, const std::string& pa
 }
 
 void Accounts::deactivate(const std::string& user_id) {
+  leave_rooms_(user_id);
   logout_all(user_id);
   store_.set_deactivated(user_id);
+}
+
+void Accounts::expire_client_ips() {
+  store_.purge_client_ips(core::now_ms() - std::int64_t{config_.client_ip_retention_days} * 86'400'000);
 }
 
 }  // namespace myelin::homeserver

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "core/error.h"
 #include "core/json.h"
@@ -42,10 +43,15 @@ struct LoginResult {
 
 class Accounts {
  public:
-  // `devices_changed` is told the user whose devices changed (DeviceLists::announce).
-  using DevicesChanged = std::function<void(const std::string& user_id)>;
-  Accounts(const AccountsOptions& config, storage::AccountStore& store, DevicesChanged devices_changed)
-      : config_(config), store_(store), devices_changed_(std::move(devices_changed)) {}
+  // `devices_changed` is told the user whose devices changed (DeviceLists::announce);
+  // `leave_rooms` makes a user being deactivated leave every room they are in, were invited
+  // to or knocked on (RoomService::leave_all).
+  using UserHook = std::function<void(const std::string& user_id)>;
+  Accounts(const AccountsOptions& config, storage::AccountStore& store, UserHook devices_changed, UserHook leave_rooms)
+      : config_(config),
+        store_(store),
+        devices_changed_(std::move(devices_changed)),
+        leave_rooms_(std::move(leave_rooms)) {}
 
   // M_UNKNOWN_TOKEN for an unknown token or a deactivated user.
   core::Result<Session> authenticate(std::string_view access_token, std::string_view ip);
@@ -73,15 +79,27 @@ class Accounts {
   // The login target for a known user ID (user-interactive auth of the logged-in user).
   LoginTarget target_for(const std::string& user_id);
 
+  // GET /devices and /devices/{deviceId}: the user's own devices.
+  std::vector<storage::DeviceRecord> devices(const std::string& user_id);
+  std::optional<storage::DeviceRecord> device(const std::string& user_id, const std::string& device_id);
+
   // Device changes are device-list changes: the user's peers are told (their keys are gone, or
   // the name they may see changed).
-  void rename_device(const std::string& user_id, const std::string& device_id, const std::string& name);
+  // PUT /devices/{deviceId}: renames the device when `display_name` is given (at most
+  // kMaxDeviceNameBytes: M_INVALID_PARAM); M_NOT_FOUND for an unknown device (creating
+  // devices is for application services only).
+  core::Status update_device(const std::string& user_id, const std::string& device_id,
+                             const std::optional<std::string>& display_name);
+  // Deletes the client IP records older than client_ip_retention_days (hourly).
+  void expire_client_ips();
   void logout(const Session& session);
   void logout_all(const std::string& user_id);
   void delete_device(const std::string& user_id, const std::string& device_id);
   // `password_hash` from core::hash_password (computed off the event loop by the caller).
   void change_password(const std::string& user_id, const std::string& password_hash,
                        bool logout_devices, const std::string& keep_device);
+  // POST /account/deactivate: the user leaves their rooms (`leave_rooms`), every device is
+  // logged out, and the account can no longer log in.
   void deactivate(const std::string& user_id);
 
   // Shared-secret registration (Synapse's /_synapse/admin/v1/register): single-use nonces
@@ -97,7 +115,8 @@ class Accounts {
 
   const AccountsOptions& config_;
   storage::AccountStore& store_;
-  DevicesChanged devices_changed_;
+  UserHook devices_changed_;
+  UserHook leave_rooms_;
   std::unordered_map<std::string, std::pair<std::int64_t, std::string>> last_ip_write_;
   std::unordered_map<std::string, std::int64_t> nonces_;   // nonce -> expiry (ms)
 };
@@ -108,5 +127,7 @@ std::string truncate_ip(std::string_view ip);
 // The longest device display name (they are kept per device and shown to every peer in
 // keys/query): a rename beyond it is refused, a login's initial name is cut to it.
 inline constexpr std::size_t kMaxDeviceNameBytes = 256;
+// The longest password accepted by registration and password changes (M_BAD_JSON beyond).
+inline constexpr std::size_t kMaxPasswordBytes = 512;
 
 }  // namespace myelin::homeserver

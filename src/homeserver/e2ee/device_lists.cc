@@ -52,4 +52,11 @@ DeviceListUpdate DeviceLists::changes(const std::string& user_id, storage::Strea
   return update;
 }
 
+json::object DeviceLists::key_changes(const std::string& user_id, storage::StreamPos from, storage::StreamPos to) {
+  const storage::StreamPos upto = std::min(to, position_store_.current_pos());
+  auto update = changes(user_id, from, upto, event_store_.user_memberships(user_id));
+  json::array changed(update.changed.begin(), update.changed.end()), left(update.left.begin(), update.left.end());
+  return json::object{{"changed", std::move(changed)}, {"left", std::move(left)}};
+}
+
 }  // namespace myelin::homeserver

@@ -12,6 +12,7 @@
 #include "homeserver/timeline/room_cache.h"
 #include "storage/event_store.h"
 #include "storage/key_store.h"
+#include "storage/position_store.h"
 
 namespace myelin::homeserver {
 
@@ -23,8 +24,9 @@ struct DeviceListUpdate {
 
 class DeviceLists {
  public:
-  DeviceLists(storage::KeyStore& store, storage::EventStore& event_store, RoomCache& rooms, Notifier& notifier)
-      : store_(store), event_store_(event_store), rooms_(rooms), notifier_(notifier) {}
+  DeviceLists(storage::KeyStore& store, storage::EventStore& event_store, storage::PositionStore& position_store,
+              RoomCache& rooms, Notifier& notifier)
+      : store_(store), event_store_(event_store), position_store_(position_store), rooms_(rooms), notifier_(notifier) {}
 
   // Wakes the user's peers after the store recorded a change of the user's devices or keys.
   void announce(const std::string& user_id);
@@ -34,10 +36,14 @@ class DeviceLists {
   // What changed for `user_id` in (since, upto], given their current memberships.
   DeviceListUpdate changes(const std::string& user_id, storage::StreamPos since, storage::StreamPos upto,
                            const std::vector<storage::Membership>& memberships);
+  // GET keys/changes: {"changed", "left"}, the users whose keys changed for `user_id` in
+  // (from, to], `to` capped at the current stream position.
+  json::object key_changes(const std::string& user_id, storage::StreamPos from, storage::StreamPos to);
 
  private:
   storage::KeyStore& store_;
   storage::EventStore& event_store_;
+  storage::PositionStore& position_store_;
   RoomCache& rooms_;
   Notifier& notifier_;
 };

@@ -1,5 +1,6 @@
 #include "homeserver/e2ee/keys.h"
 
+#include <algorithm>
 #include <set>
 
 #include "core/base64.h"

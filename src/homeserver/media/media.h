@@ -65,6 +65,10 @@ class MediaRepository {
   // M_FORBIDDEN when `incoming` more bytes would take the user over their quota (counting
   // uploads still being stored).
   core::Status check_quota(const std::string& user_id, std::uint64_t incoming) const;
+  // The largest upload (media/config's m.upload.size; larger streamed bodies get 413).
+  std::uint64_t max_upload_bytes() const { return config_.max_upload_bytes; }
+  // Whether the frozen unauthenticated /_matrix/media/v3/download and thumbnail serve media.
+  bool serves_legacy_downloads() const { return config_.legacy_media_download; }
 
  private:
   // Hashes (and strips) the taken file off the loop, then stores it and calls `finish`.

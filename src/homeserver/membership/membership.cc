@@ -178,4 +178,13 @@ void RoomService::propagate_profile(const std::string& user_id) {
   }
 }
 
+void RoomService::leave_all(const std::string& user_id) {
+  for (const auto& membership : store_.user_memberships(user_id)) {
+    if (membership.membership != "join" && membership.membership != "invite" && membership.membership != "knock")
+      continue;
+    // A refused leave (e.g. an unknown room) must not stop the caller (a deactivation).
+    (void)set_membership(user_id, membership.room_id, user_id, "leave", "");
+  }
+}
+
 }  // namespace myelin::homeserver

@@ -184,7 +184,7 @@ core::Result<std::string> RoomService::new_alias(const std::string& creator, con
   std::string alias = "#" + alias_name + ":" + config_.server_name;
   if (!core::RoomAlias::parse(alias)) return core::fail(Errc::kInvalidParam, "Invalid room_alias_name");
   if (directory_store_.alias_room(alias)) return core::fail(Errc::kRoomInUse, "Room alias already taken");
-  if (auto ok = core::within_limit(directory_store_.alias_count(creator) + 1, config_.aliases_per_user, "room aliases"); !ok)
+  if (auto ok = core::within_limit(directory_store_.alias_count(creator) + 1, timeline_config_.aliases_per_user, "room aliases"); !ok)
     return std::unexpected(ok.error());
   return alias;
 }

@@ -13,6 +13,7 @@
 #include "core/json.h"
 #include "homeserver/membership/options.h"
 #include "homeserver/push/options.h"
+#include "homeserver/timeline/options.h"
 #include "homeserver/timeline/event_builder.h"
 #include "homeserver/timeline/room_cache.h"
 #include "homeserver/timeline/timeline.h"
@@ -26,13 +27,17 @@ namespace myelin::homeserver {
 
 class RoomService {
  public:
-  RoomService(const MembershipOptions& config, const PushOptions& push_config, storage::EventStore& store,
+  RoomService(const MembershipOptions& config, const TimelineOptions& timeline_config, const PushOptions& push_config,
+              storage::EventStore& store,
               storage::AccountStore& account_store, storage::RoomDirectoryStore& directory_store,
               storage::UserDataStore& user_data_store, RoomCache& rooms, const EventBuilder& builder,
               WritePath& write_path, Timeline& timeline)
-      : config_(config), push_config_(push_config), store_(store), account_store_(account_store),
+      : config_(config), timeline_config_(timeline_config), push_config_(push_config), store_(store), account_store_(account_store),
         directory_store_(directory_store), user_data_store_(user_data_store), rooms_(rooms), builder_(builder),
         write_path_(write_path), timeline_(timeline) {}
+
+  // The version of rooms created without one (rooms.default_version; /capabilities shows it).
+  const std::string& default_room_version() const { return config_.default_room_version; }
 
   // POST /createRoom with its already-parsed body. Returns the new room ID.
   core::Result<std::string> create_room(const std::string& creator, const json::object& request);
@@ -76,6 +81,8 @@ class RoomService {
 
   // Sends a fresh m.room.member join with the user's new profile into every joined room.
   void propagate_profile(const std::string& user_id);
+  // Leaves every room the user is joined to, invited to or knocking on (account deactivation).
+  void leave_all(const std::string& user_id);
 
   // POST /rooms/{roomId}/upgrade: returns the replacement room's ID. `additional_creators`
   // (v12 rooms; ignored for versions without them) are not carried over from the old room.
@@ -95,6 +102,7 @@ class RoomService {
                            bool restrict_power_levels);
 
   const MembershipOptions& config_;
+  const TimelineOptions& timeline_config_;
   const PushOptions& push_config_;
   storage::EventStore& store_;
   storage::AccountStore& account_store_;

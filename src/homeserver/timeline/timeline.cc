@@ -1,5 +1,7 @@
 #include "homeserver/timeline/timeline.h"
 
+#include "core/clock.h"
+
 namespace myelin::homeserver {
 
 core::Result<Sent> Timeline::send(const std::string& room_id, EventDraft draft,
@@ -25,5 +27,7 @@ core::Result<Sent> Timeline::send(const std::string& room_id, EventDraft draft,
   const storage::Persisted at = write_path_.write(*state, *built);
   return Sent{built->row.event_id, at.pos};
 }
+
+void Timeline::expire_transactions() { store_.purge_transactions(core::now_ms() - 86'400'000); }
 
 }  // namespace myelin::homeserver

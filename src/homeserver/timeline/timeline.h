@@ -32,6 +32,10 @@ class Timeline {
   core::Result<Sent> send(const std::string& room_id, EventDraft draft,
                           const std::optional<storage::Transaction>& txn = std::nullopt);
 
+  // Forgets transaction IDs recorded before yesterday (UTC): a client retries within minutes, and
+  // a day also covers a phone that lost the answer and was offline overnight (hourly).
+  void expire_transactions();
+
   // The cached room (RoomCache::room), for the API layer's reads.
   RoomState* room(const std::string& room_id) { return rooms_.room(room_id); }
 

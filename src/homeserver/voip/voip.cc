@@ -1,6 +1,7 @@
 #include "homeserver/voip/voip.h"
 
 #include "core/base64.h"
+#include "core/clock.h"
 #include "core/crypto.h"
 
 namespace myelin::homeserver {
@@ -18,6 +19,10 @@ std::optional<json::object> turn_server(const VoipOptions& config, const std::st
                       {"password", std::move(password)},
                       {"uris", std::move(uris)},
                       {"ttl", config.turn_user_lifetime_s}};
+}
+
+std::optional<json::object> Voip::turn_server(const std::string& user_id) const {
+  return homeserver::turn_server(config_, user_id, core::now_ms() / 1000);
 }
 
 }  // namespace myelin::homeserver

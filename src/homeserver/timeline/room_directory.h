@@ -1,0 +1,95 @@
+#pragma once
+// This server's room directory: room aliases (client-server-api "Room aliases"; at most
+// TimelineOptions::aliases_per_user created by one user), the published room list ("Published room
+// directory", GET/POST /publicRooms) and room summaries ("Room Summaries"). It lives with the
+// timeline because everything it answers is read from the room cache and the one change it
+// makes to a room (a deleted alias leaving m.room.canonical_alias) is a sent event; room
+// creation, joins by alias and the canonical-alias check of sent events all sit above it.
+// No federation yet: aliases and the directory are this server's only.
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/error.h"
+#include "core/ids.h"
+#include "core/json.h"
+#include "homeserver/timeline/options.h"
+#include "homeserver/timeline/timeline.h"
+#include "storage/event_store.h"
+#include "storage/room_directory_store.h"
+
+namespace myelin::homeserver {
+
+// The alias, checked against the grammar (appendices "Room Aliases"): M_INVALID_PARAM for an
+// empty localpart or one with white space or control characters.
+core::Result<core::RoomAlias> parse_room_alias(const std::string& text);
+
+// A page of the published room list: at most `limit` rooms from `offset` (the "o<offset>"
+// since token), those matching `search` (set_search; in name, topic or canonical alias) and,
+// when given and not empty, `room_types` (null for rooms without a type).
+struct DirectoryQuery {
+  static constexpr std::int64_t kDefaultLimit = 100;
+  static constexpr std::int64_t kMaxLimit = 1000;
+  std::int64_t limit = kDefaultLimit;
+  std::size_t offset = 0;
+  std::string search;
+  std::optional<std::vector<std::optional<std::string>>> room_types;
+
+  // M_INVALID_PARAM for a negative limit; larger ones are capped at kMaxLimit.
+  core::Status set_limit(std::int64_t value);
+  // M_INVALID_PARAM unless `token` is a since token this server gave.
+  core::Status set_since(std::string_view token);
+  // The generic_search_term, matched without regard to case.
+  void set_search(std::string_view term);
+};
+
+class RoomDirectory {
+ public:
+  RoomDirectory(const TimelineOptions& config, storage::RoomDirectoryStore& store, storage::EventStore& event_store,
+                Timeline& timeline)
+      : config_(config), store_(store), event_store_(event_store), timeline_(timeline) {}
+
+  // An alias to create here: parse_room_alias, and M_INVALID_PARAM for another server's.
+  core::Result<core::RoomAlias> parse_local_alias(const std::string& text) const;
+  // PUT /directory/room/{alias} by `user_id` (an admin may name any room, others only one they
+  // are joined to): M_NOT_FOUND for an unknown room, M_FORBIDDEN, 409 M_UNKNOWN when taken.
+  core::Status create_alias(const std::string& alias, const std::string& room_id, const std::string& user_id,
+                            bool admin);
+  // GET /directory/room/{alias}: {room_id, servers}; M_NOT_FOUND for an unknown alias.
+  core::Result<json::object> resolve_alias(const std::string& alias);
+  // DELETE /directory/room/{alias}: its creator, an admin or who may change the room's
+  // m.room.canonical_alias may; the alias also leaves that event's content.
+  core::Status delete_alias(const std::string& alias, const std::string& user_id, bool admin);
+  // GET /rooms/{roomId}/aliases ({"aliases"}): for members, admins, and anyone in a
+  // world_readable room; M_FORBIDDEN otherwise.
+  core::Result<json::object> room_aliases(const std::string& room_id, const std::string& user_id, bool admin);
+
+  // GET /directory/list/room/{roomId}: {"visibility"}; M_NOT_FOUND for an unknown room.
+  core::Result<json::object> visibility(const std::string& room_id);
+  // PUT /directory/list/room/{roomId}: for admins and who may change m.room.canonical_alias.
+  core::Status set_visibility(const std::string& room_id, bool published, const std::string& user_id, bool admin);
+
+  // The `server` parameter of /publicRooms: absent or this server (M_INVALID_PARAM otherwise).
+  core::Status check_directory_server(const std::optional<std::string>& server) const;
+  // /publicRooms: {chunk, total_room_count_estimate, next_batch?, prev_batch?}, largest rooms
+  // first.
+  json::object public_rooms(const DirectoryQuery& query);
+
+  // GET /room_summary/{roomIdOrAlias} for `user_id` (nullopt: an anonymous caller):
+  // M_NOT_FOUND for a room the caller may not see (or that does not exist).
+  core::Result<json::object> summary(const std::string& room_id_or_alias, const std::optional<std::string>& user_id);
+
+ private:
+  bool may_see_summary(const RoomState& room, const std::optional<std::string>& user_id, std::string_view membership);
+  void forget_canonical_alias(const std::string& user_id, const std::string& room_id, const std::string& alias);
+
+  const TimelineOptions& config_;
+  storage::RoomDirectoryStore& store_;
+  storage::EventStore& event_store_;
+  Timeline& timeline_;
+};
+
+}  // namespace myelin::homeserver
