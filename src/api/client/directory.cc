@@ -29,8 +29,8 @@ constexpr std::int64_t kMaxPublicRoomsLimit = 1000;
 // The path's alias, checked against the grammar (appendices "Room Aliases").
 core::Result<core::RoomAlias> parse_alias(const std::string& text) {
   auto alias = core::RoomAlias::parse(text);
-  if (!alias || alias->localpart.empty()) return core::fail(Errc::kInvalidParam, "Room alias invalid");
-  for (unsigned char c : alias->localpart)
+  if (!alias || alias->localpart().empty()) return core::fail(Errc::kInvalidParam, "Room alias invalid");
+  for (unsigned char c : alias->localpart())
     if (c < 0x21 || c == 0x7f) return core::fail(Errc::kInvalidParam, "Room alias must not contain white space or control characters");
   return std::move(*alias);
 }
@@ -196,7 +196,7 @@ void list_public_rooms(Call& call, const DirectoryQuery& query) {
 void put_alias(Call& call) {
   auto alias = parse_alias(call.param(0));
   if (!alias) return call.fail(alias.error());
-  if (alias->server != call.hs.config.server_name)
+  if (alias->server() != call.hs.config.server_name)
     return call.fail(core::make_error(Errc::kInvalidParam, "Room aliases must be on this server"));
   auto body = call.body();
   if (!body) return call.fail(body.error());

@@ -84,7 +84,7 @@ void post_report_user(Call& call) {
   if (!body) return call.fail(body.error());
   auto reason = required_string(*body, "reason");
   if (!reason) return call.fail(reason.error());
-  const bool known = target->server != call.hs.config.server_name || call.hs.store.user(user_id);
+  const bool known = target->server() != call.hs.config.server_name || call.hs.store.user(user_id);
   if (auto stored = store_report(call, {"", "", call.user().user_id, *reason, std::nullopt, core::now_ms(), user_id},
                                  known);
       !stored)
