@@ -145,11 +145,7 @@ std::optional<ServerName> ServerName::parse(std::string_view text) {
     if (!port) return std::nullopt;
   }
   if (!is_valid_host(host)) return std::nullopt;
-  return ServerName{std::string(host), port};
-}
-
-std::string ServerName::str() const {
-  return port ? host + ":" + std::to_string(*port) : host;
+  return ServerName(text, host.size(), port);
 }
 
 bool is_valid_server_name(std::string_view text) { return ServerName::parse(text).has_value(); }
@@ -160,10 +156,8 @@ std::optional<UserId> UserId::parse(std::string_view text) {
   for (char c : parts->local) {
     if (!is_printable_ascii(c)) return std::nullopt;
   }
-  return UserId{std::string(parts->local), std::string(parts->server)};
+  return UserId(text, parts->local.size() + 1);
 }
-
-std::string UserId::str() const { return "@" + localpart + ":" + server; }
 
 bool is_valid_localpart_strict(std::string_view localpart) {
   if (localpart.empty() || localpart.size() > kMaxIdLength) return false;
@@ -178,25 +172,26 @@ bool is_valid_localpart_strict(std::string_view localpart) {
 std::optional<RoomId> RoomId::parse(std::string_view text) {
   std::optional<SigilParts> parts = split_sigil(text, '!');
   if (!parts || parts->local.empty() || has_nul(parts->local)) return std::nullopt;
-  return RoomId{std::string(parts->local), std::string(parts->server)};
+  return RoomId(text, parts->local.size());
 }
 
 bool is_valid_room_id(std::string_view text) { return RoomId::parse(text).has_value(); }
 
-bool is_valid_event_id(std::string_view text) {
+std::optional<EventId> EventId::parse(std::string_view text) {
   std::optional<SigilParts> parts = split_sigil(text, '$');
-  return parts && !parts->local.empty() && !has_nul(parts->local);
+  if (!parts || parts->local.empty() || has_nul(parts->local)) return std::nullopt;
+  return EventId(text);
 }
+
+bool is_valid_event_id(std::string_view text) { return EventId::parse(text).has_value(); }
 
 std::optional<RoomAlias> RoomAlias::parse(std::string_view text) {
   std::optional<SigilParts> parts = split_sigil(text, '#');
   if (!parts || !parts->has_server || parts->local.empty() || has_nul(parts->local)) {
     return std::nullopt;
   }
-  return RoomAlias{std::string(parts->local), std::string(parts->server)};
+  return RoomAlias(text, parts->local.size() + 1);
 }
-
-std::string RoomAlias::str() const { return "#" + localpart + ":" + server; }
 
 bool is_valid_opaque_id(std::string_view text) {
   if (text.empty() || text.size() > kMaxIdLength) return false;

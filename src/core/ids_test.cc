@@ -34,33 +34,33 @@ TEST(ServerName, InvalidExamples) {
 TEST(ServerName, ParsesHostAndPort) {
   auto plain = ServerName::parse("matrix.org");
   ASSERT_TRUE(plain);
-  EXPECT_EQ(plain->host, "matrix.org");
-  EXPECT_FALSE(plain->port);
+  EXPECT_EQ(plain->host(), "matrix.org");
+  EXPECT_FALSE(plain->port());
   EXPECT_EQ(plain->str(), "matrix.org");
 
   auto v6 = ServerName::parse("[1234:5678::abcd]:5678");
   ASSERT_TRUE(v6);
-  EXPECT_EQ(v6->host, "[1234:5678::abcd]");
-  EXPECT_EQ(v6->port, 5678);
+  EXPECT_EQ(v6->host(), "[1234:5678::abcd]");
+  EXPECT_EQ(v6->port(), 5678);
   EXPECT_EQ(v6->str(), "[1234:5678::abcd]:5678");
 
   auto v4 = ServerName::parse("1.2.3.4:1234");
   ASSERT_TRUE(v4);
-  EXPECT_EQ(v4->host, "1.2.3.4");
-  EXPECT_EQ(v4->port, 1234);
+  EXPECT_EQ(v4->host(), "1.2.3.4");
+  EXPECT_EQ(v4->port(), 1234);
 }
 
 TEST(UserId, ParsesValidIds) {
   auto id = UserId::parse("@alice:example.com");
   ASSERT_TRUE(id);
-  EXPECT_EQ(id->localpart, "alice");
-  EXPECT_EQ(id->server, "example.com");
+  EXPECT_EQ(id->localpart(), "alice");
+  EXPECT_EQ(id->server(), "example.com");
   EXPECT_EQ(id->str(), "@alice:example.com");
 
   auto with_port = UserId::parse("@a:1.2.3.4:8448");
   ASSERT_TRUE(with_port);
-  EXPECT_EQ(with_port->localpart, "a");
-  EXPECT_EQ(with_port->server, "1.2.3.4:8448");
+  EXPECT_EQ(with_port->localpart(), "a");
+  EXPECT_EQ(with_port->server(), "1.2.3.4:8448");
   EXPECT_TRUE(UserId::parse("@a:[::1]:80"));
 }
 
@@ -98,14 +98,14 @@ TEST(UserId, StrictLocalpart) {
 TEST(RoomId, BothForms) {
   auto classic = RoomId::parse("!opaque:example.org");
   ASSERT_TRUE(classic);
-  EXPECT_EQ(classic->opaque, "opaque");
-  EXPECT_EQ(classic->server, "example.org");
+  EXPECT_EQ(classic->opaque(), "opaque");
+  EXPECT_EQ(classic->server(), "example.org");
 
   // Room version 12: the create event's ID with '!' as the sigil, no server.
   auto hashed = RoomId::parse("!Rqnc-F-dvnEYJTyHq_iKxU2bZ1CI92-kuZq3a5lr5Zg");
   ASSERT_TRUE(hashed);
-  EXPECT_EQ(hashed->opaque, "Rqnc-F-dvnEYJTyHq_iKxU2bZ1CI92-kuZq3a5lr5Zg");
-  EXPECT_EQ(hashed->server, "");
+  EXPECT_EQ(hashed->opaque(), "Rqnc-F-dvnEYJTyHq_iKxU2bZ1CI92-kuZq3a5lr5Zg");
+  EXPECT_EQ(hashed->server(), "");
 
   EXPECT_TRUE(is_valid_room_id("!x:domain"));
   EXPECT_TRUE(is_valid_room_id("!abc:[::1]:8448"));
@@ -131,11 +131,26 @@ TEST(EventId, Forms) {
   EXPECT_FALSE(is_valid_event_id("$" + std::string(255, 'a')));
 }
 
+TEST(Identifier, KeepsTheTextAndComparesByIt) {
+  auto a = UserId::parse("@alice:example.com");
+  auto b = UserId::parse("@bob:example.com");
+  ASSERT_TRUE(a && b);
+  const std::string& text = *a;   // no copy: the store and JSON take the text
+  EXPECT_EQ(&text, &a->str());
+  EXPECT_TRUE(*a == "@alice:example.com");
+  EXPECT_TRUE(*a < *b);
+  EXPECT_FALSE(*a == *b);
+  auto event = EventId::parse("$abc");
+  ASSERT_TRUE(event);
+  EXPECT_EQ(event->str(), "$abc");
+  EXPECT_FALSE(EventId::parse("abc"));
+}
+
 TEST(RoomAlias, ParsesAndFormats) {
   auto alias = RoomAlias::parse("#room:example.org");
   ASSERT_TRUE(alias);
-  EXPECT_EQ(alias->localpart, "room");
-  EXPECT_EQ(alias->server, "example.org");
+  EXPECT_EQ(alias->localpart(), "room");
+  EXPECT_EQ(alias->server(), "example.org");
   EXPECT_EQ(alias->str(), "#room:example.org");
   EXPECT_TRUE(RoomAlias::parse("#Caf\xc3\xa9 talk:example.org:8448"));
   for (std::string_view bad : {"", "#", "#:example.org", "#room", "room:example.org",

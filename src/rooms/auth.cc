@@ -45,7 +45,7 @@ core::Status check_create(const json::object& pdu, const RoomVersionRules& rules
   } else {
     // 1.2 If the domain of the room_id does not match the domain of the sender, reject.
     const std::optional<core::RoomId> room = core::RoomId::parse(string_field(pdu, "room_id"));
-    if (!room || room->server != sender->server) {
+    if (!room || room->server() != sender->server()) {
       return reject("m.room.create room_id domain does not match the sender's (rule 1.2)");
     }
   }

@@ -267,7 +267,7 @@ core::Result<json::object> Keys::query(const Session& session, const json::objec
       device_ids.emplace_back(device.get_string());
     }
     const std::string user_id(user);
-    if (const std::string server = core::UserId::parse(user_id)->server; server != config_.server_name) {
+    if (const std::string server(core::UserId::parse(user_id)->server()); server != config_.server_name) {
       core::child(response, "failures")[server] = remote_failure();   // user_map() checked the ID
       continue;
     }
@@ -287,7 +287,7 @@ core::Result<json::object> Keys::claim(const json::object& body) {
   json::object claimed, failures;
   for (const auto& [user, devices] : **users) {
     const std::string user_id(user);
-    if (const std::string server = core::UserId::parse(user_id)->server; server != config_.server_name) {
+    if (const std::string server(core::UserId::parse(user_id)->server()); server != config_.server_name) {
       failures[server] = remote_failure();   // user_map() checked the ID
       continue;
     }

@@ -37,7 +37,7 @@ core::Status ToDevice::send(const Session& sender, const std::string& type, cons
       if (!content.is_object()) return core::fail(Errc::kBadJson, "A to-device message content must be an object");
       std::string text = core::canonical_json(content);
       if (text.size() > kMaxToDeviceBytes) return core::fail(Errc::kTooLarge, "A to-device message is too large");
-      if (parsed->server != config_.server_name) continue;
+      if (parsed->server() != config_.server_name) continue;
       std::vector<std::string> device_ids;
       if (device == "*") {
         for (const auto& record : account_store_.devices(user))

@@ -29,7 +29,7 @@ core::Status Reports::report_room(const std::string& reporter, const std::string
 core::Status Reports::report_user(const std::string& reporter, const std::string& user_id, const std::string& reason) {
   auto target = core::UserId::parse(user_id);
   if (!target) return core::fail(Errc::kInvalidParam, "Invalid user ID");
-  const bool known = target->server != config_.server_name || account_store_.user(user_id);
+  const bool known = target->server() != config_.server_name || account_store_.user(user_id);
   return add({"", "", reporter, reason, std::nullopt, core::now_ms(), user_id}, known);
 }
 

@@ -135,8 +135,8 @@ void add_summary_fields(const RoomState& room, json::object& summary) {
 
 core::Result<core::RoomAlias> parse_room_alias(const std::string& text) {
   auto alias = core::RoomAlias::parse(text);
-  if (!alias || alias->localpart.empty()) return core::fail(Errc::kInvalidParam, "Room alias invalid");
-  for (unsigned char c : alias->localpart)
+  if (!alias || alias->localpart().empty()) return core::fail(Errc::kInvalidParam, "Room alias invalid");
+  for (unsigned char c : alias->localpart())
     if (c < 0x21 || c == 0x7f)
       return core::fail(Errc::kInvalidParam, "Room alias must not contain white space or control characters");
   return std::move(*alias);
@@ -160,7 +160,7 @@ void DirectoryQuery::set_search(std::string_view term) { search = lower(term); }
 core::Result<core::RoomAlias> RoomDirectory::parse_local_alias(const std::string& text) const {
   auto alias = parse_room_alias(text);
   if (!alias) return alias;
-  if (alias->server != config_.server_name)
+  if (alias->server() != config_.server_name)
     return core::fail(Errc::kInvalidParam, "Room aliases must be on this server");
   return alias;
 }
