@@ -151,18 +151,6 @@ int reports_command(const Args& args) {
 
 namespace {
 
-// The command line's stand-in for the server's scheduler: no event loop and no pool, so work
-// runs inline. Timers are not available (nothing the commands call uses them).
-class InlineScheduler final : public http::Scheduler {
- public:
-  void post(std::function<void()> fn) override { fn(); }
-  std::unique_ptr<http::Timer> after(std::chrono::milliseconds, std::function<void()>) override { return nullptr; }
-  void run_blocking(std::function<void()> work, std::function<void()> then) override {
-    work();
-    then();
-  }
-};
-
 // "2026-01-31" (UTC midnight) or milliseconds since the epoch; nullopt when neither.
 std::optional<std::int64_t> parse_date(const std::string& text) {
   int year = 0, month = 0, day = 0;
@@ -194,7 +182,7 @@ int media_command(const Args& args) {
   auto opened = open(args);
   if (!opened) return 1;
   auto content = media::open_local_content_store(opened->config.server.data_dir + "/media");
-  InlineScheduler scheduler;
+  http::InlineScheduler scheduler;
   homeserver::MediaRepository repository(opened->config.media, *opened->store, *content, scheduler);
   if (action == "purge") {
     auto before = parse_date(arg_value(args, "--before"));

@@ -148,6 +148,19 @@ class Scheduler {
   virtual void run_blocking(std::function<void()> work, std::function<void()> then) = 0;
 };
 
+// A scheduler without an event loop or a pool, for the command line and tests: posted and
+// blocking work runs at once on the caller's thread, so every callback has run on return.
+// Timers are not available (after() returns nullptr and never runs).
+class InlineScheduler final : public Scheduler {
+ public:
+  void post(std::function<void()> fn) override { fn(); }
+  std::unique_ptr<Timer> after(std::chrono::milliseconds, std::function<void()>) override { return nullptr; }
+  void run_blocking(std::function<void()> work, std::function<void()> then) override {
+    work();
+    then();
+  }
+};
+
 struct ServerOptions {
   std::string address = "127.0.0.1";
   std::uint16_t port = 8008;                     // 0 picks a free port

@@ -12,21 +12,10 @@
 namespace myelin::homeserver {
 namespace {
 
-// Runs blocking work at once, on the caller's thread, so every callback has run on return.
-class InlineScheduler final : public http::Scheduler {
- public:
-  void post(std::function<void()> fn) override { fn(); }
-  std::unique_ptr<http::Timer> after(std::chrono::milliseconds, std::function<void()>) override { return nullptr; }
-  void run_blocking(std::function<void()> work, std::function<void()> then) override {
-    work();
-    then();
-  }
-};
-
 struct AccountServicesTest : ::testing::Test {
   AccountsOptions config;
   std::unique_ptr<storage::Store> store = storage::open_sqlite_store({":memory:", false});
-  InlineScheduler scheduler;
+  http::InlineScheduler scheduler;
   std::string cross_signing_key = "MASTERKEY";
   Accounts accounts{config, *store, [](const std::string&) {}, [](const std::string&) {}};
   Uia uia;

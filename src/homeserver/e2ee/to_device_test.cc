@@ -3,23 +3,16 @@
 #include <gtest/gtest.h>
 
 #include "core/clock.h"
+#include "homeserver/timeline/test_support.h"
 #include "storage/store.h"
 
 namespace myelin::homeserver {
 namespace {
 
-// Nothing here waits: the notifier's wake-ups are simply dropped.
-class NoScheduler final : public http::Scheduler {
- public:
-  void post(std::function<void()>) override {}
-  std::unique_ptr<http::Timer> after(std::chrono::milliseconds, std::function<void()>) override { return nullptr; }
-  void run_blocking(std::function<void()>, std::function<void()>) override {}
-};
-
 struct ToDeviceFixture : ::testing::Test {
   E2eeOptions config;
   std::unique_ptr<storage::Store> store = storage::open_sqlite_store({":memory:", false});
-  NoScheduler scheduler;
+  testing::NoScheduler scheduler;
   Notifier notifier{scheduler};
   ToDevice to_device{config, *store, *store, notifier};
   const Session sender{"@b:localhost", "BDEV", false};
