@@ -9,7 +9,7 @@ packages=(
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libsodium-dev libssl-dev libsqlite3-dev libspdlog-dev libyaml-cpp-dev libvips-dev
   libvips-tools
-  libgtest-dev libgmock-dev
+  libgtest-dev libgmock-dev clang-format
   python3 python3-matrix-nio python3-olm
 )
 missing=()
