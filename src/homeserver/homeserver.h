@@ -50,44 +50,45 @@ class Homeserver {
   // the ones it uses.
   Homeserver(const DomainOptions& options, storage::Store& store, const core::SigningKey& key,
              http::Scheduler& scheduler, media::ContentStore& content)
-      : notifier(scheduler),
-        room_cache(store),
-        event_builder(options.timeline, store, key),
-        write_path(store, room_cache),
-        timeline(store, room_cache, event_builder, write_path),
-        room_reader(timeline, store, store, store),
-        event_sender(timeline, store),
+      : notifier_(scheduler),
+        room_cache_(store),
+        event_builder_(options.timeline, store, key),
+        write_path_(store, room_cache_),
+        timeline_(store, room_cache_, event_builder_, write_path_),
+        typing_(store, room_cache_, notifier_, scheduler),
+        guest_removal_(store, timeline_),
+        room_reader(timeline_, store, store, store),
+        event_sender(timeline_, store),
         filters(options.timeline, store),
-        directory(options.timeline, store, store, timeline),
-        device_lists(store, store, store, room_cache, notifier),
+        directory(options.timeline, store, store, timeline_),
+        device_lists(store, store, store, room_cache_, notifier_),
         accounts(
             options.accounts, store, [this](const std::string& user_id) { device_lists.announce(user_id); },
             [this](const std::string& user_id) { rooms.leave_all(user_id); }),
-        account_data(options.accounts, store, [this](const std::string& user_id) { notifier.notify_user(user_id); }),
-        registration(options.accounts, store, accounts, uia, scheduler),
-        credentials(options.accounts, accounts, uia, scheduler,
+        account_data(options.accounts, store, [this](const std::string& user_id) { notifier_.notify_user(user_id); }),
+        registration(options.accounts, store, accounts, uia_, scheduler),
+        credentials(options.accounts, accounts, uia_, scheduler,
                     [this](const std::string& user_id, const std::string& device_id) {
                       return keys.is_cross_signing_key(user_id, device_id);
                     }),
         keys(options.e2ee, store, store, device_lists),
-        to_device(options.e2ee, store, store, notifier),
+        to_device(options.e2ee, store, store, notifier_),
         key_backup(options.e2ee, store),
         media(options.media, store, content, scheduler),
         url_previews(options.url_previews, scheduler),
-        push_rules(options.push, store, [this](const std::string& user_id) { notifier.notify_user(user_id); }),
-        rooms(options.membership, options.timeline, options.push, store, store, store, store, room_cache,
-              event_builder, write_path, timeline),
+        push_rules(options.push, store, [this](const std::string& user_id) { notifier_.notify_user(user_id); }),
+        rooms(options.membership, options.timeline, options.push, store, store, store, store, room_cache_,
+              event_builder_, write_path_, timeline_),
         profiles(options.membership, store, store, rooms),
-        user_directory(timeline, store),
-        guest_removal(store, timeline),
-        reports(options.moderation, store, store, store, timeline),
+        user_directory(timeline_, store),
+        reports(options.moderation, store, store, store, timeline_),
         voip(options.voip),
-        typing(store, room_cache, notifier, scheduler),
-        ephemeral(timeline, store, store, typing, notifier),
-        presence(options.presence, store, store, room_cache, notifier),
-        sync(store, store, store, room_cache, typing, presence, notifier, scheduler, device_lists, keys, to_device) {
-    write_path.subscribe([this](const Written& written) { notifier.on_written(written); });
-    write_path.subscribe([this](const Written& written) { guest_removal.on_written(written); });
+        ephemeral(timeline_, store, store, typing_, notifier_),
+        presence(options.presence, store, store, room_cache_, notifier_),
+        sync(store, store, store, room_cache_, typing_, presence, notifier_, scheduler, device_lists, keys,
+             to_device) {
+    write_path_.subscribe([this](const Written& written) { notifier_.on_written(written); });
+    write_path_.subscribe([this](const Written& written) { guest_removal_.on_written(written); });
   }
 
   // The hourly chores (app/ runs them): client IP records past their retention, async-upload
@@ -95,21 +96,28 @@ class Homeserver {
   void housekeeping() {
     accounts.expire_client_ips();
     media.expire_pending();
-    timeline.expire_transactions();
+    timeline_.expire_transactions();
     to_device.expire_idle();
   }
 
-  Notifier notifier;
-  RoomCache room_cache;
-  EventBuilder event_builder;
-  WritePath write_path;
-  Timeline timeline;
+ private:
+  // What the services are built on; the API layer reaches none of it.
+  Notifier notifier_;
+  RoomCache room_cache_;
+  EventBuilder event_builder_;
+  WritePath write_path_;
+  Timeline timeline_;
+  Uia uia_;
+  Typing typing_;
+  GuestRemoval guest_removal_;
+
+ public:
+  // The services the API layer calls.
   RoomReader room_reader;
   EventSender event_sender;
   Filters filters;
   RoomDirectory directory;
   DeviceLists device_lists;
-  Uia uia;
   Accounts accounts;
   AccountData account_data;
   Registration registration;
@@ -123,10 +131,8 @@ class Homeserver {
   RoomService rooms;
   Profiles profiles;
   UserDirectory user_directory;
-  GuestRemoval guest_removal;
   Reports reports;
   Voip voip;
-  Typing typing;
   Ephemeral ephemeral;
   Presence presence;
   SyncService sync;
