@@ -11,8 +11,7 @@ namespace myelin::api {
 using core::Errc;
 
 void get_sync(Call& call) {
-  homeserver::SyncRequest request;
-  request.session = call.user();
+  homeserver::SyncRequest request{call.user()};
   if (auto since = token_query_param(call.request, "since")) {
     auto token = homeserver::parse_sync_token(*since);
     if (!token) return call.fail(core::make_error(Errc::kInvalidParam, "Invalid since token"));

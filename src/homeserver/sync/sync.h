@@ -30,6 +30,7 @@
 namespace myelin::homeserver {
 
 struct SyncRequest {
+  explicit SyncRequest(Session who) : session(std::move(who)) {}
   Session session;
   SyncToken since;                // pos 0 = initial sync
   bool full_state = false;
