@@ -33,7 +33,7 @@ Presence::State Presence::get(const std::string& user_id) const {
   return it == states_.end() || !config_.presence_enabled ? State{} : it->second;
 }
 
-core::Result<json::object> Presence::status(const std::string& viewer, const std::string& target) const {
+core::Result<json::object> Presence::status(const core::UserId& viewer, const core::UserId& target) const {
   if (!share_a_room(event_store_, viewer, target))
     return core::fail(core::Errc::kForbidden, "You do not share a room with this user");
   return content(get(target));

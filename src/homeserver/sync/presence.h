@@ -9,6 +9,7 @@
 #include <unordered_map>
 
 #include "core/error.h"
+#include "core/ids.h"
 #include "core/json.h"
 #include "homeserver/timeline/notifier.h"
 #include "homeserver/timeline/room_cache.h"
@@ -40,7 +41,7 @@ class Presence {
   State get(const std::string& user_id) const;
   // GET /presence/{userId}/status: the m.presence content of `target` for `viewer`; M_FORBIDDEN
   // unless they share a room (joined or invited).
-  core::Result<json::object> status(const std::string& viewer, const std::string& target) const;
+  core::Result<json::object> status(const core::UserId& viewer, const core::UserId& target) const;
   // m.presence events of users sharing a room with `user_id`, changed after `since`.
   json::array events_since(const std::string& user_id, storage::StreamPos since);
 
