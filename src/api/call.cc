@@ -59,8 +59,14 @@ core::Result<Id> id_param(const Call& call, std::size_t i, std::string_view what
 
 }  // namespace
 
-core::Result<core::UserId> Call::user_id_param(std::size_t i) const { return id_param<core::UserId>(*this, i, "userId"); }
-core::Result<core::RoomId> Call::room_id_param(std::size_t i) const { return id_param<core::RoomId>(*this, i, "roomId"); }
+core::Result<core::UserId> Call::user_id_param(std::size_t i) const {
+  return id_param<core::UserId>(*this, i, "userId");
+}
+
+core::Result<core::RoomId> Call::room_id_param(std::size_t i) const {
+  return id_param<core::RoomId>(*this, i, "roomId");
+}
+
 core::Result<core::EventId> Call::event_id_param(std::size_t i) const {
   return id_param<core::EventId>(*this, i, "eventId");
 }

@@ -89,7 +89,8 @@ core::Result<std::string> RoomService::set_membership(const core::UserId& sender
   if (!room) return core::fail(Errc::kForbidden, "Unknown room or not a member");
   const std::string suffix = ":" + config_.server_name;
   if (membership == "invite") {
-    if (!target.str().ends_with(suffix)) return core::fail(Errc::kForbidden, "Inviting users on other servers needs federation");
+    if (!target.str().ends_with(suffix))
+      return core::fail(Errc::kForbidden, "Inviting users on other servers needs federation");
     if (!account_store_.user(target)) return core::fail(Errc::kNotFound, "Unknown user");
     if (room->membership(target.str()) == "invite") return room_id;  // already invited: idempotent
   }

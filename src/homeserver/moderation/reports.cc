@@ -7,7 +7,8 @@ namespace myelin::homeserver {
 
 using core::Errc;
 
-core::Status Reports::report_event(const core::UserId& reporter, const core::RoomId& room_id, const core::EventId& event_id,
+core::Status Reports::report_event(const core::UserId& reporter, const core::RoomId& room_id,
+                                   const core::EventId& event_id,
                                    const std::string& reason, std::optional<std::int64_t> score) {
   // v1.8: the reporter must currently be joined. Not joined, unknown room and unknown event
   // all get the same answer, so the endpoint reveals nothing to non-members.
@@ -18,7 +19,8 @@ core::Status Reports::report_event(const core::UserId& reporter, const core::Roo
   return add({room_id, event_id, reporter, reason, score, core::now_ms()});
 }
 
-core::Status Reports::report_room(const core::UserId& reporter, const core::RoomId& room_id, const std::string& reason) {
+core::Status Reports::report_room(const core::UserId& reporter, const core::RoomId& room_id,
+                                  const std::string& reason) {
   // v1.13: room reports MUST NOT require membership (rooms can be seen from outside).
   if (!event_store_.room(room_id)) return core::fail(Errc::kNotFound, "The room was not found");
   return add({room_id, "", reporter, reason, std::nullopt, core::now_ms()});

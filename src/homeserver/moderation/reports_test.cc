@@ -44,7 +44,8 @@ TEST_F(ReportsTest, EventReportsAreForJoinedMembersAndRevealNothingElse) {
 }
 
 TEST_F(ReportsTest, RoomReportsNeedNoMembership) {
-  EXPECT_EQ(reports.report_room(bob, testing::id<core::RoomId>("!none:localhost"), "spam").error().errcode, "M_NOT_FOUND");
+  const auto none = testing::id<core::RoomId>("!none:localhost");
+  EXPECT_EQ(reports.report_room(bob, none, "spam").error().errcode, "M_NOT_FOUND");
   ASSERT_TRUE(reports.report_room(bob, room, "spam"));
   EXPECT_EQ(store->reports().size(), 1u);
 }

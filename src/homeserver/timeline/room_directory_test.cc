@@ -36,7 +36,8 @@ TEST(DirectoryQueryTest, LimitsAndSinceTokensAreStrict) {
 TEST_F(RoomDirectoryTest, AliasesNeedAJoinedCreatorAndStayWithinTheirBound) {
   EXPECT_FALSE(directory.parse_local_alias("#a:elsewhere"));
   EXPECT_EQ(directory.create_alias("#a:localhost", room, bob, false).error().errcode, "M_FORBIDDEN");
-  EXPECT_EQ(directory.create_alias("#a:localhost", testing::id<core::RoomId>("!none:localhost"), alice, false).error().errcode, "M_NOT_FOUND");
+  const auto none = testing::id<core::RoomId>("!none:localhost");
+  EXPECT_EQ(directory.create_alias("#a:localhost", none, alice, false).error().errcode, "M_NOT_FOUND");
   ASSERT_TRUE(directory.create_alias("#a:localhost", room, alice, false));
   EXPECT_EQ(directory.create_alias("#a:localhost", room, alice, false).error().http_status, 409);
   // An admin may name a room they are not in.
