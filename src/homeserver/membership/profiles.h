@@ -24,7 +24,7 @@ struct Profile {
 
 // Who looks a profile up (nullopt: an anonymous caller, who shares no room with anyone).
 struct ProfileViewer {
-  std::string user_id;
+  core::UserId user_id;
   bool admin = false;
 };
 

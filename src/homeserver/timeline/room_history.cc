@@ -110,7 +110,7 @@ core::Result<RoomSnapshot> RoomReader::snapshot(const Reader& reader, const core
   out.account_data = room_account_data(reader.user_id, room_id);
   const auto record = store_.room(room_id);
   out.published = record && record->published;
-  out.membership = room->membership(reader.user_id);
+  out.membership = room->membership(reader.user_id.str());
   return out;
 }
 

@@ -23,7 +23,7 @@ namespace myelin::homeserver {
 
 // Who reads: the user, and the device whose transaction IDs they see.
 struct Reader {
-  std::string user_id;
+  core::UserId user_id;
   std::string device_id;
 };
 
