@@ -18,7 +18,7 @@
 
 namespace myelin::homeserver {
 
-// Made only by Accounts::authenticate, from the token's stored owner.
+// Made by Accounts::authenticate, its user ID parsed from the token's stored owner.
 struct Session {
   core::UserId user_id;
   std::string device_id;
