@@ -48,6 +48,29 @@ std::optional<storage::Transaction> Call::transaction() const {
 
 void Call::fail(const core::Error& error) const { respond(error_response(error)); }
 
+namespace {
+
+template <class Id>
+core::Result<Id> id_param(const Call& call, std::size_t i, std::string_view what) {
+  auto id = Id::parse(call.param(i));
+  if (!id) return core::fail(core::Errc::kInvalidParam, "Invalid " + std::string(what) + " in the path");
+  return std::move(*id);
+}
+
+}  // namespace
+
+core::Result<core::UserId> Call::user_id_param(std::size_t i) const {
+  return id_param<core::UserId>(*this, i, "userId");
+}
+
+core::Result<core::RoomId> Call::room_id_param(std::size_t i) const {
+  return id_param<core::RoomId>(*this, i, "roomId");
+}
+
+core::Result<core::EventId> Call::event_id_param(std::size_t i) const {
+  return id_param<core::EventId>(*this, i, "eventId");
+}
+
 core::Result<json::object> Call::body() const {
   if (request.body.empty()) return json::object{};
   auto parsed = core::parse_json(request.body);

@@ -10,6 +10,7 @@
 
 #include "api/options.h"
 #include "core/error.h"
+#include "core/ids.h"
 #include "core/json.h"
 #include "homeserver/homeserver.h"
 #include "http/http.h"
@@ -34,6 +35,13 @@ struct Call {
   core::Result<json::object> body() const;
   // Path parameter `i` of the route pattern.
   const std::string& param(std::size_t i) const { return request.params.at(i); }
+  // Path parameter `i` as a typed identifier, for a route whose parameter `i` is a {userId},
+  // {roomId} or {eventId}. The route layer refused a malformed one already (M_INVALID_PARAM,
+  // routes.cc), so for those these cannot fail; for any other parameter a malformed value is
+  // M_INVALID_PARAM too, never a crash.
+  core::Result<core::UserId> user_id_param(std::size_t i) const;
+  core::Result<core::RoomId> room_id_param(std::size_t i) const;
+  core::Result<core::EventId> event_id_param(std::size_t i) const;
   // The client transaction of a route with a {txnId} (client-server-api "Transaction
   // identifiers": the same device, the same endpoint and the same ID make a retransmission):
   // the endpoint is the route with its parameters, so r0 and v3, and differently escaped

@@ -253,7 +253,7 @@ core::Result<std::optional<homeserver::Session>> admit(const Route& route, Limit
     return core::fail(core::Errc::kGuestAccessForbidden, "Guests may not use this endpoint");
   if ((limit == Limit::kUser || limit == Limit::kUpload) && limiters.options.rate_limits_enabled &&
       !session->admin) {
-    if (auto wait = limiters.per_user.allow(session->user_id, now)) return std::unexpected(limit_error(wait));
+    if (auto wait = limiters.per_user.allow(session->user_id.str(), now)) return std::unexpected(limit_error(wait));
   }
   return std::optional(std::move(*session));
 }

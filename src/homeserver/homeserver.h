@@ -64,7 +64,9 @@ class Homeserver {
         device_lists(store, store, store, room_cache_, notifier_),
         accounts(
             options.accounts, store, [this](const std::string& user_id) { device_lists.announce(user_id); },
-            [this](const std::string& user_id) { rooms.leave_all(user_id); }),
+            [this](const std::string& user_id) {
+              if (auto id = core::UserId::parse(user_id)) rooms.leave_all(*id);
+            }),
         account_data(options.accounts, store, [this](const std::string& user_id) { notifier_.notify_user(user_id); }),
         registration(options.accounts, store, accounts, uia_, scheduler),
         credentials(options.accounts, accounts, uia_, scheduler,

@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/ids.h"
 #include "storage/common.h"
 
 namespace myelin::storage {
@@ -97,7 +98,7 @@ class EventStore {
   // groups, current state, memberships, forward extremities, txn ID, redactions).
   virtual std::vector<Persisted> persist_events(const std::vector<NewEvent>& events,
                                                 const std::optional<RoomRecord>& new_room) = 0;
-  virtual std::optional<RoomRecord> room(const std::string& room_id) = 0;
+  virtual std::optional<RoomRecord> room(const core::RoomId& room_id) = 0;
 
   virtual std::optional<StoredEvent> event(const std::string& event_id) = 0;
   virtual std::vector<StoredEvent> events(const std::vector<std::string>& event_ids) = 0;
@@ -118,13 +119,13 @@ class EventStore {
 
   // Current membership of the user in every room they have a membership event in.
   virtual std::vector<Membership> user_memberships(const std::string& user_id) = 0;
-  virtual std::vector<Membership> room_members(const std::string& room_id) = 0;
+  virtual std::vector<Membership> room_members(const core::RoomId& room_id) = 0;
   // The changes of the room's history_visibility (state_key "") or of a user's membership
   // (state_key their user ID), oldest first: only the events that changed the value, so a
   // profile change (join after join) adds nothing. One indexed read.
   virtual std::vector<StateValueChange> history_visibility_changes(const std::string& room_id) = 0;
   virtual std::vector<StateValueChange> membership_changes(const std::string& room_id, const std::string& user_id) = 0;
-  virtual void forget_room(const std::string& user_id, const std::string& room_id) = 0;
+  virtual void forget_room(const core::UserId& user_id, const core::RoomId& room_id) = 0;
   virtual bool is_forgotten(const std::string& user_id, const std::string& room_id) = 0;
 };
 

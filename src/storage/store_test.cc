@@ -95,7 +95,7 @@ TEST(StoreTest, EventsStateGroupsAndMemberships) {
   EXPECT_EQ(memberships[0].membership, "join");
   EXPECT_EQ(store->forward_extremities("!r:x").size(), 1u);
   EXPECT_EQ(store->forward_extremities("!r:x")[0].event_id, "$m1");
-  EXPECT_EQ(store->room("!r:x")->version, "12");
+  EXPECT_EQ(store->room(*core::RoomId::parse("!r:x"))->version, "12");
 }
 
 // Only events that change a membership or the history_visibility are listed: a profile
@@ -291,7 +291,7 @@ TEST(StoreTest, ReopeningAFileKeepsDataAndPositions) {
     seed_room(*store);
     store->allocate_pos();
     pos = store->current_pos();
-    store->forget_room("@a:x", "!r:x");
+    store->forget_room(*core::UserId::parse("@a:x"), *core::RoomId::parse("!r:x"));
   }
   {
     auto store = open_sqlite_store({path, false});

@@ -69,9 +69,10 @@ void put_alias(Call& call) {
   if (!alias) return call.fail(alias.error());
   auto body = call.body();
   if (!body) return call.fail(body.error());
-  auto room_id = required_string(*body, "room_id");
-  if (!room_id) return call.fail(room_id.error());
-  if (!core::is_valid_room_id(*room_id)) return call.fail(core::make_error(Errc::kInvalidParam, "Invalid room ID"));
+  auto room_text = required_string(*body, "room_id");
+  if (!room_text) return call.fail(room_text.error());
+  auto room_id = core::RoomId::parse(*room_text);
+  if (!room_id) return call.fail(core::make_error(Errc::kInvalidParam, "Invalid room ID"));
   answer(call, call.hs.directory.create_alias(call.param(0), *room_id, call.user().user_id, call.user().admin));
 }
 
@@ -86,14 +87,20 @@ void delete_alias(Call& call) {
 }
 
 void get_room_aliases(Call& call) {
-  const std::string& room_id = call.param(0);
-  if (!core::is_valid_room_id(room_id)) return call.fail(core::make_error(Errc::kInvalidParam, "Invalid room ID"));
-  answer(call, call.hs.directory.room_aliases(room_id, call.user().user_id, call.user().admin));
+  auto room_id = call.room_id_param(0);
+  if (!room_id) return call.fail(room_id.error());
+  answer(call, call.hs.directory.room_aliases(*room_id, call.user().user_id, call.user().admin));
 }
 
-void get_room_visibility(Call& call) { answer(call, call.hs.directory.visibility(call.param(0))); }
+void get_room_visibility(Call& call) {
+  auto room_id = call.room_id_param(0);
+  if (!room_id) return call.fail(room_id.error());
+  answer(call, call.hs.directory.visibility(*room_id));
+}
 
 void put_room_visibility(Call& call) {
+  auto room_id = call.room_id_param(0);
+  if (!room_id) return call.fail(room_id.error());
   auto body = call.body();
   if (!body) return call.fail(body.error());
   auto visibility = optional_string(*body, "visibility");
@@ -102,7 +109,7 @@ void put_room_visibility(Call& call) {
   if (value != "public" && value != "private")
     return call.fail(core::make_error(Errc::kInvalidParam, "visibility must be public or private"));
   answer(call,
-         call.hs.directory.set_visibility(call.param(0), value == "public", call.user().user_id, call.user().admin));
+         call.hs.directory.set_visibility(*room_id, value == "public", call.user().user_id, call.user().admin));
 }
 
 void get_public_rooms(Call& call) {

@@ -37,6 +37,8 @@ void reply_done(Call& call, const core::Status& done) {
 }  // namespace
 
 void put_typing(Call& call) {
+  auto room_id = call.room_id_param(0);
+  if (!room_id) return call.fail(room_id.error());
   if (call.param(1) != call.user().user_id)
     return call.fail(core::make_error(Errc::kForbidden, "You can only set your own typing state"));
   auto body = call.body();
@@ -46,10 +48,14 @@ void put_typing(Call& call) {
   if (!*typing) return call.fail(core::make_error(Errc::kMissingParam, "Missing typing"));
   auto timeout = optional_int(*body, "timeout");
   if (!timeout) return call.fail(timeout.error());
-  reply_done(call, call.hs.ephemeral.set_typing(call.user().user_id, call.param(0), **typing, *timeout));
+  reply_done(call, call.hs.ephemeral.set_typing(call.user().user_id, *room_id, **typing, *timeout));
 }
 
 void post_receipt(Call& call) {
+  auto room_id = call.room_id_param(0);
+  if (!room_id) return call.fail(room_id.error());
+  auto event_id = call.event_id_param(2);
+  if (!event_id) return call.fail(event_id.error());
   const std::string& type = call.param(1);
   if (type != "m.read" && type != "m.read.private" && type != "m.fully_read")
     return call.fail(core::make_error(Errc::kInvalidParam, "Unknown receipt type"));
@@ -57,10 +63,12 @@ void post_receipt(Call& call) {
   if (!body) return call.fail(body.error());
   auto thread_id = thread_of(*body, type);
   if (!thread_id) return call.fail(thread_id.error());
-  reply_done(call, call.hs.ephemeral.set_receipt(call.user().user_id, call.param(0), type, call.param(2), *thread_id));
+  reply_done(call, call.hs.ephemeral.set_receipt(call.user().user_id, *room_id, type, *event_id, *thread_id));
 }
 
 void post_read_markers(Call& call) {
+  auto room_id = call.room_id_param(0);
+  if (!room_id) return call.fail(room_id.error());
   auto body = call.body();
   if (!body) return call.fail(body.error());
   std::vector<std::pair<std::string, std::string>> markers;
@@ -69,7 +77,7 @@ void post_read_markers(Call& call) {
     if (!event_id) return call.fail(event_id.error());
     if (*event_id) markers.emplace_back(type, std::move(**event_id));
   }
-  reply_done(call, call.hs.ephemeral.set_read_markers(call.user().user_id, call.param(0), markers));
+  reply_done(call, call.hs.ephemeral.set_read_markers(call.user().user_id, *room_id, markers));
 }
 
 }  // namespace myelin::api

@@ -23,30 +23,40 @@ std::string state_key(const Call& call) { return call.request.params.size() > 2 
 }  // namespace
 
 void put_send(Call& call) {
+  auto room_id = call.room_id_param(0);
+  if (!room_id) return call.fail(room_id.error());
   auto body = call.body();
   if (!body) return call.fail(body.error());
-  reply_sent(call, call.hs.event_sender.send(call.user().user_id, call.param(0), call.param(1), std::move(*body),
+  reply_sent(call, call.hs.event_sender.send(call.user().user_id, *room_id, call.param(1), std::move(*body),
                                        call.transaction()));
 }
 
 void put_state(Call& call) {
+  auto room_id = call.room_id_param(0);
+  if (!room_id) return call.fail(room_id.error());
   auto body = call.body();
   if (!body) return call.fail(body.error());
-  reply_sent(call, call.hs.event_sender.send_state(call.user().user_id, call.param(0), call.param(1), state_key(call),
+  reply_sent(call, call.hs.event_sender.send_state(call.user().user_id, *room_id, call.param(1), state_key(call),
                                              std::move(*body), call.transaction()));
 }
 
 void put_redact(Call& call) {
+  auto room_id = call.room_id_param(0);
+  if (!room_id) return call.fail(room_id.error());
+  auto event_id = call.event_id_param(1);
+  if (!event_id) return call.fail(event_id.error());
   auto body = call.body();
   if (!body) return call.fail(body.error());
   auto reason = optional_string(*body, "reason");
   if (!reason) return call.fail(reason.error());
-  reply_sent(call, call.hs.event_sender.redact(call.user().user_id, call.param(0), call.param(1), *reason,
+  reply_sent(call, call.hs.event_sender.redact(call.user().user_id, *room_id, *event_id, *reason,
                                          call.transaction()));
 }
 
 void get_state_event(Call& call) {
-  auto event = call.hs.room_reader.state_event(reader(call), call.param(0), call.param(1), state_key(call));
+  auto room_id = call.room_id_param(0);
+  if (!room_id) return call.fail(room_id.error());
+  auto event = call.hs.room_reader.state_event(reader(call), *room_id, call.param(1), state_key(call));
   if (!event) return call.fail(event.error());
   auto format = call.request.query_param("format");
   if (format && *format == "event") return call.reply(*event);
@@ -54,24 +64,32 @@ void get_state_event(Call& call) {
 }
 
 void get_state(Call& call) {
-  auto state = call.hs.room_reader.state(reader(call), call.param(0));
+  auto room_id = call.room_id_param(0);
+  if (!room_id) return call.fail(room_id.error());
+  auto state = call.hs.room_reader.state(reader(call), *room_id);
   if (!state) return call.fail(state.error());
   call.reply(*state);
 }
 
 void get_event(Call& call) {
-  auto event = call.hs.room_reader.event(reader(call), call.param(0), call.param(1));
+  auto room_id = call.room_id_param(0);
+  if (!room_id) return call.fail(room_id.error());
+  auto event_id = call.event_id_param(1);
+  if (!event_id) return call.fail(event_id.error());
+  auto event = call.hs.room_reader.event(reader(call), *room_id, *event_id);
   if (!event) return call.fail(event.error());
   call.reply(*event);
 }
 
 void get_room_initial_sync(Call& call) {
+  auto room_id = call.room_id_param(0);
+  if (!room_id) return call.fail(room_id.error());
   auto limit = int_query_param(call.request, "limit", 10);
   if (!limit) return call.fail(limit.error());
-  auto room = call.hs.room_reader.snapshot(reader(call), call.param(0), *limit);
+  auto room = call.hs.room_reader.snapshot(reader(call), *room_id, *limit);
   if (!room) return call.fail(room.error());
   json::object response{
-      {"room_id", call.param(0)},
+      {"room_id", room_id->str()},
       {"messages", {{"chunk", std::move(room->chunk)},
                     {"start", homeserver::stream_token(room->start)},
                     {"end", homeserver::stream_token(room->end)}}},

@@ -23,6 +23,8 @@ core::Result<homeserver::EventFilter> filter_param(const http::Request& request)
 }  // namespace
 
 void get_messages(Call& call) {
+  auto room_id = call.room_id_param(0);
+  if (!room_id) return call.fail(room_id.error());
   auto dir = call.request.query_param("dir");
   if (!dir || (*dir != "b" && *dir != "f"))
     return call.fail(core::make_error(Errc::kInvalidParam, "dir must be b or f"));
@@ -34,7 +36,7 @@ void get_messages(Call& call) {
   if (!filter) return call.fail(filter.error());
   auto limit = int_query_param(call.request, "limit", 10);
   if (!limit) return call.fail(limit.error());
-  auto page = call.hs.room_reader.messages(reader(call), call.param(0), {*dir == "b", *from, *to, *limit, *filter});
+  auto page = call.hs.room_reader.messages(reader(call), *room_id, {*dir == "b", *from, *to, *limit, *filter});
   if (!page) return call.fail(page.error());
   json::object response{{"start", homeserver::stream_token(page->start)}, {"chunk", std::move(page->chunk)}};
   if (page->end) response["end"] = homeserver::stream_token(*page->end);
@@ -43,11 +45,15 @@ void get_messages(Call& call) {
 }
 
 void get_context(Call& call) {
+  auto room_id = call.room_id_param(0);
+  if (!room_id) return call.fail(room_id.error());
+  auto event_id = call.event_id_param(1);
+  if (!event_id) return call.fail(event_id.error());
   auto filter = filter_param(call.request);
   if (!filter) return call.fail(filter.error());
   auto limit = int_query_param(call.request, "limit", 10);
   if (!limit) return call.fail(limit.error());
-  auto context = call.hs.room_reader.context(reader(call), call.param(0), call.param(1), *limit, *filter);
+  auto context = call.hs.room_reader.context(reader(call), *room_id, *event_id, *limit, *filter);
   if (!context) return call.fail(context.error());
   call.reply(json::object{{"event", std::move(context->event)},
                           {"events_before", std::move(context->before)},

@@ -44,7 +44,7 @@ void post_logout_all(Call& call) {
 }
 
 void get_whoami(Call& call) {
-  call.reply(json::object{{"user_id", call.user().user_id},
+  call.reply(json::object{{"user_id", call.user().user_id.str()},
                           {"device_id", call.user().device_id},
                           {"is_guest", false}});
 }

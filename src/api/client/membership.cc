@@ -37,16 +37,20 @@ void reply_room(Call& call, const core::Result<std::string>& room_id) {
 }
 
 // invite, kick, ban, unban: {user_id, reason} acting on another user.
-using ChangeOther = core::Result<std::string> (homeserver::RoomService::*)(const std::string&, const std::string&,
+// The user_id is passed as sent: the room service answers a malformed one (after the checks
+// a kick or an unban makes first).
+using ChangeOther = core::Result<std::string> (homeserver::RoomService::*)(const core::UserId&, const core::RoomId&,
                                                                           const std::string&, const std::string&);
 void change_other(Call& call, ChangeOther change) {
+  auto room_id = call.room_id_param(0);
+  if (!room_id) return call.fail(room_id.error());
   auto body = call.body();
   if (!body) return call.fail(body.error());
   auto target = required_string(*body, "user_id");
   if (!target) return call.fail(target.error());
   auto reason = reason_of(*body);
   if (!reason) return call.fail(reason.error());
-  auto done = (call.hs.rooms.*change)(call.user().user_id, call.param(0), *target, *reason);
+  auto done = (call.hs.rooms.*change)(call.user().user_id, *room_id, *target, *reason);
   if (!done) return call.fail(done.error());
   call.reply(json::object{});
 }
@@ -66,12 +70,18 @@ void post_knock(Call& call) {
 }
 
 void post_leave(Call& call) {
+  auto room_id = call.room_id_param(0);
+  if (!room_id) return call.fail(room_id.error());
   auto reason = body_reason(call);
   if (!reason) return call.fail(reason.error());
-  reply_done(call, call.hs.rooms.leave(call.user().user_id, call.param(0), *reason));
+  reply_done(call, call.hs.rooms.leave(call.user().user_id, *room_id, *reason));
 }
 
-void post_forget(Call& call) { reply_done(call, call.hs.rooms.forget(call.user().user_id, call.param(0))); }
+void post_forget(Call& call) {
+  auto room_id = call.room_id_param(0);
+  if (!room_id) return call.fail(room_id.error());
+  reply_done(call, call.hs.rooms.forget(call.user().user_id, *room_id));
+}
 
 void post_invite(Call& call) { change_other(call, &homeserver::RoomService::invite); }
 void post_kick(Call& call) { change_other(call, &homeserver::RoomService::kick); }
@@ -85,19 +95,23 @@ void get_joined_rooms(Call& call) {
 }
 
 void get_members(Call& call) {
+  auto room_id = call.room_id_param(0);
+  if (!room_id) return call.fail(room_id.error());
   homeserver::MembersQuery query{std::nullopt, call.request.query_param("membership"),
                                  call.request.query_param("not_membership")};
   if (auto token = call.request.query_param("at")) {
     query.at = homeserver::parse_stream_token(*token);
     if (!query.at) return call.fail(core::make_error(Errc::kInvalidParam, "Invalid at token"));
   }
-  auto members = call.hs.room_reader.members(reader(call), call.param(0), query);
+  auto members = call.hs.room_reader.members(reader(call), *room_id, query);
   if (!members) return call.fail(members.error());
   call.reply(json::object{{"chunk", std::move(*members)}});
 }
 
 void get_joined_members(Call& call) {
-  auto joined = call.hs.room_reader.joined_members(call.user().user_id, call.param(0));
+  auto room_id = call.room_id_param(0);
+  if (!room_id) return call.fail(room_id.error());
+  auto joined = call.hs.room_reader.joined_members(call.user().user_id, *room_id);
   if (!joined) return call.fail(joined.error());
   call.reply(json::object{{"joined", std::move(*joined)}});
 }

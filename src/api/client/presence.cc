@@ -8,7 +8,9 @@ namespace myelin::api {
 using core::Errc;
 
 void get_presence(Call& call) {
-  auto status = call.hs.presence.status(call.user().user_id, call.param(0));
+  auto user_id = call.user_id_param(0);
+  if (!user_id) return call.fail(user_id.error());
+  auto status = call.hs.presence.status(call.user().user_id, *user_id);
   if (!status) return call.fail(status.error());
   call.reply(*status);
 }

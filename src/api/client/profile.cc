@@ -43,11 +43,11 @@ core::Status may_change(const Call& call) {
 
 // The path's user's profile for the caller (anonymous on routes that allow it).
 core::Result<homeserver::Profile> lookup(const Call& call) {
-  const std::string& target = call.param(0);
-  if (!core::UserId::parse(target)) return core::fail(Errc::kInvalidParam, "Invalid user ID");
+  auto target = core::UserId::parse(call.param(0));
+  if (!target) return core::fail(Errc::kInvalidParam, "Invalid user ID");
   std::optional<homeserver::ProfileViewer> viewer;
   if (call.session) viewer = homeserver::ProfileViewer{call.user().user_id, call.user().admin};
-  return call.hs.profiles.lookup(viewer, target);
+  return call.hs.profiles.lookup(viewer, *target);
 }
 
 void reply_done(Call& call, const core::Status& done) {

@@ -20,6 +20,10 @@ void answer(Call& call, const core::Status& status) {
 }  // namespace
 
 void post_report_event(Call& call) {
+  auto room_id = call.room_id_param(0);
+  if (!room_id) return call.fail(room_id.error());
+  auto event_id = call.event_id_param(1);
+  if (!event_id) return call.fail(event_id.error());
   auto body = call.body();
   if (!body) return call.fail(body.error());
   auto reason = optional_string(*body, "reason");
@@ -30,15 +34,17 @@ void post_report_event(Call& call) {
     score = value->get_int64();
   }
   answer(call,
-         call.hs.reports.report_event(call.user().user_id, call.param(0), call.param(1), reason->value_or(""), score));
+         call.hs.reports.report_event(call.user().user_id, *room_id, *event_id, reason->value_or(""), score));
 }
 
 void post_report_room(Call& call) {
+  auto room_id = call.room_id_param(0);
+  if (!room_id) return call.fail(room_id.error());
   auto body = call.body();
   if (!body) return call.fail(body.error());
   auto reason = required_string(*body, "reason");
   if (!reason) return call.fail(reason.error());
-  answer(call, call.hs.reports.report_room(call.user().user_id, call.param(0), *reason));
+  answer(call, call.hs.reports.report_room(call.user().user_id, *room_id, *reason));
 }
 
 void post_report_user(Call& call) {

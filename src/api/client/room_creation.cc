@@ -14,6 +14,8 @@ void post_create_room(Call& call) {
 }
 
 void post_upgrade_room(Call& call) {
+  auto room_id = call.room_id_param(0);
+  if (!room_id) return call.fail(room_id.error());
   auto body = call.body();
   if (!body) return call.fail(body.error());
   auto version = required_string(*body, "new_version");
@@ -27,9 +29,9 @@ void post_upgrade_room(Call& call) {
       additional_creators.emplace_back(value.get_string());
     }
   }
-  auto room_id = call.hs.rooms.upgrade(call.user().user_id, call.param(0), *version, additional_creators);
-  if (!room_id) return call.fail(room_id.error());
-  call.reply(json::object{{"replacement_room", *room_id}});
+  auto replacement = call.hs.rooms.upgrade(call.user().user_id, *room_id, *version, additional_creators);
+  if (!replacement) return call.fail(replacement.error());
+  call.reply(json::object{{"replacement_room", *replacement}});
 }
 
 }  // namespace myelin::api

@@ -11,8 +11,7 @@ namespace myelin::api {
 using core::Errc;
 
 void get_sync(Call& call) {
-  homeserver::SyncRequest request;
-  request.session = call.user();
+  homeserver::SyncRequest request{call.user()};
   if (auto since = token_query_param(call.request, "since")) {
     auto token = homeserver::parse_sync_token(*since);
     if (!token) return call.fail(core::make_error(Errc::kInvalidParam, "Invalid since token"));
@@ -40,10 +39,10 @@ void get_sync(Call& call) {
 void get_events(Call& call) {
   auto from = stream_token_param(call.request, "from");   // absent or empty: from now
   if (!from) return call.fail(from.error());
-  std::string room_id;
+  std::optional<core::RoomId> room_id;
   if (auto text = call.request.query_param("room_id")) {
-    if (!core::RoomId::parse(*text)) return call.fail(core::make_error(Errc::kInvalidParam, "Invalid room_id"));
-    room_id = *text;
+    room_id = core::RoomId::parse(*text);
+    if (!room_id) return call.fail(core::make_error(Errc::kInvalidParam, "Invalid room_id"));
   }
   auto timeout = int_query_param(call.request, "timeout", 0);
   if (!timeout) return call.fail(timeout.error());

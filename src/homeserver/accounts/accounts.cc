@@ -50,7 +50,10 @@ core::Result<Session> Accounts::authenticate(std::string_view access_token, std:
     store_.record_client_ip(owner->user_id, owner->device_id, truncated, now);
     store_.upsert_device({owner->user_id, owner->device_id, "", now, truncated});
   }
-  return Session{owner->user_id, owner->device_id, user->admin, user->guest};
+  // The owner was a user ID when it was stored; one that is not is the store's fault.
+  auto user_id = core::UserId::parse(owner->user_id);
+  if (!user_id) return core::fail(Errc::kInternal, "Invalid stored user ID");
+  return Session{std::move(*user_id), owner->device_id, user->admin, user->guest};
 }
 
 core::Status Accounts::check_username(std::string_view localpart) {

@@ -11,14 +11,16 @@
 #include <vector>
 
 #include "core/error.h"
+#include "core/ids.h"
 #include "core/json.h"
 #include "homeserver/accounts/options.h"
 #include "storage/account_store.h"
 
 namespace myelin::homeserver {
 
+// Made by Accounts::authenticate, its user ID parsed from the token's stored owner.
 struct Session {
-  std::string user_id;
+  core::UserId user_id;
   std::string device_id;
   bool admin = false;
   bool guest = false;         // may call only the routes the Guest Access module lists

@@ -126,7 +126,7 @@ TEST_F(AccountServicesTest, PasswordLoginAndReconfirmation) {
   ASSERT_TRUE(session);
   EXPECT_EQ(session->at("device_id"), "PHONE");
 
-  const Session carol{"@carol:localhost", "PHONE"};
+  const Session carol{*core::UserId::parse("@carol:localhost"), "PHONE"};
   auto challenge = confirm(carol, {});
   ASSERT_FALSE(challenge);
   EXPECT_TRUE(challenge.error().errcode.empty());

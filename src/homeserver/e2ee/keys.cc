@@ -94,7 +94,7 @@ core::Status check_device_keys(const json::object& keys, const Session& session)
   }
   const std::string ed25519 = device_ed25519(keys, session.device_id);
   if (!is_public_key(ed25519)) return core::fail(Errc::kInvalidParam, "device_keys needs a valid ed25519 key");
-  if (!core::verify_json(keys, session.user_id, "ed25519:" + session.device_id, ed25519))
+  if (!core::verify_json(keys, session.user_id.str(), "ed25519:" + session.device_id, ed25519))
     return core::fail(Errc::kInvalidSignature, "device_keys are not signed by the device's ed25519 key");
   return {};
 }
@@ -114,7 +114,7 @@ core::Result<std::vector<storage::OneTimeKey>> parse_keys(const json::value& val
       auto public_key = key.get_object().if_contains("key");
       if (!public_key || !public_key->is_string()) return core::fail(Errc::kBadJson, "A signed key needs a key");
       if (ed25519.empty()) return core::fail(Errc::kInvalidParam, "Upload device keys before signed keys");
-      if (!core::verify_json(key.get_object(), session.user_id, "ed25519:" + session.device_id, ed25519))
+      if (!core::verify_json(key.get_object(), session.user_id.str(), "ed25519:" + session.device_id, ed25519))
         return core::fail(Errc::kInvalidSignature, "Key " + std::string(id) + " is not signed by the device");
     } else if (!key.is_string()) {
       return core::fail(Errc::kBadJson, std::string(field) + " values must be keys");
@@ -339,7 +339,7 @@ core::Result<CrossSigningUpload> Keys::check_cross_signing(const Session& sessio
   if (master.empty()) return core::fail(Errc::kMissingParam, "A master key is needed first");
   for (const char* type : {"self_signing", "user_signing"}) {
     auto it = keys.find(type);
-    if (it != keys.end() && !core::verify_json(it->second, session.user_id, "ed25519:" + master, master))
+    if (it != keys.end() && !core::verify_json(it->second, session.user_id.str(), "ed25519:" + master, master))
       return core::fail(Errc::kInvalidSignature, std::string(type) + "_key is not signed by the master key");
   }
 

@@ -15,7 +15,7 @@ struct ToDeviceFixture : ::testing::Test {
   testing::NoScheduler scheduler;
   Notifier notifier{scheduler};
   ToDevice to_device{config, *store, *store, notifier};
-  const Session sender{"@b:localhost", "BDEV", false};
+  const Session sender{*core::UserId::parse("@b:localhost"), "BDEV", false};
 
   core::Status send(const std::string& txn, const std::string& device) {
     json::object body{{"messages", json::object{{"@a:localhost", json::object{{device, json::object{{"n", txn}}}}}}}};

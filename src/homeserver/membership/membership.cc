@@ -8,16 +8,18 @@ namespace myelin::homeserver {
 
 using core::Errc;
 
-core::Result<std::string> RoomService::resolve_room(const std::string& room_id_or_alias) {
+core::Result<core::RoomId> RoomService::resolve_room(const std::string& room_id_or_alias) {
   if (room_id_or_alias.starts_with("#")) {
     if (!core::RoomAlias::parse(room_id_or_alias)) return core::fail(Errc::kInvalidParam, "Invalid room alias");
     auto room_id = directory_store_.alias_room(room_id_or_alias);
     if (!room_id) return core::fail(Errc::kNotFound, "Room alias not found");
-    return *room_id;
+    auto parsed = core::RoomId::parse(*room_id);   // checked when the alias was made
+    if (!parsed) return core::fail(Errc::kInternal, "Invalid stored room ID");
+    return std::move(*parsed);
   }
-  if (!core::is_valid_room_id(room_id_or_alias))
-    return core::fail(Errc::kInvalidParam, "Not a room ID or alias");
-  return room_id_or_alias;
+  auto room_id = core::RoomId::parse(room_id_or_alias);
+  if (!room_id) return core::fail(Errc::kInvalidParam, "Not a room ID or alias");
+  return std::move(*room_id);
 }
 
 namespace {
@@ -54,12 +56,12 @@ std::string restricted_join_authoriser(RoomCache& rooms, const std::string& serv
 
 }  // namespace
 
-core::Result<std::string> RoomService::join(const std::string& user_id, const std::string& room_id,
+core::Result<std::string> RoomService::join(const core::UserId& user_id, const core::RoomId& room_id,
                                             const std::string& reason) {
   RoomState* room = rooms_.room(room_id);
   if (!room) return core::fail(Errc::kNotFound, "No known server can join this room");
   json::object content = member_content(user_id, "join", reason);
-  if (const json::object* current = room->content("m.room.member", user_id); current && *current == content)
+  if (const json::object* current = room->content("m.room.member", user_id.str()); current && *current == content)
     return room_id;  // already joined with this profile: nothing to send
   std::string authoriser = restricted_join_authoriser(rooms_, config_.server_name, *room, user_id);
   if (!authoriser.empty()) content["join_authorised_via_users_server"] = authoriser;
@@ -68,7 +70,7 @@ core::Result<std::string> RoomService::join(const std::string& user_id, const st
   return room_id;
 }
 
-core::Result<std::string> RoomService::knock(const std::string& user_id, const std::string& room_id,
+core::Result<std::string> RoomService::knock(const core::UserId& user_id, const core::RoomId& room_id,
                                              const std::string& reason) {
   RoomState* room = rooms_.room(room_id);
   if (!room) return core::fail(Errc::kNotFound, "No known server can knock on this room");
@@ -78,19 +80,19 @@ core::Result<std::string> RoomService::knock(const std::string& user_id, const s
   return room_id;
 }
 
-core::Result<std::string> RoomService::set_membership(const std::string& sender,
-                                                      const std::string& room_id,
-                                                      const std::string& target,
+core::Result<std::string> RoomService::set_membership(const core::UserId& sender,
+                                                      const core::RoomId& room_id,
+                                                      const core::UserId& target,
                                                       const std::string& membership,
                                                       const std::string& reason, bool is_direct) {
-  if (!core::UserId::parse(target)) return core::fail(Errc::kInvalidParam, "Invalid user ID");
   RoomState* room = rooms_.room(room_id);
   if (!room) return core::fail(Errc::kForbidden, "Unknown room or not a member");
   const std::string suffix = ":" + config_.server_name;
   if (membership == "invite") {
-    if (!target.ends_with(suffix)) return core::fail(Errc::kForbidden, "Inviting users on other servers needs federation");
+    if (!target.str().ends_with(suffix))
+      return core::fail(Errc::kForbidden, "Inviting users on other servers needs federation");
     if (!account_store_.user(target)) return core::fail(Errc::kNotFound, "Unknown user");
-    if (room->membership(target) == "invite") return room_id;  // already invited: idempotent
+    if (room->membership(target.str()) == "invite") return room_id;  // already invited: idempotent
   }
   json::object content = membership == "invite" ? member_content(target, membership, reason)
                                                  : json::object{{"membership", membership}};
@@ -101,17 +103,17 @@ core::Result<std::string> RoomService::set_membership(const std::string& sender,
   return sent->event_id;
 }
 
-core::Status RoomService::forget(const std::string& user_id, const std::string& room_id) {
+core::Status RoomService::forget(const core::UserId& user_id, const core::RoomId& room_id) {
   RoomState* room = rooms_.room(room_id);
   if (!room) return core::fail(Errc::kNotFound, "Unknown room");
-  const std::string membership = room->membership(user_id);
+  const std::string membership = room->membership(user_id.str());
   if (membership == "join" || membership == "invite" || membership == "knock")
     return core::fail(Errc::kUnknown, "Leave the room before forgetting it");
   store_.forget_room(user_id, room_id);
   return {};
 }
 
-core::Result<std::string> RoomService::join_room(const std::string& user_id, bool guest,
+core::Result<std::string> RoomService::join_room(const core::UserId& user_id, bool guest,
                                                  const std::string& room_id_or_alias, const std::string& reason) {
   auto room_id = resolve_room(room_id_or_alias);
   if (!room_id) return std::unexpected(room_id.error());
@@ -124,66 +126,87 @@ core::Result<std::string> RoomService::join_room(const std::string& user_id, boo
   return join(user_id, *room_id, reason);
 }
 
-core::Result<std::string> RoomService::knock_room(const std::string& user_id, const std::string& room_id_or_alias,
+core::Result<std::string> RoomService::knock_room(const core::UserId& user_id, const std::string& room_id_or_alias,
                                                   const std::string& reason) {
   auto room_id = resolve_room(room_id_or_alias);
   if (!room_id) return std::unexpected(room_id.error());
   return knock(user_id, *room_id, reason);
 }
 
-core::Status RoomService::leave(const std::string& user_id, const std::string& room_id, const std::string& reason) {
+core::Status RoomService::leave(const core::UserId& user_id, const core::RoomId& room_id, const std::string& reason) {
   RoomState* room = timeline_.room(room_id);
   if (!room) return core::fail(Errc::kNotFound, "Unknown room");
-  const std::string membership = room->membership(user_id);
+  const std::string membership = room->membership(user_id.str());
   if (membership == "leave" || membership == "ban" || membership.empty()) return {};
   auto left = set_membership(user_id, room_id, user_id, "leave", reason);
   if (!left) return std::unexpected(left.error());
   return {};
 }
 
-core::Result<std::string> RoomService::invite(const std::string& sender, const std::string& room_id,
+namespace {
+
+core::Result<core::UserId> parse_target(const std::string& target) {
+  auto user_id = core::UserId::parse(target);
+  if (!user_id) return core::fail(Errc::kInvalidParam, "Invalid user ID");
+  return std::move(*user_id);
+}
+
+}  // namespace
+
+core::Result<std::string> RoomService::invite(const core::UserId& sender, const core::RoomId& room_id,
                                               const std::string& target, const std::string& reason) {
-  return set_membership(sender, room_id, target, "invite", reason);
+  auto user_id = parse_target(target);
+  if (!user_id) return std::unexpected(user_id.error());
+  return set_membership(sender, room_id, *user_id, "invite", reason);
 }
 
-core::Result<std::string> RoomService::ban(const std::string& sender, const std::string& room_id,
+core::Result<std::string> RoomService::ban(const core::UserId& sender, const core::RoomId& room_id,
                                            const std::string& target, const std::string& reason) {
-  return set_membership(sender, room_id, target, "ban", reason);
+  auto user_id = parse_target(target);
+  if (!user_id) return std::unexpected(user_id.error());
+  return set_membership(sender, room_id, *user_id, "ban", reason);
 }
 
-core::Result<std::string> RoomService::kick(const std::string& sender, const std::string& room_id,
+core::Result<std::string> RoomService::kick(const core::UserId& sender, const core::RoomId& room_id,
                                             const std::string& target, const std::string& reason) {
   RoomState* room = timeline_.room(room_id);
   const std::string membership = room ? room->membership(target) : "";
   if (membership != "join" && membership != "invite" && membership != "knock")
     return core::fail(Errc::kForbidden, "The user is not in the room");
-  return set_membership(sender, room_id, target, "leave", reason);
+  auto user_id = parse_target(target);
+  if (!user_id) return std::unexpected(user_id.error());
+  return set_membership(sender, room_id, *user_id, "leave", reason);
 }
 
-core::Result<std::string> RoomService::unban(const std::string& sender, const std::string& room_id,
+core::Result<std::string> RoomService::unban(const core::UserId& sender, const core::RoomId& room_id,
                                              const std::string& target, const std::string& reason) {
   RoomState* room = timeline_.room(room_id);
   if (room && room->membership(target) != "ban") return core::fail(Errc::kForbidden, "User is not banned");
-  return set_membership(sender, room_id, target, "leave", reason);
+  auto user_id = parse_target(target);
+  if (!user_id) return std::unexpected(user_id.error());
+  return set_membership(sender, room_id, *user_id, "leave", reason);
 }
 
-void RoomService::propagate_profile(const std::string& user_id) {
+void RoomService::propagate_profile(const core::UserId& user_id) {
   for (const auto& membership : store_.user_memberships(user_id)) {
     if (membership.membership != "join") continue;
     RoomState* room = rooms_.room(membership.room_id);
     if (!room) continue;
+    auto room_id = core::RoomId::parse(membership.room_id);   // the store's own: checked on the way in
+    if (!room_id) continue;
     json::object content = member_content(user_id, "join", "");
     // Keep room-specific fields the user did not change (e.g. is_direct is not on joins).
-    (void)timeline_.send(membership.room_id, {user_id, "m.room.member", user_id, std::move(content), {}});
+    (void)timeline_.send(*room_id, {user_id, "m.room.member", user_id, std::move(content), {}});
   }
 }
 
-void RoomService::leave_all(const std::string& user_id) {
+void RoomService::leave_all(const core::UserId& user_id) {
   for (const auto& membership : store_.user_memberships(user_id)) {
     if (membership.membership != "join" && membership.membership != "invite" && membership.membership != "knock")
       continue;
     // A refused leave (e.g. an unknown room) must not stop the caller (a deactivation).
-    (void)set_membership(user_id, membership.room_id, user_id, "leave", "");
+    if (auto room_id = core::RoomId::parse(membership.room_id))
+      (void)set_membership(user_id, *room_id, user_id, "leave", "");
   }
 }
 

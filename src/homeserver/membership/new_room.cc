@@ -4,6 +4,15 @@
 #include "core/ids.h"
 
 namespace myelin::homeserver {
+namespace {
+
+// Whether a room with this (just built) ID is stored already.
+bool room_exists(storage::EventStore& store, const std::string& room_id) {
+  auto parsed = core::RoomId::parse(room_id);
+  return parsed && store.room(*parsed);
+}
+
+}  // namespace
 
 core::Result<std::string> create_planned_room(const EventBuilder& builder, storage::EventStore& store,
                                               WritePath& write_path, const std::string& server_name,
@@ -28,7 +37,7 @@ core::Result<std::string> create_planned_room(const EventBuilder& builder, stora
   for (const auto& draft : drafts) {
     auto event = builder.build(room, draft);
     if (!event) return std::unexpected(event.error());
-    while (built.empty() && store.room(event->row.room_id)) {
+    while (built.empty() && room_exists(store, event->row.room_id)) {
       ++drafts.front().origin_server_ts;
       event = builder.build(room, drafts.front());
       if (!event) return std::unexpected(event.error());

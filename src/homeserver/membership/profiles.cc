@@ -25,14 +25,14 @@ core::Status Profiles::may_look_up(const std::optional<ProfileViewer>& viewer, c
   return core::fail(Errc::kForbidden, "You do not share a room with this user");
 }
 
-core::Result<Profile> Profiles::lookup(const std::optional<ProfileViewer>& viewer, const std::string& target) {
+core::Result<Profile> Profiles::lookup(const std::optional<ProfileViewer>& viewer, const core::UserId& target) {
   if (auto ok = may_look_up(viewer, target); !ok) return std::unexpected(ok.error());
   auto user = store_.user(target);
   if (!user || user->deactivated) return core::fail(Errc::kNotFound, "Profile not found");
   return Profile{user->displayname, user->avatar_url};
 }
 
-core::Status Profiles::set_field(const std::string& user_id, bool guest, const std::string& key,
+core::Status Profiles::set_field(const core::UserId& user_id, bool guest, const std::string& key,
                                  const std::string& value) {
   if (guest && key != "displayname")
     return core::fail(Errc::kGuestAccessForbidden, "Guests may only change their display name");

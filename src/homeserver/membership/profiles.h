@@ -9,6 +9,7 @@
 #include <string>
 
 #include "core/error.h"
+#include "core/ids.h"
 #include "homeserver/membership/room_service.h"
 #include "homeserver/membership/options.h"
 #include "storage/account_store.h"
@@ -23,7 +24,7 @@ struct Profile {
 
 // Who looks a profile up (nullopt: an anonymous caller, who shares no room with anyone).
 struct ProfileViewer {
-  std::string user_id;
+  core::UserId user_id;
   bool admin = false;
 };
 
@@ -38,11 +39,11 @@ class Profiles {
 
   // M_MISSING_TOKEN (anonymous) or M_FORBIDDEN when the privacy rule refuses, M_NOT_FOUND
   // for no such (or a deactivated) user.
-  core::Result<Profile> lookup(const std::optional<ProfileViewer>& viewer, const std::string& target);
+  core::Result<Profile> lookup(const std::optional<ProfileViewer>& viewer, const core::UserId& target);
   // Sets the user's own `key` ("" clears it): only displayname and avatar_url (M_FORBIDDEN),
   // a guest only its displayname (M_GUEST_ACCESS_FORBIDDEN); M_INVALID_PARAM beyond the
   // lengths above or for an avatar_url that is no mxc:// URI.
-  core::Status set_field(const std::string& user_id, bool guest, const std::string& key, const std::string& value);
+  core::Status set_field(const core::UserId& user_id, bool guest, const std::string& key, const std::string& value);
 
  private:
   core::Status may_look_up(const std::optional<ProfileViewer>& viewer, const std::string& target);

@@ -189,7 +189,7 @@ core::Result<std::string> RoomService::new_alias(const std::string& creator, con
   return alias;
 }
 
-core::Result<std::string> RoomService::create_room(const std::string& creator,
+core::Result<std::string> RoomService::create_room(const core::UserId& creator,
                                                    const json::object& request) {
   RoomPlan plan;
   plan.creator = creator;

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "core/error.h"
+#include "core/ids.h"
 #include "core/json.h"
 #include "homeserver/membership/options.h"
 #include "homeserver/push/options.h"
@@ -40,53 +41,54 @@ class RoomService {
   const std::string& default_room_version() const { return config_.default_room_version; }
 
   // POST /createRoom with its already-parsed body. Returns the new room ID.
-  core::Result<std::string> create_room(const std::string& creator, const json::object& request);
+  core::Result<std::string> create_room(const core::UserId& creator, const json::object& request);
 
   // Resolves a room ID or a local alias (M_NOT_FOUND for an unknown alias, M_INVALID_PARAM for
   // neither).
-  core::Result<std::string> resolve_room(const std::string& room_id_or_alias);
+  core::Result<core::RoomId> resolve_room(const std::string& room_id_or_alias);
 
-  core::Result<std::string> join(const std::string& user_id, const std::string& room_id,
+  core::Result<std::string> join(const core::UserId& user_id, const core::RoomId& room_id,
                                  const std::string& reason);
-  core::Result<std::string> knock(const std::string& user_id, const std::string& room_id,
+  core::Result<std::string> knock(const core::UserId& user_id, const core::RoomId& room_id,
                                   const std::string& reason);
   // Sets target's membership to `membership` (invite, leave, ban) as `sender`; leaving yourself
   // is sender == target.
-  core::Result<std::string> set_membership(const std::string& sender, const std::string& room_id,
-                                           const std::string& target, const std::string& membership,
+  core::Result<std::string> set_membership(const core::UserId& sender, const core::RoomId& room_id,
+                                           const core::UserId& target, const std::string& membership,
                                            const std::string& reason, bool is_direct = false);
-  core::Status forget(const std::string& user_id, const std::string& room_id);
+  core::Status forget(const core::UserId& user_id, const core::RoomId& room_id);
 
   // POST /join/{roomIdOrAlias} and /knock/{roomIdOrAlias}: resolve_room, then join or knock. A
   // guest joins only rooms whose m.room.guest_access is can_join (client-server-api "Guest
   // Access"; M_GUEST_ACCESS_FORBIDDEN).
-  core::Result<std::string> join_room(const std::string& user_id, bool guest, const std::string& room_id_or_alias,
+  core::Result<std::string> join_room(const core::UserId& user_id, bool guest, const std::string& room_id_or_alias,
                                       const std::string& reason);
-  core::Result<std::string> knock_room(const std::string& user_id, const std::string& room_id_or_alias,
+  core::Result<std::string> knock_room(const core::UserId& user_id, const std::string& room_id_or_alias,
                                        const std::string& reason);
   // POST /rooms/{roomId}/leave: M_NOT_FOUND for an unknown room; nothing to do (success) when
   // the user has left, is banned or never had a membership.
-  core::Status leave(const std::string& user_id, const std::string& room_id, const std::string& reason);
+  core::Status leave(const core::UserId& user_id, const core::RoomId& room_id, const std::string& reason);
   // POST /rooms/{roomId}/{invite,ban,kick,unban}: set_membership for `target`, returning the
   // event ID. A kick is only of a joined, invited or knocking user, an unban only of a banned
-  // one (else M_FORBIDDEN).
-  core::Result<std::string> invite(const std::string& sender, const std::string& room_id, const std::string& target,
+  // one (else M_FORBIDDEN). `target` is the request's user_id as sent: M_INVALID_PARAM for a
+  // malformed one, after those checks (a malformed ID is in no room and banned from none).
+  core::Result<std::string> invite(const core::UserId& sender, const core::RoomId& room_id, const std::string& target,
                                    const std::string& reason);
-  core::Result<std::string> ban(const std::string& sender, const std::string& room_id, const std::string& target,
+  core::Result<std::string> ban(const core::UserId& sender, const core::RoomId& room_id, const std::string& target,
                                 const std::string& reason);
-  core::Result<std::string> kick(const std::string& sender, const std::string& room_id, const std::string& target,
+  core::Result<std::string> kick(const core::UserId& sender, const core::RoomId& room_id, const std::string& target,
                                  const std::string& reason);
-  core::Result<std::string> unban(const std::string& sender, const std::string& room_id, const std::string& target,
+  core::Result<std::string> unban(const core::UserId& sender, const core::RoomId& room_id, const std::string& target,
                                   const std::string& reason);
 
   // Sends a fresh m.room.member join with the user's new profile into every joined room.
-  void propagate_profile(const std::string& user_id);
+  void propagate_profile(const core::UserId& user_id);
   // Leaves every room the user is joined to, invited to or knocking on (account deactivation).
-  void leave_all(const std::string& user_id);
+  void leave_all(const core::UserId& user_id);
 
   // POST /rooms/{roomId}/upgrade: returns the replacement room's ID. `additional_creators`
   // (v12 rooms; ignored for versions without them) are not carried over from the old room.
-  core::Result<std::string> upgrade(const std::string& user_id, const std::string& room_id,
+  core::Result<std::string> upgrade(const core::UserId& user_id, const core::RoomId& room_id,
                                     const std::string& new_version,
                                     const std::vector<std::string>& additional_creators);
 
@@ -98,7 +100,7 @@ class RoomService {
   core::Result<std::string> new_alias(const std::string& creator, const std::string& alias_name);
   // An upgrade's last steps in the old room: the tombstone, restricted power levels (when it
   // has any), and its publication, members' room push rules and aliases moved to `new_room`.
-  core::Status retire_room(const std::string& user_id, const std::string& room_id, const std::string& new_room,
+  core::Status retire_room(const std::string& user_id, const core::RoomId& room_id, const std::string& new_room,
                            bool restrict_power_levels);
 
   const MembershipOptions& config_;

@@ -81,13 +81,13 @@ void add_carried_state(RoomPlan& plan, const RoomState& old_room, const std::vec
 
 }  // namespace
 
-core::Result<std::string> RoomService::upgrade(const std::string& user_id, const std::string& room_id,
+core::Result<std::string> RoomService::upgrade(const core::UserId& user_id, const core::RoomId& room_id,
                                                const std::string& new_version,
                                                const std::vector<std::string>& additional_creators) {
   const rooms::RoomVersionRules* rules = rooms::find_room_version(new_version);
   if (!rules) return core::fail(Errc::kUnsupportedRoomVersion, "Unsupported room version " + new_version);
   RoomState* old_room = rooms_.room(room_id);
-  if (!old_room || old_room->membership(user_id) != "join")
+  if (!old_room || old_room->membership(user_id.str()) != "join")
     return core::fail(Errc::kForbidden, "You are not in this room");
   // The upgrader must be able to send the tombstone; check before creating anything.
   {
@@ -110,7 +110,7 @@ core::Result<std::string> RoomService::upgrade(const std::string& user_id, const
   return new_room;
 }
 
-core::Status RoomService::retire_room(const std::string& user_id, const std::string& room_id,
+core::Status RoomService::retire_room(const std::string& user_id, const core::RoomId& room_id,
                                       const std::string& new_room, bool restrict_power_levels) {
   auto tombstone = timeline_.send(room_id, {user_id, "m.room.tombstone", "",
                                             {{"body", "This room has been replaced"},

@@ -7,18 +7,20 @@ namespace myelin::homeserver {
 
 using core::Errc;
 
-core::Status Reports::report_event(const std::string& reporter, const std::string& room_id, const std::string& event_id,
+core::Status Reports::report_event(const core::UserId& reporter, const core::RoomId& room_id,
+                                   const core::EventId& event_id,
                                    const std::string& reason, std::optional<std::int64_t> score) {
   // v1.8: the reporter must currently be joined. Not joined, unknown room and unknown event
   // all get the same answer, so the endpoint reveals nothing to non-members.
   const RoomState* room = timeline_.room(room_id);
   auto event = event_store_.event(event_id);
-  if (!room || room->membership(reporter) != "join" || !event || event->room_id != room_id)
+  if (!room || room->membership(reporter.str()) != "join" || !event || event->room_id != room_id)
     return core::fail(Errc::kNotFound, "The event was not found or you are not joined to the room");
   return add({room_id, event_id, reporter, reason, score, core::now_ms()});
 }
 
-core::Status Reports::report_room(const std::string& reporter, const std::string& room_id, const std::string& reason) {
+core::Status Reports::report_room(const core::UserId& reporter, const core::RoomId& room_id,
+                                  const std::string& reason) {
   // v1.13: room reports MUST NOT require membership (rooms can be seen from outside).
   if (!event_store_.room(room_id)) return core::fail(Errc::kNotFound, "The room was not found");
   return add({room_id, "", reporter, reason, std::nullopt, core::now_ms()});

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "core/error.h"
+#include "core/ids.h"
 #include "homeserver/moderation/options.h"
 #include "homeserver/timeline/timeline.h"
 #include "storage/account_store.h"
@@ -30,10 +31,10 @@ class Reports {
 
   // M_NOT_FOUND alike for an unknown room, an unknown event, an event of another room and a
   // reporter not joined to the room.
-  core::Status report_event(const std::string& reporter, const std::string& room_id, const std::string& event_id,
+  core::Status report_event(const core::UserId& reporter, const core::RoomId& room_id, const core::EventId& event_id,
                             const std::string& reason, std::optional<std::int64_t> score);
   // M_NOT_FOUND for an unknown room.
-  core::Status report_room(const std::string& reporter, const std::string& room_id, const std::string& reason);
+  core::Status report_room(const core::UserId& reporter, const core::RoomId& room_id, const std::string& reason);
   // M_INVALID_PARAM for an invalid user ID. A report about an unknown local user is checked
   // but not kept; users of other servers cannot be checked (no federation) and are kept.
   core::Status report_user(const std::string& reporter, const std::string& user_id, const std::string& reason);

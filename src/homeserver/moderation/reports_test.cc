@@ -14,8 +14,10 @@ struct ReportsTest : ::testing::Test {
   core::SigningKey key = core::SigningKey::generate("test");
   testing::SendPath send{timeline_config, *store, key};
   Reports reports{config, *store, *store, *store, send.timeline};
-  const std::string room = "!room:localhost", other = "!other:localhost";
-  const std::string alice = "@alice:localhost", bob = "@bob:localhost";
+  const core::RoomId room = testing::id<core::RoomId>("!room:localhost");
+  const core::RoomId other = testing::id<core::RoomId>("!other:localhost");
+  const core::UserId alice = testing::id<core::UserId>("@alice:localhost");
+  const core::UserId bob = testing::id<core::UserId>("@bob:localhost");
 
   void SetUp() override {
     testing::add_test_room(*store, room, alice, {alice});
@@ -24,11 +26,11 @@ struct ReportsTest : ::testing::Test {
 };
 
 TEST_F(ReportsTest, EventReportsAreForJoinedMembersAndRevealNothingElse) {
-  const std::string message = "$room:localhost-message";
+  const auto message = testing::id<core::EventId>("$room:localhost-message");
   for (const auto& [reporter, room_id, event_id] : {std::tuple{bob, room, message},
                                                     {alice, other, message},
-                                                    {alice, room, std::string("$none")},
-                                                    {alice, std::string("!none:localhost"), message}}) {
+                                                    {alice, room, testing::id<core::EventId>("$none")},
+                                                    {alice, testing::id<core::RoomId>("!none:localhost"), message}}) {
     auto refused = reports.report_event(reporter, room_id, event_id, "", std::nullopt);
     ASSERT_FALSE(refused);
     EXPECT_EQ(refused.error().errcode, "M_NOT_FOUND");
@@ -42,7 +44,8 @@ TEST_F(ReportsTest, EventReportsAreForJoinedMembersAndRevealNothingElse) {
 }
 
 TEST_F(ReportsTest, RoomReportsNeedNoMembership) {
-  EXPECT_EQ(reports.report_room(bob, "!none:localhost", "spam").error().errcode, "M_NOT_FOUND");
+  const auto none = testing::id<core::RoomId>("!none:localhost");
+  EXPECT_EQ(reports.report_room(bob, none, "spam").error().errcode, "M_NOT_FOUND");
   ASSERT_TRUE(reports.report_room(bob, room, "spam"));
   EXPECT_EQ(store->reports().size(), 1u);
 }

@@ -57,15 +57,15 @@ void Ephemeral::write_receipt(const std::string& user_id, const RoomState& room,
   notifier_.notify_users(std::vector<std::string>(room.joined.begin(), room.joined.end()));
 }
 
-core::Status Ephemeral::set_typing(const std::string& user_id, const std::string& room_id, bool typing,
+core::Status Ephemeral::set_typing(const core::UserId& user_id, const core::RoomId& room_id, bool typing,
                                    std::optional<std::int64_t> timeout_ms) {
   if (auto room = joined_room(user_id, room_id); !room) return std::unexpected(room.error());
   typing_.set(room_id, user_id, typing, std::max<std::int64_t>(0, timeout_ms.value_or(kDefaultTypingTimeoutMs)));
   return {};
 }
 
-core::Status Ephemeral::set_receipt(const std::string& user_id, const std::string& room_id, const std::string& type,
-                                    const std::string& event_id, const std::string& thread_id) {
+core::Status Ephemeral::set_receipt(const core::UserId& user_id, const core::RoomId& room_id, const std::string& type,
+                                    const core::EventId& event_id, const std::string& thread_id) {
   auto room = joined_room(user_id, room_id);
   if (!room) return std::unexpected(room.error());
   auto event = room_event(room_id, event_id);
@@ -80,7 +80,7 @@ core::Status Ephemeral::set_receipt(const std::string& user_id, const std::strin
   return {};
 }
 
-core::Status Ephemeral::set_read_markers(const std::string& user_id, const std::string& room_id,
+core::Status Ephemeral::set_read_markers(const core::UserId& user_id, const core::RoomId& room_id,
                                          const std::vector<std::pair<std::string, std::string>>& markers) {
   auto room = joined_room(user_id, room_id);
   if (!room) return std::unexpected(room.error());

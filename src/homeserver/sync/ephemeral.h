@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "core/ids.h"
 #include "homeserver/sync/typing.h"
 #include "homeserver/timeline/notifier.h"
 #include "homeserver/timeline/timeline.h"
@@ -28,16 +29,16 @@ class Ephemeral {
       : timeline_(timeline), store_(store), user_data_store_(user_data_store), typing_(typing), notifier_(notifier) {}
 
   // `timeout_ms` defaults to kDefaultTypingTimeoutMs; a negative one is 0.
-  core::Status set_typing(const std::string& user_id, const std::string& room_id, bool typing,
+  core::Status set_typing(const core::UserId& user_id, const core::RoomId& room_id, bool typing,
                           std::optional<std::int64_t> timeout_ms);
   // `type` is m.read, m.read.private or m.fully_read; `thread_id` "" (unthreaded), "main" or
   // the ID of a thread root, which must be an event of the room (or any event-ID-shaped string
-  // would be a new row for every member to sync). M_INVALID_PARAM / M_NOT_FOUND for an event ID
-  // that is malformed / not of the room.
-  core::Status set_receipt(const std::string& user_id, const std::string& room_id, const std::string& type,
-                           const std::string& event_id, const std::string& thread_id);
-  // POST /read_markers: (type, event ID) pairs, each checked before any is written.
-  core::Status set_read_markers(const std::string& user_id, const std::string& room_id,
+  // would be a new row for every member to sync). M_NOT_FOUND for an event not of the room.
+  core::Status set_receipt(const core::UserId& user_id, const core::RoomId& room_id, const std::string& type,
+                           const core::EventId& event_id, const std::string& thread_id);
+  // POST /read_markers: (type, event ID) pairs, each checked before any is written. The IDs are
+  // the body's text: M_INVALID_PARAM for a malformed one comes after the membership check.
+  core::Status set_read_markers(const core::UserId& user_id, const core::RoomId& room_id,
                                 const std::vector<std::pair<std::string, std::string>>& markers);
 
  private:

@@ -54,9 +54,10 @@ json::object SyncService::compute_events(const Session& session, storage::Stream
 }
 
 void SyncService::events(const Session& session, std::optional<storage::StreamPos> from,
-                         const std::string& room_id, std::int64_t timeout_ms,
+                         const std::optional<core::RoomId>& room, std::int64_t timeout_ms,
                          std::function<void(json::object)> done) {
   const storage::StreamPos start = from.value_or(position_store_.current_pos());
+  std::string room_id = room ? room->str() : "";   // "" for all the user's rooms
   // A named room is watched as well: a peeking user is not among those its events notify.
   long_poll_.run(session.user_id, room_id, timeout_ms, [this, session, start, room_id](bool& has_updates) {
     return compute_events(session, start, room_id, has_updates);

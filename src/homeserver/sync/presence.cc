@@ -6,7 +6,7 @@
 
 namespace myelin::homeserver {
 
-void Presence::set(const std::string& user_id, const std::string& presence,
+void Presence::set(const core::UserId& user_id, const std::string& presence,
                    const std::optional<std::string>& status_msg) {
   if (!enabled()) return;
   State& state = states_[user_id];
@@ -17,7 +17,7 @@ void Presence::set(const std::string& user_id, const std::string& presence,
   announce(user_id);
 }
 
-void Presence::on_sync(const std::string& user_id, const std::string& set_presence) {
+void Presence::on_sync(const core::UserId& user_id, const std::string& set_presence) {
   if (!enabled()) return;
   const std::string wanted = set_presence.empty() ? "online" : set_presence;
   auto it = states_.find(user_id);
@@ -28,12 +28,12 @@ void Presence::on_sync(const std::string& user_id, const std::string& set_presen
   set(user_id, wanted, std::nullopt);
 }
 
-Presence::State Presence::get(const std::string& user_id) const {
+Presence::State Presence::get(const core::UserId& user_id) const {
   auto it = states_.find(user_id);
   return it == states_.end() || !config_.presence_enabled ? State{} : it->second;
 }
 
-core::Result<json::object> Presence::status(const std::string& viewer, const std::string& target) const {
+core::Result<json::object> Presence::status(const core::UserId& viewer, const core::UserId& target) const {
   if (!share_a_room(event_store_, viewer, target))
     return core::fail(core::Errc::kForbidden, "You do not share a room with this user");
   return content(get(target));

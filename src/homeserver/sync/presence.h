@@ -9,6 +9,7 @@
 #include <unordered_map>
 
 #include "core/error.h"
+#include "core/ids.h"
 #include "core/json.h"
 #include "homeserver/timeline/notifier.h"
 #include "homeserver/timeline/room_cache.h"
@@ -33,14 +34,14 @@ class Presence {
 
   bool enabled() const { return config_.presence_enabled; }
   // presence must be online, unavailable or offline (the API layer checks).
-  void set(const std::string& user_id, const std::string& presence,
+  void set(const core::UserId& user_id, const std::string& presence,
            const std::optional<std::string>& status_msg);
   // A syncing client: `set_presence` (default online) unless the user chose otherwise.
-  void on_sync(const std::string& user_id, const std::string& set_presence);
-  State get(const std::string& user_id) const;
+  void on_sync(const core::UserId& user_id, const std::string& set_presence);
+  State get(const core::UserId& user_id) const;
   // GET /presence/{userId}/status: the m.presence content of `target` for `viewer`; M_FORBIDDEN
   // unless they share a room (joined or invited).
-  core::Result<json::object> status(const std::string& viewer, const std::string& target) const;
+  core::Result<json::object> status(const core::UserId& viewer, const core::UserId& target) const;
   // m.presence events of users sharing a room with `user_id`, changed after `since`.
   json::array events_since(const std::string& user_id, storage::StreamPos since);
 

@@ -90,7 +90,7 @@ json::object SyncService::compute(const SyncRequest& request, bool& has_updates)
 
 SentMembers& SyncService::sent_members(const Session& session) {
   constexpr std::size_t kMaxDevices = 10'000;
-  const std::string key = session.user_id + '|' + session.device_id;
+  const std::string key = session.user_id.str() + '|' + session.device_id;
   if (!sent_members_.contains(key) && sent_members_.size() >= kMaxDevices) sent_members_.clear();
   return sent_members_[key];
 }

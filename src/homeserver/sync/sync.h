@@ -11,6 +11,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "core/ids.h"
 #include "homeserver/accounts/accounts.h"
 #include "homeserver/e2ee/device_lists.h"
 #include "homeserver/e2ee/keys.h"
@@ -30,6 +31,7 @@
 namespace myelin::homeserver {
 
 struct SyncRequest {
+  explicit SyncRequest(Session who) : session(std::move(who)) {}
   Session session;
   SyncToken since;                // pos 0 = initial sync
   bool full_state = false;
@@ -61,7 +63,7 @@ class SyncService {
   // read, in the rooms they are joined to, or only in `room_id` when given (peeking into a
   // room they may read without being joined). Waits like sync when there are none. Without
   // `from`, from now.
-  void events(const Session& session, std::optional<storage::StreamPos> from, const std::string& room_id,
+  void events(const Session& session, std::optional<storage::StreamPos> from, const std::optional<core::RoomId>& room,
               std::int64_t timeout_ms, std::function<void(json::object)> done);
 
  private:

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "core/ids.h"
 #include "homeserver/timeline/notifier.h"
 #include "homeserver/timeline/room_cache.h"
 #include "http/http.h"
@@ -20,7 +21,7 @@ class Typing {
       : store_(store), room_cache_(rooms), notifier_(notifier), scheduler_(scheduler) {}
 
   // timeout_ms is capped at two minutes.
-  void set(const std::string& room_id, const std::string& user_id, bool typing, std::int64_t timeout_ms);
+  void set(const core::RoomId& room_id, const core::UserId& user_id, bool typing, std::int64_t timeout_ms);
   std::vector<std::string> users(const std::string& room_id) const;
   // Position of the room's last typing change, 0 if none.
   storage::StreamPos changed_at(const std::string& room_id) const;

@@ -9,12 +9,12 @@ namespace myelin::homeserver {
 
 using core::Errc;
 
-core::Result<Sent> EventSender::send(const std::string& sender, const std::string& room_id, const std::string& type,
+core::Result<Sent> EventSender::send(const core::UserId& sender, const core::RoomId& room_id, const std::string& type,
                                      json::object content, const std::optional<storage::Transaction>& txn) {
   return timeline_.send(room_id, {sender, type, std::nullopt, std::move(content), {}}, txn);
 }
 
-core::Result<Sent> EventSender::send_state(const std::string& sender, const std::string& room_id,
+core::Result<Sent> EventSender::send_state(const core::UserId& sender, const core::RoomId& room_id,
                                            const std::string& type, const std::string& state_key, json::object content,
                                            const std::optional<storage::Transaction>& txn) {
   if (type == "m.room.canonical_alias") {
@@ -23,8 +23,8 @@ core::Result<Sent> EventSender::send_state(const std::string& sender, const std:
   return timeline_.send(room_id, {sender, type, state_key, std::move(content), {}}, txn);
 }
 
-core::Result<Sent> EventSender::redact(const std::string& sender, const std::string& room_id,
-                                       const std::string& event_id, const std::optional<std::string>& reason,
+core::Result<Sent> EventSender::redact(const core::UserId& sender, const core::RoomId& room_id,
+                                       const core::EventId& event_id, const std::optional<std::string>& reason,
                                        const std::optional<storage::Transaction>& txn) {
   json::object content;
   if (reason) content["reason"] = *reason;

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "core/error.h"
+#include "core/ids.h"
 #include "core/json.h"
 #include "homeserver/timeline/timeline.h"
 #include "storage/room_directory_store.h"
@@ -17,14 +18,14 @@ class EventSender {
  public:
   EventSender(Timeline& timeline, storage::RoomDirectoryStore& store) : timeline_(timeline), store_(store) {}
 
-  core::Result<Sent> send(const std::string& sender, const std::string& room_id, const std::string& type,
+  core::Result<Sent> send(const core::UserId& sender, const core::RoomId& room_id, const std::string& type,
                           json::object content, const std::optional<storage::Transaction>& txn);
   // M_BAD_JSON / M_INVALID_PARAM for a malformed alias, M_BAD_ALIAS for one that does not
   // point to the room.
-  core::Result<Sent> send_state(const std::string& sender, const std::string& room_id, const std::string& type,
+  core::Result<Sent> send_state(const core::UserId& sender, const core::RoomId& room_id, const std::string& type,
                                 const std::string& state_key, json::object content,
                                 const std::optional<storage::Transaction>& txn);
-  core::Result<Sent> redact(const std::string& sender, const std::string& room_id, const std::string& event_id,
+  core::Result<Sent> redact(const core::UserId& sender, const core::RoomId& room_id, const core::EventId& event_id,
                             const std::optional<std::string>& reason, const std::optional<storage::Transaction>& txn);
 
  private:

@@ -16,7 +16,8 @@ RoomState& RoomCache::add(std::unique_ptr<RoomState> room) {
 }
 
 std::unique_ptr<RoomState> RoomCache::load(const std::string& room_id) {
-  auto record = store_.room(room_id);
+  auto parsed = core::RoomId::parse(room_id);   // no room has a malformed ID
+  auto record = parsed ? store_.room(*parsed) : std::nullopt;
   if (!record) return nullptr;
   auto state = std::make_unique<RoomState>();
   state->room_id = room_id;

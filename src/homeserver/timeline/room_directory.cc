@@ -165,11 +165,11 @@ core::Result<core::RoomAlias> RoomDirectory::parse_local_alias(const std::string
   return alias;
 }
 
-core::Status RoomDirectory::create_alias(const std::string& alias, const std::string& room_id,
-                                         const std::string& user_id, bool admin) {
+core::Status RoomDirectory::create_alias(const std::string& alias, const core::RoomId& room_id,
+                                         const core::UserId& user_id, bool admin) {
   const RoomState* room = timeline_.room(room_id);
   if (!room) return core::fail(Errc::kNotFound, "Room not found");
-  if (!admin && room->membership(user_id) != "join")
+  if (!admin && room->membership(user_id.str()) != "join")
     return core::fail(Errc::kForbidden, "You must be joined to the room to give it an alias");
   if (auto ok = core::within_limit(store_.alias_count(user_id) + 1, config_.aliases_per_user, "room aliases"); !ok)
     return ok;
@@ -184,7 +184,7 @@ core::Result<json::object> RoomDirectory::resolve_alias(const std::string& alias
   return json::object{{"room_id", *room_id}, {"servers", json::array{json::value(config_.server_name)}}};
 }
 
-core::Status RoomDirectory::delete_alias(const std::string& alias, const std::string& user_id, bool admin) {
+core::Status RoomDirectory::delete_alias(const std::string& alias, const core::UserId& user_id, bool admin) {
   auto room_id = store_.alias_room(alias);
   if (!room_id) return std::unexpected(alias_not_found(alias));
   const RoomState* room = timeline_.room(*room_id);
@@ -192,12 +192,12 @@ core::Status RoomDirectory::delete_alias(const std::string& alias, const std::st
                        (room && may_send_state(*room, user_id, "m.room.canonical_alias"));
   if (!allowed) return core::fail(Errc::kForbidden, "You may not delete this alias");
   store_.delete_alias(alias);
-  forget_canonical_alias(user_id, *room_id, alias);
+  if (auto id = core::RoomId::parse(*room_id)) forget_canonical_alias(user_id, *id, alias);   // checked when made
   return {};
 }
 
 // A deleted alias leaves the room's m.room.canonical_alias, when the deleter may change it.
-void RoomDirectory::forget_canonical_alias(const std::string& user_id, const std::string& room_id,
+void RoomDirectory::forget_canonical_alias(const std::string& user_id, const core::RoomId& room_id,
                                            const std::string& alias) {
   RoomState* room = timeline_.room(room_id);
   const json::object* current = room ? room->content("m.room.canonical_alias", "") : nullptr;
@@ -218,10 +218,10 @@ void RoomDirectory::forget_canonical_alias(const std::string& user_id, const std
   if (changed) (void)timeline_.send(room_id, {user_id, "m.room.canonical_alias", "", std::move(content), {}});
 }
 
-core::Result<json::object> RoomDirectory::room_aliases(const std::string& room_id, const std::string& user_id,
+core::Result<json::object> RoomDirectory::room_aliases(const core::RoomId& room_id, const core::UserId& user_id,
                                                        bool admin) {
   const RoomState* room = timeline_.room(room_id);
-  bool allowed = admin || (room && room->membership(user_id) == "join");
+  bool allowed = admin || (room && room->membership(user_id.str()) == "join");
   if (room && !allowed) allowed = world_readable(*room);
   if (!allowed) return core::fail(Errc::kForbidden, "You are not a member of the room");
   json::array aliases;
@@ -229,13 +229,13 @@ core::Result<json::object> RoomDirectory::room_aliases(const std::string& room_i
   return json::object{{"aliases", std::move(aliases)}};
 }
 
-core::Result<json::object> RoomDirectory::visibility(const std::string& room_id) {
+core::Result<json::object> RoomDirectory::visibility(const core::RoomId& room_id) {
   auto room = event_store_.room(room_id);
   if (!room) return core::fail(Errc::kNotFound, "Room not found");
   return json::object{{"visibility", room->published ? "public" : "private"}};
 }
 
-core::Status RoomDirectory::set_visibility(const std::string& room_id, bool published, const std::string& user_id,
+core::Status RoomDirectory::set_visibility(const core::RoomId& room_id, bool published, const core::UserId& user_id,
                                            bool admin) {
   const RoomState* room = timeline_.room(room_id);
   if (!room) return core::fail(Errc::kNotFound, "Room not found");

@@ -56,21 +56,21 @@ class RoomDirectory {
   core::Result<core::RoomAlias> parse_local_alias(const std::string& text) const;
   // PUT /directory/room/{alias} by `user_id` (an admin may name any room, others only one they
   // are joined to): M_NOT_FOUND for an unknown room, M_FORBIDDEN, 409 M_UNKNOWN when taken.
-  core::Status create_alias(const std::string& alias, const std::string& room_id, const std::string& user_id,
+  core::Status create_alias(const std::string& alias, const core::RoomId& room_id, const core::UserId& user_id,
                             bool admin);
   // GET /directory/room/{alias}: {room_id, servers}; M_NOT_FOUND for an unknown alias.
   core::Result<json::object> resolve_alias(const std::string& alias);
   // DELETE /directory/room/{alias}: its creator, an admin or who may change the room's
   // m.room.canonical_alias may; the alias also leaves that event's content.
-  core::Status delete_alias(const std::string& alias, const std::string& user_id, bool admin);
+  core::Status delete_alias(const std::string& alias, const core::UserId& user_id, bool admin);
   // GET /rooms/{roomId}/aliases ({"aliases"}): for members, admins, and anyone in a
   // world_readable room; M_FORBIDDEN otherwise.
-  core::Result<json::object> room_aliases(const std::string& room_id, const std::string& user_id, bool admin);
+  core::Result<json::object> room_aliases(const core::RoomId& room_id, const core::UserId& user_id, bool admin);
 
   // GET /directory/list/room/{roomId}: {"visibility"}; M_NOT_FOUND for an unknown room.
-  core::Result<json::object> visibility(const std::string& room_id);
+  core::Result<json::object> visibility(const core::RoomId& room_id);
   // PUT /directory/list/room/{roomId}: for admins and who may change m.room.canonical_alias.
-  core::Status set_visibility(const std::string& room_id, bool published, const std::string& user_id, bool admin);
+  core::Status set_visibility(const core::RoomId& room_id, bool published, const core::UserId& user_id, bool admin);
 
   // The `server` parameter of /publicRooms: absent or this server (M_INVALID_PARAM otherwise).
   core::Status check_directory_server(const std::optional<std::string>& server) const;
@@ -84,7 +84,7 @@ class RoomDirectory {
 
  private:
   bool may_see_summary(const RoomState& room, const std::optional<std::string>& user_id, std::string_view membership);
-  void forget_canonical_alias(const std::string& user_id, const std::string& room_id, const std::string& alias);
+  void forget_canonical_alias(const std::string& user_id, const core::RoomId& room_id, const std::string& alias);
 
   const TimelineOptions& config_;
   storage::RoomDirectoryStore& store_;

@@ -13,7 +13,9 @@ struct RoomDirectoryTest : ::testing::Test {
   core::SigningKey key = core::SigningKey::generate("test");
   testing::SendPath send{config, *store, key};
   RoomDirectory directory{config, *store, *store, send.timeline};
-  const std::string room = "!room:localhost", alice = "@alice:localhost", bob = "@bob:localhost";
+  const core::RoomId room = testing::id<core::RoomId>("!room:localhost");
+  const core::UserId alice = testing::id<core::UserId>("@alice:localhost");
+  const core::UserId bob = testing::id<core::UserId>("@bob:localhost");
 
   void SetUp() override { testing::add_test_room(*store, room, alice, {alice}); }
 };
@@ -34,13 +36,14 @@ TEST(DirectoryQueryTest, LimitsAndSinceTokensAreStrict) {
 TEST_F(RoomDirectoryTest, AliasesNeedAJoinedCreatorAndStayWithinTheirBound) {
   EXPECT_FALSE(directory.parse_local_alias("#a:elsewhere"));
   EXPECT_EQ(directory.create_alias("#a:localhost", room, bob, false).error().errcode, "M_FORBIDDEN");
-  EXPECT_EQ(directory.create_alias("#a:localhost", "!none:localhost", alice, false).error().errcode, "M_NOT_FOUND");
+  const auto none = testing::id<core::RoomId>("!none:localhost");
+  EXPECT_EQ(directory.create_alias("#a:localhost", none, alice, false).error().errcode, "M_NOT_FOUND");
   ASSERT_TRUE(directory.create_alias("#a:localhost", room, alice, false));
   EXPECT_EQ(directory.create_alias("#a:localhost", room, alice, false).error().http_status, 409);
   // An admin may name a room they are not in.
   ASSERT_TRUE(directory.create_alias("#b:localhost", room, bob, true));
   EXPECT_EQ(*directory.resolve_alias("#a:localhost"),
-            (json::object{{"room_id", room}, {"servers", json::array{"localhost"}}}));
+            (json::object{{"room_id", room.str()}, {"servers", json::array{"localhost"}}}));
   EXPECT_EQ(directory.room_aliases(room, bob, false).error().errcode, "M_FORBIDDEN");
   EXPECT_EQ(directory.room_aliases(room, alice, false)->at("aliases").as_array().size(), 2u);
   config.aliases_per_user = 1;
@@ -60,7 +63,7 @@ TEST_F(RoomDirectoryTest, AnAliasIsDeletedByItsCreatorOrWhoMayChangeTheCanonical
 
 TEST_F(RoomDirectoryTest, PublishedRoomsAreListed) {
   EXPECT_EQ(*directory.visibility(room), (json::object{{"visibility", "private"}}));
-  EXPECT_EQ(directory.visibility("!none:localhost").error().errcode, "M_NOT_FOUND");
+  EXPECT_EQ(directory.visibility(testing::id<core::RoomId>("!none:localhost")).error().errcode, "M_NOT_FOUND");
   EXPECT_EQ(directory.public_rooms({})["chunk"].as_array().size(), 0u);
   EXPECT_EQ(directory.set_visibility(room, true, bob, false).error().errcode, "M_FORBIDDEN");
   ASSERT_TRUE(directory.set_visibility(room, true, bob, true));

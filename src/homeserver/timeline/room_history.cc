@@ -33,7 +33,7 @@ json::array RoomReader::lazy_members(const Reader& reader, const RoomState& room
   return format_state(reader, ids);
 }
 
-core::Result<MessagesPage> RoomReader::messages(const Reader& reader, const std::string& room_id,
+core::Result<MessagesPage> RoomReader::messages(const Reader& reader, const core::RoomId& room_id,
                                                 const MessagesQuery& query) {
   RoomState* room = timeline_.room(room_id);
   const auto visible = readable_events(store_, room, reader.user_id);
@@ -53,8 +53,8 @@ core::Result<MessagesPage> RoomReader::messages(const Reader& reader, const std:
   return out;
 }
 
-core::Result<EventContext> RoomReader::context(const Reader& reader, const std::string& room_id,
-                                               const std::string& event_id, std::int64_t limit,
+core::Result<EventContext> RoomReader::context(const Reader& reader, const core::RoomId& room_id,
+                                               const core::EventId& event_id, std::int64_t limit,
                                                const EventFilter& filter) {
   RoomState* room = timeline_.room(room_id);
   const auto visible = readable_events(store_, room, reader.user_id);
@@ -91,7 +91,7 @@ core::Result<EventContext> RoomReader::context(const Reader& reader, const std::
   return out;
 }
 
-core::Result<RoomSnapshot> RoomReader::snapshot(const Reader& reader, const std::string& room_id, std::int64_t limit) {
+core::Result<RoomSnapshot> RoomReader::snapshot(const Reader& reader, const core::RoomId& room_id, std::int64_t limit) {
   RoomState* room = timeline_.room(room_id);
   const auto visible = readable_events(store_, room, reader.user_id);
   if (!visible) return std::unexpected(visible.error());
@@ -110,7 +110,7 @@ core::Result<RoomSnapshot> RoomReader::snapshot(const Reader& reader, const std:
   out.account_data = room_account_data(reader.user_id, room_id);
   const auto record = store_.room(room_id);
   out.published = record && record->published;
-  out.membership = room->membership(reader.user_id);
+  out.membership = room->membership(reader.user_id.str());
   return out;
 }
 

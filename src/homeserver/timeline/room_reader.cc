@@ -27,8 +27,8 @@ core::Result<storage::StateMap> RoomReader::readable_state(const Reader& reader,
   return visible_state(store_, *room, *visible, position_store_.current_pos());
 }
 
-core::Result<json::object> RoomReader::event(const Reader& reader, const std::string& room_id,
-                                             const std::string& event_id) {
+core::Result<json::object> RoomReader::event(const Reader& reader, const core::RoomId& room_id,
+                                             const core::EventId& event_id) {
   RoomState* room = timeline_.room(room_id);
   auto event = store_.event(event_id);
   if (!room || !event || event->room_id != room_id ||
@@ -37,7 +37,7 @@ core::Result<json::object> RoomReader::event(const Reader& reader, const std::st
   return client_event(store_, *event, reader.device_id);
 }
 
-core::Result<json::array> RoomReader::state(const Reader& reader, const std::string& room_id) {
+core::Result<json::array> RoomReader::state(const Reader& reader, const core::RoomId& room_id) {
   auto state = readable_state(reader, room_id);
   if (!state) return std::unexpected(state.error());
   std::vector<std::string> ids;
@@ -45,7 +45,7 @@ core::Result<json::array> RoomReader::state(const Reader& reader, const std::str
   return format_state(reader, ids);
 }
 
-core::Result<json::object> RoomReader::state_event(const Reader& reader, const std::string& room_id,
+core::Result<json::object> RoomReader::state_event(const Reader& reader, const core::RoomId& room_id,
                                                    const std::string& type, const std::string& state_key) {
   auto state = readable_state(reader, room_id);
   if (!state) return std::unexpected(state.error());
@@ -56,7 +56,7 @@ core::Result<json::object> RoomReader::state_event(const Reader& reader, const s
   return client_event(store_, *event, reader.device_id, false);
 }
 
-core::Result<json::array> RoomReader::members(const Reader& reader, const std::string& room_id,
+core::Result<json::array> RoomReader::members(const Reader& reader, const core::RoomId& room_id,
                                               const MembersQuery& query) {
   RoomState* room = timeline_.room(room_id);
   const auto visible = readable_events(store_, room, reader.user_id);
@@ -79,9 +79,9 @@ core::Result<json::array> RoomReader::members(const Reader& reader, const std::s
   return chunk;
 }
 
-core::Result<json::object> RoomReader::joined_members(const std::string& user_id, const std::string& room_id) {
+core::Result<json::object> RoomReader::joined_members(const core::UserId& user_id, const core::RoomId& room_id) {
   RoomState* room = timeline_.room(room_id);
-  if (!room || room->membership(user_id) != "join")
+  if (!room || room->membership(user_id.str()) != "join")
     return core::fail(Errc::kForbidden, "You are not a member of this room");
   json::object joined;
   for (const auto& user : room->joined) {
@@ -96,7 +96,7 @@ core::Result<json::object> RoomReader::joined_members(const std::string& user_id
   return joined;
 }
 
-std::vector<std::string> RoomReader::joined_rooms(const std::string& user_id) {
+std::vector<std::string> RoomReader::joined_rooms(const core::UserId& user_id) {
   std::vector<std::string> rooms;
   for (const auto& membership : store_.user_memberships(user_id))
     if (membership.membership == "join") rooms.push_back(membership.room_id);

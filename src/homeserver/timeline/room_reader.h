@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "core/ids.h"
 #include "core/json.h"
 #include "homeserver/timeline/filter.h"
 #include "homeserver/timeline/timeline.h"
@@ -22,7 +23,7 @@ namespace myelin::homeserver {
 
 // Who reads: the user, and the device whose transaction IDs they see.
 struct Reader {
-  std::string user_id;
+  core::UserId user_id;
   std::string device_id;
 };
 
@@ -78,26 +79,26 @@ class RoomReader {
       : timeline_(timeline), store_(store), position_store_(position_store), user_data_store_(user_data_store) {}
 
   // Errors: M_FORBIDDEN when the reader may read none of the room (or it is unknown).
-  core::Result<MessagesPage> messages(const Reader& reader, const std::string& room_id, const MessagesQuery& query);
+  core::Result<MessagesPage> messages(const Reader& reader, const core::RoomId& room_id, const MessagesQuery& query);
   // `limit` (clamped to 0..100) is split between the events before and after. M_NOT_FOUND for
   // an event not in the room or not visible to the reader.
-  core::Result<EventContext> context(const Reader& reader, const std::string& room_id, const std::string& event_id,
+  core::Result<EventContext> context(const Reader& reader, const core::RoomId& room_id, const core::EventId& event_id,
                                      std::int64_t limit, const EventFilter& filter);
   // The newest `limit` (clamped to 1..100) events the reader may read, the state they may see
   // and their room account data.
-  core::Result<RoomSnapshot> snapshot(const Reader& reader, const std::string& room_id, std::int64_t limit);
+  core::Result<RoomSnapshot> snapshot(const Reader& reader, const core::RoomId& room_id, std::int64_t limit);
   // GET /rooms/{roomId}/event/{eventId}: M_NOT_FOUND unless the reader may read it.
-  core::Result<json::object> event(const Reader& reader, const std::string& room_id, const std::string& event_id);
+  core::Result<json::object> event(const Reader& reader, const core::RoomId& room_id, const core::EventId& event_id);
   // The state the reader may see, whole or one entry (M_NOT_FOUND when absent).
-  core::Result<json::array> state(const Reader& reader, const std::string& room_id);
-  core::Result<json::object> state_event(const Reader& reader, const std::string& room_id, const std::string& type,
+  core::Result<json::array> state(const Reader& reader, const core::RoomId& room_id);
+  core::Result<json::object> state_event(const Reader& reader, const core::RoomId& room_id, const std::string& type,
                                          const std::string& state_key);
   // The member events at `query.at`, never later than the reader may see.
-  core::Result<json::array> members(const Reader& reader, const std::string& room_id, const MembersQuery& query);
+  core::Result<json::array> members(const Reader& reader, const core::RoomId& room_id, const MembersQuery& query);
   // GET /joined_members: user ID -> {display_name, avatar_url}; M_FORBIDDEN unless joined.
-  core::Result<json::object> joined_members(const std::string& user_id, const std::string& room_id);
+  core::Result<json::object> joined_members(const core::UserId& user_id, const core::RoomId& room_id);
   // GET /joined_rooms.
-  std::vector<std::string> joined_rooms(const std::string& user_id);
+  std::vector<std::string> joined_rooms(const core::UserId& user_id);
 
  private:
   json::array format(const Reader& reader, const std::vector<storage::StoredEvent>& events,

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/crypto.h"
+#include "core/ids.h"
 #include "core/json.h"
 #include "homeserver/timeline/event_builder.h"
 #include "homeserver/timeline/options.h"
@@ -16,6 +17,12 @@
 #include "storage/store.h"
 
 namespace myelin::homeserver::testing {
+
+// An identifier the test knows to be valid.
+template <class Id>
+Id id(std::string_view text) {
+  return *Id::parse(text);
+}
 
 // Nothing waits: the notifier's wake-ups are simply dropped.
 class NoScheduler final : public http::Scheduler {

@@ -4,7 +4,7 @@
 
 namespace myelin::homeserver {
 
-core::Result<Sent> Timeline::send(const std::string& room_id, EventDraft draft,
+core::Result<Sent> Timeline::send(const core::RoomId& room_id, EventDraft draft,
                                   const std::optional<storage::Transaction>& txn) {
   if (txn) {
     if (auto earlier = store_.txn_event(*txn)) {

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "core/error.h"
+#include "core/ids.h"
 #include "homeserver/timeline/event_builder.h"
 #include "homeserver/timeline/room_cache.h"
 #include "homeserver/timeline/write_path.h"
@@ -29,7 +30,7 @@ class Timeline {
   // M_FORBIDDEN for an unknown room or when the auth rules refuse, M_TOO_LARGE over 65,536
   // bytes (EventBuilder::build for the rest). What reacts to the event (waking syncs, guest
   // removal) is the write path's subscribers.
-  core::Result<Sent> send(const std::string& room_id, EventDraft draft,
+  core::Result<Sent> send(const core::RoomId& room_id, EventDraft draft,
                           const std::optional<storage::Transaction>& txn = std::nullopt);
 
   // Forgets transaction IDs recorded before yesterday (UTC): a client retries within minutes, and

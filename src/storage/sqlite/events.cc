@@ -227,15 +227,15 @@ std::vector<Membership> SqliteStore::user_memberships(const std::string& user_id
   return out;
 }
 
-std::vector<Membership> SqliteStore::room_members(const std::string& room_id) {
+std::vector<Membership> SqliteStore::room_members(const core::RoomId& room_id) {
   std::vector<Membership> out;
   auto s = db_.prepare("SELECT user_id, membership, event_id, pos FROM room_memberships WHERE room_id = ?");
   s.bind(room_id);
-  while (s.step()) out.push_back({room_id, s.text(0), s.text(1), s.text(2), s.integer(3)});
+  while (s.step()) out.push_back({room_id.str(), s.text(0), s.text(1), s.text(2), s.integer(3)});
   return out;
 }
 
-void SqliteStore::forget_room(const std::string& user_id, const std::string& room_id) {
+void SqliteStore::forget_room(const core::UserId& user_id, const core::RoomId& room_id) {
   db_.prepare("INSERT OR IGNORE INTO forgotten_rooms (user_id, room_id) VALUES (?, ?)").bind(user_id).bind(room_id).run();
 }
 

@@ -33,11 +33,11 @@ StreamPos SqliteStore::allocate_pos() {
   return pos_ = pos;
 }
 
-std::optional<RoomRecord> SqliteStore::room(const std::string& room_id) {
+std::optional<RoomRecord> SqliteStore::room(const core::RoomId& room_id) {
   auto s = db_.prepare("SELECT version, creator, published FROM rooms WHERE room_id = ?");
   s.bind(room_id);
   if (!s.step()) return std::nullopt;
-  return RoomRecord{room_id, s.text(0), s.text(1), s.integer(2) != 0};
+  return RoomRecord{room_id.str(), s.text(0), s.text(1), s.integer(2) != 0};
 }
 
 void SqliteStore::set_room_published(const std::string& room_id, bool published) {

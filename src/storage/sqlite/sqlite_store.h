@@ -45,7 +45,7 @@ class SqliteStore final : public Store {
   // EventStore
   std::vector<Persisted> persist_events(const std::vector<NewEvent>& events,
                                         const std::optional<RoomRecord>& new_room) override;
-  std::optional<RoomRecord> room(const std::string& room_id) override;
+  std::optional<RoomRecord> room(const core::RoomId& room_id) override;
   std::optional<StoredEvent> event(const std::string& event_id) override;
   std::vector<StoredEvent> events(const std::vector<std::string>& event_ids) override;
   std::vector<StoredEvent> room_events(const std::string& room_id, StreamPos lower, StreamPos upper,
@@ -56,10 +56,10 @@ class SqliteStore final : public Store {
   StateMap current_state(const std::string& room_id) override;
   std::vector<Extremity> forward_extremities(const std::string& room_id) override;
   std::vector<Membership> user_memberships(const std::string& user_id) override;
-  std::vector<Membership> room_members(const std::string& room_id) override;
+  std::vector<Membership> room_members(const core::RoomId& room_id) override;
   std::vector<StateValueChange> history_visibility_changes(const std::string& room_id) override;
   std::vector<StateValueChange> membership_changes(const std::string& room_id, const std::string& user_id) override;
-  void forget_room(const std::string& user_id, const std::string& room_id) override;
+  void forget_room(const core::UserId& user_id, const core::RoomId& room_id) override;
   bool is_forgotten(const std::string& user_id, const std::string& room_id) override;
 
   // RoomDirectoryStore
