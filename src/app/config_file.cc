@@ -10,6 +10,8 @@
 #include <sstream>
 #include <vector>
 
+#include "core/ids.h"
+
 namespace myelin::app {
 namespace {
 
@@ -200,6 +202,9 @@ core::Result<Config> load_config(const std::string& path) {
     const std::string key = entry.first.as<std::string>();
     if (!known.contains(key)) return core::fail(core::Errc::kUnknown, "Unknown config key " + key);
   }
+  // Every local ID ends in it, and the typed IDs made from them refuse what is not a server name.
+  if (!core::is_valid_server_name(config.server_name))
+    return core::fail(core::Errc::kUnknown, "server_name must be a host name or IP address, with an optional :port");
   if (auto bounds = check_limits(config); !bounds) return std::unexpected(bounds.error());
   if (config.membership.encryption_by_default != "off" && config.membership.encryption_by_default != "direct" &&
       config.membership.encryption_by_default != "invite" && config.membership.encryption_by_default != "all")

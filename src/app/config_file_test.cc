@@ -32,6 +32,13 @@ TEST_F(ConfigFileTest, TheGeneratedConfigLoadsBackAsItWasWritten) {
   EXPECT_EQ(render_config(*loaded), render_config(written));
 }
 
+TEST_F(ConfigFileTest, AServerNameMustBeOne) {
+  for (const char* bad : {"my_server", "example.org:0", "", "exa mple.org"})
+    EXPECT_FALSE(load(std::string("server_name: \"") + bad + "\"\n")) << bad;
+  for (const char* good : {"example.org", "example.org:8448", "[::1]:8448", "127.0.0.1"})
+    EXPECT_TRUE(load(std::string("server_name: \"") + good + "\"\n")) << good;
+}
+
 // Each part of the config gets its keys: the server's, the client API's and every domain's.
 TEST_F(ConfigFileTest, KeysReachTheirPartsAndServerNameEveryDomain) {
   auto config = load(
