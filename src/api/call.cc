@@ -106,7 +106,8 @@ std::optional<std::string> token_query_param(const http::Request& request, std::
   return text;
 }
 
-core::Result<std::optional<storage::StreamPos>> stream_token_param(const http::Request& request, std::string_view name) {
+core::Result<std::optional<storage::StreamPos>> stream_token_param(const http::Request& request,
+                                                                   std::string_view name) {
   auto text = token_query_param(request, name);
   if (!text) return std::optional<storage::StreamPos>();
   auto pos = homeserver::parse_stream_token(*text);

@@ -22,7 +22,7 @@ struct Call {
   std::optional<homeserver::Session> session;
   homeserver::Homeserver& hs;
   http::Responder respond;
-  std::string_view route;   // the route's pattern, without the client API prefix ("/sendToDevice/{eventType}/{txnId}")
+  std::string_view route;  // the route's pattern, without the client API prefix ("/sendToDevice/{eventType}/{txnId}")
   const ClientApiOptions& options;
 
   // The session of an authenticated route (routes marked kUser always have one).

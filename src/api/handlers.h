@@ -39,7 +39,7 @@ void delete_profile_field(Call&);
 void post_create_room(Call&);
 void post_upgrade_room(Call&);
 // client/membership.cc
-void post_join(Call&);           // /join/{roomIdOrAlias} and /rooms/{roomId}/join
+void post_join(Call&);  // /join/{roomIdOrAlias} and /rooms/{roomId}/join
 void post_knock(Call&);
 void post_leave(Call&);
 void post_forget(Call&);
@@ -52,7 +52,7 @@ void get_members(Call&);
 void get_joined_members(Call&);
 // client/events.cc
 void put_send(Call&);
-void put_state(Call&);           // with and without a state key
+void put_state(Call&);  // with and without a state key
 void get_state_event(Call&);
 void get_state(Call&);
 void put_redact(Call&);
@@ -115,18 +115,18 @@ void post_signatures_upload(Call&);
 void put_send_to_device(Call&);
 // client/key_backup.cc (the keys routes name a room, a room and a session, or neither)
 void post_backup_version(Call&);
-void get_backup_version(Call&);   // with or without {version}
+void get_backup_version(Call&);  // with or without {version}
 void put_backup_version(Call&);
 void delete_backup_version(Call&);
 void put_backup_keys(Call&);
 void get_backup_keys(Call&);
 void delete_backup_keys(Call&);
 // client/media.cc
-void post_media_upload(Call&);       // streamed body
+void post_media_upload(Call&);  // streamed body
 void post_media_create(Call&);
-void put_media_upload(Call&);        // streamed body
+void put_media_upload(Call&);  // streamed body
 void get_media_config(Call&);
-void get_media_download(Call&);      // with or without {fileName}
+void get_media_download(Call&);  // with or without {fileName}
 void get_media_thumbnail(Call&);
 void get_legacy_media_download(Call&);
 void get_legacy_media_thumbnail(Call&);

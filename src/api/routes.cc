@@ -63,7 +63,7 @@ constexpr Route kRoutes[] = {
 
     {"GET", "/profile/{userId}", C, O, N, get_profile},
     {"GET", "/profile/{userId}/{field}", C, O, N, get_profile_field},
-    {"PUT", "/profile/{userId}/{field}", C, G, L, put_profile_field},   // guests: displayname only
+    {"PUT", "/profile/{userId}/{field}", C, G, L, put_profile_field},  // guests: displayname only
     {"DELETE", "/profile/{userId}/{field}", C, G, L, delete_profile_field},
 
     {"POST", "/createRoom", C, U, L, post_create_room},
@@ -227,7 +227,8 @@ std::optional<core::Error> invalid_param(const std::vector<std::string>& names, 
     else if (name == "eventId") valid = core::is_valid_event_id(value);
     else if (name == "roomAlias") valid = core::RoomAlias::parse(value).has_value();
     else if (name == "serverName") valid = core::is_valid_server_name(value);
-    else if (name == "roomIdOrAlias") valid = core::is_valid_room_id(value) || core::RoomAlias::parse(value).has_value();
+    else if (name == "roomIdOrAlias")
+      valid = core::is_valid_room_id(value) || core::RoomAlias::parse(value).has_value();
     else if (name == "txnId" || name == "deviceId") valid = core::is_valid_opaque_id(value);
     if (!valid) return core::make_error(core::Errc::kInvalidParam, "Invalid " + name + " in the path");
   }
@@ -251,8 +252,7 @@ core::Result<std::optional<homeserver::Session>> admit(const Route& route, Limit
   if (!session) return std::unexpected(session.error());
   if (session->guest && route.access == Access::kUser)
     return core::fail(core::Errc::kGuestAccessForbidden, "Guests may not use this endpoint");
-  if ((limit == Limit::kUser || limit == Limit::kUpload) && limiters.options.rate_limits_enabled &&
-      !session->admin) {
+  if ((limit == Limit::kUser || limit == Limit::kUpload) && limiters.options.rate_limits_enabled && !session->admin) {
     if (auto wait = limiters.per_user.allow(session->user_id.str(), now)) return std::unexpected(limit_error(wait));
   }
   return std::optional(std::move(*session));
@@ -312,9 +312,9 @@ std::string http_error_body(int status) {
 }
 
 void install_routes(http::Router& router, homeserver::Homeserver& hs, const ClientApiOptions& options) {
-  auto limiters = std::make_shared<Limiters>(
-      Limiters{options, http::RateLimiter(options.rate_per_second, options.rate_burst),
-               http::RateLimiter(options.login_per_second, options.login_burst)});
+  auto limiters =
+      std::make_shared<Limiters>(Limiters{options, http::RateLimiter(options.rate_per_second, options.rate_burst),
+                                          http::RateLimiter(options.login_per_second, options.login_burst)});
   auto prefixes = [](Prefix prefix) -> std::vector<std::string> {
     switch (prefix) {
       case Prefix::kClient: return {"/_matrix/client/v3", "/_matrix/client/r0"};

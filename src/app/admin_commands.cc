@@ -5,9 +5,9 @@
 #include <fstream>
 #include <iostream>
 
-#include "core/clock.h"
 #include "app/commands.h"
 #include "app/config_file.h"
+#include "core/clock.h"
 #include "core/crypto.h"
 #include "core/ids.h"
 #include "core/json.h"
@@ -83,7 +83,7 @@ int user_command(const Args& args) {
     std::cerr << "myelin: --user and --password are required\n";
     return 2;
   }
-  auto nobody = [](const std::string&) {};   // a new account has no devices and no rooms
+  auto nobody = [](const std::string&) {};  // a new account has no devices and no rooms
   homeserver::Accounts accounts(opened->config.accounts, *opened->store, nobody, nobody);
   auto user_id = accounts.register_user(localpart, core::hash_password(password), flag(args, "--admin"));
   if (!user_id) {
@@ -114,9 +114,9 @@ int registration_token_command(const Args& args) {
   }
   if (action == "list") {
     for (const auto& token : store.registration_tokens()) {
-      std::cout << token.token << " completed=" << token.completed << " uses_allowed="
-                << (token.uses_allowed ? std::to_string(*token.uses_allowed) : "unlimited") << " expiry="
-                << (token.expiry_time ? std::to_string(*token.expiry_time) : "never") << "\n";
+      std::cout << token.token << " completed=" << token.completed
+                << " uses_allowed=" << (token.uses_allowed ? std::to_string(*token.uses_allowed) : "unlimited")
+                << " expiry=" << (token.expiry_time ? std::to_string(*token.expiry_time) : "never") << "\n";
     }
     return 0;
   }
@@ -157,8 +157,8 @@ std::optional<std::int64_t> parse_date(const std::string& text) {
   char tail = 0;
   if (std::sscanf(text.c_str(), "%4d-%2d-%2d%c", &year, &month, &day, &tail) == 3 && month >= 1 && month <= 12 &&
       day >= 1 && day <= 31) {
-    const auto date = std::chrono::year_month_day(std::chrono::year(year), std::chrono::month(month),
-                                                  std::chrono::day(day));
+    const auto date =
+        std::chrono::year_month_day(std::chrono::year(year), std::chrono::month(month), std::chrono::day(day));
     if (!date.ok()) return std::nullopt;
     return std::chrono::sys_days(date).time_since_epoch() / std::chrono::milliseconds(1);
   }

@@ -18,8 +18,8 @@ struct ServerOptions {
   std::string log_level = "info";
   std::uint64_t max_request_bytes = 1 << 20;
   std::uint64_t max_connections = 10000;
-  std::uint64_t max_connections_per_address = 100;   // an IPv6 address counts by its /64; 0 = no limit
-  std::uint64_t header_timeout_seconds = 10;         // for a new connection's first request headers
+  std::uint64_t max_connections_per_address = 100;  // an IPv6 address counts by its /64; 0 = no limit
+  std::uint64_t header_timeout_seconds = 10;        // for a new connection's first request headers
   bool fsync_every_commit = false;
 };
 

@@ -16,97 +16,244 @@ namespace myelin::app {
 namespace {
 
 struct Option {
-  const char* key;   // dotted path, grouped by section in table order
+  const char* key;  // dotted path, grouped by section in table order
   const char* doc;
-  std::function<void(Config&, const YAML::Node&)> read;    // throws YAML::Exception on bad types
-  std::function<std::string(const Config&)> write;         // YAML scalar text
+  std::function<void(Config&, const YAML::Node&)> read;  // throws YAML::Exception on bad types
+  std::function<std::string(const Config&)> write;       // YAML scalar text
 };
 
 // An option of type T; `field(config)` is its place in a Config (or a const Config).
 template <class T, class Field>
 Option typed_option(const char* key, const char* doc, Field field) {
-  return Option{
-      key, doc, [field](Config& config, const YAML::Node& node) { field(config) = node.as<T>(); },
-      [field](const Config& config) {
-        YAML::Emitter out;
-        out.SetDoublePrecision(6);
-        if constexpr (std::is_same_v<T, std::string>) {
-          out << YAML::DoubleQuoted << field(config);
-        } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
-          out.SetStringFormat(YAML::DoubleQuoted);
-          out << YAML::Flow << field(config);
-        } else if constexpr (std::is_same_v<T, bool>) {
-          out << YAML::TrueFalseBool << field(config);
-        } else {
-          out << field(config);
-        }
-        return std::string(out.c_str());
-      }};
+  return Option{key, doc, [field](Config& config, const YAML::Node& node) { field(config) = node.as<T>(); },
+                [field](const Config& config) {
+                  YAML::Emitter out;
+                  out.SetDoublePrecision(6);
+                  if constexpr (std::is_same_v<T, std::string>) {
+                    out << YAML::DoubleQuoted << field(config);
+                  } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
+                    out.SetStringFormat(YAML::DoubleQuoted);
+                    out << YAML::Flow << field(config);
+                  } else if constexpr (std::is_same_v<T, bool>) {
+                    out << YAML::TrueFalseBool << field(config);
+                  } else {
+                    out << field(config);
+                  }
+                  return std::string(out.c_str());
+                }};
 }
 
 template <class T>
 Option option(const char* key, const char* doc, T Config::*field) {
-  return typed_option<T>(key, doc, [field](auto& config) -> auto& { return config.*field; });
+  return typed_option<T>(
+      key, doc, [field](auto& config) -> auto& { return config.*field; });
 }
 
 // A field of one of the Config's parts (its server, API or domain settings).
 template <class Part, class T>
 Option option(const char* key, const char* doc, Part Config::*part, T Part::*field) {
-  return typed_option<T>(key, doc, [part, field](auto& config) -> auto& { return (config.*part).*field; });
+  return typed_option<T>(
+      key, doc, [ part, field ](auto& config) -> auto& { return (config.*part).*field; });
 }
 
 const std::vector<Option>& options() {
   static const std::vector<Option> table = {
-      option("server_name", "The domain in your users' IDs (@alice:server_name). Cannot change later.", &Config::server_name),
-      option("data_dir", "Where the database and signing key live (relative to this file).", &Config::server, &ServerOptions::data_dir),
-      option("public_baseurl", "Public URL clients reach this server at; when set, /.well-known/matrix/client advertises it.", &Config::client_api, &api::ClientApiOptions::public_baseurl),
-      option("log_level", "trace, debug, info, warn or error. Logs never contain tokens or passwords. debug adds one line per request: method, path and query (the values of access_token, token, url, filename and username left out, and the file name in media download paths), status, duration and user ID; never addresses, headers or bodies. info, the default, logs nothing per request.", &Config::server, &ServerOptions::log_level),
+      option("server_name", "The domain in your users' IDs (@alice:server_name). Cannot change later.",
+             &Config::server_name),
+      option("data_dir", "Where the database and signing key live (relative to this file).", &Config::server,
+             &ServerOptions::data_dir),
+      option("public_baseurl",
+             "Public URL clients reach this server at; when set, /.well-known/matrix/client advertises it.",
+             &Config::client_api, &api::ClientApiOptions::public_baseurl),
+      option("log_level",
+             "trace, debug, info, warn or error. Logs never contain tokens or passwords. debug adds one line per "
+             "request: method, path and query (the values of access_token, token, url, filename and username left out, "
+             "and the file name in media download paths), status, duration and user ID; never addresses, headers or "
+             "bodies. info, the default, logs nothing per request.",
+             &Config::server, &ServerOptions::log_level),
       option("listen.address", "Address to listen on (IPv4 or IPv6).", &Config::server, &ServerOptions::listen_address),
-      option("listen.port", "Port to listen on; 0 picks a free port (printed at start).", &Config::server, &ServerOptions::listen_port),
-      option("registration.open", "Privacy/abuse default: closed. When true, anyone may register with m.login.dummy; otherwise a registration token (myelin registration-token create) is needed.", &Config::accounts, &homeserver::AccountsOptions::registration_open),
-      option("registration.guest_access", "Privacy/abuse default: off. When true, anyone may get a guest account (POST /register?kind=guest) without credentials; guests may only read rooms they may see, and join, leave and talk in rooms whose m.room.guest_access is can_join.", &Config::accounts, &homeserver::AccountsOptions::guest_access),
-      option("registration.shared_secret", "When set, enables Synapse-compatible shared-secret registration at /_synapse/admin/v1/register (admin tools, bridges).", &Config::accounts, &homeserver::AccountsOptions::registration_shared_secret),
-      option("privacy.profile_lookup_requires_shared_room", "Only users who share a room with you can look up your profile. false: anyone may, without logging in, as the spec allows.", &Config::membership, &homeserver::MembershipOptions::profile_lookup_requires_shared_room),
-      option("privacy.public_rooms_without_auth", "Let callers without an account list the public room directory (GET /publicRooms), as the spec permits. Off: only logged-in users see it.", &Config::client_api, &api::ClientApiOptions::public_rooms_without_auth),
-      option("privacy.client_ip_retention_days", "Client IP addresses are stored truncated (/24, /48) and deleted after this many days.", &Config::accounts, &homeserver::AccountsOptions::client_ip_retention_days),
-      option("privacy.device_names_visible", "false: other users never see your devices' names (they often reveal the operating system and browser); you always see your own. true: keys/query shows them to everyone, as Synapse does by default.", &Config::e2ee, &homeserver::E2eeOptions::device_names_visible),
-      option("presence.enabled", "false: presence (online status) is neither recorded nor shared, and the sync presence section stays empty. true: kept in memory and shown to users who share a room.", &Config::presence, &homeserver::PresenceOptions::presence_enabled),
-      option("rate_limits.enabled", "Rate limiting of clients.", &Config::client_api, &api::ClientApiOptions::rate_limits_enabled),
-      option("rate_limits.per_second", "Sustained requests per second per user for writes.", &Config::client_api, &api::ClientApiOptions::rate_per_second),
-      option("rate_limits.burst", "Burst size per user for writes.", &Config::client_api, &api::ClientApiOptions::rate_burst),
-      option("rate_limits.login_per_second", "Login and registration attempts per second per IP.", &Config::client_api, &api::ClientApiOptions::login_per_second),
-      option("rate_limits.login_burst", "Burst of login and registration attempts per IP.", &Config::client_api, &api::ClientApiOptions::login_burst),
-      option("limits.max_request_bytes", "Largest request body accepted (413 M_TOO_LARGE above). Events are limited to 65536 bytes regardless. At least 1.", &Config::server, &ServerOptions::max_request_bytes),
-      option("limits.max_connections", "Open client connections at most; further ones are closed at once. At least 1.", &Config::server, &ServerOptions::max_connections),
-      option("limits.max_connections_per_address", "Open connections from one client address at most (an IPv6 address counts by its /64, one subscriber's usual share), so that one address cannot take every connection; further ones are closed at once. 0: no limit. Behind a reverse proxy every client has the proxy's address: raise this to limits.max_connections (or 0) and limit clients in the proxy.", &Config::server, &ServerOptions::max_connections_per_address),
-      option("limits.header_timeout_seconds", "A new connection that has not sent its first request's headers within this many seconds (1 to 3600) is closed (idle connections between requests are closed after 75 seconds).", &Config::server, &ServerOptions::header_timeout_seconds),
-      option("limits.to_device_inbox_messages", "To-device messages (encryption keys, verification) one device's inbox holds while it does not sync; beyond this (or to_device_inbox_bytes) the oldest are dropped. The sender is not told, so it cannot learn whether your devices are in use. The default covers a week offline in a busy account (a room key from every active sender of every encrypted room). 0 for no bound; not negative.", &Config::e2ee, &homeserver::E2eeOptions::to_device_inbox_messages),
-      option("limits.to_device_inbox_bytes", "Bytes of message content one device's to-device inbox holds at most (each message is at most 65536); 0 for no bound; not negative.", &Config::e2ee, &homeserver::E2eeOptions::to_device_inbox_bytes),
-      option("limits.to_device_idle_days", "A device that has not been used for this many days (a lost phone) gets no to-device messages, and those waiting for it are deleted (checked hourly); it gets new ones again once used. 0: never; not negative.", &Config::e2ee, &homeserver::E2eeOptions::to_device_idle_days),
-      option("limits.one_time_keys_per_algorithm", "One-time keys one device may keep on the server per algorithm (clients keep about 50; libolm remembers at most 100). An upload beyond it is refused with 403 M_FORBIDDEN, as is one adding a fifth one-time or fallback key algorithm; algorithm names must be lower-case identifiers ([a-z][a-z0-9._-]*). Between 1 and 1000000.", &Config::e2ee, &homeserver::E2eeOptions::one_time_keys_per_algorithm),
-      option("limits.account_data_value_bytes", "Largest account-data value (a client setting, a room's tags), as JSON; 413 M_TOO_LARGE above. At least 2 (the size of {}, an emptied entry).", &Config::accounts, &homeserver::AccountsOptions::account_data_value_bytes),
-      option("limits.account_data_entries", "Account-data entries (global and per room) one user may keep, not counting the server's own (read markers, push rules); a new one beyond it is refused with 403 M_FORBIDDEN. An emptied entry ({}, the way to delete one) still counts: the server keeps it so that the user's other devices learn it was emptied. Rewriting an existing entry is always allowed. At least 1.", &Config::accounts, &homeserver::AccountsOptions::account_data_entries),
-      option("limits.filters_per_user", "Distinct filters (POST /user/{userId}/filter) one user keeps; posting a filter identical to a kept one returns its ID, as clients repost theirs at every start; a filter is at most 65536 bytes as JSON (413 M_TOO_LARGE). Beyond the bound the filter least recently used or posted is deleted: a client that still holds its ID is told it is unknown (404) and creates it again, as clients do at start, where refusing would stop a new client from syncing at all. At least 1.", &Config::timeline, &homeserver::TimelineOptions::filters_per_user),
-      option("limits.devices_per_user", "Devices (sessions) one user may have. A login that would create one more logs out the device seen least recently, with its keys (a script that logs in at every run leaves a device each time); refusing the login would lock the user out. At least 1.", &Config::accounts, &homeserver::AccountsOptions::devices_per_user),
-      option("limits.push_rules_per_user", "Push rules one user may define (keywords, per-room and per-sender settings); a new one beyond it is refused with 403 M_FORBIDDEN. Each rule is at most 4096 bytes as JSON (413 M_TOO_LARGE). At least 1.", &Config::push, &homeserver::PushOptions::push_rules_per_user),
-      option("limits.reports_per_user", "Content reports (of events and rooms) kept from one reporter for the administrators; further reports are refused with 403 M_FORBIDDEN. A reason is at most 4096 bytes (413 M_TOO_LARGE). At least 1.", &Config::moderation, &homeserver::ModerationOptions::reports_per_user),
-      option("limits.aliases_per_user", "Room aliases one user may create in the room directory (PUT /directory/room/{roomAlias}, createRoom's room_alias_name); a new one beyond it is refused with 403 M_FORBIDDEN. At least 1.", &Config::timeline, &homeserver::TimelineOptions::aliases_per_user),
-      option("limits.backup_keys_per_user", "Room keys one user may keep in server-side key backups, all versions together (one per encrypted session the user can read, so years of use stay well below the default); an upload adding keys beyond it is refused with 403 M_FORBIDDEN. The encrypted data of one room key is at most 8192 bytes (413 M_TOO_LARGE; a real one is about 1000). A user keeps at most 10 backup versions (a new one deletes the oldest beyond, with its keys), each auth_data at most 65536 bytes. At least 1.", &Config::e2ee, &homeserver::E2eeOptions::backup_keys_per_user),
-      option("rooms.default_version", "Room version for new rooms (10, 11 or 12).", &Config::membership, &homeserver::MembershipOptions::default_room_version),
-      option("rooms.encryption_by_default", "Which new rooms the server gives end-to-end encryption (m.room.encryption) in their initial state, whatever the client asked: direct (direct messages: rooms created with is_direct or the trusted_private_chat preset), invite (also every room created with the private_chat preset), all (public rooms too) or off. An encrypted room cannot be searched on the server, and bots and clients without end-to-end encryption cannot read or post in it. Clients such as Element already encrypt private rooms unless the person switches it off, and the server cannot tell that choice from a client that never asked: with invite, such a person (or a bot) still gets an encrypted private room; with all, public rooms too, so newcomers cannot read what was said before they joined. A createRoom request that brings its own m.room.encryption event keeps it.", &Config::membership, &homeserver::MembershipOptions::encryption_by_default),
-      option("media.max_upload_bytes", "Largest media upload (413 M_TOO_LARGE above). Uploads are streamed to disk, never held in memory.", &Config::media, &homeserver::MediaOptions::max_upload_bytes),
-      option("media.quota_bytes_per_user", "Total size of one user's uploads (403 M_FORBIDDEN beyond); 0 for no quota.", &Config::media, &homeserver::MediaOptions::media_quota_bytes),
-      option("media.strip_image_metadata", "Privacy default: remove location and camera metadata (EXIF/XMP: GPS position, serial numbers, timestamps) from JPEG, PNG and WebP uploads, without re-encoding them. Encrypted uploads cannot be inspected and are stored as they are.", &Config::media, &homeserver::MediaOptions::strip_image_metadata),
-      option("media.legacy_unauthenticated_download", "Serve the deprecated unauthenticated /_matrix/media/v3/download and /thumbnail endpoints. Off: they answer 404 M_NOT_FOUND (the spec's frozen endpoints) and media is only served to logged-in users.", &Config::media, &homeserver::MediaOptions::legacy_media_download),
-      option("media.max_image_pixels", "Images with more pixels are not thumbnailed (413 M_TOO_LARGE); checked from the header, before decoding.", &Config::media, &homeserver::MediaOptions::max_image_pixels),
-      option("media.url_previews", "Privacy default: off. When on, the server fetches the pages of links users post, to show previews; the sites then see this server's address and that someone here is looking. Only public addresses are fetched (SSRF protection).", &Config::url_previews, &homeserver::UrlPreviewOptions::url_previews),
-      option("media.url_preview_ip_allowlist", "Comma-separated address ranges (e.g. 10.1.2.0/24) that URL previews may fetch although they are private or loopback.", &Config::url_previews, &homeserver::UrlPreviewOptions::url_preview_ip_allowlist),
-      option("storage.fsync_every_commit", "false: an acknowledged write survives a crash of the process (kill -9); true: also a power loss, at a cost in write speed.", &Config::server, &ServerOptions::fsync_every_commit),
-      option("voip.turn_uris", "TURN servers offered to clients for calls (GET /voip/turnServer), e.g. [\"turn:turn.example.org:3478?transport=udp\", \"turns:turn.example.org:5349?transport=tcp\"]. Needs turn_shared_secret, or turn_username and turn_password. Empty: none (404 M_NOT_FOUND); calls then only connect when the two sides reach each other directly. Privacy: a call relayed through a TURN server shows its operator both parties' IP addresses and when and how long they talk.", &Config::voip, &homeserver::VoipOptions::turn_uris),
-      option("voip.turn_shared_secret", "The TURN server's shared secret (coturn: use-auth-secret, static-auth-secret): each user gets credentials that expire after turn_user_lifetime seconds. Never logged.", &Config::voip, &homeserver::VoipOptions::turn_shared_secret),
-      option("voip.turn_username", "Static TURN username, used when there is no shared secret (every user gets the same credentials).", &Config::voip, &homeserver::VoipOptions::turn_username),
-      option("voip.turn_password", "Static TURN password, with turn_username.", &Config::voip, &homeserver::VoipOptions::turn_password),
-      option("voip.turn_user_lifetime", "Seconds the credentials are valid (the ttl clients refresh after).", &Config::voip, &homeserver::VoipOptions::turn_user_lifetime_s),
+      option("listen.port", "Port to listen on; 0 picks a free port (printed at start).", &Config::server,
+             &ServerOptions::listen_port),
+      option("registration.open",
+             "Privacy/abuse default: closed. When true, anyone may register with m.login.dummy; otherwise a "
+             "registration token (myelin registration-token create) is needed.",
+             &Config::accounts, &homeserver::AccountsOptions::registration_open),
+      option("registration.guest_access",
+             "Privacy/abuse default: off. When true, anyone may get a guest account (POST /register?kind=guest) "
+             "without credentials; guests may only read rooms they may see, and join, leave and talk in rooms whose "
+             "m.room.guest_access is can_join.",
+             &Config::accounts, &homeserver::AccountsOptions::guest_access),
+      option("registration.shared_secret",
+             "When set, enables Synapse-compatible shared-secret registration at /_synapse/admin/v1/register (admin "
+             "tools, bridges).",
+             &Config::accounts, &homeserver::AccountsOptions::registration_shared_secret),
+      option("privacy.profile_lookup_requires_shared_room",
+             "Only users who share a room with you can look up your profile. false: anyone may, without logging in, as "
+             "the spec allows.",
+             &Config::membership, &homeserver::MembershipOptions::profile_lookup_requires_shared_room),
+      option("privacy.public_rooms_without_auth",
+             "Let callers without an account list the public room directory (GET /publicRooms), as the spec permits. "
+             "Off: only logged-in users see it.",
+             &Config::client_api, &api::ClientApiOptions::public_rooms_without_auth),
+      option("privacy.client_ip_retention_days",
+             "Client IP addresses are stored truncated (/24, /48) and deleted after this many days.", &Config::accounts,
+             &homeserver::AccountsOptions::client_ip_retention_days),
+      option("privacy.device_names_visible",
+             "false: other users never see your devices' names (they often reveal the operating system and browser); "
+             "you always see your own. true: keys/query shows them to everyone, as Synapse does by default.",
+             &Config::e2ee, &homeserver::E2eeOptions::device_names_visible),
+      option("presence.enabled",
+             "false: presence (online status) is neither recorded nor shared, and the sync presence section stays "
+             "empty. true: kept in memory and shown to users who share a room.",
+             &Config::presence, &homeserver::PresenceOptions::presence_enabled),
+      option("rate_limits.enabled", "Rate limiting of clients.", &Config::client_api,
+             &api::ClientApiOptions::rate_limits_enabled),
+      option("rate_limits.per_second", "Sustained requests per second per user for writes.", &Config::client_api,
+             &api::ClientApiOptions::rate_per_second),
+      option("rate_limits.burst", "Burst size per user for writes.", &Config::client_api,
+             &api::ClientApiOptions::rate_burst),
+      option("rate_limits.login_per_second", "Login and registration attempts per second per IP.", &Config::client_api,
+             &api::ClientApiOptions::login_per_second),
+      option("rate_limits.login_burst", "Burst of login and registration attempts per IP.", &Config::client_api,
+             &api::ClientApiOptions::login_burst),
+      option("limits.max_request_bytes",
+             "Largest request body accepted (413 M_TOO_LARGE above). Events are limited to 65536 bytes regardless. At "
+             "least 1.",
+             &Config::server, &ServerOptions::max_request_bytes),
+      option("limits.max_connections", "Open client connections at most; further ones are closed at once. At least 1.",
+             &Config::server, &ServerOptions::max_connections),
+      option("limits.max_connections_per_address",
+             "Open connections from one client address at most (an IPv6 address counts by its /64, one subscriber's "
+             "usual share), so that one address cannot take every connection; further ones are closed at once. 0: no "
+             "limit. Behind a reverse proxy every client has the proxy's address: raise this to limits.max_connections "
+             "(or 0) and limit clients in the proxy.",
+             &Config::server, &ServerOptions::max_connections_per_address),
+      option("limits.header_timeout_seconds",
+             "A new connection that has not sent its first request's headers within this many seconds (1 to 3600) is "
+             "closed (idle connections between requests are closed after 75 seconds).",
+             &Config::server, &ServerOptions::header_timeout_seconds),
+      option("limits.to_device_inbox_messages",
+             "To-device messages (encryption keys, verification) one device's inbox holds while it does not sync; "
+             "beyond this (or to_device_inbox_bytes) the oldest are dropped. The sender is not told, so it cannot "
+             "learn whether your devices are in use. The default covers a week offline in a busy account (a room key "
+             "from every active sender of every encrypted room). 0 for no bound; not negative.",
+             &Config::e2ee, &homeserver::E2eeOptions::to_device_inbox_messages),
+      option("limits.to_device_inbox_bytes",
+             "Bytes of message content one device's to-device inbox holds at most (each message is at most 65536); 0 "
+             "for no bound; not negative.",
+             &Config::e2ee, &homeserver::E2eeOptions::to_device_inbox_bytes),
+      option("limits.to_device_idle_days",
+             "A device that has not been used for this many days (a lost phone) gets no to-device messages, and those "
+             "waiting for it are deleted (checked hourly); it gets new ones again once used. 0: never; not negative.",
+             &Config::e2ee, &homeserver::E2eeOptions::to_device_idle_days),
+      option("limits.one_time_keys_per_algorithm",
+             "One-time keys one device may keep on the server per algorithm (clients keep about 50; libolm remembers "
+             "at most 100). An upload beyond it is refused with 403 M_FORBIDDEN, as is one adding a fifth one-time or "
+             "fallback key algorithm; algorithm names must be lower-case identifiers ([a-z][a-z0-9._-]*). Between 1 "
+             "and 1000000.",
+             &Config::e2ee, &homeserver::E2eeOptions::one_time_keys_per_algorithm),
+      option("limits.account_data_value_bytes",
+             "Largest account-data value (a client setting, a room's tags), as JSON; 413 M_TOO_LARGE above. At least 2 "
+             "(the size of {}, an emptied entry).",
+             &Config::accounts, &homeserver::AccountsOptions::account_data_value_bytes),
+      option("limits.account_data_entries",
+             "Account-data entries (global and per room) one user may keep, not counting the server's own (read "
+             "markers, push rules); a new one beyond it is refused with 403 M_FORBIDDEN. An emptied entry ({}, the way "
+             "to delete one) still counts: the server keeps it so that the user's other devices learn it was emptied. "
+             "Rewriting an existing entry is always allowed. At least 1.",
+             &Config::accounts, &homeserver::AccountsOptions::account_data_entries),
+      option("limits.filters_per_user",
+             "Distinct filters (POST /user/{userId}/filter) one user keeps; posting a filter identical to a kept one "
+             "returns its ID, as clients repost theirs at every start; a filter is at most 65536 bytes as JSON (413 "
+             "M_TOO_LARGE). Beyond the bound the filter least recently used or posted is deleted: a client that still "
+             "holds its ID is told it is unknown (404) and creates it again, as clients do at start, where refusing "
+             "would stop a new client from syncing at all. At least 1.",
+             &Config::timeline, &homeserver::TimelineOptions::filters_per_user),
+      option("limits.devices_per_user",
+             "Devices (sessions) one user may have. A login that would create one more logs out the device seen least "
+             "recently, with its keys (a script that logs in at every run leaves a device each time); refusing the "
+             "login would lock the user out. At least 1.",
+             &Config::accounts, &homeserver::AccountsOptions::devices_per_user),
+      option("limits.push_rules_per_user",
+             "Push rules one user may define (keywords, per-room and per-sender settings); a new one beyond it is "
+             "refused with 403 M_FORBIDDEN. Each rule is at most 4096 bytes as JSON (413 M_TOO_LARGE). At least 1.",
+             &Config::push, &homeserver::PushOptions::push_rules_per_user),
+      option("limits.reports_per_user",
+             "Content reports (of events and rooms) kept from one reporter for the administrators; further reports are "
+             "refused with 403 M_FORBIDDEN. A reason is at most 4096 bytes (413 M_TOO_LARGE). At least 1.",
+             &Config::moderation, &homeserver::ModerationOptions::reports_per_user),
+      option("limits.aliases_per_user",
+             "Room aliases one user may create in the room directory (PUT /directory/room/{roomAlias}, createRoom's "
+             "room_alias_name); a new one beyond it is refused with 403 M_FORBIDDEN. At least 1.",
+             &Config::timeline, &homeserver::TimelineOptions::aliases_per_user),
+      option("limits.backup_keys_per_user",
+             "Room keys one user may keep in server-side key backups, all versions together (one per encrypted session "
+             "the user can read, so years of use stay well below the default); an upload adding keys beyond it is "
+             "refused with 403 M_FORBIDDEN. The encrypted data of one room key is at most 8192 bytes (413 M_TOO_LARGE; "
+             "a real one is about 1000). A user keeps at most 10 backup versions (a new one deletes the oldest beyond, "
+             "with its keys), each auth_data at most 65536 bytes. At least 1.",
+             &Config::e2ee, &homeserver::E2eeOptions::backup_keys_per_user),
+      option("rooms.default_version", "Room version for new rooms (10, 11 or 12).", &Config::membership,
+             &homeserver::MembershipOptions::default_room_version),
+      option(
+          "rooms.encryption_by_default",
+          "Which new rooms the server gives end-to-end encryption (m.room.encryption) in their initial state, whatever "
+          "the client asked: direct (direct messages: rooms created with is_direct or the trusted_private_chat "
+          "preset), invite (also every room created with the private_chat preset), all (public rooms too) or off. An "
+          "encrypted room cannot be searched on the server, and bots and clients without end-to-end encryption cannot "
+          "read or post in it. Clients such as Element already encrypt private rooms unless the person switches it "
+          "off, and the server cannot tell that choice from a client that never asked: with invite, such a person (or "
+          "a bot) still gets an encrypted private room; with all, public rooms too, so newcomers cannot read what was "
+          "said before they joined. A createRoom request that brings its own m.room.encryption event keeps it.",
+          &Config::membership, &homeserver::MembershipOptions::encryption_by_default),
+      option("media.max_upload_bytes",
+             "Largest media upload (413 M_TOO_LARGE above). Uploads are streamed to disk, never held in memory.",
+             &Config::media, &homeserver::MediaOptions::max_upload_bytes),
+      option("media.quota_bytes_per_user", "Total size of one user's uploads (403 M_FORBIDDEN beyond); 0 for no quota.",
+             &Config::media, &homeserver::MediaOptions::media_quota_bytes),
+      option("media.strip_image_metadata",
+             "Privacy default: remove location and camera metadata (EXIF/XMP: GPS position, serial numbers, "
+             "timestamps) from JPEG, PNG and WebP uploads, without re-encoding them. Encrypted uploads cannot be "
+             "inspected and are stored as they are.",
+             &Config::media, &homeserver::MediaOptions::strip_image_metadata),
+      option("media.legacy_unauthenticated_download",
+             "Serve the deprecated unauthenticated /_matrix/media/v3/download and /thumbnail endpoints. Off: they "
+             "answer 404 M_NOT_FOUND (the spec's frozen endpoints) and media is only served to logged-in users.",
+             &Config::media, &homeserver::MediaOptions::legacy_media_download),
+      option("media.max_image_pixels",
+             "Images with more pixels are not thumbnailed (413 M_TOO_LARGE); checked from the header, before decoding.",
+             &Config::media, &homeserver::MediaOptions::max_image_pixels),
+      option("media.url_previews",
+             "Privacy default: off. When on, the server fetches the pages of links users post, to show previews; the "
+             "sites then see this server's address and that someone here is looking. Only public addresses are fetched "
+             "(SSRF protection).",
+             &Config::url_previews, &homeserver::UrlPreviewOptions::url_previews),
+      option("media.url_preview_ip_allowlist",
+             "Comma-separated address ranges (e.g. 10.1.2.0/24) that URL previews may fetch although they are private "
+             "or loopback.",
+             &Config::url_previews, &homeserver::UrlPreviewOptions::url_preview_ip_allowlist),
+      option("storage.fsync_every_commit",
+             "false: an acknowledged write survives a crash of the process (kill -9); true: also a power loss, at a "
+             "cost in write speed.",
+             &Config::server, &ServerOptions::fsync_every_commit),
+      option("voip.turn_uris",
+             "TURN servers offered to clients for calls (GET /voip/turnServer), e.g. "
+             "[\"turn:turn.example.org:3478?transport=udp\", \"turns:turn.example.org:5349?transport=tcp\"]. Needs "
+             "turn_shared_secret, or turn_username and turn_password. Empty: none (404 M_NOT_FOUND); calls then only "
+             "connect when the two sides reach each other directly. Privacy: a call relayed through a TURN server "
+             "shows its operator both parties' IP addresses and when and how long they talk.",
+             &Config::voip, &homeserver::VoipOptions::turn_uris),
+      option("voip.turn_shared_secret",
+             "The TURN server's shared secret (coturn: use-auth-secret, static-auth-secret): each user gets "
+             "credentials that expire after turn_user_lifetime seconds. Never logged.",
+             &Config::voip, &homeserver::VoipOptions::turn_shared_secret),
+      option("voip.turn_username",
+             "Static TURN username, used when there is no shared secret (every user gets the same credentials).",
+             &Config::voip, &homeserver::VoipOptions::turn_username),
+      option("voip.turn_password", "Static TURN password, with turn_username.", &Config::voip,
+             &homeserver::VoipOptions::turn_password),
+      option("voip.turn_user_lifetime", "Seconds the credentials are valid (the ttl clients refresh after).",
+             &Config::voip, &homeserver::VoipOptions::turn_user_lifetime_s),
   };
   return table;
 }
@@ -128,7 +275,7 @@ core::Status check_limits(const Config& config) {
     std::int64_t least;
     std::int64_t most = std::numeric_limits<std::int64_t>::max();
   };
-  auto size = [](std::uint64_t value) {   // never negative: YAML refuses -1 for these
+  auto size = [](std::uint64_t value) {  // never negative: YAML refuses -1 for these
     return static_cast<std::int64_t>(std::min<std::uint64_t>(value, std::numeric_limits<std::int64_t>::max()));
   };
   const Range ranges[] = {
@@ -150,11 +297,11 @@ core::Status check_limits(const Config& config) {
   };
   for (const Range& range : ranges) {
     if (range.value < range.least || range.value > range.most)
-      return core::fail(core::Errc::kUnknown,
-                        std::string(range.key) + " must be at least " + std::to_string(range.least) +
-                            (range.most < std::numeric_limits<std::int64_t>::max()
-                                 ? " and at most " + std::to_string(range.most)
-                                 : std::string()));
+      return core::fail(
+          core::Errc::kUnknown,
+          std::string(range.key) + " must be at least " + std::to_string(range.least) +
+              (range.most < std::numeric_limits<std::int64_t>::max() ? " and at most " + std::to_string(range.most)
+                                                                     : std::string()));
   }
   return {};
 }
@@ -162,8 +309,7 @@ core::Status check_limits(const Config& config) {
 // The domains that name local IDs get the one server_name.
 void share_server_name(Config& config) {
   for (std::string* name : {&config.timeline.server_name, &config.accounts.server_name, &config.media.server_name,
-                            &config.e2ee.server_name, &config.membership.server_name,
-                            &config.moderation.server_name})
+                            &config.e2ee.server_name, &config.membership.server_name, &config.moderation.server_name})
     *name = config.server_name;
 }
 
@@ -228,8 +374,9 @@ core::Result<Config> load_config(const std::string& path) {
 }
 
 std::string render_config(const Config& config) {
-  std::string out = "# myelin configuration. Every option is listed with its documentation;\n"
-                    "# privacy-relevant defaults are the most private the protocol allows.\n";
+  std::string out =
+      "# myelin configuration. Every option is listed with its documentation;\n"
+      "# privacy-relevant defaults are the most private the protocol allows.\n";
   std::string section;
   for (const auto& option : options()) {
     auto parts = split_key(option.key);

@@ -5,8 +5,8 @@
 // (`myelin generate-config --markdown`).
 #include <string>
 
-#include "core/error.h"
 #include "app/config.h"
+#include "core/error.h"
 
 namespace myelin::app {
 

@@ -13,8 +13,8 @@ namespace {
 // A config file in a fresh folder, removed afterwards.
 class ConfigFileTest : public ::testing::Test {
  protected:
-  std::filesystem::path folder = std::filesystem::temp_directory_path() /
-                                 ("myelin_config_test_" + std::to_string(::getpid()));
+  std::filesystem::path folder =
+      std::filesystem::temp_directory_path() / ("myelin_config_test_" + std::to_string(::getpid()));
   void SetUp() override { std::filesystem::create_directories(folder); }
   void TearDown() override { std::filesystem::remove_all(folder); }
   core::Result<Config> load(const std::string& yaml) {
@@ -64,9 +64,9 @@ TEST_F(ConfigFileTest, KeysReachTheirPartsAndServerNameEveryDomain) {
   EXPECT_EQ(config->media.media_quota_bytes, 8u);
   EXPECT_TRUE(config->url_previews.url_previews);
   EXPECT_EQ(config->voip.turn_shared_secret, "s");
-  for (const std::string* name : {&config->timeline.server_name, &config->accounts.server_name,
-                                  &config->media.server_name, &config->e2ee.server_name,
-                                  &config->membership.server_name, &config->moderation.server_name})
+  for (const std::string* name :
+       {&config->timeline.server_name, &config->accounts.server_name, &config->media.server_name,
+        &config->e2ee.server_name, &config->membership.server_name, &config->moderation.server_name})
     EXPECT_EQ(*name, "example.org");
 }
 

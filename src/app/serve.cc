@@ -6,10 +6,10 @@
 #include <fstream>
 #include <iostream>
 
-#include "core/clock.h"
 #include "api/routes.h"
 #include "app/commands.h"
 #include "app/config_file.h"
+#include "core/clock.h"
 #include "core/crypto.h"
 #include "homeserver/homeserver.h"
 #include "http/http.h"
@@ -23,7 +23,8 @@ namespace {
 void schedule_housekeeping(homeserver::Homeserver& hs, http::Scheduler& scheduler,
                            std::shared_ptr<std::unique_ptr<http::Timer>> slot) {
   hs.housekeeping();
-  *slot = scheduler.after(std::chrono::hours(1), [&hs, &scheduler, slot] { schedule_housekeeping(hs, scheduler, slot); });
+  *slot =
+      scheduler.after(std::chrono::hours(1), [&hs, &scheduler, slot] { schedule_housekeeping(hs, scheduler, slot); });
 }
 
 }  // namespace
@@ -34,7 +35,7 @@ int serve(const Args& args) {
     auto folder = std::filesystem::absolute(path).parent_path();
     std::filesystem::create_directories(folder);
     Config defaults;
-    defaults.server.data_dir = std::string(".");   // not operator=(const char*): a GCC 12 -Wrestrict false positive
+    defaults.server.data_dir = std::string(".");  // not operator=(const char*): a GCC 12 -Wrestrict false positive
     std::ofstream(path) << render_config(defaults);
     std::cerr << "myelin: wrote a default config to " << path << "\n";
   }
@@ -95,8 +96,8 @@ int serve(const Args& args) {
     return 1;
   }
   const bool v6 = options.address.find(':') != std::string::npos;
-  std::cout << "myelin: listening on http://" << (v6 ? "[" + options.address + "]" : options.address) << ":"
-            << port << std::endl;
+  std::cout << "myelin: listening on http://" << (v6 ? "[" + options.address + "]" : options.address) << ":" << port
+            << std::endl;
   spdlog::info("server {} ready, data in {}", config->server_name, settings.data_dir);
   server.run();
   spdlog::info("stopped");

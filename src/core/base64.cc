@@ -6,18 +6,15 @@
 namespace myelin::core {
 namespace {
 
-constexpr std::string_view kStandard =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-constexpr std::string_view kUrlSafe =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+constexpr std::string_view kStandard = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+constexpr std::string_view kUrlSafe = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 std::string encode(std::string_view bytes, std::string_view alphabet) {
   std::string out;
   out.reserve((bytes.size() * 4 + 2) / 3);
   std::size_t i = 0;
   for (; i + 3 <= bytes.size(); i += 3) {
-    const std::uint32_t n = static_cast<unsigned char>(bytes[i]) << 16 |
-                            static_cast<unsigned char>(bytes[i + 1]) << 8 |
+    const std::uint32_t n = static_cast<unsigned char>(bytes[i]) << 16 | static_cast<unsigned char>(bytes[i + 1]) << 8 |
                             static_cast<unsigned char>(bytes[i + 2]);
     out.push_back(alphabet[(n >> 18) & 63]);
     out.push_back(alphabet[(n >> 12) & 63]);
@@ -30,8 +27,7 @@ std::string encode(std::string_view bytes, std::string_view alphabet) {
     out.push_back(alphabet[(n >> 18) & 63]);
     out.push_back(alphabet[(n >> 12) & 63]);
   } else if (rest == 2) {
-    const std::uint32_t n = static_cast<unsigned char>(bytes[i]) << 16 |
-                            static_cast<unsigned char>(bytes[i + 1]) << 8;
+    const std::uint32_t n = static_cast<unsigned char>(bytes[i]) << 16 | static_cast<unsigned char>(bytes[i + 1]) << 8;
     out.push_back(alphabet[(n >> 18) & 63]);
     out.push_back(alphabet[(n >> 12) & 63]);
     out.push_back(alphabet[(n >> 6) & 63]);
@@ -53,8 +49,7 @@ constexpr auto kUrlSafeTable = make_table(kUrlSafe);
 
 // Accepts unpadded input, or input padded to a multiple of four with '='. Unused low bits of
 // the last character are ignored (as Python's decoder does: the spec's own test seed has them).
-std::optional<std::string> decode(std::string_view text,
-                                  const std::array<signed char, 256>& table) {
+std::optional<std::string> decode(std::string_view text, const std::array<signed char, 256>& table) {
   if (!text.empty() && text.back() == '=') {
     if (text.size() % 4 != 0) return std::nullopt;
     text.remove_suffix(1);
@@ -83,11 +78,7 @@ std::optional<std::string> decode(std::string_view text,
 std::string base64_encode(std::string_view bytes) { return encode(bytes, kStandard); }
 std::string base64url_encode(std::string_view bytes) { return encode(bytes, kUrlSafe); }
 
-std::optional<std::string> base64_decode(std::string_view text) {
-  return decode(text, kStandardTable);
-}
-std::optional<std::string> base64url_decode(std::string_view text) {
-  return decode(text, kUrlSafeTable);
-}
+std::optional<std::string> base64_decode(std::string_view text) { return decode(text, kStandardTable); }
+std::optional<std::string> base64url_decode(std::string_view text) { return decode(text, kUrlSafeTable); }
 
 }  // namespace myelin::core

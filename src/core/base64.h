@@ -8,8 +8,8 @@
 
 namespace myelin::core {
 
-std::string base64_encode(std::string_view bytes);          // standard alphabet, unpadded
-std::string base64url_encode(std::string_view bytes);       // URL-safe alphabet, unpadded
+std::string base64_encode(std::string_view bytes);     // standard alphabet, unpadded
+std::string base64url_encode(std::string_view bytes);  // URL-safe alphabet, unpadded
 std::optional<std::string> base64_decode(std::string_view text);
 std::optional<std::string> base64url_decode(std::string_view text);
 

@@ -7,7 +7,7 @@ namespace {
 
 // appendices.md, "Unpadded Base64".
 const std::pair<const char*, const char*> kSpecExamples[] = {
-    {"", ""},         {"f", "Zg"},         {"fo", "Zm8"},       {"foo", "Zm9v"},
+    {"", ""},           {"f", "Zg"},          {"fo", "Zm8"},          {"foo", "Zm9v"},
     {"foob", "Zm9vYg"}, {"fooba", "Zm9vYmE"}, {"foobar", "Zm9vYmFy"},
 };
 
@@ -40,7 +40,7 @@ TEST(Base64, DecodeRejectsBadPadding) {
 }
 
 TEST(Base64, DecodeRejectsBadCharactersAndLength) {
-  EXPECT_FALSE(base64_decode("Z"));        // 6 bits cannot make a byte
+  EXPECT_FALSE(base64_decode("Z"));  // 6 bits cannot make a byte
   EXPECT_FALSE(base64_decode("Zm9vY"));
   EXPECT_FALSE(base64_decode("Zm 9v"));
   EXPECT_FALSE(base64_decode("Zm9v\n"));

@@ -15,16 +15,16 @@ namespace myelin::core {
 std::string sha256(std::string_view bytes) {
   internal::ensure_sodium();
   std::string out(crypto_hash_sha256_BYTES, '\0');
-  crypto_hash_sha256(reinterpret_cast<unsigned char*>(out.data()),
-                     reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
+  crypto_hash_sha256(reinterpret_cast<unsigned char*>(out.data()), reinterpret_cast<const unsigned char*>(bytes.data()),
+                     bytes.size());
   return out;
 }
 
 std::string hmac_sha1(std::string_view key, std::string_view msg) {
   unsigned char mac[EVP_MAX_MD_SIZE];
   unsigned int mac_len = 0;
-  HMAC(EVP_sha1(), key.data(), static_cast<int>(key.size()),
-       reinterpret_cast<const unsigned char*>(msg.data()), msg.size(), mac, &mac_len);
+  HMAC(EVP_sha1(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(msg.data()),
+       msg.size(), mac, &mac_len);
   return std::string(reinterpret_cast<const char*>(mac), mac_len);
 }
 
@@ -48,8 +48,7 @@ bool constant_time_equal(std::string_view a, std::string_view b) {
 std::string hash_password(std::string_view password) {
   internal::ensure_sodium();
   char out[crypto_pwhash_STRBYTES];
-  if (crypto_pwhash_argon2id_str(out, password.data(), password.size(),
-                                 crypto_pwhash_argon2id_OPSLIMIT_INTERACTIVE,
+  if (crypto_pwhash_argon2id_str(out, password.data(), password.size(), crypto_pwhash_argon2id_OPSLIMIT_INTERACTIVE,
                                  crypto_pwhash_argon2id_MEMLIMIT_INTERACTIVE) != 0) {
     throw std::bad_alloc();  // libsodium fails here only when it cannot get the memory
   }
@@ -59,8 +58,7 @@ std::string hash_password(std::string_view password) {
 bool verify_password(std::string_view password, const std::string& hash) {
   internal::ensure_sodium();
   // crypto_pwhash_str_verify reads a NUL-terminated string of bounded length.
-  if (hash.empty() || hash.size() >= crypto_pwhash_STRBYTES ||
-      hash.find('\0') != std::string::npos) {
+  if (hash.empty() || hash.size() >= crypto_pwhash_STRBYTES || hash.find('\0') != std::string::npos) {
     return false;
   }
   return crypto_pwhash_str_verify(hash.c_str(), password.data(), password.size()) == 0;

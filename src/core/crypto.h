@@ -12,7 +12,7 @@
 
 namespace myelin::core {
 
-std::string sha256(std::string_view bytes);                   // raw 32 bytes
+std::string sha256(std::string_view bytes);                             // raw 32 bytes
 std::string hmac_sha1(std::string_view key, std::string_view msg);      // raw 20 bytes (TURN REST credentials)
 std::string hmac_sha1_hex(std::string_view key, std::string_view msg);  // Synapse admin register
 bool constant_time_equal(std::string_view a, std::string_view b);
@@ -30,9 +30,9 @@ class SigningKey {
   static Result<SigningKey> load_or_create(const std::string& path);
 
   const std::string& key_id() const { return key_id_; }
-  std::string public_key_base64() const;   // unpadded base64 of the 32-byte public key
+  std::string public_key_base64() const;             // unpadded base64 of the 32-byte public key
   std::string sign(std::string_view message) const;  // unpadded base64 signature
-  std::string seed_base64() const;         // unpadded base64 of the seed (the key file's form)
+  std::string seed_base64() const;                   // unpadded base64 of the seed (the key file's form)
 
  private:
   std::string key_id_;
@@ -41,8 +41,7 @@ class SigningKey {
   std::array<unsigned char, 64> secret_key_{};
 };
 
-bool verify_ed25519(std::string_view public_key_base64, std::string_view message,
-                    std::string_view signature_base64);
+bool verify_ed25519(std::string_view public_key_base64, std::string_view message, std::string_view signature_base64);
 
 // Signs `object` as `entity` (a server name): canonical JSON of the object without
 // "signatures" and "unsigned", then adds signatures[entity][key_id], keeping other signatures.
@@ -59,6 +58,6 @@ bool verify_password(std::string_view password, const std::string& hash);
 // Opaque secrets handed to clients (access tokens): 32 random bytes, URL-safe base64,
 // prefixed "myl_". Stored only as token_digest(token).
 std::string new_access_token();
-std::string token_digest(std::string_view token);   // sha256, raw bytes
+std::string token_digest(std::string_view token);  // sha256, raw bytes
 
 }  // namespace myelin::core

@@ -19,8 +19,7 @@ std::string hex(std::string_view bytes) {
 
 TEST(Sha256, KnownVectors) {
   EXPECT_EQ(hex(sha256("")), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
-  EXPECT_EQ(hex(sha256("abc")),
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(hex(sha256("abc")), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
 TEST(HmacSha1, KnownVector) {
@@ -57,8 +56,7 @@ TEST(AccessToken, FormatAndDigest) {
   EXPECT_EQ(token_digest(token), token_digest(token));
   EXPECT_EQ(token_digest(token).size(), 32u);
   EXPECT_NE(token_digest(token), token_digest(new_access_token()));
-  EXPECT_EQ(hex(token_digest("abc")),
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(hex(token_digest("abc")), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
 }  // namespace

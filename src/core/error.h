@@ -13,48 +13,48 @@ namespace myelin::core {
 // The spec's error codes that myelin uses, each with its default HTTP status (one table:
 // kErrcTable in error.cc).
 enum class Errc {
-  kForbidden,         // M_FORBIDDEN 403
-  kUnknownToken,      // M_UNKNOWN_TOKEN 401
-  kMissingToken,      // M_MISSING_TOKEN 401
-  kBadJson,           // M_BAD_JSON 400
-  kNotJson,           // M_NOT_JSON 400
-  kNotFound,          // M_NOT_FOUND 404
-  kLimitExceeded,     // M_LIMIT_EXCEEDED 429
-  kUnrecognized,      // M_UNRECOGNIZED 404 (405 for a known path with the wrong method)
-  kUnknown,           // M_UNKNOWN 400
-  kUnauthorized,      // M_UNAUTHORIZED 401
-  kUserDeactivated,   // M_USER_DEACTIVATED 403
-  kUserInUse,         // M_USER_IN_USE 400
-  kInvalidUsername,   // M_INVALID_USERNAME 400
-  kRoomInUse,         // M_ROOM_IN_USE 400
-  kInvalidRoomState,  // M_INVALID_ROOM_STATE 400
-  kUnsupportedRoomVersion,  // M_UNSUPPORTED_ROOM_VERSION 400
-  kIncompatibleRoomVersion, // M_INCOMPATIBLE_ROOM_VERSION 400
-  kBadState,          // M_BAD_STATE 400
-  kGuestAccessForbidden,  // M_GUEST_ACCESS_FORBIDDEN 403
-  kMissingParam,      // M_MISSING_PARAM 400
-  kInvalidParam,      // M_INVALID_PARAM 400
-  kTooLarge,          // M_TOO_LARGE 413
-  kExclusive,         // M_EXCLUSIVE 400
-  kThreepidDenied,    // M_THREEPID_DENIED 403
-  kServerNotTrusted,  // M_SERVER_NOT_TRUSTED 401
-  kWeakPassword,      // M_WEAK_PASSWORD 400
-  kUnableToAuthoriseJoin,  // M_UNABLE_TO_AUTHORISE_JOIN 400
+  kForbidden,                    // M_FORBIDDEN 403
+  kUnknownToken,                 // M_UNKNOWN_TOKEN 401
+  kMissingToken,                 // M_MISSING_TOKEN 401
+  kBadJson,                      // M_BAD_JSON 400
+  kNotJson,                      // M_NOT_JSON 400
+  kNotFound,                     // M_NOT_FOUND 404
+  kLimitExceeded,                // M_LIMIT_EXCEEDED 429
+  kUnrecognized,                 // M_UNRECOGNIZED 404 (405 for a known path with the wrong method)
+  kUnknown,                      // M_UNKNOWN 400
+  kUnauthorized,                 // M_UNAUTHORIZED 401
+  kUserDeactivated,              // M_USER_DEACTIVATED 403
+  kUserInUse,                    // M_USER_IN_USE 400
+  kInvalidUsername,              // M_INVALID_USERNAME 400
+  kRoomInUse,                    // M_ROOM_IN_USE 400
+  kInvalidRoomState,             // M_INVALID_ROOM_STATE 400
+  kUnsupportedRoomVersion,       // M_UNSUPPORTED_ROOM_VERSION 400
+  kIncompatibleRoomVersion,      // M_INCOMPATIBLE_ROOM_VERSION 400
+  kBadState,                     // M_BAD_STATE 400
+  kGuestAccessForbidden,         // M_GUEST_ACCESS_FORBIDDEN 403
+  kMissingParam,                 // M_MISSING_PARAM 400
+  kInvalidParam,                 // M_INVALID_PARAM 400
+  kTooLarge,                     // M_TOO_LARGE 413
+  kExclusive,                    // M_EXCLUSIVE 400
+  kThreepidDenied,               // M_THREEPID_DENIED 403
+  kServerNotTrusted,             // M_SERVER_NOT_TRUSTED 401
+  kWeakPassword,                 // M_WEAK_PASSWORD 400
+  kUnableToAuthoriseJoin,        // M_UNABLE_TO_AUTHORISE_JOIN 400
   kCannotLeaveServerNoticeRoom,  // M_CANNOT_LEAVE_SERVER_NOTICE_ROOM 403
-  kResourceLimitExceeded,  // M_RESOURCE_LIMIT_EXCEEDED 403
-  kBadAlias,          // M_BAD_ALIAS 400
-  kInvalidSignature,  // M_INVALID_SIGNATURE 400
-  kWrongRoomKeysVersion,  // M_WRONG_ROOM_KEYS_VERSION 403
-  kNotYetUploaded,    // M_NOT_YET_UPLOADED 504
-  kCannotOverwriteMedia,  // M_CANNOT_OVERWRITE_MEDIA 409
-  kInternal,          // M_UNKNOWN 500
+  kResourceLimitExceeded,        // M_RESOURCE_LIMIT_EXCEEDED 403
+  kBadAlias,                     // M_BAD_ALIAS 400
+  kInvalidSignature,             // M_INVALID_SIGNATURE 400
+  kWrongRoomKeysVersion,         // M_WRONG_ROOM_KEYS_VERSION 403
+  kNotYetUploaded,               // M_NOT_YET_UPLOADED 504
+  kCannotOverwriteMedia,         // M_CANNOT_OVERWRITE_MEDIA 409
+  kInternal,                     // M_UNKNOWN 500
 };
 
 struct Error {
   int http_status = 500;
-  std::string errcode;         // "M_FORBIDDEN"
-  std::string message;         // human-readable, never contains secrets
-  boost::json::object extra;   // extra body fields, e.g. retry_after_ms
+  std::string errcode;        // "M_FORBIDDEN"
+  std::string message;        // human-readable, never contains secrets
+  boost::json::object extra;  // extra body fields, e.g. retry_after_ms
 
   // The client-API body: {"errcode": ..., "error": ..., ...extra}.
   boost::json::object to_json() const;

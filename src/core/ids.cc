@@ -12,9 +12,7 @@ namespace {
 constexpr std::size_t kMaxIdLength = 255;
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
-bool is_alnum(char c) {
-  return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
+bool is_alnum(char c) { return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 
 // port = 1*5DIGIT, value 1..65535.
 std::optional<int> parse_port(std::string_view text) {
@@ -79,8 +77,7 @@ bool is_bracketed_ipv6(std::string_view host) {
   std::string_view inner = host.substr(1, host.size() - 2);
   if (inner.size() < 2 || inner.size() > 45) return false;
   for (char c : inner) {
-    const bool ok = is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') ||
-                    c == ':' || c == '.';
+    const bool ok = is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') || c == ':' || c == '.';
     if (!ok) return false;
   }
   in6_addr address;
@@ -162,8 +159,8 @@ std::optional<UserId> UserId::parse(std::string_view text) {
 bool is_valid_localpart_strict(std::string_view localpart) {
   if (localpart.empty() || localpart.size() > kMaxIdLength) return false;
   for (char c : localpart) {
-    const bool ok = is_digit(c) || (c >= 'a' && c <= 'z') || c == '.' || c == '_' ||
-                    c == '=' || c == '-' || c == '/' || c == '+';
+    const bool ok =
+        is_digit(c) || (c >= 'a' && c <= 'z') || c == '.' || c == '_' || c == '=' || c == '-' || c == '/' || c == '+';
     if (!ok) return false;
   }
   return true;
@@ -202,8 +199,7 @@ bool is_valid_opaque_id(std::string_view text) {
 }
 
 std::string random_string(std::size_t length) {
-  static constexpr std::string_view kAlphabet =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+  static constexpr std::string_view kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
   internal::ensure_sodium();
   std::string out;
   out.reserve(length);

@@ -31,7 +31,7 @@ class Identifier {
 class ServerName : public Identifier<ServerName> {
  public:
   static std::optional<ServerName> parse(std::string_view text);
-  std::string_view host() const { return std::string_view(text_).substr(0, host_size_); }   // brackets kept for IPv6
+  std::string_view host() const { return std::string_view(text_).substr(0, host_size_); }  // brackets kept for IPv6
   std::optional<int> port() const { return port_; }
 
  private:

@@ -7,24 +7,43 @@ namespace {
 
 // appendices.md, "Server Name": the spec's examples of valid names, plus a few more.
 TEST(ServerName, SpecValidExamples) {
-  for (std::string_view name : {"matrix.org", "matrix.org:8888", "1.2.3.4", "1.2.3.4:1234",
-                                "[1234:5678::abcd]", "[1234:5678::abcd]:5678"}) {
+  for (std::string_view name :
+       {"matrix.org", "matrix.org:8888", "1.2.3.4", "1.2.3.4:1234", "[1234:5678::abcd]", "[1234:5678::abcd]:5678"}) {
     EXPECT_TRUE(is_valid_server_name(name)) << name;
   }
-  for (std::string_view name : {"localhost", "localhost:8448", "[::1]", "[::ffff:1.2.3.4]:80",
-                                "a-b.example", "MATRIX.ORG", "x:65535", "x:1", "0.0.0.0",
-                                "255.255.255.255"}) {
+  for (std::string_view name : {"localhost", "localhost:8448", "[::1]", "[::ffff:1.2.3.4]:80", "a-b.example",
+                                "MATRIX.ORG", "x:65535", "x:1", "0.0.0.0", "255.255.255.255"}) {
     EXPECT_TRUE(is_valid_server_name(name)) << name;
   }
 }
 
 TEST(ServerName, InvalidExamples) {
-  for (std::string_view name :
-       {"", ":1234", "matrix.org:", "matrix.org:0", "matrix.org:65536", "matrix.org:123456",
-        "matrix.org:8a", "matrix.org:-1", "matrix.org:80:80", "1234:5678::abcd",
-        "[1234:5678::abcd", "[::1]x", "[::1]:", "[gggg::1]", "[1:2:3]", "[]", "[::1]]",
-        "matrix org", "matrix_org", "matrix..org", ".matrix.org", "matrix.org.",
-        "1.2.3.256", "256.1.1.1", "ex@mple.com", "exämple.com"}) {
+  for (std::string_view name : {"",
+                                ":1234",
+                                "matrix.org:",
+                                "matrix.org:0",
+                                "matrix.org:65536",
+                                "matrix.org:123456",
+                                "matrix.org:8a",
+                                "matrix.org:-1",
+                                "matrix.org:80:80",
+                                "1234:5678::abcd",
+                                "[1234:5678::abcd",
+                                "[::1]x",
+                                "[::1]:",
+                                "[gggg::1]",
+                                "[1:2:3]",
+                                "[]",
+                                "[::1]]",
+                                "matrix org",
+                                "matrix_org",
+                                "matrix..org",
+                                ".matrix.org",
+                                "matrix.org.",
+                                "1.2.3.256",
+                                "256.1.1.1",
+                                "ex@mple.com",
+                                "exämple.com"}) {
     EXPECT_FALSE(is_valid_server_name(name)) << name;
   }
   EXPECT_FALSE(is_valid_server_name(std::string(256, 'a')));
@@ -72,8 +91,7 @@ TEST(UserId, AcceptsHistoricalLocalparts) {
 TEST(UserId, RejectsMalformedIds) {
   for (std::string_view bad :
        {"", "@", "alice:example.com", "@alice", "@:example.com", "@al ice:example.com",
-        "@alice:", "@alice:exa mple.com", "@alic\xc3\xa9:example.com", "#alice:example.com",
-        "@alice:example.com:0"}) {
+        "@alice:", "@alice:exa mple.com", "@alic\xc3\xa9:example.com", "#alice:example.com", "@alice:example.com:0"}) {
     EXPECT_FALSE(UserId::parse(bad)) << bad;
   }
 }
@@ -112,8 +130,8 @@ TEST(RoomId, BothForms) {
 }
 
 TEST(RoomId, RejectsMalformed) {
-  for (std::string_view bad : {"", "!", "!:example.org", "opaque:example.org", "$a:example.org",
-                               "!abc:", "!abc:bad server"}) {
+  for (std::string_view bad :
+       {"", "!", "!:example.org", "opaque:example.org", "$a:example.org", "!abc:", "!abc:bad server"}) {
     EXPECT_FALSE(is_valid_room_id(bad)) << bad;
   }
   EXPECT_FALSE(is_valid_room_id(std::string_view("!a\0b:ex.org", 11)));
@@ -135,7 +153,7 @@ TEST(Identifier, KeepsTheTextAndComparesByIt) {
   auto a = UserId::parse("@alice:example.com");
   auto b = UserId::parse("@bob:example.com");
   ASSERT_TRUE(a && b);
-  const std::string& text = *a;   // no copy: the store and JSON take the text
+  const std::string& text = *a;  // no copy: the store and JSON take the text
   EXPECT_EQ(&text, &a->str());
   EXPECT_TRUE(*a == "@alice:example.com");
   EXPECT_TRUE(*a < *b);
@@ -153,8 +171,7 @@ TEST(RoomAlias, ParsesAndFormats) {
   EXPECT_EQ(alias->server(), "example.org");
   EXPECT_EQ(alias->str(), "#room:example.org");
   EXPECT_TRUE(RoomAlias::parse("#Caf\xc3\xa9 talk:example.org:8448"));
-  for (std::string_view bad : {"", "#", "#:example.org", "#room", "room:example.org",
-                               "#room:", "@room:example.org"}) {
+  for (std::string_view bad : {"", "#", "#:example.org", "#room", "room:example.org", "#room:", "@room:example.org"}) {
     EXPECT_FALSE(RoomAlias::parse(bad)) << bad;
   }
 }

@@ -89,8 +89,7 @@ void append_value(std::string& out, const json::value& v) {
       members.reserve(obj.size());
       for (const auto& kv : obj) members.push_back(&kv);
       // Byte-wise order of UTF-8 keys is code point order.
-      std::sort(members.begin(), members.end(),
-                [](const auto* a, const auto* b) { return a->key() < b->key(); });
+      std::sort(members.begin(), members.end(), [](const auto* a, const auto* b) { return a->key() < b->key(); });
       out.push_back('{');
       bool first = true;
       for (const auto* kv : members) {
@@ -113,12 +112,10 @@ void append_path_key(std::string& path, std::string_view key) {
 
 Status check_numbers_at(const json::value& v, std::string& path) {
   auto bad = [&](std::string_view what) {
-    return fail(Errc::kBadJson,
-                std::string(what) + " at " + (path.empty() ? std::string("(root)") : path));
+    return fail(Errc::kBadJson, std::string(what) + " at " + (path.empty() ? std::string("(root)") : path));
   };
   switch (v.kind()) {
-    case json::kind::double_:
-      return bad("float values are not allowed");
+    case json::kind::double_: return bad("float values are not allowed");
     case json::kind::int64: {
       const std::int64_t n = v.get_int64();
       if (n > kMaxSafeInteger || n < -kMaxSafeInteger) return bad("integer out of range");
@@ -149,8 +146,7 @@ Status check_numbers_at(const json::value& v, std::string& path) {
         if (!s) return s;
       }
       return {};
-    default:
-      return {};
+    default: return {};
   }
 }
 
@@ -242,7 +238,7 @@ Result<json::value> parse_json(std::string_view text) {
   options.allow_comments = false;
   options.allow_trailing_commas = false;
   options.allow_invalid_utf8 = false;
-  unsigned char temp[BOOST_JSON_STACK_BUFFER_SIZE];   // the parse's scratch space, as json::parse has
+  unsigned char temp[BOOST_JSON_STACK_BUFFER_SIZE];  // the parse's scratch space, as json::parse has
   json::basic_parser<CountingHandler> parser(options, temp, sizeof temp);
   parser.handler().st.reset();
   boost::system::error_code ec;

@@ -74,15 +74,13 @@ TEST(CanonicalJson, SpecExamples) {
 TEST(CanonicalJson, EscapesOnlyWhatTheGrammarRequires) {
   EXPECT_EQ(canon(R"(["\"\\\/"])"), R"(["\"\\/"])");
   EXPECT_EQ(canon(R"(["\b\f\n\r\t"])"), R"(["\b\f\n\r\t"])");
-  EXPECT_EQ(canon(R"(["\u0000\u0001\u000B\u001f\u007f"])"),
-            "[\"\\u0000\\u0001\\u000b\\u001f\x7f\"]");
+  EXPECT_EQ(canon(R"(["\u0000\u0001\u000B\u001f\u007f"])"), "[\"\\u0000\\u0001\\u000b\\u001f\x7f\"]");
   EXPECT_EQ(canon(R"(["\u00e9\ud83d\ude00"])"), "[\"\xc3\xa9\xf0\x9f\x98\x80\"]");
 }
 
 TEST(CanonicalJson, SortsByCodePoint) {
   // U+00E9 (2 bytes) sorts before U+1F600 (4 bytes); upper case before lower case.
-  EXPECT_EQ(canon(R"({"😀":1,"é":2,"b":3,"B":4,"":5})"),
-            R"({"":5,"B":4,"b":3,"é":2,"😀":1})");
+  EXPECT_EQ(canon(R"({"😀":1,"é":2,"b":3,"B":4,"":5})"), R"({"":5,"B":4,"b":3,"é":2,"😀":1})");
 }
 
 TEST(CanonicalJson, Numbers) {
@@ -99,8 +97,8 @@ TEST(ParseJson, AcceptsOneValue) {
 }
 
 TEST(ParseJson, RejectsSyntaxErrorsAndTrailingGarbage) {
-  for (std::string_view bad : {"", "{", "{\"a\":1} x", "{\"a\":1}{}", "[1,]", "{\"a\":1,}",
-                               "/* c */ {}", "{'a':1}", "[01]", "NaN", "[1] // c"}) {
+  for (std::string_view bad : {"", "{", "{\"a\":1} x", "{\"a\":1}{}", "[1,]", "{\"a\":1,}", "/* c */ {}", "{'a':1}",
+                               "[01]", "NaN", "[1] // c"}) {
     Result<json::value> r = parse_json(bad);
     ASSERT_FALSE(r.has_value()) << bad;
     EXPECT_EQ(r.error().errcode, "M_NOT_JSON");
@@ -110,12 +108,12 @@ TEST(ParseJson, RejectsSyntaxErrorsAndTrailingGarbage) {
 
 TEST(ParseJson, RejectsInvalidUtf8) {
   EXPECT_FALSE(parse_json("\"\xff\""));
-  EXPECT_FALSE(parse_json("\"\xc3\""));            // truncated sequence
-  EXPECT_FALSE(parse_json("\"\xc0\xaf\""));        // overlong '/'
-  EXPECT_FALSE(parse_json("\"\xed\xa0\x80\""));    // encoded surrogate
+  EXPECT_FALSE(parse_json("\"\xc3\""));          // truncated sequence
+  EXPECT_FALSE(parse_json("\"\xc0\xaf\""));      // overlong '/'
+  EXPECT_FALSE(parse_json("\"\xed\xa0\x80\""));  // encoded surrogate
   EXPECT_FALSE(parse_json("{\"\xfe\":1}"));
   EXPECT_TRUE(parse_json("\"\xc3\xa9\""));
-  EXPECT_FALSE(parse_json(R"(["\ud800"])"));     // lone surrogate escapes
+  EXPECT_FALSE(parse_json(R"(["\ud800"])"));  // lone surrogate escapes
   EXPECT_FALSE(parse_json(R"(["\udc00x"])"));
 }
 
@@ -150,8 +148,7 @@ TEST(ParseJsonObject, RequiresAnObject) {
 }
 
 TEST(CheckEventNumbers, AcceptsSafeIntegers) {
-  auto v = parse_json(
-      R"({"a":9007199254740991,"b":-9007199254740991,"c":[0,{"d":1}],"e":"1.5","f":true})");
+  auto v = parse_json(R"({"a":9007199254740991,"b":-9007199254740991,"c":[0,{"d":1}],"e":"1.5","f":true})");
   ASSERT_TRUE(v);
   EXPECT_TRUE(check_event_numbers(*v));
   auto zero = parse_json(R"({"a":-0})");  // -0 is the integer 0, as in the spec's example
@@ -161,8 +158,7 @@ TEST(CheckEventNumbers, AcceptsSafeIntegers) {
 
 TEST(CheckEventNumbers, RefusesOutOfRangeIntegers) {
   for (std::string_view text : {R"({"a":9007199254740992})", R"({"a":-9007199254740992})",
-                                R"({"a":18446744073709551615})",
-                                R"({"a":99999999999999999999999})"}) {
+                                R"({"a":18446744073709551615})", R"({"a":99999999999999999999999})"}) {
     auto v = parse_json(text);
     ASSERT_TRUE(v) << text;
     Status s = check_event_numbers(*v);

@@ -17,8 +17,7 @@ namespace {
 bool is_valid_key_version(std::string_view version) {
   if (version.empty() || version.size() > 64) return false;
   for (char c : version) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                    (c >= '0' && c <= '9') || c == '_';
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
     if (!ok) return false;
   }
   return true;
@@ -63,8 +62,7 @@ Result<SigningKey> parse_key_file(const std::string& content) {
 Status write_new_key_file(const std::string& path, const SigningKey& key) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) {
-    return fail(Errc::kUnknown, "cannot create signing key file " + path + ": " +
-                                    std::strerror(errno));
+    return fail(Errc::kUnknown, "cannot create signing key file " + path + ": " + std::strerror(errno));
   }
   const std::string version = key.key_id().substr(std::strlen("ed25519:"));
   const std::string content = "ed25519 " + version + " " + key.seed_base64() + "\n";
@@ -120,8 +118,7 @@ Result<SigningKey> SigningKey::load_or_create(const std::string& path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     if (errno != ENOENT) {
-      return fail(Errc::kUnknown, "cannot open signing key file " + path + ": " +
-                                      std::strerror(errno));
+      return fail(Errc::kUnknown, "cannot open signing key file " + path + ": " + std::strerror(errno));
     }
     SigningKey key = generate("");
     if (Status s = write_new_key_file(path, key); !s) return std::unexpected(s.error());
@@ -134,34 +131,30 @@ Result<SigningKey> SigningKey::load_or_create(const std::string& path) {
 }
 
 std::string SigningKey::public_key_base64() const {
-  return base64_encode(std::string_view(reinterpret_cast<const char*>(public_key_.data()),
-                                        public_key_.size()));
+  return base64_encode(std::string_view(reinterpret_cast<const char*>(public_key_.data()), public_key_.size()));
 }
 
 std::string SigningKey::seed_base64() const {
-  return base64_encode(
-      std::string_view(reinterpret_cast<const char*>(seed_.data()), seed_.size()));
+  return base64_encode(std::string_view(reinterpret_cast<const char*>(seed_.data()), seed_.size()));
 }
 
 std::string SigningKey::sign(std::string_view message) const {
   internal::ensure_sodium();
   unsigned char signature[crypto_sign_BYTES];
-  crypto_sign_detached(signature, nullptr, reinterpret_cast<const unsigned char*>(message.data()),
-                       message.size(), secret_key_.data());
+  crypto_sign_detached(signature, nullptr, reinterpret_cast<const unsigned char*>(message.data()), message.size(),
+                       secret_key_.data());
   return base64_encode(std::string_view(reinterpret_cast<const char*>(signature), sizeof signature));
 }
 
-bool verify_ed25519(std::string_view public_key_base64, std::string_view message,
-                    std::string_view signature_base64) {
+bool verify_ed25519(std::string_view public_key_base64, std::string_view message, std::string_view signature_base64) {
   internal::ensure_sodium();
   std::optional<std::string> public_key = base64_decode(public_key_base64);
   std::optional<std::string> signature = base64_decode(signature_base64);
   if (!public_key || public_key->size() != crypto_sign_PUBLICKEYBYTES) return false;
   if (!signature || signature->size() != crypto_sign_BYTES) return false;
-  return crypto_sign_verify_detached(
-             reinterpret_cast<const unsigned char*>(signature->data()),
-             reinterpret_cast<const unsigned char*>(message.data()), message.size(),
-             reinterpret_cast<const unsigned char*>(public_key->data())) == 0;
+  return crypto_sign_verify_detached(reinterpret_cast<const unsigned char*>(signature->data()),
+                                     reinterpret_cast<const unsigned char*>(message.data()), message.size(),
+                                     reinterpret_cast<const unsigned char*>(public_key->data())) == 0;
 }
 
 void sign_json(json::object& object, std::string_view entity, const SigningKey& key) {
@@ -182,8 +175,7 @@ bool verify_json(const json::object& object, std::string_view entity, std::strin
   if (!by_entity || !by_entity->is_object()) return false;
   const json::value* signature = by_entity->get_object().if_contains(key_id);
   if (!signature || !signature->is_string()) return false;
-  return verify_ed25519(public_key_base64, canonical_json(without_unsigned_parts(object)),
-                        signature->get_string());
+  return verify_ed25519(public_key_base64, canonical_json(without_unsigned_parts(object)), signature->get_string());
 }
 
 }  // namespace myelin::core

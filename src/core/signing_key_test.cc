@@ -4,9 +4,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <gtest/gtest.h>
 #include <filesystem>
 #include <fstream>
-#include <gtest/gtest.h>
 
 #include "core/base64.h"
 
@@ -58,8 +58,7 @@ TEST(SignJson, SpecMinimalEventSignatureAndHash) {
   hashed.erase("signatures");
   hashed.erase("unsigned");
   hashed.erase("hashes");
-  EXPECT_EQ(base64_encode(sha256(canonical_json(hashed))),
-            "5jM4wQpv6lnBo7CLIghJuHdW+s2CMBJPUOGOC89ncos");
+  EXPECT_EQ(base64_encode(sha256(canonical_json(hashed))), "5jM4wQpv6lnBo7CLIghJuHdW+s2CMBJPUOGOC89ncos");
   event["hashes"] = json::object{{"sha256", "5jM4wQpv6lnBo7CLIghJuHdW+s2CMBJPUOGOC89ncos"}};
   sign_json(event, "domain", spec_key());
   EXPECT_EQ(event.at("signatures").at("domain").at("ed25519:1").as_string(),
@@ -78,8 +77,7 @@ TEST(SignJson, KeepsOtherSignaturesAndUnsigned) {
   // Existing signatures and unsigned do not change what is signed.
   json::object plain = parse_object(R"({"one":1})");
   sign_json(plain, "domain", spec_key());
-  EXPECT_EQ(object.at("signatures").at("domain").at("ed25519:1"),
-            plain.at("signatures").at("domain").at("ed25519:1"));
+  EXPECT_EQ(object.at("signatures").at("domain").at("ed25519:1"), plain.at("signatures").at("domain").at("ed25519:1"));
 }
 
 TEST(VerifyJson, AcceptsValidAndRefusesTampered) {
@@ -130,17 +128,14 @@ TEST(SigningKey, GenerateUsesRandomVersionWhenEmpty) {
 class KeyFileTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("myelin_core_test_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    dir_ = std::filesystem::temp_directory_path() / ("myelin_core_test_" + std::to_string(::getpid()) + "_" +
+                                                     ::testing::UnitTest::GetInstance()->current_test_info()->name());
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_);
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
   std::string path(const char* name) const { return (dir_ / name).string(); }
-  static void write(const std::string& p, std::string_view content) {
-    std::ofstream(p) << content;
-  }
+  static void write(const std::string& p, std::string_view content) { std::ofstream(p) << content; }
   std::filesystem::path dir_;
 };
 

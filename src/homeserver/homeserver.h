@@ -87,8 +87,7 @@ class Homeserver {
         voip(options.voip),
         ephemeral(timeline_, store, store, typing_, notifier_),
         presence(options.presence, store, store, room_cache_, notifier_),
-        sync(store, store, store, room_cache_, typing_, presence, notifier_, scheduler, device_lists, keys,
-             to_device) {
+        sync(store, store, store, room_cache_, typing_, presence, notifier_, scheduler, device_lists, keys, to_device) {
     write_path_.subscribe([this](const Written& written) { notifier_.on_written(written); });
     write_path_.subscribe([this](const Written& written) { guest_removal_.on_written(written); });
   }

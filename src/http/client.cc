@@ -2,20 +2,20 @@
 // all on an io_context of the calling (worker) thread.
 #include "http/client.h"
 
+#include <openssl/ssl.h>
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/asio/as_tuple.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <boost/url/parse.hpp>
 #include <boost/url/url.hpp>
-#include <openssl/ssl.h>
 
 #include <array>
 #include <cstring>
@@ -39,10 +39,8 @@ std::optional<Target> parse_target(const std::string& text) {
   auto url = boost::urls::parse_absolute_uri(text);
   if (!url) return std::nullopt;
   Target target;
-  if (url->scheme() == "https")
-    target.tls = true;
-  else if (url->scheme() != "http")
-    return std::nullopt;
+  if (url->scheme() == "https") target.tls = true;
+  else if (url->scheme() != "http") return std::nullopt;
   target.host = std::string(url->host_address());
   if (target.host.empty() || url->has_userinfo()) return std::nullopt;
   target.port = url->has_port() ? std::string(url->port()) : (target.tls ? "443" : "80");
@@ -144,7 +142,7 @@ bool address_in_range(const std::string& ip, const std::string& range) {
     }
   }
   if (bits < 0 || bits > (v4 ? 32 : 128)) return false;
-  if (v4) bits += 96;   // within the IPv4-mapped form
+  if (v4) bits += 96;  // within the IPv4-mapped form
   for (int i = 0; i < 16 && bits > 0; ++i, bits -= 8) {
     const unsigned char mask = bits >= 8 ? 0xff : static_cast<unsigned char>(0xff << (8 - bits));
     if (((*address)[i] & mask) != ((*network)[i] & mask)) return false;
@@ -154,10 +152,10 @@ bool address_in_range(const std::string& ip, const std::string& range) {
 
 bool is_public_address(const std::string& ip) {
   static constexpr const char* kNotPublic[] = {
-      "0.0.0.0/8",     "10.0.0.0/8",     "100.64.0.0/10", "127.0.0.0/8",    "169.254.0.0/16", "172.16.0.0/12",
-      "192.0.0.0/24",  "192.0.2.0/24",   "192.168.0.0/16", "198.18.0.0/15", "198.51.100.0/24", "203.0.113.0/24",
-      "224.0.0.0/3",   "::/128",         "::1/128",        "64:ff9b::/96",  "100::/64",       "2001:db8::/32",
-      "fc00::/7",      "fe80::/10",      "fec0::/10",      "ff00::/8"};
+      "0.0.0.0/8",    "10.0.0.0/8",   "100.64.0.0/10",  "127.0.0.0/8",   "169.254.0.0/16",  "172.16.0.0/12",
+      "192.0.0.0/24", "192.0.2.0/24", "192.168.0.0/16", "198.18.0.0/15", "198.51.100.0/24", "203.0.113.0/24",
+      "224.0.0.0/3",  "::/128",       "::1/128",        "64:ff9b::/96",  "100::/64",        "2001:db8::/32",
+      "fc00::/7",     "fe80::/10",    "fec0::/10",      "ff00::/8"};
   if (!address_bytes(ip)) return false;
   for (const char* range : kNotPublic)
     if (address_in_range(ip, range)) return false;
@@ -176,10 +174,13 @@ std::optional<FetchResult> fetch(const std::string& url, const FetchOptions& opt
     asio::io_context io;
     std::optional<FetchResult> result;
     bool finished = false;
-    asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-      result = co_await fetch_one(io, *target, options, error);
-      finished = true;
-    }, asio::detached);
+    asio::co_spawn(
+        io,
+        [&]() -> asio::awaitable<void> {
+          result = co_await fetch_one(io, *target, options, error);
+          finished = true;
+        },
+        asio::detached);
     const auto left = deadline - std::chrono::steady_clock::now();
     if (left <= std::chrono::steady_clock::duration::zero()) break;
     io.run_for(left);

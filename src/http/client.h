@@ -13,9 +13,9 @@
 namespace myelin::http {
 
 struct FetchOptions {
-  std::function<bool(const std::string& ip)> may_connect;   // textual address, v4 or v6
+  std::function<bool(const std::string& ip)> may_connect;  // textual address, v4 or v6
   std::size_t max_body_bytes = 1 << 20;
-  std::chrono::seconds timeout{10};                          // for the whole fetch
+  std::chrono::seconds timeout{10};  // for the whole fetch
   int max_redirects = 3;
   std::string user_agent = "myelin";
 };
@@ -23,7 +23,7 @@ struct FetchOptions {
 struct FetchResult {
   int status = 0;
   std::string content_type;
-  std::string body;          // at most max_body_bytes (truncated beyond)
+  std::string body;  // at most max_body_bytes (truncated beyond)
   std::string final_url;
 };
 

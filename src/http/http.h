@@ -20,9 +20,9 @@
 namespace myelin::http {
 
 struct Request {
-  std::string method;                 // "GET", "PUT", ...
-  std::string path;                   // raw (still percent-encoded) path, no query
-  std::string query;                  // raw query string without '?'
+  std::string method;  // "GET", "PUT", ...
+  std::string path;    // raw (still percent-encoded) path, no query
+  std::string query;   // raw query string without '?'
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
   // Routes with a streamed body (Router::add's `streamed_body_limit`): the body went to this
@@ -30,7 +30,7 @@ struct Request {
   // still at this path once the response is sent is deleted.
   std::string body_file;
   std::uint64_t body_size = 0;
-  std::string remote_ip;              // textual peer address
+  std::string remote_ip;  // textual peer address
   // Who made the request, once a layer above has authenticated it: shown in the request log.
   std::string user;
   // Path parameters captured by the router, percent-decoded, in pattern order.
@@ -103,7 +103,7 @@ std::string loggable_target(const Request& request, const std::vector<std::strin
 using Gate = std::function<std::optional<Response>(const Request& head)>;
 
 struct StreamedBody {
-  std::uint64_t limit = 0;   // bytes
+  std::uint64_t limit = 0;  // bytes
   Gate gate;
 };
 
@@ -141,8 +141,7 @@ class Scheduler {
  public:
   virtual ~Scheduler() = default;
   virtual void post(std::function<void()> fn) = 0;
-  virtual std::unique_ptr<Timer> after(std::chrono::milliseconds delay,
-                                       std::function<void()> fn) = 0;
+  virtual std::unique_ptr<Timer> after(std::chrono::milliseconds delay, std::function<void()> fn) = 0;
   // Runs CPU-heavy `work` (password hashing) on a worker thread, then `then` on the loop
   // thread. `work` must touch nothing the loop owns (no responders either).
   virtual void run_blocking(std::function<void()> work, std::function<void()> then) = 0;
@@ -163,18 +162,18 @@ class InlineScheduler final : public Scheduler {
 
 struct ServerOptions {
   std::string address = "127.0.0.1";
-  std::uint16_t port = 8008;                     // 0 picks a free port
-  std::size_t max_body_bytes = 1 << 20;          // larger bodies get 413
-  std::size_t max_header_bytes = 16 << 10;       // a longer request line gets 414, longer headers 431
-  std::chrono::seconds header_timeout{10};       // a new connection's first request headers
-  std::chrono::seconds idle_timeout{75};         // keep-alive connections between requests
-  std::size_t max_connections = 10000;           // beyond this, new connections are closed
+  std::uint16_t port = 8008;                // 0 picks a free port
+  std::size_t max_body_bytes = 1 << 20;     // larger bodies get 413
+  std::size_t max_header_bytes = 16 << 10;  // a longer request line gets 414, longer headers 431
+  std::chrono::seconds header_timeout{10};  // a new connection's first request headers
+  std::chrono::seconds idle_timeout{75};    // keep-alive connections between requests
+  std::size_t max_connections = 10000;      // beyond this, new connections are closed
   // Open connections from one address (IPv4 address, or IPv6 /64) at most; 0 for no limit.
   std::size_t max_connections_per_address = 100;
   // The body of the answers the server gives itself (status 400, 413, 414, 431, and 500 for a
   // request its handler never answered); "{}" when unset.
   std::function<std::string(int status)> error_body;
-  std::string upload_dir;                        // temporary files of streamed bodies
+  std::string upload_dir;  // temporary files of streamed bodies
   // Query parameters, and path parameters ({name} in a route's pattern), whose values never
   // reach the request log (logged at debug level).
   std::vector<std::string> secret_params;

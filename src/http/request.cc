@@ -50,7 +50,7 @@ std::string loggable_path(std::string_view path, std::string_view pattern, IsSec
   while (!path.empty()) {
     const std::size_t path_end = std::min(path.find('/', 1), path.size());
     const std::size_t pattern_end = std::min(pattern.find('/', 1), pattern.size());
-    const std::string_view segment = pattern.substr(0, pattern_end);   // "/literal" or "/{name}"
+    const std::string_view segment = pattern.substr(0, pattern_end);  // "/literal" or "/{name}"
     const bool param = segment.starts_with("/{") && segment.ends_with('}');
     const bool rest = param && segment.ends_with("...}");
     if (param && is_secret(segment.substr(2, segment.size() - (rest ? 6 : 3)))) {
@@ -121,7 +121,7 @@ std::string loggable_target(const Request& request, const std::vector<std::strin
     out += separator;
     separator = '&';
     out += key;
-    const auto name = percent_decode(key);   // undecodable: redacted too
+    const auto name = percent_decode(key);  // undecodable: redacted too
     if (!name || is_secret(*name)) out += "=<redacted>";
     else if (!value.empty()) out.append("=").append(value);
   });
@@ -145,7 +145,7 @@ ByteRange parse_byte_range(std::string_view header, std::uint64_t size) {
     return value;
   };
   const std::string_view first_text = header.substr(0, dash), last_text = header.substr(dash + 1);
-  if (first_text.empty()) {   // "bytes=-N": the last N bytes
+  if (first_text.empty()) {  // "bytes=-N": the last N bytes
     auto suffix = number(last_text);
     if (!suffix) return whole;
     if (*suffix == 0 || size == 0) return ByteRange{ByteRange::kUnsatisfiable, 0, 0};

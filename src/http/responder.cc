@@ -26,7 +26,7 @@ Responder::Responder(Sink sink, Response fallback)
     : state_(std::make_shared<State>(std::move(sink), std::move(fallback))) {}
 
 void Responder::operator()(Response response) const {
-  if (!state_) return;   // moved from
+  if (!state_) return;  // moved from
   if (state_->answered) {
     spdlog::warn("a request was answered twice; the second answer (status {}) is dropped", response.status);
     return;

@@ -7,9 +7,9 @@ namespace myelin::http {
 namespace {
 
 struct Segment {
-  std::string literal;   // empty for a parameter
+  std::string literal;  // empty for a parameter
   bool param = false;
-  bool rest = false;     // {name...}: the rest of the path, '/' included
+  bool rest = false;  // {name...}: the rest of the path, '/' included
 };
 
 }  // namespace
@@ -37,8 +37,8 @@ std::vector<std::string_view> split_path(std::string_view path) {
 }
 
 // Matches and fills `params` (percent-decoded). False on mismatch or a malformed escape.
-bool match(const std::vector<Segment>& pattern, const std::vector<std::string_view>& parts,
-           std::string_view path, std::vector<std::string>& params) {
+bool match(const std::vector<Segment>& pattern, const std::vector<std::string_view>& parts, std::string_view path,
+           std::vector<std::string>& params) {
   params.clear();
   for (std::size_t i = 0; i < pattern.size(); ++i) {
     const auto& segment = pattern[i];
@@ -47,7 +47,7 @@ bool match(const std::vector<Segment>& pattern, const std::vector<std::string_vi
       // The remainder of the raw path from this segment on.
       std::size_t offset = static_cast<std::size_t>(parts[i].data() - path.data());
       auto decoded = percent_decode(path.substr(offset));
-      if (!decoded) return false;   // may be empty: "/state/m.room.name/" names state key ""
+      if (!decoded) return false;  // may be empty: "/state/m.room.name/" names state key ""
       params.push_back(std::move(*decoded));
       return true;
     }

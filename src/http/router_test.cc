@@ -35,8 +35,13 @@ Router make_router() {
   router.add("PUT", "/a/{x}/c", named("put"));
   router.add("GET", "/state/{type}/{key...}", named("rest"));
   router.add("GET", "/state/{type}", named("nokey"));
-  router.set_fallbacks([](Request&, Responder r) { r(Response{404, "", "nf", {}, {}}); },
-                       [](Request&, Responder r) { r(Response{405, "", "wm", {}, {}}); });
+  router.set_fallbacks(
+      [](Request&, Responder r) {
+        r(Response{404, "", "nf", {}, {}});
+      },
+      [](Request&, Responder r) {
+        r(Response{405, "", "wm", {}, {}});
+      });
   return router;
 }
 
@@ -123,13 +128,13 @@ TEST(ResponderTest, AnswersOnceAndFallsBackWhenDropped) {
     Responder respond(sink, Response{500, "", "", {}, {}});
     Responder copy = respond;
     copy(Response{200, "", "", {}, {}});
-    respond(Response{201, "", "", {}, {}});   // dropped
+    respond(Response{201, "", "", {}, {}});  // dropped
   }
   EXPECT_EQ(sent, std::vector<int>{200});
   {
     Responder respond(sink, Response{500, "", "", {}, {}});
     Responder copy = respond;
-  }   // the last copy goes unanswered
+  }  // the last copy goes unanswered
   EXPECT_EQ(sent, (std::vector<int>{200, 500}));
 }
 

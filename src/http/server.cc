@@ -1,6 +1,9 @@
 // The HTTP/1.1 server: one coroutine per connection on a single io_context. Each request is
 // handed to the router with a Responder; the connection's coroutine waits (without blocking
 // the loop) until the responder is called, then writes the response.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -14,9 +17,6 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <array>
@@ -24,8 +24,8 @@
 #include <cerrno>
 #include <csignal>
 #include <cstdlib>
-#include <tuple>
 #include <stdexcept>
+#include <tuple>
 #include <unordered_map>
 #include <utility>
 
@@ -78,7 +78,7 @@ class Count {
   std::size_t value() const { return *n_; }
 
  private:
-  std::size_t* n_;   // null once moved from
+  std::size_t* n_;  // null once moved from
   PerKey* per_key_ = nullptr;
   std::string key_;
 };
@@ -161,7 +161,8 @@ struct BodyFile {
     if (fd < 0) return;
     // Only if the path still names our file: the handler may have moved it away, and another
     // upload may since have been given the same name.
-    struct stat ours {}, named {};
+    struct stat ours {
+    }, named{};
     if (::fstat(fd, &ours) == 0 && ::stat(path.c_str(), &named) == 0 && ours.st_ino == named.st_ino &&
         ours.st_dev == named.st_dev)
       ::unlink(path.c_str());
@@ -228,8 +229,8 @@ struct Server::Impl : Scheduler {
                                                                std::uint64_t limit, BodyFile& file);
   // False when the connection cannot go on.
   // `head_only`: a HEAD request, answered with the headers (and length) a GET would get.
-  asio::awaitable<bool> write_response(beast::tcp_stream& stream, Response& response, unsigned version,
-                                       bool keep_alive, bool head_only);
+  asio::awaitable<bool> write_response(beast::tcp_stream& stream, Response& response, unsigned version, bool keep_alive,
+                                       bool head_only);
   std::string error_body(int status) const { return options.error_body ? options.error_body(status) : "{}"; }
   void log_request(const Request& request, int status, std::chrono::steady_clock::time_point started) const;
 
@@ -237,9 +238,9 @@ struct Server::Impl : Scheduler {
   const Router& router;
   // Declared before io: connection coroutines still pending when io is destroyed update them.
   bool stopping = false;
-  std::size_t in_flight = 0;   // requests handed to the router and not yet written out
+  std::size_t in_flight = 0;  // requests handed to the router and not yet written out
   std::size_t connections = 0;
-  Count::PerKey per_address;   // open connections by Peer::limit_key
+  Count::PerKey per_address;  // open connections by Peer::limit_key
   std::vector<std::function<void()>> stop_callbacks;
   // False once the loop has stopped: answers that come later (as the layers above are torn
   // down) have nowhere to go.
@@ -284,7 +285,7 @@ asio::awaitable<void> Server::Impl::session(tcp::socket socket, Peer peer, [[may
     Request& request = in->request;
     const bool refused = in->refusal.has_value();
     Response response;
-    std::optional<Count> answering;   // in_flight, until the answer is written
+    std::optional<Count> answering;  // in_flight, until the answer is written
     if (refused) {
       response = std::move(*in->refusal);
     } else if (request.method == "OPTIONS") {
@@ -308,7 +309,7 @@ asio::awaitable<std::optional<Incoming>> Server::Impl::read_request(beast::tcp_s
                                                                     bool first, BodyFile& body_file) {
   bhttp::request_parser<bhttp::empty_body> header_parser;
   header_parser.header_limit(static_cast<std::uint32_t>(options.max_header_bytes));
-  header_parser.body_limit(boost::none);   // checked in read_body, once the route is known
+  header_parser.body_limit(boost::none);  // checked in read_body, once the route is known
   // A new connection must send its first request's head soon; an open one may idle longer.
   stream.expires_after(first ? options.header_timeout : options.idle_timeout);
   auto [error, bytes] = co_await bhttp::async_read_header(stream, buffer, header_parser, kNoThrow);
@@ -318,7 +319,7 @@ asio::awaitable<std::optional<Incoming>> Server::Impl::read_request(beast::tcp_s
   in.request.remote_ip = peer.ip;
   const auto& head = header_parser.get();
   if (!error) {
-    stream.expires_after(options.idle_timeout);   // for the body
+    stream.expires_after(options.idle_timeout);  // for the body
     in.version = head.version();
     in.keep_alive = head.keep_alive();
     Request& request = in.request;
@@ -348,7 +349,7 @@ asio::awaitable<boost::system::error_code> Server::Impl::read_body(
   if (auto length = header_parser.content_length(); length && *length > limit)
     co_return boost::system::error_code(bhttp::error::body_limit);
   if (streamed && streamed->gate && (in.refusal = streamed->gate(request)))
-    co_return boost::system::error_code();   // refused from its head, before a byte of the body is read
+    co_return boost::system::error_code();  // refused from its head, before a byte of the body is read
   if (streamed) {
     const auto error = co_await read_body_to_file(stream, buffer, header_parser, limit, body_file);
     request.body_file = body_file.path;
@@ -363,13 +364,14 @@ asio::awaitable<boost::system::error_code> Server::Impl::read_body(
   co_return error;
 }
 
-Response Server::Impl::refusal_for(const boost::system::error_code& error, const bhttp::request<bhttp::empty_body>& head,
+Response Server::Impl::refusal_for(const boost::system::error_code& error,
+                                   const bhttp::request<bhttp::empty_body>& head,
                                    const beast::flat_buffer& buffer) const {
   int status = 400;
   if (error == bhttp::error::body_limit) status = 413;
   else if (error == bhttp::error::header_limit)
     status = request_line_too_long(head, buffer, options.max_header_bytes) ? 414 : 431;
-  else if (error == boost::system::errc::io_error) status = 500;   // the temporary file could not be written (disk full)
+  else if (error == boost::system::errc::io_error) status = 500;  // the temporary file could not be written (disk full)
   return plain(status, error_body(status));
 }
 
@@ -408,13 +410,15 @@ asio::awaitable<void> Server::Impl::linger(beast::tcp_stream& stream) {
   }
 }
 
-void Server::Impl::log_request(const Request& request, int status, std::chrono::steady_clock::time_point started) const {
+void Server::Impl::log_request(const Request& request, int status,
+                               std::chrono::steady_clock::time_point started) const {
   if (!spdlog::should_log(spdlog::level::debug)) return;
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
   spdlog::debug("request {} {} {} {}ms {}", request.method.empty() ? "-" : request.method,
-                request.method.empty() ? "-" : loggable_target(request, options.secret_params, router.pattern(request.method, request.path)),
-                status,
-                ms.count(), request.user.empty() ? "-" : request.user);
+                request.method.empty()
+                    ? "-"
+                    : loggable_target(request, options.secret_params, router.pattern(request.method, request.path)),
+                status, ms.count(), request.user.empty() ? "-" : request.user);
 }
 
 asio::awaitable<boost::system::error_code> Server::Impl::read_body_to_file(
@@ -444,7 +448,8 @@ asio::awaitable<boost::system::error_code> Server::Impl::read_body_to_file(
 asio::awaitable<bool> Server::Impl::write_response(beast::tcp_stream& stream, Response& response, unsigned version,
                                                    bool keep_alive, bool head_only) {
   auto set_head = [&](auto& out) {
-    if (!response.content_type.empty() && response.status != 204) out.set(bhttp::field::content_type, response.content_type);
+    if (!response.content_type.empty() && response.status != 204)
+      out.set(bhttp::field::content_type, response.content_type);
     out.set(bhttp::field::access_control_allow_origin, "*");
     out.set(bhttp::field::access_control_allow_methods, "GET, POST, PUT, DELETE, OPTIONS");
     out.set(bhttp::field::access_control_allow_headers, "X-Requested-With, Content-Type, Authorization");
@@ -490,7 +495,7 @@ asio::awaitable<bool> Server::Impl::write_response(beast::tcp_stream& stream, Re
   while (sent < range.length) {
     const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(chunk.size(), range.length - sent));
     const ssize_t got = ::pread(fd, chunk.data(), want, static_cast<off_t>(range.offset + sent));
-    if (got <= 0) co_return false;   // truncated underneath us: the Content-Length cannot be met
+    if (got <= 0) co_return false;  // truncated underneath us: the Content-Length cannot be met
     sent += static_cast<std::uint64_t>(got);
     out.body().data = chunk.data();
     out.body().size = static_cast<std::size_t>(got);

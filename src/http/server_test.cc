@@ -29,7 +29,9 @@ class Client {
     if (connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) throw std::runtime_error("connect");
   }
   ~Client() { close(fd_); }
-  void send(const std::string& data) { ASSERT_EQ(::send(fd_, data.data(), data.size(), 0), static_cast<ssize_t>(data.size())); }
+  void send(const std::string& data) {
+    ASSERT_EQ(::send(fd_, data.data(), data.size(), 0), static_cast<ssize_t>(data.size()));
+  }
   // Reads one response (headers + Content-Length body).
   std::string response() {
     while (true) {
@@ -84,7 +86,9 @@ class ServerTest : public ::testing::Test {
     });
     router_.add("GET", "/slow", [this](Request&, Responder respond) {
       server_->scheduler().run_blocking([] { std::this_thread::sleep_for(std::chrono::milliseconds(1000)); },
-                                        [respond] { respond(Response{200, "application/json", R"({"slow":true})", {}, {}}); });
+                                        [respond] {
+                                          respond(Response{200, "application/json", R"({"slow":true})", {}, {}});
+                                        });
     });
     ServerOptions options;
     options.port = 0;
@@ -93,7 +97,8 @@ class ServerTest : public ::testing::Test {
     options.header_timeout = std::chrono::seconds(1);
     options.max_connections_per_address = 4;
     options.error_body = [](int status) {
-      return status == 500 ? std::string(R"({"errcode":"M_UNKNOWN"})") : R"({"errcode":"E)" + std::to_string(status) + "\"}";
+      return status == 500 ? std::string(R"({"errcode":"M_UNKNOWN"})")
+                           : R"({"errcode":"E)" + std::to_string(status) + "\"}";
     };
     server_ = std::make_unique<Server>(options, router_);
     port_ = server_->listen();
@@ -140,7 +145,8 @@ TEST_F(ServerTest, OptionsIsAnsweredWithCors) {
   client.send("OPTIONS /anything HTTP/1.1\r\nHost: x\r\n\r\n");
   auto response = client.response();
   EXPECT_NE(response.find("204"), std::string::npos);
-  EXPECT_NE(response.find("Access-Control-Allow-Headers: X-Requested-With, Content-Type, Authorization"), std::string::npos);
+  EXPECT_NE(response.find("Access-Control-Allow-Headers: X-Requested-With, Content-Type, Authorization"),
+            std::string::npos);
 }
 
 TEST_F(ServerTest, DelayedResponderAndHandlerExceptions) {
@@ -195,7 +201,7 @@ TEST_F(ServerTest, EveryRequestIsAnsweredExactlyOnce) {
   }
   client.send("GET /twice HTTP/1.1\r\nHost: x\r\n\r\nGET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
   EXPECT_NE(client.response().find(R"({"first":true})"), std::string::npos);
-  EXPECT_NE(client.response().find("hello"), std::string::npos);   // not the dropped second answer
+  EXPECT_NE(client.response().find("hello"), std::string::npos);  // not the dropped second answer
 }
 
 TEST_F(ServerTest, ConnectionsPerAddressAreCapped) {
@@ -207,11 +213,11 @@ TEST_F(ServerTest, ConnectionsPerAddressAreCapped) {
   }
   Client extra(port_);
   extra.send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
-  EXPECT_EQ(extra.response(), "");   // closed at accept
+  EXPECT_EQ(extra.response(), "");  // closed at accept
   Client other(port_, "127.0.0.2");
   other.send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
   EXPECT_NE(other.response().find(R"({"hello":"127.0.0.2"})"), std::string::npos);
-  held.pop_back();   // a slot comes free
+  held.pop_back();  // a slot comes free
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
   Client again(port_);
   again.send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
@@ -224,7 +230,7 @@ TEST_F(ServerTest, FirstRequestHeadersHaveADeadline) {
   served.send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
   EXPECT_NE(served.response().find("200 OK"), std::string::npos);
   const auto started = std::chrono::steady_clock::now();
-  EXPECT_EQ(silent.response(), "");   // closed without a request
+  EXPECT_EQ(silent.response(), "");  // closed without a request
   EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(3));
   // A connection that sent its first request may idle longer between requests.
   served.send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n");

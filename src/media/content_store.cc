@@ -74,7 +74,7 @@ class LocalContentStore final : public ContentStore {
     const fs::path folder = root_ / "thumbnails" / sha256_hex;
     std::error_code ec;
     fs::create_directories(folder, ec);
-    if (!ec) fs::rename(temp_path, folder / name, ec);   // a reader never sees half a thumbnail
+    if (!ec) fs::rename(temp_path, folder / name, ec);  // a reader never sees half a thumbnail
     return !ec;
   }
 

@@ -142,8 +142,8 @@ bool end_of_image(const Reader& in, Sink& out) {
 // entropy-coded data, up to EOI. Metadata segments are left out wherever they are, and so is
 // anything after EOI (such as the further images of a Multi-Picture file, with their own EXIF).
 
-constexpr unsigned char kSoi = 0xD8, kEoi = 0xD9, kSos = 0xDA, kApp0 = 0xE0, kApp2 = 0xE2, kApp14 = 0xEE,
-                        kApp15 = 0xEF, kCom = 0xFE;
+constexpr unsigned char kSoi = 0xD8, kEoi = 0xD9, kSos = 0xDA, kApp0 = 0xE0, kApp2 = 0xE2, kApp14 = 0xEE, kApp15 = 0xEF,
+                        kCom = 0xFE;
 
 // Whether a segment is kept, from its marker and the first bytes of its payload: colour
 // information (JFIF, ICC profile, Adobe) and all non-APPn segments except comments.

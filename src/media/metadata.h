@@ -13,10 +13,10 @@ namespace myelin::media {
 std::string sniff_image_type(std::string_view head);
 
 enum class StripResult {
-  kStripped,      // output written without the metadata
-  kUnchanged,     // nothing to remove (output not written)
-  kUnsupported,   // not JPEG, PNG or WebP (output not written)
-  kMalformed,     // the structure is broken (output not written; the upload is still stored)
+  kStripped,     // output written without the metadata
+  kUnchanged,    // nothing to remove (output not written)
+  kUnsupported,  // not JPEG, PNG or WebP (output not written)
+  kMalformed,    // the structure is broken (output not written; the upload is still stored)
 };
 
 // Reads `input_path`, writes the stripped copy to `output_path` (created or truncated).

@@ -121,9 +121,7 @@ TEST_P(StripFormatTest, RemovesMetadataAndKeepsColourAndPixels) {
   EXPECT_NE(output.find("myelin test RGB"), std::string::npos);  // the ICC profile's name
 }
 
-TEST_P(StripFormatTest, CleanFileIsUnchanged) {
-  EXPECT_EQ(strip(clean()), StripResult::kUnchanged);
-}
+TEST_P(StripFormatTest, CleanFileIsUnchanged) { EXPECT_EQ(strip(clean()), StripResult::kUnchanged); }
 
 TEST_P(StripFormatTest, EveryTruncationIsMalformed) {
   const std::string input = clean();

@@ -58,7 +58,8 @@ void start_libvips() {
   vips_block_untrusted_set(TRUE);
   // Hostile uploads make decoders warn ("premature end of JPEG file"): the caller reports the
   // failure, so the warnings need not flood stderr.
-  g_log_set_handler("VIPS", G_LOG_LEVEL_WARNING, [](const gchar*, GLogLevelFlags, const gchar*, gpointer) {}, nullptr);
+  g_log_set_handler(
+      "VIPS", G_LOG_LEVEL_WARNING, [](const gchar*, GLogLevelFlags, const gchar*, gpointer) {}, nullptr);
   vips_operation_block_set("VipsForeignLoad", TRUE);
   for (const char* family : kLoaderFamilies) vips_operation_block_set(family, FALSE);
 }
@@ -68,7 +69,8 @@ bool thumbnailed_format(VipsSource* source) {
   const char* loader = vips_foreign_find_load_source(source);
   if (loader == nullptr) return false;
   const char* nickname = vips_nickname_find(g_type_from_name(loader));
-  return nickname != nullptr && std::ranges::find(kSourceLoaders, std::string_view(nickname)) != std::end(kSourceLoaders);
+  return nickname != nullptr &&
+         std::ranges::find(kSourceLoaders, std::string_view(nickname)) != std::end(kSourceLoaders);
 }
 
 // Reads the header only: no pixel is decoded.
@@ -191,7 +193,8 @@ std::expected<Thumbnail, ThumbnailError> make_thumbnail(const std::string& sourc
   if (fits_as_is(*original, width, height, spec.crop)) {
     // Small enough as it is; but a still was asked of an animation: its first frame, unscaled.
     if (original->pages == 1 || spec.animated) return std::unexpected(ThumbnailError::kServeOriginal);
-    Image still = shrink_to_cover(source.get(), *original, original->display_width(), original->display_height(), false);
+    Image still =
+        shrink_to_cover(source.get(), *original, original->display_width(), original->display_height(), false);
     if (!still) return failure(ThumbnailError::kMalformed);
     return encode(still.get(), false);
   }

@@ -18,22 +18,22 @@ struct ThumbnailSpec {
 };
 
 struct ImageLimits {
-  std::uint64_t max_pixels = 64'000'000;   // width * height of the source
-  int max_dimension = 16384;               // either side
+  std::uint64_t max_pixels = 64'000'000;  // width * height of the source
+  int max_dimension = 16384;              // either side
 };
 
 struct Thumbnail {
   std::string bytes;
-  std::string content_type;   // image/jpeg, image/png or image/webp
+  std::string content_type;  // image/jpeg, image/png or image/webp
   int width = 0;
   int height = 0;
 };
 
 enum class ThumbnailError {
-  kUnsupported,     // not an image libvips reads (or a format myelin does not thumbnail)
-  kTooLarge,        // over the limits: refused before decoding
-  kMalformed,       // the image could not be decoded
-  kServeOriginal,   // the source is no larger than asked: serve it as it is
+  kUnsupported,    // not an image libvips reads (or a format myelin does not thumbnail)
+  kTooLarge,       // over the limits: refused before decoding
+  kMalformed,      // the image could not be decoded
+  kServeOriginal,  // the source is no larger than asked: serve it as it is
 };
 
 // Starts libvips (with small cache and concurrency bounds) once; make_thumbnail calls it, so

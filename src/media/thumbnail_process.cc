@@ -14,7 +14,7 @@
 namespace myelin::media {
 namespace {
 
-constexpr rlim_t kChildMemoryBytes = rlim_t{2} << 30;   // address space of one thumbnailer
+constexpr rlim_t kChildMemoryBytes = rlim_t{2} << 30;  // address space of one thumbnailer
 constexpr rlim_t kChildCpuSeconds = 20;
 constexpr auto kChildWallClock = std::chrono::seconds(30);
 

@@ -2,8 +2,8 @@
 // The child process of media/thumbnail_process.h: makes one thumbnail with libvips and writes it
 // to OUTPUT; the exit code is the verdict (kThumbnailDone or exit_code_of(error)).
 #include <charconv>
-#include <cstdlib>
 #include <cstdint>
+#include <cstdlib>
 #include <fstream>
 #include <string_view>
 

@@ -65,11 +65,9 @@ core::Status check_create(const json::object& pdu, const RoomVersionRules& rules
   if (rules.creators_have_infinite_power) {
     if (const json::value* extra = content->if_contains("additional_creators")) {
       const bool valid = extra->is_array() &&
-                         std::all_of(extra->get_array().begin(), extra->get_array().end(),
-                                     [](const json::value& user) {
-                                       return user.is_string() &&
-                                              core::UserId::parse(user.get_string());
-                                     });
+                         std::all_of(extra->get_array().begin(), extra->get_array().end(), [](const json::value& user) {
+                           return user.is_string() && core::UserId::parse(user.get_string());
+                         });
       if (!valid) return reject("additional_creators must be an array of user IDs (rule 1.4)");
     }
   }
@@ -78,8 +76,7 @@ core::Status check_create(const json::object& pdu, const RoomVersionRules& rules
 
 }  // namespace
 
-core::Status authorize_event(const json::object& pdu, const StateLookup& state,
-                             const RoomVersionRules& rules) {
+core::Status authorize_event(const json::object& pdu, const StateLookup& state, const RoomVersionRules& rules) {
   const std::string_view type = string_field(pdu, "type");
   const std::string_view sender = string_field(pdu, "sender");
   if (type.empty() || sender.empty()) return reject("event has no type or sender");
@@ -100,8 +97,7 @@ core::Status authorize_event(const json::object& pdu, const StateLookup& state,
   // 4 If the create event's content has m.federate false and the sender's domain differs
   //   from the create sender's, reject.
   const json::object* create_content = content_of(create);
-  if (const json::value* federate =
-          create_content ? create_content->if_contains("m.federate") : nullptr;
+  if (const json::value* federate = create_content ? create_content->if_contains("m.federate") : nullptr;
       federate && federate->is_bool() && !federate->get_bool() &&
       server_of(sender) != server_of(string_field(*create, "sender"))) {
     return reject("the room does not federate (m.federate is false) (rule 4)");
@@ -139,8 +135,8 @@ core::Status authorize_event(const json::object& pdu, const StateLookup& state,
   return {};  // 11 Otherwise, allow.
 }
 
-std::vector<std::pair<std::string, std::string>> auth_types_for_event(
-    const json::object& pdu, const RoomVersionRules& rules) {
+std::vector<std::pair<std::string, std::string>> auth_types_for_event(const json::object& pdu,
+                                                                      const RoomVersionRules& rules) {
   std::vector<std::pair<std::string, std::string>> types;
   const std::string_view type = string_field(pdu, "type");
   if (type == "m.room.create") return types;
@@ -174,8 +170,7 @@ std::vector<std::pair<std::string, std::string>> auth_types_for_event(
   return types;
 }
 
-core::Status check_auth_events(const json::object& pdu,
-                               std::span<const json::object* const> auth_events,
+core::Status check_auth_events(const json::object& pdu, std::span<const json::object* const> auth_events,
                                const RoomVersionRules& rules) {
   if (string_field(pdu, "type") == "m.room.create") return {};
   const auto expected = auth_types_for_event(pdu, rules);

@@ -13,18 +13,21 @@ namespace {
 using AuthCreate = PerVersion;
 
 json::object create_event(const RoomVersionRules& rules, json::object content) {
-  json::object pdu{{"type", "m.room.create"}, {"sender", kAlice}, {"state_key", ""},
-                   {"content", std::move(content)}, {"prev_events", json::array()},
-                   {"auth_events", json::array()}, {"depth", 1}, {"origin_server_ts", 1}};
+  json::object pdu{{"type", "m.room.create"},
+                   {"sender", kAlice},
+                   {"state_key", ""},
+                   {"content", std::move(content)},
+                   {"prev_events", json::array()},
+                   {"auth_events", json::array()},
+                   {"depth", 1},
+                   {"origin_server_ts", 1}};
   if (!rules.room_id_from_create_event) pdu["room_id"] = "!room:example.org";
   if (!rules.use_room_create_sender) pdu["content"].as_object()["creator"] = kAlice;
   return pdu;
 }
 
 TEST_P(AuthCreate, CreateEventRules) {
-  const StateLookup empty = [](std::string_view, std::string_view) -> const json::object* {
-    return nullptr;
-  };
+  const StateLookup empty = [](std::string_view, std::string_view) -> const json::object* { return nullptr; };
   json::object create = create_event(rules(), {{"room_version", rules().id}});
   EXPECT_ALLOWED(authorize_event(create, empty, rules()));
 
@@ -66,11 +69,8 @@ TEST_P(AuthCreate, EventsOutsideTheCreateEventsRoomAreRefused) {
   json::object message = room.build("m.room.message", kAlice, {{"body", "x"}});
   message["room_id"] = "!another:example.org";
   EXPECT_REFUSED(room.check(message), rules().room_id_from_create_event ? "rule 2" : "rule 2.5");
-  const StateLookup empty = [](std::string_view, std::string_view) -> const json::object* {
-    return nullptr;
-  };
-  EXPECT_REFUSED(authorize_event(room.build("m.room.message", kAlice, {}), empty, rules()),
-                 "rule 2.4");
+  const StateLookup empty = [](std::string_view, std::string_view) -> const json::object* { return nullptr; };
+  EXPECT_REFUSED(authorize_event(room.build("m.room.message", kAlice, {}), empty, rules()), "rule 2.4");
 }
 
 TEST_P(AuthCreate, CreatorsHaveInfinitePowerInV12Only) {
@@ -82,8 +82,8 @@ TEST_P(AuthCreate, CreatorsHaveInfinitePowerInV12Only) {
   json::object levels{{"users", {{kCarol, 100}}}, {"users_default", 0}};
   if (!rules().creators_have_infinite_power) levels["users"].as_object()[kAlice] = 100;
   ASSERT_TRUE(room.set_levels(kAlice, levels));
-  PowerLevels power(&room.get("m.room.power_levels", "")->at("content").as_object(),
-                    *room.get("m.room.create", ""), rules());
+  PowerLevels power(&room.get("m.room.power_levels", "")->at("content").as_object(), *room.get("m.room.create", ""),
+                    rules());
   if (rules().creators_have_infinite_power) {
     EXPECT_TRUE(power.is_creator(kBob));
     EXPECT_EQ(power.user_level(kAlice), std::nullopt);
@@ -124,28 +124,25 @@ TEST_P(AuthCreate, AuthTypesForEvent) {
   EXPECT_EQ(auth_types_for_event(*room.get("m.room.create", ""), rules()), Types{});
   EXPECT_EQ(auth_types_for_event(room.build("m.room.message", kBob, {}), rules()),
             with_create({{"m.room.power_levels", ""}, {"m.room.member", std::string(kBob)}}));
-  EXPECT_EQ(auth_types_for_event(room.build("m.room.member", kBob,
-                                            {{"membership", "join"},
-                                             {"join_authorised_via_users_server", kAlice}},
-                                            kBob),
-                                 rules()),
-            with_create({{"m.room.power_levels", ""},
-                         {"m.room.member", std::string(kBob)},
-                         {"m.room.join_rules", ""},
-                         {"m.room.member", std::string(kAlice)}}));
-  EXPECT_EQ(auth_types_for_event(
-                room.build("m.room.member", kAlice,
-                           {{"membership", "invite"},
-                            {"third_party_invite", {{"signed", {{"token", "tok"}}}}}},
-                           kCarol),
-                rules()),
-            with_create({{"m.room.power_levels", ""},
-                         {"m.room.member", std::string(kAlice)},
-                         {"m.room.member", std::string(kCarol)},
-                         {"m.room.join_rules", ""},
-                         {"m.room.third_party_invite", "tok"}}));
-  EXPECT_EQ(auth_types_for_event(room.build("m.room.member", kAlice, {{"membership", "ban"}}, kCarol),
-                                 rules()),
+  EXPECT_EQ(
+      auth_types_for_event(room.build("m.room.member", kBob,
+                                      {{"membership", "join"}, {"join_authorised_via_users_server", kAlice}}, kBob),
+                           rules()),
+      with_create({{"m.room.power_levels", ""},
+                   {"m.room.member", std::string(kBob)},
+                   {"m.room.join_rules", ""},
+                   {"m.room.member", std::string(kAlice)}}));
+  EXPECT_EQ(
+      auth_types_for_event(
+          room.build("m.room.member", kAlice,
+                     {{"membership", "invite"}, {"third_party_invite", {{"signed", {{"token", "tok"}}}}}}, kCarol),
+          rules()),
+      with_create({{"m.room.power_levels", ""},
+                   {"m.room.member", std::string(kAlice)},
+                   {"m.room.member", std::string(kCarol)},
+                   {"m.room.join_rules", ""},
+                   {"m.room.third_party_invite", "tok"}}));
+  EXPECT_EQ(auth_types_for_event(room.build("m.room.member", kAlice, {{"membership", "ban"}}, kCarol), rules()),
             with_create({{"m.room.power_levels", ""},
                          {"m.room.member", std::string(kAlice)},
                          {"m.room.member", std::string(kCarol)}}));
@@ -203,15 +200,12 @@ TEST_P(AuthCreate, SignedThirdPartyInvite) {
   // Only the sender of the m.room.third_party_invite may use it.
   ASSERT_TRUE(room.member(kAlice, kCarol, "invite"));
   ASSERT_TRUE(room.member(kCarol, kCarol, "join"));
-  EXPECT_REFUSED(room.member(kCarol, kBob, "invite", {{"third_party_invite", good}}),
-                 "rule 5.4.1.6");
+  EXPECT_REFUSED(room.member(kCarol, kBob, "invite", {{"third_party_invite", good}}), "rule 5.4.1.6");
   json::object forged = good;
   forged["signed"].as_object()["token"] = "tok";
   forged["signed"].as_object()["mxid"] = kBob;
-  forged["signed"].as_object()["signatures"] =
-      json::object{{"id.example", {{"ed25519:0", std::string(86, 'A')}}}};
-  EXPECT_REFUSED(room.member(kAlice, kBob, "invite", {{"third_party_invite", forged}}),
-                 "rule 5.4.1.8");
+  forged["signed"].as_object()["signatures"] = json::object{{"id.example", {{"ed25519:0", std::string(86, 'A')}}}};
+  EXPECT_REFUSED(room.member(kAlice, kBob, "invite", {{"third_party_invite", forged}}), "rule 5.4.1.8");
   EXPECT_ALLOWED(room.member(kAlice, kBob, "invite", {{"third_party_invite", good}}));
   EXPECT_EQ(room.membership(kBob), "invite");
 }

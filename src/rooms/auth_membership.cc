@@ -17,18 +17,15 @@ struct Member {
   const StateLookup& state;
   const PowerLevels& levels;
   std::string_view sender;
-  std::string_view target;           // state_key
+  std::string_view target;  // state_key
   std::string_view target_membership;
   std::string_view join_rule;
 };
 
-std::string_view sender_membership(const Member& m) {
-  return membership_of(m.state("m.room.member", m.sender));
-}
+std::string_view sender_membership(const Member& m) { return membership_of(m.state("m.room.member", m.sender)); }
 
 // The create event's ID: v12 derives it from the (already checked) room ID.
-std::string create_event_id(const Member& m, const json::object& create,
-                            const RoomVersionRules& rules) {
+std::string create_event_id(const Member& m, const json::object& create, const RoomVersionRules& rules) {
   if (rules.room_id_from_create_event) {
     return "$" + std::string(string_field(m.pdu, "room_id").substr(1));
   }
@@ -36,19 +33,16 @@ std::string create_event_id(const Member& m, const json::object& create,
 }
 
 // 5.3 join.
-core::Status check_join(const Member& m, const json::object& create,
-                        const RoomVersionRules& rules) {
+core::Status check_join(const Member& m, const json::object& create, const RoomVersionRules& rules) {
   // 5.3.1 If the only previous event is the m.room.create and the state_key is the creator,
   //       allow. (v10: content.creator; v11+: the create event's sender.)
   const json::object* create_content = content_of(&create);
-  const std::string_view creator =
-      rules.use_room_create_sender ? string_field(create, "sender")
-      : create_content             ? string_field(*create_content, "creator")
-                                   : std::string_view();
+  const std::string_view creator = rules.use_room_create_sender ? string_field(create, "sender")
+                                   : create_content             ? string_field(*create_content, "creator")
+                                                                : std::string_view();
   const json::value* prev = m.pdu.if_contains("prev_events");
   if (!creator.empty() && m.target == creator && prev && prev->is_array() && prev->get_array().size() == 1 &&
-      prev->get_array()[0].is_string() &&
-      prev->get_array()[0].get_string() == create_event_id(m, create, rules)) {
+      prev->get_array()[0].is_string() && prev->get_array()[0].get_string() == create_event_id(m, create, rules)) {
     return {};
   }
   // 5.3.2 If the sender does not match state_key, reject.
@@ -69,10 +63,10 @@ core::Status check_join(const Member& m, const json::object& create,
     if (via.empty()) {
       return reject("restricted join without join_authorised_via_users_server (rule 5.3.5.2)");
     }
-    if (membership_of(m.state("m.room.member", via)) != "join" ||
-        !m.levels.at_least(via, m.levels.invite())) {
-      return reject("join_authorised_via_users_server is not a joined user with the invite "
-                    "level (rule 5.3.5.2)");
+    if (membership_of(m.state("m.room.member", via)) != "join" || !m.levels.at_least(via, m.levels.invite())) {
+      return reject(
+          "join_authorised_via_users_server is not a joined user with the invite "
+          "level (rule 5.3.5.2)");
     }
     return {};  // 5.3.5.3
   }
@@ -107,8 +101,9 @@ core::Status check_third_party_invite(const Member& m, const json::object& invit
   // 5.4.1.5 There must be an m.room.third_party_invite with state_key token.
   const json::object* invite_event = m.state("m.room.third_party_invite", token);
   if (!invite_event) {
-    return reject("no m.room.third_party_invite matches the token; third-party invites "
-                  "without one are not supported (rule 5.4.1.5)");
+    return reject(
+        "no m.room.third_party_invite matches the token; third-party invites "
+        "without one are not supported (rule 5.4.1.5)");
   }
   // 5.4.1.6 The sender must be the sender of the m.room.third_party_invite.
   if (string_field(*invite_event, "sender") != m.sender) {
@@ -165,8 +160,7 @@ core::Status check_invite(const Member& m) {
 core::Status check_leave(const Member& m) {
   // 5.5.1 Leaving oneself: allowed iff invited, joined or knocking.
   if (m.sender == m.target) {
-    if (m.target_membership == "invite" || m.target_membership == "join" ||
-        m.target_membership == "knock") {
+    if (m.target_membership == "invite" || m.target_membership == "join" || m.target_membership == "knock") {
       return {};
     }
     return reject("cannot leave a room one is not in (rule 5.5.1)");
@@ -204,8 +198,7 @@ core::Status check_knock(const Member& m) {
   // 5.7.2 If sender does not match state_key, reject.
   if (m.sender != m.target) return reject("cannot knock on behalf of another user (rule 5.7.2)");
   // 5.7.3 Allow unless banned, invited or joined.
-  if (m.target_membership != "ban" && m.target_membership != "invite" &&
-      m.target_membership != "join") {
+  if (m.target_membership != "ban" && m.target_membership != "invite" && m.target_membership != "join") {
     return {};
   }
   return reject("cannot knock while banned, invited or joined (rule 5.7.4)");
@@ -213,14 +206,12 @@ core::Status check_knock(const Member& m) {
 
 }  // namespace
 
-core::Status check_membership(const json::object& pdu, const StateLookup& state,
-                              const PowerLevels& levels, const json::object& create,
-                              const RoomVersionRules& rules) {
+core::Status check_membership(const json::object& pdu, const StateLookup& state, const PowerLevels& levels,
+                              const json::object& create, const RoomVersionRules& rules) {
   // 5.1 There must be a state_key and a content.membership.
   const json::value* state_key = pdu.if_contains("state_key");
   const json::object* content = content_of(&pdu);
-  if (!state_key || !state_key->is_string() || !content ||
-      string_field(*content, "membership").empty()) {
+  if (!state_key || !state_key->is_string() || !content || string_field(*content, "membership").empty()) {
     return reject("m.room.member needs a state_key and content.membership (rule 5.1)");
   }
   // 5.2 join_authorised_via_users_server: the signature by that user's server is checked
@@ -237,11 +228,11 @@ core::Status check_membership(const json::object& pdu, const StateLookup& state,
                  membership_of(state("m.room.member", target)),
                  join_rule.empty() ? std::string_view("invite") : join_rule};
   const std::string_view membership = string_field(*content, "membership");
-  if (membership == "join") return check_join(m, create, rules);         // 5.3
-  if (membership == "invite") return check_invite(m);                    // 5.4
-  if (membership == "leave") return check_leave(m);                      // 5.5
-  if (membership == "ban") return check_ban(m);                          // 5.6
-  if (membership == "knock") return check_knock(m);                      // 5.7
+  if (membership == "join") return check_join(m, create, rules);  // 5.3
+  if (membership == "invite") return check_invite(m);             // 5.4
+  if (membership == "leave") return check_leave(m);               // 5.5
+  if (membership == "ban") return check_ban(m);                   // 5.6
+  if (membership == "knock") return check_knock(m);               // 5.7
   return reject("unknown membership " + std::string(membership) + " (rule 5.8)");
 }
 

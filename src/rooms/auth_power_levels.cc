@@ -11,8 +11,8 @@
 namespace myelin::rooms::internal {
 namespace {
 
-constexpr std::array<std::string_view, 7> kLevelKeys{
-    "users_default", "events_default", "state_default", "ban", "redact", "kick", "invite"};
+constexpr std::array<std::string_view, 7> kLevelKeys{"users_default", "events_default", "state_default", "ban",
+                                                     "redact",        "kick",           "invite"};
 
 // True when `value` is present and not an object whose values are all integers.
 bool bad_integer_map(const json::value* value) {
@@ -35,8 +35,7 @@ std::set<std::string> key_union(const json::object* a, const json::object* b) {
 }
 
 // Rules 10.1 - 10.4: the new content's shape.
-core::Status check_shape(const json::object& content, const PowerLevels& levels,
-                         const RoomVersionRules& rules) {
+core::Status check_shape(const json::object& content, const PowerLevels& levels, const RoomVersionRules& rules) {
   // 10.1 The level keys, when present, must be integers (strings are refused in v10+).
   for (std::string_view key : kLevelKeys) {
     const json::value* value = content.if_contains(key);
@@ -68,8 +67,8 @@ core::Status check_shape(const json::object& content, const PowerLevels& levels,
 
 }  // namespace
 
-core::Status check_power_levels(const json::object& pdu, const json::object* previous,
-                                const PowerLevels& levels, const RoomVersionRules& rules) {
+core::Status check_power_levels(const json::object& pdu, const json::object* previous, const PowerLevels& levels,
+                                const RoomVersionRules& rules) {
   static const json::object kEmpty;
   const json::object* content_ptr = content_of(&pdu);
   const json::object& content = content_ptr ? *content_ptr : kEmpty;
@@ -105,13 +104,11 @@ core::Status check_power_levels(const json::object& pdu, const json::object* pre
       if (before == after) continue;
       // 10.7 changed or removed: the current value must not exceed the sender's level.
       if (above_sender(before)) {
-        return reject("cannot change " + std::string(map) + "." + key +
-                      " from above one's own level (rule 10.7)");
+        return reject("cannot change " + std::string(map) + "." + key + " from above one's own level (rule 10.7)");
       }
       // 10.8 added or changed: the new value must not exceed the sender's level.
       if (above_sender(after)) {
-        return reject("cannot set " + std::string(map) + "." + key +
-                      " above one's own level (rule 10.8)");
+        return reject("cannot set " + std::string(map) + "." + key + " above one's own level (rule 10.8)");
       }
     }
   }
@@ -124,8 +121,7 @@ core::Status check_power_levels(const json::object& pdu, const json::object* pre
     if (before == after) continue;
     // 10.9 Changing or removing another user's level needs a level above theirs.
     if (user != sender && before && sender_level && *before >= *sender_level) {
-      return reject("cannot change the level of " + user +
-                    ", whose level is not below one's own (rule 10.9)");
+      return reject("cannot change the level of " + user + ", whose level is not below one's own (rule 10.9)");
     }
     // 10.10 A new value must not exceed the sender's level.
     if (above_sender(after)) {

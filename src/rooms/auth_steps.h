@@ -13,13 +13,12 @@ namespace myelin::rooms::internal {
 std::unexpected<core::Error> reject(std::string message);
 
 // Rule 5 (v10/v11: 4): m.room.member events (auth_membership.cc).
-core::Status check_membership(const json::object& pdu, const StateLookup& state,
-                              const PowerLevels& levels, const json::object& create,
-                              const RoomVersionRules& rules);
+core::Status check_membership(const json::object& pdu, const StateLookup& state, const PowerLevels& levels,
+                              const json::object& create, const RoomVersionRules& rules);
 
 // Rule 10 (v10/v11: 9): m.room.power_levels events (auth_power_levels.cc). `previous` is the
 // current m.room.power_levels PDU or nullptr.
-core::Status check_power_levels(const json::object& pdu, const json::object* previous,
-                                const PowerLevels& levels, const RoomVersionRules& rules);
+core::Status check_power_levels(const json::object& pdu, const json::object* previous, const PowerLevels& levels,
+                                const RoomVersionRules& rules);
 
 }  // namespace myelin::rooms::internal

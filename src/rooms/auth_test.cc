@@ -66,7 +66,7 @@ TEST_P(AuthMembership, KickNeedsKickLevelAndOutranking) {
   EXPECT_REFUSED(room.member(kBob, kCarol, "leave"), "rule 5.5.5");   // level 0 < kick 50
   EXPECT_REFUSED(room.member(kCarol, kDave, "leave"), "rule 5.5.5");  // 50 does not outrank 50
   EXPECT_REFUSED(room.member(kCarol, kAlice, "leave"), "rule 5.5.5");
-  EXPECT_REFUSED(room.member(kEve, kBob, "leave"), "rule 5.5.2");     // not joined
+  EXPECT_REFUSED(room.member(kEve, kBob, "leave"), "rule 5.5.2");  // not joined
   EXPECT_ALLOWED(room.member(kCarol, kBob, "leave"));
   EXPECT_ALLOWED(room.member(kAlice, kCarol, "leave"));
 }
@@ -94,10 +94,10 @@ TEST_P(AuthMembership, BanNeedsBanLevelAndOutrankingAndBannedUsersCannotRejoin) 
   EXPECT_REFUSED(room.member(kAlice, kBob, "invite"), "rule 5.4.3");
   EXPECT_ALLOWED(room.member(kCarol, kEve, "ban"));  // banning a non-member is allowed
   // Unbanning needs the ban level as well as the kick level.
-  EXPECT_ALLOWED(room.set_levels(kAlice, {{"users", rules().creators_have_infinite_power
-                                                        ? json::object{{kCarol, 50}}
-                                                        : json::object{{kAlice, 100}, {kCarol, 50}}},
-                                          {"ban", 75}}));
+  EXPECT_ALLOWED(room.set_levels(
+      kAlice, {{"users", rules().creators_have_infinite_power ? json::object{{kCarol, 50}}
+                                                              : json::object{{kAlice, 100}, {kCarol, 50}}},
+               {"ban", 75}}));
   EXPECT_REFUSED(room.member(kCarol, kBob, "leave"), "rule 5.5.3");
   EXPECT_ALLOWED(room.member(kAlice, kBob, "leave"));
   EXPECT_ALLOWED(room.member(kBob, kBob, "join"));
@@ -163,13 +163,10 @@ TEST_P(AuthMembership, ThirdPartyInviteWithoutMatchingEventIsRefused) {
   TestRoom room = TestRoom::standard(rules(), "invite");
   json::object tpi{{"display_name", "b..."},
                    {"signed", {{"mxid", kBob}, {"token", "abc"}, {"signatures", json::object{}}}}};
-  EXPECT_REFUSED(room.member(kAlice, kBob, "invite", {{"third_party_invite", tpi}}),
-                 "rule 5.4.1.5");
+  EXPECT_REFUSED(room.member(kAlice, kBob, "invite", {{"third_party_invite", tpi}}), "rule 5.4.1.5");
   tpi["signed"].as_object()["mxid"] = kCarol;
-  EXPECT_REFUSED(room.member(kAlice, kBob, "invite", {{"third_party_invite", tpi}}),
-                 "rule 5.4.1.4");
-  EXPECT_REFUSED(room.member(kAlice, kBob, "invite", {{"third_party_invite", {{"x", 1}}}}),
-                 "rule 5.4.1.2");
+  EXPECT_REFUSED(room.member(kAlice, kBob, "invite", {{"third_party_invite", tpi}}), "rule 5.4.1.4");
+  EXPECT_REFUSED(room.member(kAlice, kBob, "invite", {{"third_party_invite", {{"x", 1}}}}), "rule 5.4.1.2");
 }
 
 INSTANTIATE_TEST_SUITE_P(Versions, AuthMembership, ::testing::Values("10", "11", "12"));

@@ -16,8 +16,7 @@ const json::object* object_field(const json::object& object, std::string_view ke
 
 std::optional<std::int64_t> as_integer(const json::value& value) {
   if (value.is_int64()) return value.get_int64();
-  if (value.is_uint64() &&
-      value.get_uint64() <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
+  if (value.is_uint64() && value.get_uint64() <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
     return static_cast<std::int64_t>(value.get_uint64());
   }
   return std::nullopt;
@@ -29,9 +28,7 @@ std::optional<std::int64_t> integer_field(const json::object* object, std::strin
   return v ? as_integer(*v) : std::nullopt;
 }
 
-const json::object* content_of(const json::object* pdu) {
-  return pdu ? object_field(*pdu, "content") : nullptr;
-}
+const json::object* content_of(const json::object* pdu) { return pdu ? object_field(*pdu, "content") : nullptr; }
 
 std::string_view membership_of(const json::object* member_pdu) {
   const json::object* content = content_of(member_pdu);

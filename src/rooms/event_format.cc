@@ -29,13 +29,12 @@ std::string event_id_of(const json::object& pdu, const RoomVersionRules& rules) 
   return "$" + core::base64url_encode(reference_hash(pdu, rules));
 }
 
-std::string room_id_from_create_event(const json::object& create_pdu,
-                                      const RoomVersionRules& rules) {
+std::string room_id_from_create_event(const json::object& create_pdu, const RoomVersionRules& rules) {
   return "!" + core::base64url_encode(reference_hash(create_pdu, rules));
 }
 
-std::string finalize_local_event(json::object& pdu, const RoomVersionRules& rules,
-                                 std::string_view server_name, const core::SigningKey& key) {
+std::string finalize_local_event(json::object& pdu, const RoomVersionRules& rules, std::string_view server_name,
+                                 const core::SigningKey& key) {
   pdu["hashes"] = json::object{{"sha256", content_hash(pdu)}};
   json::object redacted = redact(pdu, rules);
   core::sign_json(redacted, server_name, key);

@@ -32,13 +32,12 @@ std::string reference_hash(const json::object& pdu, const RoomVersionRules& rule
 std::string event_id_of(const json::object& pdu, const RoomVersionRules& rules);
 
 // v12: the room ID an m.room.create event defines: "!" + URL-safe base64 of its reference hash.
-std::string room_id_from_create_event(const json::object& create_pdu,
-                                      const RoomVersionRules& rules);
+std::string room_id_from_create_event(const json::object& create_pdu, const RoomVersionRules& rules);
 
 // Completes a locally built PDU: sets hashes.sha256, signs the redacted form with `key` as
 // `server_name` (signatures go onto the full event) and returns the event ID. The PDU must
 // not contain event_id (v3+ events do not carry it).
-std::string finalize_local_event(json::object& pdu, const RoomVersionRules& rules,
-                                 std::string_view server_name, const core::SigningKey& key);
+std::string finalize_local_event(json::object& pdu, const RoomVersionRules& rules, std::string_view server_name,
+                                 const core::SigningKey& key);
 
 }  // namespace myelin::rooms

@@ -123,8 +123,7 @@ TEST(FinalizeLocalEvent, SpecRedactableEventVector) {
       "type": "m.room.message", "room_id": "!r:domain", "sender": "@u:domain",
       "signatures": {}, "unsigned": {"age_ts": 1000000}})");
   finalize_local_event(event, v("10"), "domain", spec_key());
-  EXPECT_EQ(event.at("hashes").at("sha256").as_string(),
-            "onLKD1bGljeBWQhWZ1kaP9SorVmRQNdN5aM2JYU2n/g");
+  EXPECT_EQ(event.at("hashes").at("sha256").as_string(), "onLKD1bGljeBWQhWZ1kaP9SorVmRQNdN5aM2JYU2n/g");
   EXPECT_EQ(event.at("signatures").at("domain").at("ed25519:1").as_string(),
             "Wm+VzmOUOz08Ds+0NTWb1d4CZrVsJSikkeRxh6aCcUwu6pNC78FunoD7KNWzqFn241eYHYMGCA5McEiVPdhzBA");
   EXPECT_EQ(event.at("content").at("body").as_string(), "Here is the message content");
@@ -141,8 +140,7 @@ TEST(FinalizeLocalEvent, SignsTheRedactedFormAndReturnsTheEventId) {
     EXPECT_EQ(event.at("hashes").at("sha256").as_string(), content_hash(event));
     EXPECT_EQ(event.at("content").at("body").as_string(), "hi");
     // The signature covers the redacted event, so it survives redaction...
-    EXPECT_TRUE(core::verify_json(redact(event, v(id)), "example.org", key.key_id(),
-                                  key.public_key_base64()));
+    EXPECT_TRUE(core::verify_json(redact(event, v(id)), "example.org", key.key_id(), key.public_key_base64()));
     // ...and not a change to a protected key.
     json::object tampered = redact(event, v(id));
     tampered["sender"] = "@b:example.org";

@@ -10,8 +10,7 @@ namespace myelin::rooms {
 using internal::integer_field;
 using internal::object_field;
 
-PowerLevels::PowerLevels(const json::object* power_levels, const json::object& create,
-                         const RoomVersionRules& rules)
+PowerLevels::PowerLevels(const json::object* power_levels, const json::object& create, const RoomVersionRules& rules)
     : content_(power_levels),
       creators_(internal::room_creators(create, rules)),
       rules_(rules),
@@ -58,13 +57,11 @@ std::int64_t PowerLevels::notifications_room() const {
   return integer_field(notifications, "room").value_or(50);
 }
 
-bool may_redact(const PowerLevels& levels, std::string_view redaction_sender,
-                std::string_view original_sender) {
+bool may_redact(const PowerLevels& levels, std::string_view redaction_sender, std::string_view original_sender) {
   return redaction_sender == original_sender || levels.at_least(redaction_sender, levels.redact());
 }
 
-bool redaction_applies(const PowerLevels& levels, std::string_view redaction_sender,
-                       std::string_view original_sender) {
+bool redaction_applies(const PowerLevels& levels, std::string_view redaction_sender, std::string_view original_sender) {
   return levels.at_least(redaction_sender, levels.redact()) ||
          internal::server_of(redaction_sender) == internal::server_of(original_sender);
 }

@@ -14,30 +14,24 @@ using Keys = std::span<const std::string_view>;
 
 // Top-level keys kept by the v9/v10 algorithm.
 constexpr std::array<std::string_view, 15> kTopLevelV10{
-    "event_id", "type",        "room_id",      "sender", "state_key",
-    "content",  "hashes",      "signatures",   "depth",  "prev_events",
-    "prev_state", "auth_events", "origin", "origin_server_ts", "membership"};
+    "event_id", "type",        "room_id",    "sender",      "state_key", "content",          "hashes",    "signatures",
+    "depth",    "prev_events", "prev_state", "auth_events", "origin",    "origin_server_ts", "membership"};
 // v11 no longer protects origin, membership and prev_state.
-constexpr std::array<std::string_view, 12> kTopLevelV11{
-    "event_id", "type",  "room_id",     "sender",      "state_key",  "content",
-    "hashes",   "signatures", "depth", "prev_events", "auth_events", "origin_server_ts"};
+constexpr std::array<std::string_view, 12> kTopLevelV11{"event_id",  "type",        "room_id",     "sender",
+                                                        "state_key", "content",     "hashes",      "signatures",
+                                                        "depth",     "prev_events", "auth_events", "origin_server_ts"};
 
-constexpr std::array<std::string_view, 2> kMember{"membership",
-                                                  "join_authorised_via_users_server"};
+constexpr std::array<std::string_view, 2> kMember{"membership", "join_authorised_via_users_server"};
 constexpr std::array<std::string_view, 1> kCreateV10{"creator"};
 constexpr std::array<std::string_view, 2> kJoinRules{"join_rule", "allow"};
-constexpr std::array<std::string_view, 8> kPowerLevelsV10{
-    "ban", "events", "events_default", "kick", "redact", "state_default", "users",
-    "users_default"};
+constexpr std::array<std::string_view, 8> kPowerLevelsV10{"ban",    "events",        "events_default", "kick",
+                                                          "redact", "state_default", "users",          "users_default"};
 constexpr std::array<std::string_view, 9> kPowerLevelsV11{
-    "ban", "events", "events_default", "invite", "kick", "redact", "state_default", "users",
-    "users_default"};
+    "ban", "events", "events_default", "invite", "kick", "redact", "state_default", "users", "users_default"};
 constexpr std::array<std::string_view, 1> kHistoryVisibility{"history_visibility"};
 constexpr std::array<std::string_view, 1> kRedaction{"redacts"};
 
-bool contains(Keys keys, std::string_view key) {
-  return std::find(keys.begin(), keys.end(), key) != keys.end();
-}
+bool contains(Keys keys, std::string_view key) { return std::find(keys.begin(), keys.end(), key) != keys.end(); }
 
 json::object keep_only(const json::object& object, Keys keys) {
   json::object out;
@@ -60,8 +54,7 @@ Keys content_keys(std::string_view type, const RoomVersionRules& rules) {
   return {};
 }
 
-json::object redact_content(std::string_view type, const json::object& content,
-                            const RoomVersionRules& rules) {
+json::object redact_content(std::string_view type, const json::object& content, const RoomVersionRules& rules) {
   if (rules.updated_redaction_rules && type == "m.room.create") return content;  // all keys
   json::object out = keep_only(content, content_keys(type, rules));
   // v11: m.room.member keeps third_party_invite, reduced to its "signed" key.
@@ -79,14 +72,12 @@ json::object redact_content(std::string_view type, const json::object& content,
 }  // namespace
 
 json::object redact(const json::object& pdu, const RoomVersionRules& rules) {
-  json::object out =
-      keep_only(pdu, rules.updated_redaction_rules ? Keys{kTopLevelV11} : Keys{kTopLevelV10});
+  json::object out = keep_only(pdu, rules.updated_redaction_rules ? Keys{kTopLevelV11} : Keys{kTopLevelV10});
   if (json::value* content = out.if_contains("content")) {
     const json::value* type = pdu.if_contains("type");
     const std::string_view type_name =
         type && type->is_string() ? std::string_view(type->get_string()) : std::string_view();
-    *content = content->is_object() ? redact_content(type_name, content->get_object(), rules)
-                                    : json::object();
+    *content = content->is_object() ? redact_content(type_name, content->get_object(), rules) : json::object();
   }
   return out;
 }

@@ -11,16 +11,16 @@ constexpr RoomVersionRules kV10{.id = "10"};
 
 constexpr RoomVersionRules v11_from(RoomVersionRules r) {
   r.id = "11";
-  r.updated_redaction_rules = true;   // MSC2176, MSC3821, MSC3989, MSC2174
-  r.use_room_create_sender = true;    // MSC2175
+  r.updated_redaction_rules = true;  // MSC2176, MSC3821, MSC3989, MSC2174
+  r.use_room_create_sender = true;   // MSC2175
   return r;
 }
 
 constexpr RoomVersionRules v12_from(RoomVersionRules r) {
   r.id = "12";
-  r.room_id_from_create_event = true;       // MSC4291
-  r.creators_have_infinite_power = true;    // MSC4289
-  r.state_res_v2_1 = true;                  // MSC4297
+  r.room_id_from_create_event = true;     // MSC4291
+  r.creators_have_infinite_power = true;  // MSC4289
+  r.state_res_v2_1 = true;                // MSC4297
   return r;
 }
 

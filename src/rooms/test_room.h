@@ -37,28 +37,26 @@ inline json::object load_vector(const std::string& name) {
 }
 
 // Accepted / refused with a message containing `rule` (e.g. "rule 5.3.4").
-#define EXPECT_ALLOWED(expr)                                    \
-  do {                                                          \
-    auto status_ = (expr);                                      \
+#define EXPECT_ALLOWED(expr)                                     \
+  do {                                                           \
+    auto status_ = (expr);                                       \
     EXPECT_TRUE(status_.has_value()) << status_.error().message; \
   } while (0)
-#define EXPECT_REFUSED(expr, rule)                                           \
-  do {                                                                       \
-    auto status_ = (expr);                                                   \
-    if (status_.has_value()) {                                               \
-      ADD_FAILURE() << "allowed, expected refusal by " << (rule);            \
-    } else {                                                                 \
-      EXPECT_EQ(status_.error().errcode, "M_FORBIDDEN");                     \
-      EXPECT_NE(status_.error().message.find(rule), std::string::npos)       \
-          << status_.error().message;                                        \
-    }                                                                        \
+#define EXPECT_REFUSED(expr, rule)                                                                 \
+  do {                                                                                             \
+    auto status_ = (expr);                                                                         \
+    if (status_.has_value()) {                                                                     \
+      ADD_FAILURE() << "allowed, expected refusal by " << (rule);                                  \
+    } else {                                                                                       \
+      EXPECT_EQ(status_.error().errcode, "M_FORBIDDEN");                                           \
+      EXPECT_NE(status_.error().message.find(rule), std::string::npos) << status_.error().message; \
+    }                                                                                              \
   } while (0)
 
 class TestRoom {
  public:
   // Creates the room: m.room.create by kAlice with `create_content` (v10 adds "creator").
-  explicit TestRoom(const RoomVersionRules& rules, json::object create_content = {})
-      : rules_(rules) {
+  explicit TestRoom(const RoomVersionRules& rules, json::object create_content = {}) : rules_(rules) {
     create_content["room_version"] = rules.id;
     if (!rules.use_room_create_sender) create_content["creator"] = kAlice;
     if (!rules.room_id_from_create_event) room_id_ = "!room:example.org";
@@ -70,8 +68,8 @@ class TestRoom {
 
   // The usual start: creator join, power levels, join rules. In v12 the creator is not listed
   // in users (creators have infinite power); earlier versions give her 100.
-  static TestRoom standard(const RoomVersionRules& rules, std::string_view join_rule,
-                           json::object users = {}, json::object extra_levels = {}) {
+  static TestRoom standard(const RoomVersionRules& rules, std::string_view join_rule, json::object users = {},
+                           json::object extra_levels = {}) {
     TestRoom room(rules);
     EXPECT_ALLOWED(room.member(kAlice, kAlice, "join"));
     if (!rules.creators_have_infinite_power) users[kAlice] = 100;
@@ -84,9 +82,13 @@ class TestRoom {
 
   json::object build(std::string_view type, std::string_view sender, json::object content,
                      std::optional<std::string_view> state_key = std::nullopt) const {
-    json::object pdu{{"type", type}, {"sender", sender}, {"content", std::move(content)},
-                     {"origin_server_ts", 1700000000000 + depth_}, {"depth", depth_ + 1},
-                     {"auth_events", json::array()}, {"hashes", {{"sha256", "x"}}}};
+    json::object pdu{{"type", type},
+                     {"sender", sender},
+                     {"content", std::move(content)},
+                     {"origin_server_ts", 1700000000000 + depth_},
+                     {"depth", depth_ + 1},
+                     {"auth_events", json::array()},
+                     {"hashes", {{"sha256", "x"}}}};
     if (!room_id_.empty()) pdu["room_id"] = room_id_;
     json::array prev;
     if (!last_event_.empty()) prev.emplace_back(last_event_);
@@ -121,8 +123,8 @@ class TestRoom {
     return status;
   }
 
-  core::Status member(std::string_view sender, std::string_view target,
-                      std::string_view membership, json::object extra = {}) {
+  core::Status member(std::string_view sender, std::string_view target, std::string_view membership,
+                      json::object extra = {}) {
     extra["membership"] = membership;
     return send("m.room.member", sender, std::move(extra), target);
   }
@@ -132,9 +134,7 @@ class TestRoom {
     return send("m.room.power_levels", sender, std::move(content), "");
   }
 
-  const json::object* get(std::string_view type, std::string_view key) const {
-    return lookup()(type, key);
-  }
+  const json::object* get(std::string_view type, std::string_view key) const { return lookup()(type, key); }
   std::string membership(std::string_view user) const {
     const json::object* event = get("m.room.member", user);
     return event ? std::string(event->at("content").at("membership").as_string()) : "leave";

@@ -17,9 +17,9 @@ struct UserRecord {
   bool admin = false;
   bool deactivated = false;
   std::int64_t created_ts = 0;
-  std::string displayname;    // empty = unset
-  std::string avatar_url;     // empty = unset
-  bool guest = false;         // a guest account (client-server-api "Guest Access")
+  std::string displayname;  // empty = unset
+  std::string avatar_url;   // empty = unset
+  bool guest = false;       // a guest account (client-server-api "Guest Access")
 };
 
 struct DeviceRecord {
@@ -27,7 +27,7 @@ struct DeviceRecord {
   std::string device_id;
   std::string display_name;
   std::int64_t last_seen_ts = 0;
-  std::string last_seen_ip;   // already truncated by the caller (privacy)
+  std::string last_seen_ip;  // already truncated by the caller (privacy)
 };
 
 struct TokenOwner {
@@ -40,14 +40,14 @@ struct RegistrationToken {
   std::optional<std::int64_t> uses_allowed;  // nullopt = unlimited
   std::int64_t pending = 0;
   std::int64_t completed = 0;
-  std::optional<std::int64_t> expiry_time;   // ms since epoch
+  std::optional<std::int64_t> expiry_time;  // ms since epoch
 };
 
 class AccountStore {
  public:
   virtual ~AccountStore() = default;
 
-  virtual bool create_user(const UserRecord& user) = 0;   // false if the ID is taken
+  virtual bool create_user(const UserRecord& user) = 0;  // false if the ID is taken
   virtual std::optional<UserRecord> user(const std::string& user_id) = 0;
   virtual void set_password_hash(const std::string& user_id, const std::string& hash) = 0;
   virtual void set_deactivated(const std::string& user_id) = 0;  // also erases profile
@@ -55,11 +55,9 @@ class AccountStore {
   virtual void set_avatar_url(const std::string& user_id, const std::string& url) = 0;
 
   virtual void upsert_device(const DeviceRecord& device) = 0;  // keeps the name if empty
-  virtual std::optional<DeviceRecord> device(const std::string& user_id,
-                                             const std::string& device_id) = 0;
+  virtual std::optional<DeviceRecord> device(const std::string& user_id, const std::string& device_id) = 0;
   virtual std::vector<DeviceRecord> devices(const std::string& user_id) = 0;
-  virtual void rename_device(const std::string& user_id, const std::string& device_id,
-                             const std::string& name) = 0;
+  virtual void rename_device(const std::string& user_id, const std::string& device_id, const std::string& name) = 0;
   // Deletes the device with its access tokens, transaction IDs, keys and to-device inbox (a
   // device-list change of the user).
   virtual void delete_device(const std::string& user_id, const std::string& device_id) = 0;

@@ -40,8 +40,10 @@ TEST(E2eeStoreTest, ClaimsTakeOneTimeKeysThenTheFallbackKey) {
 TEST(E2eeStoreTest, ClaimsTakeTheOldestUploadedKeyFirst) {
   auto store = memory_store();
   store->upload_keys("@a:x", "DEV", KeyUpload{std::nullopt, {{"signed_curve25519", "zzz", "\"old\""}}, {}});
-  store->upload_keys("@a:x", "DEV", KeyUpload{std::nullopt, {{"signed_curve25519", "mmm", "\"middle\""},
-                                                              {"other_algorithm", "aaa", "\"other\""}}, {}});
+  store->upload_keys(
+      "@a:x", "DEV",
+      KeyUpload{
+          std::nullopt, {{"signed_curve25519", "mmm", "\"middle\""}, {"other_algorithm", "aaa", "\"other\""}}, {}});
   store->upload_keys("@a:x", "DEV", KeyUpload{std::nullopt, {{"signed_curve25519", "aaa", "\"new\""}}, {}});
   // A key uploaded again changes nothing, its place included.
   store->upload_keys("@a:x", "DEV", KeyUpload{std::nullopt, {{"signed_curve25519", "zzz", "\"old\""}}, {}});
@@ -133,7 +135,8 @@ TEST(E2eeStoreTest, IdleDevicesLoseTheirInboxes) {
   auto store = memory_store();
   store->upsert_device({"@a:x", "OLD", "", 1000, ""});
   store->upsert_device({"@a:x", "NEW", "", 5000, ""});
-  store->add_to_device({{"@a:x", "OLD", "@b:x", "m.1", "{}", 0}, {"@a:x", "OLD", "@b:x", "m.2", "{}", 0},
+  store->add_to_device({{"@a:x", "OLD", "@b:x", "m.1", "{}", 0},
+                        {"@a:x", "OLD", "@b:x", "m.2", "{}", 0},
                         {"@a:x", "NEW", "@b:x", "m.3", "{}", 0}},
                        std::nullopt, {});
   EXPECT_EQ(store->expire_idle_inboxes(1000), 0);
@@ -174,7 +177,7 @@ TEST(E2eeStoreTest, BackupKeyCountsAreKeptAndOldVersionsGoBeyondTheBound) {
   auto store = memory_store();
   const auto first = store->create_backup_version("@a:x", "alg", "{}", 2);
   store->put_backup_keys("@a:x", first, {{"!r:x", "s1", 0, 0, false, "{}"}, {"!r:x", "s2", 0, 0, false, "{}"}});
-  store->put_backup_keys("@a:x", first, {{"!r:x", "s1", 0, 0, true, "{}"}});   // a replacement is no new key
+  store->put_backup_keys("@a:x", first, {{"!r:x", "s1", 0, 0, true, "{}"}});  // a replacement is no new key
   EXPECT_EQ(store->backup_key_count("@a:x", first), 2);
   EXPECT_TRUE(store->backup_keys("@a:x", first, std::string("!r:x"), std::string("s1"))[0].is_verified);
   const auto second = store->create_backup_version("@a:x", "alg", "{}", 2);

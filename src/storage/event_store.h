@@ -19,11 +19,11 @@ struct RoomRecord {
   std::string room_id;
   std::string version;
   std::string creator;
-  bool published = false;     // listed in the local room directory
+  bool published = false;  // listed in the local room directory
 };
 
-using StateKey = std::pair<std::string, std::string>;   // (type, state_key)
-using StateMap = std::map<StateKey, std::string>;       // -> event_id
+using StateKey = std::pair<std::string, std::string>;  // (type, state_key)
+using StateMap = std::map<StateKey, std::string>;      // -> event_id
 
 struct StoredEvent {
   StreamPos pos = 0;
@@ -34,11 +34,11 @@ struct StoredEvent {
   std::string sender;
   std::int64_t depth = 0;
   std::int64_t origin_server_ts = 0;
-  std::string json;                       // the PDU as stored (redacted once redacted)
-  std::optional<std::string> redacted_by; // event_id of the redaction
+  std::string json;                           // the PDU as stored (redacted once redacted)
+  std::optional<std::string> redacted_by;     // event_id of the redaction
   std::optional<std::string> replaces_state;  // previous event for (type, state_key), if any
-  std::int64_t state_group = 0;           // state after this event
-  std::string txn_device;                 // sender's device and txn id when sent by a client
+  std::int64_t state_group = 0;               // state after this event
+  std::string txn_device;                     // sender's device and txn id when sent by a client
   std::string txn_id;
 };
 
@@ -52,12 +52,12 @@ struct NewEvent {
   std::string sender;
   std::int64_t depth = 0;
   std::int64_t origin_server_ts = 0;
-  std::string json;                       // canonical PDU text
-  std::vector<std::string> prev_events;   // these stop being forward extremities
+  std::string json;                      // canonical PDU text
+  std::vector<std::string> prev_events;  // these stop being forward extremities
   // State before the event (0 = empty state, for m.room.create). In a batch,
   // kStateGroupOfPrevious means "the state after the previous event of the batch".
   std::int64_t state_group_before = 0;
-  std::optional<Transaction> txn;         // client transaction, for idempotent sends
+  std::optional<Transaction> txn;  // client transaction, for idempotent sends
   // For m.room.redaction: the target (in the same room) and its redacted PDU text, which
   // replaces the stored text (the content is erased, not hidden).
   std::optional<std::pair<std::string, std::string>> redaction;
@@ -71,9 +71,9 @@ struct Persisted {
 struct Membership {
   std::string room_id;
   std::string user_id;
-  std::string membership;    // join, invite, leave, ban, knock
+  std::string membership;  // join, invite, leave, ban, knock
   std::string event_id;
-  StreamPos pos = 0;         // position of the membership event
+  StreamPos pos = 0;  // position of the membership event
 };
 
 // A value that the history visibility rules read (the membership of an m.room.member event,
@@ -104,9 +104,8 @@ class EventStore {
   virtual std::vector<StoredEvent> events(const std::vector<std::string>& event_ids) = 0;
   // Events of a room with lower < pos <= upper, at most `limit`, nearest `from` first:
   // kBackward = newest first (starting at upper), kForward = oldest first (starting at lower).
-  virtual std::vector<StoredEvent> room_events(const std::string& room_id, StreamPos lower,
-                                               StreamPos upper, std::size_t limit,
-                                               Direction dir) = 0;
+  virtual std::vector<StoredEvent> room_events(const std::string& room_id, StreamPos lower, StreamPos upper,
+                                               std::size_t limit, Direction dir) = 0;
   // The event of a transaction recorded today or yesterday (UTC), so at least a day ago.
   virtual std::optional<std::string> txn_event(const Transaction& txn) = 0;
   // Forgets the transactions (of every endpoint) of the UTC days that ended before

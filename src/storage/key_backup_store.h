@@ -13,8 +13,8 @@ namespace myelin::storage {
 struct BackupVersion {
   std::int64_t version = 0;
   std::string algorithm;
-  std::string auth_data;     // JSON text
-  std::int64_t etag = 0;     // changes with every change of its keys
+  std::string auth_data;  // JSON text
+  std::int64_t etag = 0;  // changes with every change of its keys
 };
 
 struct BackupKey {

@@ -15,21 +15,21 @@
 namespace myelin::storage {
 
 struct OneTimeKey {
-  std::string algorithm;     // signed_curve25519, ...
-  std::string key_id;        // without the algorithm
-  std::string json;          // the key object (or JSON string) as uploaded
+  std::string algorithm;  // signed_curve25519, ...
+  std::string key_id;     // without the algorithm
+  std::string json;       // the key object (or JSON string) as uploaded
 };
 
 struct KeyCounts {
-  std::map<std::string, std::int64_t> one_time;   // algorithm -> keys left
-  std::vector<std::string> unused_fallback;       // algorithms
-  std::vector<std::string> fallback;              // algorithms with a fallback key, used or not
+  std::map<std::string, std::int64_t> one_time;  // algorithm -> keys left
+  std::vector<std::string> unused_fallback;      // algorithms
+  std::vector<std::string> fallback;             // algorithms with a fallback key, used or not
 };
 
 struct KeyUpload {
-  std::optional<std::string> device_keys;   // canonical JSON of the device keys
+  std::optional<std::string> device_keys;  // canonical JSON of the device keys
   std::vector<OneTimeKey> one_time_keys;
-  std::vector<OneTimeKey> fallback_keys;    // at most one per algorithm
+  std::vector<OneTimeKey> fallback_keys;  // at most one per algorithm
 };
 
 // A signature uploaded through keys/signatures/upload, on a device (target_key = device ID)

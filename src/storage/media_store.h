@@ -13,19 +13,19 @@ namespace myelin::storage {
 struct MediaRecord {
   std::string media_id;
   std::string uploader;
-  std::string sha256;          // hex digest of the content ("" while pending)
+  std::string sha256;  // hex digest of the content ("" while pending)
   std::int64_t size = 0;
   std::string content_type;
-  std::string upload_name;     // the file name given at upload ("" when none)
+  std::string upload_name;  // the file name given at upload ("" when none)
   std::int64_t created_ts = 0;
-  std::optional<std::int64_t> pending_until;   // created, not uploaded yet: the ID expires then
+  std::optional<std::int64_t> pending_until;  // created, not uploaded yet: the ID expires then
 };
 
 class MediaStore {
  public:
   virtual ~MediaStore() = default;
 
-  virtual bool add_media(const MediaRecord& record) = 0;   // false when the ID exists
+  virtual bool add_media(const MediaRecord& record) = 0;  // false when the ID exists
   virtual std::optional<MediaRecord> media(const std::string& media_id) = 0;
   // Fills in a pending record (async upload); false unless it was pending.
   virtual bool complete_media(const MediaRecord& record) = 0;

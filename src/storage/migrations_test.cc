@@ -1,7 +1,7 @@
 // Schema migrations carry existing rows over: a database at an older version is upgraded
 // when opened.
-#include <ctime>
 #include <gtest/gtest.h>
+#include <ctime>
 
 #include <unistd.h>
 
@@ -14,7 +14,8 @@ namespace myelin::storage {
 namespace {
 
 struct TempFile {
-  std::string path = (std::filesystem::temp_directory_path() / ("myelin-migration-" + std::to_string(getpid()) + ".db")).string();
+  std::string path =
+      (std::filesystem::temp_directory_path() / ("myelin-migration-" + std::to_string(getpid()) + ".db")).string();
   ~TempFile() {
     for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
   }
@@ -93,7 +94,7 @@ INSERT INTO backup_keys (user_id, version, room_id, session_id, first_message_in
   EXPECT_EQ(store->report_count("@a:x"), 1);
   EXPECT_EQ(store->alias_count("@a:x"), 1);
   EXPECT_EQ(store->add_filter("@a:x", R"({"a":1})", "digest", 10, 2), 2);
-  EXPECT_FALSE(store->filter("@a:x", 0, 10));   // never used since the upgrade: the first to go
+  EXPECT_FALSE(store->filter("@a:x", 0, 10));  // never used since the upgrade: the first to go
   EXPECT_TRUE(store->filter("@a:x", 1, 10));
   // Backup versions count their keys; the numbering goes on above the deleted version 3.
   EXPECT_EQ(store->backup_key_count("@a:x", 2), 2);

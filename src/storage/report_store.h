@@ -23,7 +23,7 @@ class ReportStore {
 
   virtual void add_report(const Report& report) = 0;
   virtual std::int64_t report_count(const std::string& reporter) = 0;
-  virtual std::vector<Report> reports() = 0;   // oldest first
+  virtual std::vector<Report> reports() = 0;  // oldest first
 };
 
 }  // namespace myelin::storage

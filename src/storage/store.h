@@ -47,7 +47,7 @@ class Store : public PositionStore,
 };
 
 struct SqliteOptions {
-  std::string path;          // database file; ":memory:" for tests
+  std::string path;                 // database file; ":memory:" for tests
   bool fsync_every_commit = false;  // synchronous=FULL instead of NORMAL (WAL)
 };
 

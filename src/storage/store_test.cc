@@ -12,8 +12,8 @@ namespace {
 
 std::unique_ptr<Store> memory_store() { return open_sqlite_store({":memory:", false}); }
 
-NewEvent state_event(const std::string& id, const std::string& type, const std::string& key,
-                     const std::string& json, std::vector<std::string> prev) {
+NewEvent state_event(const std::string& id, const std::string& type, const std::string& key, const std::string& json,
+                     std::vector<std::string> prev) {
   NewEvent e;
   e.event_id = id;
   e.room_id = "!r:x";
@@ -26,7 +26,8 @@ NewEvent state_event(const std::string& id, const std::string& type, const std::
   return e;
 }
 
-NewEvent message(const std::string& id, std::int64_t before, std::vector<std::string> prev, std::string sender = "@a:x") {
+NewEvent message(const std::string& id, std::int64_t before, std::vector<std::string> prev,
+                 std::string sender = "@a:x") {
   NewEvent e;
   e.event_id = id;
   e.room_id = "!r:x";
@@ -104,11 +105,14 @@ TEST(StoreTest, VisibilityValueChangesSkipRepeats) {
   auto store = memory_store();
   auto seeded = seed_room(*store);
   auto later = store->persist_events(
-      {state_event("$profile", "m.room.member", "@a:x", R"({"content":{"membership":"join","displayname":"A"}})", {"$pl"}),
-       state_event("$hv", "m.room.history_visibility", "", R"({"content":{"history_visibility":"joined"}})", {"$profile"}),
+      {state_event("$profile", "m.room.member", "@a:x", R"({"content":{"membership":"join","displayname":"A"}})",
+                   {"$pl"}),
+       state_event("$hv", "m.room.history_visibility", "", R"({"content":{"history_visibility":"joined"}})",
+                   {"$profile"}),
        state_event("$hv2", "m.room.history_visibility", "", R"({"content":{"history_visibility":"joined"}})", {"$hv"}),
        state_event("$leave", "m.room.member", "@a:x", R"({"content":{"membership":"leave"}})", {"$hv2"}),
-       state_event("$hv3", "m.room.history_visibility", "", R"({"content":{"history_visibility":"shared"}})", {"$leave"})},
+       state_event("$hv3", "m.room.history_visibility", "", R"({"content":{"history_visibility":"shared"}})",
+                   {"$leave"})},
       std::nullopt);
   auto membership = store->membership_changes("!r:x", "@a:x");
   ASSERT_EQ(membership.size(), 2u);
@@ -200,7 +204,7 @@ TEST(StoreTest, TransactionsAreScopedToTheDeviceAndEndpointAndExpire) {
   store->purge_transactions(std::numeric_limits<std::int64_t>::max());
   EXPECT_FALSE(store->txn_event(*first.txn));
   EXPECT_TRUE(store->add_to_device({}, to_device, {}));
-  EXPECT_EQ(store->event("$first")->txn_id, "t");   // the event keeps its transaction_id
+  EXPECT_EQ(store->event("$first")->txn_id, "t");  // the event keeps its transaction_id
 }
 
 TEST(StoreTest, FailedBatchLeavesNothingBehind) {
@@ -237,8 +241,8 @@ TEST(StoreTest, AccountDataReceiptsFiltersAliases) {
 
   EXPECT_EQ(store->add_filter("@a:x", "{}", "d0", 1, 10), 0);
   EXPECT_EQ(store->add_filter("@a:x", R"({"a":1})", "d1", 1, 10), 1);
-  EXPECT_EQ(store->add_filter("@a:x", "{}", "d0", 2, 10), 0);   // the same filter again
-  EXPECT_EQ(store->add_filter("@b:x", "{}", "d0", 2, 10), 0);   // another user's own
+  EXPECT_EQ(store->add_filter("@a:x", "{}", "d0", 2, 10), 0);  // the same filter again
+  EXPECT_EQ(store->add_filter("@b:x", "{}", "d0", 2, 10), 0);  // another user's own
   EXPECT_EQ(store->filter("@a:x", 1, 3), R"({"a":1})");
   EXPECT_FALSE(store->filter("@c:x", 1, 3));
 
@@ -269,9 +273,9 @@ TEST(StoreTest, FiltersBeyondTheBoundEvictTheLeastRecentlyUsedAndIdsAreNeverReus
   EXPECT_EQ(store->add_filter("@a:x", "0", "d0", 0, 3), 0);
   EXPECT_EQ(store->add_filter("@a:x", "1", "d1", kDay, 3), 1);
   EXPECT_EQ(store->add_filter("@a:x", "2", "d2", 2 * kDay, 3), 2);
-  EXPECT_TRUE(store->filter("@a:x", 0, 3 * kDay));             // in use: now the most recent
+  EXPECT_TRUE(store->filter("@a:x", 0, 3 * kDay));  // in use: now the most recent
   EXPECT_EQ(store->add_filter("@a:x", "3", "d3", 4 * kDay, 3), 3);
-  EXPECT_FALSE(store->filter("@a:x", 1, 4 * kDay));            // the least recently used went
+  EXPECT_FALSE(store->filter("@a:x", 1, 4 * kDay));                 // the least recently used went
   EXPECT_EQ(store->add_filter("@a:x", "0", "d0", 5 * kDay, 3), 0);  // reposting is a use
   EXPECT_EQ(store->add_filter("@a:x", "2", "d2", 5 * kDay, 3), 2);
   // Evicting the newest kept filter (3, least recently used now) never hands its ID out again.

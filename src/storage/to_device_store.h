@@ -11,7 +11,7 @@
 namespace myelin::storage {
 
 struct ToDeviceMessage {
-  std::string user_id, device_id;   // recipient
+  std::string user_id, device_id;     // recipient
   std::string sender, type, content;  // content: JSON text
   StreamPos pos = 0;
 };
@@ -29,8 +29,8 @@ class ToDeviceStore {
   // Queues messages for their recipients' devices, each at its own position; an inbox that
   // would hold more than `limits` loses its oldest messages. With a transaction, a repeated
   // one queues nothing and returns false.
-  virtual bool add_to_device(const std::vector<ToDeviceMessage>& messages,
-                             const std::optional<Transaction>& txn, const InboxLimits& limits) = 0;
+  virtual bool add_to_device(const std::vector<ToDeviceMessage>& messages, const std::optional<Transaction>& txn,
+                             const InboxLimits& limits) = 0;
   // The device's messages with pos > after, oldest first, at most `limit`.
   virtual std::vector<ToDeviceMessage> to_device_inbox(const std::string& user_id, const std::string& device_id,
                                                        StreamPos after, std::size_t limit) = 0;

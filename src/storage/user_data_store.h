@@ -11,9 +11,9 @@
 namespace myelin::storage {
 
 struct AccountDataEntry {
-  std::string room_id;       // empty = global
+  std::string room_id;  // empty = global
   std::string type;
-  std::string content;       // JSON text
+  std::string content;  // JSON text
   StreamPos pos = 0;
 };
 
@@ -21,7 +21,7 @@ struct Receipt {
   std::string room_id;
   std::string receipt_type;  // m.read, m.read.private, m.fully_read is account data
   std::string user_id;
-  std::string thread_id;     // empty = unthreaded
+  std::string thread_id;  // empty = unthreaded
   std::string event_id;
   std::int64_t ts = 0;
   StreamPos pos = 0;
@@ -31,24 +31,21 @@ class UserDataStore {
  public:
   virtual ~UserDataStore() = default;
 
-  virtual StreamPos set_account_data(const std::string& user_id, const std::string& room_id,
-                                     const std::string& type, const std::string& content) = 0;
-  virtual std::optional<std::string> account_data(const std::string& user_id,
-                                                  const std::string& room_id,
+  virtual StreamPos set_account_data(const std::string& user_id, const std::string& room_id, const std::string& type,
+                                     const std::string& content) = 0;
+  virtual std::optional<std::string> account_data(const std::string& user_id, const std::string& room_id,
                                                   const std::string& type) = 0;
   // The user's entries other than the server-managed m.fully_read and m.push_rules, emptied
   // ones ({}, what clients "delete" an entry with) included: their rows stay.
   virtual std::int64_t client_account_data_count(const std::string& user_id) = 0;
   // Entries with pos > since (all when since = 0), latest value per (room, type).
-  virtual std::vector<AccountDataEntry> account_data_since(const std::string& user_id,
-                                                           StreamPos since) = 0;
+  virtual std::vector<AccountDataEntry> account_data_since(const std::string& user_id, StreamPos since) = 0;
 
   // Replaces the user's receipt of that (room, type, thread) and returns its position.
   virtual StreamPos set_receipt(const Receipt& receipt) = 0;
   // Receipts of the room with pos > since.
   virtual std::vector<Receipt> receipts_since(const std::string& room_id, StreamPos since) = 0;
-  virtual std::optional<Receipt> user_receipt(const std::string& room_id,
-                                              const std::string& user_id,
+  virtual std::optional<Receipt> user_receipt(const std::string& room_id, const std::string& user_id,
                                               const std::string& receipt_type) = 0;
 
   // Keeps the user's filter and returns its ID: that of a kept filter with the same `digest`

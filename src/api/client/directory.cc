@@ -19,10 +19,8 @@ using homeserver::DirectoryQuery;
 template <class T>
 void answer(Call& call, const core::Result<T>& result) {
   if (!result) return call.fail(result.error());
-  if constexpr (std::is_void_v<T>)
-    call.reply(json::object{});
-  else
-    call.reply(*result);
+  if constexpr (std::is_void_v<T>) call.reply(json::object{});
+  else call.reply(*result);
 }
 
 // POST /publicRooms' filter: generic_search_term and room_types.
@@ -36,12 +34,9 @@ core::Status parse_filter(const json::value& filter, DirectoryQuery& query) {
   if (!types->is_array()) return core::fail(Errc::kBadJson, "room_types must be an array");
   query.room_types.emplace();
   for (const auto& type : types->get_array()) {
-    if (type.is_null())
-      query.room_types->emplace_back(std::nullopt);
-    else if (type.is_string())
-      query.room_types->emplace_back(std::string(type.get_string()));
-    else
-      return core::fail(Errc::kBadJson, "room_types must hold strings or null");
+    if (type.is_null()) query.room_types->emplace_back(std::nullopt);
+    else if (type.is_string()) query.room_types->emplace_back(std::string(type.get_string()));
+    else return core::fail(Errc::kBadJson, "room_types must hold strings or null");
   }
   return {};
 }
@@ -108,8 +103,7 @@ void put_room_visibility(Call& call) {
   const std::string value = visibility->value_or("public");
   if (value != "public" && value != "private")
     return call.fail(core::make_error(Errc::kInvalidParam, "visibility must be public or private"));
-  answer(call,
-         call.hs.directory.set_visibility(*room_id, value == "public", call.user().user_id, call.user().admin));
+  answer(call, call.hs.directory.set_visibility(*room_id, value == "public", call.user().user_id, call.user().admin));
 }
 
 void get_public_rooms(Call& call) {

@@ -28,7 +28,7 @@ void put_send(Call& call) {
   auto body = call.body();
   if (!body) return call.fail(body.error());
   reply_sent(call, call.hs.event_sender.send(call.user().user_id, *room_id, call.param(1), std::move(*body),
-                                       call.transaction()));
+                                             call.transaction()));
 }
 
 void put_state(Call& call) {
@@ -37,7 +37,7 @@ void put_state(Call& call) {
   auto body = call.body();
   if (!body) return call.fail(body.error());
   reply_sent(call, call.hs.event_sender.send_state(call.user().user_id, *room_id, call.param(1), state_key(call),
-                                             std::move(*body), call.transaction()));
+                                                   std::move(*body), call.transaction()));
 }
 
 void put_redact(Call& call) {
@@ -49,8 +49,7 @@ void put_redact(Call& call) {
   if (!body) return call.fail(body.error());
   auto reason = optional_string(*body, "reason");
   if (!reason) return call.fail(reason.error());
-  reply_sent(call, call.hs.event_sender.redact(call.user().user_id, *room_id, *event_id, *reason,
-                                         call.transaction()));
+  reply_sent(call, call.hs.event_sender.redact(call.user().user_id, *room_id, *event_id, *reason, call.transaction()));
 }
 
 void get_state_event(Call& call) {
@@ -90,9 +89,10 @@ void get_room_initial_sync(Call& call) {
   if (!room) return call.fail(room.error());
   json::object response{
       {"room_id", room_id->str()},
-      {"messages", {{"chunk", std::move(room->chunk)},
-                    {"start", homeserver::stream_token(room->start)},
-                    {"end", homeserver::stream_token(room->end)}}},
+      {"messages",
+       {{"chunk", std::move(room->chunk)},
+        {"start", homeserver::stream_token(room->start)},
+        {"end", homeserver::stream_token(room->end)}}},
       {"state", std::move(room->state)},
       {"account_data", std::move(room->account_data)},
       {"visibility", room->published ? "public" : "private"},

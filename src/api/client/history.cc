@@ -4,8 +4,8 @@
 // positions <= T, forwards from T returns positions > T. The reading is RoomReader's.
 #include "api/client/reader.h"
 #include "api/handlers.h"
-#include "homeserver/timeline/filter.h"
 #include "homeserver/sync/sync.h"
+#include "homeserver/timeline/filter.h"
 
 namespace myelin::api {
 namespace {

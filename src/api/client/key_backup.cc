@@ -11,10 +11,8 @@ using core::Errc;
 template <class T>
 void answer(Call& call, const core::Result<T>& result) {
   if (!result) return call.fail(result.error());
-  if constexpr (std::is_same_v<T, void>)
-    call.reply(json::object{});
-  else
-    call.reply(*result);
+  if constexpr (std::is_same_v<T, void>) call.reply(json::object{});
+  else call.reply(*result);
 }
 
 // The room and session named by the path (the routes differ only in how many they name).

@@ -26,11 +26,10 @@ void post_login(Call& call) {
   if (!password) return call.fail(password.error());
   if (*device_id && !core::is_valid_opaque_id(**device_id))
     return call.fail(core::make_error(Errc::kInvalidParam, "Invalid device_id"));
-  call.hs.credentials.login(*body, *password, *device_id, name->value_or(""),
-                            [call](core::Result<json::object> login) {
-                              if (!login) return call.fail(login.error());
-                              call.reply(*login);
-                            });
+  call.hs.credentials.login(*body, *password, *device_id, name->value_or(""), [call](core::Result<json::object> login) {
+    if (!login) return call.fail(login.error());
+    call.reply(*login);
+  });
 }
 
 void post_logout(Call& call) {
@@ -44,9 +43,8 @@ void post_logout_all(Call& call) {
 }
 
 void get_whoami(Call& call) {
-  call.reply(json::object{{"user_id", call.user().user_id.str()},
-                          {"device_id", call.user().device_id},
-                          {"is_guest", false}});
+  call.reply(
+      json::object{{"user_id", call.user().user_id.str()}, {"device_id", call.user().device_id}, {"is_guest", false}});
 }
 
 }  // namespace myelin::api

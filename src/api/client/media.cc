@@ -144,9 +144,7 @@ void put_media_upload(Call& call) {
                           answer(call));
 }
 
-void get_media_config(Call& call) {
-  call.reply(json::object{{"m.upload.size", call.hs.media.max_upload_bytes()}});
-}
+void get_media_config(Call& call) { call.reply(json::object{{"m.upload.size", call.hs.media.max_upload_bytes()}}); }
 
 void get_media_download(Call& call) { download(call); }
 

@@ -40,7 +40,7 @@ void reply_room(Call& call, const core::Result<std::string>& room_id) {
 // The user_id is passed as sent: the room service answers a malformed one (after the checks
 // a kick or an unban makes first).
 using ChangeOther = core::Result<std::string> (homeserver::RoomService::*)(const core::UserId&, const core::RoomId&,
-                                                                          const std::string&, const std::string&);
+                                                                           const std::string&, const std::string&);
 void change_other(Call& call, ChangeOther change) {
   auto room_id = call.room_id_param(0);
   if (!room_id) return call.fail(room_id.error());

@@ -70,7 +70,7 @@ void get_profile_field(Call& call) {
   auto user = lookup(call);
   if (!user) return call.fail(user.error());
   const std::string& key = call.param(1);
-  const std::string* value = key == "displayname" ? &user->displayname
+  const std::string* value = key == "displayname"  ? &user->displayname
                              : key == "avatar_url" ? &user->avatar_url
                                                    : nullptr;
   if (!value || value->empty()) return call.fail(core::make_error(Errc::kNotFound, "Profile field not set"));

@@ -33,8 +33,7 @@ void post_report_event(Call& call) {
     if (!value->is_int64()) return call.fail(core::make_error(Errc::kBadJson, "score must be an integer"));
     score = value->get_int64();
   }
-  answer(call,
-         call.hs.reports.report_event(call.user().user_id, *room_id, *event_id, reason->value_or(""), score));
+  answer(call, call.hs.reports.report_event(call.user().user_id, *room_id, *event_id, reason->value_or(""), score));
 }
 
 void post_report_room(Call& call) {

@@ -20,9 +20,10 @@ void post_upgrade_room(Call& call) {
   if (!body) return call.fail(body.error());
   auto version = required_string(*body, "new_version");
   if (!version) return call.fail(version.error());
-  std::vector<std::string> additional_creators;   // v1.16
+  std::vector<std::string> additional_creators;  // v1.16
   if (auto extra = body->if_contains("additional_creators"); extra && !extra->is_null()) {
-    if (!extra->is_array()) return call.fail(core::make_error(core::Errc::kBadJson, "additional_creators must be an array"));
+    if (!extra->is_array())
+      return call.fail(core::make_error(core::Errc::kBadJson, "additional_creators must be an array"));
     for (const auto& value : extra->get_array()) {
       if (!value.is_string() || !core::UserId::parse(value.get_string()))
         return call.fail(core::make_error(core::Errc::kInvalidParam, "additional_creators must list user IDs"));

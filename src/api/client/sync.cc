@@ -2,9 +2,9 @@
 // GET /user/{userId}/filter/{filterId} ("Filtering"), and the deprecated event stream
 // GET /events (its `room_id` form is "Room Previews"). A user keeps at most
 // limits.filters_per_user filters, the least recently used going first (homeserver::Filters).
+#include "homeserver/sync/sync.h"
 #include "api/handlers.h"
 #include "core/ids.h"
-#include "homeserver/sync/sync.h"
 
 namespace myelin::api {
 
@@ -18,8 +18,7 @@ void get_sync(Call& call) {
     request.since = *token;
   }
   if (auto full_state = call.request.query_param("full_state")) request.full_state = *full_state == "true";
-  if (auto state_after = call.request.query_param("use_state_after"))
-    request.use_state_after = *state_after == "true";
+  if (auto state_after = call.request.query_param("use_state_after")) request.use_state_after = *state_after == "true";
   auto timeout = int_query_param(call.request, "timeout", 0);
   if (!timeout) return call.fail(timeout.error());
   request.timeout_ms = std::max<std::int64_t>(0, *timeout);
@@ -31,13 +30,11 @@ void get_sync(Call& call) {
   auto filter = call.hs.filters.for_sync(call.user().user_id, call.request.query_param("filter"));
   if (!filter) return call.fail(filter.error());
   request.filter = std::move(*filter);
-  call.hs.sync.sync(std::move(request), [respond = call.respond](json::object body) {
-    respond(json_response(body));
-  });
+  call.hs.sync.sync(std::move(request), [respond = call.respond](json::object body) { respond(json_response(body)); });
 }
 
 void get_events(Call& call) {
-  auto from = stream_token_param(call.request, "from");   // absent or empty: from now
+  auto from = stream_token_param(call.request, "from");  // absent or empty: from now
   if (!from) return call.fail(from.error());
   std::optional<core::RoomId> room_id;
   if (auto text = call.request.query_param("room_id")) {

@@ -18,9 +18,8 @@ namespace myelin::api {
 // (displayname and avatar_url, the only fields stored) with DELETE /profile/{userId}/{keyName},
 // and additional_creators on room upgrades. Room versions (v12 included) are negotiated through
 // /capabilities, not here.
-constexpr const char* kSpecVersions[] = {"r0.6.1", "v1.1",  "v1.2",  "v1.3",  "v1.4",  "v1.5",
-                                         "v1.6",   "v1.7",  "v1.8",  "v1.9",  "v1.10", "v1.11",
-                                         "v1.12",  "v1.13", "v1.14", "v1.15", "v1.16"};
+constexpr const char* kSpecVersions[] = {"r0.6.1", "v1.1",  "v1.2",  "v1.3",  "v1.4",  "v1.5",  "v1.6",  "v1.7", "v1.8",
+                                         "v1.9",   "v1.10", "v1.11", "v1.12", "v1.13", "v1.14", "v1.15", "v1.16"};
 
 void get_versions(Call& call) {
   json::array versions;
@@ -39,8 +38,8 @@ void get_capabilities(Call& call) {
   for (const auto& version : rooms::supported_room_versions())
     available[version.id] = version.stable ? "stable" : "unstable";
   json::object capabilities{
-      {"m.room_versions", json::object{{"default", call.hs.rooms.default_room_version()},
-                                       {"available", std::move(available)}}},
+      {"m.room_versions",
+       json::object{{"default", call.hs.rooms.default_room_version()}, {"available", std::move(available)}}},
       {"m.change_password", json::object{{"enabled", true}}},
       {"m.set_displayname", json::object{{"enabled", true}}},
       {"m.set_avatar_url", json::object{{"enabled", true}}},

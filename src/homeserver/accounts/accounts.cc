@@ -63,8 +63,7 @@ core::Status Accounts::check_username(std::string_view localpart) {
   return {};
 }
 
-core::Result<std::string> Accounts::register_user(std::string_view localpart, std::string password_hash,
-                                                  bool admin) {
+core::Result<std::string> Accounts::register_user(std::string_view localpart, std::string password_hash, bool admin) {
   if (auto ok = check_username(localpart); !ok) return std::unexpected(ok.error());
   storage::UserRecord user;
   user.user_id = user_id_for(localpart);
@@ -105,14 +104,12 @@ LoginResult Accounts::create_session(const std::string& user_id, std::optional<s
   if (!device_id || device_id->empty()) device_id = core::random_string(10);
   const bool new_device = !store_.device(user_id, *device_id);
   // Reusing a device keeps its keys and to-device inbox; only its old tokens stop working.
-  if (new_device)
-    make_room_for_device(user_id);
-  else
-    store_.revoke_device_tokens(user_id, *device_id);
+  if (new_device) make_room_for_device(user_id);
+  else store_.revoke_device_tokens(user_id, *device_id);
   store_.upsert_device({user_id, *device_id, bounded_device_name(device_display_name), core::now_ms(), ""});
   std::string token = core::new_access_token();
   store_.add_access_token(core::token_digest(token), {user_id, *device_id});
-  if (new_device) {   // a new device is a device-list change, before it has keys
+  if (new_device) {  // a new device is a device-list change, before it has keys
     store_.mark_device_list_changed(user_id);
     devices_changed_(user_id);
   }
@@ -156,7 +153,8 @@ core::Result<LoginTarget> Accounts::login_target(const json::object& request) {
   }
   // Localparts are case-insensitive at login, as Synapse treats them.
   std::string user_id = user.starts_with("@") ? user : user_id_for(user);
-  if (!user.starts_with("@")) for (auto& c : user_id) c = static_cast<char>(std::tolower(c));
+  if (!user.starts_with("@"))
+    for (auto& c : user_id) c = static_cast<char>(std::tolower(c));
   return target_for(user_id);
 }
 
@@ -218,8 +216,8 @@ core::Status Accounts::update_device(const std::string& user_id, const std::stri
   return {};
 }
 
-void Accounts::change_password(const std::string& user_id, const std::string& password_hash,
-                               bool logout_devices, const std::string& keep_device) {
+void Accounts::change_password(const std::string& user_id, const std::string& password_hash, bool logout_devices,
+                               const std::string& keep_device) {
   store_.set_password_hash(user_id, password_hash);
   if (!logout_devices) return;
   for (const auto& device : store_.devices(user_id))

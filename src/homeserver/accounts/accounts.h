@@ -23,7 +23,7 @@ struct Session {
   core::UserId user_id;
   std::string device_id;
   bool admin = false;
-  bool guest = false;         // may call only the routes the Guest Access module lists
+  bool guest = false;  // may call only the routes the Guest Access module lists
 };
 
 // The account a password login names, with the hash to check the password against. Unknown
@@ -34,7 +34,7 @@ struct Session {
 struct LoginTarget {
   std::string user_id;
   std::string password_hash;
-  bool exists = false;        // a user with a password (never a deactivated one)
+  bool exists = false;  // a user with a password (never a deactivated one)
 };
 
 struct LoginResult {
@@ -98,8 +98,8 @@ class Accounts {
   void logout_all(const std::string& user_id);
   void delete_device(const std::string& user_id, const std::string& device_id);
   // `password_hash` from core::hash_password (computed off the event loop by the caller).
-  void change_password(const std::string& user_id, const std::string& password_hash,
-                       bool logout_devices, const std::string& keep_device);
+  void change_password(const std::string& user_id, const std::string& password_hash, bool logout_devices,
+                       const std::string& keep_device);
   // POST /account/deactivate: the user leaves their rooms (`leave_rooms`), every device is
   // logged out, and the account can no longer log in.
   void deactivate(const std::string& user_id);
@@ -120,7 +120,7 @@ class Accounts {
   UserHook devices_changed_;
   UserHook leave_rooms_;
   std::unordered_map<std::string, std::pair<std::int64_t, std::string>> last_ip_write_;
-  std::unordered_map<std::string, std::int64_t> nonces_;   // nonce -> expiry (ms)
+  std::unordered_map<std::string, std::int64_t> nonces_;  // nonce -> expiry (ms)
 };
 
 // 192.0.2.77 -> 192.0.2.0; 2001:db8:1:2::5 -> 2001:db8:1::  (privacy: no full addresses kept)

@@ -12,8 +12,8 @@
 #include "core/error.h"
 #include "core/json.h"
 #include "homeserver/accounts/accounts.h"
-#include "homeserver/accounts/uia.h"
 #include "homeserver/accounts/options.h"
+#include "homeserver/accounts/uia.h"
 #include "http/http.h"
 
 namespace myelin::homeserver {

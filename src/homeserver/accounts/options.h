@@ -8,13 +8,13 @@ namespace myelin::homeserver {
 
 struct AccountsOptions {
   std::string server_name = "localhost";
-  bool registration_open = false;           // m.login.dummy registration for anyone
-  bool guest_access = false;                // POST /register?kind=guest
-  std::string registration_shared_secret;   // enables /_synapse/admin/v1/register when set
+  bool registration_open = false;          // m.login.dummy registration for anyone
+  bool guest_access = false;               // POST /register?kind=guest
+  std::string registration_shared_secret;  // enables /_synapse/admin/v1/register when set
   int client_ip_retention_days = 7;
-  std::int64_t devices_per_user = 1000;     // a new one logs out the least recently seen
+  std::int64_t devices_per_user = 1000;  // a new one logs out the least recently seen
   std::uint64_t account_data_value_bytes = 65536;
-  std::int64_t account_data_entries = 2000; // per user
+  std::int64_t account_data_entries = 2000;  // per user
 };
 
 }  // namespace myelin::homeserver

@@ -12,8 +12,8 @@
 #include "core/error.h"
 #include "core/json.h"
 #include "homeserver/accounts/accounts.h"
-#include "homeserver/accounts/uia.h"
 #include "homeserver/accounts/options.h"
+#include "homeserver/accounts/uia.h"
 #include "http/http.h"
 #include "storage/account_store.h"
 
@@ -28,7 +28,8 @@ struct SharedSecretRequest {
 class Registration {
  public:
   using Done = std::function<void(core::Result<json::object>)>;
-  Registration(const AccountsOptions& config, storage::AccountStore& store, Accounts& accounts, Uia& uia, http::Scheduler& scheduler)
+  Registration(const AccountsOptions& config, storage::AccountStore& store, Accounts& accounts, Uia& uia,
+               http::Scheduler& scheduler)
       : config_(config), store_(store), accounts_(accounts), uia_(uia), scheduler_(scheduler) {}
 
   // POST /register (`guest`: ?kind=guest) with its parsed body: {user_id} with

@@ -51,8 +51,10 @@ core::Status Uia::check(const json::object& request, const Flows& flows, const S
     return std::find(flow.begin(), flow.end(), stage) != flow.end();
   });
   if (!offered)
-    return std::unexpected(challenge(session_id, flows, core::make_error(Errc::kUnrecognized, "Unsupported auth stage")));
-  if (auto ok = verify(stage, auth->get_object()); !ok) return std::unexpected(challenge(session_id, flows, ok.error()));
+    return std::unexpected(
+        challenge(session_id, flows, core::make_error(Errc::kUnrecognized, "Unsupported auth stage")));
+  if (auto ok = verify(stage, auth->get_object()); !ok)
+    return std::unexpected(challenge(session_id, flows, ok.error()));
   session.completed.insert(stage);
   for (const auto& flow : flows) {
     if (std::all_of(flow.begin(), flow.end(), [&](const auto& s) { return session.completed.contains(s); })) {

@@ -18,7 +18,8 @@ DeviceListUpdate DeviceLists::changes(const std::string& user_id, storage::Strea
     if (!room) continue;
     if (membership.membership == "join") {
       joined_rooms.push_back(room);
-      if (membership.pos > since && membership.pos <= upto && membership_at(event_store_, membership, since) != "join") {
+      if (membership.pos > since && membership.pos <= upto &&
+          membership_at(event_store_, membership, since) != "join") {
         // Newly joined: everyone in the room is new to this user's device lists.
         for (const auto& member : room->joined)
           if (member != user_id) update.changed.insert(member);
@@ -26,13 +27,12 @@ DeviceListUpdate DeviceLists::changes(const std::string& user_id, storage::Strea
         // Members who joined since `since` are new; those who went may have left entirely.
         room->members_changed(since, upto, [&](const std::string& member) {
           if (member == user_id) return;
-          if (room->joined.contains(member))
-            update.changed.insert(member);
-          else
-            maybe_left.insert(member);
+          if (room->joined.contains(member)) update.changed.insert(member);
+          else maybe_left.insert(member);
         });
       }
-    } else if (membership.pos > since && membership.pos <= upto && membership_at(event_store_, membership, since) == "join") {
+    } else if (membership.pos > since && membership.pos <= upto &&
+               membership_at(event_store_, membership, since) == "join") {
       // The user left the room: its members, and those who left it meanwhile, may no longer
       // share any room with them.
       maybe_left.insert(room->joined.begin(), room->joined.end());

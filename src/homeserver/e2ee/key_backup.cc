@@ -40,8 +40,8 @@ core::Result<storage::BackupKey> parse_key(const json::value& value, std::string
   std::string session_data = core::canonical_json(*data);
   if (session_data.size() > kMaxSessionDataBytes)
     return core::fail(Errc::kTooLarge, "session_data is at most " + std::to_string(kMaxSessionDataBytes) + " bytes");
-  return storage::BackupKey{std::move(room_id), std::move(session_id), first->as_int64(), forwarded->as_int64(),
-                            verified->as_bool(), std::move(session_data)};
+  return storage::BackupKey{std::move(room_id),    std::move(session_id), first->as_int64(),
+                            forwarded->as_int64(), verified->as_bool(),   std::move(session_data)};
 }
 
 // The spec's rule for a session that already has a key in the backup.
@@ -132,8 +132,7 @@ core::Status KeyBackup::delete_version(const std::string& user_id, const std::st
 
 core::Result<json::object> KeyBackup::put_keys(const std::string& user_id, const std::string& version,
                                                const std::optional<std::string>& room_id,
-                                               const std::optional<std::string>& session_id,
-                                               const json::object& body) {
+                                               const std::optional<std::string>& session_id, const json::object& body) {
   // Keys go only to the latest version; naming any other (even a deleted one) is refused with
   // the current version, so that the client re-checks its backup.
   auto latest = store_.backup_version(user_id, std::nullopt);

@@ -35,23 +35,21 @@ class KeyBackupTest : public ::testing::Test {
     auto got = backup.get_keys(user, v, room, std::string("s"));
     return std::string(got->at("session_data").at("marker").as_string());
   }
-  void put(const std::string& v, json::object k) {
-    ASSERT_TRUE(backup.put_keys(user, v, room, std::string("s"), k));
-  }
+  void put(const std::string& v, json::object k) { ASSERT_TRUE(backup.put_keys(user, v, room, std::string("s"), k)); }
 };
 
 TEST_F(KeyBackupTest, StoredKeyIsReplacedOnlyByABetterOne) {
   const std::string v = version();
   put(v, key(5, 1, false, "first"));
-  put(v, key(6, 0, false, "later index"));        // higher first_message_index: kept out
+  put(v, key(6, 0, false, "later index"));  // higher first_message_index: kept out
   EXPECT_EQ(stored_marker(v), "first");
-  put(v, key(5, 2, false, "more forwarded"));     // same index, more forwards: kept out
+  put(v, key(5, 2, false, "more forwarded"));  // same index, more forwards: kept out
   EXPECT_EQ(stored_marker(v), "first");
   put(v, key(5, 0, false, "fewer forwarded"));
   EXPECT_EQ(stored_marker(v), "fewer forwarded");
   put(v, key(2, 9, false, "lower index"));
   EXPECT_EQ(stored_marker(v), "lower index");
-  put(v, key(9, 9, true, "verified"));            // verified beats everything unverified
+  put(v, key(9, 9, true, "verified"));  // verified beats everything unverified
   EXPECT_EQ(stored_marker(v), "verified");
   put(v, key(0, 0, false, "unverified"));
   EXPECT_EQ(stored_marker(v), "verified");
@@ -87,8 +85,9 @@ TEST_F(KeyBackupTest, OnlyTheLatestVersionTakesKeys) {
 TEST_F(KeyBackupTest, EtagChangesWithKeysAndBulkShapesAgree) {
   const std::string v = version();
   const auto etag = std::string(backup.version(user, v)->at("etag").as_string());
-  auto put = backup.put_keys(user, v, std::nullopt, std::nullopt,
-                             {{"rooms", {{room, {{"sessions", {{"s1", key(0, 0, false, "a")}, {"s2", key(0, 0, false, "b")}}}}}}}});
+  auto put = backup.put_keys(
+      user, v, std::nullopt, std::nullopt,
+      {{"rooms", {{room, {{"sessions", {{"s1", key(0, 0, false, "a")}, {"s2", key(0, 0, false, "b")}}}}}}}});
   ASSERT_TRUE(put);
   EXPECT_EQ(put->at("count").as_int64(), 2);
   EXPECT_NE(put->at("etag").as_string(), etag);

@@ -82,7 +82,8 @@ core::Status check_device_keys(const json::object& keys, const Session& session)
   if (text("user_id") != session.user_id || text("device_id") != session.device_id)
     return core::fail(Errc::kInvalidParam, "device_keys must be for this user and device");
   auto algorithms = keys.if_contains("algorithms");
-  if (!algorithms || !algorithms->is_array()) return core::fail(Errc::kBadJson, "device_keys.algorithms must be an array");
+  if (!algorithms || !algorithms->is_array())
+    return core::fail(Errc::kBadJson, "device_keys.algorithms must be an array");
   for (const auto& algorithm : algorithms->get_array())
     if (!algorithm.is_string()) return core::fail(Errc::kBadJson, "device_keys.algorithms must contain strings");
   const json::object* key_map = object_field(keys, "keys");
@@ -215,7 +216,8 @@ void Keys::add_key_counts(const std::string& user_id, const std::string& device_
   json::object one_time{{"signed_curve25519", 0}};
   for (const auto& [algorithm, count] : counts.one_time) one_time[algorithm] = count;
   response["device_one_time_keys_count"] = std::move(one_time);
-  response["device_unused_fallback_key_types"] = json::array(counts.unused_fallback.begin(), counts.unused_fallback.end());
+  response["device_unused_fallback_key_types"] =
+      json::array(counts.unused_fallback.begin(), counts.unused_fallback.end());
 }
 
 void Keys::describe_user(const std::string& user_id, const std::optional<std::vector<std::string>>& devices,
@@ -256,8 +258,10 @@ void Keys::describe_user(const std::string& user_id, const std::optional<std::ve
 core::Result<json::object> Keys::query(const Session& session, const json::object& body) {
   auto users = user_map(body, "device_keys");
   if (!users) return std::unexpected(users.error());
-  json::object response{{"device_keys", json::object{}},      {"master_keys", json::object{}},
-                        {"self_signing_keys", json::object{}}, {"user_signing_keys", json::object{}},
+  json::object response{{"device_keys", json::object{}},
+                        {"master_keys", json::object{}},
+                        {"self_signing_keys", json::object{}},
+                        {"user_signing_keys", json::object{}},
                         {"failures", json::object{}}};
   for (const auto& [user, devices] : **users) {
     if (!devices.is_array()) return core::fail(Errc::kBadJson, "device_keys values must be arrays of device IDs");
@@ -268,7 +272,7 @@ core::Result<json::object> Keys::query(const Session& session, const json::objec
     }
     const std::string user_id(user);
     if (const std::string server(core::UserId::parse(user_id)->server()); server != config_.server_name) {
-      core::child(response, "failures")[server] = remote_failure();   // user_map() checked the ID
+      core::child(response, "failures")[server] = remote_failure();  // user_map() checked the ID
       continue;
     }
     describe_user(user_id, device_ids, session.user_id, response);
@@ -288,7 +292,7 @@ core::Result<json::object> Keys::claim(const json::object& body) {
   for (const auto& [user, devices] : **users) {
     const std::string user_id(user);
     if (const std::string server(core::UserId::parse(user_id)->server()); server != config_.server_name) {
-      failures[server] = remote_failure();   // user_map() checked the ID
+      failures[server] = remote_failure();  // user_map() checked the ID
       continue;
     }
     for (const auto& [device, algorithm] : devices.get_object()) {
@@ -317,7 +321,8 @@ core::Result<CrossSigningUpload> Keys::check_cross_signing(const Session& sessio
       return core::fail(Errc::kInvalidParam, std::string(type) + "_key must be for this user");
     auto usage = key.if_contains("usage");
     bool has_usage = false;
-    if (!usage || !usage->is_array()) return core::fail(Errc::kBadJson, std::string(type) + "_key.usage must be an array");
+    if (!usage || !usage->is_array())
+      return core::fail(Errc::kBadJson, std::string(type) + "_key.usage must be an array");
     for (const auto& entry : usage->get_array()) has_usage |= entry.is_string() && entry.get_string() == type;
     if (!has_usage) return core::fail(Errc::kInvalidParam, std::string(type) + "_key must have usage " + type);
     const std::string public_key = cross_signing_public_key(key);
@@ -397,17 +402,18 @@ SignatureTarget signature_target(storage::KeyStore& store, const std::string& se
   auto master = stored_cross_signing_key(store, user, "master");
   const bool is_master = master && cross_signing_public_key(*master) == target;
   if (user == self && is_master) {
-    out.stored = master;   // the user's master key, signed by one of their devices
+    out.stored = master;  // the user's master key, signed by one of their devices
     for (const auto& [device_id, text] : store.user_device_keys(self)) {
-      if (auto keys = parse_stored(text)) out.signers.emplace_back("ed25519:" + device_id, device_ed25519(*keys, device_id));
+      if (auto keys = parse_stored(text))
+        out.signers.emplace_back("ed25519:" + device_id, device_ed25519(*keys, device_id));
     }
   } else if (user == self) {
     if (auto device = store.device_keys(self, target)) {
-      out.stored = parse_stored(*device);   // one of the user's devices, signed by their self-signing key
+      out.stored = parse_stored(*device);  // one of the user's devices, signed by their self-signing key
       add_signer(own_self_signing);
     }
   } else if (is_master) {
-    out.stored = master;   // another user's master key, signed by the uploader's user-signing key
+    out.stored = master;  // another user's master key, signed by the uploader's user-signing key
     add_signer(own_user_signing);
   }
   return out;
@@ -475,10 +481,8 @@ core::Result<json::object> Keys::upload_signatures(const Session& session, const
   std::set<std::string> announced;
   for (const auto& signature : accepted) {
     if (!announced.insert(signature.target_user).second) continue;
-    if (signature.target_user == self)
-      device_lists_.announce(self);
-    else
-      device_lists_.announce_to(self);
+    if (signature.target_user == self) device_lists_.announce(self);
+    else device_lists_.announce_to(self);
   }
   return json::object{{"failures", std::move(failures)}};
 }

@@ -10,8 +10,8 @@
 #include "core/error.h"
 #include "core/json.h"
 #include "homeserver/accounts/accounts.h"
-#include "homeserver/e2ee/options.h"
 #include "homeserver/e2ee/device_lists.h"
+#include "homeserver/e2ee/options.h"
 #include "storage/account_store.h"
 #include "storage/key_store.h"
 
@@ -19,9 +19,9 @@ namespace myelin::homeserver {
 
 // A checked keys/device_signing/upload request.
 struct CrossSigningUpload {
-  std::map<std::string, std::string> keys;   // key type -> canonical JSON
-  bool needs_auth = false;   // replaces existing keys: user-interactive auth first
-  bool unchanged = true;     // every key is exactly the stored one: nothing to do
+  std::map<std::string, std::string> keys;  // key type -> canonical JSON
+  bool needs_auth = false;                  // replaces existing keys: user-interactive auth first
+  bool unchanged = true;                    // every key is exactly the stored one: nothing to do
 };
 
 class Keys {

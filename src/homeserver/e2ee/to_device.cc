@@ -42,7 +42,8 @@ core::Status ToDevice::send(const Session& sender, const std::string& type, cons
       if (device == "*") {
         for (const auto& record : account_store_.devices(user))
           if (record.last_seen_ts >= idle) device_ids.push_back(record.device_id);
-      } else if (auto record = account_store_.device(user, std::string(device)); record && record->last_seen_ts >= idle) {
+      } else if (auto record = account_store_.device(user, std::string(device));
+                 record && record->last_seen_ts >= idle) {
         device_ids.emplace_back(device);
       }
       for (auto& device_id : device_ids) {
@@ -68,7 +69,8 @@ ToDeviceBatch ToDevice::take(const Session& session, storage::StreamPos acknowle
   for (auto& message : messages) {
     if (message.pos > upto) break;
     auto content = core::parse_json_object(message.content);
-    batch.events.push_back(json::object{{"sender", message.sender}, {"type", message.type},
+    batch.events.push_back(json::object{{"sender", message.sender},
+                                        {"type", message.type},
                                         {"content", content ? std::move(*content) : json::object{}}});
     if (batch.events.size() == kSyncBatch) batch.delivered_up_to = message.pos;
   }

@@ -29,7 +29,7 @@ inline constexpr std::size_t kMaxToDeviceRequestBytes = 8 << 20;
 
 struct ToDeviceBatch {
   json::array events;
-  storage::StreamPos delivered_up_to = 0;   // the token's to-device part for the next sync
+  storage::StreamPos delivered_up_to = 0;  // the token's to-device part for the next sync
 };
 
 class ToDevice {

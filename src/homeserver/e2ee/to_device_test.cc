@@ -21,7 +21,9 @@ struct ToDeviceFixture : ::testing::Test {
     json::object body{{"messages", json::object{{"@a:localhost", json::object{{device, json::object{{"n", txn}}}}}}}};
     return to_device.send(sender, "m.test", {sender.user_id, sender.device_id, "/sendToDevice/m.test", txn}, body);
   }
-  std::size_t waiting(const std::string& device) { return store->to_device_inbox("@a:localhost", device, 0, 100).size(); }
+  std::size_t waiting(const std::string& device) {
+    return store->to_device_inbox("@a:localhost", device, 0, 100).size();
+  }
 };
 
 // A device unused for limits.to_device_idle_days (a lost phone) gets nothing new, and the

@@ -62,8 +62,8 @@ media::ThumbnailSpec standard_size(const media::ThumbnailSpec& asked) {
     int width, height;
     bool crop;
   };
-  static constexpr Size kSizes[] = {{32, 32, true}, {96, 96, true}, {320, 240, false}, {640, 480, false},
-                                    {800, 600, false}};
+  static constexpr Size kSizes[] = {
+      {32, 32, true}, {96, 96, true}, {320, 240, false}, {640, 480, false}, {800, 600, false}};
   for (bool same_method : {true, false}) {
     for (const Size& size : kSizes) {
       if (same_method != (size.crop == asked.crop)) continue;
@@ -93,10 +93,10 @@ std::optional<std::pair<std::string, std::string>> parse_mxc(std::string_view ur
 
 bool servable_inline(std::string_view content_type) {
   static constexpr std::string_view kInline[] = {
-      "text/css",   "text/plain", "text/csv",   "application/json", "application/ld+json", "image/jpeg",
-      "image/gif",  "image/png",  "image/apng", "image/webp",       "image/avif",          "video/mp4",
-      "video/webm", "video/ogg",  "video/quicktime", "audio/mp4",   "audio/webm",          "audio/aac",
-      "audio/mpeg", "audio/ogg",  "audio/wave", "audio/wav",        "audio/x-wav",         "audio/x-pn-wav",
+      "text/css",   "text/plain",  "text/csv",        "application/json", "application/ld+json", "image/jpeg",
+      "image/gif",  "image/png",   "image/apng",      "image/webp",       "image/avif",          "video/mp4",
+      "video/webm", "video/ogg",   "video/quicktime", "audio/mp4",        "audio/webm",          "audio/aac",
+      "audio/mpeg", "audio/ogg",   "audio/wave",      "audio/wav",        "audio/x-wav",         "audio/x-pn-wav",
       "audio/flac", "audio/x-flac"};
   const std::string_view type = content_type.substr(0, content_type.find(';'));
   for (std::string_view safe : kInline)
@@ -137,7 +137,7 @@ void MediaRepository::ingest(std::string temp, std::function<void(core::Result<m
         }
         try {
           finish(**result);
-        } catch (const storage::StorageError&) {   // e.g. the disk is full: answer, and leave no orphan
+        } catch (const storage::StorageError&) {  // e.g. the disk is full: answer, and leave no orphan
           if (store_.media_using_content((*result)->sha256_hex) == 0) content_.remove((*result)->sha256_hex);
           finish(core::fail(Errc::kInternal, "Cannot store the upload"));
         }
@@ -185,8 +185,13 @@ void MediaRepository::upload(const Session& session, const std::string& body_fil
   ingest(std::move(temp), [this, user = session.user_id, content_type = std::move(content_type),
                            upload_name = std::move(upload_name), done = std::move(done)](auto digest) {
     if (!digest) return done(std::unexpected(digest.error()));
-    storage::MediaRecord record{core::random_string(24), user, digest->sha256_hex,
-                                static_cast<std::int64_t>(digest->size), content_type, upload_name, core::now_ms(),
+    storage::MediaRecord record{core::random_string(24),
+                                user,
+                                digest->sha256_hex,
+                                static_cast<std::int64_t>(digest->size),
+                                content_type,
+                                upload_name,
+                                core::now_ms(),
                                 std::nullopt};
     while (!store_.add_media(record)) record.media_id = core::random_string(24);
     done(json::object{{"content_uri", content_uri(record.media_id)}});
@@ -209,7 +214,8 @@ void MediaRepository::upload_to(const Session& session, const std::string& serve
                                 const std::string& body_file, std::string content_type, std::string upload_name,
                                 UploadDone done) {
   auto record = server_name == config_.server_name ? store_.media(media_id) : std::nullopt;
-  if (!record || (record->pending_until && *record->pending_until < core::now_ms())) return done(std::unexpected(not_found()));
+  if (!record || (record->pending_until && *record->pending_until < core::now_ms()))
+    return done(std::unexpected(not_found()));
   if (record->uploader != session.user_id)
     return done(core::fail(Errc::kForbidden, "This media ID belongs to someone else"));
   if (!record->pending_until) return done(core::fail(Errc::kCannotOverwriteMedia, "This media is already uploaded"));
@@ -222,7 +228,7 @@ void MediaRepository::upload_to(const Session& session, const std::string& serve
     record.size = static_cast<std::int64_t>(digest->size);
     record.content_type = std::move(content_type);
     record.upload_name = std::move(upload_name);
-    if (!store_.complete_media(record)) {   // a concurrent upload to the same ID won
+    if (!store_.complete_media(record)) {  // a concurrent upload to the same ID won
       if (store_.media_using_content(record.sha256) == 0) content_.remove(record.sha256);
       return done(core::fail(Errc::kCannotOverwriteMedia, "This media is already uploaded"));
     }
@@ -236,7 +242,7 @@ core::Result<storage::MediaRecord> MediaRepository::uploaded(const std::string& 
   auto record = store_.media(media_id);
   if (!record) return std::unexpected(not_found());
   if (record->pending_until) {
-    if (*record->pending_until < core::now_ms()) return std::unexpected(not_found());   // expired unused
+    if (*record->pending_until < core::now_ms()) return std::unexpected(not_found());  // expired unused
     return core::fail(Errc::kNotYetUploaded, "The media has not been uploaded yet");
   }
   return std::move(*record);
@@ -264,12 +270,9 @@ void MediaRepository::thumbnail(const std::string& server_name, const std::strin
   // The verdict on a thumbnail that could not be made (it is never retried).
   auto refuse = [original](media::ThumbnailError error) -> core::Result<Servable> {
     switch (error) {
-      case media::ThumbnailError::kServeOriginal:
-        return original;
-      case media::ThumbnailError::kTooLarge:
-        return core::fail(Errc::kTooLarge, "The image is too large to thumbnail");
-      default:
-        return core::fail(Errc::kUnknown, "Cannot thumbnail this content");
+      case media::ThumbnailError::kServeOriginal: return original;
+      case media::ThumbnailError::kTooLarge: return core::fail(Errc::kTooLarge, "The image is too large to thumbnail");
+      default: return core::fail(Errc::kUnknown, "Cannot thumbnail this content");
     }
   };
   if (auto failed = failed_thumbnails_.find(sha + name); failed != failed_thumbnails_.end())
@@ -304,7 +307,7 @@ void MediaRepository::thumbnail(const std::string& server_name, const std::strin
           remove_file(output);
           return answer(core::fail(Errc::kInternal, "Cannot read the media record"));
         }
-        if (deleted) {   // deleted meanwhile
+        if (deleted) {  // deleted meanwhile
           remove_file(output);
           return answer(std::unexpected(not_found()));
         }
@@ -363,7 +366,8 @@ core::Status MediaRepository::remove(const std::string& user_id, bool admin, con
 
 std::int64_t MediaRepository::purge_before(std::int64_t ts) {
   std::int64_t removed = 0;
-  for (auto batch = store_.media_created_before(ts, 500); !batch.empty(); batch = store_.media_created_before(ts, 500)) {
+  for (auto batch = store_.media_created_before(ts, 500); !batch.empty();
+       batch = store_.media_created_before(ts, 500)) {
     for (const auto& record : batch) {
       store_.delete_media(record.media_id);
       forget(record);

@@ -38,8 +38,8 @@ class MediaRepository {
 
   using UploadDone = std::function<void(core::Result<json::object>)>;
   // POST /upload with the request's streamed body file (taken over). Answers {content_uri}.
-  void upload(const Session& session, const std::string& body_file, std::string content_type,
-              std::string upload_name, UploadDone done);
+  void upload(const Session& session, const std::string& body_file, std::string content_type, std::string upload_name,
+              UploadDone done);
   // POST /create: a media ID to upload to later ({content_uri, unused_expires_at}).
   core::Result<json::object> create(const Session& session);
   // PUT /upload/{serverName}/{mediaId}: M_FORBIDDEN for someone else's ID, M_CANNOT_OVERWRITE_MEDIA
@@ -88,7 +88,7 @@ class MediaRepository {
   storage::MediaStore& store_;
   media::ContentStore& content_;
   http::Scheduler& scheduler_;
-  std::unordered_map<std::string, std::int64_t> reserved_;   // user -> bytes being stored
+  std::unordered_map<std::string, std::int64_t> reserved_;  // user -> bytes being stored
   // Thumbnails that could not be made (content + size -> why), so a bad file is not retried on
   // every request. Bounded.
   std::unordered_map<std::string, media::ThumbnailError> failed_thumbnails_;

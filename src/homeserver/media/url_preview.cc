@@ -23,8 +23,8 @@ std::string lower(std::string_view text) {
 
 // &amp; &lt; &gt; &quot; &#39; &apos; — the entities Open Graph values use in practice.
 std::string decode_entities(std::string_view text) {
-  static constexpr std::pair<std::string_view, char> kEntities[] = {
-      {"&amp;", '&'}, {"&lt;", '<'}, {"&gt;", '>'}, {"&quot;", '"'}, {"&#39;", '\''}, {"&apos;", '\''}};
+  static constexpr std::pair<std::string_view, char> kEntities[] = {{"&amp;", '&'},  {"&lt;", '<'},   {"&gt;", '>'},
+                                                                    {"&quot;", '"'}, {"&#39;", '\''}, {"&apos;", '\''}};
   std::string out;
   for (std::size_t i = 0; i < text.size();) {
     bool replaced = false;
@@ -123,18 +123,15 @@ void UrlPreviews::preview(const std::string& url, std::function<void(core::Resul
   };
   auto outcome = std::make_shared<Outcome>();
   http::FetchOptions options;
-  options.may_connect = [this](const std::string& ip) { return may_connect(ip); };   // reads config only
+  options.may_connect = [this](const std::string& ip) { return may_connect(ip); };  // reads config only
   scheduler_.run_blocking(
       [url, options, outcome] { outcome->page = http::fetch(url, options, outcome->error); },
       [this, url, outcome, done = std::move(done)] {
         if (!outcome->page) {
           switch (outcome->error.kind) {
-            case http::FetchError::kBadUrl:
-              return done(core::fail(Errc::kInvalidParam, outcome->error.message));
-            case http::FetchError::kBlocked:
-              return done(core::fail(Errc::kForbidden, outcome->error.message));
-            default:
-              return done(core::fail(Errc::kUnknown, "Cannot fetch the page: " + outcome->error.message, 502));
+            case http::FetchError::kBadUrl: return done(core::fail(Errc::kInvalidParam, outcome->error.message));
+            case http::FetchError::kBlocked: return done(core::fail(Errc::kForbidden, outcome->error.message));
+            default: return done(core::fail(Errc::kUnknown, "Cannot fetch the page: " + outcome->error.message, 502));
           }
         }
         json::object preview;

@@ -24,7 +24,7 @@ void GuestRemoval::on_written(const Written& written) {
   for (const auto* members : {&room.joined, &room.invited})
     for (const std::string& member : *members)
       if (auto user = store_.user(member); user && user->guest) guests.push_back(member);
-  auto room_id = core::RoomId::parse(room.room_id);   // the cache's own: checked on the way in
+  auto room_id = core::RoomId::parse(room.room_id);  // the cache's own: checked on the way in
   if (!room_id) return;
   const json::object leave{{"membership", "leave"}, {"reason", "Guests may no longer be in this room"}};
   for (const std::string& guest : guests) (void)timeline_.send(*room_id, {guest, "m.room.member", guest, leave, {}});

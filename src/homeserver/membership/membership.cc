@@ -13,7 +13,7 @@ core::Result<core::RoomId> RoomService::resolve_room(const std::string& room_id_
     if (!core::RoomAlias::parse(room_id_or_alias)) return core::fail(Errc::kInvalidParam, "Invalid room alias");
     auto room_id = directory_store_.alias_room(room_id_or_alias);
     if (!room_id) return core::fail(Errc::kNotFound, "Room alias not found");
-    auto parsed = core::RoomId::parse(*room_id);   // checked when the alias was made
+    auto parsed = core::RoomId::parse(*room_id);  // checked when the alias was made
     if (!parsed) return core::fail(Errc::kInternal, "Invalid stored room ID");
     return std::move(*parsed);
   }
@@ -45,8 +45,7 @@ std::string restricted_join_authoriser(RoomCache& rooms, const std::string& serv
     }
   }
   if (!allowed) return {};
-  rooms::PowerLevels levels(room.content("m.room.power_levels", ""), *room.pdu("m.room.create", ""),
-                            *room.rules);
+  rooms::PowerLevels levels(room.content("m.room.power_levels", ""), *room.pdu("m.room.create", ""), *room.rules);
   const std::string suffix = ":" + server_name;
   for (const auto& member : room.joined) {
     if (member.ends_with(suffix) && levels.at_least(member, levels.invite())) return member;
@@ -74,16 +73,14 @@ core::Result<std::string> RoomService::knock(const core::UserId& user_id, const 
                                              const std::string& reason) {
   RoomState* room = rooms_.room(room_id);
   if (!room) return core::fail(Errc::kNotFound, "No known server can knock on this room");
-  auto sent = timeline_.send(room_id, {user_id, "m.room.member", user_id,
-                                       member_content(user_id, "knock", reason), {}});
+  auto sent =
+      timeline_.send(room_id, {user_id, "m.room.member", user_id, member_content(user_id, "knock", reason), {}});
   if (!sent) return std::unexpected(sent.error());
   return room_id;
 }
 
-core::Result<std::string> RoomService::set_membership(const core::UserId& sender,
-                                                      const core::RoomId& room_id,
-                                                      const core::UserId& target,
-                                                      const std::string& membership,
+core::Result<std::string> RoomService::set_membership(const core::UserId& sender, const core::RoomId& room_id,
+                                                      const core::UserId& target, const std::string& membership,
                                                       const std::string& reason, bool is_direct) {
   RoomState* room = rooms_.room(room_id);
   if (!room) return core::fail(Errc::kForbidden, "Unknown room or not a member");
@@ -94,8 +91,8 @@ core::Result<std::string> RoomService::set_membership(const core::UserId& sender
     if (!account_store_.user(target)) return core::fail(Errc::kNotFound, "Unknown user");
     if (room->membership(target.str()) == "invite") return room_id;  // already invited: idempotent
   }
-  json::object content = membership == "invite" ? member_content(target, membership, reason)
-                                                 : json::object{{"membership", membership}};
+  json::object content =
+      membership == "invite" ? member_content(target, membership, reason) : json::object{{"membership", membership}};
   if (membership != "invite" && !reason.empty()) content["reason"] = reason;
   if (is_direct) content["is_direct"] = true;
   auto sent = timeline_.send(room_id, {sender, "m.room.member", target, std::move(content), {}});
@@ -192,7 +189,7 @@ void RoomService::propagate_profile(const core::UserId& user_id) {
     if (membership.membership != "join") continue;
     RoomState* room = rooms_.room(membership.room_id);
     if (!room) continue;
-    auto room_id = core::RoomId::parse(membership.room_id);   // the store's own: checked on the way in
+    auto room_id = core::RoomId::parse(membership.room_id);  // the store's own: checked on the way in
     if (!room_id) continue;
     json::object content = member_content(user_id, "join", "");
     // Keep room-specific fields the user did not change (e.g. is_direct is not on joins).

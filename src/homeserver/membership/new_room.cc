@@ -15,9 +15,9 @@ bool room_exists(storage::EventStore& store, const std::string& room_id) {
 }  // namespace
 
 core::Result<std::string> create_planned_room(const EventBuilder& builder, storage::EventStore& store,
-                                              WritePath& write_path, const std::string& server_name,
-                                              RoomPlan plan, json::object creator_member) {
-  RoomState room;   // the state each next event is built on
+                                              WritePath& write_path, const std::string& server_name, RoomPlan plan,
+                                              json::object creator_member) {
+  RoomState room;  // the state each next event is built on
   room.rules = plan.rules;
   if (!plan.rules->room_id_from_create_event) room.room_id = "!" + core::random_string(18) + ":" + server_name;
 

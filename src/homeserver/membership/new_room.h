@@ -18,7 +18,7 @@ struct RoomPlan {
   std::string creator;
   const rooms::RoomVersionRules* rules = nullptr;
   json::object creation_content;
-  std::vector<EventDraft> after_create;   // events after the creator's join
+  std::vector<EventDraft> after_create;  // events after the creator's join
   bool published = false;
 
   // Plans a state event by the creator after the join.
@@ -32,7 +32,7 @@ struct RoomPlan {
 // (WritePath::write_new_room). Returns the new room's ID; fails when the auth rules refuse an
 // event (nothing is written then).
 core::Result<std::string> create_planned_room(const EventBuilder& builder, storage::EventStore& store,
-                                              WritePath& write_path, const std::string& server_name,
-                                              RoomPlan plan, json::object creator_member);
+                                              WritePath& write_path, const std::string& server_name, RoomPlan plan,
+                                              json::object creator_member);
 
 }  // namespace myelin::homeserver

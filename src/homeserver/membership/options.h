@@ -8,7 +8,7 @@ namespace myelin::homeserver {
 struct MembershipOptions {
   std::string server_name = "localhost";
   std::string default_room_version = "12";
-  std::string encryption_by_default = "direct";   // off, direct (DMs), invite (private rooms too), all
+  std::string encryption_by_default = "direct";  // off, direct (DMs), invite (private rooms too), all
   bool profile_lookup_requires_shared_room = true;
 };
 

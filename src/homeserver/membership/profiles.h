@@ -10,8 +10,8 @@
 
 #include "core/error.h"
 #include "core/ids.h"
-#include "homeserver/membership/room_service.h"
 #include "homeserver/membership/options.h"
+#include "homeserver/membership/room_service.h"
 #include "storage/account_store.h"
 #include "storage/event_store.h"
 

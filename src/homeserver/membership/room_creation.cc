@@ -110,10 +110,12 @@ core::Result<json::object> initial_power_levels(RoomPlan& plan, const CreateRequ
     // not an array is left for the authorization rules to refuse).
     if (plan.rules->creators_have_infinite_power && !parsed.invites.empty()) {
       auto it = plan.creation_content.find("additional_creators");
-      if (it == plan.creation_content.end()) it = plan.creation_content.emplace("additional_creators", json::array{}).first;
+      if (it == plan.creation_content.end())
+        it = plan.creation_content.emplace("additional_creators", json::array{}).first;
       if (json::array* extra = it->value().if_array()) {
         for (const auto& invitee : parsed.invites)
-          if (std::find(extra->begin(), extra->end(), json::value(invitee)) == extra->end()) extra->emplace_back(invitee);
+          if (std::find(extra->begin(), extra->end(), json::value(invitee)) == extra->end())
+            extra->emplace_back(invitee);
       }
     }
   }
@@ -158,8 +160,7 @@ core::Status add_initial_state(RoomPlan& plan, const json::object& request) {
     auto type = entry.if_contains("type");
     auto content = entry.if_contains("content");
     auto state_key = entry.if_contains("state_key");
-    if (!type || !type->is_string() || !content || !content->is_object() ||
-        (state_key && !state_key->is_string()))
+    if (!type || !type->is_string() || !content || !content->is_object() || (state_key && !state_key->is_string()))
       return core::fail(Errc::kBadJson, "initial_state entries need type, state_key and content");
     plan.add(std::string(type->get_string()), state_key ? std::string(state_key->get_string()) : "",
              content->get_object());
@@ -184,13 +185,14 @@ core::Result<std::string> RoomService::new_alias(const std::string& creator, con
   std::string alias = "#" + alias_name + ":" + config_.server_name;
   if (!core::RoomAlias::parse(alias)) return core::fail(Errc::kInvalidParam, "Invalid room_alias_name");
   if (directory_store_.alias_room(alias)) return core::fail(Errc::kRoomInUse, "Room alias already taken");
-  if (auto ok = core::within_limit(directory_store_.alias_count(creator) + 1, timeline_config_.aliases_per_user, "room aliases"); !ok)
+  if (auto ok = core::within_limit(directory_store_.alias_count(creator) + 1, timeline_config_.aliases_per_user,
+                                   "room aliases");
+      !ok)
     return std::unexpected(ok.error());
   return alias;
 }
 
-core::Result<std::string> RoomService::create_room(const core::UserId& creator,
-                                                   const json::object& request) {
+core::Result<std::string> RoomService::create_room(const core::UserId& creator, const json::object& request) {
   RoomPlan plan;
   plan.creator = creator;
   auto version = string_member(request, "room_version");

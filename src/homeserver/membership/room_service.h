@@ -6,16 +6,16 @@
 // built by the EventBuilder and written in one batch (WritePath::write_new_room). Either way the
 // auth rules are the only place that decides what is allowed.
 #include <optional>
-#include <vector>
 #include <string>
+#include <vector>
 
 #include "core/error.h"
 #include "core/ids.h"
 #include "core/json.h"
 #include "homeserver/membership/options.h"
 #include "homeserver/push/options.h"
-#include "homeserver/timeline/options.h"
 #include "homeserver/timeline/event_builder.h"
+#include "homeserver/timeline/options.h"
 #include "homeserver/timeline/room_cache.h"
 #include "homeserver/timeline/timeline.h"
 #include "homeserver/timeline/write_path.h"
@@ -29,13 +29,20 @@ namespace myelin::homeserver {
 class RoomService {
  public:
   RoomService(const MembershipOptions& config, const TimelineOptions& timeline_config, const PushOptions& push_config,
-              storage::EventStore& store,
-              storage::AccountStore& account_store, storage::RoomDirectoryStore& directory_store,
-              storage::UserDataStore& user_data_store, RoomCache& rooms, const EventBuilder& builder,
-              WritePath& write_path, Timeline& timeline)
-      : config_(config), timeline_config_(timeline_config), push_config_(push_config), store_(store), account_store_(account_store),
-        directory_store_(directory_store), user_data_store_(user_data_store), rooms_(rooms), builder_(builder),
-        write_path_(write_path), timeline_(timeline) {}
+              storage::EventStore& store, storage::AccountStore& account_store,
+              storage::RoomDirectoryStore& directory_store, storage::UserDataStore& user_data_store, RoomCache& rooms,
+              const EventBuilder& builder, WritePath& write_path, Timeline& timeline)
+      : config_(config),
+        timeline_config_(timeline_config),
+        push_config_(push_config),
+        store_(store),
+        account_store_(account_store),
+        directory_store_(directory_store),
+        user_data_store_(user_data_store),
+        rooms_(rooms),
+        builder_(builder),
+        write_path_(write_path),
+        timeline_(timeline) {}
 
   // The version of rooms created without one (rooms.default_version; /capabilities shows it).
   const std::string& default_room_version() const { return config_.default_room_version; }
@@ -47,10 +54,8 @@ class RoomService {
   // neither).
   core::Result<core::RoomId> resolve_room(const std::string& room_id_or_alias);
 
-  core::Result<std::string> join(const core::UserId& user_id, const core::RoomId& room_id,
-                                 const std::string& reason);
-  core::Result<std::string> knock(const core::UserId& user_id, const core::RoomId& room_id,
-                                  const std::string& reason);
+  core::Result<std::string> join(const core::UserId& user_id, const core::RoomId& room_id, const std::string& reason);
+  core::Result<std::string> knock(const core::UserId& user_id, const core::RoomId& room_id, const std::string& reason);
   // Sets target's membership to `membership` (invite, leave, ban) as `sender`; leaving yourself
   // is sender == target.
   core::Result<std::string> set_membership(const core::UserId& sender, const core::RoomId& room_id,
@@ -94,8 +99,7 @@ class RoomService {
 
  private:
   // The content of a member event for `user_id` with their current profile.
-  json::object member_content(const std::string& user_id, const std::string& membership,
-                              const std::string& reason);
+  json::object member_content(const std::string& user_id, const std::string& membership, const std::string& reason);
   // "#<alias_name>:<server>" when valid, free and within the creator's bound on aliases.
   core::Result<std::string> new_alias(const std::string& creator, const std::string& alias_name);
   // An upgrade's last steps in the old room: the tombstone, restricted power levels (when it

@@ -72,9 +72,9 @@ void add_carried_state(RoomPlan& plan, const RoomState& old_room, const std::vec
     levels["users"] = std::move(users);
     plan.add("m.room.power_levels", "", std::move(levels));
   }
-  for (const char* type : {"m.room.join_rules", "m.room.history_visibility", "m.room.guest_access",
-                           "m.room.name", "m.room.topic", "m.room.avatar", "m.room.encryption",
-                           "m.room.server_acl", "m.room.canonical_alias"}) {
+  for (const char* type :
+       {"m.room.join_rules", "m.room.history_visibility", "m.room.guest_access", "m.room.name", "m.room.topic",
+        "m.room.avatar", "m.room.encryption", "m.room.server_acl", "m.room.canonical_alias"}) {
     if (const json::object* content = old_room.content(type, "")) plan.add(type, "", *content);
   }
 }
@@ -112,15 +112,16 @@ core::Result<std::string> RoomService::upgrade(const core::UserId& user_id, cons
 
 core::Status RoomService::retire_room(const std::string& user_id, const core::RoomId& room_id,
                                       const std::string& new_room, bool restrict_power_levels) {
-  auto tombstone = timeline_.send(room_id, {user_id, "m.room.tombstone", "",
-                                            {{"body", "This room has been replaced"},
-                                             {"replacement_room", new_room}}, {}});
+  auto tombstone = timeline_.send(
+      room_id,
+      {user_id, "m.room.tombstone", "", {{"body", "This room has been replaced"}, {"replacement_room", new_room}}, {}});
   if (!tombstone) return std::unexpected(tombstone.error());
   // Restrict the old room: nobody below the upgrader's level may talk or invite any more.
   if (restrict_power_levels) {
     json::object levels = *rooms_.room(room_id)->content("m.room.power_levels", "");
     std::int64_t users_default = levels.contains("users_default") && levels.at("users_default").is_int64()
-                                     ? levels.at("users_default").as_int64() : 0;
+                                     ? levels.at("users_default").as_int64()
+                                     : 0;
     std::int64_t restricted = std::max<std::int64_t>(50, users_default + 1);
     levels["events_default"] = restricted;
     levels["invite"] = restricted;

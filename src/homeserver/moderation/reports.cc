@@ -8,8 +8,8 @@ namespace myelin::homeserver {
 using core::Errc;
 
 core::Status Reports::report_event(const core::UserId& reporter, const core::RoomId& room_id,
-                                   const core::EventId& event_id,
-                                   const std::string& reason, std::optional<std::int64_t> score) {
+                                   const core::EventId& event_id, const std::string& reason,
+                                   std::optional<std::int64_t> score) {
   // v1.8: the reporter must currently be joined. Not joined, unknown room and unknown event
   // all get the same answer, so the endpoint reveals nothing to non-members.
   const RoomState* room = timeline_.room(room_id);

@@ -26,8 +26,7 @@ class Reports {
  public:
   Reports(const ModerationOptions& config, storage::ReportStore& store, storage::EventStore& event_store,
           storage::AccountStore& account_store, Timeline& timeline)
-      : config_(config), store_(store), event_store_(event_store), account_store_(account_store),
-        timeline_(timeline) {}
+      : config_(config), store_(store), event_store_(event_store), account_store_(account_store), timeline_(timeline) {}
 
   // M_NOT_FOUND alike for an unknown room, an unknown event, an event of another room and a
   // reporter not joined to the room.

@@ -104,7 +104,7 @@ bool condition_holds(const json::object& condition, const json::object& event, c
     if (!value || !value->is_string() || !condition.contains("pattern")) return false;
     const std::string_view pattern = text_of(condition, "pattern");
     return text_of(condition, "key") == "content.body" ? glob_words(pattern, value->get_string())
-                                                        : glob(pattern, value->get_string());
+                                                       : glob(pattern, value->get_string());
   }
   if (kind == "event_property_is") {
     const json::value* value = property(event, text_of(condition, "key"));
@@ -130,7 +130,8 @@ bool condition_holds(const json::object& condition, const json::object& event, c
   return false;  // unknown conditions never match
 }
 
-bool rule_matches(std::string_view kind, const json::object& rule, const json::object& event, const PushContext& context) {
+bool rule_matches(std::string_view kind, const json::object& rule, const json::object& event,
+                  const PushContext& context) {
   const std::string_view id = text_of(rule, "rule_id");
   if (kind == "room") return id == text_of(event, "room_id");
   if (kind == "sender") return id == text_of(event, "sender");

@@ -12,7 +12,7 @@ namespace myelin::homeserver {
 
 struct PushContext {
   std::string user_id;
-  std::string display_name;     // the user's display name in the room, may be empty
+  std::string display_name;  // the user's display name in the room, may be empty
   std::int64_t member_count = 0;
   // sender_notification_permission: may `sender` trigger notifications of kind `key` ("room")?
   std::function<bool(std::string_view sender, std::string_view key)> sender_may_notify;

@@ -8,7 +8,9 @@ namespace myelin::homeserver {
 namespace {
 
 json::object message(std::string body, std::string msgtype = "m.text") {
-  return json::object{{"type", "m.room.message"}, {"sender", "@bob:x"}, {"room_id", "!r:x"},
+  return json::object{{"type", "m.room.message"},
+                      {"sender", "@bob:x"},
+                      {"room_id", "!r:x"},
                       {"content", {{"msgtype", msgtype}, {"body", body}}}};
 }
 
@@ -35,8 +37,8 @@ TEST(PushEvaluatorTest, MentionsAndDisplayNameHighlight) {
 
 TEST(PushEvaluatorTest, MasterRuleSilencesAndMemberEventsDoNotNotify) {
   json::object rules = default_push_rules("@alice:x");
-  json::object member{{"type", "m.room.member"}, {"sender", "@bob:x"}, {"state_key", "@bob:x"},
-                      {"content", {{"membership", "join"}}}};
+  json::object member{
+      {"type", "m.room.member"}, {"sender", "@bob:x"}, {"state_key", "@bob:x"}, {"content", {{"membership", "join"}}}};
   EXPECT_FALSE(evaluate_push_rules(rules, member, context(5)).notify);
   (*find_rule(rules, "override", ".m.rule.master").value())["enabled"] = true;
   EXPECT_FALSE(evaluate_push_rules(rules, message("hi"), context(2)).notify);

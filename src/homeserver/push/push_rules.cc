@@ -64,7 +64,8 @@ json::object load_push_rules(storage::UserDataStore& store, const std::string& u
   return default_push_rules(user_id);
 }
 
-storage::StreamPos save_push_rules(storage::UserDataStore& store, const std::string& user_id, const json::object& rules) {
+storage::StreamPos save_push_rules(storage::UserDataStore& store, const std::string& user_id,
+                                   const json::object& rules) {
   return store.set_account_data(user_id, "", "m.push_rules", core::to_string(rules));
 }
 
@@ -94,7 +95,8 @@ core::Status put_rule(json::object& rules, std::string_view kind, std::string_vi
                       std::optional<std::string> before, std::optional<std::string> after,
                       std::int64_t max_user_rules) {
   if (!is_rule_kind(kind)) return core::fail(Errc::kInvalidParam, "Unknown rule kind");
-  if (rule_id.empty() || rule_id.starts_with(".")) return core::fail(Errc::kInvalidParam, "Rule IDs starting with '.' are reserved");
+  if (rule_id.empty() || rule_id.starts_with("."))
+    return core::fail(Errc::kInvalidParam, "Rule IDs starting with '.' are reserved");
   if (rule_id.find('/') != std::string_view::npos || rule_id.find('\\') != std::string_view::npos)
     return core::fail(Errc::kInvalidParam, "Invalid rule ID");
   if (auto ok = check_actions(body.if_contains("actions")); !ok) return ok;

@@ -17,7 +17,8 @@ json::object default_push_rules(std::string_view user_id);
 
 // The user's ruleset ({"global": {...}}): stored, or the defaults.
 json::object load_push_rules(storage::UserDataStore& store, const std::string& user_id);
-storage::StreamPos save_push_rules(storage::UserDataStore& store, const std::string& user_id, const json::object& rules);
+storage::StreamPos save_push_rules(storage::UserDataStore& store, const std::string& user_id,
+                                   const json::object& rules);
 
 // The rule kinds: override, content, room, sender, underride.
 bool is_rule_kind(std::string_view kind);
@@ -33,9 +34,8 @@ core::Status check_rule_size(const json::object& rule);
 // kind (which all come before the server defaults, except .m.rule.master which stays first).
 // A rule must pass check_rule_size; a new one beyond `max_user_rules` user rules is refused
 // (403 M_FORBIDDEN).
-core::Status put_rule(json::object& rules, std::string_view kind, std::string_view rule_id,
-                      const json::object& body, std::optional<std::string> before,
-                      std::optional<std::string> after, std::int64_t max_user_rules);
+core::Status put_rule(json::object& rules, std::string_view kind, std::string_view rule_id, const json::object& body,
+                      std::optional<std::string> before, std::optional<std::string> after, std::int64_t max_user_rules);
 
 // DELETE: user rules only; server-default rules cannot be deleted (404 M_NOT_FOUND).
 core::Status delete_rule(json::object& rules, std::string_view kind, std::string_view rule_id);

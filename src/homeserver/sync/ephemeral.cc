@@ -40,7 +40,7 @@ void Ephemeral::set_fully_read(const std::string& user_id, const std::string& ro
     }
   }
   user_data_store_.set_account_data(user_id, room_id, "m.fully_read",
-                          core::to_string(json::object{{"event_id", event.event_id}}));
+                                    core::to_string(json::object{{"event_id", event.event_id}}));
   notifier_.notify_user(user_id);
 }
 

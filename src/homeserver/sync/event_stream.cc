@@ -2,9 +2,9 @@
 // the room events after `from` that the user may read, oldest first, at most kLimit.
 #include <algorithm>
 
+#include "homeserver/sync/sync.h"
 #include "homeserver/timeline/client_format.h"
 #include "homeserver/timeline/pagination.h"
-#include "homeserver/sync/sync.h"
 
 namespace myelin::homeserver {
 namespace {
@@ -35,8 +35,8 @@ json::object SyncService::compute_events(const Session& session, storage::Stream
   std::vector<storage::StoredEvent> events;
   storage::StreamPos end = now;
   for (auto& [room, ranges] : rooms) {
-    Page page = filtered_events(store_, room->room_id, std::move(ranges), kLimit, storage::Direction::kForward,
-                                EventFilter{});
+    Page page =
+        filtered_events(store_, room->room_id, std::move(ranges), kLimit, storage::Direction::kForward, EventFilter{});
     if (page.more && !page.events.empty()) end = std::min(end, page.events.back().pos);
     std::move(page.events.begin(), page.events.end(), std::back_inserter(events));
   }
@@ -57,11 +57,14 @@ void SyncService::events(const Session& session, std::optional<storage::StreamPo
                          const std::optional<core::RoomId>& room, std::int64_t timeout_ms,
                          std::function<void(json::object)> done) {
   const storage::StreamPos start = from.value_or(position_store_.current_pos());
-  std::string room_id = room ? room->str() : "";   // "" for all the user's rooms
+  std::string room_id = room ? room->str() : "";  // "" for all the user's rooms
   // A named room is watched as well: a peeking user is not among those its events notify.
-  long_poll_.run(session.user_id, room_id, timeout_ms, [this, session, start, room_id](bool& has_updates) {
-    return compute_events(session, start, room_id, has_updates);
-  }, std::move(done));
+  long_poll_.run(
+      session.user_id, room_id, timeout_ms,
+      [this, session, start, room_id](bool& has_updates) {
+        return compute_events(session, start, room_id, has_updates);
+      },
+      std::move(done));
 }
 
 }  // namespace myelin::homeserver

@@ -7,7 +7,7 @@ namespace myelin::homeserver {
 
 struct LongPoll::Pending {
   std::string user;
-  std::string room;   // a room watched without being joined to it ("" for none)
+  std::string room;  // a room watched without being joined to it ("" for none)
   Compute compute;
   std::function<void(json::object)> done;
   Notifier::WaiterId waiter = 0;

@@ -1,5 +1,5 @@
-#include "core/clock.h"
 #include "homeserver/sync/presence.h"
+#include "core/clock.h"
 #include "homeserver/timeline/shared_rooms.h"
 
 #include <set>

@@ -11,9 +11,9 @@
 #include "core/error.h"
 #include "core/ids.h"
 #include "core/json.h"
+#include "homeserver/sync/options.h"
 #include "homeserver/timeline/notifier.h"
 #include "homeserver/timeline/room_cache.h"
-#include "homeserver/sync/options.h"
 #include "storage/event_store.h"
 #include "storage/position_store.h"
 
@@ -26,7 +26,7 @@ class Presence {
       : config_(config), store_(store), event_store_(event_store), rooms_(rooms), notifier_(notifier) {}
 
   struct State {
-    std::string presence = "offline";   // online, unavailable, offline
+    std::string presence = "offline";  // online, unavailable, offline
     std::string status_msg;
     std::int64_t last_active_ts = 0;
     storage::StreamPos pos = 0;
@@ -34,8 +34,7 @@ class Presence {
 
   bool enabled() const { return config_.presence_enabled; }
   // presence must be online, unavailable or offline (the API layer checks).
-  void set(const core::UserId& user_id, const std::string& presence,
-           const std::optional<std::string>& status_msg);
+  void set(const core::UserId& user_id, const std::string& presence, const std::optional<std::string>& status_msg);
   // A syncing client: `set_presence` (default online) unless the user chose otherwise.
   void on_sync(const core::UserId& user_id, const std::string& set_presence);
   State get(const core::UserId& user_id) const;

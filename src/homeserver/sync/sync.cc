@@ -72,7 +72,8 @@ void e2ee_section(SyncPass& pass, const std::vector<storage::Membership>& member
 }  // namespace
 
 json::object SyncService::compute(const SyncRequest& request, bool& has_updates) {
-  SyncPass pass(request, store_, user_data_store_, position_store_.current_pos(), typing_, sent_members(request.session));
+  SyncPass pass(request, store_, user_data_store_, position_store_.current_pos(), typing_,
+                sent_members(request.session));
   SyncAccountData account_data = account_data_section(pass);
   const std::vector<storage::Membership> memberships = store_.user_memberships(pass.user);
   json::object rooms = rooms_section(pass, rooms_, memberships, account_data.rooms);
@@ -99,9 +100,10 @@ void SyncService::sync(SyncRequest request, std::function<void(json::object)> do
   presence_.on_sync(request.session.user_id, request.set_presence);
   const std::string user = request.session.user_id;
   const std::int64_t timeout = request.since.pos == 0 ? 0 : request.timeout_ms;
-  long_poll_.run(user, "", timeout, [this, request = std::move(request)](bool& has_updates) {
-    return compute(request, has_updates);
-  }, std::move(done));
+  long_poll_.run(
+      user, "", timeout,
+      [this, request = std::move(request)](bool& has_updates) { return compute(request, has_updates); },
+      std::move(done));
 }
 
 }  // namespace myelin::homeserver

@@ -33,12 +33,12 @@ namespace myelin::homeserver {
 struct SyncRequest {
   explicit SyncRequest(Session who) : session(std::move(who)) {}
   Session session;
-  SyncToken since;                // pos 0 = initial sync
+  SyncToken since;  // pos 0 = initial sync
   bool full_state = false;
-  bool use_state_after = false;   // v1.16: rooms' state_after (to the timeline's end), not state
+  bool use_state_after = false;  // v1.16: rooms' state_after (to the timeline's end), not state
   Filter filter;
   std::int64_t timeout_ms = 0;
-  std::string set_presence;       // "", online, unavailable, offline
+  std::string set_presence;  // "", online, unavailable, offline
 };
 
 // Lazy loading: which members a device has been sent, per room (room -> users), so
@@ -51,8 +51,16 @@ class SyncService {
               storage::UserDataStore& user_data_store, RoomCache& rooms, Typing& typing, Presence& presence,
               Notifier& notifier, http::Scheduler& scheduler, DeviceLists& device_lists, Keys& keys,
               ToDevice& to_device)
-      : store_(store), position_store_(position_store), user_data_store_(user_data_store), rooms_(rooms), typing_(typing), presence_(presence), device_lists_(device_lists),
-        keys_(keys), to_device_(to_device), long_poll_(notifier, scheduler) {}
+      : store_(store),
+        position_store_(position_store),
+        user_data_store_(user_data_store),
+        rooms_(rooms),
+        typing_(typing),
+        presence_(presence),
+        device_lists_(device_lists),
+        keys_(keys),
+        to_device_(to_device),
+        long_poll_(notifier, scheduler) {}
 
   // Calls `done` exactly once with the response body, now or when woken/timed out.
   void sync(SyncRequest request, std::function<void(json::object)> done);
@@ -85,7 +93,7 @@ class SyncService {
   Keys& keys_;
   ToDevice& to_device_;
   LongPoll long_poll_;
-  std::unordered_map<std::string, SentMembers> sent_members_;   // user|device ->
+  std::unordered_map<std::string, SentMembers> sent_members_;  // user|device ->
 };
 
 }  // namespace myelin::homeserver

@@ -17,7 +17,7 @@ namespace {
 using storage::StreamPos;
 
 struct JoinedTimeline {
-  std::vector<storage::StoredEvent> events;   // oldest first
+  std::vector<storage::StoredEvent> events;  // oldest first
   bool limited = false;
 };
 
@@ -53,8 +53,7 @@ json::object receipts_event(const std::vector<storage::Receipt>& receipts, const
     if (receipt.receipt_type == "m.read.private" && receipt.user_id != viewer) continue;
     json::object data{{"ts", receipt.ts}};
     if (!receipt.thread_id.empty()) data["thread_id"] = receipt.thread_id;
-    core::child(core::child(content, receipt.event_id), receipt.receipt_type)[receipt.user_id] =
-        std::move(data);
+    core::child(core::child(content, receipt.event_id), receipt.receipt_type)[receipt.user_id] = std::move(data);
   }
   return content;
 }
@@ -179,8 +178,8 @@ json::object unread_notifications(SyncPass& pass, const RoomState& room, const s
                         [&levels](std::string_view sender, std::string_view key) {
                           return key == "room" && levels.at_least(sender, levels.notifications_room());
                         }};
-    for (const auto& event : pass.store.room_events(room.room_id, read_up_to, pass.now, kUnreadWindow,
-                                                    storage::Direction::kBackward)) {
+    for (const auto& event :
+         pass.store.room_events(room.room_id, read_up_to, pass.now, kUnreadWindow, storage::Direction::kBackward)) {
       if (event.sender == pass.user) continue;
       auto pdu = core::parse_json_object(event.json);
       if (!pdu) continue;
@@ -193,8 +192,7 @@ json::object unread_notifications(SyncPass& pass, const RoomState& room, const s
 }
 
 json::object room_summary(const RoomState& room, const std::string& user) {
-  json::object summary{{"m.joined_member_count", room.joined.size()},
-                       {"m.invited_member_count", room.invited.size()}};
+  json::object summary{{"m.joined_member_count", room.joined.size()}, {"m.invited_member_count", room.invited.size()}};
   if (!room.pdu("m.room.name", "") && !room.pdu("m.room.canonical_alias", "")) {
     json::array heroes;
     for (const auto* group : {&room.joined, &room.invited})

@@ -32,7 +32,7 @@ struct SyncPass {
   const std::string& user;
   const std::string& device;
   const Filter& filter;
-  const char* const state_field;   // "state", or "state_after" with use_state_after
+  const char* const state_field;  // "state", or "state_after" with use_state_after
   bool has_updates = false;
 
   // The user's push rules, loaded on first use.

@@ -24,10 +24,8 @@ storage::StateMap state_before(storage::EventStore& store, const storage::Stored
   storage::StateMap state = store.state_group(first.state_group);
   if (first.state_key) {
     storage::StateKey key{first.type, *first.state_key};
-    if (first.replaces_state)
-      state[key] = *first.replaces_state;
-    else
-      state.erase(key);
+    if (first.replaces_state) state[key] = *first.replaces_state;
+    else state.erase(key);
   }
   return state;
 }
@@ -77,8 +75,8 @@ std::optional<json::object> left_room(SyncPass& pass, const RoomState& room, con
   if (!report || pass.store.is_forgotten(pass.user, membership.room_id)) return std::nullopt;
   const Visible visible = visible_events(pass.store, room, pass.user);
   Page page = filtered_events(pass.store, membership.room_id, visible.within(pass.since, membership.pos),
-                              static_cast<std::size_t>(pass.filter.room.timeline.limit),
-                              storage::Direction::kBackward, pass.filter.room.timeline);
+                              static_cast<std::size_t>(pass.filter.room.timeline.limit), storage::Direction::kBackward,
+                              pass.filter.room.timeline);
   auto& events = page.events;
   std::reverse(events.begin(), events.end());
   // A room the user was not in at `since` (joined and left within this sync, or never
@@ -93,11 +91,12 @@ std::optional<json::object> left_room(SyncPass& pass, const RoomState& room, con
   if (joined_at_since)
     std::erase_if(state_events, [since = pass.since](const auto& event) { return event.pos <= since; });
   std::string prev_batch = stream_token(events.empty() ? pass.since : events.front().pos - 1);
-  return json::object{
-      {"timeline", {{"events", format_all(pass.store, events, pass.device, true)},
-                    {"limited", page.more}, {"prev_batch", prev_batch}}},
-      {pass.state_field, {{"events", format_all(pass.store, state_events, pass.device, false)}}},
-      {"account_data", {{"events", json::array{}}}}};
+  return json::object{{"timeline",
+                       {{"events", format_all(pass.store, events, pass.device, true)},
+                        {"limited", page.more},
+                        {"prev_batch", prev_batch}}},
+                      {pass.state_field, {{"events", format_all(pass.store, state_events, pass.device, false)}}},
+                      {"account_data", {{"events", json::array{}}}}};
 }
 
 }  // namespace
@@ -114,8 +113,7 @@ json::object rooms_section(SyncPass& pass, RoomCache& rooms, const std::vector<s
       json::array stripped = stripped_state(*room, pass.user);
       if (membership.membership == "invite")
         invite[membership.room_id] = {{"invite_state", {{"events", std::move(stripped)}}}};
-      else
-        knock[membership.room_id] = {{"knock_state", {{"events", std::move(stripped)}}}};
+      else knock[membership.room_id] = {{"knock_state", {{"events", std::move(stripped)}}}};
       pass.has_updates = true;
     } else if (membership.membership != "join") {
       if (auto left = left_room(pass, *room, membership)) {
@@ -127,8 +125,10 @@ json::object rooms_section(SyncPass& pass, RoomCache& rooms, const std::vector<s
       pass.has_updates = true;
     }
   }
-  return json::object{{"join", std::move(join)}, {"invite", std::move(invite)},
-                      {"leave", std::move(leave)}, {"knock", std::move(knock)}};
+  return json::object{{"join", std::move(join)},
+                      {"invite", std::move(invite)},
+                      {"leave", std::move(leave)},
+                      {"knock", std::move(knock)}};
 }
 
 }  // namespace myelin::homeserver

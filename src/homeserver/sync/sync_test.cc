@@ -20,7 +20,7 @@ TEST(StreamTokenTest, RoundTrip) {
   EXPECT_EQ(token->pos, 42);
   EXPECT_EQ(token->to_device, 40);
   EXPECT_EQ(parse_sync_token("s42")->to_device, 42);
-  EXPECT_FALSE(parse_sync_token("s42_43"));   // delivered past the stream: forged
+  EXPECT_FALSE(parse_sync_token("s42_43"));  // delivered past the stream: forged
   EXPECT_FALSE(parse_sync_token("s42_"));
   EXPECT_FALSE(parse_sync_token("s_1"));
 }

@@ -10,8 +10,7 @@ void Typing::changed(const std::string& room_id, Room& room) {
     for (const auto& user : state->joined) notifier_.notify_user(user);
 }
 
-void Typing::set(const core::RoomId& room_id, const core::UserId& user_id, bool typing,
-                 std::int64_t timeout_ms) {
+void Typing::set(const core::RoomId& room_id, const core::UserId& user_id, bool typing, std::int64_t timeout_ms) {
   Room& room = rooms_[room_id];
   auto existing = room.typists.find(user_id);
   if (!typing) {

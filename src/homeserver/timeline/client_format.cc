@@ -14,8 +14,8 @@ json::object content_of(std::string_view pdu_text) {
 
 }  // namespace
 
-json::object client_event(storage::EventStore& store, const storage::StoredEvent& event,
-                          std::string_view viewer_device, bool with_prev_content) {
+json::object client_event(storage::EventStore& store, const storage::StoredEvent& event, std::string_view viewer_device,
+                          bool with_prev_content) {
   auto pdu = core::parse_json_object(event.json);
   json::object out;
   if (!pdu) return out;
@@ -29,7 +29,8 @@ json::object client_event(storage::EventStore& store, const storage::StoredEvent
   if (event.type == "m.room.redaction") {
     // Room versions 11+ carry redacts in content; clients of every version read the top level.
     if (auto redacts = pdu->if_contains("redacts")) out["redacts"] = *redacts;
-    else if (content.is_object() && content.as_object().contains("redacts")) out["redacts"] = content.as_object()["redacts"];
+    else if (content.is_object() && content.as_object().contains("redacts"))
+      out["redacts"] = content.as_object()["redacts"];
   }
   out["content"] = std::move(content);
   json::object unsigned_;

@@ -19,10 +19,8 @@ json::object draft_pdu(const RoomState& room, const EventDraft& draft, bool room
   if (draft.state_key) pdu["state_key"] = *draft.state_key;
   pdu["content"] = draft.content;
   if (draft.type == "m.room.redaction") {
-    if (rules.updated_redaction_rules)
-      pdu["content"].as_object()["redacts"] = draft.redacts;
-    else
-      pdu["redacts"] = draft.redacts;
+    if (rules.updated_redaction_rules) pdu["content"].as_object()["redacts"] = draft.redacts;
+    else pdu["redacts"] = draft.redacts;
   }
   pdu["origin_server_ts"] = draft.origin_server_ts ? draft.origin_server_ts : core::now_ms();
   return pdu;
@@ -52,8 +50,7 @@ core::Result<std::optional<std::pair<std::string, std::string>>> EventBuilder::r
     const RoomState& room, const EventDraft& draft) const {
   auto target = store_.event(draft.redacts);
   if (!target) return std::nullopt;  // unknown here: nothing to erase
-  if (target->room_id != room.room_id)
-    return core::fail(core::Errc::kInvalidParam, "That event is in another room");
+  if (target->room_id != room.room_id) return core::fail(core::Errc::kInvalidParam, "That event is in another room");
   const json::object* create = room.pdu("m.room.create", "");
   rooms::PowerLevels levels(room.content("m.room.power_levels", ""), *create, *room.rules);
   if (!rooms::may_redact(levels, draft.sender, target->sender))
@@ -74,11 +71,8 @@ core::Result<BuiltEvent> EventBuilder::build(const RoomState& room, const EventD
   const std::int64_t depth = add_graph_fields(pdu, room);
 
   if (auto numbers = core::check_event_numbers(pdu); !numbers) return std::unexpected(numbers.error());
-  auto lookup = [&room](std::string_view type, std::string_view state_key) {
-    return room.pdu(type, state_key);
-  };
-  if (auto allowed = rooms::authorize_event(pdu, lookup, rules); !allowed)
-    return std::unexpected(allowed.error());
+  auto lookup = [&room](std::string_view type, std::string_view state_key) { return room.pdu(type, state_key); };
+  if (auto allowed = rooms::authorize_event(pdu, lookup, rules); !allowed) return std::unexpected(allowed.error());
 
   if (draft.type == "m.room.redaction") {
     auto redaction = redaction_of(room, draft);
@@ -88,8 +82,7 @@ core::Result<BuiltEvent> EventBuilder::build(const RoomState& room, const EventD
 
   std::string event_id = rooms::finalize_local_event(pdu, rules, config_.server_name, key_);
   std::string text = core::canonical_json(pdu);
-  if (text.size() > kMaxPduBytes)
-    return core::fail(core::Errc::kTooLarge, "Event is larger than 65536 bytes");
+  if (text.size() > kMaxPduBytes) return core::fail(core::Errc::kTooLarge, "Event is larger than 65536 bytes");
 
   storage::NewEvent& row = built.row;
   row.event_id = std::move(event_id);

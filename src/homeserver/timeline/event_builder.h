@@ -23,8 +23,8 @@ struct EventDraft {
   std::string type;
   std::optional<std::string> state_key;
   json::object content;
-  std::string redacts;   // m.room.redaction: the target event ID
-  std::int64_t origin_server_ts = 0;   // 0 = now
+  std::string redacts;                // m.room.redaction: the target event ID
+  std::int64_t origin_server_ts = 0;  // 0 = now
 };
 
 // An event built and authorised against a room state but not yet persisted: its PDU and the
@@ -48,8 +48,8 @@ class EventBuilder {
 
  private:
   // The redacted text of draft.redacts when the sender may redact it (nullopt when unknown here).
-  core::Result<std::optional<std::pair<std::string, std::string>>> redaction_of(
-      const RoomState& room, const EventDraft& draft) const;
+  core::Result<std::optional<std::pair<std::string, std::string>>> redaction_of(const RoomState& room,
+                                                                                const EventDraft& draft) const;
 
   const TimelineOptions& config_;
   storage::EventStore& store_;

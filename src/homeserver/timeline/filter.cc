@@ -19,9 +19,8 @@ bool glob_match(std::string_view pattern, std::string_view text) {
 }
 
 bool any_match(const std::vector<std::string>& patterns, std::string_view value, bool wildcards) {
-  return std::any_of(patterns.begin(), patterns.end(), [&](const std::string& p) {
-    return wildcards ? glob_match(p, value) : p == value;
-  });
+  return std::any_of(patterns.begin(), patterns.end(),
+                     [&](const std::string& p) { return wildcards ? glob_match(p, value) : p == value; });
 }
 
 core::Status string_list(const json::object& object, std::string_view key,
@@ -81,9 +80,12 @@ core::Result<EventFilter> parse_event_filter(const json::object& definition, std
     if (!limit->is_int64() && !limit->is_uint64()) return core::fail(Errc::kBadJson, "limit must be an integer");
     filter.limit = std::clamp<std::int64_t>(limit->to_number<std::int64_t>(), 0, 1000);
   }
-  for (auto [key, out] : {std::pair{"types", &filter.types}, {"not_types", &filter.not_types},
-                          {"senders", &filter.senders}, {"not_senders", &filter.not_senders},
-                          {"rooms", &filter.rooms}, {"not_rooms", &filter.not_rooms}})
+  for (auto [key, out] : {std::pair{"types", &filter.types},
+                          {"not_types", &filter.not_types},
+                          {"senders", &filter.senders},
+                          {"not_senders", &filter.not_senders},
+                          {"rooms", &filter.rooms},
+                          {"not_rooms", &filter.not_rooms}})
     if (auto ok = string_list(definition, key, *out); !ok) return std::unexpected(ok.error());
   auto lazy = flag(definition, "lazy_load_members");
   auto redundant = flag(definition, "include_redundant_members");

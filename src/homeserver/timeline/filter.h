@@ -15,7 +15,7 @@ namespace myelin::homeserver {
 struct EventFilter {
   std::int64_t limit = 10;
   std::optional<std::vector<std::string>> types, not_types, senders, not_senders;
-  std::optional<std::vector<std::string>> rooms, not_rooms;   // RoomEventFilter only
+  std::optional<std::vector<std::string>> rooms, not_rooms;  // RoomEventFilter only
   bool lazy_load_members = false;
   bool include_redundant_members = false;
   bool matches(std::string_view type, std::string_view sender) const;

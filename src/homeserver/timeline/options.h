@@ -8,7 +8,8 @@ namespace myelin::homeserver {
 struct TimelineOptions {
   std::string server_name = "localhost";
   std::int64_t filters_per_user = 100;
-  std::int64_t aliases_per_user = 1000;      // room aliases a user has created (the room directory)      // the least recently used go beyond
+  std::int64_t aliases_per_user =
+      1000;  // room aliases a user has created (the room directory)      // the least recently used go beyond
 };
 
 }  // namespace myelin::homeserver

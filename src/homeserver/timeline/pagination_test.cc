@@ -33,7 +33,8 @@ EventFilter messages_only() {
 
 TEST(PaginationTest, FillsTheLimitThroughTheFilter) {
   auto store = room_with_events(20);
-  Page page = filtered_events(*store, "!r:x", {{0, store->current_pos()}}, 5, storage::Direction::kBackward, messages_only());
+  Page page =
+      filtered_events(*store, "!r:x", {{0, store->current_pos()}}, 5, storage::Direction::kBackward, messages_only());
   ASSERT_EQ(page.events.size(), 5u);
   for (const auto& event : page.events) EXPECT_EQ(event.type, "m.room.message");
   EXPECT_EQ(page.events.front().event_id, "$e18");
@@ -41,15 +42,17 @@ TEST(PaginationTest, FillsTheLimitThroughTheFilter) {
   Page rest = filtered_events(*store, "!r:x", {{0, page.next}}, 100, storage::Direction::kBackward, messages_only());
   EXPECT_EQ(rest.events.size(), 5u);
   EXPECT_FALSE(rest.more);
-  EXPECT_EQ(rest.next, 0);            // read to the bottom of the range
+  EXPECT_EQ(rest.next, 0);  // read to the bottom of the range
 }
 
 TEST(PaginationTest, MoreOnlyWhenAnotherEventPassesTheFilter) {
-  auto store = room_with_events(3);   // message, other, message
-  Page page = filtered_events(*store, "!r:x", {{0, store->current_pos()}}, 2, storage::Direction::kBackward, messages_only());
+  auto store = room_with_events(3);  // message, other, message
+  Page page =
+      filtered_events(*store, "!r:x", {{0, store->current_pos()}}, 2, storage::Direction::kBackward, messages_only());
   EXPECT_EQ(page.events.size(), 2u);
-  EXPECT_FALSE(page.more);            // only an m.other is left, which the filter drops
-  Page forward = filtered_events(*store, "!r:x", {{0, store->current_pos()}}, 1, storage::Direction::kForward, messages_only());
+  EXPECT_FALSE(page.more);  // only an m.other is left, which the filter drops
+  Page forward =
+      filtered_events(*store, "!r:x", {{0, store->current_pos()}}, 1, storage::Direction::kForward, messages_only());
   ASSERT_EQ(forward.events.size(), 1u);
   EXPECT_EQ(forward.events.front().event_id, "$e0");
   EXPECT_TRUE(forward.more);

@@ -16,7 +16,7 @@ RoomState& RoomCache::add(std::unique_ptr<RoomState> room) {
 }
 
 std::unique_ptr<RoomState> RoomCache::load(const std::string& room_id) {
-  auto parsed = core::RoomId::parse(room_id);   // no room has a malformed ID
+  auto parsed = core::RoomId::parse(room_id);  // no room has a malformed ID
   auto record = parsed ? store_.room(*parsed) : std::nullopt;
   if (!record) return nullptr;
   auto state = std::make_unique<RoomState>();
@@ -46,7 +46,7 @@ std::unique_ptr<RoomState> RoomCache::load(const std::string& room_id) {
       state->state_group = latest->state_group;
     }
   }
-  state->member_log_from = state->last_pos;   // later membership changes are all logged
+  state->member_log_from = state->last_pos;  // later membership changes are all logged
   return state;
 }
 

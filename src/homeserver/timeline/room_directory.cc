@@ -192,7 +192,7 @@ core::Status RoomDirectory::delete_alias(const std::string& alias, const core::U
                        (room && may_send_state(*room, user_id, "m.room.canonical_alias"));
   if (!allowed) return core::fail(Errc::kForbidden, "You may not delete this alias");
   store_.delete_alias(alias);
-  if (auto id = core::RoomId::parse(*room_id)) forget_canonical_alias(user_id, *id, alias);   // checked when made
+  if (auto id = core::RoomId::parse(*room_id)) forget_canonical_alias(user_id, *id, alias);  // checked when made
   return {};
 }
 

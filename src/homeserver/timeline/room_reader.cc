@@ -1,9 +1,10 @@
 // RoomReader's single reads: one event, the state, the members, the joined rooms
 // (homeserver/timeline/room_reader.h).
+#include "homeserver/timeline/room_reader.h"
+
 #include <algorithm>
 
 #include "homeserver/timeline/client_format.h"
-#include "homeserver/timeline/room_reader.h"
 
 namespace myelin::homeserver {
 

@@ -43,7 +43,8 @@ void RoomState::members_changed(storage::StreamPos since, storage::StreamPos upt
       if (it->first <= upto) visit(it->second);
     return;
   }
-  for (auto it = state.lower_bound({"m.room.member", ""}); it != state.end() && it->first.first == "m.room.member"; ++it)
+  for (auto it = state.lower_bound({"m.room.member", ""}); it != state.end() && it->first.first == "m.room.member";
+       ++it)
     if (it->second.pos > since && it->second.pos <= upto) visit(it->first.second);
 }
 
@@ -64,11 +65,11 @@ void RoomState::apply(const storage::NewEvent& row, const json::object& pdu, con
       log_member_change(at.pos, *row.state_key);
     }
   }
-  if (row.redaction) {   // a redacted current state event counts with its content stripped
+  if (row.redaction) {  // a redacted current state event counts with its content stripped
     auto redacted = core::parse_json_object(row.redaction->second);
     if (redacted && redacted->contains("state_key")) {
-      auto it = state.find(
-          {std::string(string_field(*redacted, "type")), std::string(string_field(*redacted, "state_key"))});
+      auto it =
+          state.find({std::string(string_field(*redacted, "type")), std::string(string_field(*redacted, "state_key"))});
       if (it != state.end() && it->second.event_id == row.redaction->first)
         it->second.pdu = std::make_shared<const json::object>(std::move(*redacted));
     }

@@ -32,8 +32,8 @@ struct RoomState {
   // The forward extremities: the events no other event of the room names in prev_events. A
   // new local event names them all; one from another server may leave several.
   std::vector<storage::Extremity> extremities;
-  std::int64_t state_group = 0;      // state after the latest event
-  storage::StreamPos last_pos = 0;   // position of the latest event
+  std::int64_t state_group = 0;     // state after the latest event
+  storage::StreamPos last_pos = 0;  // position of the latest event
   // Recent membership changes (position, user), oldest first: every m.room.member event after
   // `member_log_from` is here. Bounded; older changes are found by walking the member state.
   std::deque<std::pair<storage::StreamPos, std::string>> member_log;

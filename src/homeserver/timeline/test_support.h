@@ -35,7 +35,10 @@ class NoScheduler final : public http::Scheduler {
 // Timeline::send and what it is built from, over `store`.
 struct SendPath {
   SendPath(const TimelineOptions& options, storage::Store& store, const core::SigningKey& key)
-      : rooms(store), builder(options, store, key), write_path(store, rooms), timeline(store, rooms, builder, write_path) {}
+      : rooms(store),
+        builder(options, store, key),
+        write_path(store, rooms),
+        timeline(store, rooms, builder, write_path) {}
   RoomCache rooms;
   EventBuilder builder;
   WritePath write_path;

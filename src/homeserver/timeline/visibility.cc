@@ -26,7 +26,8 @@ StreamPos readable_until(std::string_view visibility, std::string_view membershi
 }  // namespace
 
 bool Visible::contains(StreamPos pos) const {
-  return std::any_of(ranges_.begin(), ranges_.end(), [&](const PosRange& r) { return pos > r.lower && pos <= r.upper; });
+  return std::any_of(ranges_.begin(), ranges_.end(),
+                     [&](const PosRange& r) { return pos > r.lower && pos <= r.upper; });
 }
 
 std::vector<PosRange> Visible::within(StreamPos lower, StreamPos upper) const {
@@ -52,8 +53,7 @@ Visible Visible::with(std::vector<StreamPos> positions) const {
   for (const auto& range : all) {
     if (!merged.empty() && range.lower <= merged.back().upper)
       merged.back().upper = std::max(merged.back().upper, range.upper);
-    else
-      merged.push_back(range);
+    else merged.push_back(range);
   }
   return Visible(std::move(merged));
 }
@@ -66,10 +66,8 @@ Visible compute_visible(std::span<const StateChange> visibility, std::span<const
   std::vector<PosRange> ranges;
   auto add = [&](StreamPos from, StreamPos until) {  // inclusive; `from` never decreases
     if (until < from) return;
-    if (!ranges.empty() && ranges.back().upper >= from - 1)
-      ranges.back().upper = std::max(ranges.back().upper, until);
-    else
-      ranges.push_back({from - 1, until});
+    if (!ranges.empty() && ranges.back().upper >= from - 1) ranges.back().upper = std::max(ranges.back().upper, until);
+    else ranges.push_back({from - 1, until});
   };
   // Sweep the segments between changes, in each of which both values are constant.
   std::size_t vi = 0, mi = 0;
@@ -78,7 +76,8 @@ Visible compute_visible(std::span<const StateChange> visibility, std::span<const
     const std::string_view visibility_before = current_visibility, membership_before = current_membership;
     const bool visibility_changed = vi < visibility.size() && visibility[vi].pos <= from;
     const bool membership_changed = mi < membership.size() && membership[mi].pos <= from;
-    for (; vi < visibility.size() && visibility[vi].pos <= from; ++vi) current_visibility = known_visibility(visibility[vi].value);
+    for (; vi < visibility.size() && visibility[vi].pos <= from; ++vi)
+      current_visibility = known_visibility(visibility[vi].value);
     for (; mi < membership.size() && membership[mi].pos <= from; ++mi) current_membership = membership[mi].value;
     const StreamPos next = std::min(vi < visibility.size() ? visibility[vi].pos : kNoEnd,
                                     mi < membership.size() ? membership[mi].pos : kNoEnd);
@@ -86,8 +85,7 @@ Visible compute_visible(std::span<const StateChange> visibility, std::span<const
     // The event that made the change is also readable under the value before it.
     if ((visibility_changed &&
          readable_until(visibility_before, current_membership, from, from, joined_until) >= from) ||
-        (membership_changed &&
-         readable_until(current_visibility, membership_before, from, from, joined_until) >= from))
+        (membership_changed && readable_until(current_visibility, membership_before, from, from, joined_until) >= from))
       add(from, from);
     add(from, readable_until(current_visibility, current_membership, from, until, joined_until));
     if (next == kNoEnd) break;
@@ -97,7 +95,8 @@ Visible compute_visible(std::span<const StateChange> visibility, std::span<const
 }
 
 Visible visible_events(storage::EventStore& store, const RoomState& room, const std::string& user_id) {
-  return compute_visible(store.history_visibility_changes(room.room_id), store.membership_changes(room.room_id, user_id));
+  return compute_visible(store.history_visibility_changes(room.room_id),
+                         store.membership_changes(room.room_id, user_id));
 }
 
 core::Result<Visible> readable_events(storage::EventStore& store, const RoomState* room, const std::string& user_id) {
@@ -116,8 +115,9 @@ storage::StateMap state_at(storage::EventStore& store, const RoomState& room, St
   return latest.empty() ? storage::StateMap{} : store.state_group(latest.front().state_group);
 }
 
-storage::StateMap visible_state(storage::EventStore& store, const RoomState& room, const Visible& visible, StreamPos now) {
-  const StreamPos last = visible.last(now);   // `now` itself while the user may read the room now
+storage::StateMap visible_state(storage::EventStore& store, const RoomState& room, const Visible& visible,
+                                StreamPos now) {
+  const StreamPos last = visible.last(now);  // `now` itself while the user may read the room now
   return last > 0 ? state_at(store, room, last) : storage::StateMap{};
 }
 

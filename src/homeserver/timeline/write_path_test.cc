@@ -20,7 +20,7 @@ struct WritePathFixture : ::testing::Test {
   RoomCache rooms{*store};
   EventBuilder builder{config, *store, key};
   WritePath write_path{*store, rooms};
-  std::vector<std::string> heard;   // "<subscriber>:<type>:<creates_room>"
+  std::vector<std::string> heard;  // "<subscriber>:<type>:<creates_room>"
 
   void subscribe(const std::string& name) {
     write_path.subscribe([this, name](const Written& written) {

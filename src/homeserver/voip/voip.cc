@@ -12,7 +12,7 @@ std::optional<json::object> turn_server(const VoipOptions& config, const std::st
   if (!config.turn_shared_secret.empty()) {
     username = std::to_string(now_s + config.turn_user_lifetime_s) + ":" + user_id;
     password = core::base64_encode(core::hmac_sha1(config.turn_shared_secret, username));
-    while (password.size() % 4 != 0) password += '=';   // coturn compares padded base64
+    while (password.size() % 4 != 0) password += '=';  // coturn compares padded base64
   }
   json::array uris(config.turn_uris.begin(), config.turn_uris.end());
   return json::object{{"username", std::move(username)},

@@ -27,8 +27,8 @@ TEST(TurnServerTest, SharedSecretGivesCoturnRestCredentials) {
   // printf '1700000600:@erin:localhost' | openssl dgst -sha1 -hmac coturn-static-auth-secret -binary | base64
   EXPECT_EQ(body->at("password"), "KD1jVZJpsOibVmLsvipvdaRnc8g=");
   EXPECT_EQ(body->at("ttl"), 600);
-  EXPECT_EQ(body->at("uris"), (json::array{"turn:turn.example.org:3478?transport=udp",
-                                            "turns:turn.example.org:5349?transport=tcp"}));
+  EXPECT_EQ(body->at("uris"),
+            (json::array{"turn:turn.example.org:3478?transport=udp", "turns:turn.example.org:5349?transport=tcp"}));
 }
 
 TEST(TurnServerTest, StaticCredentialsWithoutSecret) {

@@ -7,18 +7,26 @@ bool SqliteStore::create_user(const UserRecord& user) {
   db_.prepare(
          "INSERT OR IGNORE INTO users (user_id, password_hash, admin, deactivated, created_ts, displayname, avatar_url,"
          " guest) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
-      .bind(user.user_id).bind(user.password_hash).bind(user.admin).bind(user.deactivated)
-      .bind(user.created_ts).bind(user.displayname).bind(user.avatar_url).bind(user.guest).run();
+      .bind(user.user_id)
+      .bind(user.password_hash)
+      .bind(user.admin)
+      .bind(user.deactivated)
+      .bind(user.created_ts)
+      .bind(user.displayname)
+      .bind(user.avatar_url)
+      .bind(user.guest)
+      .run();
   return db_.changes() == 1;
 }
 
 std::optional<UserRecord> SqliteStore::user(const std::string& user_id) {
   auto s = db_.prepare(
-      "SELECT password_hash, admin, deactivated, created_ts, displayname, avatar_url, guest FROM users WHERE user_id = ?");
+      "SELECT password_hash, admin, deactivated, created_ts, displayname, avatar_url, guest FROM users WHERE user_id = "
+      "?");
   s.bind(user_id);
   if (!s.step()) return std::nullopt;
-  return UserRecord{user_id,      s.text(0), s.integer(1) != 0, s.integer(2) != 0, s.integer(3),
-                    s.text(4),    s.text(5), s.integer(6) != 0};
+  return UserRecord{user_id,      s.text(0), s.integer(1) != 0, s.integer(2) != 0,
+                    s.integer(3), s.text(4), s.text(5),         s.integer(6) != 0};
 }
 
 void SqliteStore::set_password_hash(const std::string& user_id, const std::string& hash) {
@@ -26,8 +34,10 @@ void SqliteStore::set_password_hash(const std::string& user_id, const std::strin
 }
 
 void SqliteStore::set_deactivated(const std::string& user_id) {
-  db_.prepare("UPDATE users SET deactivated = 1, password_hash = '', displayname = '', avatar_url = '' WHERE user_id = ?")
-      .bind(user_id).run();
+  db_.prepare(
+         "UPDATE users SET deactivated = 1, password_hash = '', displayname = '', avatar_url = '' WHERE user_id = ?")
+      .bind(user_id)
+      .run();
 }
 
 void SqliteStore::set_displayname(const std::string& user_id, const std::string& name) {
@@ -45,13 +55,17 @@ void SqliteStore::upsert_device(const DeviceRecord& device) {
          " display_name = CASE WHEN excluded.display_name = '' THEN display_name ELSE excluded.display_name END,"
          " last_seen_ts = excluded.last_seen_ts,"
          " last_seen_ip = CASE WHEN excluded.last_seen_ip = '' THEN last_seen_ip ELSE excluded.last_seen_ip END")
-      .bind(device.user_id).bind(device.device_id).bind(device.display_name).bind(device.last_seen_ts)
-      .bind(device.last_seen_ip).run();
+      .bind(device.user_id)
+      .bind(device.device_id)
+      .bind(device.display_name)
+      .bind(device.last_seen_ts)
+      .bind(device.last_seen_ip)
+      .run();
 }
 
 std::optional<DeviceRecord> SqliteStore::device(const std::string& user_id, const std::string& device_id) {
-  auto s = db_.prepare(
-      "SELECT display_name, last_seen_ts, last_seen_ip FROM devices WHERE user_id = ? AND device_id = ?");
+  auto s =
+      db_.prepare("SELECT display_name, last_seen_ts, last_seen_ip FROM devices WHERE user_id = ? AND device_id = ?");
   s.bind(user_id).bind(device_id);
   if (!s.step()) return std::nullopt;
   return DeviceRecord{user_id, device_id, s.text(0), s.integer(1), s.text(2)};
@@ -68,7 +82,10 @@ std::vector<DeviceRecord> SqliteStore::devices(const std::string& user_id) {
 
 void SqliteStore::rename_device(const std::string& user_id, const std::string& device_id, const std::string& name) {
   db_.prepare("UPDATE devices SET display_name = ? WHERE user_id = ? AND device_id = ?")
-      .bind(name).bind(user_id).bind(device_id).run();
+      .bind(name)
+      .bind(user_id)
+      .bind(device_id)
+      .run();
 }
 
 void SqliteStore::delete_device(const std::string& user_id, const std::string& device_id) {
@@ -96,7 +113,11 @@ void SqliteStore::record_client_ip(const std::string& user_id, const std::string
   db_.prepare(
          "INSERT INTO client_ips (user_id, device_id, ip, last_seen) VALUES (?, ?, ?, ?)"
          " ON CONFLICT (user_id, device_id, ip) DO UPDATE SET last_seen = excluded.last_seen")
-      .bind(user_id).bind(device_id).bind(truncated_ip).bind(ts).run();
+      .bind(user_id)
+      .bind(device_id)
+      .bind(truncated_ip)
+      .bind(ts)
+      .run();
 }
 
 void SqliteStore::purge_client_ips(std::int64_t older_than_ts) {
@@ -108,7 +129,10 @@ void SqliteStore::purge_client_ips(std::int64_t older_than_ts) {
 
 void SqliteStore::add_access_token(const std::string& digest, const TokenOwner& owner) {
   db_.prepare("INSERT INTO access_tokens (digest, user_id, device_id) VALUES (?, ?, ?)")
-      .bind_blob(digest).bind(owner.user_id).bind(owner.device_id).run();
+      .bind_blob(digest)
+      .bind(owner.user_id)
+      .bind(owner.device_id)
+      .run();
 }
 
 std::optional<TokenOwner> SqliteStore::token_owner(const std::string& digest) {
@@ -124,14 +148,20 @@ void SqliteStore::revoke_device_tokens(const std::string& user_id, const std::st
 
 void SqliteStore::add_registration_token(const RegistrationToken& token) {
   db_.prepare(
-         "INSERT INTO registration_tokens (token, uses_allowed, pending, completed, expiry_time) VALUES (?, ?, ?, ?, ?)")
-      .bind(token.token).bind(token.uses_allowed).bind(token.pending).bind(token.completed).bind(token.expiry_time)
+         "INSERT INTO registration_tokens (token, uses_allowed, pending, completed, expiry_time) VALUES (?, ?, ?, ?, "
+         "?)")
+      .bind(token.token)
+      .bind(token.uses_allowed)
+      .bind(token.pending)
+      .bind(token.completed)
+      .bind(token.expiry_time)
       .run();
 }
 
 std::vector<RegistrationToken> SqliteStore::registration_tokens() {
   std::vector<RegistrationToken> out;
-  auto s = db_.prepare("SELECT token, uses_allowed, pending, completed, expiry_time FROM registration_tokens ORDER BY token");
+  auto s = db_.prepare(
+      "SELECT token, uses_allowed, pending, completed, expiry_time FROM registration_tokens ORDER BY token");
   while (s.step()) out.push_back({s.text(0), s.optional_integer(1), s.integer(2), s.integer(3), s.optional_integer(4)});
   return out;
 }
@@ -153,7 +183,9 @@ bool SqliteStore::use_registration_token(const std::string& token, std::int64_t 
          "UPDATE registration_tokens SET completed = completed + 1 WHERE token = ?"
          " AND (expiry_time IS NULL OR expiry_time > ?)"
          " AND (uses_allowed IS NULL OR completed + pending < uses_allowed)")
-      .bind(token).bind(now_ms).run();
+      .bind(token)
+      .bind(now_ms)
+      .run();
   return db_.changes() == 1;
 }
 

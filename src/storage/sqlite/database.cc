@@ -15,13 +15,15 @@ Statement& Statement::bind(std::int64_t value) {
 }
 
 Statement& Statement::bind(std::string_view value) {
-  if (sqlite3_bind_text(statement_, next_index_++, value.data(), static_cast<int>(value.size()), SQLITE_TRANSIENT) != SQLITE_OK)
+  if (sqlite3_bind_text(statement_, next_index_++, value.data(), static_cast<int>(value.size()), SQLITE_TRANSIENT) !=
+      SQLITE_OK)
     fail(sqlite3_db_handle(statement_), "bind");
   return *this;
 }
 
 Statement& Statement::bind_blob(std::string_view value) {
-  if (sqlite3_bind_blob(statement_, next_index_++, value.data(), static_cast<int>(value.size()), SQLITE_TRANSIENT) != SQLITE_OK)
+  if (sqlite3_bind_blob(statement_, next_index_++, value.data(), static_cast<int>(value.size()), SQLITE_TRANSIENT) !=
+      SQLITE_OK)
     fail(sqlite3_db_handle(statement_), "bind");
   return *this;
 }

@@ -17,7 +17,10 @@ namespace myelin::storage::sqlite {
 class Statement {
  public:
   explicit Statement(sqlite3_stmt* statement) : statement_(statement) {}
-  ~Statement() { sqlite3_reset(statement_); sqlite3_clear_bindings(statement_); }
+  ~Statement() {
+    sqlite3_reset(statement_);
+    sqlite3_clear_bindings(statement_);
+  }
   Statement(const Statement&) = delete;
   Statement& operator=(const Statement&) = delete;
 
@@ -31,12 +34,17 @@ class Statement {
   Statement& bind_blob(std::string_view value);
   Statement& bind_null();
   template <class T>
-  Statement& bind(const std::optional<T>& value) { return value ? bind(*value) : bind_null(); }
+  Statement& bind(const std::optional<T>& value) {
+    return value ? bind(*value) : bind_null();
+  }
 
   // Advances; true while a row is available.
   bool step();
   // Runs a statement that returns no rows.
-  void run() { while (step()) {} }
+  void run() {
+    while (step()) {
+    }
+  }
 
   std::int64_t integer(int column) const { return sqlite3_column_int64(statement_, column); }
   std::string text(int column) const;

@@ -6,13 +6,15 @@
 
 namespace myelin::storage::sqlite {
 
-void SqliteStore::record_device_list_change(const std::string& user_id, const std::string& observer,
-                                            StreamPos pos) {
+void SqliteStore::record_device_list_change(const std::string& user_id, const std::string& observer, StreamPos pos) {
   db_.prepare(
          "INSERT INTO device_list_changes (user_id, observer, pos) VALUES (?, ?, ?)"
          " ON CONFLICT (user_id, observer) DO UPDATE SET pos = excluded.pos")
-      .bind(user_id).bind(observer).bind(pos).run();
-  device_lists_newest_ = std::max(device_lists_newest_, pos);   // at worst too high after a rollback
+      .bind(user_id)
+      .bind(observer)
+      .bind(pos)
+      .run();
+  device_lists_newest_ = std::max(device_lists_newest_, pos);  // at worst too high after a rollback
 }
 
 void SqliteStore::upload_keys(const std::string& user_id, const std::string& device_id, const KeyUpload& upload) {
@@ -22,9 +24,15 @@ void SqliteStore::upload_keys(const std::string& user_id, const std::string& dev
     db_.prepare(
            "INSERT INTO device_keys (user_id, device_id, json) VALUES (?, ?, ?)"
            " ON CONFLICT (user_id, device_id) DO UPDATE SET json = excluded.json")
-        .bind(user_id).bind(device_id).bind(*upload.device_keys).run();
+        .bind(user_id)
+        .bind(device_id)
+        .bind(*upload.device_keys)
+        .run();
     // Signatures stored for the old keys no longer hold.
-    db_.prepare("DELETE FROM key_signatures WHERE target_user = ? AND target_key = ?").bind(user_id).bind(device_id).run();
+    db_.prepare("DELETE FROM key_signatures WHERE target_user = ? AND target_key = ?")
+        .bind(user_id)
+        .bind(device_id)
+        .run();
     changed_at = next_pos();
     record_device_list_change(user_id, "", changed_at);
   }
@@ -37,14 +45,25 @@ void SqliteStore::upload_keys(const std::string& user_id, const std::string& dev
            "                     WHERE user_id = ?1 AND device_id = ?2 AND algorithm = ?3), ?4, ?5"
            " WHERE NOT EXISTS (SELECT 1 FROM one_time_keys"
            "                   WHERE user_id = ?1 AND device_id = ?2 AND algorithm = ?3 AND key_id = ?4)")
-        .bind(user_id).bind(device_id).bind(key.algorithm).bind(key.key_id).bind(key.json).run();
+        .bind(user_id)
+        .bind(device_id)
+        .bind(key.algorithm)
+        .bind(key.key_id)
+        .bind(key.json)
+        .run();
   for (const auto& key : upload.fallback_keys)
     // The same key uploaded again keeps its used flag; a new one starts unused.
     db_.prepare(
            "INSERT INTO fallback_keys (user_id, device_id, algorithm, key_id, json, used) VALUES (?, ?, ?, ?, ?, 0)"
            " ON CONFLICT (user_id, device_id, algorithm) DO UPDATE SET key_id = excluded.key_id,"
-           " json = excluded.json, used = CASE WHEN fallback_keys.json = excluded.json THEN fallback_keys.used ELSE 0 END")
-        .bind(user_id).bind(device_id).bind(key.algorithm).bind(key.key_id).bind(key.json).run();
+           " json = excluded.json, used = CASE WHEN fallback_keys.json = excluded.json THEN fallback_keys.used ELSE 0 "
+           "END")
+        .bind(user_id)
+        .bind(device_id)
+        .bind(key.algorithm)
+        .bind(key.key_id)
+        .bind(key.json)
+        .run();
   transaction.commit();
   if (changed_at) pos_ = changed_at;
 }
@@ -106,14 +125,22 @@ std::optional<OneTimeKey> SqliteStore::claim_key(const std::string& user_id, con
   }
   if (key) {
     db_.prepare("DELETE FROM one_time_keys WHERE user_id = ? AND device_id = ? AND algorithm = ? AND seq = ?")
-        .bind(user_id).bind(device_id).bind(algorithm).bind(seq).run();
+        .bind(user_id)
+        .bind(device_id)
+        .bind(algorithm)
+        .bind(seq)
+        .run();
   } else {
-    auto s = db_.prepare("SELECT key_id, json FROM fallback_keys WHERE user_id = ? AND device_id = ? AND algorithm = ?");
+    auto s =
+        db_.prepare("SELECT key_id, json FROM fallback_keys WHERE user_id = ? AND device_id = ? AND algorithm = ?");
     s.bind(user_id).bind(device_id).bind(algorithm);
     if (s.step()) key = OneTimeKey{algorithm, s.text(0), s.text(1)};
     if (key)
       db_.prepare("UPDATE fallback_keys SET used = 1 WHERE user_id = ? AND device_id = ? AND algorithm = ?")
-          .bind(user_id).bind(device_id).bind(algorithm).run();
+          .bind(user_id)
+          .bind(device_id)
+          .bind(algorithm)
+          .run();
   }
   transaction.commit();
   return key;
@@ -133,7 +160,10 @@ void SqliteStore::set_cross_signing_keys(const std::string& user_id, const std::
     db_.prepare(
            "INSERT INTO cross_signing_keys (user_id, key_type, json) VALUES (?, ?, ?)"
            " ON CONFLICT (user_id, key_type) DO UPDATE SET json = excluded.json")
-        .bind(user_id).bind(type).bind(json).run();
+        .bind(user_id)
+        .bind(type)
+        .bind(json)
+        .run();
   const StreamPos pos = next_pos();
   record_device_list_change(user_id, "", pos);
   transaction.commit();
@@ -148,8 +178,12 @@ void SqliteStore::add_key_signatures(const std::vector<KeySignature>& signatures
     db_.prepare(
            "INSERT INTO key_signatures (target_user, target_key, signer, signer_key, signature) VALUES (?, ?, ?, ?, ?)"
            " ON CONFLICT (target_user, target_key, signer, signer_key) DO UPDATE SET signature = excluded.signature")
-        .bind(signature.target_user).bind(signature.target_key).bind(signature.signer).bind(signature.signer_key)
-        .bind(signature.signature).run();
+        .bind(signature.target_user)
+        .bind(signature.target_key)
+        .bind(signature.signer)
+        .bind(signature.signer_key)
+        .bind(signature.signature)
+        .run();
     const bool own = signature.signer == signature.target_user;
     record_device_list_change(signature.target_user, own ? "" : signature.signer, pos);
   }
@@ -167,7 +201,8 @@ std::vector<KeySignature> SqliteStore::key_signatures(const std::string& target_
   return out;
 }
 
-std::vector<std::string> SqliteStore::device_list_changes(StreamPos since, StreamPos upto, const std::string& observer) {
+std::vector<std::string> SqliteStore::device_list_changes(StreamPos since, StreamPos upto,
+                                                          const std::string& observer) {
   std::vector<std::string> out;
   if (device_lists_newest_ < 0) {
     auto newest = db_.prepare("SELECT coalesce(max(pos), 0) FROM device_list_changes");
@@ -175,7 +210,8 @@ std::vector<std::string> SqliteStore::device_list_changes(StreamPos since, Strea
   }
   if (device_lists_newest_ <= since) return out;
   auto s = db_.prepare(
-      "SELECT DISTINCT user_id FROM device_list_changes WHERE pos > ? AND pos <= ? AND (observer = '' OR observer = ?)");
+      "SELECT DISTINCT user_id FROM device_list_changes WHERE pos > ? AND pos <= ? AND (observer = '' OR observer = "
+      "?)");
   s.bind(since).bind(upto).bind(observer);
   while (s.step()) out.push_back(s.text(0));
   return out;
@@ -199,8 +235,13 @@ bool SqliteStore::add_to_device(const std::vector<ToDeviceMessage>& messages, co
   for (const auto& message : messages) {
     db_.prepare(
            "INSERT INTO to_device_inbox (user_id, device_id, pos, sender, type, content) VALUES (?, ?, ?, ?, ?, ?)")
-        .bind(message.user_id).bind(message.device_id).bind(++pos).bind(message.sender).bind(message.type)
-        .bind(message.content).run();
+        .bind(message.user_id)
+        .bind(message.device_id)
+        .bind(++pos)
+        .bind(message.sender)
+        .bind(message.type)
+        .bind(message.content)
+        .run();
     auto size = db_.prepare(
         "INSERT INTO to_device_inbox_sizes (user_id, device_id, messages, bytes) VALUES (?, ?, 1, ?)"
         " ON CONFLICT (user_id, device_id) DO UPDATE SET messages = messages + 1, bytes = bytes + excluded.bytes"
@@ -269,13 +310,22 @@ void SqliteStore::drop_inbox_rows(const std::string& user_id, const std::string&
                                   std::int64_t messages, std::int64_t bytes) {
   if (messages == 0) return;
   db_.prepare("DELETE FROM to_device_inbox WHERE user_id = ? AND device_id = ? AND pos <= ?")
-      .bind(user_id).bind(device_id).bind(up_to).run();
+      .bind(user_id)
+      .bind(device_id)
+      .bind(up_to)
+      .run();
   db_.prepare(
          "UPDATE to_device_inbox_sizes SET messages = messages - ?, bytes = bytes - ?"
          " WHERE user_id = ? AND device_id = ?")
-      .bind(messages).bind(bytes).bind(user_id).bind(device_id).run();
+      .bind(messages)
+      .bind(bytes)
+      .bind(user_id)
+      .bind(device_id)
+      .run();
   db_.prepare("DELETE FROM to_device_inbox_sizes WHERE user_id = ? AND device_id = ? AND messages <= 0")
-      .bind(user_id).bind(device_id).run();
+      .bind(user_id)
+      .bind(device_id)
+      .run();
 }
 
 void SqliteStore::ack_to_device(const std::string& user_id, const std::string& device_id, StreamPos up_to) {
@@ -303,7 +353,9 @@ std::int64_t SqliteStore::expire_idle_inboxes(std::int64_t seen_before_ts) {
     db_.prepare("DELETE FROM to_device_inbox WHERE user_id = ? AND device_id = ?").bind(user_id).bind(device_id).run();
     expired += db_.changes();
     db_.prepare("DELETE FROM to_device_inbox_sizes WHERE user_id = ? AND device_id = ?")
-        .bind(user_id).bind(device_id).run();
+        .bind(user_id)
+        .bind(device_id)
+        .run();
   }
   transaction.commit();
   for (const auto& [user_id, device_id] : idle) inboxes_.erase(user_id + '|' + device_id);

@@ -36,7 +36,11 @@ std::vector<Persisted> SqliteStore::persist_events(const std::vector<NewEvent>& 
   DbTransaction transaction(db_);
   if (new_room) {
     db_.prepare("INSERT INTO rooms (room_id, version, creator, published) VALUES (?, ?, ?, ?)")
-        .bind(new_room->room_id).bind(new_room->version).bind(new_room->creator).bind(new_room->published).run();
+        .bind(new_room->room_id)
+        .bind(new_room->version)
+        .bind(new_room->creator)
+        .bind(new_room->published)
+        .run();
   }
   std::vector<Persisted> out;
   out.reserve(events.size());
@@ -68,19 +72,39 @@ void SqliteStore::persist_one(const NewEvent& event, StreamPos pos, std::int64_t
   db_.prepare(
          "INSERT INTO events (pos, event_id, room_id, type, state_key, sender, depth, origin_server_ts, json,"
          " replaces_state, state_group, txn_device, txn_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-      .bind(pos).bind(event.event_id).bind(event.room_id).bind(event.type).bind(event.state_key)
-      .bind(event.sender).bind(event.depth).bind(event.origin_server_ts).bind(event.json).bind(replaces)
-      .bind(after).bind(event.txn ? event.txn->device_id : "").bind(event.txn ? event.txn->txn_id : "").run();
+      .bind(pos)
+      .bind(event.event_id)
+      .bind(event.room_id)
+      .bind(event.type)
+      .bind(event.state_key)
+      .bind(event.sender)
+      .bind(event.depth)
+      .bind(event.origin_server_ts)
+      .bind(event.json)
+      .bind(replaces)
+      .bind(after)
+      .bind(event.txn ? event.txn->device_id : "")
+      .bind(event.txn ? event.txn->txn_id : "")
+      .run();
   if (event.txn) record_transaction(*event.txn, event.event_id);
   for (const auto& prev : event.prev_events)
-    db_.prepare("DELETE FROM forward_extremities WHERE room_id = ? AND event_id = ?").bind(event.room_id).bind(prev).run();
+    db_.prepare("DELETE FROM forward_extremities WHERE room_id = ? AND event_id = ?")
+        .bind(event.room_id)
+        .bind(prev)
+        .run();
   db_.prepare("INSERT OR IGNORE INTO forward_extremities (room_id, event_id) VALUES (?, ?)")
-      .bind(event.room_id).bind(event.event_id).run();
+      .bind(event.room_id)
+      .bind(event.event_id)
+      .run();
   if (event.state_key) {
     db_.prepare(
            "INSERT INTO current_state (room_id, type, state_key, event_id) VALUES (?, ?, ?, ?)"
            " ON CONFLICT (room_id, type, state_key) DO UPDATE SET event_id = excluded.event_id")
-        .bind(event.room_id).bind(event.type).bind(*event.state_key).bind(event.event_id).run();
+        .bind(event.room_id)
+        .bind(event.type)
+        .bind(*event.state_key)
+        .bind(event.event_id)
+        .run();
     record_value_change(event, pos);
     if (event.type == "m.room.member") {
       db_.prepare(
@@ -88,34 +112,54 @@ void SqliteStore::persist_one(const NewEvent& event, StreamPos pos, std::int64_t
              " VALUES (?, ?, COALESCE(json_extract(?, '$.content.membership'), ''), ?, ?)"
              " ON CONFLICT (room_id, user_id) DO UPDATE SET membership = excluded.membership,"
              " event_id = excluded.event_id, pos = excluded.pos")
-          .bind(event.room_id).bind(*event.state_key).bind(event.json).bind(event.event_id).bind(pos).run();
+          .bind(event.room_id)
+          .bind(*event.state_key)
+          .bind(event.json)
+          .bind(event.event_id)
+          .bind(pos)
+          .run();
       db_.prepare(
              "DELETE FROM forgotten_rooms WHERE user_id = ? AND room_id = ?"
              " AND (SELECT membership FROM room_memberships WHERE room_id = ? AND user_id = ?) = 'join'")
-          .bind(*event.state_key).bind(event.room_id).bind(event.room_id).bind(*event.state_key).run();
+          .bind(*event.state_key)
+          .bind(event.room_id)
+          .bind(event.room_id)
+          .bind(*event.state_key)
+          .run();
     }
   }
   if (event.redaction) {
     db_.prepare("UPDATE events SET json = ?, redacted_by = ? WHERE event_id = ? AND room_id = ?")
-        .bind(event.redaction->second).bind(event.event_id).bind(event.redaction->first).bind(event.room_id).run();
+        .bind(event.redaction->second)
+        .bind(event.event_id)
+        .bind(event.redaction->first)
+        .bind(event.room_id)
+        .run();
   }
 }
 
 void SqliteStore::record_value_change(const NewEvent& event, StreamPos pos) {
   const char* path = event.type == "m.room.member" ? "$.content.membership"
-                     : event.type == "m.room.history_visibility" && *event.state_key == "" ? "$.content.history_visibility"
-                                                                                          : nullptr;
+                     : event.type == "m.room.history_visibility" && *event.state_key == ""
+                         ? "$.content.history_visibility"
+                         : nullptr;
   if (!path) return;
   auto value = db_.prepare("SELECT COALESCE(json_extract(?, ?), '')");
   value.bind(event.json).bind(path);
   value.step();
   const std::string current = value.text(0);
   auto previous = db_.prepare(
-      "SELECT value FROM state_value_changes WHERE room_id = ? AND type = ? AND state_key = ? ORDER BY pos DESC LIMIT 1");
+      "SELECT value FROM state_value_changes WHERE room_id = ? AND type = ? AND state_key = ? ORDER BY pos DESC LIMIT "
+      "1");
   previous.bind(event.room_id).bind(event.type).bind(*event.state_key);
   if (previous.step() && previous.text(0) == current) return;
   db_.prepare("INSERT INTO state_value_changes (room_id, type, state_key, pos, value) VALUES (?, ?, ?, ?, ?)")
-      .bind(event.room_id).bind(event.type).bind(*event.state_key).bind(pos).bind(current).run();
+      .bind(event.room_id)
+      .bind(event.type)
+      .bind(*event.state_key)
+      .bind(pos)
+      .bind(current)
+      .run();
 }
 
 std::vector<StateValueChange> SqliteStore::value_changes(const std::string& room_id, std::string_view type,
@@ -171,15 +215,22 @@ std::int64_t utc_day() { return std::int64_t{std::time(nullptr)} / 86'400; }
 
 void SqliteStore::record_transaction(const Transaction& txn, const std::string& event_id) {
   db_.prepare("INSERT INTO txn_ids (day, user_id, device_id, endpoint, txn_id, event_id) VALUES (?, ?, ?, ?, ?, ?)")
-      .bind(utc_day()).bind(txn.user_id).bind(txn.device_id).bind(txn.endpoint).bind(txn.txn_id).bind(event_id).run();
+      .bind(utc_day())
+      .bind(txn.user_id)
+      .bind(txn.device_id)
+      .bind(txn.endpoint)
+      .bind(txn.txn_id)
+      .bind(event_id)
+      .run();
 }
 
 std::optional<std::string> SqliteStore::txn_event(const storage::Transaction& txn) {
   // One probe a day: cheaper than an IN list, which SQLite builds a temporary table for.
   const std::int64_t today = utc_day();
   for (std::int64_t day : {today, today - 1}) {
-    auto s = db_.prepare("SELECT event_id FROM txn_ids"
-                         " WHERE day = ? AND user_id = ? AND device_id = ? AND endpoint = ? AND txn_id = ?");
+    auto s = db_.prepare(
+        "SELECT event_id FROM txn_ids"
+        " WHERE day = ? AND user_id = ? AND device_id = ? AND endpoint = ? AND txn_id = ?");
     s.bind(day).bind(txn.user_id).bind(txn.device_id).bind(txn.endpoint).bind(txn.txn_id);
     if (s.step()) return s.text(0);
   }
@@ -189,20 +240,32 @@ std::optional<std::string> SqliteStore::txn_event(const storage::Transaction& tx
 bool SqliteStore::record_new_transaction(const Transaction& txn) {
   const std::int64_t today = utc_day();
   {
-    auto s = db_.prepare("SELECT 1 FROM txn_ids"
-                         " WHERE day = ? AND user_id = ? AND device_id = ? AND endpoint = ? AND txn_id = ?");
+    auto s = db_.prepare(
+        "SELECT 1 FROM txn_ids"
+        " WHERE day = ? AND user_id = ? AND device_id = ? AND endpoint = ? AND txn_id = ?");
     s.bind(today - 1).bind(txn.user_id).bind(txn.device_id).bind(txn.endpoint).bind(txn.txn_id);
     if (s.step()) return false;
   }
-  db_.prepare("INSERT OR IGNORE INTO txn_ids (day, user_id, device_id, endpoint, txn_id, event_id) VALUES (?, ?, ?, ?, ?, '')")
-      .bind(today).bind(txn.user_id).bind(txn.device_id).bind(txn.endpoint).bind(txn.txn_id).run();
+  db_.prepare(
+         "INSERT OR IGNORE INTO txn_ids (day, user_id, device_id, endpoint, txn_id, event_id) VALUES (?, ?, ?, ?, ?, "
+         "'')")
+      .bind(today)
+      .bind(txn.user_id)
+      .bind(txn.device_id)
+      .bind(txn.endpoint)
+      .bind(txn.txn_id)
+      .run();
   return db_.changes() == 1;
 }
 
 void SqliteStore::forget_device_transactions(const std::string& user_id, const std::string& device_id) {
   const std::int64_t today = utc_day();
   db_.prepare("DELETE FROM txn_ids WHERE day IN (?, ?) AND user_id = ? AND device_id = ?")
-      .bind(today).bind(today - 1).bind(user_id).bind(device_id).run();
+      .bind(today)
+      .bind(today - 1)
+      .bind(user_id)
+      .bind(device_id)
+      .run();
 }
 
 void SqliteStore::purge_transactions(std::int64_t older_than_ts) {
@@ -236,7 +299,10 @@ std::vector<Membership> SqliteStore::room_members(const core::RoomId& room_id) {
 }
 
 void SqliteStore::forget_room(const core::UserId& user_id, const core::RoomId& room_id) {
-  db_.prepare("INSERT OR IGNORE INTO forgotten_rooms (user_id, room_id) VALUES (?, ?)").bind(user_id).bind(room_id).run();
+  db_.prepare("INSERT OR IGNORE INTO forgotten_rooms (user_id, room_id) VALUES (?, ?)")
+      .bind(user_id)
+      .bind(room_id)
+      .run();
 }
 
 bool SqliteStore::is_forgotten(const std::string& user_id, const std::string& room_id) {

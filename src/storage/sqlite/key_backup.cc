@@ -41,17 +41,25 @@ std::int64_t SqliteStore::create_backup_version(const std::string& user_id, cons
   db_.prepare(
          "INSERT INTO backup_versions (user_id, version, algorithm, auth_data, etag, deleted, keys)"
          " VALUES (?, ?, ?, ?, 0, 0, 0)")
-      .bind(user_id).bind(version).bind(algorithm).bind(auth_data).run();
+      .bind(user_id)
+      .bind(version)
+      .bind(algorithm)
+      .bind(auth_data)
+      .run();
   // Deleted versions only keep the numbering: the newest row is enough for that.
   db_.prepare("DELETE FROM backup_versions WHERE user_id = ? AND deleted = 1 AND version < ?")
-      .bind(user_id).bind(version).run();
+      .bind(user_id)
+      .bind(version)
+      .run();
   transaction.commit();
   return version;
 }
 
 void SqliteStore::drop_backup_version(const std::string& user_id, std::int64_t version) {
   db_.prepare("UPDATE backup_versions SET deleted = 1, auth_data = '{}', keys = 0 WHERE user_id = ? AND version = ?")
-      .bind(user_id).bind(version).run();
+      .bind(user_id)
+      .bind(version)
+      .run();
   db_.prepare("DELETE FROM backup_keys WHERE user_id = ? AND version = ?").bind(user_id).bind(version).run();
 }
 
@@ -82,9 +90,13 @@ std::int64_t SqliteStore::user_backup_key_count(const std::string& user_id) {
   return s.step() ? s.integer(0) : 0;
 }
 
-bool SqliteStore::update_backup_version(const std::string& user_id, std::int64_t version, const std::string& auth_data) {
+bool SqliteStore::update_backup_version(const std::string& user_id, std::int64_t version,
+                                        const std::string& auth_data) {
   db_.prepare("UPDATE backup_versions SET auth_data = ? WHERE user_id = ? AND version = ? AND deleted = 0")
-      .bind(auth_data).bind(user_id).bind(version).run();
+      .bind(auth_data)
+      .bind(user_id)
+      .bind(version)
+      .run();
   return db_.changes() > 0;
 }
 
@@ -102,22 +114,31 @@ std::vector<BackupKey> SqliteStore::backup_keys(const std::string& user_id, std:
   std::vector<BackupKey> out;
   auto s = db_.prepare(
       "SELECT room_id, session_id, first_message_index, forwarded_count, is_verified, session_data"
-      " FROM backup_keys WHERE user_id = ? AND version = ?" + narrowing(room_id, session_id));
+      " FROM backup_keys WHERE user_id = ? AND version = ?" +
+      narrowing(room_id, session_id));
   s.bind(user_id).bind(version);
   bind_narrowing(s, room_id, session_id);
   while (s.step()) out.push_back({s.text(0), s.text(1), s.integer(2), s.integer(3), s.integer(4) != 0, s.text(5)});
   return out;
 }
 
-void SqliteStore::put_backup_keys(const std::string& user_id, std::int64_t version, const std::vector<BackupKey>& keys) {
+void SqliteStore::put_backup_keys(const std::string& user_id, std::int64_t version,
+                                  const std::vector<BackupKey>& keys) {
   DbTransaction transaction(db_);
   std::int64_t added = 0;
   for (const auto& key : keys) {
     db_.prepare(
            "INSERT OR IGNORE INTO backup_keys (user_id, version, room_id, session_id, first_message_index,"
            " forwarded_count, is_verified, session_data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
-        .bind(user_id).bind(version).bind(key.room_id).bind(key.session_id).bind(key.first_message_index)
-        .bind(key.forwarded_count).bind(key.is_verified).bind(key.session_data).run();
+        .bind(user_id)
+        .bind(version)
+        .bind(key.room_id)
+        .bind(key.session_id)
+        .bind(key.first_message_index)
+        .bind(key.forwarded_count)
+        .bind(key.is_verified)
+        .bind(key.session_data)
+        .run();
     if (db_.changes() > 0) {
       ++added;
       continue;
@@ -125,12 +146,22 @@ void SqliteStore::put_backup_keys(const std::string& user_id, std::int64_t versi
     db_.prepare(
            "UPDATE backup_keys SET first_message_index = ?, forwarded_count = ?, is_verified = ?, session_data = ?"
            " WHERE user_id = ? AND version = ? AND room_id = ? AND session_id = ?")
-        .bind(key.first_message_index).bind(key.forwarded_count).bind(key.is_verified).bind(key.session_data)
-        .bind(user_id).bind(version).bind(key.room_id).bind(key.session_id).run();
+        .bind(key.first_message_index)
+        .bind(key.forwarded_count)
+        .bind(key.is_verified)
+        .bind(key.session_data)
+        .bind(user_id)
+        .bind(version)
+        .bind(key.room_id)
+        .bind(key.session_id)
+        .run();
   }
   if (!keys.empty())
     db_.prepare("UPDATE backup_versions SET etag = etag + 1, keys = keys + ? WHERE user_id = ? AND version = ?")
-        .bind(added).bind(user_id).bind(version).run();
+        .bind(added)
+        .bind(user_id)
+        .bind(version)
+        .run();
   transaction.commit();
 }
 
@@ -146,7 +177,10 @@ void SqliteStore::delete_backup_keys(const std::string& user_id, std::int64_t ve
   }
   if (const std::int64_t deleted = db_.changes(); deleted > 0)
     db_.prepare("UPDATE backup_versions SET etag = etag + 1, keys = keys - ? WHERE user_id = ? AND version = ?")
-        .bind(deleted).bind(user_id).bind(version).run();
+        .bind(deleted)
+        .bind(user_id)
+        .bind(version)
+        .run();
   transaction.commit();
 }
 

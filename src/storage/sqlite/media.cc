@@ -8,16 +8,23 @@ constexpr const char* kColumns =
     "media_id, uploader, sha256, size, content_type, upload_name, created_ts, pending_until";
 
 MediaRecord read_media(const Statement& s) {
-  return MediaRecord{s.text(0), s.text(1), s.text(2), s.integer(3), s.text(4), s.text(5), s.integer(6),
-                     s.optional_integer(7)};
+  return MediaRecord{s.text(0), s.text(1), s.text(2),    s.integer(3),
+                     s.text(4), s.text(5), s.integer(6), s.optional_integer(7)};
 }
 
 }  // namespace
 
 bool SqliteStore::add_media(const MediaRecord& r) {
   db_.prepare(std::string("INSERT OR IGNORE INTO media (") + kColumns + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
-      .bind(r.media_id).bind(r.uploader).bind(r.sha256).bind(r.size).bind(r.content_type).bind(r.upload_name)
-      .bind(r.created_ts).bind(r.pending_until).run();
+      .bind(r.media_id)
+      .bind(r.uploader)
+      .bind(r.sha256)
+      .bind(r.size)
+      .bind(r.content_type)
+      .bind(r.upload_name)
+      .bind(r.created_ts)
+      .bind(r.pending_until)
+      .run();
   return db_.changes() > 0;
 }
 
@@ -31,7 +38,12 @@ bool SqliteStore::complete_media(const MediaRecord& r) {
   db_.prepare(
          "UPDATE media SET sha256 = ?, size = ?, content_type = ?, upload_name = ?, pending_until = NULL"
          " WHERE media_id = ? AND pending_until IS NOT NULL")
-      .bind(r.sha256).bind(r.size).bind(r.content_type).bind(r.upload_name).bind(r.media_id).run();
+      .bind(r.sha256)
+      .bind(r.size)
+      .bind(r.content_type)
+      .bind(r.upload_name)
+      .bind(r.media_id)
+      .run();
   return db_.changes() > 0;
 }
 

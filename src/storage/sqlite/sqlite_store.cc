@@ -14,7 +14,7 @@ SqliteStore::SqliteStore(const SqliteOptions& options) : db_(options.path) {
   db_.exec("PRAGMA journal_mode = WAL");
   db_.exec(options.fsync_every_commit ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
   db_.exec("PRAGMA foreign_keys = ON");
-  db_.exec("PRAGMA cache_size = -16000");   // 16 MB page cache at most
+  db_.exec("PRAGMA cache_size = -16000");  // 16 MB page cache at most
   db_.exec("PRAGMA temp_store = MEMORY");
   migrate(db_);
   auto statement = db_.prepare("SELECT pos FROM stream WHERE id = 1");
@@ -23,7 +23,7 @@ SqliteStore::SqliteStore(const SqliteOptions& options) : db_(options.path) {
 
 StreamPos SqliteStore::next_pos() {
   db_.prepare("UPDATE stream SET pos = ? WHERE id = 1").bind(pos_ + 1).run();
-  return pos_ + 1;   // pos_ itself moves only when the transaction commits
+  return pos_ + 1;  // pos_ itself moves only when the transaction commits
 }
 
 StreamPos SqliteStore::allocate_pos() {
@@ -53,7 +53,10 @@ std::vector<std::string> SqliteStore::published_rooms() {
 
 bool SqliteStore::create_alias(const std::string& alias, const std::string& room_id, const std::string& creator) {
   db_.prepare("INSERT OR IGNORE INTO room_aliases (alias, room_id, creator) VALUES (?, ?, ?)")
-      .bind(alias).bind(room_id).bind(creator).run();
+      .bind(alias)
+      .bind(room_id)
+      .bind(creator)
+      .run();
   return db_.changes() == 1;
 }
 
@@ -85,8 +88,14 @@ std::vector<std::string> SqliteStore::room_aliases(const std::string& room_id) {
 void SqliteStore::add_report(const Report& report) {
   db_.prepare(
          "INSERT INTO reports (room_id, event_id, reporter, reason, score, ts, user_id) VALUES (?, ?, ?, ?, ?, ?, ?)")
-      .bind(report.room_id).bind(report.event_id).bind(report.reporter).bind(report.reason)
-      .bind(report.score).bind(report.ts).bind(report.user_id).run();
+      .bind(report.room_id)
+      .bind(report.event_id)
+      .bind(report.reporter)
+      .bind(report.reason)
+      .bind(report.score)
+      .bind(report.ts)
+      .bind(report.user_id)
+      .run();
 }
 
 std::int64_t SqliteStore::report_count(const std::string& reporter) {
@@ -124,7 +133,11 @@ std::int64_t SqliteStore::add_filter(const std::string& user_id, const std::stri
     same.bind(user_id).bind_blob(digest);
     if (same.step()) {
       id = same.integer(0);
-      db_.prepare("UPDATE filters SET used_ts = ? WHERE user_id = ? AND filter_id = ?").bind(now_ms).bind(user_id).bind(id).run();
+      db_.prepare("UPDATE filters SET used_ts = ? WHERE user_id = ? AND filter_id = ?")
+          .bind(now_ms)
+          .bind(user_id)
+          .bind(id)
+          .run();
       transaction.commit();
       return id;
     }
@@ -137,12 +150,21 @@ std::int64_t SqliteStore::add_filter(const std::string& user_id, const std::stri
     // The new ID is above every one given so far: the highest kept filter is evicted only
     // here, just before a higher one is stored. So a client never gets another's old ID.
     if (const std::int64_t excess = s.integer(1) + 1 - max_filters; excess > 0)
-      db_.prepare("DELETE FROM filters WHERE user_id = ? AND filter_id IN (SELECT filter_id FROM filters"
-                  " WHERE user_id = ? ORDER BY used_ts, filter_id LIMIT ?)")
-          .bind(user_id).bind(user_id).bind(excess).run();
+      db_.prepare(
+             "DELETE FROM filters WHERE user_id = ? AND filter_id IN (SELECT filter_id FROM filters"
+             " WHERE user_id = ? ORDER BY used_ts, filter_id LIMIT ?)")
+          .bind(user_id)
+          .bind(user_id)
+          .bind(excess)
+          .run();
   }
   db_.prepare("INSERT INTO filters (user_id, filter_id, json, digest, used_ts) VALUES (?, ?, ?, ?, ?)")
-      .bind(user_id).bind(id).bind(json).bind_blob(digest).bind(now_ms).run();
+      .bind(user_id)
+      .bind(id)
+      .bind(json)
+      .bind_blob(digest)
+      .bind(now_ms)
+      .run();
   transaction.commit();
   return id;
 }
@@ -153,7 +175,11 @@ std::optional<std::string> SqliteStore::filter(const std::string& user_id, std::
   if (!s.step()) return std::nullopt;
   std::string json = s.text(0);
   if (s.integer(1) < now_ms - kDayMs)
-    db_.prepare("UPDATE filters SET used_ts = ? WHERE user_id = ? AND filter_id = ?").bind(now_ms).bind(user_id).bind(id).run();
+    db_.prepare("UPDATE filters SET used_ts = ? WHERE user_id = ? AND filter_id = ?")
+        .bind(now_ms)
+        .bind(user_id)
+        .bind(id)
+        .run();
   return json;
 }
 

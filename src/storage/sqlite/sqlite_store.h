@@ -1,7 +1,7 @@
 #pragma once
 // The SQLite implementation of Store, every domain interface in one database (store.h has the
-// contract). Method bodies are spread over files by area: accounts.cc, events.cc, state.cc, user_data.cc, e2ee.cc, key_backup.cc, media.cc,
-// sqlite_store.cc (the rest).
+// contract). Method bodies are spread over files by area: accounts.cc, events.cc, state.cc, user_data.cc, e2ee.cc,
+// key_backup.cc, media.cc, sqlite_store.cc (the rest).
 #include <unordered_map>
 
 #include "storage/sqlite/database.h"
@@ -30,8 +30,8 @@ class SqliteStore final : public Store {
   void rename_device(const std::string& user_id, const std::string& device_id, const std::string& name) override;
   void delete_device(const std::string& user_id, const std::string& device_id) override;
   void mark_device_list_changed(const std::string& user_id) override;
-  void record_client_ip(const std::string& user_id, const std::string& device_id,
-                        const std::string& truncated_ip, std::int64_t ts) override;
+  void record_client_ip(const std::string& user_id, const std::string& device_id, const std::string& truncated_ip,
+                        std::int64_t ts) override;
   void purge_client_ips(std::int64_t older_than_ts) override;
   void add_access_token(const std::string& digest, const TokenOwner& owner) override;
   std::optional<TokenOwner> token_owner(const std::string& digest) override;
@@ -48,8 +48,8 @@ class SqliteStore final : public Store {
   std::optional<RoomRecord> room(const core::RoomId& room_id) override;
   std::optional<StoredEvent> event(const std::string& event_id) override;
   std::vector<StoredEvent> events(const std::vector<std::string>& event_ids) override;
-  std::vector<StoredEvent> room_events(const std::string& room_id, StreamPos lower, StreamPos upper,
-                                       std::size_t limit, Direction dir) override;
+  std::vector<StoredEvent> room_events(const std::string& room_id, StreamPos lower, StreamPos upper, std::size_t limit,
+                                       Direction dir) override;
   std::optional<std::string> txn_event(const storage::Transaction& txn) override;
   void purge_transactions(std::int64_t older_than_ts) override;
   StateMap state_group(std::int64_t group) override;
@@ -118,8 +118,7 @@ class SqliteStore final : public Store {
   // KeyBackupStore
   std::int64_t create_backup_version(const std::string& user_id, const std::string& algorithm,
                                      const std::string& auth_data, std::int64_t max_versions) override;
-  std::optional<BackupVersion> backup_version(const std::string& user_id,
-                                              std::optional<std::int64_t> version) override;
+  std::optional<BackupVersion> backup_version(const std::string& user_id, std::optional<std::int64_t> version) override;
   std::int64_t backup_key_count(const std::string& user_id, std::int64_t version) override;
   std::int64_t user_backup_key_count(const std::string& user_id) override;
   bool update_backup_version(const std::string& user_id, std::int64_t version, const std::string& auth_data) override;
@@ -171,16 +170,15 @@ class SqliteStore final : public Store {
   void delete_inbox_up_to(const std::string& user_id, const std::string& device_id, StreamPos up_to);
   // Inside a transaction: the same when the caller has counted those messages already
   // (`messages` of `bytes` bytes in all).
-  void drop_inbox_rows(const std::string& user_id, const std::string& device_id, StreamPos up_to,
-                       std::int64_t messages, std::int64_t bytes);
+  void drop_inbox_rows(const std::string& user_id, const std::string& device_id, StreamPos up_to, std::int64_t messages,
+                       std::int64_t bytes);
   struct InboxSize {
     std::int64_t messages = 0;
     std::int64_t bytes = 0;
   };
   // Inside a transaction: drops the inbox's oldest messages while its `size` (as counted) is
   // over `limits`.
-  void trim_inbox(const std::string& user_id, const std::string& device_id, InboxSize size,
-                  const InboxLimits& limits);
+  void trim_inbox(const std::string& user_id, const std::string& device_id, InboxSize size, const InboxLimits& limits);
   // Inside a transaction: records a device-list change of `user_id` at `pos`.
   void record_device_list_change(const std::string& user_id, const std::string& observer, StreamPos pos);
 

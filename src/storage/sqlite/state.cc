@@ -22,7 +22,8 @@ std::int64_t SqliteStore::new_state_group(const std::string& room_id, std::int64
   const bool snapshot = before == 0 || chain + 1 >= kMaxChain;
   auto insert_group = db_.prepare("INSERT INTO state_groups (room_id, prev_group, chain_length) VALUES (?, ?, ?)");
   insert_group.bind(room_id);
-  if (snapshot) insert_group.bind_null().bind(0); else insert_group.bind(before).bind(chain + 1);
+  if (snapshot) insert_group.bind_null().bind(0);
+  else insert_group.bind(before).bind(chain + 1);
   insert_group.run();
   const std::int64_t group = db_.last_insert_rowid();
 
@@ -31,13 +32,17 @@ std::int64_t SqliteStore::new_state_group(const std::string& room_id, std::int64
   entries[key] = event_id;
   for (const auto& [entry_key, entry_event] : entries) {
     db_.prepare("INSERT INTO state_group_entries (group_id, type, state_key, event_id) VALUES (?, ?, ?, ?)")
-        .bind(group).bind(entry_key.first).bind(entry_key.second).bind(entry_event).run();
+        .bind(group)
+        .bind(entry_key.first)
+        .bind(entry_key.second)
+        .bind(entry_event)
+        .run();
   }
   return group;
 }
 
 StateMap SqliteStore::state_group(std::int64_t group) {
-  std::vector<std::int64_t> chain;   // newest first, ending with the snapshot
+  std::vector<std::int64_t> chain;  // newest first, ending with the snapshot
   for (std::int64_t id = group; id != 0;) {
     chain.push_back(id);
     auto s = db_.prepare("SELECT prev_group FROM state_groups WHERE id = ?");

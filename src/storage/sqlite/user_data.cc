@@ -3,14 +3,19 @@
 
 namespace myelin::storage::sqlite {
 
-StreamPos SqliteStore::set_account_data(const std::string& user_id, const std::string& room_id,
-                                        const std::string& type, const std::string& content) {
+StreamPos SqliteStore::set_account_data(const std::string& user_id, const std::string& room_id, const std::string& type,
+                                        const std::string& content) {
   DbTransaction transaction(db_);
   const StreamPos pos = next_pos();
   db_.prepare(
          "INSERT INTO account_data (user_id, room_id, type, content, pos) VALUES (?, ?, ?, ?, ?)"
          " ON CONFLICT (user_id, room_id, type) DO UPDATE SET content = excluded.content, pos = excluded.pos")
-      .bind(user_id).bind(room_id).bind(type).bind(content).bind(pos).run();
+      .bind(user_id)
+      .bind(room_id)
+      .bind(type)
+      .bind(content)
+      .bind(pos)
+      .run();
   transaction.commit();
   return pos_ = pos;
 }
@@ -31,8 +36,8 @@ std::int64_t SqliteStore::client_account_data_count(const std::string& user_id) 
 
 std::vector<AccountDataEntry> SqliteStore::account_data_since(const std::string& user_id, StreamPos since) {
   std::vector<AccountDataEntry> out;
-  auto s = db_.prepare(
-      "SELECT room_id, type, content, pos FROM account_data WHERE user_id = ? AND pos > ? ORDER BY pos");
+  auto s =
+      db_.prepare("SELECT room_id, type, content, pos FROM account_data WHERE user_id = ? AND pos > ? ORDER BY pos");
   s.bind(user_id).bind(since);
   while (s.step()) out.push_back({s.text(0), s.text(1), s.text(2), s.integer(3)});
   return out;
@@ -45,8 +50,14 @@ StreamPos SqliteStore::set_receipt(const Receipt& receipt) {
          "INSERT INTO receipts (room_id, receipt_type, user_id, thread_id, event_id, ts, pos)"
          " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (room_id, receipt_type, user_id, thread_id)"
          " DO UPDATE SET event_id = excluded.event_id, ts = excluded.ts, pos = excluded.pos")
-      .bind(receipt.room_id).bind(receipt.receipt_type).bind(receipt.user_id).bind(receipt.thread_id)
-      .bind(receipt.event_id).bind(receipt.ts).bind(pos).run();
+      .bind(receipt.room_id)
+      .bind(receipt.receipt_type)
+      .bind(receipt.user_id)
+      .bind(receipt.thread_id)
+      .bind(receipt.event_id)
+      .bind(receipt.ts)
+      .bind(pos)
+      .run();
   transaction.commit();
   receipts_bound_[receipt.room_id] = pos;
   return pos_ = pos;
