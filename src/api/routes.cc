@@ -215,8 +215,9 @@ std::vector<std::string> param_names(std::string_view pattern) {
   return names;
 }
 
-// Identifiers in the path are parsed once, here, for every route: M_INVALID_PARAM when one
-// does not follow its grammar (appendices "Identifier Grammar").
+// Identifiers in the path are checked here, for every route, before any handler runs:
+// M_INVALID_PARAM when one does not follow its grammar (appendices "Identifier Grammar").
+// Handlers then take them typed through Call's *_id_param accessors.
 std::optional<core::Error> invalid_param(const std::vector<std::string>& names, const http::Request& request) {
   for (std::size_t i = 0; i < names.size() && i < request.params.size(); ++i) {
     const std::string& name = names[i];

@@ -83,8 +83,9 @@ int user_command(const Args& args) {
     std::cerr << "myelin: --user and --password are required\n";
     return 2;
   }
-  auto nobody = [](const std::string&) {};  // a new account has no devices and no rooms
-  homeserver::Accounts accounts(opened->config.accounts, *opened->store, nobody, nobody);
+  // A new account has no devices and no rooms: nothing to announce or leave.
+  homeserver::Accounts accounts(
+      opened->config.accounts, *opened->store, [](const std::string&) {}, [](const core::UserId&) {});
   auto user_id = accounts.register_user(localpart, core::hash_password(password), flag(args, "--admin"));
   if (!user_id) {
     std::cerr << "myelin: " << user_id.error().message << "\n";

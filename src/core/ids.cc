@@ -166,21 +166,26 @@ bool is_valid_localpart_strict(std::string_view localpart) {
   return true;
 }
 
-std::optional<RoomId> RoomId::parse(std::string_view text) {
+// The checks allocate nothing (the route layer runs them on every path); parse() adds the copy.
+bool is_valid_room_id(std::string_view text) {
   std::optional<SigilParts> parts = split_sigil(text, '!');
-  if (!parts || parts->local.empty() || has_nul(parts->local)) return std::nullopt;
-  return RoomId(text, parts->local.size());
+  return parts && !parts->local.empty() && !has_nul(parts->local);
 }
 
-bool is_valid_room_id(std::string_view text) { return RoomId::parse(text).has_value(); }
+std::optional<RoomId> RoomId::parse(std::string_view text) {
+  if (!is_valid_room_id(text)) return std::nullopt;
+  return RoomId(text, split_sigil(text, '!')->local.size());
+}
+
+bool is_valid_event_id(std::string_view text) {
+  std::optional<SigilParts> parts = split_sigil(text, '$');
+  return parts && !parts->local.empty() && !has_nul(parts->local);
+}
 
 std::optional<EventId> EventId::parse(std::string_view text) {
-  std::optional<SigilParts> parts = split_sigil(text, '$');
-  if (!parts || parts->local.empty() || has_nul(parts->local)) return std::nullopt;
+  if (!is_valid_event_id(text)) return std::nullopt;
   return EventId(text);
 }
-
-bool is_valid_event_id(std::string_view text) { return EventId::parse(text).has_value(); }
 
 std::optional<RoomAlias> RoomAlias::parse(std::string_view text) {
   std::optional<SigilParts> parts = split_sigil(text, '#');

@@ -57,16 +57,14 @@ class Homeserver {
         timeline_(store, room_cache_, event_builder_, write_path_),
         typing_(store, room_cache_, notifier_, scheduler),
         guest_removal_(store, timeline_),
-        room_reader(timeline_, store, store, store),
+        room_reader(room_cache_, store, store, store),
         event_sender(timeline_, store),
         filters(options.timeline, store),
         directory(options.timeline, store, store, timeline_),
         device_lists(store, store, store, room_cache_, notifier_),
         accounts(
             options.accounts, store, [this](const std::string& user_id) { device_lists.announce(user_id); },
-            [this](const std::string& user_id) {
-              if (auto id = core::UserId::parse(user_id)) rooms.leave_all(*id);
-            }),
+            [this](const core::UserId& user_id) { rooms.leave_all(user_id); }),
         account_data(options.accounts, store, [this](const std::string& user_id) { notifier_.notify_user(user_id); }),
         registration(options.accounts, store, accounts, uia_, scheduler),
         credentials(options.accounts, accounts, uia_, scheduler,
@@ -82,10 +80,10 @@ class Homeserver {
         rooms(options.membership, options.timeline, options.push, store, store, store, store, room_cache_,
               event_builder_, write_path_, timeline_),
         profiles(options.membership, store, store, rooms),
-        user_directory(timeline_, store),
-        reports(options.moderation, store, store, store, timeline_),
+        user_directory(room_cache_, store),
+        reports(options.moderation, store, store, store, room_cache_),
         voip(options.voip),
-        ephemeral(timeline_, store, store, typing_, notifier_),
+        ephemeral(room_cache_, store, store, typing_, notifier_),
         presence(options.presence, store, store, room_cache_, notifier_),
         sync(store, store, store, room_cache_, typing_, presence, notifier_, scheduler, device_lists, keys, to_device) {
     write_path_.subscribe([this](const Written& written) { notifier_.on_written(written); });

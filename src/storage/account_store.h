@@ -1,7 +1,8 @@
 #pragma once
 // Accounts (storage/store.h has the contract): users and their profiles, devices, client IP
-// addresses, access tokens (by digest) and registration tokens. Deleting or renaming a device
-// is a device-list change of its user (KeyStore::device_list_changes reads them back).
+// addresses, access tokens (by digest) and registration tokens. Deleting a device is a
+// device-list change of its user (KeyStore::device_list_changes reads them back); a rename is
+// marked by its caller (mark_device_list_changed).
 #include <cstdint>
 #include <optional>
 #include <string>

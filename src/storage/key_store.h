@@ -2,7 +2,7 @@
 // End-to-end encryption keys (storage/store.h has the contract): device keys, one-time and
 // fallback keys, cross-signing keys, signatures, and the device-list changes they make.
 // The writes below that change what keys/query answers about a user record a change of that
-// user at a new position (so do AccountStore's device deletions and renames);
+// user at a new position (so do AccountStore's device deletions, and mark_device_list_changed);
 // device_list_changes() reads them back.
 #include <cstdint>
 #include <map>

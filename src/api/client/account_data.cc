@@ -35,6 +35,7 @@ void reply_done(Call& call, const core::Status& done) {
 }
 
 void put_data(Call& call, const std::string& room_id, const std::string& type) {
+  if (auto ok = homeserver::AccountData::settable(type); !ok) return call.fail(ok.error());
   auto body = call.body();
   if (!body) return call.fail(body.error());
   reply_done(call, call.hs.account_data.set(call.user().user_id, room_id, type, *body));

@@ -1,6 +1,6 @@
 // GET /_matrix/client/v3/rooms/{roomId}/messages ("Getting events for a room": pagination in
 // both directions, with a RoomEventFilter) and GET /rooms/{roomId}/context/{eventId}.
-// Tokens are stream tokens (homeserver/sync.h): backwards from T returns events at
+// Tokens are stream tokens (homeserver/sync/sync_token.h): backwards from T returns events at
 // positions <= T, forwards from T returns positions > T. The reading is RoomReader's.
 #include "api/client/reader.h"
 #include "api/handlers.h"

@@ -22,11 +22,16 @@ core::Status AccountData::store(const std::string& user_id, const std::string& r
   return {};
 }
 
-core::Status AccountData::set(const std::string& user_id, const std::string& room_id, const std::string& type,
-                              const json::object& content) {
+core::Status AccountData::settable(const std::string& type) {
   if (type == "m.fully_read" || type == "m.push_rules")
     return core::fail(Errc::kBadJson, "Cannot set " + type + " through this API", 405);
   if (type.empty()) return core::fail(Errc::kInvalidParam, "Missing account data type");
+  return {};
+}
+
+core::Status AccountData::set(const std::string& user_id, const std::string& room_id, const std::string& type,
+                              const json::object& content) {
+  if (auto ok = settable(type); !ok) return ok;
   return store(user_id, room_id, type, content);
 }
 

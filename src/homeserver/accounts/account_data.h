@@ -26,9 +26,11 @@ class AccountData {
   AccountData(const AccountsOptions& config, storage::UserDataStore& store, Changed changed)
       : config_(config), store_(store), changed_(std::move(changed)) {}
 
-  // A client-set entry (room_id "" for global). The server manages m.fully_read and
-  // m.push_rules: clients may read but not set them (405 M_BAD_JSON); an empty type is
-  // M_INVALID_PARAM.
+  // Whether clients may set `type`: the server manages m.fully_read and m.push_rules, which
+  // clients may read but not set (405 M_BAD_JSON); an empty type is M_INVALID_PARAM. Checked
+  // before the request's body is read.
+  static core::Status settable(const std::string& type);
+  // A client-set entry (room_id "" for global), of a settable type.
   core::Status set(const std::string& user_id, const std::string& room_id, const std::string& type,
                    const json::object& content);
   // M_NOT_FOUND when the entry was never set.

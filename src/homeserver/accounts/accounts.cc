@@ -224,7 +224,7 @@ void Accounts::change_password(const std::string& user_id, const std::string& pa
     if (device.device_id != keep_device) delete_device(user_id, device.device_id);
 }
 
-void Accounts::deactivate(const std::string& user_id) {
+void Accounts::deactivate(const core::UserId& user_id) {
   leave_rooms_(user_id);
   logout_all(user_id);
   store_.set_deactivated(user_id);
@@ -232,6 +232,13 @@ void Accounts::deactivate(const std::string& user_id) {
 
 void Accounts::expire_client_ips() {
   store_.purge_client_ips(core::now_ms() - std::int64_t{config_.client_ip_retention_days} * 86'400'000);
+}
+
+json::object session_json(const LoginResult& login, const std::string& server_name) {
+  return json::object{{"user_id", login.user_id},
+                      {"access_token", login.access_token},
+                      {"device_id", login.device_id},
+                      {"home_server", server_name}};
 }
 
 }  // namespace myelin::homeserver

@@ -42,6 +42,8 @@ struct LoginResult {
   std::string access_token;
   std::string device_id;
 };
+// The answer to a login or registration: {user_id, access_token, device_id, home_server}.
+json::object session_json(const LoginResult& login, const std::string& server_name);
 
 class Accounts {
  public:
@@ -49,7 +51,9 @@ class Accounts {
   // `leave_rooms` makes a user being deactivated leave every room they are in, were invited
   // to or knocked on (RoomService::leave_all).
   using UserHook = std::function<void(const std::string& user_id)>;
-  Accounts(const AccountsOptions& config, storage::AccountStore& store, UserHook devices_changed, UserHook leave_rooms)
+  using LeaveRooms = std::function<void(const core::UserId& user_id)>;
+  Accounts(const AccountsOptions& config, storage::AccountStore& store, UserHook devices_changed,
+           LeaveRooms leave_rooms)
       : config_(config),
         store_(store),
         devices_changed_(std::move(devices_changed)),
@@ -102,7 +106,7 @@ class Accounts {
                        const std::string& keep_device);
   // POST /account/deactivate: the user leaves their rooms (`leave_rooms`), every device is
   // logged out, and the account can no longer log in.
-  void deactivate(const std::string& user_id);
+  void deactivate(const core::UserId& user_id);
 
   // Shared-secret registration (Synapse's /_synapse/admin/v1/register): single-use nonces
   // valid for a minute. issue_nonce() is empty when too many are outstanding.
@@ -118,7 +122,7 @@ class Accounts {
   const AccountsOptions& config_;
   storage::AccountStore& store_;
   UserHook devices_changed_;
-  UserHook leave_rooms_;
+  LeaveRooms leave_rooms_;
   std::unordered_map<std::string, std::pair<std::int64_t, std::string>> last_ip_write_;
   std::unordered_map<std::string, std::int64_t> nonces_;  // nonce -> expiry (ms)
 };

@@ -48,10 +48,7 @@ void Credentials::login(const json::object& body, std::string password, std::opt
         if (device_id && device_id_taken_(target.user_id, *device_id))
           return done(core::fail(Errc::kInvalidParam, "device_id is one of the user's cross-signing keys"));
         auto login = accounts_.create_session(target.user_id, device_id, name);
-        done(json::object{{"user_id", login.user_id},
-                          {"access_token", login.access_token},
-                          {"device_id", login.device_id},
-                          {"home_server", config_.server_name}});
+        done(session_json(login, config_.server_name));
       });
 }
 

@@ -17,7 +17,7 @@ struct AccountServicesTest : ::testing::Test {
   std::unique_ptr<storage::Store> store = storage::open_sqlite_store({":memory:", false});
   http::InlineScheduler scheduler;
   std::string cross_signing_key = "MASTERKEY";
-  Accounts accounts{config, *store, [](const std::string&) {}, [](const std::string&) {}};
+  Accounts accounts{config, *store, [](const std::string&) {}, [](const core::UserId&) {}};
   Uia uia;
   Registration registration{config, *store, accounts, uia, scheduler};
   Credentials credentials{config, accounts, uia, scheduler,

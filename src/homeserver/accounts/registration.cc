@@ -42,13 +42,6 @@ core::Status Registration::check_stage(std::string_view type, const json::object
   return {};
 }
 
-json::object Registration::session_json(const LoginResult& login) const {
-  return json::object{{"user_id", login.user_id},
-                      {"access_token", login.access_token},
-                      {"device_id", login.device_id},
-                      {"home_server", config_.server_name}};
-}
-
 json::object Registration::finish(const std::string& user_id, const json::object& body) {
   // Mistyped optional fields count as absent here: the request was already accepted.
   auto inhibit = body.if_contains("inhibit_login");
@@ -56,7 +49,8 @@ json::object Registration::finish(const std::string& user_id, const json::object
   auto device_id = string_param(body, "device_id");
   auto name = string_param(body, "initial_device_display_name");
   return session_json(
-      accounts_.create_session(user_id, device_id ? *device_id : std::nullopt, name && *name ? **name : ""));
+      accounts_.create_session(user_id, device_id ? *device_id : std::nullopt, name && *name ? **name : ""),
+      config_.server_name);
 }
 
 void Registration::register_account(const json::object& body, bool guest, Done done) {
@@ -136,7 +130,7 @@ core::Result<json::object> Registration::register_with_shared_secret(const Share
     return core::fail(Errc::kForbidden, "HMAC incorrect");
   auto user_id = accounts_.register_user(request.username, core::hash_password(request.password), request.admin);
   if (!user_id) return std::unexpected(user_id.error());
-  return session_json(accounts_.create_session(*user_id, std::nullopt, ""));
+  return session_json(accounts_.create_session(*user_id, std::nullopt, ""), config_.server_name);
 }
 
 }  // namespace myelin::homeserver

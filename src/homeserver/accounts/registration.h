@@ -4,7 +4,8 @@
 // proof at all when registration is open (m.login.dummy); guests when guest access is on;
 // and Synapse's shared-secret admin registration (/_synapse/admin/v1/register: a single-use
 // nonce and an HMAC-SHA1 of the request under the configured secret), which admin tools and
-// bridges use. New passwords are hashed off the event loop (Scheduler::run_blocking).
+// bridges use. New passwords are hashed off the event loop (Scheduler::run_blocking), except the
+// shared-secret one, an administrator's tool.
 #include <functional>
 #include <string>
 #include <string_view>
@@ -58,7 +59,6 @@ class Registration {
   void create(std::string localpart, std::string password, std::string session, json::object params, Done done);
   // The answer to a successful registration: a session unless inhibit_login.
   json::object finish(const std::string& user_id, const json::object& body);
-  json::object session_json(const LoginResult& login) const;
 
   const AccountsOptions& config_;
   storage::AccountStore& store_;

@@ -115,7 +115,7 @@ core::Result<std::string> RoomService::join_room(const core::UserId& user_id, bo
   auto room_id = resolve_room(room_id_or_alias);
   if (!room_id) return std::unexpected(room_id.error());
   if (guest) {
-    RoomState* room = timeline_.room(*room_id);
+    RoomState* room = rooms_.room(*room_id);
     const json::object* access = room ? room->content("m.room.guest_access", "") : nullptr;
     if (!access || string_field(*access, "guest_access") != "can_join")
       return core::fail(Errc::kGuestAccessForbidden, "Guests may not join this room");
@@ -131,7 +131,7 @@ core::Result<std::string> RoomService::knock_room(const core::UserId& user_id, c
 }
 
 core::Status RoomService::leave(const core::UserId& user_id, const core::RoomId& room_id, const std::string& reason) {
-  RoomState* room = timeline_.room(room_id);
+  RoomState* room = rooms_.room(room_id);
   if (!room) return core::fail(Errc::kNotFound, "Unknown room");
   const std::string membership = room->membership(user_id.str());
   if (membership == "leave" || membership == "ban" || membership.empty()) return {};
@@ -166,7 +166,7 @@ core::Result<std::string> RoomService::ban(const core::UserId& sender, const cor
 
 core::Result<std::string> RoomService::kick(const core::UserId& sender, const core::RoomId& room_id,
                                             const std::string& target, const std::string& reason) {
-  RoomState* room = timeline_.room(room_id);
+  RoomState* room = rooms_.room(room_id);
   const std::string membership = room ? room->membership(target) : "";
   if (membership != "join" && membership != "invite" && membership != "knock")
     return core::fail(Errc::kForbidden, "The user is not in the room");
@@ -177,7 +177,7 @@ core::Result<std::string> RoomService::kick(const core::UserId& sender, const co
 
 core::Result<std::string> RoomService::unban(const core::UserId& sender, const core::RoomId& room_id,
                                              const std::string& target, const std::string& reason) {
-  RoomState* room = timeline_.room(room_id);
+  RoomState* room = rooms_.room(room_id);
   if (room && room->membership(target) != "ban") return core::fail(Errc::kForbidden, "User is not banned");
   auto user_id = parse_target(target);
   if (!user_id) return std::unexpected(user_id.error());

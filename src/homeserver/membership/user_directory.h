@@ -6,7 +6,7 @@
 #include <string>
 
 #include "core/json.h"
-#include "homeserver/timeline/timeline.h"
+#include "homeserver/timeline/room_cache.h"
 #include "storage/event_store.h"
 
 namespace myelin::homeserver {
@@ -18,13 +18,13 @@ struct DirectoryResults {
 
 class UserDirectory {
  public:
-  UserDirectory(Timeline& timeline, storage::EventStore& store) : timeline_(timeline), store_(store) {}
+  UserDirectory(RoomCache& rooms, storage::EventStore& store) : rooms_(rooms), store_(store) {}
 
   // At most `limit` (clamped to 1..100) users matching `term`, the searcher excluded.
   DirectoryResults search(const std::string& user_id, const std::string& term, std::int64_t limit);
 
  private:
-  Timeline& timeline_;
+  RoomCache& rooms_;
   storage::EventStore& store_;
 };
 

@@ -12,7 +12,7 @@
 #include "core/error.h"
 #include "core/ids.h"
 #include "homeserver/moderation/options.h"
-#include "homeserver/timeline/timeline.h"
+#include "homeserver/timeline/room_cache.h"
 #include "storage/account_store.h"
 #include "storage/event_store.h"
 #include "storage/report_store.h"
@@ -25,8 +25,8 @@ inline constexpr std::size_t kMaxReportReasonBytes = 4096;
 class Reports {
  public:
   Reports(const ModerationOptions& config, storage::ReportStore& store, storage::EventStore& event_store,
-          storage::AccountStore& account_store, Timeline& timeline)
-      : config_(config), store_(store), event_store_(event_store), account_store_(account_store), timeline_(timeline) {}
+          storage::AccountStore& account_store, RoomCache& rooms)
+      : config_(config), store_(store), event_store_(event_store), account_store_(account_store), rooms_(rooms) {}
 
   // M_NOT_FOUND alike for an unknown room, an unknown event, an event of another room and a
   // reporter not joined to the room.
@@ -47,7 +47,7 @@ class Reports {
   storage::ReportStore& store_;
   storage::EventStore& event_store_;
   storage::AccountStore& account_store_;
-  Timeline& timeline_;
+  RoomCache& rooms_;
 };
 
 }  // namespace myelin::homeserver

@@ -13,7 +13,7 @@ struct ReportsTest : ::testing::Test {
   std::unique_ptr<storage::Store> store = storage::open_sqlite_store({":memory:", false});
   core::SigningKey key = core::SigningKey::generate("test");
   testing::SendPath send{timeline_config, *store, key};
-  Reports reports{config, *store, *store, *store, send.timeline};
+  Reports reports{config, *store, *store, *store, send.rooms};
   const core::RoomId room = testing::id<core::RoomId>("!room:localhost");
   const core::RoomId other = testing::id<core::RoomId>("!other:localhost");
   const core::UserId alice = testing::id<core::UserId>("@alice:localhost");

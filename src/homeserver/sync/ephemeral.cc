@@ -11,7 +11,7 @@ namespace myelin::homeserver {
 using core::Errc;
 
 core::Result<RoomState*> Ephemeral::joined_room(const std::string& user_id, const std::string& room_id) {
-  RoomState* room = timeline_.room(room_id);
+  RoomState* room = rooms_.room(room_id);
   if (!room || room->membership(user_id) != "join")
     return core::fail(Errc::kForbidden, "You are not joined to this room");
   return room;
@@ -60,7 +60,7 @@ void Ephemeral::write_receipt(const std::string& user_id, const RoomState& room,
 core::Status Ephemeral::set_typing(const core::UserId& user_id, const core::RoomId& room_id, bool typing,
                                    std::optional<std::int64_t> timeout_ms) {
   if (auto room = joined_room(user_id, room_id); !room) return std::unexpected(room.error());
-  typing_.set(room_id, user_id, typing, std::max<std::int64_t>(0, timeout_ms.value_or(kDefaultTypingTimeoutMs)));
+  typing_.set(room_id, user_id, typing, timeout_ms.value_or(kDefaultTypingTimeoutMs));
   return {};
 }
 

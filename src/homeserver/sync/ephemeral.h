@@ -14,7 +14,7 @@
 #include "core/ids.h"
 #include "homeserver/sync/typing.h"
 #include "homeserver/timeline/notifier.h"
-#include "homeserver/timeline/timeline.h"
+#include "homeserver/timeline/room_cache.h"
 #include "storage/event_store.h"
 #include "storage/user_data_store.h"
 
@@ -24,11 +24,11 @@ inline constexpr std::int64_t kDefaultTypingTimeoutMs = 30'000;
 
 class Ephemeral {
  public:
-  Ephemeral(Timeline& timeline, storage::EventStore& store, storage::UserDataStore& user_data_store, Typing& typing,
+  Ephemeral(RoomCache& rooms, storage::EventStore& store, storage::UserDataStore& user_data_store, Typing& typing,
             Notifier& notifier)
-      : timeline_(timeline), store_(store), user_data_store_(user_data_store), typing_(typing), notifier_(notifier) {}
+      : rooms_(rooms), store_(store), user_data_store_(user_data_store), typing_(typing), notifier_(notifier) {}
 
-  // `timeout_ms` defaults to kDefaultTypingTimeoutMs; a negative one is 0.
+  // `timeout_ms` defaults to kDefaultTypingTimeoutMs; Typing::set clamps it to 1 s to 2 min.
   core::Status set_typing(const core::UserId& user_id, const core::RoomId& room_id, bool typing,
                           std::optional<std::int64_t> timeout_ms);
   // `type` is m.read, m.read.private or m.fully_read; `thread_id` "" (unthreaded), "main" or
@@ -49,7 +49,7 @@ class Ephemeral {
   void write_receipt(const std::string& user_id, const RoomState& room, const std::string& type,
                      const storage::StoredEvent& event, const std::string& thread_id);
 
-  Timeline& timeline_;
+  RoomCache& rooms_;
   storage::EventStore& store_;
   storage::UserDataStore& user_data_store_;
   Typing& typing_;

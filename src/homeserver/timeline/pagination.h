@@ -1,7 +1,7 @@
 #pragma once
 // Reading a room's events through an event filter: the store pages by position, the filter
 // drops events, and this keeps fetching until `limit` events passed or the ranges ran out.
-// The ranges are those the user may read (homeserver/visibility.h), cut to the request.
+// The ranges are those the user may read (homeserver/timeline/visibility.h), cut to the request.
 // Shared by /sync timelines, /messages and /context.
 #include <vector>
 

@@ -1,7 +1,7 @@
 #pragma once
 // Reading a room as a client may (client-server-api "Getting events for a room", "Room
 // History Visibility", "Room Previews"): /messages and /context pages, single events, the
-// state and the members, each limited to what the reader may see (homeserver/visibility.h),
+// state and the members, each limited to what the reader may see (homeserver/timeline/visibility.h),
 // with lazy-loaded members taken from the state the reader may see. Events come in the client
 // format for the reader's device. Positions are returned bare; the API writes them as tokens.
 #include <cstdint>
@@ -13,7 +13,7 @@
 #include "core/ids.h"
 #include "core/json.h"
 #include "homeserver/timeline/filter.h"
-#include "homeserver/timeline/timeline.h"
+#include "homeserver/timeline/room_cache.h"
 #include "homeserver/timeline/visibility.h"
 #include "storage/event_store.h"
 #include "storage/position_store.h"
@@ -74,9 +74,9 @@ struct MembersQuery {
 
 class RoomReader {
  public:
-  RoomReader(Timeline& timeline, storage::EventStore& store, storage::PositionStore& position_store,
+  RoomReader(RoomCache& rooms, storage::EventStore& store, storage::PositionStore& position_store,
              storage::UserDataStore& user_data_store)
-      : timeline_(timeline), store_(store), position_store_(position_store), user_data_store_(user_data_store) {}
+      : rooms_(rooms), store_(store), position_store_(position_store), user_data_store_(user_data_store) {}
 
   // Errors: M_FORBIDDEN when the reader may read none of the room (or it is unknown).
   core::Result<MessagesPage> messages(const Reader& reader, const core::RoomId& room_id, const MessagesQuery& query);
@@ -111,7 +111,7 @@ class RoomReader {
   core::Result<storage::StateMap> readable_state(const Reader& reader, const std::string& room_id);
   json::array room_account_data(const std::string& user_id, const std::string& room_id);
 
-  Timeline& timeline_;
+  RoomCache& rooms_;
   storage::EventStore& store_;
   storage::PositionStore& position_store_;
   storage::UserDataStore& user_data_store_;

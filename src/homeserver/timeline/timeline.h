@@ -37,7 +37,7 @@ class Timeline {
   // a day also covers a phone that lost the answer and was offline overnight (hourly).
   void expire_transactions();
 
-  // The cached room (RoomCache::room), for the API layer's reads.
+  // The cached room (RoomCache::room), for the services that send into it.
   RoomState* room(const std::string& room_id) { return rooms_.room(room_id); }
 
  private:

@@ -139,9 +139,9 @@ CREATE INDEX media_pending ON media (pending_until) WHERE pending_until IS NOT N
     // retransmission is the same device, the same path and the same ID), one table for every
     // endpoint, keyed by the UTC day they were recorded on first, so that a lookup probes today
     // and yesterday and expiry deletes whole days, with no index beside the key to write on
-    // every send; per-device to-device inbox sizes, so that a bound costs no scan. An event's endpoint is rebuilt from
-    // the event (a redaction as sent through /redact,
-    // the usual way); to-device transactions recorded no event type, so they cannot be told
+    // every send; per-device to-device inbox sizes, so that a bound costs no scan. An event's
+    // endpoint is rebuilt from the event (a redaction as sent through /redact, the usual way); to-device transactions
+    // recorded no event type, so they cannot be told
     // apart and are dropped: at worst a retry in flight across the upgrade is delivered twice,
     // which Olm's replay protection absorbs, where a wrong guess would swallow a new message.
     R"sql(

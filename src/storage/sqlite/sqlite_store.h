@@ -1,7 +1,7 @@
 #pragma once
 // The SQLite implementation of Store, every domain interface in one database (store.h has the
-// contract). Method bodies are spread over files by area: accounts.cc, events.cc, state.cc, user_data.cc, e2ee.cc,
-// key_backup.cc, media.cc, sqlite_store.cc (the rest).
+// contract). Method bodies are spread over files by area: accounts.cc, events.cc, state.cc,
+// user_data.cc, e2ee.cc, key_backup.cc, media.cc, sqlite_store.cc (the rest).
 #include <unordered_map>
 
 #include "storage/sqlite/database.h"
