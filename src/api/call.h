@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 #include "api/options.h"
 #include "core/error.h"
@@ -30,6 +31,13 @@ struct Call {
 
   void reply(const json::value& body, int status = 200) const;
   void fail(const core::Error& error) const;
+  // Answers a service's result: its error, else the value ({} for a Status).
+  template <class T>
+  void answer(const core::Result<T>& result) const {
+    if (!result) return fail(result.error());
+    if constexpr (std::is_void_v<T>) reply(json::object{});
+    else reply(*result);
+  }
   // The body as a JSON object: M_NOT_JSON when it is not JSON, M_BAD_JSON when not an
   // object. An empty body is an empty object.
   core::Result<json::object> body() const;

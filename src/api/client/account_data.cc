@@ -29,16 +29,11 @@ core::Status own_room_data(const Call& call) {
   return {};
 }
 
-void reply_done(Call& call, const core::Status& done) {
-  if (!done) return call.fail(done.error());
-  call.reply(json::object{});
-}
-
 void put_data(Call& call, const std::string& room_id, const std::string& type) {
   if (auto ok = homeserver::AccountData::settable(type); !ok) return call.fail(ok.error());
   auto body = call.body();
   if (!body) return call.fail(body.error());
-  reply_done(call, call.hs.account_data.set(call.user().user_id, room_id, type, *body));
+  call.answer(call.hs.account_data.set(call.user().user_id, room_id, type, *body));
 }
 
 void get_data(Call& call, const std::string& room_id, const std::string& type) {
@@ -83,12 +78,12 @@ void put_tag(Call& call) {
   if (!body) return call.fail(body.error());
   if (auto order = body->if_contains("order"); order && !order->is_number())
     return call.fail(core::make_error(Errc::kBadJson, "order must be a number"));
-  reply_done(call, call.hs.account_data.set_tag(call.user().user_id, call.param(1), tag, std::move(*body)));
+  call.answer(call.hs.account_data.set_tag(call.user().user_id, call.param(1), tag, std::move(*body)));
 }
 
 void delete_tag(Call& call) {
   if (auto ok = own_room_data(call); !ok) return call.fail(ok.error());
-  reply_done(call, call.hs.account_data.delete_tag(call.user().user_id, call.param(1), call.param(2)));
+  call.answer(call.hs.account_data.delete_tag(call.user().user_id, call.param(1), call.param(2)));
 }
 
 }  // namespace myelin::api

@@ -16,13 +16,6 @@ namespace {
 using core::Errc;
 using homeserver::DirectoryQuery;
 
-template <class T>
-void answer(Call& call, const core::Result<T>& result) {
-  if (!result) return call.fail(result.error());
-  if constexpr (std::is_void_v<T>) call.reply(json::object{});
-  else call.reply(*result);
-}
-
 // POST /publicRooms' filter: generic_search_term and room_types.
 core::Status parse_filter(const json::value& filter, DirectoryQuery& query) {
   if (!filter.is_object()) return core::fail(Errc::kBadJson, "filter must be an object");
@@ -68,29 +61,29 @@ void put_alias(Call& call) {
   if (!room_text) return call.fail(room_text.error());
   auto room_id = core::RoomId::parse(*room_text);
   if (!room_id) return call.fail(core::make_error(Errc::kInvalidParam, "Invalid room ID"));
-  answer(call, call.hs.directory.create_alias(call.param(0), *room_id, call.user().user_id, call.user().admin));
+  call.answer(call.hs.directory.create_alias(call.param(0), *room_id, call.user().user_id, call.user().admin));
 }
 
 void get_alias(Call& call) {
   if (auto alias = homeserver::parse_room_alias(call.param(0)); !alias) return call.fail(alias.error());
-  answer(call, call.hs.directory.resolve_alias(call.param(0)));
+  call.answer(call.hs.directory.resolve_alias(call.param(0)));
 }
 
 void delete_alias(Call& call) {
   if (auto alias = homeserver::parse_room_alias(call.param(0)); !alias) return call.fail(alias.error());
-  answer(call, call.hs.directory.delete_alias(call.param(0), call.user().user_id, call.user().admin));
+  call.answer(call.hs.directory.delete_alias(call.param(0), call.user().user_id, call.user().admin));
 }
 
 void get_room_aliases(Call& call) {
   auto room_id = call.room_id_param(0);
   if (!room_id) return call.fail(room_id.error());
-  answer(call, call.hs.directory.room_aliases(*room_id, call.user().user_id, call.user().admin));
+  call.answer(call.hs.directory.room_aliases(*room_id, call.user().user_id, call.user().admin));
 }
 
 void get_room_visibility(Call& call) {
   auto room_id = call.room_id_param(0);
   if (!room_id) return call.fail(room_id.error());
-  answer(call, call.hs.directory.visibility(*room_id));
+  call.answer(call.hs.directory.visibility(*room_id));
 }
 
 void put_room_visibility(Call& call) {
@@ -103,7 +96,7 @@ void put_room_visibility(Call& call) {
   const std::string value = visibility->value_or("public");
   if (value != "public" && value != "private")
     return call.fail(core::make_error(Errc::kInvalidParam, "visibility must be public or private"));
-  answer(call, call.hs.directory.set_visibility(*room_id, value == "public", call.user().user_id, call.user().admin));
+  call.answer(call.hs.directory.set_visibility(*room_id, value == "public", call.user().user_id, call.user().admin));
 }
 
 void get_public_rooms(Call& call) {
@@ -135,7 +128,7 @@ void post_public_rooms(Call& call) {
 void get_room_summary(Call& call) {
   std::optional<std::string> user_id;
   if (call.session) user_id = call.user().user_id;
-  answer(call, call.hs.directory.summary(call.param(0), user_id));
+  call.answer(call.hs.directory.summary(call.param(0), user_id));
 }
 
 }  // namespace myelin::api

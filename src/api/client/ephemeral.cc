@@ -29,11 +29,6 @@ core::Result<std::string> thread_of(const json::object& body, const std::string&
   return thread_id;
 }
 
-void reply_done(Call& call, const core::Status& done) {
-  if (!done) return call.fail(done.error());
-  call.reply(json::object{});
-}
-
 }  // namespace
 
 void put_typing(Call& call) {
@@ -48,7 +43,7 @@ void put_typing(Call& call) {
   if (!*typing) return call.fail(core::make_error(Errc::kMissingParam, "Missing typing"));
   auto timeout = optional_int(*body, "timeout");
   if (!timeout) return call.fail(timeout.error());
-  reply_done(call, call.hs.ephemeral.set_typing(call.user().user_id, *room_id, **typing, *timeout));
+  call.answer(call.hs.ephemeral.set_typing(call.user().user_id, *room_id, **typing, *timeout));
 }
 
 void post_receipt(Call& call) {
@@ -63,7 +58,7 @@ void post_receipt(Call& call) {
   if (!body) return call.fail(body.error());
   auto thread_id = thread_of(*body, type);
   if (!thread_id) return call.fail(thread_id.error());
-  reply_done(call, call.hs.ephemeral.set_receipt(call.user().user_id, *room_id, type, *event_id, *thread_id));
+  call.answer(call.hs.ephemeral.set_receipt(call.user().user_id, *room_id, type, *event_id, *thread_id));
 }
 
 void post_read_markers(Call& call) {
@@ -77,7 +72,7 @@ void post_read_markers(Call& call) {
     if (!event_id) return call.fail(event_id.error());
     if (*event_id) markers.emplace_back(type, std::move(**event_id));
   }
-  reply_done(call, call.hs.ephemeral.set_read_markers(call.user().user_id, *room_id, markers));
+  call.answer(call.hs.ephemeral.set_read_markers(call.user().user_id, *room_id, markers));
 }
 
 }  // namespace myelin::api

@@ -8,13 +8,6 @@ namespace {
 
 using core::Errc;
 
-template <class T>
-void answer(Call& call, const core::Result<T>& result) {
-  if (!result) return call.fail(result.error());
-  if constexpr (std::is_same_v<T, void>) call.reply(json::object{});
-  else call.reply(*result);
-}
-
 // The room and session named by the path (the routes differ only in how many they name).
 std::pair<std::optional<std::string>, std::optional<std::string>> narrowing(const Call& call) {
   const auto& params = call.request.params;
@@ -35,22 +28,22 @@ void with_version(Call& call, Then then) {
 void post_backup_version(Call& call) {
   auto body = call.body();
   if (!body) return call.fail(body.error());
-  answer(call, call.hs.key_backup.create_version(call.user().user_id, *body));
+  call.answer(call.hs.key_backup.create_version(call.user().user_id, *body));
 }
 
 void get_backup_version(Call& call) {
   const std::string version = call.request.params.empty() ? "" : call.param(0);
-  answer(call, call.hs.key_backup.version(call.user().user_id, version));
+  call.answer(call.hs.key_backup.version(call.user().user_id, version));
 }
 
 void put_backup_version(Call& call) {
   auto body = call.body();
   if (!body) return call.fail(body.error());
-  answer(call, call.hs.key_backup.update_version(call.user().user_id, call.param(0), *body));
+  call.answer(call.hs.key_backup.update_version(call.user().user_id, call.param(0), *body));
 }
 
 void delete_backup_version(Call& call) {
-  answer(call, call.hs.key_backup.delete_version(call.user().user_id, call.param(0)));
+  call.answer(call.hs.key_backup.delete_version(call.user().user_id, call.param(0)));
 }
 
 void put_backup_keys(Call& call) {
@@ -58,21 +51,21 @@ void put_backup_keys(Call& call) {
   if (!body) return call.fail(body.error());
   with_version(call, [&](const std::string& version) {
     auto [room, session] = narrowing(call);
-    answer(call, call.hs.key_backup.put_keys(call.user().user_id, version, room, session, *body));
+    call.answer(call.hs.key_backup.put_keys(call.user().user_id, version, room, session, *body));
   });
 }
 
 void get_backup_keys(Call& call) {
   with_version(call, [&](const std::string& version) {
     auto [room, session] = narrowing(call);
-    answer(call, call.hs.key_backup.get_keys(call.user().user_id, version, room, session));
+    call.answer(call.hs.key_backup.get_keys(call.user().user_id, version, room, session));
   });
 }
 
 void delete_backup_keys(Call& call) {
   with_version(call, [&](const std::string& version) {
     auto [room, session] = narrowing(call);
-    answer(call, call.hs.key_backup.delete_keys(call.user().user_id, version, room, session));
+    call.answer(call.hs.key_backup.delete_keys(call.user().user_id, version, room, session));
   });
 }
 

@@ -25,11 +25,6 @@ core::Result<std::string> body_reason(const Call& call) {
   return reason_of(*body);
 }
 
-void reply_done(Call& call, const core::Status& done) {
-  if (!done) return call.fail(done.error());
-  call.reply(json::object{});
-}
-
 // Answers {room_id} for a room joined or knocked on.
 void reply_room(Call& call, const core::Result<std::string>& room_id) {
   if (!room_id) return call.fail(room_id.error());
@@ -74,13 +69,13 @@ void post_leave(Call& call) {
   if (!room_id) return call.fail(room_id.error());
   auto reason = body_reason(call);
   if (!reason) return call.fail(reason.error());
-  reply_done(call, call.hs.rooms.leave(call.user().user_id, *room_id, *reason));
+  call.answer(call.hs.rooms.leave(call.user().user_id, *room_id, *reason));
 }
 
 void post_forget(Call& call) {
   auto room_id = call.room_id_param(0);
   if (!room_id) return call.fail(room_id.error());
-  reply_done(call, call.hs.rooms.forget(call.user().user_id, *room_id));
+  call.answer(call.hs.rooms.forget(call.user().user_id, *room_id));
 }
 
 void post_invite(Call& call) { change_other(call, &homeserver::RoomService::invite); }

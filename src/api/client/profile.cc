@@ -50,11 +50,6 @@ core::Result<homeserver::Profile> lookup(const Call& call) {
   return call.hs.profiles.lookup(viewer, *target);
 }
 
-void reply_done(Call& call, const core::Status& done) {
-  if (!done) return call.fail(done.error());
-  call.reply(json::object{});
-}
-
 }  // namespace
 
 void get_profile(Call& call) {
@@ -88,13 +83,13 @@ void put_profile_field(Call& call) {
     return call.fail(core::make_error(Errc::kBadJson, key + " must be a string"));
   // null (and "") clear the field.
   const std::string text = value->is_string() ? std::string(value->get_string()) : std::string();
-  reply_done(call, call.hs.profiles.set_field(call.user().user_id, call.user().guest, key, text));
+  call.answer(call.hs.profiles.set_field(call.user().user_id, call.user().guest, key, text));
 }
 
 // v1.16: removing a field is clearing it.
 void delete_profile_field(Call& call) {
   if (auto ok = may_change(call); !ok) return call.fail(ok.error());
-  reply_done(call, call.hs.profiles.set_field(call.user().user_id, call.user().guest, call.param(1), ""));
+  call.answer(call.hs.profiles.set_field(call.user().user_id, call.user().guest, call.param(1), ""));
 }
 
 }  // namespace myelin::api

@@ -10,11 +10,6 @@ namespace {
 
 using core::Errc;
 
-void answer(const Call& call, const core::Result<json::object>& result) {
-  if (!result) return call.fail(result.error());
-  call.reply(*result);
-}
-
 // The fields of a shared-secret registration request: M_MISSING_PARAM or M_BAD_JSON.
 core::Result<homeserver::SharedSecretRequest> parse_shared_secret_request(const json::object& body) {
   auto nonce = required_string(body, "nonce");
@@ -35,7 +30,7 @@ void post_register(Call& call) {
   if (!body) return call.fail(body.error());
   auto kind = call.request.query_param("kind");
   call.hs.registration.register_account(*body, kind && *kind == "guest",
-                                        [call](core::Result<json::object> result) { answer(call, result); });
+                                        [call](core::Result<json::object> result) { call.answer(result); });
 }
 
 void get_register_available(Call& call) {
@@ -51,7 +46,7 @@ void get_registration_token_validity(Call& call) {
   call.reply(json::object{{"valid", call.hs.registration.token_valid(*token)}});
 }
 
-void get_admin_register_nonce(Call& call) { answer(call, call.hs.registration.issue_nonce()); }
+void get_admin_register_nonce(Call& call) { call.answer(call.hs.registration.issue_nonce()); }
 
 void post_admin_register(Call& call) {
   // Whether the endpoint exists is answered before the body is looked at.
@@ -60,7 +55,7 @@ void post_admin_register(Call& call) {
   if (!body) return call.fail(body.error());
   auto request = parse_shared_secret_request(*body);
   if (!request) return call.fail(request.error());
-  answer(call, call.hs.registration.register_with_shared_secret(*request));
+  call.answer(call.hs.registration.register_with_shared_secret(*request));
 }
 
 }  // namespace myelin::api

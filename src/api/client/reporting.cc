@@ -12,11 +12,6 @@ namespace {
 
 using core::Errc;
 
-void answer(Call& call, const core::Status& status) {
-  if (!status) return call.fail(status.error());
-  call.reply(json::object{});
-}
-
 }  // namespace
 
 void post_report_event(Call& call) {
@@ -33,7 +28,7 @@ void post_report_event(Call& call) {
     if (!value->is_int64()) return call.fail(core::make_error(Errc::kBadJson, "score must be an integer"));
     score = value->get_int64();
   }
-  answer(call, call.hs.reports.report_event(call.user().user_id, *room_id, *event_id, reason->value_or(""), score));
+  call.answer(call.hs.reports.report_event(call.user().user_id, *room_id, *event_id, reason->value_or(""), score));
 }
 
 void post_report_room(Call& call) {
@@ -43,7 +38,7 @@ void post_report_room(Call& call) {
   if (!body) return call.fail(body.error());
   auto reason = required_string(*body, "reason");
   if (!reason) return call.fail(reason.error());
-  answer(call, call.hs.reports.report_room(call.user().user_id, *room_id, *reason));
+  call.answer(call.hs.reports.report_room(call.user().user_id, *room_id, *reason));
 }
 
 void post_report_user(Call& call) {
@@ -51,7 +46,7 @@ void post_report_user(Call& call) {
   if (!body) return call.fail(body.error());
   auto reason = required_string(*body, "reason");
   if (!reason) return call.fail(reason.error());
-  answer(call, call.hs.reports.report_user(call.user().user_id, call.param(0), *reason));
+  call.answer(call.hs.reports.report_user(call.user().user_id, call.param(0), *reason));
 }
 
 }  // namespace myelin::api
