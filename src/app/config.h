@@ -20,7 +20,7 @@ struct ServerOptions {
   std::uint64_t max_connections = 10000;
   std::uint64_t max_connections_per_address = 100;  // an IPv6 address counts by its /64; 0 = no limit
   std::uint64_t header_timeout_seconds = 10;        // for a new connection's first request headers
-  bool fsync_every_commit = false;
+  bool fsync_every_commit = true;
 };
 
 struct Config {

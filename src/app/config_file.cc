@@ -233,8 +233,10 @@ const std::vector<Option>& options() {
              "or loopback.",
              &Config::url_previews, &homeserver::UrlPreviewOptions::url_preview_ip_allowlist),
       option("storage.fsync_every_commit",
-             "false: an acknowledged write survives a crash of the process (kill -9); true: also a power loss, at a "
-             "cost in write speed.",
+             "true: every answer waits until the writes before it are on disk (fsync, shared by the writes that "
+             "arrive together: group commit), so an acknowledged write survives a power loss. false: answers wait "
+             "for the commit only: an acknowledged write survives a crash of the process (kill -9), but a power loss "
+             "may lose those since the last checkpoint (a few MB of log); writes cost less disk time.",
              &Config::server, &ServerOptions::fsync_every_commit),
       option("voip.turn_uris",
              "TURN servers offered to clients for calls (GET /voip/turnServer), e.g. "

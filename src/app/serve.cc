@@ -14,6 +14,7 @@
 #include "homeserver/homeserver.h"
 #include "http/http.h"
 #include "media/content_store.h"
+#include "storage/group_commit.h"
 #include "storage/store.h"
 
 namespace myelin::app {
@@ -80,7 +81,22 @@ int serve(const Args& args) {
   options.error_body = api::http_error_body;
   options.upload_dir = content->temp_dir();
   options.secret_params = api::secret_params();
+  // Answers wait for the writes before them (storage/group_commit.h). A failed commit leaves
+  // memory ahead of the disk: the server stops, and restarts consistent with the disk.
+  std::unique_ptr<storage::GroupCommit> group_commit;
+  bool storage_failed = false;
+  options.hold_answer = [&group_commit](std::function<void(bool)> send) {
+    group_commit->after_writes(std::move(send));
+  };
   http::Server server(options, router);
+  group_commit = std::make_unique<storage::GroupCommit>(
+      *store, settings.fsync_every_commit,
+      [&server](std::function<void()> fn) { server.scheduler().post(std::move(fn)); },
+      [&server, &storage_failed](const std::string& why) {
+        spdlog::critical("storage: {}; stopping, so that nothing more is acknowledged", why);
+        storage_failed = true;
+        server.stop();
+      });
   homeserver::Homeserver hs(config->domain_options(), *store, *key, server.scheduler(), *content);
   api::install_routes(router, hs, config->client_api);
   // Long-polling syncs are answered (with what is new, usually nothing) before the drain.
@@ -101,7 +117,7 @@ int serve(const Args& args) {
   spdlog::info("server {} ready, data in {}", config->server_name, settings.data_dir);
   server.run();
   spdlog::info("stopped");
-  return 0;
+  return storage_failed ? 1 : 0;
 }
 
 }  // namespace myelin::app

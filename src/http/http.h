@@ -177,6 +177,10 @@ struct ServerOptions {
   // Query parameters, and path parameters ({name} in a route's pattern), whose values never
   // reach the request log (logged at debug level).
   std::vector<std::string> secret_params;
+  // Called on the loop with each answer a handler gives, before it is written: it goes out when
+  // `send(true)` is called, and becomes a 500 on `send(false)`. app/ holds answers here until
+  // the writes before them are durable (storage/group_commit.h). Unset: answers go out at once.
+  std::function<void(std::function<void(bool ok)> send)> hold_answer;
 };
 
 // One server on one listening address. run() blocks until stop(); stop() is safe from a signal

@@ -377,14 +377,22 @@ Response Server::Impl::refusal_for(const boost::system::error_code& error,
 
 asio::awaitable<Response> Server::Impl::answer(Request& request) {
   auto pending = std::make_shared<Pending>(io);
+  auto deliver = [weak = std::weak_ptr<Pending>(pending), open = loop_open](Response r) {
+    auto p = weak.lock();
+    if (!p || !*open) return;
+    p->response = std::move(r);
+    p->ready.cancel();
+  };
+  const Response failure = plain(500, error_body(500));
   Responder respond(
-      [weak = std::weak_ptr<Pending>(pending), open = loop_open](Response r) {
-        auto p = weak.lock();
-        if (!p || !*open) return;
-        p->response = std::move(r);
-        p->ready.cancel();
+      [deliver, failure, hold = options.hold_answer, open = loop_open](Response r) {
+        if (!*open) return;  // the loop has stopped: nothing can be held or sent
+        if (!hold) return deliver(std::move(r));
+        hold([deliver, failure, held = std::make_shared<Response>(std::move(r))](bool ok) {
+          deliver(ok ? std::move(*held) : failure);
+        });
       },
-      plain(500, error_body(500)));
+      failure);
   // A handler that throws leaves its responder unanswered: the fallback answers.
   try {
     router.dispatch(request, std::move(respond));

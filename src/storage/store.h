@@ -7,9 +7,11 @@
 // default.
 //
 // Contract for every implementation:
-// - Each call is atomic: it either happens entirely or not at all (one database transaction).
-// - A call that returned has been handed to the OS (kill -9 of the process loses nothing that
-//   was acknowledged); with `durability: full` it is also fsync'ed.
+// - Each call is atomic: it either happens entirely or not at all (one database transaction,
+//   or one savepoint of the open batch under group commit).
+// - A call that returned is committed, or — under group commit (group_commit.h: what the
+//   server runs) — part of the open batch: the server holds every answer until the writes
+//   before it are committed, and by default on disk.
 // - One stream of positions orders everything a /sync can report (events, account data,
 //   receipts, typing, device lists): each write that a sync must see takes the next position.
 // - Not thread-safe: the homeserver calls it from its single event-loop thread.
@@ -19,6 +21,7 @@
 #include <string>
 
 #include "storage/account_store.h"
+#include "storage/batched_writes.h"
 #include "storage/common.h"
 #include "storage/event_store.h"
 #include "storage/key_backup_store.h"
@@ -41,14 +44,15 @@ class Store : public PositionStore,
               public KeyStore,
               public ToDeviceStore,
               public KeyBackupStore,
-              public MediaStore {
+              public MediaStore,
+              public BatchedWrites {
  public:
   ~Store() override = default;
 };
 
 struct SqliteOptions {
-  std::string path;                 // database file; ":memory:" for tests
-  bool fsync_every_commit = false;  // synchronous=FULL instead of NORMAL (WAL)
+  std::string path;                // database file; ":memory:" for tests
+  bool fsync_every_commit = true;  // without group commit: synchronous=FULL instead of NORMAL (WAL)
 };
 
 // Opens (creating if needed) and migrates the database. Throws StorageError when the file

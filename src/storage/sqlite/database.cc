@@ -79,7 +79,7 @@ void Database::exec(const std::string& sql) {
   }
 }
 
-Statement Database::prepare(const std::string& sql) {
+sqlite3_stmt* Database::cached(const std::string& sql) {
   auto it = cache_.find(sql);
   if (it == cache_.end()) {
     sqlite3_stmt* statement = nullptr;
@@ -88,7 +88,48 @@ Statement Database::prepare(const std::string& sql) {
       fail(db_, "prepare " + sql);
     it = cache_.emplace(sql, statement).first;
   }
-  return Statement(it->second);
+  return it->second;
+}
+
+Statement Database::prepare(const std::string& sql) {
+  sqlite3_stmt* statement = cached(sql);
+  if (batch_opened_ && !batch_open_ && !sqlite3_stmt_readonly(statement)) open_batch();
+  return Statement(statement);
+}
+
+void Database::batch_writes(std::function<void()> opened) { batch_opened_ = std::move(opened); }
+
+void Database::open_batch() {
+  run("BEGIN IMMEDIATE");
+  batch_open_ = true;
+  batch_opened_();
+}
+
+void Database::commit_batch() {
+  if (!batch_open_) return;
+  batch_open_ = false;
+  // Some failures (a full disk, an I/O error) make SQLite roll the whole transaction back.
+  if (sqlite3_get_autocommit(db_)) throw StorageError("commit: the batch was rolled back by an earlier failure");
+  try {
+    run("COMMIT");
+  } catch (const StorageError&) {
+    if (!sqlite3_get_autocommit(db_)) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    throw;
+  }
+}
+
+void Database::begin_unit() {
+  if (!batch_opened_) return run("BEGIN IMMEDIATE");
+  if (!batch_open_) open_batch();
+  run("SAVEPOINT unit");
+}
+
+void Database::commit_unit() { run(batch_opened_ ? "RELEASE unit" : "COMMIT"); }
+
+void Database::roll_back_unit() {
+  if (!batch_opened_) return run("ROLLBACK");
+  run("ROLLBACK TO unit");
+  run("RELEASE unit");
 }
 
 }  // namespace myelin::storage::sqlite

@@ -2,9 +2,16 @@
 // A thin RAII layer over the SQLite C API: one connection, prepared statements cached by their
 // SQL text, and a transaction guard that rolls back unless committed. Every SQLite failure
 // throws storage::StorageError. Not thread-safe (one connection, one thread).
+//
+// Two ways to commit. By default every DbTransaction, and every write statement outside one,
+// commits on its own. After batch_writes() (group commit, storage/group_commit.h), the first
+// write opens a batch — one SQLite transaction that later writes join — and commit_batch()
+// commits it; a DbTransaction is then a savepoint inside the batch, so a failed one still
+// rolls back alone.
 #include <sqlite3.h>
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -71,25 +78,44 @@ class Database {
   std::int64_t last_insert_rowid() const { return sqlite3_last_insert_rowid(db_); }
   sqlite3* handle() { return db_; }
 
+  // From now on writes join a batch; `opened` is called as a write opens one.
+  void batch_writes(std::function<void()> opened);
+  // Commits the open batch, if any. Throws StorageError when it cannot (the batch is then gone:
+  // rolled back by SQLite or by this call).
+  void commit_batch();
+
+  // The start and the end of a DbTransaction (see there).
+  void begin_unit();
+  void commit_unit();
+  void roll_back_unit();
+
  private:
+  sqlite3_stmt* cached(const std::string& sql);
+  // Transaction control: never opens a batch itself.
+  void run(const std::string& sql) { Statement(cached(sql)).run(); }
+  void open_batch();
+
   sqlite3* db_ = nullptr;
   std::map<std::string, sqlite3_stmt*, std::less<>> cache_;
+  std::function<void()> batch_opened_;  // set: batching
+  bool batch_open_ = false;
 };
 
-// BEGIN IMMEDIATE on construction; ROLLBACK on destruction unless commit() was called.
+// One atomic unit of writes: BEGIN IMMEDIATE on construction (a savepoint when batching);
+// rolled back on destruction unless commit() was called.
 class DbTransaction {
  public:
-  explicit DbTransaction(Database& db) : db_(db) { db_.exec("BEGIN IMMEDIATE"); }
+  explicit DbTransaction(Database& db) : db_(db) { db_.begin_unit(); }
   ~DbTransaction() {
     if (!done_) {
       try {
-        db_.exec("ROLLBACK");
+        db_.roll_back_unit();
       } catch (const StorageError&) {
       }
     }
   }
   void commit() {
-    db_.exec("COMMIT");
+    db_.commit_unit();
     done_ = true;
   }
 

@@ -1,5 +1,12 @@
 #include "storage/sqlite/sqlite_store.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
 #include "storage/sqlite/migrations.h"
 
 namespace myelin::storage {
@@ -10,7 +17,7 @@ std::unique_ptr<Store> open_sqlite_store(const SqliteOptions& options) {
 
 namespace sqlite {
 
-SqliteStore::SqliteStore(const SqliteOptions& options) : db_(options.path) {
+SqliteStore::SqliteStore(const SqliteOptions& options) : path_(options.path), db_(options.path) {
   db_.exec("PRAGMA journal_mode = WAL");
   db_.exec(options.fsync_every_commit ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
   db_.exec("PRAGMA foreign_keys = ON");
@@ -19,6 +26,56 @@ SqliteStore::SqliteStore(const SqliteOptions& options) : db_(options.path) {
   migrate(db_);
   auto statement = db_.prepare("SELECT pos FROM stream WHERE id = 1");
   if (statement.step()) pos_ = statement.integer(0);
+}
+
+SqliteStore::~SqliteStore() {
+  if (wal_fd_ >= 0) ::close(wal_fd_);
+}
+
+namespace {
+
+// A checkpoint moves the WAL into the database once it holds this many pages (4 MB).
+constexpr int kCheckpointFrames = 1000;
+
+[[noreturn]] void fail_errno(const std::string& what) { throw StorageError(what + ": " + std::strerror(errno)); }
+
+// fsyncs a folder, so that a file created in it survives a power loss.
+void sync_folder(const std::filesystem::path& folder) {
+  const int fd = ::open(folder.empty() ? "." : folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) fail_errno("open " + folder.string());
+  const bool ok = ::fsync(fd) == 0;
+  ::close(fd);
+  if (!ok) fail_errno("fsync " + folder.string());
+}
+
+}  // namespace
+
+void SqliteStore::batch_writes(std::function<void()> opened) {
+  db_.exec("PRAGMA synchronous = NORMAL");           // commits do not wait for the disk ...
+  db_.exec("PRAGMA journal_size_limit = 16777216");  // ... and a restarted WAL shrinks back to 16 MB
+  // Replaces SQLite's automatic checkpoint (which would run on the loop) by a count.
+  sqlite3_wal_hook(
+      db_.handle(),
+      [](void* self, sqlite3*, const char*, int frames) {
+        static_cast<SqliteStore*>(self)->wal_frames_.store(frames, std::memory_order_relaxed);
+        return SQLITE_OK;
+      },
+      this);
+  wal_fd_ = ::open((path_ + "-wal").c_str(), O_RDWR | O_CLOEXEC);
+  if (wal_fd_ < 0) fail_errno("open " + path_ + "-wal");
+  sync_folder(std::filesystem::path(path_).parent_path());
+  flusher_db_ = std::make_unique<Database>(path_);
+  flusher_db_->exec("PRAGMA synchronous = NORMAL");  // a checkpoint syncs the WAL before and the database after
+  db_.batch_writes(std::move(opened));
+}
+
+void SqliteStore::flush_log(bool sync) {
+  if (sync && ::fdatasync(wal_fd_) != 0) fail_errno("fdatasync " + path_ + "-wal");
+  if (wal_frames_.load(std::memory_order_relaxed) < kCheckpointFrames) return;
+  // PASSIVE: copies what no reader still needs, never waits; the rest goes at a later flush.
+  const int rc = sqlite3_wal_checkpoint_v2(flusher_db_->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+  if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+    throw StorageError(std::string("checkpoint: ") + sqlite3_errmsg(flusher_db_->handle()));
 }
 
 StreamPos SqliteStore::next_pos() {

@@ -2,6 +2,8 @@
 // The SQLite implementation of Store, every domain interface in one database (store.h has the
 // contract). Method bodies are spread over files by area: accounts.cc, events.cc, state.cc,
 // user_data.cc, e2ee.cc, key_backup.cc, media.cc, sqlite_store.cc (the rest).
+#include <atomic>
+#include <memory>
 #include <unordered_map>
 
 #include "storage/sqlite/database.h"
@@ -12,6 +14,14 @@ namespace myelin::storage::sqlite {
 class SqliteStore final : public Store {
  public:
   explicit SqliteStore(const SqliteOptions& options);
+  ~SqliteStore() override;
+
+  // BatchedWrites: the loop's connection stops checkpointing and syncing; flush_log()
+  // fdatasyncs the WAL through a descriptor of its own and checkpoints through a connection
+  // of its own.
+  void batch_writes(std::function<void()> opened) override;
+  void commit_batch() override { db_.commit_batch(); }
+  void flush_log(bool sync) override;
 
   // PositionStore
   StreamPos current_pos() override { return pos_; }
@@ -182,8 +192,14 @@ class SqliteStore final : public Store {
   // Inside a transaction: records a device-list change of `user_id` at `pos`.
   void record_device_list_change(const std::string& user_id, const std::string& observer, StreamPos pos);
 
+  std::string path_;
   Database db_;
   StreamPos pos_ = 0;
+  // Group commit (batch_writes): the WAL's descriptor, the flusher's connection, and how many
+  // frames the WAL held at the last commit (set on the loop, read by the flusher).
+  int wal_fd_ = -1;
+  std::unique_ptr<Database> flusher_db_;
+  std::atomic<int> wal_frames_{0};
   // Per room, a position no receipt of the room is newer than: /sync asks every joined room
   // for new receipts, and most have none, so most asks are answered without a query.
   std::unordered_map<std::string, StreamPos> receipts_bound_;

@@ -1,0 +1,22 @@
+#pragma once
+// What group commit (group_commit.h) needs of a store: writes that join one open batch, the
+// batch committed on the loop, and the log made durable on another thread.
+#include <functional>
+
+namespace myelin::storage {
+
+// What group commit needs of a store.
+class BatchedWrites {
+ public:
+  virtual ~BatchedWrites() = default;
+  // From now on writes join an open batch; `opened` is called (on the loop) as a write opens one.
+  virtual void batch_writes(std::function<void()> opened) = 0;
+  // Commits the open batch, without waiting for the disk. On the loop; throws StorageError.
+  virtual void commit_batch() = 0;
+  // On another thread, while the loop goes on writing: makes every batch committed before the
+  // call survive a power loss (with `sync`), then checkpoints the log if it has grown. Throws
+  // StorageError.
+  virtual void flush_log(bool sync) = 0;
+};
+
+}  // namespace myelin::storage

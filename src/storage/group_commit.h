@@ -1,0 +1,73 @@
+#pragma once
+// Group commit with answers held until durable. Writes do not commit one by one: the store
+// keeps one open batch that every write joins, and this commits it at the end of the event
+// loop's turn (after the requests that were ready together), then has a thread of its own
+// fdatasync the log while the loop goes on — the writes that arrive meanwhile form the next
+// batch, which shares the next commit and the next fsync. An answer waits (after_writes) until
+// every write made before it is durable, so no client, the writer or anyone reading what it
+// wrote, sees a write the disk could still lose; an answer with no write before it that is not
+// yet durable goes out at once. Without `sync` an answer waits for the commit only (a kill -9
+// loses nothing acknowledged; a power loss may). The same thread checkpoints the log into the
+// database, off the loop.
+//
+// A failed commit or fsync leaves the store's in-memory state (positions, caches) ahead of the
+// disk: every held answer is then a failure and `on_failure` is called once with the reason
+// (app/ stops the server, which comes back consistent with the disk on restart).
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "storage/batched_writes.h"
+
+namespace myelin::storage {
+
+class GroupCommit {
+ public:
+  // Runs a function on the loop thread; callable from any thread.
+  using Post = std::function<void(std::function<void()>)>;
+  GroupCommit(BatchedWrites& store, bool sync, Post post, std::function<void(const std::string&)> on_failure);
+  // Commits and flushes what is left (call once the loop has stopped).
+  ~GroupCommit();
+  GroupCommit(const GroupCommit&) = delete;
+  GroupCommit& operator=(const GroupCommit&) = delete;
+
+  // On the loop: calls `release(true)` once every write made so far is committed (and, with
+  // `sync`, on disk) — at once when there is none waiting — or `release(false)` if that failed.
+  void after_writes(std::function<void(bool durable)> release);
+
+ private:
+  struct Held {
+    std::uint64_t batch;  // released once `durable_` reaches it
+    std::function<void(bool)> release;
+  };
+  void schedule();
+  void end_of_turn();
+  void flushed(std::uint64_t batch, const std::string& error);
+  void release_up_to(std::uint64_t batch);
+  void fail(const std::string& why);
+  void flusher();
+
+  BatchedWrites& store_;
+  const bool sync_;
+  Post post_;
+  std::function<void(const std::string&)> on_failure_;
+  // Loop-thread state. Batches are numbered from 1; committed_ >= durable_.
+  bool open_ = false;         // a batch is open (its number is committed_ + 1)
+  bool turn_posted_ = false;  // end_of_turn() is posted
+  bool flushing_ = false;     // the flusher works on batch `committed_`
+  bool failed_ = false;
+  std::uint64_t committed_ = 0, durable_ = 0;
+  std::deque<Held> held_;  // in batch order
+  // Shared with the flusher thread.
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::uint64_t to_flush_ = 0;  // 0: nothing asked
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace myelin::storage

@@ -1,0 +1,226 @@
+#include "storage/group_commit.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <future>
+
+#include "storage/store.h"
+
+namespace myelin::storage {
+namespace {
+
+using namespace std::chrono_literals;
+
+// The event loop of a test: what GroupCommit posts waits here until the test runs it.
+class Loop {
+ public:
+  GroupCommit::Post post() {
+    return [this](std::function<void()> fn) {
+      std::lock_guard lock(mutex_);
+      queue_.push_back(std::move(fn));
+      ready_.notify_one();
+    };
+  }
+  // Runs what was posted, waiting up to a second for the first; false when nothing came.
+  bool run_one() {
+    std::function<void()> fn;
+    {
+      std::unique_lock lock(mutex_);
+      if (!ready_.wait_for(lock, 1s, [this] { return !queue_.empty(); })) return false;
+      fn = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    fn();
+    return true;
+  }
+  std::size_t waiting() {
+    std::lock_guard lock(mutex_);
+    return queue_.size();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable ready_;
+  std::deque<std::function<void()>> queue_;
+};
+
+// A store that counts commits and flushes; a flush can be made to wait for the test.
+class FakeStore : public BatchedWrites {
+ public:
+  void batch_writes(std::function<void()> opened) override { opened_ = std::move(opened); }
+  void commit_batch() override {
+    if (fail_commit) throw StorageError("disk full");
+    if (open_) ++commits;
+    open_ = false;
+  }
+  void flush_log(bool) override {
+    if (hold_flush) gate.get_future().wait();
+    ++flushes;
+  }
+  void write() {
+    if (!open_) {
+      open_ = true;
+      opened_();
+    }
+  }
+  int commits = 0;
+  std::atomic<int> flushes{0};
+  bool fail_commit = false;
+  bool hold_flush = false;
+  std::promise<void> gate;
+
+ private:
+  std::function<void()> opened_;
+  bool open_ = false;
+};
+
+struct Released {
+  int calls = 0;
+  bool ok = false;
+  std::function<void(bool)> callback() {
+    return [this](bool durable) {
+      ++calls;
+      ok = durable;
+    };
+  }
+};
+
+TEST(GroupCommitTest, AnAnswerWithNoWriteBeforeItGoesAtOnce) {
+  Loop loop;
+  FakeStore store;
+  GroupCommit commit(store, true, loop.post(), [](const std::string&) {});
+  Released released;
+  commit.after_writes(released.callback());
+  EXPECT_EQ(released.calls, 1);
+  EXPECT_TRUE(released.ok);
+}
+
+TEST(GroupCommitTest, AnAnswerWaitsForTheCommitAndTheFsyncOfTheWritesBeforeIt) {
+  Loop loop;
+  FakeStore store;
+  GroupCommit commit(store, true, loop.post(), [](const std::string&) {});
+  store.write();
+  Released released;
+  commit.after_writes(released.callback());
+  EXPECT_EQ(released.calls, 0);
+  ASSERT_TRUE(loop.run_one());  // the end of the turn commits and hands the batch to the flusher
+  EXPECT_EQ(store.commits, 1);
+  EXPECT_EQ(released.calls, 0);
+  ASSERT_TRUE(loop.run_one());  // the flusher is done
+  EXPECT_EQ(store.flushes, 1);
+  EXPECT_EQ(released.calls, 1);
+  EXPECT_TRUE(released.ok);
+}
+
+TEST(GroupCommitTest, WritesDuringAFlushShareTheNextCommitAndFlush) {
+  Loop loop;
+  FakeStore store;
+  store.hold_flush = true;
+  GroupCommit commit(store, true, loop.post(), [](const std::string&) {});
+  store.write();
+  Released first, second, third;
+  commit.after_writes(first.callback());
+  ASSERT_TRUE(loop.run_one());  // batch 1 committed; its flush waits on the gate
+  store.write();                // batch 2 opens while batch 1 is being flushed
+  commit.after_writes(second.callback());
+  commit.after_writes(third.callback());
+  EXPECT_EQ(loop.waiting(), 0u);  // no commit while the flush is in flight
+  store.hold_flush = false;
+  store.gate.set_value();
+  ASSERT_TRUE(loop.run_one());  // batch 1 durable; batch 2's turn is posted
+  EXPECT_EQ(first.calls, 1);
+  EXPECT_EQ(second.calls, 0);
+  ASSERT_TRUE(loop.run_one());  // batch 2 committed
+  ASSERT_TRUE(loop.run_one());  // and flushed
+  EXPECT_EQ(store.commits, 2);
+  EXPECT_EQ(store.flushes, 2);
+  EXPECT_EQ(second.calls, 1);
+  EXPECT_EQ(third.calls, 1);
+}
+
+TEST(GroupCommitTest, WithoutSyncAnAnswerWaitsForTheCommitOnly) {
+  Loop loop;
+  FakeStore store;
+  store.hold_flush = true;  // the checkpointing flusher may take as long as it likes
+  GroupCommit commit(store, false, loop.post(), [](const std::string&) {});
+  store.write();
+  Released released;
+  commit.after_writes(released.callback());
+  ASSERT_TRUE(loop.run_one());
+  EXPECT_EQ(store.commits, 1);
+  EXPECT_EQ(released.calls, 1);
+  store.write();  // commits are not held up by the flusher either
+  ASSERT_TRUE(loop.run_one());
+  EXPECT_EQ(store.commits, 2);
+  store.gate.set_value();
+}
+
+TEST(GroupCommitTest, AFailedCommitFailsEveryHeldAnswerAndReportsOnce) {
+  Loop loop;
+  FakeStore store;
+  int failures = 0;
+  GroupCommit commit(store, true, loop.post(), [&](const std::string&) { ++failures; });
+  store.write();
+  Released held, later;
+  commit.after_writes(held.callback());
+  store.fail_commit = true;
+  ASSERT_TRUE(loop.run_one());
+  EXPECT_EQ(held.calls, 1);
+  EXPECT_FALSE(held.ok);
+  EXPECT_EQ(failures, 1);
+  commit.after_writes(later.callback());  // nothing is acknowledged after a failure
+  EXPECT_FALSE(later.ok);
+  store.write();
+  EXPECT_EQ(loop.waiting(), 0u);  // and nothing more is committed
+  EXPECT_EQ(failures, 1);
+}
+
+// The real store: writes of a batch are invisible to another connection until committed, a
+// failed write inside the batch rolls back alone, and a destroyed GroupCommit commits the rest.
+TEST(GroupCommitTest, SqliteBatchesWritesAndRollsBackOneFailedWriteAlone) {
+  const auto dir = std::filesystem::temp_directory_path() / ("myelin-gc-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string path = (dir / "db").string();
+  {
+    auto store = open_sqlite_store({path, true});
+    Loop loop;
+    GroupCommit commit(*store, true, loop.post(), [](const std::string&) {});
+    store->set_account_data("@a:x", "", "m.one", "{}");
+    NewEvent create;
+    create.event_id = "$create";
+    create.room_id = "!r:x";
+    create.type = "m.room.create";
+    create.state_key = "";
+    create.sender = "@a:x";
+    create.json = "{}";
+    store->persist_events({create}, RoomRecord{"!r:x", "10", "@a:x", false});
+    const StreamPos pos = store->current_pos();
+    EXPECT_THROW(store->persist_events({create}, std::nullopt), StorageError);  // the same event again
+    EXPECT_EQ(store->current_pos(), pos);
+    store->set_account_data("@a:x", "", "m.two", "{}");
+    {
+      auto reader = open_sqlite_store({path, true});
+      EXPECT_FALSE(reader->account_data("@a:x", "", "m.one"));  // not committed yet
+    }
+    Released released;
+    commit.after_writes(released.callback());
+    ASSERT_TRUE(loop.run_one());
+    ASSERT_TRUE(loop.run_one());
+    EXPECT_TRUE(released.ok);
+    auto reader = open_sqlite_store({path, true});
+    EXPECT_TRUE(reader->account_data("@a:x", "", "m.one"));
+    EXPECT_TRUE(reader->account_data("@a:x", "", "m.two"));
+    EXPECT_TRUE(reader->event("$create"));
+    EXPECT_EQ(reader->current_pos(), pos + 1);
+    store->set_account_data("@a:x", "", "m.three", "{}");  // left to the destructor
+  }
+  auto reopened = open_sqlite_store({path, true});
+  EXPECT_TRUE(reopened->account_data("@a:x", "", "m.three"));
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace myelin::storage
