@@ -13,6 +13,7 @@ and every write answered 200 must be there.
   are lost, so the test can fail and the shim does drop what was not synced.
 """
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -30,10 +31,14 @@ PROBES = 10  # sequential writes at the end, each watched for an fsync during it
 class Run:
     """One server on the simulated disk: its acknowledged writes, then the cut and what survived."""
 
-    def __init__(self, extra=None):
+    def __init__(self, test, extra=None):
         self.server = harness.Server(extra=extra)
+        test.addCleanup(self.server.stop)
         self.shadow = self.server.dir + "-shadow"
         self.server.start(env=power_cut.shim_env(self.server.dir, self.shadow))
+        # The database is open for writing: without a manifest the shim is not there, and a cut
+        # would drop nothing.
+        assert os.path.exists(os.path.join(self.shadow, "manifest")), "the shim is not loaded"
         self.user = harness.User(self.server, "power", self.server.registration_token())
         self.room = self.user.ok("POST", "/createRoom", {"name": "power"})["room_id"]
         self.acknowledged, self.lock, self.stop = {}, threading.Lock(), threading.Event()
@@ -132,37 +137,26 @@ class Run:
                 return seen
             token_from = page["end"]
 
-    def close(self):
-        self.server.stop()
-
 
 class DurableByDefault(unittest.TestCase):
     def test_acknowledged_writes_survive_a_power_cut(self):
-        run = Run()
-        try:
-            run.cut(quiet_probes=False)
-            lost = run.lost()
-            self.assertEqual(len(lost), 0, f"{len(lost)} of {len(run.acknowledged)} acknowledged writes lost, e.g. "
-                             f"{lost[:5]}")
-            # Beside the threads' fsyncs this is a weak check; the quiet control shows what it catches.
-            self.assertEqual(run.unsynced_probes, [], "answered 200 before anything was fsynced")
-            status, reply = run.user.call("PUT", f"/rooms/{harness.quote(run.room)}/send/m.room.message/after",
-                                          {"msgtype": "m.text", "body": "after"})
-            self.assertEqual(status, 200, reply)
-        finally:
-            run.close()
+        run = Run(self)
+        run.cut(quiet_probes=False)
+        lost = run.lost()
+        self.assertEqual(len(lost), 0, f"{len(lost)} of {len(run.acknowledged)} acknowledged writes lost: {lost[:5]}")
+        # Beside the threads' fsyncs this is a weak check; the quiet control shows what it catches.
+        self.assertEqual(run.unsynced_probes, [], "answered 200 before anything was fsynced")
+        status, reply = run.user.call("PUT", f"/rooms/{harness.quote(run.room)}/send/m.room.message/after",
+                                      {"msgtype": "m.text", "body": "after"})
+        self.assertEqual(status, 200, reply)
 
 
 class NotDurableByChoice(unittest.TestCase):
     def test_without_fsync_acknowledged_writes_are_lost(self):
-        run = Run(extra={"fsync_every_commit": "false"})
-        try:
-            run.cut(quiet_probes=True)
-            self.assertNotEqual(run.unsynced_probes, [], f"all {PROBES} probes were fsynced")
-            lost = run.lost()
-            self.assertIn(run.unsynced_probes[0], lost, "a write answered without an fsync survived the power cut")
-        finally:
-            run.close()
+        run = Run(self, extra={"fsync_every_commit": "false"})
+        run.cut(quiet_probes=True)
+        self.assertNotEqual(run.unsynced_probes, [], f"all {PROBES} probes were fsynced")
+        self.assertIn(run.unsynced_probes[0], run.lost(), "a write answered without an fsync survived the power cut")
 
 
 CHILD = r"""
@@ -217,6 +211,7 @@ os._exit(0)  # the power goes: nothing is closed
 class VolatileCache(unittest.TestCase):
     def test_only_fsynced_writes_survive_the_cut(self):
         data = tempfile.mkdtemp(prefix="myelin-powerloss-")
+        self.addCleanup(shutil.rmtree, data)
         shadow = data + "-shadow"
         for name, content in (("old", b"old content"), ("keep", b"never opened for writing")):
             with open(os.path.join(data, name), "wb") as file:

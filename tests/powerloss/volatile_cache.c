@@ -1,23 +1,28 @@
 /* An LD_PRELOAD shim that gives a process a disk with a volatile write cache, for the files under
- * $MYELIN_POWERLOSS_DIR: what survives a power cut is kept beside them, under
- * $MYELIN_POWERLOSS_SHADOW, and power_cut.py applies it after the process is killed.
+ * $MYELIN_POWERLOSS_DIR: what would survive a power cut is kept under $MYELIN_POWERLOSS_SHADOW,
+ * and power_cut.py applies it after the process is killed. README.md in this folder says why.
  *
- * The model (tests/powerloss/README.md says why):
- * - Every regular file opened for writing under the folder is tracked per inode (dev, ino). The
- *   shim records the byte ranges written to it (write, pwrite, writev, pwritev, any fd) and the
- *   smallest size it was truncated to since the inode's last fsync or fdatasync.
- * - fsync/fdatasync through any fd of a tracked inode makes it durable: the written ranges are
- *   copied from the real file into the shadow (SHADOW/files/<path under the folder>), and the
- *   shadow gets the file's size. Files opened with stdio (fopen) are tracked without ranges: their
- *   fsync copies the whole file.
+ * - Every regular file opened for writing under the folder (open, openat, creat, fopen and their
+ *   64 variants) is tracked per inode (dev, ino). The shim records the byte ranges written to it
+ *   through any fd (write, writev, pwrite, pwritev) and the smallest size it was truncated to
+ *   (ftruncate, truncate, O_TRUNC) since the inode's last fsync or fdatasync.
+ * - fsync/fdatasync through any fd of a tracked inode (fsync is per inode) makes it durable: the
+ *   written ranges are copied from the real file into its shadow (SHADOW/files/<path under the
+ *   folder>), the shadow gets the truncation and then the file's size, and a line is appended to
+ *   SHADOW/syncs (a test counts flushes by its size). A file opened with fopen is written by
+ *   stdio inside libc, where the shim cannot see it: its fsync copies the whole file.
  * - A file that exists when the process first opens it for writing counts as durable as it is.
- *   A file created by the process exists after the cut only if it was fsynced at least once.
- * - rename and unlink are durable at once: the shadow moves with the name, or goes.
- * - Every path the shim tracks is listed in SHADOW/manifest; after the cut each listed path holds
- *   its shadow, or is deleted when it has none.
- * Not modelled: writes through shared mmap (SQLite's -shm; power_cut.py deletes those files),
- * sync/syncfs/sync_file_range/msync, O_SYNC, fallocate hole punching, copy_file_range/sendfile,
- * and the loss of only part of the unsynced writes (every unsynced write is lost). */
+ *   A file the process creates exists after the cut only if it was fsynced at least once (no
+ *   directory fsync is needed), with its content as of its last fsync.
+ * - rename and unlink are durable at once: the shadow moves with the name, or goes. A name that a
+ *   never-fsynced file takes is gone after the cut.
+ * - Every path tracked is listed in SHADOW/manifest: after the cut each one holds its shadow, or
+ *   is deleted when it has none.
+ * Not modelled: writes through shared mmap (SQLite's -shm, which SQLite rebuilds: the cut deletes
+ * -shm files), sync/syncfs/sync_file_range/msync, O_SYNC/O_DSYNC (treated as ordinary writes),
+ * fallocate hole punching, copy_file_range/sendfile/splice into a file, O_TMPFILE with linkat,
+ * hard links, RENAME_EXCHANGE, torn or reordered writes (every unsynced write is lost, none is
+ * kept in part). Thread-safe: one mutex; the atfork handlers keep it usable in a forked child. */
 #define _GNU_SOURCE
 #undef _FORTIFY_SOURCE
 #include <dlfcn.h>
@@ -42,7 +47,7 @@ typedef struct {
 typedef struct {
   dev_t dev;
   ino_t ino;
-  int whole; /* writes are not seen (stdio): fsync copies the whole file */
+  int whole;          /* writes are not seen (stdio): fsync copies the whole file */
   off_t truncated_to; /* smallest size since the last fsync, -1 when not truncated */
   Range* ranges;
   size_t count, capacity;
@@ -233,16 +238,17 @@ static void copy_file(const char* from, const char* to) {
   close(out);
 }
 
-/* Called before an open for writing: starts tracking the file, snapshotting what it holds. */
-static void track_before_open(int dirfd, const char* name, char* rel) {
+/* Called before an open for writing: starts tracking the file, snapshotting what it holds.
+ * Returns whether the file existed. */
+static int track_before_open(int dirfd, const char* name, char* rel) {
   struct stat st;
   char target[PATH_MAX];
-  if (!relative_path(dirfd, name, rel)) return;
+  if (!relative_path(dirfd, name, rel)) return 0;
   shadow_path(rel, target);
   int exists = fstatat(dirfd, name, &st, 0) == 0;
   if (exists && !S_ISREG(st.st_mode)) {
-    rel[0] = 0;  /* a device, a fifo, a folder: not a file of the disk */
-    return;
+    rel[0] = 0; /* a device, a fifo, a folder: not a file of the disk */
+    return 1;
   }
   if (exists && !find_inode(st.st_dev, st.st_ino) && access(target, F_OK) != 0) {
     char full[PATH_MAX];
@@ -250,12 +256,17 @@ static void track_before_open(int dirfd, const char* name, char* rel) {
     copy_file(full, target);
   }
   append_line("manifest", rel);
+  return exists;
 }
 
-static void track_after_open(int fd, int flags, int whole) {
+/* created: the open made the file, so an entry of its inode number is an unlinked file's. */
+static void track_after_open(int fd, int flags, int whole, int created) {
   struct stat st;
   if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) return;
-  Inode* inode = add_inode(st.st_dev, st.st_ino, whole);
+  Inode* inode = find_inode(st.st_dev, st.st_ino);
+  if (inode && created) forget_inode(inode);
+  inode = add_inode(st.st_dev, st.st_ino, whole);
+  inode->whole |= whole;
   if (flags & O_TRUNC) inode->truncated_to = 0;
 }
 
@@ -265,9 +276,9 @@ static int open_tracked(int dirfd, const char* name, int flags, mode_t mode) {
   if (!root[0] || !writes(flags)) return REAL(openat)(dirfd, name, flags, mode);
   char rel[PATH_MAX] = "";
   pthread_mutex_lock(&lock);
-  track_before_open(dirfd, name, rel);
+  int existed = track_before_open(dirfd, name, rel);
   int fd = REAL(openat)(dirfd, name, flags, mode);
-  if (rel[0]) track_after_open(fd, flags, 0);
+  if (rel[0]) track_after_open(fd, flags, 0, !existed);
   pthread_mutex_unlock(&lock);
   return fd;
 }
@@ -315,9 +326,9 @@ static FILE* fopen_tracked(const char* name, const char* how, FILE* (*real)(cons
   if (!root[0] || !strpbrk(how, "wa+")) return real(name, how);
   char rel[PATH_MAX] = "";
   pthread_mutex_lock(&lock);
-  track_before_open(AT_FDCWD, name, rel);
+  int existed = track_before_open(AT_FDCWD, name, rel);
   FILE* file = real(name, how);
-  if (rel[0] && file) track_after_open(fileno(file), how[0] == 'w' ? O_TRUNC : 0, 1);
+  if (rel[0] && file) track_after_open(fileno(file), how[0] == 'w' ? O_TRUNC : 0, 1, !existed);
   pthread_mutex_unlock(&lock);
   return file;
 }
@@ -336,19 +347,19 @@ static void record(int fd, off_t offset, ssize_t written) {
 
 /* write and writev at the file offset: for a tracked file the write and the reading of the
  * offset after it happen under the lock, so that threads sharing an fd record their own ranges. */
-#define WRITE_AT_OFFSET(call)                             \
-  do {                                                    \
-    pthread_mutex_lock(&lock);                            \
-    Inode* inode = fd_inode(fd);                          \
-    if (!inode) {                                         \
-      pthread_mutex_unlock(&lock);                        \
-      return call;                                        \
-    }                                                     \
-    ssize_t written = call;                               \
-    off_t end = written > 0 ? lseek(fd, 0, SEEK_CUR) : 0; \
+#define WRITE_AT_OFFSET(call)                                 \
+  do {                                                        \
+    pthread_mutex_lock(&lock);                                \
+    Inode* inode = fd_inode(fd);                              \
+    if (!inode) {                                             \
+      pthread_mutex_unlock(&lock);                            \
+      return call;                                            \
+    }                                                         \
+    ssize_t written = call;                                   \
+    off_t end = written > 0 ? lseek(fd, 0, SEEK_CUR) : 0;     \
     if (end >= written) add_range(inode, end - written, end); \
-    pthread_mutex_unlock(&lock);                          \
-    return written;                                       \
+    pthread_mutex_unlock(&lock);                              \
+    return written;                                           \
   } while (0)
 
 ssize_t write(int fd, const void* data, size_t size) { WRITE_AT_OFFSET(REAL(write)(fd, data, size)); }
@@ -506,7 +517,13 @@ static void move_shadow(int from_dirfd, const char* from, int to_dirfd, const ch
 
 int renameat2(int from_dirfd, const char* from, int to_dirfd, const char* to, unsigned flags) {
   pthread_mutex_lock(&lock);
+  struct stat replaced;
+  int replaces = root[0] && fstatat(to_dirfd, to, &replaced, AT_SYMLINK_NOFOLLOW) == 0 && replaced.st_nlink <= 1;
   int result = REAL(renameat2)(from_dirfd, from, to_dirfd, to, flags);
+  if (result == 0 && replaces) {
+    Inode* inode = find_inode(replaced.st_dev, replaced.st_ino);
+    if (inode) forget_inode(inode);
+  }
   if (result == 0 && root[0]) move_shadow(from_dirfd, from, to_dirfd, to);
   pthread_mutex_unlock(&lock);
   return result;
