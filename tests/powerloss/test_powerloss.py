@@ -34,6 +34,10 @@ class Run:
     def __init__(self, test, extra=None):
         self.server = harness.Server(extra=extra)
         test.addCleanup(self.server.stop)
+        with open(self.server.config) as file:
+            config = file.read()
+        for key, value in (extra or {}).items():
+            assert f"{key}: {value}\n" in config, f"the config has no {key}"
         self.shadow = self.server.dir + "-shadow"
         self.server.start(env=power_cut.shim_env(self.server.dir, self.shadow))
         # The database is open for writing: without a manifest the shim is not there, and a cut
