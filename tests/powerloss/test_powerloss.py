@@ -9,6 +9,7 @@ and every write answered 200 must be there.
 - VolatileCache: the shim itself keeps exactly the fsynced data (so a broken shim cannot make
   the server's test pass).
 - DurableByDefault: the default configuration loses no acknowledged write.
+- DurableMedia: uploaded media survive with their record.
 - NotDurableByChoice: with storage.fsync_every_commit: false (the documented trade-off) writes
   are lost, so the test can fail and the shim does drop what was not synced.
 """
@@ -39,11 +40,14 @@ class Run:
         for key, value in (extra or {}).items():
             assert f"{key}: {value}\n" in config, f"the config has no {key}"
         self.shadow = self.server.dir + "-shadow"
+        # Every process that writes the folder must run on the simulated disk: the token is made
+        # (by the CLI, in the database) before the server starts on it.
+        token = self.server.registration_token()
         self.server.start(env=power_cut.shim_env(self.server.dir, self.shadow))
         # The database is open for writing: without a manifest the shim is not there, and a cut
         # would drop nothing.
         assert os.path.exists(os.path.join(self.shadow, "manifest")), "the shim is not loaded"
-        self.user = harness.User(self.server, "power", self.server.registration_token())
+        self.user = harness.User(self.server, "power", token)
         self.room = self.user.ok("POST", "/createRoom", {"name": "power"})["room_id"]
         self.acknowledged, self.lock, self.stop = {}, threading.Lock(), threading.Event()
         self.unsynced_probes = []  # probes answered 200 with no fsync during their request
@@ -78,7 +82,7 @@ class Run:
         path = os.path.join(self.shadow, "syncs")
         return os.path.getsize(path) if os.path.exists(path) else 0
 
-    def cut(self, quiet_probes):
+    def cut_mid_stream(self, quiet_probes):
         """Writes from four threads, then PROBES sequential writes, each watched for an fsync during
         its request, then the power cut. quiet_probes: the threads stop before the probes, and the
         cut follows the first probe answered without an fsync (nothing else writes, so it is not on
@@ -95,9 +99,17 @@ class Run:
                 self.unsynced_probes.append(("message", f"probe-{i}"))
                 if quiet_probes:
                     break
-        self.server.stop(kill=True)
+        self.cut_power()
         self.stop_writers(threads)
+
+    def cut_power(self):
+        self.server.stop(kill=True)
         power_cut.cut(self.server.dir, self.shadow)
+
+    def restart(self):
+        """The server again, on the same folder, without the shim."""
+        self.server.start()
+        self.user.url = self.server.url  # a new port
 
     def stop_writers(self, threads):
         self.stop.set()
@@ -106,8 +118,7 @@ class Run:
 
     def lost(self):
         """The acknowledged writes the restarted server does not have."""
-        self.server.start()
-        self.user.url = self.server.url  # a new port
+        self.restart()
         status, _ = self.user.call("GET", "/account/whoami")
         if status != 200:
             return list(self.acknowledged) + [("account", self.user.name)]
@@ -145,7 +156,7 @@ class Run:
 class DurableByDefault(unittest.TestCase):
     def test_acknowledged_writes_survive_a_power_cut(self):
         run = Run(self)
-        run.cut(quiet_probes=False)
+        run.cut_mid_stream(quiet_probes=False)
         lost = run.lost()
         self.assertEqual(len(lost), 0, f"{len(lost)} of {len(run.acknowledged)} acknowledged writes lost: {lost[:5]}")
         # Beside the threads' fsyncs this is a weak check; the quiet control shows what it catches.
@@ -158,9 +169,34 @@ class DurableByDefault(unittest.TestCase):
 class NotDurableByChoice(unittest.TestCase):
     def test_without_fsync_acknowledged_writes_are_lost(self):
         run = Run(self, extra={"fsync_every_commit": "false"})
-        run.cut(quiet_probes=True)
+        run.cut_mid_stream(quiet_probes=True)
         self.assertNotEqual(run.unsynced_probes, [], f"all {PROBES} probes were fsynced")
         self.assertIn(run.unsynced_probes[0], run.lost(), "a write answered without an fsync survived the power cut")
+
+
+class DurableMedia(unittest.TestCase):
+    """Uploads are acknowledged writes too: their bytes must survive with their record."""
+
+    def test_uploads_survive_a_power_cut(self):
+        run = Run(self)
+        uploads = {}
+        for i in range(3):
+            content = b"upload %d " % i * 100
+            status, body = run.user.call("POST", f"/upload?filename=u{i}.txt", raw=content, prefix="/_matrix/media/v3",
+                                         headers={"Content-Type": "text/plain"})
+            self.assertEqual(status, 200, body)
+            uploads[body["content_uri"]] = content
+        run.cut_power()
+        run.restart()
+        lost = [uri for uri, content in uploads.items() if self.download(run.user, uri) != content]
+        self.assertEqual(lost, [], f"{len(lost)} of {len(uploads)} acknowledged uploads lost")
+
+    def download(self, user, uri):
+        try:
+            status, content = user.call("GET", "/download/" + uri[len("mxc://"):], prefix="/_matrix/client/v1/media")
+        except OSError:  # the connection closed without an answer
+            return None
+        return content if status == 200 else None
 
 
 CHILD = r"""
