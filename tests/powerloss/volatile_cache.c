@@ -183,6 +183,12 @@ static Inode* find_inode(dev_t dev, ino_t ino) {
   return NULL;
 }
 
+/* Without the lock: writes to pipes and sockets (a signal handler's too) never wait for it. */
+static int regular_file(int fd) {
+  struct stat st;
+  return root[0] && fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+}
+
 static Inode* fd_inode(int fd) {
   struct stat st;
   if (!root[0] || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) return NULL;
@@ -338,7 +344,7 @@ FILE* fopen64(const char* name, const char* how) { return fopen_tracked(name, ho
 
 /* Records [offset, offset + written) for fd's inode, when it is tracked. */
 static void record(int fd, off_t offset, ssize_t written) {
-  if (written <= 0) return;
+  if (written <= 0 || !regular_file(fd)) return;
   pthread_mutex_lock(&lock);
   Inode* inode = fd_inode(fd);
   if (inode) add_range(inode, offset, offset + written);
@@ -347,19 +353,20 @@ static void record(int fd, off_t offset, ssize_t written) {
 
 /* write and writev at the file offset: for a tracked file the write and the reading of the
  * offset after it happen under the lock, so that threads sharing an fd record their own ranges. */
-#define WRITE_AT_OFFSET(call)                                 \
-  do {                                                        \
-    pthread_mutex_lock(&lock);                                \
-    Inode* inode = fd_inode(fd);                              \
-    if (!inode) {                                             \
-      pthread_mutex_unlock(&lock);                            \
-      return call;                                            \
-    }                                                         \
-    ssize_t written = call;                                   \
-    off_t end = written > 0 ? lseek(fd, 0, SEEK_CUR) : 0;     \
-    if (end >= written) add_range(inode, end - written, end); \
-    pthread_mutex_unlock(&lock);                              \
-    return written;                                           \
+#define WRITE_AT_OFFSET(call)                                                \
+  do {                                                                       \
+    if (!regular_file(fd)) return call;                                      \
+    pthread_mutex_lock(&lock);                                               \
+    Inode* inode = fd_inode(fd);                                             \
+    if (!inode) {                                                            \
+      pthread_mutex_unlock(&lock);                                           \
+      return call;                                                           \
+    }                                                                        \
+    ssize_t written = call;                                                  \
+    off_t end = written > 0 ? lseek(fd, 0, SEEK_CUR) : 0;                    \
+    if (written > 0 && end >= written) add_range(inode, end - written, end); \
+    pthread_mutex_unlock(&lock);                                             \
+    return written;                                                          \
   } while (0)
 
 ssize_t write(int fd, const void* data, size_t size) { WRITE_AT_OFFSET(REAL(write)(fd, data, size)); }
