@@ -7,7 +7,8 @@ drops every write not fsynced), the server restarts on the same data folder with
 and every write answered 200 must be there.
 
 - VolatileCache: the shim itself keeps exactly the fsynced data (so a broken shim cannot make
-  the server's test pass).
+  the server's test pass), and SQLite on it keeps a commit exactly when its WAL was fsynced
+  (also through another fd from another thread, as a group commit does).
 - DurableByDefault: the default configuration loses no acknowledged write.
 - DurableMedia: uploaded media survive with their record.
 - NotDurableByChoice: with storage.fsync_every_commit: false (the documented trade-off) writes
@@ -15,6 +16,7 @@ and every write answered 200 must be there.
 """
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -248,7 +250,54 @@ os._exit(0)  # the power goes: nothing is closed
 """
 
 
+SQLITE_CHILD = r"""
+import os, sqlite3, sys, threading
+sync, acked = sys.argv[1] == "sync", open(sys.argv[2], "w")  # the acknowledgements: outside the folder
+db = sqlite3.connect("x.db", isolation_level=None)
+db.execute("PRAGMA journal_mode = WAL")
+db.execute("PRAGMA synchronous = NORMAL")  # syncs at checkpoints only
+db.execute("CREATE TABLE t (k TEXT PRIMARY KEY, v BLOB)")
+db.execute("PRAGMA wal_checkpoint")
+wal = os.open("x.db-wal", os.O_RDONLY)
+for batch in range(401):
+    if batch == 400:
+        db.execute("PRAGMA wal_autocheckpoint = 0")  # the last batch: no checkpoint syncs it
+    keys = [f"{batch}-{i}" for i in range(5)]
+    db.execute("BEGIN")
+    for key in keys:
+        db.execute("INSERT INTO t VALUES (?, ?)", (key, os.urandom(300)))
+    db.execute("COMMIT")
+    if sync:  # the WAL made durable by another thread through its own fd, before the answer
+        thread = threading.Thread(target=os.fdatasync, args=(wal,))
+        thread.start()
+        thread.join()
+    acked.write("".join(key + "\n" for key in keys))
+    acked.flush()
+os._exit(0)
+"""
+
+
 class VolatileCache(unittest.TestCase):
+    def test_sqlite_commits_survive_when_their_wal_is_fsynced(self):
+        for mode in ("sync", "nosync"):
+            data = tempfile.mkdtemp(prefix="myelin-powerloss-")
+            self.addCleanup(shutil.rmtree, data)
+            acked = data + "-acked"
+            self.addCleanup(os.remove, acked)
+            subprocess.run([sys.executable, "-c", SQLITE_CHILD, mode, acked], cwd=data, check=True,
+                           env={**os.environ, **power_cut.shim_env(data, data + "-shadow")})
+            power_cut.cut(data, data + "-shadow")
+            db = sqlite3.connect(os.path.join(data, "x.db"))
+            self.assertEqual(db.execute("PRAGMA integrity_check").fetchall(), [("ok",)])
+            kept = {row[0] for row in db.execute("SELECT k FROM t")}
+            db.close()
+            with open(acked) as file:
+                lost = [key for key in file.read().split() if key not in kept]
+            if mode == "sync":
+                self.assertEqual(lost, [])
+            else:
+                self.assertLessEqual({f"400-{i}" for i in range(5)}, set(lost))
+
     def test_only_fsynced_writes_survive_the_cut(self):
         data = tempfile.mkdtemp(prefix="myelin-powerloss-")
         self.addCleanup(shutil.rmtree, data)
