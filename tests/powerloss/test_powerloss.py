@@ -2,9 +2,10 @@
 
 The server runs on a simulated disk with a volatile write cache (volatile_cache.c, LD_PRELOAD):
 a write reaches the disk only when its file is fsynced. Several threads send messages, set
-account data and send state events; the power is cut mid-stream (kill -9, then power_cut.cut
-drops every write not fsynced), the server restarts on the same data folder without the shim,
-and every write answered 200 must be there.
+account data and send state events while another reads the room; the power is cut mid-stream
+(kill -9, then power_cut.cut drops every write not fsynced), the server restarts on the same
+data folder without the shim, and every write answered 200, and every message the reader saw,
+must be there.
 
 - VolatileCache: the shim itself keeps exactly the fsynced data (so a broken shim cannot make
   the server's test pass), and SQLite on it keeps a commit exactly when its WAL was fsynced
@@ -52,6 +53,7 @@ class Run:
         self.user = harness.User(self.server, "power", token)
         self.room = self.user.ok("POST", "/createRoom", {"name": "power"})["room_id"]
         self.acknowledged, self.lock, self.stop = {}, threading.Lock(), threading.Event()
+        self.observed = {}  # messages a reader saw: body -> event ID
         self.unsynced_probes = []  # probes answered 200 with no fsync during their request
 
     def write(self, key):
@@ -70,6 +72,18 @@ class Run:
                 self.acknowledged[key] = reply.get("event_id") if reply else None
         return status == 200
 
+    def reader(self):
+        """Reads the room's latest messages until the power goes: what a reader saw must survive."""
+        while not self.stop.is_set():
+            try:
+                status, page = self.user.call("GET", f"/rooms/{harness.quote(self.room)}/messages?dir=b&limit=20")
+            except OSError:
+                return
+            if status == 200:
+                with self.lock:
+                    self.observed.update((event["content"]["body"], event["event_id"]) for event in page["chunk"]
+                                         if event["type"] == "m.room.message")
+
     def writer(self, worker):
         kinds = ["message"] if worker < 3 else ["account_data", "state"]
         for i in range(100000):
@@ -85,11 +99,12 @@ class Run:
         return os.path.getsize(path) if os.path.exists(path) else 0
 
     def cut_mid_stream(self, quiet_probes):
-        """Writes from four threads, then PROBES sequential writes, each watched for an fsync during
+        """Writes from four threads (and a reader), then PROBES sequential writes, each watched for an fsync during
         its request, then the power cut. quiet_probes: the threads stop before the probes, and the
         cut follows the first probe answered without an fsync (nothing else writes, so it is not on
         the disk); otherwise the probes run beside the threads and the cut comes mid-stream."""
         threads = [threading.Thread(target=self.writer, args=(w,)) for w in range(4)]
+        threads.append(threading.Thread(target=self.reader))
         for thread in threads:
             thread.start()
         harness.wait_until(lambda: len(self.acknowledged) >= WRITES, timeout=40)
@@ -138,6 +153,8 @@ class Run:
                 ok = status == 200 and content == {"n": name}
             if not ok:
                 lost.append((kind, name))
+        # Nobody may see a write before it is durable: what a reader saw counts as acknowledged.
+        lost += [("seen", body) for body, event_id in self.observed.items() if seen.get(body) != event_id]
         return lost
 
     def messages(self):
@@ -160,7 +177,8 @@ class DurableByDefault(unittest.TestCase):
         run = Run(self)
         run.cut_mid_stream(quiet_probes=False)
         lost = run.lost()
-        self.assertEqual(len(lost), 0, f"{len(lost)} of {len(run.acknowledged)} acknowledged writes lost: {lost[:5]}")
+        self.assertEqual(len(lost), 0, f"{len(lost)} lost ({len(run.acknowledged)} writes acknowledged, "
+                                       f"{len(run.observed)} messages seen): {lost[:5]}")
         # Beside the threads' fsyncs this is a weak check; the quiet control shows what it catches.
         self.assertEqual(run.unsynced_probes, [], "answered 200 before anything was fsynced")
         status, reply = run.user.call("PUT", f"/rooms/{harness.quote(run.room)}/send/m.room.message/after",
