@@ -37,10 +37,11 @@ class Server:
         self.process = None
         self.url = None
 
-    def start(self):
+    def start(self, env=None):
+        """Starts the server; env: variables added to this process's environment for it."""
         self.log = open(os.path.join(self.dir, "server.log"), "ab")
-        self.process = subprocess.Popen([BINARY, "serve", "--config", self.config],
-                                        stdout=subprocess.PIPE, stderr=self.log)
+        self.process = subprocess.Popen([BINARY, "serve", "--config", self.config], stdout=subprocess.PIPE,
+                                        stderr=self.log, env={**os.environ, **env} if env else None)
         line = self.process.stdout.readline().decode()
         match = re.search(r"listening on (http://\S+)", line)
         if not match:
