@@ -49,7 +49,7 @@ struct Response {
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
   // Instead of `body`: `length` bytes of the file at `path` from `offset`, read in chunks as
-  // they are sent (downloads). Unreadable at send time: the connection is closed.
+  // they are sent (downloads). Unreadable at send time: a 500 instead.
   struct FileRange {
     std::string path;
     std::uint64_t offset = 0;

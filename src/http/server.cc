@@ -486,7 +486,10 @@ asio::awaitable<bool> Server::Impl::write_response(beast::tcp_stream& stream, Re
   // A file, in chunks: never more than one chunk of it in memory.
   const Response::FileRange& range = *response.file;
   const int fd = ::open(range.path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) co_return false;
+  if (fd < 0) {  // gone since the handler looked: still an answer
+    Response failure = plain(500, error_body(500));
+    co_return co_await write_response(stream, failure, version, keep_alive, false);
+  }
   struct Closer {
     int fd;
     ~Closer() { ::close(fd); }

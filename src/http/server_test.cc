@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <stdexcept>
 #include <thread>
 
@@ -74,6 +75,11 @@ class ServerTest : public ::testing::Test {
     });
     router_.add("GET", "/throw", [](Request&, Responder) { throw std::runtime_error("boom"); });
     router_.add("GET", "/dropped", [](Request&, Responder) {});
+    router_.add("GET", "/missing-file", [](Request&, Responder respond) {
+      Response response{200, "application/octet-stream", "", {}, {}};
+      response.file = Response::FileRange{"/nonexistent/myelin-test-file", 0, 10};
+      respond(std::move(response));
+    });
     router_.add("GET", "/twice", [](Request&, Responder respond) {
       respond(Response{200, "application/json", R"({"first":true})", {}, {}});
       respond(Response{201, "application/json", R"({"second":true})", {}, {}});
@@ -100,6 +106,13 @@ class ServerTest : public ::testing::Test {
       return status == 500 ? std::string(R"({"errcode":"M_UNKNOWN"})")
                            : R"({"errcode":"E)" + std::to_string(status) + "\"}";
     };
+    // hold_: 0 sends each answer at once; 1 and 2 hold it 50 ms, then send it (1) or fail it (2).
+    options.hold_answer = [this](std::function<void(bool)> send) {
+      const int mode = hold_.load();
+      if (mode == 0) return send(true);
+      held_timers_.push_back(
+          server_->scheduler().after(std::chrono::milliseconds(50), [send, mode] { send(mode == 1); }));
+    };
     server_ = std::make_unique<Server>(options, router_);
     port_ = server_->listen();
     thread_ = std::thread([this] { server_->run(); });
@@ -111,6 +124,8 @@ class ServerTest : public ::testing::Test {
   Router router_;
   std::unique_ptr<Server> server_;
   std::unique_ptr<Timer> timer_;
+  std::atomic<int> hold_{0};
+  std::vector<std::unique_ptr<Timer>> held_timers_;  // the loop's
   std::uint16_t port_ = 0;
   std::thread thread_;
 };
@@ -193,7 +208,7 @@ TEST_F(ServerTest, LongRequestLineGets414AndLongHeadersGet431) {
 // to run later) drops its responder or throws, the first answer when it answers twice.
 TEST_F(ServerTest, EveryRequestIsAnsweredExactlyOnce) {
   Client client(port_);
-  for (const char* path : {"/dropped", "/continuation-throws", "/timer-throws", "/throw"}) {
+  for (const char* path : {"/dropped", "/continuation-throws", "/timer-throws", "/throw", "/missing-file"}) {
     client.send(std::string("GET ") + path + " HTTP/1.1\r\nHost: x\r\n\r\n");
     auto response = client.response();
     EXPECT_NE(response.find("HTTP/1.1 500"), std::string::npos) << path << ": " << response;
@@ -235,6 +250,21 @@ TEST_F(ServerTest, FirstRequestHeadersHaveADeadline) {
   // A connection that sent its first request may idle longer between requests.
   served.send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
   EXPECT_NE(served.response().find("200 OK"), std::string::npos);
+}
+
+// An answer goes out only when the hold lets it; a failed hold turns it into a 500.
+TEST_F(ServerTest, AnswersWaitForTheHold) {
+  Client client(port_);
+  hold_ = 1;
+  const auto start = std::chrono::steady_clock::now();
+  client.send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_NE(client.response().find("hello"), std::string::npos);
+  EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(50));
+  hold_ = 2;
+  client.send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
+  auto failed = client.response();
+  EXPECT_NE(failed.find("HTTP/1.1 500"), std::string::npos) << failed;
+  EXPECT_NE(failed.find("M_UNKNOWN"), std::string::npos);
 }
 
 }  // namespace

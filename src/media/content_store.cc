@@ -1,6 +1,8 @@
 #include "media/content_store.h"
 
+#include <fcntl.h>
 #include <sodium.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -18,6 +20,30 @@ bool is_hex_digest(const std::string& text) {
   for (char c : text)
     if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
   return true;
+}
+
+// fsyncs a file or folder by path; false when it cannot.
+bool sync_path(const fs::path& path, int flags = O_RDONLY) {
+  const int fd = ::open(path.c_str(), flags | O_CLOEXEC);
+  if (fd < 0) return false;
+  const bool ok = ::fsync(fd) == 0;
+  ::close(fd);
+  return ok;
+}
+
+// Moves a finished temporary file to `target` so that a power loss leaves either nothing or
+// the whole file there: its data is on disk before the name is, and so are the names of the
+// folders on the way (`durable_root` and below).
+bool move_durably(const std::string& temp_path, const fs::path& target, const fs::path& durable_root) {
+  std::error_code ec;
+  fs::create_directories(target.parent_path(), ec);
+  if (ec || !sync_path(temp_path)) return false;
+  fs::rename(temp_path, target, ec);
+  if (ec) return false;
+  for (fs::path folder = target.parent_path();; folder = folder.parent_path()) {
+    if (!sync_path(folder, O_RDONLY | O_DIRECTORY)) return false;
+    if (folder == durable_root || folder == folder.parent_path()) return true;
+  }
 }
 
 class LocalContentStore final : public ContentStore {
@@ -45,10 +71,7 @@ class LocalContentStore final : public ContentStore {
       fs::remove(temp_path, ec);
       return true;
     }
-    fs::create_directories(target.parent_path(), ec);
-    if (ec) return false;
-    fs::rename(temp_path, target, ec);
-    return !ec;
+    return move_durably(temp_path, target, root_);
   }
 
   std::string path(const std::string& sha256_hex) const override {
@@ -71,11 +94,8 @@ class LocalContentStore final : public ContentStore {
 
   bool add_thumbnail(const std::string& sha256_hex, const std::string& name, const std::string& temp_path) override {
     if (!is_hex_digest(sha256_hex)) return false;
-    const fs::path folder = root_ / "thumbnails" / sha256_hex;
-    std::error_code ec;
-    fs::create_directories(folder, ec);
-    if (!ec) fs::rename(temp_path, folder / name, ec);  // a reader never sees half a thumbnail
-    return !ec;
+    // A reader never sees half a thumbnail, nor, after a power loss, an empty one.
+    return move_durably(temp_path, root_ / "thumbnails" / sha256_hex / name, root_);
   }
 
  private:

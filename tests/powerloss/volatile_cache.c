@@ -2,7 +2,7 @@
  * $MYELIN_POWERLOSS_DIR: what would survive a power cut is kept under $MYELIN_POWERLOSS_SHADOW,
  * and power_cut.py applies it after the process is killed. README.md in this folder says why.
  *
- * - Every regular file opened for writing under the folder (open, openat, creat, fopen and their
+ * - Every regular file opened for writing under the folder (open, openat, creat, fopen, mkstemp and their
  *   64 variants) is tracked per inode (dev, ino). The shim records the byte ranges written to it
  *   through any fd (write, writev, pwrite, pwritev) and the smallest size it was truncated to
  *   (ftruncate, truncate, O_TRUNC) since the inode's last fsync or fdatasync.
@@ -327,6 +327,25 @@ int openat64(int dirfd, const char* name, int flags, ...) {
 
 int creat(const char* name, mode_t mode) { return open_tracked(AT_FDCWD, name, O_WRONLY | O_CREAT | O_TRUNC, mode); }
 int creat64(const char* name, mode_t mode) { return open(name, O_WRONLY | O_CREAT | O_TRUNC, mode); }
+
+/* mkstemp and its kin create their file through libc's own open, which the wrappers above do
+ * not see: the new, empty file is tracked once it exists. */
+static int temp_tracked(int fd, const char* name) {
+  char rel[PATH_MAX] = "";
+  if (fd < 0 || !root[0]) return fd;
+  pthread_mutex_lock(&lock);
+  if (relative_path(AT_FDCWD, name, rel)) {
+    append_line("manifest", rel);
+    track_after_open(fd, 0, 0, 1);
+  }
+  pthread_mutex_unlock(&lock);
+  return fd;
+}
+
+int mkstemp(char* name) { return temp_tracked(REAL(mkstemp)(name), name); }
+int mkostemp(char* name, int flags) { return temp_tracked(REAL(mkostemp)(name, flags), name); }
+int mkstemps(char* name, int suffix) { return temp_tracked(REAL(mkstemps)(name, suffix), name); }
+int mkostemps(char* name, int suffix, int flags) { return temp_tracked(REAL(mkostemps)(name, suffix, flags), name); }
 
 static FILE* fopen_tracked(const char* name, const char* how, FILE* (*real)(const char*, const char*)) {
   if (!root[0] || !strpbrk(how, "wa+")) return real(name, how);

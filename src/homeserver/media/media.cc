@@ -115,8 +115,9 @@ std::string MediaRepository::content_uri(const std::string& media_id) const {
 void MediaRepository::ingest(std::string temp, std::function<void(core::Result<media::FileDigest>)> finish) {
   auto result = std::make_shared<std::optional<media::FileDigest>>();
   const bool strip = config_.strip_image_metadata;
+  // The content store is files only (no state of the loop's): its fsyncs run here too.
   scheduler_.run_blocking(
-      [temp, strip, result] {
+      [this, temp, strip, result] {
         if (strip) {
           const std::string type = media::sniff_image_type(file_head(temp));
           if (type == "image/jpeg" || type == "image/png" || type == "image/webp") {
@@ -129,9 +130,10 @@ void MediaRepository::ingest(std::string temp, std::function<void(core::Result<m
           }
         }
         *result = media::digest_file(temp);
+        if (*result && !content_.add(temp, (*result)->sha256_hex)) result->reset();
       },
       [this, temp, result, finish = std::move(finish)] {
-        if (!*result || !content_.add(temp, (*result)->sha256_hex)) {
+        if (!*result) {
           remove_file(temp);
           return finish(core::fail(Errc::kInternal, "Cannot store the upload"));
         }
