@@ -3,9 +3,10 @@
 // router, CORS, request limits, a timer scheduler and a token-bucket rate limiter. It knows no
 // Matrix types; Beast and Asio stay inside this folder's .cc files.
 //
-// Threading: everything runs on one event-loop thread. Handlers, responders and scheduled
-// callbacks are all invoked on that thread, so the layers above need no locks. The one
-// exception is Scheduler::run_blocking's work, which runs on a small worker pool.
+// Threading: handlers, responders, gates and scheduled callbacks are all invoked on one
+// event-loop thread (the one that calls Server::run), so the layers above need no locks. The
+// connections themselves (socket I/O, HTTP parsing, writing answers) run on a thread of the
+// server's own, and Scheduler::run_blocking's work on a small worker pool.
 #include <chrono>
 #include <cstdint>
 #include <functional>

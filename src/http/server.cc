@@ -1,12 +1,16 @@
-// The HTTP/1.1 server: one coroutine per connection on a single io_context. Each request is
-// handed to the router with a Responder; the connection's coroutine waits (without blocking
-// the loop) until the responder is called, then writes the response.
+// The HTTP/1.1 server: two loops. The connections — one coroutine each: reading and parsing
+// requests, writing responses, timeouts, limits — run on `net`, on a thread of their own; the
+// router, handlers, responders and scheduled callbacks on `io`, the event loop of the layers
+// above (Server::run's thread). A request crosses to `io` once it is read (and, for a gated
+// streamed body, once for its gate); its answer crosses back. So socket I/O and HTTP parsing
+// use the second core while the layers above stay single-threaded.
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -20,11 +24,13 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cassert>
 #include <cerrno>
 #include <csignal>
 #include <cstdlib>
 #include <stdexcept>
+#include <thread>
 #include <tuple>
 #include <unordered_map>
 #include <utility>
@@ -173,7 +179,7 @@ struct BodyFile {
 }  // namespace
 
 struct Server::Impl : Scheduler {
-  Impl(ServerOptions o, const Router& r) : options(std::move(o)), router(r), acceptor(io), signals(io) {}
+  Impl(ServerOptions o, const Router& r) : options(std::move(o)), router(r), acceptor(net), signals(io) {}
 
   void post(std::function<void()> fn) override {
     asio::post(io, [fn = std::move(fn)] { run_guarded(fn); });
@@ -218,8 +224,10 @@ struct Server::Impl : Scheduler {
   // The answer to a request that could not be read (`head`, `buffer`: what was read of it).
   Response refusal_for(const boost::system::error_code& error, const bhttp::request<bhttp::empty_body>& head,
                        const beast::flat_buffer& buffer) const;
-  // The router's answer to `request`, waited for without blocking the loop.
+  // The router's answer to `request` (on `io`), waited for without blocking `net`.
   asio::awaitable<Response> answer(Request& request);
+  // On `net`: the gate's decision on `head`, made on `io`.
+  asio::awaitable<std::optional<Response>> ask_gate(const Gate& gate, const Request& head);
   // After a refusal: drains a bounded amount of what the client is still sending, so it reads
   // our answer instead of a connection reset.
   asio::awaitable<void> linger(beast::tcp_stream& stream);
@@ -236,20 +244,22 @@ struct Server::Impl : Scheduler {
 
   ServerOptions options;
   const Router& router;
-  // Declared before io: connection coroutines still pending when io is destroyed update them.
-  bool stopping = false;
+  std::atomic<bool> stopping = false;
+  // `net`'s, declared before it: connection coroutines still pending when it is destroyed
+  // update them.
   std::size_t in_flight = 0;  // requests handed to the router and not yet written out
   std::size_t connections = 0;
   Count::PerKey per_address;  // open connections by Peer::limit_key
   std::vector<std::function<void()>> stop_callbacks;
-  // False once the loop has stopped: answers that come later (as the layers above are torn
+  // False once the loops have stopped: answers that come later (as the layers above are torn
   // down) have nowhere to go.
   std::shared_ptr<bool> loop_open = std::make_shared<bool>(true);
   asio::io_context io{1};
+  asio::io_context net{1};
   asio::thread_pool workers{2};
   tcp::acceptor acceptor;
   asio::signal_set signals;
-  std::unique_ptr<asio::steady_timer> drain_timer;
+  std::unique_ptr<asio::steady_timer> drain_timer;  // net's
 };
 
 asio::awaitable<void> Server::Impl::accept_loop() {
@@ -258,7 +268,7 @@ asio::awaitable<void> Server::Impl::accept_loop() {
     if (ec) {
       if (stopping || ec == asio::error::operation_aborted) co_return;
       // e.g. out of file descriptors: keep serving the connections we have, retry shortly.
-      asio::steady_timer pause(io, std::chrono::milliseconds(100));
+      asio::steady_timer pause(net, std::chrono::milliseconds(100));
       co_await pause.async_wait(kNoThrow);
       continue;
     }
@@ -267,7 +277,7 @@ asio::awaitable<void> Server::Impl::accept_loop() {
     Peer peer = peer_of(socket);
     Count from_peer(per_address, peer.limit_key);
     if (options.max_connections_per_address && from_peer.value() > options.max_connections_per_address) continue;
-    asio::co_spawn(io, session(std::move(socket), std::move(peer), Count(connections), std::move(from_peer)),
+    asio::co_spawn(net, session(std::move(socket), std::move(peer), Count(connections), std::move(from_peer)),
                    asio::detached);
   }
 }
@@ -348,7 +358,7 @@ asio::awaitable<boost::system::error_code> Server::Impl::read_body(
   // which happened under no limit.
   if (auto length = header_parser.content_length(); length && *length > limit)
     co_return boost::system::error_code(bhttp::error::body_limit);
-  if (streamed && streamed->gate && (in.refusal = streamed->gate(request)))
+  if (streamed && streamed->gate && (in.refusal = co_await ask_gate(streamed->gate, request)))
     co_return boost::system::error_code();  // refused from its head, before a byte of the body is read
   if (streamed) {
     const auto error = co_await read_body_to_file(stream, buffer, header_parser, limit, body_file);
@@ -376,34 +386,65 @@ Response Server::Impl::refusal_for(const boost::system::error_code& error,
 }
 
 asio::awaitable<Response> Server::Impl::answer(Request& request) {
-  auto pending = std::make_shared<Pending>(io);
-  auto deliver = [weak = std::weak_ptr<Pending>(pending), open = loop_open](Response r) {
-    auto p = weak.lock();
-    if (!p || !*open) return;
-    p->response = std::move(r);
-    p->ready.cancel();
+  auto pending = std::make_shared<Pending>(net);
+  // Called on io; the response crosses to net, where the connection waits for it.
+  auto deliver = [this, weak = std::weak_ptr<Pending>(pending), open = loop_open](Response r) {
+    if (!*open) return;
+    asio::post(net, [weak, r = std::move(r)]() mutable {
+      auto p = weak.lock();
+      if (!p) return;
+      p->response = std::move(r);
+      p->ready.cancel();
+    });
   };
   const Response failure = plain(500, error_body(500));
   Responder respond(
       [deliver, failure, hold = options.hold_answer, open = loop_open](Response r) {
-        if (!*open) return;  // the loop has stopped: nothing can be held or sent
+        if (!*open) return;  // the loops have stopped: nothing can be held or sent
         if (!hold) return deliver(std::move(r));
         hold([deliver, failure, held = std::make_shared<Response>(std::move(r))](bool ok) {
           deliver(ok ? std::move(*held) : failure);
         });
       },
       failure);
-  // A handler that throws leaves its responder unanswered: the fallback answers.
-  try {
-    router.dispatch(request, std::move(respond));
-  } catch (const std::exception& e) {
-    spdlog::error("{} {}: handler failed: {}", request.method, request.path, e.what());
-  }
-  // `ready` never expires: only the responder ends the wait, after setting the response. (Once
-  // the loop has closed, the responder sets nothing and this coroutine is never resumed.)
-  if (!pending->response) co_await pending->ready.async_wait(kNoThrow);
+  // A handler that throws leaves its responder unanswered: the fallback answers. The request
+  // stays in this coroutine's frame, untouched here, until the answer is back.
+  asio::post(io, [this, &request, respond = std::move(respond)]() mutable {
+    try {
+      router.dispatch(request, std::move(respond));
+    } catch (const std::exception& e) {
+      spdlog::error("{} {}: handler failed: {}", request.method, request.path, e.what());
+    }
+  });
+  // `ready` never expires: only the answer ends the wait, after setting the response. (Once
+  // the loops have stopped, no answer comes and this coroutine is never resumed.)
+  co_await pending->ready.async_wait(kNoThrow);
   assert(pending->response);
   co_return std::move(*pending->response);
+}
+
+asio::awaitable<std::optional<Response>> Server::Impl::ask_gate(const Gate& gate, const Request& head) {
+  struct Decision {
+    explicit Decision(asio::io_context& net) : ready(net, asio::steady_timer::time_point::max()) {}
+    asio::steady_timer ready;
+    std::optional<Response> refusal;
+  };
+  auto decision = std::make_shared<Decision>(net);
+  asio::post(io, [this, &gate, &head, decision] {
+    std::optional<Response> refusal;
+    try {
+      refusal = gate(head);
+    } catch (const std::exception& e) {
+      spdlog::error("{} {}: gate failed: {}", head.method, head.path, e.what());
+      refusal = plain(500, error_body(500));
+    }
+    asio::post(net, [decision, refusal = std::move(refusal)]() mutable {
+      decision->refusal = std::move(refusal);
+      decision->ready.cancel();
+    });
+  });
+  co_await decision->ready.async_wait(kNoThrow);
+  co_return std::move(decision->refusal);
 }
 
 asio::awaitable<void> Server::Impl::linger(beast::tcp_stream& stream) {
@@ -552,33 +593,44 @@ void Server::run() {
     if (!ec) stop();
   });
   std::signal(SIGPIPE, SIG_IGN);
-  asio::co_spawn(impl.io, impl.accept_loop(), asio::detached);
+  asio::co_spawn(impl.net, impl.accept_loop(), asio::detached);
+  // io may have nothing queued while the connections wait: it runs until net is done.
+  const auto io_work = asio::make_work_guard(impl.io);
+  std::thread net_thread([&impl] {
+    impl.net.run();
+    impl.io.stop();
+  });
   impl.io.run();
+  net_thread.join();
   *impl.loop_open = false;
   impl.workers.join();
 }
 
+// On io: the callbacks (the layers above answer their long-polls); then on net: no more
+// connections, and the drain.
 void Server::stop(std::chrono::milliseconds grace) {
   asio::post(impl_->io, [impl = impl_.get(), grace] {
-    if (impl->stopping) return;
-    impl->stopping = true;
+    if (impl->stopping.exchange(true)) return;
     boost::system::error_code ignored;
-    impl->acceptor.close(ignored);
     impl->signals.cancel(ignored);
     for (const auto& callback : impl->stop_callbacks) Impl::run_guarded(callback);
-    // Let requests in flight finish, checking every 20 ms, for at most `grace`.
-    auto deadline = std::chrono::steady_clock::now() + grace;
-    impl->drain_timer = std::make_unique<asio::steady_timer>(impl->io);
-    auto check = std::make_shared<std::function<void()>>();
-    *check = [impl, deadline, check] {
-      if (impl->in_flight == 0 || std::chrono::steady_clock::now() >= deadline) {
-        impl->io.stop();
-        return;
-      }
-      impl->drain_timer->expires_after(std::chrono::milliseconds(20));
-      impl->drain_timer->async_wait([check](const boost::system::error_code&) { (*check)(); });
-    };
-    (*check)();
+    asio::post(impl->net, [impl, grace] {
+      boost::system::error_code ignored;
+      impl->acceptor.close(ignored);
+      // Let requests in flight finish, checking every 20 ms, for at most `grace`.
+      auto deadline = std::chrono::steady_clock::now() + grace;
+      impl->drain_timer = std::make_unique<asio::steady_timer>(impl->net);
+      auto check = std::make_shared<std::function<void()>>();
+      *check = [impl, deadline, check] {
+        if (impl->in_flight == 0 || std::chrono::steady_clock::now() >= deadline) {
+          impl->net.stop();
+          return;
+        }
+        impl->drain_timer->expires_after(std::chrono::milliseconds(20));
+        impl->drain_timer->async_wait([check](const boost::system::error_code&) { (*check)(); });
+      };
+      (*check)();
+    });
   });
 }
 
