@@ -79,19 +79,19 @@ void Database::exec(const std::string& sql) {
   }
 }
 
-sqlite3_stmt* Database::cached(const std::string& sql) {
+sqlite3_stmt* Database::cached(std::string_view sql) {
   auto it = cache_.find(sql);
   if (it == cache_.end()) {
     sqlite3_stmt* statement = nullptr;
-    if (sqlite3_prepare_v3(db_, sql.c_str(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &statement,
+    if (sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &statement,
                            nullptr) != SQLITE_OK)
-      fail(db_, "prepare " + sql);
-    it = cache_.emplace(sql, statement).first;
+      fail(db_, "prepare " + std::string(sql));
+    it = cache_.emplace(std::string(sql), statement).first;
   }
   return it->second;
 }
 
-Statement Database::prepare(const std::string& sql) {
+Statement Database::prepare(std::string_view sql) {
   sqlite3_stmt* statement = cached(sql);
   if (batch_opened_ && !batch_open_ && !sqlite3_stmt_readonly(statement)) open_batch();
   return Statement(statement);

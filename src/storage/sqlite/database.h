@@ -12,10 +12,10 @@
 
 #include <cstdint>
 #include <functional>
-#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 #include "storage/store.h"
 
@@ -73,7 +73,7 @@ class Database {
 
   void exec(const std::string& sql);
   // A prepared (and cached) statement; finish using it before preparing the same SQL again.
-  Statement prepare(const std::string& sql);
+  Statement prepare(std::string_view sql);
   std::int64_t changes() const { return sqlite3_changes64(db_); }
   std::int64_t last_insert_rowid() const { return sqlite3_last_insert_rowid(db_); }
   sqlite3* handle() { return db_; }
@@ -90,13 +90,18 @@ class Database {
   void roll_back_unit();
 
  private:
-  sqlite3_stmt* cached(const std::string& sql);
+  sqlite3_stmt* cached(std::string_view sql);
   // Transaction control: never opens a batch itself.
-  void run(const std::string& sql) { Statement(cached(sql)).run(); }
+  void run(std::string_view sql) { Statement(cached(sql)).run(); }
   void open_batch();
 
   sqlite3* db_ = nullptr;
-  std::map<std::string, sqlite3_stmt*, std::less<>> cache_;
+  // Looked up on every statement: hashed, and by string_view, so a lookup allocates nothing.
+  struct SqlHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view sql) const { return std::hash<std::string_view>{}(sql); }
+  };
+  std::unordered_map<std::string, sqlite3_stmt*, SqlHash, std::equal_to<>> cache_;
   std::function<void()> batch_opened_;  // set: batching
   bool batch_open_ = false;
 };
