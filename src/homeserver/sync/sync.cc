@@ -12,12 +12,15 @@ namespace myelin::homeserver {
 using storage::StreamPos;
 
 SyncPass::SyncPass(const SyncRequest& request, storage::EventStore& store, storage::UserDataStore& user_data,
-                   StreamPos now, const Typing& typing, SentMembers& sent)
+                   StreamPos now, const Typing& typing, SentMembers& sent, UnreadCounts& unread,
+                   PushRulesCache& rules_cache)
     : request(request),
       store(store),
       user_data(user_data),
       typing(typing),
       sent(sent),
+      unread(unread),
+      rules_cache(rules_cache),
       now(now),
       since(std::min(request.since.pos, now)),
       user(request.session.user_id),
@@ -26,7 +29,7 @@ SyncPass::SyncPass(const SyncRequest& request, storage::EventStore& store, stora
       state_field(request.use_state_after ? "state_after" : "state") {}
 
 const json::object& SyncPass::push_rules() {
-  if (!push_rules_) push_rules_ = load_push_rules(user_data, user);
+  if (!push_rules_) push_rules_ = rules_cache.rules(user_data, user);
   return *push_rules_;
 }
 
@@ -73,7 +76,7 @@ void e2ee_section(SyncPass& pass, const std::vector<storage::Membership>& member
 
 json::object SyncService::compute(const SyncRequest& request, bool& has_updates) {
   SyncPass pass(request, store_, user_data_store_, position_store_.current_pos(), typing_,
-                sent_members(request.session));
+                sent_members(request.session), unread_counts_, push_rules_cache_);
   SyncAccountData account_data = account_data_section(pass);
   const std::vector<storage::Membership> memberships = store_.user_memberships(pass.user);
   json::object rooms = rooms_section(pass, rooms_, memberships, account_data.rooms);

@@ -16,10 +16,12 @@
 #include "homeserver/e2ee/device_lists.h"
 #include "homeserver/e2ee/keys.h"
 #include "homeserver/e2ee/to_device.h"
+#include "homeserver/push/push_rules_cache.h"
 #include "homeserver/sync/long_poll.h"
 #include "homeserver/sync/presence.h"
 #include "homeserver/sync/sync_token.h"
 #include "homeserver/sync/typing.h"
+#include "homeserver/sync/unread_counts.h"
 #include "homeserver/timeline/filter.h"
 #include "homeserver/timeline/notifier.h"
 #include "homeserver/timeline/room_cache.h"
@@ -94,6 +96,8 @@ class SyncService {
   ToDevice& to_device_;
   LongPoll long_poll_;
   std::unordered_map<std::string, SentMembers> sent_members_;  // user|device ->
+  UnreadCounts unread_counts_;
+  PushRulesCache push_rules_cache_;
 };
 
 }  // namespace myelin::homeserver

@@ -156,8 +156,9 @@ void remember_sent_members(SyncPass& pass, const std::string& room_id, bool newl
 }
 
 // Notification and highlight counts of the events after the user's read position (their
-// newest read receipt, or their membership), from their push rules. Looks at the newest
-// kUnreadWindow events at most (the counts saturate there).
+// newest read receipt, or their membership), from their push rules, counted on from the last
+// sync (UnreadCounts). Each count looks at the newest kUnreadWindow events of its range at
+// most (the counts saturate there).
 json::object unread_notifications(SyncPass& pass, const RoomState& room, const storage::Membership& membership) {
   constexpr std::size_t kUnreadWindow = 100;
   StreamPos read_up_to = 0;
@@ -167,11 +168,12 @@ json::object unread_notifications(SyncPass& pass, const RoomState& room, const s
     }
   }
   read_up_to = std::max(read_up_to, membership.pos);
-  const json::object& rules = pass.push_rules();
-  std::int64_t notifications = 0, highlights = 0;
-  const json::object* member = room.content("m.room.member", pass.user);
   const json::object* create = room.pdu("m.room.create", "");
-  if (room.last_pos > read_up_to && create) {
+  auto evaluate = [&](StreamPos after, StreamPos upto) {
+    NotificationCounts counts;
+    if (room.last_pos <= after || !create) return counts;
+    const json::object& rules = pass.push_rules();
+    const json::object* member = room.content("m.room.member", pass.user);
     rooms::PowerLevels levels(room.content("m.room.power_levels", ""), *create, *room.rules);
     PushContext context{pass.user, member ? std::string(string_field(*member, "displayname")) : "",
                         static_cast<std::int64_t>(room.joined.size()),
@@ -179,16 +181,18 @@ json::object unread_notifications(SyncPass& pass, const RoomState& room, const s
                           return key == "room" && levels.at_least(sender, levels.notifications_room());
                         }};
     for (const auto& event :
-         pass.store.room_events(room.room_id, read_up_to, pass.now, kUnreadWindow, storage::Direction::kBackward)) {
+         pass.store.room_events(room.room_id, after, upto, kUnreadWindow, storage::Direction::kBackward)) {
       if (event.sender == pass.user) continue;
       auto pdu = core::parse_json_object(event.json);
       if (!pdu) continue;
       const PushResult result = evaluate_push_rules(rules, *pdu, context);
-      notifications += result.notify;
-      highlights += result.highlight;
+      counts.notifications += result.notify;
+      counts.highlights += result.highlight;
     }
-  }
-  return {{"notification_count", notifications}, {"highlight_count", highlights}};
+    return counts;
+  };
+  const NotificationCounts counts = pass.unread.get(pass.user, room.room_id, read_up_to, pass.now, evaluate);
+  return {{"notification_count", counts.notifications}, {"highlight_count", counts.highlights}};
 }
 
 json::object room_summary(const RoomState& room, const std::string& user) {

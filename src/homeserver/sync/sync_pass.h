@@ -1,16 +1,20 @@
 #pragma once
 // One computation of a /sync response, shared by its sections (internal to sync/): the request,
 // the window (since, now] it reports, and what the sections share — the device's lazy-loading
-// memory, typing, the user's push rules (read once, when first needed). Each section sets
+// memory, typing, the kept notification counts, the user's push rules (read once, when first
+// needed). Each section sets
 // `has_updates` when it found something new.
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "core/json.h"
+#include "homeserver/push/push_rules_cache.h"
 #include "homeserver/sync/sync.h"
 #include "homeserver/sync/typing.h"
+#include "homeserver/sync/unread_counts.h"
 #include "homeserver/timeline/room_cache.h"
 #include "homeserver/timeline/room_state.h"
 #include "storage/event_store.h"
@@ -20,13 +24,16 @@ namespace myelin::homeserver {
 
 struct SyncPass {
   SyncPass(const SyncRequest& request, storage::EventStore& store, storage::UserDataStore& user_data,
-           storage::StreamPos now, const Typing& typing, SentMembers& sent);
+           storage::StreamPos now, const Typing& typing, SentMembers& sent, UnreadCounts& unread,
+           PushRulesCache& rules_cache);
 
   const SyncRequest& request;
   storage::EventStore& store;
   storage::UserDataStore& user_data;
   const Typing& typing;
   SentMembers& sent;
+  UnreadCounts& unread;
+  PushRulesCache& rules_cache;
   const storage::StreamPos now;
   const storage::StreamPos since;
   const std::string& user;
@@ -39,7 +46,7 @@ struct SyncPass {
   const json::object& push_rules();
 
  private:
-  std::optional<json::object> push_rules_;
+  std::shared_ptr<const json::object> push_rules_;
 };
 
 // Account data changed since `since`: the user's global entries, and per room.

@@ -40,7 +40,7 @@ void Notifier::notify_key(const std::string& key) {
     auto it = waiters_.find(id);
     if (it == waiters_.end()) continue;
     forget(id, it->second);
-    scheduler_.post(std::move(it->second.on_wake));
+    wake(std::move(it->second.on_wake));
     waiters_.erase(it);
   }
 }
@@ -49,8 +49,31 @@ void Notifier::notify_user(const std::string& user_id) { notify_key(user_id); }
 
 void Notifier::notify_room(const std::string& room_id) { notify_key(room_id); }
 
+void Notifier::wake(std::function<void()> on_wake) {
+  woken_.push_back(std::move(on_wake));
+  if (draining_) return;
+  draining_ = true;
+  scheduler_.post([this] { drain(); });
+}
+
+void Notifier::drain() {
+  // Afterwards (even when a callback threw: the scheduler logs it), the rest go next turn.
+  struct Next {
+    Notifier& notifier;
+    ~Next() {
+      if (notifier.woken_.empty()) notifier.draining_ = false;
+      else notifier.scheduler_.post([&n = notifier] { n.drain(); });
+    }
+  } next{*this};
+  for (int i = 0; i < kWakeupsPerTurn && !woken_.empty(); ++i) {
+    auto on_wake = std::move(woken_.front());
+    woken_.pop_front();
+    on_wake();
+  }
+}
+
 void Notifier::notify_all() {
-  for (auto& [id, waiter] : waiters_) scheduler_.post(std::move(waiter.on_wake));
+  for (auto& [id, waiter] : waiters_) wake(std::move(waiter.on_wake));
   waiters_.clear();
   by_key_.clear();
 }

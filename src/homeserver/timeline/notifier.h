@@ -2,10 +2,13 @@
 // Wakes long-polling /sync and /events requests when something new arrives for a user, or in
 // a room a request watches without being joined to it (peeking through /events?room_id=).
 // Waiters are one-shot: a notification removes each woken waiter (under all its keys) and
-// posts its callback to the event loop, so a sender's request never runs other users' sync
-// work inline; cancel() removes one at its timeout. Single-threaded. It hears of new room
-// events as a subscriber of the write path (on_written, wired in homeserver.h).
+// queues its callback, so a sender's request never runs other users' sync work inline;
+// cancel() removes one at its timeout. The queue is run a few callbacks per turn of the event
+// loop, so that when a message wakes a thousand syncs the loop's other work — the sender's
+// answer, the commit that releases it, the syncs answered so far — goes on between them. Single-threaded. It hears of
+// new room events as a subscriber of the write path (on_written, wired in homeserver.h).
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <string>
 #include <unordered_map>
@@ -41,11 +44,16 @@ class Notifier {
   };
   void notify_key(const std::string& key);
   void forget(WaiterId id, const Waiter& waiter);
+  void wake(std::function<void()> on_wake);
+  void drain();
+  static constexpr int kWakeupsPerTurn = 8;
 
   http::Scheduler& scheduler_;
   WaiterId next_id_ = 1;
   std::unordered_map<WaiterId, Waiter> waiters_;
   std::unordered_multimap<std::string, WaiterId> by_key_;
+  std::deque<std::function<void()>> woken_;  // callbacks of woken waiters, run by drain()
+  bool draining_ = false;                    // drain() is posted
 };
 
 }  // namespace myelin::homeserver
