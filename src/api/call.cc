@@ -7,12 +7,20 @@
 
 namespace myelin::api {
 
-http::Response json_response(const json::value& body, int status) {
+namespace {
+
+http::Response with_body(std::string body, int status) {
   http::Response response;
   response.status = status;
-  response.body = core::to_string(body);
+  response.body = std::move(body);
   return response;
 }
+
+}  // namespace
+
+http::Response json_response(const json::value& body, int status) { return with_body(core::to_string(body), status); }
+
+http::Response json_response(const json::object& body, int status) { return with_body(core::to_string(body), status); }
 
 http::Response error_response(const core::Error& error) {
   // A UIA challenge without a failed stage carries no errcode (client-server-api UIA).
@@ -21,6 +29,8 @@ http::Response error_response(const core::Error& error) {
 }
 
 void Call::reply(const json::value& body, int status) const { respond(json_response(body, status)); }
+
+void Call::reply(const json::object& body, int status) const { respond(json_response(body, status)); }
 
 std::optional<storage::Transaction> Call::transaction() const {
   storage::Transaction txn{session->user_id, session->device_id, "", ""};

@@ -30,6 +30,7 @@ struct Call {
   const homeserver::Session& user() const { return *session; }
 
   void reply(const json::value& body, int status = 200) const;
+  void reply(const json::object& body, int status = 200) const;  // without a copy
   void fail(const core::Error& error) const;
   // Answers a service's result: its error, else the value ({} for a Status).
   template <class T>
@@ -58,6 +59,7 @@ struct Call {
 };
 
 http::Response json_response(const json::value& body, int status = 200);
+http::Response json_response(const json::object& body, int status = 200);  // without a copy
 http::Response error_response(const core::Error& error);
 
 // Typed reads of request fields: M_BAD_JSON when present with the wrong type, M_MISSING_PARAM

@@ -271,6 +271,8 @@ Status check_event_numbers(const json::value& v) {
 
 std::string to_string(const json::value& v) { return json::serialize(v); }
 
+std::string to_string(const json::object& o) { return json::serialize(o); }
+
 json::object& child(json::object& parent, std::string_view key) {
   json::value& value = parent[key];
   return value.is_object() ? value.get_object() : value.emplace_object();

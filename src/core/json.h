@@ -39,5 +39,6 @@ json::object& child(json::object& parent, std::string_view key);
 
 // Compact (non-canonical) serialisation for responses; just boost::json::serialize.
 std::string to_string(const json::value& v);
+std::string to_string(const json::object& o);  // without copying it into a value first
 
 }  // namespace myelin::core
