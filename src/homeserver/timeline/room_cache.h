@@ -14,7 +14,10 @@
 // that is held is never loaded a second time: there is at most one RoomState per room, and
 // the write path always applies to the cached one. Hold the pointer for as long as the room
 // is used (a reference taken from it, such as Written::room, lives no longer than the
-// holder); while rooms are held the cache may exceed its bound by them.
+// holder); while rooms are held the cache may exceed its bound by them. (Chosen over a trim
+// at a "safe point" posted to the loop: that needs every caller to let go of its pointers
+// before the loop turns, and the command line's scheduler runs posted work at once.)
+// Counting the held state events walks the cached rooms, on a load only.
 #include <cstddef>
 #include <list>
 #include <memory>
