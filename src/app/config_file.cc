@@ -206,6 +206,13 @@ const std::vector<Option>& options() {
           "a bot) still gets an encrypted private room; with all, public rooms too, so newcomers cannot read what was "
           "said before they joined. A createRoom request that brings its own m.room.encryption event keeps it.",
           &Config::membership, &homeserver::MembershipOptions::encryption_by_default),
+      option("rooms.cache_state_events",
+             "The rooms kept in memory (their current state, read by every send and sync), counted in state events: "
+             "about 2.5 kB each, mostly members, so a room of 1000 members costs about 2.5 MB and a direct message "
+             "about 10 kB. Beyond the bound the rooms least recently used are dropped and read again from the "
+             "database at their next use (about 6 ms for 1000 members, 0.05 ms for a small room); a room in use is "
+             "kept whatever the bound. Keep it above the state of your largest rooms. At least 1.",
+             &Config::timeline, &homeserver::TimelineOptions::room_cache_state_events),
       option("media.max_upload_bytes",
              "Largest media upload (413 M_TOO_LARGE above). Uploads are streamed to disk, never held in memory.",
              &Config::media, &homeserver::MediaOptions::max_upload_bytes),
@@ -267,9 +274,9 @@ std::vector<std::string> split_key(const std::string& key) {
   return parts;
 }
 
-// The limits.* counts and sizes within their range. 0 means "no bound" only where an option
-// says so: elsewhere 0 or less would refuse everything or, for the caps that evict (filters,
-// devices), delete everything at each use.
+// The limits.* counts and sizes, and the room cache's bound, within their range. 0 means "no bound" only where an
+// option says so: elsewhere 0 or less would refuse everything or, for the caps that evict (filters, devices), delete
+// everything at each use.
 core::Status check_limits(const Config& config) {
   struct Range {
     const char* key;
@@ -296,6 +303,7 @@ core::Status check_limits(const Config& config) {
       {"limits.reports_per_user", config.moderation.reports_per_user, 1},
       {"limits.aliases_per_user", config.timeline.aliases_per_user, 1},
       {"limits.backup_keys_per_user", config.e2ee.backup_keys_per_user, 1},
+      {"rooms.cache_state_events", config.timeline.room_cache_state_events, 1},
   };
   for (const Range& range : ranges) {
     if (range.value < range.least || range.value > range.most)

@@ -39,6 +39,13 @@ TEST_F(ConfigFileTest, AServerNameMustBeOne) {
     EXPECT_TRUE(load(std::string("server_name: \"") + good + "\"\n")) << good;
 }
 
+TEST_F(ConfigFileTest, TheRoomCacheKeepsAtLeastOneStateEvent) {
+  EXPECT_FALSE(load("rooms: {cache_state_events: 0}\n"));
+  auto config = load("rooms: {cache_state_events: 5}\n");
+  ASSERT_TRUE(config) << config.error().message;
+  EXPECT_EQ(config->timeline.room_cache_state_events, 5);
+}
+
 // Each part of the config gets its keys: the server's, the client API's and every domain's.
 TEST_F(ConfigFileTest, KeysReachTheirPartsAndServerNameEveryDomain) {
   auto config = load(

@@ -51,7 +51,7 @@ class Homeserver {
   Homeserver(const DomainOptions& options, storage::Store& store, const core::SigningKey& key,
              http::Scheduler& scheduler, media::ContentStore& content)
       : notifier_(scheduler),
-        room_cache_(store),
+        room_cache_(store, options.timeline.room_cache_state_events),
         event_builder_(options.timeline, store, key),
         write_path_(store, room_cache_),
         timeline_(store, room_cache_, event_builder_, write_path_),

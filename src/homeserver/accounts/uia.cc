@@ -9,6 +9,17 @@ namespace myelin::homeserver {
 
 using core::Errc;
 
+namespace {
+
+// What is kept of a session's first request (as JSON, with its session ID): a UIA request is a
+// few hundred bytes (registration parameters, device IDs to delete, cross-signing keys).
+constexpr std::size_t kMaxRequestBytes = 65'536;
+// Under abuse (sessions opened and never finished) everything is forgotten beyond these.
+constexpr std::size_t kMaxSessions = 100'000;
+constexpr std::size_t kMaxBytes = 16u << 20;
+
+}  // namespace
+
 core::Error Uia::challenge(const std::string& session_id, const Flows& flows, core::Error base) const {
   json::array flow_list;
   for (const auto& flow : flows) {
@@ -29,18 +40,31 @@ core::Error Uia::challenge(const std::string& session_id, const Flows& flows, co
 
 core::Status Uia::check(const json::object& request, const Flows& flows, const StageCheck& verify) {
   const std::int64_t now = core::now_ms();
-  std::erase_if(sessions_, [now](const auto& entry) { return entry.second.expires_ms < now; });
-  if (sessions_.size() > 100'000) sessions_.clear();  // bounded memory under abuse
+  std::erase_if(sessions_, [this, now](const auto& entry) {
+    if (entry.second.expires_ms >= now) return false;
+    bytes_ -= entry.second.bytes;
+    return true;
+  });
+  if (sessions_.size() > kMaxSessions || bytes_ > kMaxBytes) {
+    sessions_.clear();
+    bytes_ = 0;
+  }
 
   const json::value* auth = request.if_contains("auth");
   std::string session_id = session_of(request);
-  if (auto known = sessions_.find(session_id); known != sessions_.end() && known->second.done) sessions_.erase(known);
+  if (auto known = sessions_.find(session_id); known != sessions_.end() && known->second.done) {
+    bytes_ -= known->second.bytes;
+    sessions_.erase(known);
+  }
   if (session_id.empty() || !sessions_.contains(session_id)) {
     if (session_id.empty()) session_id = core::random_string(24);
-    Session& fresh = sessions_[session_id];
-    fresh.expires_ms = now + 10 * 60 * 1000;
-    fresh.first_request = request;
-    fresh.first_request.erase("auth");
+    json::object first = request;
+    first.erase("auth");
+    const std::size_t bytes = core::to_string(first).size() + session_id.size();
+    if (bytes > kMaxRequestBytes)
+      return core::fail(Errc::kTooLarge, "The request is too large for user-interactive authentication");
+    sessions_[session_id] = Session{{}, now + 10 * 60 * 1000, std::move(first), false, std::nullopt, bytes};
+    bytes_ += bytes;
   }
   Session& session = sessions_[session_id];
   const json::value* type = auth && auth->is_object() ? auth->get_object().if_contains("type") : nullptr;

@@ -1,6 +1,8 @@
 #pragma once
 // User-interactive authentication (client-server-api "User-Interactive Authentication API").
 // Sessions are kept in memory for ten minutes; a session records the stages already completed.
+// Bounded: a request whose body (without auth) is over 64 kB is refused (M_TOO_LARGE), and
+// beyond 100,000 sessions or 16 MB of kept first requests every session is forgotten (abuse).
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -44,9 +46,11 @@ class Uia {
     json::object first_request;
     bool done = false;
     std::optional<std::string> result;
+    std::size_t bytes = 0;  // of the first request as JSON, and the session ID
   };
   core::Error challenge(const std::string& session_id, const Flows& flows, core::Error base) const;
   std::unordered_map<std::string, Session> sessions_;
+  std::size_t bytes_ = 0;  // over all sessions
 };
 
 }  // namespace myelin::homeserver

@@ -45,6 +45,21 @@ TEST(UiaTest, RemembersTheFirstRequest) {
   EXPECT_EQ(uia.first_request("nope"), nullptr);
 }
 
+TEST(UiaTest, KeptRequestsAreBounded) {
+  Uia uia;
+  auto huge = uia.check(json::object{{"username", std::string(70'000, 'x')}}, {{"m.login.dummy"}}, accept_dummy_only);
+  ASSERT_FALSE(huge);
+  EXPECT_EQ(huge.error().errcode, "M_TOO_LARGE");
+  EXPECT_EQ(huge.error().http_status, 413);
+  // Sessions opened and never finished: beyond 16 MB of first requests all are forgotten.
+  const json::object large{{"username", std::string(60'000, 'x')}};
+  auto first = uia.check(large, {{"m.login.dummy"}}, accept_dummy_only);
+  std::string session(first.error().extra.at("session").as_string());
+  for (int i = 0; i < 400 && uia.first_request(session); ++i)
+    (void)uia.check(large, {{"m.login.dummy"}}, accept_dummy_only);
+  EXPECT_EQ(uia.first_request(session), nullptr);
+}
+
 TEST(UiaTest, FailedStageReportsErrorAndKeepsSession) {
   Uia uia;
   json::object request{{"auth", {{"type", "m.login.password"}}}};

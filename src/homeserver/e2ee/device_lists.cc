@@ -11,10 +11,10 @@ void DeviceLists::announce(const std::string& user_id) {
 DeviceListUpdate DeviceLists::changes(const std::string& user_id, storage::StreamPos since, storage::StreamPos upto,
                                       const std::vector<storage::Membership>& memberships) {
   DeviceListUpdate update;
-  std::vector<const RoomState*> joined_rooms;
+  std::vector<std::shared_ptr<const RoomState>> joined_rooms;
   std::set<std::string> maybe_left;
   for (const auto& membership : memberships) {
-    const RoomState* room = rooms_.room(membership.room_id);
+    std::shared_ptr<const RoomState> room = rooms_.room(membership.room_id);
     if (!room) continue;
     if (membership.membership == "join") {
       joined_rooms.push_back(room);
@@ -40,7 +40,7 @@ DeviceListUpdate DeviceLists::changes(const std::string& user_id, storage::Strea
     }
   }
   auto shares_room = [&](const std::string& other) {
-    for (const RoomState* room : joined_rooms)
+    for (const auto& room : joined_rooms)
       if (room->joined.contains(other)) return true;
     return false;
   };

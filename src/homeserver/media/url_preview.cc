@@ -11,9 +11,14 @@ namespace {
 
 using core::Errc;
 
+// A preview keeps at most kMaxProperties properties, each name at most kMaxName bytes and
+// each value at most kMaxValue (a page has a handful of og: tags), so the cache holds at most
+// about kMaxCached * 35 kB however hostile the pages.
 constexpr std::size_t kMaxCached = 1000;
 constexpr std::int64_t kCacheMs = 3600 * 1000;
 constexpr std::size_t kMaxValue = 1000;
+constexpr std::size_t kMaxName = 64;
+constexpr std::size_t kMaxProperties = 32;
 
 std::string lower(std::string_view text) {
   std::string out(text);
@@ -84,8 +89,11 @@ json::object open_graph(std::string_view html) {
     auto attrs = attributes(html.substr(at + 5, end - at - 5));
     std::string property = attrs.contains("property") ? attrs["property"] : attrs["name"];
     property = lower(property);
-    if (!property.starts_with("og:") || property.starts_with("og:image") || !attrs.contains("content")) continue;
+    if (!property.starts_with("og:") || property.starts_with("og:image") || property.size() > kMaxName ||
+        !attrs.contains("content"))
+      continue;
     if (!out.contains(property)) out[property] = attrs["content"];
+    if (out.size() == kMaxProperties) break;
   }
   if (!out.contains("og:title")) {
     const std::size_t open = lowered.find("<title");
@@ -137,8 +145,11 @@ void UrlPreviews::preview(const std::string& url, std::function<void(core::Resul
         json::object preview;
         if (outcome->page->status == 200 && lower(outcome->page->content_type).find("html") != std::string::npos)
           preview = open_graph(outcome->page->body);
+        const std::int64_t now = core::now_ms();
+        if (cache_.size() >= kMaxCached)
+          std::erase_if(cache_, [now](const auto& entry) { return entry.second.expires_ms <= now; });
         if (cache_.size() >= kMaxCached) cache_.clear();
-        cache_[url] = Cached{preview, core::now_ms() + kCacheMs};
+        cache_[url] = Cached{preview, now + kCacheMs};
         done(std::move(preview));
       });
 }

@@ -4,7 +4,8 @@
 // someone here is looking at the link. When on, only public addresses are fetched — never
 // loopback, private, link-local or other reserved ranges, as resolved and after every
 // redirect — unless a range is in media.url_preview_ip_allowlist. Pages are fetched on the
-// worker pool, at most 1 MB and 10 s each, and answers are cached for an hour.
+// worker pool, at most 1 MB and 10 s each, and answers (at most 32 properties each) are cached
+// for an hour, a thousand at most.
 #include <functional>
 #include <string>
 #include <string_view>

@@ -25,5 +25,19 @@ TEST(UrlPreviewTest, TitleStandsInAndGarbageIsHarmless) {
   EXPECT_TRUE(open_graph("").empty());
 }
 
+TEST(UrlPreviewTest, AHostilePageMakesASmallPreview) {
+  std::string page;
+  for (int i = 0; i < 1000; ++i)
+    page += "<meta property=\"og:p" + std::to_string(i) + "\" content=\"" + std::string(5000, 'x') + "\">";
+  page += "<meta property=\"og:" + std::string(100, 'n') + "\" content=\"long name\">";
+  auto preview = open_graph(page);
+  EXPECT_EQ(preview.size(), 32u);
+  for (const auto& property : preview) {
+    EXPECT_LE(property.key().size(), 64u);
+    EXPECT_LE(property.value().as_string().size(), 1000u);
+  }
+  EXPECT_EQ(open_graph("<meta property=\"og:" + std::string(100, 'n') + "\" content=\"x\">").size(), 0u);
+}
+
 }  // namespace
 }  // namespace myelin::homeserver

@@ -40,7 +40,7 @@ std::string restricted_join_authoriser(RoomCache& rooms, const std::string& serv
       if (!condition.is_object()) continue;
       const auto& object = condition.get_object();
       if (string_field(object, "type") != "m.room_membership") continue;
-      RoomState* other = rooms.room(std::string(string_field(object, "room_id")));
+      std::shared_ptr<RoomState> other = rooms.room(std::string(string_field(object, "room_id")));
       if (other && other->membership(user_id) == "join") allowed = true;
     }
   }
@@ -57,7 +57,7 @@ std::string restricted_join_authoriser(RoomCache& rooms, const std::string& serv
 
 core::Result<std::string> RoomService::join(const core::UserId& user_id, const core::RoomId& room_id,
                                             const std::string& reason) {
-  RoomState* room = rooms_.room(room_id);
+  std::shared_ptr<RoomState> room = rooms_.room(room_id);
   if (!room) return core::fail(Errc::kNotFound, "No known server can join this room");
   json::object content = member_content(user_id, "join", reason);
   if (const json::object* current = room->content("m.room.member", user_id.str()); current && *current == content)
@@ -71,7 +71,7 @@ core::Result<std::string> RoomService::join(const core::UserId& user_id, const c
 
 core::Result<std::string> RoomService::knock(const core::UserId& user_id, const core::RoomId& room_id,
                                              const std::string& reason) {
-  RoomState* room = rooms_.room(room_id);
+  std::shared_ptr<RoomState> room = rooms_.room(room_id);
   if (!room) return core::fail(Errc::kNotFound, "No known server can knock on this room");
   auto sent =
       timeline_.send(room_id, {user_id, "m.room.member", user_id, member_content(user_id, "knock", reason), {}});
@@ -82,7 +82,7 @@ core::Result<std::string> RoomService::knock(const core::UserId& user_id, const 
 core::Result<std::string> RoomService::set_membership(const core::UserId& sender, const core::RoomId& room_id,
                                                       const core::UserId& target, const std::string& membership,
                                                       const std::string& reason, bool is_direct) {
-  RoomState* room = rooms_.room(room_id);
+  std::shared_ptr<RoomState> room = rooms_.room(room_id);
   if (!room) return core::fail(Errc::kForbidden, "Unknown room or not a member");
   const std::string suffix = ":" + config_.server_name;
   if (membership == "invite") {
@@ -101,7 +101,7 @@ core::Result<std::string> RoomService::set_membership(const core::UserId& sender
 }
 
 core::Status RoomService::forget(const core::UserId& user_id, const core::RoomId& room_id) {
-  RoomState* room = rooms_.room(room_id);
+  std::shared_ptr<RoomState> room = rooms_.room(room_id);
   if (!room) return core::fail(Errc::kNotFound, "Unknown room");
   const std::string membership = room->membership(user_id.str());
   if (membership == "join" || membership == "invite" || membership == "knock")
@@ -115,7 +115,7 @@ core::Result<std::string> RoomService::join_room(const core::UserId& user_id, bo
   auto room_id = resolve_room(room_id_or_alias);
   if (!room_id) return std::unexpected(room_id.error());
   if (guest) {
-    RoomState* room = rooms_.room(*room_id);
+    std::shared_ptr<RoomState> room = rooms_.room(*room_id);
     const json::object* access = room ? room->content("m.room.guest_access", "") : nullptr;
     if (!access || string_field(*access, "guest_access") != "can_join")
       return core::fail(Errc::kGuestAccessForbidden, "Guests may not join this room");
@@ -131,7 +131,7 @@ core::Result<std::string> RoomService::knock_room(const core::UserId& user_id, c
 }
 
 core::Status RoomService::leave(const core::UserId& user_id, const core::RoomId& room_id, const std::string& reason) {
-  RoomState* room = rooms_.room(room_id);
+  std::shared_ptr<RoomState> room = rooms_.room(room_id);
   if (!room) return core::fail(Errc::kNotFound, "Unknown room");
   const std::string membership = room->membership(user_id.str());
   if (membership == "leave" || membership == "ban" || membership.empty()) return {};
@@ -166,7 +166,7 @@ core::Result<std::string> RoomService::ban(const core::UserId& sender, const cor
 
 core::Result<std::string> RoomService::kick(const core::UserId& sender, const core::RoomId& room_id,
                                             const std::string& target, const std::string& reason) {
-  RoomState* room = rooms_.room(room_id);
+  std::shared_ptr<RoomState> room = rooms_.room(room_id);
   const std::string membership = room ? room->membership(target) : "";
   if (membership != "join" && membership != "invite" && membership != "knock")
     return core::fail(Errc::kForbidden, "The user is not in the room");
@@ -177,7 +177,7 @@ core::Result<std::string> RoomService::kick(const core::UserId& sender, const co
 
 core::Result<std::string> RoomService::unban(const core::UserId& sender, const core::RoomId& room_id,
                                              const std::string& target, const std::string& reason) {
-  RoomState* room = rooms_.room(room_id);
+  std::shared_ptr<RoomState> room = rooms_.room(room_id);
   if (room && room->membership(target) != "ban") return core::fail(Errc::kForbidden, "User is not banned");
   auto user_id = parse_target(target);
   if (!user_id) return std::unexpected(user_id.error());
@@ -187,7 +187,7 @@ core::Result<std::string> RoomService::unban(const core::UserId& sender, const c
 void RoomService::propagate_profile(const core::UserId& user_id) {
   for (const auto& membership : store_.user_memberships(user_id)) {
     if (membership.membership != "join") continue;
-    RoomState* room = rooms_.room(membership.room_id);
+    std::shared_ptr<RoomState> room = rooms_.room(membership.room_id);
     if (!room) continue;
     auto room_id = core::RoomId::parse(membership.room_id);  // the store's own: checked on the way in
     if (!room_id) continue;

@@ -86,7 +86,7 @@ core::Result<std::string> RoomService::upgrade(const core::UserId& user_id, cons
                                                const std::vector<std::string>& additional_creators) {
   const rooms::RoomVersionRules* rules = rooms::find_room_version(new_version);
   if (!rules) return core::fail(Errc::kUnsupportedRoomVersion, "Unsupported room version " + new_version);
-  RoomState* old_room = rooms_.room(room_id);
+  std::shared_ptr<RoomState> old_room = rooms_.room(room_id);
   if (!old_room || old_room->membership(user_id.str()) != "join")
     return core::fail(Errc::kForbidden, "You are not in this room");
   // The upgrader must be able to send the tombstone; check before creating anything.

@@ -24,7 +24,7 @@ DirectoryResults UserDirectory::search(const std::string& user_id, const std::st
   std::map<std::string, json::object> found;
   for (const auto& membership : store_.user_memberships(user_id)) {
     if (membership.membership != "join") continue;
-    RoomState* room = rooms_.room(membership.room_id);
+    std::shared_ptr<RoomState> room = rooms_.room(membership.room_id);
     if (!room) continue;
     for (const auto& member : room->joined) {
       if (member == user_id || found.contains(member)) continue;

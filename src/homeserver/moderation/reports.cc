@@ -12,7 +12,7 @@ core::Status Reports::report_event(const core::UserId& reporter, const core::Roo
                                    std::optional<std::int64_t> score) {
   // v1.8: the reporter must currently be joined. Not joined, unknown room and unknown event
   // all get the same answer, so the endpoint reveals nothing to non-members.
-  const RoomState* room = rooms_.room(room_id);
+  std::shared_ptr<const RoomState> room = rooms_.room(room_id);
   auto event = event_store_.event(event_id);
   if (!room || room->membership(reporter.str()) != "join" || !event || event->room_id != room_id)
     return core::fail(Errc::kNotFound, "The event was not found or you are not joined to the room");

@@ -10,8 +10,9 @@ namespace myelin::homeserver {
 
 using core::Errc;
 
-core::Result<RoomState*> Ephemeral::joined_room(const std::string& user_id, const std::string& room_id) {
-  RoomState* room = rooms_.room(room_id);
+core::Result<std::shared_ptr<RoomState>> Ephemeral::joined_room(const std::string& user_id,
+                                                                const std::string& room_id) {
+  std::shared_ptr<RoomState> room = rooms_.room(room_id);
   if (!room || room->membership(user_id) != "join")
     return core::fail(Errc::kForbidden, "You are not joined to this room");
   return room;

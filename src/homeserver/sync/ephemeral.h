@@ -42,7 +42,7 @@ class Ephemeral {
                                 const std::vector<std::pair<std::string, std::string>>& markers);
 
  private:
-  core::Result<RoomState*> joined_room(const std::string& user_id, const std::string& room_id);
+  core::Result<std::shared_ptr<RoomState>> joined_room(const std::string& user_id, const std::string& room_id);
   core::Result<storage::StoredEvent> room_event(const std::string& room_id, const std::string& event_id);
   storage::StreamPos event_pos(const std::string& event_id);
   void set_fully_read(const std::string& user_id, const std::string& room_id, const storage::StoredEvent& event);

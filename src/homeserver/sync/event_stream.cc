@@ -19,17 +19,17 @@ json::object SyncService::compute_events(const Session& session, storage::Stream
   // The rooms read: the one named (which the user may read without being joined), else the
   // rooms they are joined to; what they may read of each is the whole window while they were
   // joined throughout it (the common case, no lookups), else what the visibility rules allow.
-  std::vector<std::pair<RoomState*, std::vector<PosRange>>> rooms;
+  std::vector<std::pair<std::shared_ptr<RoomState>, std::vector<PosRange>>> rooms;
   for (const auto& membership : store_.user_memberships(session.user_id)) {
     if (membership.membership != "join" || (!room_id.empty() && membership.room_id != room_id)) continue;
-    RoomState* room = rooms_.room(membership.room_id);
+    std::shared_ptr<RoomState> room = rooms_.room(membership.room_id);
     if (!room || room->last_pos <= from) continue;
     std::vector<PosRange> ranges{{from, now}};
     if (membership.pos > from) ranges = visible_events(store_, *room, session.user_id).within(from, now);
     rooms.emplace_back(room, std::move(ranges));
   }
   if (!room_id.empty() && rooms.empty()) {
-    if (RoomState* room = rooms_.room(room_id); room && room->last_pos > from)
+    if (std::shared_ptr<RoomState> room = rooms_.room(room_id); room && room->last_pos > from)
       rooms.emplace_back(room, visible_events(store_, *room, session.user_id).within(from, now));
   }
   std::vector<storage::StoredEvent> events;

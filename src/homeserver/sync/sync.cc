@@ -75,8 +75,15 @@ void e2ee_section(SyncPass& pass, const std::vector<storage::Membership>& member
 }  // namespace
 
 json::object SyncService::compute(const SyncRequest& request, bool& has_updates) {
-  SyncPass pass(request, store_, user_data_store_, position_store_.current_pos(), typing_,
-                sent_members(request.session), unread_counts_, push_rules_cache_);
+  json::object response;
+  sent_members_.with(request.session.user_id.str() + '|' + request.session.device_id,
+                     [&](SentMembers& sent) { response = compute_with(request, sent, has_updates); });
+  return response;
+}
+
+json::object SyncService::compute_with(const SyncRequest& request, SentMembers& sent, bool& has_updates) {
+  SyncPass pass(request, store_, user_data_store_, position_store_.current_pos(), typing_, sent, unread_counts_,
+                push_rules_cache_);
   SyncAccountData account_data = account_data_section(pass);
   const std::vector<storage::Membership> memberships = store_.user_memberships(pass.user);
   json::object rooms = rooms_section(pass, rooms_, memberships, account_data.rooms);
@@ -90,13 +97,6 @@ json::object SyncService::compute(const SyncRequest& request, bool& has_updates)
   response["presence"] = {{"events", std::move(presence)}};
   if (pass.has_updates) has_updates = true;
   return response;
-}
-
-SentMembers& SyncService::sent_members(const Session& session) {
-  constexpr std::size_t kMaxDevices = 10'000;
-  const std::string key = session.user_id.str() + '|' + session.device_id;
-  if (!sent_members_.contains(key) && sent_members_.size() >= kMaxDevices) sent_members_.clear();
-  return sent_members_[key];
 }
 
 void SyncService::sync(SyncRequest request, std::function<void(json::object)> done) {

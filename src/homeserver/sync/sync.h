@@ -19,6 +19,7 @@
 #include "homeserver/push/push_rules_cache.h"
 #include "homeserver/sync/long_poll.h"
 #include "homeserver/sync/presence.h"
+#include "homeserver/sync/sent_members.h"
 #include "homeserver/sync/sync_token.h"
 #include "homeserver/sync/typing.h"
 #include "homeserver/sync/unread_counts.h"
@@ -42,10 +43,6 @@ struct SyncRequest {
   std::int64_t timeout_ms = 0;
   std::string set_presence;  // "", online, unavailable, offline
 };
-
-// Lazy loading: which members a device has been sent, per room (room -> users), so
-// incremental syncs leave out the ones it already has (unless include_redundant_members).
-using SentMembers = std::unordered_map<std::string, std::set<std::string>>;
 
 class SyncService {
  public:
@@ -77,11 +74,9 @@ class SyncService {
               std::int64_t timeout_ms, std::function<void(json::object)> done);
 
  private:
-  // In memory only and bounded; a device without an entry is simply sent its senders'
-  // members again.
-  SentMembers& sent_members(const Session& session);
   // Builds the response; `has_updates` says whether anything in it is new since `since`.
   json::object compute(const SyncRequest& request, bool& has_updates);
+  json::object compute_with(const SyncRequest& request, SentMembers& sent, bool& has_updates);
   json::object compute_events(const Session& session, storage::StreamPos from, const std::string& room_id,
                               bool& has_updates);
 
@@ -95,7 +90,8 @@ class SyncService {
   Keys& keys_;
   ToDevice& to_device_;
   LongPoll long_poll_;
-  std::unordered_map<std::string, SentMembers> sent_members_;  // user|device ->
+  // Lazy loading's memory: 100,000 members over all devices, about 10 MB.
+  SentMembersCache sent_members_{100'000};
   UnreadCounts unread_counts_;
   PushRulesCache push_rules_cache_;
 };

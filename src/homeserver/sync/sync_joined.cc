@@ -106,11 +106,10 @@ std::vector<std::string> changed_state_ids(SyncPass& pass, const RoomState& room
   // Lazy loading: the members of everyone who speaks in the timeline come with it,
   // except those this device already has.
   if (state_filter.lazy_load_members) {
-    const auto& already = pass.sent[room.room_id];
     for (const auto& sender : senders) {
       const StateEntry* member = room.find("m.room.member", sender);
       if (!member || in_timeline.contains(member->event_id) ||
-          (!state_filter.include_redundant_members && already.contains(sender)))
+          (!state_filter.include_redundant_members && pass.sent.has(room.room_id, sender)))
         continue;
       if (std::find(state_ids.begin(), state_ids.end(), member->event_id) == state_ids.end())
         state_ids.push_back(member->event_id);
@@ -148,11 +147,10 @@ std::vector<storage::StoredEvent> joined_state(SyncPass& pass, const RoomState& 
 void remember_sent_members(SyncPass& pass, const std::string& room_id, bool newly,
                            const std::vector<storage::StoredEvent>& state_events, const JoinedTimeline& timeline) {
   if (!pass.filter.room.state.lazy_load_members) return;
-  auto& members = pass.sent[room_id];
-  if (newly) members.clear();
+  if (newly) pass.sent.forget(room_id);
   for (const std::vector<storage::StoredEvent>* list : {&state_events, &timeline.events})
     for (const auto& event : *list)
-      if (event.type == "m.room.member" && event.state_key) members.insert(*event.state_key);
+      if (event.type == "m.room.member" && event.state_key) pass.sent.add(room_id, *event.state_key);
 }
 
 // Notification and highlight counts of the events after the user's read position (their

@@ -106,7 +106,7 @@ json::object rooms_section(SyncPass& pass, RoomCache& rooms, const std::vector<s
   json::object join, invite, leave, knock;
   for (const auto& membership : memberships) {
     if (!pass.filter.room.matches_room(membership.room_id)) continue;
-    const RoomState* room = rooms.room(membership.room_id);
+    std::shared_ptr<const RoomState> room = rooms.room(membership.room_id);
     if (!room) continue;
     if (membership.membership == "invite" || membership.membership == "knock") {
       if (pass.since != 0 && membership.pos <= pass.since) continue;

@@ -6,7 +6,7 @@ namespace myelin::homeserver {
 
 void Typing::changed(const std::string& room_id, Room& room) {
   room.changed_at = store_.allocate_pos();
-  if (RoomState* state = room_cache_.room(room_id))
+  if (std::shared_ptr<RoomState> state = room_cache_.room(room_id))
     for (const auto& user : state->joined) notifier_.notify_user(user);
 }
 

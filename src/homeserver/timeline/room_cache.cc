@@ -2,17 +2,34 @@
 
 namespace myelin::homeserver {
 
-RoomState* RoomCache::room(const std::string& room_id) {
-  if (auto it = rooms_.find(room_id); it != rooms_.end()) return it->second.get();
+std::shared_ptr<RoomState> RoomCache::room(const std::string& room_id) {
+  if (auto it = index_.find(room_id); it != index_.end()) {
+    order_.splice(order_.begin(), order_, it->second);
+    return order_.front();
+  }
   auto loaded = load(room_id);
   if (!loaded) return nullptr;
-  return &add(std::move(loaded));
+  return add(std::move(loaded));
 }
 
-RoomState& RoomCache::add(std::unique_ptr<RoomState> room) {
-  RoomState& added = *room;
-  rooms_[added.room_id] = std::move(room);
+std::shared_ptr<RoomState> RoomCache::add(std::unique_ptr<RoomState> room) {
+  std::shared_ptr<RoomState> added = std::move(room);
+  order_.push_front(added);
+  index_[added->room_id] = order_.begin();
+  evict();  // `added` is held here, so it stays
   return added;
+}
+
+void RoomCache::evict() {
+  std::size_t kept = 0;
+  for (const auto& room : order_) kept += room->state.size();
+  for (auto it = order_.end(); kept > capacity_ && it != order_.begin();) {
+    --it;
+    if (it->use_count() > 1) continue;  // in use: never freed, never loaded twice
+    kept -= (*it)->state.size();
+    index_.erase((*it)->room_id);
+    it = order_.erase(it);
+  }
 }
 
 std::unique_ptr<RoomState> RoomCache::load(const std::string& room_id) {
@@ -54,7 +71,7 @@ std::set<std::string> RoomCache::peers(const std::string& user_id) {
   std::set<std::string> peers{user_id};
   for (const auto& membership : store_.user_memberships(user_id)) {
     if (membership.membership != "join") continue;
-    if (RoomState* joined = room(membership.room_id)) peers.insert(joined->joined.begin(), joined->joined.end());
+    if (auto joined = room(membership.room_id)) peers.insert(joined->joined.begin(), joined->joined.end());
   }
   return peers;
 }

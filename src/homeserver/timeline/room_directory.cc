@@ -167,7 +167,7 @@ core::Result<core::RoomAlias> RoomDirectory::parse_local_alias(const std::string
 
 core::Status RoomDirectory::create_alias(const std::string& alias, const core::RoomId& room_id,
                                          const core::UserId& user_id, bool admin) {
-  const RoomState* room = timeline_.room(room_id);
+  std::shared_ptr<const RoomState> room = timeline_.room(room_id);
   if (!room) return core::fail(Errc::kNotFound, "Room not found");
   if (!admin && room->membership(user_id.str()) != "join")
     return core::fail(Errc::kForbidden, "You must be joined to the room to give it an alias");
@@ -187,7 +187,7 @@ core::Result<json::object> RoomDirectory::resolve_alias(const std::string& alias
 core::Status RoomDirectory::delete_alias(const std::string& alias, const core::UserId& user_id, bool admin) {
   auto room_id = store_.alias_room(alias);
   if (!room_id) return std::unexpected(alias_not_found(alias));
-  const RoomState* room = timeline_.room(*room_id);
+  std::shared_ptr<const RoomState> room = timeline_.room(*room_id);
   const bool allowed = admin || store_.alias_creator(alias) == user_id ||
                        (room && may_send_state(*room, user_id, "m.room.canonical_alias"));
   if (!allowed) return core::fail(Errc::kForbidden, "You may not delete this alias");
@@ -199,7 +199,7 @@ core::Status RoomDirectory::delete_alias(const std::string& alias, const core::U
 // A deleted alias leaves the room's m.room.canonical_alias, when the deleter may change it.
 void RoomDirectory::forget_canonical_alias(const std::string& user_id, const core::RoomId& room_id,
                                            const std::string& alias) {
-  RoomState* room = timeline_.room(room_id);
+  std::shared_ptr<RoomState> room = timeline_.room(room_id);
   const json::object* current = room ? room->content("m.room.canonical_alias", "") : nullptr;
   if (!current) return;
   json::object content = *current;
@@ -220,7 +220,7 @@ void RoomDirectory::forget_canonical_alias(const std::string& user_id, const cor
 
 core::Result<json::object> RoomDirectory::room_aliases(const core::RoomId& room_id, const core::UserId& user_id,
                                                        bool admin) {
-  const RoomState* room = timeline_.room(room_id);
+  std::shared_ptr<const RoomState> room = timeline_.room(room_id);
   bool allowed = admin || (room && room->membership(user_id.str()) == "join");
   if (room && !allowed) allowed = world_readable(*room);
   if (!allowed) return core::fail(Errc::kForbidden, "You are not a member of the room");
@@ -237,7 +237,7 @@ core::Result<json::object> RoomDirectory::visibility(const core::RoomId& room_id
 
 core::Status RoomDirectory::set_visibility(const core::RoomId& room_id, bool published, const core::UserId& user_id,
                                            bool admin) {
-  const RoomState* room = timeline_.room(room_id);
+  std::shared_ptr<const RoomState> room = timeline_.room(room_id);
   if (!room) return core::fail(Errc::kNotFound, "Room not found");
   if (!admin && !may_send_state(*room, user_id, "m.room.canonical_alias"))
     return core::fail(Errc::kForbidden, "You may not change this room's directory visibility");
@@ -255,7 +255,7 @@ json::object RoomDirectory::public_rooms(const DirectoryQuery& query) {
   std::vector<json::object> rooms;
   std::int64_t total = 0;
   for (const auto& room_id : store_.published_rooms()) {
-    const RoomState* room = timeline_.room(room_id);
+    std::shared_ptr<const RoomState> room = timeline_.room(room_id);
     if (!room) continue;
     ++total;
     json::object chunk = room_chunk(*room);
@@ -296,7 +296,7 @@ core::Result<json::object> RoomDirectory::summary(const std::string& room_id_or_
   } else {
     return core::fail(Errc::kInvalidParam, "Not a room ID or alias");
   }
-  const RoomState* room = room_id ? timeline_.room(*room_id) : nullptr;
+  std::shared_ptr<const RoomState> room = room_id ? timeline_.room(*room_id) : nullptr;
   const std::string membership = room && user_id ? room->membership(*user_id) : "";
   if (!room || !room->rules || !may_see_summary(*room, user_id, membership))
     return core::fail(Errc::kNotFound, "Room not found");

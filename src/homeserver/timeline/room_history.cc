@@ -35,8 +35,8 @@ json::array RoomReader::lazy_members(const Reader& reader, const RoomState& room
 
 core::Result<MessagesPage> RoomReader::messages(const Reader& reader, const core::RoomId& room_id,
                                                 const MessagesQuery& query) {
-  RoomState* room = rooms_.room(room_id);
-  const auto visible = readable_events(store_, room, reader.user_id);
+  std::shared_ptr<RoomState> room = rooms_.room(room_id);
+  const auto visible = readable_events(store_, room.get(), reader.user_id);
   if (!visible) return std::unexpected(visible.error());
   const std::int64_t limit = std::clamp<std::int64_t>(query.limit, 1, 1000);
   const StreamPos now = position_store_.current_pos();
@@ -56,8 +56,8 @@ core::Result<MessagesPage> RoomReader::messages(const Reader& reader, const core
 core::Result<EventContext> RoomReader::context(const Reader& reader, const core::RoomId& room_id,
                                                const core::EventId& event_id, std::int64_t limit,
                                                const EventFilter& filter) {
-  RoomState* room = rooms_.room(room_id);
-  const auto visible = readable_events(store_, room, reader.user_id);
+  std::shared_ptr<RoomState> room = rooms_.room(room_id);
+  const auto visible = readable_events(store_, room.get(), reader.user_id);
   if (!visible) return std::unexpected(visible.error());
   auto event = store_.event(event_id);
   if (!event || event->room_id != room_id || !visible->contains(event->pos))
@@ -92,8 +92,8 @@ core::Result<EventContext> RoomReader::context(const Reader& reader, const core:
 }
 
 core::Result<RoomSnapshot> RoomReader::snapshot(const Reader& reader, const core::RoomId& room_id, std::int64_t limit) {
-  RoomState* room = rooms_.room(room_id);
-  const auto visible = readable_events(store_, room, reader.user_id);
+  std::shared_ptr<RoomState> room = rooms_.room(room_id);
+  const auto visible = readable_events(store_, room.get(), reader.user_id);
   if (!visible) return std::unexpected(visible.error());
   const auto count = static_cast<std::size_t>(std::clamp<std::int64_t>(limit, 1, 100));
   const StreamPos now = position_store_.current_pos();

@@ -22,15 +22,15 @@ json::array RoomReader::format_state(const Reader& reader, const std::vector<std
 }
 
 core::Result<storage::StateMap> RoomReader::readable_state(const Reader& reader, const std::string& room_id) {
-  RoomState* room = rooms_.room(room_id);
-  auto visible = readable_events(store_, room, reader.user_id);
+  std::shared_ptr<RoomState> room = rooms_.room(room_id);
+  auto visible = readable_events(store_, room.get(), reader.user_id);
   if (!visible) return std::unexpected(visible.error());
   return visible_state(store_, *room, *visible, position_store_.current_pos());
 }
 
 core::Result<json::object> RoomReader::event(const Reader& reader, const core::RoomId& room_id,
                                              const core::EventId& event_id) {
-  RoomState* room = rooms_.room(room_id);
+  std::shared_ptr<RoomState> room = rooms_.room(room_id);
   auto event = store_.event(event_id);
   if (!room || !event || event->room_id != room_id ||
       !visible_events(store_, *room, reader.user_id).contains(event->pos))
@@ -59,8 +59,8 @@ core::Result<json::object> RoomReader::state_event(const Reader& reader, const c
 
 core::Result<json::array> RoomReader::members(const Reader& reader, const core::RoomId& room_id,
                                               const MembersQuery& query) {
-  RoomState* room = rooms_.room(room_id);
-  const auto visible = readable_events(store_, room, reader.user_id);
+  std::shared_ptr<RoomState> room = rooms_.room(room_id);
+  const auto visible = readable_events(store_, room.get(), reader.user_id);
   if (!visible) return std::unexpected(visible.error());
   // The members as of `at` (a sync or pagination token), never later than the reader may see.
   storage::StreamPos at = visible->last(position_store_.current_pos());
@@ -81,7 +81,7 @@ core::Result<json::array> RoomReader::members(const Reader& reader, const core::
 }
 
 core::Result<json::object> RoomReader::joined_members(const core::UserId& user_id, const core::RoomId& room_id) {
-  RoomState* room = rooms_.room(room_id);
+  std::shared_ptr<RoomState> room = rooms_.room(room_id);
   if (!room || room->membership(user_id.str()) != "join")
     return core::fail(Errc::kForbidden, "You are not a member of this room");
   json::object joined;

@@ -1,8 +1,8 @@
 #pragma once
 // The in-memory view of one room that the send path and /sync read: current state (PDUs kept
-// parsed), forward extremities and who is joined or invited. RoomCache owns one per room it
-// has loaded; the write path keeps it equal to the store's current state by applying every
-// event it persists (apply()).
+// parsed), forward extremities and who is joined or invited. RoomCache keeps one per room it
+// has loaded (shared with those using it, bounded); the write path keeps it equal to the
+// store's current state by applying every event it persists (apply()).
 #include <cstdint>
 #include <deque>
 #include <functional>

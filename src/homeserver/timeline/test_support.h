@@ -35,7 +35,7 @@ class NoScheduler final : public http::Scheduler {
 // Timeline::send and what it is built from, over `store`.
 struct SendPath {
   SendPath(const TimelineOptions& options, storage::Store& store, const core::SigningKey& key)
-      : rooms(store),
+      : rooms(store, options.room_cache_state_events),
         builder(options, store, key),
         write_path(store, rooms),
         timeline(store, rooms, builder, write_path) {}

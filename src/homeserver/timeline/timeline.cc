@@ -12,7 +12,7 @@ core::Result<Sent> Timeline::send(const core::RoomId& room_id, EventDraft draft,
       return Sent{*earlier, stored ? stored->pos : 0};
     }
   }
-  RoomState* state = rooms_.room(room_id);
+  std::shared_ptr<RoomState> state = rooms_.room(room_id);
   if (!state) return core::fail(core::Errc::kForbidden, "Unknown room or not a member");
   // Re-sending the current state unchanged (same sender, same content) sends nothing.
   if (draft.state_key) {

@@ -38,7 +38,7 @@ class Timeline {
   void expire_transactions();
 
   // The cached room (RoomCache::room), for the services that send into it.
-  RoomState* room(const std::string& room_id) { return rooms_.room(room_id); }
+  std::shared_ptr<RoomState> room(const std::string& room_id) { return rooms_.room(room_id); }
 
  private:
   storage::EventStore& store_;

@@ -25,8 +25,8 @@ void WritePath::write_new_room(const storage::RoomRecord& record, const rooms::R
   room->room_id = record.room_id;
   room->rules = &rules;
   for (std::size_t i = 0; i < events.size(); ++i) room->apply(events[i].row, events[i].pdu, persisted[i]);
-  const RoomState& cached = rooms_.add(std::move(room));
-  for (std::size_t i = 0; i < events.size(); ++i) announce(Written{cached, events[i], persisted[i], true});
+  const std::shared_ptr<const RoomState> cached = rooms_.add(std::move(room));
+  for (std::size_t i = 0; i < events.size(); ++i) announce(Written{*cached, events[i], persisted[i], true});
 }
 
 }  // namespace myelin::homeserver

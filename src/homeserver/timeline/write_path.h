@@ -16,7 +16,8 @@
 
 namespace myelin::homeserver {
 
-// What the write path announces: one event, persisted at `at` and applied to `room`.
+// What the write path announces: one event, persisted at `at` and applied to `room` (held by
+// the writer for the call, so valid until the subscriber returns; hold RoomCache::room to keep it).
 struct Written {
   const RoomState& room;
   const BuiltEvent& event;
@@ -40,10 +41,11 @@ class WritePath {
   // The entrance for one event into a known room. `event` is already built and authorised:
   // its row names the state it was authorised against (state_group_before) and its
   // prev_events, and the store derives the state after it from those. `room` is the cached
-  // room (RoomCache::room); on return it reflects the event, and every subscriber has heard of
-  // it. A local send passes an event built on the room's current state (EventBuilder); a
-  // receiver of remote events will pass one it checked against the state before it (which
-  // may leave the room with several forward extremities).
+  // room, which the caller holds (RoomCache::room) throughout, so the cache keeps this very
+  // object and loads no second copy meanwhile; on return it reflects the event, and every
+  // subscriber has heard of it. A local send passes an event built on the room's current state
+  // (EventBuilder); a receiver of remote events will pass one it checked against the state
+  // before it (which may leave the room with several forward extremities).
   storage::Persisted write(RoomState& room, const BuiltEvent& event);
 
   // A new room: its record and its first events (built in order, each on the state after the

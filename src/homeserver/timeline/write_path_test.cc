@@ -17,7 +17,7 @@ struct WritePathFixture : ::testing::Test {
   TimelineOptions config;
   std::unique_ptr<storage::Store> store = storage::open_sqlite_store({":memory:", false});
   core::SigningKey key = core::SigningKey::generate("");
-  RoomCache rooms{*store};
+  RoomCache rooms{*store, static_cast<std::size_t>(config.room_cache_state_events)};
   EventBuilder builder{config, *store, key};
   WritePath write_path{*store, rooms};
   std::vector<std::string> heard;  // "<subscriber>:<type>:<creates_room>"
@@ -60,7 +60,7 @@ TEST_F(WritePathFixture, SubscribersHearEveryEventInOrderAfterItIsPersistedAndAp
   const std::string room_id = create_room();
   EXPECT_EQ(heard, (std::vector<std::string>{"first:m.room.create:new", "second:m.room.create:new",
                                              "first:m.room.member:new", "second:m.room.member:new"}));
-  RoomState* room = rooms.room(room_id);
+  std::shared_ptr<RoomState> room = rooms.room(room_id);
   ASSERT_TRUE(room);
   EXPECT_TRUE(room->joined.contains("@a:localhost"));
 
@@ -79,7 +79,7 @@ TEST_F(WritePathFixture, ASubscriberThatWritesIsAnnouncedBeforeLaterSubscribersH
   write_path.subscribe([&](const Written& written) {
     if (written.creates_room || replied) return;
     replied = true;
-    RoomState* room = rooms.room(written.room.room_id);
+    std::shared_ptr<RoomState> room = rooms.room(written.room.room_id);
     auto reply = builder.build(*room, {"@a:localhost", "m.room.message", std::nullopt, {{"body", "reply"}}, {}});
     ASSERT_TRUE(reply);
     write_path.write(*room, *reply);
