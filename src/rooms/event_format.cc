@@ -36,10 +36,11 @@ std::string room_id_from_create_event(const json::object& create_pdu, const Room
 std::string finalize_local_event(json::object& pdu, const RoomVersionRules& rules, std::string_view server_name,
                                  const core::SigningKey& key) {
   pdu["hashes"] = json::object{{"sha256", content_hash(pdu)}};
-  json::object redacted = redact(pdu, rules);
-  core::sign_json(redacted, server_name, key);
-  pdu["signatures"] = redacted["signatures"];
-  return event_id_of(pdu, rules);
+  // The signature and the reference hash (the event ID) cover the same bytes: the redacted
+  // event without signatures and unsigned. Made once.
+  const std::string covered = core::canonical_json(without(redact(pdu, rules), {"unsigned", "signatures"}));
+  pdu["signatures"] = json::object{{server_name, json::object{{key.key_id(), key.sign(covered)}}}};
+  return "$" + core::base64url_encode(core::sha256(covered));
 }
 
 }  // namespace myelin::rooms
