@@ -8,6 +8,7 @@ the server's CPU time (utime+stime from /proc/<pid>/stat over its phase, per mes
 load average when its phase began. Prints one markdown table. See bench/README.md."""
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -29,8 +30,15 @@ TICK = os.sysconf("SC_CLK_TCK")
 MESSAGE = json.dumps({"msgtype": "m.text", "body": "a bench message of an ordinary length, forty-odd bytes"})
 
 
+def client_cpu():
+    """CPU seconds of this script and of its children that ended (wrk, sync_bench, vips)."""
+    return sum(u.ru_utime + u.ru_stime for u in map(resource.getrusage, (resource.RUSAGE_SELF,
+                                                                        resource.RUSAGE_CHILDREN)))
+
+
 class Phase:
-    """CPU seconds of the server and wall time over a `with` block; the load average at entry."""
+    """Over a `with` block: the server's CPU seconds, the clients' (share of one core), the wall
+    time; and the load average at entry."""
 
     def __init__(self, pid):
         self.pid = pid
@@ -42,18 +50,19 @@ class Phase:
 
     def __enter__(self):
         self.load = os.getloadavg()[0]
-        self.cpu_start, self.started = self.cpu(), time.monotonic()
+        self.cpu_start, self.client_start, self.started = self.cpu(), client_cpu(), time.monotonic()
         return self
 
     def __exit__(self, *exc):
         self.seconds = self.cpu() - self.cpu_start
         self.wall = time.monotonic() - self.started
+        self.client = (client_cpu() - self.client_start) / self.wall
 
     def per(self, count, unit="msg"):
         if not count:
             return "-"
         value = self.seconds / count
-        return f"{value * 1e6:.0f} µs/{unit}" if value < 0.01 else f"{value * 1e3:.1f} ms/{unit}"
+        return f"{value * 1e6:.0f} µs/{unit}" if value < 1e-3 else f"{value * 1e3:.2f} ms/{unit}"
 
 
 class Bench:
@@ -62,7 +71,7 @@ class Bench:
         self.port = int(server.url.rsplit(":", 1)[1])
 
     def row(self, figure, value, phase, cpu):
-        self.rows.append((figure, value, cpu, f"{phase.load:.2f}"))
+        self.rows.append((figure, value, cpu, f"{phase.client * 100:.0f} %", f"{phase.load:.2f}"))
 
     def phase(self):
         return Phase(self.server.process.pid)
@@ -101,6 +110,11 @@ def wrk_result(process):
     return json.loads([line for line in out.splitlines() if line.startswith("{")][-1])
 
 
+def spurious(result):
+    """Syncs answered without the message (woken by something else) are parked again; said when any."""
+    return f"; {result['spurious']} spurious wake-ups" if result["spurious"] else ""
+
+
 def send_lines(senders, rooms):
     return [("PUT", f"/_matrix/client/v3/rooms/{harness.quote(room)}/send/m.room.message/{{txn}}", s["access_token"],
              MESSAGE) for s, room in zip(senders, rooms)]
@@ -120,7 +134,7 @@ def machine_busy(seconds=1.0):
 
 def sends(bench, users):
     """messages/s and send latency: each sender in its own room, then all in one shared room."""
-    own = [room for room in users["own_rooms"]]
+    own = users["own_rooms"]
     for count in SENDERS:
         layouts = [("own rooms", own[:count])] + ([("one shared room", [users["shared"]] * count)] if count > 1 else [])
         for layout, rooms in layouts:
@@ -138,7 +152,7 @@ def wakeups(bench, users):
     with bench.phase() as phase:
         result = bench.sync_bench(room, sender, [receiver], SAMPLES, 5)
     bench.row("/sync wake-up, idle", f"p50 {result['each_p50']:.2f} ms, p99 {result['each_p99']:.2f} ms, "
-              f"max {result['each_max']:.2f} ms", phase, phase.per(SAMPLES))
+              f"max {result['each_max']:.2f} ms" + spurious(result), phase, phase.per(SAMPLES))
     count = max(SENDERS)
     seconds = max(SECONDS, SAMPLES * 0.03 + 2)
     with bench.phase() as phase:
@@ -149,7 +163,7 @@ def wakeups(bench, users):
         sent = wrk_result(load)
     bench.row(f"/sync wake-up, under {count}-sender load",
               f"p50 {result['each_p50']:.2f} ms, p99 {result['each_p99']:.2f} ms, max {result['each_max']:.2f} ms"
-              f" ({sent['requests'] / (sent['duration_us'] / 1e6):,.0f} msg/s beside)", phase,
+              f" ({sent['requests'] / (sent['duration_us'] / 1e6):,.0f} msg/s beside)" + spurious(result), phase,
               phase.per(sent["requests"] + SAMPLES))
 
 
@@ -160,10 +174,11 @@ def fan_out(bench, users):
         with bench.phase() as phase:
             result = bench.sync_bench(room, users["owner"]["access_token"], members, FANOUT_MESSAGES,
                                       50 + size // 4)
-        bench.row(f"fan-out to {size} syncs: first / last answer",
+        bench.row(f"fan-out, room of {size} members, {size} syncs: first / last answer",
                   f"first p50 {result['first_p50']:.1f} ms, p99 {result['first_p99']:.1f} ms; "
                   f"last p50 {result['last_p50']:.1f} ms, p99 {result['last_p99']:.1f} ms "
-                  f"(every answer p99 {result['each_p99']:.1f} ms; send p50 {result['send_p50']:.1f} ms)",
+                  f"(every answer p99 {result['each_p99']:.1f} ms; send p50 {result['send_p50']:.1f} ms)"
+                  + spurious(result),
                   phase, phase.per(FANOUT_MESSAGES))
 
 
@@ -259,10 +274,10 @@ def thumbnails(bench, users, count=10):
 
 def print_table(bench, context):
     print(f"\n{context}\n")
-    print("| figure | value | server CPU | load at start |")
-    print("| --- | --- | --- | --- |")
-    for figure, value, cpu, load in bench.rows:
-        print(f"| {figure} | {value} | {cpu} | {load} |")
+    print("| figure | value | server CPU | client CPU | load at start |")
+    print("| --- | --- | --- | --- | --- |")
+    for row in bench.rows:
+        print("| " + " | ".join(row) + " |")
 
 
 def main():
@@ -276,17 +291,17 @@ def main():
         time.sleep(0.5)
         rss_idle = bench.status("VmRSS")
         users = populate(server, max(SENDERS), MEMBERS, ROOMS)
-        bench.rows.append(("setup (accounts, rooms, joins)", f"{time.monotonic() - began:.0f} s", "-", "-"))
+        bench.rows.append(("setup (accounts, rooms, joins)", f"{time.monotonic() - began:.0f} s", "-", "-", "-"))
         hwm_setup = bench.status("VmHWM")
         with open(f"/proc/{server.process.pid}/clear_refs", "w") as file:
             file.write("5")  # resets VmHWM: the peak of the load phases, without setup's argon2id
         for measure in (wakeups, sends, fan_out, initial_sync, to_device, claims, download, thumbnails):
             measure(bench, users)
-        bench.rows.append(("RSS idle (VmRSS after start)", f"{rss_idle:.1f} MB", "-", "-"))
-        bench.rows.append(("RSS after the bench (VmRSS)", f"{bench.status('VmRSS'):.1f} MB", "-", "-"))
+        bench.rows.append(("RSS idle (VmRSS after start)", f"{rss_idle:.1f} MB", "-", "-", "-"))
+        bench.rows.append(("RSS after the bench (VmRSS)", f"{bench.status('VmRSS'):.1f} MB", "-", "-", "-"))
         bench.rows.append(("peak RSS during the bench (VmHWM, reset after setup)", f"{bench.status('VmHWM'):.1f} MB",
-                           "-", "-"))
-        bench.rows.append(("peak RSS of setup (VmHWM: argon2id's buffers)", f"{hwm_setup:.1f} MB", "-", "-"))
+                           "-", "-", "-"))
+        bench.rows.append(("peak RSS of setup (VmHWM: argon2id's buffers)", f"{hwm_setup:.1f} MB", "-", "-", "-"))
         print_table(bench, f"{harness.BINARY}; {os.cpu_count()} cores; before the bench {busy * 100:.0f} % of the "
                     f"CPUs busy, load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; bench "
                     f"{time.monotonic() - began:.0f} s; wrk -t1, phases of {SECONDS:g} s")

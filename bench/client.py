@@ -80,8 +80,10 @@ def upload_keys(url, user, count):
     device_keys = sign({"user_id": user_id, "device_id": device_id, "algorithms": ["m.olm.v1.curve25519-aes-sha2"],
                         "keys": {f"{alg}:{device_id}": key for alg, key in account.identity_keys.items()}})
     account.generate_one_time_keys(count)
-    one_time = {f"signed_curve25519:{kid}": sign({"key": key}) for kid, key in account.one_time_keys["curve25519"].items()}
-    Client(url, user["access_token"]).ok("POST", "/keys/upload", {"device_keys": device_keys, "one_time_keys": one_time})
+    one_time = {f"signed_curve25519:{kid}": sign({"key": key})
+                for kid, key in account.one_time_keys["curve25519"].items()}
+    Client(url, user["access_token"]).ok("POST", "/keys/upload",
+                                         {"device_keys": device_keys, "one_time_keys": one_time})
 
 
 def populate(server, senders, members, rooms):

@@ -6,6 +6,7 @@
 # BENCH_SAMPLES (200), BENCH_FANOUT_MESSAGES (10), BENCH_ROOMS (500).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+export PYTHONDONTWRITEBYTECODE=1
 export MYELIN_BIN="${MYELIN_BIN:-$PWD/build/myelin}"
 [[ -x $MYELIN_BIN ]] || { echo "$MYELIN_BIN is missing: run scripts/build.sh first" >&2; exit 1; }
 [[ -x build/bench/sync_bench ]] || { echo "build/bench/sync_bench is missing: run scripts/build.sh first" >&2; exit 1; }
