@@ -9,6 +9,7 @@ load average when its phase began. Prints one markdown table. See bench/README.m
 import json
 import os
 import resource
+import signal
 import subprocess
 import sys
 import tempfile
@@ -36,9 +37,16 @@ def client_cpu():
                                                                         resource.RUSAGE_CHILDREN)))
 
 
+def machine_cpu():
+    """(busy, total) CPU seconds of the whole machine since boot, all cores (/proc/stat)."""
+    with open("/proc/stat") as stat:
+        values = [int(v) / TICK for v in stat.readline().split()[1:8]]
+    return sum(values) - values[3] - values[4], sum(values)  # busy: neither idle nor iowait
+
+
 class Phase:
-    """Over a `with` block: the server's CPU seconds, the clients' (share of one core), the wall
-    time; and the load average at entry."""
+    """Over a `with` block: the server's CPU seconds, the clients' (share of one core), everyone
+    else's (in cores: the other engineers), the wall time; and the load average at entry."""
 
     def __init__(self, pid):
         self.pid = pid
@@ -51,17 +59,22 @@ class Phase:
     def __enter__(self):
         self.load = os.getloadavg()[0]
         self.cpu_start, self.client_start, self.started = self.cpu(), client_cpu(), time.monotonic()
+        self.machine_start = machine_cpu()[0]
         return self
 
     def __exit__(self, *exc):
         self.seconds = self.cpu() - self.cpu_start
         self.wall = time.monotonic() - self.started
-        self.client = (client_cpu() - self.client_start) / self.wall
+        client = client_cpu() - self.client_start
+        self.client = client / self.wall
+        self.others = max(0.0, machine_cpu()[0] - self.machine_start - self.seconds - client) / self.wall
 
     def per(self, count, unit="msg"):
         if not count:
             return "-"
         value = self.seconds / count
+        if not value:
+            return f"< {1e6 / TICK / count:.0f} µs/{unit}"  # less than one tick over the phase
         return f"{value * 1e6:.0f} µs/{unit}" if value < 1e-3 else f"{value * 1e3:.2f} ms/{unit}"
 
 
@@ -71,7 +84,7 @@ class Bench:
         self.port = int(server.url.rsplit(":", 1)[1])
 
     def row(self, figure, value, phase, cpu):
-        self.rows.append((figure, value, cpu, f"{phase.client * 100:.0f} %", f"{phase.load:.2f}"))
+        self.rows.append((figure, value, cpu, f"{phase.client * 100:.0f} %", f"{phase.load:.2f}; {phase.others:.2f}"))
 
     def phase(self):
         return Phase(self.server.process.pid)
@@ -121,15 +134,11 @@ def send_lines(senders, rooms):
 
 
 def machine_busy(seconds=1.0):
-    """Share of both cores busy (all processes) over `seconds`: the other engineers' load."""
-    def sample():
-        with open("/proc/stat") as stat:
-            values = [int(v) for v in stat.readline().split()[1:]]
-        return sum(values) - values[3] - values[4], sum(values)  # busy (not idle, not iowait), total
-    busy0, total0 = sample()
+    """Share of all cores busy (every process) over `seconds`: the other engineers' load."""
+    busy0, total0 = machine_cpu()
     time.sleep(seconds)
-    busy1, total1 = sample()
-    return (busy1 - busy0) / max(1, total1 - total0)
+    busy1, total1 = machine_cpu()
+    return (busy1 - busy0) / max(1e-9, total1 - total0)
 
 
 def sends(bench, users):
@@ -151,20 +160,24 @@ def wakeups(bench, users):
     room, sender, receiver = users["wake_room"], users["owner"]["access_token"], users["receiver"]["access_token"]
     with bench.phase() as phase:
         result = bench.sync_bench(room, sender, [receiver], SAMPLES, 5)
-    bench.row("/sync wake-up, idle", f"p50 {result['each_p50']:.2f} ms, p99 {result['each_p99']:.2f} ms, "
-              f"max {result['each_max']:.2f} ms" + spurious(result), phase, phase.per(SAMPLES))
+    bench.row("/sync wake-up, idle", wakeup_value(result), phase, phase.per(SAMPLES))
     count = max(SENDERS)
-    seconds = max(SECONDS, SAMPLES * 0.03 + 2)
-    with bench.phase() as phase:
-        load = bench.wrk("wakeload", send_lines(users["senders"][:count], users["own_rooms"][:count]), count,
-                         seconds, background=True)
+    with bench.phase() as phase:  # the load runs until the samples are taken (wrk stops on SIGINT)
+        load = bench.wrk("wakeload", send_lines(users["senders"][:count], users["own_rooms"][:count]), count, 600,
+                         background=True)
         time.sleep(1)
         result = bench.sync_bench(room, sender, [receiver], SAMPLES, 5)
+        load.send_signal(signal.SIGINT)
         sent = wrk_result(load)
-    bench.row(f"/sync wake-up, under {count}-sender load",
-              f"p50 {result['each_p50']:.2f} ms, p99 {result['each_p99']:.2f} ms, max {result['each_max']:.2f} ms"
-              f" ({sent['requests'] / (sent['duration_us'] / 1e6):,.0f} msg/s beside)" + spurious(result), phase,
+    bench.row(f"/sync wake-up, under {count}-sender load", wakeup_value(result) +
+              f"; {sent['requests'] / (sent['duration_us'] / 1e6):,.0f} msg/s beside", phase,
               phase.per(sent["requests"] + SAMPLES))
+
+
+def wakeup_value(result):
+    return (f"p50 {result['each_p50']:.2f} ms, p99 {result['each_p99']:.2f} ms, max {result['each_max']:.2f} ms "
+            f"after the send's answer (from its write p50 {result['written_p50']:.2f} ms, "
+            f"p99 {result['written_p99']:.2f} ms)" + spurious(result))
 
 
 def fan_out(bench, users):
@@ -177,7 +190,8 @@ def fan_out(bench, users):
         bench.row(f"fan-out, room of {size} members, {size} syncs: first / last answer",
                   f"first p50 {result['first_p50']:.1f} ms, p99 {result['first_p99']:.1f} ms; "
                   f"last p50 {result['last_p50']:.1f} ms, p99 {result['last_p99']:.1f} ms "
-                  f"(every answer p99 {result['each_p99']:.1f} ms; send p50 {result['send_p50']:.1f} ms)"
+                  f"after the send's answer (every answer p99 {result['each_p99']:.1f} ms; "
+                  f"send p50 {result['send_p50']:.1f} ms, p99 {result['send_p99']:.1f} ms)"
                   + spurious(result),
                   phase, phase.per(FANOUT_MESSAGES))
 
@@ -274,7 +288,7 @@ def thumbnails(bench, users, count=10):
 
 def print_table(bench, context):
     print(f"\n{context}\n")
-    print("| figure | value | server CPU | client CPU | load at start |")
+    print("| figure | value | server CPU | client CPU | load at start; others' CPU (cores) |")
     print("| --- | --- | --- | --- | --- |")
     for row in bench.rows:
         print("| " + " | ".join(row) + " |")

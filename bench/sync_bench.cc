@@ -1,9 +1,10 @@
 // sync_bench: what wrk cannot measure. N members of a room each hold a long-polling /sync open
 // (one connection each, N up to thousands); one sender then sends messages into the room, one
-// at a time, and for each the tool takes the time from the moment the send request is written
-// to each sync's answer that carries the message. Printed as one JSON line: the first and the
-// last answer per message (p50/p99 over the messages), every answer pooled (p50/p99/max), and
-// the send's own answer time. With one member this is the /sync wake-up latency.
+// at a time, and for each the tool takes the time from the send's answer to each sync's answer
+// that carries the message (negative when a sync is answered before the sender). Printed as
+// one JSON line: the first and the last sync answer per message (p50/p99 over the messages),
+// every answer pooled (p50/p99/max), the same from the moment the send request was written
+// ("written_"), and the send's own time. With one member this is the /sync wake-up latency.
 //
 //   sync_bench --port P --room ROOM_ID --sender TOKEN --members FILE (one access token a line)
 //              [--messages K] [--pause-ms MS] [--address 127.0.0.1]
@@ -118,12 +119,13 @@ class FanOut {
     pump(sent_ + std::chrono::milliseconds(kMessageTimeoutMs), all_seen);
     if (!all_seen()) throw std::runtime_error("a message did not reach every sync in time");
     waiting_ = false;
-    double first = 1e300, last = 0;
+    double first = 1e300, last = -1e300;
     for (auto& member : members_) {
-      double ms = ms_between(sent_, member.arrived);
+      double ms = ms_between(send_answered_, member.arrived);
       first = std::min(first, ms);
       last = std::max(last, ms);
       each_.push_back(ms);
+      written_.push_back(ms_between(sent_, member.arrived));
     }
     first_.push_back(first);
     last_.push_back(last);
@@ -133,10 +135,11 @@ class FanOut {
     std::printf(
         "{\"members\":%zu,\"messages\":%zu,\"first_p50\":%.3f,\"first_p99\":%.3f,\"last_p50\":%.3f,"
         "\"last_p99\":%.3f,\"each_p50\":%.3f,\"each_p99\":%.3f,\"each_max\":%.3f,\"send_p50\":%.3f,"
-        "\"send_p99\":%.3f,\"spurious\":%d}\n",
+        "\"send_p99\":%.3f,\"written_p50\":%.3f,\"written_p99\":%.3f,\"written_max\":%.3f,\"spurious\":%d}\n",
         members_.size(), first_.size(), percentile(first_, 50), percentile(first_, 99), percentile(last_, 50),
         percentile(last_, 99), percentile(each_, 50), percentile(each_, 99), percentile(each_, 100),
-        percentile(send_, 50), percentile(send_, 99), spurious_);
+        percentile(send_, 50), percentile(send_, 99), percentile(written_, 50), percentile(written_, 99),
+        percentile(written_, 100), spurious_);
   }
 
  private:
@@ -180,6 +183,7 @@ class FanOut {
       throw std::runtime_error("HTTP " + std::to_string(response.status) + ": " + response.body.substr(0, 300));
     if (index == 0) {
       sender_answered_ = true;
+      send_answered_ = response.arrived;
       send_.push_back(ms_between(sent_, response.arrived));
       return;
     }
@@ -202,8 +206,8 @@ class FanOut {
   std::vector<Member> members_;
   std::string marker_;
   bool waiting_ = false, sender_answered_ = false;
-  Clock::time_point sent_;
-  std::vector<double> first_, last_, each_, send_;
+  Clock::time_point sent_, send_answered_;
+  std::vector<double> first_, last_, each_, written_, send_;
   int spurious_ = 0;
 };
 
