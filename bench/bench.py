@@ -294,6 +294,10 @@ def print_table(bench, context):
         print("| " + " | ".join(row) + " |")
 
 
+PHASES = [globals()[name] for name in os.environ.get(
+    "BENCH_PHASES", "wakeups,sends,fan_out,initial_sync,to_device,claims,download,thumbnails").split(",")]
+
+
 def main():
     busy = machine_busy()
     began, load = time.monotonic(), os.getloadavg()
@@ -309,7 +313,7 @@ def main():
         hwm_setup = bench.status("VmHWM")
         with open(f"/proc/{server.process.pid}/clear_refs", "w") as file:
             file.write("5")  # resets VmHWM: the peak of the load phases, without setup's argon2id
-        for measure in (wakeups, sends, fan_out, initial_sync, to_device, claims, download, thumbnails):
+        for measure in PHASES:
             measure(bench, users)
         bench.rows.append(("RSS idle (VmRSS after start)", f"{rss_idle:.1f} MB", "-", "-", "-"))
         bench.rows.append(("RSS after the bench (VmRSS)", f"{bench.status('VmRSS'):.1f} MB", "-", "-", "-"))
