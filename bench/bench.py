@@ -4,11 +4,13 @@ messages/s and send latency with 1, 10 and 50 senders in their own rooms and in 
 room; /sync wake-up idle and under the 50-sender load; fan-out of one message to rooms of 2,
 100 and 1,000 members, each with a /sync open; initial sync of an account in 500 rooms;
 to-device messages/s; keys/claim; media download; thumbnails; RSS. Every figure comes with
-the server's CPU time (utime+stime from /proc/<pid>/stat over its phase, per message) and the
-load average when its phase began. Prints one markdown table. See bench/README.md."""
+the server's CPU time (utime+stime from /proc/<pid>/stat over its phase, per message), the
+clients' and everyone else's CPU over the phase and the load average when it began. Prints one
+markdown table. See bench/README.md."""
 import json
 import os
 import resource
+import shutil
 import signal
 import subprocess
 import sys
@@ -72,10 +74,10 @@ class Phase:
     def per(self, count, unit="msg"):
         if not count:
             return "-"
-        value = self.seconds / count
-        if not value:
-            return f"< {1e6 / TICK / count:.0f} µs/{unit}"  # less than one tick over the phase
-        return f"{value * 1e6:.0f} µs/{unit}" if value < 1e-3 else f"{value * 1e3:.2f} ms/{unit}"
+        value, bound = self.seconds / count, ""
+        if not value:  # less than one tick over the phase
+            value, bound = 1 / TICK / count, "< "
+        return bound + (f"{value * 1e6:.0f} µs/{unit}" if value < 1e-3 else f"{value * 1e3:.2f} ms/{unit}")
 
 
 class Bench:
@@ -105,7 +107,9 @@ class Bench:
             file.write("".join(token + "\n" for token in members))
         out = subprocess.run([SYNC_BENCH, "--port", str(self.port), "--room", room, "--sender", sender,
                               "--members", path, "--messages", str(messages), "--pause-ms", str(pause_ms)],
-                             check=True, capture_output=True, text=True)
+                             capture_output=True, text=True)
+        if out.returncode != 0:
+            raise RuntimeError(out.stderr)
         return json.loads(out.stdout)
 
     def status(self, field):
@@ -145,7 +149,9 @@ def sends(bench, users):
     """messages/s and send latency: each sender in its own room, then all in one shared room."""
     own = users["own_rooms"]
     for count in SENDERS:
-        layouts = [("own rooms", own[:count])] + ([("one shared room", [users["shared"]] * count)] if count > 1 else [])
+        layouts = [("own room" + "s" * (count > 1), own[:count])]
+        if count > 1:
+            layouts.append(("one shared room", [users["shared"]] * count))
         for layout, rooms in layouts:
             with bench.phase() as phase:
                 result = bench.wrk(f"send{count}", send_lines(users["senders"][:count], rooms), count, SECONDS)
@@ -304,8 +310,8 @@ def main():
     # Every simulated client comes from 127.0.0.1: no per-address connection cap.
     server = harness.Server(rate_limits=False, registration_open=True,
                             extra={"max_connections_per_address": "0", "guest_access": "true"}).start()
+    bench = Bench(server)
     try:
-        bench = Bench(server)
         time.sleep(0.5)
         rss_idle = bench.status("VmRSS")
         users = populate(server, max(SENDERS), MEMBERS, ROOMS)
@@ -325,6 +331,8 @@ def main():
                     f"{time.monotonic() - began:.0f} s; wrk -t1, phases of {SECONDS:g} s")
     finally:
         server.stop()
+        shutil.rmtree(server.dir, ignore_errors=True)
+        shutil.rmtree(bench.folder, ignore_errors=True)
 
 
 if __name__ == "__main__":
