@@ -13,7 +13,6 @@
 // has them all waiting. A sync answered without the message (another event woke it) is parked
 // again and counted as "spurious".
 #include <sys/resource.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
@@ -101,18 +100,18 @@ class FanOut {
   }
 
   void message(int index) {
-    marker_ = "fanout-" + std::to_string(::getpid()) + "-" + std::to_string(index);
+    marker_ = "fanout-" + run_ + "-" + std::to_string(index);
     for (auto& member : members_) member.seen = false;
     for (std::size_t i = 0; i < members_.size(); ++i) park(i);
     pump(Clock::now() + std::chrono::milliseconds(options_.pause_ms), [] { return false; });
     waiting_ = true;
     std::string body = R"({"msgtype":"m.text","body":")" + marker_ + R"("})";
+    sender_answered_ = false;
+    sent_ = Clock::now();
     sender_.send(http_request(
         "PUT", "/_matrix/client/v3/rooms/" + percent_encoded(options_.room) + "/send/m.room.message/" + marker_,
         options_.sender, body));
     poller_.update(sender_, 0);
-    sent_ = Clock::now();
-    sender_answered_ = false;
     auto all_seen = [&] {
       return sender_answered_ && std::all_of(members_.begin(), members_.end(), [](auto& m) { return m.seen; });
     };
@@ -204,6 +203,8 @@ class FanOut {
   Poller poller_;
   Connection sender_;
   std::vector<Member> members_;
+  // The run's mark in transaction IDs and bodies: unique per run, as a txnId must be per device.
+  const std::string run_ = std::to_string(std::chrono::system_clock::now().time_since_epoch().count());
   std::string marker_;
   bool waiting_ = false, sender_answered_ = false;
   Clock::time_point sent_, send_answered_;
