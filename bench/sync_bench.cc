@@ -7,19 +7,25 @@
 // ("written_"), and the send's own time. With one member this is the /sync wake-up latency.
 //
 //   sync_bench --port P --room ROOM_ID --sender TOKEN --members FILE (one access token a line)
-//              [--messages K] [--pause-ms MS] [--address 127.0.0.1]
+//              [--messages K] [--pause-ms MS] [--address 127.0.0.1] [--server-pid PID]
+//
+// With --server-pid the line also has server_cpu_ms: the server's utime+stime over the messages
+// (the initial syncs left out), from /proc/PID/stat.
 //
 // Before each message every sync is parked and the tool waits --pause-ms so that the server
 // has them all waiting. A sync answered without the message (another event woke it) is parked
 // again and counted as "spurious".
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <iterator>
 #include <memory>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -36,6 +42,7 @@ struct Options {
   std::vector<std::string> members;
   int messages = 5;
   int pause_ms = 50;
+  int server_pid = 0;
 };
 
 // Lazy-loaded members and a one-event timeline, as clients ask in large rooms: the answers
@@ -130,15 +137,16 @@ class FanOut {
     last_.push_back(last);
   }
 
-  void print() const {
+  void print(double server_cpu_ms) const {
     std::printf(
         "{\"members\":%zu,\"messages\":%zu,\"first_p50\":%.3f,\"first_p99\":%.3f,\"last_p50\":%.3f,"
         "\"last_p99\":%.3f,\"each_p50\":%.3f,\"each_p99\":%.3f,\"each_max\":%.3f,\"send_p50\":%.3f,"
-        "\"send_p99\":%.3f,\"written_p50\":%.3f,\"written_p99\":%.3f,\"written_max\":%.3f,\"spurious\":%d}\n",
+        "\"send_p99\":%.3f,\"written_p50\":%.3f,\"written_p99\":%.3f,\"written_max\":%.3f,\"spurious\":%d,"
+        "\"server_cpu_ms\":%.0f}\n",
         members_.size(), first_.size(), percentile(first_, 50), percentile(first_, 99), percentile(last_, 50),
         percentile(last_, 99), percentile(each_, 50), percentile(each_, 99), percentile(each_, 100),
         percentile(send_, 50), percentile(send_, 99), percentile(written_, 50), percentile(written_, 99),
-        percentile(written_, 100), spurious_);
+        percentile(written_, 100), spurious_, server_cpu_ms);
   }
 
  private:
@@ -225,6 +233,7 @@ Options parse(int argc, char** argv) {
     else if (name == "--members") members_file = value;
     else if (name == "--messages") options.messages = std::stoi(value);
     else if (name == "--pause-ms") options.pause_ms = std::stoi(value);
+    else if (name == "--server-pid") options.server_pid = std::stoi(value);
     else throw std::runtime_error("unknown option " + std::string(name));
   }
   std::ifstream file(members_file);
@@ -233,6 +242,19 @@ Options parse(int argc, char** argv) {
   if (!options.port || options.room.empty() || options.sender.empty() || options.members.empty())
     throw std::runtime_error("usage: sync_bench --port P --room ROOM --sender TOKEN --members FILE");
   return options;
+}
+
+// utime+stime of a process in milliseconds (fields 14 and 15 of /proc/PID/stat), 0 without a pid.
+double cpu_ms(int pid) {
+  if (!pid) return 0;
+  std::ifstream file("/proc/" + std::to_string(pid) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  std::istringstream fields(text.substr(text.rfind(')') + 2));
+  std::string field;
+  long ticks = 0;
+  for (int i = 3; i <= 15 && fields >> field; ++i)
+    if (i >= 14) ticks += std::stol(field);
+  return 1000.0 * static_cast<double>(ticks) / static_cast<double>(::sysconf(_SC_CLK_TCK));
 }
 
 // One connection per member: lift the soft descriptor limit to the hard one.
@@ -254,8 +276,9 @@ int main(int argc, char** argv) {
     allow_many_connections();
     FanOut fan_out(options);
     fan_out.initial_syncs();
+    double cpu_before = cpu_ms(options.server_pid);
     for (int i = 0; i < options.messages; ++i) fan_out.message(i);
-    fan_out.print();
+    fan_out.print(cpu_ms(options.server_pid) - cpu_before);
     return 0;
   } catch (const std::exception& error) {
     std::fprintf(stderr, "sync_bench: %s\n", error.what());
