@@ -1,10 +1,11 @@
 // sync_bench: what wrk cannot measure. N members of a room each hold a long-polling /sync open
 // (one connection each, N up to thousands); one sender then sends messages into the room, one
-// at a time, and for each the tool takes the time from the send's answer to each sync's answer
-// that carries the message (negative when a sync is answered before the sender). Printed as
-// one JSON line: the first and the last sync answer per message (p50/p99 over the messages),
-// every answer pooled (p50/p99/max), the same from the moment the send request was written
-// ("written_"), and the send's own time. With one member this is the /sync wake-up latency.
+// at a time, and for each the tool takes the time to each sync's answer that carries the
+// message, from the moment the send request is written ("write") and from the send's answer
+// ("answer"; negative when a sync is answered before the sender). Printed as one JSON line:
+// for each origin the first and the last sync answer per message (p50/p99 over the messages)
+// and every answer pooled (p50/p99/max); and the send's own time. With one member this is the
+// /sync wake-up latency.
 //
 //   sync_bench --port P --room ROOM_ID --sender TOKEN --members FILE (one access token a line)
 //              [--messages K] [--pause-ms MS] [--address 127.0.0.1] [--server-pid PID]
@@ -125,28 +126,16 @@ class FanOut {
     pump(sent_ + std::chrono::milliseconds(kMessageTimeoutMs), all_seen);
     if (!all_seen()) throw std::runtime_error("a message did not reach every sync in time");
     waiting_ = false;
-    double first = 1e300, last = -1e300;
-    for (auto& member : members_) {
-      double ms = ms_between(send_answered_, member.arrived);
-      first = std::min(first, ms);
-      last = std::max(last, ms);
-      each_.push_back(ms);
-      written_.push_back(ms_between(sent_, member.arrived));
-    }
-    first_.push_back(first);
-    last_.push_back(last);
+    from_write_.add(sent_, members_);
+    from_answer_.add(send_answered_, members_);
   }
 
   void print(double server_cpu_ms) const {
     std::printf(
-        "{\"members\":%zu,\"messages\":%zu,\"first_p50\":%.3f,\"first_p99\":%.3f,\"last_p50\":%.3f,"
-        "\"last_p99\":%.3f,\"each_p50\":%.3f,\"each_p99\":%.3f,\"each_max\":%.3f,\"send_p50\":%.3f,"
-        "\"send_p99\":%.3f,\"written_p50\":%.3f,\"written_p99\":%.3f,\"written_max\":%.3f,\"spurious\":%d,"
-        "\"server_cpu_ms\":%.0f}\n",
-        members_.size(), first_.size(), percentile(first_, 50), percentile(first_, 99), percentile(last_, 50),
-        percentile(last_, 99), percentile(each_, 50), percentile(each_, 99), percentile(each_, 100),
-        percentile(send_, 50), percentile(send_, 99), percentile(written_, 50), percentile(written_, 99),
-        percentile(written_, 100), spurious_, server_cpu_ms);
+        "{\"members\":%zu,\"messages\":%zu,\"write\":%s,\"answer\":%s,\"send_p50\":%.3f,\"send_p99\":%.3f,"
+        "\"spurious\":%d,\"server_cpu_ms\":%.0f}\n",
+        members_.size(), from_write_.first.size(), from_write_.json().c_str(), from_answer_.json().c_str(),
+        percentile(send_, 50), percentile(send_, 99), spurious_, server_cpu_ms);
   }
 
  private:
@@ -155,6 +144,33 @@ class FanOut {
     std::string token, since;
     bool seen = false;
     Clock::time_point arrived;
+  };
+
+  // Sync answer times after one origin: per message the first and the last, and every one.
+  struct Series {
+    std::vector<double> first, last, each;
+
+    void add(Clock::time_point origin, const std::vector<Member>& members) {
+      double earliest = 1e300, latest = -1e300;
+      for (auto& member : members) {
+        double ms = ms_between(origin, member.arrived);
+        earliest = std::min(earliest, ms);
+        latest = std::max(latest, ms);
+        each.push_back(ms);
+      }
+      first.push_back(earliest);
+      last.push_back(latest);
+    }
+
+    std::string json() const {
+      char out[512];
+      std::snprintf(out, sizeof out,
+                    "{\"first_p50\":%.3f,\"first_p99\":%.3f,\"last_p50\":%.3f,\"last_p99\":%.3f,\"each_p50\":%.3f,"
+                    "\"each_p99\":%.3f,\"each_max\":%.3f}",
+                    percentile(first, 50), percentile(first, 99), percentile(last, 50), percentile(last, 99),
+                    percentile(each, 50), percentile(each, 99), percentile(each, 100));
+      return out;
+    }
   };
 
   bool idle() const {
@@ -216,7 +232,8 @@ class FanOut {
   std::string marker_;
   bool waiting_ = false, sender_answered_ = false;
   Clock::time_point sent_, send_answered_;
-  std::vector<double> first_, last_, each_, written_, send_;
+  Series from_write_, from_answer_;
+  std::vector<double> send_;
   int spurious_ = 0;
 };
 
