@@ -14,9 +14,11 @@ class BatchedWrites {
   // Commits the open batch, without waiting for the disk. On the loop; throws StorageError.
   virtual void commit_batch() = 0;
   // On another thread, while the loop goes on writing: makes every batch committed before the
-  // call survive a power loss (with `sync`), then checkpoints the log if it has grown. Throws
-  // StorageError.
-  virtual void flush_log(bool sync) = 0;
+  // call survive a power loss. Throws StorageError.
+  virtual void sync_log() = 0;
+  // On a third thread, alongside the other two: moves the log into the database when it has
+  // grown. Throws StorageError.
+  virtual void checkpoint() = 0;
 };
 
 }  // namespace myelin::storage

@@ -6,29 +6,74 @@
 
 namespace myelin::storage {
 
-GroupCommit::GroupCommit(BatchedWrites& store, bool sync, Post post, std::function<void(const std::string&)> on_failure)
-    : store_(store), sync_(sync), post_(std::move(post)), on_failure_(std::move(on_failure)) {
-  store_.batch_writes([this] {
-    open_ = true;
-    schedule();
+GroupCommit::Worker::Worker(std::function<void(std::uint64_t)> work) : work_(std::move(work)) {
+  thread_ = std::thread([this] {
+    for (;;) {
+      std::uint64_t n = 0;
+      {
+        std::unique_lock lock(mutex_);
+        wake_.wait(lock, [this] { return stopping_ || asked_ != 0; });
+        if (stopping_) return;
+        n = std::exchange(asked_, 0);
+      }
+      work_(n);
+    }
   });
-  thread_ = std::thread([this] { flusher(); });
 }
 
-GroupCommit::~GroupCommit() {
+void GroupCommit::Worker::ask(std::uint64_t n) {
+  {
+    std::lock_guard lock(mutex_);
+    asked_ = n;
+  }
+  wake_.notify_one();
+}
+
+void GroupCommit::Worker::stop() {
   {
     std::lock_guard lock(mutex_);
     stopping_ = true;
   }
   wake_.notify_one();
-  thread_.join();
+  if (thread_.joinable()) thread_.join();
+}
+
+GroupCommit::GroupCommit(BatchedWrites& store, bool sync, Post post, std::function<void(const std::string&)> on_failure)
+    : store_(store),
+      sync_(sync),
+      post_(std::move(post)),
+      on_failure_(std::move(on_failure)),
+      syncer_([this](std::uint64_t batch) {
+        run_reporting([this] { store_.sync_log(); }, [this, batch] { synced(batch); });
+      }),
+      checkpointer_([this](std::uint64_t) { run_reporting([this] { store_.checkpoint(); }, nullptr); }) {
+  store_.batch_writes([this] {
+    open_ = true;
+    schedule();
+  });
+}
+
+GroupCommit::~GroupCommit() {
+  syncer_.stop();
+  checkpointer_.stop();
   if (failed_) return;
   try {
     store_.commit_batch();
-    store_.flush_log(sync_);
+    if (sync_) store_.sync_log();
+    store_.checkpoint();
   } catch (const std::exception& e) {
     on_failure_(std::string("the last writes could not be stored: ") + e.what());
   }
+}
+
+void GroupCommit::run_reporting(const std::function<void()>& step, std::function<void()> then) {
+  try {
+    step();
+  } catch (const std::exception& e) {
+    post_([this, why = std::string(e.what())] { fail(why); });
+    return;
+  }
+  if (then) post_(std::move(then));
 }
 
 void GroupCommit::after_writes(std::function<void(bool)> release) {
@@ -38,16 +83,16 @@ void GroupCommit::after_writes(std::function<void(bool)> release) {
   held_.push_back({batch, std::move(release)});
 }
 
-// With `sync`, while the flusher works the open batch grows; it is committed when it is done.
+// With `sync`, while the syncer works the open batch grows; it is committed when it is done.
 void GroupCommit::schedule() {
-  if (turn_posted_ || (sync_ && flushing_) || failed_) return;
+  if (turn_posted_ || (sync_ && syncing_) || failed_) return;
   turn_posted_ = true;
   post_([this] { end_of_turn(); });
 }
 
 void GroupCommit::end_of_turn() {
   turn_posted_ = false;
-  if (failed_ || (sync_ && flushing_)) return;
+  if (failed_ || (sync_ && syncing_)) return;
   if (open_) {
     open_ = false;
     try {
@@ -56,22 +101,17 @@ void GroupCommit::end_of_turn() {
       return fail(std::string("a commit failed: ") + e.what());
     }
     ++committed_;
+    checkpointer_.ask(committed_);
   }
   if (committed_ == durable_) return;
-  {
-    std::lock_guard lock(mutex_);
-    to_flush_ = committed_;
-  }
-  wake_.notify_one();
-  // Without fsync an answer needs the commit only, and the flusher just checkpoints.
-  if (sync_) flushing_ = true;
-  else release_up_to(committed_);
+  // Without fsync an answer needs the commit only.
+  if (!sync_) return release_up_to(committed_);
+  syncing_ = true;
+  syncer_.ask(committed_);
 }
 
-void GroupCommit::flushed(std::uint64_t batch, const std::string& error) {
-  if (!error.empty()) return fail(error);
-  if (!sync_) return;
-  flushing_ = false;
+void GroupCommit::synced(std::uint64_t batch) {
+  syncing_ = false;
   release_up_to(batch);
   if (open_) schedule();
 }
@@ -94,25 +134,6 @@ void GroupCommit::fail(const std::string& why) {
     release(false);
   }
   on_failure_(why);
-}
-
-void GroupCommit::flusher() {
-  for (;;) {
-    std::uint64_t batch = 0;
-    {
-      std::unique_lock lock(mutex_);
-      wake_.wait(lock, [this] { return stopping_ || to_flush_ != 0; });
-      if (to_flush_ == 0) return;  // stopping, nothing left
-      batch = std::exchange(to_flush_, 0);
-    }
-    std::string error;
-    try {
-      store_.flush_log(sync_);
-    } catch (const std::exception& e) {
-      error = std::string("flushing the log failed: ") + e.what();
-    }
-    post_([this, batch, error] { flushed(batch, error); });
-  }
 }
 
 }  // namespace myelin::storage

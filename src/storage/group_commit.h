@@ -7,12 +7,13 @@
 // every write made before it is durable, so no client, the writer or anyone reading what it
 // wrote, sees a write the disk could still lose; an answer with no write before it that is not
 // yet durable goes out at once. Without `sync` an answer waits for the commit only (a kill -9
-// loses nothing acknowledged; a power loss may). The same thread checkpoints the log into the
-// database, off the loop.
+// loses nothing acknowledged; a power loss may). A third thread checkpoints the log into the
+// database, off the loop and off the path of the answers.
 //
-// A failed commit or fsync leaves the store's in-memory state (positions, caches) ahead of the
-// disk: every held answer is then a failure and `on_failure` is called once with the reason
-// (app/ stops the server, which comes back consistent with the disk on restart).
+// A failed commit, fsync or checkpoint leaves the store's in-memory state (positions, caches)
+// ahead of the disk, or the disk in doubt: every held answer is then a failure and
+// `on_failure` is called once with the reason (app/ stops the server, which comes back
+// consistent with the disk on restart).
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -30,7 +31,7 @@ class GroupCommit {
   // Runs a function on the loop thread; callable from any thread.
   using Post = std::function<void(std::function<void()>)>;
   GroupCommit(BatchedWrites& store, bool sync, Post post, std::function<void(const std::string&)> on_failure);
-  // Commits and flushes what is left (call once the loop has stopped).
+  // Commits and syncs what is left (call once the loop has stopped).
   ~GroupCommit();
   GroupCommit(const GroupCommit&) = delete;
   GroupCommit& operator=(const GroupCommit&) = delete;
@@ -40,16 +41,35 @@ class GroupCommit {
   void after_writes(std::function<void(bool durable)> release);
 
  private:
+  // A thread that runs its work for the newest number it was asked for (asks made while it
+  // works are merged into one run).
+  class Worker {
+   public:
+    explicit Worker(std::function<void(std::uint64_t)> work);
+    ~Worker() { stop(); }
+    void ask(std::uint64_t n);
+    // Waits for the run in progress, if any; nothing runs afterwards.
+    void stop();
+
+   private:
+    std::function<void(std::uint64_t)> work_;
+    std::mutex mutex_;
+    std::condition_variable wake_;
+    std::uint64_t asked_ = 0;  // 0: nothing asked
+    bool stopping_ = false;
+    std::thread thread_;
+  };
   struct Held {
     std::uint64_t batch;  // released once `durable_` reaches it
     std::function<void(bool)> release;
   };
   void schedule();
   void end_of_turn();
-  void flushed(std::uint64_t batch, const std::string& error);
+  void synced(std::uint64_t batch);
   void release_up_to(std::uint64_t batch);
   void fail(const std::string& why);
-  void flusher();
+  // On a worker: `step`, then its outcome posted to the loop (a failure to fail()).
+  void run_reporting(const std::function<void()>& step, std::function<void()> then);
 
   BatchedWrites& store_;
   const bool sync_;
@@ -58,16 +78,12 @@ class GroupCommit {
   // Loop-thread state. Batches are numbered from 1; committed_ >= durable_.
   bool open_ = false;         // a batch is open (its number is committed_ + 1)
   bool turn_posted_ = false;  // end_of_turn() is posted
-  bool flushing_ = false;     // the flusher works on batch `committed_`
+  bool syncing_ = false;      // the syncer works on batch `committed_`
   bool failed_ = false;
   std::uint64_t committed_ = 0, durable_ = 0;
   std::deque<Held> held_;  // in batch order
-  // Shared with the flusher thread.
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  std::uint64_t to_flush_ = 0;  // 0: nothing asked
-  bool stopping_ = false;
-  std::thread thread_;
+  Worker syncer_;          // stopped first thing in the destructor
+  Worker checkpointer_;
 };
 
 }  // namespace myelin::storage

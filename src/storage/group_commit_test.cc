@@ -56,9 +56,13 @@ class FakeStore : public BatchedWrites {
     if (open_) ++commits;
     open_ = false;
   }
-  void flush_log(bool) override {
-    if (hold_flush) gate.get_future().wait();
+  void sync_log() override {
+    if (hold_sync) sync_gate.get_future().wait();
     ++flushes;
+  }
+  void checkpoint() override {
+    if (hold_checkpoint) checkpoint_gate.get_future().wait();
+    ++checkpoints;
   }
   void write() {
     if (!open_) {
@@ -67,10 +71,10 @@ class FakeStore : public BatchedWrites {
     }
   }
   int commits = 0;
-  std::atomic<int> flushes{0};
+  std::atomic<int> flushes{0}, checkpoints{0};
   bool fail_commit = false;
-  bool hold_flush = false;
-  std::promise<void> gate;
+  bool hold_sync = false, hold_checkpoint = false;
+  std::promise<void> sync_gate, checkpoint_gate;
 
  private:
   std::function<void()> opened_;
@@ -118,7 +122,7 @@ TEST(GroupCommitTest, AnAnswerWaitsForTheCommitAndTheFsyncOfTheWritesBeforeIt) {
 TEST(GroupCommitTest, WritesDuringAFlushShareTheNextCommitAndFlush) {
   Loop loop;
   FakeStore store;
-  store.hold_flush = true;
+  store.hold_sync = true;
   GroupCommit commit(store, true, loop.post(), [](const std::string&) {});
   store.write();
   Released first, second, third;
@@ -128,8 +132,8 @@ TEST(GroupCommitTest, WritesDuringAFlushShareTheNextCommitAndFlush) {
   commit.after_writes(second.callback());
   commit.after_writes(third.callback());
   EXPECT_EQ(loop.waiting(), 0u);  // no commit while the flush is in flight
-  store.hold_flush = false;
-  store.gate.set_value();
+  store.hold_sync = false;
+  store.sync_gate.set_value();
   ASSERT_TRUE(loop.run_one());  // batch 1 durable; batch 2's turn is posted
   EXPECT_EQ(first.calls, 1);
   EXPECT_EQ(second.calls, 0);
@@ -144,7 +148,7 @@ TEST(GroupCommitTest, WritesDuringAFlushShareTheNextCommitAndFlush) {
 TEST(GroupCommitTest, WithoutSyncAnAnswerWaitsForTheCommitOnly) {
   Loop loop;
   FakeStore store;
-  store.hold_flush = true;  // the checkpointing flusher may take as long as it likes
+  store.hold_checkpoint = true;  // a checkpoint may take as long as it likes
   GroupCommit commit(store, false, loop.post(), [](const std::string&) {});
   store.write();
   Released released;
@@ -155,7 +159,23 @@ TEST(GroupCommitTest, WithoutSyncAnAnswerWaitsForTheCommitOnly) {
   store.write();  // commits are not held up by the flusher either
   ASSERT_TRUE(loop.run_one());
   EXPECT_EQ(store.commits, 2);
-  store.gate.set_value();
+  EXPECT_EQ(store.flushes, 0);  // nothing is fsynced
+  store.checkpoint_gate.set_value();
+}
+
+TEST(GroupCommitTest, ACheckpointDoesNotHoldAnswersBack) {
+  Loop loop;
+  FakeStore store;
+  store.hold_checkpoint = true;
+  GroupCommit commit(store, true, loop.post(), [](const std::string&) {});
+  store.write();
+  Released released;
+  commit.after_writes(released.callback());
+  ASSERT_TRUE(loop.run_one());  // committed: the checkpointer and the syncer are asked
+  ASSERT_TRUE(loop.run_one());  // synced while the checkpoint still runs
+  EXPECT_EQ(released.calls, 1);
+  EXPECT_EQ(store.checkpoints, 0);
+  store.checkpoint_gate.set_value();
 }
 
 TEST(GroupCommitTest, AFailedCommitFailsEveryHeldAnswerAndReportsOnce) {

@@ -50,11 +50,27 @@ core::Status check_actions(const json::value* actions) {
 
 }  // namespace
 
+namespace {
+
+// Puts the user's ID where the template has "@USER@".
+void fill_in_user(json::value& value, std::string_view user_id) {
+  if (value.is_string()) {
+    if (value.get_string() == "@USER@") value = user_id;
+  } else if (value.is_object()) {
+    for (auto& field : value.get_object()) fill_in_user(field.value(), user_id);
+  } else if (value.is_array()) {
+    for (auto& item : value.get_array()) fill_in_user(item, user_id);
+  }
+}
+
+}  // namespace
+
+// Parsed once; each user's is a copy with their ID filled in (cheaper than parsing again).
 json::object default_push_rules(std::string_view user_id) {
-  std::string text = kDefaultPushRules;
-  for (std::size_t at = text.find("@USER@"); at != std::string::npos; at = text.find("@USER@", at))
-    text.replace(at, 6, user_id);
-  return std::move(core::parse_json_object(text).value());
+  static const json::value kTemplate = core::parse_json_object(kDefaultPushRules).value();
+  json::value rules = kTemplate;
+  fill_in_user(rules, user_id);
+  return std::move(rules.get_object());
 }
 
 json::object load_push_rules(storage::UserDataStore& store, const std::string& user_id) {

@@ -64,18 +64,22 @@ void SqliteStore::batch_writes(std::function<void()> opened) {
   wal_fd_ = ::open((path_ + "-wal").c_str(), O_RDWR | O_CLOEXEC);
   if (wal_fd_ < 0) fail_errno("open " + path_ + "-wal");
   sync_folder(std::filesystem::path(path_).parent_path());
-  flusher_db_ = std::make_unique<Database>(path_);
-  flusher_db_->exec("PRAGMA synchronous = NORMAL");  // a checkpoint syncs the WAL before and the database after
+  checkpoint_db_ = std::make_unique<Database>(path_);
+  checkpoint_db_->exec("PRAGMA synchronous = NORMAL");  // a checkpoint syncs the WAL before and the database after
   db_.batch_writes(std::move(opened));
 }
 
-void SqliteStore::flush_log(bool sync) {
-  if (sync && ::fdatasync(wal_fd_) != 0) fail_errno("fdatasync " + path_ + "-wal");
+void SqliteStore::sync_log() {
+  if (::fdatasync(wal_fd_) != 0) fail_errno("fdatasync " + path_ + "-wal");
+}
+
+void SqliteStore::checkpoint() {
   if (wal_frames_.load(std::memory_order_relaxed) < kCheckpointFrames) return;
   // PASSIVE: copies what no reader still needs, never waits; the rest goes at a later flush.
-  const int rc = sqlite3_wal_checkpoint_v2(flusher_db_->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+  const int rc =
+      sqlite3_wal_checkpoint_v2(checkpoint_db_->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
   if (rc != SQLITE_OK && rc != SQLITE_BUSY)
-    throw StorageError(std::string("checkpoint: ") + sqlite3_errmsg(flusher_db_->handle()));
+    throw StorageError(std::string("checkpoint: ") + sqlite3_errmsg(checkpoint_db_->handle()));
 }
 
 StreamPos SqliteStore::next_pos() {

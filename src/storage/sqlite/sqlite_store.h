@@ -16,12 +16,13 @@ class SqliteStore final : public Store {
   explicit SqliteStore(const SqliteOptions& options);
   ~SqliteStore() override;
 
-  // BatchedWrites: the loop's connection stops checkpointing and syncing; flush_log()
-  // fdatasyncs the WAL through a descriptor of its own and checkpoints through a connection
-  // of its own.
+  // BatchedWrites: the loop's connection stops checkpointing and syncing; sync_log()
+  // fdatasyncs the WAL through a descriptor of its own, checkpoint() uses a connection of its
+  // own.
   void batch_writes(std::function<void()> opened) override;
   void commit_batch() override { db_.commit_batch(); }
-  void flush_log(bool sync) override;
+  void sync_log() override;
+  void checkpoint() override;
 
   // PositionStore
   StreamPos current_pos() override { return pos_; }
@@ -195,10 +196,10 @@ class SqliteStore final : public Store {
   std::string path_;
   Database db_;
   StreamPos pos_ = 0;
-  // Group commit (batch_writes): the WAL's descriptor, the flusher's connection, and how many
+  // Group commit (batch_writes): the WAL's descriptor, the checkpointer's connection, and how many
   // frames the WAL held at the last commit (set on the loop, read by the flusher).
   int wal_fd_ = -1;
-  std::unique_ptr<Database> flusher_db_;
+  std::unique_ptr<Database> checkpoint_db_;
   std::atomic<int> wal_frames_{0};
   // Per room, a position no receipt of the room is newer than: /sync asks every joined room
   // for new receipts, and most have none, so most asks are answered without a query.
