@@ -46,7 +46,8 @@ std::optional<Opened> open(const Args& args) {
   }
   const ServerOptions& server = config->server;
   std::filesystem::create_directories(server.data_dir);
-  Opened opened{*config, storage::open_sqlite_store({server.data_dir + "/myelin.db", server.fsync_every_commit})};
+  Opened opened{*config, storage::open_sqlite_store({server.data_dir + "/myelin.db", server.fsync_every_commit,
+                                                     static_cast<std::int64_t>(server.page_cache_mb)})};
   return opened;
 }
 

@@ -21,6 +21,7 @@ struct ServerOptions {
   std::uint64_t max_connections_per_address = 100;  // an IPv6 address counts by its /64; 0 = no limit
   std::uint64_t header_timeout_seconds = 10;        // for a new connection's first request headers
   bool fsync_every_commit = true;
+  std::uint64_t page_cache_mb = 8;  // SQLite's page cache
 };
 
 struct Config {

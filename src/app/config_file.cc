@@ -245,6 +245,11 @@ const std::vector<Option>& options() {
              "for the commit only: an acknowledged write survives a crash of the process (kill -9), but a power loss "
              "may lose those since the last checkpoint (a few MB of log); writes cost less disk time.",
              &Config::server, &ServerOptions::fsync_every_commit),
+      option("storage.page_cache_mb",
+             "Database pages kept in memory, in MB (at most 4096; the rest is read through the operating system's "
+             "file cache, which it can reclaim). More helps large servers read faster; it stays taken once filled. "
+             "At least 1.",
+             &Config::server, &ServerOptions::page_cache_mb),
       option("voip.turn_uris",
              "TURN servers offered to clients for calls (GET /voip/turnServer), e.g. "
              "[\"turn:turn.example.org:3478?transport=udp\", \"turns:turn.example.org:5349?transport=tcp\"]. Needs "
@@ -304,6 +309,7 @@ core::Status check_limits(const Config& config) {
       {"limits.aliases_per_user", config.timeline.aliases_per_user, 1},
       {"limits.backup_keys_per_user", config.e2ee.backup_keys_per_user, 1},
       {"rooms.cache_state_events", config.timeline.room_cache_state_events, 1},
+      {"storage.page_cache_mb", size(config.server.page_cache_mb), 1, 4096},
   };
   for (const Range& range : ranges) {
     if (range.value < range.least || range.value > range.most)

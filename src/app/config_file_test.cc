@@ -46,6 +46,14 @@ TEST_F(ConfigFileTest, TheRoomCacheKeepsAtLeastOneStateEvent) {
   EXPECT_EQ(config->timeline.room_cache_state_events, 5);
 }
 
+TEST_F(ConfigFileTest, ThePageCacheIsBetweenOneMegabyteAndFourGigabytes) {
+  EXPECT_FALSE(load("storage: {page_cache_mb: 0}\n"));
+  EXPECT_FALSE(load("storage: {page_cache_mb: 4097}\n"));
+  auto config = load("storage: {page_cache_mb: 64}\n");
+  ASSERT_TRUE(config) << config.error().message;
+  EXPECT_EQ(config->server.page_cache_mb, 64u);
+}
+
 // Each part of the config gets its keys: the server's, the client API's and every domain's.
 TEST_F(ConfigFileTest, KeysReachTheirPartsAndServerNameEveryDomain) {
   auto config = load(

@@ -55,7 +55,8 @@ int serve(const Args& args) {
   }
   std::unique_ptr<storage::Store> store;
   try {
-    store = storage::open_sqlite_store({settings.data_dir + "/myelin.db", settings.fsync_every_commit});
+    store = storage::open_sqlite_store({settings.data_dir + "/myelin.db", settings.fsync_every_commit,
+                                        static_cast<std::int64_t>(settings.page_cache_mb)});
   } catch (const storage::StorageError& e) {
     std::cerr << "myelin: cannot open the database: " << e.what() << "\n";
     return 1;

@@ -21,7 +21,7 @@ SqliteStore::SqliteStore(const SqliteOptions& options) : path_(options.path), db
   db_.exec("PRAGMA journal_mode = WAL");
   db_.exec(options.fsync_every_commit ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
   db_.exec("PRAGMA foreign_keys = ON");
-  db_.exec("PRAGMA cache_size = -16000");  // 16 MB page cache at most
+  db_.exec("PRAGMA cache_size = " + std::to_string(-options.page_cache_mb * 1024));  // KiB, when negative
   db_.exec("PRAGMA temp_store = MEMORY");
   migrate(db_);
   auto statement = db_.prepare("SELECT pos FROM stream WHERE id = 1");
