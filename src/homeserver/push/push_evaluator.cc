@@ -97,26 +97,29 @@ std::string_view text_of(const json::object& object, std::string_view key) {
   return value && value->is_string() ? std::string_view(value->get_string()) : std::string_view();
 }
 
+// A condition's `pattern` or `value`, with the template's "@USER@" read as the user's ID.
+std::string_view resolved(std::string_view text, const PushContext& context) {
+  return context.user_placeholder && text == "@USER@" ? std::string_view(context.user_id) : text;
+}
+
 bool condition_holds(const json::object& condition, const json::object& event, const PushContext& context) {
   const std::string_view kind = text_of(condition, "kind");
   if (kind == "event_match") {
     const json::value* value = property(event, text_of(condition, "key"));
     if (!value || !value->is_string() || !condition.contains("pattern")) return false;
-    const std::string_view pattern = text_of(condition, "pattern");
+    const std::string_view pattern = resolved(text_of(condition, "pattern"), context);
     return text_of(condition, "key") == "content.body" ? glob_words(pattern, value->get_string())
                                                        : glob(pattern, value->get_string());
   }
-  if (kind == "event_property_is") {
+  if (kind == "event_property_is" || kind == "event_property_contains") {
     const json::value* value = property(event, text_of(condition, "key"));
-    auto expected = condition.if_contains("value");
-    return value && expected && scalar(*value) && *value == *expected;
-  }
-  if (kind == "event_property_contains") {
-    const json::value* value = property(event, text_of(condition, "key"));
-    auto expected = condition.if_contains("value");
-    if (!value || !expected || !value->is_array()) return false;
+    const json::value* given = condition.if_contains("value");
+    if (!value || !given) return false;
+    const json::value expected = given->is_string() ? json::value(resolved(given->get_string(), context)) : *given;
+    if (kind == "event_property_is") return scalar(*value) && *value == expected;
+    if (!value->is_array()) return false;
     for (const auto& item : value->get_array())
-      if (scalar(item) && item == *expected) return true;
+      if (scalar(item) && item == expected) return true;
     return false;
   }
   if (kind == "contains_display_name") {

@@ -16,6 +16,8 @@ struct PushContext {
   std::int64_t member_count = 0;
   // sender_notification_permission: may `sender` trigger notifications of kind `key` ("room")?
   std::function<bool(std::string_view sender, std::string_view key)> sender_may_notify;
+  // The rules are default_push_rules_template(): "@USER@" in a condition is user_id.
+  bool user_placeholder = false;
 };
 
 struct PushResult {

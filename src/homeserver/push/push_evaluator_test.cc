@@ -52,5 +52,32 @@ TEST(PushEvaluatorTest, UserContentRuleMatchesWholeWords) {
   EXPECT_FALSE(evaluate_push_rules(rules, message("steam"), context(5)).highlight);
 }
 
+// The shared template, read with "@USER@" as the user, judges as the user's filled-in rules.
+TEST(PushEvaluatorTest, TheTemplateJudgesAsTheFilledInDefaults) {
+  const json::object rules = default_push_rules("@alice:x");
+  const json::object& shared = *default_push_rules_template();
+  PushContext placeholder = context(5);
+  placeholder.user_placeholder = true;
+  json::object mention = message("hey");
+  mention["content"].as_object()["m.mentions"] = json::object{{"user_ids", json::array{"@alice:x"}}};
+  json::object other_mention = message("hey");
+  other_mention["content"].as_object()["m.mentions"] = json::object{{"user_ids", json::array{"@carol:x"}}};
+  json::object invite{{"type", "m.room.member"},
+                      {"sender", "@bob:x"},
+                      {"state_key", "@alice:x"},
+                      {"content", {{"membership", "invite"}}}};
+  json::object other_invite = invite;
+  other_invite["state_key"] = "@carol:x";
+  for (const json::object* event : {&mention, &other_mention, &invite, &other_invite}) {
+    const PushResult filled = evaluate_push_rules(rules, *event, context(5));
+    const PushResult read = evaluate_push_rules(shared, *event, placeholder);
+    EXPECT_EQ(read.notify, filled.notify) << core::to_string(*event);
+    EXPECT_EQ(read.highlight, filled.highlight) << core::to_string(*event);
+  }
+  EXPECT_TRUE(evaluate_push_rules(shared, mention, placeholder).highlight);
+  EXPECT_TRUE(evaluate_push_rules(shared, invite, placeholder).notify);
+  EXPECT_FALSE(evaluate_push_rules(shared, mention, context(5)).highlight);  // without the flag, "@USER@" is no one
+}
+
 }  // namespace
 }  // namespace myelin::homeserver

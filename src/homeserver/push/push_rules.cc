@@ -65,10 +65,15 @@ void fill_in_user(json::value& value, std::string_view user_id) {
 
 }  // namespace
 
-// Parsed once; each user's is a copy with their ID filled in (cheaper than parsing again).
+std::shared_ptr<const json::object> default_push_rules_template() {
+  static const auto kTemplate =
+      std::make_shared<const json::object>(core::parse_json_object(kDefaultPushRules).value());
+  return kTemplate;
+}
+
+// A copy of the template (parsed once) with the user's ID filled in: cheaper than parsing again.
 json::object default_push_rules(std::string_view user_id) {
-  static const json::value kTemplate = core::parse_json_object(kDefaultPushRules).value();
-  json::value rules = kTemplate;
+  json::value rules = *default_push_rules_template();
   fill_in_user(rules, user_id);
   return std::move(rules.get_object());
 }

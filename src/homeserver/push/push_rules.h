@@ -3,6 +3,7 @@
 // they change something; then the whole ruleset is kept as their global account data
 // m.push_rules, which is also how clients learn of changes through /sync. The editing
 // functions are pure and return the spec's errors.
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -14,6 +15,9 @@
 namespace myelin::homeserver {
 
 json::object default_push_rules(std::string_view user_id);
+// The defaults with "@USER@" where the user's ID goes (what default_push_rules fills in; the
+// evaluator can read it as is, PushContext::user_placeholder).
+std::shared_ptr<const json::object> default_push_rules_template();
 
 // The user's ruleset ({"global": {...}}): stored, or the defaults.
 json::object load_push_rules(storage::UserDataStore& store, const std::string& user_id);

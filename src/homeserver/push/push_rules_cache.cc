@@ -4,18 +4,18 @@
 
 namespace myelin::homeserver {
 
-std::shared_ptr<const json::object> PushRulesCache::rules(storage::UserDataStore& store, const std::string& user_id) {
+PushRuleset PushRulesCache::rules(storage::UserDataStore& store, const std::string& user_id) {
   std::optional<std::string> stored = store.account_data(user_id, "", "m.push_rules");
   auto it = entries_.find(user_id);
   if (!stored) {
     if (it != entries_.end()) entries_.erase(it);
-    return std::make_shared<const json::object>(default_push_rules(user_id));
+    return {default_push_rules_template(), true};
   }
-  if (it != entries_.end() && it->second.stored == *stored) return it->second.rules;
+  if (it != entries_.end() && it->second.stored == *stored) return {it->second.rules};
   auto rules = std::make_shared<const json::object>(load_push_rules(store, user_id));
   if (it == entries_.end() && entries_.size() >= kMaxUsers) entries_.clear();
   entries_[user_id] = Entry{std::move(*stored), rules};
-  return rules;
+  return {rules};
 }
 
 }  // namespace myelin::homeserver

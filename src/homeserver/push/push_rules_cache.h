@@ -2,8 +2,8 @@
 // The parsed rulesets of users who sync with rules of their own, reused while their stored
 // m.push_rules text is the same (parsing a ruleset costs more than the rest of an incremental
 // sync that evaluates one event). A change of the rules changes the text, so a ruleset is
-// never stale. The defaults are not kept (a ruleset takes ~15 kB, and copying the parsed
-// defaults is cheap). In memory and bounded.
+// never stale. Users with the defaults share one template (a ruleset takes ~15 kB). In memory
+// and bounded.
 #include <memory>
 #include <optional>
 #include <string>
@@ -14,10 +14,17 @@
 
 namespace myelin::homeserver {
 
+// A ruleset for the evaluator: the user's own, or the shared defaults' template.
+struct PushRuleset {
+  std::shared_ptr<const json::object> rules;
+  bool user_placeholder = false;  // PushContext::user_placeholder
+};
+
 class PushRulesCache {
  public:
-  // The user's ruleset, as load_push_rules() gives it.
-  std::shared_ptr<const json::object> rules(storage::UserDataStore& store, const std::string& user_id);
+  // The user's ruleset as load_push_rules() gives it; for a user with the defaults, their
+  // shared template (nothing copied).
+  PushRuleset rules(storage::UserDataStore& store, const std::string& user_id);
 
   static constexpr std::size_t kMaxUsers = 256;
 

@@ -11,15 +11,19 @@ namespace {
 TEST(PushRulesCacheTest, ReusesARulesetUntilItsStoredTextChanges) {
   auto store = storage::open_sqlite_store({":memory:", false});
   PushRulesCache cache;
-  EXPECT_EQ(*cache.rules(*store, "@a:x"), default_push_rules("@a:x"));
-  EXPECT_EQ(*cache.rules(*store, "@b:x"), default_push_rules("@b:x"));
+  // Users with the defaults share the template, read with the placeholder.
+  const PushRuleset defaults = cache.rules(*store, "@a:x");
+  EXPECT_EQ(defaults.rules, default_push_rules_template());
+  EXPECT_TRUE(defaults.user_placeholder);
+  EXPECT_EQ(cache.rules(*store, "@b:x").rules, defaults.rules);
 
   json::object changed = default_push_rules("@a:x");
   changed["global"].as_object()["override"].as_array().clear();
   save_push_rules(*store, "@a:x", changed);
-  auto reloaded = cache.rules(*store, "@a:x");
-  EXPECT_EQ(*reloaded, changed);
-  EXPECT_EQ(cache.rules(*store, "@a:x"), reloaded);
+  const PushRuleset reloaded = cache.rules(*store, "@a:x");
+  EXPECT_EQ(*reloaded.rules, changed);
+  EXPECT_FALSE(reloaded.user_placeholder);
+  EXPECT_EQ(cache.rules(*store, "@a:x").rules, reloaded.rules);  // the same object: not parsed again
 }
 
 }  // namespace

@@ -28,7 +28,7 @@ SyncPass::SyncPass(const SyncRequest& request, storage::EventStore& store, stora
       filter(request.filter),
       state_field(request.use_state_after ? "state_after" : "state") {}
 
-const json::object& SyncPass::push_rules() {
+const PushRuleset& SyncPass::push_rules() {
   if (!push_rules_) push_rules_ = rules_cache.rules(user_data, user);
   return *push_rules_;
 }

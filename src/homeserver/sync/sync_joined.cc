@@ -170,20 +170,21 @@ json::object unread_notifications(SyncPass& pass, const RoomState& room, const s
   auto evaluate = [&](StreamPos after, StreamPos upto) {
     NotificationCounts counts;
     if (room.last_pos <= after || !create) return counts;
-    const json::object& rules = pass.push_rules();
+    const PushRuleset& rules = pass.push_rules();
     const json::object* member = room.content("m.room.member", pass.user);
     rooms::PowerLevels levels(room.content("m.room.power_levels", ""), *create, *room.rules);
     PushContext context{pass.user, member ? std::string(string_field(*member, "displayname")) : "",
                         static_cast<std::int64_t>(room.joined.size()),
                         [&levels](std::string_view sender, std::string_view key) {
                           return key == "room" && levels.at_least(sender, levels.notifications_room());
-                        }};
+                        },
+                        rules.user_placeholder};
     for (const auto& event :
          pass.store.room_events(room.room_id, after, upto, kUnreadWindow, storage::Direction::kBackward)) {
       if (event.sender == pass.user) continue;
       auto pdu = core::parse_json_object(event.json);
       if (!pdu) continue;
-      const PushResult result = evaluate_push_rules(rules, *pdu, context);
+      const PushResult result = evaluate_push_rules(*rules.rules, *pdu, context);
       counts.notifications += result.notify;
       counts.highlights += result.highlight;
     }

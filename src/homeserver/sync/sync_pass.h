@@ -43,10 +43,10 @@ struct SyncPass {
   bool has_updates = false;
 
   // The user's push rules, loaded on first use.
-  const json::object& push_rules();
+  const PushRuleset& push_rules();
 
  private:
-  std::shared_ptr<const json::object> push_rules_;
+  std::optional<PushRuleset> push_rules_;
 };
 
 // Account data changed since `since`: the user's global entries, and per room.
