@@ -117,6 +117,8 @@ int serve(const Args& args) {
             << std::endl;
   spdlog::info("server {} ready, data in {}", config->server_name, settings.data_dir);
   server.run();
+  // Before the server (whose loop its threads post to) goes: the last batch committed and synced.
+  group_commit.reset();
   spdlog::info("stopped");
   return storage_failed ? 1 : 0;
 }

@@ -5,7 +5,6 @@
 // streamed body, once for its gate); its answer crosses back. So socket I/O and HTTP parsing
 // use the second core while the layers above stay single-threaded.
 #include <fcntl.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <boost/asio/as_tuple.hpp>
@@ -64,7 +63,7 @@ class AsioTimer : public Timer {
 struct Pending {
   explicit Pending(asio::io_context& io) : ready(io, asio::steady_timer::time_point::max()) {}
   asio::steady_timer ready;
-  std::optional<Response> response;  // none when the wait ends: the client hung up
+  std::optional<Response> response;
 };
 
 Response plain(int status, std::string body) { return Response{status, "application/json", std::move(body), {}, {}}; }
@@ -225,9 +224,9 @@ struct Server::Impl : Scheduler {
   // The answer to a request that could not be read (`head`, `buffer`: what was read of it).
   Response refusal_for(const boost::system::error_code& error, const bhttp::request<bhttp::empty_body>& head,
                        const beast::flat_buffer& buffer) const;
-  // The router's answer to `request` (on `io`), waited for without blocking `net`; nullopt when
-  // the client hung up meanwhile (a parked long-poll), so the connection goes at once.
-  asio::awaitable<std::optional<Response>> answer(Request& request, tcp::socket& socket);
+  // The router's answer to `request` (on `io`), waited for without blocking `net`. The request
+  // lives in the connection's frame until then: the loop may use it until it answers.
+  asio::awaitable<Response> answer(Request& request);
   // On `net`: the gate's decision on `head`, made on `io`.
   asio::awaitable<std::optional<Response>> ask_gate(const Gate& gate, const Request& head);
   // After a refusal: drains a bounded amount of what the client is still sending, so it reads
@@ -304,9 +303,7 @@ asio::awaitable<void> Server::Impl::session(tcp::socket socket, Peer peer, [[may
       response = plain(204, "");
     } else {
       answering.emplace(in_flight);
-      auto answered = co_await answer(request, stream.socket());
-      if (!answered) break;
-      response = std::move(*answered);
+      response = co_await answer(request);
     }
     const bool keep_alive = in->keep_alive && !stopping && !refused;
     const bool written = co_await write_response(stream, response, in->version, keep_alive, request.method == "HEAD");
@@ -391,7 +388,7 @@ Response Server::Impl::refusal_for(const boost::system::error_code& error,
   return plain(status, error_body(status));
 }
 
-asio::awaitable<std::optional<Response>> Server::Impl::answer(Request& request, tcp::socket& socket) {
+asio::awaitable<Response> Server::Impl::answer(Request& request) {
   auto pending = std::make_shared<Pending>(net);
   // Called on io; the response crosses to net, where the connection waits for it.
   auto deliver = [this, weak = std::weak_ptr<Pending>(pending), open = loop_open](Response r) {
@@ -422,22 +419,10 @@ asio::awaitable<std::optional<Response>> Server::Impl::answer(Request& request, 
       spdlog::error("{} {}: handler failed: {}", request.method, request.path, e.what());
     }
   });
-  // Readable while parked: either the client's next request (pipelined: read after the answer)
-  // or its end of the connection.
-  socket.async_wait(tcp::socket::wait_read, [weak = std::weak_ptr<Pending>(pending),
-                                             fd = socket.native_handle()](const boost::system::error_code& ec) {
-    auto p = weak.lock();
-    if (ec || !p || p->response) return;
-    char byte;
-    if (::recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) > 0) return;
-    p->ready.cancel();
-  });
-  // `ready` never expires: only the answer (or the client's leaving) ends the wait. (Once the
-  // loops have stopped, neither comes and this coroutine is never resumed.)
+  // `ready` never expires: only the answer ends the wait, after setting the response. (Once
+  // the loops have stopped, no answer comes and this coroutine is never resumed.)
   co_await pending->ready.async_wait(kNoThrow);
-  boost::system::error_code ignored;
-  socket.cancel(ignored);
-  if (!pending->response) co_return std::nullopt;
+  assert(pending->response);
   co_return std::move(*pending->response);
 }
 

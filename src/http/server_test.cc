@@ -75,7 +75,6 @@ class ServerTest : public ::testing::Test {
     });
     router_.add("GET", "/throw", [](Request&, Responder) { throw std::runtime_error("boom"); });
     router_.add("GET", "/dropped", [](Request&, Responder) {});
-    router_.add("GET", "/parked", [this](Request&, Responder respond) { parked_.push_back(std::move(respond)); });
     router_.add("GET", "/missing-file", [](Request&, Responder respond) {
       Response response{200, "application/octet-stream", "", {}, {}};
       response.file = Response::FileRange{"/nonexistent/myelin-test-file", 0, 10};
@@ -126,7 +125,6 @@ class ServerTest : public ::testing::Test {
   std::unique_ptr<Server> server_;
   std::unique_ptr<Timer> timer_;
   std::atomic<int> hold_{0};
-  std::vector<Responder> parked_;                    // the loop's
   std::vector<std::unique_ptr<Timer>> held_timers_;  // the loop's
   std::uint16_t port_ = 0;
   std::thread thread_;
@@ -267,23 +265,6 @@ TEST_F(ServerTest, AnswersWaitForTheHold) {
   auto failed = client.response();
   EXPECT_NE(failed.find("HTTP/1.1 500"), std::string::npos) << failed;
   EXPECT_NE(failed.find("M_UNKNOWN"), std::string::npos);
-}
-
-// A client that hangs up while its request is parked frees its connection at once: the
-// per-address cap (4) counts it no longer, long before the answer would come.
-TEST_F(ServerTest, AClientThatHangsUpWhileParkedFreesItsConnection) {
-  for (int round = 0; round < 3; ++round) {
-    std::vector<std::unique_ptr<Client>> clients;
-    for (int i = 0; i < 4; ++i) {
-      clients.push_back(std::make_unique<Client>(port_));
-      clients.back()->send("GET /parked HTTP/1.1\r\nHost: x\r\n\r\n");
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }  // each round's clients close
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  Client client(port_);
-  client.send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
-  EXPECT_NE(client.response().find("hello"), std::string::npos);
 }
 
 }  // namespace

@@ -10,6 +10,7 @@ class BatchedWrites {
  public:
   virtual ~BatchedWrites() = default;
   // From now on writes join an open batch; `opened` is called (on the loop) as a write opens one.
+  // Null (with no batch open): back to every write committing on its own.
   virtual void batch_writes(std::function<void()> opened) = 0;
   // Commits the open batch, without waiting for the disk. On the loop; throws StorageError.
   virtual void commit_batch() = 0;

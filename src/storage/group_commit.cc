@@ -56,14 +56,16 @@ GroupCommit::GroupCommit(BatchedWrites& store, bool sync, Post post, std::functi
 GroupCommit::~GroupCommit() {
   syncer_.stop();
   checkpointer_.stop();
-  if (failed_) return;
-  try {
-    store_.commit_batch();
-    if (sync_) store_.sync_log();
-    store_.checkpoint();
-  } catch (const std::exception& e) {
-    on_failure_(std::string("the last writes could not be stored: ") + e.what());
+  if (!failed_) {
+    try {
+      store_.commit_batch();
+      if (sync_) store_.sync_log();
+      store_.checkpoint();
+    } catch (const std::exception& e) {
+      on_failure_(std::string("the last writes could not be stored: ") + e.what());
+    }
   }
+  store_.batch_writes(nullptr);  // later writes commit on their own
 }
 
 void GroupCommit::run_reporting(const std::function<void()>& step, std::function<void()> then) {

@@ -50,12 +50,19 @@ class Server:
         return self
 
     def stop(self, kill=False):
+        """Stops the server; a crash on the way out (a signal other than SIGTERM) fails the test."""
+        stopped = False
         if self.process and self.process.poll() is None:
             self.process.send_signal(signal.SIGKILL if kill else signal.SIGTERM)
             self.process.wait(timeout=30)
+            stopped = not kill
         if self.process:
             self.process.stdout.close()
             self.log.close()
+            code = self.process.returncode
+            self.process = None
+            if stopped and code < 0 and code != -signal.SIGTERM:
+                raise RuntimeError(f"the server died of signal {-code} on SIGTERM: " + self.read_log())
         self.process = None
 
     def read_log(self):

@@ -52,6 +52,7 @@ void sync_folder(const std::filesystem::path& folder) {
 }  // namespace
 
 void SqliteStore::batch_writes(std::function<void()> opened) {
+  if (!opened) return db_.batch_writes(nullptr);
   db_.exec("PRAGMA synchronous = NORMAL");           // commits do not wait for the disk ...
   db_.exec("PRAGMA journal_size_limit = 33554432");  // ... and a restarted WAL shrinks back to 32 MB
   // Replaces SQLite's automatic checkpoint (which would run on the loop) by a count.
