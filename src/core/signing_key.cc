@@ -8,6 +8,7 @@
 
 #include "core/base64.h"
 #include "core/crypto.h"
+#include "core/files.h"
 #include "core/ids.h"
 #include "core/sodium.h"
 
@@ -79,7 +80,9 @@ Status write_new_key_file(const std::string& path, const SigningKey& key) {
   }
   const bool ok = ::fsync(fd) == 0;
   ::close(fd);
-  if (!ok) return fail(Errc::kUnknown, "cannot sync signing key file " + path);
+  // The folder too: a key lost to a power cut would be replaced by a new one, and the server's
+  // signatures would change identity.
+  if (!ok || !sync_path(folder_of(path))) return fail(Errc::kUnknown, "cannot sync signing key file " + path);
   return {};
 }
 

@@ -179,7 +179,8 @@ struct BodyFile {
 }  // namespace
 
 struct Server::Impl : Scheduler {
-  Impl(ServerOptions o, const Router& r) : options(std::move(o)), router(r), acceptor(net), signals(io) {}
+  Impl(ServerOptions o, const Router& r)
+      : options(std::move(o)), router(r), server_error(plain(500, error_body(500))), acceptor(net), signals(io) {}
 
   void post(std::function<void()> fn) override {
     asio::post(io, [fn = std::move(fn)] { run_guarded(fn); });
@@ -245,6 +246,7 @@ struct Server::Impl : Scheduler {
 
   ServerOptions options;
   const Router& router;
+  const Response server_error;  // made once: every request carries a copy as its fallback
   std::atomic<bool> stopping = false;
   // `net`'s, declared before it: connection coroutines still pending when it is destroyed
   // update them.
@@ -400,7 +402,7 @@ asio::awaitable<Response> Server::Impl::answer(Request& request) {
       p->ready.cancel();
     });
   };
-  const Response failure = plain(500, error_body(500));
+  const Response& failure = server_error;
   Responder respond(
       [deliver, failure, hold = options.hold_answer, open = loop_open](Response r) {
         if (!*open) return;  // the loops have stopped: nothing can be held or sent
@@ -439,7 +441,7 @@ asio::awaitable<std::optional<Response>> Server::Impl::ask_gate(const Gate& gate
       refusal = gate(head);
     } catch (const std::exception& e) {
       spdlog::error("{} {}: gate failed: {}", head.method, head.path, e.what());
-      refusal = plain(500, error_body(500));
+      refusal = server_error;
     }
     asio::post(net, [decision, refusal = std::move(refusal)]() mutable {
       decision->refusal = std::move(refusal);
@@ -531,7 +533,7 @@ asio::awaitable<bool> Server::Impl::write_response(beast::tcp_stream& stream, Re
   const Response::FileRange& range = *response.file;
   const int fd = ::open(range.path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {  // gone since the handler looked: still an answer
-    Response failure = plain(500, error_body(500));
+    Response failure = server_error;
     co_return co_await write_response(stream, failure, version, keep_alive, false);
   }
   struct Closer {

@@ -1,14 +1,14 @@
 #include "media/content_store.h"
 
-#include <fcntl.h>
 #include <sodium.h>
-#include <unistd.h>
 
 #include <cstdio>
 #include <filesystem>
 #include <stdexcept>
 #include <system_error>
 #include <vector>
+
+#include "core/files.h"
 
 namespace myelin::media {
 namespace {
@@ -22,26 +22,17 @@ bool is_hex_digest(const std::string& text) {
   return true;
 }
 
-// fsyncs a file or folder by path; false when it cannot.
-bool sync_path(const fs::path& path, int flags = O_RDONLY) {
-  const int fd = ::open(path.c_str(), flags | O_CLOEXEC);
-  if (fd < 0) return false;
-  const bool ok = ::fsync(fd) == 0;
-  ::close(fd);
-  return ok;
-}
-
 // Moves a finished temporary file to `target` so that a power loss leaves either nothing or
 // the whole file there: its data is on disk before the name is, and so are the names of the
 // folders on the way (`durable_root` and below).
 bool move_durably(const std::string& temp_path, const fs::path& target, const fs::path& durable_root) {
   std::error_code ec;
   fs::create_directories(target.parent_path(), ec);
-  if (ec || !sync_path(temp_path)) return false;
+  if (ec || !core::sync_path(temp_path)) return false;
   fs::rename(temp_path, target, ec);
   if (ec) return false;
   for (fs::path folder = target.parent_path();; folder = folder.parent_path()) {
-    if (!sync_path(folder, O_RDONLY | O_DIRECTORY)) return false;
+    if (!core::sync_path(folder.string())) return false;
     if (folder == durable_root || folder == folder.parent_path()) return true;
   }
 }

@@ -47,7 +47,7 @@ class Loop {
   std::deque<std::function<void()>> queue_;
 };
 
-// A store that counts commits and flushes; a flush can be made to wait for the test.
+// A store that counts commits, syncs and checkpoints; a sync or a checkpoint can be made to wait for the test.
 class FakeStore : public BatchedWrites {
  public:
   void batch_writes(std::function<void()> opened) override { opened_ = std::move(opened); }
@@ -110,10 +110,10 @@ TEST(GroupCommitTest, AnAnswerWaitsForTheCommitAndTheFsyncOfTheWritesBeforeIt) {
   Released released;
   commit.after_writes(released.callback());
   EXPECT_EQ(released.calls, 0);
-  ASSERT_TRUE(loop.run_one());  // the end of the turn commits and hands the batch to the flusher
+  ASSERT_TRUE(loop.run_one());  // the end of the turn commits and hands the batch to the syncer
   EXPECT_EQ(store.commits, 1);
   EXPECT_EQ(released.calls, 0);
-  ASSERT_TRUE(loop.run_one());  // the flusher is done
+  ASSERT_TRUE(loop.run_one());  // the syncer is done
   EXPECT_EQ(store.flushes, 1);
   EXPECT_EQ(released.calls, 1);
   EXPECT_TRUE(released.ok);
@@ -156,7 +156,7 @@ TEST(GroupCommitTest, WithoutSyncAnAnswerWaitsForTheCommitOnly) {
   ASSERT_TRUE(loop.run_one());
   EXPECT_EQ(store.commits, 1);
   EXPECT_EQ(released.calls, 1);
-  store.write();  // commits are not held up by the flusher either
+  store.write();  // commits are not held up by the checkpointer either
   ASSERT_TRUE(loop.run_one());
   EXPECT_EQ(store.commits, 2);
   EXPECT_EQ(store.flushes, 0);  // nothing is fsynced

@@ -113,13 +113,17 @@ bool condition_holds(const json::object& condition, const json::object& event, c
   }
   if (kind == "event_property_is" || kind == "event_property_contains") {
     const json::value* value = property(event, text_of(condition, "key"));
-    const json::value* given = condition.if_contains("value");
-    if (!value || !given) return false;
-    const json::value expected = given->is_string() ? json::value(resolved(given->get_string(), context)) : *given;
-    if (kind == "event_property_is") return scalar(*value) && *value == expected;
+    const json::value* expected = condition.if_contains("value");
+    if (!value || !expected) return false;
+    auto matches = [&](const json::value& item) {
+      if (!scalar(item)) return false;
+      if (!expected->is_string()) return item == *expected;
+      return item.is_string() && std::string_view(item.get_string()) == resolved(expected->get_string(), context);
+    };
+    if (kind == "event_property_is") return matches(*value);
     if (!value->is_array()) return false;
     for (const auto& item : value->get_array())
-      if (scalar(item) && item == expected) return true;
+      if (matches(item)) return true;
     return false;
   }
   if (kind == "contains_display_name") {

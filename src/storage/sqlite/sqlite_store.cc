@@ -5,8 +5,8 @@
 
 #include <cerrno>
 #include <cstring>
-#include <filesystem>
 
+#include "core/files.h"
 #include "storage/sqlite/migrations.h"
 
 namespace myelin::storage {
@@ -40,15 +40,6 @@ constexpr int kCheckpointFrames = 4000;
 
 [[noreturn]] void fail_errno(const std::string& what) { throw StorageError(what + ": " + std::strerror(errno)); }
 
-// fsyncs a folder, so that a file created in it survives a power loss.
-void sync_folder(const std::filesystem::path& folder) {
-  const int fd = ::open(folder.empty() ? "." : folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) fail_errno("open " + folder.string());
-  const bool ok = ::fsync(fd) == 0;
-  ::close(fd);
-  if (!ok) fail_errno("fsync " + folder.string());
-}
-
 }  // namespace
 
 void SqliteStore::batch_writes(std::function<void()> opened) {
@@ -65,7 +56,8 @@ void SqliteStore::batch_writes(std::function<void()> opened) {
       this);
   wal_fd_ = ::open((path_ + "-wal").c_str(), O_RDWR | O_CLOEXEC);
   if (wal_fd_ < 0) fail_errno("open " + path_ + "-wal");
-  sync_folder(std::filesystem::path(path_).parent_path());
+  // The WAL's name: SQLite syncs its folder only when it syncs the WAL itself.
+  if (!core::sync_path(core::folder_of(path_))) fail_errno("fsync " + core::folder_of(path_));
   checkpoint_db_ = std::make_unique<Database>(path_);
   checkpoint_db_->exec("PRAGMA synchronous = NORMAL");  // a checkpoint syncs the WAL before and the database after
   db_.batch_writes(std::move(opened));

@@ -197,7 +197,7 @@ class SqliteStore final : public Store {
   Database db_;
   StreamPos pos_ = 0;
   // Group commit (batch_writes): the WAL's descriptor, the checkpointer's connection, and how many
-  // frames the WAL held at the last commit (set on the loop, read by the flusher).
+  // frames the WAL held at the last commit (set on the loop, read by the checkpointer).
   int wal_fd_ = -1;
   std::unique_ptr<Database> checkpoint_db_;
   std::atomic<int> wal_frames_{0};
