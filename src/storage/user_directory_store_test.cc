@@ -85,11 +85,10 @@ TEST_F(UserDirectoryStoreTest, PublicRoomsCountOnlyWhenAsked) {
   EXPECT_EQ(search("@dave:x", {"carol"}, true), Users{"@carol:x"});
   EXPECT_EQ(search("@carol:x", {"carol"}, true), Users{"@carol:x"});  // oneself in a public room
   EXPECT_EQ(search("@dave:x", {"alice"}, true), Users{});
-  // The room becomes invite-only: its members are no longer public.
-  set("!public:x", "m.room.join_rules", "", R"({"content":{"join_rule":"invite"}})");
-  EXPECT_EQ(search("@dave:x", {"carol"}, true), Users{});
-  // World-readable history makes a room public too.
+  // World-readable history makes a room public too: with both, it stays public when either goes.
   set("!public:x", "m.room.history_visibility", "", R"({"content":{"history_visibility":"world_readable"}})");
+  EXPECT_EQ(search("@dave:x", {"carol"}, true), Users{"@carol:x"});
+  set("!public:x", "m.room.join_rules", "", R"({"content":{"join_rule":"invite"}})");
   EXPECT_EQ(search("@dave:x", {"carol"}, true), Users{"@carol:x"});
   set("!public:x", "m.room.history_visibility", "", R"({"content":{"history_visibility":"shared"}})");
   EXPECT_EQ(search("@dave:x", {"carol"}, true), Users{});

@@ -260,18 +260,18 @@ CREATE VIEW user_directory_public_state AS
     AND ((c.type = 'm.room.join_rules' AND json_extract(e.json, '$.content.join_rule') = 'public')
          OR (c.type = 'm.room.history_visibility'
              AND json_extract(e.json, '$.content.history_visibility') = 'world_readable'));
-INSERT OR IGNORE INTO user_directory_public_rooms (room_id) SELECT room_id FROM user_directory_public_state;
+INSERT INTO user_directory_public_rooms (room_id) SELECT DISTINCT room_id FROM user_directory_public_state;
 CREATE TRIGGER user_directory_state_added AFTER INSERT ON current_state
   WHEN NEW.state_key = '' AND NEW.type IN ('m.room.join_rules', 'm.room.history_visibility') BEGIN
   DELETE FROM user_directory_public_rooms WHERE room_id = NEW.room_id;
-  INSERT OR IGNORE INTO user_directory_public_rooms (room_id)
-    SELECT room_id FROM user_directory_public_state WHERE room_id = NEW.room_id;
+  INSERT INTO user_directory_public_rooms (room_id)
+    SELECT NEW.room_id WHERE EXISTS (SELECT 1 FROM user_directory_public_state WHERE room_id = NEW.room_id);
 END;
 CREATE TRIGGER user_directory_state_changed AFTER UPDATE OF event_id ON current_state
   WHEN NEW.state_key = '' AND NEW.type IN ('m.room.join_rules', 'm.room.history_visibility') BEGIN
   DELETE FROM user_directory_public_rooms WHERE room_id = NEW.room_id;
-  INSERT OR IGNORE INTO user_directory_public_rooms (room_id)
-    SELECT room_id FROM user_directory_public_state WHERE room_id = NEW.room_id;
+  INSERT INTO user_directory_public_rooms (room_id)
+    SELECT NEW.room_id WHERE EXISTS (SELECT 1 FROM user_directory_public_state WHERE room_id = NEW.room_id);
 END;
 )sql",
 };
