@@ -88,6 +88,11 @@ class Directory(unittest.TestCase):
         self.assertEqual(self.found(self.bob, "erin"), [])
         self.erin.ok("PUT", path + "m.room.history_visibility", {"history_visibility": "world_readable"})
         self.assertEqual(self.found(self.bob, "erin"), expected)
+        # Both at once, then either taken back: still public.
+        self.erin.ok("PUT", path + "m.room.join_rules", {"join_rule": "public"})
+        self.assertEqual(self.found(self.bob, "erin"), expected)
+        self.erin.ok("PUT", path + "m.room.join_rules", {"join_rule": "invite"})
+        self.assertEqual(self.found(self.bob, "erin"), expected)
         self.erin.ok("PUT", path + "m.room.history_visibility", {"history_visibility": "shared"})
         self.assertEqual(self.found(self.bob, "erin"), [])
 
