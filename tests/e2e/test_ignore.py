@@ -1,7 +1,7 @@
 """End-to-end: ignoring users (client-server-api "Ignoring Users"), over raw HTTP.
 
 alice ignores bob: from her next sync on, bob's messages never reach her — not in incremental
-or initial syncs, not in /messages, /context or the room initialSync — while his state events
+or initial syncs, not in /messages, /context, the room initialSync or the event stream — while his state events
 (his membership) still do, and his invites are not sent to her. Taking him off the list
 brings his new messages back, not those sent meanwhile."""
 import itertools
@@ -84,6 +84,9 @@ class Ignoring(unittest.TestCase):
         self.assertEqual(self.bodies(context["events_before"] + context["events_after"]), [])
         snapshot = self.alice.ok("GET", f"/rooms/{harness.quote(room)}/initialSync")
         self.assertEqual(self.bodies(snapshot["messages"]["chunk"]), ["carol"])
+        # The deprecated event stream, from before it all.
+        stream = self.alice.ok("GET", f"/events?from={first['next_batch'].split('_')[0]}&timeout=0")
+        self.assertEqual(self.bodies(stream["chunk"]), ["carol"])
         # Others still see everything.
         chunk = self.carol.ok("GET", f"/rooms/{harness.quote(room)}/messages?dir=b&limit=50")["chunk"]
         self.assertEqual(len(self.bodies(chunk)), 4)
