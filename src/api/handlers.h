@@ -88,6 +88,8 @@ void put_room_visibility(Call&);
 void get_public_rooms(Call&);
 void post_public_rooms(Call&);
 void get_room_summary(Call&);
+// client/spaces.cc
+void get_hierarchy(Call&);
 // client/presence.cc
 void get_presence(Call&);
 void put_presence(Call&);

@@ -119,6 +119,10 @@ constexpr Route kRoutes[] = {
     {"GET", "/publicRooms", C, O, N, get_public_rooms},
     {"POST", "/publicRooms", C, U, L, post_public_rooms},
     {"GET", "/room_summary/{roomIdOrAlias}", V1, O, L, get_room_summary},
+    // MSC3266's unstable paths, which matrix-js-sdk calls (the later first).
+    {"GET", "/_matrix/client/unstable/im.nheko.summary/summary/{roomIdOrAlias}", ABS, O, L, get_room_summary},
+    {"GET", "/_matrix/client/unstable/im.nheko.summary/rooms/{roomIdOrAlias}/summary", ABS, O, L, get_room_summary},
+    {"GET", "/rooms/{roomId}/hierarchy", V1, U, L, get_hierarchy},
 
     {"GET", "/presence/{userId}/status", C, U, N, get_presence},
     {"PUT", "/presence/{userId}/status", C, U, L, put_presence},

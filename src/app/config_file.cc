@@ -102,6 +102,11 @@ const std::vector<Option>& options() {
              "false: other users never see your devices' names (they often reveal the operating system and browser); "
              "you always see your own. true: keys/query shows them to everyone, as Synapse does by default.",
              &Config::e2ee, &homeserver::E2eeOptions::device_names_visible),
+      option("user_directory.include_public_rooms",
+             "Privacy default: false, the user directory finds only users who share a room with the searcher. true: "
+             "also everyone joined to a public room (join rule public, or history world_readable), as the spec asks "
+             "and Synapse does.",
+             &Config::membership, &homeserver::MembershipOptions::user_directory_include_public_rooms),
       option("presence.enabled",
              "false: presence (online status) is neither recorded nor shared, and the sync presence section stays "
              "empty. true: kept in memory and shown to users who share a room.",

@@ -35,6 +35,7 @@
 #include "homeserver/timeline/room_cache.h"
 #include "homeserver/timeline/room_directory.h"
 #include "homeserver/timeline/room_reader.h"
+#include "homeserver/timeline/space_hierarchy.h"
 #include "homeserver/timeline/timeline.h"
 #include "homeserver/timeline/write_path.h"
 #include "homeserver/voip/voip.h"
@@ -61,6 +62,7 @@ class Homeserver {
         event_sender(timeline_, store),
         filters(options.timeline, store),
         directory(options.timeline, store, store, timeline_),
+        spaces(room_cache_, store),
         device_lists(store, store, store, room_cache_, notifier_),
         accounts(
             options.accounts, store, [this](const std::string& user_id) { device_lists.announce(user_id); },
@@ -80,7 +82,7 @@ class Homeserver {
         rooms(options.membership, options.timeline, options.push, store, store, store, store, room_cache_,
               event_builder_, write_path_, timeline_),
         profiles(options.membership, store, store, rooms),
-        user_directory(room_cache_, store),
+        user_directory(options.membership, store),
         reports(options.moderation, store, store, store, room_cache_),
         voip(options.voip),
         ephemeral(room_cache_, store, store, typing_, notifier_),
@@ -116,6 +118,7 @@ class Homeserver {
   EventSender event_sender;
   Filters filters;
   RoomDirectory directory;
+  SpaceHierarchy spaces;
   DeviceLists device_lists;
   Accounts accounts;
   AccountData account_data;

@@ -158,5 +158,41 @@ INSERT INTO events (pos, event_id, room_id, type, state_key, sender, depth, orig
   EXPECT_EQ(values(store->history_visibility_changes("!r:x")), (Values{{2, "joined"}}));
 }
 
+// Version 9: the user directory indexes the users stored before it, and knows which rooms were
+// public (join rule public, or history world_readable).
+TEST(MigrationTest, TheUserDirectoryIndexesStoredUsersAndPublicRooms) {
+  TempFile file;
+  {
+    sqlite::Database db(file.path);
+    sqlite::migrate(db, 8);
+    db.exec(R"sql(
+INSERT INTO users (user_id, password_hash, admin, deactivated, created_ts, displayname, avatar_url) VALUES
+  ('@a:x', '', 0, 0, 0, 'Anna', ''), ('@b:x', '', 0, 0, 0, '', ''), ('@c:x', '', 0, 0, 0, 'Cleo', '');
+INSERT INTO events (pos, event_id, room_id, type, state_key, sender, depth, origin_server_ts, json, state_group) VALUES
+  (1, '$p', '!public:x', 'm.room.join_rules', '', '@a:x', 1, 0, '{"content":{"join_rule":"public"}}', 1),
+  (2, '$w', '!readable:x', 'm.room.history_visibility', '', '@a:x', 1, 0, '{"content":{"history_visibility":"world_readable"}}', 1),
+  (3, '$i', '!private:x', 'm.room.join_rules', '', '@a:x', 1, 0, '{"content":{"join_rule":"invite"}}', 1);
+INSERT INTO current_state (room_id, type, state_key, event_id) VALUES
+  ('!public:x', 'm.room.join_rules', '', '$p'), ('!readable:x', 'm.room.history_visibility', '', '$w'),
+  ('!private:x', 'm.room.join_rules', '', '$i');
+INSERT INTO room_memberships (room_id, user_id, membership, event_id, pos) VALUES
+  ('!private:x', '@a:x', 'join', '$ja', 4), ('!private:x', '@b:x', 'join', '$jb', 5),
+  ('!readable:x', '@c:x', 'join', '$jc', 6);
+)sql");
+  }
+  auto store = open_sqlite_store({file.path, false});
+  auto found = [&](const std::string& searcher, const std::string& word, bool public_rooms) {
+    std::vector<std::string> out;
+    for (const auto& entry : store->search_user_directory(searcher, {word}, public_rooms, 10, 100))
+      out.push_back(entry.user_id);
+    return out;
+  };
+  using Users = std::vector<std::string>;
+  EXPECT_EQ(found("@b:x", "anna", false), Users{"@a:x"});
+  EXPECT_EQ(found("@a:x", "b", false), Users{"@b:x"});
+  EXPECT_EQ(found("@b:x", "cleo", false), Users{});
+  EXPECT_EQ(found("@b:x", "cleo", true), Users{"@c:x"});
+}
+
 }  // namespace
 }  // namespace myelin::storage

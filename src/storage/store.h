@@ -32,6 +32,7 @@
 #include "storage/room_directory_store.h"
 #include "storage/to_device_store.h"
 #include "storage/user_data_store.h"
+#include "storage/user_directory_store.h"
 
 namespace myelin::storage {
 
@@ -41,6 +42,7 @@ class Store : public PositionStore,
               public RoomDirectoryStore,
               public ReportStore,
               public UserDataStore,
+              public UserDirectoryStore,
               public KeyStore,
               public ToDeviceStore,
               public KeyBackupStore,

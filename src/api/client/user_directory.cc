@@ -1,5 +1,5 @@
 // POST /_matrix/client/v3/user_directory/search (client-server-api "User directory").
-// Who is found is homeserver::UserDirectory's (privacy: only users who share a room).
+// Who is found is homeserver::UserDirectory's (privacy: by default only users who share a room).
 #include "api/handlers.h"
 
 namespace myelin::api {

@@ -1,6 +1,8 @@
 // homeserver/accounts/account_data.h
 #include "homeserver/accounts/account_data.h"
 
+#include "core/ids.h"
+
 namespace myelin::homeserver {
 
 using core::Errc;
@@ -29,9 +31,29 @@ core::Status AccountData::settable(const std::string& type) {
   return {};
 }
 
+namespace {
+
+// m.ignored_user_list (client-server-api "Ignoring Users"): {"ignored_users": {user ID: {}}},
+// or {} to empty it.
+core::Status check_ignored_user_list(const json::object& content) {
+  if (content.empty()) return {};
+  const json::value* users = content.if_contains("ignored_users");
+  if (!users || !users->is_object())
+    return core::fail(Errc::kBadJson, "m.ignored_user_list needs an ignored_users object");
+  for (const auto& [user_id, value] : users->get_object()) {
+    if (!core::UserId::parse(user_id)) return core::fail(Errc::kBadJson, "ignored_users keys must be user IDs");
+    if (!value.is_object()) return core::fail(Errc::kBadJson, "ignored_users values must be objects");
+  }
+  return {};
+}
+
+}  // namespace
+
 core::Status AccountData::set(const std::string& user_id, const std::string& room_id, const std::string& type,
                               const json::object& content) {
   if (auto ok = settable(type); !ok) return ok;
+  if (type == "m.ignored_user_list" && room_id.empty())
+    if (auto ok = check_ignored_user_list(content); !ok) return ok;
   return store(user_id, room_id, type, content);
 }
 

@@ -30,7 +30,8 @@ class AccountData {
   // clients may read but not set (405 M_BAD_JSON); an empty type is M_INVALID_PARAM. Checked
   // before the request's body is read.
   static core::Status settable(const std::string& type);
-  // A client-set entry (room_id "" for global), of a settable type.
+  // A client-set entry (room_id "" for global), of a settable type. A global
+  // m.ignored_user_list must have the spec's shape (M_BAD_JSON otherwise).
   core::Status set(const std::string& user_id, const std::string& room_id, const std::string& type,
                    const json::object& content);
   // M_NOT_FOUND when the entry was never set.

@@ -37,6 +37,19 @@ TEST_F(AccountDataFixture, ServerManagedTypesAreRefusedWith405) {
   EXPECT_TRUE(woken.empty());
 }
 
+TEST_F(AccountDataFixture, TheIgnoredUserListMustHaveTheSpecsShape) {
+  const json::object good{{"ignored_users", {{"@b:localhost", json::object{}}}}};
+  EXPECT_TRUE(data.set(user, "", "m.ignored_user_list", good));
+  EXPECT_TRUE(data.set(user, "", "m.ignored_user_list", json::object{}));  // emptied
+  for (const json::object& bad :
+       {json::object{{"ignored_users", json::array{"@b:localhost"}}}, json::object{{"ignored_users", "@b:localhost"}},
+        json::object{{"other", 1}}, json::object{{"ignored_users", {{"b:localhost", json::object{}}}}},
+        json::object{{"ignored_users", {{"@b:localhost", true}}}}})
+    EXPECT_EQ(data.set(user, "", "m.ignored_user_list", bad).error().errcode, "M_BAD_JSON") << bad;
+  // A room's entry of that type is not the list: free-form like any other.
+  EXPECT_TRUE(data.set(user, "!r:localhost", "m.ignored_user_list", json::object{{"other", 1}}));
+}
+
 // A new entry beyond the bound is refused; an existing one (emptied too) may always be
 // written again; a value over the byte bound is too large.
 TEST_F(AccountDataFixture, Bounds) {

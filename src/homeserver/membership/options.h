@@ -10,6 +10,8 @@ struct MembershipOptions {
   std::string default_room_version = "12";
   std::string encryption_by_default = "direct";  // off, direct (DMs), invite (private rooms too), all
   bool profile_lookup_requires_shared_room = true;
+  // The user directory also lists users joined to public rooms (homeserver/membership/user_directory.h).
+  bool user_directory_include_public_rooms = false;
 };
 
 }  // namespace myelin::homeserver

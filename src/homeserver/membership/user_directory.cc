@@ -2,49 +2,32 @@
 #include "homeserver/membership/user_directory.h"
 
 #include <algorithm>
-#include <cctype>
-#include <map>
-#include <string_view>
+#include <vector>
 
 namespace myelin::homeserver {
-namespace {
-
-std::string folded(std::string_view text) {
-  std::string out(text);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-}  // namespace
 
 DirectoryResults UserDirectory::search(const std::string& user_id, const std::string& term, std::int64_t limit) {
   const auto max_results = static_cast<std::size_t>(std::clamp<std::int64_t>(limit, 1, 100));
-  const std::string needle = folded(term);
-  // Members of the searcher's joined rooms, with the profile they show there.
-  std::map<std::string, json::object> found;
-  for (const auto& membership : store_.user_memberships(user_id)) {
-    if (membership.membership != "join") continue;
-    std::shared_ptr<RoomState> room = rooms_.room(membership.room_id);
-    if (!room) continue;
-    for (const auto& member : room->joined) {
-      if (member == user_id || found.contains(member)) continue;
-      const json::object* content = room->content("m.room.member", member);
-      const std::string name = content ? std::string(string_field(*content, "displayname")) : "";
-      if (folded(member).find(needle) == std::string::npos && folded(name).find(needle) == std::string::npos) continue;
-      json::object result{{"user_id", member}};
-      if (!name.empty()) result["display_name"] = name;
-      if (content) {
-        if (auto avatar = string_field(*content, "avatar_url"); !avatar.empty()) result["avatar_url"] = avatar;
-      }
-      found.emplace(member, std::move(result));
-    }
+  std::vector<std::string> words;
+  std::size_t at = 0;
+  while (words.size() < kMaxWords) {
+    at = term.find_first_not_of(" \t\r\n", at);
+    if (at == std::string::npos) break;
+    const std::size_t end = std::min(term.find_first_of(" \t\r\n", at), term.size());
+    words.push_back(term.substr(at, end - at));
+    at = end;
   }
+  auto found = store_.search_user_directory(user_id, words, config_.user_directory_include_public_rooms,
+                                            max_results + 1, kCandidates);
   DirectoryResults out;
-  for (auto& [user, result] : found) {
-    if (out.results.size() == max_results) break;
+  out.limited = found.size() > max_results;
+  if (out.limited) found.resize(max_results);
+  for (auto& entry : found) {
+    json::object result{{"user_id", std::move(entry.user_id)}};
+    if (!entry.displayname.empty()) result["display_name"] = std::move(entry.displayname);
+    if (!entry.avatar_url.empty()) result["avatar_url"] = std::move(entry.avatar_url);
     out.results.push_back(std::move(result));
   }
-  out.limited = found.size() > max_results;
   return out;
 }
 

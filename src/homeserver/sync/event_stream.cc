@@ -1,9 +1,11 @@
 // GET /events (client-server-api "Room Previews" and the deprecated event stream of old_sync):
-// the room events after `from` that the user may read, oldest first, at most kLimit.
+// the room events after `from` that the user may read (those of users they ignore left out),
+// oldest first, at most kLimit.
 #include <algorithm>
 
 #include "homeserver/sync/sync.h"
 #include "homeserver/timeline/client_format.h"
+#include "homeserver/timeline/ignored_users.h"
 #include "homeserver/timeline/pagination.h"
 
 namespace myelin::homeserver {
@@ -34,9 +36,10 @@ json::object SyncService::compute_events(const Session& session, storage::Stream
   }
   std::vector<storage::StoredEvent> events;
   storage::StreamPos end = now;
+  EventFilter filter;  // the users the reader ignores, whose non-state events are left out
+  filter.ignored = ignored_users(user_data_store_, session.user_id);
   for (auto& [room, ranges] : rooms) {
-    Page page =
-        filtered_events(store_, room->room_id, std::move(ranges), kLimit, storage::Direction::kForward, EventFilter{});
+    Page page = filtered_events(store_, room->room_id, std::move(ranges), kLimit, storage::Direction::kForward, filter);
     if (page.more && !page.events.empty()) end = std::min(end, page.events.back().pos);
     std::move(page.events.begin(), page.events.end(), std::back_inserter(events));
   }

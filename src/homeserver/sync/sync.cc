@@ -6,14 +6,15 @@
 
 #include "homeserver/push/push_rules.h"
 #include "homeserver/sync/sync_pass.h"
+#include "homeserver/timeline/ignored_users.h"
 
 namespace myelin::homeserver {
 
 using storage::StreamPos;
 
-SyncPass::SyncPass(const SyncRequest& request, storage::EventStore& store, storage::UserDataStore& user_data,
-                   StreamPos now, const Typing& typing, SentMembers& sent, UnreadCounts& unread,
-                   PushRulesCache& rules_cache)
+SyncPass::SyncPass(const SyncRequest& request, const Filter& filter, storage::EventStore& store,
+                   storage::UserDataStore& user_data, StreamPos now, const Typing& typing, SentMembers& sent,
+                   UnreadCounts& unread, PushRulesCache& rules_cache)
     : request(request),
       store(store),
       user_data(user_data),
@@ -25,7 +26,7 @@ SyncPass::SyncPass(const SyncRequest& request, storage::EventStore& store, stora
       since(std::min(request.since.pos, now)),
       user(request.session.user_id),
       device(request.session.device_id),
-      filter(request.filter),
+      filter(filter),
       state_field(request.use_state_after ? "state_after" : "state") {}
 
 const PushRuleset& SyncPass::push_rules() {
@@ -82,8 +83,15 @@ json::object SyncService::compute(const SyncRequest& request, bool& has_updates)
 }
 
 json::object SyncService::compute_with(const SyncRequest& request, SentMembers& sent, bool& has_updates) {
-  SyncPass pass(request, store_, user_data_store_, position_store_.current_pos(), typing_, sent, unread_counts_,
-                push_rules_cache_);
+  // Ignoring users: the list as it is now, so a change applies from the next computation on
+  // (client-server-api "Ignoring Users"); the filter is copied only for a user who ignores someone.
+  std::optional<Filter> with_ignored;
+  if (IgnoredUsers ignored = ignored_users(user_data_store_, request.session.user_id)) {
+    with_ignored = request.filter;
+    with_ignored->room.timeline.ignored = std::move(ignored);
+  }
+  SyncPass pass(request, with_ignored ? *with_ignored : request.filter, store_, user_data_store_,
+                position_store_.current_pos(), typing_, sent, unread_counts_, push_rules_cache_);
   SyncAccountData account_data = account_data_section(pass);
   const std::vector<storage::Membership> memberships = store_.user_memberships(pass.user);
   json::object rooms = rooms_section(pass, rooms_, memberships, account_data.rooms);

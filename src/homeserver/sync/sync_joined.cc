@@ -181,7 +181,7 @@ json::object unread_notifications(SyncPass& pass, const RoomState& room, const s
                         rules.user_placeholder};
     for (const auto& event :
          pass.store.room_events(room.room_id, after, upto, kUnreadWindow, storage::Direction::kBackward)) {
-      if (event.sender == pass.user) continue;
+      if (event.sender == pass.user || pass.ignores(event.sender)) continue;
       auto pdu = core::parse_json_object(event.json);
       if (!pdu) continue;
       const PushResult result = evaluate_push_rules(*rules.rules, *pdu, context);

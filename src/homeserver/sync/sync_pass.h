@@ -2,12 +2,13 @@
 // One computation of a /sync response, shared by its sections (internal to sync/): the request,
 // the window (since, now] it reports, and what the sections share — the device's lazy-loading
 // memory, typing, the kept notification counts, the user's push rules (read once, when first
-// needed). Each section sets
+// needed), the users they ignore (read once, carried by the timeline filter). Each section sets
 // `has_updates` when it found something new.
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/json.h"
@@ -23,9 +24,10 @@
 namespace myelin::homeserver {
 
 struct SyncPass {
-  SyncPass(const SyncRequest& request, storage::EventStore& store, storage::UserDataStore& user_data,
-           storage::StreamPos now, const Typing& typing, SentMembers& sent, UnreadCounts& unread,
-           PushRulesCache& rules_cache);
+  // `filter`: the request's, with the ignored users in its timeline filter.
+  SyncPass(const SyncRequest& request, const Filter& filter, storage::EventStore& store,
+           storage::UserDataStore& user_data, storage::StreamPos now, const Typing& typing, SentMembers& sent,
+           UnreadCounts& unread, PushRulesCache& rules_cache);
 
   const SyncRequest& request;
   storage::EventStore& store;
@@ -44,6 +46,10 @@ struct SyncPass {
 
   // The user's push rules, loaded on first use.
   const PushRuleset& push_rules();
+  // Whether the user ignores `sender` (client-server-api "Ignoring Users").
+  bool ignores(std::string_view sender) const {
+    return filter.room.timeline.ignored && filter.room.timeline.ignored->contains(sender);
+  }
 
  private:
   std::optional<PushRuleset> push_rules_;

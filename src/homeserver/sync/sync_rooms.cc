@@ -50,6 +50,12 @@ json::array stripped_state(const RoomState& room, const std::string& user) {
   return stripped;
 }
 
+// Invites from ignored users are not sent (client-server-api "Ignoring Users").
+bool invited_by_ignored(const SyncPass& pass, const RoomState& room) {
+  const json::object* own = room.pdu("m.room.member", pass.user);
+  return own && pass.ignores(string_field(*own, "sender"));
+}
+
 // The state ids a left room comes with (see left_room).
 std::vector<std::string> left_state_ids(SyncPass& pass, const RoomState& room, const storage::Membership& membership,
                                         const Visible& visible, const std::vector<storage::StoredEvent>& events,
@@ -110,6 +116,7 @@ json::object rooms_section(SyncPass& pass, RoomCache& rooms, const std::vector<s
     if (!room) continue;
     if (membership.membership == "invite" || membership.membership == "knock") {
       if (pass.since != 0 && membership.pos <= pass.since) continue;
+      if (membership.membership == "invite" && invited_by_ignored(pass, *room)) continue;
       json::array stripped = stripped_state(*room, pass.user);
       if (membership.membership == "invite")
         invite[membership.room_id] = {{"invite_state", {{"events", std::move(stripped)}}}};

@@ -63,6 +63,11 @@ bool EventFilter::matches(std::string_view type, std::string_view sender) const 
   return true;
 }
 
+bool EventFilter::shows(std::string_view type, std::string_view sender, bool state_event) const {
+  if (ignored && !state_event && ignored->contains(sender)) return false;
+  return matches(type, sender);
+}
+
 bool EventFilter::matches_room(std::string_view room_id) const {
   if (not_rooms && any_match(*not_rooms, room_id, false)) return false;
   return !rooms || any_match(*rooms, room_id, false);

@@ -2,7 +2,10 @@
 // Event filters (client-server-api "Filtering"): parsed once from the stored or inline JSON,
 // then applied by /sync and /messages.
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -18,7 +21,12 @@ struct EventFilter {
   std::optional<std::vector<std::string>> rooms, not_rooms;  // RoomEventFilter only
   bool lazy_load_members = false;
   bool include_redundant_members = false;
+  // The reader's ignored users (timeline/ignored_users.h), whose non-state events are hidden;
+  // set by the reader of a timeline, never by a filter definition.
+  std::shared_ptr<const std::set<std::string, std::less<>>> ignored;
   bool matches(std::string_view type, std::string_view sender) const;
+  // matches(), and not a non-state event of an ignored user.
+  bool shows(std::string_view type, std::string_view sender, bool state_event) const;
   bool matches_room(std::string_view room_id) const;
 };
 

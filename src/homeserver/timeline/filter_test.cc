@@ -15,6 +15,20 @@ TEST(FilterTest, WildcardTypesAndSenders) {
   EXPECT_FALSE(filter->matches("m.room.message", "@spam:x"));
 }
 
+TEST(FilterTest, IgnoredUsersLoseTheirNonStateEventsOnly) {
+  auto filter = parse_event_filter(parse(R"({"types":["m.room.*"]})"), 10);
+  ASSERT_TRUE(filter);
+  EXPECT_TRUE(filter->shows("m.room.message", "@ignored:x", false));  // no list, nobody ignored
+  filter->ignored =
+      std::make_shared<const std::set<std::string, std::less<>>>(std::set<std::string, std::less<>>{"@ignored:x"});
+  EXPECT_FALSE(filter->shows("m.room.message", "@ignored:x", false));
+  EXPECT_TRUE(filter->shows("m.room.member", "@ignored:x", true));
+  EXPECT_TRUE(filter->shows("m.room.message", "@other:x", false));
+  // The filter's own rules still apply to what is not hidden.
+  EXPECT_FALSE(filter->shows("m.reaction", "@other:x", false));
+  EXPECT_FALSE(filter->shows("m.reaction", "@ignored:x", true));
+}
+
 TEST(FilterTest, NotTypesWinOverTypes) {
   auto filter = parse_event_filter(parse(R"({"types":["*"],"not_types":["m.room.member"]})"), 10);
   ASSERT_TRUE(filter);

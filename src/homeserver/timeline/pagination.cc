@@ -33,7 +33,7 @@ Page filtered_events(storage::EventStore& store, const std::string& room_id, std
   };
   while (page.events.size() < limit && r < ranges.size())
     for (auto& event : read(limit - page.events.size()))
-      if (filter.matches(event.type, event.sender)) page.events.push_back(std::move(event));
+      if (filter.shows(event.type, event.sender, event.state_key.has_value())) page.events.push_back(std::move(event));
   page.next = r < ranges.size() ? (backwards ? ranges[r].upper : ranges[r].lower) : far_end;
   // More means another event that passes the filter; look a bounded distance ahead for one,
   // and past that bound assume there is.
@@ -41,7 +41,8 @@ Page filtered_events(storage::EventStore& store, const std::string& room_id, std
   std::size_t looked = 0;
   while (!page.more && r < ranges.size()) {
     auto batch = read(100);
-    for (const auto& event : batch) page.more = page.more || filter.matches(event.type, event.sender);
+    for (const auto& event : batch)
+      page.more = page.more || filter.shows(event.type, event.sender, event.state_key.has_value());
     looked += batch.size();
     if (looked >= kLookahead) page.more = true;
   }

@@ -133,6 +133,33 @@ void add_summary_fields(const RoomState& room, json::object& summary) {
 
 }  // namespace
 
+json::object room_summary_fields(const RoomState& room) {
+  json::object summary = room_chunk(room);
+  add_summary_fields(room, summary);
+  return summary;
+}
+
+bool JoinedRooms::any_of(const std::vector<std::string>& room_ids) {
+  if (room_ids.empty()) return false;
+  if (!joined_) {
+    // One indexed read of the caller's rooms, however many rooms ask.
+    joined_.emplace();
+    for (const auto& membership : store_.user_memberships(user_id_))
+      if (membership.membership == "join") joined_->insert(membership.room_id);
+  }
+  return std::any_of(room_ids.begin(), room_ids.end(), [&](const std::string& id) { return joined_->contains(id); });
+}
+
+bool may_preview(const RoomState& room, std::string_view membership, JoinedRooms* joined) {
+  const json::object* join_rules = room.content("m.room.join_rules", "");
+  const std::string_view rule = join_rules ? string_field(*join_rules, "join_rule") : "";
+  if (rule == "public" || rule == "knock" || rule == "knock_restricted") return true;
+  if (world_readable(room)) return true;
+  if (!joined) return false;
+  if (membership == "join" || membership == "invite" || membership == "knock") return true;
+  return rule == "restricted" && joined->any_of(allowed_room_ids(*join_rules));
+}
+
 core::Result<core::RoomAlias> parse_room_alias(const std::string& text) {
   auto alias = core::RoomAlias::parse(text);
   if (!alias || alias->localpart().empty()) return core::fail(Errc::kInvalidParam, "Room alias invalid");
@@ -264,27 +291,6 @@ json::object RoomDirectory::public_rooms(const DirectoryQuery& query) {
   return page_of(std::move(rooms), total, query);
 }
 
-// Who may read a room's summary: anyone (logged in or not, the spec's rule for unauthenticated
-// callers) when the room can be joined or knocked on by anyone, or is world_readable; otherwise
-// its joined, invited and knocking members and, in a restricted room, whoever could join it
-// through a room of its allow list. Everyone else is told the room does not exist.
-bool RoomDirectory::may_see_summary(const RoomState& room, const std::optional<std::string>& user_id,
-                                    std::string_view membership) {
-  const json::object* join_rules = room.content("m.room.join_rules", "");
-  const std::string_view rule = join_rules ? string_field(*join_rules, "join_rule") : "";
-  if (rule == "public" || rule == "knock" || rule == "knock_restricted") return true;
-  if (world_readable(room)) return true;
-  if (!user_id) return false;
-  if (membership == "join" || membership == "invite" || membership == "knock") return true;
-  if (rule != "restricted" || !join_rules) return false;
-  // One indexed read of the caller's rooms, whatever the length of the allow list.
-  const std::vector<std::string> listed = allowed_room_ids(*join_rules);
-  const std::set<std::string> allowed(listed.begin(), listed.end());
-  for (const auto& other : event_store_.user_memberships(*user_id))
-    if (other.membership == "join" && allowed.contains(other.room_id)) return true;
-  return false;
-}
-
 core::Result<json::object> RoomDirectory::summary(const std::string& room_id_or_alias,
                                                   const std::optional<std::string>& user_id) {
   std::optional<std::string> room_id;
@@ -298,10 +304,11 @@ core::Result<json::object> RoomDirectory::summary(const std::string& room_id_or_
   }
   std::shared_ptr<const RoomState> room = room_id ? timeline_.room(*room_id) : nullptr;
   const std::string membership = room && user_id ? room->membership(*user_id) : "";
-  if (!room || !room->rules || !may_see_summary(*room, user_id, membership))
+  std::optional<JoinedRooms> joined;
+  if (user_id) joined.emplace(event_store_, *user_id);
+  if (!room || !room->rules || !may_preview(*room, membership, joined ? &*joined : nullptr))
     return core::fail(Errc::kNotFound, "Room not found");
-  json::object summary = room_chunk(*room);
-  add_summary_fields(*room, summary);
+  json::object summary = room_summary_fields(*room);
   if (user_id) summary["membership"] = membership.empty() ? "leave" : membership;
   return summary;
 }

@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -26,6 +27,31 @@ namespace myelin::homeserver {
 // The alias, checked against the grammar (appendices "Room Aliases"): M_INVALID_PARAM for an
 // empty localpart or one with white space or control characters.
 core::Result<core::RoomAlias> parse_room_alias(const std::string& text);
+
+// The spec's RoomSummary of a room (client-server-api "Room Summaries"; the chunk of GET
+// /publicRooms with room_version, encryption and allowed_room_ids), also each room of GET
+// /hierarchy.
+json::object room_summary_fields(const RoomState& room);
+
+// The rooms a caller is joined to, read from the store once, when first needed (by the
+// restricted rooms of a summary or a space hierarchy).
+class JoinedRooms {
+ public:
+  JoinedRooms(storage::EventStore& store, std::string user_id) : store_(store), user_id_(std::move(user_id)) {}
+  // Whether the caller is joined to one of `room_ids`.
+  bool any_of(const std::vector<std::string>& room_ids);
+
+ private:
+  storage::EventStore& store_;
+  std::string user_id_;
+  std::optional<std::set<std::string>> joined_;
+};
+
+// Who may preview a room (its summary, or its place in a space hierarchy): anyone when it
+// can be joined or knocked on by anyone or is world_readable; otherwise its joined, invited
+// and knocking members and, in a restricted room, whoever could join it through a room of its
+// allow list. `joined` is nullptr for an anonymous caller, whose `membership` is "".
+bool may_preview(const RoomState& room, std::string_view membership, JoinedRooms* joined);
 
 // A page of the published room list: at most `limit` rooms from `offset` (the "o<offset>"
 // since token), those matching `search` (set_search; in name, topic or canonical alias) and,
@@ -83,7 +109,6 @@ class RoomDirectory {
   core::Result<json::object> summary(const std::string& room_id_or_alias, const std::optional<std::string>& user_id);
 
  private:
-  bool may_see_summary(const RoomState& room, const std::optional<std::string>& user_id, std::string_view membership);
   void forget_canonical_alias(const std::string& user_id, const core::RoomId& room_id, const std::string& alias);
 
   const TimelineOptions& config_;

@@ -4,6 +4,7 @@
 #include <set>
 
 #include "homeserver/timeline/client_format.h"
+#include "homeserver/timeline/ignored_users.h"
 #include "homeserver/timeline/pagination.h"
 #include "homeserver/timeline/room_reader.h"
 
@@ -42,9 +43,9 @@ core::Result<MessagesPage> RoomReader::messages(const Reader& reader, const core
   const StreamPos now = position_store_.current_pos();
   const StreamPos lower = query.backwards ? query.to.value_or(0) : query.from.value_or(0);
   const StreamPos upper = std::min(now, query.backwards ? query.from.value_or(now) : query.to.value_or(now));
-  Page page =
-      filtered_events(store_, room_id, visible->within(lower, upper), static_cast<std::size_t>(limit),
-                      query.backwards ? storage::Direction::kBackward : storage::Direction::kForward, query.filter);
+  Page page = filtered_events(store_, room_id, visible->within(lower, upper), static_cast<std::size_t>(limit),
+                              query.backwards ? storage::Direction::kBackward : storage::Direction::kForward,
+                              with_ignored(reader, query.filter));
   MessagesPage out;
   out.chunk = format(reader, page.events);
   out.start = query.backwards ? upper : lower;
@@ -65,9 +66,10 @@ core::Result<EventContext> RoomReader::context(const Reader& reader, const core:
   const auto count = static_cast<std::size_t>(std::clamp<std::int64_t>(limit, 0, 100));
   const std::size_t before_count = count / 2;
   const std::size_t after_count = count - before_count;
+  const EventFilter shown = with_ignored(reader, filter);
   auto read = [&](StreamPos lower, StreamPos upper, std::size_t n, storage::Direction dir) {
     if (n == 0) return std::vector<storage::StoredEvent>();
-    return filtered_events(store_, room_id, visible->within(lower, upper), n, dir, filter).events;
+    return filtered_events(store_, room_id, visible->within(lower, upper), n, dir, shown).events;
   };
   auto before = read(0, event->pos - 1, before_count, storage::Direction::kBackward);
   auto after = read(event->pos, position_store_.current_pos(), after_count, storage::Direction::kForward);
@@ -100,7 +102,7 @@ core::Result<RoomSnapshot> RoomReader::snapshot(const Reader& reader, const core
   RoomSnapshot out;
   out.end = visible->last(now);
   auto page = filtered_events(store_, room_id, visible->within(0, out.end), count, storage::Direction::kBackward,
-                              EventFilter{});
+                              with_ignored(reader, EventFilter{}));
   std::reverse(page.events.begin(), page.events.end());
   out.chunk = format(reader, page.events);
   out.start = page.events.empty() ? out.end : page.events.front().pos - 1;
@@ -111,6 +113,12 @@ core::Result<RoomSnapshot> RoomReader::snapshot(const Reader& reader, const core
   const auto record = store_.room(room_id);
   out.published = record && record->published;
   out.membership = room->membership(reader.user_id.str());
+  return out;
+}
+
+EventFilter RoomReader::with_ignored(const Reader& reader, const EventFilter& filter) {
+  EventFilter out = filter;
+  out.ignored = ignored_users(user_data_store_, reader.user_id);
   return out;
 }
 

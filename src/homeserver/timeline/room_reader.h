@@ -2,7 +2,8 @@
 // Reading a room as a client may (client-server-api "Getting events for a room", "Room
 // History Visibility", "Room Previews"): /messages and /context pages, single events, the
 // state and the members, each limited to what the reader may see (homeserver/timeline/visibility.h),
-// with lazy-loaded members taken from the state the reader may see. Events come in the client
+// with lazy-loaded members taken from the state the reader may see; /messages, /context and
+// /initialSync leave out the non-state events of users the reader ignores. Events come in the client
 // format for the reader's device. Positions are returned bare; the API writes them as tokens.
 #include <cstdint>
 #include <optional>
@@ -110,6 +111,8 @@ class RoomReader {
   // The state the reader may see now (visible_state), or M_FORBIDDEN.
   core::Result<storage::StateMap> readable_state(const Reader& reader, const std::string& room_id);
   json::array room_account_data(const std::string& user_id, const std::string& room_id);
+  // `filter` with the users the reader ignores (timeline/ignored_users.h).
+  EventFilter with_ignored(const Reader& reader, const EventFilter& filter);
 
   RoomCache& rooms_;
   storage::EventStore& store_;

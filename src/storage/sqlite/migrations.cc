@@ -232,6 +232,48 @@ INSERT INTO state_value_changes (room_id, type, state_key, pos, value)
                  OR (type = 'm.room.history_visibility' AND state_key = '')) AND json_valid(json)))
   WHERE previous IS NULL OR previous <> value;
 )sql",
+    // 9: the user directory (client-server-api "User directory"; sqlite/user_directory.cc). A
+    // full-text index of each local user's ID and display name (user_directory maps users to
+    // its rows), and the rooms whose members anyone may find: join rule public or history
+    // world_readable in the current state. Triggers keep both as users are created, change
+    // their display name, and as rooms' current state changes; filled here from what is stored.
+    R"sql(
+CREATE TABLE user_directory (id INTEGER PRIMARY KEY, user_id TEXT NOT NULL UNIQUE);
+CREATE VIRTUAL TABLE user_directory_search USING fts5(terms, tokenize = 'unicode61 remove_diacritics 2');
+INSERT INTO user_directory (user_id) SELECT user_id FROM users;
+INSERT INTO user_directory_search (rowid, terms)
+  SELECT d.id, u.user_id || ' ' || u.displayname FROM user_directory d JOIN users u ON u.user_id = d.user_id;
+CREATE TRIGGER user_directory_user_created AFTER INSERT ON users BEGIN
+  INSERT INTO user_directory (user_id) VALUES (NEW.user_id);
+  INSERT INTO user_directory_search (rowid, terms)
+    VALUES ((SELECT id FROM user_directory WHERE user_id = NEW.user_id), NEW.user_id || ' ' || NEW.displayname);
+END;
+CREATE TRIGGER user_directory_user_renamed AFTER UPDATE OF displayname ON users BEGIN
+  UPDATE user_directory_search SET terms = NEW.user_id || ' ' || NEW.displayname
+    WHERE rowid = (SELECT id FROM user_directory WHERE user_id = NEW.user_id);
+END;
+
+CREATE TABLE user_directory_public_rooms (room_id TEXT PRIMARY KEY) WITHOUT ROWID;
+CREATE VIEW user_directory_public_state AS
+  SELECT c.room_id FROM current_state c JOIN events e ON e.event_id = c.event_id
+  WHERE c.state_key = '' AND json_valid(e.json)
+    AND ((c.type = 'm.room.join_rules' AND json_extract(e.json, '$.content.join_rule') = 'public')
+         OR (c.type = 'm.room.history_visibility'
+             AND json_extract(e.json, '$.content.history_visibility') = 'world_readable'));
+INSERT INTO user_directory_public_rooms (room_id) SELECT DISTINCT room_id FROM user_directory_public_state;
+CREATE TRIGGER user_directory_state_added AFTER INSERT ON current_state
+  WHEN NEW.state_key = '' AND NEW.type IN ('m.room.join_rules', 'm.room.history_visibility') BEGIN
+  DELETE FROM user_directory_public_rooms WHERE room_id = NEW.room_id;
+  INSERT INTO user_directory_public_rooms (room_id)
+    SELECT NEW.room_id WHERE EXISTS (SELECT 1 FROM user_directory_public_state WHERE room_id = NEW.room_id);
+END;
+CREATE TRIGGER user_directory_state_changed AFTER UPDATE OF event_id ON current_state
+  WHEN NEW.state_key = '' AND NEW.type IN ('m.room.join_rules', 'm.room.history_visibility') BEGIN
+  DELETE FROM user_directory_public_rooms WHERE room_id = NEW.room_id;
+  INSERT INTO user_directory_public_rooms (room_id)
+    SELECT NEW.room_id WHERE EXISTS (SELECT 1 FROM user_directory_public_state WHERE room_id = NEW.room_id);
+END;
+)sql",
 };
 
 std::int64_t user_version(Database& db) {

@@ -83,6 +83,11 @@ class SqliteStore final : public Store {
   void set_room_published(const std::string& room_id, bool published) override;
   std::vector<std::string> published_rooms() override;
 
+  // UserDirectoryStore (sqlite/user_directory.cc)
+  std::vector<DirectoryEntry> search_user_directory(const std::string& searcher, const std::vector<std::string>& words,
+                                                    bool include_public_rooms, std::size_t limit,
+                                                    std::size_t candidates) override;
+
   // ReportStore
   void add_report(const Report& report) override;
   std::int64_t report_count(const std::string& reporter) override;
