@@ -11,16 +11,18 @@ namespace myelin::homeserver {
 
 using storage::StreamPos;
 
-SyncPass::SyncPass(const SyncRequest& request, storage::EventStore& store, storage::UserDataStore& user_data,
-                   StreamPos now, const Typing& typing, SentMembers& sent, UnreadCounts& unread,
-                   PushRulesCache& rules_cache)
+SyncPass::SyncPass(const SyncRequest& request, storage::EventStore& store, storage::RelationStore& relations,
+                   storage::UserDataStore& user_data, StreamPos now, const Typing& typing, SentMembers& sent,
+                   UnreadCounts& unread, PushRulesCache& rules_cache, Aggregations& aggregations)
     : request(request),
       store(store),
+      relations(relations),
       user_data(user_data),
       typing(typing),
       sent(sent),
       unread(unread),
       rules_cache(rules_cache),
+      aggregations(aggregations),
       now(now),
       since(std::min(request.since.pos, now)),
       user(request.session.user_id),
@@ -82,8 +84,8 @@ json::object SyncService::compute(const SyncRequest& request, bool& has_updates)
 }
 
 json::object SyncService::compute_with(const SyncRequest& request, SentMembers& sent, bool& has_updates) {
-  SyncPass pass(request, store_, user_data_store_, position_store_.current_pos(), typing_, sent, unread_counts_,
-                push_rules_cache_);
+  SyncPass pass(request, store_, relation_store_, user_data_store_, position_store_.current_pos(), typing_, sent,
+                unread_counts_, push_rules_cache_, aggregations_);
   SyncAccountData account_data = account_data_section(pass);
   const std::vector<storage::Membership> memberships = store_.user_memberships(pass.user);
   json::object rooms = rooms_section(pass, rooms_, memberships, account_data.rooms);

@@ -18,6 +18,7 @@ struct EventFilter {
   std::optional<std::vector<std::string>> rooms, not_rooms;  // RoomEventFilter only
   bool lazy_load_members = false;
   bool include_redundant_members = false;
+  bool unread_thread_notifications = false;  // RoomEventFilter, read by /sync from the timeline filter
   bool matches(std::string_view type, std::string_view sender) const;
   bool matches_room(std::string_view room_id) const;
 };
