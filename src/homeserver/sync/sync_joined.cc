@@ -196,7 +196,8 @@ void unread_notifications(SyncPass& pass, const RoomState& room, const storage::
                         rules.user_placeholder};
     std::vector<std::pair<StreamPos, json::object>> pdus;
     std::vector<std::string> related;
-    for (auto& event : pass.store.room_events(room.room_id, after, upto, kUnreadWindow, storage::Direction::kBackward)) {
+    for (auto& event :
+         pass.store.room_events(room.room_id, after, upto, kUnreadWindow, storage::Direction::kBackward)) {
       if (event.sender == pass.user) continue;
       auto pdu = core::parse_json_object(event.json);
       if (!pdu) continue;

@@ -80,8 +80,8 @@ core::Result<BuiltEvent> EventBuilder::build(const RoomState& room, const EventD
     if (!redaction) return std::unexpected(redaction.error());
     built.row.redaction = std::move(*redaction);
   }
-  auto relation =
-      relation_of_local_event(store_, relations_, room.room_id, {draft.type, draft.state_key, draft.sender, draft.content});
+  auto relation = relation_of_local_event(store_, relations_, room.room_id,
+                                          {draft.type, draft.state_key, draft.sender, draft.content});
   if (!relation) return std::unexpected(relation.error());
   built.row.relation = std::move(*relation);
 

@@ -20,7 +20,12 @@ core::Result<RelationsPage> RelationReader::relations(const Reader& reader, cons
     return core::fail(Errc::kNotFound, "Event not found");
   const StreamPos now = positions_.current_pos();
   const auto limit = static_cast<std::size_t>(std::clamp<std::int64_t>(query.limit, 1, 1000));
-  storage::ChildrenQuery children{parent_id.str(), query.rel_type, query.event_type, 0, now, 0,
+  storage::ChildrenQuery children{parent_id.str(),
+                                  query.rel_type,
+                                  query.event_type,
+                                  0,
+                                  now,
+                                  0,
                                   query.backwards ? storage::Direction::kBackward : storage::Direction::kForward,
                                   query.recurse.value_or(false) ? kRecursionDepth : 1};
   if (query.backwards) {

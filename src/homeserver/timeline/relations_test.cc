@@ -43,21 +43,24 @@ TEST(RelationsTest, ReplacementValidity) {
   const RelatesTo edit{"m.replace", "$parent", ""};
   json::object content{{"m.new_content", {{"body", "new"}}}};
   const auto parent = parent_event("@a:x");
-  EXPECT_TRUE(describe_relation(edit, {"m.room.message", std::nullopt, "@a:x", content}, parent, std::nullopt).aggregated);
+  EXPECT_TRUE(
+      describe_relation(edit, {"m.room.message", std::nullopt, "@a:x", content}, parent, std::nullopt).aggregated);
   // Another sender, another type, a state event, no m.new_content: not a valid replacement.
-  EXPECT_FALSE(describe_relation(edit, {"m.room.message", std::nullopt, "@b:x", content}, parent, std::nullopt).aggregated);
+  EXPECT_FALSE(
+      describe_relation(edit, {"m.room.message", std::nullopt, "@b:x", content}, parent, std::nullopt).aggregated);
   EXPECT_FALSE(describe_relation(edit, {"m.sticker", std::nullopt, "@a:x", content}, parent, std::nullopt).aggregated);
   EXPECT_FALSE(describe_relation(edit, {"m.room.message", "", "@a:x", content}, parent, std::nullopt).aggregated);
   const json::object empty;
-  EXPECT_FALSE(describe_relation(edit, {"m.room.message", std::nullopt, "@a:x", empty}, parent, std::nullopt).aggregated);
+  EXPECT_FALSE(
+      describe_relation(edit, {"m.room.message", std::nullopt, "@a:x", empty}, parent, std::nullopt).aggregated);
   // An encrypted replacement carries m.new_content inside its ciphertext.
   auto encrypted_parent = parent;
   encrypted_parent.type = "m.room.encrypted";
-  EXPECT_TRUE(
-      describe_relation(edit, {"m.room.encrypted", std::nullopt, "@a:x", empty}, encrypted_parent, std::nullopt)
-          .aggregated);
+  EXPECT_TRUE(describe_relation(edit, {"m.room.encrypted", std::nullopt, "@a:x", empty}, encrypted_parent, std::nullopt)
+                  .aggregated);
   // An edit of an edit is not one.
-  const auto edited_edit = parent_event("@a:x", R"({"content":{"m.relates_to":{"rel_type":"m.replace","event_id":"$x"}}})");
+  const auto edited_edit =
+      parent_event("@a:x", R"({"content":{"m.relates_to":{"rel_type":"m.replace","event_id":"$x"}}})");
   EXPECT_FALSE(
       describe_relation(edit, {"m.room.message", std::nullopt, "@a:x", content}, edited_edit, std::nullopt).aggregated);
 }
@@ -72,9 +75,10 @@ TEST(RelationsTest, WhichThreadAnEventIsIn) {
   EXPECT_EQ(reply.thread_hops, 1);
   EXPECT_EQ(reply.root_sender, "@a:x");
   // A reaction to a thread reply is in the thread, up to kMaxThreadHops relations away.
-  storage::RelationRecord in_thread{"!r:x", "$parent", "$root", "m.thread", "m.room.message", "@b:x", 5, true, "$root", 1};
-  const auto reaction = describe_relation({"m.annotation", "$parent", "x"}, {"m.reaction", std::nullopt, "@c:x", content},
-                                          root, in_thread);
+  storage::RelationRecord in_thread{"!r:x", "$parent", "$root", "m.thread", "m.room.message",
+                                    "@b:x", 5,         true,    "$root",    1};
+  const auto reaction = describe_relation({"m.annotation", "$parent", "x"},
+                                          {"m.reaction", std::nullopt, "@c:x", content}, root, in_thread);
   EXPECT_EQ(reaction.thread_id, "$root");
   EXPECT_EQ(reaction.thread_hops, 2);
   in_thread.thread_hops = kMaxThreadHops;
@@ -125,7 +129,8 @@ struct AggregationsFixture : ::testing::Test {
     write_path.write_new_room({room_id, "10", "@a:localhost", false}, *scratch.rules, built);
   }
 
-  core::Result<std::string> send(const std::string& sender, json::object content, const std::string& type = "m.room.message") {
+  core::Result<std::string> send(const std::string& sender, json::object content,
+                                 const std::string& type = "m.room.message") {
     std::shared_ptr<RoomState> room = rooms.room(room_id);
     auto built = builder.build(*room, {sender, type, std::nullopt, std::move(content), {}});
     if (!built) return std::unexpected(built.error());

@@ -10,8 +10,8 @@ constexpr const char* kRelationColumns =
     "room_id, child_id, parent_id, rel_type, child_type, sender, pos, aggregated, thread_id, thread_hops";
 
 RelationRecord read_relation(const Statement& s) {
-  return {s.text(0),    s.text(1),         s.text(2), s.text(3), s.text(4), s.text(5),
-          s.integer(6), s.integer(7) != 0, s.text(8), static_cast<int>(s.integer(9))};
+  return {s.text(0), s.text(1),    s.text(2),         s.text(3), s.text(4),
+          s.text(5), s.integer(6), s.integer(7) != 0, s.text(8), static_cast<int>(s.integer(9))};
 }
 
 template <class T>
@@ -76,8 +76,7 @@ void SqliteStore::drop_relation(const std::string& child_id) {
   const std::string& room_id = found->room_id;
   db_.prepare("DELETE FROM relations WHERE child_id = ?").bind(child_id).run();
   if (found->rel_type != "m.thread" || !found->aggregated) return;
-  db_.prepare(
-         "UPDATE thread_participants SET replies = replies - 1 WHERE room_id = ? AND user_id = ? AND root_id = ?")
+  db_.prepare("UPDATE thread_participants SET replies = replies - 1 WHERE room_id = ? AND user_id = ? AND root_id = ?")
       .bind(room_id)
       .bind(found->sender)
       .bind(found->parent_id)
@@ -91,8 +90,8 @@ void SqliteStore::drop_relation(const std::string& child_id) {
       .run();
   StreamPos latest = 0;
   {
-    auto s = db_.prepare(
-        "SELECT max(pos) FROM relations WHERE parent_id = ? AND rel_type = 'm.thread' AND aggregated = 1");
+    auto s =
+        db_.prepare("SELECT max(pos) FROM relations WHERE parent_id = ? AND rel_type = 'm.thread' AND aggregated = 1");
     s.bind(found->parent_id);
     if (s.step()) latest = s.optional_integer(0).value_or(0);
   }
@@ -154,8 +153,7 @@ std::vector<StoredEvent> SqliteStore::children(const ChildrenQuery& query) {
           " UNION SELECT r.child_id, r.pos, tree.depth + 1 FROM relations r JOIN tree ON r.parent_id = tree.child_id"
           " WHERE tree.depth < ?7" +
           filters + ") SELECT " + kEventColumns +
-          " FROM events WHERE pos IN (SELECT pos FROM tree WHERE pos > ?4 AND pos <= ?5" + order + " LIMIT ?6)" +
-          order;
+          " FROM events WHERE pos IN (SELECT pos FROM tree WHERE pos > ?4 AND pos <= ?5" + order + " LIMIT ?6)" + order;
   }
   auto s = db_.prepare(sql);
   s.bind(query.rel_type).bind(query.child_type).bind(query.parent_id).bind(query.lower).bind(query.upper);
@@ -258,14 +256,15 @@ std::vector<ThreadRecord> SqliteStore::threads(const std::string& room_id,
   std::vector<ThreadRecord> out;
   // Participation reads the user's own threads of the room (bounded by what they took part
   // in), the rest reads the room's threads by activity.
-  auto s = participant ? db_.prepare(
-                             "SELECT t.root_id, e.pos, t.latest_pos FROM thread_participants p JOIN threads t"
-                             " ON t.room_id = p.room_id AND t.root_id = p.root_id JOIN events e ON e.event_id = t.root_id"
-                             " WHERE p.room_id = ? AND p.user_id = ? AND t.latest_pos <= ?"
-                             " ORDER BY t.latest_pos DESC LIMIT ?")
-                       : db_.prepare(
-                             "SELECT t.root_id, e.pos, t.latest_pos FROM threads t JOIN events e ON e.event_id = t.root_id"
-                             " WHERE t.room_id = ? AND t.latest_pos <= ? ORDER BY t.latest_pos DESC LIMIT ?");
+  auto s = participant
+               ? db_.prepare(
+                     "SELECT t.root_id, e.pos, t.latest_pos FROM thread_participants p JOIN threads t"
+                     " ON t.room_id = p.room_id AND t.root_id = p.root_id JOIN events e ON e.event_id = t.root_id"
+                     " WHERE p.room_id = ? AND p.user_id = ? AND t.latest_pos <= ?"
+                     " ORDER BY t.latest_pos DESC LIMIT ?")
+               : db_.prepare(
+                     "SELECT t.root_id, e.pos, t.latest_pos FROM threads t JOIN events e ON e.event_id = t.root_id"
+                     " WHERE t.room_id = ? AND t.latest_pos <= ? ORDER BY t.latest_pos DESC LIMIT ?");
   s.bind(room_id);
   if (participant) s.bind(*participant);
   s.bind(upper).bind(static_cast<std::int64_t>(limit));

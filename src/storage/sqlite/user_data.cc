@@ -78,7 +78,8 @@ std::vector<Receipt> SqliteStore::receipts_since(const std::string& room_id, Str
 std::optional<Receipt> SqliteStore::user_receipt(const std::string& room_id, const std::string& user_id,
                                                  const std::string& receipt_type, const std::string& thread_id) {
   auto s = db_.prepare(
-      "SELECT event_id, ts, pos FROM receipts WHERE room_id = ? AND receipt_type = ? AND user_id = ? AND thread_id = ?");
+      "SELECT event_id, ts, pos FROM receipts WHERE room_id = ? AND receipt_type = ? AND user_id = ? AND thread_id = "
+      "?");
   s.bind(room_id).bind(receipt_type).bind(user_id).bind(thread_id);
   if (!s.step()) return std::nullopt;
   return Receipt{room_id, receipt_type, user_id, thread_id, s.text(0), s.integer(1), s.integer(2)};
