@@ -79,10 +79,10 @@ class RelationStore {
                               const std::string& sender) = 0;
 
   // Aggregation reads, each one query for all the parents of a chunk of events of `room_id`.
-  // The counts per (parent, rel_type) of the aggregated children with pos <= upto; none (and
-  // no query) when the room has no relation newer than the oldest parent.
+  // The counts per (parent, rel_type) of the aggregated children of `rel_types` with
+  // pos <= upto; none (and no query) when the room has no relation newer than the oldest parent.
   virtual std::vector<ChildCount> child_counts(const std::string& room_id, const std::vector<ParentRef>& parents,
-                                               StreamPos upto) = 0;
+                                               const std::vector<std::string>& rel_types, StreamPos upto) = 0;
   // Per parent, its aggregated m.replace child with pos <= upto that has the greatest
   // (origin_server_ts, event_id).
   virtual std::vector<std::pair<std::string, StoredEvent>> latest_replacements(

@@ -5,6 +5,8 @@
 namespace myelin::storage {
 namespace {
 
+const std::vector<std::string> kBundled{"m.replace", "m.thread", "m.reference", "m.annotation"};
+
 class RelationStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -98,20 +100,21 @@ TEST_F(RelationStoreTest, AggregationReadsAndRedactedChildrenDropOut) {
   const StreamPos t2 = persist(event("$t2", "@c:x", rel("$root", "m.thread", "$root", "@a:x")));
   const StreamPos now = store->current_pos();
 
-  auto counts = store->child_counts("!r:x", {{"$root", root}}, now);
+  auto counts = store->child_counts("!r:x", {{"$root", root}}, kBundled, now);
   std::map<std::string, ChildCount> by_type;
   for (const auto& c : counts) by_type[c.rel_type] = c;
   EXPECT_EQ(by_type["m.thread"].count, 2);
   EXPECT_EQ(by_type["m.thread"].latest_pos, t2);
   EXPECT_EQ(by_type["m.replace"].count, 2);  // the invalid one does not count
   EXPECT_EQ(by_type["m.reference"].count, 1);
+  EXPECT_EQ(store->child_counts("!r:x", {{"$root", root}}, {"m.thread"}, now).size(), 1u);  // only those asked
   // Only what is at or before `upto`.
-  auto early = store->child_counts("!r:x", {{"$root", root}}, t1);
+  auto early = store->child_counts("!r:x", {{"$root", root}}, kBundled, t1);
   ASSERT_EQ(early.size(), 1u);
   EXPECT_EQ(early[0].rel_type, "m.thread");
   EXPECT_EQ(early[0].count, 1);
   // Parents newer than every relation of the room: no children.
-  EXPECT_TRUE(store->child_counts("!r:x", {{"$t2", t2}}, now).empty());
+  EXPECT_TRUE(store->child_counts("!r:x", {{"$t2", t2}}, kBundled, now).empty());
 
   auto edits = store->latest_replacements({"$root"}, now);
   ASSERT_EQ(edits.size(), 1u);

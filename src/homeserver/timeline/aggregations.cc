@@ -32,7 +32,9 @@ void Aggregations::bundle_chunk(const std::string& user_id, std::string_view dev
     if (event.redacted_by) redacted.insert(event.event_id);
   }
   if (parents.empty()) return;
-  const std::vector<storage::ChildCount> counts = relations_.child_counts(events.front().room_id, parents, upto);
+  static const std::vector<std::string> kBundled{"m.replace", "m.thread", "m.reference"};
+  const std::vector<storage::ChildCount> counts =
+      relations_.child_counts(events.front().room_id, parents, kBundled, upto);
   if (counts.empty()) return;
 
   std::vector<std::string> replaced, referenced, roots;

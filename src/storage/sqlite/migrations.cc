@@ -245,6 +245,7 @@ CREATE TABLE relations (
 CREATE INDEX relations_by_parent ON relations (parent_id, rel_type, pos);
 CREATE INDEX relations_by_parent_pos ON relations (parent_id, pos);
 CREATE INDEX relations_by_room ON relations (room_id, pos);
+CREATE INDEX relations_aggregated ON relations (parent_id, rel_type, pos) WHERE aggregated = 1;
 CREATE INDEX relations_annotations ON relations (parent_id, child_type, annotation_key, sender)
   WHERE rel_type = 'm.annotation';
 CREATE TABLE threads (

@@ -141,8 +141,9 @@ std::vector<StoredEvent> SqliteStore::children(const ChildrenQuery& query) {
   const bool backwards = query.dir == Direction::kBackward;
   const std::string order = backwards ? " ORDER BY pos DESC" : " ORDER BY pos ASC";
   // The filters apply at every level: an event reached only through one that fails them is
-  // not reached.
-  const char* filters = " AND (?1 IS NULL OR r.rel_type = ?1) AND (?2 IS NULL OR r.child_type = ?2)";
+  // not reached. With a rel_type the (parent, rel_type, pos) index serves it.
+  const std::string filters = std::string(query.rel_type ? " AND r.rel_type = ?1" : " AND ?1 IS NULL") +
+                              " AND (?2 IS NULL OR r.child_type = ?2)";
   std::string sql;
   if (query.depth <= 1) {
     sql = std::string("SELECT ") + kEventColumns + " FROM events WHERE pos IN (SELECT r.pos FROM relations r" +
@@ -173,7 +174,7 @@ bool SqliteStore::has_annotation(const std::string& parent_id, const std::string
 }
 
 std::vector<ChildCount> SqliteStore::child_counts(const std::string& room_id, const std::vector<ParentRef>& parents,
-                                                  StreamPos upto) {
+                                                  const std::vector<std::string>& rel_types, StreamPos upto) {
   std::vector<ChildCount> out;
   if (parents.empty()) return out;
   StreamPos oldest = parents.front().pos;
@@ -187,9 +188,9 @@ std::vector<ChildCount> SqliteStore::child_counts(const std::string& room_id, co
   if (newest_relation(room_id) <= oldest) return out;
   auto s = db_.prepare(
       "SELECT parent_id, rel_type, count(*), max(pos) FROM relations"
-      " WHERE parent_id IN (SELECT value FROM json_each(?)) AND aggregated = 1 AND pos <= ?"
-      " GROUP BY parent_id, rel_type");
-  s.bind(json_list(ids)).bind(upto);
+      " WHERE parent_id IN (SELECT value FROM json_each(?)) AND rel_type IN (SELECT value FROM json_each(?))"
+      " AND aggregated = 1 AND pos <= ? GROUP BY parent_id, rel_type");
+  s.bind(json_list(ids)).bind(json_list(rel_types)).bind(upto);
   while (s.step()) out.push_back({s.text(0), s.text(1), s.integer(2), s.integer(3)});
   return out;
 }

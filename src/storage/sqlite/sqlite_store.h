@@ -84,7 +84,7 @@ class SqliteStore final : public Store {
   bool has_annotation(const std::string& parent_id, const std::string& child_type, const std::string& key,
                       const std::string& sender) override;
   std::vector<ChildCount> child_counts(const std::string& room_id, const std::vector<ParentRef>& parents,
-                                       StreamPos upto) override;
+                                       const std::vector<std::string>& rel_types, StreamPos upto) override;
   std::vector<std::pair<std::string, StoredEvent>> latest_replacements(const std::vector<std::string>& parent_ids,
                                                                        StreamPos upto) override;
   std::vector<std::pair<std::string, std::string>> references(const std::vector<std::string>& parent_ids,
