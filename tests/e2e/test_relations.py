@@ -174,6 +174,29 @@ class Relations(unittest.TestCase):
         status, _ = self.alice.call("GET", f"/rooms/{q(room)}/threads?include=mine", prefix=V1)
         self.assertEqual(status, 400)
 
+    def test_sync_bundles_where_the_timeline_has_a_gap(self):
+        room = self.room()
+        self.join(self.bob, room)
+        since = self.bob.ok("GET", "/sync?timeout=0")["next_batch"]
+        for i in range(3):
+            self.message(self.alice, room, f"filler {i}")
+        root = self.message(self.alice, room, "root")
+        ref = self.send(self.alice, room, {"m.relates_to": {"rel_type": "m.reference", "event_id": root}}, "m.custom")
+
+        def timeline(limit, after):
+            flt = json.dumps({"room": {"timeline": {"limit": limit, "types": ["m.room.message"]}}})
+            body = self.bob.ok("GET", "/sync?" + urllib.parse.urlencode({"since": after, "timeout": "0", "filter": flt}))
+            return body["rooms"]["join"][room]["timeline"]
+
+        gap = timeline(1, since)
+        self.assertTrue(gap["limited"])
+        self.assertEqual([e["event_id"] for e in gap["events"]], [root])
+        self.assertEqual(gap["events"][0]["unsigned"]["m.relations"]["m.reference"], {"chunk": [{"event_id": ref}]})
+        # Without a gap the client has every event since its last sync and aggregates itself.
+        whole = timeline(10, since)
+        self.assertFalse(whole["limited"])
+        self.assertNotIn("m.relations", [e for e in whole["events"] if e["event_id"] == root][0]["unsigned"])
+
     def sync(self, who, thread_counts, since=None):
         timeline = {"limit": 1, "unread_thread_notifications": True} if thread_counts else {"limit": 1}
         params = {"filter": json.dumps({"room": {"timeline": timeline}}), "timeout": "0"}
