@@ -50,6 +50,9 @@ void post_unban(Call&);
 void get_joined_rooms(Call&);
 void get_members(Call&);
 void get_joined_members(Call&);
+// client/relations.cc
+void get_relations(Call&);  // with and without {relType} and {eventType}
+void get_threads(Call&);
 // client/events.cc
 void put_send(Call&);
 void put_state(Call&);  // with and without a state key

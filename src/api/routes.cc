@@ -92,6 +92,10 @@ constexpr Route kRoutes[] = {
     {"GET", "/rooms/{roomId}/messages", C, G, N, get_messages},
     {"GET", "/rooms/{roomId}/context/{eventId}", C, G, N, get_context},
     {"GET", "/rooms/{roomId}/initialSync", C, G, N, get_room_initial_sync},
+    {"GET", "/rooms/{roomId}/relations/{eventId}", V1, U, N, get_relations},
+    {"GET", "/rooms/{roomId}/relations/{eventId}/{relType}", V1, U, N, get_relations},
+    {"GET", "/rooms/{roomId}/relations/{eventId}/{relType}/{eventType}", V1, U, N, get_relations},
+    {"GET", "/rooms/{roomId}/threads", V1, U, N, get_threads},
 
     {"GET", "/sync", C, G, N, get_sync},
     {"GET", "/events", C, G, N, get_events},

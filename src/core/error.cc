@@ -48,6 +48,7 @@ constexpr std::array kErrcTable = {
     ErrcInfo{Errc::kWrongRoomKeysVersion, "M_WRONG_ROOM_KEYS_VERSION", 403},
     ErrcInfo{Errc::kNotYetUploaded, "M_NOT_YET_UPLOADED", 504},
     ErrcInfo{Errc::kCannotOverwriteMedia, "M_CANNOT_OVERWRITE_MEDIA", 409},
+    ErrcInfo{Errc::kDuplicateAnnotation, "M_DUPLICATE_ANNOTATION", 400},
     ErrcInfo{Errc::kInternal, "M_UNKNOWN", 500},
 };
 

@@ -47,6 +47,7 @@ enum class Errc {
   kWrongRoomKeysVersion,         // M_WRONG_ROOM_KEYS_VERSION 403
   kNotYetUploaded,               // M_NOT_YET_UPLOADED 504
   kCannotOverwriteMedia,         // M_CANNOT_OVERWRITE_MEDIA 409
+  kDuplicateAnnotation,          // M_DUPLICATE_ANNOTATION 400
   kInternal,                     // M_UNKNOWN 500
 };
 

@@ -28,10 +28,12 @@
 #include "homeserver/sync/presence.h"
 #include "homeserver/sync/sync.h"
 #include "homeserver/sync/typing.h"
+#include "homeserver/timeline/aggregations.h"
 #include "homeserver/timeline/event_builder.h"
 #include "homeserver/timeline/event_sender.h"
 #include "homeserver/timeline/filters.h"
 #include "homeserver/timeline/notifier.h"
+#include "homeserver/timeline/relation_reader.h"
 #include "homeserver/timeline/room_cache.h"
 #include "homeserver/timeline/room_directory.h"
 #include "homeserver/timeline/room_reader.h"
@@ -53,12 +55,14 @@ class Homeserver {
              http::Scheduler& scheduler, media::ContentStore& content)
       : notifier_(scheduler),
         room_cache_(store, options.timeline.room_cache_state_events),
-        event_builder_(options.timeline, store, key),
+        event_builder_(options.timeline, store, store, key),
         write_path_(store, room_cache_),
         timeline_(store, room_cache_, event_builder_, write_path_),
         typing_(store, room_cache_, notifier_, scheduler),
         guest_removal_(store, timeline_),
-        room_reader(room_cache_, store, store, store),
+        aggregations_(store, store),
+        room_reader(room_cache_, store, store, store, aggregations_),
+        relations(room_cache_, store, store, store, aggregations_),
         event_sender(timeline_, store),
         filters(options.timeline, store),
         directory(options.timeline, store, store, timeline_),
@@ -87,7 +91,8 @@ class Homeserver {
         voip(options.voip),
         ephemeral(room_cache_, store, store, typing_, notifier_),
         presence(options.presence, store, store, room_cache_, notifier_),
-        sync(store, store, store, room_cache_, typing_, presence, notifier_, scheduler, device_lists, keys, to_device) {
+        sync(store, store, store, store, room_cache_, typing_, presence, notifier_, scheduler, device_lists, keys,
+             to_device, aggregations_) {
     write_path_.subscribe([this](const Written& written) { notifier_.on_written(written); });
     write_path_.subscribe([this](const Written& written) { guest_removal_.on_written(written); });
   }
@@ -111,10 +116,12 @@ class Homeserver {
   Uia uia_;
   Typing typing_;
   GuestRemoval guest_removal_;
+  Aggregations aggregations_;
 
  public:
   // The services the API layer calls.
   RoomReader room_reader;
+  RelationReader relations;
   EventSender event_sender;
   Filters filters;
   RoomDirectory directory;

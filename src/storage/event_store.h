@@ -44,6 +44,19 @@ struct StoredEvent {
 
 inline constexpr std::int64_t kStateGroupOfPrevious = -1;
 
+// A valid relation of a new event to an earlier event of its room (client-server-api "Forming
+// relationships between events"), as the entrance that built the event judged it
+// (homeserver/timeline/relations.h); the store records it (storage/relation_store.h).
+struct NewRelation {
+  std::string parent_id;
+  std::string rel_type;
+  std::string key;          // an m.annotation's key, else ""
+  bool aggregated = false;  // counts in the parent's bundled aggregation (the rel_type's rules hold)
+  std::string thread_id;    // the thread root the event is in ("" = the main timeline)
+  int thread_hops = 0;      // relations from the event to its thread root (0 in the main timeline)
+  std::string root_sender;  // m.thread: the sender of the thread root
+};
+
 struct NewEvent {
   std::string event_id;
   std::string room_id;
@@ -61,6 +74,7 @@ struct NewEvent {
   // For m.room.redaction: the target (in the same room) and its redacted PDU text, which
   // replaces the stored text (the content is erased, not hidden).
   std::optional<std::pair<std::string, std::string>> redaction;
+  std::optional<NewRelation> relation;  // content.m.relates_to, when valid
 };
 
 struct Persisted {

@@ -194,5 +194,54 @@ INSERT INTO room_memberships (room_id, user_id, membership, event_id, pos) VALUE
   EXPECT_EQ(found("@b:x", "cleo", true), Users{"@c:x"});
 }
 
+// Version 10: relations are filled from the stored events — valid ones only (a parent of the
+// same room, an unredacted child), with which count in their parent's aggregation, the
+// threads by their latest reply and who took part.
+TEST(MigrationTest, RelationsAndThreadsAreFilledFromStoredEvents) {
+  TempFile file;
+  {
+    sqlite::Database db(file.path);
+    sqlite::migrate(db, 9);
+    db.exec(R"sql(
+INSERT INTO events (pos, event_id, room_id, type, sender, depth, origin_server_ts, json, state_group, redacted_by)
+  VALUES (1, '$root', '!r:x', 'm.room.message', '@a:x', 1, 1, '{"content":{"body":"hi"}}', 0, NULL),
+         (2, '$reply', '!r:x', 'm.room.message', '@b:x', 2, 2,
+          '{"content":{"m.relates_to":{"rel_type":"m.thread","event_id":"$root"}}}', 0, NULL),
+         (3, '$edit', '!r:x', 'm.room.message', '@a:x', 3, 3,
+          '{"content":{"m.new_content":{"body":"hey"},"m.relates_to":{"rel_type":"m.replace","event_id":"$root"}}}', 0,
+          NULL),
+         (4, '$not-an-edit', '!r:x', 'm.room.message', '@b:x', 4, 4,
+          '{"content":{"m.new_content":{"body":"no"},"m.relates_to":{"rel_type":"m.replace","event_id":"$root"}}}', 0,
+          NULL),
+         (5, '$like', '!r:x', 'm.reaction', '@b:x', 5, 5,
+          '{"content":{"m.relates_to":{"rel_type":"m.annotation","event_id":"$root","key":"+"}}}', 0, NULL),
+         (6, '$gone', '!r:x', 'm.room.message', '@c:x', 6, 6,
+          '{"content":{"m.relates_to":{"rel_type":"m.thread","event_id":"$root"}}}', 0, '$redaction'),
+         (7, '$elsewhere', '!s:x', 'm.room.message', '@c:x', 7, 7,
+          '{"content":{"m.relates_to":{"rel_type":"m.thread","event_id":"$root"}}}', 0, NULL),
+         (8, '$broken', '!r:x', 'm.room.message', '@c:x', 8, 8, 'not json', 0, NULL);
+UPDATE stream SET pos = 8;
+)sql");
+  }
+  auto store = open_sqlite_store({file.path, false});
+  auto reply = store->relation("$reply");
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->thread_id, "$root");
+  EXPECT_TRUE(reply->aggregated);
+  EXPECT_FALSE(store->relation("$gone"));
+  EXPECT_FALSE(store->relation("$elsewhere"));
+  EXPECT_FALSE(store->relation("$broken"));
+  EXPECT_TRUE(store->has_annotation("$root", "m.reaction", "+", "@b:x"));
+  auto edits = store->latest_replacements({"$root"}, 8);
+  ASSERT_EQ(edits.size(), 1u);
+  EXPECT_EQ(edits[0].second.event_id, "$edit");
+  auto threads = store->threads("!r:x", std::nullopt, 8, 10);
+  ASSERT_EQ(threads.size(), 1u);
+  EXPECT_EQ(threads[0].latest_pos, 2);
+  EXPECT_EQ(store->participated("!r:x", "@a:x", {"$root"}).size(), 1u);
+  EXPECT_EQ(store->participated("!r:x", "@b:x", {"$root"}).size(), 1u);
+  EXPECT_TRUE(store->participated("!r:x", "@c:x", {"$root"}).empty());
+}
+
 }  // namespace
 }  // namespace myelin::storage

@@ -28,6 +28,7 @@
 #include "storage/key_store.h"
 #include "storage/media_store.h"
 #include "storage/position_store.h"
+#include "storage/relation_store.h"
 #include "storage/report_store.h"
 #include "storage/room_directory_store.h"
 #include "storage/to_device_store.h"
@@ -39,6 +40,7 @@ namespace myelin::storage {
 class Store : public PositionStore,
               public AccountStore,
               public EventStore,
+              public RelationStore,
               public RoomDirectoryStore,
               public ReportStore,
               public UserDataStore,

@@ -231,7 +231,7 @@ TEST(StoreTest, AccountDataReceiptsFiltersAliases) {
   store->set_receipt({"!r:x", "m.read", "@a:x", "", "$1", 10, 0});
   StreamPos latest = store->set_receipt({"!r:x", "m.read", "@a:x", "", "$2", 11, 0});
   EXPECT_EQ(store->receipts_since("!r:x", 0).size(), 1u);
-  EXPECT_EQ(store->user_receipt("!r:x", "@a:x", "m.read")->event_id, "$2");
+  EXPECT_EQ(store->user_receipt("!r:x", "@a:x", "m.read", "")->event_id, "$2");
   EXPECT_TRUE(store->receipts_since("!r:x", latest).empty());
   EXPECT_TRUE(store->receipts_since("!other:x", 0).empty());
   StreamPos newer = store->set_receipt({"!r:x", "m.read", "@b:x", "", "$2", 12, 0});

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "storage/common.h"
@@ -45,8 +46,14 @@ class UserDataStore {
   virtual StreamPos set_receipt(const Receipt& receipt) = 0;
   // Receipts of the room with pos > since.
   virtual std::vector<Receipt> receipts_since(const std::string& room_id, StreamPos since) = 0;
+  // The user's receipt of that type in that thread ("" = unthreaded).
   virtual std::optional<Receipt> user_receipt(const std::string& room_id, const std::string& user_id,
-                                              const std::string& receipt_type) = 0;
+                                              const std::string& receipt_type, const std::string& thread_id) = 0;
+  // Where the user's read receipts (m.read and m.read.private, the further of the two) stand
+  // in the room: per thread ID ("" = unthreaded, "main", or a thread root), the position of
+  // the event read up to. One indexed query.
+  virtual std::vector<std::pair<std::string, StreamPos>> read_positions(const std::string& room_id,
+                                                                        const std::string& user_id) = 0;
 
   // Keeps the user's filter and returns its ID: that of a kept filter with the same `digest`
   // (the hash of its canonical JSON), which counts as a use, else a new one, never an ID given

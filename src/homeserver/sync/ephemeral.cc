@@ -49,9 +49,8 @@ void Ephemeral::set_fully_read(const std::string& user_id, const std::string& ro
 // thread leaves it unchanged. Public receipts wake every joined member's sync.
 void Ephemeral::write_receipt(const std::string& user_id, const RoomState& room, const std::string& type,
                               const storage::StoredEvent& event, const std::string& thread_id) {
-  if (auto current = user_data_store_.user_receipt(room.room_id, user_id, type);
-      current && current->thread_id == thread_id &&
-      (current->event_id == event.event_id || event_pos(current->event_id) > event.pos))
+  if (auto current = user_data_store_.user_receipt(room.room_id, user_id, type, thread_id);
+      current && (current->event_id == event.event_id || event_pos(current->event_id) > event.pos))
     return;
   user_data_store_.set_receipt({room.room_id, type, user_id, thread_id, event.event_id, core::now_ms(), 0});
   if (type == "m.read.private") return notifier_.notify_user(user_id);

@@ -23,12 +23,14 @@
 #include "homeserver/sync/sync_token.h"
 #include "homeserver/sync/typing.h"
 #include "homeserver/sync/unread_counts.h"
+#include "homeserver/timeline/aggregations.h"
 #include "homeserver/timeline/filter.h"
 #include "homeserver/timeline/notifier.h"
 #include "homeserver/timeline/room_cache.h"
 #include "http/http.h"
 #include "storage/event_store.h"
 #include "storage/position_store.h"
+#include "storage/relation_store.h"
 #include "storage/user_data_store.h"
 
 namespace myelin::homeserver {
@@ -46,11 +48,12 @@ struct SyncRequest {
 
 class SyncService {
  public:
-  SyncService(storage::EventStore& store, storage::PositionStore& position_store,
-              storage::UserDataStore& user_data_store, RoomCache& rooms, Typing& typing, Presence& presence,
-              Notifier& notifier, http::Scheduler& scheduler, DeviceLists& device_lists, Keys& keys,
-              ToDevice& to_device)
+  SyncService(storage::EventStore& store, storage::RelationStore& relation_store,
+              storage::PositionStore& position_store, storage::UserDataStore& user_data_store, RoomCache& rooms,
+              Typing& typing, Presence& presence, Notifier& notifier, http::Scheduler& scheduler,
+              DeviceLists& device_lists, Keys& keys, ToDevice& to_device, Aggregations& aggregations)
       : store_(store),
+        relation_store_(relation_store),
         position_store_(position_store),
         user_data_store_(user_data_store),
         rooms_(rooms),
@@ -59,6 +62,7 @@ class SyncService {
         device_lists_(device_lists),
         keys_(keys),
         to_device_(to_device),
+        aggregations_(aggregations),
         long_poll_(notifier, scheduler) {}
 
   // Calls `done` exactly once with the response body, now or when woken/timed out.
@@ -81,6 +85,7 @@ class SyncService {
                               bool& has_updates);
 
   storage::EventStore& store_;
+  storage::RelationStore& relation_store_;
   storage::PositionStore& position_store_;
   storage::UserDataStore& user_data_store_;
   RoomCache& rooms_;
@@ -89,6 +94,7 @@ class SyncService {
   DeviceLists& device_lists_;
   Keys& keys_;
   ToDevice& to_device_;
+  Aggregations& aggregations_;
   LongPoll long_poll_;
   // Lazy loading's memory: 100,000 members over all devices, about 10 MB.
   SentMembersCache sent_members_{100'000};

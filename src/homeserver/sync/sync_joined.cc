@@ -2,6 +2,7 @@
 // for a room new to this sync, else what the timeline does not show; lazy-loaded members),
 // account data, unread counts and summary.
 #include <algorithm>
+#include <map>
 #include <set>
 #include <utility>
 
@@ -153,23 +154,37 @@ void remember_sent_members(SyncPass& pass, const std::string& room_id, bool newl
       if (event.type == "m.room.member" && event.state_key) pass.sent.add(room_id, *event.state_key);
 }
 
-// Notification and highlight counts of the events after the user's read position (their
-// newest read receipt, or their membership), from their push rules, counted on from the last
-// sync (UnreadCounts). Each count looks at the newest kUnreadWindow events of its range at
-// most (the counts saturate there).
-json::object unread_notifications(SyncPass& pass, const RoomState& room, const storage::Membership& membership) {
-  constexpr std::size_t kUnreadWindow = 100;
-  StreamPos read_up_to = 0;
-  for (const char* type : {"m.read", "m.read.private"}) {
-    if (auto receipt = pass.user_data.user_receipt(membership.room_id, pass.user, type)) {
-      if (auto read = pass.store.event(receipt->event_id)) read_up_to = std::max(read_up_to, read->pos);
-    }
+// Where the user has read the room up to: their receipts (m.read and m.read.private, the further
+// of the two, per thread), never before their membership.
+ReadPositions read_positions(SyncPass& pass, const storage::Membership& membership) {
+  ReadPositions reads;
+  for (const auto& [thread_id, pos] : pass.user_data.read_positions(membership.room_id, pass.user)) {
+    if (thread_id.empty()) reads.room = pos;
+    else if (thread_id == "main") reads.main = pos;
+    else reads.threads[thread_id] = pos;
   }
-  read_up_to = std::max(read_up_to, membership.pos);
+  reads.room = std::max(reads.room, membership.pos);
+  return reads;
+}
+
+json::object counts_json(const NotificationCounts& counts) {
+  return {{"notification_count", counts.notifications}, {"highlight_count", counts.highlights}};
+}
+
+// Notification and highlight counts of the events after the user's read positions, from their
+// push rules, counted on from the last sync (UnreadCounts), per thread: an event in a thread
+// (its relation's thread, homeserver/timeline/relations.h) counts there, read up to that
+// thread's receipts. With the timeline filter's unread_thread_notifications the room's counts
+// are the main timeline's and the threads' come apart in `unread_thread_notifications`;
+// otherwise the room's counts are the sum. Each count looks at the newest kUnreadWindow
+// events of its range at most (the counts saturate there); only events with an m.relates_to
+// cost a lookup of their thread, one query for all of them.
+void unread_notifications(SyncPass& pass, const RoomState& room, const storage::Membership& membership,
+                          json::object& room_json) {
+  constexpr std::size_t kUnreadWindow = 100;
   const json::object* create = room.pdu("m.room.create", "");
-  auto evaluate = [&](StreamPos after, StreamPos upto) {
-    NotificationCounts counts;
-    if (room.last_pos <= after || !create) return counts;
+  auto evaluate = [&](StreamPos after, StreamPos upto, const ReadPositions& reads, RoomUnread& counts) {
+    if (room.last_pos <= after || !create) return;
     const PushRuleset& rules = pass.push_rules();
     const json::object* member = room.content("m.room.member", pass.user);
     rooms::PowerLevels levels(room.content("m.room.power_levels", ""), *create, *room.rules);
@@ -179,19 +194,42 @@ json::object unread_notifications(SyncPass& pass, const RoomState& room, const s
                           return key == "room" && levels.at_least(sender, levels.notifications_room());
                         },
                         rules.user_placeholder};
-    for (const auto& event :
+    std::vector<std::pair<StreamPos, json::object>> pdus;
+    std::vector<std::string> related;
+    for (auto& event :
          pass.store.room_events(room.room_id, after, upto, kUnreadWindow, storage::Direction::kBackward)) {
       if (event.sender == pass.user || pass.ignores(event.sender)) continue;
       auto pdu = core::parse_json_object(event.json);
       if (!pdu) continue;
-      const PushResult result = evaluate_push_rules(*rules.rules, *pdu, context);
-      counts.notifications += result.notify;
-      counts.highlights += result.highlight;
+      const json::value* content = pdu->if_contains("content");
+      if (content && content->is_object() && content->get_object().contains("m.relates_to"))
+        related.push_back(event.event_id);
+      pdus.emplace_back(event.pos, std::move(*pdu));
     }
-    return counts;
+    std::map<StreamPos, std::string> thread_of;
+    for (const auto& relation : pass.relations.relations(related))
+      if (!relation.thread_id.empty()) thread_of[relation.pos] = relation.thread_id;
+    for (const auto& [pos, pdu] : pdus) {
+      auto thread = thread_of.find(pos);
+      const std::string& thread_id = thread == thread_of.end() ? std::string() : thread->second;
+      if (pos <= reads.read_up_to(thread_id)) continue;
+      const PushResult result = evaluate_push_rules(*rules.rules, pdu, context);
+      NotificationCounts& into = counts.of(thread_id);
+      into.notifications += result.notify;
+      into.highlights += result.highlight;
+    }
   };
-  const NotificationCounts counts = pass.unread.get(pass.user, room.room_id, read_up_to, pass.now, evaluate);
-  return {{"notification_count", counts.notifications}, {"highlight_count", counts.highlights}};
+  const RoomUnread counts =
+      pass.unread.get(pass.user, room.room_id, read_positions(pass, membership), pass.now, evaluate);
+  if (!pass.filter.room.timeline.unread_thread_notifications) {
+    room_json["unread_notifications"] = counts_json(counts.total());
+    return;
+  }
+  room_json["unread_notifications"] = counts_json(counts.main);
+  json::object threads;
+  for (const auto& [root, thread_counts] : counts.threads)
+    if (thread_counts.notifications > 0 || thread_counts.highlights > 0) threads[root] = counts_json(thread_counts);
+  if (!threads.empty()) room_json["unread_thread_notifications"] = std::move(threads);
 }
 
 json::object room_summary(const RoomState& room, const std::string& user) {
@@ -221,14 +259,19 @@ std::optional<json::object> joined_room(SyncPass& pass, const RoomState& room, c
   const std::vector<storage::StoredEvent> state_events = joined_state(pass, room, timeline, newly);
   remember_sent_members(pass, membership.room_id, newly, state_events, timeline);
   json::object room_json;
+  json::array timeline_json = format_all(pass.store, timeline.events, pass.device, true);
+  // Bundled aggregations where the client lacks the events to aggregate itself: a gap in the
+  // timeline, or a room new to this sync (an incremental timeline brings every child).
+  if (timeline.limited || newly)
+    pass.aggregations.bundle(pass.user, pass.device, pass.now, timeline.events, timeline_json);
   room_json["timeline"] = {
-      {"events", format_all(pass.store, timeline.events, pass.device, true)},
+      {"events", std::move(timeline_json)},
       {"limited", timeline.limited},
       {"prev_batch", stream_token(timeline.events.empty() ? pass.now : timeline.events.front().pos - 1)}};
   room_json[pass.state_field] = {{"events", format_all(pass.store, state_events, pass.device, false)}};
   room_json["ephemeral"] = {{"events", std::move(ephemeral)}};
   room_json["account_data"] = {{"events", std::move(account_data)}};
-  room_json["unread_notifications"] = unread_notifications(pass, room, membership);
+  unread_notifications(pass, room, membership, room_json);
   room_json["summary"] = room_summary(room, pass.user);
   return room_json;
 }

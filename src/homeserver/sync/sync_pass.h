@@ -16,9 +16,11 @@
 #include "homeserver/sync/sync.h"
 #include "homeserver/sync/typing.h"
 #include "homeserver/sync/unread_counts.h"
+#include "homeserver/timeline/aggregations.h"
 #include "homeserver/timeline/room_cache.h"
 #include "homeserver/timeline/room_state.h"
 #include "storage/event_store.h"
+#include "storage/relation_store.h"
 #include "storage/user_data_store.h"
 
 namespace myelin::homeserver {
@@ -26,16 +28,19 @@ namespace myelin::homeserver {
 struct SyncPass {
   // `filter`: the request's, with the ignored users in its timeline filter.
   SyncPass(const SyncRequest& request, const Filter& filter, storage::EventStore& store,
-           storage::UserDataStore& user_data, storage::StreamPos now, const Typing& typing, SentMembers& sent,
-           UnreadCounts& unread, PushRulesCache& rules_cache);
+           storage::RelationStore& relations, storage::UserDataStore& user_data, storage::StreamPos now,
+           const Typing& typing, SentMembers& sent, UnreadCounts& unread, PushRulesCache& rules_cache,
+           Aggregations& aggregations);
 
   const SyncRequest& request;
   storage::EventStore& store;
+  storage::RelationStore& relations;
   storage::UserDataStore& user_data;
   const Typing& typing;
   SentMembers& sent;
   UnreadCounts& unread;
   PushRulesCache& rules_cache;
+  Aggregations& aggregations;
   const storage::StreamPos now;
   const storage::StreamPos since;
   const std::string& user;

@@ -97,12 +97,13 @@ std::optional<json::object> left_room(SyncPass& pass, const RoomState& room, con
   if (joined_at_since)
     std::erase_if(state_events, [since = pass.since](const auto& event) { return event.pos <= since; });
   std::string prev_batch = stream_token(events.empty() ? pass.since : events.front().pos - 1);
-  return json::object{{"timeline",
-                       {{"events", format_all(pass.store, events, pass.device, true)},
-                        {"limited", page.more},
-                        {"prev_batch", prev_batch}}},
-                      {pass.state_field, {{"events", format_all(pass.store, state_events, pass.device, false)}}},
-                      {"account_data", {{"events", json::array{}}}}};
+  json::array timeline = format_all(pass.store, events, pass.device, true);
+  if (page.more || !joined_at_since)
+    pass.aggregations.bundle(pass.user, pass.device, visible.last(membership.pos), events, timeline);
+  return json::object{
+      {"timeline", {{"events", std::move(timeline)}, {"limited", page.more}, {"prev_batch", prev_batch}}},
+      {pass.state_field, {{"events", format_all(pass.store, state_events, pass.device, false)}}},
+      {"account_data", {{"events", json::array{}}}}};
 }
 
 }  // namespace

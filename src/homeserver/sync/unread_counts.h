@@ -4,8 +4,11 @@
 // event again (a message in a room of 1,000 members wakes 1,000 syncs). So each event is
 // judged by the rules once, when first counted — as a server that records push actions on an
 // event's arrival does. In memory and bounded: a count not kept is made again from the events.
+// Counts are per thread (client-server-api "Receiving notifications", "Threaded read
+// receipts"): the main timeline and each thread root, each read up to its own receipts.
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <unordered_map>
 
@@ -16,25 +19,52 @@ namespace myelin::homeserver {
 struct NotificationCounts {
   std::int64_t notifications = 0;
   std::int64_t highlights = 0;
+  NotificationCounts& operator+=(const NotificationCounts& other) {
+    notifications += other.notifications;
+    highlights += other.highlights;
+    return *this;
+  }
+};
+
+// Where a user has read a room up to: `room` by unthreaded receipts (or their membership),
+// `main` and `threads` by threaded ones. An event of thread T is read when at or before
+// max(room, threads[T]), one of the main timeline when at or before max(room, main).
+struct ReadPositions {
+  storage::StreamPos room = 0;
+  storage::StreamPos main = 0;
+  std::map<std::string, storage::StreamPos> threads;
+  // thread_id "" is the main timeline.
+  storage::StreamPos read_up_to(const std::string& thread_id) const;
+  bool operator==(const ReadPositions&) const = default;
+};
+
+struct RoomUnread {
+  NotificationCounts main;
+  std::map<std::string, NotificationCounts> threads;  // thread root -> counts (only those counted)
+  // Counted into the main timeline ("") or a thread.
+  NotificationCounts& of(const std::string& thread_id) { return thread_id.empty() ? main : threads[thread_id]; }
+  NotificationCounts total() const;
 };
 
 class UnreadCounts {
  public:
-  // Counts of the events in (after, upto], as the push rules judge them.
-  using Evaluate = std::function<NotificationCounts(storage::StreamPos after, storage::StreamPos upto)>;
+  // Adds to `counts` the events in (after, upto] that `reads` leave unread, as the push rules
+  // judge them.
+  using Evaluate = std::function<void(storage::StreamPos after, storage::StreamPos upto, const ReadPositions& reads,
+                                      RoomUnread& counts)>;
 
-  // The counts of `user` in `room` for the events after `read_up_to` up to `now`. When the
-  // kept count is for the same read position, only the events after it are evaluated.
-  NotificationCounts get(const std::string& user, const std::string& room, storage::StreamPos read_up_to,
-                         storage::StreamPos now, const Evaluate& evaluate);
+  // The counts of `user` in `room` for the events after `reads` up to `now`. When the kept
+  // counts are for the same read positions, only the events after them are evaluated.
+  RoomUnread get(const std::string& user, const std::string& room, const ReadPositions& reads, storage::StreamPos now,
+                 const Evaluate& evaluate);
 
   static constexpr std::size_t kMaxKept = 50'000;
 
  private:
   struct Kept {
-    storage::StreamPos read_up_to = 0;
+    ReadPositions reads;
     storage::StreamPos counted_up_to = 0;
-    NotificationCounts counts;
+    RoomUnread counts;
   };
   std::unordered_map<std::string, Kept> kept_;  // user '|' room
 };

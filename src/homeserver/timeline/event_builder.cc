@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/clock.h"
+#include "homeserver/timeline/relations.h"
 #include "rooms/auth.h"
 #include "rooms/event_format.h"
 
@@ -79,6 +80,10 @@ core::Result<BuiltEvent> EventBuilder::build(const RoomState& room, const EventD
     if (!redaction) return std::unexpected(redaction.error());
     built.row.redaction = std::move(*redaction);
   }
+  auto relation = relation_of_local_event(store_, relations_, room.room_id,
+                                          {draft.type, draft.state_key, draft.sender, draft.content});
+  if (!relation) return std::unexpected(relation.error());
+  built.row.relation = std::move(*relation);
 
   std::string event_id = rooms::finalize_local_event(pdu, rules, config_.server_name, key_);
   std::string text = core::canonical_json(pdu);

@@ -15,6 +15,7 @@
 #include "homeserver/timeline/options.h"
 #include "homeserver/timeline/room_state.h"
 #include "storage/event_store.h"
+#include "storage/relation_store.h"
 
 namespace myelin::homeserver {
 
@@ -38,12 +39,14 @@ inline constexpr std::size_t kMaxPduBytes = 65536;
 
 class EventBuilder {
  public:
-  EventBuilder(const TimelineOptions& config, storage::EventStore& store, const core::SigningKey& key)
-      : config_(config), store_(store), key_(key) {}
+  EventBuilder(const TimelineOptions& config, storage::EventStore& store, storage::RelationStore& relations,
+               const core::SigningKey& key)
+      : config_(config), store_(store), relations_(relations), key_(key) {}
 
   // M_FORBIDDEN when the auth rules (or, for a redaction, the power levels) refuse,
-  // M_INVALID_PARAM for a redaction of another room's event, M_TOO_LARGE over 65,536 bytes.
-  // Reads the store only for a redaction's target.
+  // M_INVALID_PARAM for a redaction of another room's event, M_TOO_LARGE over 65,536 bytes,
+  // and the refusals of relation_of_local_event (homeserver/timeline/relations.h). Reads the
+  // store only for a redaction's target and a relation's parent.
   core::Result<BuiltEvent> build(const RoomState& room, const EventDraft& draft) const;
 
  private:
@@ -53,6 +56,7 @@ class EventBuilder {
 
   const TimelineOptions& config_;
   storage::EventStore& store_;
+  storage::RelationStore& relations_;
   const core::SigningKey& key_;
 };
 

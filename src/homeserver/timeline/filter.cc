@@ -92,12 +92,13 @@ core::Result<EventFilter> parse_event_filter(const json::object& definition, std
                           {"rooms", &filter.rooms},
                           {"not_rooms", &filter.not_rooms}})
     if (auto ok = string_list(definition, key, *out); !ok) return std::unexpected(ok.error());
-  auto lazy = flag(definition, "lazy_load_members");
-  auto redundant = flag(definition, "include_redundant_members");
-  if (!lazy) return std::unexpected(lazy.error());
-  if (!redundant) return std::unexpected(redundant.error());
-  filter.lazy_load_members = *lazy;
-  filter.include_redundant_members = *redundant;
+  for (auto [key, out] : {std::pair{"lazy_load_members", &filter.lazy_load_members},
+                          {"include_redundant_members", &filter.include_redundant_members},
+                          {"unread_thread_notifications", &filter.unread_thread_notifications}}) {
+    auto value = flag(definition, key);
+    if (!value) return std::unexpected(value.error());
+    *out = *value;
+  }
   return filter;
 }
 

@@ -24,6 +24,7 @@ struct EventFilter {
   // The reader's ignored users (timeline/ignored_users.h), whose non-state events are hidden;
   // set by the reader of a timeline, never by a filter definition.
   std::shared_ptr<const std::set<std::string, std::less<>>> ignored;
+  bool unread_thread_notifications = false;  // RoomEventFilter, read by /sync from the timeline filter
   bool matches(std::string_view type, std::string_view sender) const;
   // matches(), and not a non-state event of an ignored user.
   bool shows(std::string_view type, std::string_view sender, bool state_event) const;

@@ -38,7 +38,7 @@ struct RoomCacheTest : ::testing::Test {
   std::unique_ptr<storage::Store> store = storage::open_sqlite_store({":memory:", false});
   core::SigningKey key = core::SigningKey::generate("test");
   RoomCache rooms{*store, 4};
-  EventBuilder builder{config, *store, key};
+  EventBuilder builder{config, *store, *store, key};
   WritePath write_path{*store, rooms};
   Timeline timeline{*store, rooms, builder, write_path};
   const std::string alice = "@alice:localhost";

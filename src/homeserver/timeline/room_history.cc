@@ -48,6 +48,7 @@ core::Result<MessagesPage> RoomReader::messages(const Reader& reader, const core
                               with_ignored(reader, query.filter));
   MessagesPage out;
   out.chunk = format(reader, page.events);
+  aggregations_.bundle(reader.user_id, reader.device_id, visible->last(now), page.events, out.chunk);
   out.start = query.backwards ? upper : lower;
   if (page.more) out.end = page.next;
   if (query.filter.lazy_load_members) out.state = lazy_members(reader, *room, *visible, page.events);
@@ -85,9 +86,13 @@ core::Result<EventContext> RoomReader::context(const Reader& reader, const core:
     for (const auto& [key, id] : store_.state_group(event->state_group)) ids.push_back(id);
     out.state = format_state(reader, ids);
   }
+  const StreamPos upto = visible->last(position_store_.current_pos());
   out.event = client_event(store_, *event, reader.device_id);
+  aggregations_.bundle(reader.user_id, reader.device_id, upto, *event, out.event);
   out.before = format(reader, before);
+  aggregations_.bundle(reader.user_id, reader.device_id, upto, before, out.before);
   out.after = format(reader, after);
+  aggregations_.bundle(reader.user_id, reader.device_id, upto, after, out.after);
   out.start = before.empty() ? event->pos - 1 : before.back().pos - 1;
   out.end = after.empty() ? event->pos : after.back().pos;
   return out;

@@ -32,10 +32,12 @@ core::Result<json::object> RoomReader::event(const Reader& reader, const core::R
                                              const core::EventId& event_id) {
   std::shared_ptr<RoomState> room = rooms_.room(room_id);
   auto event = store_.event(event_id);
-  if (!room || !event || event->room_id != room_id ||
-      !visible_events(store_, *room, reader.user_id).contains(event->pos))
-    return core::fail(Errc::kNotFound, "Event not found");
-  return client_event(store_, *event, reader.device_id);
+  if (!room || !event || event->room_id != room_id) return core::fail(Errc::kNotFound, "Event not found");
+  const Visible visible = visible_events(store_, *room, reader.user_id);
+  if (!visible.contains(event->pos)) return core::fail(Errc::kNotFound, "Event not found");
+  json::object out = client_event(store_, *event, reader.device_id);
+  aggregations_.bundle(reader.user_id, reader.device_id, visible.last(position_store_.current_pos()), *event, out);
+  return out;
 }
 
 core::Result<json::array> RoomReader::state(const Reader& reader, const core::RoomId& room_id) {

@@ -4,7 +4,8 @@
 // state and the members, each limited to what the reader may see (homeserver/timeline/visibility.h),
 // with lazy-loaded members taken from the state the reader may see; /messages, /context and
 // /initialSync leave out the non-state events of users the reader ignores. Events come in the client
-// format for the reader's device. Positions are returned bare; the API writes them as tokens.
+// format for the reader's device, with their bundled aggregations (homeserver/timeline/aggregations.h)
+// on /messages, /context and /event. Positions are returned bare; the API writes them as tokens.
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -13,6 +14,7 @@
 #include "core/error.h"
 #include "core/ids.h"
 #include "core/json.h"
+#include "homeserver/timeline/aggregations.h"
 #include "homeserver/timeline/filter.h"
 #include "homeserver/timeline/room_cache.h"
 #include "homeserver/timeline/visibility.h"
@@ -76,8 +78,12 @@ struct MembersQuery {
 class RoomReader {
  public:
   RoomReader(RoomCache& rooms, storage::EventStore& store, storage::PositionStore& position_store,
-             storage::UserDataStore& user_data_store)
-      : rooms_(rooms), store_(store), position_store_(position_store), user_data_store_(user_data_store) {}
+             storage::UserDataStore& user_data_store, Aggregations& aggregations)
+      : rooms_(rooms),
+        store_(store),
+        position_store_(position_store),
+        user_data_store_(user_data_store),
+        aggregations_(aggregations) {}
 
   // Errors: M_FORBIDDEN when the reader may read none of the room (or it is unknown).
   core::Result<MessagesPage> messages(const Reader& reader, const core::RoomId& room_id, const MessagesQuery& query);
@@ -118,6 +124,7 @@ class RoomReader {
   storage::EventStore& store_;
   storage::PositionStore& position_store_;
   storage::UserDataStore& user_data_store_;
+  Aggregations& aggregations_;
 };
 
 }  // namespace myelin::homeserver

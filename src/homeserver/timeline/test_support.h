@@ -36,7 +36,7 @@ class NoScheduler final : public http::Scheduler {
 struct SendPath {
   SendPath(const TimelineOptions& options, storage::Store& store, const core::SigningKey& key)
       : rooms(store, options.room_cache_state_events),
-        builder(options, store, key),
+        builder(options, store, store, key),
         write_path(store, rooms),
         timeline(store, rooms, builder, write_path) {}
   RoomCache rooms;

@@ -18,7 +18,7 @@ struct WritePathFixture : ::testing::Test {
   std::unique_ptr<storage::Store> store = storage::open_sqlite_store({":memory:", false});
   core::SigningKey key = core::SigningKey::generate("");
   RoomCache rooms{*store, static_cast<std::size_t>(config.room_cache_state_events)};
-  EventBuilder builder{config, *store, key};
+  EventBuilder builder{config, *store, *store, key};
   WritePath write_path{*store, rooms};
   std::vector<std::string> heard;  // "<subscriber>:<type>:<creates_room>"
 

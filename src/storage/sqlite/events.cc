@@ -4,9 +4,8 @@
 #include <ctime>
 
 namespace myelin::storage::sqlite {
-namespace {
 
-constexpr const char* kEventColumns =
+const char* const kEventColumns =
     "pos, event_id, room_id, type, state_key, sender, depth, origin_server_ts, json, redacted_by, replaces_state,"
     " state_group, txn_device, txn_id";
 
@@ -28,8 +27,6 @@ StoredEvent read_event(const Statement& s) {
   e.txn_id = s.text(13);
   return e;
 }
-
-}  // namespace
 
 std::vector<Persisted> SqliteStore::persist_events(const std::vector<NewEvent>& events,
                                                    const std::optional<RoomRecord>& new_room) {
@@ -87,6 +84,7 @@ void SqliteStore::persist_one(const NewEvent& event, StreamPos pos, std::int64_t
       .bind(event.txn ? event.txn->txn_id : "")
       .run();
   if (event.txn) record_transaction(*event.txn, event.event_id);
+  if (event.relation) record_relation(event, pos);
   for (const auto& prev : event.prev_events)
     db_.prepare("DELETE FROM forward_extremities WHERE room_id = ? AND event_id = ?")
         .bind(event.room_id)
@@ -135,6 +133,7 @@ void SqliteStore::persist_one(const NewEvent& event, StreamPos pos, std::int64_t
         .bind(event.redaction->first)
         .bind(event.room_id)
         .run();
+    drop_relation(event.redaction->first);
   }
 }
 

@@ -274,6 +274,59 @@ CREATE TRIGGER user_directory_state_changed AFTER UPDATE OF event_id ON current_
     SELECT NEW.room_id WHERE EXISTS (SELECT 1 FROM user_directory_public_state WHERE room_id = NEW.room_id);
 END;
 )sql",
+    // 10: relations between events (storage/relation_store.h): one row per event with a valid
+    // m.relates_to, whether it counts in its parent's aggregation, and the thread it is in;
+    // the threads of each room by latest activity and who took part in each. Filled from the
+    // events stored so far with the direct rules (an event is in a thread when it is a thread
+    // reply; the indirect hops apply to events from now on).
+    R"sql(
+CREATE TABLE relations (
+  child_id TEXT PRIMARY KEY, room_id TEXT NOT NULL, parent_id TEXT NOT NULL, rel_type TEXT NOT NULL,
+  child_type TEXT NOT NULL, sender TEXT NOT NULL, pos INTEGER NOT NULL, annotation_key TEXT NOT NULL,
+  aggregated INTEGER NOT NULL, thread_id TEXT NOT NULL, thread_hops INTEGER NOT NULL) WITHOUT ROWID;
+CREATE INDEX relations_by_parent ON relations (parent_id, rel_type, pos);
+CREATE INDEX relations_by_parent_pos ON relations (parent_id, pos);
+CREATE INDEX relations_by_room ON relations (room_id, pos);
+CREATE INDEX relations_aggregated ON relations (parent_id, rel_type, pos) WHERE aggregated = 1;
+CREATE INDEX relations_annotations ON relations (parent_id, child_type, annotation_key, sender)
+  WHERE rel_type = 'm.annotation';
+CREATE TABLE threads (
+  room_id TEXT NOT NULL, root_id TEXT NOT NULL, latest_pos INTEGER NOT NULL, replies INTEGER NOT NULL,
+  PRIMARY KEY (room_id, root_id)) WITHOUT ROWID;
+CREATE INDEX threads_by_activity ON threads (room_id, latest_pos);
+CREATE TABLE thread_participants (
+  room_id TEXT NOT NULL, user_id TEXT NOT NULL, root_id TEXT NOT NULL, replies INTEGER NOT NULL,
+  is_root INTEGER NOT NULL, PRIMARY KEY (room_id, user_id, root_id)) WITHOUT ROWID;
+
+INSERT OR IGNORE INTO relations (child_id, room_id, parent_id, rel_type, child_type, sender, pos, annotation_key,
+                                 aggregated, thread_id, thread_hops)
+  SELECT c.event_id, c.room_id, p.event_id, c.rel_type, c.type, c.sender, c.pos, c.key,
+         CASE c.rel_type
+           WHEN 'm.replace' THEN c.sender = p.sender AND c.type = p.type AND c.state_key IS NULL
+                                 AND p.state_key IS NULL
+                                 AND coalesce(json_extract(p.json, '$.content."m.relates_to".rel_type'), '') <> 'm.replace'
+                                 AND (c.type = 'm.room.encrypted' OR json_type(c.json, '$.content."m.new_content"') = 'object')
+           WHEN 'm.thread' THEN json_type(p.json, '$.content."m.relates_to".rel_type') IS NULL
+           ELSE 1 END,
+         CASE WHEN c.rel_type = 'm.thread' THEN p.event_id ELSE '' END,
+         CASE WHEN c.rel_type = 'm.thread' THEN 1 ELSE 0 END
+  FROM (SELECT event_id, room_id, type, state_key, sender, pos, json,
+               json_extract(json, '$.content."m.relates_to".rel_type') AS rel_type,
+               json_extract(json, '$.content."m.relates_to".event_id') AS parent,
+               coalesce(json_extract(json, '$.content."m.relates_to".key'), '') AS key
+        FROM events WHERE redacted_by IS NULL AND json_valid(json)) c
+  JOIN events p ON p.event_id = c.parent AND p.room_id = c.room_id
+  WHERE json_type(c.json, '$.content."m.relates_to".rel_type') = 'text' AND p.pos < c.pos;
+INSERT INTO threads (room_id, root_id, latest_pos, replies)
+  SELECT room_id, parent_id, max(pos), count(*) FROM relations WHERE rel_type = 'm.thread' AND aggregated = 1
+  GROUP BY room_id, parent_id;
+INSERT INTO thread_participants (room_id, user_id, root_id, replies, is_root)
+  SELECT room_id, sender, parent_id, count(*), 0 FROM relations WHERE rel_type = 'm.thread' AND aggregated = 1
+  GROUP BY room_id, sender, parent_id;
+INSERT INTO thread_participants (room_id, user_id, root_id, replies, is_root)
+  SELECT t.room_id, e.sender, t.root_id, 0, 1 FROM threads t JOIN events e ON e.event_id = t.root_id WHERE true
+  ON CONFLICT (room_id, user_id, root_id) DO UPDATE SET is_root = 1;
+)sql",
 };
 
 std::int64_t user_version(Database& db) {

@@ -11,6 +11,10 @@
 
 namespace myelin::storage::sqlite {
 
+// The columns of `events` that read_event reads, in order (events.cc).
+extern const char* const kEventColumns;
+StoredEvent read_event(const Statement& s);
+
 class SqliteStore final : public Store {
  public:
   explicit SqliteStore(const SqliteOptions& options);
@@ -73,6 +77,24 @@ class SqliteStore final : public Store {
   void forget_room(const core::UserId& user_id, const core::RoomId& room_id) override;
   bool is_forgotten(const std::string& user_id, const std::string& room_id) override;
 
+  // RelationStore (relations.cc)
+  std::optional<RelationRecord> relation(const std::string& child_id) override;
+  std::vector<RelationRecord> relations(const std::vector<std::string>& child_ids) override;
+  std::vector<StoredEvent> children(const ChildrenQuery& query) override;
+  bool has_annotation(const std::string& parent_id, const std::string& child_type, const std::string& key,
+                      const std::string& sender) override;
+  std::vector<ChildCount> child_counts(const std::string& room_id, const std::vector<ParentRef>& parents,
+                                       const std::vector<std::string>& rel_types, StreamPos upto) override;
+  std::vector<std::pair<std::string, StoredEvent>> latest_replacements(const std::vector<std::string>& parent_ids,
+                                                                       StreamPos upto) override;
+  std::vector<std::pair<std::string, std::string>> references(const std::vector<std::string>& parent_ids,
+                                                              StreamPos upto, std::size_t per_parent) override;
+  std::vector<StoredEvent> events_at(const std::vector<StreamPos>& positions) override;
+  std::vector<std::string> participated(const std::string& room_id, const std::string& user_id,
+                                        const std::vector<std::string>& root_ids) override;
+  std::vector<ThreadRecord> threads(const std::string& room_id, const std::optional<std::string>& participant,
+                                    StreamPos upper, std::size_t limit) override;
+
   // RoomDirectoryStore
   bool create_alias(const std::string& alias, const std::string& room_id, const std::string& creator) override;
   std::optional<std::string> alias_room(const std::string& alias) override;
@@ -103,7 +125,9 @@ class SqliteStore final : public Store {
   StreamPos set_receipt(const Receipt& receipt) override;
   std::vector<Receipt> receipts_since(const std::string& room_id, StreamPos since) override;
   std::optional<Receipt> user_receipt(const std::string& room_id, const std::string& user_id,
-                                      const std::string& receipt_type) override;
+                                      const std::string& receipt_type, const std::string& thread_id) override;
+  std::vector<std::pair<std::string, StreamPos>> read_positions(const std::string& room_id,
+                                                                const std::string& user_id) override;
   std::int64_t add_filter(const std::string& user_id, const std::string& json, const std::string& digest,
                           std::int64_t now_ms, std::int64_t max_filters) override;
   std::optional<std::string> filter(const std::string& user_id, std::int64_t id, std::int64_t now_ms) override;
@@ -173,6 +197,13 @@ class SqliteStore final : public Store {
   // Records the event in state_value_changes when it is one the visibility rules read and its
   // value differs from the previous one.
   void record_value_change(const NewEvent& event, StreamPos pos);
+  // Inside persist_one: records event.relation (and its thread), or forgets the relation of a
+  // redacted child.
+  void record_relation(const NewEvent& event, StreamPos pos);
+  void drop_relation(const std::string& child_id);
+  // The newest relation position of a room (0: none), kept so that a chunk of events older
+  // than every relation of its room costs no query (read once per room, then kept in step).
+  StreamPos newest_relation(const std::string& room_id);
   std::vector<StateValueChange> value_changes(const std::string& room_id, std::string_view type,
                                               const std::string& state_key);
   // Inside a transaction: records a transaction ID (event_id "" for endpoints without one).
@@ -209,6 +240,7 @@ class SqliteStore final : public Store {
   // Per room, a position no receipt of the room is newer than: /sync asks every joined room
   // for new receipts, and most have none, so most asks are answered without a query.
   std::unordered_map<std::string, StreamPos> receipts_bound_;
+  std::unordered_map<std::string, StreamPos> newest_relation_;
   // Per device (user_id '|' device_id): no to-device message of its inbox is newer than `newest`
   // (-1: not known yet), and everything up to `deleted_up_to` is gone. Every /sync reads and
   // acknowledges the inbox, and most inboxes are empty: those syncs touch no table.

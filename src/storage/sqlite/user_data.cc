@@ -76,13 +76,25 @@ std::vector<Receipt> SqliteStore::receipts_since(const std::string& room_id, Str
 }
 
 std::optional<Receipt> SqliteStore::user_receipt(const std::string& room_id, const std::string& user_id,
-                                                 const std::string& receipt_type) {
+                                                 const std::string& receipt_type, const std::string& thread_id) {
   auto s = db_.prepare(
-      "SELECT thread_id, event_id, ts, pos FROM receipts WHERE room_id = ? AND user_id = ? AND receipt_type = ?"
-      " ORDER BY pos DESC LIMIT 1");
-  s.bind(room_id).bind(user_id).bind(receipt_type);
+      "SELECT event_id, ts, pos FROM receipts WHERE room_id = ? AND receipt_type = ? AND user_id = ? AND thread_id = "
+      "?");
+  s.bind(room_id).bind(receipt_type).bind(user_id).bind(thread_id);
   if (!s.step()) return std::nullopt;
-  return Receipt{room_id, receipt_type, user_id, s.text(0), s.text(1), s.integer(2), s.integer(3)};
+  return Receipt{room_id, receipt_type, user_id, thread_id, s.text(0), s.integer(1), s.integer(2)};
+}
+
+std::vector<std::pair<std::string, StreamPos>> SqliteStore::read_positions(const std::string& room_id,
+                                                                           const std::string& user_id) {
+  std::vector<std::pair<std::string, StreamPos>> out;
+  auto s = db_.prepare(
+      "SELECT r.thread_id, max(e.pos) FROM receipts r JOIN events e ON e.event_id = r.event_id"
+      " WHERE r.room_id = ? AND r.receipt_type IN ('m.read', 'm.read.private') AND r.user_id = ?"
+      " GROUP BY r.thread_id");
+  s.bind(room_id).bind(user_id);
+  while (s.step()) out.emplace_back(s.text(0), s.integer(1));
+  return out;
 }
 
 }  // namespace myelin::storage::sqlite
