@@ -10,9 +10,9 @@ namespace myelin::api {
 
 // The spec versions myelin claims: the features of each are implemented or deliberately
 // absent in the spec's sanctioned way (M_UNRECOGNIZED: the OAuth 2.0 API of v1.15), except
-// four endpoints not implemented yet, which answer M_UNRECOGNIZED too and come with the
-// conversations issue: GET /rooms/{roomId}/hierarchy (v1.2), /relations (v1.3), /threads
-// (v1.4) and /timestamp_to_event (v1.6). v1.13:
+// three endpoints not implemented yet, which answer M_UNRECOGNIZED too and come with the
+// conversations issue: GET /rooms/{roomId}/hierarchy (v1.2), /relations (v1.3) and /threads
+// (v1.4). v1.13:
 // /keys/claim hands out one-time keys in upload order; v1.14: POST /users/{userId}/report;
 // v1.15: GET /room_summary; v1.16: /sync's use_state_after, the m.profile_fields capability
 // (displayname and avatar_url, the only fields stored) with DELETE /profile/{userId}/{keyName},

@@ -232,6 +232,39 @@ INSERT INTO state_value_changes (room_id, type, state_key, pos, value)
                  OR (type = 'm.room.history_visibility' AND state_key = '')) AND json_valid(json)))
   WHERE previous IS NULL OR previous <> value;
 )sql",
+    // 9: server-side search and jump to date (client-server-api "Server Side Search",
+    // GET /timestamp_to_event). event_search is the full-text index (FTS5), one row per indexed
+    // event keyed by its position: `room` holds a token derived from the room ID (so a search
+    // reads only the searcher's rooms), body/name/topic the text. Events stored before are
+    // indexed here. OpenID tokens by digest, with their expiry.
+    R"sql(
+CREATE VIRTUAL TABLE event_search USING fts5(room, body, name, topic, tokenize = 'unicode61 remove_diacritics 2');
+CREATE INDEX events_by_time ON events (room_id, origin_server_ts);
+CREATE TABLE openid_tokens (
+  digest BLOB PRIMARY KEY, user_id TEXT NOT NULL, expires_ts INTEGER NOT NULL) WITHOUT ROWID;
+CREATE INDEX openid_tokens_by_user ON openid_tokens (user_id, expires_ts);
+CREATE INDEX openid_tokens_by_expiry ON openid_tokens (expires_ts);
+INSERT INTO event_search (rowid, room, body, name, topic)
+  SELECT pos, 'r' || lower(hex(room_id)), body, name, topic FROM (
+    SELECT e.pos, e.room_id,
+      CASE WHEN e.type = 'm.room.message' AND e.state_key IS NULL AND json_type(e.json, '$.content.body') = 'text'
+           THEN json_extract(e.json, '$.content.body') END AS body,
+      CASE WHEN e.type = 'm.room.name' AND e.state_key = '' AND json_type(e.json, '$.content.name') = 'text'
+           THEN json_extract(e.json, '$.content.name') END AS name,
+      CASE WHEN e.type = 'm.room.topic' AND e.state_key = '' THEN
+        trim(CASE WHEN json_type(e.json, '$.content.topic') = 'text' THEN json_extract(e.json, '$.content.topic')
+                  ELSE '' END
+             || ' ' || COALESCE((SELECT json_extract(t.value, '$.body')
+                                 FROM json_each(e.json, '$.content."m.topic"."m.text"') AS t
+                                 WHERE t.type = 'object' AND json_type(t.value, '$.body') = 'text'
+                                   AND COALESCE(json_extract(t.value, '$.mimetype'), 'text/plain') = 'text/plain'
+                                   AND json_extract(t.value, '$.body') IS NOT json_extract(e.json, '$.content.topic')
+                                 LIMIT 1), '')) END AS topic
+    FROM events AS e
+    WHERE e.type IN ('m.room.message', 'm.room.name', 'm.room.topic') AND e.redacted_by IS NULL AND json_valid(e.json)
+      AND e.room_id NOT IN (SELECT room_id FROM current_state WHERE type = 'm.room.encryption' AND state_key = ''))
+  WHERE COALESCE(body, name, topic, '') <> '';
+)sql",
 };
 
 std::int64_t user_version(Database& db) {
