@@ -152,7 +152,8 @@ core::Result<SearchResults> RoomSearch::search(const Reader& reader, const Searc
           std::vector<std::string> state_ids;
           for (const auto& [key, id] : visible_state(events_, *room, visible.at(event.room_id), now))
             state_ids.push_back(id);
-          for (const auto& e : events_.events(state_ids)) events.push_back(client_event(events_, e, reader.device_id, false));
+          for (const auto& e : events_.events(state_ids))
+            events.push_back(client_event(events_, e, reader.device_id, false));
         }
         state[event.room_id] = std::move(events);
       }
@@ -172,8 +173,9 @@ core::Result<EventAtTime> RoomSearch::event_at(const Reader& reader, const core:
   if (!ranges) return std::unexpected(ranges.error());
   auto found = search_.event_near_time(room_id, ts, dir, bounds_of(*ranges));
   if (!found)
-    return core::fail(Errc::kNotFound, "No event " + std::string(dir == storage::Direction::kForward ? "from" : "until") +
-                                           " " + std::to_string(ts) + " in this room");
+    return core::fail(Errc::kNotFound, "No event " +
+                                           std::string(dir == storage::Direction::kForward ? "from" : "until") + " " +
+                                           std::to_string(ts) + " in this room");
   return EventAtTime{found->event_id, found->origin_server_ts};
 }
 

@@ -100,7 +100,7 @@ TEST_F(RoomSearchTest, ContextGroupsStateFiltersAndPages) {
   ASSERT_EQ(context.before.size(), 1u);
   EXPECT_EQ(context.before[0].at("content").at("body"), "between");
   ASSERT_EQ(context.after.size(), 1u);
-  EXPECT_EQ(context.after[0].at("event_id"), three);
+  EXPECT_EQ(context.after[0].at("event_id").as_string(), three);
   EXPECT_EQ(context.profile_info->at("@b:x").at("displayname"), "b");
   EXPECT_EQ(page->state->at("!r:x").as_array().size(), 3u);  // create and two members
   const auto& by_sender = page->groups->at("sender").as_object();

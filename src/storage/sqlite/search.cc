@@ -17,7 +17,8 @@ constexpr std::size_t kMaxRoomsInExpression = 50;
 constexpr char kMark = '\x01';
 
 bool readable(const std::vector<PosBounds>& ranges, StreamPos pos) {
-  return std::any_of(ranges.begin(), ranges.end(), [&](const PosBounds& r) { return pos > r.first && pos <= r.second; });
+  return std::any_of(ranges.begin(), ranges.end(),
+                     [&](const PosBounds& r) { return pos > r.first && pos <= r.second; });
 }
 
 std::string quoted(std::string_view text) {
@@ -73,12 +74,14 @@ void SqliteStore::index_for_search(const NewEvent& event, StreamPos pos) {
          " CASE WHEN ?2 = 'm.room.name' AND ?3 = '' AND json_type(?1, '$.content.name') = 'text'"
          "  THEN json_extract(?1, '$.content.name') END AS name,"
          " CASE WHEN ?2 = 'm.room.topic' AND ?3 = '' THEN"
-         "  trim(CASE WHEN json_type(?1, '$.content.topic') = 'text' THEN json_extract(?1, '$.content.topic') ELSE '' END"
+         "  trim(CASE WHEN json_type(?1, '$.content.topic') = 'text' THEN json_extract(?1, '$.content.topic') ELSE '' "
+         "END"
          "   || ' ' || COALESCE((SELECT json_extract(t.value, '$.body')"
          "    FROM json_each(?1, '$.content.\"m.topic\".\"m.text\"') AS t"
          "    WHERE t.type = 'object' AND json_type(t.value, '$.body') = 'text'"
          "     AND COALESCE(json_extract(t.value, '$.mimetype'), 'text/plain') = 'text/plain'"
-         "     AND json_extract(t.value, '$.body') IS NOT json_extract(?1, '$.content.topic') LIMIT 1), '')) END AS topic)"
+         "     AND json_extract(t.value, '$.body') IS NOT json_extract(?1, '$.content.topic') LIMIT 1), '')) END AS "
+         "topic)"
          " WHERE COALESCE(body, name, topic, '') <> ''")
       .bind(event.json)
       .bind(event.type)
@@ -159,7 +162,8 @@ SearchPage SqliteStore::search_events(const SearchQuery& query) {
     };
     std::sort(all.begin(), all.end(), before);
     auto first = all.begin();
-    if (query.after) first = std::upper_bound(all.begin(), all.end(), SearchHit{query.after->pos, query.after->rank, {}, {}}, before);
+    if (query.after)
+      first = std::upper_bound(all.begin(), all.end(), SearchHit{query.after->pos, query.after->rank, {}, {}}, before);
     const auto available = static_cast<std::size_t>(all.end() - first);
     page.more = available > query.limit;
     page.hits.assign(first, first + static_cast<std::ptrdiff_t>(std::min(available, query.limit)));
