@@ -92,7 +92,7 @@ constexpr Route kRoutes[] = {
     {"GET", "/rooms/{roomId}/messages", C, G, N, get_messages},
     {"GET", "/rooms/{roomId}/context/{eventId}", C, G, N, get_context},
     {"GET", "/rooms/{roomId}/initialSync", C, G, N, get_room_initial_sync},
-    {"GET", "/rooms/{roomId}/timestamp_to_event", V1, G, N, get_timestamp_to_event},
+    {"GET", "/rooms/{roomId}/timestamp_to_event", V1, U, N, get_timestamp_to_event},
     {"POST", "/search", C, U, L, post_search},
 
     {"GET", "/sync", C, G, N, get_sync},

@@ -104,8 +104,10 @@ TEST_F(SearchStoreTest, OnlyReadablePositionsOfTheGivenRooms) {
 TEST_F(SearchStoreTest, PagesInBothOrdersWithoutRepeats) {
   std::vector<StreamPos> all;
   for (int i = 0; i < 7; ++i) all.push_back(say("!r:x", i % 2 ? "kiwi kiwi kiwi" : "kiwi and a long tail of words"));
+  const StreamPos bound = all.back();
   for (SearchOrder order : {SearchOrder::kRecent, SearchOrder::kRank}) {
     auto q = query({"kiwi"}, {{"!r:x", {{0, kEnd}}}});
+    q.bound = bound;
     q.order = order;
     q.limit = 3;
     std::vector<StreamPos> seen;

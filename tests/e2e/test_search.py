@@ -63,9 +63,9 @@ class Search(unittest.TestCase):
         self.assertEqual(recent["results"][0]["result"]["content"]["body"], "Quinces!")
 
     def test_paging_with_next_batch_in_both_orders(self):
-        room = self.room()
-        sent = [self.send(self.alice, room, f"fig number {i}" + " fig" * (i % 3)) for i in range(7)]
         for order in ("rank", "recent"):
+            room = self.room()
+            sent = [self.send(self.alice, room, f"fig number {i}" + " fig" * (i % 3)) for i in range(7)]
             seen, token = [], None
             for _ in range(10):
                 page = self.search(self.alice, "fig", next_batch=token, order_by=order,
@@ -245,8 +245,9 @@ class JumpToDate(unittest.TestCase):
         self.alice.ok("PUT", f"/rooms/{quote(room)}/state/m.room.history_visibility", {"history_visibility": "joined"})
         hidden = self.alice.ok("PUT", f"/rooms/{quote(room)}/send/m.room.message/h1",
                                {"msgtype": "m.text", "body": "before bob"})["event_id"]
+        hidden_ts = self.alice.ok("GET", f"/rooms/{quote(room)}/event/{quote(hidden)}")["origin_server_ts"]
         self.bob.ok("POST", f"/rooms/{quote(room)}/join", {})
-        status, body = self.at(self.bob, room, 0, "f")
+        status, body = self.at(self.bob, room, hidden_ts, "f")
         self.assertEqual(status, 200)
         self.assertNotEqual(body["event_id"], hidden)
         event = self.bob.ok("GET", f"/rooms/{quote(room)}/event/{quote(body['event_id'])}")

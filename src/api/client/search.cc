@@ -31,7 +31,7 @@ json::object result_json(homeserver::SearchResult& result) {
 void post_search(Call& call) {
   auto body = call.body();
   if (!body) return call.fail(body.error());
-  auto next_batch = call.request.query_param("next_batch");
+  auto next_batch = token_query_param(call.request, "next_batch");
   auto request = homeserver::parse_search_request(*body, next_batch);
   if (!request) return call.fail(request.error());
   if (!*request) return call.reply(json::object{{"search_categories", json::object{}}});
