@@ -86,9 +86,11 @@ core::Result<SearchResults> RoomSearch::search(const Reader& reader, const Searc
   query.limit = static_cast<std::size_t>(request.filter.limit);
   const bool one_room = token && token->scope == GroupKey::kRoomId;
   const bool one_sender = token && token->scope == GroupKey::kSender;
-  query.accept = [&](std::string_view type, std::string_view sender) {
-    return request.filter.matches(type, sender) && (!one_sender || sender == token->scope_value);
-  };
+  const EventFilter& filter = request.filter;
+  if (filter.types || filter.not_types || filter.senders || filter.not_senders || one_sender)
+    query.accept = [&](std::string_view type, std::string_view sender) {
+      return filter.matches(type, sender) && (!one_sender || sender == token->scope_value);
+    };
   std::map<std::string, Visible> visible;  // per room searched
   for (const auto& membership : events_.user_memberships(reader.user_id)) {
     if (!request.filter.matches_room(membership.room_id) || (one_room && membership.room_id != token->scope_value) ||

@@ -3,6 +3,7 @@
 #include "storage/sqlite/search.h"
 
 #include <algorithm>
+#include <cctype>
 #include <unordered_map>
 
 #include "storage/sqlite/sqlite_store.h"
@@ -13,8 +14,6 @@ namespace {
 // Above this many rooms the expression names no rooms (FTS5 bounds an expression's size); the
 // rows of other rooms are then dropped as they are read.
 constexpr std::size_t kMaxRoomsInExpression = 50;
-// What highlight() puts before a matched word.
-constexpr char kMark = '\x01';
 
 bool readable(const std::vector<PosBounds>& ranges, StreamPos pos) {
   return std::any_of(ranges.begin(), ranges.end(),
@@ -100,89 +99,129 @@ void SqliteStore::unindex_for_search(const std::string& room_id, const std::stri
 
 namespace {
 
-// The rank of a match: BM25's saturating term frequency over the words matched (the spans
-// highlight() marks) and the text's length in words, against a fixed typical length rather than
-// the index's average, so that a result's rank depends on its own text only and pages stay
-// stable while the index grows. Every result has every word, so no word weights are needed.
-double rank_of(std::initializer_list<std::string_view> highlighted) {
-  constexpr double kK1 = 1.2, kB = 0.75, kTypicalWords = 12;
-  double matched = 0, words = 0;
-  for (std::string_view text : highlighted) {
-    bool in_word = false;
-    for (char c : text) {
-      if (c == kMark) ++matched;
-      const bool space = c == ' ' || c == '\n' || c == '\t';
-      if (!space && !in_word) ++words;
-      in_word = !space;
-    }
-  }
-  return matched * (kK1 + 1) / (matched + kK1 * (1 - kB + kB * words / kTypicalWords));
+// A byte of a word as search_words (homeserver/search/search_request.h) splits them: ASCII letters
+// and digits, and every byte of a non-ASCII character.
+bool word_byte(char c) {
+  const auto byte = static_cast<unsigned char>(c);
+  return byte >= 0x80 || std::isalnum(byte);
 }
 
-// The columns both orders read: position, room, type, sender, the highlighted text columns, event ID.
-constexpr const char* kMatchSelect =
-    "SELECT event_search.rowid, e.room_id, e.type, e.sender, highlight(event_search, 1, char(1), ''),"
-    " highlight(event_search, 2, char(1), ''), highlight(event_search, 3, char(1), ''), e.event_id"
-    " FROM event_search JOIN events e ON e.pos = event_search.rowid"
-    " WHERE event_search MATCH ? AND event_search.rowid <= ?";
+bool starts_with_folded(std::string_view token, std::string_view word) {
+  if (token.size() < word.size()) return false;
+  for (std::size_t i = 0; i < word.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(token[i])) != static_cast<unsigned char>(word[i])) return false;
+  return true;
+}
 
-double rank_of(const Statement& s) { return rank_of({s.text(4), s.text(5), s.text(6)}); }
+// The rank of a match: BM25's saturating term frequency over the words of the text that begin
+// with a searched word, and the text's length in words, against a fixed typical length rather
+// than the index's average, so that a result's rank depends on its own text only and pages stay
+// stable while the index grows. Every result has every word, so no word weights are needed; a
+// match the index found through folded diacritics counts once at least.
+double rank_of(const std::vector<std::string>& words, std::initializer_list<std::string_view> texts) {
+  constexpr double kK1 = 1.2, kB = 0.75, kTypicalWords = 12;
+  double matched = 0, length = 0;
+  for (std::string_view text : texts) {
+    std::size_t i = 0;
+    while (true) {
+      while (i < text.size() && !word_byte(text[i])) ++i;
+      const std::size_t start = i;
+      while (i < text.size() && word_byte(text[i])) ++i;
+      if (start == i) break;
+      ++length;
+      const std::string_view token = text.substr(start, i - start);
+      if (std::any_of(words.begin(), words.end(), [&](const std::string& w) { return starts_with_folded(token, w); }))
+        ++matched;
+    }
+  }
+  matched = std::max(matched, 1.0);
+  return matched * (kK1 + 1) / (matched + kK1 * (1 - kB + kB * length / kTypicalWords));
+}
+
+// Lookups by a column's bytes without copying them.
+struct ViewHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view text) const { return std::hash<std::string_view>{}(text); }
+};
+
+struct Candidate {
+  StreamPos pos = 0;
+  double rank = 0;
+  const SearchRoom* room = nullptr;
+};
 
 }  // namespace
 
 SearchPage SqliteStore::search_events(const SearchQuery& query) {
   SearchPage page;
   if (query.words.empty() || query.rooms.empty() || query.limit == 0) return page;
-  std::unordered_map<std::string_view, const SearchRoom*> rooms;
+  std::unordered_map<std::string, const SearchRoom*, ViewHash, std::equal_to<>> rooms;  // by room token
   std::vector<std::string> room_ids;
   for (const auto& room : query.rooms) {
-    rooms.emplace(room.room_id, &room);
+    rooms.emplace(room_token(room.room_id), &room);
     room_ids.push_back(room.room_id);
   }
   if (room_ids.size() > kMaxRoomsInExpression) room_ids.clear();
   const std::string match = match_expression(query.words, query.keys, room_ids);
-  auto wanted = [&](const Statement& s, StreamPos pos) {
-    auto room = rooms.find(s.text(1));
-    return room != rooms.end() && readable(room->second->readable, pos) &&
-           (!query.accept || query.accept(s.text(2), s.text(3)));
+  // The index holds the room and the text; the events table is read only when a filter needs
+  // the type or the sender.
+  std::string sql =
+      "SELECT event_search.rowid, event_search.room, event_search.body, event_search.name, event_search.topic";
+  sql += query.accept ? ", e.type, e.sender FROM event_search JOIN events e ON e.pos = event_search.rowid"
+                      : " FROM event_search";
+  sql += " WHERE event_search MATCH ? AND event_search.rowid <= ?";
+  // The row's candidate, when it is one: in a searched room, readable, accepted.
+  auto candidate = [&](const Statement& s) -> std::optional<Candidate> {
+    const StreamPos pos = s.integer(0);
+    auto room = rooms.find(s.view(1));
+    if (room == rooms.end() || !readable(room->second->readable, pos)) return std::nullopt;
+    if (query.accept && !query.accept(s.view(5), s.view(6))) return std::nullopt;
+    return Candidate{pos, rank_of(query.words, {s.view(2), s.view(3), s.view(4)}), room->second};
+  };
+  auto hit = [&](const Candidate& c) {
+    auto id = db_.prepare("SELECT event_id FROM events WHERE pos = ?");
+    id.bind(c.pos);
+    return SearchHit{c.pos, c.rank, id.step() ? id.text(0) : std::string(), c.room->room_id};
   };
 
   if (query.order == SearchOrder::kRank) {
     // Every match is ranked, then sorted (rank descending, then newest first).
-    auto s = db_.prepare(kMatchSelect);
+    auto s = db_.prepare(sql);
     s.bind(match).bind(query.bound);
-    std::vector<SearchHit> all;
-    while (s.step()) {
-      const StreamPos pos = s.integer(0);
-      if (wanted(s, pos)) all.push_back({pos, rank_of(s), s.text(7), s.text(1)});
-    }
+    std::vector<Candidate> all;
+    while (s.step())
+      if (auto c = candidate(s)) all.push_back(*c);
     page.count = static_cast<std::int64_t>(all.size());
-    auto before = [](const SearchHit& a, const SearchHit& b) {
+    auto before = [](const Candidate& a, const Candidate& b) {
       return a.rank > b.rank || (a.rank == b.rank && a.pos > b.pos);
     };
     std::sort(all.begin(), all.end(), before);
     auto first = all.begin();
     if (query.after)
-      first = std::upper_bound(all.begin(), all.end(), SearchHit{query.after->pos, query.after->rank, {}, {}}, before);
-    const auto available = static_cast<std::size_t>(all.end() - first);
-    page.more = available > query.limit;
-    page.hits.assign(first, first + static_cast<std::ptrdiff_t>(std::min(available, query.limit)));
+      first = std::upper_bound(all.begin(), all.end(), Candidate{query.after->pos, query.after->rank, nullptr}, before);
+    for (; first != all.end(); ++first) {
+      if (page.hits.size() == query.limit) {
+        page.more = true;
+        break;
+      }
+      page.hits.push_back(hit(*first));
+    }
     return page;
   }
 
   // Newest first, read only as far as the page needs.
   StreamPos bound = query.bound;
   if (query.after) bound = std::min(bound, query.after->pos - 1);
-  auto s = db_.prepare(std::string(kMatchSelect) + " ORDER BY event_search.rowid DESC");
+  auto s = db_.prepare(sql + " ORDER BY event_search.rowid DESC");
   s.bind(match).bind(bound);
   while (s.step()) {
-    const StreamPos pos = s.integer(0);
-    if (!wanted(s, pos)) continue;
+    auto c = candidate(s);
+    if (!c) continue;
     if (page.hits.size() == query.limit) {
       page.more = true;
       break;
     }
-    page.hits.push_back({pos, rank_of(s), s.text(7), s.text(1)});
+    page.hits.push_back(hit(*c));
   }
   // The count: the readable matches of each room, read as positions only (before `accept`).
   auto count = db_.prepare("SELECT rowid FROM event_search WHERE event_search MATCH ? AND rowid <= ?");
