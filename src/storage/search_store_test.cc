@@ -156,6 +156,20 @@ TEST_F(SearchStoreTest, RedactedAndEncryptedEventsAreNotFound) {
   EXPECT_EQ(positions(store_->search_events(q)), (std::vector<StreamPos>{kept}));
 }
 
+TEST_F(SearchStoreTest, RowsMovedIntoTheIndexInBulkAreAllFound) {
+  for (int i = 0; i < 450; ++i) say("!r:x", "grape " + std::to_string(i));  // two moves, 50 left waiting
+  auto q = query({"grape"}, {{"!r:x", {{0, kEnd}}}});
+  q.order = SearchOrder::kRecent;
+  q.limit = 1000;
+  auto page = store_->search_events(q);
+  EXPECT_EQ(page.hits.size(), 450u);
+  EXPECT_EQ(page.count, 450);
+  EXPECT_EQ(page.hits.front().pos, store_->current_pos());
+  say("!r:x", "grape late");
+  q.bound = store_->current_pos();
+  EXPECT_EQ(store_->search_events(q).count, 451);
+}
+
 TEST_F(SearchStoreTest, HostileContentIsIndexedSafelyOrNotAtAll) {
   add("!r:x", "m.room.message", std::nullopt, R"({"body":42})");
   add("!r:x", "m.room.topic", "", R"({"topic":7,"m.topic":{"m.text":"plain"}})");

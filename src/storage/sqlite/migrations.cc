@@ -235,10 +235,12 @@ INSERT INTO state_value_changes (room_id, type, state_key, pos, value)
     // 9: server-side search and jump to date (client-server-api "Server Side Search",
     // GET /timestamp_to_event). event_search is the full-text index (FTS5), one row per indexed
     // event keyed by its position: `room` holds a token derived from the room ID (so a search
-    // reads only the searcher's rooms), body/name/topic the text. Events stored before are
+    // reads only the searcher's rooms), body/name/topic the text; new rows wait in
+    // search_pending and move into it in bulk (sqlite/search.cc). Events stored before are
     // indexed here. OpenID tokens by digest, with their expiry.
     R"sql(
 CREATE VIRTUAL TABLE event_search USING fts5(room, body, name, topic, tokenize = 'unicode61 remove_diacritics 2');
+CREATE TABLE search_pending (pos INTEGER PRIMARY KEY, room TEXT NOT NULL, body TEXT, name TEXT, topic TEXT);
 CREATE INDEX events_by_time ON events (room_id, origin_server_ts);
 CREATE TABLE openid_tokens (
   digest BLOB PRIMARY KEY, user_id TEXT NOT NULL, expires_ts INTEGER NOT NULL) WITHOUT ROWID;

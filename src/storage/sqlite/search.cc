@@ -6,6 +6,7 @@
 #include <cctype>
 #include <unordered_map>
 
+#include "core/json.h"
 #include "storage/sqlite/sqlite_store.h"
 
 namespace myelin::storage::sqlite {
@@ -56,41 +57,93 @@ std::string match_expression(const std::vector<std::string>& words, const Search
   return "room : (" + any + ") AND " + out;
 }
 
-// The indexed text of an event, taken from its JSON as the migration that created the index
-// took it from the events stored before (migrations.cc, 9): ?1 JSON, ?2 type, ?3 state_key.
+namespace {
+
+std::string string_field(const json::object& object, std::string_view key) {
+  auto value = object.if_contains(key);
+  return value && value->is_string() ? std::string(value->get_string()) : std::string();
+}
+
+// The indexed text of an event and its column (as the migration that created the index took
+// it from the events stored before, migrations.cc 9): the body of a message, the name of the
+// room's name, the topic of its topic and the first text/plain m.topic that differs from it.
+std::optional<std::pair<const char*, std::string>> indexed_text(const NewEvent& event) {
+  const bool message = event.type == "m.room.message" && !event.state_key;
+  const bool name = event.type == "m.room.name" && event.state_key == "";
+  const bool topic = event.type == "m.room.topic" && event.state_key == "";
+  if (!message && !name && !topic) return std::nullopt;
+  auto pdu = core::parse_json_object(event.json);
+  if (!pdu) return std::nullopt;
+  auto content = pdu->if_contains("content");
+  if (!content || !content->is_object()) return std::nullopt;
+  const json::object& fields = content->get_object();
+  std::string text = string_field(fields, message ? "body" : name ? "name" : "topic");
+  const json::value* block = topic ? fields.if_contains("m.topic") : nullptr;
+  const json::value* texts = block && block->is_object() ? block->get_object().if_contains("m.text") : nullptr;
+  if (texts && texts->is_array()) {
+    for (const auto& entry : texts->get_array()) {
+      if (!entry.is_object()) continue;
+      const json::object& representation = entry.get_object();
+      auto body = representation.if_contains("body");
+      auto mimetype = representation.if_contains("mimetype");
+      if (!body || !body->is_string() || body->get_string() == text ||
+          (mimetype && !(mimetype->is_string() && mimetype->get_string() == "text/plain")))
+        continue;
+      text += (text.empty() ? "" : " ") + std::string(body->get_string());
+      break;
+    }
+  }
+  if (text.empty()) return std::nullopt;
+  return std::pair{message ? "body" : name ? "name" : "topic", std::move(text)};
+}
+
+}  // namespace
+
+// Rows wait in search_pending, a plain table, and move into the index this many at a time (or
+// before a search): FTS5 writes a segment at every savepoint, and every persist_events is one,
+// so indexing each event on its own would cost a segment (and its merging) per message.
+constexpr std::int64_t kPendingRows = 200;
+
 void SqliteStore::index_for_search(const NewEvent& event, StreamPos pos) {
-  if (event.type != "m.room.message" && event.type != "m.room.name" && event.type != "m.room.topic") return;
+  auto text = indexed_text(event);
+  if (!text) return;
   {
     auto encrypted =
         db_.prepare("SELECT 1 FROM current_state WHERE room_id = ? AND type = 'm.room.encryption' AND state_key = ''");
     encrypted.bind(event.room_id);
     if (encrypted.step()) return;
   }
-  db_.prepare(
-         "INSERT INTO event_search (rowid, room, body, name, topic) SELECT ?4, ?5, body, name, topic FROM ("
-         " SELECT CASE WHEN ?2 = 'm.room.message' AND ?3 IS NULL AND json_type(?1, '$.content.body') = 'text'"
-         "  THEN json_extract(?1, '$.content.body') END AS body,"
-         " CASE WHEN ?2 = 'm.room.name' AND ?3 = '' AND json_type(?1, '$.content.name') = 'text'"
-         "  THEN json_extract(?1, '$.content.name') END AS name,"
-         " CASE WHEN ?2 = 'm.room.topic' AND ?3 = '' THEN"
-         "  trim(CASE WHEN json_type(?1, '$.content.topic') = 'text' THEN json_extract(?1, '$.content.topic') ELSE '' "
-         "END"
-         "   || ' ' || COALESCE((SELECT json_extract(t.value, '$.body')"
-         "    FROM json_each(?1, '$.content.\"m.topic\".\"m.text\"') AS t"
-         "    WHERE t.type = 'object' AND json_type(t.value, '$.body') = 'text'"
-         "     AND COALESCE(json_extract(t.value, '$.mimetype'), 'text/plain') = 'text/plain'"
-         "     AND json_extract(t.value, '$.body') IS NOT json_extract(?1, '$.content.topic') LIMIT 1), '')) END AS "
-         "topic)"
-         " WHERE COALESCE(body, name, topic, '') <> ''")
-      .bind(event.json)
-      .bind(event.type)
-      .bind(event.state_key)
+  db_.prepare(std::string("INSERT INTO search_pending (pos, room, ") + text->first + ") VALUES (?, ?, ?)")
       .bind(pos)
       .bind(room_token(event.room_id))
+      .bind(text->second)
       .run();
+  if (pending_search_rows() + 1 >= kPendingRows) flush_search_pending();
+  else ++search_pending_;
+}
+
+std::int64_t SqliteStore::pending_search_rows() {
+  if (search_pending_ < 0) {
+    auto count = db_.prepare("SELECT count(*) FROM search_pending");
+    search_pending_ = count.step() ? count.integer(0) : 0;
+  }
+  return search_pending_;
+}
+
+void SqliteStore::flush_search_pending() {
+  db_.prepare(
+         "INSERT INTO event_search (rowid, room, body, name, topic)"
+         " SELECT pos, room, body, name, topic FROM search_pending ORDER BY pos")
+      .run();
+  db_.prepare("DELETE FROM search_pending").run();
+  search_pending_ = 0;
 }
 
 void SqliteStore::unindex_for_search(const std::string& room_id, const std::string& event_id) {
+  db_.prepare("DELETE FROM search_pending WHERE pos = (SELECT pos FROM events WHERE event_id = ? AND room_id = ?)")
+      .bind(event_id)
+      .bind(room_id)
+      .run();
   db_.prepare("DELETE FROM event_search WHERE rowid = (SELECT pos FROM events WHERE event_id = ? AND room_id = ?)")
       .bind(event_id)
       .bind(room_id)
@@ -155,6 +208,11 @@ struct Candidate {
 SearchPage SqliteStore::search_events(const SearchQuery& query) {
   SearchPage page;
   if (query.words.empty() || query.rooms.empty() || query.limit == 0) return page;
+  if (pending_search_rows() > 0) {
+    DbTransaction transaction(db_);
+    flush_search_pending();
+    transaction.commit();
+  }
   std::unordered_map<std::string, const SearchRoom*, ViewHash, std::equal_to<>> rooms;  // by room token
   std::vector<std::string> room_ids;
   for (const auto& room : query.rooms) {

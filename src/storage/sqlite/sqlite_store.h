@@ -171,6 +171,9 @@ class SqliteStore final : public Store {
   // or takes a redacted event's out.
   void index_for_search(const NewEvent& event, StreamPos pos);
   void unindex_for_search(const std::string& room_id, const std::string& event_id);
+  // The rows waiting in search_pending, and (inside a transaction) their move into the index.
+  std::int64_t pending_search_rows();
+  void flush_search_pending();
   // Inside a transaction: marks the backup version deleted and deletes its keys.
   void drop_backup_version(const std::string& user_id, std::int64_t version);
   // Takes the next position inside the caller's transaction (persisted with it).
@@ -233,6 +236,8 @@ class SqliteStore final : public Store {
   // The position of the newest device-list change (-1: not read yet); a sync from a position
   // at or after it needs no query.
   StreamPos device_lists_newest_ = -1;
+  // Rows in search_pending (-1: not counted yet).
+  std::int64_t search_pending_ = -1;
 };
 
 }  // namespace myelin::storage::sqlite
