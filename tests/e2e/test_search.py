@@ -243,9 +243,11 @@ class JumpToDate(unittest.TestCase):
     def test_joined_history_hides_what_came_before(self):
         room = self.alice.ok("POST", "/createRoom", {"preset": "public_chat"})["room_id"]
         self.alice.ok("PUT", f"/rooms/{quote(room)}/state/m.room.history_visibility", {"history_visibility": "joined"})
+        time.sleep(0.01)  # each event in a millisecond of its own
         hidden = self.alice.ok("PUT", f"/rooms/{quote(room)}/send/m.room.message/h1",
                                {"msgtype": "m.text", "body": "before bob"})["event_id"]
         hidden_ts = self.alice.ok("GET", f"/rooms/{quote(room)}/event/{quote(hidden)}")["origin_server_ts"]
+        time.sleep(0.01)
         self.bob.ok("POST", f"/rooms/{quote(room)}/join", {})
         status, body = self.at(self.bob, room, hidden_ts, "f")
         self.assertEqual(status, 200)
