@@ -3,7 +3,8 @@ measures, with wrk (sends, to-device, download) and bench's sync_bench (long-pol
 messages/s and send latency with 1, 10 and 50 senders in their own rooms and in one shared
 room; /sync wake-up idle and under the 50-sender load; fan-out of one message to rooms of 2,
 100 and 1,000 members, each with a /sync open; initial sync of an account in 500 rooms;
-to-device messages/s; keys/claim; media download; thumbnails; RSS. Every figure comes with
+to-device messages/s; keys/claim; media download; thumbnails; search latency over a room of
+100,000 messages; RSS. Every figure comes with
 the server's CPU time (utime+stime from /proc/<pid>/stat over its phase, per message), the
 clients' and everyone else's CPU over the phase and the load average when it began. Prints one
 markdown table. See bench/README.md."""
@@ -28,6 +29,7 @@ MEMBERS = [int(n) for n in os.environ.get("BENCH_MEMBERS", "2,100,1000").split("
 SAMPLES = int(os.environ.get("BENCH_SAMPLES", "200"))  # /sync wake-ups, keys/claims
 FANOUT_MESSAGES = int(os.environ.get("BENCH_FANOUT_MESSAGES", "10"))
 ROOMS = int(os.environ.get("BENCH_ROOMS", "500"))  # of the initial-sync account
+SEARCH_MESSAGES = int(os.environ.get("BENCH_SEARCH_MESSAGES", "100000"))  # in the searched room
 SYNC_BENCH = os.environ.get("SYNC_BENCH", os.path.join(HERE, "..", "build", "bench", "sync_bench"))
 TICK = os.sysconf("SC_CLK_TCK")
 MESSAGE = json.dumps({"msgtype": "m.text", "body": "a bench message of an ordinary length, forty-odd bytes"})
@@ -299,6 +301,49 @@ def thumbnails(bench, users, count=10):
               f"max {latencies[-1]:.0f} ms", phase, phase.per(count, "upload+thumbnail"))
 
 
+def search(bench, users):
+    """POST /search over a room of SEARCH_MESSAGES messages, filled through the API by wrk (ten
+    senders, a thousand different bodies): a word in every message, one in a tenth of them and
+    one in five, each ranked and newest first; p50/p99 of a quarter of SAMPLES searches each."""
+    senders = users["senders"][:10]
+    owner = Client(bench.server.url, senders[0]["access_token"])
+    room = owner.ok("POST", "/createRoom", {"preset": "public_chat"})["room_id"]
+    for sender in senders[1:]:
+        Client(bench.server.url, sender["access_token"]).ok("POST", f"/join/{harness.quote(room)}", {})
+    path = f"/_matrix/client/v3/rooms/{harness.quote(room)}/send/m.room.message/{{txn}}"
+    lines = [("PUT", path, senders[i % len(senders)]["access_token"],
+              json.dumps({"msgtype": "m.text", "body": f"lorem ipsum number {i} says {'tenth ' * (i % 10 == 0)}"
+                                                       f"dolor sit amet, consectetur word{i % 97} adipiscing"}))
+             for i in range(1000)]
+    sent, began = 0, time.monotonic()
+    while sent < SEARCH_MESSAGES:  # a short first run measures the rate, the next ones aim just short
+        seconds = 0.9 * (SEARCH_MESSAGES - sent) / (sent / (time.monotonic() - began)) if sent else 5
+        result = bench.wrk("searchfill", lines, len(senders), max(1, seconds))
+        assert result["errors"] == 0, result
+        sent += result["requests"]
+    fill_seconds = time.monotonic() - began
+    for i in range(5):
+        owner.ok("PUT", f"/rooms/{harness.quote(room)}/send/m.room.message/rare{i}",
+                 {"msgtype": "m.text", "body": f"a xylophone appears, number {i}"})
+    bench.rows.append((f"search room: {sent:,} messages sent by wrk", f"{sent / fill_seconds:,.0f} msg/s",
+                       "-", "-", "-"))
+    for word, matches in (("lorem", "every message"), ("tenth", "a tenth"), ("xylophone", "5 messages")):
+        for order in ("rank", "recent"):
+            body = {"search_categories": {"room_events": {"search_term": word, "order_by": order}}}
+            latencies, samples = [], max(10, SAMPLES // 4)
+            with bench.phase() as phase:
+                for _ in range(samples):
+                    started = time.perf_counter()
+                    status, answer = owner.call("POST", "/search", body)
+                    latencies.append((time.perf_counter() - started) * 1000)
+                    assert status == 200 and answer["search_categories"]["room_events"]["results"], answer
+            count = answer["search_categories"]["room_events"]["count"]
+            latencies.sort()
+            bench.row(f"search, {order} order, word in {matches} ({count:,} results)",
+                      f"p50 {latencies[len(latencies) // 2]:.1f} ms, p99 {latencies[int(len(latencies) * 0.99) - 1]:.1f} ms",
+                      phase, phase.per(samples, "search"))
+
+
 def print_table(bench, context):
     print(f"\n{context}\n")
     print("| figure | value | server CPU | client CPU | load at start; others' CPU (cores) |")
@@ -308,7 +353,7 @@ def print_table(bench, context):
 
 
 PHASES = [globals()[name] for name in os.environ.get(
-    "BENCH_PHASES", "wakeups,sends,fan_out,initial_sync,to_device,claims,download,thumbnails").split(",")]
+    "BENCH_PHASES", "wakeups,sends,fan_out,initial_sync,to_device,claims,download,thumbnails,search").split(",")]
 
 
 def main():

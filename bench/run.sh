@@ -3,7 +3,8 @@
 # build/myelin, or $MYELIN_BIN — drives it with wrk and build/bench/sync_bench, and prints one
 # markdown table. Needs a build (scripts/build.sh) and wrk (scripts/deps.sh --bench).
 # Knobs: BENCH_SECONDS (each wrk phase, 8), BENCH_SENDERS (1,10,50), BENCH_MEMBERS (2,100,1000),
-# BENCH_SAMPLES (200), BENCH_FANOUT_MESSAGES (10), BENCH_ROOMS (500), BENCH_PHASES (all).
+# BENCH_SAMPLES (200), BENCH_FANOUT_MESSAGES (10), BENCH_ROOMS (500), BENCH_SEARCH_MESSAGES (100000),
+# BENCH_PHASES (all).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PYTHONDONTWRITEBYTECODE=1

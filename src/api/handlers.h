@@ -145,4 +145,11 @@ void post_report_user(Call&);
 // client/voip.cc
 void get_turn_server(Call&);
 
+// client/search.cc
+void post_search(Call&);
+void get_timestamp_to_event(Call&);
+// client/openid.cc
+void post_openid_request_token(Call&);
+void get_openid_userinfo(Call&);
+
 }  // namespace myelin::api

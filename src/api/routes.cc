@@ -96,6 +96,8 @@ constexpr Route kRoutes[] = {
     {"GET", "/rooms/{roomId}/relations/{eventId}/{relType}", V1, U, N, get_relations},
     {"GET", "/rooms/{roomId}/relations/{eventId}/{relType}/{eventType}", V1, U, N, get_relations},
     {"GET", "/rooms/{roomId}/threads", V1, U, N, get_threads},
+    {"GET", "/rooms/{roomId}/timestamp_to_event", V1, U, N, get_timestamp_to_event},
+    {"POST", "/search", C, U, L, post_search},
 
     {"GET", "/sync", C, G, N, get_sync},
     {"GET", "/events", C, G, N, get_events},
@@ -146,6 +148,8 @@ constexpr Route kRoutes[] = {
     {"GET", "/thirdparty/protocols", C, U, N, get_thirdparty_protocols},
     {"GET", "/voip/turnServer", C, U, L, get_turn_server},
     {"GET", "/account/3pid", C, U, N, get_account_3pids},
+    {"POST", "/user/{userId}/openid/request_token", C, U, L, post_openid_request_token},
+    {"GET", "/_matrix/federation/v1/openid/userinfo", ABS, P, N, get_openid_userinfo},
 
     {"POST", "/keys/upload", C, G, N, post_keys_upload},
     {"POST", "/keys/query", C, G, N, post_keys_query},

@@ -9,6 +9,7 @@
 #include "homeserver/accounts/account_data.h"
 #include "homeserver/accounts/accounts.h"
 #include "homeserver/accounts/credentials.h"
+#include "homeserver/accounts/openid.h"
 #include "homeserver/accounts/registration.h"
 #include "homeserver/accounts/uia.h"
 #include "homeserver/e2ee/device_lists.h"
@@ -24,6 +25,7 @@
 #include "homeserver/moderation/reports.h"
 #include "homeserver/options.h"
 #include "homeserver/push/push_rule_service.h"
+#include "homeserver/search/room_search.h"
 #include "homeserver/sync/ephemeral.h"
 #include "homeserver/sync/presence.h"
 #include "homeserver/sync/sync.h"
@@ -92,18 +94,22 @@ class Homeserver {
         ephemeral(room_cache_, store, store, typing_, notifier_),
         presence(options.presence, store, store, room_cache_, notifier_),
         sync(store, store, store, store, room_cache_, typing_, presence, notifier_, scheduler, device_lists, keys,
-             to_device, aggregations_) {
+             to_device, aggregations_),
+        search(room_cache_, store, store, store),
+        openid(store) {
     write_path_.subscribe([this](const Written& written) { notifier_.on_written(written); });
     write_path_.subscribe([this](const Written& written) { guest_removal_.on_written(written); });
   }
 
   // The hourly chores (app/ runs them): client IP records past their retention, async-upload
-  // media IDs never used, old transaction IDs, the to-device inboxes of idle devices.
+  // media IDs never used, old transaction IDs, the to-device inboxes of idle devices, expired
+  // OpenID tokens.
   void housekeeping() {
     accounts.expire_client_ips();
     media.expire_pending();
     timeline_.expire_transactions();
     to_device.expire_idle();
+    openid.expire();
   }
 
  private:
@@ -145,6 +151,8 @@ class Homeserver {
   Ephemeral ephemeral;
   Presence presence;
   SyncService sync;
+  RoomSearch search;
+  OpenId openid;
 };
 
 }  // namespace myelin::homeserver

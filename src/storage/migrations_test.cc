@@ -243,5 +243,37 @@ UPDATE stream SET pos = 8;
   EXPECT_TRUE(store->participated("!r:x", "@c:x", {"$root"}).empty());
 }
 
+// Version 11: the search index is filled from the stored events: messages, names and topics,
+// not redacted ones, nothing of encrypted rooms.
+TEST(MigrationTest, SearchIndexIsFilledFromStoredEvents) {
+  TempFile file;
+  {
+    sqlite::Database db(file.path);
+    sqlite::migrate(db, 10);
+    db.exec(R"sql(
+INSERT INTO events (pos, event_id, room_id, type, state_key, sender, depth, origin_server_ts, json, state_group,
+                    redacted_by) VALUES
+  (1, '$m', '!r:x', 'm.room.message', NULL, '@a:x', 1, 0, '{"content":{"body":"old walnut"}}', 1, NULL),
+  (2, '$n', '!r:x', 'm.room.name', '', '@a:x', 2, 0, '{"content":{"name":"Walnut room"}}', 1, NULL),
+  (3, '$t', '!r:x', 'm.room.topic', '', '@a:x', 3, 0,
+   '{"content":{"topic":"nuts","m.topic":{"m.text":[{"body":"walnuts only"}]}}}', 1, NULL),
+  (4, '$r', '!r:x', 'm.room.message', NULL, '@a:x', 4, 0, '{"content":{"body":"walnut"}}', 1, '$x'),
+  (5, '$k', '!r:x', 'm.room.message', NULL, '@a:x', 5, 0, '{"content":{"body":42}}', 1, NULL),
+  (6, '$e', '!e:x', 'm.room.message', NULL, '@a:x', 6, 0, '{"content":{"body":"walnut"}}', 1, NULL);
+INSERT INTO current_state (room_id, type, state_key, event_id) VALUES ('!e:x', 'm.room.encryption', '', '$enc');
+UPDATE stream SET pos = 6;
+)sql");
+  }
+  auto store = open_sqlite_store({file.path, false});
+  SearchQuery query;
+  query.words = {"walnut"};
+  query.rooms = {{"!r:x", {{0, 100}}}, {"!e:x", {{0, 100}}}};
+  query.order = SearchOrder::kRecent;
+  query.bound = 6;
+  std::vector<StreamPos> found;
+  for (const auto& hit : store->search_events(query).hits) found.push_back(hit.pos);
+  EXPECT_EQ(found, (std::vector<StreamPos>{3, 2, 1}));
+}
+
 }  // namespace
 }  // namespace myelin::storage

@@ -27,10 +27,12 @@
 #include "storage/key_backup_store.h"
 #include "storage/key_store.h"
 #include "storage/media_store.h"
+#include "storage/openid_store.h"
 #include "storage/position_store.h"
 #include "storage/relation_store.h"
 #include "storage/report_store.h"
 #include "storage/room_directory_store.h"
+#include "storage/search_store.h"
 #include "storage/to_device_store.h"
 #include "storage/user_data_store.h"
 #include "storage/user_directory_store.h"
@@ -49,6 +51,8 @@ class Store : public PositionStore,
               public ToDeviceStore,
               public KeyBackupStore,
               public MediaStore,
+              public SearchStore,
+              public OpenIdStore,
               public BatchedWrites {
  public:
   ~Store() override = default;

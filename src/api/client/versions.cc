@@ -9,9 +9,7 @@
 namespace myelin::api {
 
 // The spec versions myelin claims: the features of each are implemented or deliberately
-// absent in the spec's sanctioned way (M_UNRECOGNIZED: the OAuth 2.0 API of v1.15), except
-// one endpoint not implemented yet, which answers M_UNRECOGNIZED too and comes with the
-// conversations issue: /timestamp_to_event (v1.6). v1.13:
+// absent in the spec's sanctioned way (M_UNRECOGNIZED: the OAuth 2.0 API of v1.15). v1.13:
 // /keys/claim hands out one-time keys in upload order; v1.14: POST /users/{userId}/report;
 // v1.15: GET /room_summary; v1.16: /sync's use_state_after, the m.profile_fields capability
 // (displayname and avatar_url, the only fields stored) with DELETE /profile/{userId}/{keyName},

@@ -47,6 +47,12 @@ class Statement {
 
   // Advances; true while a row is available.
   bool step();
+  // Back to before the first step, without bindings, to run again.
+  void reset() {
+    sqlite3_reset(statement_);
+    sqlite3_clear_bindings(statement_);
+    next_index_ = 1;
+  }
   // Runs a statement that returns no rows.
   void run() {
     while (step()) {
@@ -54,7 +60,14 @@ class Statement {
   }
 
   std::int64_t integer(int column) const { return sqlite3_column_int64(statement_, column); }
+  double real(int column) const { return sqlite3_column_double(statement_, column); }
   std::string text(int column) const;
+  // The column's text without a copy, valid until the next step or reset ("" for NULL).
+  std::string_view view(int column) const {
+    const auto* data = reinterpret_cast<const char*>(sqlite3_column_text(statement_, column));
+    return data ? std::string_view(data, static_cast<std::size_t>(sqlite3_column_bytes(statement_, column)))
+                : std::string_view();
+  }
   bool is_null(int column) const { return sqlite3_column_type(statement_, column) == SQLITE_NULL; }
   std::optional<std::string> optional_text(int column) const;
   std::optional<std::int64_t> optional_integer(int column) const;

@@ -85,6 +85,7 @@ void SqliteStore::persist_one(const NewEvent& event, StreamPos pos, std::int64_t
       .run();
   if (event.txn) record_transaction(*event.txn, event.event_id);
   if (event.relation) record_relation(event, pos);
+  index_for_search(event, pos);
   for (const auto& prev : event.prev_events)
     db_.prepare("DELETE FROM forward_extremities WHERE room_id = ? AND event_id = ?")
         .bind(event.room_id)
@@ -127,6 +128,7 @@ void SqliteStore::persist_one(const NewEvent& event, StreamPos pos, std::int64_t
     }
   }
   if (event.redaction) {
+    unindex_for_search(event.room_id, event.redaction->first);
     db_.prepare("UPDATE events SET json = ?, redacted_by = ? WHERE event_id = ? AND room_id = ?")
         .bind(event.redaction->second)
         .bind(event.event_id)

@@ -327,6 +327,41 @@ INSERT INTO thread_participants (room_id, user_id, root_id, replies, is_root)
   SELECT t.room_id, e.sender, t.root_id, 0, 1 FROM threads t JOIN events e ON e.event_id = t.root_id WHERE true
   ON CONFLICT (room_id, user_id, root_id) DO UPDATE SET is_root = 1;
 )sql",
+    // 11: server-side search and jump to date (client-server-api "Server Side Search",
+    // GET /timestamp_to_event). event_search is the full-text index (FTS5), one row per indexed
+    // event keyed by its position: `room` holds a token derived from the room ID (so a search
+    // reads only the searcher's rooms), body/name/topic the text; new rows wait in
+    // search_pending and move into it in bulk (sqlite/search.cc). Events stored before are
+    // indexed here. OpenID tokens by digest, with their expiry.
+    R"sql(
+CREATE VIRTUAL TABLE event_search USING fts5(room, body, name, topic, tokenize = 'unicode61 remove_diacritics 2');
+CREATE TABLE search_pending (pos INTEGER PRIMARY KEY, room TEXT NOT NULL, body TEXT, name TEXT, topic TEXT);
+CREATE INDEX events_by_time ON events (room_id, origin_server_ts);
+CREATE TABLE openid_tokens (
+  digest BLOB PRIMARY KEY, user_id TEXT NOT NULL, expires_ts INTEGER NOT NULL) WITHOUT ROWID;
+CREATE INDEX openid_tokens_by_user ON openid_tokens (user_id, expires_ts);
+CREATE INDEX openid_tokens_by_expiry ON openid_tokens (expires_ts);
+INSERT INTO event_search (rowid, room, body, name, topic)
+  SELECT pos, 'r' || lower(hex(room_id)), body, name, topic FROM (
+    SELECT e.pos, e.room_id,
+      CASE WHEN e.type = 'm.room.message' AND e.state_key IS NULL AND json_type(e.json, '$.content.body') = 'text'
+           THEN json_extract(e.json, '$.content.body') END AS body,
+      CASE WHEN e.type = 'm.room.name' AND e.state_key = '' AND json_type(e.json, '$.content.name') = 'text'
+           THEN json_extract(e.json, '$.content.name') END AS name,
+      CASE WHEN e.type = 'm.room.topic' AND e.state_key = '' THEN
+        trim(CASE WHEN json_type(e.json, '$.content.topic') = 'text' THEN json_extract(e.json, '$.content.topic')
+                  ELSE '' END
+             || ' ' || COALESCE((SELECT json_extract(t.value, '$.body')
+                                 FROM json_each(e.json, '$.content."m.topic"."m.text"') AS t
+                                 WHERE t.type = 'object' AND json_type(t.value, '$.body') = 'text'
+                                   AND COALESCE(json_extract(t.value, '$.mimetype'), 'text/plain') = 'text/plain'
+                                   AND json_extract(t.value, '$.body') IS NOT json_extract(e.json, '$.content.topic')
+                                 LIMIT 1), '')) END AS topic
+    FROM events AS e
+    WHERE e.type IN ('m.room.message', 'm.room.name', 'm.room.topic') AND e.redacted_by IS NULL AND json_valid(e.json)
+      AND e.room_id NOT IN (SELECT room_id FROM current_state WHERE type = 'm.room.encryption' AND state_key = ''))
+  WHERE COALESCE(body, name, topic, '') <> '';
+)sql",
 };
 
 std::int64_t user_version(Database& db) {

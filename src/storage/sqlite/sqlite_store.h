@@ -1,7 +1,7 @@
 #pragma once
 // The SQLite implementation of Store, every domain interface in one database (store.h has the
 // contract). Method bodies are spread over files by area: accounts.cc, events.cc, state.cc,
-// user_data.cc, e2ee.cc, key_backup.cc, media.cc, sqlite_store.cc (the rest).
+// user_data.cc, e2ee.cc, key_backup.cc, media.cc, search.cc, openid.cc, sqlite_store.cc (the rest).
 #include <atomic>
 #include <memory>
 #include <unordered_map>
@@ -184,7 +184,25 @@ class SqliteStore final : public Store {
   std::vector<MediaRecord> media_created_before(std::int64_t ts, std::size_t limit) override;
   std::int64_t delete_expired_pending_media(std::int64_t now_ms) override;
 
+  // SearchStore
+  SearchPage search_events(const SearchQuery& query) override;
+  std::optional<StoredEvent> event_near_time(const std::string& room_id, std::int64_t ts, Direction dir,
+                                             const std::vector<PosBounds>& readable) override;
+
+  // OpenIdStore
+  void add_openid_token(const std::string& digest, const std::string& user_id, std::int64_t expires_ts,
+                        std::int64_t now_ms, std::int64_t max_per_user) override;
+  std::optional<std::string> openid_token_user(const std::string& digest, std::int64_t now_ms) override;
+  void purge_openid_tokens(std::int64_t now_ms) override;
+
  private:
+  // Inside persist_events' transaction: adds the event's text to the search index (search.cc),
+  // or takes a redacted event's out.
+  void index_for_search(const NewEvent& event, StreamPos pos);
+  void unindex_for_search(const std::string& room_id, const std::string& event_id);
+  // The rows waiting in search_pending, and (inside a transaction) their move into the index.
+  std::int64_t pending_search_rows();
+  void flush_search_pending();
   // Inside a transaction: marks the backup version deleted and deletes its keys.
   void drop_backup_version(const std::string& user_id, std::int64_t version);
   // Takes the next position inside the caller's transaction (persisted with it).
@@ -255,6 +273,8 @@ class SqliteStore final : public Store {
   // The position of the newest device-list change (-1: not read yet); a sync from a position
   // at or after it needs no query.
   StreamPos device_lists_newest_ = -1;
+  // Rows in search_pending (-1: not counted yet).
+  std::int64_t search_pending_ = -1;
 };
 
 }  // namespace myelin::storage::sqlite
