@@ -28,6 +28,7 @@
 #include "storage/key_store.h"
 #include "storage/media_store.h"
 #include "storage/position_store.h"
+#include "storage/pusher_store.h"
 #include "storage/report_store.h"
 #include "storage/room_directory_store.h"
 #include "storage/to_device_store.h"
@@ -45,6 +46,7 @@ class Store : public PositionStore,
               public ToDeviceStore,
               public KeyBackupStore,
               public MediaStore,
+              public PusherStore,
               public BatchedWrites {
  public:
   ~Store() override = default;

@@ -153,44 +153,11 @@ void remember_sent_members(SyncPass& pass, const std::string& room_id, bool newl
       if (event.type == "m.room.member" && event.state_key) pass.sent.add(room_id, *event.state_key);
 }
 
-// Notification and highlight counts of the events after the user's read position (their
-// newest read receipt, or their membership), from their push rules, counted on from the last
-// sync (UnreadCounts). Each count looks at the newest kUnreadWindow events of its range at
-// most (the counts saturate there).
 json::object unread_notifications(SyncPass& pass, const RoomState& room, const storage::Membership& membership) {
-  constexpr std::size_t kUnreadWindow = 100;
-  StreamPos read_up_to = 0;
-  for (const char* type : {"m.read", "m.read.private"}) {
-    if (auto receipt = pass.user_data.user_receipt(membership.room_id, pass.user, type)) {
-      if (auto read = pass.store.event(receipt->event_id)) read_up_to = std::max(read_up_to, read->pos);
-    }
-  }
-  read_up_to = std::max(read_up_to, membership.pos);
-  const json::object* create = room.pdu("m.room.create", "");
-  auto evaluate = [&](StreamPos after, StreamPos upto) {
-    NotificationCounts counts;
-    if (room.last_pos <= after || !create) return counts;
-    const PushRuleset& rules = pass.push_rules();
-    const json::object* member = room.content("m.room.member", pass.user);
-    rooms::PowerLevels levels(room.content("m.room.power_levels", ""), *create, *room.rules);
-    PushContext context{pass.user, member ? std::string(string_field(*member, "displayname")) : "",
-                        static_cast<std::int64_t>(room.joined.size()),
-                        [&levels](std::string_view sender, std::string_view key) {
-                          return key == "room" && levels.at_least(sender, levels.notifications_room());
-                        },
-                        rules.user_placeholder};
-    for (const auto& event :
-         pass.store.room_events(room.room_id, after, upto, kUnreadWindow, storage::Direction::kBackward)) {
-      if (event.sender == pass.user) continue;
-      auto pdu = core::parse_json_object(event.json);
-      if (!pdu) continue;
-      const PushResult result = evaluate_push_rules(*rules.rules, *pdu, context);
-      counts.notifications += result.notify;
-      counts.highlights += result.highlight;
-    }
-    return counts;
-  };
-  const NotificationCounts counts = pass.unread.get(pass.user, room.room_id, read_up_to, pass.now, evaluate);
+  const NotificationCounts counts =
+      room_notification_counts(pass.store, pass.user_data, pass.unread, [&pass]() -> const PushRuleset& {
+        return pass.push_rules();
+      }, pass.user, room, membership, pass.now);
   return {{"notification_count", counts.notifications}, {"highlight_count", counts.highlights}};
 }
 

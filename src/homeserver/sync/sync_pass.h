@@ -4,6 +4,7 @@
 // memory, typing, the kept notification counts, the user's push rules (read once, when first
 // needed). Each section sets
 // `has_updates` when it found something new.
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -55,6 +56,15 @@ struct SyncAccountData {
   std::map<std::string, json::array> rooms;
 };
 SyncAccountData account_data_section(SyncPass& pass);
+
+// Notification and highlight counts of the events after the user's read position in `room`
+// (their newest read receipt, or their membership), from their push rules, counted on from the
+// last count (UnreadCounts). Each count looks at the newest 100 events of its range at most
+// (the counts saturate there). badge.cc.
+NotificationCounts room_notification_counts(storage::EventStore& store, storage::UserDataStore& user_data,
+                                            UnreadCounts& unread, const std::function<const PushRuleset&()>& push_rules,
+                                            const std::string& user, const RoomState& room,
+                                            const storage::Membership& membership, storage::StreamPos now);
 
 // The "rooms" section: join, invite, leave and knock, one entry per room of `memberships`
 // that has news. Takes each joined room's account data out of `room_account_data`.
