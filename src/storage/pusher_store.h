@@ -30,7 +30,6 @@ class PusherStore {
   virtual void delete_pushers_of_others(const std::string& app_id, const std::string& pushkey,
                                         const std::string& keep_user) = 0;
   virtual std::vector<PusherRecord> pushers(const std::string& user_id) = 0;  // oldest first
-  virtual std::int64_t pusher_count(const std::string& user_id) = 0;
   // The users with at least one pusher (read once, at startup).
   virtual std::vector<std::string> users_with_pushers() = 0;
 };

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <limits>
 
 #include "homeserver/push/push_delivery.h"
 #include "homeserver/push/push_evaluator.h"

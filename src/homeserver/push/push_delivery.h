@@ -10,6 +10,7 @@
 #include <string>
 
 #include "homeserver/push/options.h"
+#include "homeserver/push/push_evaluator.h"
 #include "homeserver/push/push_rules_cache.h"
 #include "homeserver/push/push_sender.h"
 #include "homeserver/push/pushers.h"

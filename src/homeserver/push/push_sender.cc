@@ -27,7 +27,7 @@ PushSender::Transport fetch_transport(const PushOptions& config, http::Scheduler
     options.max_body_bytes = 64 << 10;
     options.timeout = std::chrono::seconds(5);
     auto answer = std::make_shared<GatewayAnswer>();
-    scheduler.run_blocking(
+    scheduler.run_waiting(
         [url, options, answer] {
           http::FetchError error{http::FetchError::kUnreachable, ""};
           if (auto result = http::fetch(url, options, error)) {
@@ -74,7 +74,7 @@ void PushSender::send(const storage::PusherRecord& pusher, const json::object& b
   queue.pusher = pusher;
   // Full: the oldest waiting push goes (not the front, which is in flight or being retried).
   if (queue.bodies.size() >= kQueueBound) queue.bodies.erase(queue.bodies.begin() + 1);
-  queue.bodies.push_back(json::serialize(body));
+  queue.bodies.push_back(core::to_string(body));
   if (!queue.busy) {
     queue.busy = true;
     ready_.push_back(key);

@@ -5,9 +5,9 @@
 // at once (redirects are not followed). A
 // queue keeps at most kQueueBound pushes (the oldest go), and queues exist only while they
 // hold pushes. A gateway that answers with the pusher's pushkey in `rejected` has the pusher
-// removed (`rejected`). The requests run on the worker pool (http::fetch, 5 s each, at most
-// kInFlight at once, so the pool stays free for password hashing), never on the loop; a slow
-// or dead gateway delays only pushes. Single-threaded (the loop).
+// removed (`rejected`). The requests run off the loop (Scheduler::run_waiting: http::fetch,
+// 5 s each, at most kInFlight at once, the queues taking turns), so a slow or dead gateway
+// delays only pushes, and at most kInFlight of them. Single-threaded (the loop).
 #include <chrono>
 #include <deque>
 #include <functional>
@@ -49,7 +49,7 @@ class PushSender {
 
   static constexpr int kMaxAttempts = 4;
   static constexpr std::size_t kQueueBound = 50;
-  static constexpr int kInFlight = 1;
+  static constexpr int kInFlight = 4;
 
   std::size_t queued() const;  // pushes waiting, over all queues
 

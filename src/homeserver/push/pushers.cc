@@ -73,9 +73,10 @@ core::Status Pushers::set(const std::string& user_id, const std::string& device_
   }
   if (kind->get_string() != "http") return core::fail(Errc::kInvalidParam, "Only pushers of kind http are supported");
   storage::PusherRecord record{user_id, *app_id, *pushkey, "http"};
-  for (auto [key, field] : {std::pair{"app_display_name", &record.app_display_name},
-                            {"device_display_name", &record.device_display_name},
-                            {"lang", &record.lang}}) {
+  const std::pair<const char*, std::string*> required[] = {{"app_display_name", &record.app_display_name},
+                                                           {"device_display_name", &record.device_display_name},
+                                                           {"lang", &record.lang}};
+  for (auto [key, field] : required) {
     auto value = text_field(body, key, kMaxText, true);
     if (!value) return std::unexpected(value.error());
     *field = std::move(*value);
@@ -91,7 +92,7 @@ core::Status Pushers::set(const std::string& user_id, const std::string& device_
   if (const json::value* format = data->get_object().if_contains("format");
       format && !(format->is_string() && format->get_string() == "event_id_only"))
     return core::fail(Errc::kInvalidParam, "data.format must be event_id_only");
-  record.data = json::serialize(*data);
+  record.data = core::to_string(*data);
   if (record.data.size() > kMaxData)
     return core::fail(Errc::kInvalidParam, "data is longer than " + std::to_string(kMaxData) + " bytes");
   const json::value* append = body.if_contains("append");

@@ -52,12 +52,6 @@ std::vector<PusherRecord> SqliteStore::pushers(const std::string& user_id) {
   return out;
 }
 
-std::int64_t SqliteStore::pusher_count(const std::string& user_id) {
-  auto s = db_.prepare("SELECT count(*) FROM pushers WHERE user_id = ?");
-  s.bind(user_id);
-  return s.step() ? s.integer(0) : 0;
-}
-
 std::vector<std::string> SqliteStore::users_with_pushers() {
   std::vector<std::string> out;
   auto s = db_.prepare("SELECT DISTINCT user_id FROM pushers");

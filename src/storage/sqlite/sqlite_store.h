@@ -147,7 +147,6 @@ class SqliteStore final : public Store {
   void delete_pushers_of_others(const std::string& app_id, const std::string& pushkey,
                                 const std::string& keep_user) override;
   std::vector<PusherRecord> pushers(const std::string& user_id) override;
-  std::int64_t pusher_count(const std::string& user_id) override;
   std::vector<std::string> users_with_pushers() override;
 
   // MediaStore
