@@ -188,8 +188,8 @@ class EventIdOnlyByDefault(PushTest):
         read = {n["event"]["event_id"]: n["read"] for n in self.alice.ok("GET", "/notifications")["notifications"]}
         self.assertEqual(read, {first: True, second: False})
         self.assertEqual(self.alice.ok("GET", "/notifications?only=highlight")["notifications"], [])
-        self.alice.ok("PUT", f"/profile/{q(self.alice.user_id)}/displayname", {"displayname": "Alice Liddell"})
-        mention = self.say(self.bob, "hey Alice Liddell, look", "n4")
+        mention = self.bob.ok("PUT", f"/rooms/{q(self.room)}/send/m.room.message/n4", {
+            "msgtype": "m.text", "body": "hey alice", "m.mentions": {"user_ids": [self.alice.user_id]}})["event_id"]
         highlights = self.alice.ok("GET", "/notifications?only=highlight")["notifications"]
         self.assertEqual([n["event"]["event_id"] for n in highlights], [mention])
         self.assertEqual(self.alice.call("GET", "/notifications?from=x")[0], 400)

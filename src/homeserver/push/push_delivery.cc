@@ -9,9 +9,9 @@ namespace myelin::homeserver {
 PushContext push_context(const RoomState& room, const std::string& user_id, bool user_placeholder) {
   const json::object* member = room.content("m.room.member", user_id);
   const json::object* create = room.pdu("m.room.create", "");
-  auto levels = create ? std::make_shared<rooms::PowerLevels>(room.content("m.room.power_levels", ""), *create,
-                                                              *room.rules)
-                       : nullptr;
+  auto levels =
+      create ? std::make_shared<rooms::PowerLevels>(room.content("m.room.power_levels", ""), *create, *room.rules)
+             : nullptr;
   return PushContext{user_id, member ? std::string(string_field(*member, "displayname")) : "",
                      static_cast<std::int64_t>(room.joined.size()),
                      [levels](std::string_view sender, std::string_view key) {

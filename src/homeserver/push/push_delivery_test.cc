@@ -90,8 +90,10 @@ TEST_F(PushersTest, FieldsAreChecked) {
   body["append"] = "yes";
   EXPECT_EQ(errcode(body), "M_INVALID_PARAM");
   body = pusher_body("k");
-  body["data"].as_object()["format"] = "full";
+  body["data"].as_object()["format"] = 1;
   EXPECT_EQ(errcode(body), "M_INVALID_PARAM");
+  body["data"].as_object()["format"] = "id_event_only";
+  EXPECT_EQ(errcode(body), "");
   for (const char* url : {"https://push.example.org/other", "ftp://push.example.org/_matrix/push/v1/notify",
                           "http://push.example.org/_matrix/push/v1/notify", "not a url",
                           "https://user@push.example.org/_matrix/push/v1/notify"})
@@ -147,7 +149,7 @@ TEST(PushPayloadTest, TheFullFormCarriesTheEvent) {
   EXPECT_EQ(n.at("counts"), (json::object{{"unread", 3}}));
   const auto& device = n.at("devices").as_array().at(0).as_object();
   EXPECT_EQ(device.at("pushkey"), "k");
-  EXPECT_EQ(device.at("pushkey_ts"), 1'700'000'000);  // seconds
+  EXPECT_EQ(device.at("pushkey_ts"), 1'700'000'000);       // seconds
   EXPECT_EQ(device.at("data"), (json::object{{"x", 1}}));  // without the url
   EXPECT_EQ(device.at("tweaks"), (json::object{{"sound", "default"}}));
 }

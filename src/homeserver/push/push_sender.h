@@ -58,7 +58,7 @@ class PushSender {
     storage::PusherRecord pusher;
     std::string url;
     std::deque<std::string> bodies;
-    int failures = 0;  // of the front push
+    int failures = 0;   // of the front push
     bool busy = false;  // has a push in flight, waiting for a retry or for its turn
     std::unique_ptr<http::Timer> retry;
   };
@@ -70,7 +70,7 @@ class PushSender {
   Transport transport_;
   Rejected rejected_;
   std::map<std::string, Queue> queues_;  // by user_id '\n' app_id '\n' pushkey
-  std::deque<std::string> ready_;         // queues with a push to start
+  std::deque<std::string> ready_;        // queues with a push to start
   int in_flight_ = 0;
 };
 

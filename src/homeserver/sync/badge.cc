@@ -42,7 +42,6 @@ NotificationCounts room_notification_counts(storage::EventStore& store, storage:
   return unread.get(user, room.room_id, read_up_to, now, evaluate);
 }
 
-
 std::int64_t SyncService::badge(const std::string& user_id) {
   std::optional<PushRuleset> rules;
   auto push_rules = [&]() -> const PushRuleset& {
@@ -55,9 +54,9 @@ std::int64_t SyncService::badge(const std::string& user_id) {
     if (membership.membership != "join") continue;
     auto room = rooms_.room(membership.room_id);
     if (!room) continue;
-    total += room_notification_counts(store_, user_data_store_, unread_counts_, push_rules, user_id, *room, membership,
-                                      now)
-                 .notifications;
+    total +=
+        room_notification_counts(store_, user_data_store_, unread_counts_, push_rules, user_id, *room, membership, now)
+            .notifications;
   }
   return total;
 }

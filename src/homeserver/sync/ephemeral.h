@@ -4,8 +4,8 @@
 // markers"). Each is for joined members only (M_FORBIDDEN otherwise, also for rooms the server
 // does not know, so non-members learn nothing). Receipts and markers name an event of the room
 // and never move backwards; m.fully_read is kept as room account data ({"event_id": ...}).
-#include <functional>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <utility>

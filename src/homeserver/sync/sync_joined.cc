@@ -5,11 +5,9 @@
 #include <set>
 #include <utility>
 
-#include "homeserver/push/push_evaluator.h"
 #include "homeserver/sync/sync_pass.h"
 #include "homeserver/timeline/pagination.h"
 #include "homeserver/timeline/visibility.h"
-#include "rooms/auth.h"
 
 namespace myelin::homeserver {
 namespace {
@@ -154,10 +152,9 @@ void remember_sent_members(SyncPass& pass, const std::string& room_id, bool newl
 }
 
 json::object unread_notifications(SyncPass& pass, const RoomState& room, const storage::Membership& membership) {
-  const NotificationCounts counts =
-      room_notification_counts(pass.store, pass.user_data, pass.unread, [&pass]() -> const PushRuleset& {
-        return pass.push_rules();
-      }, pass.user, room, membership, pass.now);
+  const NotificationCounts counts = room_notification_counts(
+      pass.store, pass.user_data, pass.unread, [&pass]() -> const PushRuleset& { return pass.push_rules(); }, pass.user,
+      room, membership, pass.now);
   return {{"notification_count", counts.notifications}, {"highlight_count", counts.highlights}};
 }
 
