@@ -1,12 +1,15 @@
 """End-to-end: pushers, delivery to a push gateway, /notifications and push-rule path errors
 (client-server-api "Push Notifications", push-gateway-api). A fake gateway listens on loopback;
 the server is told it may reach it (push.allow_http_gateways, push.gateway_ip_allowlist)."""
+import asyncio
 import http.server
 import json
 import queue
 import threading
 import time
 import unittest
+
+import nio
 
 import harness
 
@@ -127,6 +130,26 @@ class EventIdOnlyByDefault(PushTest):
         self.gateway.next()  # the first, answered late; the others follow in order
         for _ in range(4):
             self.gateway.next(timeout=15)
+
+    def test_a_room_muted_through_matrix_nio_is_not_pushed_but_a_mention_is(self):
+        async def mute():
+            client = nio.AsyncClient(self.server.url, self.alice.user_id, device_id=self.alice.device)
+            client.access_token = self.alice.token
+            try:
+                response = await client.set_pushrule("global", nio.PushRuleKind.room, self.room,
+                                                     actions=[nio.PushDontNotify()])
+                self.assertIsInstance(response, nio.SetPushRuleResponse, response)
+            finally:
+                await client.close()
+
+        self.alice.ok("POST", "/pushers/set", pusher("key-a", self.gateway.url))
+        asyncio.run(mute())
+        self.say(self.bob, "not pushed", "m1")
+        mention = self.bob.ok("PUT", f"/rooms/{q(self.room)}/send/m.room.message/m2", {
+            "msgtype": "m.text", "body": "alice!", "m.mentions": {"user_ids": [self.alice.user_id]}})["event_id"]
+        notification = self.gateway.next()
+        self.assertEqual(notification["event_id"], mention)
+        self.assertEqual(notification["devices"][0]["tweaks"].get("highlight"), True)
 
     def test_pushers_are_listed_appended_and_deleted(self):
         self.assertEqual(self.alice.ok("GET", "/pushers"), {"pushers": []})
