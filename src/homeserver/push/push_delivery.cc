@@ -1,5 +1,8 @@
 #include "homeserver/push/push_delivery.h"
 
+#include <set>
+#include <vector>
+
 #include "homeserver/push/push_evaluator.h"
 #include "homeserver/push/push_payload.h"
 #include "rooms/auth.h"
@@ -23,11 +26,22 @@ PushContext push_context(const RoomState& room, const std::string& user_id, bool
 void PushDelivery::on_written(const Written& written) {
   if (!pushers_.any()) return;
   const storage::NewEvent& row = written.event.row;
-  for (const std::string& member : written.room.joined)
-    if (member != row.sender && pushers_.may_have(member)) consider(member, written);
-  if (row.type == "m.room.member" && row.state_key && *row.state_key != row.sender &&
-      !written.room.joined.contains(*row.state_key) && pushers_.may_have(*row.state_key))
-    consider(*row.state_key, written);
+  const std::set<std::string>& joined = written.room.joined;
+  // The members with pushers, found from the smaller of the two sets (consider() may shrink
+  // the set of users, so they are gathered first).
+  std::vector<std::string> recipients;
+  if (pushers_.users().size() < joined.size()) {
+    for (const std::string& user : pushers_.users())
+      if (joined.contains(user)) recipients.push_back(user);
+  } else {
+    for (const std::string& member : joined)
+      if (pushers_.may_have(member)) recipients.push_back(member);
+  }
+  if (row.type == "m.room.member" && row.state_key && !joined.contains(*row.state_key) &&
+      pushers_.may_have(*row.state_key))
+    recipients.push_back(*row.state_key);
+  for (const std::string& user : recipients)
+    if (user != row.sender) consider(user, written);
 }
 
 void PushDelivery::consider(const std::string& user_id, const Written& written) {

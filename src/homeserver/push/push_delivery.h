@@ -4,7 +4,8 @@
 // with pushers among the room's joined members and the target of a member event (an invitee),
 // except the sender, have their push rules judge it; when the actions notify, each of their
 // pushers gets a push (push_payload.h) through the PushSender. A room whose members have no
-// pushers costs a set lookup per member, no store read. When a user's read receipt moves,
+// pushers costs set lookups (over the smaller of its members and the users with pushers), no
+// store read. When a user's read receipt moves,
 // their pushers get the new badge (a push without an event). Single-threaded (the loop).
 #include <functional>
 #include <string>

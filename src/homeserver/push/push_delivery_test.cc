@@ -361,6 +361,17 @@ TEST_F(PushDeliveryTest, TheSenderAndUsersWithoutPushersGetNothing) {
   EXPECT_TRUE(bodies.empty());
 }
 
+TEST_F(PushDeliveryTest, MembersAreFoundWhicheverSetIsSmaller) {
+  ASSERT_TRUE(pushers.set(alice, "DEV", pusher_body("k1")));
+  write(bob, "fewer users with pushers than members");
+  EXPECT_EQ(bodies.size(), 1u);
+  ASSERT_TRUE(pushers.set(bob, "DEV", pusher_body("kb")));
+  ASSERT_TRUE(pushers.set("@carol:localhost", "DEV", pusher_body("kc")));
+  write(bob, "more users with pushers than members");
+  ASSERT_EQ(bodies.size(), 2u);
+  EXPECT_NE(bodies[1].find("\"k1\""), std::string::npos);
+}
+
 TEST_F(PushDeliveryTest, AReadReceiptSendsTheBadge) {
   ASSERT_TRUE(pushers.set(alice, "DEV", pusher_body("k1")));
   delivery.on_read(bob);

@@ -32,6 +32,7 @@ class Pushers {
   // For delivery: whether anyone has a pusher; whether `user_id` may have one.
   bool any() const { return !users_.empty(); }
   bool may_have(const std::string& user_id) const { return users_.contains(user_id); }
+  const std::unordered_set<std::string>& users() const { return users_; }
   std::vector<storage::PusherRecord> of(const std::string& user_id);
   // A gateway rejected the pushkey: the pusher goes.
   void remove(const std::string& user_id, const std::string& app_id, const std::string& pushkey);
