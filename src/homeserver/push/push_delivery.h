@@ -5,8 +5,9 @@
 // except the sender, have their push rules judge it; when the actions notify, each of their
 // pushers gets a push (push_payload.h) through the PushSender. A room whose members have no
 // pushers costs set lookups (over the smaller of its members and the users with pushers), no
-// store read. When a user's read receipt moves,
-// their pushers get the new badge (a push without an event). Single-threaded (the loop).
+// store read. The badge of a recipient looks at each of their joined rooms (the counts kept
+// between syncs, UnreadCounts, so mostly only the new event is judged). When a user's read
+// receipt moves, their pushers get the new badge (a push without an event). Single-threaded.
 #include <functional>
 #include <string>
 
