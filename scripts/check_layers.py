@@ -18,7 +18,7 @@ ALLOWED = {
     "media": ["core"],
     "homeserver/timeline": ["core", "rooms", "http", "storage"],
     "homeserver/accounts": ["core", "http", "storage"],
-    "homeserver/push": ["core", "storage"],
+    "homeserver/push": ["core", "rooms", "http", "storage", "homeserver/timeline"],
     "homeserver/voip": ["core"],
     "homeserver/media": ["core", "http", "storage", "media", "homeserver/accounts"],
     "homeserver/e2ee": ["core", "storage", "homeserver/accounts", "homeserver/timeline"],

@@ -105,6 +105,11 @@ void put_push_rule(Call&);
 void delete_push_rule(Call&);
 void get_push_rule_attribute(Call&);
 void put_push_rule_attribute(Call&);
+void push_rules_malformed(Call&);  // any other path under /pushrules
+// client/push.cc
+void get_pushers(Call&);
+void post_pushers_set(Call&);
+void get_notifications(Call&);
 // client/user_directory.cc
 void post_user_directory_search(Call&);
 void get_thirdparty_protocols(Call&);

@@ -183,6 +183,10 @@ const std::vector<Option>& options() {
              "Push rules one user may define (keywords, per-room and per-sender settings); a new one beyond it is "
              "refused with 403 M_FORBIDDEN. Each rule is at most 4096 bytes as JSON (413 M_TOO_LARGE). At least 1.",
              &Config::push, &homeserver::PushOptions::push_rules_per_user),
+      option("limits.pushers_per_user",
+             "Pushers (phones or apps to which the server sends push notifications through their push gateway) one "
+             "user may have; a new one beyond it is refused with 403 M_FORBIDDEN. At least 1.",
+             &Config::push, &homeserver::PushOptions::pushers_per_user),
       option("limits.reports_per_user",
              "Content reports (of events and rooms) kept from one reporter for the administrators; further reports are "
              "refused with 403 M_FORBIDDEN. A reason is at most 4096 bytes (413 M_TOO_LARGE). At least 1.",
@@ -244,6 +248,23 @@ const std::vector<Option>& options() {
              "Comma-separated address ranges (e.g. 10.1.2.0/24) that URL previews may fetch although they are private "
              "or loopback.",
              &Config::url_previews, &homeserver::UrlPreviewOptions::url_preview_ip_allowlist),
+      option("push.event_id_only",
+             "Privacy default: on. Every push sent to a push gateway (a third party that relays it to Apple, Google "
+             "or another push service) names only the event and room and carries the unread count: no message "
+             "content, sender, sender name or room name, whatever format the app asked for; the app fetches the event "
+             "from this server. Off: pushers that do not ask for event_id_only get the full notification.",
+             &Config::push, &homeserver::PushOptions::event_id_only),
+      option("push.allow_http_gateways",
+             "Accept pushers whose gateway URL is plain http (the spec requires https; for test gateways).",
+             &Config::push, &homeserver::PushOptions::allow_http_gateways),
+      option("push.gateway_ip_allowlist",
+             "Comma-separated address ranges (e.g. 10.1.2.0/24, 127.0.0.1) where push gateways may be although they "
+             "are private or loopback; otherwise only public addresses are contacted (as resolved), since the URL is "
+             "chosen by the user.",
+             &Config::push, &homeserver::PushOptions::gateway_ip_allowlist),
+      option("push.gateway_ca_file",
+             "A PEM file of certificate authorities trusted for push gateways besides the system's (empty: none).",
+             &Config::push, &homeserver::PushOptions::gateway_ca_file),
       option("storage.fsync_every_commit",
              "true: every answer waits until the writes before it are on disk (fsync, shared by the writes that "
              "arrive together: group commit), so an acknowledged write survives a power loss. false: answers wait "
@@ -310,6 +331,7 @@ core::Status check_limits(const Config& config) {
       {"limits.filters_per_user", config.timeline.filters_per_user, 1},
       {"limits.devices_per_user", config.accounts.devices_per_user, 1},
       {"limits.push_rules_per_user", config.push.push_rules_per_user, 1},
+      {"limits.pushers_per_user", config.push.pushers_per_user, 1},
       {"limits.reports_per_user", config.moderation.reports_per_user, 1},
       {"limits.aliases_per_user", config.timeline.aliases_per_user, 1},
       {"limits.backup_keys_per_user", config.e2ee.backup_keys_per_user, 1},

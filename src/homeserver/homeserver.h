@@ -3,8 +3,8 @@
 // only the collaborators, store interfaces and settings it uses. Built once by app/ and handed
 // to the API layer, which sees the services and nothing else (no store, no settings, no timers).
 // Room events are written only through `write_path` (persist → apply → announce); what reacts
-// to them subscribes here, in order: the notifier (wakes syncs), then guest removal (which may
-// send).
+// to them subscribes here, in order: the notifier (wakes syncs), push delivery (pushes to push
+// gateways), then guest removal (which may send).
 #include "core/crypto.h"
 #include "homeserver/accounts/account_data.h"
 #include "homeserver/accounts/accounts.h"
@@ -24,7 +24,11 @@
 #include "homeserver/membership/user_directory.h"
 #include "homeserver/moderation/reports.h"
 #include "homeserver/options.h"
+#include "homeserver/push/notifications.h"
+#include "homeserver/push/push_delivery.h"
 #include "homeserver/push/push_rule_service.h"
+#include "homeserver/push/push_sender.h"
+#include "homeserver/push/pushers.h"
 #include "homeserver/search/room_search.h"
 #include "homeserver/sync/ephemeral.h"
 #include "homeserver/sync/presence.h"
@@ -63,6 +67,10 @@ class Homeserver {
         typing_(store, room_cache_, notifier_, scheduler),
         guest_removal_(store, timeline_),
         aggregations_(store, store),
+        push_sender_(options.push, scheduler,
+                     [this](const storage::PusherRecord& p) { pushers.remove(p.user_id, p.app_id, p.pushkey); }),
+        push_delivery_(options.push, store, pushers, push_sender_,
+                       [this](const std::string& user_id) { return sync.badge(user_id); }),
         room_reader(room_cache_, store, store, store, aggregations_),
         relations(room_cache_, store, store, store, aggregations_),
         event_sender(timeline_, store),
@@ -85,19 +93,23 @@ class Homeserver {
         media(options.media, store, content, scheduler),
         url_previews(options.url_previews, scheduler),
         push_rules(options.push, store, [this](const std::string& user_id) { notifier_.notify_user(user_id); }),
+        pushers(options.push, store),
+        notifications(store, store, room_cache_),
         rooms(options.membership, options.timeline, options.push, store, store, store, store, room_cache_,
               event_builder_, write_path_, timeline_),
         profiles(options.membership, store, store, rooms),
         user_directory(options.membership, store),
         reports(options.moderation, store, store, store, room_cache_),
         voip(options.voip),
-        ephemeral(room_cache_, store, store, typing_, notifier_),
+        ephemeral(room_cache_, store, store, typing_, notifier_,
+                  [this](const std::string& user_id) { push_delivery_.on_read(user_id); }),
         presence(options.presence, store, store, room_cache_, notifier_),
         sync(store, store, store, store, room_cache_, typing_, presence, notifier_, scheduler, device_lists, keys,
              to_device, aggregations_),
         search(room_cache_, store, store, store),
         openid(store) {
     write_path_.subscribe([this](const Written& written) { notifier_.on_written(written); });
+    write_path_.subscribe([this](const Written& written) { push_delivery_.on_written(written); });
     write_path_.subscribe([this](const Written& written) { guest_removal_.on_written(written); });
   }
 
@@ -123,6 +135,8 @@ class Homeserver {
   Typing typing_;
   GuestRemoval guest_removal_;
   Aggregations aggregations_;
+  PushSender push_sender_;
+  PushDelivery push_delivery_;
 
  public:
   // The services the API layer calls.
@@ -143,6 +157,8 @@ class Homeserver {
   MediaRepository media;
   UrlPreviews url_previews;
   PushRuleService push_rules;
+  Pushers pushers;
+  Notifications notifications;
   RoomService rooms;
   Profiles profiles;
   UserDirectory user_directory;

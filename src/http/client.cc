@@ -1,4 +1,4 @@
-// The outgoing GET of client.h: Boost.URL to parse, the system resolver, Beast over TCP or TLS,
+// The outgoing GET or POST of client.h: Boost.URL to parse, the system resolver, Beast over TCP or TLS,
 // all on an io_context of the calling (worker) thread.
 #include "http/client.h"
 
@@ -18,6 +18,7 @@
 #include <boost/url/url.hpp>
 
 #include <array>
+#include <cctype>
 #include <cstring>
 
 namespace myelin::http {
@@ -54,10 +55,16 @@ std::optional<Target> parse_target(const std::string& text) {
 template <class Stream>
 asio::awaitable<std::optional<FetchResult>> exchange(Stream& stream, const Target& target, const FetchOptions& options,
                                                      FetchError& error) {
-  bhttp::request<bhttp::empty_body> request{bhttp::verb::get, target.path, 11};
+  const bool post = options.method == "POST";
+  bhttp::request<bhttp::string_body> request{post ? bhttp::verb::post : bhttp::verb::get, target.path, 11};
   request.set(bhttp::field::host, target.host);
   request.set(bhttp::field::user_agent, options.user_agent);
-  request.set(bhttp::field::accept, "text/html, */*;q=0.5");
+  request.set(bhttp::field::accept, post ? "application/json" : "text/html, */*;q=0.5");
+  if (post) {
+    request.set(bhttp::field::content_type, options.body_type);
+    request.body() = options.body;
+    request.prepare_payload();
+  }
   if (auto [ec, n] = co_await bhttp::async_write(stream, request, kNoThrow); ec) {
     error = {FetchError::kUnreachable, ec.message()};
     co_return std::nullopt;
@@ -105,6 +112,14 @@ asio::awaitable<std::optional<FetchResult>> fetch_one(asio::io_context& io, cons
 
   ssl::context context(ssl::context::tls_client);
   context.set_default_verify_paths();
+  if (!options.ca_file.empty()) {
+    boost::system::error_code ec;
+    context.load_verify_file(options.ca_file, ec);
+    if (ec) {
+      error = {FetchError::kUnreachable, "cannot read " + options.ca_file};
+      co_return std::nullopt;
+    }
+  }
   context.set_verify_mode(ssl::verify_peer);
   beast::ssl_stream<beast::tcp_stream> stream(std::move(tcp_stream), context);
   SSL_set_tlsext_host_name(stream.native_handle(), target.host.c_str());
@@ -126,6 +141,13 @@ std::optional<std::array<unsigned char, 16>> address_bytes(const std::string& ip
 }
 
 }  // namespace
+
+std::optional<HttpUrl> parse_http_url(const std::string& text) {
+  auto target = parse_target(text);
+  auto url = boost::urls::parse_absolute_uri(text);
+  if (!target || !url) return std::nullopt;
+  return HttpUrl{target->tls, target->host, target->port, std::string(url->encoded_path())};
+}
 
 bool address_in_range(const std::string& ip, const std::string& range) {
   const std::size_t slash = range.find('/');
@@ -162,13 +184,24 @@ bool is_public_address(const std::string& ip) {
   return true;
 }
 
+bool is_allowed_address(const std::string& ip, std::string_view allowlist) {
+  while (!allowlist.empty()) {
+    const std::size_t comma = allowlist.find(',');
+    std::string range(allowlist.substr(0, comma));
+    std::erase_if(range, [](char c) { return std::isspace(static_cast<unsigned char>(c)); });
+    if (!range.empty() && address_in_range(ip, range)) return true;
+    allowlist = comma == std::string_view::npos ? std::string_view() : allowlist.substr(comma + 1);
+  }
+  return is_public_address(ip);
+}
+
 std::optional<FetchResult> fetch(const std::string& url, const FetchOptions& options, FetchError& error) {
   std::string current = url;
   const auto deadline = std::chrono::steady_clock::now() + options.timeout;
   for (int hop = 0; hop <= options.max_redirects; ++hop) {
     auto target = parse_target(current);
     if (!target) {
-      error = {FetchError::kBadUrl, "only http and https URLs can be previewed"};
+      error = {FetchError::kBadUrl, "only http and https URLs can be fetched"};
       return std::nullopt;
     }
     asio::io_context io;

@@ -1,5 +1,6 @@
 #pragma once
-// An outgoing HTTP(S) GET for fetching third-party pages (URL previews), hardened against
+// An outgoing HTTP(S) GET for fetching third-party pages (URL previews), or a POST of a body
+// (push gateways: FetchOptions::method), hardened against
 // server-side request forgery: every address a host name resolves to is checked with
 // `may_connect` before connecting (so DNS cannot point it at the server's own network), each
 // redirect is checked again, and size and time are bounded. TLS verifies the certificate
@@ -9,6 +10,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace myelin::http {
 
@@ -18,6 +20,10 @@ struct FetchOptions {
   std::chrono::seconds timeout{10};  // for the whole fetch
   int max_redirects = 3;
   std::string user_agent = "myelin";
+  std::string method = "GET";  // or "POST", which sends `body` as `body_type`
+  std::string body;
+  std::string body_type = "application/json";
+  std::string ca_file;  // a PEM file of certificate authorities trusted besides the system's ("": none)
 };
 
 struct FetchResult {
@@ -34,9 +40,19 @@ struct FetchError {
 
 std::optional<FetchResult> fetch(const std::string& url, const FetchOptions& options, FetchError& error);
 
+// An absolute http(s) URL's parts as fetch() reads them, or nullopt when it could not fetch it
+// (another scheme, no host, user info, malformed).
+struct HttpUrl {
+  bool tls = false;
+  std::string host, port, path;  // path without the query
+};
+std::optional<HttpUrl> parse_http_url(const std::string& url);
+
 // Whether an IP address is public (not loopback, private, link-local, CGNAT, multicast,
 // reserved or unspecified, in v4 or v6, IPv4-mapped included).
 bool is_public_address(const std::string& ip);
+// Whether `ip` is public or inside one of the comma-separated ranges of `allowlist`.
+bool is_allowed_address(const std::string& ip, std::string_view allowlist);
 // Whether `ip` is inside the CIDR range `range` ("10.0.0.0/8", "::1/128", or a bare address).
 bool address_in_range(const std::string& ip, const std::string& range);
 

@@ -146,6 +146,12 @@ class Scheduler {
   // Runs CPU-heavy `work` (password hashing) on a worker thread, then `then` on the loop
   // thread. `work` must touch nothing the loop owns (no responders either).
   virtual void run_blocking(std::function<void()> work, std::function<void()> then) = 0;
+  // The same for `work` that mostly waits on the network (outgoing requests to other
+  // servers): the server gives it threads of its own, so a slow peer never keeps the pool from
+  // CPU work.
+  virtual void run_waiting(std::function<void()> work, std::function<void()> then) {
+    run_blocking(std::move(work), std::move(then));
+  }
 };
 
 // A scheduler without an event loop or a pool, for the command line and tests: posted and

@@ -196,7 +196,13 @@ struct Server::Impl : Scheduler {
   }
 
   void run_blocking(std::function<void()> work, std::function<void()> then) override {
-    asio::post(workers, [this, work = std::move(work), then = std::move(then)]() mutable {
+    run_on(workers, std::move(work), std::move(then));
+  }
+  void run_waiting(std::function<void()> work, std::function<void()> then) override {
+    run_on(waiters, std::move(work), std::move(then));
+  }
+  void run_on(asio::thread_pool& pool, std::function<void()> work, std::function<void()> then) {
+    asio::post(pool, [this, work = std::move(work), then = std::move(then)]() mutable {
       run_guarded(work);
       asio::post(io, [then = std::move(then)] { run_guarded(then); });
     });
@@ -260,6 +266,7 @@ struct Server::Impl : Scheduler {
   asio::io_context io{1};
   asio::io_context net{1};
   asio::thread_pool workers{2};
+  asio::thread_pool waiters{4};  // run_waiting: outgoing requests
   tcp::acceptor acceptor;
   asio::signal_set signals;
   std::unique_ptr<asio::steady_timer> drain_timer;  // net's
@@ -609,6 +616,8 @@ void Server::run() {
   net_thread.join();
   *impl.loop_open = false;
   impl.workers.join();
+  impl.waiters.stop();  // outgoing requests not started are dropped; those under way end within their timeout
+  impl.waiters.join();
 }
 
 // On io: the callbacks (the layers above answer their long-polls); then on net: no more

@@ -30,6 +30,7 @@
 #include "storage/openid_store.h"
 #include "storage/position_store.h"
 #include "storage/relation_store.h"
+#include "storage/pusher_store.h"
 #include "storage/report_store.h"
 #include "storage/room_directory_store.h"
 #include "storage/search_store.h"
@@ -53,6 +54,7 @@ class Store : public PositionStore,
               public MediaStore,
               public SearchStore,
               public OpenIdStore,
+              public PusherStore,
               public BatchedWrites {
  public:
   ~Store() override = default;

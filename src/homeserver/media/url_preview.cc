@@ -109,15 +109,7 @@ json::object open_graph(std::string_view html) {
 }
 
 bool UrlPreviews::may_connect(const std::string& ip) const {
-  std::string_view ranges = config_.url_preview_ip_allowlist;
-  while (!ranges.empty()) {
-    const std::size_t comma = ranges.find(',');
-    std::string range(ranges.substr(0, comma));
-    std::erase_if(range, [](char c) { return std::isspace(static_cast<unsigned char>(c)); });
-    if (!range.empty() && http::address_in_range(ip, range)) return true;
-    ranges = comma == std::string_view::npos ? std::string_view() : ranges.substr(comma + 1);
-  }
-  return http::is_public_address(ip);
+  return http::is_allowed_address(ip, config_.url_preview_ip_allowlist);
 }
 
 void UrlPreviews::preview(const std::string& url, std::function<void(core::Result<json::object>)> done) {

@@ -169,6 +169,7 @@ PushResult evaluate_push_rules(const json::object& rules, const json::object& ev
       if (!rule_matches(kind, rule, event, context)) continue;
       PushResult result;
       if (auto actions = rule.if_contains("actions"); actions && actions->is_array()) {
+        result.actions = &actions->get_array();
         for (const auto& action : actions->get_array()) {
           if (action.is_string() && action.get_string() == "notify") result.notify = true;
           if (action.is_object() && text_of(action.get_object(), "set_tweak") == "highlight") {

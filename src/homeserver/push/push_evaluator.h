@@ -23,6 +23,8 @@ struct PushContext {
 struct PushResult {
   bool notify = false;
   bool highlight = false;
+  // The matching rule's actions (inside `rules`, so valid while it is), or nullptr.
+  const json::array* actions = nullptr;
 };
 
 // `rules` is a ruleset ({"global": {...}}); `event` has type, content, sender, room_id and

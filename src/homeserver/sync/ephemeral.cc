@@ -53,6 +53,7 @@ void Ephemeral::write_receipt(const std::string& user_id, const RoomState& room,
       current && (current->event_id == event.event_id || event_pos(current->event_id) > event.pos))
     return;
   user_data_store_.set_receipt({room.room_id, type, user_id, thread_id, event.event_id, core::now_ms(), 0});
+  read_(user_id);
   if (type == "m.read.private") return notifier_.notify_user(user_id);
   notifier_.notify_users(std::vector<std::string>(room.joined.begin(), room.joined.end()));
 }

@@ -5,6 +5,7 @@
 // does not know, so non-members learn nothing). Receipts and markers name an event of the room
 // and never move backwards; m.fully_read is kept as room account data ({"event_id": ...}).
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <utility>
@@ -24,9 +25,16 @@ inline constexpr std::int64_t kDefaultTypingTimeoutMs = 30'000;
 
 class Ephemeral {
  public:
+  // `read` hears of each user whose read receipt (m.read or m.read.private) moved.
+  using Read = std::function<void(const std::string& user_id)>;
   Ephemeral(RoomCache& rooms, storage::EventStore& store, storage::UserDataStore& user_data_store, Typing& typing,
-            Notifier& notifier)
-      : rooms_(rooms), store_(store), user_data_store_(user_data_store), typing_(typing), notifier_(notifier) {}
+            Notifier& notifier, Read read)
+      : rooms_(rooms),
+        store_(store),
+        user_data_store_(user_data_store),
+        typing_(typing),
+        notifier_(notifier),
+        read_(std::move(read)) {}
 
   // `timeout_ms` defaults to kDefaultTypingTimeoutMs; Typing::set clamps it to 1 s to 2 min.
   core::Status set_typing(const core::UserId& user_id, const core::RoomId& room_id, bool typing,
@@ -54,6 +62,7 @@ class Ephemeral {
   storage::UserDataStore& user_data_store_;
   Typing& typing_;
   Notifier& notifier_;
+  Read read_;
 };
 
 }  // namespace myelin::homeserver

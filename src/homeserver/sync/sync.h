@@ -70,6 +70,9 @@ class SyncService {
   // The server is stopping: waiting syncs are answered now with what they have (usually
   // nothing new, and so the same position), and later ones do not wait.
   void stop_waiting() { long_poll_.stop(); }
+  // The notifications the user has not read, over all their joined rooms (the badge that push
+  // delivery sends; badge.cc).
+  std::int64_t badge(const std::string& user_id);
   // The deprecated event stream (GET /events): the room events after `from` that the user may
   // read, in the rooms they are joined to, or only in `room_id` when given (peeking into a
   // room they may read without being joined). Waits like sync when there are none. Without

@@ -6,11 +6,9 @@
 #include <set>
 #include <utility>
 
-#include "homeserver/push/push_evaluator.h"
 #include "homeserver/sync/sync_pass.h"
 #include "homeserver/timeline/pagination.h"
 #include "homeserver/timeline/visibility.h"
-#include "rooms/auth.h"
 
 namespace myelin::homeserver {
 namespace {
@@ -154,73 +152,23 @@ void remember_sent_members(SyncPass& pass, const std::string& room_id, bool newl
       if (event.type == "m.room.member" && event.state_key) pass.sent.add(room_id, *event.state_key);
 }
 
-// Where the user has read the room up to: their receipts (m.read and m.read.private, the further
-// of the two, per thread), never before their membership.
-ReadPositions read_positions(SyncPass& pass, const storage::Membership& membership) {
-  ReadPositions reads;
-  for (const auto& [thread_id, pos] : pass.user_data.read_positions(membership.room_id, pass.user)) {
-    if (thread_id.empty()) reads.room = pos;
-    else if (thread_id == "main") reads.main = pos;
-    else reads.threads[thread_id] = pos;
-  }
-  reads.room = std::max(reads.room, membership.pos);
-  return reads;
-}
-
 json::object counts_json(const NotificationCounts& counts) {
   return {{"notification_count", counts.notifications}, {"highlight_count", counts.highlights}};
 }
 
-// Notification and highlight counts of the events after the user's read positions, from their
-// push rules, counted on from the last sync (UnreadCounts), per thread: an event in a thread
-// (its relation's thread, homeserver/timeline/relations.h) counts there, read up to that
-// thread's receipts. With the timeline filter's unread_thread_notifications the room's counts
-// are the main timeline's and the threads' come apart in `unread_thread_notifications`;
-// otherwise the room's counts are the sum. Each count looks at the newest kUnreadWindow
-// events of its range at most (the counts saturate there); only events with an m.relates_to
-// cost a lookup of their thread, one query for all of them.
+// The room's notification counts (badge.cc). With the timeline filter's
+// unread_thread_notifications the room's counts are the main timeline's and the threads' come
+// apart in `unread_thread_notifications`; otherwise the room's counts are the sum.
 void unread_notifications(SyncPass& pass, const RoomState& room, const storage::Membership& membership,
                           json::object& room_json) {
-  constexpr std::size_t kUnreadWindow = 100;
-  const json::object* create = room.pdu("m.room.create", "");
-  auto evaluate = [&](StreamPos after, StreamPos upto, const ReadPositions& reads, RoomUnread& counts) {
-    if (room.last_pos <= after || !create) return;
-    const PushRuleset& rules = pass.push_rules();
-    const json::object* member = room.content("m.room.member", pass.user);
-    rooms::PowerLevels levels(room.content("m.room.power_levels", ""), *create, *room.rules);
-    PushContext context{pass.user, member ? std::string(string_field(*member, "displayname")) : "",
-                        static_cast<std::int64_t>(room.joined.size()),
-                        [&levels](std::string_view sender, std::string_view key) {
-                          return key == "room" && levels.at_least(sender, levels.notifications_room());
-                        },
-                        rules.user_placeholder};
-    std::vector<std::pair<StreamPos, json::object>> pdus;
-    std::vector<std::string> related;
-    for (auto& event :
-         pass.store.room_events(room.room_id, after, upto, kUnreadWindow, storage::Direction::kBackward)) {
-      if (event.sender == pass.user || pass.ignores(event.sender)) continue;
-      auto pdu = core::parse_json_object(event.json);
-      if (!pdu) continue;
-      const json::value* content = pdu->if_contains("content");
-      if (content && content->is_object() && content->get_object().contains("m.relates_to"))
-        related.push_back(event.event_id);
-      pdus.emplace_back(event.pos, std::move(*pdu));
-    }
-    std::map<StreamPos, std::string> thread_of;
-    for (const auto& relation : pass.relations.relations(related))
-      if (!relation.thread_id.empty()) thread_of[relation.pos] = relation.thread_id;
-    for (const auto& [pos, pdu] : pdus) {
-      auto thread = thread_of.find(pos);
-      const std::string& thread_id = thread == thread_of.end() ? std::string() : thread->second;
-      if (pos <= reads.read_up_to(thread_id)) continue;
-      const PushResult result = evaluate_push_rules(*rules.rules, pdu, context);
-      NotificationCounts& into = counts.of(thread_id);
-      into.notifications += result.notify;
-      into.highlights += result.highlight;
-    }
-  };
-  const RoomUnread counts =
-      pass.unread.get(pass.user, room.room_id, read_positions(pass, membership), pass.now, evaluate);
+  const UnreadContext context{pass.store,
+                              pass.relations,
+                              pass.user_data,
+                              pass.unread,
+                              pass.user,
+                              [&pass]() -> const PushRuleset& { return pass.push_rules(); },
+                              pass.filter.room.timeline.ignored.get()};
+  const RoomUnread counts = room_unread(context, room, membership, pass.now);
   if (!pass.filter.room.timeline.unread_thread_notifications) {
     room_json["unread_notifications"] = counts_json(counts.total());
     return;

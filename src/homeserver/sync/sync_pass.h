@@ -4,9 +4,11 @@
 // memory, typing, the kept notification counts, the user's push rules (read once, when first
 // needed), the users they ignore (read once, carried by the timeline filter). Each section sets
 // `has_updates` when it found something new.
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -66,6 +68,28 @@ struct SyncAccountData {
   std::map<std::string, json::array> rooms;
 };
 SyncAccountData account_data_section(SyncPass& pass);
+
+// What counting a user's unread notifications reads: the stores, the kept counts, their push
+// rules (read when first needed) and the users they ignore (nullptr: nobody), whose events
+// count for nothing.
+struct UnreadContext {
+  storage::EventStore& store;
+  storage::RelationStore& relations;
+  storage::UserDataStore& user_data;
+  UnreadCounts& unread;
+  const std::string& user;
+  std::function<const PushRuleset&()> push_rules;
+  const std::set<std::string, std::less<>>* ignored = nullptr;
+};
+
+// Notification and highlight counts of the events after the user's read positions in `room`
+// (their receipts, per thread, never before their membership), from their push rules, counted
+// on from the last count (UnreadCounts). An event in a thread (its relation's thread,
+// homeserver/timeline/relations.h) counts there, read up to that thread's receipts. Each count
+// looks at the newest 100 events of its range at most (the counts saturate there); only events
+// with an m.relates_to cost a lookup of their thread, one query for all of them. badge.cc.
+RoomUnread room_unread(const UnreadContext& context, const RoomState& room, const storage::Membership& membership,
+                       storage::StreamPos now);
 
 // The "rooms" section: join, invite, leave and knock, one entry per room of `memberships`
 // that has news. Takes each joined room's account data out of `room_account_data`.

@@ -98,6 +98,7 @@ void SqliteStore::delete_device(const std::string& user_id, const std::string& d
                           "DELETE FROM fallback_keys WHERE user_id = ? AND device_id = ?",
                           "DELETE FROM to_device_inbox WHERE user_id = ? AND device_id = ?",
                           "DELETE FROM to_device_inbox_sizes WHERE user_id = ? AND device_id = ?",
+                          "DELETE FROM pushers WHERE user_id = ? AND device_id = ?",
                           "DELETE FROM key_signatures WHERE target_user = ? AND target_key = ?"})
     db_.prepare(sql).bind(user_id).bind(device_id).run();
   forget_device_transactions(user_id, device_id);

@@ -362,6 +362,16 @@ INSERT INTO event_search (rowid, room, body, name, topic)
       AND e.room_id NOT IN (SELECT room_id FROM current_state WHERE type = 'm.room.encryption' AND state_key = ''))
   WHERE COALESCE(body, name, topic, '') <> '';
 )sql",
+    // 12: pushers (storage/pusher_store.h).
+    R"sql(
+CREATE TABLE pushers (
+  user_id TEXT NOT NULL, app_id TEXT NOT NULL, pushkey TEXT NOT NULL, kind TEXT NOT NULL,
+  app_display_name TEXT NOT NULL, device_display_name TEXT NOT NULL, profile_tag TEXT NOT NULL,
+  lang TEXT NOT NULL, data TEXT NOT NULL, device_id TEXT NOT NULL, pushkey_ts INTEGER NOT NULL,
+  PRIMARY KEY (user_id, app_id, pushkey)) WITHOUT ROWID;
+CREATE INDEX pushers_by_key ON pushers (app_id, pushkey);
+CREATE INDEX pushers_by_device ON pushers (user_id, device_id);
+)sql",
 };
 
 std::int64_t user_version(Database& db) {

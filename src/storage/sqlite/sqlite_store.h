@@ -1,7 +1,8 @@
 #pragma once
 // The SQLite implementation of Store, every domain interface in one database (store.h has the
 // contract). Method bodies are spread over files by area: accounts.cc, events.cc, state.cc,
-// user_data.cc, e2ee.cc, key_backup.cc, media.cc, search.cc, openid.cc, sqlite_store.cc (the rest).
+// user_data.cc, e2ee.cc, key_backup.cc, media.cc, search.cc, openid.cc, pushers.cc, sqlite_store.cc (the
+// rest).
 #include <atomic>
 #include <memory>
 #include <unordered_map>
@@ -169,6 +170,14 @@ class SqliteStore final : public Store {
   void put_backup_keys(const std::string& user_id, std::int64_t version, const std::vector<BackupKey>& keys) override;
   void delete_backup_keys(const std::string& user_id, std::int64_t version, const std::optional<std::string>& room_id,
                           const std::optional<std::string>& session_id) override;
+
+  // PusherStore
+  void put_pusher(const PusherRecord& pusher) override;
+  bool delete_pusher(const std::string& user_id, const std::string& app_id, const std::string& pushkey) override;
+  void delete_pushers_of_others(const std::string& app_id, const std::string& pushkey,
+                                const std::string& keep_user) override;
+  std::vector<PusherRecord> pushers(const std::string& user_id) override;
+  std::vector<std::string> users_with_pushers() override;
 
   // MediaStore
   bool add_media(const MediaRecord& record) override;
