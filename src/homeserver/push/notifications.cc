@@ -7,6 +7,7 @@
 #include "homeserver/push/push_delivery.h"
 #include "homeserver/push/push_evaluator.h"
 #include "homeserver/timeline/client_format.h"
+#include "homeserver/timeline/ignored_users.h"
 
 namespace myelin::homeserver {
 namespace {
@@ -47,20 +48,22 @@ core::Result<json::object> Notifications::list(const std::string& user_id, const
   const bool highlights_only = only.has_value();
 
   const PushRuleset rules = rules_cache_.rules(user_data_, user_id);
+  const IgnoredUsers ignored = ignored_users(user_data_, user_id);
   std::vector<Found> found;
   for (const storage::Membership& membership : store_.user_memberships(user_id)) {
     if (membership.membership != "join") continue;
     auto room = rooms_.room(membership.room_id);
     if (!room) continue;
+    // Read when an unthreaded receipt or one of the main timeline is at or after it (a
+    // notification of a thread read only by that thread's receipts shows as unread).
     storage::StreamPos read_up_to = membership.pos;
-    for (const char* type : {"m.read", "m.read.private"})
-      if (auto receipt = user_data_.user_receipt(membership.room_id, user_id, type))
-        if (auto read = store_.event(receipt->event_id)) read_up_to = std::max(read_up_to, read->pos);
+    for (const auto& [thread_id, pos] : user_data_.read_positions(membership.room_id, user_id))
+      if (thread_id.empty() || thread_id == "main") read_up_to = std::max(read_up_to, pos);
     const PushContext context = push_context(*room, user_id, rules.user_placeholder);
     std::size_t in_room = 0;
     for (auto& event :
          store_.room_events(membership.room_id, membership.pos, upper, kScanPerRoom, storage::Direction::kBackward)) {
-      if (event.sender == user_id) continue;
+      if (event.sender == user_id || (ignored && ignored->contains(event.sender))) continue;
       auto pdu = core::parse_json_object(event.json);
       if (!pdu) continue;
       const PushResult result = evaluate_push_rules(*rules.rules, *pdu, context);

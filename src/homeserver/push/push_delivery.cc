@@ -5,6 +5,7 @@
 
 #include "homeserver/push/push_evaluator.h"
 #include "homeserver/push/push_payload.h"
+#include "homeserver/timeline/ignored_users.h"
 #include "rooms/auth.h"
 
 namespace myelin::homeserver {
@@ -47,6 +48,8 @@ void PushDelivery::on_written(const Written& written) {
 void PushDelivery::consider(const std::string& user_id, const Written& written) {
   const RoomState& room = written.room;
   const storage::NewEvent& row = written.event.row;
+  // Nothing of a user they ignore reaches them (client-server-api "Ignoring Users").
+  if (const IgnoredUsers ignored = ignored_users(user_data_, user_id); ignored && ignored->contains(row.sender)) return;
   const PushRuleset rules = rules_cache_.rules(user_data_, user_id);
   const PushContext context = push_context(room, user_id, rules.user_placeholder);
   const PushResult result = evaluate_push_rules(*rules.rules, written.event.pdu, context);

@@ -72,7 +72,11 @@ core::Status Pushers::set(const std::string& user_id, const std::string& device_
     return {};
   }
   if (kind->get_string() != "http") return core::fail(Errc::kInvalidParam, "Only pushers of kind http are supported");
-  storage::PusherRecord record{user_id, *app_id, *pushkey, "http"};
+  storage::PusherRecord record;
+  record.user_id = user_id;
+  record.app_id = *app_id;
+  record.pushkey = *pushkey;
+  record.kind = "http";
   const std::pair<const char*, std::string*> required[] = {{"app_display_name", &record.app_display_name},
                                                            {"device_display_name", &record.device_display_name},
                                                            {"lang", &record.lang}};
