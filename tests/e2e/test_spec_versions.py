@@ -27,6 +27,13 @@ class SpecVersionsTest(unittest.TestCase):
         self.assertEqual(status, 200, body)
         return body["versions"]
 
+    def test_lazy_loading_is_advertised_to_r0_era_clients(self):
+        # Element Web before 2024 syncs without lazy-loaded members (and asks to clear its cache
+        # on every reload) unless /versions lists r0.5.0 or this flag.
+        status, body = harness.request(self.server.url, "GET", "/_matrix/client/versions")
+        self.assertEqual(status, 200, body)
+        self.assertIs(body["unstable_features"].get("m.lazy_load_members"), True)
+
     def test_v1_13_claims_hand_out_the_oldest_uploaded_key_first(self):
         self.assertIn("v1.13", self.versions())
         alice = self.alice

@@ -21,7 +21,10 @@ constexpr const char* kSpecVersions[] = {"r0.6.1", "v1.1",  "v1.2",  "v1.3",  "v
 void get_versions(Call& call) {
   json::array versions;
   for (const char* version : kSpecVersions) versions.emplace_back(version);
-  call.reply(json::object{{"versions", std::move(versions)}, {"unstable_features", json::object{}}});
+  // Lazy loading of members is in r0.6.1 too, but clients of the r0 era (Element Web before
+  // 2024 among them) turn it on only when this flag or "r0.5.0" is listed.
+  call.reply(json::object{{"versions", std::move(versions)},
+                          {"unstable_features", json::object{{"m.lazy_load_members", true}}}});
 }
 
 void get_well_known_client(Call& call) {
