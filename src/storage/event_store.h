@@ -57,6 +57,12 @@ struct NewRelation {
   std::string root_sender;  // m.thread: the sender of the thread root
 };
 
+// What the search index keeps of a new event (homeserver/timeline/search_text.h).
+struct SearchText {
+  std::string column;  // body, name or topic
+  std::string text;
+};
+
 struct NewEvent {
   std::string event_id;
   std::string room_id;
@@ -74,7 +80,8 @@ struct NewEvent {
   // For m.room.redaction: the target (in the same room) and its redacted PDU text, which
   // replaces the stored text (the content is erased, not hidden).
   std::optional<std::pair<std::string, std::string>> redaction;
-  std::optional<NewRelation> relation;  // content.m.relates_to, when valid
+  std::optional<NewRelation> relation;    // content.m.relates_to, when valid
+  std::optional<SearchText> search_text;  // none in an encrypted room
 };
 
 struct Persisted {

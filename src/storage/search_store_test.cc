@@ -2,6 +2,8 @@
 
 #include <limits>
 
+#include "core/json.h"
+
 #include "storage/sqlite/search.h"
 #include "storage/store.h"
 
@@ -26,6 +28,15 @@ class SearchStoreTest : public ::testing::Test {
     e.sender = sender;
     e.origin_server_ts = ts;
     e.json = R"({"content":)" + content + "}";
+    // What the builder would index (homeserver/timeline/search_text.h), here only the plain fields.
+    const char* column = type == "m.room.message" ? "body"
+                         : e.state_key != ""      ? nullptr
+                         : type == "m.room.name"  ? "name"
+                         : type == "m.room.topic" ? "topic"
+                                                  : nullptr;
+    auto fields = core::parse_json_object(content);
+    auto text = column && fields ? fields->if_contains(column) : nullptr;
+    if (text && text->is_string()) e.search_text = SearchText{column, std::string(text->get_string())};
     std::optional<RoomRecord> record;
     if (!store_->room(*core::RoomId::parse(room))) record = RoomRecord{room, "12", "@a:x", false};
     return store_->persist_events({e}, record).front().pos;
@@ -62,9 +73,7 @@ TEST(SearchExpressionTest, QuotesWordsAndNamesColumnsAndRooms) {
 TEST_F(SearchStoreTest, FindsWordsByPrefixInEveryIndexedKey) {
   const StreamPos body = say("!r:x", "Let us meet at noon");
   const StreamPos name = add("!r:x", "m.room.name", "", R"({"name":"Meeting room"})");
-  const StreamPos topic = add("!r:x", "m.room.topic", "",
-                              R"({"topic":"plans","m.topic":{"m.text":[{"body":"<b>x</b>","mimetype":"text/html"},)"
-                              R"({"body":"weekly meetup"}]}})");
+  const StreamPos topic = add("!r:x", "m.room.topic", "", R"({"topic":"plans of the weekly meetup"})");
   say("!r:x", "nothing to see");
   add("!r:x", "m.room.member", "@a:x", R"({"membership":"join","displayname":"meet"})");
   auto q = query({"meet"}, {{"!r:x", {{0, kEnd}}}});
@@ -136,7 +145,7 @@ TEST_F(SearchStoreTest, PagesInBothOrdersWithoutRepeats) {
   }
 }
 
-TEST_F(SearchStoreTest, RedactedAndEncryptedEventsAreNotFound) {
+TEST_F(SearchStoreTest, RedactedEventsAreNotFound) {
   const StreamPos kept = say("!r:x", "secret plan");
   const StreamPos gone = say("!r:x", "secret plan b");
   NewEvent redaction;
@@ -149,10 +158,6 @@ TEST_F(SearchStoreTest, RedactedAndEncryptedEventsAreNotFound) {
   redaction.redaction = std::make_pair(id_of(gone), std::string(R"({"content":{}})"));
   store_->persist_events({redaction}, std::nullopt);
   auto q = query({"secret"}, {{"!r:x", {{0, kEnd}}}, {"!e:x", {{0, kEnd}}}});
-  EXPECT_EQ(positions(store_->search_events(q)), (std::vector<StreamPos>{kept}));
-  add("!e:x", "m.room.encryption", "", R"({"algorithm":"m.megolm.v1.aes-sha2"})");
-  say("!e:x", "secret in plaintext");
-  q.bound = store_->current_pos();
   EXPECT_EQ(positions(store_->search_events(q)), (std::vector<StreamPos>{kept}));
 }
 

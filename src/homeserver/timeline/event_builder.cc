@@ -4,6 +4,7 @@
 
 #include "core/clock.h"
 #include "homeserver/timeline/relations.h"
+#include "homeserver/timeline/search_text.h"
 #include "rooms/auth.h"
 #include "rooms/event_format.h"
 
@@ -84,6 +85,8 @@ core::Result<BuiltEvent> EventBuilder::build(const RoomState& room, const EventD
                                           {draft.type, draft.state_key, draft.sender, draft.content});
   if (!relation) return std::unexpected(relation.error());
   built.row.relation = std::move(*relation);
+  if (!room.pdu("m.room.encryption", ""))
+    built.row.search_text = search_text_of(draft.type, draft.state_key, draft.content);
 
   std::string event_id = rooms::finalize_local_event(pdu, rules, config_.server_name, key_);
   std::string text = core::canonical_json(pdu);

@@ -11,6 +11,7 @@
 #include "homeserver/timeline/event_builder.h"
 #include "homeserver/timeline/options.h"
 #include "homeserver/timeline/room_cache.h"
+#include "homeserver/timeline/search_text.h"
 #include "homeserver/timeline/timeline.h"
 #include "homeserver/timeline/write_path.h"
 #include "http/http.h"
@@ -54,6 +55,7 @@ inline storage::NewEvent test_event(const std::string& room_id, const std::strin
   event.type = type;
   event.state_key = state_key;
   event.sender = sender;
+  event.search_text = search_text_of(type, state_key, content);
   json::object pdu{{"type", type}, {"sender", sender}, {"room_id", room_id}, {"content", std::move(content)}};
   if (state_key) pdu["state_key"] = *state_key;
   event.json = core::to_string(pdu);

@@ -57,66 +57,19 @@ std::string match_expression(const std::vector<std::string>& words, const Search
   return "room : (" + any + ") AND " + out;
 }
 
-namespace {
-
-std::string string_field(const json::object& object, std::string_view key) {
-  auto value = object.if_contains(key);
-  return value && value->is_string() ? std::string(value->get_string()) : std::string();
-}
-
-// The indexed text of an event and its column (as the migration that created the index took
-// it from the events stored before, migrations.cc 9): the body of a message, the name of the
-// room's name, the topic of its topic and the first text/plain m.topic that differs from it.
-std::optional<std::pair<const char*, std::string>> indexed_text(const NewEvent& event) {
-  const bool message = event.type == "m.room.message" && !event.state_key;
-  const bool name = event.type == "m.room.name" && event.state_key == "";
-  const bool topic = event.type == "m.room.topic" && event.state_key == "";
-  if (!message && !name && !topic) return std::nullopt;
-  auto pdu = core::parse_json_object(event.json);
-  if (!pdu) return std::nullopt;
-  auto content = pdu->if_contains("content");
-  if (!content || !content->is_object()) return std::nullopt;
-  const json::object& fields = content->get_object();
-  std::string text = string_field(fields, message ? "body" : name ? "name" : "topic");
-  const json::value* block = topic ? fields.if_contains("m.topic") : nullptr;
-  const json::value* texts = block && block->is_object() ? block->get_object().if_contains("m.text") : nullptr;
-  if (texts && texts->is_array()) {
-    for (const auto& entry : texts->get_array()) {
-      if (!entry.is_object()) continue;
-      const json::object& representation = entry.get_object();
-      auto body = representation.if_contains("body");
-      auto mimetype = representation.if_contains("mimetype");
-      if (!body || !body->is_string() || body->get_string() == text ||
-          (mimetype && !(mimetype->is_string() && mimetype->get_string() == "text/plain")))
-        continue;
-      text += (text.empty() ? "" : " ") + std::string(body->get_string());
-      break;
-    }
-  }
-  if (text.empty()) return std::nullopt;
-  return std::pair{message ? "body" : name ? "name" : "topic", std::move(text)};
-}
-
-}  // namespace
-
 // Rows wait in search_pending, a plain table, and move into the index this many at a time (or
 // before a search): FTS5 writes a segment at every savepoint, and every persist_events is one,
 // so indexing each event on its own would cost a segment (and its merging) per message.
 constexpr std::int64_t kPendingRows = 200;
 
 void SqliteStore::index_for_search(const NewEvent& event, StreamPos pos) {
-  auto text = indexed_text(event);
-  if (!text) return;
-  {
-    auto encrypted =
-        db_.prepare("SELECT 1 FROM current_state WHERE room_id = ? AND type = 'm.room.encryption' AND state_key = ''");
-    encrypted.bind(event.room_id);
-    if (encrypted.step()) return;
-  }
-  db_.prepare(std::string("INSERT INTO search_pending (pos, room, ") + text->first + ") VALUES (?, ?, ?)")
+  if (!event.search_text) return;
+  const std::string& column = event.search_text->column;
+  if (column != "body" && column != "name" && column != "topic") return;
+  db_.prepare("INSERT INTO search_pending (pos, room, " + column + ") VALUES (?, ?, ?)")
       .bind(pos)
       .bind(room_token(event.room_id))
-      .bind(text->second)
+      .bind(event.search_text->text)
       .run();
   if (pending_search_rows() + 1 >= kPendingRows) flush_search_pending();
   else ++search_pending_;
