@@ -248,27 +248,28 @@ SearchPage SqliteStore::search_events(const SearchQuery& query) {
 std::optional<StoredEvent> SqliteStore::event_near_time(const std::string& room_id, std::int64_t ts, Direction dir,
                                                         const std::vector<PosBounds>& readable_ranges) {
   const bool forward = dir == Direction::kForward;
-  auto s = db_.prepare(forward ? "SELECT pos, origin_server_ts, event_id FROM events WHERE room_id = ?"
+  // Reads only events_by_room (room, position, timestamp): the readable range of the room, in
+  // the index alone, however the timestamps are ordered.
+  auto s = db_.prepare(forward ? "SELECT pos, origin_server_ts FROM events WHERE room_id = ?"
                                  " AND origin_server_ts >= ? AND pos > ? AND pos <= ?"
                                  " ORDER BY origin_server_ts, pos LIMIT 1"
-                               : "SELECT pos, origin_server_ts, event_id FROM events WHERE room_id = ?"
+                               : "SELECT pos, origin_server_ts FROM events WHERE room_id = ?"
                                  " AND origin_server_ts <= ? AND pos > ? AND pos <= ?"
                                  " ORDER BY origin_server_ts DESC, pos DESC LIMIT 1");
   std::optional<std::pair<std::int64_t, StreamPos>> best;
-  std::string best_id;
   for (const auto& [lower, upper] : readable_ranges) {
     s.bind(room_id).bind(ts).bind(lower).bind(upper);
     if (s.step()) {
       const std::pair found{s.integer(1), s.integer(0)};
-      if (!best || (forward ? found < *best : found > *best)) {
-        best = found;
-        best_id = s.text(2);
-      }
+      if (!best || (forward ? found < *best : found > *best)) best = found;
     }
     s.reset();
   }
   if (!best) return std::nullopt;
-  return event(best_id);
+  auto id = db_.prepare("SELECT event_id FROM events WHERE pos = ?");
+  id.bind(best->second);
+  if (!id.step()) return std::nullopt;
+  return event(id.text(0));
 }
 
 }  // namespace myelin::storage::sqlite
