@@ -5,7 +5,7 @@ import { after, before, test } from "node:test";
 import * as sdk from "matrix-js-sdk";
 import { logger } from "matrix-js-sdk/lib/logger.js";
 
-import { register, startServer, startSyncing } from "./harness.mjs";
+import { register, startServer, startSyncing, waitFor } from "./harness.mjs";
 
 logger.setLevel("warn");
 
@@ -37,19 +37,6 @@ function nextEvent(client, match, timeoutMs = 10000) {
       resolve(event);
     };
     client.on(sdk.RoomEvent.Timeline, listener);
-  });
-}
-
-function waitFor(check, timeoutMs = 10000) {
-  return new Promise((resolve, reject) => {
-    const started = Date.now();
-    const poll = () => {
-      const value = check();
-      if (value) return resolve(value);
-      if (Date.now() - started > timeoutMs) return reject(new Error("condition not met in time"));
-      setTimeout(poll, 25);
-    };
-    poll();
   });
 }
 

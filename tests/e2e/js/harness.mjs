@@ -57,10 +57,25 @@ export async function register(url, username, password, token) {
   return done.body;
 }
 
-// Starts the client's sync loop and returns once its first sync is done.
-export async function startSyncing(client) {
+// Starts the client's sync loop (with startClient `options` besides the defaults) and returns
+// once its first sync is done.
+export async function startSyncing(client, options = {}) {
   const prepared = new Promise((resolve) => client.once(ClientEvent.Sync, (state) => resolve(state)));
-  await client.startClient({ initialSyncLimit: 20, lazyLoadMembers: true });
+  await client.startClient({ initialSyncLimit: 20, lazyLoadMembers: true, ...options });
   const state = await prepared;
   if (state !== "PREPARED") throw new Error(`first sync ended in state ${state}`);
+}
+
+// Resolves with check()'s first truthy value, polled every 25 ms; rejects after timeoutMs.
+export function waitFor(check, timeoutMs = 10000) {
+  return new Promise((resolve, reject) => {
+    const started = Date.now();
+    const poll = () => {
+      const value = check();
+      if (value) return resolve(value);
+      if (Date.now() - started > timeoutMs) return reject(new Error("condition not met in time"));
+      setTimeout(poll, 25);
+    };
+    poll();
+  });
 }

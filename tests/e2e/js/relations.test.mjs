@@ -7,7 +7,7 @@ import { after, before, test } from "node:test";
 import * as sdk from "matrix-js-sdk";
 import { logger } from "matrix-js-sdk/lib/logger.js";
 
-import { register, startServer } from "./harness.mjs";
+import { register, startServer, startSyncing, waitFor } from "./harness.mjs";
 
 logger.setLevel("warn");
 
@@ -20,25 +20,6 @@ function client(name, options = {}) {
   const made = sdk.createClient({ baseUrl: server.url, accessToken, userId, deviceId, ...options });
   started.push(made);
   return made;
-}
-
-async function startSyncing(made, options = {}) {
-  const prepared = new Promise((resolve) => made.once(sdk.ClientEvent.Sync, (state) => resolve(state)));
-  await made.startClient({ initialSyncLimit: 20, ...options });
-  assert.equal(await prepared, "PREPARED");
-}
-
-function waitFor(check, timeoutMs = 10000) {
-  return new Promise((resolve, reject) => {
-    const begun = Date.now();
-    const poll = () => {
-      const value = check();
-      if (value) return resolve(value);
-      if (Date.now() - begun > timeoutMs) return reject(new Error("condition not met in time"));
-      setTimeout(poll, 25);
-    };
-    poll();
-  });
 }
 
 async function rawSync(name, filter) {
