@@ -96,7 +96,7 @@ constexpr Route kRoutes[] = {
     {"GET", "/rooms/{roomId}/relations/{eventId}/{relType}", V1, U, N, get_relations},
     {"GET", "/rooms/{roomId}/relations/{eventId}/{relType}/{eventType}", V1, U, N, get_relations},
     {"GET", "/rooms/{roomId}/threads", V1, U, N, get_threads},
-    {"GET", "/rooms/{roomId}/timestamp_to_event", V1, U, N, get_timestamp_to_event},
+    {"GET", "/rooms/{roomId}/timestamp_to_event", V1, U, L, get_timestamp_to_event},
     {"POST", "/search", C, U, L, post_search},
 
     {"GET", "/sync", C, G, N, get_sync},
@@ -151,7 +151,7 @@ constexpr Route kRoutes[] = {
     {"DELETE", "/pushrules/{path...}", C, U, N, push_rules_malformed},
     {"GET", "/pushers", C, U, N, get_pushers},
     {"POST", "/pushers/set", C, U, L, post_pushers_set},
-    {"GET", "/notifications", C, U, N, get_notifications},
+    {"GET", "/notifications", C, U, L, get_notifications},
 
     {"POST", "/user_directory/search", C, U, L, post_user_directory_search},
     {"GET", "/thirdparty/protocols", C, U, N, get_thirdparty_protocols},

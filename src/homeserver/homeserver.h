@@ -67,8 +67,10 @@ class Homeserver {
         typing_(store, room_cache_, notifier_, scheduler),
         guest_removal_(store, timeline_),
         aggregations_(store, store),
-        push_sender_(options.push, scheduler,
-                     [this](const storage::PusherRecord& p) { pushers.remove(p.user_id, p.app_id, p.pushkey); }),
+        push_sender_(
+            options.push, scheduler,
+            [this](const storage::PusherRecord& p) { return pushers.find(p.user_id, p.app_id, p.pushkey); },
+            [this](const storage::PusherRecord& p) { pushers.remove(p.user_id, p.app_id, p.pushkey); }),
         push_delivery_(options.push, store, pushers, push_sender_,
                        [this](const std::string& user_id) { return sync.badge(user_id); }),
         room_reader(room_cache_, store, store, store, aggregations_),
@@ -106,7 +108,7 @@ class Homeserver {
         presence(options.presence, store, store, room_cache_, notifier_),
         sync(store, store, store, store, room_cache_, typing_, presence, notifier_, scheduler, device_lists, keys,
              to_device, aggregations_),
-        search(room_cache_, store, store, store),
+        search(room_cache_, store, store, store, store),
         openid(store) {
     write_path_.subscribe([this](const Written& written) { notifier_.on_written(written); });
     write_path_.subscribe([this](const Written& written) { push_delivery_.on_written(written); });

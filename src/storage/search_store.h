@@ -59,7 +59,6 @@ struct SearchHit {
   StreamPos pos = 0;
   double rank = 0;  // higher is closer; depends on the event's own text only
   std::string event_id;
-  std::string room_id;
 };
 
 struct SearchPage {

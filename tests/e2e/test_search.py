@@ -82,6 +82,22 @@ class Search(unittest.TestCase):
         status = self.search(self.alice, "fig", expect=400, next_batch=first["next_batch"], order_by="rank")
         self.assertEqual(status["errcode"], "M_INVALID_PARAM")
 
+    def test_an_ignored_users_messages_are_not_found_nor_in_the_context(self):
+        room = self.room(self.bob, self.carol)
+        before = self.send(self.alice, room, "tamarind before")
+        self.send(self.carol, room, "tamarind from carol")
+        after = self.send(self.alice, room, "tamarind after")
+        bob_id = self.bob.user_id
+        self.bob.ok("PUT", f"/user/{quote(bob_id)}/account_data/m.ignored_user_list",
+                    {"ignored_users": {self.carol.user_id: {}}})
+        found = self.search(self.bob, "tamarind", order_by="recent", filter={"rooms": [room]},
+                            event_context={"before_limit": 1, "after_limit": 1})
+        self.assertEqual(self.ids(found), [after, before])
+        self.assertEqual([e["event_id"] for e in found["results"][0]["context"]["events_before"]], [before])
+        self.assertEqual([e["event_id"] for e in found["results"][1]["context"]["events_after"]], [after])
+        # Carol is ignored by Bob only.
+        self.assertEqual(len(self.search(self.alice, "tamarind", filter={"rooms": [room]})["results"]), 3)
+
     def test_event_context_and_profiles(self):
         room = self.room(self.bob)
         self.bob.ok("PUT", f"/profile/{quote(self.bob.user_id)}/displayname", {"displayname": "Bobby"})

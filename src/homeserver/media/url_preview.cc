@@ -124,7 +124,7 @@ void UrlPreviews::preview(const std::string& url, std::function<void(core::Resul
   auto outcome = std::make_shared<Outcome>();
   http::FetchOptions options;
   options.may_connect = [this](const std::string& ip) { return may_connect(ip); };  // reads config only
-  scheduler_.run_blocking(
+  scheduler_.run_waiting(
       [url, options, outcome] { outcome->page = http::fetch(url, options, outcome->error); },
       [this, url, outcome, done = std::move(done)] {
         if (!outcome->page) {

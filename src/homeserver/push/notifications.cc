@@ -82,7 +82,6 @@ core::Result<json::object> Notifications::list(const std::string& user_id, const
     event.erase("room_id");
     notifications.push_back(json::object{{"actions", item.actions},
                                          {"event", std::move(event)},
-                                         {"profile_tag", nullptr},  // no device-specific rules exist
                                          {"read", item.read},
                                          {"room_id", item.event.room_id},
                                          {"ts", item.event.origin_server_ts}});

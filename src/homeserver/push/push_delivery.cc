@@ -48,14 +48,14 @@ void PushDelivery::on_written(const Written& written) {
 void PushDelivery::consider(const std::string& user_id, const Written& written) {
   const RoomState& room = written.room;
   const storage::NewEvent& row = written.event.row;
-  // Nothing of a user they ignore reaches them (client-server-api "Ignoring Users").
-  if (const IgnoredUsers ignored = ignored_users(user_data_, user_id); ignored && ignored->contains(row.sender)) return;
   const PushRuleset rules = rules_cache_.rules(user_data_, user_id);
   const PushContext context = push_context(room, user_id, rules.user_placeholder);
   const PushResult result = evaluate_push_rules(*rules.rules, written.event.pdu, context);
   if (!result.notify) return;
   const auto pushers = pushers_.of(user_id);
   if (pushers.empty()) return;
+  // Nothing of a user they ignore reaches them (client-server-api "Ignoring Users").
+  if (const IgnoredUsers ignored = ignored_users(user_data_, user_id); ignored && ignored->contains(row.sender)) return;
 
   PushNotice notice;
   notice.event_id = row.event_id;

@@ -2,6 +2,8 @@
 // (backoff, retries, rejected pushkeys, bounded queues) and delivery from the write path.
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "homeserver/push/push_delivery.h"
 #include "homeserver/push/push_payload.h"
 #include "homeserver/push/push_sender.h"
@@ -223,7 +225,12 @@ struct PushSenderTest : ::testing::Test {
                     [this](const std::string& url, std::string body, std::function<void(GatewayAnswer)> done) {
                       calls.push_back({url, std::move(body), std::move(done)});
                     },
+                    [this](const storage::PusherRecord& p) -> std::optional<storage::PusherRecord> {
+                      if (gone.contains(p.pushkey)) return std::nullopt;
+                      return p;
+                    },
                     [this](const storage::PusherRecord& p) { rejected.push_back(p.pushkey); }};
+  std::set<std::string> gone;  // pushkeys of pushers deleted since their pushes were queued
   const storage::PusherRecord k1 = record("k1", R"({"url":"https://gw/_matrix/push/v1/notify"})");
   const storage::PusherRecord k2 = record("k2", R"({"url":"https://gw2/_matrix/push/v1/notify"})");
 
@@ -250,6 +257,17 @@ TEST_F(PushSenderTest, APushersPushesGoInOrderOneAtATime) {
   EXPECT_EQ(calls[2].body, R"({"n":2})");
   answer(1, 200);
   answer(2, 200);
+  EXPECT_EQ(sender.queued(), 0u);
+}
+
+TEST_F(PushSenderTest, APushGoesToThePusherAsStoredAndNotAtAllOnceItIsGone) {
+  sender.send(k1, {{"n", 1}});
+  sender.send(k1, {{"n", 2}});
+  sender.send(k1, {{"n", 3}});
+  ASSERT_EQ(calls.size(), 1u);
+  gone.insert("k1");  // deleted while its pushes wait: they are not sent
+  answer(0, 200);
+  EXPECT_EQ(calls.size(), 1u);
   EXPECT_EQ(sender.queued(), 0u);
 }
 
@@ -313,6 +331,7 @@ struct PushDeliveryTest : ::testing::Test {
                       bodies.push_back(std::move(body));
                       done({200, "{}"});
                     },
+                    [this](const storage::PusherRecord& p) { return pushers.find(p.user_id, p.app_id, p.pushkey); },
                     [](const storage::PusherRecord&) {}};
   PushDelivery delivery{config, *store, pushers, sender, [](const std::string&) { return 5; }};
   const std::string room_id = "!room:localhost";

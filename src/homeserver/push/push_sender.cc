@@ -43,8 +43,8 @@ PushSender::Transport fetch_transport(const PushOptions& config, http::Scheduler
 
 }  // namespace
 
-PushSender::PushSender(const PushOptions& config, http::Scheduler& scheduler, Rejected rejected)
-    : PushSender(scheduler, fetch_transport(config, scheduler), std::move(rejected)) {}
+PushSender::PushSender(const PushOptions& config, http::Scheduler& scheduler, Current current, Rejected rejected)
+    : PushSender(scheduler, fetch_transport(config, scheduler), std::move(current), std::move(rejected)) {}
 
 std::chrono::milliseconds PushSender::backoff(int failures) {
   return std::chrono::milliseconds(1000LL << std::clamp(failures - 1, 0, 6));
@@ -68,9 +68,7 @@ std::size_t PushSender::queued() const {
 
 void PushSender::send(const storage::PusherRecord& pusher, const json::object& body) {
   const std::string key = pusher.user_id + '\n' + pusher.app_id + '\n' + pusher.pushkey;
-  auto [it, added] = queues_.try_emplace(key);
-  Queue& queue = it->second;
-  if (added) queue.url = url_of(pusher);
+  Queue& queue = queues_[key];
   queue.pusher = pusher;
   // Full: the oldest waiting push goes (not the front, which is in flight or being retried).
   if (queue.bodies.size() >= kQueueBound) queue.bodies.erase(queue.bodies.begin() + 1);
@@ -93,8 +91,14 @@ void PushSender::pump() {
 void PushSender::start(const std::string& key) {
   auto it = queues_.find(key);
   if (it == queues_.end() || it->second.bodies.empty()) return;
+  std::optional<storage::PusherRecord> current = current_(it->second.pusher);
+  if (!current) {
+    queues_.erase(it);
+    return;
+  }
+  it->second.pusher = std::move(*current);
   ++in_flight_;
-  transport_(it->second.url, it->second.bodies.front(), [this, key](GatewayAnswer answer) {
+  transport_(url_of(it->second.pusher), it->second.bodies.front(), [this, key](GatewayAnswer answer) {
     --in_flight_;
     finish(key, answer);
     pump();

@@ -5,7 +5,9 @@
 // at once (redirects are not followed). A
 // queue keeps at most kQueueBound pushes (the oldest go), and queues exist only while they
 // hold pushes. A gateway that answers with the pusher's pushkey in `rejected` has the pusher
-// removed (`rejected`). The requests run off the loop (Scheduler::run_waiting: http::fetch,
+// removed (`rejected`). Each push goes to the pusher as it is stored when its turn comes
+// (`current`: its URL now), and the queue of a pusher that is gone (deleted, logged out, taken
+// by another user's append: false) is dropped. The requests run off the loop (Scheduler::run_waiting: http::fetch,
 // 5 s each, at most kInFlight at once, the queues taking turns), so a slow or dead gateway
 // delays only pushes, and at most kInFlight of them. Single-threaded (the loop).
 #include <chrono>
@@ -13,6 +15,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -34,11 +37,16 @@ class PushSender {
   // Posts `body` to `url` and calls `done` on the loop.
   using Transport = std::function<void(const std::string& url, std::string body, std::function<void(GatewayAnswer)>)>;
   using Rejected = std::function<void(const storage::PusherRecord& pusher)>;
+  // The pusher with that user, app_id and pushkey as stored now; nullopt when it is gone.
+  using Current = std::function<std::optional<storage::PusherRecord>(const storage::PusherRecord& pusher)>;
 
   // The transport is http::fetch on the worker pool, with the gateway policy of `config`.
-  PushSender(const PushOptions& config, http::Scheduler& scheduler, Rejected rejected);
-  PushSender(http::Scheduler& scheduler, Transport transport, Rejected rejected)
-      : scheduler_(scheduler), transport_(std::move(transport)), rejected_(std::move(rejected)) {}
+  PushSender(const PushOptions& config, http::Scheduler& scheduler, Current current, Rejected rejected);
+  PushSender(http::Scheduler& scheduler, Transport transport, Current current, Rejected rejected)
+      : scheduler_(scheduler),
+        transport_(std::move(transport)),
+        current_(std::move(current)),
+        rejected_(std::move(rejected)) {}
 
   void send(const storage::PusherRecord& pusher, const json::object& body);
 
@@ -56,7 +64,6 @@ class PushSender {
  private:
   struct Queue {
     storage::PusherRecord pusher;
-    std::string url;
     std::deque<std::string> bodies;
     int failures = 0;   // of the front push
     bool busy = false;  // has a push in flight, waiting for a retry or for its turn
@@ -68,6 +75,7 @@ class PushSender {
 
   http::Scheduler& scheduler_;
   Transport transport_;
+  Current current_;
   Rejected rejected_;
   std::map<std::string, Queue> queues_;  // by user_id '\n' app_id '\n' pushkey
   std::deque<std::string> ready_;        // queues with a push to start

@@ -127,6 +127,13 @@ std::vector<storage::PusherRecord> Pushers::of(const std::string& user_id) {
   return pushers;
 }
 
+std::optional<storage::PusherRecord> Pushers::find(const std::string& user_id, const std::string& app_id,
+                                                   const std::string& pushkey) {
+  for (auto& pusher : of(user_id))
+    if (pusher.app_id == app_id && pusher.pushkey == pushkey) return std::move(pusher);
+  return std::nullopt;
+}
+
 void Pushers::remove(const std::string& user_id, const std::string& app_id, const std::string& pushkey) {
   store_.delete_pusher(user_id, app_id, pushkey);
   of(user_id);  // leaves users_ when it was the last one

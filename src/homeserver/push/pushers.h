@@ -6,6 +6,7 @@
 // pushers are kept in memory, so that an event in a room without any costs no store read;
 // the set may name users whose pushers went meanwhile (append: false, a device's removal),
 // who leave it when their pushers are next read.
+#include <optional>
 #include <string>
 #include <unordered_set>
 #include <vector>
@@ -34,6 +35,9 @@ class Pushers {
   bool may_have(const std::string& user_id) const { return users_.contains(user_id); }
   const std::unordered_set<std::string>& users() const { return users_; }
   std::vector<storage::PusherRecord> of(const std::string& user_id);
+  // The user's pusher with that app_id and pushkey, if they still have it.
+  std::optional<storage::PusherRecord> find(const std::string& user_id, const std::string& app_id,
+                                            const std::string& pushkey);
   // A gateway rejected the pushkey: the pusher goes.
   void remove(const std::string& user_id, const std::string& app_id, const std::string& pushkey);
 

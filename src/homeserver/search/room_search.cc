@@ -5,6 +5,7 @@
 #include <set>
 
 #include "homeserver/timeline/client_format.h"
+#include "homeserver/timeline/ignored_users.h"
 #include "homeserver/timeline/pagination.h"
 #include "homeserver/timeline/visibility.h"
 
@@ -39,12 +40,12 @@ json::object profile_of(const storage::StoredEvent& member) {
 
 }  // namespace
 
-SearchContext RoomSearch::context(const Reader& reader, const storage::StoredEvent& event, const Visible& visible,
-                                  const EventContextRequest& request) {
+SearchContext RoomSearch::context(const Reader& reader, const EventFilter& shown, const storage::StoredEvent& event,
+                                  const Visible& visible, const EventContextRequest& request) {
   auto read = [&](StreamPos lower, StreamPos upper, std::int64_t n, storage::Direction dir) {
     if (n <= 0) return std::vector<storage::StoredEvent>();
     return filtered_events(events_, event.room_id, visible.within(lower, upper), static_cast<std::size_t>(n), dir,
-                           EventFilter{})
+                           shown)
         .events;
   };
   auto before = read(0, event.pos - 1, request.before_limit, storage::Direction::kBackward);
@@ -87,9 +88,14 @@ core::Result<SearchResults> RoomSearch::search(const Reader& reader, const Searc
   const bool one_room = token && token->scope == GroupKey::kRoomId;
   const bool one_sender = token && token->scope == GroupKey::kSender;
   const EventFilter& filter = request.filter;
-  if (filter.types || filter.not_types || filter.senders || filter.not_senders || one_sender)
+  // Nothing a user the reader ignores said (client-server-api "Ignoring Users"): their messages
+  // are left out of the results and of the context; names and topics are state, and stay.
+  EventFilter shown;
+  shown.ignored = ignored_users(user_data_, reader.user_id);
+  if (filter.types || filter.not_types || filter.senders || filter.not_senders || one_sender || shown.ignored)
     query.accept = [&](std::string_view type, std::string_view sender) {
-      return filter.matches(type, sender) && (!one_sender || sender == token->scope_value);
+      return filter.matches(type, sender) && shown.shows(type, sender, type != "m.room.message") &&
+             (!one_sender || sender == token->scope_value);
     };
   std::map<std::string, Visible> visible;  // per room searched
   for (const auto& membership : events_.user_memberships(reader.user_id)) {
@@ -118,7 +124,7 @@ core::Result<SearchResults> RoomSearch::search(const Reader& reader, const Searc
       if (!event) continue;
       SearchResult result{hit.rank, client_event(events_, *event, reader.device_id), std::nullopt};
       if (request.event_context)
-        result.context = context(reader, *event, visible.at(event->room_id), *request.event_context);
+        result.context = context(reader, shown, *event, visible.at(event->room_id), *request.event_context);
       out.results.push_back(std::move(result));
       stored.push_back(std::move(*event));
     }

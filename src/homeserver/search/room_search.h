@@ -19,6 +19,7 @@
 #include "storage/event_store.h"
 #include "storage/position_store.h"
 #include "storage/search_store.h"
+#include "storage/user_data_store.h"
 
 namespace myelin::homeserver {
 
@@ -52,8 +53,8 @@ struct EventAtTime {
 class RoomSearch {
  public:
   RoomSearch(RoomCache& rooms, storage::EventStore& events, storage::SearchStore& search,
-             storage::PositionStore& positions)
-      : rooms_(rooms), events_(events), search_(search), positions_(positions) {}
+             storage::PositionStore& positions, storage::UserDataStore& user_data)
+      : rooms_(rooms), events_(events), search_(search), positions_(positions), user_data_(user_data) {}
 
   // The room_events category. M_INVALID_PARAM for a next_batch token not made by a request of
   // the same order.
@@ -66,13 +67,14 @@ class RoomSearch {
                                      storage::Direction dir);
 
  private:
-  SearchContext context(const Reader& reader, const storage::StoredEvent& event, const Visible& visible,
-                        const EventContextRequest& request);
+  SearchContext context(const Reader& reader, const EventFilter& shown, const storage::StoredEvent& event,
+                        const Visible& visible, const EventContextRequest& request);
 
   RoomCache& rooms_;
   storage::EventStore& events_;
   storage::SearchStore& search_;
   storage::PositionStore& positions_;
+  storage::UserDataStore& user_data_;
 };
 
 }  // namespace myelin::homeserver

@@ -16,7 +16,7 @@ class RoomSearchTest : public ::testing::Test {
  protected:
   std::unique_ptr<storage::Store> store_ = storage::open_sqlite_store({":memory:", false});
   RoomCache rooms_{*store_, 10'000};
-  RoomSearch search_{rooms_, *store_, *store_, *store_};
+  RoomSearch search_{rooms_, *store_, *store_, *store_, *store_};
   int next_ = 0;
   std::map<std::string, std::int64_t> state_groups_;  // per room, the state after its last event
 

@@ -1,14 +1,8 @@
 #include "homeserver/timeline/search_text.h"
 
+#include "homeserver/timeline/room_state.h"
+
 namespace myelin::homeserver {
-namespace {
-
-std::string string_field(const json::object& object, std::string_view key) {
-  auto value = object.if_contains(key);
-  return value && value->is_string() ? std::string(value->get_string()) : std::string();
-}
-
-}  // namespace
 
 std::optional<storage::SearchText> search_text_of(std::string_view type, const std::optional<std::string>& state_key,
                                                   const json::object& content) {
@@ -17,7 +11,7 @@ std::optional<storage::SearchText> search_text_of(std::string_view type, const s
   const bool topic = type == "m.room.topic" && state_key == "";
   if (!message && !name && !topic) return std::nullopt;
   const char* column = message ? "body" : name ? "name" : "topic";
-  std::string text = string_field(content, column);
+  std::string text(string_field(content, column));
   const json::value* block = topic ? content.if_contains("m.topic") : nullptr;
   const json::value* texts = block && block->is_object() ? block->get_object().if_contains("m.text") : nullptr;
   if (texts && texts->is_array()) {

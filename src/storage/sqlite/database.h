@@ -60,7 +60,6 @@ class Statement {
   }
 
   std::int64_t integer(int column) const { return sqlite3_column_int64(statement_, column); }
-  double real(int column) const { return sqlite3_column_double(statement_, column); }
   std::string text(int column) const;
   // The column's text without a copy, valid until the next step or reset ("" for NULL).
   std::string_view view(int column) const {

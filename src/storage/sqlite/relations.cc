@@ -141,7 +141,9 @@ std::vector<StoredEvent> SqliteStore::children(const ChildrenQuery& query) {
   const bool backwards = query.dir == Direction::kBackward;
   const std::string order = backwards ? " ORDER BY pos DESC" : " ORDER BY pos ASC";
   // The filters apply at every level: an event reached only through one that fails them is
-  // not reached. With a rel_type the (parent, rel_type, pos) index serves it.
+  // not reached. A child is newer than its parent, so the walk stops at the upper bound (and a
+  // child has one parent, so the tree has no duplicates to remove). With a rel_type the (parent, rel_type, pos) index
+  // serves it.
   const std::string filters = std::string(query.rel_type ? " AND r.rel_type = ?1" : " AND ?1 IS NULL") +
                               " AND (?2 IS NULL OR r.child_type = ?2)";
   std::string sql;
@@ -149,12 +151,13 @@ std::vector<StoredEvent> SqliteStore::children(const ChildrenQuery& query) {
     sql = std::string("SELECT ") + kEventColumns + " FROM events WHERE pos IN (SELECT r.pos FROM relations r" +
           " WHERE r.parent_id = ?3" + filters + " AND r.pos > ?4 AND r.pos <= ?5" + order + " LIMIT ?6)" + order;
   } else {
-    sql = std::string("WITH RECURSIVE tree (child_id, pos, depth) AS (") +
-          "SELECT r.child_id, r.pos, 1 FROM relations r WHERE r.parent_id = ?3" + filters +
-          " UNION SELECT r.child_id, r.pos, tree.depth + 1 FROM relations r JOIN tree ON r.parent_id = tree.child_id"
-          " WHERE tree.depth < ?7" +
-          filters + ") SELECT " + kEventColumns +
-          " FROM events WHERE pos IN (SELECT pos FROM tree WHERE pos > ?4 AND pos <= ?5" + order + " LIMIT ?6)" + order;
+    sql =
+        std::string("WITH RECURSIVE tree (child_id, pos, depth) AS (") +
+        "SELECT r.child_id, r.pos, 1 FROM relations r WHERE r.parent_id = ?3 AND r.pos <= ?5" + filters +
+        " UNION ALL SELECT r.child_id, r.pos, tree.depth + 1 FROM relations r JOIN tree ON r.parent_id = tree.child_id"
+        " WHERE tree.depth < ?7 AND r.pos <= ?5" +
+        filters + ") SELECT " + kEventColumns +
+        " FROM events WHERE pos IN (SELECT pos FROM tree WHERE pos > ?4 AND pos <= ?5" + order + " LIMIT ?6)" + order;
   }
   auto s = db_.prepare(sql);
   s.bind(query.rel_type).bind(query.child_type).bind(query.parent_id).bind(query.lower).bind(query.upper);

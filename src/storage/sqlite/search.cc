@@ -153,7 +153,6 @@ struct ViewHash {
 struct Candidate {
   StreamPos pos = 0;
   double rank = 0;
-  const SearchRoom* room = nullptr;
 };
 
 }  // namespace
@@ -161,7 +160,11 @@ struct Candidate {
 SearchPage SqliteStore::search_events(const SearchQuery& query) {
   SearchPage page;
   if (query.words.empty() || query.rooms.empty() || query.limit == 0) return page;
-  if (pending_search_rows() > 0) {
+  // Asked of the table, not of the count kept for the writes: a batch that failed may have
+  // rolled a move back.
+  auto pending = db_.prepare("SELECT 1 FROM search_pending LIMIT 1");
+  if (pending.step()) {
+    pending.reset();
     DbTransaction transaction(db_);
     flush_search_pending();
     transaction.commit();
@@ -187,12 +190,12 @@ SearchPage SqliteStore::search_events(const SearchQuery& query) {
     auto room = rooms.find(s.view(1));
     if (room == rooms.end() || !readable(room->second->readable, pos)) return std::nullopt;
     if (query.accept && !query.accept(s.view(5), s.view(6))) return std::nullopt;
-    return Candidate{pos, rank_of(query.words, {s.view(2), s.view(3), s.view(4)}), room->second};
+    return Candidate{pos, rank_of(query.words, {s.view(2), s.view(3), s.view(4)})};
   };
   auto hit = [&](const Candidate& c) {
     auto id = db_.prepare("SELECT event_id FROM events WHERE pos = ?");
     id.bind(c.pos);
-    return SearchHit{c.pos, c.rank, id.step() ? id.text(0) : std::string(), c.room->room_id};
+    return SearchHit{c.pos, c.rank, id.step() ? id.text(0) : std::string()};
   };
 
   if (query.order == SearchOrder::kRank) {
@@ -209,7 +212,7 @@ SearchPage SqliteStore::search_events(const SearchQuery& query) {
     std::sort(all.begin(), all.end(), before);
     auto first = all.begin();
     if (query.after)
-      first = std::upper_bound(all.begin(), all.end(), Candidate{query.after->pos, query.after->rank, nullptr}, before);
+      first = std::upper_bound(all.begin(), all.end(), Candidate{query.after->pos, query.after->rank}, before);
     for (; first != all.end(); ++first) {
       if (page.hits.size() == query.limit) {
         page.more = true;
