@@ -82,6 +82,9 @@ core::Result<json::object> Notifications::list(const std::string& user_id, const
     event.erase("room_id");
     notifications.push_back(json::object{{"actions", item.actions},
                                          {"event", std::move(event)},
+                                         // Not required by the spec; null as Synapse sends it, which
+                                         // clients and sytest expect (no device-specific rules exist).
+                                         {"profile_tag", nullptr},
                                          {"read", item.read},
                                          {"room_id", item.event.room_id},
                                          {"ts", item.event.origin_server_ts}});
