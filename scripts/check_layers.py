@@ -25,17 +25,20 @@ ALLOWED = {
     "homeserver/membership": ["core", "rooms", "storage", "homeserver/timeline", "homeserver/push"],
     "homeserver/moderation": ["core", "storage", "homeserver/timeline"],
     "homeserver/search": ["core", "storage", "homeserver/timeline"],
+    "homeserver/federation": ["core", "rooms", "http", "storage", "homeserver/timeline", "homeserver/accounts",
+                              "homeserver/push", "homeserver/e2ee", "homeserver/membership"],
     "homeserver/sync": ["core", "rooms", "http", "storage", "homeserver/timeline", "homeserver/accounts",
                         "homeserver/push", "homeserver/e2ee"],
     "homeserver": ["core", "http", "storage", "media", "homeserver/timeline", "homeserver/accounts",
                    "homeserver/push", "homeserver/voip", "homeserver/media", "homeserver/e2ee",
-                   "homeserver/membership", "homeserver/moderation", "homeserver/search", "homeserver/sync"],
+                   "homeserver/membership", "homeserver/moderation", "homeserver/search", "homeserver/federation",
+                   "homeserver/sync"],
     "api": ["core", "rooms", "http", "homeserver", "homeserver/timeline", "homeserver/accounts", "homeserver/push",
             "homeserver/voip", "homeserver/media", "homeserver/e2ee", "homeserver/membership",
-            "homeserver/moderation", "homeserver/search", "homeserver/sync"],
+            "homeserver/moderation", "homeserver/search", "homeserver/federation", "homeserver/sync"],
     "app": ["core", "http", "storage", "media", "homeserver", "homeserver/timeline", "homeserver/accounts",
             "homeserver/push", "homeserver/voip", "homeserver/media", "homeserver/e2ee",
-            "homeserver/membership", "homeserver/moderation", "homeserver/sync", "api"],
+            "homeserver/membership", "homeserver/moderation", "homeserver/federation", "homeserver/sync", "api"],
 }
 
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.MULTILINE)
