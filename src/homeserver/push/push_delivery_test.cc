@@ -9,6 +9,7 @@
 #include "homeserver/push/push_sender.h"
 #include "homeserver/push/pushers.h"
 #include "homeserver/timeline/test_support.h"
+#include "http/manual_scheduler.h"
 #include "storage/store.h"
 
 namespace myelin::homeserver {
@@ -182,43 +183,12 @@ TEST(PushPayloadTest, TheFormatIsThePushersOrForced) {
   EXPECT_FALSE(wants_event_id_only(record("k", R"({"url":"u"})")));
 }
 
-// Timers that run when the test says.
-class ManualScheduler final : public http::Scheduler {
- public:
-  struct Pending : http::Timer {
-    std::chrono::milliseconds delay;
-    std::function<void()> fn;
-    void cancel() override { fn = nullptr; }
-  };
-  void post(std::function<void()> fn) override { fn(); }
-  std::unique_ptr<http::Timer> after(std::chrono::milliseconds delay, std::function<void()> fn) override {
-    auto timer = std::make_unique<Pending>();
-    timer->delay = delay;
-    timer->fn = std::move(fn);
-    timers.push_back(timer.get());
-    return timer;
-  }
-  void run_blocking(std::function<void()> work, std::function<void()> then) override {
-    work();
-    then();
-  }
-  // Runs the oldest timer; its delay.
-  std::chrono::milliseconds fire() {
-    Pending* timer = timers.front();
-    timers.erase(timers.begin());
-    const auto delay = timer->delay;
-    if (timer->fn) timer->fn();
-    return delay;
-  }
-  std::vector<Pending*> timers;
-};
-
 struct PushSenderTest : ::testing::Test {
   struct Call {
     std::string url, body;
     std::function<void(GatewayAnswer)> done;
   };
-  ManualScheduler scheduler;
+  http::ManualScheduler scheduler;
   std::vector<Call> calls;
   std::vector<std::string> rejected;
   PushSender sender{scheduler,
@@ -324,7 +294,7 @@ struct PushDeliveryTest : ::testing::Test {
   std::unique_ptr<storage::Store> store = storage::open_sqlite_store({":memory:", false});
   RoomCache rooms{*store, 100000};
   Pushers pushers{config, *store};
-  ManualScheduler scheduler;
+  http::ManualScheduler scheduler;
   std::vector<std::string> bodies;
   PushSender sender{scheduler,
                     [this](const std::string&, std::string body, std::function<void(GatewayAnswer)> done) {

@@ -1,0 +1,129 @@
+#include "homeserver/federation/sender.h"
+
+#include <spdlog/spdlog.h>
+
+#include <set>
+
+#include "core/clock.h"
+
+namespace myelin::homeserver {
+namespace {
+
+std::string_view server_of(std::string_view user_id) {
+  const std::size_t colon = user_id.find(':');
+  return colon == std::string_view::npos ? std::string_view() : user_id.substr(colon + 1);
+}
+
+bool retryable(int status) { return status == 0 || status == 401 || status == 429 || status >= 500; }
+
+template <class T>
+void push_bounded(std::deque<T>& queue, T item, std::size_t bound, std::size_t in_flight) {
+  // The oldest not in flight go (those in flight stay until their answer).
+  if (queue.size() >= bound && queue.size() > in_flight) queue.erase(queue.begin() + static_cast<long>(in_flight));
+  queue.push_back(std::move(item));
+}
+
+}  // namespace
+
+FederationSender::FederationSender(std::string server_name, Transport& transport, http::Scheduler& scheduler)
+    : server_name_(std::move(server_name)), transport_(transport), scheduler_(scheduler), started_ms_(core::now_ms()) {}
+
+std::chrono::milliseconds FederationSender::backoff(int failures) {
+  if (failures <= 0) return std::chrono::milliseconds(0);
+  const int exponent = std::min(failures - 1, 16);
+  return std::min<std::chrono::milliseconds>(std::chrono::seconds(1) * (1 << exponent), kMaxBackoff);
+}
+
+void FederationSender::on_written(const Written& written) {
+  const BuiltEvent& event = written.event;
+  if (server_of(event.row.sender) != server_name_) return;  // only events that start here
+  std::set<std::string, std::less<>> servers;
+  for (const std::string& user : written.room.joined) servers.emplace(server_of(user));
+  if (event.row.type == "m.room.member" && event.row.state_key) servers.emplace(server_of(*event.row.state_key));
+  servers.erase(server_name_);
+  servers.erase("");
+  if (servers.empty()) return;
+  send_pdu({servers.begin(), servers.end()}, event.pdu);
+}
+
+void FederationSender::send_pdu(const std::vector<std::string>& destinations, const json::object& pdu) {
+  for (const std::string& destination : destinations) {
+    Queue& queue = queues_[destination];
+    push_bounded(queue.pdus, pdu, kMaxQueuedPdus, queue.in_flight_pdus);
+    pump(destination);
+  }
+}
+
+void FederationSender::send_edu(const std::string& destination, json::object edu) {
+  Queue& queue = queues_[destination];
+  push_bounded(queue.edus, std::move(edu), kMaxQueuedEdus, queue.in_flight_edus);
+  pump(destination);
+}
+
+void FederationSender::heard_from(const std::string& destination) {
+  const auto it = queues_.find(destination);
+  if (it == queues_.end() || !it->second.retry) return;
+  it->second.retry.reset();
+  it->second.failures = 0;
+  pump(destination);
+}
+
+std::size_t FederationSender::queued(const std::string& destination) const {
+  const auto it = queues_.find(destination);
+  return it == queues_.end() ? 0 : it->second.pdus.size() + it->second.edus.size();
+}
+
+void FederationSender::pump(const std::string& destination) {
+  Queue& queue = queues_.at(destination);
+  if (queue.sending || queue.retry) return;
+  if (queue.pdus.empty() && queue.edus.empty()) {
+    queues_.erase(destination);
+    return;
+  }
+  if (queue.txn_id.empty()) {  // a new transaction; a retried one keeps its ID and contents
+    queue.txn_id = std::to_string(started_ms_) + "_" + std::to_string(next_txn_++);
+    queue.in_flight_pdus = std::min(queue.pdus.size(), kMaxPdusPerTransaction);
+    queue.in_flight_edus = std::min(queue.edus.size(), kMaxEdusPerTransaction);
+  }
+  json::array pdus, edus;
+  for (std::size_t i = 0; i < queue.in_flight_pdus; ++i) pdus.push_back(queue.pdus[i]);
+  for (std::size_t i = 0; i < queue.in_flight_edus; ++i) edus.push_back(queue.edus[i]);
+  OutgoingRequest request;
+  request.destination = destination;
+  request.method = "PUT";
+  request.target = "/_matrix/federation/v1/send/" + queue.txn_id;
+  request.body = json::object{{"origin", server_name_},
+                              {"origin_server_ts", core::now_ms()},
+                              {"pdus", std::move(pdus)},
+                              {"edus", std::move(edus)}};
+  queue.sending = true;
+  transport_.send(std::move(request),
+                  [this, destination](IncomingResponse response) { finish(destination, response); });
+}
+
+void FederationSender::finish(const std::string& destination, const IncomingResponse& response) {
+  Queue& queue = queues_.at(destination);
+  queue.sending = false;
+  if (retryable(response.status)) {
+    ++queue.failures;
+    const auto wait = backoff(queue.failures);
+    spdlog::info("federation: {} did not take transaction {} ({}{}); again in {} s", destination, queue.txn_id,
+                 response.status, response.error.empty() ? "" : ", " + response.error, wait.count() / 1000);
+    queue.retry = scheduler_.after(wait, [this, destination] {
+      queues_.at(destination).retry.reset();
+      pump(destination);
+    });
+    return;
+  }
+  if (response.status != 200) {
+    spdlog::warn("federation: {} refused transaction {} with {}", destination, queue.txn_id, response.status);
+  }
+  queue.failures = 0;
+  queue.pdus.erase(queue.pdus.begin(), queue.pdus.begin() + static_cast<long>(queue.in_flight_pdus));
+  queue.edus.erase(queue.edus.begin(), queue.edus.begin() + static_cast<long>(queue.in_flight_edus));
+  queue.in_flight_pdus = queue.in_flight_edus = 0;
+  queue.txn_id.clear();
+  pump(destination);
+}
+
+}  // namespace myelin::homeserver

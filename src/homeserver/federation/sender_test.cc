@@ -1,0 +1,151 @@
+#include "homeserver/federation/sender.h"
+
+#include <gtest/gtest.h>
+
+#include "http/manual_scheduler.h"
+
+namespace myelin::homeserver {
+namespace {
+
+struct FakeTransport final : Transport {
+  struct Sent {
+    OutgoingRequest request;
+    std::function<void(IncomingResponse)> done;
+  };
+  void send(OutgoingRequest request, std::function<void(IncomingResponse)> done) override {
+    sent.push_back({std::move(request), std::move(done)});
+  }
+  // Answers the oldest request not yet answered.
+  void answer(int status) {
+    auto done = std::move(sent.at(answered++).done);
+    done({status, "{}", ""});
+  }
+  const json::object& body(std::size_t i) const { return sent.at(i).request.body->as_object(); }
+  std::vector<Sent> sent;
+  std::size_t answered = 0;
+};
+
+struct FederationSenderTest : ::testing::Test {
+  http::ManualScheduler scheduler;
+  FakeTransport transport;
+  FederationSender sender{"here.example", transport, scheduler};
+  RoomState room;
+
+  // A local event written to `room`, announced to the sender.
+  void write(const std::string& sender_id, const std::string& type, std::optional<std::string> state_key = {}) {
+    BuiltEvent event;
+    event.row.sender = sender_id;
+    event.row.type = type;
+    event.row.state_key = state_key;
+    event.pdu = json::object{{"type", type}, {"sender", sender_id}, {"n", ++written}};
+    sender.on_written({room, event, {}, false});
+  }
+  int written = 0;
+};
+
+TEST_F(FederationSenderTest, LocalEventsGoToEveryOtherServerWithAJoinedMember) {
+  room.joined = {"@a:here.example", "@b:there.example", "@c:there.example", "@d:third.example"};
+  write("@a:here.example", "m.room.message");
+  ASSERT_EQ(transport.sent.size(), 2u);
+  EXPECT_EQ(transport.sent[0].request.destination, "there.example");
+  EXPECT_EQ(transport.sent[1].request.destination, "third.example");
+  const auto& request = transport.sent[0].request;
+  EXPECT_EQ(request.method, "PUT");
+  EXPECT_EQ(request.target.rfind("/_matrix/federation/v1/send/", 0), 0u);
+  EXPECT_TRUE(request.sign);
+  EXPECT_EQ(transport.body(0).at("origin"), "here.example");
+  EXPECT_EQ(transport.body(0).at("pdus").as_array().size(), 1u);
+  EXPECT_TRUE(transport.body(0).at("edus").as_array().empty());
+}
+
+TEST_F(FederationSenderTest, RemoteEventsAndLocalOnlyRoomsSendNothing) {
+  room.joined = {"@a:here.example", "@b:there.example"};
+  write("@b:there.example", "m.room.message");  // received from there, not ours to relay
+  room.joined = {"@a:here.example"};
+  write("@a:here.example", "m.room.message");
+  EXPECT_TRUE(transport.sent.empty());
+}
+
+TEST_F(FederationSenderTest, AKickedUsersServerHearsOfIt) {
+  room.joined = {"@a:here.example"};
+  write("@a:here.example", "m.room.member", "@b:there.example");
+  ASSERT_EQ(transport.sent.size(), 1u);
+  EXPECT_EQ(transport.sent[0].request.destination, "there.example");
+}
+
+TEST_F(FederationSenderTest, OneTransactionInFlightThenTheRestTogether) {
+  room.joined = {"@a:here.example", "@b:there.example"};
+  write("@a:here.example", "m.room.message");
+  write("@a:here.example", "m.room.message");
+  write("@a:here.example", "m.room.message");
+  ASSERT_EQ(transport.sent.size(), 1u);
+  transport.answer(200);
+  ASSERT_EQ(transport.sent.size(), 2u);
+  EXPECT_EQ(transport.body(1).at("pdus").as_array().size(), 2u);
+  EXPECT_NE(transport.sent[0].request.target, transport.sent[1].request.target);
+  transport.answer(200);
+  EXPECT_EQ(sender.queued("there.example"), 0u);
+}
+
+TEST_F(FederationSenderTest, AFailedTransactionIsRetriedWithTheSameIdAfterABackoff) {
+  room.joined = {"@a:here.example", "@b:there.example"};
+  write("@a:here.example", "m.room.message");
+  transport.answer(0);  // unreachable
+  ASSERT_EQ(scheduler.timers.size(), 1u);
+  write("@a:here.example", "m.room.message");  // waits with the retry
+  EXPECT_EQ(transport.sent.size(), 1u);
+  EXPECT_EQ(scheduler.fire(), std::chrono::seconds(1));
+  ASSERT_EQ(transport.sent.size(), 2u);
+  EXPECT_EQ(transport.sent[1].request.target, transport.sent[0].request.target);
+  EXPECT_EQ(transport.body(1).at("pdus").as_array().size(), 1u);  // the same contents
+  transport.answer(503);
+  EXPECT_EQ(scheduler.fire(), std::chrono::seconds(2));
+  ASSERT_EQ(transport.sent.size(), 3u);
+  transport.answer(200);
+  ASSERT_EQ(transport.sent.size(), 4u);  // then the one that waited, in a new transaction
+  EXPECT_NE(transport.sent[3].request.target, transport.sent[0].request.target);
+  EXPECT_EQ(transport.body(3).at("pdus").as_array()[0].at("n"), 2);
+}
+
+TEST_F(FederationSenderTest, ARefusedTransactionIsDropped) {
+  room.joined = {"@a:here.example", "@b:there.example"};
+  write("@a:here.example", "m.room.message");
+  transport.answer(400);
+  EXPECT_TRUE(scheduler.timers.empty());
+  EXPECT_EQ(sender.queued("there.example"), 0u);
+}
+
+TEST_F(FederationSenderTest, HearingFromADestinationRetriesAtOnce) {
+  room.joined = {"@a:here.example", "@b:there.example"};
+  write("@a:here.example", "m.room.message");
+  transport.answer(0);
+  transport.sent.clear();
+  transport.answered = 0;
+  sender.heard_from("elsewhere.example");
+  EXPECT_TRUE(transport.sent.empty());
+  sender.heard_from("there.example");
+  ASSERT_EQ(transport.sent.size(), 1u);
+  EXPECT_TRUE(scheduler.timers.empty());  // the pending retry is gone
+}
+
+TEST_F(FederationSenderTest, TransactionsAndQueuesAreBounded) {
+  room.joined = {"@a:here.example", "@b:there.example"};
+  write("@a:here.example", "m.room.message");  // in flight
+  for (std::size_t i = 0; i < FederationSender::kMaxQueuedPdus + 10; ++i) write("@a:here.example", "m.room.message");
+  EXPECT_EQ(sender.queued("there.example"), FederationSender::kMaxQueuedPdus);
+  transport.answer(200);
+  ASSERT_EQ(transport.sent.size(), 2u);
+  const auto& pdus = transport.body(1).at("pdus").as_array();
+  EXPECT_EQ(pdus.size(), FederationSender::kMaxPdusPerTransaction);
+  EXPECT_EQ(pdus[0].at("n"), 13);  // 1,011 written, 1,000 kept: the one in flight and the newest
+}
+
+TEST(FederationSenderBackoff, DoublesUpToTheBound) {
+  EXPECT_EQ(FederationSender::backoff(1), std::chrono::seconds(1));
+  EXPECT_EQ(FederationSender::backoff(3), std::chrono::seconds(4));
+  EXPECT_EQ(FederationSender::backoff(7), std::chrono::seconds(60));
+  EXPECT_EQ(FederationSender::backoff(1000), std::chrono::seconds(60));
+}
+
+}  // namespace
+}  // namespace myelin::homeserver
