@@ -230,10 +230,10 @@ core::Status check_membership(const json::object& pdu, const StateLookup& state,
                  membership_of(state("m.room.member", target)),
                  join_rule.empty() ? std::string_view("invite") : join_rule};
   const std::string_view membership = string_field(*content, "membership");
-  if (membership == "join") return check_join(m, create, rules);  // 5.3
-  if (membership == "invite") return check_invite(m);             // 5.4
-  if (membership == "leave") return check_leave(m, rules);                     // 5.5
-  if (membership == "ban") return check_ban(m);                                // 5.6
+  if (membership == "join") return check_join(m, create, rules);              // 5.3
+  if (membership == "invite") return check_invite(m);                         // 5.4
+  if (membership == "leave") return check_leave(m, rules);                    // 5.5
+  if (membership == "ban") return check_ban(m);                               // 5.6
   if (membership == "knock" && rules.knocking) return check_knock(m, rules);  // 5.7
   return reject("unknown membership " + std::string(membership) + " (rule 5.8)");
 }

@@ -49,7 +49,7 @@ std::vector<std::string_view> referenced_event_ids(const json::object& pdu, std:
   for (const json::value& entry : list->get_array()) {
     const json::value* id = &entry;
     if (pairs) id = entry.is_array() && entry.get_array().size() == 2 ? &entry.get_array()[0] : nullptr;
-    if (id && id->is_string()) ids.emplace_back(id->get_string());
+    ids.emplace_back(id && id->is_string() ? std::string_view(id->get_string()) : std::string_view());
   }
   return ids;
 }

@@ -35,8 +35,8 @@ std::string reference_hash(const json::object& pdu, const RoomVersionRules& rule
 std::string event_id_of(const json::object& pdu, const RoomVersionRules& rules);
 
 // The event IDs a PDU's `key` ("prev_events" or "auth_events") names, in order, read in the
-// version's shape: [id, {"sha256": ...}] pairs in v1/v2, plain IDs after. Entries not in that
-// shape are skipped (check_pdu_format refuses them on receipt). Views into `pdu`.
+// version's shape: [id, {"sha256": ...}] pairs in v1/v2, plain IDs after. An entry not in that
+// shape reads as "" (check_pdu_format refuses such events on receipt). Views into `pdu`.
 std::vector<std::string_view> referenced_event_ids(const json::object& pdu, std::string_view key,
                                                    const RoomVersionRules& rules);
 

@@ -39,12 +39,9 @@ bool is_event_id(const json::value& value, const RoomVersionRules& rules) {
   if (!value.is_string()) return false;
   const std::string_view id = value.get_string();
   switch (rules.event_id_format) {
-    case EventIdFormat::kServerScoped:
-      return core::EventId::parse(id) && id.find(':') != std::string_view::npos;
-    case EventIdFormat::kReferenceHash:
-      return is_hash_id(id, '$', false);
-    case EventIdFormat::kReferenceHashUrlSafe:
-      return is_hash_id(id, '$', true);
+    case EventIdFormat::kServerScoped: return core::EventId::parse(id) && id.find(':') != std::string_view::npos;
+    case EventIdFormat::kReferenceHash: return is_hash_id(id, '$', false);
+    case EventIdFormat::kReferenceHashUrlSafe: return is_hash_id(id, '$', true);
   }
   return false;
 }
@@ -75,7 +72,8 @@ core::Status check_references(const json::object& pdu, std::string_view key, std
     return bad(std::string(key) + " lists more than " + std::to_string(max) + " events");
   }
   for (const json::value& entry : list->get_array()) {
-    if (!is_event_reference(entry, rules)) return bad(std::string(key) + " has an entry that is not an event reference");
+    if (!is_event_reference(entry, rules))
+      return bad(std::string(key) + " has an entry that is not an event reference");
   }
   return {};
 }
@@ -95,8 +93,9 @@ core::Status check_room_id(const json::object& pdu, const RoomVersionRules& rule
   }
   if (!room_id->is_string()) return bad("room_id must be a string");
   const std::string_view text = room_id->get_string();
-  const bool valid = rules.room_id_from_create_event ? is_hash_id(text, '!', true)
-                                                     : core::RoomId::parse(text) && !core::RoomId::parse(text)->server().empty();
+  const bool valid = rules.room_id_from_create_event
+                         ? is_hash_id(text, '!', true)
+                         : core::RoomId::parse(text) && !core::RoomId::parse(text)->server().empty();
   if (!valid) return bad("room_id is not a room ID of this room version");
   return {};
 }

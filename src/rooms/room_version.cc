@@ -56,8 +56,8 @@ constexpr RoomVersionRules v5_from(RoomVersionRules r) {
 
 constexpr RoomVersionRules v6_from(RoomVersionRules r) {
   r = next(r, "6");
-  r.special_aliases_event = false;               // MSC2432
-  r.strict_canonical_json = true;                // MSC2540
+  r.special_aliases_event = false;              // MSC2432
+  r.strict_canonical_json = true;               // MSC2540
   r.notifications_in_power_level_rules = true;  // MSC2209
   return r;
 }

@@ -38,7 +38,7 @@ TEST(RoomVersion, FlagsPerVersion) {
     for (std::size_t i = 0; i < out.size(); ++i) out[i] = !out[i];
     return out;
   };
-  auto flag = [](bool RoomVersionRules::* member) {
+  auto flag = [](bool RoomVersionRules::*member) {
     std::vector<bool> out;
     for (const auto& v : supported_room_versions()) out.push_back(v.*member);
     return out;
