@@ -1,8 +1,11 @@
-// The authorization rules of room versions 10, 11 and 12 (rooms/v10.md, v11.md, v12.md,
-// "Authorisation rules") and the auth events selection (server-server-api.md).
+// The authorization rules of room versions 1 to 12 (rooms/fragments/v1-auth-rules.md,
+// v3-auth-rules.md, v8-auth-rules.md, rooms/v6.md .. v12.md, "Authorisation rules") and the
+// auth events selection (server-server-api.md).
 //
-// Rule numbers in comments are v12's. v12 inserted rule 2 (room ID = create event ID), so
-// v10/v11 rules 2..10 are v12's 3..11; the member and power level rules are in
+// Rule numbers in comments are v12's unless a version is named. v12 inserted rule 2 (room ID
+// = create event ID), so v6-v11 rules 2..10 are v12's 3..11. v1-v5 have rule 4 (m.room.aliases)
+// where v12 has its rule 4 (m.federate is their 3), so their 5..10 are v12's 5..10; v1/v2 add
+// rule 11 (m.room.redaction) and end with 12 (allow). The member and power level rules are in
 // auth_membership.cc and auth_power_levels.cc.
 #include "rooms/auth.h"
 
@@ -57,7 +60,7 @@ core::Status check_create(const json::object& pdu, const RoomVersionRules& rules
       return reject("m.room.create names an unknown room_version (rule 1.3)");
     }
   }
-  // 1.4 (v10) If content has no creator property, reject.
+  // 1.4 (v1-v10) If content has no creator property, reject.
   if (!rules.use_room_create_sender && !content->contains("creator")) {
     return reject("m.room.create has no content.creator (rule 1.4)");
   }
@@ -103,6 +106,16 @@ core::Status authorize_event(const json::object& pdu, const StateLookup& state, 
     return reject("the room does not federate (m.federate is false) (rule 4)");
   }
 
+  // v1-v5 rule 4: m.room.aliases: allow iff the state_key is the sender's server.
+  if (rules.special_aliases_event && type == "m.room.aliases") {
+    const json::value* alias_key = pdu.if_contains("state_key");
+    if (!alias_key) return reject("m.room.aliases has no state_key (v1 rule 4.1)");
+    if (!alias_key->is_string() || alias_key->get_string() != server_of(sender)) {
+      return reject("m.room.aliases state_key is not the sender's server (v1 rule 4.2)");
+    }
+    return {};  // 4.3
+  }
+
   const json::object* power_levels_pdu = state("m.room.power_levels", "");
   const PowerLevels levels(content_of(power_levels_pdu), *create, rules);
   // 5 m.room.member.
@@ -132,7 +145,16 @@ core::Status authorize_event(const json::object& pdu, const StateLookup& state, 
   if (type == "m.room.power_levels") {
     return internal::check_power_levels(pdu, power_levels_pdu, levels, rules);
   }
-  return {};  // 11 Otherwise, allow.
+  // v1/v2 rule 11 m.room.redaction: allow with the redact level, or when the redacted event's
+  // ID has the redaction's event ID's server.
+  if (rules.redactions_in_auth_rules && type == "m.room.redaction") {
+    if (levels.at_least(sender, levels.redact())) return {};  // 11.1
+    const std::optional<std::string> redacts = redacts_of(pdu, rules);
+    const std::string_view redaction_server = server_of(string_field(pdu, "event_id"));
+    if (redacts && !redaction_server.empty() && server_of(*redacts) == redaction_server) return {};  // 11.2
+    return reject("sender lacks the redact level to redact another server's event (v1 rule 11.3)");
+  }
+  return {};  // 11 (v1/v2: 12) Otherwise, allow.
 }
 
 std::vector<std::pair<std::string, std::string>> auth_types_for_event(const json::object& pdu,
@@ -163,7 +185,7 @@ std::vector<std::pair<std::string, std::string>> auth_types_for_event(const json
       add("m.room.third_party_invite", signed_->at("token").get_string());
     }
   }
-  if (membership == "join" && content) {
+  if (membership == "join" && content && rules.restricted_join_rule) {
     const std::string_view via = string_field(*content, "join_authorised_via_users_server");
     if (!via.empty()) add("m.room.member", via);
   }

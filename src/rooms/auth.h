@@ -68,6 +68,9 @@ class PowerLevels {
   std::int64_t notifications_room() const;
 
  private:
+  // object[key] read as the room version reads power levels.
+  std::optional<std::int64_t> field(const json::object* object, std::string_view key) const;
+
   const json::object* content_;  // power levels content or nullptr
   std::vector<std::string> creators_;
   const RoomVersionRules& rules_;

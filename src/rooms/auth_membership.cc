@@ -1,6 +1,7 @@
 // Rule 5 (v10/v11: rule 4) of the authorization rules: m.room.member events. Rule numbers
 // are v12's (see auth.cc).
 #include <string>
+#include <vector>
 
 #include "core/crypto.h"
 #include "rooms/auth_steps.h"
@@ -40,22 +41,22 @@ core::Status check_join(const Member& m, const json::object& create, const RoomV
   const std::string_view creator = rules.use_room_create_sender ? string_field(create, "sender")
                                    : create_content             ? string_field(*create_content, "creator")
                                                                 : std::string_view();
-  const json::value* prev = m.pdu.if_contains("prev_events");
-  if (!creator.empty() && m.target == creator && prev && prev->is_array() && prev->get_array().size() == 1 &&
-      prev->get_array()[0].is_string() && prev->get_array()[0].get_string() == create_event_id(m, create, rules)) {
+  const std::vector<std::string_view> prev = referenced_event_ids(m.pdu, "prev_events", rules);
+  if (!creator.empty() && m.target == creator && prev.size() == 1 && prev[0] == create_event_id(m, create, rules)) {
     return {};
   }
   // 5.3.2 If the sender does not match state_key, reject.
   if (m.sender != m.target) return reject("cannot join on behalf of another user (rule 5.3.2)");
   // 5.3.3 If the sender is banned, reject.
   if (m.target_membership == "ban") return reject("user is banned from the room (rule 5.3.3)");
-  // 5.3.4 join_rule invite or knock: allow if the membership is invite or join.
-  if (m.join_rule == "invite" || m.join_rule == "knock") {
+  // 5.3.4 join_rule invite or (v7+) knock: allow if the membership is invite or join.
+  if (m.join_rule == "invite" || (rules.knocking && m.join_rule == "knock")) {
     if (m.target_membership == "invite" || m.target_membership == "join") return {};
     return reject("the room is invite-only and the user is not invited (rule 5.3.4)");
   }
-  // 5.3.5 join_rule restricted or knock_restricted.
-  if (m.join_rule == "restricted" || m.join_rule == "knock_restricted") {
+  // 5.3.5 (v8+) join_rule restricted or (v10+) knock_restricted.
+  if ((rules.restricted_join_rule && m.join_rule == "restricted") ||
+      (rules.knock_restricted_join_rule && m.join_rule == "knock_restricted")) {
     // 5.3.5.1 If membership state is join or invite, allow.
     if (m.target_membership == "invite" || m.target_membership == "join") return {};
     // 5.3.5.2 join_authorised_via_users_server must name a joined user with the invite level.
@@ -157,10 +158,11 @@ core::Status check_invite(const Member& m) {
 }
 
 // 5.5 leave (leaving, rejecting an invite, kicking, unbanning).
-core::Status check_leave(const Member& m) {
-  // 5.5.1 Leaving oneself: allowed iff invited, joined or knocking.
+core::Status check_leave(const Member& m, const RoomVersionRules& rules) {
+  // 5.5.1 Leaving oneself: allowed iff invited, joined or (v7+) knocking.
   if (m.sender == m.target) {
-    if (m.target_membership == "invite" || m.target_membership == "join" || m.target_membership == "knock") {
+    if (m.target_membership == "invite" || m.target_membership == "join" ||
+        (rules.knocking && m.target_membership == "knock")) {
       return {};
     }
     return reject("cannot leave a room one is not in (rule 5.5.1)");
@@ -189,10 +191,10 @@ core::Status check_ban(const Member& m) {
   return reject("sender lacks the ban level or does not outrank the target (rule 5.6.3)");
 }
 
-// 5.7 knock.
-core::Status check_knock(const Member& m) {
-  // 5.7.1 The join rule must be knock or knock_restricted.
-  if (m.join_rule != "knock" && m.join_rule != "knock_restricted") {
+// 5.7 (v7+) knock.
+core::Status check_knock(const Member& m, const RoomVersionRules& rules) {
+  // 5.7.1 The join rule must be knock or (v10+) knock_restricted.
+  if (m.join_rule != "knock" && !(rules.knock_restricted_join_rule && m.join_rule == "knock_restricted")) {
     return reject("the room does not allow knocking (rule 5.7.1)");
   }
   // 5.7.2 If sender does not match state_key, reject.
@@ -214,8 +216,8 @@ core::Status check_membership(const json::object& pdu, const StateLookup& state,
   if (!state_key || !state_key->is_string() || !content || string_field(*content, "membership").empty()) {
     return reject("m.room.member needs a state_key and content.membership (rule 5.1)");
   }
-  // 5.2 join_authorised_via_users_server: the signature by that user's server is checked
-  //     with the event's other signatures by the caller.
+  // 5.2 (v8+) join_authorised_via_users_server: the signature by that user's server is
+  //     checked with the event's other signatures by the caller.
   const std::string_view target = state_key->get_string();
   const json::object* join_rules = content_of(state("m.room.join_rules", ""));
   const std::string_view join_rule = join_rules ? string_field(*join_rules, "join_rule") : "";
@@ -228,11 +230,11 @@ core::Status check_membership(const json::object& pdu, const StateLookup& state,
                  membership_of(state("m.room.member", target)),
                  join_rule.empty() ? std::string_view("invite") : join_rule};
   const std::string_view membership = string_field(*content, "membership");
-  if (membership == "join") return check_join(m, create, rules);  // 5.3
-  if (membership == "invite") return check_invite(m);             // 5.4
-  if (membership == "leave") return check_leave(m);               // 5.5
-  if (membership == "ban") return check_ban(m);                   // 5.6
-  if (membership == "knock") return check_knock(m);               // 5.7
+  if (membership == "join") return check_join(m, create, rules);              // 5.3
+  if (membership == "invite") return check_invite(m);                         // 5.4
+  if (membership == "leave") return check_leave(m, rules);                    // 5.5
+  if (membership == "ban") return check_ban(m);                               // 5.6
+  if (membership == "knock" && rules.knocking) return check_knock(m, rules);  // 5.7
   return reject("unknown membership " + std::string(membership) + " (rule 5.8)");
 }
 

@@ -1,5 +1,6 @@
 #include "rooms/auth_util.h"
 
+#include <cmath>
 #include <limits>
 
 namespace myelin::rooms::internal {
@@ -22,10 +23,47 @@ std::optional<std::int64_t> as_integer(const json::value& value) {
   return std::nullopt;
 }
 
-std::optional<std::int64_t> integer_field(const json::object* object, std::string_view key) {
+namespace {
+
+// "  -0042 " style power levels (before v10).
+std::optional<std::int64_t> parse_stringy_integer(std::string_view text) {
+  constexpr std::string_view kSpace = " \t\n\r\f\v";
+  const std::size_t first = text.find_first_not_of(kSpace);
+  if (first == std::string_view::npos) return std::nullopt;
+  text = text.substr(first, text.find_last_not_of(kSpace) - first + 1);
+  const bool negative = text.starts_with('-');
+  if (negative || text.starts_with('+')) text.remove_prefix(1);
+  if (text.empty()) return std::nullopt;
+  std::int64_t magnitude = 0;  // accumulated negatively so that INT64_MIN fits
+  for (char c : text) {
+    if (c < '0' || c > '9') return std::nullopt;
+    if (magnitude < (std::numeric_limits<std::int64_t>::min() + (c - '0')) / 10) return std::nullopt;
+    magnitude = magnitude * 10 - (c - '0');
+  }
+  if (!negative && magnitude == std::numeric_limits<std::int64_t>::min()) return std::nullopt;
+  return negative ? magnitude : -magnitude;
+}
+
+}  // namespace
+
+std::optional<std::int64_t> as_power_level(const json::value& value, const RoomVersionRules& rules) {
+  if (auto integer = as_integer(value)) return integer;
+  if (value.is_string() && !rules.integer_power_levels) return parse_stringy_integer(value.get_string());
+  if (value.is_double() && !rules.strict_canonical_json) {
+    const double truncated = std::trunc(value.get_double());
+    // [-2^63, 2^63): the doubles that convert to int64 exactly; NaN and infinities fail.
+    if (truncated >= -9223372036854775808.0 && truncated < 9223372036854775808.0) {
+      return static_cast<std::int64_t>(truncated);
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<std::int64_t> power_level_field(const json::object* object, std::string_view key,
+                                              const RoomVersionRules& rules) {
   if (!object) return std::nullopt;
   const json::value* v = object->if_contains(key);
-  return v ? as_integer(*v) : std::nullopt;
+  return v ? as_power_level(*v, rules) : std::nullopt;
 }
 
 const json::object* content_of(const json::object* pdu) { return pdu ? object_field(*pdu, "content") : nullptr; }

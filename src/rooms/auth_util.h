@@ -18,8 +18,14 @@ std::string_view string_field(const json::object& object, std::string_view key);
 const json::object* object_field(const json::object& object, std::string_view key);
 // An integer JSON value (int64, or uint64 that fits); floats and strings are not integers.
 std::optional<std::int64_t> as_integer(const json::value& value);
-// object[key] as an integer, when present and an integer.
-std::optional<std::int64_t> integer_field(const json::object* object, std::string_view key);
+// A power level as the room version reads it: an integer; before v10 also a string holding
+// one (optional surrounding whitespace, one optional sign, leading zeros); before v6 also a
+// finite float, truncated (rooms/fragments/v1-stringy-power-levels.md,
+// v1-floaty-power-levels.md). nullopt for anything else or outside int64.
+std::optional<std::int64_t> as_power_level(const json::value& value, const RoomVersionRules& rules);
+// object[key] as a power level, when present and one.
+std::optional<std::int64_t> power_level_field(const json::object* object, std::string_view key,
+                                              const RoomVersionRules& rules);
 // The PDU's content, or nullptr.
 const json::object* content_of(const json::object* pdu);
 // content.membership of an m.room.member PDU; "leave" when there is none (no event).

@@ -4,6 +4,7 @@
 #include "rooms/event_format.h"
 
 #include "core/base64.h"
+#include "core/ids.h"
 
 namespace myelin::rooms {
 namespace {
@@ -11,6 +12,12 @@ namespace {
 json::object without(json::object object, std::initializer_list<std::string_view> keys) {
   for (std::string_view key : keys) object.erase(key);
   return object;
+}
+
+// The event ID of a v3+ event whose reference hash is `hash`.
+std::string hash_event_id(const std::string& hash, const RoomVersionRules& rules) {
+  return "$" + (rules.event_id_format == EventIdFormat::kReferenceHash ? core::base64_encode(hash)
+                                                                       : core::base64url_encode(hash));
 }
 
 }  // namespace
@@ -26,7 +33,35 @@ std::string reference_hash(const json::object& pdu, const RoomVersionRules& rule
 }
 
 std::string event_id_of(const json::object& pdu, const RoomVersionRules& rules) {
-  return "$" + core::base64url_encode(reference_hash(pdu, rules));
+  if (rules.event_id_format == EventIdFormat::kServerScoped) {
+    const json::value* id = pdu.if_contains("event_id");
+    return id && id->is_string() ? std::string(id->get_string()) : std::string();
+  }
+  return hash_event_id(reference_hash(pdu, rules), rules);
+}
+
+std::vector<std::string_view> referenced_event_ids(const json::object& pdu, std::string_view key,
+                                                   const RoomVersionRules& rules) {
+  std::vector<std::string_view> ids;
+  const json::value* list = pdu.if_contains(key);
+  if (!list || !list->is_array()) return ids;
+  const bool pairs = rules.event_id_format == EventIdFormat::kServerScoped;
+  for (const json::value& entry : list->get_array()) {
+    const json::value* id = &entry;
+    if (pairs) id = entry.is_array() && entry.get_array().size() == 2 ? &entry.get_array()[0] : nullptr;
+    ids.emplace_back(id && id->is_string() ? std::string_view(id->get_string()) : std::string_view());
+  }
+  return ids;
+}
+
+json::value event_reference(std::string_view event_id, const json::object& referenced, const RoomVersionRules& rules) {
+  if (rules.event_id_format != EventIdFormat::kServerScoped) return json::string(event_id);
+  return json::array{json::string(event_id),
+                     json::object{{"sha256", core::base64_encode(reference_hash(referenced, rules))}}};
+}
+
+std::string new_server_scoped_event_id(std::string_view server_name) {
+  return "$" + core::random_string(18) + ":" + std::string(server_name);
 }
 
 std::string room_id_from_create_event(const json::object& create_pdu, const RoomVersionRules& rules) {
@@ -35,12 +70,15 @@ std::string room_id_from_create_event(const json::object& create_pdu, const Room
 
 std::string finalize_local_event(json::object& pdu, const RoomVersionRules& rules, std::string_view server_name,
                                  const core::SigningKey& key) {
+  const bool server_scoped = rules.event_id_format == EventIdFormat::kServerScoped;
+  if (server_scoped && !pdu.contains("event_id")) pdu["event_id"] = new_server_scoped_event_id(server_name);
   pdu["hashes"] = json::object{{"sha256", content_hash(pdu)}};
   // The signature and the reference hash (the event ID) cover the same bytes: the redacted
   // event without signatures and unsigned. Made once.
   const std::string covered = core::canonical_json(without(redact(pdu, rules), {"unsigned", "signatures"}));
   pdu["signatures"] = json::object{{server_name, json::object{{key.key_id(), key.sign(covered)}}}};
-  return "$" + core::base64url_encode(core::sha256(covered));
+  if (server_scoped) return std::string(pdu["event_id"].as_string());
+  return hash_event_id(core::sha256(covered), rules);
 }
 
 }  // namespace myelin::rooms

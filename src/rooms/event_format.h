@@ -4,6 +4,8 @@
 // redaction algorithm (client-server-api "Redactions"). Pure functions over JSON values.
 #include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "core/crypto.h"
 #include "core/json.h"
@@ -26,17 +28,34 @@ std::string content_hash(const json::object& pdu);
 // sha256 of the canonical redacted event without "unsigned" and "signatures"; raw 32 bytes.
 std::string reference_hash(const json::object& pdu, const RoomVersionRules& rules);
 
-// "$" + URL-safe unpadded base64 of the reference hash (room versions 4+). Events in these
-// versions do not carry "event_id"; pass them in their federation form (an "event_id" key,
-// if present, is kept by the redaction algorithm and so changes the hash).
+// The event's ID. v1/v2: its own "event_id" ("" when absent or not a string). v3: "$" +
+// standard unpadded base64 of the reference hash; v4+: URL-safe. Events in v3+ do not carry
+// "event_id"; pass them in their federation form (an "event_id" key, if present, is kept by
+// the redaction algorithm and so changes the hash).
 std::string event_id_of(const json::object& pdu, const RoomVersionRules& rules);
+
+// The event IDs a PDU's `key` ("prev_events" or "auth_events") names, in order, read in the
+// version's shape: [id, {"sha256": ...}] pairs in v1/v2, plain IDs after. An entry not in that
+// shape reads as "" (check_pdu_format refuses such events on receipt). Views into `pdu`.
+std::vector<std::string_view> referenced_event_ids(const json::object& pdu, std::string_view key,
+                                                   const RoomVersionRules& rules);
+
+// How a new event refers to `referenced` (whose ID is `event_id`) in prev_events and
+// auth_events: the ID, or in v1/v2 the pair [event_id, {"sha256": unpadded standard base64 of
+// its reference hash}].
+json::value event_reference(std::string_view event_id, const json::object& referenced, const RoomVersionRules& rules);
+
+// v1/v2: a new event ID "$" + 18 random characters + ":" + server_name.
+std::string new_server_scoped_event_id(std::string_view server_name);
 
 // v12: the room ID an m.room.create event defines: "!" + URL-safe base64 of its reference hash.
 std::string room_id_from_create_event(const json::object& create_pdu, const RoomVersionRules& rules);
 
 // Completes a locally built PDU: sets hashes.sha256, signs the redacted form with `key` as
-// `server_name` (signatures go onto the full event) and returns the event ID. The PDU must
-// not contain event_id (v3+ events do not carry it).
+// `server_name` (signatures go onto the full event) and returns the event ID. v1/v2: the
+// event ID is the PDU's "event_id", set to new_server_scoped_event_id(server_name) first when
+// it has none (it is hashed and signed with the event). v3+: the PDU must not contain
+// event_id (these versions do not carry it).
 std::string finalize_local_event(json::object& pdu, const RoomVersionRules& rules, std::string_view server_name,
                                  const core::SigningKey& key);
 

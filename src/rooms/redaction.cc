@@ -1,5 +1,6 @@
-// The redaction algorithm: rooms/fragments/v9-redactions.md (room version 10) and
-// v11-redactions.md (room versions 11 and 12), selected by rules.updated_redaction_rules.
+// The redaction algorithm: rooms/fragments/v1-redactions.md (room versions 1-5),
+// v6-redactions.md (6, 7), v8.md (8), v9-redactions.md (9, 10) and v11-redactions.md (11,
+// 12). The versions differ in the content keys kept, selected by the rules' flags.
 #include <algorithm>
 #include <array>
 #include <span>
@@ -12,7 +13,7 @@ namespace {
 
 using Keys = std::span<const std::string_view>;
 
-// Top-level keys kept by the v9/v10 algorithm.
+// Top-level keys kept by the v1-v10 algorithm.
 constexpr std::array<std::string_view, 15> kTopLevelV10{
     "event_id", "type",        "room_id",    "sender",      "state_key", "content",          "hashes",    "signatures",
     "depth",    "prev_events", "prev_state", "auth_events", "origin",    "origin_server_ts", "membership"};
@@ -21,9 +22,12 @@ constexpr std::array<std::string_view, 12> kTopLevelV11{"event_id",  "type",    
                                                         "state_key", "content",     "hashes",      "signatures",
                                                         "depth",     "prev_events", "auth_events", "origin_server_ts"};
 
-constexpr std::array<std::string_view, 2> kMember{"membership", "join_authorised_via_users_server"};
+constexpr std::array<std::string_view, 1> kMemberV1{"membership"};
+constexpr std::array<std::string_view, 2> kMemberV9{"membership", "join_authorised_via_users_server"};
 constexpr std::array<std::string_view, 1> kCreateV10{"creator"};
-constexpr std::array<std::string_view, 2> kJoinRules{"join_rule", "allow"};
+constexpr std::array<std::string_view, 1> kJoinRulesV1{"join_rule"};
+constexpr std::array<std::string_view, 2> kJoinRulesV8{"join_rule", "allow"};
+constexpr std::array<std::string_view, 1> kAliases{"aliases"};
 constexpr std::array<std::string_view, 8> kPowerLevelsV10{"ban",    "events",        "events_default", "kick",
                                                           "redact", "state_default", "users",          "users_default"};
 constexpr std::array<std::string_view, 9> kPowerLevelsV11{
@@ -45,9 +49,12 @@ json::object keep_only(const json::object& object, Keys keys) {
 // the caller).
 Keys content_keys(std::string_view type, const RoomVersionRules& rules) {
   const bool v11 = rules.updated_redaction_rules;
-  if (type == "m.room.member") return kMember;
+  if (type == "m.room.member") return rules.redaction_keeps_join_authorised_via ? Keys{kMemberV9} : Keys{kMemberV1};
   if (type == "m.room.create") return v11 ? Keys{} : Keys{kCreateV10};
-  if (type == "m.room.join_rules") return kJoinRules;
+  if (type == "m.room.join_rules") {
+    return rules.redaction_keeps_join_rules_allow ? Keys{kJoinRulesV8} : Keys{kJoinRulesV1};
+  }
+  if (type == "m.room.aliases" && rules.special_aliases_event) return kAliases;
   if (type == "m.room.power_levels") return v11 ? Keys{kPowerLevelsV11} : Keys{kPowerLevelsV10};
   if (type == "m.room.history_visibility") return kHistoryVisibility;
   if (type == "m.room.redaction" && v11) return kRedaction;

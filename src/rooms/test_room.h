@@ -16,6 +16,7 @@
 
 namespace myelin::rooms::testing {
 
+inline constexpr std::string_view kServer = "example.org";
 inline constexpr std::string_view kAlice = "@alice:example.org";  // the creator
 inline constexpr std::string_view kBob = "@bob:example.org";
 inline constexpr std::string_view kCarol = "@carol:example.org";
@@ -90,8 +91,12 @@ class TestRoom {
                      {"auth_events", json::array()},
                      {"hashes", {{"sha256", "x"}}}};
     if (!room_id_.empty()) pdu["room_id"] = room_id_;
+    const bool server_scoped = rules_.event_id_format == EventIdFormat::kServerScoped;
+    if (server_scoped) pdu["event_id"] = "$e" + std::to_string(depth_ + 1) + ":" + std::string(kServer);
     json::array prev;
-    if (!last_event_.empty()) prev.emplace_back(last_event_);
+    if (!last_event_.empty() && server_scoped)
+      prev.emplace_back(json::array{json::string(last_event_), {{"sha256", "x"}}});
+    else if (!last_event_.empty()) prev.emplace_back(last_event_);
     pdu["prev_events"] = std::move(prev);
     if (state_key) pdu["state_key"] = *state_key;
     return pdu;

@@ -44,7 +44,7 @@ class RoomsAndAdmin(unittest.TestCase):
         self.assertEqual(name["name"], "old name")
         status, levels = self.call("GET", f"{V3}/rooms/{urllib.parse.quote(old)}/state/m.room.power_levels")
         self.assertGreaterEqual(levels["events_default"], 50)
-        status, body = self.call("POST", f"{V3}/rooms/{urllib.parse.quote(old)}/upgrade", {"new_version": "1"})
+        status, body = self.call("POST", f"{V3}/rooms/{urllib.parse.quote(old)}/upgrade", {"new_version": "13"})
         self.assertEqual((status, body["errcode"]), (400, "M_UNSUPPORTED_ROOM_VERSION"))
 
     def test_public_room_directory_needs_login_by_default(self):

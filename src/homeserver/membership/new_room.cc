@@ -23,7 +23,7 @@ core::Result<std::string> create_planned_room(const EventBuilder& builder, stora
 
   json::object create_content = std::move(plan.creation_content);
   create_content["room_version"] = std::string(plan.rules->id);
-  if (!plan.rules->updated_redaction_rules) create_content["creator"] = plan.creator;
+  if (!plan.rules->use_room_create_sender) create_content["creator"] = plan.creator;  // v1-v10
 
   std::vector<EventDraft> drafts;
   drafts.push_back({plan.creator, "m.room.create", "", std::move(create_content), {}});

@@ -7,14 +7,20 @@
 #include "homeserver/timeline/search_text.h"
 #include "rooms/auth.h"
 #include "rooms/event_format.h"
+#include "rooms/pdu_format.h"
 
 namespace myelin::homeserver {
 namespace {
 
 // The PDU's fields that come from the draft alone (no state yet).
-json::object draft_pdu(const RoomState& room, const EventDraft& draft, bool room_id_from_create) {
+json::object draft_pdu(const RoomState& room, const EventDraft& draft, bool room_id_from_create,
+                       std::string_view server_name) {
   const rooms::RoomVersionRules& rules = *room.rules;
   json::object pdu;
+  // v1/v2 events carry their ID, which the auth rules read (v1 rule 11).
+  if (rules.event_id_format == rooms::EventIdFormat::kServerScoped) {
+    pdu["event_id"] = rooms::new_server_scoped_event_id(server_name);
+  }
   if (!room_id_from_create) pdu["room_id"] = room.room_id;
   pdu["sender"] = draft.sender;
   pdu["type"] = draft.type;
@@ -28,25 +34,43 @@ json::object draft_pdu(const RoomState& room, const EventDraft& draft, bool room
   return pdu;
 }
 
-// prev_events (every forward extremity), depth (one more than the deepest) and auth_events.
-std::int64_t add_graph_fields(json::object& pdu, const RoomState& room) {
+}  // namespace
+
+core::Result<json::value> EventBuilder::reference_to(const RoomState& room, const std::string& event_id) const {
+  const rooms::RoomVersionRules& rules = *room.rules;
+  if (rules.event_id_format != rooms::EventIdFormat::kServerScoped) return rooms::event_reference(event_id, {}, rules);
+  if (auto stored = store_.event(event_id)) {
+    auto parsed = core::parse_json_object(stored->json);
+    if (!parsed) return core::fail(core::Errc::kInternal, "Stored event is not JSON");
+    return rooms::event_reference(event_id, *parsed, rules);
+  }
+  // Not persisted yet: an event of a room being created, all of which are state events.
+  for (const auto& [key, entry] : room.state) {
+    if (entry.event_id == event_id) return rooms::event_reference(event_id, *entry.pdu, rules);
+  }
+  return core::fail(core::Errc::kInternal, "Unknown prev event " + event_id);
+}
+
+core::Result<std::int64_t> EventBuilder::add_graph_fields(json::object& pdu, const RoomState& room) const {
   std::int64_t depth = 0;
   json::array prev_events;
   for (const auto& extremity : room.extremities) {
-    prev_events.emplace_back(extremity.event_id);
+    auto reference = reference_to(room, extremity.event_id);
+    if (!reference) return std::unexpected(reference.error());
+    prev_events.push_back(std::move(*reference));
     depth = std::max(depth, extremity.depth);
   }
   pdu["depth"] = depth + 1;
   pdu["prev_events"] = std::move(prev_events);
   json::array auth_events;
   for (const auto& [type, state_key] : rooms::auth_types_for_event(pdu, *room.rules)) {
-    if (const StateEntry* entry = room.find(type, state_key)) auth_events.emplace_back(entry->event_id);
+    if (const StateEntry* entry = room.find(type, state_key)) {
+      auth_events.push_back(rooms::event_reference(entry->event_id, *entry->pdu, *room.rules));
+    }
   }
   pdu["auth_events"] = std::move(auth_events);
   return depth + 1;
 }
-
-}  // namespace
 
 core::Result<std::optional<std::pair<std::string, std::string>>> EventBuilder::redaction_of(
     const RoomState& room, const EventDraft& draft) const {
@@ -69,9 +93,12 @@ core::Result<BuiltEvent> EventBuilder::build(const RoomState& room, const EventD
   const bool room_id_from_create = is_create && rules.room_id_from_create_event;
   BuiltEvent built;
   json::object& pdu = built.pdu;
-  pdu = draft_pdu(room, draft, room_id_from_create);
-  const std::int64_t depth = add_graph_fields(pdu, room);
+  pdu = draft_pdu(room, draft, room_id_from_create, config_.server_name);
+  const auto depth = add_graph_fields(pdu, room);
+  if (!depth) return std::unexpected(depth.error());
 
+  // Every version is held to canonical JSON numbers here: before v6 servers must accept
+  // others' floats, but need not let their users send them (v1-deprecated-formatting).
   if (auto numbers = core::check_event_numbers(pdu); !numbers) return std::unexpected(numbers.error());
   auto lookup = [&room](std::string_view type, std::string_view state_key) { return room.pdu(type, state_key); };
   if (auto allowed = rooms::authorize_event(pdu, lookup, rules); !allowed) return std::unexpected(allowed.error());
@@ -90,7 +117,7 @@ core::Result<BuiltEvent> EventBuilder::build(const RoomState& room, const EventD
 
   std::string event_id = rooms::finalize_local_event(pdu, rules, config_.server_name, key_);
   std::string text = core::canonical_json(pdu);
-  if (text.size() > kMaxPduBytes) return core::fail(core::Errc::kTooLarge, "Event is larger than 65536 bytes");
+  if (text.size() > rooms::kMaxPduBytes) return core::fail(core::Errc::kTooLarge, "Event is larger than 65536 bytes");
 
   storage::NewEvent& row = built.row;
   row.event_id = std::move(event_id);
@@ -98,7 +125,7 @@ core::Result<BuiltEvent> EventBuilder::build(const RoomState& room, const EventD
   row.type = draft.type;
   row.state_key = draft.state_key;
   row.sender = draft.sender;
-  row.depth = depth;
+  row.depth = *depth;
   row.origin_server_ts = pdu["origin_server_ts"].as_int64();
   row.json = std::move(text);
   for (const auto& extremity : room.extremities) row.prev_events.push_back(extremity.event_id);

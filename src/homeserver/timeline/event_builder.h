@@ -35,8 +35,6 @@ struct BuiltEvent {
   storage::NewEvent row;
 };
 
-inline constexpr std::size_t kMaxPduBytes = 65536;
-
 class EventBuilder {
  public:
   EventBuilder(const TimelineOptions& config, storage::EventStore& store, storage::RelationStore& relations,
@@ -50,6 +48,12 @@ class EventBuilder {
   core::Result<BuiltEvent> build(const RoomState& room, const EventDraft& draft) const;
 
  private:
+  // How the new event names `event_id` in prev_events (v1/v2: with its reference hash, read
+  // from the store or, for a room being created, from `room`'s state).
+  core::Result<json::value> reference_to(const RoomState& room, const std::string& event_id) const;
+  // Sets prev_events (every forward extremity), depth (one more than the deepest) and
+  // auth_events; returns the depth.
+  core::Result<std::int64_t> add_graph_fields(json::object& pdu, const RoomState& room) const;
   // The redacted text of draft.redacts when the sender may redact it (nullopt when unknown here).
   core::Result<std::optional<std::pair<std::string, std::string>>> redaction_of(const RoomState& room,
                                                                                 const EventDraft& draft) const;

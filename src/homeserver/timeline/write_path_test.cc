@@ -8,6 +8,8 @@
 #include "core/crypto.h"
 #include "homeserver/timeline/event_builder.h"
 #include "homeserver/timeline/room_cache.h"
+#include "rooms/event_format.h"
+#include "rooms/pdu_format.h"
 #include "storage/store.h"
 
 namespace myelin::homeserver {
@@ -33,14 +35,14 @@ struct WritePathFixture : ::testing::Test {
     });
   }
 
-  // A v10 room made of its create event and the creator's join.
-  std::string create_room() {
+  // A room (v10 unless told) made of its create event and the creator's join.
+  std::string create_room(const std::string& version = "10", std::vector<BuiltEvent>* out = nullptr) {
     RoomState scratch;
     scratch.room_id = "!room:localhost";
-    scratch.rules = rooms::find_room_version("10");
+    scratch.rules = rooms::find_room_version(version);
     std::vector<BuiltEvent> built;
     const std::vector<EventDraft> drafts{
-        {"@a:localhost", "m.room.create", "", {{"creator", "@a:localhost"}, {"room_version", "10"}}, {}},
+        {"@a:localhost", "m.room.create", "", {{"creator", "@a:localhost"}, {"room_version", version}}, {}},
         {"@a:localhost", "m.room.member", "@a:localhost", {{"membership", "join"}}, {}}};
     for (const EventDraft& draft : drafts) {
       auto event = builder.build(scratch, draft);
@@ -49,7 +51,8 @@ struct WritePathFixture : ::testing::Test {
       scratch.apply(event->row, event->pdu, storage::Persisted{0, 0});
       built.push_back(std::move(*event));
     }
-    write_path.write_new_room({scratch.room_id, "10", "@a:localhost", false}, *scratch.rules, built);
+    if (out) *out = built;
+    write_path.write_new_room({scratch.room_id, version, "@a:localhost", false}, *scratch.rules, built);
     return scratch.room_id;
   }
 };
@@ -92,6 +95,34 @@ TEST_F(WritePathFixture, ASubscriberThatWritesIsAnnouncedBeforeLaterSubscribersH
   write_path.write(*rooms.room(room_id), *message);
   EXPECT_EQ(heard, (std::vector<std::string>{"first:m.room.topic:old", "first:m.room.message:old",
                                              "last:m.room.message:old", "last:m.room.topic:old"}));
+}
+
+// v1/v2 (rooms/fragments/v1-event-ids.md, pdu_v1): the event carries its "$id:server" ID, and
+// prev_events/auth_events are [id, {"sha256": reference hash}] pairs, also for events read
+// back from the store; every built event passes the receipt format check.
+TEST_F(WritePathFixture, V1EventsCarryTheirIdAndReferenceByPairs) {
+  const rooms::RoomVersionRules& v1 = *rooms::find_room_version("1");
+  std::vector<BuiltEvent> built;
+  const std::string room_id = create_room("1", &built);
+  ASSERT_EQ(built.size(), 2u);
+  const json::object& create = built[0].pdu;
+  const json::object& join = built[1].pdu;
+  EXPECT_EQ(create.at("event_id"), json::value(built[0].row.event_id));
+  EXPECT_TRUE(built[0].row.event_id.ends_with(":localhost"));
+  const json::value reference = rooms::event_reference(built[0].row.event_id, create, v1);
+  EXPECT_EQ(join.at("prev_events"), json::value(json::array{reference}));
+  EXPECT_EQ(join.at("auth_events"), json::value(json::array{reference}));
+  for (const BuiltEvent& event : built) {
+    EXPECT_TRUE(rooms::check_pdu_format(event.pdu, v1)) << rooms::check_pdu_format(event.pdu, v1).error().message;
+  }
+  std::shared_ptr<RoomState> room = rooms.room(room_id);
+  ASSERT_TRUE(room);
+  auto message = builder.build(*room, {"@a:localhost", "m.room.message", std::nullopt, {{"body", "hi"}}, {}});
+  ASSERT_TRUE(message) << message.error().message;
+  EXPECT_EQ(message->pdu.at("prev_events"),
+            json::value(json::array{rooms::event_reference(built[1].row.event_id, join, v1)}));
+  EXPECT_EQ(rooms::referenced_event_ids(message->pdu, "auth_events", v1).size(), 2u);  // create, sender's join
+  EXPECT_TRUE(rooms::check_pdu_format(message->pdu, v1));
 }
 
 TEST(RoomStateApplyTest, AnEventReplacesTheExtremitiesItNames) {
