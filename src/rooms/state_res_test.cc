@@ -7,6 +7,7 @@
 #include <chrono>
 #include <set>
 
+#include "rooms/event_format.h"
 #include "rooms/test_room.h"
 
 namespace myelin::rooms::testing {
@@ -29,8 +30,8 @@ class Dag : public EventSource {
     json::array auth_events;
     for (const std::string& a : auth) auth_events.emplace_back(a);
     json::array prev;
-    if (type == "m.room.member" && sender == kAlice && state_key == kAlice) prev.emplace_back("$create");
-    events_[id] = json::object{{"room_id", "!room:example.org"},
+    if (type == "m.room.member" && sender == kAlice && state_key == kAlice) prev.emplace_back(create_id);
+    events_[id] = json::object{{"room_id", room_id},
                                {"type", type},
                                {"sender", sender},
                                {"state_key", state_key},
@@ -41,7 +42,11 @@ class Dag : public EventSource {
                                {"prev_events", std::move(prev)}};
     return id;
   }
+  void put(const std::string& event_id, json::object pdu) { events_[event_id] = std::move(pdu); }
   void reject(const std::string& event_id) { rejected_.insert(event_id); }
+
+  std::string room_id = "!room:example.org";
+  std::string create_id = "$create";
   json::object& at(const std::string& event_id) { return events_.at(event_id); }
 
  private:
@@ -301,6 +306,40 @@ TEST(StateResV21, ConflictedStateSubgraphPreventsAStateReset) {
   // v2: $pl2 is in both auth chains, so not in the auth difference; $pl3 fails against $pl1.
   EXPECT_EQ(resolve(dag, {a, b}, v11()), a);
   EXPECT_EQ(resolve(dag, {a, b}, v11_with_v2_1()), b);
+}
+
+// v12: the create event is not among the auth events (the room ID names it) and creators have
+// infinite power.
+TEST(StateResV21, RoomVersion12BanLosesToConcurrentDemotion) {
+  const RoomVersionRules& v12 = *find_room_version("12");
+  Dag dag;
+  json::object create{{"type", "m.room.create"},
+                      {"sender", kAlice},
+                      {"state_key", ""},
+                      {"content", {{"room_version", "12"}}},
+                      {"origin_server_ts", 1},
+                      {"depth", 1},
+                      {"auth_events", json::array()},
+                      {"prev_events", json::array()},
+                      {"hashes", {{"sha256", "x"}}}};
+  dag.create_id = event_id_of(create, v12);
+  dag.room_id = room_id_from_create_event(create, v12);
+  dag.put(dag.create_id, create);
+  dag.add("$ja", "m.room.member", kAlice, kAlice, member("join"), {});
+  dag.add("$pl1", "m.room.power_levels", kAlice, "", {{"users", {{kBob, 50}}}}, {"$ja"});
+  dag.add("$jr", "m.room.join_rules", kAlice, "", {{"join_rule", "public"}}, {"$ja", "$pl1"});
+  dag.add("$jb", "m.room.member", kBob, kBob, member("join"), {"$jr", "$pl1"});
+  dag.add("$jc", "m.room.member", kCarol, kCarol, member("join"), {"$jr", "$pl1"});
+  StateMap base{
+      {key("m.room.create"), dag.create_id}, {key("m.room.member", kAlice), "$ja"}, {kPl, "$pl1"}, {kJr, "$jr"},
+      {key("m.room.member", kBob), "$jb"},   {key("m.room.member", kCarol), "$jc"}};
+  dag.add("$ban", "m.room.member", kBob, kCarol, member("ban"), {"$pl1", "$jb", "$jc"});
+  dag.add("$pl2", "m.room.power_levels", kAlice, "", {{"users", json::object()}}, {"$ja", "$pl1"});
+  StateMap a = with(base, {{key("m.room.member", kCarol), "$ban"}});
+  StateMap b = with(base, {{kPl, "$pl2"}});
+  EXPECT_EQ(resolve(dag, {a, b}, v12), b);
+  // Without the demotion the ban stands.
+  EXPECT_EQ(resolve(dag, {a, base}, v12), a);
 }
 
 // v1 (rooms/v1.md): passes over power levels, join rules, members, then the rest.
