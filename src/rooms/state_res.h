@@ -42,6 +42,8 @@ class EventSource {
 // for a room across resolutions; it costs about 200 bytes per event plus 4 per auth edge and
 // grows with every event a resolution touches (drop it with the room to bound memory). An event
 // must not change under the same ID (event IDs are hashes from v3 on).
+// Not a set of each event's whole chain: those cost chain length per event, quadratic in a
+// room's auth history; a walk over the integer graph is a few milliseconds per 10,000 events.
 class AuthChains {
  public:
   using Id = std::uint32_t;
