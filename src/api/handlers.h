@@ -9,6 +9,7 @@ namespace myelin::api {
 void get_versions(Call&);
 void get_well_known_client(Call&);
 void get_capabilities(Call&);
+void get_federation_version(Call&);
 // client/registration.cc
 void post_register(Call&);
 void get_register_available(Call&);

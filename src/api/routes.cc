@@ -159,6 +159,7 @@ constexpr Route kRoutes[] = {
     {"GET", "/account/3pid", C, U, N, get_account_3pids},
     {"POST", "/user/{userId}/openid/request_token", C, U, L, post_openid_request_token},
     {"GET", "/_matrix/federation/v1/openid/userinfo", ABS, P, N, get_openid_userinfo},
+    {"GET", "/_matrix/federation/v1/version", ABS, P, N, get_federation_version},
 
     {"POST", "/keys/upload", C, G, N, post_keys_upload},
     {"POST", "/keys/query", C, G, N, post_keys_query},

@@ -22,6 +22,11 @@ struct ServerOptions {
   std::uint64_t header_timeout_seconds = 10;        // for a new connection's first request headers
   bool fsync_every_commit = true;
   std::uint64_t page_cache_mb = 8;  // SQLite's page cache
+  // The federation listener (TLS): started when federation is enabled and both PEM files are set.
+  std::string federation_listen_address = "0.0.0.0";
+  std::uint16_t federation_listen_port = 8448;
+  std::string tls_certificate;  // the chain, the server's certificate first
+  std::string tls_private_key;
 };
 
 struct Config {
@@ -39,9 +44,14 @@ struct Config {
   homeserver::MembershipOptions membership;
   homeserver::PresenceOptions presence;
   homeserver::ModerationOptions moderation;
+  homeserver::FederationOptions federation;
 
   homeserver::DomainOptions domain_options() const {
-    return {timeline, accounts, push, voip, media, url_previews, e2ee, membership, presence, moderation};
+    return {timeline, accounts, push, voip, media, url_previews, e2ee, membership, presence, moderation, federation};
+  }
+  // Whether `serve` opens the federation listener.
+  bool federation_listener() const {
+    return federation.enabled && !server.tls_certificate.empty() && !server.tls_private_key.empty();
   }
 };
 

@@ -1,11 +1,14 @@
 #include "app/config_file.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <filesystem>
 #include <functional>
 #include <limits>
+#include <map>
 #include <set>
 #include <sstream>
 #include <vector>
@@ -34,6 +37,11 @@ Option typed_option(const char* key, const char* doc, Field field) {
                   } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
                     out.SetStringFormat(YAML::DoubleQuoted);
                     out << YAML::Flow << field(config);
+                  } else if constexpr (std::is_same_v<T, std::map<std::string, std::string>>) {
+                    out.SetStringFormat(YAML::DoubleQuoted);
+                    out << YAML::Flow << YAML::BeginMap;
+                    for (const auto& [key, value] : field(config)) out << YAML::Key << key << YAML::Value << value;
+                    out << YAML::EndMap;
                   } else if constexpr (std::is_same_v<T, bool>) {
                     out << YAML::TrueFalseBool << field(config);
                   } else {
@@ -276,6 +284,52 @@ const std::vector<Option>& options() {
              "file cache, which it can reclaim). More helps large servers read faster; it stays taken once filled. "
              "At least 1.",
              &Config::server, &ServerOptions::page_cache_mb),
+      option("federation.enabled",
+             "Privacy default: off. Federation shares the rooms your users join with the other servers in them (their "
+             "messages, members and profiles) and tells those servers this server's address; off, nothing is sent to "
+             "another server or accepted from one, and your users can only talk among themselves. On: requests to "
+             "other servers are sent (signed with this server's key), and the federation listener opens when "
+             "tls_certificate and tls_private_key are set: other servers reach this one over TLS only, so without a "
+             "certificate they cannot.",
+             &Config::federation, &homeserver::FederationOptions::enabled),
+      option("federation.listen_address", "Address of the federation listener (TLS; IPv4 or IPv6).", &Config::server,
+             &ServerOptions::federation_listen_address),
+      option("federation.listen_port",
+             "Port of the federation listener: 8448 is where other servers look unless /.well-known/matrix/server or "
+             "an SRV record on your domain names another. It serves the same API as listen.port, over TLS.",
+             &Config::server, &ServerOptions::federation_listen_port),
+      option("federation.tls_certificate",
+             "PEM file of the federation listener's certificate chain (the server's certificate first, then its "
+             "intermediates): it must be valid for server_name's host (or the host /.well-known delegates to) and "
+             "signed by an authority other servers trust. Read at start.",
+             &Config::server, &ServerOptions::tls_certificate),
+      option("federation.tls_private_key", "PEM file of the certificate's private key. Read at start.", &Config::server,
+             &ServerOptions::tls_private_key),
+      option("federation.ca_file",
+             "A PEM file of certificate authorities trusted for outgoing federation requests besides the system's "
+             "(empty: none), e.g. a private test network's CA.",
+             &Config::federation, &homeserver::FederationOptions::ca_file),
+      option("federation.resolve",
+             "Server names mapped to the \"ip:port\" they are reached at, e.g. {\"hs2.test\": \"127.0.0.1:8449\"} "
+             "(IPv6 as \"[::1]:8449\"). For a server named here, every step of server discovery is skipped (no "
+             "/.well-known/matrix/server, SRV or DNS lookup): requests go to that address, its certificate must be "
+             "valid for the server name's host, and the Host header is the server name. For tests and split-horizon "
+             "networks; these addresses may be private.",
+             &Config::federation, &homeserver::FederationOptions::resolve),
+      option("federation.allowed_servers",
+             "Server names this server talks to (outgoing requests, and incoming ones once authenticated), e.g. "
+             "[\"example.org\", \"*.example.net\"] (a leading *. matches every subdomain; ports are ignored, case "
+             "too). Empty: every server not denied.",
+             &Config::federation, &homeserver::FederationOptions::allowed_servers),
+      option("federation.denied_servers",
+             "Server names this server never talks to, in the form of allowed_servers; they win over it.",
+             &Config::federation, &homeserver::FederationOptions::denied_servers),
+      option("federation.ip_allowlist",
+             "Comma-separated address ranges (e.g. 10.1.2.0/24) other servers may be found at although they are "
+             "private or loopback. Otherwise a server whose name, /.well-known or SRV record leads to such an address "
+             "is not contacted: anyone can name a server, and this server must not be made to reach its own network. "
+             "Addresses in federation.resolve are allowed.",
+             &Config::federation, &homeserver::FederationOptions::ip_allowlist),
       option("voip.turn_uris",
              "TURN servers offered to clients for calls (GET /voip/turnServer), e.g. "
              "[\"turn:turn.example.org:3478?transport=udp\", \"turns:turn.example.org:5349?transport=tcp\"]. Needs "
@@ -351,9 +405,40 @@ core::Status check_limits(const Config& config) {
 
 // The domains that name local IDs get the one server_name.
 void share_server_name(Config& config) {
-  for (std::string* name : {&config.timeline.server_name, &config.accounts.server_name, &config.media.server_name,
-                            &config.e2ee.server_name, &config.membership.server_name, &config.moderation.server_name})
+  for (std::string* name :
+       {&config.timeline.server_name, &config.accounts.server_name, &config.media.server_name, &config.e2ee.server_name,
+        &config.membership.server_name, &config.moderation.server_name, &config.federation.server_name})
     *name = config.server_name;
+}
+
+// An "ip:port" or "[ipv6]:port" of federation.resolve.
+bool is_ip_and_port(const std::string& text) {
+  auto name = core::ServerName::parse(text);
+  if (!name || !name->port()) return false;
+  const std::string host(name->host());
+  if (host.starts_with('[')) return true;  // parse() checked the address
+  in_addr v4;
+  return ::inet_pton(AF_INET, host.c_str(), &v4) == 1;
+}
+
+core::Status check_federation(const Config& config) {
+  const auto& federation = config.federation;
+  for (const auto& [name, address] : federation.resolve) {
+    if (!core::is_valid_server_name(name))
+      return core::fail(core::Errc::kUnknown, "federation.resolve: " + name + " is not a server name");
+    if (!is_ip_and_port(address))
+      return core::fail(core::Errc::kUnknown, "federation.resolve: " + name + " must map to an ip:port");
+  }
+  for (const auto* list : {&federation.allowed_servers, &federation.denied_servers})
+    for (const auto& pattern : *list)
+      if (!core::is_valid_server_name(pattern.starts_with("*.") ? pattern.substr(2) : pattern))
+        return core::fail(core::Errc::kUnknown,
+                          "federation.allowed_servers and denied_servers hold server names "
+                          "(or *.domain), not " +
+                              pattern);
+  if (config.server.tls_certificate.empty() != config.server.tls_private_key.empty())
+    return core::fail(core::Errc::kUnknown, "federation.tls_certificate and tls_private_key go together");
+  return {};
 }
 
 }  // namespace
@@ -395,6 +480,7 @@ core::Result<Config> load_config(const std::string& path) {
   if (!core::is_valid_server_name(config.server_name))
     return core::fail(core::Errc::kUnknown, "server_name must be a host name or IP address, with an optional :port");
   if (auto bounds = check_limits(config); !bounds) return std::unexpected(bounds.error());
+  if (auto federation = check_federation(config); !federation) return std::unexpected(federation.error());
   if (config.membership.encryption_by_default != "off" && config.membership.encryption_by_default != "direct" &&
       config.membership.encryption_by_default != "invite" && config.membership.encryption_by_default != "all")
     return core::fail(core::Errc::kUnknown, "rooms.encryption_by_default must be off, direct, invite or all");

@@ -85,5 +85,22 @@ TEST_F(ConfigFileTest, KeysReachTheirPartsAndServerNameEveryDomain) {
     EXPECT_EQ(*name, "example.org");
 }
 
+TEST_F(ConfigFileTest, FederationSettingsAreChecked) {
+  auto loaded = load(
+      "server_name: \"hs1.test\"\nfederation:\n  enabled: true\n  resolve: {\"hs2.test\": \"127.0.0.1:8449\", "
+      "\"hs3.test:1\": \"[::1]:8450\"}\n  denied_servers: [\"*.evil.org\"]\n");
+  ASSERT_TRUE(loaded) << loaded.error().message;
+  EXPECT_EQ(loaded->federation.server_name, "hs1.test");
+  EXPECT_EQ(loaded->federation.resolve.at("hs2.test"), "127.0.0.1:8449");
+  EXPECT_EQ(loaded->federation.denied_servers, std::vector<std::string>{"*.evil.org"});
+  EXPECT_FALSE(loaded->federation_listener());  // no certificate
+  for (const char* bad : {"  resolve: {\"hs2.test\": \"localhost:8449\"}\n",
+                          "  resolve: {\"hs2.test\": \"127.0.0.1\"}\n", "  resolve: {\"bad name\": \"127.0.0.1:1\"}\n",
+                          "  allowed_servers: [\"a b\"]\n", "  tls_certificate: \"/x.pem\"\n"})
+    EXPECT_FALSE(load(std::string("federation:\n") + bad)) << bad;
+  EXPECT_TRUE(load("federation:\n  enabled: true\n  tls_certificate: \"/c.pem\"\n  tls_private_key: \"/k.pem\"\n")
+                  ->federation_listener());
+}
+
 }  // namespace
 }  // namespace myelin::app

@@ -13,6 +13,7 @@
 #include "core/crypto.h"
 #include "homeserver/homeserver.h"
 #include "http/http.h"
+#include "http/https_client.h"
 #include "media/content_store.h"
 #include "storage/group_commit.h"
 #include "storage/store.h"
@@ -89,6 +90,13 @@ int serve(const Args& args) {
   options.hold_answer = [&group_commit](std::function<void(bool)> send) {
     group_commit->after_writes(std::move(send));
   };
+  if (config->federation_listener())
+    options.tls = http::ServerOptions::TlsListener{settings.federation_listen_address, settings.federation_listen_port,
+                                                   settings.tls_certificate, settings.tls_private_key};
+  else if (config->federation.enabled)
+    spdlog::warn(
+        "federation is enabled without federation.tls_certificate and tls_private_key: no federation "
+        "listener, so other servers cannot reach this one");
   http::Server server(options, router);
   group_commit = std::make_unique<storage::GroupCommit>(
       *store, settings.fsync_every_commit,
@@ -98,7 +106,17 @@ int serve(const Args& args) {
         storage_failed = true;
         server.stop();
       });
-  homeserver::Homeserver hs(config->domain_options(), *store, *key, server.scheduler(), *content);
+  // Destroyed after the homeserver, which holds it, and before the server, whose loops it uses.
+  std::unique_ptr<http::HttpsClient> federation_client;
+  try {
+    http::HttpsClientOptions client_options;
+    client_options.ca_file = config->federation.ca_file;
+    federation_client = server.https_client(client_options);
+  } catch (const std::exception& e) {
+    std::cerr << "myelin: federation.ca_file: " << e.what() << "\n";
+    return 1;
+  }
+  homeserver::Homeserver hs(config->domain_options(), *store, *key, server.scheduler(), *content, *federation_client);
   api::install_routes(router, hs, config->client_api);
   // Long-polling syncs are answered (with what is new, usually nothing) before the drain.
   server.on_stop([&hs] { hs.sync.stop_waiting(); });
@@ -112,9 +130,14 @@ int serve(const Args& args) {
     std::cerr << "myelin: cannot listen on " << options.address << ":" << options.port << ": " << e.what() << "\n";
     return 1;
   }
-  const bool v6 = options.address.find(':') != std::string::npos;
-  std::cout << "myelin: listening on http://" << (v6 ? "[" + options.address + "]" : options.address) << ":" << port
-            << std::endl;
+  auto url = [](const std::string& scheme, const std::string& address, std::uint16_t bound) {
+    const bool v6 = address.find(':') != std::string::npos;
+    return scheme + "://" + (v6 ? "[" + address + "]" : address) + ":" + std::to_string(bound);
+  };
+  std::cout << "myelin: listening on " << url("http", options.address, port) << std::endl;
+  if (options.tls)
+    std::cout << "myelin: federation listening on " << url("https", options.tls->address, server.tls_port())
+              << std::endl;
   spdlog::info("server {} ready, data in {}", config->server_name, settings.data_dir);
   server.run();
   // Before the server (whose loop its threads post to) goes: the last batch committed and synced.

@@ -16,6 +16,7 @@
 #include "homeserver/e2ee/key_backup.h"
 #include "homeserver/e2ee/keys.h"
 #include "homeserver/e2ee/to_device.h"
+#include "homeserver/federation/https_transport.h"
 #include "homeserver/media/media.h"
 #include "homeserver/media/url_preview.h"
 #include "homeserver/membership/guest_removal.h"
@@ -57,8 +58,9 @@ class Homeserver {
  public:
   // `store` is every store interface at once (storage::Store); each service is handed only
   // the ones it uses.
+  // `federation_client`: the outgoing HTTPS client federation's transport sends with.
   Homeserver(const DomainOptions& options, storage::Store& store, const core::SigningKey& key,
-             http::Scheduler& scheduler, media::ContentStore& content)
+             http::Scheduler& scheduler, media::ContentStore& content, http::HttpsClient& federation_client)
       : notifier_(scheduler),
         room_cache_(store, options.timeline.room_cache_state_events),
         event_builder_(options.timeline, store, store, key),
@@ -73,6 +75,7 @@ class Homeserver {
             [this](const storage::PusherRecord& p) { pushers.remove(p.user_id, p.app_id, p.pushkey); }),
         push_delivery_(options.push, store, pushers, push_sender_,
                        [this](const std::string& user_id) { return sync.badge(user_id); }),
+        federation_transport_(options.federation, key, scheduler, federation_client),
         room_reader(room_cache_, store, store, store, aggregations_),
         relations(room_cache_, store, store, store, aggregations_),
         event_sender(timeline_, store),
@@ -139,6 +142,7 @@ class Homeserver {
   Aggregations aggregations_;
   PushSender push_sender_;
   PushDelivery push_delivery_;
+  HttpsTransport federation_transport_;  // requests to other servers
 
  public:
   // The services the API layer calls.

@@ -3,6 +3,7 @@
 // and hands them to Homeserver, which gives every service only its own.
 #include "homeserver/accounts/options.h"
 #include "homeserver/e2ee/options.h"
+#include "homeserver/federation/options.h"
 #include "homeserver/media/options.h"
 #include "homeserver/membership/options.h"
 #include "homeserver/moderation/options.h"
@@ -24,6 +25,7 @@ struct DomainOptions {
   const MembershipOptions& membership;
   const PresenceOptions& presence;
   const ModerationOptions& moderation;
+  const FederationOptions& federation;
 };
 
 }  // namespace myelin::homeserver

@@ -20,6 +20,9 @@
 
 namespace myelin::http {
 
+class HttpsClient;  // https_client.h
+struct HttpsClientOptions;
+
 struct Request {
   std::string method;  // "GET", "PUT", ...
   std::string path;    // raw (still percent-encoded) path, no query
@@ -188,6 +191,15 @@ struct ServerOptions {
   // `send(true)` is called, and becomes a 500 on `send(false)`. app/ holds answers here until
   // the writes before them are durable (storage/group_commit.h). Unset: answers go out at once.
   std::function<void(std::function<void(bool ok)> send)> hold_answer;
+  // A second listening address served over TLS (federation's port), with the same router,
+  // limits and timeouts (the TLS handshake counts towards header_timeout).
+  struct TlsListener {
+    std::string address = "0.0.0.0";
+    std::uint16_t port = 8448;           // 0 picks a free port
+    std::string certificate_chain_file;  // PEM: the server's certificate, then its intermediates
+    std::string private_key_file;        // PEM
+  };
+  std::optional<TlsListener> tls;
 };
 
 // One server on one listening address. run() blocks until stop(); stop() is safe from a signal
@@ -201,9 +213,12 @@ class Server {
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
-  // Binds and listens; returns the bound port (useful with port 0). Throws std::runtime_error
-  // when the address cannot be bound.
+  // Binds and listens (on ServerOptions::tls too, when set); returns the bound port (useful
+  // with port 0). Throws std::runtime_error when an address cannot be bound or the TLS
+  // certificate or key cannot be read.
   std::uint16_t listen();
+  // The TLS listener's bound port after listen(); 0 without one.
+  std::uint16_t tls_port() const;
   // Runs the event loop on the calling thread until stop() and the drain completes. SIGINT
   // and SIGTERM trigger stop().
   void run();
@@ -211,6 +226,9 @@ class Server {
   // Called on the event loop when stop() begins, before the drain.
   void on_stop(std::function<void()> callback);
   Scheduler& scheduler();
+  // An outgoing HTTPS client on this server's loops (https_client.h), to be destroyed before
+  // the server. Throws std::runtime_error when options.ca_file cannot be read.
+  std::unique_ptr<HttpsClient> https_client(const HttpsClientOptions& options);
 
  private:
   struct Impl;

@@ -5,6 +5,7 @@
 // streamed body, once for its gate); its answer crosses back. So socket I/O and HTTP parsing
 // use the second core while the layers above stay single-threaded.
 #include <fcntl.h>
+#include <openssl/ssl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <boost/asio/as_tuple.hpp>
@@ -15,12 +16,14 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 
 #include <algorithm>
 #include <array>
@@ -38,6 +41,7 @@
 #include <spdlog/spdlog.h>
 
 #include "http/http.h"
+#include "http/loops.h"
 
 namespace myelin::http {
 namespace {
@@ -45,7 +49,9 @@ namespace {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace bhttp = beast::http;
+namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
 
 class AsioTimer : public Timer {
@@ -180,7 +186,12 @@ struct BodyFile {
 
 struct Server::Impl : Scheduler {
   Impl(ServerOptions o, const Router& r)
-      : options(std::move(o)), router(r), server_error(plain(500, error_body(500))), acceptor(net), signals(io) {}
+      : options(std::move(o)),
+        router(r),
+        server_error(plain(500, error_body(500))),
+        acceptor(net),
+        tls_acceptor(net),
+        signals(io) {}
 
   void post(std::function<void()> fn) override {
     asio::post(io, [fn = std::move(fn)] { run_guarded(fn); });
@@ -217,15 +228,22 @@ struct Server::Impl : Scheduler {
     }
   }
 
-  asio::awaitable<void> accept_loop();
-  // Serves one connection, which holds its counts (`connections`, `per_address`) until it closes.
-  asio::awaitable<void> session(tcp::socket socket, Peer peer, Count connection, Count from_peer);
+  // Accepts connections on `acceptor`, served in plain HTTP, or over TLS with `tls` when set.
+  asio::awaitable<void> accept_loop(tcp::acceptor& acceptor, ssl::context* tls);
+  // Serves one connection, which holds its counts (`connections`, `per_address`) until it closes:
+  // after the TLS handshake when `tls` is set.
+  asio::awaitable<void> session(tcp::socket socket, ssl::context* tls, Peer peer, Count connection, Count from_peer);
+  // The requests of one connection, plain (beast::tcp_stream) or TLS (TlsStream), one after the other.
+  template <class Stream>
+  asio::awaitable<void> serve(Stream& stream, const Peer& peer);
   // The next request (head and body); nullopt when the client went away.
-  asio::awaitable<std::optional<Incoming>> read_request(beast::tcp_stream& stream, beast::flat_buffer& buffer,
-                                                        const Peer& peer, bool first, BodyFile& body_file);
+  template <class Stream>
+  asio::awaitable<std::optional<Incoming>> read_request(Stream& stream, beast::flat_buffer& buffer, const Peer& peer,
+                                                        bool first, BodyFile& body_file);
   // The body of a request whose head `header_parser` read, into `in.request` (or a file), unless
   // the route's gate refuses it (`in.refusal`).
-  asio::awaitable<boost::system::error_code> read_body(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+  template <class Stream>
+  asio::awaitable<boost::system::error_code> read_body(Stream& stream, beast::flat_buffer& buffer,
                                                        bhttp::request_parser<bhttp::empty_body>& header_parser,
                                                        Incoming& in, BodyFile& body_file);
   // The answer to a request that could not be read (`head`, `buffer`: what was read of it).
@@ -238,14 +256,17 @@ struct Server::Impl : Scheduler {
   asio::awaitable<std::optional<Response>> ask_gate(const Gate& gate, const Request& head);
   // After a refusal: drains a bounded amount of what the client is still sending, so it reads
   // our answer instead of a connection reset.
-  asio::awaitable<void> linger(beast::tcp_stream& stream);
+  template <class Stream>
+  asio::awaitable<void> linger(Stream& stream);
   // Streams a request body into a temporary file under options.upload_dir.
-  asio::awaitable<boost::system::error_code> read_body_to_file(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+  template <class Stream>
+  asio::awaitable<boost::system::error_code> read_body_to_file(Stream& stream, beast::flat_buffer& buffer,
                                                                bhttp::request_parser<bhttp::empty_body>& header_parser,
                                                                std::uint64_t limit, BodyFile& file);
   // False when the connection cannot go on.
   // `head_only`: a HEAD request, answered with the headers (and length) a GET would get.
-  asio::awaitable<bool> write_response(beast::tcp_stream& stream, Response& response, unsigned version, bool keep_alive,
+  template <class Stream>
+  asio::awaitable<bool> write_response(Stream& stream, Response& response, unsigned version, bool keep_alive,
                                        bool head_only);
   std::string error_body(int status) const { return options.error_body ? options.error_body(status) : "{}"; }
   void log_request(const Request& request, int status, std::chrono::steady_clock::time_point started) const;
@@ -268,11 +289,13 @@ struct Server::Impl : Scheduler {
   asio::thread_pool workers{2};
   asio::thread_pool waiters{4};  // run_waiting: outgoing requests
   tcp::acceptor acceptor;
+  tcp::acceptor tls_acceptor;  // open when options.tls is set
+  std::optional<ssl::context> tls_context;
   asio::signal_set signals;
   std::unique_ptr<asio::steady_timer> drain_timer;  // net's
 };
 
-asio::awaitable<void> Server::Impl::accept_loop() {
+asio::awaitable<void> Server::Impl::accept_loop(tcp::acceptor& acceptor, ssl::context* tls) {
   while (!stopping) {
     auto [ec, socket] = co_await acceptor.async_accept(kNoThrow);
     if (ec) {
@@ -287,16 +310,36 @@ asio::awaitable<void> Server::Impl::accept_loop() {
     Peer peer = peer_of(socket);
     Count from_peer(per_address, peer.limit_key);
     if (options.max_connections_per_address && from_peer.value() > options.max_connections_per_address) continue;
-    asio::co_spawn(net, session(std::move(socket), std::move(peer), Count(connections), std::move(from_peer)),
+    asio::co_spawn(net, session(std::move(socket), tls, std::move(peer), Count(connections), std::move(from_peer)),
                    asio::detached);
   }
 }
 
-asio::awaitable<void> Server::Impl::session(tcp::socket socket, Peer peer, [[maybe_unused]] Count connection,
-                                            [[maybe_unused]] Count from_peer) {
+asio::awaitable<void> Server::Impl::session(tcp::socket socket, ssl::context* tls, Peer peer,
+                                            [[maybe_unused]] Count connection, [[maybe_unused]] Count from_peer) {
   boost::system::error_code ignored;
   socket.set_option(tcp::no_delay(true), ignored);
-  beast::tcp_stream stream(std::move(socket));
+  beast::tcp_stream plain_stream(std::move(socket));
+  if (!tls) {
+    co_await serve(plain_stream, peer);
+  } else {
+    TlsStream stream(std::move(plain_stream), *tls);
+    // The handshake counts as part of the first request's head.
+    beast::get_lowest_layer(stream).expires_after(options.header_timeout);
+    if (auto [error] = co_await stream.async_handshake(ssl::stream_base::server, kNoThrow); !error) {
+      co_await serve(stream, peer);
+      beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(2));
+      co_await stream.async_shutdown(kNoThrow);
+    }
+    beast::get_lowest_layer(stream).socket().close(ignored);
+    co_return;
+  }
+  plain_stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  plain_stream.socket().close(ignored);
+}
+
+template <class Stream>
+asio::awaitable<void> Server::Impl::serve(Stream& stream, const Peer& peer) {
   beast::flat_buffer buffer;
   for (bool first = true; !stopping; first = false) {
     BodyFile body_file;
@@ -322,18 +365,16 @@ asio::awaitable<void> Server::Impl::session(tcp::socket socket, Peer peer, [[may
     // One large request must not keep its buffer for the connection's life.
     if (buffer.size() == 0 && buffer.capacity() > (16u << 10)) buffer.shrink_to_fit();
   }
-  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
-  stream.socket().close(ignored);
 }
 
-asio::awaitable<std::optional<Incoming>> Server::Impl::read_request(beast::tcp_stream& stream,
-                                                                    beast::flat_buffer& buffer, const Peer& peer,
-                                                                    bool first, BodyFile& body_file) {
+template <class Stream>
+asio::awaitable<std::optional<Incoming>> Server::Impl::read_request(Stream& stream, beast::flat_buffer& buffer,
+                                                                    const Peer& peer, bool first, BodyFile& body_file) {
   bhttp::request_parser<bhttp::empty_body> header_parser;
   header_parser.header_limit(static_cast<std::uint32_t>(options.max_header_bytes));
   header_parser.body_limit(boost::none);  // checked in read_body, once the route is known
   // A new connection must send its first request's head soon; an open one may idle longer.
-  stream.expires_after(first ? options.header_timeout : options.idle_timeout);
+  beast::get_lowest_layer(stream).expires_after(first ? options.header_timeout : options.idle_timeout);
   auto [error, bytes] = co_await bhttp::async_read_header(stream, buffer, header_parser, kNoThrow);
   (void)bytes;
   Incoming in;
@@ -341,7 +382,7 @@ asio::awaitable<std::optional<Incoming>> Server::Impl::read_request(beast::tcp_s
   in.request.remote_ip = peer.ip;
   const auto& head = header_parser.get();
   if (!error) {
-    stream.expires_after(options.idle_timeout);  // for the body
+    beast::get_lowest_layer(stream).expires_after(options.idle_timeout);  // for the body
     in.version = head.version();
     in.keep_alive = head.keep_alive();
     Request& request = in.request;
@@ -360,9 +401,10 @@ asio::awaitable<std::optional<Incoming>> Server::Impl::read_request(beast::tcp_s
   co_return in;
 }
 
+template <class Stream>
 asio::awaitable<boost::system::error_code> Server::Impl::read_body(
-    beast::tcp_stream& stream, beast::flat_buffer& buffer, bhttp::request_parser<bhttp::empty_body>& header_parser,
-    Incoming& in, BodyFile& body_file) {
+    Stream& stream, beast::flat_buffer& buffer, bhttp::request_parser<bhttp::empty_body>& header_parser, Incoming& in,
+    BodyFile& body_file) {
   Request& request = in.request;
   const StreamedBody* streamed = router.streamed_body(request.method, request.path);
   const std::uint64_t limit = streamed ? streamed->limit : options.max_body_bytes;
@@ -459,10 +501,11 @@ asio::awaitable<std::optional<Response>> Server::Impl::ask_gate(const Gate& gate
   co_return std::move(decision->refusal);
 }
 
-asio::awaitable<void> Server::Impl::linger(beast::tcp_stream& stream) {
+template <class Stream>
+asio::awaitable<void> Server::Impl::linger(Stream& stream) {
   boost::system::error_code ignored;
-  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
-  stream.expires_after(std::chrono::seconds(2));
+  beast::get_lowest_layer(stream).socket().shutdown(tcp::socket::shutdown_send, ignored);
+  beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(2));
   std::array<char, 16384> sink;
   for (std::size_t drained = 0; drained < (16u << 20);) {
     auto [error, n] = co_await stream.async_read_some(asio::buffer(sink), kNoThrow);
@@ -482,8 +525,9 @@ void Server::Impl::log_request(const Request& request, int status,
                 status, ms.count(), request.user.empty() ? "-" : request.user);
 }
 
+template <class Stream>
 asio::awaitable<boost::system::error_code> Server::Impl::read_body_to_file(
-    beast::tcp_stream& stream, beast::flat_buffer& buffer, bhttp::request_parser<bhttp::empty_body>& header_parser,
+    Stream& stream, beast::flat_buffer& buffer, bhttp::request_parser<bhttp::empty_body>& header_parser,
     std::uint64_t limit, BodyFile& file) {
   if (beast::iequals(header_parser.get()[bhttp::field::expect], "100-continue")) {
     bhttp::response<bhttp::empty_body> go_on{bhttp::status::continue_, header_parser.get().version()};
@@ -496,7 +540,7 @@ asio::awaitable<boost::system::error_code> Server::Impl::read_body_to_file(
   while (!parser.is_done()) {
     parser.get().body().data = chunk.data();
     parser.get().body().size = chunk.size();
-    stream.expires_after(std::chrono::seconds(60));
+    beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(60));
     auto [ec, n] = co_await bhttp::async_read(stream, buffer, parser, kNoThrow);
     (void)n;
     if (ec && ec != bhttp::error::need_buffer) co_return ec;
@@ -506,7 +550,8 @@ asio::awaitable<boost::system::error_code> Server::Impl::read_body_to_file(
   co_return boost::system::error_code{};
 }
 
-asio::awaitable<bool> Server::Impl::write_response(beast::tcp_stream& stream, Response& response, unsigned version,
+template <class Stream>
+asio::awaitable<bool> Server::Impl::write_response(Stream& stream, Response& response, unsigned version,
                                                    bool keep_alive, bool head_only) {
   auto set_head = [&](auto& out) {
     if (!response.content_type.empty() && response.status != 204)
@@ -517,7 +562,7 @@ asio::awaitable<bool> Server::Impl::write_response(beast::tcp_stream& stream, Re
     for (auto& [name, value] : response.headers) out.set(name, value);
     out.keep_alive(keep_alive);
   };
-  stream.expires_after(std::chrono::seconds(30));
+  beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(30));
   if (head_only) {
     bhttp::response<bhttp::empty_body> out{static_cast<bhttp::status>(response.status), version};
     set_head(out);
@@ -564,7 +609,7 @@ asio::awaitable<bool> Server::Impl::write_response(beast::tcp_stream& stream, Re
     out.body().data = chunk.data();
     out.body().size = static_cast<std::size_t>(got);
     out.body().more = sent < range.length;
-    stream.expires_after(std::chrono::seconds(60));
+    beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(60));
     auto [error, n] = co_await bhttp::async_write(stream, serializer, kNoThrow);
     if (error && error != bhttp::error::need_buffer) co_return false;
   }
@@ -583,18 +628,51 @@ Server::Server(ServerOptions options, const Router& router)
 
 Server::~Server() = default;
 
-std::uint16_t Server::listen() {
+namespace {
+
+void bind_and_listen(tcp::acceptor& acceptor, const std::string& address_text, std::uint16_t port) {
   boost::system::error_code ec;
-  auto address = asio::ip::make_address(impl_->options.address, ec);
-  if (ec) throw std::runtime_error("invalid listen address " + impl_->options.address);
-  tcp::endpoint endpoint(address, impl_->options.port);
-  auto& acceptor = impl_->acceptor;
+  auto address = asio::ip::make_address(address_text, ec);
+  if (ec) throw std::runtime_error("invalid listen address " + address_text);
+  tcp::endpoint endpoint(address, port);
   acceptor.open(endpoint.protocol());
   acceptor.set_option(asio::socket_base::reuse_address(true));
   acceptor.bind(endpoint, ec);
-  if (ec) throw std::runtime_error(ec.message());
+  if (ec) throw std::runtime_error(address_text + ":" + std::to_string(port) + ": " + ec.message());
   acceptor.listen(asio::socket_base::max_listen_connections);
-  return acceptor.local_endpoint().port();
+}
+
+// TLS 1.2 and later, with the certificate chain and key of `listener`.
+ssl::context tls_server_context(const ServerOptions::TlsListener& listener) {
+  ssl::context context(ssl::context::tls_server);
+  context.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
+                      ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 | ssl::context::single_dh_use);
+  boost::system::error_code ec;
+  context.use_certificate_chain_file(listener.certificate_chain_file, ec);
+  if (ec) throw std::runtime_error("cannot read the certificate chain " + listener.certificate_chain_file);
+  context.use_private_key_file(listener.private_key_file, ssl::context::pem, ec);
+  if (ec) throw std::runtime_error("cannot read the private key " + listener.private_key_file);
+  if (SSL_CTX_check_private_key(context.native_handle()) != 1)
+    throw std::runtime_error("the private key does not match the certificate");
+  return context;
+}
+
+}  // namespace
+
+std::uint16_t Server::listen() {
+  Impl& impl = *impl_;
+  bind_and_listen(impl.acceptor, impl.options.address, impl.options.port);
+  if (const auto& tls = impl.options.tls) {
+    impl.tls_context.emplace(tls_server_context(*tls));
+    bind_and_listen(impl.tls_acceptor, tls->address, tls->port);
+  }
+  return impl.acceptor.local_endpoint().port();
+}
+
+std::uint16_t Server::tls_port() const {
+  boost::system::error_code ec;
+  if (!impl_->tls_acceptor.is_open()) return 0;
+  return impl_->tls_acceptor.local_endpoint(ec).port();
 }
 
 void Server::run() {
@@ -605,7 +683,9 @@ void Server::run() {
     if (!ec) stop();
   });
   std::signal(SIGPIPE, SIG_IGN);
-  asio::co_spawn(impl.net, impl.accept_loop(), asio::detached);
+  asio::co_spawn(impl.net, impl.accept_loop(impl.acceptor, nullptr), asio::detached);
+  if (impl.tls_acceptor.is_open())
+    asio::co_spawn(impl.net, impl.accept_loop(impl.tls_acceptor, &*impl.tls_context), asio::detached);
   // io may have nothing queued while the connections wait: it runs until net is done.
   const auto io_work = asio::make_work_guard(impl.io);
   std::thread net_thread([&impl] {
@@ -631,6 +711,7 @@ void Server::stop(std::chrono::milliseconds grace) {
     asio::post(impl->net, [impl, grace] {
       boost::system::error_code ignored;
       impl->acceptor.close(ignored);
+      impl->tls_acceptor.close(ignored);
       // Let requests in flight finish, checking every 20 ms, for at most `grace`.
       auto deadline = std::chrono::steady_clock::now() + grace;
       impl->drain_timer = std::make_unique<asio::steady_timer>(impl->net);
@@ -651,5 +732,9 @@ void Server::stop(std::chrono::milliseconds grace) {
 void Server::on_stop(std::function<void()> callback) { impl_->stop_callbacks.push_back(std::move(callback)); }
 
 Scheduler& Server::scheduler() { return *impl_; }
+
+std::unique_ptr<HttpsClient> Server::https_client(const HttpsClientOptions& options) {
+  return make_https_client(Loops{impl_->net, impl_->io, impl_->loop_open}, options);
+}
 
 }  // namespace myelin::http

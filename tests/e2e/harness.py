@@ -19,11 +19,15 @@ BINARY = os.environ.get("MYELIN_BIN", os.path.join(ROOT, "build", "myelin"))
 
 
 class Server:
-    def __init__(self, rate_limits=False, registration_open=False, data_dir=None, extra=None):
+    def __init__(self, rate_limits=False, registration_open=False, data_dir=None, extra=None, server_name="localhost",
+                 sections=None):
+        """extra: top-level or section keys replaced wherever they occur; sections: {section: {key: YAML value}}
+        replaced only inside that section (federation.enabled and not the other sections' enabled)."""
         self.dir = data_dir or tempfile.mkdtemp(prefix="myelin-e2e-")
         self.config = os.path.join(self.dir, "myelin.yaml")
+        self.federation_url = None
         if not os.path.exists(self.config):
-            subprocess.run([BINARY, "generate-config", "--server-name", "localhost", "--data-dir", ".",
+            subprocess.run([BINARY, "generate-config", "--server-name", server_name, "--data-dir", ".",
                             "--output", self.config], check=True)
             with open(self.config) as file:
                 text = file.read()
@@ -32,6 +36,8 @@ class Server:
             text = re.sub(r"(registration:\n  #[^\n]*\n  open: )\w+", r"\g<1>" + ("true" if registration_open else "false"), text)
             for key, value in (extra or {}).items():
                 text = re.sub(r"(\n\s*" + re.escape(key) + r": )[^\n]*", r"\g<1>" + value, text)
+            for section, values in (sections or {}).items():
+                text = set_in_section(text, section, values)
             with open(self.config, "w") as file:
                 file.write(text)
         self.process = None
@@ -47,7 +53,21 @@ class Server:
         if not match:
             raise RuntimeError("server did not start: " + line + self.read_log())
         self.url = match.group(1)
+        if self._federation_listener():
+            line = self.process.stdout.readline().decode()
+            match = re.search(r"federation listening on (https://\S+)", line)
+            if not match:
+                raise RuntimeError("no federation listener: " + line + self.read_log())
+            self.federation_url = match.group(1)
         return self
+
+    def _federation_listener(self):
+        """Whether the config opens the federation listener (enabled, with a certificate and key)."""
+        with open(self.config) as file:
+            section = re.search(r"\nfederation:\n((?:  [^\n]*\n)*)", file.read())
+        values = dict(re.findall(r"\n  (\w+): ([^\n]*)", "\n" + (section.group(1) if section else "")))
+        return values.get("enabled") == "true" and values.get("tls_certificate", '""') != '""' \
+            and values.get("tls_private_key", '""') != '""'
 
     def stop(self, kill=False):
         """Stops the server; a crash on the way out (a signal other than SIGTERM) fails the test."""
@@ -87,6 +107,21 @@ class Server:
                 if line.startswith("VmRSS:"):
                     return int(line.split()[1])
         return 0
+
+
+def set_in_section(text, section, values):
+    """The config text with `key: value` lines replaced inside `section:` only (values are YAML text)."""
+    start = text.index("\n" + section + ":\n")
+    end = text.find("\n\n", start + 1)
+    while end != -1 and text[end + 2:end + 3] == " ":  # a blank line inside the section
+        end = text.find("\n\n", end + 1)
+    end = len(text) if end == -1 else end
+    body = text[start:end]
+    for key, value in values.items():
+        body, count = re.subn(r"(\n  " + re.escape(key) + r": )[^\n]*", lambda m: m.group(1) + value, body)
+        if count != 1:
+            raise KeyError(f"{section}.{key} is not in the config")
+    return text[:start] + body + text[end:]
 
 
 def request(base, method, path, body=None, token=None, raw=None, headers=None, timeout=30):

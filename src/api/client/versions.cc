@@ -1,6 +1,7 @@
 // GET /_matrix/client/versions    — client-server-api "API Standards" (GET /versions)
 // GET /.well-known/matrix/client  — client-server-api "Server Discovery" (well-known URI)
 // GET /_matrix/client/v3/capabilities — client-server-api "Capabilities negotiation"
+// GET /_matrix/federation/v1/version — server-server-api "Server implementation"
 #include <string>
 
 #include "api/handlers.h"
@@ -17,6 +18,9 @@ namespace myelin::api {
 // /capabilities, not here.
 constexpr const char* kSpecVersions[] = {"r0.6.1", "v1.1",  "v1.2",  "v1.3",  "v1.4",  "v1.5",  "v1.6",  "v1.7", "v1.8",
                                          "v1.9",   "v1.10", "v1.11", "v1.12", "v1.13", "v1.14", "v1.15", "v1.16"};
+
+// What GET /_matrix/federation/v1/version reports.
+constexpr const char* kServerVersion = "0.1.0";
 
 void get_versions(Call& call) {
   json::array versions;
@@ -48,6 +52,11 @@ void get_capabilities(Call& call) {
       {"m.get_login_token", json::object{{"enabled", false}}},
   };
   call.reply(json::object{{"capabilities", std::move(capabilities)}});
+}
+
+// Public, as the spec has it: the implementation's name and version, nothing about the server.
+void get_federation_version(Call& call) {
+  call.reply(json::object{{"server", json::object{{"name", "myelin"}, {"version", kServerVersion}}}});
 }
 
 }  // namespace myelin::api

@@ -1,0 +1,38 @@
+#pragma once
+// The federation domain's settings (app/config_file.cc documents each as federation.*). The
+// TLS listener's own settings (address, port, certificate, key) are the HTTP server's, in
+// app/config.h.
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace myelin::homeserver {
+
+struct FederationOptions {
+  std::string server_name;  // ours, set by app/ from the top-level server_name
+  // Privacy default: off. Federation shares the rooms' contents and members with the other
+  // servers in them; nothing is sent to another server, or accepted from one, unless on.
+  bool enabled = false;
+  // Certificate authorities trusted for outgoing TLS besides the system's (PEM; "": none).
+  std::string ca_file;
+  // Server name → "ip:port" (IPv6 as "[::1]:8448"): that server is reached there, with TLS
+  // verifying its host name and its server name as the Host header, in place of every step of
+  // server discovery (no .well-known, SRV or DNS). For tests and split-horizon setups.
+  std::map<std::string, std::string> resolve;
+  // Server names (host part; "*.example.org" also matches every subdomain) this server talks
+  // to: empty for all. denied_servers wins over it.
+  std::vector<std::string> allowed_servers;
+  std::vector<std::string> denied_servers;
+  // Comma-separated address ranges that discovered servers may have although they are private
+  // or loopback; otherwise only public addresses are contacted, since anyone can name a server.
+  // Servers in `resolve` are exempt.
+  std::string ip_allowlist;
+
+  // Whether this server sends requests to, and accepts requests from, `server_name` (a server
+  // name, with or without a port): allowed_servers and denied_servers, compared
+  // case-insensitively on the host part. Both the transport and the request authentication ask.
+  bool may_talk_to(std::string_view server_name) const;
+};
+
+}  // namespace myelin::homeserver

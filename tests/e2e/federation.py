@@ -1,0 +1,72 @@
+"""Servers that federate with each other on loopback: a certificate authority made for the test
+with the openssl CLI, a certificate per server name signed by it, and each server's
+federation.resolve mapping every name to its federation port (found free beforehand, since each
+config must name the others' ports before any server starts)."""
+import os
+import socket
+import subprocess
+import tempfile
+
+import harness
+
+
+def make_ca(folder):
+    """A fresh CA in `folder`; returns (certificate path, key path)."""
+    cert, key = os.path.join(folder, "ca.crt"), os.path.join(folder, "ca.key")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                    "-keyout", key, "-out", cert, "-subj", "/CN=myelin-test-ca", "-days", "2"],
+                   check=True, capture_output=True)
+    return cert, key
+
+
+def make_certificate(folder, ca, name):
+    """A certificate for `name` (DNS) signed by `ca`; returns (certificate path, key path)."""
+    ca_cert, ca_key = ca
+    cert, key, csr = (os.path.join(folder, name + suffix) for suffix in (".crt", ".key", ".csr"))
+    ext = os.path.join(folder, name + ".ext")
+    with open(ext, "w") as file:
+        file.write(f"subjectAltName=DNS:{name}\n")
+    subprocess.run(["openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                    "-keyout", key, "-out", csr, "-subj", "/CN=" + name], check=True, capture_output=True)
+    subprocess.run(["openssl", "x509", "-req", "-in", csr, "-CA", ca_cert, "-CAkey", ca_key, "-CAcreateserial",
+                    "-out", cert, "-days", "2", "-extfile", ext], check=True, capture_output=True)
+    return cert, key
+
+
+def free_port():
+    """A loopback port free now (another process could take it before the server binds it)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def quoted(text):
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def federated_servers(names=("hs1.test", "hs2.test"), **server_args):
+    """Servers (started) named `names`, each trusting the test CA and reaching the others (and
+    itself) through federation.resolve. Returns (servers, CA certificate path); stop them with
+    stop_all(servers)."""
+    pki = tempfile.mkdtemp(prefix="myelin-pki-")
+    ca = make_ca(pki)
+    ports = {name: free_port() for name in names}
+    resolve = "{" + ", ".join(f"{quoted(name)}: {quoted('127.0.0.1:' + str(port))}" for name, port in ports.items()) + "}"
+    servers = []
+    try:
+        for name in names:
+            cert, key = make_certificate(pki, ca, name)
+            server = harness.Server(server_name=name, sections={"federation": {
+                "enabled": "true", "listen_address": quoted("127.0.0.1"), "listen_port": str(ports[name]),
+                "tls_certificate": quoted(cert), "tls_private_key": quoted(key), "ca_file": quoted(ca[0]),
+                "resolve": resolve}}, **server_args)
+            servers.append(server.start())
+    except Exception:
+        stop_all(servers)
+        raise
+    return servers, ca[0]
+
+
+def stop_all(servers):
+    for server in servers:
+        server.stop()
