@@ -53,13 +53,15 @@ std::vector<std::string> required_signers(const json::object& pdu, const rooms::
 
 std::vector<KeyNeed> signing_keys_needed(const json::object& pdu, const rooms::RoomVersionRules& rules) {
   std::vector<KeyNeed> needs;
+  const json::value* ts = pdu.if_contains("origin_server_ts");
+  const std::int64_t valid_at = rules.enforce_signing_key_validity && ts && ts->is_int64() ? ts->get_int64() : 0;
   for (const std::string& server : required_signers(pdu, rules)) {
     const json::object* signatures = signatures_of(pdu, server);
     if (!signatures) continue;
     std::size_t listed = 0;
     for (const auto& entry : *signatures) {
       if (++listed > kMaxKeysPerServer) break;
-      needs.push_back({server, std::string(entry.key())});
+      needs.push_back({server, std::string(entry.key()), valid_at});
     }
   }
   return needs;

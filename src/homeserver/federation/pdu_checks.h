@@ -30,6 +30,18 @@ using KeyLookup = std::function<std::optional<VerifyKey>(std::string_view server
 struct KeyNeed {
   std::string server;
   std::string key_id;
+  // The key must be known valid at least until then (ms; the signed thing's timestamp), so a
+  // cached copy that expired earlier is fetched again. 0: any cached copy will do.
+  std::int64_t minimum_valid_until_ts = 0;
+};
+
+// Gets other servers' keys (the key ring: its cache, then each server itself, notaries only
+// when configured). `done` runs on the event loop exactly once, with a lookup over every key it
+// could get; a key it could not get is simply absent from it.
+class KeyFetcher {
+ public:
+  virtual ~KeyFetcher() = default;
+  virtual void fetch(std::vector<KeyNeed> needs, std::function<void(KeyLookup)> done) = 0;
 };
 
 // The servers whose signature the PDU must carry: the sender's, and in room versions 1 and 2
