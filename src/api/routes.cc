@@ -212,6 +212,9 @@ constexpr Route kRoutes[] = {
     {"GET", "/_matrix/key/v2/server", ABS, P, N, get_server_keys},
     {"GET", "/query/profile", FED, S, N, get_federation_query_profile},
     {"GET", "/query/directory", FED, S, N, get_federation_query_directory},
+    {"POST", "/user/keys/query", FED, S, N, post_federation_keys_query},
+    {"POST", "/user/keys/claim", FED, S, N, post_federation_keys_claim},
+    {"GET", "/user/devices/{userId}", FED, S, N, get_federation_user_devices},
 };
 
 // The rate limiters and the options they were made from, shared by every route's handler.

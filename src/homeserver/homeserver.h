@@ -20,6 +20,7 @@
 #include "homeserver/federation/https_transport.h"
 #include "homeserver/federation/key_ring.h"
 #include "homeserver/federation/queries.h"
+#include "homeserver/federation/remote_keys.h"
 #include "homeserver/federation/remote_profiles.h"
 #include "homeserver/federation/request_auth.h"
 #include "homeserver/federation/server_keys.h"
@@ -84,6 +85,7 @@ class Homeserver {
         federation_transport_(options.federation, key, scheduler, federation_client),
         key_ring_(options.federation, key, store, federation_transport_),
         remote_profiles_(options.federation, federation_transport_),
+        remote_keys_(options.federation, federation_transport_),
         room_reader(room_cache_, store, store, store, aggregations_),
         relations(room_cache_, store, store, store, aggregations_),
         event_sender(timeline_, store),
@@ -100,7 +102,11 @@ class Homeserver {
                     [this](const std::string& user_id, const std::string& device_id) {
                       return keys.is_cross_signing_key(user_id, device_id);
                     }),
-        keys(options.e2ee, store, store, device_lists),
+        keys(options.e2ee, store, store, device_lists,
+             [this](const std::string& server, std::string_view what, json::object body,
+                    std::chrono::milliseconds timeout, Keys::Done done) {
+               remote_keys_.request(server, what, std::move(body), timeout, std::move(done));
+             }),
         to_device(options.e2ee, store, store, notifier_),
         key_backup(options.e2ee, store),
         media(options.media, store, content, scheduler),
@@ -160,6 +166,7 @@ class Homeserver {
   HttpsTransport federation_transport_;  // requests to other servers
   KeyRing key_ring_;                     // their keys
   RemoteProfiles remote_profiles_;       // their users' profiles
+  RemoteKeys remote_keys_;               // and end-to-end encryption keys
 
  public:
   // The services the API layer calls.

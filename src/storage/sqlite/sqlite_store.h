@@ -147,6 +147,7 @@ class SqliteStore final : public Store {
   void add_key_signatures(const std::vector<KeySignature>& signatures) override;
   std::vector<KeySignature> key_signatures(const std::string& target_user, const std::string& viewer) override;
   std::vector<std::string> device_list_changes(StreamPos since, StreamPos upto, const std::string& observer) override;
+  StreamPos latest_device_list_change(const std::string& user_id) override;
 
   // ToDeviceStore
   bool add_to_device(const std::vector<ToDeviceMessage>& messages, const std::optional<Transaction>& txn,
