@@ -210,6 +210,8 @@ constexpr Route kRoutes[] = {
     // The server-server API.
     {"GET", "/version", FED, P, N, get_federation_version},
     {"GET", "/_matrix/key/v2/server", ABS, P, N, get_server_keys},
+    {"GET", "/_matrix/key/v2/query/{serverName}", ABS, P, N, get_key_query},
+    {"POST", "/_matrix/key/v2/query", ABS, P, N, post_key_query},
     {"GET", "/query/profile", FED, S, N, get_federation_query_profile},
     {"GET", "/query/directory", FED, S, N, get_federation_query_directory},
     {"POST", "/user/keys/query", FED, S, N, post_federation_keys_query},

@@ -130,7 +130,7 @@ class Homeserver {
              to_device, aggregations_),
         search(room_cache_, store, store, store, store),
         openid(store),
-        key_server(options.federation, key),
+        key_server(options.federation, key, key_ring_),
         federation_auth(options.federation, key_ring_),
         federation_queries(options.federation, store, store, directory) {
     write_path_.subscribe([this](const Written& written) { notifier_.on_written(written); });
