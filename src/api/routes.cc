@@ -211,6 +211,9 @@ constexpr Route kRoutes[] = {
     {"GET", "/version", FED, P, N, get_federation_version},
     {"GET", "/_matrix/key/v2/server", ABS, P, N, get_server_keys},
     {"GET", "/_matrix/key/v2/query/{serverName}", ABS, P, N, get_key_query},
+    // The {keyId} path segments spec v1.6 removed (MSC3938); older servers still send them.
+    {"GET", "/_matrix/key/v2/server/{keyId}", ABS, P, N, get_server_keys},
+    {"GET", "/_matrix/key/v2/query/{serverName}/{keyId}", ABS, P, N, get_key_query},
     {"POST", "/_matrix/key/v2/query", ABS, P, N, post_key_query},
     {"GET", "/query/profile", FED, S, N, get_federation_query_profile},
     {"GET", "/query/directory", FED, S, N, get_federation_query_directory},
