@@ -158,4 +158,15 @@ void get_timestamp_to_event(Call&);
 void post_openid_request_token(Call&);
 void get_openid_userinfo(Call&);
 
+// The server-server API (files under federation/; their routes are marked kServer unless public).
+// federation/keys.cc
+void get_server_keys(Call&);
+// federation/queries.cc
+void get_federation_query_profile(Call&);
+void get_federation_query_directory(Call&);
+// federation/joins.cc
+void get_federation_make_join(Call&);
+void put_federation_send_join_v1(Call&);
+void put_federation_send_join(Call&);  // v2
+
 }  // namespace myelin::api

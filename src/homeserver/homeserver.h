@@ -5,6 +5,7 @@
 // Room events are written only through `write_path` (persist → apply → announce); what reacts
 // to them subscribes here, in order: the notifier (wakes syncs), push delivery (pushes to push
 // gateways), then guest removal (which may send).
+#include "core/clock.h"
 #include "core/crypto.h"
 #include "homeserver/accounts/account_data.h"
 #include "homeserver/accounts/accounts.h"
@@ -17,6 +18,13 @@
 #include "homeserver/e2ee/keys.h"
 #include "homeserver/e2ee/to_device.h"
 #include "homeserver/federation/https_transport.h"
+#include "homeserver/federation/joins.h"
+#include "homeserver/federation/key_ring.h"
+#include "homeserver/federation/queries.h"
+#include "homeserver/federation/remote_joins.h"
+#include "homeserver/federation/remote_profiles.h"
+#include "homeserver/federation/request_auth.h"
+#include "homeserver/federation/server_keys.h"
 #include "homeserver/media/media.h"
 #include "homeserver/media/url_preview.h"
 #include "homeserver/membership/guest_removal.h"
@@ -76,6 +84,9 @@ class Homeserver {
         push_delivery_(options.push, store, pushers, push_sender_,
                        [this](const std::string& user_id) { return sync.badge(user_id); }),
         federation_transport_(options.federation, key, scheduler, federation_client),
+        key_ring_(options.federation, key, store, federation_transport_),
+        remote_profiles_(options.federation, federation_transport_),
+        remote_joins_(options.timeline, store, write_path_, federation_transport_, key_ring_, key),
         room_reader(room_cache_, store, store, store, aggregations_),
         relations(room_cache_, store, store, store, aggregations_),
         event_sender(timeline_, store),
@@ -102,12 +113,14 @@ class Homeserver {
         notifications(store, store, room_cache_),
         rooms(options.membership, options.timeline, options.push, store, store, store, store, room_cache_,
               event_builder_, write_path_, timeline_,
-              // Until the key ring (a KeyFetcher) is wired: then RemoteJoins::join.
-              [](const core::UserId&, const std::string&, std::vector<std::string>, json::object,
-                 std::function<void(core::Result<std::string>)> done) {
-                done(core::fail(core::Errc::kNotFound, "No known server can join this room"));
+              [this](const core::UserId& user_id, const std::string& room_id_or_alias, std::vector<std::string> via,
+                     json::object content, std::function<void(core::Result<std::string>)> done) {
+                remote_joins_.join(user_id, room_id_or_alias, std::move(via), std::move(content), std::move(done));
               }),
-        profiles(options.membership, store, store, rooms),
+        profiles(options.membership, store, store, rooms,
+                 [this](const core::UserId& user_id, Profiles::Done done) {
+                   remote_profiles_.lookup(user_id, std::move(done));
+                 }),
         user_directory(options.membership, store),
         reports(options.moderation, store, store, store, room_cache_),
         voip(options.voip),
@@ -117,7 +130,11 @@ class Homeserver {
         sync(store, store, store, store, room_cache_, typing_, presence, notifier_, scheduler, device_lists, keys,
              to_device, aggregations_),
         search(room_cache_, store, store, store, store),
-        openid(store) {
+        openid(store),
+        key_server(options.federation, key),
+        federation_auth(options.federation, key_ring_),
+        federation_queries(options.federation, store, store, directory),
+        federation_joins(options.timeline, store, room_cache_, event_builder_, write_path_, key_ring_, key) {
     write_path_.subscribe([this](const Written& written) { notifier_.on_written(written); });
     write_path_.subscribe([this](const Written& written) { push_delivery_.on_written(written); });
     write_path_.subscribe([this](const Written& written) { guest_removal_.on_written(written); });
@@ -125,13 +142,14 @@ class Homeserver {
 
   // The hourly chores (app/ runs them): client IP records past their retention, async-upload
   // media IDs never used, old transaction IDs, the to-device inboxes of idle devices, expired
-  // OpenID tokens.
+  // OpenID tokens, other servers' keys that expired a week ago.
   void housekeeping() {
     accounts.expire_client_ips();
     media.expire_pending();
     timeline_.expire_transactions();
     to_device.expire_idle();
     openid.expire();
+    key_ring_.purge(core::now_ms());
   }
 
  private:
@@ -148,6 +166,9 @@ class Homeserver {
   PushSender push_sender_;
   PushDelivery push_delivery_;
   HttpsTransport federation_transport_;  // requests to other servers
+  KeyRing key_ring_;                     // their keys
+  RemoteProfiles remote_profiles_;       // their users' profiles
+  RemoteJoins remote_joins_;             // our users' joins to their rooms
 
  public:
   // The services the API layer calls.
@@ -180,6 +201,11 @@ class Homeserver {
   SyncService sync;
   RoomSearch search;
   OpenId openid;
+  // Federation: what other servers call.
+  KeyServer key_server;
+  RequestAuthenticator federation_auth;
+  FederationQueries federation_queries;
+  FederationJoins federation_joins;  // make_join, send_join
 };
 
 }  // namespace myelin::homeserver

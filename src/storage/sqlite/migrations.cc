@@ -376,9 +376,15 @@ CREATE TABLE pushers (
 CREATE INDEX pushers_by_key ON pushers (app_id, pushkey);
 CREATE INDEX pushers_by_device ON pushers (user_id, device_id);
 )sql",
-    // 14 (follows 13, the other federation branch's): outliers (storage/event_store.h), events
-    // known but not in the timeline, by ID; the user directory's view of public rooms reads a
-    // current state event's JSON from either table (a remote join's state is outliers).
+    // 13: other servers' signing keys (storage/server_key_store.h).
+    R"sql(
+CREATE TABLE server_keys (
+  server_name TEXT NOT NULL, key_id TEXT NOT NULL, public_key TEXT NOT NULL, valid_until_ts INTEGER NOT NULL,
+  expired_ts INTEGER, PRIMARY KEY (server_name, key_id)) WITHOUT ROWID;
+)sql",
+    // 14: outliers (storage/event_store.h), events known but not in the timeline, by ID; the
+    // user directory's view of public rooms reads a current state event's JSON from either
+    // table (a remote join's state is outliers).
     R"sql(
 CREATE TABLE outliers (
   event_id TEXT PRIMARY KEY, room_id TEXT NOT NULL, type TEXT NOT NULL, state_key TEXT, sender TEXT NOT NULL,
