@@ -111,12 +111,16 @@ class Homeserver {
         push_rules(options.push, store, [this](const std::string& user_id) { notifier_.notify_user(user_id); }),
         pushers(options.push, store),
         notifications(store, store, room_cache_),
-        rooms(options.membership, options.timeline, options.push, store, store, store, store, room_cache_,
-              event_builder_, write_path_, timeline_,
-              [this](const core::UserId& user_id, const std::string& room_id_or_alias, std::vector<std::string> via,
-                     json::object content, std::function<void(core::Result<std::string>)> done) {
-                remote_joins_.join(user_id, room_id_or_alias, std::move(via), std::move(content), std::move(done));
-              }),
+        rooms(
+            options.membership, options.timeline, options.push, store, store, store, store, room_cache_, event_builder_,
+            write_path_, timeline_,
+            [this](const core::UserId& user_id, const core::RoomId& room_id, std::vector<std::string> servers,
+                   json::object content, std::function<void(core::Result<std::string>)> done) {
+              remote_joins_.join(user_id, room_id, std::move(servers), std::move(content), std::move(done));
+            },
+            [this](const core::RoomAlias& alias, std::function<void(core::Result<ResolvedAlias>)> done) {
+              remote_joins_.query_alias(alias, std::move(done));
+            }),
         profiles(options.membership, store, store, rooms,
                  [this](const core::UserId& user_id, Profiles::Done done) {
                    remote_profiles_.lookup(user_id, std::move(done));

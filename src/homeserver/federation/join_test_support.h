@@ -82,11 +82,11 @@ struct TestServer {
     return room ? *room : "";
   }
 
-  // Joins the local `user` through other servers; the room ID or the error.
+  // Joins the local `user` through `servers`; the room ID or the error.
   core::Result<std::string> remote_join(const std::string& user, const std::string& room,
-                                        std::vector<std::string> via) {
+                                        std::vector<std::string> servers) {
     std::optional<core::Result<std::string>> result;
-    remote.join(id<core::UserId>(user), room, std::move(via), {{"displayname", "Alice"}},
+    remote.join(id<core::UserId>(user), id<core::RoomId>(room), std::move(servers), {{"displayname", "Alice"}},
                 [&result](core::Result<std::string> r) { result = std::move(r); });
     return result ? *result : core::fail(core::Errc::kInternal, "no answer");
   }

@@ -72,7 +72,7 @@ struct RemoteJoins::Attempt {
   Done done;
 };
 
-void RemoteJoins::query_alias(const core::RoomAlias& alias, std::function<void(core::Result<AliasAnswer>)> done) {
+void RemoteJoins::query_alias(const core::RoomAlias& alias, std::function<void(core::Result<ResolvedAlias>)> done) {
   OutgoingRequest request;
   request.destination = std::string(alias.server());
   request.method = "GET";
@@ -90,7 +90,7 @@ void RemoteJoins::query_alias(const core::RoomAlias& alias, std::function<void(c
     const json::value* servers = body ? body->if_contains("servers") : nullptr;
     if (!body || !core::RoomId::parse(string_field(*body, "room_id")) || !servers || !servers->is_array())
       return done(std::unexpected(unreachable(server + " answered the alias query with nonsense")));
-    AliasAnswer answer{std::string(string_field(*body, "room_id")), {}};
+    ResolvedAlias answer{std::string(string_field(*body, "room_id")), {}};
     for (const auto& name : servers->get_array()) {
       if (answer.servers.size() == kMaxCandidates) break;
       if (name.is_string()) answer.servers.emplace_back(name.get_string());
@@ -99,27 +99,15 @@ void RemoteJoins::query_alias(const core::RoomAlias& alias, std::function<void(c
   });
 }
 
-void RemoteJoins::join(const core::UserId& user_id, const std::string& room_id_or_alias, std::vector<std::string> via,
+void RemoteJoins::join(const core::UserId& user_id, const core::RoomId& room_id, std::vector<std::string> servers,
                        json::object content, Done done) {
   auto attempt = std::make_shared<Attempt>();
   attempt->user_id = user_id.str();
+  attempt->room_id = room_id.str();
   attempt->content = std::move(content);
-  attempt->candidates = std::move(via);
+  attempt->candidates = std::move(servers);
   attempt->done = std::move(done);
-  if (auto room_id = core::RoomId::parse(room_id_or_alias)) {
-    attempt->room_id = room_id->str();
-    attempt->candidates.emplace_back(room_id->server());
-    return start(std::move(attempt));
-  }
-  auto alias = core::RoomAlias::parse(room_id_or_alias);
-  if (!alias) return attempt->done(core::fail(Errc::kInvalidParam, "Not a room ID or alias"));
-  query_alias(*alias, [this, attempt, server = std::string(alias->server())](core::Result<AliasAnswer> answer) {
-    if (!answer) return attempt->done(std::unexpected(answer.error()));
-    attempt->room_id = std::move(answer->room_id);
-    attempt->candidates.insert(attempt->candidates.end(), answer->servers.begin(), answer->servers.end());
-    attempt->candidates.push_back(server);
-    start(attempt);
-  });
+  start(std::move(attempt));
 }
 
 void RemoteJoins::start(std::shared_ptr<Attempt> attempt) {

@@ -20,21 +20,16 @@
 #include "homeserver/federation/join_response.h"
 #include "homeserver/federation/pdu_checks.h"
 #include "homeserver/federation/transport.h"
+#include "homeserver/membership/room_service.h"
 #include "homeserver/timeline/options.h"
 #include "homeserver/timeline/write_path.h"
 #include "storage/event_store.h"
 
 namespace myelin::homeserver {
 
-// A directory server's answer for an alias (GET /_matrix/federation/v1/query/directory).
-struct AliasAnswer {
-  std::string room_id;
-  std::vector<std::string> servers;  // join candidates, at most RemoteJoins::kMaxCandidates
-};
-
 class RemoteJoins {
  public:
-  // Servers tried per join at most (via, directory, the room's and the alias's servers).
+  // Servers tried per join at most (the first of `servers`, our own name and repeats aside).
   static constexpr std::size_t kMaxCandidates = 10;
   static constexpr std::size_t kMaxSendJoinBytes = std::size_t{64} << 20;
 
@@ -44,18 +39,18 @@ class RemoteJoins {
               KeyFetcher& keys, const core::SigningKey& key)
       : config_(config), store_(store), write_path_(write_path), transport_(transport), keys_(keys), key_(key) {}
 
-  // Joins the local `user_id` to `room_id_or_alias` (a room ID, or an alias of another server)
-  // through `via` first, then the directory's servers, the room ID's server (IDs before v12)
-  // and the alias's server; `content` is the member content to send (profile, reason;
-  // membership is set here). `done(room_id)` once joined; else M_FORBIDDEN when a server
-  // refused, M_NOT_FOUND when none knew the room (or the alias), M_UNKNOWN (502) when none
-  // could be reached or answered sensibly. Runs once, on the loop.
-  void join(const core::UserId& user_id, const std::string& room_id_or_alias, std::vector<std::string> via,
+  // Joins the local `user_id` to `room_id` through `servers`, in order (RoomService's
+  // RemoteJoin); `content` is the member content to send (profile, reason; membership is set
+  // here). `done(room_id)` once joined; else M_FORBIDDEN when a server refused, M_NOT_FOUND
+  // when none knew the room (or no server was named), M_UNKNOWN (502) when none could be
+  // reached or answered sensibly. Runs once, on the loop.
+  void join(const core::UserId& user_id, const core::RoomId& room_id, std::vector<std::string> servers,
             json::object content, Done done);
 
-  // GET /query/directory?room_alias= on the alias's server: M_NOT_FOUND when it knows none,
-  // M_UNKNOWN (502) when it cannot be asked or answers nonsense.
-  void query_alias(const core::RoomAlias& alias, std::function<void(core::Result<AliasAnswer>)> done);
+  // GET /query/directory?room_alias= on the alias's server (RoomService's ResolveAlias), at
+  // most kMaxCandidates servers kept: M_NOT_FOUND when it knows none, M_UNKNOWN (502) when it
+  // cannot be asked or answers nonsense.
+  void query_alias(const core::RoomAlias& alias, std::function<void(core::Result<ResolvedAlias>)> done);
 
  private:
   struct Attempt;

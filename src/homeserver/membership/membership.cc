@@ -123,22 +123,39 @@ bool RoomService::needs_remote_join(const core::RoomId& room_id) {
 void RoomService::join_room(const core::UserId& user_id, bool guest, const std::string& room_id_or_alias,
                             std::vector<std::string> via, const std::string& reason,
                             std::function<void(core::Result<std::string>)> done) {
-  auto remote = [&](const std::string& target) {
+  auto alias = core::RoomAlias::parse(room_id_or_alias);
+  if (!alias || alias->server() == config_.server_name) {
+    auto room_id = resolve_room(room_id_or_alias);
+    if (!room_id) return done(std::unexpected(room_id.error()));
+    via.emplace_back(room_id->server());
+    return join_resolved(user_id, guest, *room_id, std::move(via), reason, std::move(done));
+  }
+  resolve_alias_(*alias, [this, user_id, guest, via = std::move(via), reason, server = std::string(alias->server()),
+                          done = std::move(done)](core::Result<ResolvedAlias> resolved) mutable {
+    if (!resolved) return done(std::unexpected(resolved.error()));
+    auto room_id = core::RoomId::parse(resolved->room_id);
+    if (!room_id) return done(core::fail(Errc::kUnknown, "The alias's server named an invalid room", 502));
+    via.insert(via.end(), resolved->servers.begin(), resolved->servers.end());
+    via.emplace_back(room_id->server());
+    via.push_back(std::move(server));
+    join_resolved(user_id, guest, *room_id, std::move(via), reason, std::move(done));
+  });
+}
+
+void RoomService::join_resolved(const core::UserId& user_id, bool guest, const core::RoomId& room_id,
+                                std::vector<std::string> servers, const std::string& reason,
+                                std::function<void(core::Result<std::string>)> done) {
+  if (needs_remote_join(room_id)) {
     if (guest) return done(core::fail(Errc::kGuestAccessForbidden, "Guests may not join rooms of other servers"));
-    remote_join_(user_id, target, std::move(via), member_content(user_id, "join", reason), std::move(done));
-  };
-  if (auto alias = core::RoomAlias::parse(room_id_or_alias); alias && alias->server() != config_.server_name)
-    return remote(alias->str());
-  auto room_id = resolve_room(room_id_or_alias);
-  if (!room_id) return done(std::unexpected(room_id.error()));
-  if (needs_remote_join(*room_id)) return remote(room_id->str());
+    return remote_join_(user_id, room_id, std::move(servers), member_content(user_id, "join", reason), std::move(done));
+  }
   if (guest) {
-    std::shared_ptr<RoomState> room = rooms_.room(*room_id);
+    std::shared_ptr<RoomState> room = rooms_.room(room_id);
     const json::object* access = room ? room->content("m.room.guest_access", "") : nullptr;
     if (!access || string_field(*access, "guest_access") != "can_join")
       return done(core::fail(Errc::kGuestAccessForbidden, "Guests may not join this room"));
   }
-  done(join(user_id, *room_id, reason));
+  done(join(user_id, room_id, reason));
 }
 
 core::Result<std::string> RoomService::knock_room(const core::UserId& user_id, const std::string& room_id_or_alias,
