@@ -66,15 +66,19 @@ struct TestServer {
     return options;
   }
 
-  // A room of `creator` (a user of this server) with `join_rule`, written like createRoom's.
+  // A room of `creator` (a user of this server) with `join_rule` (restricted: to the members
+  // of `allowed`), written like createRoom's.
   std::string create_room(const std::string& creator, const std::string& version,
-                          const std::string& join_rule = "public") {
+                          const std::string& join_rule = "public", const std::string& allowed = "") {
     RoomPlan plan{creator, rooms::find_room_version(version), {}, {}, false};
     // v12 creators rank above every level and must not be listed.
     json::object users;
     if (version != "12") users[creator] = 100;
     plan.add("m.room.power_levels", "", {{"users", std::move(users)}});
-    plan.add("m.room.join_rules", "", {{"join_rule", join_rule}});
+    json::object rules{{"join_rule", join_rule}};
+    if (!allowed.empty())
+      rules["allow"] = json::array{json::object{{"type", "m.room_membership"}, {"room_id", allowed}}};
+    plan.add("m.room.join_rules", "", std::move(rules));
     plan.add("m.room.history_visibility", "", {{"history_visibility", "shared"}});
     plan.add("m.room.name", "", {{"name", "Test room"}});
     auto room = create_planned_room(path.builder, *store, path.write_path, options.server_name, std::move(plan),

@@ -210,8 +210,8 @@ void RemoteJoins::persist(const Attempt& attempt, const rooms::RoomVersionRules&
   row.type = "m.room.member";
   row.state_key = attempt.user_id;
   row.sender = attempt.user_id;
-  row.depth = joined.join.at("depth").as_int64();
-  row.origin_server_ts = joined.join.at("origin_server_ts").as_int64();
+  row.depth = joined.join.at("depth").to_number<std::int64_t>();
+  row.origin_server_ts = joined.join.at("origin_server_ts").to_number<std::int64_t>();
   row.json = core::canonical_json(joined.join);
   for (std::string_view prev : rooms::referenced_event_ids(joined.join, "prev_events", rules))
     row.prev_events.emplace_back(prev);

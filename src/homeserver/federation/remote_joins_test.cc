@@ -110,6 +110,20 @@ TEST_F(RemoteJoinsTest, AnAnswerWithoutAUsableCreateEventFails) {
   EXPECT_FALSE(a.store->room(*core::RoomId::parse(room_id)));
 }
 
+TEST_F(RemoteJoinsTest, ARestrictedRoomIsJoinedThroughAnAllowedRoom) {
+  const std::string restricted = b.create_room("@bob:b.example", "10", "restricted", room_id);
+  // Not in the allowed room yet: no one can authorise.
+  EXPECT_EQ(a.remote_join("@alice:a.example", restricted, {"b.example"}).error().errcode, "M_FORBIDDEN");
+  ASSERT_TRUE(a.remote_join("@alice:a.example", room_id, {"b.example"}));
+  auto made = b.joins.make_join("a.example", restricted, "@alice:a.example", {"10"});
+  ASSERT_TRUE(made) << made.error().message;
+  EXPECT_EQ(made->at("event").at("content").at("join_authorised_via_users_server").as_string(), "@bob:b.example");
+  auto joined = a.remote_join("@alice:a.example", restricted, {"b.example"});
+  ASSERT_TRUE(joined) << joined.error().message;
+  EXPECT_TRUE(a.path.rooms.room(restricted)->joined.contains("@alice:a.example"));
+  EXPECT_TRUE(b.path.rooms.room(restricted)->joined.contains("@alice:a.example"));
+}
+
 TEST_F(RemoteJoinsTest, ASecondLocalUserJoinsTheKnownRoomThroughTheResidentToo) {
   ASSERT_TRUE(a.remote_join("@alice:a.example", room_id, {"b.example"}));
   auto second = a.remote_join("@carol:a.example", room_id, {"b.example"});
