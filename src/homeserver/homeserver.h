@@ -86,7 +86,7 @@ class Homeserver {
         federation_transport_(options.federation, key, scheduler, federation_client),
         key_ring_(options.federation, key, store, federation_transport_),
         remote_profiles_(options.federation, federation_transport_),
-        remote_joins_(options.timeline, store, write_path_, federation_transport_, key_ring_, key),
+        remote_joins_(options.timeline, store, write_path_, federation_transport_, key_ring_, key, scheduler),
         room_reader(room_cache_, store, store, store, aggregations_),
         relations(room_cache_, store, store, store, aggregations_),
         event_sender(timeline_, store),

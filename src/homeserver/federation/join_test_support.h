@@ -56,7 +56,7 @@ struct TestServer {
         path(options, *store, key),
         transport(name, servers),
         joins(options, *store, path.rooms, path.builder, path.write_path, keys, key),
-        remote(options, *store, path.write_path, transport, keys, key) {
+        remote(options, *store, path.write_path, transport, keys, key, scheduler) {
     servers[name] = this;
     keys.keys[name] = &key;
   }
@@ -100,6 +100,7 @@ struct TestServer {
   TimelineOptions options;
   SendPath path;
   InProcessTransport transport;
+  http::InlineScheduler scheduler;
   FederationJoins joins;
   RemoteJoins remote;
   std::map<std::string, std::string> aliases;  // -> room ID, for /query/directory

@@ -1,6 +1,7 @@
 #include "homeserver/federation/remote_joins.h"
 
 #include <algorithm>
+#include <map>
 #include <utility>
 
 #include "core/clock.h"
@@ -26,6 +27,17 @@ core::Error error_of(const std::string& server, const IncomingResponse& response
   if (response.status == 403 || errcode == "M_FORBIDDEN") return core::make_error(Errc::kForbidden, message);
   if (response.status == 404 || errcode == "M_NOT_FOUND") return core::make_error(Errc::kNotFound, message);
   return unreachable(message + " (" + std::to_string(response.status) + ")");
+}
+
+// `lookup`'s answers for `needs`, kept: a lookup a worker thread may use.
+KeyLookup frozen(const std::vector<KeyNeed>& needs, const KeyLookup& lookup) {
+  auto keys = std::make_shared<std::map<std::pair<std::string, std::string>, VerifyKey>>();
+  for (const auto& need : needs)
+    if (auto key = lookup(need.server, need.key_id)) (*keys)[{need.server, need.key_id}] = *key;
+  return [keys](std::string_view server, std::string_view key_id) -> std::optional<VerifyKey> {
+    auto it = keys->find({std::string(server), std::string(key_id)});
+    return it == keys->end() ? std::nullopt : std::optional<VerifyKey>(it->second);
+  };
 }
 
 std::string make_join_target(const std::string& room_id, const std::string& user_id) {
@@ -178,27 +190,68 @@ void RemoteJoins::on_make_join(std::shared_ptr<Attempt> attempt, const std::stri
   request.timeout = std::chrono::seconds(120);
   transport_.send(std::move(request), [this, attempt, rules, pdu = std::move(pdu),
                                        join_id = std::move(join_id)](IncomingResponse response) mutable {
-    on_send_join(attempt, *rules, std::move(pdu), std::move(join_id), response);
+    on_send_join(attempt, *rules, std::move(pdu), std::move(join_id), std::move(response));
   });
 }
 
+// One send_join answer on its way: read off the loop, its keys fetched on it, checked off it.
+// The worker steps touch only this.
+struct RemoteJoins::Answer {
+  std::shared_ptr<Attempt> attempt;
+  const rooms::RoomVersionRules* rules = nullptr;
+  std::string server;
+  std::string room_id;
+  json::object join;
+  std::string join_id;
+  std::string body;
+  std::optional<core::Result<JoinAnswer>> read;
+  std::optional<core::Result<JoinedRoom>> checked;
+};
+
 void RemoteJoins::on_send_join(std::shared_ptr<Attempt> attempt, const rooms::RoomVersionRules& rules,
-                               json::object join, std::string join_id, const IncomingResponse& response) {
-  const std::string& server = attempt->candidates[attempt->next - 1];
-  auto fail_here = [this, attempt](const core::Error& error) { failed(attempt, error); };
-  if (response.status != 200) return fail_here(error_of(server, response));
-  auto body = core::parse_json_object(response.body);
-  if (!body) return fail_here(unreachable(server + ": send_join answered no JSON"));
-  auto answer = read_join_answer(std::move(*body));
-  if (!answer) return fail_here(unreachable(server + ": " + answer.error().message));
-  std::vector<KeyNeed> needs = join_answer_keys(*answer, join, rules);
-  keys_.fetch(std::move(needs), [this, attempt, &rules, answer = std::move(*answer), join = std::move(join),
-                                 join_id = std::move(join_id), fail_here](KeyLookup lookup) mutable {
-    auto joined = check_join_answer(std::move(answer), attempt->room_id, std::move(join), join_id, rules, lookup);
-    if (!joined) return fail_here(joined.error());
-    persist(*attempt, rules, std::move(*joined));
-    attempt->done(attempt->room_id);
+                               json::object join, std::string join_id, IncomingResponse response) {
+  const std::string server = attempt->candidates[attempt->next - 1];
+  if (response.status != 200) return failed(std::move(attempt), error_of(server, response));
+  auto answer = std::make_shared<Answer>();
+  answer->attempt = std::move(attempt);
+  answer->rules = &rules;
+  answer->server = server;
+  answer->room_id = answer->attempt->room_id;
+  answer->join = std::move(join);
+  answer->join_id = std::move(join_id);
+  answer->body = std::move(response.body);
+  scheduler_.run_blocking(
+      [answer] {
+        auto body = core::parse_json_object(answer->body);
+        answer->body = std::string();
+        answer->read =
+            body ? read_join_answer(std::move(*body)) : core::Result<JoinAnswer>(std::unexpected(body.error()));
+      },
+      [this, answer] { fetch_keys(answer); });
+}
+
+void RemoteJoins::fetch_keys(std::shared_ptr<Answer> answer) {
+  if (!answer->read) return failed(answer->attempt, unreachable(answer->server + ": the answer could not be read"));
+  if (!*answer->read)
+    return failed(answer->attempt, unreachable(answer->server + ": " + answer->read->error().message));
+  std::vector<KeyNeed> needs = join_answer_keys(**answer->read, answer->join, *answer->rules);
+  keys_.fetch(needs, [this, answer, needs](KeyLookup lookup) {
+    KeyLookup keys = frozen(needs, lookup);
+    scheduler_.run_blocking(
+        [answer, keys] {
+          answer->checked = check_join_answer(std::move(**answer->read), answer->room_id, std::move(answer->join),
+                                              answer->join_id, *answer->rules, keys);
+        },
+        [this, answer] { finish(answer); });
   });
+}
+
+void RemoteJoins::finish(std::shared_ptr<Answer> answer) {
+  if (!answer->checked)
+    return failed(answer->attempt, unreachable(answer->server + ": the answer could not be checked"));
+  if (!*answer->checked) return failed(answer->attempt, answer->checked->error());
+  persist(*answer->attempt, *answer->rules, std::move(**answer->checked));
+  answer->attempt->done(answer->attempt->room_id);
 }
 
 void RemoteJoins::persist(const Attempt& attempt, const rooms::RoomVersionRules& rules, JoinedRoom joined) {

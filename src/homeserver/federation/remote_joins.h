@@ -23,6 +23,7 @@
 #include "homeserver/membership/room_service.h"
 #include "homeserver/timeline/options.h"
 #include "homeserver/timeline/write_path.h"
+#include "http/http.h"
 #include "storage/event_store.h"
 
 namespace myelin::homeserver {
@@ -36,8 +37,14 @@ class RemoteJoins {
   using Done = std::function<void(core::Result<std::string>)>;
 
   RemoteJoins(const TimelineOptions& config, storage::EventStore& store, WritePath& write_path, Transport& transport,
-              KeyFetcher& keys, const core::SigningKey& key)
-      : config_(config), store_(store), write_path_(write_path), transport_(transport), keys_(keys), key_(key) {}
+              KeyFetcher& keys, const core::SigningKey& key, http::Scheduler& scheduler)
+      : config_(config),
+        store_(store),
+        write_path_(write_path),
+        transport_(transport),
+        keys_(keys),
+        key_(key),
+        scheduler_(scheduler) {}
 
   // Joins the local `user_id` to `room_id` through `servers`, in order (RoomService's
   // RemoteJoin); `content` is the member content to send (profile, reason; membership is set
@@ -59,8 +66,13 @@ class RemoteJoins {
   // The current candidate failed with `error` (remembered for the client's answer): the next.
   void failed(std::shared_ptr<Attempt> attempt, const core::Error& error);
   void on_make_join(std::shared_ptr<Attempt> attempt, const std::string& server, const IncomingResponse& response);
+  // The answer is read and checked on the worker pool (a large room's answer is tens of MB and
+  // as many signatures), its keys fetched between the two.
+  struct Answer;
   void on_send_join(std::shared_ptr<Attempt> attempt, const rooms::RoomVersionRules& rules, json::object join,
-                    std::string join_id, const IncomingResponse& response);
+                    std::string join_id, IncomingResponse response);
+  void fetch_keys(std::shared_ptr<Answer> answer);
+  void finish(std::shared_ptr<Answer> answer);
   // The checked answer stored: outliers, then the room record and the join.
   void persist(const Attempt& attempt, const rooms::RoomVersionRules& rules, JoinedRoom joined);
 
@@ -70,6 +82,7 @@ class RemoteJoins {
   Transport& transport_;
   KeyFetcher& keys_;
   const core::SigningKey& key_;
+  http::Scheduler& scheduler_;
 };
 
 }  // namespace myelin::homeserver
