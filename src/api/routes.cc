@@ -220,6 +220,9 @@ constexpr Route kRoutes[] = {
     {"POST", "/user/keys/query", FED, S, N, post_federation_keys_query},
     {"POST", "/user/keys/claim", FED, S, N, post_federation_keys_claim},
     {"GET", "/user/devices/{userId}", FED, S, N, get_federation_user_devices},
+    {"GET", "/make_join/{roomId}/{userId}", FED, S, N, get_federation_make_join},
+    {"PUT", "/send_join/{roomId}/{eventId}", FED, S, N, put_federation_send_join_v1},
+    {"PUT", "/send_join/{roomId}/{eventId}", FED2, S, N, put_federation_send_join},
 };
 
 // The rate limiters and the options they were made from, shared by every route's handler.

@@ -18,9 +18,11 @@
 #include "homeserver/e2ee/keys.h"
 #include "homeserver/e2ee/to_device.h"
 #include "homeserver/federation/https_transport.h"
+#include "homeserver/federation/joins.h"
 #include "homeserver/federation/key_ring.h"
 #include "homeserver/federation/queries.h"
 #include "homeserver/federation/remote_keys.h"
+#include "homeserver/federation/remote_joins.h"
 #include "homeserver/federation/remote_profiles.h"
 #include "homeserver/federation/request_auth.h"
 #include "homeserver/federation/server_keys.h"
@@ -86,6 +88,7 @@ class Homeserver {
         key_ring_(options.federation, key, store, federation_transport_),
         remote_profiles_(options.federation, federation_transport_),
         remote_keys_(options.federation, federation_transport_),
+        remote_joins_(options.timeline, store, write_path_, federation_transport_, key_ring_, key, scheduler),
         room_reader(room_cache_, store, store, store, aggregations_),
         relations(room_cache_, store, store, store, aggregations_),
         event_sender(timeline_, store),
@@ -114,8 +117,16 @@ class Homeserver {
         push_rules(options.push, store, [this](const std::string& user_id) { notifier_.notify_user(user_id); }),
         pushers(options.push, store),
         notifications(store, store, room_cache_),
-        rooms(options.membership, options.timeline, options.push, store, store, store, store, room_cache_,
-              event_builder_, write_path_, timeline_),
+        rooms(
+            options.membership, options.timeline, options.push, store, store, store, store, room_cache_, event_builder_,
+            write_path_, timeline_,
+            [this](const core::UserId& user_id, const core::RoomId& room_id, std::vector<std::string> servers,
+                   json::object content, std::function<void(core::Result<std::string>)> done) {
+              remote_joins_.join(user_id, room_id, std::move(servers), std::move(content), std::move(done));
+            },
+            [this](const core::RoomAlias& alias, std::function<void(core::Result<ResolvedAlias>)> done) {
+              remote_joins_.query_alias(alias, std::move(done));
+            }),
         profiles(options.membership, store, store, rooms,
                  [this](const core::UserId& user_id, Profiles::Done done) {
                    remote_profiles_.lookup(user_id, std::move(done));
@@ -132,7 +143,8 @@ class Homeserver {
         openid(store),
         key_server(options.federation, key, key_ring_),
         federation_auth(options.federation, key_ring_),
-        federation_queries(options.federation, store, store, directory) {
+        federation_queries(options.federation, store, store, directory),
+        federation_joins(options.timeline, store, room_cache_, event_builder_, write_path_, key_ring_, key) {
     write_path_.subscribe([this](const Written& written) { notifier_.on_written(written); });
     write_path_.subscribe([this](const Written& written) { push_delivery_.on_written(written); });
     write_path_.subscribe([this](const Written& written) { guest_removal_.on_written(written); });
@@ -167,6 +179,7 @@ class Homeserver {
   KeyRing key_ring_;                     // their keys
   RemoteProfiles remote_profiles_;       // their users' profiles
   RemoteKeys remote_keys_;               // and end-to-end encryption keys
+  RemoteJoins remote_joins_;             // our users' joins to their rooms
 
  public:
   // The services the API layer calls.
@@ -203,6 +216,7 @@ class Homeserver {
   KeyServer key_server;
   RequestAuthenticator federation_auth;
   FederationQueries federation_queries;
+  FederationJoins federation_joins;  // make_join, send_join
 };
 
 }  // namespace myelin::homeserver

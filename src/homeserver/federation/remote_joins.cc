@@ -1,0 +1,278 @@
+#include "homeserver/federation/remote_joins.h"
+
+#include <algorithm>
+#include <map>
+#include <utility>
+
+#include "core/clock.h"
+#include "homeserver/timeline/room_state.h"
+#include "http/http.h"
+#include "rooms/event_format.h"
+#include "rooms/pdu_format.h"
+
+namespace myelin::homeserver {
+namespace {
+
+using core::Errc;
+
+core::Error unreachable(std::string message) { return core::make_error(Errc::kUnknown, std::move(message), 502); }
+
+// A failed answer's error as the other server gave it (its errcode decides how the client is
+// answered), or unreachable().
+core::Error error_of(const std::string& server, const IncomingResponse& response) {
+  if (response.status == 0) return unreachable(server + " could not be reached: " + response.error);
+  auto body = core::parse_json_object(response.body);
+  const std::string_view errcode = body ? string_field(*body, "errcode") : "";
+  const std::string message = server + ": " + std::string(body ? string_field(*body, "error") : "");
+  if (response.status == 403 || errcode == "M_FORBIDDEN") return core::make_error(Errc::kForbidden, message);
+  if (response.status == 404 || errcode == "M_NOT_FOUND") return core::make_error(Errc::kNotFound, message);
+  return unreachable(message + " (" + std::to_string(response.status) + ")");
+}
+
+// `lookup`'s answers for `needs`, kept: a lookup a worker thread may use.
+KeyLookup frozen(const std::vector<KeyNeed>& needs, const KeyLookup& lookup) {
+  auto keys = std::make_shared<std::map<std::pair<std::string, std::string>, VerifyKey>>();
+  for (const auto& need : needs)
+    if (auto key = lookup(need.server, need.key_id)) (*keys)[{need.server, need.key_id}] = *key;
+  return [keys](std::string_view server, std::string_view key_id) -> std::optional<VerifyKey> {
+    auto it = keys->find({std::string(server), std::string(key_id)});
+    return it == keys->end() ? std::nullopt : std::optional<VerifyKey>(it->second);
+  };
+}
+
+std::string make_join_target(const std::string& room_id, const std::string& user_id) {
+  std::string target =
+      "/_matrix/federation/v1/make_join/" + http::percent_encode(room_id) + "/" + http::percent_encode(user_id);
+  char separator = '?';
+  for (const auto& rules : rooms::supported_room_versions()) {
+    target += separator + std::string("ver=") + http::percent_encode(rules.id);
+    separator = '&';
+  }
+  return target;
+}
+
+// The make_join template as the spec requires it: for our user, of the room, a join.
+core::Result<std::pair<const rooms::RoomVersionRules*, json::object>> read_template(const json::object& body,
+                                                                                    const std::string& room_id,
+                                                                                    const std::string& user_id) {
+  const json::value* version = body.if_contains("room_version");
+  const rooms::RoomVersionRules* rules =
+      rooms::find_room_version(version ? (version->is_string() ? std::string_view(version->get_string()) : "") : "1");
+  if (!rules) return core::fail(Errc::kUnsupportedRoomVersion, "The room's version is not supported here");
+  const json::value* event = body.if_contains("event");
+  if (!event || !event->is_object()) return core::fail(Errc::kBadJson, "No event template");
+  const json::object& pdu = event->get_object();
+  const json::value* content = pdu.if_contains("content");
+  if (string_field(pdu, "room_id") != room_id || string_field(pdu, "sender") != user_id ||
+      string_field(pdu, "state_key") != user_id || string_field(pdu, "type") != "m.room.member" || !content ||
+      !content->is_object() || string_field(content->get_object(), "membership") != "join")
+    return core::fail(Errc::kBadJson, "The event template is not our user's join");
+  return std::make_pair(rules, pdu);
+}
+
+}  // namespace
+
+struct RemoteJoins::Attempt {
+  std::string user_id;
+  std::string room_id;
+  json::object content;
+  std::vector<std::string> candidates;
+  std::size_t next = 0;
+  std::optional<core::Error> refused;  // the first M_FORBIDDEN
+  bool only_not_found = true;          // every server answered M_NOT_FOUND
+  std::string last_error;
+  Done done;
+};
+
+void RemoteJoins::query_alias(const core::RoomAlias& alias, std::function<void(core::Result<ResolvedAlias>)> done) {
+  OutgoingRequest request;
+  request.destination = std::string(alias.server());
+  request.method = "GET";
+  request.target = "/_matrix/federation/v1/query/directory?room_alias=" + http::percent_encode(alias.str());
+  request.max_response_bytes = 64 << 10;
+  std::string server = request.destination;
+  transport_.send(std::move(request), [server = std::move(server), done = std::move(done)](IncomingResponse response) {
+    if (response.status != 200) {
+      core::Error error = error_of(server, response);
+      return done(std::unexpected(error.errcode == "M_NOT_FOUND"
+                                      ? core::make_error(Errc::kNotFound, "Room alias not found")
+                                      : std::move(error)));
+    }
+    auto body = core::parse_json_object(response.body);
+    const json::value* servers = body ? body->if_contains("servers") : nullptr;
+    if (!body || !core::RoomId::parse(string_field(*body, "room_id")) || !servers || !servers->is_array())
+      return done(std::unexpected(unreachable(server + " answered the alias query with nonsense")));
+    ResolvedAlias answer{std::string(string_field(*body, "room_id")), {}};
+    for (const auto& name : servers->get_array()) {
+      if (answer.servers.size() == kMaxCandidates) break;
+      if (name.is_string()) answer.servers.emplace_back(name.get_string());
+    }
+    done(std::move(answer));
+  });
+}
+
+void RemoteJoins::join(const core::UserId& user_id, const core::RoomId& room_id, std::vector<std::string> servers,
+                       json::object content, Done done) {
+  auto attempt = std::make_shared<Attempt>();
+  attempt->user_id = user_id.str();
+  attempt->room_id = room_id.str();
+  attempt->content = std::move(content);
+  attempt->candidates = std::move(servers);
+  attempt->done = std::move(done);
+  start(std::move(attempt));
+}
+
+void RemoteJoins::start(std::shared_ptr<Attempt> attempt) {
+  std::vector<std::string> candidates;
+  for (auto& server : attempt->candidates) {
+    if (candidates.size() == kMaxCandidates) break;
+    if (server.empty() || server == config_.server_name || !core::ServerName::parse(server) ||
+        std::ranges::find(candidates, server) != candidates.end())
+      continue;
+    candidates.push_back(std::move(server));
+  }
+  if (candidates.empty()) return attempt->done(core::fail(Errc::kNotFound, "No known server can join this room"));
+  attempt->candidates = std::move(candidates);
+  try_next(std::move(attempt));
+}
+
+void RemoteJoins::try_next(std::shared_ptr<Attempt> attempt) {
+  if (attempt->next == attempt->candidates.size()) {
+    if (attempt->refused) return attempt->done(std::unexpected(*attempt->refused));
+    if (attempt->only_not_found) return attempt->done(core::fail(Errc::kNotFound, "No server knows this room"));
+    return attempt->done(std::unexpected(unreachable("No server could join us to the room: " + attempt->last_error)));
+  }
+  const std::string server = attempt->candidates[attempt->next++];
+  OutgoingRequest request;
+  request.destination = server;
+  request.method = "GET";
+  request.target = make_join_target(attempt->room_id, attempt->user_id);
+  request.max_response_bytes = 256 << 10;
+  transport_.send(std::move(request),
+                  [this, attempt, server](IncomingResponse response) { on_make_join(attempt, server, response); });
+}
+
+void RemoteJoins::failed(std::shared_ptr<Attempt> attempt, const core::Error& error) {
+  if (error.errcode == "M_FORBIDDEN" && !attempt->refused) attempt->refused = error;
+  attempt->only_not_found = attempt->only_not_found && error.errcode == "M_NOT_FOUND";
+  attempt->last_error = error.message;
+  try_next(std::move(attempt));
+}
+
+void RemoteJoins::on_make_join(std::shared_ptr<Attempt> attempt, const std::string& server,
+                               const IncomingResponse& response) {
+  auto fail_here = [this, attempt](const core::Error& error) { failed(attempt, error); };
+  if (response.status != 200) return fail_here(error_of(server, response));
+  auto body = core::parse_json_object(response.body);
+  if (!body) return fail_here(unreachable(server + ": make_join answered no JSON"));
+  auto read = read_template(*body, attempt->room_id, attempt->user_id);
+  if (!read) return fail_here(unreachable(server + ": " + read.error().message));
+  const rooms::RoomVersionRules* rules = read->first;
+  json::object& pdu = read->second;
+  json::object content = attempt->content;
+  content["membership"] = "join";
+  if (const json::value* via = pdu.at("content").get_object().if_contains("join_authorised_via_users_server"))
+    content["join_authorised_via_users_server"] = *via;
+  for (const char* key : {"event_id", "hashes", "signatures", "unsigned"}) pdu.erase(key);
+  pdu["content"] = std::move(content);
+  pdu["origin"] = config_.server_name;
+  pdu["origin_server_ts"] = core::now_ms();
+  std::string join_id = rooms::finalize_local_event(pdu, *rules, config_.server_name, key_);
+  if (auto format = rooms::check_pdu_format(pdu, *rules); !format)
+    return fail_here(unreachable(server + ": the join made on its template is invalid: " + format.error().message));
+  OutgoingRequest request;
+  request.destination = server;
+  request.method = "PUT";
+  request.target = "/_matrix/federation/v2/send_join/" + http::percent_encode(attempt->room_id) + "/" +
+                   http::percent_encode(join_id);
+  request.body = pdu;
+  request.max_response_bytes = kMaxSendJoinBytes;
+  request.timeout = std::chrono::seconds(120);
+  transport_.send(std::move(request), [this, attempt, rules, pdu = std::move(pdu),
+                                       join_id = std::move(join_id)](IncomingResponse response) mutable {
+    on_send_join(attempt, *rules, std::move(pdu), std::move(join_id), std::move(response));
+  });
+}
+
+// One send_join answer on its way: read off the loop, its keys fetched on it, checked off it.
+// The worker steps touch only this.
+struct RemoteJoins::Answer {
+  std::shared_ptr<Attempt> attempt;
+  const rooms::RoomVersionRules* rules = nullptr;
+  std::string server;
+  std::string room_id;
+  json::object join;
+  std::string join_id;
+  std::string body;
+  std::optional<core::Result<JoinAnswer>> read;
+  std::optional<core::Result<JoinedRoom>> checked;
+};
+
+void RemoteJoins::on_send_join(std::shared_ptr<Attempt> attempt, const rooms::RoomVersionRules& rules,
+                               json::object join, std::string join_id, IncomingResponse response) {
+  const std::string server = attempt->candidates[attempt->next - 1];
+  if (response.status != 200) return failed(std::move(attempt), error_of(server, response));
+  auto answer = std::make_shared<Answer>();
+  answer->attempt = std::move(attempt);
+  answer->rules = &rules;
+  answer->server = server;
+  answer->room_id = answer->attempt->room_id;
+  answer->join = std::move(join);
+  answer->join_id = std::move(join_id);
+  answer->body = std::move(response.body);
+  scheduler_.run_blocking(
+      [answer] {
+        auto body = core::parse_json_object(answer->body);
+        answer->body = std::string();
+        answer->read =
+            body ? read_join_answer(std::move(*body)) : core::Result<JoinAnswer>(std::unexpected(body.error()));
+      },
+      [this, answer] { fetch_keys(answer); });
+}
+
+void RemoteJoins::fetch_keys(std::shared_ptr<Answer> answer) {
+  if (!answer->read) return failed(answer->attempt, unreachable(answer->server + ": the answer could not be read"));
+  if (!*answer->read)
+    return failed(answer->attempt, unreachable(answer->server + ": " + answer->read->error().message));
+  std::vector<KeyNeed> needs = join_answer_keys(**answer->read, answer->join, *answer->rules);
+  keys_.fetch(needs, [this, answer, needs](KeyLookup lookup) {
+    KeyLookup keys = frozen(needs, lookup);
+    scheduler_.run_blocking(
+        [answer, keys] {
+          answer->checked = check_join_answer(std::move(**answer->read), answer->room_id, std::move(answer->join),
+                                              answer->join_id, *answer->rules, keys);
+        },
+        [this, answer] { finish(answer); });
+  });
+}
+
+void RemoteJoins::finish(std::shared_ptr<Answer> answer) {
+  if (!answer->checked)
+    return failed(answer->attempt, unreachable(answer->server + ": the answer could not be checked"));
+  if (!*answer->checked) return failed(answer->attempt, answer->checked->error());
+  persist(*answer->attempt, *answer->rules, std::move(**answer->checked));
+  answer->attempt->done(answer->attempt->room_id);
+}
+
+void RemoteJoins::persist(const Attempt& attempt, const rooms::RoomVersionRules& rules, JoinedRoom joined) {
+  store_.persist_outliers(joined.outliers);
+  BuiltEvent built;
+  storage::NewEvent& row = built.row;
+  row.event_id = rooms::event_id_of(joined.join, rules);
+  row.room_id = attempt.room_id;
+  row.type = "m.room.member";
+  row.state_key = attempt.user_id;
+  row.sender = attempt.user_id;
+  row.depth = joined.join.at("depth").to_number<std::int64_t>();
+  row.origin_server_ts = joined.join.at("origin_server_ts").to_number<std::int64_t>();
+  row.json = core::canonical_json(joined.join);
+  for (std::string_view prev : rooms::referenced_event_ids(joined.join, "prev_events", rules))
+    row.prev_events.emplace_back(prev);
+  row.current_state = joined.state;
+  (*row.current_state)[{"m.room.member", attempt.user_id}] = row.event_id;
+  row.state_before = std::move(joined.state);
+  built.pdu = std::move(joined.join);
+  write_path_.write_remote_join({attempt.room_id, std::string(rules.id), joined.creator, false}, built);
+}
+
+}  // namespace myelin::homeserver
