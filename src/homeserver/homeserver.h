@@ -4,7 +4,7 @@
 // to the API layer, which sees the services and nothing else (no store, no settings, no timers).
 // Room events are written only through `write_path` (persist → apply → announce); what reacts
 // to them subscribes here, in order: the notifier (wakes syncs), push delivery (pushes to push
-// gateways), then guest removal (which may send).
+// gateways), the federation sender (when federation is on), then guest removal (which may send).
 #include "core/crypto.h"
 #include "homeserver/accounts/account_data.h"
 #include "homeserver/accounts/accounts.h"
@@ -17,6 +17,8 @@
 #include "homeserver/e2ee/keys.h"
 #include "homeserver/e2ee/to_device.h"
 #include "homeserver/federation/https_transport.h"
+#include "homeserver/federation/reads.h"
+#include "homeserver/federation/sender.h"
 #include "homeserver/media/media.h"
 #include "homeserver/media/url_preview.h"
 #include "homeserver/membership/guest_removal.h"
@@ -112,9 +114,14 @@ class Homeserver {
         sync(store, store, store, store, room_cache_, typing_, presence, notifier_, scheduler, device_lists, keys,
              to_device, aggregations_),
         search(room_cache_, store, store, store, store),
-        openid(store) {
+        openid(store),
+        federation_sender(options.federation.server_name, federation_transport_, scheduler),
+        federation_reads(options.federation.server_name, store, room_cache_) {
     write_path_.subscribe([this](const Written& written) { notifier_.on_written(written); });
     write_path_.subscribe([this](const Written& written) { push_delivery_.on_written(written); });
+    // Federation off: not subscribed at all, so the write path pays nothing for it.
+    if (options.federation.enabled)
+      write_path_.subscribe([this](const Written& written) { federation_sender.on_written(written); });
     write_path_.subscribe([this](const Written& written) { guest_removal_.on_written(written); });
   }
 
@@ -175,6 +182,10 @@ class Homeserver {
   SyncService sync;
   RoomSearch search;
   OpenId openid;
+  // Federation: the sender of this server's events (also told of every authenticated request
+  // from another server: heard_from), and what other servers read of rooms.
+  FederationSender federation_sender;
+  FederationReads federation_reads;
 };
 
 }  // namespace myelin::homeserver

@@ -91,6 +91,8 @@ using Handler = std::function<void(Request&, Responder)>;
 
 // Percent-decodes a path segment or query value; nullopt on malformed escapes.
 std::optional<std::string> percent_decode(std::string_view text);
+// Percent-encodes a path segment or query value: every byte but A-Z a-z 0-9 - . _ ~.
+std::string percent_encode(std::string_view text);
 
 // The request's path and query for the request log, cut to 1024 characters: the values of the
 // query parameters named in `secret_params` replaced by "<redacted>", and so are the path
