@@ -109,7 +109,7 @@ void PduIntake::signed_checks(const std::shared_ptr<Pending>& pending, const Key
   const RoomState& room = *pending->room;
   const rooms::RoomVersionRules& rules = *room.rules;
   if (auto verified = verify_pdu_signatures(pending->pdu, rules, keys); !verified)
-    return pending->finish(verified.error().message);  // step 2: dropped
+    return pending->finish(verified.error().message);                                          // step 2: dropped
   if (!content_hash_matches(pending->pdu)) pending->pdu = rooms::redact(pending->pdu, rules);  // step 3
   // Step 4, against the event's own auth events, all of which must be here and not rejected.
   const std::vector<std::string> auth_ids = ids_in(pending->pdu, "auth_events", rules);
@@ -156,7 +156,7 @@ void PduIntake::fetch_missing(const std::shared_ptr<Pending>& pending) {
   request.target = "/_matrix/federation/v1/get_missing_events/" + http::percent_encode(room.room_id);
   request.body = json::object{{"earliest_events", std::move(earliest)},
                               {"latest_events", json::array{json::value(pending->event_id)}},
-                              {"limit", kMissingEventsLimit},
+                              {"limit", static_cast<std::int64_t>(kMissingEventsLimit)},
                               {"min_depth", min_depth}};
   request.max_response_bytes = (kMissingEventsLimit + 1) * rooms::kMaxPduBytes;
   transport_.send(std::move(request), [this, pending](const IncomingResponse& response) {
@@ -245,8 +245,8 @@ storage::NewEvent PduIntake::row_of(const Pending& pending, std::int64_t state_g
       row.redaction.emplace(target->event_id, core::canonical_json(rooms::redact(*target_pdu, rules)));
   }
   // An invalid relation is ignored, as the spec says; a refused local one is no reason here.
-  auto relation = relation_of_local_event(store_, relations_, room.room_id,
-                                          {row.type, row.state_key, row.sender, content});
+  auto relation =
+      relation_of_local_event(store_, relations_, room.room_id, {row.type, row.state_key, row.sender, content});
   if (relation) row.relation = std::move(*relation);
   if (!room.pdu("m.room.encryption", "")) row.search_text = search_text_of(row.type, row.state_key, content);
   return row;

@@ -1,6 +1,7 @@
 #include "homeserver/federation/reads.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "core/clock.h"
 #include "rooms/event_format.h"
@@ -100,11 +101,11 @@ core::Result<std::vector<FederationReads::Pdu>> FederationReads::auth_chain(cons
   return chain;
 }
 
-core::Result<std::pair<std::vector<FederationReads::Pdu>, std::vector<FederationReads::Pdu>>>
-FederationReads::state_at(const Found& found) {
+core::Result<std::pair<std::vector<FederationReads::Pdu>, std::vector<FederationReads::Pdu>>> FederationReads::state_at(
+    const Found& found) {
   const storage::StoredEvent& event = found.event;
   storage::StateMap state = store_.state_group(event.state_group);  // after the event
-  if (event.state_key) {  // before it: what it replaced
+  if (event.state_key) {                                            // before it: what it replaced
     const storage::StateKey key{event.type, *event.state_key};
     if (event.replaces_state) state[key] = *event.replaces_state;
     else state.erase(key);
@@ -195,7 +196,8 @@ core::Result<json::object> FederationReads::missing_events(const std::string& or
   for (const Pdu& event : room_events(**room, *latest))
     for (std::string_view prev : rooms::referenced_event_ids(event.pdu, "prev_events", *(*room)->rules))
       start.emplace_back(prev);
-  const auto count = static_cast<std::size_t>(std::clamp<std::int64_t>(*limit, 0, kMaxMissingEvents));
+  const auto count =
+      static_cast<std::size_t>(std::clamp<std::int64_t>(*limit, 0, static_cast<std::int64_t>(kMaxMissingEvents)));
   json::array events;
   for (Pdu& event : walk_back(**room, std::move(start), std::move(skip), count, *min_depth))
     events.emplace_back(std::move(event.pdu));
@@ -209,7 +211,8 @@ core::Result<json::object> FederationReads::backfill(const std::string& origin, 
     return core::fail(core::Errc::kInvalidParam, "v must name 1 to 20 event IDs");
   auto room = readable_room(origin, room_id);
   if (!room) return std::unexpected(room.error());
-  const auto count = static_cast<std::size_t>(std::clamp<std::int64_t>(limit, 0, kMaxBackfill));
+  const auto count =
+      static_cast<std::size_t>(std::clamp<std::int64_t>(limit, 0, static_cast<std::int64_t>(kMaxBackfill)));
   json::array pdus;
   for (Pdu& event : walk_back(**room, from, {}, count, 0)) pdus.emplace_back(std::move(event.pdu));
   return as_transaction(std::move(pdus));

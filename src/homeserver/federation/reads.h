@@ -7,9 +7,11 @@
 // Bounded work: walks stop at their limits, an auth chain beyond kMaxAuthChain fails.
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/error.h"
@@ -68,8 +70,8 @@ class FederationReads {
   core::Result<std::vector<Pdu>> auth_chain(const RoomState& room, const std::vector<Pdu>& pdus);
   // The stored events of the room among `ids`, parsed.
   std::vector<Pdu> room_events(const RoomState& room, const std::vector<std::string>& ids);
-  std::vector<Pdu> walk_back(const RoomState& room, std::vector<std::string> start,
-                                      std::set<std::string> skip, std::size_t limit, std::int64_t min_depth);
+  std::vector<Pdu> walk_back(const RoomState& room, std::vector<std::string> start, std::set<std::string> skip,
+                             std::size_t limit, std::int64_t min_depth);
   json::object as_transaction(json::array pdus) const;
 
   std::string server_name_;

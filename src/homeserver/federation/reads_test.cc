@@ -79,9 +79,9 @@ TEST_F(ReadsTest, MissingEventsWalkBackFromTheLatestToTheEarliest) {
   const std::string two = latest();
   send_here("@a:here.example", "m.room.message", std::nullopt, {{"body", "three"}});
   const std::string three = latest();
-  auto missing = reads.missing_events(
-      "remote.example", room_id,
-      json::object{{"earliest_events", json::array{json::value(join)}}, {"latest_events", json::array{json::value(three)}}});
+  auto missing = reads.missing_events("remote.example", room_id,
+                                      json::object{{"earliest_events", json::array{json::value(join)}},
+                                                   {"latest_events", json::array{json::value(three)}}});
   ASSERT_TRUE(missing) << missing.error().message;
   const json::array& events = missing->at("events").as_array();
   ASSERT_EQ(events.size(), 2u);  // two, one (oldest first); not three itself, nothing from join back
