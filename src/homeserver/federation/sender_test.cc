@@ -74,6 +74,15 @@ TEST_F(FederationSenderTest, RemoteEventsAndLocalOnlyRoomsSendNothing) {
   EXPECT_TRUE(transport.sent.empty());
 }
 
+TEST_F(FederationSenderTest, JoinedServersCountTheMembersOfEachServer) {
+  room.set_membership("@b:there.example", "join");
+  room.set_membership("@c:there.example", "join");
+  room.set_membership("@b:there.example", "leave");
+  EXPECT_EQ(room.joined_servers, (std::map<std::string, std::size_t, std::less<>>{{"there.example", 1}}));
+  room.set_membership("@c:there.example", "ban");
+  EXPECT_TRUE(room.joined_servers.empty());
+}
+
 TEST_F(FederationSenderTest, AKickedUsersServerHearsOfIt) {
   join({"@a:here.example"});
   write("@a:here.example", "m.room.member", "@b:there.example");
