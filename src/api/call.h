@@ -21,6 +21,7 @@ namespace myelin::api {
 struct Call {
   http::Request& request;
   std::optional<homeserver::Session> session;
+  std::optional<std::string> server_origin;  // routes marked kServer: the verified requesting server
   homeserver::Homeserver& hs;
   http::Responder respond;
   std::string_view route;  // the route's pattern, without the client API prefix ("/sendToDevice/{eventType}/{txnId}")
@@ -28,6 +29,8 @@ struct Call {
 
   // The session of an authenticated route (routes marked kUser always have one).
   const homeserver::Session& user() const { return *session; }
+  // The server name of the server that signed the request (routes marked kServer always have one).
+  const std::string& origin() const { return *server_origin; }
 
   void reply(const json::value& body, int status = 200) const;
   void reply(const json::object& body, int status = 200) const;  // without a copy

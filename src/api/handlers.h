@@ -158,4 +158,20 @@ void get_timestamp_to_event(Call&);
 void post_openid_request_token(Call&);
 void get_openid_userinfo(Call&);
 
+// The server-server API (files under federation/; their routes are marked kServer unless public).
+// federation/keys.cc
+void get_server_keys(Call&);
+// federation/queries.cc
+void get_federation_query_profile(Call&);
+void get_federation_query_directory(Call&);
+// federation/transactions.cc
+void put_federation_send(Call&);
+// federation/events.cc
+void get_federation_event(Call&);
+void get_federation_state(Call&);
+void get_federation_state_ids(Call&);
+void get_federation_event_auth(Call&);
+void post_federation_get_missing_events(Call&);
+void get_federation_backfill(Call&);
+
 }  // namespace myelin::api

@@ -14,14 +14,17 @@ namespace {
 // handler decides what an anonymous caller gets.
 // kUser: a logged-in user other than a guest; kGuest: any logged-in user, guests included (the
 // routes client-server-api "Guest Access" lists).
-enum class Access { kPublic, kOptional, kUser, kGuest };
+// kServer: another server, by its X-Matrix signature (server-server-api "Request
+// Authentication"); refused while federation is disabled.
+enum class Access { kPublic, kOptional, kUser, kGuest, kServer };
 // kUpload: rate-limited like kUser, and the body is streamed to disk (media uploads) rather than
 // read into memory.
 enum class Limit { kNone, kUser, kLogin, kUpload };
 // Which prefixes a path is served under: the client API's r0 (legacy, still used by
 // matrix-nio) and v3, v1 only, or an absolute path.
-// kMedia: the media API's /_matrix/media/v3 and r0.
-enum class Prefix { kClient, kClientV1, kMedia, kAbsolute };
+// kMedia: the media API's /_matrix/media/v3 and r0; kFederation and kFederationV2: the
+// server-server API's /_matrix/federation/v1 and v2.
+enum class Prefix { kClient, kClientV1, kMedia, kFederation, kFederationV2, kAbsolute };
 
 struct Route {
   const char* method;
@@ -32,9 +35,10 @@ struct Route {
   void (*handler)(Call&);
 };
 
-constexpr Access P = Access::kPublic, O = Access::kOptional, U = Access::kUser, G = Access::kGuest;
+constexpr Access P = Access::kPublic, O = Access::kOptional, U = Access::kUser, G = Access::kGuest, S = Access::kServer;
 constexpr Limit N = Limit::kNone, L = Limit::kUser, LOGIN = Limit::kLogin, UPLOAD = Limit::kUpload;
-constexpr Prefix C = Prefix::kClient, V1 = Prefix::kClientV1, MEDIA = Prefix::kMedia, ABS = Prefix::kAbsolute;
+constexpr Prefix C = Prefix::kClient, V1 = Prefix::kClientV1, MEDIA = Prefix::kMedia, FED = Prefix::kFederation,
+                 FED2 = Prefix::kFederationV2, ABS = Prefix::kAbsolute;
 
 constexpr Route kRoutes[] = {
     {"GET", "/_matrix/client/versions", ABS, P, N, get_versions},
@@ -158,8 +162,7 @@ constexpr Route kRoutes[] = {
     {"GET", "/voip/turnServer", C, U, L, get_turn_server},
     {"GET", "/account/3pid", C, U, N, get_account_3pids},
     {"POST", "/user/{userId}/openid/request_token", C, U, L, post_openid_request_token},
-    {"GET", "/_matrix/federation/v1/openid/userinfo", ABS, P, N, get_openid_userinfo},
-    {"GET", "/_matrix/federation/v1/version", ABS, P, N, get_federation_version},
+    {"GET", "/openid/userinfo", FED, P, N, get_openid_userinfo},
 
     {"POST", "/keys/upload", C, G, N, post_keys_upload},
     {"POST", "/keys/query", C, G, N, post_keys_query},
@@ -203,6 +206,19 @@ constexpr Route kRoutes[] = {
     {"POST", "/rooms/{roomId}/report/{eventId}", C, U, L, post_report_event},
     {"POST", "/rooms/{roomId}/report", C, U, L, post_report_room},
     {"POST", "/users/{userId}/report", C, U, L, post_report_user},
+
+    // The server-server API.
+    {"GET", "/version", FED, P, N, get_federation_version},
+    {"GET", "/_matrix/key/v2/server", ABS, P, N, get_server_keys},
+    {"GET", "/query/profile", FED, S, N, get_federation_query_profile},
+    {"GET", "/query/directory", FED, S, N, get_federation_query_directory},
+    {"PUT", "/send/{txnId}", FED, S, N, put_federation_send},
+    {"GET", "/event/{eventId}", FED, S, N, get_federation_event},
+    {"GET", "/state/{roomId}", FED, S, N, get_federation_state},
+    {"GET", "/state_ids/{roomId}", FED, S, N, get_federation_state_ids},
+    {"GET", "/event_auth/{roomId}/{eventId}", FED, S, N, get_federation_event_auth},
+    {"POST", "/get_missing_events/{roomId}", FED, S, N, post_federation_get_missing_events},
+    {"GET", "/backfill/{roomId}", FED, S, N, get_federation_backfill},
 };
 
 // The rate limiters and the options they were made from, shared by every route's handler.
@@ -297,21 +313,44 @@ http::Gate upload_gate(const Route& route, homeserver::Homeserver& hs, std::shar
   };
 }
 
+// Runs the route's handler, answering a storage failure with 500.
+void run(const Route& route, Call& call) {
+  try {
+    route.handler(call);
+  } catch (const storage::StorageError& e) {
+    spdlog::error("{} {}: storage error: {}", call.request.method, route.path, e.what());
+    call.fail(core::make_error(core::Errc::kInternal, "Internal storage error"));
+  }
+}
+
+// A kServer route: the X-Matrix signature is checked (which may fetch the origin's keys)
+// before the handler runs, on the loop, with the origin in the call.
+void run_for_server(const Route& route, Call call, const std::vector<std::string>& names) {
+  if (auto error = invalid_param(names, call.request)) return call.fail(*error);
+  http::Request& request = call.request;
+  std::string target = request.path;
+  if (!request.query.empty()) target += "?" + request.query;
+  call.hs.federation_auth.authenticate({request.method, target, request.body, request.header("Authorization")},
+                                       [&route, call = std::move(call)](core::Result<std::string> origin) mutable {
+                                         if (!origin) return call.fail(origin.error());
+                                         call.request.user = *origin;
+                                         call.hs.federation_sender.heard_from(*origin);  // it is up: retry now
+                                         call.server_origin = std::move(*origin);
+                                         run(route, call);
+                                       });
+}
+
 http::Handler wrap(const Route& route, homeserver::Homeserver& hs, std::shared_ptr<Limiters> limiters) {
   return [&route, &hs, limiters, names = param_names(route.path)](http::Request& request, http::Responder respond) {
-    Call call{request, std::nullopt, hs, std::move(respond), route.path, limiters->options};
+    Call call{request, std::nullopt, std::nullopt, hs, std::move(respond), route.path, limiters->options};
+    if (route.access == Access::kServer) return run_for_server(route, std::move(call), names);
     // An upload was admitted by its gate, which counted it against the rate limit already.
     auto session = admit(route, route.limit == Limit::kUpload ? Limit::kNone : route.limit, hs, *limiters, request);
     if (!session) return call.fail(session.error());
     call.session = std::move(*session);
     if (call.session) request.user = call.session->user_id;
     if (auto error = invalid_param(names, request)) return call.fail(*error);
-    try {
-      route.handler(call);
-    } catch (const storage::StorageError& e) {
-      spdlog::error("{} {}: storage error: {}", request.method, route.path, e.what());
-      call.fail(core::make_error(core::Errc::kInternal, "Internal storage error"));
-    }
+    run(route, call);
   };
 }
 
@@ -343,6 +382,8 @@ void install_routes(http::Router& router, homeserver::Homeserver& hs, const Clie
       case Prefix::kClient: return {"/_matrix/client/v3", "/_matrix/client/r0"};
       case Prefix::kClientV1: return {"/_matrix/client/v1"};
       case Prefix::kMedia: return {"/_matrix/media/v3", "/_matrix/media/r0"};
+      case Prefix::kFederation: return {"/_matrix/federation/v1"};
+      case Prefix::kFederationV2: return {"/_matrix/federation/v2"};
       case Prefix::kAbsolute: return {""};
     }
     return {};

@@ -12,6 +12,7 @@
 #include "core/ids.h"
 #include "core/json.h"
 #include "homeserver/accounts/accounts.h"
+#include "homeserver/federation/server_keys.h"
 #include "homeserver/media/media.h"
 #include "media/content_store.h"
 #include "storage/store.h"
@@ -204,6 +205,47 @@ int media_command(const Args& args) {
     std::cerr << "myelin: no such media\n";
     return 1;
   }
+  return 0;
+}
+
+// signing-key rotate: a new signing key; the old one joins signing.key.old, published as an
+// old_verify_key so that what it signed still verifies. The server must be restarted.
+int signing_key_command(const Args& args) {
+  if (args.empty() || args[0] != "rotate") {
+    std::cerr << "usage: myelin signing-key rotate --config FILE\n";
+    return 2;
+  }
+  auto config = load_config(arg_value(args, "--config", "data/myelin.yaml"));
+  if (!config) {
+    std::cerr << "myelin: " << config.error().message << "\n";
+    return 1;
+  }
+  const std::string path = config->server.data_dir + "/signing.key";
+  if (!std::filesystem::exists(path)) {
+    std::cerr << "myelin: no signing key at " << path << "\n";
+    return 1;
+  }
+  auto current = core::SigningKey::load_or_create(path);
+  auto old_keys = homeserver::load_old_keys(path + ".old");
+  if (!current || !old_keys) {
+    std::cerr << "myelin: " << (current ? old_keys.error().message : current.error().message) << "\n";
+    return 1;
+  }
+  core::SigningKey next = core::SigningKey::generate("");
+  while (next.key_id() == current->key_id()) next = core::SigningKey::generate("");
+  old_keys->push_back({current->key_id(), current->public_key_base64(), core::now_ms()});
+  // The old key is listed before the new one replaces it: a crash in between leaves it both
+  // current and old, never lost.
+  if (auto saved = homeserver::save_old_keys(path + ".old", std::move(*old_keys)); !saved) {
+    std::cerr << "myelin: " << saved.error().message << "\n";
+    return 1;
+  }
+  if (auto saved = next.save(path); !saved) {
+    std::cerr << "myelin: " << saved.error().message << "\n";
+    return 1;
+  }
+  std::cout << "signing key " << current->key_id() << " replaced by " << next.key_id()
+            << "; restart the server to use it\n";
   return 0;
 }
 

@@ -14,6 +14,7 @@ int user_command(const Args& args);                // user create
 int registration_token_command(const Args& args);  // registration-token create|list|delete
 int reports_command(const Args& args);             // reports list
 int media_command(const Args& args);               // media purge|delete
+int signing_key_command(const Args& args);         // signing-key rotate
 
 // --name value lookups over Args; flag() is true when --name is present.
 std::string arg_value(const Args& args, const std::string& name, const std::string& fallback = "");

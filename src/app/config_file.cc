@@ -330,6 +330,11 @@ const std::vector<Option>& options() {
              "is not contacted: anyone can name a server, and this server must not be made to reach its own network. "
              "Addresses in federation.resolve are allowed.",
              &Config::federation, &homeserver::FederationOptions::ip_allowlist),
+      option("federation.profile_requires_shared_room",
+             "Answer another server's profile query (display name, avatar) only for a user who shares a room with a "
+             "user of that server, and answer 'not found' otherwise, so that other servers cannot probe who has an "
+             "account here. Off: any server may look up any user's profile.",
+             &Config::federation, &homeserver::FederationOptions::profile_requires_shared_room),
       option("voip.turn_uris",
              "TURN servers offered to clients for calls (GET /voip/turnServer), e.g. "
              "[\"turn:turn.example.org:3478?transport=udp\", \"turns:turn.example.org:5349?transport=tcp\"]. Needs "

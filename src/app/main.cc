@@ -16,7 +16,8 @@ constexpr const char* kUsage =
     "  registration-token delete --config FILE --token TOKEN\n"
     "  reports list --config FILE            content reported by users, oldest first (JSON lines)\n"
     "  media purge --before DATE --config FILE   delete uploads made before DATE (YYYY-MM-DD, UTC)\n"
-    "  media delete MXC_URI --config FILE        delete one upload\n";
+    "  media delete MXC_URI --config FILE        delete one upload\n"
+    "  signing-key rotate --config FILE          a new signing key (the old one stays published as old)\n";
 
 }  // namespace
 
@@ -33,6 +34,7 @@ int main(int argc, char** argv) {
   if (command == "registration-token") return myelin::app::registration_token_command(args);
   if (command == "reports") return myelin::app::reports_command(args);
   if (command == "media") return myelin::app::media_command(args);
+  if (command == "signing-key") return myelin::app::signing_key_command(args);
   std::fputs(kUsage, command == "help" || command == "--help" ? stdout : stderr);
   return command == "help" || command == "--help" ? 0 : 2;
 }

@@ -11,6 +11,7 @@
 #include "app/config_file.h"
 #include "core/clock.h"
 #include "core/crypto.h"
+#include "homeserver/federation/server_keys.h"
 #include "homeserver/homeserver.h"
 #include "http/http.h"
 #include "http/https_client.h"
@@ -54,6 +55,12 @@ int serve(const Args& args) {
     std::cerr << "myelin: " << key.error().message << "\n";
     return 1;
   }
+  auto old_keys = homeserver::load_old_keys(settings.data_dir + "/signing.key.old");
+  if (!old_keys) {
+    std::cerr << "myelin: " << old_keys.error().message << "\n";
+    return 1;
+  }
+  config->federation.old_verify_keys = std::move(*old_keys);
   std::unique_ptr<storage::Store> store;
   try {
     store = storage::open_sqlite_store({settings.data_dir + "/myelin.db", settings.fsync_every_commit,

@@ -28,6 +28,8 @@ class SigningKey {
   // not exist, generates a key and writes it with mode 0600. Fails with M_UNKNOWN on a
   // malformed file.
   static Result<SigningKey> load_or_create(const std::string& path);
+  // Writes the key file (mode 0600) durably, replacing any (core::write_file_durably).
+  Status save(const std::string& path) const;
 
   const std::string& key_id() const { return key_id_; }
   std::string public_key_base64() const;             // unpadded base64 of the 32-byte public key

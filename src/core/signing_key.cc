@@ -60,32 +60,6 @@ Result<SigningKey> parse_key_file(const std::string& content) {
   return fail(Errc::kUnknown, "signing key file holds no key");
 }
 
-Status write_new_key_file(const std::string& path, const SigningKey& key) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    return fail(Errc::kUnknown, "cannot create signing key file " + path + ": " + std::strerror(errno));
-  }
-  const std::string version = key.key_id().substr(std::strlen("ed25519:"));
-  const std::string content = "ed25519 " + version + " " + key.seed_base64() + "\n";
-  std::size_t written = 0;
-  while (written < content.size()) {
-    const ssize_t n = ::write(fd, content.data() + written, content.size() - written);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      ::close(fd);
-      ::unlink(path.c_str());
-      return fail(Errc::kUnknown, "cannot write signing key file " + path);
-    }
-    written += static_cast<std::size_t>(n);
-  }
-  const bool ok = ::fsync(fd) == 0;
-  ::close(fd);
-  // The folder too: a key lost to a power cut would be replaced by a new one, and the server's
-  // signatures would change identity.
-  if (!ok || !sync_path(folder_of(path))) return fail(Errc::kUnknown, "cannot sync signing key file " + path);
-  return {};
-}
-
 json::object without_unsigned_parts(const json::object& object) {
   json::object stripped = object;
   stripped.erase("signatures");
@@ -124,13 +98,22 @@ Result<SigningKey> SigningKey::load_or_create(const std::string& path) {
       return fail(Errc::kUnknown, "cannot open signing key file " + path + ": " + std::strerror(errno));
     }
     SigningKey key = generate("");
-    if (Status s = write_new_key_file(path, key); !s) return std::unexpected(s.error());
+    if (Status s = key.save(path); !s) return std::unexpected(s.error());
     return key;
   }
   Result<std::string> content = read_file(fd);
   ::close(fd);
   if (!content) return std::unexpected(content.error());
   return parse_key_file(*content);
+}
+
+Status SigningKey::save(const std::string& path) const {
+  const std::string version = key_id_.substr(std::strlen("ed25519:"));
+  // Durably: a key lost to a power cut would be replaced by a new one, and the server's
+  // signatures would change identity.
+  if (!write_file_durably(path, "ed25519 " + version + " " + seed_base64() + "\n", 0600))
+    return fail(Errc::kUnknown, "cannot write signing key file " + path + ": " + std::strerror(errno));
+  return {};
 }
 
 std::string SigningKey::public_key_base64() const {

@@ -5,6 +5,7 @@
 // Room events are written only through `write_path` (persist → apply → announce); what reacts
 // to them subscribes here, in order: the notifier (wakes syncs), push delivery (pushes to push
 // gateways), the federation sender (when federation is on), then guest removal (which may send).
+#include "core/clock.h"
 #include "core/crypto.h"
 #include "homeserver/accounts/account_data.h"
 #include "homeserver/accounts/accounts.h"
@@ -17,8 +18,15 @@
 #include "homeserver/e2ee/keys.h"
 #include "homeserver/e2ee/to_device.h"
 #include "homeserver/federation/https_transport.h"
+#include "homeserver/federation/key_ring.h"
+#include "homeserver/federation/pdu_intake.h"
+#include "homeserver/federation/queries.h"
 #include "homeserver/federation/reads.h"
+#include "homeserver/federation/receiver.h"
+#include "homeserver/federation/remote_profiles.h"
+#include "homeserver/federation/request_auth.h"
 #include "homeserver/federation/sender.h"
+#include "homeserver/federation/server_keys.h"
 #include "homeserver/media/media.h"
 #include "homeserver/media/url_preview.h"
 #include "homeserver/membership/guest_removal.h"
@@ -78,6 +86,10 @@ class Homeserver {
         push_delivery_(options.push, store, pushers, push_sender_,
                        [this](const std::string& user_id) { return sync.badge(user_id); }),
         federation_transport_(options.federation, key, scheduler, federation_client),
+        key_ring_(options.federation, key, store, federation_transport_),
+        remote_profiles_(options.federation, federation_transport_),
+        federation_intake_(options.federation.server_name, store, store, room_cache_, write_path_, key_ring_,
+                           federation_transport_),
         room_reader(room_cache_, store, store, store, aggregations_),
         relations(room_cache_, store, store, store, aggregations_),
         event_sender(timeline_, store),
@@ -104,7 +116,10 @@ class Homeserver {
         notifications(store, store, room_cache_),
         rooms(options.membership, options.timeline, options.push, store, store, store, store, room_cache_,
               event_builder_, write_path_, timeline_),
-        profiles(options.membership, store, store, rooms),
+        profiles(options.membership, store, store, rooms,
+                 [this](const core::UserId& user_id, Profiles::Done done) {
+                   remote_profiles_.lookup(user_id, std::move(done));
+                 }),
         user_directory(options.membership, store),
         reports(options.moderation, store, store, store, room_cache_),
         voip(options.voip),
@@ -115,7 +130,18 @@ class Homeserver {
              to_device, aggregations_),
         search(room_cache_, store, store, store, store),
         openid(store),
+        key_server(options.federation, key),
+        federation_auth(options.federation, key_ring_),
+        federation_queries(options.federation, store, store, directory),
         federation_sender(options.federation.server_name, federation_transport_, scheduler),
+        federation_receiver(federation_intake_,
+                            {[this](const core::UserId& user, const core::RoomId& room, bool typing) {
+                               (void)ephemeral.set_typing(user, room, typing, std::nullopt);
+                             },
+                             [this](const core::UserId& user, const core::RoomId& room, const core::EventId& event,
+                                    const std::string& thread_id) {
+                               (void)ephemeral.set_receipt(user, room, "m.read", event, thread_id);
+                             }}),
         federation_reads(options.federation.server_name, store, room_cache_) {
     write_path_.subscribe([this](const Written& written) { notifier_.on_written(written); });
     write_path_.subscribe([this](const Written& written) { push_delivery_.on_written(written); });
@@ -127,13 +153,14 @@ class Homeserver {
 
   // The hourly chores (app/ runs them): client IP records past their retention, async-upload
   // media IDs never used, old transaction IDs, the to-device inboxes of idle devices, expired
-  // OpenID tokens.
+  // OpenID tokens, other servers' keys that expired a week ago.
   void housekeeping() {
     accounts.expire_client_ips();
     media.expire_pending();
     timeline_.expire_transactions();
     to_device.expire_idle();
     openid.expire();
+    key_ring_.purge(core::now_ms());
   }
 
  private:
@@ -150,6 +177,9 @@ class Homeserver {
   PushSender push_sender_;
   PushDelivery push_delivery_;
   HttpsTransport federation_transport_;  // requests to other servers
+  KeyRing key_ring_;                     // their keys
+  RemoteProfiles remote_profiles_;       // their users' profiles
+  PduIntake federation_intake_;          // the checks of their events
 
  public:
   // The services the API layer calls.
@@ -182,9 +212,14 @@ class Homeserver {
   SyncService sync;
   RoomSearch search;
   OpenId openid;
-  // Federation: the sender of this server's events (also told of every authenticated request
-  // from another server: heard_from), and what other servers read of rooms.
+  // Federation: what other servers call.
+  KeyServer key_server;
+  RequestAuthenticator federation_auth;
+  FederationQueries federation_queries;
+  // The sender of this server's events (told of every authenticated request from another
+  // server: heard_from), the receiver of theirs (/send) and what they read of rooms.
   FederationSender federation_sender;
+  Receiver federation_receiver;
   FederationReads federation_reads;
 };
 

@@ -34,6 +34,7 @@
 #include "storage/report_store.h"
 #include "storage/room_directory_store.h"
 #include "storage/search_store.h"
+#include "storage/server_key_store.h"
 #include "storage/to_device_store.h"
 #include "storage/user_data_store.h"
 #include "storage/user_directory_store.h"
@@ -55,6 +56,7 @@ class Store : public PositionStore,
               public SearchStore,
               public OpenIdStore,
               public PusherStore,
+              public ServerKeyStore,
               public BatchedWrites {
  public:
   ~Store() override = default;

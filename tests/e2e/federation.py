@@ -44,10 +44,11 @@ def quoted(text):
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def federated_servers(names=("hs1.test", "hs2.test"), **server_args):
+def federated_servers(names=("hs1.test", "hs2.test"), per_server=None, **server_args):
     """Servers (started) named `names`, each trusting the test CA and reaching the others (and
-    itself) through federation.resolve. Returns (servers, CA certificate path); stop them with
-    stop_all(servers)."""
+    itself) through federation.resolve. per_server: {name: {key: value}}, config keys replaced in
+    that server's config only (as harness.Server's `extra`). Returns (servers, CA certificate
+    path); stop them with stop_all(servers)."""
     pki = tempfile.mkdtemp(prefix="myelin-pki-")
     ca = make_ca(pki)
     ports = {name: free_port() for name in names}
@@ -56,10 +57,12 @@ def federated_servers(names=("hs1.test", "hs2.test"), **server_args):
     try:
         for name in names:
             cert, key = make_certificate(pki, ca, name)
+            args = dict(server_args)
+            args["extra"] = {**server_args.get("extra", {}), **(per_server or {}).get(name, {})}
             server = harness.Server(server_name=name, sections={"federation": {
                 "enabled": "true", "listen_address": quoted("127.0.0.1"), "listen_port": str(ports[name]),
                 "tls_certificate": quoted(cert), "tls_private_key": quoted(key), "ca_file": quoted(ca[0]),
-                "resolve": resolve}}, **server_args)
+                "resolve": resolve}}, **args)
             servers.append(server.start())
     except Exception:
         stop_all(servers)

@@ -3,6 +3,7 @@
 // PUT /_matrix/client/v3/profile/{userId}/{keyName}
 // DELETE /_matrix/client/v3/profile/{userId}/{keyName}
 // The stored fields, the privacy rule and the bounds are homeserver::Profiles'.
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -41,35 +42,39 @@ core::Status may_change(const Call& call) {
   return {};
 }
 
-// The path's user's profile for the caller (anonymous on routes that allow it).
-core::Result<homeserver::Profile> lookup(const Call& call) {
+// The path's user's profile for the caller (anonymous on routes that allow it), then `then`
+// with it; a user of another server is asked for over federation.
+void lookup(const Call& call, std::function<void(const Call&, const homeserver::Profile&)> then) {
   auto target = core::UserId::parse(call.param(0));
-  if (!target) return core::fail(Errc::kInvalidParam, "Invalid user ID");
+  if (!target) return call.fail(core::make_error(Errc::kInvalidParam, "Invalid user ID"));
   std::optional<homeserver::ProfileViewer> viewer;
   if (call.session) viewer = homeserver::ProfileViewer{call.user().user_id, call.user().admin};
-  return call.hs.profiles.lookup(viewer, *target);
+  call.hs.profiles.lookup(viewer, *target, [call, then = std::move(then)](core::Result<homeserver::Profile> user) {
+    if (!user) return call.fail(user.error());
+    then(call, *user);
+  });
 }
 
 }  // namespace
 
 void get_profile(Call& call) {
-  auto user = lookup(call);
-  if (!user) return call.fail(user.error());
-  json::object profile;
-  if (!user->displayname.empty()) profile["displayname"] = user->displayname;
-  if (!user->avatar_url.empty()) profile["avatar_url"] = user->avatar_url;
-  call.reply(profile);
+  lookup(call, [](const Call& call, const homeserver::Profile& user) {
+    json::object profile;
+    if (!user.displayname.empty()) profile["displayname"] = user.displayname;
+    if (!user.avatar_url.empty()) profile["avatar_url"] = user.avatar_url;
+    call.reply(profile);
+  });
 }
 
 void get_profile_field(Call& call) {
-  auto user = lookup(call);
-  if (!user) return call.fail(user.error());
-  const std::string& key = call.param(1);
-  const std::string* value = key == "displayname"  ? &user->displayname
-                             : key == "avatar_url" ? &user->avatar_url
-                                                   : nullptr;
-  if (!value || value->empty()) return call.fail(core::make_error(Errc::kNotFound, "Profile field not set"));
-  call.reply(json::object{{key, *value}});
+  lookup(call, [](const Call& call, const homeserver::Profile& user) {
+    const std::string& key = call.param(1);
+    const std::string* value = key == "displayname"  ? &user.displayname
+                               : key == "avatar_url" ? &user.avatar_url
+                                                     : nullptr;
+    if (!value || value->empty()) return call.fail(core::make_error(Errc::kNotFound, "Profile field not set"));
+    call.reply(json::object{{key, *value}});
+  });
 }
 
 void put_profile_field(Call& call) {

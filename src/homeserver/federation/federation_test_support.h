@@ -1,7 +1,7 @@
 #pragma once
 // For the federation domain's unit tests: a room of this server ("here.example") in the
 // in-memory store, events built and signed as another server ("remote.example") would, and
-// fakes of the key ring and the transport.
+// a fake key ring (fake_transport.h has the transport's).
 #include <gtest/gtest.h>
 
 #include <functional>
@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "core/crypto.h"
+#include "homeserver/federation/fake_transport.h"
 #include "homeserver/federation/pdu_checks.h"
-#include "homeserver/federation/transport.h"
 #include "homeserver/timeline/test_support.h"
 #include "rooms/event_format.h"
 #include "storage/store.h"
@@ -30,22 +30,6 @@ struct FakeKeyFetcher final : KeyFetcher {
   }
   std::vector<std::pair<std::string, const core::SigningKey*>> keys;
   int fetches = 0;
-};
-
-// Keeps the requests; the test answers them.
-struct FakeTransport final : Transport {
-  struct Sent {
-    OutgoingRequest request;
-    std::function<void(IncomingResponse)> done;
-  };
-  void send(OutgoingRequest request, std::function<void(IncomingResponse)> done) override {
-    sent.push_back({std::move(request), std::move(done)});
-  }
-  void answer(std::size_t i, int status, const json::value& body) {
-    auto done = std::move(sent.at(i).done);
-    done({status, core::to_string(body), ""});
-  }
-  std::vector<Sent> sent;
 };
 
 struct FederationRoom : ::testing::Test {

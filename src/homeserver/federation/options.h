@@ -2,6 +2,7 @@
 // The federation domain's settings (app/config_file.cc documents each as federation.*). The
 // TLS listener's own settings (address, port, certificate, key) are the HTTP server's, in
 // app/config.h.
+#include <cstdint>
 #include <map>
 #include <string>
 #include <string_view>
@@ -9,8 +10,18 @@
 
 namespace myelin::homeserver {
 
+// A key this server signed with before a rotation (`myelin signing-key rotate`).
+struct OldVerifyKey {
+  std::string key_id;
+  std::string public_key;  // unpadded base64
+  std::int64_t expired_ts = 0;
+};
+
 struct FederationOptions {
   std::string server_name;  // ours, set by app/ from the top-level server_name
+  // Our keys before the current one (app/ reads them from signing.key.old beside signing.key):
+  // published as old_verify_keys, so that events we signed with them still verify.
+  std::vector<OldVerifyKey> old_verify_keys;
   // Privacy default: off. Federation shares the rooms' contents and members with the other
   // servers in them; nothing is sent to another server, or accepted from one, unless on.
   bool enabled = false;
@@ -28,6 +39,9 @@ struct FederationOptions {
   // or loopback; otherwise only public addresses are contacted, since anyone can name a server.
   // Servers in `resolve` are exempt.
   std::string ip_allowlist;
+  // PRIVACY: a profile query from another server (GET /_matrix/federation/v1/query/profile)
+  // is answered only for a user who shares a room with a user of that server.
+  bool profile_requires_shared_room = true;
 
   // Whether this server sends requests to, and accepts requests from, `server_name` (a server
   // name, with or without a port): allowed_servers and denied_servers, compared

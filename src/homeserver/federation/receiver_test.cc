@@ -128,7 +128,7 @@ TEST_F(ReceiverTest, MissingPrevEventsAreFetchedThroughGetMissingEvents) {
   EXPECT_EQ(body.at("latest_events").as_array(), json::array{json::value(second.row.event_id)});
   EXPECT_EQ(body.at("limit"), 10);
   EXPECT_EQ(body.at("earliest_events").as_array().size(), 1u);
-  transport.answer(0, 200, json::object{{"events", json::array{first.pdu}}});
+  transport.answer(200, core::to_string(json::object{{"events", json::array{first.pdu}}}));
   EXPECT_EQ(result(second.row.event_id), json::object());
   EXPECT_TRUE(store->event(first.row.event_id));
   EXPECT_TRUE(store->event(second.row.event_id));
@@ -142,7 +142,7 @@ TEST_F(ReceiverTest, PrevEventsStillMissingAreRefused) {
   ahead.apply(first.row, first.pdu, {ahead.last_pos + 1, ahead.state_group});
   BuiltEvent second = remote_event("@b:remote.example", "m.room.message", std::nullopt, {{"body", "two"}}, &ahead);
   send("t1", {second.pdu});
-  transport.answer(0, 500, json::object());
+  transport.answer(500);
   EXPECT_TRUE(result(second.row.event_id).contains("error"));
   EXPECT_FALSE(store->event(second.row.event_id));
 }

@@ -4,28 +4,11 @@
 
 #include <set>
 
+#include "homeserver/federation/fake_transport.h"
 #include "http/manual_scheduler.h"
 
 namespace myelin::homeserver {
 namespace {
-
-struct FakeTransport final : Transport {
-  struct Sent {
-    OutgoingRequest request;
-    std::function<void(IncomingResponse)> done;
-  };
-  void send(OutgoingRequest request, std::function<void(IncomingResponse)> done) override {
-    sent.push_back({std::move(request), std::move(done)});
-  }
-  // Answers the oldest request not yet answered.
-  void answer(int status) {
-    auto done = std::move(sent.at(answered++).done);
-    done({status, "{}", ""});
-  }
-  const json::object& body(std::size_t i) const { return sent.at(i).request.body->as_object(); }
-  std::vector<Sent> sent;
-  std::size_t answered = 0;
-};
 
 struct FederationSenderTest : ::testing::Test {
   http::ManualScheduler scheduler;

@@ -25,11 +25,12 @@ core::Status Profiles::may_look_up(const std::optional<ProfileViewer>& viewer, c
   return core::fail(Errc::kForbidden, "You do not share a room with this user");
 }
 
-core::Result<Profile> Profiles::lookup(const std::optional<ProfileViewer>& viewer, const core::UserId& target) {
-  if (auto ok = may_look_up(viewer, target); !ok) return std::unexpected(ok.error());
+void Profiles::lookup(const std::optional<ProfileViewer>& viewer, const core::UserId& target, Done done) {
+  if (auto ok = may_look_up(viewer, target); !ok) return done(std::unexpected(ok.error()));
+  if (target.server() != config_.server_name) return remote_(target, std::move(done));
   auto user = store_.user(target);
-  if (!user || user->deactivated) return core::fail(Errc::kNotFound, "Profile not found");
-  return Profile{user->displayname, user->avatar_url};
+  if (!user || user->deactivated) return done(core::fail(Errc::kNotFound, "Profile not found"));
+  done(Profile{user->displayname, user->avatar_url});
 }
 
 core::Status Profiles::set_field(const core::UserId& user_id, bool guest, const std::string& key,

@@ -5,6 +5,7 @@
 // PRIVACY: with MembershipOptions::profile_lookup_requires_shared_room, a user may only read the profile
 // of someone they share a room with (both joined or invited); checked before existence, so the
 // answer does not reveal whether the user exists.
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -33,13 +34,18 @@ inline constexpr std::size_t kMaxAvatarUrlBytes = 1000;
 
 class Profiles {
  public:
+  using Done = std::function<void(core::Result<Profile>)>;
+  // How a profile of another server's user is had (federation's RemoteProfiles, wired in
+  // homeserver.h): `done` on the loop, once.
+  using RemoteLookup = std::function<void(const core::UserId& user_id, Done done)>;
   Profiles(const MembershipOptions& config, storage::AccountStore& store, storage::EventStore& event_store,
-           RoomService& rooms)
-      : config_(config), store_(store), event_store_(event_store), rooms_(rooms) {}
+           RoomService& rooms, RemoteLookup remote)
+      : config_(config), store_(store), event_store_(event_store), rooms_(rooms), remote_(std::move(remote)) {}
 
-  // M_MISSING_TOKEN (anonymous) or M_FORBIDDEN when the privacy rule refuses, M_NOT_FOUND
-  // for no such (or a deactivated) user.
-  core::Result<Profile> lookup(const std::optional<ProfileViewer>& viewer, const core::UserId& target);
+  // `done` (possibly before this returns) gets the profile: M_MISSING_TOKEN (anonymous) or
+  // M_FORBIDDEN when the privacy rule refuses, M_NOT_FOUND for no such (or a deactivated) user.
+  // A remote user's comes from their server, under the same privacy rule.
+  void lookup(const std::optional<ProfileViewer>& viewer, const core::UserId& target, Done done);
   // Sets the user's own `key` ("" clears it): only displayname and avatar_url (M_FORBIDDEN),
   // a guest only its displayname (M_GUEST_ACCESS_FORBIDDEN); M_INVALID_PARAM beyond the
   // lengths above or for an avatar_url that is no mxc:// URI.
@@ -52,6 +58,7 @@ class Profiles {
   storage::AccountStore& store_;
   storage::EventStore& event_store_;
   RoomService& rooms_;
+  RemoteLookup remote_;
 };
 
 }  // namespace myelin::homeserver

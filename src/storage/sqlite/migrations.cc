@@ -376,6 +376,12 @@ CREATE TABLE pushers (
 CREATE INDEX pushers_by_key ON pushers (app_id, pushkey);
 CREATE INDEX pushers_by_device ON pushers (user_id, device_id);
 )sql",
+    // 13: other servers' signing keys (storage/server_key_store.h).
+    R"sql(
+CREATE TABLE server_keys (
+  server_name TEXT NOT NULL, key_id TEXT NOT NULL, public_key TEXT NOT NULL, valid_until_ts INTEGER NOT NULL,
+  expired_ts INTEGER, PRIMARY KEY (server_name, key_id)) WITHOUT ROWID;
+)sql",
 };
 
 std::int64_t user_version(Database& db) {

@@ -1,8 +1,8 @@
 #pragma once
 // The SQLite implementation of Store, every domain interface in one database (store.h has the
 // contract). Method bodies are spread over files by area: accounts.cc, events.cc, state.cc,
-// user_data.cc, e2ee.cc, key_backup.cc, media.cc, search.cc, openid.cc, pushers.cc, sqlite_store.cc (the
-// rest).
+// user_data.cc, e2ee.cc, key_backup.cc, media.cc, search.cc, openid.cc, pushers.cc, server_keys.cc,
+// sqlite_store.cc (the rest).
 #include <atomic>
 #include <memory>
 #include <unordered_map>
@@ -203,6 +203,11 @@ class SqliteStore final : public Store {
                         std::int64_t now_ms, std::int64_t max_per_user) override;
   std::optional<std::string> openid_token_user(const std::string& digest, std::int64_t now_ms) override;
   void purge_openid_tokens(std::int64_t now_ms) override;
+
+  // ServerKeyStore
+  std::vector<ServerKeyRecord> server_keys(const std::string& server_name) override;
+  void store_server_keys(const std::vector<ServerKeyRecord>& keys) override;
+  void purge_server_keys(std::int64_t before_ts) override;
 
  private:
   // Inside persist_events' transaction: adds the event's text to the search index (search.cc),

@@ -1,0 +1,59 @@
+#pragma once
+// Other servers' signing keys (server-server-api "Retrieving server keys"), fetched directly
+// from each server (GET /_matrix/key/v2/server) and never through a notary — so no third server
+// learns whom we talk to. Kept in memory (at most kMaxServers servers) over the store's copy
+// (storage/server_key_store.h), each until its valid_until_ts (capped at 7 days); one fetch per
+// server at a time, shared by everyone waiting for it; a server whose keys could not be had is
+// not asked again for kRetryAfterFailureMs. Our own keys are answered from our key, unfetched.
+// Single-threaded (the loop).
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/crypto.h"
+#include "homeserver/federation/options.h"
+#include "homeserver/federation/pdu_checks.h"
+#include "homeserver/federation/transport.h"
+#include "storage/server_key_store.h"
+
+namespace myelin::homeserver {
+
+class KeyRing final : public KeyFetcher {
+ public:
+  KeyRing(const FederationOptions& options, const core::SigningKey& own_key, storage::ServerKeyStore& store,
+          Transport& transport);
+
+  // `done` may run before fetch returns, when every key is at hand.
+  void fetch(std::vector<KeyNeed> needs, std::function<void(KeyLookup)> done) override;
+  // Forgets (memory and store) the keys whose validity ended a week before `now_ms`.
+  void purge(std::int64_t now_ms);
+
+  static constexpr std::size_t kMaxServers = 10'000;
+  static constexpr std::size_t kMaxServersPerFetch = 100;
+  static constexpr std::int64_t kRetryAfterFailureMs = 10'000;
+  static constexpr std::size_t kMaxKeyAnswerBytes = 64 * 1024;
+
+ private:
+  struct Server {
+    std::vector<storage::ServerKeyRecord> keys;
+    bool loaded = false;  // from the store
+    bool fetching = false;
+    std::int64_t failed_at = 0;
+    std::vector<std::function<void()>> waiting;  // run once the fetch in flight ends
+  };
+  Server& server(const std::string& name);
+  bool has(const Server& server, const KeyNeed& need) const;
+  void request_keys(const std::string& name);
+  void finish(const std::string& name, const IncomingResponse& response);
+  std::optional<VerifyKey> lookup(std::string_view server, std::string_view key_id) const;
+
+  const FederationOptions& options_;
+  const core::SigningKey& own_key_;
+  storage::ServerKeyStore& store_;
+  Transport& transport_;
+  std::map<std::string, Server, std::less<>> servers_;
+};
+
+}  // namespace myelin::homeserver

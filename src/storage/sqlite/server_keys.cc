@@ -1,0 +1,38 @@
+// Other servers' keys (storage/server_key_store.h).
+#include "storage/sqlite/sqlite_store.h"
+
+namespace myelin::storage::sqlite {
+
+std::vector<ServerKeyRecord> SqliteStore::server_keys(const std::string& server_name) {
+  std::vector<ServerKeyRecord> keys;
+  auto s = db_.prepare(
+      "SELECT key_id, public_key, valid_until_ts, expired_ts FROM server_keys WHERE server_name = ? LIMIT 64");
+  s.bind(server_name);
+  while (s.step()) {
+    ServerKeyRecord key{server_name, s.text(0), s.text(1), s.integer(2), std::nullopt};
+    if (!s.is_null(3)) key.expired_ts = s.integer(3);
+    keys.push_back(std::move(key));
+  }
+  return keys;
+}
+
+void SqliteStore::store_server_keys(const std::vector<ServerKeyRecord>& keys) {
+  DbTransaction transaction(db_);
+  for (const ServerKeyRecord& key : keys) {
+    auto s = db_.prepare(
+        "INSERT INTO server_keys (server_name, key_id, public_key, valid_until_ts, expired_ts) VALUES (?, ?, ?, ?, ?)"
+        " ON CONFLICT (server_name, key_id) DO UPDATE SET public_key = excluded.public_key,"
+        " valid_until_ts = excluded.valid_until_ts, expired_ts = excluded.expired_ts");
+    s.bind(key.server_name).bind(key.key_id).bind(key.public_key).bind(key.valid_until_ts);
+    if (key.expired_ts) s.bind(*key.expired_ts);
+    else s.bind_null();
+    s.run();
+  }
+  transaction.commit();
+}
+
+void SqliteStore::purge_server_keys(std::int64_t before_ts) {
+  db_.prepare("DELETE FROM server_keys WHERE COALESCE(expired_ts, valid_until_ts) < ?").bind(before_ts).run();
+}
+
+}  // namespace myelin::storage::sqlite
