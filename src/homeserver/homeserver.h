@@ -115,7 +115,12 @@ class Homeserver {
         pushers(options.push, store),
         notifications(store, store, room_cache_),
         rooms(options.membership, options.timeline, options.push, store, store, store, store, room_cache_,
-              event_builder_, write_path_, timeline_),
+              event_builder_, write_path_, timeline_,
+              // Until the key ring (a KeyFetcher) is wired: then RemoteJoins::join.
+              [](const core::UserId&, const std::string&, std::vector<std::string>, json::object,
+                 std::function<void(core::Result<std::string>)> done) {
+                done(core::fail(core::Errc::kNotFound, "No known server can join this room"));
+              }),
         profiles(options.membership, store, store, rooms,
                  [this](const core::UserId& user_id, Profiles::Done done) {
                    remote_profiles_.lookup(user_id, std::move(done));

@@ -91,7 +91,8 @@ using Handler = std::function<void(Request&, Responder)>;
 
 // Percent-decodes a path segment or query value; nullopt on malformed escapes.
 std::optional<std::string> percent_decode(std::string_view text);
-// Percent-encodes a path segment or query value: every byte but A-Z a-z 0-9 - . _ ~.
+// Percent-encodes every byte but RFC 3986's unreserved characters (letters, digits, - . _ ~):
+// safe as a path segment, a query value or RFC 5987's filename*.
 std::string percent_encode(std::string_view text);
 
 // The request's path and query for the request log, cut to 1024 characters: the values of the

@@ -89,6 +89,8 @@ TEST(RequestTest, QueryParamsAndHeaders) {
   EXPECT_EQ(request.header("missing"), "");
   EXPECT_FALSE(percent_decode("%4"));
   EXPECT_EQ(percent_decode("%41%62"), "Ab");
+  EXPECT_EQ(percent_encode("#room:ex.org/a b~_-"), "%23room%3Aex.org%2Fa%20b~_-");
+  EXPECT_EQ(percent_decode(percent_encode("!r\xff@")), "!r\xff@");
 }
 
 TEST(RequestTest, LoggableTargetHidesSecretQueryValues) {

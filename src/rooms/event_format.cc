@@ -81,4 +81,14 @@ std::string finalize_local_event(json::object& pdu, const RoomVersionRules& rule
   return hash_event_id(core::sha256(covered), rules);
 }
 
+void add_event_signature(json::object& pdu, const RoomVersionRules& rules, std::string_view server_name,
+                         const core::SigningKey& key) {
+  const std::string covered = core::canonical_json(without(redact(pdu, rules), {"unsigned", "signatures"}));
+  json::value& signatures = pdu["signatures"];
+  if (!signatures.is_object()) signatures = json::object{};
+  json::value& own = signatures.as_object()[server_name];
+  if (!own.is_object()) own = json::object{};
+  own.as_object()[key.key_id()] = key.sign(covered);
+}
+
 }  // namespace myelin::rooms

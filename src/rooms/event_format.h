@@ -59,4 +59,10 @@ std::string room_id_from_create_event(const json::object& create_pdu, const Room
 std::string finalize_local_event(json::object& pdu, const RoomVersionRules& rules, std::string_view server_name,
                                  const core::SigningKey& key);
 
+// Adds `server_name`'s signature (of the redacted event without signatures and unsigned) to a
+// PDU another server built, keeping the signatures it has: a resident server countersigns a
+// join it accepts through send_join.
+void add_event_signature(json::object& pdu, const RoomVersionRules& rules, std::string_view server_name,
+                         const core::SigningKey& key);
+
 }  // namespace myelin::rooms

@@ -1,8 +1,8 @@
 #pragma once
 // Rooms and their events (storage/store.h has the contract): the batch write of new events
 // (state groups, current state, memberships, forward extremities, transaction IDs,
-// redactions), reads of events by ID and by position, state, memberships and the state
-// values the history visibility rules read.
+// redactions), outliers (events known but not in the timeline), reads of events by ID and by
+// position, state, memberships and the state values the history visibility rules read.
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -26,7 +26,7 @@ using StateKey = std::pair<std::string, std::string>;  // (type, state_key)
 using StateMap = std::map<StateKey, std::string>;      // -> event_id
 
 struct StoredEvent {
-  StreamPos pos = 0;
+  StreamPos pos = 0;  // 0 for an outlier (no place in the timeline)
   std::string event_id;
   std::string room_id;
   std::string type;
@@ -82,6 +82,29 @@ struct NewEvent {
   std::optional<std::pair<std::string, std::string>> redaction;
   std::optional<NewRelation> relation;    // content.m.relates_to, when valid
   std::optional<SearchText> search_text;  // none in an encrypted room
+  // The state before the event, given outright (a remote join's state from send_join, the
+  // resolved state before an event whose prev_events fork): the store writes it as a snapshot
+  // state group and ignores state_group_before.
+  std::optional<StateMap> state_before;
+  // When set, the room's current state after the event is exactly this map (resolved by the
+  // writer; a remote join's is state_before plus the join) instead of the current state with
+  // the event applied: current_state, memberships and the visibility value changes follow
+  // every key whose event changed (read from the events' JSON, outliers included; a change
+  // takes effect at this event's position).
+  std::optional<StateMap> current_state;
+};
+
+// An event known but not part of the room's timeline (the state and auth chain a send_join
+// answer carries, auth events fetched for a check): kept by ID, with no stream position.
+struct NewOutlier {
+  std::string event_id;
+  std::string room_id;
+  std::string type;
+  std::optional<std::string> state_key;
+  std::string sender;
+  std::int64_t depth = 0;
+  std::int64_t origin_server_ts = 0;
+  std::string json;  // canonical PDU text (redacted when its content hash did not match)
 };
 
 struct Persisted {
@@ -120,10 +143,15 @@ class EventStore {
   virtual std::vector<Persisted> persist_events(const std::vector<NewEvent>& events,
                                                 const std::optional<RoomRecord>& new_room) = 0;
   virtual std::optional<RoomRecord> room(const core::RoomId& room_id) = 0;
+  // Stores outliers in one transaction. Idempotent: an event already stored (as an outlier or
+  // in the timeline) stays as it is. A timeline event persisted later with the same ID
+  // replaces its outlier.
+  virtual void persist_outliers(const std::vector<NewOutlier>& outliers) = 0;
 
+  // By ID, timeline events and outliers alike (an outlier's pos and state_group are 0).
   virtual std::optional<StoredEvent> event(const std::string& event_id) = 0;
   virtual std::vector<StoredEvent> events(const std::vector<std::string>& event_ids) = 0;
-  // Events of a room with lower < pos <= upper, at most `limit`, nearest `from` first:
+  // Timeline events (never outliers) of a room with lower < pos <= upper, at most `limit`, nearest `from` first:
   // kBackward = newest first (starting at upper), kForward = oldest first (starting at lower).
   virtual std::vector<StoredEvent> room_events(const std::string& room_id, StreamPos lower, StreamPos upper,
                                                std::size_t limit, Direction dir) = 0;

@@ -21,29 +21,13 @@ constexpr const char* kContentSecurityPolicy =
     "sandbox; default-src 'none'; script-src 'none'; plugin-types application/pdf; style-src 'unsafe-inline'; "
     "object-src 'self';";
 
-// RFC 5987 encoding of a file name for Content-Disposition's filename*.
-std::string encode_file_name(std::string_view name) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : name) {
-    if (std::isalnum(c) || c == '.' || c == '-' || c == '_' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
-
 // Sends a file with the spec's safe-serving headers, honouring a single byte range.
 void serve(Call& call, const homeserver::Servable& file, std::string_view file_name) {
   http::Response response;
   response.content_type = file.content_type.empty() ? "application/octet-stream" : file.content_type;
   std::string disposition = homeserver::servable_inline(response.content_type) ? "inline" : "attachment";
   const std::string_view name = file_name.empty() ? std::string_view(file.upload_name) : file_name;
-  if (!name.empty()) disposition += "; filename*=utf-8''" + encode_file_name(name);
+  if (!name.empty()) disposition += "; filename*=utf-8''" + http::percent_encode(name);
   response.headers = {{"Content-Disposition", disposition},
                       {"Content-Security-Policy", kContentSecurityPolicy},
                       {"X-Content-Type-Options", "nosniff"},

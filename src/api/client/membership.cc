@@ -55,7 +55,14 @@ void change_other(Call& call, ChangeOther change) {
 void post_join(Call& call) {
   auto reason = body_reason(call);
   if (!reason) return call.fail(reason.error());
-  reply_room(call, call.hs.rooms.join_room(call.user().user_id, call.user().guest, call.param(0), *reason));
+  // The servers to join through: `via`, and `server_name` (deprecated since v1.12) after it.
+  std::vector<std::string> via = call.request.query_params("via");
+  for (auto& server : call.request.query_params("server_name")) via.push_back(std::move(server));
+  call.hs.rooms.join_room(
+      call.user().user_id, call.user().guest, call.param(0), std::move(via), *reason,
+      [respond = call.respond](const core::Result<std::string>& room_id) {
+        respond(room_id ? json_response(json::object{{"room_id", *room_id}}) : error_response(room_id.error()));
+      });
 }
 
 void post_knock(Call& call) {

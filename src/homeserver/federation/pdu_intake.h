@@ -8,26 +8,34 @@
 //     again without work, one rejected before is refused again;
 //  2. the required signers' signatures, keys through the KeyFetcher (dropped);
 //  3. the content hash: on mismatch the redacted event goes on (and is what is stored);
-//  4. auth against its own auth events, which must all be stored here (rejected; those not
-//     stored: refused, not yet fetched through /event_auth);
-//  5. auth against the state before it: the state after its one prev event (rejected). Missing
-//     prev events are asked of the origin once (POST /get_missing_events, earliest = our
-//     forward extremities, limit 10, min_depth = their lowest depth) and the events returned
-//     go through these checks oldest first, without asking again; still missing: refused, not
-//     stored. Several prev events whose states differ: refused until the store takes an
-//     explicit state before (state resolution);
-//  6. auth against the room's current state: a failure is a soft failure (not written to the
-//     timeline, so no client sees it and it is no forward extremity; answered as accepted).
+//  4. auth against its own auth events (rejected). Those not stored here are asked of the
+//     origin once (GET /event_auth, at most kMaxAuthChainEvents): each event of the chain that
+//     passes checks 1–4 itself, oldest first, is stored as an outlier; still missing: refused;
+//  5. auth against the state before it (rejected): the state after its prev event, or the
+//     resolution of the states after its prev events (rooms/state_res.h) when they differ.
+//     Missing prev events are asked of the origin once (POST /get_missing_events, earliest =
+//     our forward extremities, limit 10, min_depth = their lowest depth) and the events
+//     returned go through these checks oldest first, without asking again; still missing (or
+//     known only as outliers, whose state is not known here): refused, not stored;
+//  6. auth against the room's current state: a failure is a soft failure — stored as an
+//     outlier (served to other servers, never in the timeline nor a forward extremity, so no
+//     client sees it), answered as accepted.
+// An event that leaves other forward extremities in place sets the room's current state to the
+// resolution of the state after it and the current state.
 // Rejected events are remembered (the most recent kMaxRejected IDs) and nothing of them is
 // stored. Single-threaded (the loop); the caller runs one PDU per room at a time.
 #include <cstddef>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_set>
+#include <utility>
 #include <vector>
 
+#include "core/error.h"
 #include "core/json.h"
 #include "homeserver/federation/pdu_checks.h"
 #include "homeserver/federation/transport.h"
@@ -57,18 +65,36 @@ class PduIntake {
 
   static constexpr std::size_t kMaxRejected = 10'000;
   static constexpr std::size_t kMissingEventsLimit = 10;
+  static constexpr std::size_t kMaxAuthChainEvents = 1000;
+  static constexpr std::size_t kMaxAuthChainBytes = 16 << 20;
 
  private:
   struct Pending;
+  using Fetched = std::vector<std::pair<std::string, json::object>>;  // (event ID, PDU)
+  // pdu_intake.cc: steps 0–4 and the missing prev events.
   void receive(std::shared_ptr<Pending> pending);
   void signed_checks(const std::shared_ptr<Pending>& pending, const KeyLookup& keys);
+  void auth_checks(const std::shared_ptr<Pending>& pending);
   void prev_events(const std::shared_ptr<Pending>& pending);
   void fetch_missing(const std::shared_ptr<Pending>& pending);
   void receive_in_order(const std::shared_ptr<Pending>& pending, std::shared_ptr<std::vector<json::object>> events,
                         std::size_t next);
-  void state_checks(const std::shared_ptr<Pending>& pending, const std::vector<storage::StoredEvent>& prevs);
   void reject(const std::shared_ptr<Pending>& pending, std::string why);
-  storage::NewEvent row_of(const Pending& pending, std::int64_t state_group_before) const;
+  void remember_rejected(const std::string& event_id);
+  // The PDUs of the auth events `pdu` names, in its order, from `fetched` or the store; nullopt
+  // when one is missing, rejected or of another room.
+  std::optional<std::vector<json::object>> auth_events_of(const RoomState& room, const json::object& pdu,
+                                                          const std::map<std::string, json::object>& fetched);
+  // pdu_intake_auth.cc: the auth chain from the origin (step 4).
+  void fetch_auth_chain(const std::shared_ptr<Pending>& pending);
+  void store_auth_chain(const RoomState& room, Fetched& events, const KeyLookup& keys);
+  // pdu_intake_state.cc: steps 5 and 6, and the write.
+  void state_checks(const std::shared_ptr<Pending>& pending, const std::vector<storage::StoredEvent>& prevs);
+  // The resolution of `states`, over the store and the pending event (not stored yet).
+  core::Result<storage::StateMap> resolve(std::vector<storage::StateMap> states, const RoomState& room,
+                                          const Pending& pending);
+  storage::NewEvent row_of(const Pending& pending) const;
+  void soft_fail(const Pending& pending, const std::string& why);
 
   std::string server_name_;
   storage::EventStore& store_;
@@ -80,5 +106,8 @@ class PduIntake {
   std::unordered_set<std::string> rejected_;
   std::deque<std::string> rejected_order_;  // oldest first, for the bound
 };
+
+// The fields an outlier and a timeline row share, from a checked PDU.
+storage::NewOutlier outlier_of(const std::string& event_id, const std::string& room_id, const json::object& pdu);
 
 }  // namespace myelin::homeserver

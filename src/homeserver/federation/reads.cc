@@ -4,15 +4,11 @@
 #include <utility>
 
 #include "core/clock.h"
+#include "homeserver/federation/pdu_fields.h"
 #include "rooms/event_format.h"
 
 namespace myelin::homeserver {
 namespace {
-
-std::int64_t depth_of(const json::object& pdu) {
-  const json::value* depth = pdu.if_contains("depth");
-  return depth && depth->is_int64() ? depth->get_int64() : 0;
-}
 
 core::Result<std::vector<std::string>> string_array(const json::object& body, std::string_view key) {
   constexpr std::size_t kMaxIds = 100;
@@ -103,13 +99,8 @@ core::Result<std::vector<FederationReads::Pdu>> FederationReads::auth_chain(cons
 
 core::Result<std::pair<std::vector<FederationReads::Pdu>, std::vector<FederationReads::Pdu>>> FederationReads::state_at(
     const Found& found) {
-  const storage::StoredEvent& event = found.event;
-  storage::StateMap state = store_.state_group(event.state_group);  // after the event
-  if (event.state_key) {                                            // before it: what it replaced
-    const storage::StateKey key{event.type, *event.state_key};
-    if (event.replaces_state) state[key] = *event.replaces_state;
-    else state.erase(key);
-  }
+  if (found.event.pos == 0) return core::fail(core::Errc::kNotFound, "The state at that event is not known here");
+  const storage::StateMap state = state_before(store_, found.event);
   std::vector<std::string> ids;
   ids.reserve(state.size());
   for (const auto& [key, id] : state) ids.push_back(id);

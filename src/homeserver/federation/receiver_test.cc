@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "homeserver/federation/federation_test_support.h"
+#include "http/http.h"
 
 namespace myelin::homeserver {
 namespace {
@@ -107,7 +108,9 @@ TEST_F(ReceiverTest, AnEventTheCurrentStateDoesNotAllowIsSoftFailed) {
   send_here("@a:here.example", "m.room.member", "@b:remote.example", {{"membership", "ban"}});
   send("t1", {late.pdu});
   EXPECT_EQ(result(late.row.event_id), json::object());  // accepted, as soft-failed events are
-  EXPECT_FALSE(store->event(late.row.event_id));         // but not in the timeline
+  auto stored = store->event(late.row.event_id);         // but kept as an outlier, not in the timeline
+  ASSERT_TRUE(stored);
+  EXPECT_EQ(stored->pos, 0);
   for (const auto& extremity : room()->extremities) EXPECT_NE(extremity.event_id, late.row.event_id);
 }
 
@@ -133,6 +136,58 @@ TEST_F(ReceiverTest, MissingPrevEventsAreFetchedThroughGetMissingEvents) {
   EXPECT_TRUE(store->event(first.row.event_id));
   EXPECT_TRUE(store->event(second.row.event_id));
   EXPECT_EQ(room()->extremities.back().event_id, second.row.event_id);
+}
+
+TEST_F(ReceiverTest, MissingAuthEventsAreFetchedThroughEventAuthAndKeptAsOutliers) {
+  join_bob();
+  BuiltEvent carol = remote_event("@c:remote.example", "m.room.member", "@c:remote.example", {{"membership", "join"}});
+  RoomState ahead = *room();
+  ahead.apply(carol.row, carol.pdu, {ahead.last_pos + 1, ahead.state_group});
+  BuiltEvent message = remote_event("@c:remote.example", "m.room.message", std::nullopt, {{"body", "hi"}}, &ahead);
+  send("t1", {message.pdu});
+  ASSERT_EQ(transport.sent.size(), 1u);
+  EXPECT_EQ(transport.sent[0].request.method, "GET");
+  EXPECT_EQ(transport.sent[0].request.target,
+            "/_matrix/federation/v1/event_auth/%21room%3Ahere.example/" + http::percent_encode(message.row.event_id));
+  json::array chain{carol.pdu};
+  for (const auto& [key, entry] : room()->state) chain.push_back(*entry.pdu);  // known ones are skipped
+  transport.answer(200, core::to_string(json::object{{"auth_chain", chain}}));
+  auto outlier = store->event(carol.row.event_id);
+  ASSERT_TRUE(outlier);
+  EXPECT_EQ(outlier->pos, 0);
+  // Its prev event, Carol's join, is an outlier only: asked for through get_missing_events.
+  ASSERT_EQ(transport.sent.size(), 2u);
+  EXPECT_EQ(transport.sent[1].request.method, "POST");
+  transport.answer(200, core::to_string(json::object{{"events", json::array{carol.pdu}}}));
+  EXPECT_EQ(result(message.row.event_id), json::object());
+  EXPECT_NE(store->event(carol.row.event_id)->pos, 0);
+  EXPECT_NE(store->event(message.row.event_id)->pos, 0);
+  EXPECT_TRUE(room()->joined.contains("@c:remote.example"));
+}
+
+TEST_F(ReceiverTest, ForkedPrevEventsAreResolved) {
+  join_bob();
+  // Bob renames himself while @a sets the topic: two branches with different states.
+  BuiltEvent rename = remote_event("@b:remote.example", "m.room.member", "@b:remote.example",
+                                   {{"membership", "join"}, {"displayname", "Bob"}});
+  send_here("@a:here.example", "m.room.topic", "", {{"topic", "ours"}});
+  send("t1", {rename.pdu});
+  EXPECT_EQ(result(rename.row.event_id), json::object());
+  EXPECT_EQ(room()->extremities.size(), 2u);
+  ASSERT_NE(room()->content("m.room.topic", ""), nullptr);  // the current state has both
+  EXPECT_EQ(string_field(*room()->content("m.room.member", "@b:remote.example"), "displayname"), "Bob");
+  // An event after both: its state before is the resolution of theirs.
+  BuiltEvent after = remote_event("@b:remote.example", "m.room.message", std::nullopt, {{"body", "merged"}});
+  EXPECT_EQ(after.pdu.at("prev_events").as_array().size(), 2u);
+  send("t2", {after.pdu});
+  EXPECT_EQ(result(after.row.event_id), json::object());
+  ASSERT_EQ(room()->extremities.size(), 1u);
+  EXPECT_EQ(room()->extremities[0].event_id, after.row.event_id);
+  auto stored = store->event(after.row.event_id);
+  ASSERT_TRUE(stored);
+  const storage::StateMap state = store->state_group(stored->state_group);
+  EXPECT_TRUE(state.contains({"m.room.topic", ""}));
+  EXPECT_EQ(state.at({"m.room.member", "@b:remote.example"}), rename.row.event_id);
 }
 
 TEST_F(ReceiverTest, PrevEventsStillMissingAreRefused) {

@@ -11,10 +11,8 @@ const json::object* StoredEvents::event(std::string_view event_id) {
   return &events_.emplace(std::string(event_id), std::move(*pdu)).first->second;
 }
 
-core::Result<storage::StateMap> resolve_stored(std::vector<storage::StateMap> states, storage::EventStore& store,
-                                               const StoredEvents::Rejected& rejected,
+core::Result<storage::StateMap> resolve_stored(std::vector<storage::StateMap> states, StoredEvents& source,
                                                const rooms::RoomVersionRules& rules) {
-  StoredEvents source(store, rejected);
   if (rules.state_res_v1) return rooms::resolve_state_v1(states, source, rules);
   rooms::AuthChains chains;  // per resolution: bounded by what this one walks
   return rooms::resolve_state(states, source, chains, rules);

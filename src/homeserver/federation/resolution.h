@@ -1,7 +1,8 @@
 #pragma once
 // State resolution over the store, for received events (server-server-api "Room State
 // Resolution"; the algorithms are rooms/state_res.h): the events come from the EventStore
-// (each read and parsed once per resolution), rejection from the receiver's memory.
+// (each read and parsed once per resolution) and those added (not stored yet), rejection from
+// the receiver's memory.
 #include <functional>
 #include <map>
 #include <string>
@@ -20,6 +21,7 @@ class StoredEvents final : public rooms::EventSource {
  public:
   using Rejected = std::function<bool(std::string_view event_id)>;
   StoredEvents(storage::EventStore& store, Rejected rejected) : store_(store), rejected_(std::move(rejected)) {}
+  void add(const std::string& event_id, const json::object& pdu) { events_.emplace(event_id, pdu); }
   const json::object* event(std::string_view event_id) override;
   bool rejected(std::string_view event_id) override { return rejected_(event_id); }
 
@@ -31,8 +33,7 @@ class StoredEvents final : public rooms::EventSource {
 
 // The resolution of `states` with the room version's algorithm (v1, v2 or v2.1). Reads every
 // event the states name and their auth chains: work grows with the room's state.
-core::Result<storage::StateMap> resolve_stored(std::vector<storage::StateMap> states, storage::EventStore& store,
-                                               const StoredEvents::Rejected& rejected,
+core::Result<storage::StateMap> resolve_stored(std::vector<storage::StateMap> states, StoredEvents& source,
                                                const rooms::RoomVersionRules& rules);
 
 }  // namespace myelin::homeserver

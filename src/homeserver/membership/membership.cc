@@ -1,5 +1,7 @@
 // Membership transitions (client-server-api/_index.md "Room membership") for local rooms.
 
+#include <algorithm>
+
 #include "core/ids.h"
 #include "homeserver/membership/room_service.h"
 #include "rooms/auth.h"
@@ -110,17 +112,33 @@ core::Status RoomService::forget(const core::UserId& user_id, const core::RoomId
   return {};
 }
 
-core::Result<std::string> RoomService::join_room(const core::UserId& user_id, bool guest,
-                                                 const std::string& room_id_or_alias, const std::string& reason) {
+bool RoomService::needs_remote_join(const core::RoomId& room_id) {
+  std::shared_ptr<RoomState> room = rooms_.room(room_id);
+  if (!room) return true;
+  const std::string suffix = ":" + config_.server_name;
+  auto local = [&suffix](const std::string& user) { return user.ends_with(suffix); };
+  return std::ranges::none_of(room->joined, local) && !std::ranges::all_of(room->joined, local);
+}
+
+void RoomService::join_room(const core::UserId& user_id, bool guest, const std::string& room_id_or_alias,
+                            std::vector<std::string> via, const std::string& reason,
+                            std::function<void(core::Result<std::string>)> done) {
+  auto remote = [&](const std::string& target) {
+    if (guest) return done(core::fail(Errc::kGuestAccessForbidden, "Guests may not join rooms of other servers"));
+    remote_join_(user_id, target, std::move(via), member_content(user_id, "join", reason), std::move(done));
+  };
+  if (auto alias = core::RoomAlias::parse(room_id_or_alias); alias && alias->server() != config_.server_name)
+    return remote(alias->str());
   auto room_id = resolve_room(room_id_or_alias);
-  if (!room_id) return std::unexpected(room_id.error());
+  if (!room_id) return done(std::unexpected(room_id.error()));
+  if (needs_remote_join(*room_id)) return remote(room_id->str());
   if (guest) {
     std::shared_ptr<RoomState> room = rooms_.room(*room_id);
     const json::object* access = room ? room->content("m.room.guest_access", "") : nullptr;
     if (!access || string_field(*access, "guest_access") != "can_join")
-      return core::fail(Errc::kGuestAccessForbidden, "Guests may not join this room");
+      return done(core::fail(Errc::kGuestAccessForbidden, "Guests may not join this room"));
   }
-  return join(user_id, *room_id, reason);
+  done(join(user_id, *room_id, reason));
 }
 
 core::Result<std::string> RoomService::knock_room(const core::UserId& user_id, const std::string& room_id_or_alias,

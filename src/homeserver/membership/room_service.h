@@ -5,6 +5,7 @@
 // existing room go through the local send path (Timeline::send); a new room's first events are
 // built by the EventBuilder and written in one batch (WritePath::write_new_room). Either way the
 // auth rules are the only place that decides what is allowed.
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -26,12 +27,19 @@
 
 namespace myelin::homeserver {
 
+// Joins a local user to a room this server is not in, through other servers (federation's
+// RemoteJoins::join, wired in homeserver.h): the room ID or a remote alias, the servers to try
+// first, the member content; `done` runs once, with the room ID or the error for the client.
+using RemoteJoin =
+    std::function<void(const core::UserId& user_id, const std::string& room_id_or_alias, std::vector<std::string> via,
+                       json::object content, std::function<void(core::Result<std::string>)> done)>;
+
 class RoomService {
  public:
   RoomService(const MembershipOptions& config, const TimelineOptions& timeline_config, const PushOptions& push_config,
               storage::EventStore& store, storage::AccountStore& account_store,
               storage::RoomDirectoryStore& directory_store, storage::UserDataStore& user_data_store, RoomCache& rooms,
-              const EventBuilder& builder, WritePath& write_path, Timeline& timeline)
+              const EventBuilder& builder, WritePath& write_path, Timeline& timeline, RemoteJoin remote_join)
       : config_(config),
         timeline_config_(timeline_config),
         push_config_(push_config),
@@ -42,7 +50,8 @@ class RoomService {
         rooms_(rooms),
         builder_(builder),
         write_path_(write_path),
-        timeline_(timeline) {}
+        timeline_(timeline),
+        remote_join_(std::move(remote_join)) {}
 
   // The version of rooms created without one (rooms.default_version; /capabilities shows it).
   const std::string& default_room_version() const { return config_.default_room_version; }
@@ -63,11 +72,15 @@ class RoomService {
                                            const std::string& reason, bool is_direct = false);
   core::Status forget(const core::UserId& user_id, const core::RoomId& room_id);
 
-  // POST /join/{roomIdOrAlias} and /knock/{roomIdOrAlias}: resolve_room, then join or knock. A
-  // guest joins only rooms whose m.room.guest_access is can_join (client-server-api "Guest
-  // Access"; M_GUEST_ACCESS_FORBIDDEN).
-  core::Result<std::string> join_room(const core::UserId& user_id, bool guest, const std::string& room_id_or_alias,
-                                      const std::string& reason);
+  // POST /join/{roomIdOrAlias}: resolve_room, then join; a room this server is not in (unknown
+  // here, or no local member while others are joined) or another server's alias goes to the
+  // RemoteJoin, through `via` first. A guest joins only local rooms whose m.room.guest_access
+  // is can_join (client-server-api "Guest Access"; M_GUEST_ACCESS_FORBIDDEN). `done` runs
+  // once, with the room ID.
+  void join_room(const core::UserId& user_id, bool guest, const std::string& room_id_or_alias,
+                 std::vector<std::string> via, const std::string& reason,
+                 std::function<void(core::Result<std::string>)> done);
+  // POST /knock/{roomIdOrAlias}: resolve_room, then knock.
   core::Result<std::string> knock_room(const core::UserId& user_id, const std::string& room_id_or_alias,
                                        const std::string& reason);
   // POST /rooms/{roomId}/leave: M_NOT_FOUND for an unknown room; nothing to do (success) when
@@ -98,6 +111,9 @@ class RoomService {
                                     const std::vector<std::string>& additional_creators);
 
  private:
+  // Whether a join must go through another server: the room is unknown here, or no local user
+  // is joined while users of other servers are.
+  bool needs_remote_join(const core::RoomId& room_id);
   // The content of a member event for `user_id` with their current profile.
   json::object member_content(const std::string& user_id, const std::string& membership, const std::string& reason);
   // "#<alias_name>:<server>" when valid, free and within the creator's bound on aliases.
@@ -118,6 +134,7 @@ class RoomService {
   const EventBuilder& builder_;
   WritePath& write_path_;
   Timeline& timeline_;
+  RemoteJoin remote_join_;
 };
 
 }  // namespace myelin::homeserver

@@ -102,7 +102,5 @@ std::optional<json::object> joined_room(SyncPass& pass, const RoomState& room, c
 // Shared by the room sections.
 json::array format_all(storage::EventStore& store, const std::vector<storage::StoredEvent>& events,
                        std::string_view device, bool with_prev_content);
-// The state just before `first` (its state group, with its own change undone).
-storage::StateMap state_before(storage::EventStore& store, const storage::StoredEvent& first);
 
 }  // namespace myelin::homeserver

@@ -20,16 +20,6 @@ json::array format_all(storage::EventStore& store, const std::vector<storage::St
   return out;
 }
 
-storage::StateMap state_before(storage::EventStore& store, const storage::StoredEvent& first) {
-  storage::StateMap state = store.state_group(first.state_group);
-  if (first.state_key) {
-    storage::StateKey key{first.type, *first.state_key};
-    if (first.replaces_state) state[key] = *first.replaces_state;
-    else state.erase(key);
-  }
-  return state;
-}
-
 namespace {
 
 // An invited or knocked room: a few state events, stripped.

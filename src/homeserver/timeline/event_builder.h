@@ -47,13 +47,15 @@ class EventBuilder {
   // store only for a redaction's target and a relation's parent.
   core::Result<BuiltEvent> build(const RoomState& room, const EventDraft& draft) const;
 
+  // Sets prev_events (every forward extremity of `room`), depth (one more than the deepest) and
+  // auth_events (the version's auth types for the PDU's type, state_key, sender and content)
+  // on `pdu`; returns the depth. Also what a make_join template gets (federation/joins.h).
+  core::Result<std::int64_t> add_graph_fields(json::object& pdu, const RoomState& room) const;
+
  private:
   // How the new event names `event_id` in prev_events (v1/v2: with its reference hash, read
   // from the store or, for a room being created, from `room`'s state).
   core::Result<json::value> reference_to(const RoomState& room, const std::string& event_id) const;
-  // Sets prev_events (every forward extremity), depth (one more than the deepest) and
-  // auth_events; returns the depth.
-  core::Result<std::int64_t> add_graph_fields(json::object& pdu, const RoomState& room) const;
   // The redacted text of draft.redacts when the sender may redact it (nullopt when unknown here).
   core::Result<std::optional<std::pair<std::string, std::string>>> redaction_of(const RoomState& room,
                                                                                 const EventDraft& draft) const;

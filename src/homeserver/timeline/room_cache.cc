@@ -65,6 +65,10 @@ std::unique_ptr<RoomState> RoomCache::load(const std::string& room_id) {
   return state;
 }
 
+void RoomCache::reload(RoomState& room) {
+  if (auto fresh = load(room.room_id)) room = std::move(*fresh);
+}
+
 std::set<std::string> RoomCache::peers(const std::string& user_id) {
   std::set<std::string> peers{user_id};
   for (const auto& membership : store_.user_memberships(user_id)) {

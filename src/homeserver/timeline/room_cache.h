@@ -50,6 +50,9 @@ class RoomCache {
   bool cached(const std::string& room_id) const { return index_.contains(room_id); }
   // The room as the store has it now, not cached.
   std::unique_ptr<RoomState> load(const std::string& room_id);
+  // Reads `room` (a cached room the caller holds) again from the store, in place: the same
+  // object, now equal to the store's state (after a write replaced the room's current state).
+  void reload(RoomState& room);
 
  private:
   using Order = std::list<std::shared_ptr<RoomState>>;  // most recently used first

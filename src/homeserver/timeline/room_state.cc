@@ -28,6 +28,16 @@ void RoomState::set_membership(const std::string& user_id, std::string_view memb
   if (membership == "invite") invited.insert(user_id);
 }
 
+storage::StateMap state_before(storage::EventStore& store, const storage::StoredEvent& event) {
+  storage::StateMap state = store.state_group(event.state_group);
+  if (event.state_key) {
+    storage::StateKey key{event.type, *event.state_key};
+    if (event.replaces_state) state[key] = *event.replaces_state;
+    else state.erase(key);
+  }
+  return state;
+}
+
 const StateEntry* RoomState::find(std::string_view type, std::string_view state_key) const {
   auto it = state.find(storage::StateKey(type, state_key));
   return it == state.end() ? nullptr : &it->second;

@@ -66,6 +66,10 @@ struct RoomState {
 // The server part of a user ID ("" when it has no ':').
 std::string_view server_of_user(std::string_view user_id);
 
+// The state just before the timeline event `event` (its state group, with its own change
+// undone): what /sync shows before a room's first event, what send_join answers.
+storage::StateMap state_before(storage::EventStore& store, const storage::StoredEvent& event);
+
 // A string field of a JSON object, or "" when absent or not a string.
 std::string_view string_field(const json::object& object, std::string_view key);
 

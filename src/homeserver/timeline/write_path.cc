@@ -1,6 +1,7 @@
 #include "homeserver/timeline/write_path.h"
 
 #include <memory>
+#include <stdexcept>
 
 namespace myelin::homeserver {
 
@@ -10,8 +11,18 @@ void WritePath::announce(const Written& written) const {
 
 storage::Persisted WritePath::write(RoomState& room, const BuiltEvent& event) {
   const storage::Persisted at = store_.persist_events({event.row}, std::nullopt).front();
-  room.apply(event.row, event.pdu, at);
+  if (event.row.current_state) rooms_.reload(room);  // the state was replaced, not added to
+  else room.apply(event.row, event.pdu, at);
   announce(Written{room, event, at});
+  return at;
+}
+
+storage::Persisted WritePath::write_remote_join(const storage::RoomRecord& record, const BuiltEvent& join) {
+  if (std::shared_ptr<RoomState> known = rooms_.room(record.room_id)) return write(*known, join);
+  const storage::Persisted at = store_.persist_events({join.row}, record).front();
+  const std::shared_ptr<RoomState> room = rooms_.room(record.room_id);
+  if (!room) throw std::logic_error("remote join of a room of an unknown version");
+  announce(Written{*room, join, at});
   return at;
 }
 

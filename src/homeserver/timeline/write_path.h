@@ -46,7 +46,15 @@ class WritePath {
   // subscriber has heard of it. A local send passes an event built on the room's current state
   // (EventBuilder); a receiver of remote events will pass one it checked against the state
   // before it (which may leave the room with several forward extremities).
+  // An event whose row sets current_state replaces the room's state: the cached room is read
+  // again from the store (RoomCache::reload) instead of having the event applied.
   storage::Persisted write(RoomState& room, const BuiltEvent& event);
+
+  // A local user's join through another server (federation/remote_joins.h): `join` carries
+  // state_before and current_state (the room's state from send_join, its events already
+  // stored as outliers, plus the join). A room the store does not know yet gets `record`; the
+  // room is then cached as the store has it and the join announced like any event.
+  storage::Persisted write_remote_join(const storage::RoomRecord& record, const BuiltEvent& join);
 
   // A new room: its record and its first events (built in order, each on the state after the
   // one before; the first with state_group_before 0, the others kStateGroupOfPrevious) in one

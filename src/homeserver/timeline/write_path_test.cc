@@ -76,6 +76,26 @@ TEST_F(WritePathFixture, SubscribersHearEveryEventInOrderAfterItIsPersistedAndAp
   EXPECT_EQ(room->last_pos, at.pos);
 }
 
+TEST_F(WritePathFixture, AnEventThatReplacesTheStateReloadsTheHeldRoomInPlace) {
+  const std::string room_id = create_room();
+  std::shared_ptr<RoomState> room = rooms.room(room_id);
+  // A state that, as resolution might decide, forgets the creator's join.
+  store->persist_outliers({{"$other", room_id, "m.room.member", "@b:elsewhere", "@b:elsewhere", 1, 1,
+                            R"({"type":"m.room.member","content":{"membership":"join"}})"}});
+  auto topic = builder.build(*room, {"@a:localhost", "m.room.topic", "", {{"topic", "t"}}, {}});
+  ASSERT_TRUE(topic);
+  storage::StateMap resolved{{{"m.room.create", ""}, room->find("m.room.create", "")->event_id},
+                             {{"m.room.member", "@b:elsewhere"}, "$other"},
+                             {{"m.room.topic", ""}, topic->row.event_id}};
+  topic->row.current_state = resolved;
+  const storage::Persisted at = write_path.write(*room, *topic);
+  EXPECT_EQ(rooms.room(room_id).get(), room.get());  // the one object per room
+  EXPECT_EQ(room->state.size(), 3u);
+  EXPECT_EQ(room->joined, (std::set<std::string>{"@b:elsewhere"}));
+  EXPECT_EQ(room->last_pos, at.pos);
+  EXPECT_EQ(room->find("m.room.member", "@b:elsewhere")->pos, 0);  // an outlier
+}
+
 TEST_F(WritePathFixture, ASubscriberThatWritesIsAnnouncedBeforeLaterSubscribersHearTheFirstEvent) {
   subscribe("first");
   bool replied = false;

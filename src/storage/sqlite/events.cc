@@ -44,8 +44,9 @@ std::vector<Persisted> SqliteStore::persist_events(const std::vector<NewEvent>& 
   StreamPos pos = pos_;
   std::int64_t previous_after = 0;
   for (const auto& event : events) {
-    const std::int64_t before =
-        event.state_group_before == kStateGroupOfPrevious ? previous_after : event.state_group_before;
+    const std::int64_t before = event.state_before ? snapshot_state_group(event.room_id, *event.state_before)
+                                : event.state_group_before == kStateGroupOfPrevious ? previous_after
+                                                                                    : event.state_group_before;
     const std::int64_t after =
         event.state_key ? new_state_group(event.room_id, before, {event.type, *event.state_key}, event.event_id)
                         : before;
@@ -60,8 +61,11 @@ std::vector<Persisted> SqliteStore::persist_events(const std::vector<NewEvent>& 
 }
 
 void SqliteStore::persist_one(const NewEvent& event, StreamPos pos, std::int64_t after) {
-  std::optional<std::string> replaces;
-  if (event.state_key) {
+  std::optional<std::string> replaces;  // in the state before the event
+  if (event.state_key && event.state_before) {
+    if (auto it = event.state_before->find({event.type, *event.state_key}); it != event.state_before->end())
+      replaces = it->second;
+  } else if (event.state_key) {
     auto s = db_.prepare("SELECT event_id FROM current_state WHERE room_id = ? AND type = ? AND state_key = ?");
     s.bind(event.room_id).bind(event.type).bind(*event.state_key);
     if (s.step()) replaces = s.text(0);
@@ -95,69 +99,101 @@ void SqliteStore::persist_one(const NewEvent& event, StreamPos pos, std::int64_t
       .bind(event.room_id)
       .bind(event.event_id)
       .run();
-  if (event.state_key) {
-    db_.prepare(
-           "INSERT INTO current_state (room_id, type, state_key, event_id) VALUES (?, ?, ?, ?)"
-           " ON CONFLICT (room_id, type, state_key) DO UPDATE SET event_id = excluded.event_id")
-        .bind(event.room_id)
-        .bind(event.type)
-        .bind(*event.state_key)
-        .bind(event.event_id)
-        .run();
-    record_value_change(event, pos);
-    if (event.type == "m.room.member") {
-      db_.prepare(
-             "INSERT INTO room_memberships (room_id, user_id, membership, event_id, pos)"
-             " VALUES (?, ?, COALESCE(json_extract(?, '$.content.membership'), ''), ?, ?)"
-             " ON CONFLICT (room_id, user_id) DO UPDATE SET membership = excluded.membership,"
-             " event_id = excluded.event_id, pos = excluded.pos")
-          .bind(event.room_id)
-          .bind(*event.state_key)
-          .bind(event.json)
-          .bind(event.event_id)
-          .bind(pos)
-          .run();
-      db_.prepare(
-             "DELETE FROM forgotten_rooms WHERE user_id = ? AND room_id = ?"
-             " AND (SELECT membership FROM room_memberships WHERE room_id = ? AND user_id = ?) = 'join'")
-          .bind(*event.state_key)
-          .bind(event.room_id)
-          .bind(event.room_id)
-          .bind(*event.state_key)
-          .run();
-    }
-  }
+  db_.prepare("DELETE FROM outliers WHERE event_id = ?").bind(event.event_id).run();  // the timeline row wins
+  if (event.current_state) replace_current_state(event.room_id, *event.current_state, pos);
+  else if (event.state_key)
+    set_current_state(event.room_id, {event.type, *event.state_key}, event.event_id, event.json, pos);
   if (event.redaction) {
     unindex_for_search(event.room_id, event.redaction->first);
-    db_.prepare("UPDATE events SET json = ?, redacted_by = ? WHERE event_id = ? AND room_id = ?")
-        .bind(event.redaction->second)
-        .bind(event.event_id)
-        .bind(event.redaction->first)
-        .bind(event.room_id)
-        .run();
+    for (const char* table : {"events", "outliers"})
+      db_.prepare(std::string("UPDATE ") + table + " SET json = ?, redacted_by = ? WHERE event_id = ? AND room_id = ?")
+          .bind(event.redaction->second)
+          .bind(event.event_id)
+          .bind(event.redaction->first)
+          .bind(event.room_id)
+          .run();
     drop_relation(event.redaction->first);
   }
 }
 
-void SqliteStore::record_value_change(const NewEvent& event, StreamPos pos) {
-  const char* path = event.type == "m.room.member" ? "$.content.membership"
-                     : event.type == "m.room.history_visibility" && *event.state_key == ""
-                         ? "$.content.history_visibility"
-                         : nullptr;
+void SqliteStore::set_current_state(const std::string& room_id, const StateKey& key, const std::string& event_id,
+                                    const std::string& json, StreamPos pos) {
+  const auto& [type, state_key] = key;
+  if (event_id.empty()) {
+    db_.prepare("DELETE FROM current_state WHERE room_id = ? AND type = ? AND state_key = ?")
+        .bind(room_id)
+        .bind(type)
+        .bind(state_key)
+        .run();
+  } else {
+    db_.prepare(
+           "INSERT INTO current_state (room_id, type, state_key, event_id) VALUES (?, ?, ?, ?)"
+           " ON CONFLICT (room_id, type, state_key) DO UPDATE SET event_id = excluded.event_id")
+        .bind(room_id)
+        .bind(type)
+        .bind(state_key)
+        .bind(event_id)
+        .run();
+  }
+  record_value_change(room_id, key, json, pos);
+  if (type != "m.room.member") return;
+  if (event_id.empty()) {
+    db_.prepare("DELETE FROM room_memberships WHERE room_id = ? AND user_id = ?").bind(room_id).bind(state_key).run();
+    return;
+  }
+  db_.prepare(
+         "INSERT INTO room_memberships (room_id, user_id, membership, event_id, pos)"
+         " VALUES (?, ?, COALESCE(json_extract(?, '$.content.membership'), ''), ?, ?)"
+         " ON CONFLICT (room_id, user_id) DO UPDATE SET membership = excluded.membership,"
+         " event_id = excluded.event_id, pos = excluded.pos")
+      .bind(room_id)
+      .bind(state_key)
+      .bind(json)
+      .bind(event_id)
+      .bind(pos)
+      .run();
+  db_.prepare(
+         "DELETE FROM forgotten_rooms WHERE user_id = ? AND room_id = ?"
+         " AND (SELECT membership FROM room_memberships WHERE room_id = ? AND user_id = ?) = 'join'")
+      .bind(state_key)
+      .bind(room_id)
+      .bind(room_id)
+      .bind(state_key)
+      .run();
+}
+
+void SqliteStore::replace_current_state(const std::string& room_id, const StateMap& state, StreamPos pos) {
+  const StateMap current = current_state(room_id);
+  for (const auto& [key, event_id] : current)
+    if (!state.contains(key)) set_current_state(room_id, key, "", "", pos);
+  for (const auto& [key, event_id] : state) {
+    if (auto it = current.find(key); it != current.end() && it->second == event_id) continue;
+    auto stored = event(event_id);
+    if (!stored) throw StorageError("current state names unknown event " + event_id);
+    set_current_state(room_id, key, event_id, stored->json, pos);
+  }
+}
+
+void SqliteStore::record_value_change(const std::string& room_id, const StateKey& key, const std::string& json,
+                                      StreamPos pos) {
+  const auto& [type, state_key] = key;
+  const char* path = type == "m.room.member"                                    ? "$.content.membership"
+                     : type == "m.room.history_visibility" && state_key.empty() ? "$.content.history_visibility"
+                                                                                : nullptr;
   if (!path) return;
   auto value = db_.prepare("SELECT COALESCE(json_extract(?, ?), '')");
-  value.bind(event.json).bind(path);
+  value.bind(json.empty() ? "{}" : json).bind(path);
   value.step();
   const std::string current = value.text(0);
   auto previous = db_.prepare(
       "SELECT value FROM state_value_changes WHERE room_id = ? AND type = ? AND state_key = ? ORDER BY pos DESC LIMIT "
       "1");
-  previous.bind(event.room_id).bind(event.type).bind(*event.state_key);
+  previous.bind(room_id).bind(type).bind(state_key);
   if (previous.step() && previous.text(0) == current) return;
   db_.prepare("INSERT INTO state_value_changes (room_id, type, state_key, pos, value) VALUES (?, ?, ?, ?, ?)")
-      .bind(event.room_id)
-      .bind(event.type)
-      .bind(*event.state_key)
+      .bind(room_id)
+      .bind(type)
+      .bind(state_key)
       .bind(pos)
       .bind(current)
       .run();
@@ -184,8 +220,34 @@ std::vector<StateValueChange> SqliteStore::membership_changes(const std::string&
 std::optional<StoredEvent> SqliteStore::event(const std::string& event_id) {
   auto s = db_.prepare(std::string("SELECT ") + kEventColumns + " FROM events WHERE event_id = ?");
   s.bind(event_id);
-  if (!s.step()) return std::nullopt;
-  return read_event(s);
+  if (s.step()) return read_event(s);
+  auto outlier = db_.prepare(
+      "SELECT 0, event_id, room_id, type, state_key, sender, depth, origin_server_ts, json, redacted_by, NULL, 0, '', "
+      "''"
+      " FROM outliers WHERE event_id = ?");
+  outlier.bind(event_id);
+  if (outlier.step()) return read_event(outlier);
+  return std::nullopt;
+}
+
+void SqliteStore::persist_outliers(const std::vector<NewOutlier>& outliers) {
+  DbTransaction transaction(db_);
+  for (const auto& outlier : outliers) {
+    db_.prepare(
+           "INSERT INTO outliers (event_id, room_id, type, state_key, sender, depth, origin_server_ts, json)"
+           " SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8 WHERE NOT EXISTS (SELECT 1 FROM events WHERE event_id = ?1)"
+           " ON CONFLICT (event_id) DO NOTHING")
+        .bind(outlier.event_id)
+        .bind(outlier.room_id)
+        .bind(outlier.type)
+        .bind(outlier.state_key)
+        .bind(outlier.sender)
+        .bind(outlier.depth)
+        .bind(outlier.origin_server_ts)
+        .bind(outlier.json)
+        .run();
+  }
+  transaction.commit();
 }
 
 std::vector<StoredEvent> SqliteStore::events(const std::vector<std::string>& event_ids) {

@@ -382,6 +382,24 @@ CREATE TABLE server_keys (
   server_name TEXT NOT NULL, key_id TEXT NOT NULL, public_key TEXT NOT NULL, valid_until_ts INTEGER NOT NULL,
   expired_ts INTEGER, PRIMARY KEY (server_name, key_id)) WITHOUT ROWID;
 )sql",
+    // 14 (follows 13, the other federation branch's): outliers (storage/event_store.h), events
+    // known but not in the timeline, by ID; the user directory's view of public rooms reads a
+    // current state event's JSON from either table (a remote join's state is outliers).
+    R"sql(
+CREATE TABLE outliers (
+  event_id TEXT PRIMARY KEY, room_id TEXT NOT NULL, type TEXT NOT NULL, state_key TEXT, sender TEXT NOT NULL,
+  depth INTEGER NOT NULL, origin_server_ts INTEGER NOT NULL, json TEXT NOT NULL, redacted_by TEXT) WITHOUT ROWID;
+DROP VIEW user_directory_public_state;
+CREATE VIEW user_directory_public_state AS
+  SELECT room_id FROM (
+    SELECT c.room_id, c.type, COALESCE((SELECT json FROM events WHERE event_id = c.event_id),
+                                       (SELECT json FROM outliers WHERE event_id = c.event_id)) AS json
+    FROM current_state c WHERE c.state_key = '' AND c.type IN ('m.room.join_rules', 'm.room.history_visibility'))
+  WHERE json_valid(json)
+    AND ((type = 'm.room.join_rules' AND json_extract(json, '$.content.join_rule') = 'public')
+         OR (type = 'm.room.history_visibility'
+             AND json_extract(json, '$.content.history_visibility') = 'world_readable'));
+)sql",
 };
 
 std::int64_t user_version(Database& db) {

@@ -62,6 +62,7 @@ class SqliteStore final : public Store {
   std::vector<Persisted> persist_events(const std::vector<NewEvent>& events,
                                         const std::optional<RoomRecord>& new_room) override;
   std::optional<RoomRecord> room(const core::RoomId& room_id) override;
+  void persist_outliers(const std::vector<NewOutlier>& outliers) override;
   std::optional<StoredEvent> event(const std::string& event_id) override;
   std::vector<StoredEvent> events(const std::vector<std::string>& event_ids) override;
   std::vector<StoredEvent> room_events(const std::string& room_id, StreamPos lower, StreamPos upper, std::size_t limit,
@@ -225,10 +226,22 @@ class SqliteStore final : public Store {
   // of `before`. Snapshots when the delta chain gets long.
   std::int64_t new_state_group(const std::string& room_id, std::int64_t before, const StateKey& key,
                                const std::string& event_id);
+  // Inside a transaction: a snapshot group holding exactly `state`.
+  std::int64_t snapshot_state_group(const std::string& room_id, const StateMap& state);
+  // Inside new_state_group and snapshot_state_group: the group row and its entries.
+  std::int64_t insert_state_group(const std::string& room_id, std::int64_t prev_group, std::int64_t chain,
+                                  const StateMap& entries);
   void persist_one(const NewEvent& event, StreamPos pos, std::int64_t state_group_after);
-  // Records the event in state_value_changes when it is one the visibility rules read and its
-  // value differs from the previous one.
-  void record_value_change(const NewEvent& event, StreamPos pos);
+  // Inside persist_one: (type, state_key) of the room's current state becomes `event_id`
+  // (whose PDU is `json`) at `pos`, with its membership row and value change; or, with
+  // event_id "", leaves the current state.
+  void set_current_state(const std::string& room_id, const StateKey& key, const std::string& event_id,
+                         const std::string& json, StreamPos pos);
+  // Inside persist_one: the room's current state becomes exactly `state` at `pos`.
+  void replace_current_state(const std::string& room_id, const StateMap& state, StreamPos pos);
+  // Records (type, state_key)'s value in state_value_changes when the visibility rules read it
+  // and it differs from the previous one ("" when `json` is "", the key left the state).
+  void record_value_change(const std::string& room_id, const StateKey& key, const std::string& json, StreamPos pos);
   // Inside persist_one: records event.relation (and its thread), or forgets the relation of a
   // redacted child.
   void record_relation(const NewEvent& event, StreamPos pos);

@@ -20,16 +20,25 @@ std::int64_t SqliteStore::new_state_group(const std::string& room_id, std::int64
     chain = s.integer(0);
   }
   const bool snapshot = before == 0 || chain + 1 >= kMaxChain;
-  auto insert_group = db_.prepare("INSERT INTO state_groups (room_id, prev_group, chain_length) VALUES (?, ?, ?)");
-  insert_group.bind(room_id);
-  if (snapshot) insert_group.bind_null().bind(0);
-  else insert_group.bind(before).bind(chain + 1);
-  insert_group.run();
-  const std::int64_t group = db_.last_insert_rowid();
-
   StateMap entries;
   if (snapshot && before != 0) entries = state_group(before);
   entries[key] = event_id;
+  return snapshot ? insert_state_group(room_id, 0, 0, entries)
+                  : insert_state_group(room_id, before, chain + 1, entries);
+}
+
+std::int64_t SqliteStore::snapshot_state_group(const std::string& room_id, const StateMap& state) {
+  return insert_state_group(room_id, 0, 0, state);
+}
+
+std::int64_t SqliteStore::insert_state_group(const std::string& room_id, std::int64_t prev_group, std::int64_t chain,
+                                             const StateMap& entries) {
+  auto insert_group = db_.prepare("INSERT INTO state_groups (room_id, prev_group, chain_length) VALUES (?, ?, ?)");
+  insert_group.bind(room_id);
+  if (prev_group == 0) insert_group.bind_null();
+  else insert_group.bind(prev_group);
+  insert_group.bind(chain).run();
+  const std::int64_t group = db_.last_insert_rowid();
   for (const auto& [entry_key, entry_event] : entries) {
     db_.prepare("INSERT INTO state_group_entries (group_id, type, state_key, event_id) VALUES (?, ?, ?, ?)")
         .bind(group)

@@ -1,0 +1,143 @@
+#pragma once
+// For the join tests: in-process servers, each with its own store, send path, signing key and
+// both sides of the join handshake, a key fetcher that knows every test server's key, and a
+// transport that hands a request to the destination server's services.
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "core/crypto.h"
+#include "homeserver/federation/joins.h"
+#include "homeserver/federation/remote_joins.h"
+#include "homeserver/membership/new_room.h"
+#include "homeserver/timeline/test_support.h"
+#include "http/http.h"
+#include "storage/store.h"
+
+namespace myelin::homeserver::testing {
+
+// Every test server's key, by server name; a server not listed has no key known.
+class FakeKeyFetcher final : public KeyFetcher {
+ public:
+  std::map<std::string, const core::SigningKey*> keys;
+  int fetches = 0;
+  void fetch(std::vector<KeyNeed>, std::function<void(KeyLookup)> done) override {
+    ++fetches;
+    done([this](std::string_view server, std::string_view key_id) -> std::optional<VerifyKey> {
+      auto it = keys.find(std::string(server));
+      if (it == keys.end() || it->second->key_id() != key_id) return std::nullopt;
+      return VerifyKey{it->second->public_key_base64(), std::int64_t{1} << 62, std::nullopt};
+    });
+  }
+};
+
+struct TestServer;
+
+// Routes each request to the TestServer named by its destination (status 0 when none), as
+// `origin`. `tamper` may change a send_join answer on its way back.
+class InProcessTransport final : public Transport {
+ public:
+  InProcessTransport(std::string origin, std::map<std::string, TestServer*>& servers)
+      : origin_(std::move(origin)), servers_(servers) {}
+  std::function<void(json::object&)> tamper;
+  std::vector<std::string> sent;  // "<destination> <method> <target>"
+  void send(OutgoingRequest request, std::function<void(IncomingResponse)> done) override;
+
+ private:
+  std::string origin_;
+  std::map<std::string, TestServer*>& servers_;
+};
+
+struct TestServer {
+  TestServer(const std::string& name, std::map<std::string, TestServer*>& servers, FakeKeyFetcher& keys)
+      : key(core::SigningKey::generate("k")),
+        options(options_for(name)),
+        path(options, *store, key),
+        transport(name, servers),
+        joins(options, *store, path.rooms, path.builder, path.write_path, keys, key),
+        remote(options, *store, path.write_path, transport, keys, key) {
+    servers[name] = this;
+    keys.keys[name] = &key;
+  }
+  static TimelineOptions options_for(const std::string& name) {
+    TimelineOptions options;
+    options.server_name = name;
+    return options;
+  }
+
+  // A room of `creator` (a user of this server) with `join_rule`, written like createRoom's.
+  std::string create_room(const std::string& creator, const std::string& version,
+                          const std::string& join_rule = "public") {
+    RoomPlan plan{creator, rooms::find_room_version(version), {}, {}, false};
+    // v12 creators rank above every level and must not be listed.
+    json::object users;
+    if (version != "12") users[creator] = 100;
+    plan.add("m.room.power_levels", "", {{"users", std::move(users)}});
+    plan.add("m.room.join_rules", "", {{"join_rule", join_rule}});
+    plan.add("m.room.history_visibility", "", {{"history_visibility", "shared"}});
+    plan.add("m.room.name", "", {{"name", "Test room"}});
+    auto room = create_planned_room(path.builder, *store, path.write_path, options.server_name, std::move(plan),
+                                    {{"membership", "join"}, {"displayname", "Creator"}});
+    return room ? *room : "";
+  }
+
+  // Joins the local `user` through other servers; the room ID or the error.
+  core::Result<std::string> remote_join(const std::string& user, const std::string& room,
+                                        std::vector<std::string> via) {
+    std::optional<core::Result<std::string>> result;
+    remote.join(id<core::UserId>(user), room, std::move(via), {{"displayname", "Alice"}},
+                [&result](core::Result<std::string> r) { result = std::move(r); });
+    return result ? *result : core::fail(core::Errc::kInternal, "no answer");
+  }
+
+  std::unique_ptr<storage::Store> store = storage::open_sqlite_store({":memory:", false});
+  core::SigningKey key;
+  TimelineOptions options;
+  SendPath path;
+  InProcessTransport transport;
+  FederationJoins joins;
+  RemoteJoins remote;
+  std::map<std::string, std::string> aliases;  // -> room ID, for /query/directory
+};
+
+inline IncomingResponse answer_of(const core::Result<json::object>& result) {
+  if (!result) return {result.error().http_status, core::to_string(result.error().to_json()), ""};
+  return {200, core::to_string(*result), ""};
+}
+
+inline void InProcessTransport::send(OutgoingRequest request, std::function<void(IncomingResponse)> done) {
+  sent.push_back(request.destination + " " + request.method + " " + request.target);
+  auto it = servers_.find(request.destination);
+  if (it == servers_.end()) return done({0, "", "unreachable"});
+  TestServer& server = *it->second;
+  http::Request parsed;
+  const auto question = request.target.find('?');
+  parsed.path = request.target.substr(0, question);
+  if (question != std::string::npos) parsed.query = request.target.substr(question + 1);
+  std::vector<std::string> segments;
+  for (std::size_t at = 1; at <= parsed.path.size();) {
+    const auto slash = std::min(parsed.path.find('/', at), parsed.path.size());
+    segments.push_back(*http::percent_decode(parsed.path.substr(at, slash - at)));
+    at = slash + 1;
+  }
+  // /_matrix/federation/{v1,v2}/<endpoint>/<param>/<param>
+  const std::string endpoint = segments.size() > 3 ? segments[3] : "";
+  if (endpoint == "make_join" && segments.size() == 6)
+    return done(answer_of(server.joins.make_join(origin_, segments[4], segments[5], parsed.query_params("ver"))));
+  if (endpoint == "send_join" && segments.size() == 6) {
+    return server.joins.send_join(origin_, segments[4], segments[5], request.body->as_object(), false,
+                                  [this, done](core::Result<json::object> answer) {
+                                    if (answer && tamper) tamper(*answer);
+                                    done(answer_of(answer));
+                                  });
+  }
+  if (endpoint == "query" && segments.size() == 5 && segments[4] == "directory") {
+    auto alias = server.aliases.find(parsed.query_param("room_alias").value_or(""));
+    if (alias == server.aliases.end()) return done(answer_of(core::fail(core::Errc::kNotFound, "no such alias")));
+    return done(answer_of(json::object{{"room_id", alias->second}, {"servers", json::array{request.destination}}}));
+  }
+  done({404, R"({"errcode":"M_UNRECOGNIZED","error":"unknown"})", ""});
+}
+
+}  // namespace myelin::homeserver::testing
