@@ -1,7 +1,7 @@
 #pragma once
 // For the federation domain's unit tests: a room of this server ("here.example") in the
-// in-memory store, events built and signed as another server ("remote.example") would, and
-// a fake key ring (fake_transport.h has the transport's).
+// in-memory store and events built and signed as another server ("remote.example") would,
+// with the fake key fetcher and transport.
 #include <gtest/gtest.h>
 
 #include <functional>
@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/crypto.h"
+#include "homeserver/federation/fake_key_fetcher.h"
 #include "homeserver/federation/fake_transport.h"
 #include "homeserver/federation/pdu_checks.h"
 #include "homeserver/timeline/test_support.h"
@@ -17,20 +18,6 @@
 #include "storage/store.h"
 
 namespace myelin::homeserver::testing {
-
-// Knows the keys it was given; answers at once. Counts the fetches.
-struct FakeKeyFetcher final : KeyFetcher {
-  void fetch(std::vector<KeyNeed>, std::function<void(KeyLookup)> done) override {
-    ++fetches;
-    done([this](std::string_view server, std::string_view key_id) -> std::optional<VerifyKey> {
-      for (const auto& [name, key] : keys)
-        if (name == server && key->key_id() == key_id) return VerifyKey{key->public_key_base64(), 1LL << 50, {}};
-      return std::nullopt;
-    });
-  }
-  std::vector<std::pair<std::string, const core::SigningKey*>> keys;
-  int fetches = 0;
-};
 
 struct FederationRoom : ::testing::Test {
   TimelineOptions here_options = [] {

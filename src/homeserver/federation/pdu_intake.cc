@@ -66,8 +66,10 @@ std::optional<std::vector<json::object>> PduIntake::auth_events_of(const RoomSta
   std::vector<json::object> events;
   for (const std::string& id : ids) {
     if (rejected(id)) return std::nullopt;
-    if (auto it = stored.find(id); it != stored.end()) events.push_back(std::move(it->second));
-    else if (auto it = fetched.find(id); it != fetched.end()) events.push_back(it->second);
+    const auto here = stored.find(id);
+    const auto there = fetched.find(id);
+    if (here != stored.end()) events.push_back(here->second);
+    else if (there != fetched.end()) events.push_back(there->second);
     else return std::nullopt;
   }
   return events;

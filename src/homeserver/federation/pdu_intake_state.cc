@@ -77,8 +77,8 @@ void PduIntake::state_checks(const std::shared_ptr<Pending>& pending, const std:
   } else if (!before_is_current) {
     before = store_.state_group(group);
   }
-  StateView state_before = before ? StateView(store_, *before) : StateView(room);
-  if (auto allowed = rooms::authorize_event(pending->pdu, state_before.lookup(), rules); !allowed)  // step 5
+  StateView before_view = before ? StateView(store_, *before) : StateView(room);
+  if (auto allowed = rooms::authorize_event(pending->pdu, before_view.lookup(), rules); !allowed)  // step 5
     return reject(pending, "Not allowed by the state before it: " + allowed.error().message);
   if (!before_is_current) {  // step 6
     StateView current(room);
