@@ -1,7 +1,8 @@
 #pragma once
 // For the join tests: in-process servers, each with its own store, send path, signing key and
-// both sides of the join handshake, a key fetcher that knows every test server's key, and a
-// transport that hands a request to the destination server's services.
+// both sides of the join handshake (and, when a test gives one, a receiver of transactions), a
+// key fetcher that knows every test server's key, and a transport that hands a request to the
+// destination server's services.
 #include <functional>
 #include <map>
 #include <memory>
@@ -10,6 +11,7 @@
 #include "core/crypto.h"
 #include "homeserver/federation/fake_key_fetcher.h"
 #include "homeserver/federation/joins.h"
+#include "homeserver/federation/receiver.h"
 #include "homeserver/federation/remote_joins.h"
 #include "homeserver/membership/new_room.h"
 #include "homeserver/timeline/test_support.h"
@@ -85,6 +87,7 @@ struct TestServer {
   FederationJoins joins;
   RemoteJoins remote;
   std::map<std::string, std::string> aliases;  // -> room ID, for /query/directory
+  Receiver* receiver = nullptr;                // for /send, when the test has one
 };
 
 inline IncomingResponse answer_of(const core::Result<json::object>& result) {
@@ -117,6 +120,10 @@ inline void InProcessTransport::send(OutgoingRequest request, std::function<void
                                     if (answer && tamper) tamper(*answer);
                                     done(answer_of(answer));
                                   });
+  }
+  if (endpoint == "send" && segments.size() == 5 && server.receiver) {
+    return server.receiver->receive(origin_, segments[4], *request.body,
+                                    [done](const core::Result<json::object>& answer) { done(answer_of(answer)); });
   }
   if (endpoint == "query" && segments.size() == 5 && segments[4] == "directory") {
     auto alias = server.aliases.find(parsed.query_param("room_alias").value_or(""));
