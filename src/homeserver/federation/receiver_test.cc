@@ -167,12 +167,16 @@ TEST_F(ReceiverTest, MissingAuthEventsAreFetchedThroughEventAuthAndKeptAsOutlier
 
 TEST_F(ReceiverTest, ForkedPrevEventsAreResolved) {
   join_bob();
-  // Bob renames himself while @a sets the topic: two branches with different states.
-  BuiltEvent rename = remote_event("@b:remote.example", "m.room.member", "@b:remote.example",
-                                   {{"membership", "join"}, {"displayname", "Bob"}});
+  // Bob renames himself while @a sets the topic: two branches with different states. (A second
+  // later than his join: state resolution orders events of equal power by time, then by ID.)
+  const BuiltEvent built = remote_event("@b:remote.example", "m.room.member", "@b:remote.example",
+                                        {{"membership", "join"}, {"displayname", "Bob"}});
+  const json::object rename = resigned(
+      built.pdu, [](json::object& pdu) { pdu["origin_server_ts"] = pdu.at("origin_server_ts").as_int64() + 1000; });
+  const std::string rename_id = id_of(rename);
   send_here("@a:here.example", "m.room.topic", "", {{"topic", "ours"}});
-  send("t1", {rename.pdu});
-  EXPECT_EQ(result(rename.row.event_id), json::object());
+  send("t1", {rename});
+  EXPECT_EQ(result(rename_id), json::object());
   EXPECT_EQ(room()->extremities.size(), 2u);
   ASSERT_NE(room()->content("m.room.topic", ""), nullptr);  // the current state has both
   EXPECT_EQ(string_field(*room()->content("m.room.member", "@b:remote.example"), "displayname"), "Bob");
@@ -187,7 +191,7 @@ TEST_F(ReceiverTest, ForkedPrevEventsAreResolved) {
   ASSERT_TRUE(stored);
   const storage::StateMap state = store->state_group(stored->state_group);
   EXPECT_TRUE(state.contains({"m.room.topic", ""}));
-  EXPECT_EQ(state.at({"m.room.member", "@b:remote.example"}), rename.row.event_id);
+  EXPECT_EQ(state.at({"m.room.member", "@b:remote.example"}), rename_id);
 }
 
 TEST_F(ReceiverTest, PrevEventsStillMissingAreRefused) {
