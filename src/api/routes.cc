@@ -210,8 +210,13 @@ constexpr Route kRoutes[] = {
     // The server-server API.
     {"GET", "/version", FED, P, N, get_federation_version},
     {"GET", "/_matrix/key/v2/server", ABS, P, N, get_server_keys},
+    {"GET", "/_matrix/key/v2/query/{serverName}", ABS, P, N, get_key_query},
+    {"POST", "/_matrix/key/v2/query", ABS, P, N, post_key_query},
     {"GET", "/query/profile", FED, S, N, get_federation_query_profile},
     {"GET", "/query/directory", FED, S, N, get_federation_query_directory},
+    {"POST", "/user/keys/query", FED, S, N, post_federation_keys_query},
+    {"POST", "/user/keys/claim", FED, S, N, post_federation_keys_claim},
+    {"GET", "/user/devices/{userId}", FED, S, N, get_federation_user_devices},
     {"PUT", "/send/{txnId}", FED, S, N, put_federation_send},
     {"GET", "/event/{eventId}", FED, S, N, get_federation_event},
     {"GET", "/state/{roomId}", FED, S, N, get_federation_state},

@@ -23,6 +23,7 @@
 #include "homeserver/federation/queries.h"
 #include "homeserver/federation/reads.h"
 #include "homeserver/federation/receiver.h"
+#include "homeserver/federation/remote_keys.h"
 #include "homeserver/federation/remote_profiles.h"
 #include "homeserver/federation/request_auth.h"
 #include "homeserver/federation/sender.h"
@@ -88,6 +89,7 @@ class Homeserver {
         federation_transport_(options.federation, key, scheduler, federation_client),
         key_ring_(options.federation, key, store, federation_transport_),
         remote_profiles_(options.federation, federation_transport_),
+        remote_keys_(options.federation, federation_transport_),
         federation_intake_(options.federation.server_name, store, store, room_cache_, write_path_, key_ring_,
                            federation_transport_),
         room_reader(room_cache_, store, store, store, aggregations_),
@@ -106,7 +108,11 @@ class Homeserver {
                     [this](const std::string& user_id, const std::string& device_id) {
                       return keys.is_cross_signing_key(user_id, device_id);
                     }),
-        keys(options.e2ee, store, store, device_lists),
+        keys(options.e2ee, store, store, device_lists,
+             [this](const std::string& server, std::string_view what, json::object body,
+                    std::chrono::milliseconds timeout, Keys::Done done) {
+               remote_keys_.request(server, what, std::move(body), timeout, std::move(done));
+             }),
         to_device(options.e2ee, store, store, notifier_),
         key_backup(options.e2ee, store),
         media(options.media, store, content, scheduler),
@@ -135,7 +141,7 @@ class Homeserver {
              to_device, aggregations_),
         search(room_cache_, store, store, store, store),
         openid(store),
-        key_server(options.federation, key),
+        key_server(options.federation, key, key_ring_),
         federation_auth(options.federation, key_ring_),
         federation_queries(options.federation, store, store, directory),
         federation_sender(options.federation.server_name, federation_transport_, scheduler),
@@ -184,6 +190,7 @@ class Homeserver {
   HttpsTransport federation_transport_;  // requests to other servers
   KeyRing key_ring_;                     // their keys
   RemoteProfiles remote_profiles_;       // their users' profiles
+  RemoteKeys remote_keys_;               // and end-to-end encryption keys
   PduIntake federation_intake_;          // the checks of their events
 
  public:
