@@ -10,6 +10,7 @@
 #include "http/http.h"
 #include "rooms/event_format.h"
 #include "rooms/pdu_format.h"
+#include "rooms/server_acl.h"
 
 namespace myelin::homeserver {
 
@@ -42,10 +43,20 @@ void PduIntake::receive(std::shared_ptr<Pending> pending) {
   pending->pdu.erase("unsigned");
   if (auto valid = rooms::check_pdu_format(pending->pdu, rules); !valid) return pending->finish(valid.error().message);
   pending->event_id = rooms::event_id_of(pending->pdu, rules);
+  if (!acl_allows(*pending->room, pending->origin)) return pending->finish("The room's server ACL denies your server");
   if (rejected(pending->event_id)) return pending->finish("The event was rejected");
   if (auto stored = store_.event(pending->event_id); stored && stored->pos != 0) return pending->finish("");
   keys_.fetch(signing_keys_needed(pending->pdu, rules),
               [this, pending](const KeyLookup& keys) { signed_checks(pending, keys); });
+}
+
+bool PduIntake::acl_allows(const RoomState& room, const std::string& server) {
+  return rooms::server_allowed_by_acl(room.content("m.room.server_acl", ""), server);
+}
+
+bool PduIntake::acl_allows(const std::string& room_id, const std::string& server) {
+  const std::shared_ptr<RoomState> room = rooms_.room(room_id);
+  return !room || acl_allows(*room, server);
 }
 
 void PduIntake::signed_checks(const std::shared_ptr<Pending>& pending, const KeyLookup& keys) {

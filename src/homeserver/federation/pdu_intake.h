@@ -3,6 +3,7 @@
 // through server-server-api "Checks performed on receipt of a PDU" in the spec's order and
 // written through WritePath::write when it passes:
 //  0. its room is known here and one of this server's users is joined to it (else ignored);
+//     the room's server ACL allows the origin (else refused, with its event ID);
 //  1. rooms::check_pdu_format for the room's version (dropped);
 //     its event ID (v1/v2 carried, v3+ the reference hash); one already stored is accepted
 //     again without work, one rejected before is refused again;
@@ -62,6 +63,10 @@ class PduIntake {
   void receive(const std::string& origin, const json::value& pdu, Done done);
 
   bool rejected(const std::string& event_id) const { return rejected_.contains(event_id); }
+  // Whether the room's m.room.server_acl lets `server` take part (server-server-api "Server
+  // Access Control Lists"); true for a room unknown here.
+  static bool acl_allows(const RoomState& room, const std::string& server);
+  bool acl_allows(const std::string& room_id, const std::string& server);
 
   static constexpr std::size_t kMaxRejected = 10'000;
   static constexpr std::size_t kMissingEventsLimit = 10;

@@ -6,6 +6,7 @@
 #include "core/clock.h"
 #include "homeserver/federation/pdu_fields.h"
 #include "rooms/event_format.h"
+#include "rooms/server_acl.h"
 
 namespace myelin::homeserver {
 namespace {
@@ -38,6 +39,8 @@ core::Result<std::shared_ptr<RoomState>> FederationReads::readable_room(const st
   if (!room) return core::fail(core::Errc::kNotFound, "Unknown room");
   const json::object* visibility = room->content("m.room.history_visibility", "");
   const bool world_readable = visibility && string_field(*visibility, "history_visibility") == "world_readable";
+  if (!rooms::server_allowed_by_acl(room->content("m.room.server_acl", ""), origin))
+    return core::fail(core::Errc::kForbidden, "The room's server ACL denies your server");
   if (!room->joined_servers.contains(origin) && !world_readable)
     return core::fail(core::Errc::kForbidden, "No user of your server is in the room");
   return room;

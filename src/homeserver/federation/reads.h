@@ -2,8 +2,9 @@
 // What other servers read of a room to catch up (server-server-api "Retrieving events",
 // "Backfilling and retrieving missing events", "Retrieving event authorisation information").
 // Each answers only a server with a user joined to the room now, or any server when the room's
-// history is world_readable (403 M_FORBIDDEN otherwise; 404 M_NOT_FOUND for an unknown room or
-// an event not of the room). History visibility is judged for the room as it is, not per event.
+// history is world_readable, and only when the room's server ACL allows it (403 M_FORBIDDEN
+// otherwise; 404 M_NOT_FOUND for an unknown room or an event not of the room). History
+// visibility is judged for the room as it is, not per event.
 // Bounded work: walks stop at their limits, an auth chain beyond kMaxAuthChain fails. Outliers
 // (soft-failed events, fetched auth events) are served by /event and the walks, but have no
 // state here (/state, /state_ids: 404).

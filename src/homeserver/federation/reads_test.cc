@@ -41,6 +41,13 @@ TEST_F(ReadsTest, OnlyServersWithAJoinedUserMayRead) {
   EXPECT_EQ(reads.state_ids("remote.example", "!other:here.example", event).error().errcode, "M_NOT_FOUND");
 }
 
+TEST_F(ReadsTest, TheRoomsServerAclIsApplied) {
+  join_bob();
+  send_here("@a:here.example", "m.room.server_acl", "",
+            {{"allow", json::array{"*"}}, {"deny", json::array{"remote.example"}}});
+  EXPECT_EQ(reads.event("remote.example", latest()).error().errcode, "M_FORBIDDEN");
+}
+
 TEST_F(ReadsTest, WorldReadableRoomsAreReadableByAnyServer) {
   send_here("@a:here.example", "m.room.history_visibility", "", {{"history_visibility", "world_readable"}});
   EXPECT_TRUE(reads.event("third.example", latest()));

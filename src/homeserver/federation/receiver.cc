@@ -119,7 +119,7 @@ void Receiver::take_edus(const std::string& origin, const json::array& edus) {
     auto user = core::UserId::parse(string_field(*content, "user_id"));
     auto room = core::RoomId::parse(string_field(*content, "room_id"));
     const json::value* typing = content->if_contains("typing");
-    if (user && room && user->server() == origin && typing && typing->is_bool())
+    if (user && room && user->server() == origin && typing && typing->is_bool() && intake_.acl_allows(*room, origin))
       edus_.typing(*user, *room, typing->get_bool());
   }
 }
@@ -130,7 +130,7 @@ void Receiver::receipts(const std::string& origin, const json::object& content) 
   for (const auto& [room_key, by_type] : content) {
     auto room = core::RoomId::parse(room_key);
     const json::object* read = by_type.is_object() ? object_field(by_type.get_object(), "m.read") : nullptr;
-    if (!room || !read) continue;
+    if (!room || !read || !intake_.acl_allows(*room, origin)) continue;
     for (const auto& [user_key, receipt] : *read) {
       if (++taken > kMaxReceiptsPerTransaction) return;
       auto user = core::UserId::parse(user_key);

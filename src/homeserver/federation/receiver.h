@@ -12,7 +12,8 @@
 // waits for its answer. At most kMaxQueuedPdus PDUs wait at once: beyond, 429 M_LIMIT_EXCEEDED
 // (the sender retries the same transaction).
 // EDUs: m.typing and m.receipt (m.read) of the origin's own users go to the Edus callbacks,
-// which apply them only to users joined to the room; other EDU types are ignored.
+// which apply them only to users joined to the room, unless the room's server ACL denies the
+// origin; other EDU types are ignored.
 #include <cstddef>
 #include <cstdint>
 #include <deque>

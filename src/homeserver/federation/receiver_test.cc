@@ -206,6 +206,16 @@ TEST_F(ReceiverTest, PrevEventsStillMissingAreRefused) {
   EXPECT_FALSE(store->event(second.row.event_id));
 }
 
+TEST_F(ReceiverTest, TheRoomsServerAclIsAppliedToEachPdu) {
+  join_bob();
+  send_here("@a:here.example", "m.room.server_acl", "",
+            {{"allow", json::array{"*"}}, {"deny", json::array{"remote.example"}}});
+  BuiltEvent message = remote_event("@b:remote.example", "m.room.message", std::nullopt, {{"body", "hi"}});
+  send("t1", {message.pdu});
+  EXPECT_TRUE(result(message.row.event_id).contains("error"));
+  EXPECT_FALSE(store->event(message.row.event_id));
+}
+
 TEST_F(ReceiverTest, ARepeatedTransactionIsAnsweredTheSameWithoutProcessing) {
   join_bob();
   BuiltEvent message = remote_event("@b:remote.example", "m.room.message", std::nullopt, {{"body", "hi"}});
