@@ -120,9 +120,10 @@ TEST_F(KeyRingTest, AsANotaryItCountersignsWhatTheServerSigned) {
   for (const auto& document : *documents) {
     const auto& signatures = document.at("signatures").as_object();
     EXPECT_TRUE(core::verify_json(document.as_object(), "here.example", own.key_id(), own.public_key_base64()));
-    if (document.at("server_name") == "there.example")
+    if (document.at("server_name") == "there.example") {
       EXPECT_TRUE(core::verify_json(document.as_object(), "there.example", remote.key_id(), remote.public_key_base64()))
           << signatures;
+    }
   }
 }
 
