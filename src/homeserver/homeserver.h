@@ -74,7 +74,8 @@ class Homeserver {
   // `federation_client`: the outgoing HTTPS client federation's transport sends with.
   Homeserver(const DomainOptions& options, storage::Store& store, const core::SigningKey& key,
              http::Scheduler& scheduler, media::ContentStore& content, http::HttpsClient& federation_client)
-      : notifier_(scheduler),
+      : federation_(options.federation),
+        notifier_(scheduler),
         room_cache_(store, options.timeline.room_cache_state_events),
         event_builder_(options.timeline, store, store, key),
         write_path_(store, room_cache_),
@@ -101,7 +102,17 @@ class Homeserver {
         filters(options.timeline, store),
         directory(options.timeline, store, store, timeline_),
         spaces(room_cache_, store),
-        device_lists(store, store, store, room_cache_, notifier_),
+        device_lists(store, store, store, store, room_cache_, notifier_,
+                     [this](const std::string& user_id, const std::string& device_id, storage::StreamPos stream_id,
+                            const std::set<std::string>& servers) {
+                       for (const std::string& server : servers)
+                         share(server, "m.device_list_update",
+                               json::object{{"user_id", user_id},
+                                            {"device_id", device_id},
+                                            {"stream_id", stream_id},
+                                            {"prev_id", json::array{}},
+                                            {"deleted", false}});
+                     }),
         accounts(
             options.accounts, store, [this](const std::string& user_id) { device_lists.announce(user_id); },
             [this](const core::UserId& user_id) { rooms.leave_all(user_id); }),
@@ -116,7 +127,10 @@ class Homeserver {
                     std::chrono::milliseconds timeout, Keys::Done done) {
                remote_keys_.request(server, what, std::move(body), timeout, std::move(done));
              }),
-        to_device(options.e2ee, store, store, notifier_),
+        to_device(options.e2ee, store, store, notifier_,
+                  [this](const std::string& server, json::object content) {
+                    share(server, "m.direct_to_device", std::move(content));
+                  }),
         key_backup(options.e2ee, store),
         media(options.media, store, content, scheduler),
         url_previews(options.url_previews, scheduler),
@@ -140,8 +154,16 @@ class Homeserver {
         user_directory(options.membership, store),
         reports(options.moderation, store, store, store, room_cache_),
         voip(options.voip),
-        ephemeral(room_cache_, store, store, typing_, notifier_,
-                  [this](const std::string& user_id) { push_delivery_.on_read(user_id); }),
+        ephemeral(
+            room_cache_, store, store, typing_, notifier_,
+            [this](const std::string& user_id) { push_delivery_.on_read(user_id); },
+            [this](const std::string& user_id, const RoomState& room, const std::string& edu_type,
+                   json::object content) {
+              // Only our users' news: a remote user's came from their server.
+              auto user = core::UserId::parse(user_id);
+              if (federation_.enabled && user && user->server() == federation_.server_name)
+                federation_sender.send_room_edu(room, edu_type, content);
+            }),
         presence(options.presence, store, store, room_cache_, notifier_),
         sync(store, store, store, store, room_cache_, typing_, presence, notifier_, scheduler, device_lists, keys,
              to_device, aggregations_),
@@ -159,6 +181,12 @@ class Homeserver {
                              [this](const core::UserId& user, const core::RoomId& room, const core::EventId& event,
                                     const std::string& thread_id) {
                                (void)ephemeral.set_receipt(user, room, "m.read", event, thread_id);
+                             },
+                             [this](const std::string& origin, const json::object& content) {
+                               (void)to_device.receive(origin, content);
+                             },
+                             [this](const std::string& origin, const std::string& user_id) {
+                               device_lists.remote_changed(origin, user_id);
                              }}),
         federation_reads(options.federation.server_name, store, room_cache_) {
     write_path_.subscribe([this](const Written& written) { notifier_.on_written(written); });
@@ -182,7 +210,14 @@ class Homeserver {
   }
 
  private:
+  // An EDU for `server`, while federation is on.
+  void share(const std::string& server, std::string_view edu_type, json::object content) {
+    if (federation_.enabled)
+      federation_sender.send_edu(server, json::object{{"edu_type", edu_type}, {"content", std::move(content)}});
+  }
+
   // What the services are built on; the API layer reaches none of it.
+  const FederationOptions& federation_;
   Notifier notifier_;
   RoomCache room_cache_;
   EventBuilder event_builder_;

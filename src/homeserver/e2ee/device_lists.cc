@@ -1,11 +1,37 @@
 #include "homeserver/e2ee/device_lists.h"
 
+#include <tuple>
+
+#include "core/ids.h"
 #include "homeserver/timeline/visibility.h"
 
 namespace myelin::homeserver {
 
 void DeviceLists::announce(const std::string& user_id) {
-  for (const auto& peer : rooms_.peers(user_id)) notifier_.notify_user(peer);
+  auto user = core::UserId::parse(user_id);
+  std::set<std::string> servers;
+  for (const auto& peer : rooms_.peers(user_id)) {
+    notifier_.notify_user(peer);
+    auto peer_id = core::UserId::parse(peer);
+    if (user && peer_id && peer_id->server() != user->server()) servers.emplace(peer_id->server());
+  }
+  if (servers.empty()) return;
+  std::string device_id;
+  std::int64_t last_seen = INT64_MIN;
+  for (const auto& device : account_store_.devices(user_id))
+    if (device.last_seen_ts >= last_seen)
+      std::tie(device_id, last_seen) = std::pair(device.device_id, device.last_seen_ts);
+  remote_(user_id, device_id, store_.latest_device_list_change(user_id), servers);
+}
+
+void DeviceLists::remote_changed(const std::string& origin, const std::string& user_id) {
+  auto user = core::UserId::parse(user_id);
+  if (!user || user->server() != origin) return;
+  std::set<std::string> peers = rooms_.peers(user_id);
+  peers.erase(user_id);
+  if (peers.empty()) return;
+  account_store_.mark_device_list_changed(user_id);
+  for (const auto& peer : peers) notifier_.notify_user(peer);
 }
 
 DeviceListUpdate DeviceLists::changes(const std::string& user_id, storage::StreamPos since, storage::StreamPos upto,

@@ -9,6 +9,9 @@
 // would make one full inbox (a lost phone) fail every request that also addresses it, such as
 // a room key shared with a whole room. A device unseen for to_device_idle_days gets no new
 // messages and its inbox is emptied by expire_idle().
+#include <functional>
+#include <map>
+#include <set>
 #include <string>
 
 #include "core/error.h"
@@ -34,15 +37,27 @@ struct ToDeviceBatch {
 
 class ToDevice {
  public:
+  // Hands the messages for one other server's users to federation (an m.direct_to_device
+  // EDU's content: {sender, type, message_id, messages}), wired in homeserver.h.
+  using Remote = std::function<void(const std::string& server, json::object content)>;
   ToDevice(const E2eeOptions& config, storage::ToDeviceStore& store, storage::AccountStore& account_store,
-           Notifier& notifier)
-      : config_(config), store_(store), account_store_(account_store), notifier_(notifier) {}
+           Notifier& notifier, Remote remote)
+      : config_(config),
+        store_(store),
+        account_store_(account_store),
+        notifier_(notifier),
+        remote_(std::move(remote)) {}
 
   // PUT sendToDevice/{eventType}/{txnId} with {"messages": {user: {device or "*": content}}}.
   // Idempotent per transaction. M_BAD_JSON for a malformed body, M_TOO_LARGE for an oversized
-  // message or request. Messages to other servers' users are dropped (no federation yet).
+  // message or request. Messages to other servers' users go to their servers, once per
+  // transaction.
   core::Status send(const Session& sender, const std::string& type, const storage::Transaction& txn,
                     const json::object& body);
+  // An m.direct_to_device EDU from `origin`: the messages of its user `sender` to this
+  // server's users, queued like local ones, once per message_id. M_BAD_JSON for a malformed
+  // one, M_FORBIDDEN for a sender of another server.
+  core::Status receive(const std::string& origin, const json::object& content);
 
   // For /sync: forgets the messages up to `acknowledged` and returns those after it, up to
   // `upto`, at most kSyncBatch of them.
@@ -55,11 +70,20 @@ class ToDevice {
  private:
   // Devices last seen before this are idle (INT64_MIN when idle devices never expire).
   std::int64_t idle_before() const;
+  // A messages map {user: {device or "*": content}} checked and expanded: the messages for
+  // this server's active devices, their users, and what goes to each other server.
+  struct Expanded {
+    std::vector<storage::ToDeviceMessage> queued;
+    std::set<std::string> recipients;
+    std::map<std::string, json::object> remote;  // server -> {user: {device: content}}
+  };
+  core::Status expand(const json::value* messages, const std::string& sender, const std::string& type, Expanded& out);
 
   const E2eeOptions& config_;
   storage::ToDeviceStore& store_;
   storage::AccountStore& account_store_;
   Notifier& notifier_;
+  Remote remote_;
 };
 
 }  // namespace myelin::homeserver

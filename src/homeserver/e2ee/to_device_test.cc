@@ -14,7 +14,10 @@ struct ToDeviceFixture : ::testing::Test {
   std::unique_ptr<storage::Store> store = storage::open_sqlite_store({":memory:", false});
   testing::NoScheduler scheduler;
   Notifier notifier{scheduler};
-  ToDevice to_device{config, *store, *store, notifier};
+  std::vector<std::pair<std::string, json::object>> remote;  // what went to other servers
+  ToDevice to_device{config, *store, *store, notifier, [this](const std::string& server, json::object content) {
+                       remote.emplace_back(server, std::move(content));
+                     }};
   const Session sender{*core::UserId::parse("@b:localhost"), "BDEV", false};
 
   core::Status send(const std::string& txn, const std::string& device) {
@@ -52,6 +55,38 @@ TEST_F(ToDeviceFixture, IdleDevicesGetNoMessagesAndLoseTheirInbox) {
   ASSERT_TRUE(send("t5", "LOST"));
   to_device.expire_idle();
   EXPECT_EQ(waiting("LOST"), 2u);
+}
+
+// Messages for other servers' users go to their servers, once per transaction; messages from
+// another server's users are queued here once per message ID.
+TEST_F(ToDeviceFixture, MessagesCrossServersOncePerTransaction) {
+  json::object body{{"messages", json::object{{"@x:far.example", json::object{{"XDEV", json::object{{"k", 1}}}}},
+                                              {"@y:far.example", json::object{{"*", json::object{{"k", 2}}}}},
+                                              {"@z:other.example", json::object{{"ZDEV", json::object{{"k", 3}}}}}}}};
+  const storage::Transaction txn{sender.user_id, sender.device_id, "/sendToDevice/m.test", "r1"};
+  ASSERT_TRUE(to_device.send(sender, "m.test", txn, body));
+  ASSERT_TRUE(to_device.send(sender, "m.test", txn, body));  // a retransmission: nothing more
+  ASSERT_EQ(remote.size(), 2u);
+  EXPECT_EQ(remote[0].first, "far.example");
+  EXPECT_EQ(remote[0].second.at("sender"), "@b:localhost");
+  EXPECT_EQ(remote[0].second.at("type"), "m.test");
+  EXPECT_EQ(remote[0].second.at("messages").as_object().size(), 2u);
+  EXPECT_EQ(remote[1].first, "other.example");
+  EXPECT_EQ(remote[0].second.at("message_id"), remote[1].second.at("message_id"));
+
+  store->upsert_device({"@a:localhost", "ADEV", "", core::now_ms(), ""});
+  json::object edu{{"sender", "@x:far.example"},
+                   {"type", "m.room_key_request"},
+                   {"message_id", "m1"},
+                   {"messages", json::object{{"@a:localhost", json::object{{"ADEV", json::object{{"k", 4}}}}},
+                                             {"@q:elsewhere.example", json::object{{"Q", json::object{}}}}}}};
+  ASSERT_TRUE(to_device.receive("far.example", edu));
+  ASSERT_TRUE(to_device.receive("far.example", edu));  // the same message ID again
+  EXPECT_EQ(waiting("ADEV"), 1u);
+  EXPECT_EQ(remote.size(), 2u);                           // nothing relayed to a third server
+  EXPECT_FALSE(to_device.receive("other.example", edu));  // not that server's user
+  edu.erase("message_id");
+  EXPECT_FALSE(to_device.receive("far.example", edu));
 }
 
 }  // namespace

@@ -32,13 +32,18 @@
 
 namespace myelin::homeserver {
 
-// Where received EDUs go (wired to the sync domain's Ephemeral in homeserver.h; each refuses
-// users not joined to the room, and the receiver ignores refusals).
+// Where received EDUs go (wired in homeserver.h: typing and receipts to the sync domain's
+// Ephemeral, which refuses users not joined to the room; to-device messages to e2ee's ToDevice;
+// device-list and signing-key updates to DeviceLists). The receiver ignores refusals.
 struct Edus {
   std::function<void(const core::UserId& user, const core::RoomId& room, bool typing)> typing;
   std::function<void(const core::UserId& user, const core::RoomId& room, const core::EventId& event,
                      const std::string& thread_id)>
       read_receipt;
+  // m.direct_to_device: the EDU's content, from `origin`.
+  std::function<void(const std::string& origin, const json::object& content)> to_device;
+  // m.device_list_update and m.signing_key_update: the user (of `origin`) whose keys changed.
+  std::function<void(const std::string& origin, const std::string& user_id)> keys_changed;
 };
 
 class Receiver {

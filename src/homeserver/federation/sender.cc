@@ -59,6 +59,11 @@ void FederationSender::send_edu(const std::string& destination, json::object edu
   pump(destination);
 }
 
+void FederationSender::send_room_edu(const RoomState& room, std::string_view edu_type, const json::object& content) {
+  for (const auto& [server, members] : room.joined_servers)
+    if (server != server_name_) send_edu(server, json::object{{"edu_type", edu_type}, {"content", content}});
+}
+
 void FederationSender::heard_from(const std::string& destination) {
   const auto it = queues_.find(destination);
   if (it == queues_.end() || !it->second.retry) return;

@@ -35,6 +35,8 @@ class FederationSender {
 
   void send_pdu(const std::vector<std::string>& destinations, const json::object& pdu);
   void send_edu(const std::string& destination, json::object edu);
+  // An EDU {edu_type, content} to every other server with a member joined to the room.
+  void send_room_edu(const RoomState& room, std::string_view edu_type, const json::object& content);
   // A request from `destination` arrived: a transaction waiting for its retry goes now.
   void heard_from(const std::string& destination);
 

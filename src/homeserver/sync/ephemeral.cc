@@ -52,16 +52,25 @@ void Ephemeral::write_receipt(const std::string& user_id, const RoomState& room,
   if (auto current = user_data_store_.user_receipt(room.room_id, user_id, type, thread_id);
       current && (current->event_id == event.event_id || event_pos(current->event_id) > event.pos))
     return;
-  user_data_store_.set_receipt({room.room_id, type, user_id, thread_id, event.event_id, core::now_ms(), 0});
+  const std::int64_t now = core::now_ms();
+  user_data_store_.set_receipt({room.room_id, type, user_id, thread_id, event.event_id, now, 0});
   read_(user_id);
   if (type == "m.read.private") return notifier_.notify_user(user_id);
   notifier_.notify_users(std::vector<std::string>(room.joined.begin(), room.joined.end()));
+  json::object data{{"ts", now}};
+  if (!thread_id.empty()) data["thread_id"] = thread_id;
+  json::object receipt{{"event_ids", json::array{json::value(event.event_id)}}, {"data", std::move(data)}};
+  shared_(user_id, room, "m.receipt",
+          json::object{{room.room_id, json::object{{"m.read", json::object{{user_id, std::move(receipt)}}}}}});
 }
 
 core::Status Ephemeral::set_typing(const core::UserId& user_id, const core::RoomId& room_id, bool typing,
                                    std::optional<std::int64_t> timeout_ms) {
-  if (auto room = joined_room(user_id, room_id); !room) return std::unexpected(room.error());
+  auto room = joined_room(user_id, room_id);
+  if (!room) return std::unexpected(room.error());
   typing_.set(room_id, user_id, typing, timeout_ms.value_or(kDefaultTypingTimeoutMs));
+  shared_(user_id, **room, "m.typing",
+          json::object{{"room_id", room_id.str()}, {"user_id", user_id.str()}, {"typing", typing}});
   return {};
 }
 

@@ -27,14 +27,21 @@ class Ephemeral {
  public:
   // `read` hears of each user whose read receipt (m.read or m.read.private) moved.
   using Read = std::function<void(const std::string& user_id)>;
+  // `shared` hears of what the room's other servers are told (federation's EDUs, wired in
+  // homeserver.h): a typing change (m.typing: {room_id, user_id, typing}) and a public read
+  // receipt that moved (m.receipt: {room_id: {m.read: {user_id: {event_ids, data}}}}), for
+  // any user — the listener keeps those of local users.
+  using Shared = std::function<void(const std::string& user_id, const RoomState& room, const std::string& edu_type,
+                                    json::object content)>;
   Ephemeral(RoomCache& rooms, storage::EventStore& store, storage::UserDataStore& user_data_store, Typing& typing,
-            Notifier& notifier, Read read)
+            Notifier& notifier, Read read, Shared shared)
       : rooms_(rooms),
         store_(store),
         user_data_store_(user_data_store),
         typing_(typing),
         notifier_(notifier),
-        read_(std::move(read)) {}
+        read_(std::move(read)),
+        shared_(std::move(shared)) {}
 
   // `timeout_ms` defaults to kDefaultTypingTimeoutMs; Typing::set clamps it to 1 s to 2 min.
   core::Status set_typing(const core::UserId& user_id, const core::RoomId& room_id, bool typing,
@@ -63,6 +70,7 @@ class Ephemeral {
   Typing& typing_;
   Notifier& notifier_;
   Read read_;
+  Shared shared_;
 };
 
 }  // namespace myelin::homeserver
