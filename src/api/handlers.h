@@ -161,6 +161,12 @@ void get_openid_userinfo(Call&);
 // The server-server API (files under federation/; their routes are marked kServer unless public).
 // federation/keys.cc
 void get_server_keys(Call&);
+void get_key_query(Call&);
+void post_key_query(Call&);
+// federation/keys_e2ee.cc
+void post_federation_keys_query(Call&);
+void post_federation_keys_claim(Call&);
+void get_federation_user_devices(Call&);
 // federation/queries.cc
 void get_federation_query_profile(Call&);
 void get_federation_query_directory(Call&);

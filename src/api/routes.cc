@@ -210,11 +210,16 @@ constexpr Route kRoutes[] = {
     // The server-server API.
     {"GET", "/version", FED, P, N, get_federation_version},
     {"GET", "/_matrix/key/v2/server", ABS, P, N, get_server_keys},
+    {"GET", "/_matrix/key/v2/query/{serverName}", ABS, P, N, get_key_query},
+    {"POST", "/_matrix/key/v2/query", ABS, P, N, post_key_query},
     {"GET", "/query/profile", FED, S, N, get_federation_query_profile},
     {"GET", "/query/directory", FED, S, N, get_federation_query_directory},
     {"GET", "/make_join/{roomId}/{userId}", FED, S, N, get_federation_make_join},
     {"PUT", "/send_join/{roomId}/{eventId}", FED, S, N, put_federation_send_join_v1},
     {"PUT", "/send_join/{roomId}/{eventId}", FED2, S, N, put_federation_send_join},
+    {"POST", "/user/keys/query", FED, S, N, post_federation_keys_query},
+    {"POST", "/user/keys/claim", FED, S, N, post_federation_keys_claim},
+    {"GET", "/user/devices/{userId}", FED, S, N, get_federation_user_devices},
 };
 
 // The rate limiters and the options they were made from, shared by every route's handler.

@@ -330,6 +330,15 @@ const std::vector<Option>& options() {
              "is not contacted: anyone can name a server, and this server must not be made to reach its own network. "
              "Addresses in federation.resolve are allowed.",
              &Config::federation, &homeserver::FederationOptions::ip_allowlist),
+      option("federation.trusted_key_servers",
+             "Key notaries (server names) asked for another server's signing keys when that server cannot be "
+             "reached itself, e.g. [\"matrix.org\"]. Empty by default: a notary learns which servers this one talks "
+             "to, so keys are only ever fetched from each server itself.",
+             &Config::federation, &homeserver::FederationOptions::trusted_key_servers),
+      option("federation.serve_key_notary",
+             "Act as a key notary for other servers (POST /_matrix/key/v2/query): this server then fetches, and "
+             "countersigns, the keys of any server another asks about.",
+             &Config::federation, &homeserver::FederationOptions::serve_key_notary),
       option("federation.profile_requires_shared_room",
              "Answer another server's profile query (display name, avatar) only for a user who shares a room with a "
              "user of that server, and answer 'not found' otherwise, so that other servers cannot probe who has an "

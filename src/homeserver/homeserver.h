@@ -22,6 +22,7 @@
 #include "homeserver/federation/key_ring.h"
 #include "homeserver/federation/queries.h"
 #include "homeserver/federation/remote_joins.h"
+#include "homeserver/federation/remote_keys.h"
 #include "homeserver/federation/remote_profiles.h"
 #include "homeserver/federation/request_auth.h"
 #include "homeserver/federation/server_keys.h"
@@ -87,6 +88,7 @@ class Homeserver {
         key_ring_(options.federation, key, store, federation_transport_),
         remote_profiles_(options.federation, federation_transport_),
         remote_joins_(options.timeline, store, write_path_, federation_transport_, key_ring_, key, scheduler),
+        remote_keys_(options.federation, federation_transport_),
         room_reader(room_cache_, store, store, store, aggregations_),
         relations(room_cache_, store, store, store, aggregations_),
         event_sender(timeline_, store),
@@ -103,7 +105,11 @@ class Homeserver {
                     [this](const std::string& user_id, const std::string& device_id) {
                       return keys.is_cross_signing_key(user_id, device_id);
                     }),
-        keys(options.e2ee, store, store, device_lists),
+        keys(options.e2ee, store, store, device_lists,
+             [this](const std::string& server, std::string_view what, json::object body,
+                    std::chrono::milliseconds timeout, Keys::Done done) {
+               remote_keys_.request(server, what, std::move(body), timeout, std::move(done));
+             }),
         to_device(options.e2ee, store, store, notifier_),
         key_backup(options.e2ee, store),
         media(options.media, store, content, scheduler),
@@ -135,7 +141,7 @@ class Homeserver {
              to_device, aggregations_),
         search(room_cache_, store, store, store, store),
         openid(store),
-        key_server(options.federation, key),
+        key_server(options.federation, key, key_ring_),
         federation_auth(options.federation, key_ring_),
         federation_queries(options.federation, store, store, directory),
         federation_joins(options.timeline, store, room_cache_, event_builder_, write_path_, key_ring_, key) {
@@ -173,6 +179,7 @@ class Homeserver {
   KeyRing key_ring_;                     // their keys
   RemoteProfiles remote_profiles_;       // their users' profiles
   RemoteJoins remote_joins_;             // our users' joins to their rooms
+  RemoteKeys remote_keys_;               // and end-to-end encryption keys
 
  public:
   // The services the API layer calls.

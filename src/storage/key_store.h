@@ -69,6 +69,8 @@ class KeyStore {
   // Users with a device-list change in (since, upto] that `observer` may see.
   virtual std::vector<std::string> device_list_changes(StreamPos since, StreamPos upto,
                                                        const std::string& observer) = 0;
+  // The position of the user's latest device-list change everyone sees (0: none).
+  virtual StreamPos latest_device_list_change(const std::string& user_id) = 0;
 };
 
 }  // namespace myelin::storage

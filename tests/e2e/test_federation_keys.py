@@ -30,12 +30,14 @@ def tls_request(server, name, ca, path, headers=None):
 
 
 class OpenProfiles(unittest.TestCase):
-    """Both privacy switches off, so that profiles can be looked up without a shared room."""
+    """Both privacy switches off, so that profiles can be looked up without a shared room; hs1 is
+    a key notary."""
 
     @classmethod
     def setUpClass(cls):
         cls.servers, cls.ca = federation.federated_servers(
-            extra={"profile_lookup_requires_shared_room": "false", "profile_requires_shared_room": "false"})
+            extra={"profile_lookup_requires_shared_room": "false", "profile_requires_shared_room": "false"},
+            per_server={"hs1.test": {"serve_key_notary": "true"}})
         cls.hs1, cls.hs2 = cls.servers
         cls.alice = harness.User(cls.hs1, "alice", cls.hs1.registration_token())
         cls.bob = harness.User(cls.hs2, "bob", cls.hs2.registration_token())
@@ -57,6 +59,19 @@ class OpenProfiles(unittest.TestCase):
         self.assertIn(key_id, body["signatures"]["hs1.test"])
         self.assertGreater(body["valid_until_ts"], time.time() * 1000 + 3600 * 1000)
         self.assertEqual(body["old_verify_keys"], {})
+
+    def test_a_notary_hands_on_the_servers_own_document_countersigned(self):
+        status, body = harness.request(self.hs1.url, "POST", "/_matrix/key/v2/query",
+                                       {"server_keys": {"hs2.test": {}, "hs1.test": {}}})
+        self.assertEqual(status, 200, body)
+        documents = {d["server_name"]: d for d in body["server_keys"]}
+        self.assertEqual(set(documents), {"hs1.test", "hs2.test"})
+        self.assertEqual(set(documents["hs2.test"]["signatures"]), {"hs1.test", "hs2.test"})
+        status, body = harness.request(self.hs1.url, "GET", "/_matrix/key/v2/query/hs2.test")
+        self.assertEqual((status, body["server_keys"][0]["server_name"]), (200, "hs2.test"))
+        # A server that is no notary (the default) says so.
+        status, body = harness.request(self.hs2.url, "POST", "/_matrix/key/v2/query", {"server_keys": {"hs1.test": {}}})
+        self.assertEqual((status, body["errcode"]), (403, "M_FORBIDDEN"))
 
     def test_profiles_of_the_other_servers_users_come_over_federation(self):
         self.assertEqual(self.alice.ok("GET", f"/profile/{harness.quote(self.bob.user_id)}"), {"displayname": "Bob B"})

@@ -27,11 +27,15 @@ void post_keys_upload(Call& call) {
 }
 
 void post_keys_query(Call& call) {
-  with_body(call, [&](const json::object& body) { return call.hs.keys.query(call.user(), body); });
+  auto body = call.body();
+  if (!body) return call.fail(body.error());
+  call.hs.keys.query(call.user(), *body, [call](core::Result<json::object> result) { call.answer(result); });
 }
 
 void post_keys_claim(Call& call) {
-  with_body(call, [&](const json::object& body) { return call.hs.keys.claim(body); });
+  auto body = call.body();
+  if (!body) return call.fail(body.error());
+  call.hs.keys.claim(*body, [call](core::Result<json::object> result) { call.answer(result); });
 }
 
 void get_keys_changes(Call& call) {

@@ -1,6 +1,7 @@
 #include "homeserver/e2ee/keys.h"
 
 #include <algorithm>
+#include <memory>
 #include <set>
 
 #include "core/base64.h"
@@ -135,9 +136,44 @@ core::Result<const json::object*> user_map(const json::object& body, std::string
   return &value->get_object();
 }
 
-// keys/query and keys/claim for users of other servers (no federation yet).
-json::object remote_failure() {
-  return json::object{{"status", 503}, {"message", "Federation is not available on this server"}};
+// The `timeout` of a keys/query or keys/claim body: how long other servers are waited for.
+std::chrono::milliseconds remote_timeout(const json::object& body) {
+  const json::value* timeout = body.if_contains("timeout");
+  const std::int64_t ms = timeout && timeout->is_int64() ? timeout->get_int64() : 10'000;
+  return std::chrono::milliseconds(std::clamp<std::int64_t>(ms, 1, 60'000));
+}
+
+// The server part of a user ID that user_map() checked.
+std::string server_of(std::string_view user_id) { return std::string(core::UserId::parse(user_id)->server()); }
+
+// The device IDs of a keys/query entry: M_BAD_JSON unless an array of strings.
+core::Result<std::vector<std::string>> device_list(const json::value& devices) {
+  if (!devices.is_array()) return core::fail(Errc::kBadJson, "device_keys values must be arrays of device IDs");
+  std::vector<std::string> ids;
+  for (const auto& device : devices.get_array()) {
+    if (!device.is_string()) return core::fail(Errc::kBadJson, "device_keys values must be arrays of device IDs");
+    ids.emplace_back(device.get_string());
+  }
+  return ids;
+}
+
+core::Status check_claim_map(const json::object& users) {
+  for (const auto& [user, devices] : users) {
+    if (!devices.is_object()) return core::fail(Errc::kBadJson, "one_time_keys values must be objects");
+    for (const auto& [device, algorithm] : devices.get_object())
+      if (!algorithm.is_string()) return core::fail(Errc::kBadJson, "one_time_keys must name an algorithm per device");
+  }
+  return {};
+}
+
+// Whether a device key another server sent for `user_id` is one: an object naming that user
+// and the device it is filed under.
+bool is_device_key_of(const json::value& key, std::string_view user_id, std::string_view device_id) {
+  if (!key.is_object()) return false;
+  const json::value* user = key.get_object().if_contains("user_id");
+  const json::value* device = key.get_object().if_contains("device_id");
+  return user && user->is_string() && user->get_string() == user_id && device && device->is_string() &&
+         device->get_string() == device_id;
 }
 
 }  // namespace
@@ -232,7 +268,7 @@ void Keys::describe_user(const std::string& user_id, const std::optional<std::ve
   };
 
   json::object& user_devices = core::child(core::child(response, "device_keys"), user_id);
-  const bool show_names = viewer == user_id || config_.device_names_visible;
+  const bool show_names = !viewer.empty() && (viewer == user_id || config_.device_names_visible);
   for (const auto& [device_id, text] : store_.user_device_keys(user_id)) {
     if (devices && !devices->empty() && std::find(devices->begin(), devices->end(), device_id) == devices->end())
       continue;
@@ -247,7 +283,7 @@ void Keys::describe_user(const std::string& user_id, const std::optional<std::ve
   }
 
   for (const auto& [type, text] : store_.cross_signing_keys(user_id)) {
-    if (type == "user_signing" && viewer != user_id) continue;
+    if (type == "user_signing" && viewer != user_id) continue;  // "" (a server) is never the user
     auto key = parse_stored(text);
     if (!key) continue;
     if (type == "master") add_signatures(*key, cross_signing_public_key(*key));
@@ -255,55 +291,138 @@ void Keys::describe_user(const std::string& user_id, const std::optional<std::ve
   }
 }
 
-core::Result<json::object> Keys::query(const Session& session, const json::object& body) {
+void Keys::ask_servers(std::map<std::string, json::object> remote, std::string_view what, std::string_view field,
+                       std::chrono::milliseconds timeout, json::object response,
+                       std::function<void(const std::string&, const json::object&, json::object&)> merge, Done done) {
+  if (remote.empty()) return done(std::move(response));
+  struct Gathering {
+    json::object response;
+    std::size_t waiting;
+    Done done;
+  };
+  auto gathering = std::make_shared<Gathering>(Gathering{std::move(response), remote.size(), std::move(done)});
+  for (auto& [server, users] : remote) {
+    remote_(server, what, json::object{{field, std::move(users)}, {"timeout", timeout.count()}}, timeout,
+            [gathering, server, merge](core::Result<json::object> answer) {
+              if (answer) merge(server, *answer, gathering->response);
+              else
+                core::child(gathering->response, "failures")[server] =
+                    json::object{{"status", answer.error().http_status}, {"message", answer.error().message}};
+              if (--gathering->waiting == 0) gathering->done(std::move(gathering->response));
+            });
+  }
+}
+
+void Keys::query(const Session& session, const json::object& body, Done done) {
   auto users = user_map(body, "device_keys");
-  if (!users) return std::unexpected(users.error());
+  if (!users) return done(std::unexpected(users.error()));
   json::object response{{"device_keys", json::object{}},
                         {"master_keys", json::object{}},
                         {"self_signing_keys", json::object{}},
                         {"user_signing_keys", json::object{}},
                         {"failures", json::object{}}};
+  std::map<std::string, json::object> remote;
   for (const auto& [user, devices] : **users) {
-    if (!devices.is_array()) return core::fail(Errc::kBadJson, "device_keys values must be arrays of device IDs");
-    std::vector<std::string> device_ids;
-    for (const auto& device : devices.get_array()) {
-      if (!device.is_string()) return core::fail(Errc::kBadJson, "device_keys values must be arrays of device IDs");
-      device_ids.emplace_back(device.get_string());
+    auto device_ids = device_list(devices);
+    if (!device_ids) return done(std::unexpected(device_ids.error()));
+    const std::string server = server_of(user);
+    if (server != config_.server_name) remote[server][user] = devices;
+    else describe_user(std::string(user), *device_ids, session.user_id, response);
+  }
+  // Another server's answer counts for its own users, as far as they were asked about.
+  auto merge = [asked = remote](const std::string& server, const json::object& answer, json::object& response) {
+    const json::object& users = asked.at(server);
+    if (const json::value* device_keys = answer.if_contains("device_keys"); device_keys && device_keys->is_object()) {
+      for (const auto& [user, devices] : device_keys->get_object()) {
+        if (!users.contains(user) || !devices.is_object()) continue;
+        json::object& mine = core::child(core::child(response, "device_keys"), user);
+        for (const auto& [device_id, key] : devices.get_object())
+          if (is_device_key_of(key, user, device_id)) mine[device_id] = key;
+      }
     }
-    const std::string user_id(user);
-    if (const std::string server(core::UserId::parse(user_id)->server()); server != config_.server_name) {
-      core::child(response, "failures")[server] = remote_failure();  // user_map() checked the ID
-      continue;
+    for (const char* type : {"master_keys", "self_signing_keys"}) {
+      const json::value* keys = answer.if_contains(type);
+      if (!keys || !keys->is_object()) continue;
+      for (const auto& [user, key] : keys->get_object())
+        if (users.contains(user) && key.is_object()) core::child(response, type)[user] = key;
     }
-    describe_user(user_id, device_ids, session.user_id, response);
+  };
+  ask_servers(std::move(remote), "query", "device_keys", remote_timeout(body), std::move(response), merge,
+              std::move(done));
+}
+
+core::Result<json::object> Keys::query_for_server(const json::object& body) {
+  auto users = user_map(body, "device_keys");
+  if (!users) return std::unexpected(users.error());
+  json::object response{
+      {"device_keys", json::object{}}, {"master_keys", json::object{}}, {"self_signing_keys", json::object{}}};
+  for (const auto& [user, devices] : **users) {
+    auto device_ids = device_list(devices);
+    if (!device_ids) return std::unexpected(device_ids.error());
+    if (server_of(user) == config_.server_name) describe_user(std::string(user), *device_ids, "", response);
   }
   return response;
 }
 
-core::Result<json::object> Keys::claim(const json::object& body) {
+void Keys::local_claim(const std::string& user_id, const json::object& devices, json::object& claimed) {
+  for (const auto& [device, algorithm] : devices) {
+    auto key = store_.claim_key(user_id, std::string(device), std::string(algorithm.get_string()));
+    if (!key) continue;
+    auto value = core::parse_json(key->json);
+    if (!value) continue;
+    core::child(core::child(claimed, user_id), device)[key->algorithm + ":" + key->key_id] = std::move(*value);
+  }
+}
+
+void Keys::claim(const json::object& body, Done done) {
+  auto users = user_map(body, "one_time_keys");
+  if (!users) return done(std::unexpected(users.error()));
+  if (auto ok = check_claim_map(**users); !ok) return done(std::unexpected(ok.error()));
+  json::object claimed;
+  std::map<std::string, json::object> remote;
+  for (const auto& [user, devices] : **users) {
+    const std::string server = server_of(user);
+    if (server != config_.server_name) remote[server][user] = devices;
+    else local_claim(std::string(user), devices.get_object(), claimed);
+  }
+  auto merge = [asked = remote](const std::string& server, const json::object& answer, json::object& response) {
+    const json::value* keys = answer.if_contains("one_time_keys");
+    if (!keys || !keys->is_object()) return;
+    for (const auto& [user, devices] : keys->get_object())
+      if (asked.at(server).contains(user) && devices.is_object())
+        core::child(response, "one_time_keys")[user] = devices;
+  };
+  ask_servers(std::move(remote), "claim", "one_time_keys", remote_timeout(body),
+              json::object{{"one_time_keys", std::move(claimed)}, {"failures", json::object{}}}, merge,
+              std::move(done));
+}
+
+core::Result<json::object> Keys::claim_for_server(const json::object& body) {
   auto users = user_map(body, "one_time_keys");
   if (!users) return std::unexpected(users.error());
-  for (const auto& [user, devices] : **users) {
-    if (!devices.is_object()) return core::fail(Errc::kBadJson, "one_time_keys values must be objects");
-    for (const auto& [device, algorithm] : devices.get_object())
-      if (!algorithm.is_string()) return core::fail(Errc::kBadJson, "one_time_keys must name an algorithm per device");
-  }
-  json::object claimed, failures;
-  for (const auto& [user, devices] : **users) {
-    const std::string user_id(user);
-    if (const std::string server(core::UserId::parse(user_id)->server()); server != config_.server_name) {
-      failures[server] = remote_failure();  // user_map() checked the ID
-      continue;
-    }
-    for (const auto& [device, algorithm] : devices.get_object()) {
-      auto key = store_.claim_key(user_id, std::string(device), std::string(algorithm.get_string()));
-      if (!key) continue;
-      auto value = core::parse_json(key->json);
-      if (!value) continue;
-      core::child(core::child(claimed, user_id), device)[key->algorithm + ":" + key->key_id] = std::move(*value);
-    }
-  }
-  return json::object{{"one_time_keys", std::move(claimed)}, {"failures", std::move(failures)}};
+  if (auto ok = check_claim_map(**users); !ok) return std::unexpected(ok.error());
+  json::object claimed;
+  for (const auto& [user, devices] : **users)
+    if (server_of(user) == config_.server_name) local_claim(std::string(user), devices.get_object(), claimed);
+  return json::object{{"one_time_keys", std::move(claimed)}};
+}
+
+core::Result<json::object> Keys::devices_for_server(const std::string& user_id) {
+  auto user = core::UserId::parse(user_id);
+  if (!user || user->server() != config_.server_name) return core::fail(Errc::kNotFound, "Not a user of this server");
+  auto record = account_store_.user(user_id);
+  if (!record || record->deactivated) return core::fail(Errc::kNotFound, "Unknown user");
+  json::object keys;
+  describe_user(user_id, std::nullopt, "", keys);
+  json::array devices;
+  for (auto& [device_id, key] : core::child(core::child(keys, "device_keys"), user_id))
+    devices.push_back(json::object{{"device_id", device_id}, {"keys", std::move(key)}});
+  json::object response{
+      {"user_id", user_id}, {"stream_id", store_.latest_device_list_change(user_id)}, {"devices", std::move(devices)}};
+  for (const auto& [type, field] : {std::pair{"master_keys", "master_key"}, {"self_signing_keys", "self_signing_key"}})
+    if (const json::value* key = keys.if_contains(type); key && key->get_object().contains(user_id))
+      response[field] = key->get_object().at(user_id);
+  return response;
 }
 
 core::Result<CrossSigningUpload> Keys::check_cross_signing(const Session& session, const json::object& body) {

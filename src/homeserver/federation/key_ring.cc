@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <memory>
 #include <set>
 
@@ -31,6 +32,7 @@ KeyRing::Server& KeyRing::server(const std::string& name) {
 }
 
 bool KeyRing::has(const Server& server, const KeyNeed& need) const {
+  if (need.key_id.empty()) return false;  // "whatever keys it has now" (notarise)
   for (const auto& key : server.keys)
     if (key.key_id == need.key_id) return key.expired_ts || key.valid_until_ts >= need.minimum_valid_until_ts;
   return false;
@@ -71,31 +73,130 @@ void KeyRing::request_keys(const std::string& name) {
 }
 
 void KeyRing::finish(const std::string& name, const IncomingResponse& response) {
-  auto it = servers_.find(name);
-  if (it == servers_.end()) return;  // cannot happen: an entry being fetched is never evicted
-  Server& entry = it->second;
+  if (response.status != 200)
+    return give_up(name, response.status == 0 ? response.error : "HTTP " + std::to_string(response.status));
+  auto document = core::parse_json(response.body);
+  if (!document) return give_up(name, document.error().message);
+  auto keys = parse_server_keys(*document, name, core::now_ms());
+  if (!keys) return give_up(name, keys.error().message);
+  accept(name, std::move(*keys), document->get_object());
+}
+
+void KeyRing::give_up(const std::string& name, const std::string& why) {
+  spdlog::info("federation: no keys from {}: {}", name, why);
+  const auto& notaries = options_.trusted_key_servers;
+  const bool is_notary = std::find(notaries.begin(), notaries.end(), name) != notaries.end();
+  if (!notaries.empty() && !is_notary) return ask_notary(name, 0);
+  Server& entry = servers_.at(name);
+  entry.failed_at = core::now_ms();
+  wake(entry);
+}
+
+void KeyRing::ask_notary(const std::string& name, std::size_t index) {
+  if (index >= options_.trusted_key_servers.size()) {
+    Server& entry = servers_.at(name);
+    entry.failed_at = core::now_ms();
+    return wake(entry);
+  }
+  json::object query{{"server_keys", json::object{{name, json::object{}}}}};
+  OutgoingRequest request{options_.trusted_key_servers[index],
+                          "POST",
+                          "/_matrix/key/v2/query",
+                          json::value(std::move(query)),
+                          true,
+                          kMaxKeyAnswerBytes,
+                          std::chrono::seconds(15)};
+  transport_.send(std::move(request),
+                  [this, name, index](IncomingResponse response) { notary_answered(name, index, response); });
+}
+
+void KeyRing::notary_answered(const std::string& name, std::size_t index, const IncomingResponse& response) {
+  const std::string& notary = options_.trusted_key_servers[index];
+  auto body =
+      response.status == 200 ? core::parse_json_object(response.body) : core::fail(core::Errc::kUnknown, "no answer");
+  const json::value* list = body ? body->if_contains("server_keys") : nullptr;
+  const json::object* document = nullptr;
+  if (list && list->is_array())
+    for (const json::value& item : list->get_array())
+      if (item.is_object() && item.get_object().if_contains("server_name") &&
+          item.get_object().at("server_name") == json::value(name))
+        document = &item.get_object();
+  auto keys =
+      document ? parse_server_keys(*document, name, core::now_ms()) : core::fail(core::Errc::kUnknown, "no document");
+  const json::value* signatures = document ? document->if_contains("signatures") : nullptr;
+  const json::value* by_notary =
+      signatures && signatures->is_object() ? signatures->get_object().if_contains(notary) : nullptr;
+  if (!keys || !by_notary || !by_notary->is_object() || by_notary->get_object().size() > kMaxKeysPerDocument)
+    return ask_notary(name, index + 1);
+  // The notary's own keys, from the notary itself.
+  std::vector<KeyNeed> needs;
+  for (const auto& entry : by_notary->get_object()) needs.push_back({notary, std::string(entry.key()), core::now_ms()});
+  fetch(std::move(needs),
+        [this, name, index, notary, keys = std::move(*keys), document = *document](KeyLookup lookup) mutable {
+          bool vouched = false;
+          for (const auto& entry : document.at("signatures").at(notary).get_object()) {
+            auto key = lookup(notary, entry.key());
+            if (key && !key->expired_ts && core::verify_json(document, notary, entry.key(), key->public_key))
+              vouched = true;
+          }
+          if (!vouched) return ask_notary(name, index + 1);
+          accept(name, std::move(keys), document);
+        });
+}
+
+void KeyRing::accept(const std::string& name, std::vector<storage::ServerKeyRecord> keys,
+                     const json::object& document) {
+  std::int64_t valid_until = 0;
+  for (const auto& key : keys)
+    if (!key.expired_ts) valid_until = std::max(valid_until, key.valid_until_ts);
+  store_.store_server_keys(name, keys, core::to_string(document), valid_until);
+  Server& entry = servers_.at(name);
+  for (auto& key : keys) {
+    std::erase_if(entry.keys, [&key](const auto& k) { return k.key_id == key.key_id; });
+    entry.keys.push_back(std::move(key));
+  }
+  entry.failed_at = 0;
+  wake(entry);
+}
+
+void KeyRing::wake(Server& entry) {
   entry.fetching = false;
-  const std::int64_t now = core::now_ms();
-  core::Result<std::vector<storage::ServerKeyRecord>> keys = core::fail(
-      core::Errc::kUnknown, response.status == 0 ? response.error : "HTTP " + std::to_string(response.status));
-  if (response.status == 200) {
-    auto document = core::parse_json(response.body);
-    keys = document ? parse_server_keys(*document, name, now) : std::unexpected(document.error());
-  }
-  if (keys) {
-    store_.store_server_keys(*keys);
-    for (auto& key : *keys) {
-      std::erase_if(entry.keys, [&key](const auto& k) { return k.key_id == key.key_id; });
-      entry.keys.push_back(std::move(key));
-    }
-    entry.failed_at = 0;
-  } else {
-    spdlog::info("federation: no keys from {}: {}", name, keys.error().message);
-    entry.failed_at = now;
-  }
   auto waiting = std::move(entry.waiting);
   entry.waiting.clear();
   for (auto& wake : waiting) wake();
+}
+
+void KeyRing::notarise(std::map<std::string, std::int64_t> servers, std::function<void(json::array)> done) {
+  if (servers.size() > kMaxServersPerFetch)
+    servers.erase(std::next(servers.begin(), kMaxServersPerFetch), servers.end());
+  std::vector<KeyNeed> needs;
+  const std::int64_t now = core::now_ms();
+  for (const auto& [name, minimum] : servers) {
+    if (name == options_.server_name) continue;
+    // Every current key of the server must still be valid then; one we never saw is fetched.
+    Server& entry = server(name);
+    bool fresh = false;
+    for (const auto& key : entry.keys)
+      if (!key.expired_ts && key.valid_until_ts >= std::max(minimum, now)) fresh = true;
+    if (!fresh) needs.push_back({name, "", 0});
+  }
+  fetch(std::move(needs), [this, servers = std::move(servers), done = std::move(done)](const KeyLookup&) {
+    json::array documents;
+    for (const auto& [name, minimum] : servers) {
+      json::object document;
+      if (name == options_.server_name) {
+        document = own_key_document(options_.server_name, own_key_, options_.old_verify_keys, core::now_ms());
+      } else {
+        auto stored = store_.server_key_document(name);
+        auto parsed = stored ? core::parse_json_object(*stored) : core::fail(core::Errc::kNotFound, "");
+        if (!parsed) continue;
+        document = std::move(*parsed);
+        core::sign_json(document, options_.server_name, own_key_);
+      }
+      documents.push_back(std::move(document));
+    }
+    done(std::move(documents));
+  });
 }
 
 std::optional<VerifyKey> KeyRing::lookup(std::string_view server, std::string_view key_id) const {

@@ -78,6 +78,55 @@ TEST_F(KeyRingTest, FailuresAreNotRetriedAtOnceAndBadAnswersAreNotTrusted) {
   EXPECT_TRUE(store->server_keys("there.example").empty());
 }
 
+TEST_F(KeyRingTest, ANotaryIsAskedOnlyWhenConfiguredAndMustVouchForTheKeys) {
+  const auto notary = core::SigningKey::generate("n1");
+  options.trusted_key_servers = {"notary.example"};
+  ASSERT_FALSE(fetch(remote.key_id()));
+  transport.answer(0);  // there.example does not answer
+  ASSERT_EQ(transport.sent.size(), 2u);
+  EXPECT_EQ(transport.sent[1].request.destination, "notary.example");
+  EXPECT_EQ(transport.sent[1].request.target, "/_matrix/key/v2/query");
+  EXPECT_TRUE(transport.body(1).at("server_keys").as_object().contains("there.example"));
+  // The notary hands on there.example's document with its own signature added.
+  json::object document = own_key_document("there.example", remote, {}, core::now_ms());
+  core::sign_json(document, "notary.example", notary);
+  transport.answer(200, core::to_string(json::object{{"server_keys", json::array{document}}}));
+  ASSERT_EQ(transport.sent.size(), 3u);  // the notary's own keys, from the notary itself
+  EXPECT_EQ(transport.sent[2].request.destination, "notary.example");
+  EXPECT_EQ(transport.sent[2].request.target, "/_matrix/key/v2/server");
+  transport.answer(200, core::to_string(own_key_document("notary.example", notary, {}, core::now_ms())));
+  ASSERT_TRUE(last);
+  EXPECT_EQ((*last)("there.example", remote.key_id())->public_key, remote.public_key_base64());
+}
+
+TEST_F(KeyRingTest, ANotaryAnswerWithoutItsSignatureIsNotTrusted) {
+  options.trusted_key_servers = {"notary.example"};
+  ASSERT_FALSE(fetch(remote.key_id()));
+  transport.answer(0);
+  const json::object document = own_key_document("there.example", remote, {}, core::now_ms());
+  transport.answer(200, core::to_string(json::object{{"server_keys", json::array{document}}}));
+  ASSERT_TRUE(last);
+  EXPECT_FALSE((*last)("there.example", remote.key_id()));
+  EXPECT_EQ(transport.sent.size(), 2u);
+}
+
+TEST_F(KeyRingTest, AsANotaryItCountersignsWhatTheServerSigned) {
+  std::optional<json::array> documents;
+  ring.notarise({{"there.example", 0}, {"here.example", 0}}, [&](json::array d) { documents = std::move(d); });
+  ASSERT_EQ(transport.sent.size(), 1u);
+  transport.answer(200, remote_document());
+  ASSERT_TRUE(documents);
+  ASSERT_EQ(documents->size(), 2u);
+  for (const auto& document : *documents) {
+    const auto& signatures = document.at("signatures").as_object();
+    EXPECT_TRUE(core::verify_json(document.as_object(), "here.example", own.key_id(), own.public_key_base64()));
+    if (document.at("server_name") == "there.example") {
+      EXPECT_TRUE(core::verify_json(document.as_object(), "there.example", remote.key_id(), remote.public_key_base64()))
+          << signatures;
+    }
+  }
+}
+
 TEST_F(KeyRingTest, OwnKeysNeedNoFetch) {
   std::optional<KeyLookup> got;
   ring.fetch({{"here.example", own.key_id()}}, [&](KeyLookup l) { got = l; });

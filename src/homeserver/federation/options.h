@@ -39,6 +39,12 @@ struct FederationOptions {
   // or loopback; otherwise only public addresses are contacted, since anyone can name a server.
   // Servers in `resolve` are exempt.
   std::string ip_allowlist;
+  // Key notaries (server names) asked for a server's keys when that server cannot be reached
+  // itself. PRIVACY: none by default; a notary learns which servers this one talks to.
+  std::vector<std::string> trusted_key_servers;
+  // Act as a key notary for other servers (POST /_matrix/key/v2/query): off by default, since
+  // it makes this server fetch keys from servers others name.
+  bool serve_key_notary = false;
   // PRIVACY: a profile query from another server (GET /_matrix/federation/v1/query/profile)
   // is answered only for a user who shares a room with a user of that server.
   bool profile_requires_shared_room = true;

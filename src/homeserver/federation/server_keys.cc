@@ -53,6 +53,17 @@ json::object KeyServer::document() const {
   return own_key_document(options_.server_name, key_, options_.old_verify_keys, core::now_ms());
 }
 
+void KeyServer::query(std::map<std::string, std::int64_t> servers,
+                      std::function<void(core::Result<json::object>)> done) {
+  if (!options_.serve_key_notary || !options_.enabled)
+    return done(core::fail(Errc::kForbidden, "This server is not a key notary"));
+  for (auto it = servers.begin(); it != servers.end();)
+    it = core::is_valid_server_name(it->first) && options_.may_talk_to(it->first) ? std::next(it) : servers.erase(it);
+  ring_.notarise(std::move(servers), [done = std::move(done)](json::array documents) {
+    done(json::object{{"server_keys", std::move(documents)}});
+  });
+}
+
 core::Result<std::vector<storage::ServerKeyRecord>> parse_server_keys(const json::value& document,
                                                                       std::string_view server_name,
                                                                       std::int64_t now_ms) {

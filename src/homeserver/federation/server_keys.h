@@ -3,6 +3,8 @@
 // GET /_matrix/key/v2/server publishes it, and another server's, checked before the key ring
 // trusts it.
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -10,6 +12,7 @@
 #include "core/crypto.h"
 #include "core/error.h"
 #include "core/json.h"
+#include "homeserver/federation/key_ring.h"
 #include "homeserver/federation/options.h"
 #include "storage/server_key_store.h"
 
@@ -27,15 +30,22 @@ inline constexpr std::size_t kMaxKeysPerDocument = 16;
 json::object own_key_document(std::string_view server_name, const core::SigningKey& key,
                               const std::vector<OldVerifyKey>& old_keys, std::int64_t now_ms);
 
-// GET /_matrix/key/v2/server: our document, with FederationOptions' old keys.
+// What the key API (/_matrix/key/v2) serves: our document, with FederationOptions' old keys,
+// and — with federation.serve_key_notary — other servers' documents, countersigned.
 class KeyServer {
  public:
-  KeyServer(const FederationOptions& options, const core::SigningKey& key) : options_(options), key_(key) {}
+  KeyServer(const FederationOptions& options, const core::SigningKey& key, KeyRing& ring)
+      : options_(options), key_(key), ring_(ring) {}
   json::object document() const;
+  // GET /_matrix/key/v2/query/{serverName} and POST /_matrix/key/v2/query: {server_keys: [...]}
+  // for `servers` (name → minimum_valid_until_ts, 0: now); M_FORBIDDEN unless this server is a
+  // notary. `done` may run before this returns.
+  void query(std::map<std::string, std::int64_t> servers, std::function<void(core::Result<json::object>)> done);
 
  private:
   const FederationOptions& options_;
   const core::SigningKey& key_;
+  KeyRing& ring_;
 };
 
 // The keys of `server_name`'s document `document` (its own answer, or one entry of a notary's),

@@ -1,33 +1,12 @@
 #include "homeserver/push/push_evaluator.h"
 
+#include "core/glob.h"
+
 #include <cctype>
 #include <vector>
 
 namespace myelin::homeserver {
 namespace {
-
-char lower(char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); }
-
-// Glob with '*' and '?', case-insensitive, over the whole text (appendices "Glob-style matching").
-bool glob(std::string_view pattern, std::string_view text) {
-  std::size_t p = 0, t = 0, star = std::string_view::npos, mark = 0;
-  while (t < text.size()) {
-    if (p < pattern.size() && (pattern[p] == '?' || lower(pattern[p]) == lower(text[t]))) {
-      ++p;
-      ++t;
-    } else if (p < pattern.size() && pattern[p] == '*') {
-      star = p++;
-      mark = t;
-    } else if (star != std::string_view::npos) {
-      p = star + 1;
-      t = ++mark;
-    } else {
-      return false;
-    }
-  }
-  while (p < pattern.size() && pattern[p] == '*') ++p;
-  return p == pattern.size();
-}
 
 bool word_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
 
@@ -37,7 +16,7 @@ bool glob_words(std::string_view pattern, std::string_view text) {
     if (start > 0 && word_char(text[start - 1]) && start < text.size() && word_char(text[start])) continue;
     for (std::size_t end = text.size() + 1; end-- > start;) {
       if (end < text.size() && end > 0 && word_char(text[end - 1]) && word_char(text[end])) continue;
-      if (glob(pattern, text.substr(start, end - start))) return true;
+      if (core::glob_match(pattern, text.substr(start, end - start))) return true;
     }
   }
   return false;
@@ -109,7 +88,7 @@ bool condition_holds(const json::object& condition, const json::object& event, c
     if (!value || !value->is_string() || !condition.contains("pattern")) return false;
     const std::string_view pattern = resolved(text_of(condition, "pattern"), context);
     return text_of(condition, "key") == "content.body" ? glob_words(pattern, value->get_string())
-                                                       : glob(pattern, value->get_string());
+                                                       : core::glob_match(pattern, value->get_string());
   }
   if (kind == "event_property_is" || kind == "event_property_contains") {
     const json::value* value = property(event, text_of(condition, "key"));

@@ -201,6 +201,12 @@ std::vector<KeySignature> SqliteStore::key_signatures(const std::string& target_
   return out;
 }
 
+StreamPos SqliteStore::latest_device_list_change(const std::string& user_id) {
+  auto s = db_.prepare("SELECT pos FROM device_list_changes WHERE user_id = ? AND observer = ''");
+  s.bind(user_id);
+  return s.step() ? s.integer(0) : 0;
+}
+
 std::vector<std::string> SqliteStore::device_list_changes(StreamPos since, StreamPos upto,
                                                           const std::string& observer) {
   std::vector<std::string> out;

@@ -16,8 +16,16 @@ std::vector<ServerKeyRecord> SqliteStore::server_keys(const std::string& server_
   return keys;
 }
 
-void SqliteStore::store_server_keys(const std::vector<ServerKeyRecord>& keys) {
+void SqliteStore::store_server_keys(const std::string& server_name, const std::vector<ServerKeyRecord>& keys,
+                                    const std::string& document, std::int64_t valid_until_ts) {
   DbTransaction transaction(db_);
+  db_.prepare(
+         "INSERT INTO server_key_documents (server_name, json, valid_until_ts) VALUES (?, ?, ?)"
+         " ON CONFLICT (server_name) DO UPDATE SET json = excluded.json, valid_until_ts = excluded.valid_until_ts")
+      .bind(server_name)
+      .bind(document)
+      .bind(valid_until_ts)
+      .run();
   for (const ServerKeyRecord& key : keys) {
     auto s = db_.prepare(
         "INSERT INTO server_keys (server_name, key_id, public_key, valid_until_ts, expired_ts) VALUES (?, ?, ?, ?, ?)"
@@ -31,8 +39,17 @@ void SqliteStore::store_server_keys(const std::vector<ServerKeyRecord>& keys) {
   transaction.commit();
 }
 
+std::optional<std::string> SqliteStore::server_key_document(const std::string& server_name) {
+  auto s = db_.prepare("SELECT json FROM server_key_documents WHERE server_name = ?");
+  s.bind(server_name);
+  return s.step() ? std::optional(s.text(0)) : std::nullopt;
+}
+
 void SqliteStore::purge_server_keys(std::int64_t before_ts) {
+  DbTransaction transaction(db_);
   db_.prepare("DELETE FROM server_keys WHERE COALESCE(expired_ts, valid_until_ts) < ?").bind(before_ts).run();
+  db_.prepare("DELETE FROM server_key_documents WHERE valid_until_ts < ?").bind(before_ts).run();
+  transaction.commit();
 }
 
 }  // namespace myelin::storage::sqlite

@@ -148,6 +148,7 @@ class SqliteStore final : public Store {
   void add_key_signatures(const std::vector<KeySignature>& signatures) override;
   std::vector<KeySignature> key_signatures(const std::string& target_user, const std::string& viewer) override;
   std::vector<std::string> device_list_changes(StreamPos since, StreamPos upto, const std::string& observer) override;
+  StreamPos latest_device_list_change(const std::string& user_id) override;
 
   // ToDeviceStore
   bool add_to_device(const std::vector<ToDeviceMessage>& messages, const std::optional<Transaction>& txn,
@@ -207,7 +208,9 @@ class SqliteStore final : public Store {
 
   // ServerKeyStore
   std::vector<ServerKeyRecord> server_keys(const std::string& server_name) override;
-  void store_server_keys(const std::vector<ServerKeyRecord>& keys) override;
+  void store_server_keys(const std::string& server_name, const std::vector<ServerKeyRecord>& keys,
+                         const std::string& document, std::int64_t valid_until_ts) override;
+  std::optional<std::string> server_key_document(const std::string& server_name) override;
   void purge_server_keys(std::int64_t before_ts) override;
 
  private:
