@@ -174,5 +174,14 @@ void get_federation_query_directory(Call&);
 void get_federation_make_join(Call&);
 void put_federation_send_join_v1(Call&);
 void put_federation_send_join(Call&);  // v2
+// federation/transactions.cc
+void put_federation_send(Call&);
+// federation/events.cc
+void get_federation_event(Call&);
+void get_federation_state(Call&);
+void get_federation_state_ids(Call&);
+void get_federation_event_auth(Call&);
+void post_federation_get_missing_events(Call&);
+void get_federation_backfill(Call&);
 
 }  // namespace myelin::api

@@ -211,15 +211,25 @@ constexpr Route kRoutes[] = {
     {"GET", "/version", FED, P, N, get_federation_version},
     {"GET", "/_matrix/key/v2/server", ABS, P, N, get_server_keys},
     {"GET", "/_matrix/key/v2/query/{serverName}", ABS, P, N, get_key_query},
+    // The {keyId} path segments spec v1.6 removed (MSC3938); older servers still send them.
+    {"GET", "/_matrix/key/v2/server/{keyId}", ABS, P, N, get_server_keys},
+    {"GET", "/_matrix/key/v2/query/{serverName}/{keyId}", ABS, P, N, get_key_query},
     {"POST", "/_matrix/key/v2/query", ABS, P, N, post_key_query},
     {"GET", "/query/profile", FED, S, N, get_federation_query_profile},
     {"GET", "/query/directory", FED, S, N, get_federation_query_directory},
-    {"GET", "/make_join/{roomId}/{userId}", FED, S, N, get_federation_make_join},
-    {"PUT", "/send_join/{roomId}/{eventId}", FED, S, N, put_federation_send_join_v1},
-    {"PUT", "/send_join/{roomId}/{eventId}", FED2, S, N, put_federation_send_join},
     {"POST", "/user/keys/query", FED, S, N, post_federation_keys_query},
     {"POST", "/user/keys/claim", FED, S, N, post_federation_keys_claim},
     {"GET", "/user/devices/{userId}", FED, S, N, get_federation_user_devices},
+    {"GET", "/make_join/{roomId}/{userId}", FED, S, N, get_federation_make_join},
+    {"PUT", "/send_join/{roomId}/{eventId}", FED, S, N, put_federation_send_join_v1},
+    {"PUT", "/send_join/{roomId}/{eventId}", FED2, S, N, put_federation_send_join},
+    {"PUT", "/send/{txnId}", FED, S, N, put_federation_send},
+    {"GET", "/event/{eventId}", FED, S, N, get_federation_event},
+    {"GET", "/state/{roomId}", FED, S, N, get_federation_state},
+    {"GET", "/state_ids/{roomId}", FED, S, N, get_federation_state_ids},
+    {"GET", "/event_auth/{roomId}/{eventId}", FED, S, N, get_federation_event_auth},
+    {"POST", "/get_missing_events/{roomId}", FED, S, N, post_federation_get_missing_events},
+    {"GET", "/backfill/{roomId}", FED, S, N, get_federation_backfill},
 };
 
 // The rate limiters and the options they were made from, shared by every route's handler.
@@ -335,6 +345,7 @@ void run_for_server(const Route& route, Call call, const std::vector<std::string
                                        [&route, call = std::move(call)](core::Result<std::string> origin) mutable {
                                          if (!origin) return call.fail(origin.error());
                                          call.request.user = *origin;
+                                         call.hs.federation_sender.heard_from(*origin);  // it is up: retry now
                                          call.server_origin = std::move(*origin);
                                          run(route, call);
                                        });

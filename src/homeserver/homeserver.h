@@ -4,7 +4,7 @@
 // to the API layer, which sees the services and nothing else (no store, no settings, no timers).
 // Room events are written only through `write_path` (persist → apply → announce); what reacts
 // to them subscribes here, in order: the notifier (wakes syncs), push delivery (pushes to push
-// gateways), then guest removal (which may send).
+// gateways), the federation sender (when federation is on), then guest removal (which may send).
 #include "core/clock.h"
 #include "core/crypto.h"
 #include "homeserver/accounts/account_data.h"
@@ -20,11 +20,15 @@
 #include "homeserver/federation/https_transport.h"
 #include "homeserver/federation/joins.h"
 #include "homeserver/federation/key_ring.h"
+#include "homeserver/federation/pdu_intake.h"
 #include "homeserver/federation/queries.h"
+#include "homeserver/federation/reads.h"
+#include "homeserver/federation/receiver.h"
 #include "homeserver/federation/remote_joins.h"
 #include "homeserver/federation/remote_keys.h"
 #include "homeserver/federation/remote_profiles.h"
 #include "homeserver/federation/request_auth.h"
+#include "homeserver/federation/sender.h"
 #include "homeserver/federation/server_keys.h"
 #include "homeserver/media/media.h"
 #include "homeserver/media/url_preview.h"
@@ -87,8 +91,10 @@ class Homeserver {
         federation_transport_(options.federation, key, scheduler, federation_client),
         key_ring_(options.federation, key, store, federation_transport_),
         remote_profiles_(options.federation, federation_transport_),
-        remote_joins_(options.timeline, store, write_path_, federation_transport_, key_ring_, key, scheduler),
         remote_keys_(options.federation, federation_transport_),
+        remote_joins_(options.timeline, store, write_path_, federation_transport_, key_ring_, key, scheduler),
+        federation_intake_(options.federation.server_name, store, store, room_cache_, write_path_, key_ring_,
+                           federation_transport_),
         room_reader(room_cache_, store, store, store, aggregations_),
         relations(room_cache_, store, store, store, aggregations_),
         event_sender(timeline_, store),
@@ -144,9 +150,22 @@ class Homeserver {
         key_server(options.federation, key, key_ring_),
         federation_auth(options.federation, key_ring_),
         federation_queries(options.federation, store, store, directory),
-        federation_joins(options.timeline, store, room_cache_, event_builder_, write_path_, key_ring_, key) {
+        federation_joins(options.timeline, store, room_cache_, event_builder_, write_path_, key_ring_, key),
+        federation_sender(options.federation.server_name, federation_transport_, scheduler),
+        federation_receiver(federation_intake_,
+                            {[this](const core::UserId& user, const core::RoomId& room, bool typing) {
+                               (void)ephemeral.set_typing(user, room, typing, std::nullopt);
+                             },
+                             [this](const core::UserId& user, const core::RoomId& room, const core::EventId& event,
+                                    const std::string& thread_id) {
+                               (void)ephemeral.set_receipt(user, room, "m.read", event, thread_id);
+                             }}),
+        federation_reads(options.federation.server_name, store, room_cache_) {
     write_path_.subscribe([this](const Written& written) { notifier_.on_written(written); });
     write_path_.subscribe([this](const Written& written) { push_delivery_.on_written(written); });
+    // Federation off: not subscribed at all, so the write path pays nothing for it.
+    if (options.federation.enabled)
+      write_path_.subscribe([this](const Written& written) { federation_sender.on_written(written); });
     write_path_.subscribe([this](const Written& written) { guest_removal_.on_written(written); });
   }
 
@@ -178,8 +197,9 @@ class Homeserver {
   HttpsTransport federation_transport_;  // requests to other servers
   KeyRing key_ring_;                     // their keys
   RemoteProfiles remote_profiles_;       // their users' profiles
-  RemoteJoins remote_joins_;             // our users' joins to their rooms
   RemoteKeys remote_keys_;               // and end-to-end encryption keys
+  RemoteJoins remote_joins_;             // our users' joins to their rooms
+  PduIntake federation_intake_;          // the checks of their events
 
  public:
   // The services the API layer calls.
@@ -217,6 +237,11 @@ class Homeserver {
   RequestAuthenticator federation_auth;
   FederationQueries federation_queries;
   FederationJoins federation_joins;  // make_join, send_join
+  // The sender of this server's events (told of every authenticated request from another
+  // server: heard_from), the receiver of theirs (/send) and what they read of rooms.
+  FederationSender federation_sender;
+  Receiver federation_receiver;
+  FederationReads federation_reads;
 };
 
 }  // namespace myelin::homeserver

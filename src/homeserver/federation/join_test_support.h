@@ -1,14 +1,17 @@
 #pragma once
 // For the join tests: in-process servers, each with its own store, send path, signing key and
-// both sides of the join handshake, a key fetcher that knows every test server's key, and a
-// transport that hands a request to the destination server's services.
+// both sides of the join handshake (and, when a test gives one, a receiver of transactions), a
+// key fetcher that knows every test server's key, and a transport that hands a request to the
+// destination server's services.
 #include <functional>
 #include <map>
 #include <memory>
 #include <string>
 
 #include "core/crypto.h"
+#include "homeserver/federation/fake_key_fetcher.h"
 #include "homeserver/federation/joins.h"
+#include "homeserver/federation/receiver.h"
 #include "homeserver/federation/remote_joins.h"
 #include "homeserver/membership/new_room.h"
 #include "homeserver/timeline/test_support.h"
@@ -16,21 +19,6 @@
 #include "storage/store.h"
 
 namespace myelin::homeserver::testing {
-
-// Every test server's key, by server name; a server not listed has no key known.
-class FakeKeyFetcher final : public KeyFetcher {
- public:
-  std::map<std::string, const core::SigningKey*> keys;
-  int fetches = 0;
-  void fetch(std::vector<KeyNeed>, std::function<void(KeyLookup)> done) override {
-    ++fetches;
-    done([this](std::string_view server, std::string_view key_id) -> std::optional<VerifyKey> {
-      auto it = keys.find(std::string(server));
-      if (it == keys.end() || it->second->key_id() != key_id) return std::nullopt;
-      return VerifyKey{it->second->public_key_base64(), std::int64_t{1} << 62, std::nullopt};
-    });
-  }
-};
 
 struct TestServer;
 
@@ -104,6 +92,7 @@ struct TestServer {
   FederationJoins joins;
   RemoteJoins remote;
   std::map<std::string, std::string> aliases;  // -> room ID, for /query/directory
+  Receiver* receiver = nullptr;                // for /send, when the test has one
 };
 
 inline IncomingResponse answer_of(const core::Result<json::object>& result) {
@@ -136,6 +125,10 @@ inline void InProcessTransport::send(OutgoingRequest request, std::function<void
                                     if (answer && tamper) tamper(*answer);
                                     done(answer_of(answer));
                                   });
+  }
+  if (endpoint == "send" && segments.size() == 5 && server.receiver) {
+    return server.receiver->receive(origin_, segments[4], *request.body,
+                                    [done](const core::Result<json::object>& answer) { done(answer_of(answer)); });
   }
   if (endpoint == "query" && segments.size() == 5 && segments[4] == "directory") {
     auto alias = server.aliases.find(parsed.query_param("room_alias").value_or(""));

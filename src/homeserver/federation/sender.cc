@@ -9,11 +9,6 @@
 namespace myelin::homeserver {
 namespace {
 
-std::string_view server_of(std::string_view user_id) {
-  const std::size_t colon = user_id.find(':');
-  return colon == std::string_view::npos ? std::string_view() : user_id.substr(colon + 1);
-}
-
 bool retryable(int status) { return status == 0 || status == 401 || status == 429 || status >= 500; }
 
 template <class T>
@@ -36,10 +31,14 @@ std::chrono::milliseconds FederationSender::backoff(int failures) {
 
 void FederationSender::on_written(const Written& written) {
   const BuiltEvent& event = written.event;
-  if (server_of(event.row.sender) != server_name_) return;  // only events that start here
+  if (server_of_user(event.row.sender) != server_name_) return;  // only events that start here
+  const auto& joined = written.room.joined_servers;
+  const bool member_event = event.row.type == "m.room.member" && event.row.state_key;
+  // The common case, a room of this server's users alone, costs two lookups.
+  if (!member_event && joined.size() == (joined.contains(server_name_) ? 1u : 0u)) return;
   std::set<std::string, std::less<>> servers;
-  for (const std::string& user : written.room.joined) servers.emplace(server_of(user));
-  if (event.row.type == "m.room.member" && event.row.state_key) servers.emplace(server_of(*event.row.state_key));
+  for (const auto& [server, count] : joined) servers.emplace(server);
+  if (member_event) servers.emplace(server_of_user(*event.row.state_key));
   servers.erase(server_name_);
   servers.erase("");
   if (servers.empty()) return;

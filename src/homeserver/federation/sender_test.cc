@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "homeserver/federation/fake_transport.h"
 #include "http/manual_scheduler.h"
 
@@ -13,6 +15,12 @@ struct FederationSenderTest : ::testing::Test {
   FakeTransport transport;
   FederationSender sender{"here.example", transport, scheduler};
   RoomState room;
+
+  // Exactly these users are joined.
+  void join(const std::vector<std::string>& users) {
+    for (const std::string& user : std::set<std::string>(room.joined)) room.set_membership(user, "leave");
+    for (const std::string& user : users) room.set_membership(user, "join");
+  }
 
   // A local event written to `room`, announced to the sender.
   void write(const std::string& sender_id, const std::string& type, std::optional<std::string> state_key = {}) {
@@ -27,7 +35,7 @@ struct FederationSenderTest : ::testing::Test {
 };
 
 TEST_F(FederationSenderTest, LocalEventsGoToEveryOtherServerWithAJoinedMember) {
-  room.joined = {"@a:here.example", "@b:there.example", "@c:there.example", "@d:third.example"};
+  join({"@a:here.example", "@b:there.example", "@c:there.example", "@d:third.example"});
   write("@a:here.example", "m.room.message");
   ASSERT_EQ(transport.sent.size(), 2u);
   EXPECT_EQ(transport.sent[0].request.destination, "there.example");
@@ -42,22 +50,31 @@ TEST_F(FederationSenderTest, LocalEventsGoToEveryOtherServerWithAJoinedMember) {
 }
 
 TEST_F(FederationSenderTest, RemoteEventsAndLocalOnlyRoomsSendNothing) {
-  room.joined = {"@a:here.example", "@b:there.example"};
+  join({"@a:here.example", "@b:there.example"});
   write("@b:there.example", "m.room.message");  // received from there, not ours to relay
-  room.joined = {"@a:here.example"};
+  join({"@a:here.example"});
   write("@a:here.example", "m.room.message");
   EXPECT_TRUE(transport.sent.empty());
 }
 
+TEST_F(FederationSenderTest, JoinedServersCountTheMembersOfEachServer) {
+  room.set_membership("@b:there.example", "join");
+  room.set_membership("@c:there.example", "join");
+  room.set_membership("@b:there.example", "leave");
+  EXPECT_EQ(room.joined_servers, (std::map<std::string, std::size_t, std::less<>>{{"there.example", 1}}));
+  room.set_membership("@c:there.example", "ban");
+  EXPECT_TRUE(room.joined_servers.empty());
+}
+
 TEST_F(FederationSenderTest, AKickedUsersServerHearsOfIt) {
-  room.joined = {"@a:here.example"};
+  join({"@a:here.example"});
   write("@a:here.example", "m.room.member", "@b:there.example");
   ASSERT_EQ(transport.sent.size(), 1u);
   EXPECT_EQ(transport.sent[0].request.destination, "there.example");
 }
 
 TEST_F(FederationSenderTest, OneTransactionInFlightThenTheRestTogether) {
-  room.joined = {"@a:here.example", "@b:there.example"};
+  join({"@a:here.example", "@b:there.example"});
   write("@a:here.example", "m.room.message");
   write("@a:here.example", "m.room.message");
   write("@a:here.example", "m.room.message");
@@ -71,7 +88,7 @@ TEST_F(FederationSenderTest, OneTransactionInFlightThenTheRestTogether) {
 }
 
 TEST_F(FederationSenderTest, AFailedTransactionIsRetriedWithTheSameIdAfterABackoff) {
-  room.joined = {"@a:here.example", "@b:there.example"};
+  join({"@a:here.example", "@b:there.example"});
   write("@a:here.example", "m.room.message");
   transport.answer(0);  // unreachable
   ASSERT_EQ(scheduler.timers.size(), 1u);
@@ -91,7 +108,7 @@ TEST_F(FederationSenderTest, AFailedTransactionIsRetriedWithTheSameIdAfterABacko
 }
 
 TEST_F(FederationSenderTest, ARefusedTransactionIsDropped) {
-  room.joined = {"@a:here.example", "@b:there.example"};
+  join({"@a:here.example", "@b:there.example"});
   write("@a:here.example", "m.room.message");
   transport.answer(400);
   EXPECT_TRUE(scheduler.timers.empty());
@@ -99,7 +116,7 @@ TEST_F(FederationSenderTest, ARefusedTransactionIsDropped) {
 }
 
 TEST_F(FederationSenderTest, HearingFromADestinationRetriesAtOnce) {
-  room.joined = {"@a:here.example", "@b:there.example"};
+  join({"@a:here.example", "@b:there.example"});
   write("@a:here.example", "m.room.message");
   transport.answer(0);
   transport.sent.clear();
@@ -112,7 +129,7 @@ TEST_F(FederationSenderTest, HearingFromADestinationRetriesAtOnce) {
 }
 
 TEST_F(FederationSenderTest, TransactionsAndQueuesAreBounded) {
-  room.joined = {"@a:here.example", "@b:there.example"};
+  join({"@a:here.example", "@b:there.example"});
   write("@a:here.example", "m.room.message");  // in flight
   for (std::size_t i = 0; i < FederationSender::kMaxQueuedPdus + 10; ++i) write("@a:here.example", "m.room.message");
   EXPECT_EQ(sender.queued("there.example"), FederationSender::kMaxQueuedPdus);

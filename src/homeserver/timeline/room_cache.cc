@@ -52,9 +52,7 @@ std::unique_ptr<RoomState> RoomCache::load(const std::string& room_id) {
   }
   for (const auto& [key, entry] : state->state) {
     if (key.first != "m.room.member") continue;
-    const std::string membership = state->membership(key.second);
-    if (membership == "join") state->joined.insert(key.second);
-    if (membership == "invite") state->invited.insert(key.second);
+    state->set_membership(key.second, state->membership(key.second));
   }
   state->extremities = store_.forward_extremities(room_id);
   for (const auto& extremity : state->extremities) {

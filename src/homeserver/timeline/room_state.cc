@@ -10,6 +10,24 @@ std::string_view string_field(const json::object& object, std::string_view key) 
   return it->value().get_string();
 }
 
+std::string_view server_of_user(std::string_view user_id) {
+  const std::size_t colon = user_id.find(':');
+  return colon == std::string_view::npos ? std::string_view() : user_id.substr(colon + 1);
+}
+
+void RoomState::set_membership(const std::string& user_id, std::string_view membership) {
+  if (joined.erase(user_id)) {
+    auto server = joined_servers.find(server_of_user(user_id));
+    if (server != joined_servers.end() && --server->second == 0) joined_servers.erase(server);
+  }
+  invited.erase(user_id);
+  if (membership == "join") {
+    joined.insert(user_id);
+    ++joined_servers[std::string(server_of_user(user_id))];
+  }
+  if (membership == "invite") invited.insert(user_id);
+}
+
 storage::StateMap state_before(storage::EventStore& store, const storage::StoredEvent& event) {
   storage::StateMap state = store.state_group(event.state_group);
   if (event.state_key) {
@@ -67,11 +85,7 @@ void RoomState::apply(const storage::NewEvent& row, const json::object& pdu, con
   if (row.state_key) {
     state[{row.type, *row.state_key}] = StateEntry{row.event_id, at.pos, std::make_shared<const json::object>(pdu)};
     if (row.type == "m.room.member") {
-      const std::string now = membership(*row.state_key);
-      joined.erase(*row.state_key);
-      invited.erase(*row.state_key);
-      if (now == "join") joined.insert(*row.state_key);
-      if (now == "invite") invited.insert(*row.state_key);
+      set_membership(*row.state_key, membership(*row.state_key));
       log_member_change(at.pos, *row.state_key);
     }
   }

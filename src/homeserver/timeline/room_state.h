@@ -40,6 +40,9 @@ struct RoomState {
   storage::StreamPos member_log_from = 0;
   std::set<std::string> joined;
   std::set<std::string> invited;
+  // How many of `joined` each server has (the part of the user ID after the first ':'): who
+  // federation sends the room's events to, without walking the members.
+  std::map<std::string, std::size_t, std::less<>> joined_servers;
 
   const StateEntry* find(std::string_view type, std::string_view state_key) const;
   const json::object* pdu(std::string_view type, std::string_view state_key) const;
@@ -48,6 +51,9 @@ struct RoomState {
   // "join", "invite", ... or "" when the user has no membership event.
   std::string membership(std::string_view user_id) const;
   void log_member_change(storage::StreamPos pos, const std::string& user_id);
+  // Puts the user into joined / invited (and joined_servers) as `membership` says, out of them
+  // otherwise. The one place these sets change (apply, RoomCache::load).
+  void set_membership(const std::string& user_id, std::string_view membership);
   // Reflects the event `row` (whose PDU is `pdu`), persisted at `at`, as the store did: the
   // state it sets, the state event it redacts, membership sets and log, its prev_events no
   // longer forward extremities and itself one, and the room's latest state group and position.
@@ -56,6 +62,9 @@ struct RoomState {
   void members_changed(storage::StreamPos since, storage::StreamPos upto,
                        const std::function<void(const std::string&)>& visit) const;
 };
+
+// The server part of a user ID ("" when it has no ':').
+std::string_view server_of_user(std::string_view user_id);
 
 // The state just before the timeline event `event` (its state group, with its own change
 // undone): what /sync shows before a room's first event, what send_join answers.

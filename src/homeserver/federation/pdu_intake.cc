@@ -1,0 +1,183 @@
+#include "homeserver/federation/pdu_intake.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <set>
+
+#include "homeserver/federation/pdu_fields.h"
+#include "homeserver/federation/pdu_intake_pending.h"
+#include "http/http.h"
+#include "rooms/event_format.h"
+#include "rooms/pdu_format.h"
+#include "rooms/server_acl.h"
+
+namespace myelin::homeserver {
+
+PduIntake::PduIntake(std::string server_name, storage::EventStore& store, storage::RelationStore& relations,
+                     RoomCache& rooms, WritePath& write_path, KeyFetcher& keys, Transport& transport)
+    : server_name_(std::move(server_name)),
+      store_(store),
+      relations_(relations),
+      rooms_(rooms),
+      write_path_(write_path),
+      keys_(keys),
+      transport_(transport) {}
+
+void PduIntake::receive(const std::string& origin, const json::value& pdu, Done done) {
+  auto pending = std::make_shared<Pending>();
+  pending->origin = origin;
+  pending->done = std::move(done);
+  if (!pdu.is_object()) return pending->finish("A PDU must be an object");
+  pending->pdu = pdu.get_object();
+  receive(std::move(pending));
+}
+
+void PduIntake::receive(std::shared_ptr<Pending> pending) {
+  const std::string room_id(string_field(pending->pdu, "room_id"));
+  pending->room = room_id.empty() ? nullptr : rooms_.room(room_id);
+  if (!pending->room) return pending->finish("Unknown room");
+  if (!pending->room->joined_servers.contains(server_name_)) return pending->finish("This server is not in the room");
+  const rooms::RoomVersionRules& rules = *pending->room->rules;
+  // Step 1; unsigned is nobody's signed word, and a relayed one would be kept and served.
+  pending->pdu.erase("unsigned");
+  if (auto valid = rooms::check_pdu_format(pending->pdu, rules); !valid) return pending->finish(valid.error().message);
+  pending->event_id = rooms::event_id_of(pending->pdu, rules);
+  if (!acl_allows(*pending->room, pending->origin)) return pending->finish("The room's server ACL denies your server");
+  if (rejected(pending->event_id)) return pending->finish("The event was rejected");
+  if (auto stored = store_.event(pending->event_id); stored && stored->pos != 0) return pending->finish("");
+  keys_.fetch(signing_keys_needed(pending->pdu, rules),
+              [this, pending](const KeyLookup& keys) { signed_checks(pending, keys); });
+}
+
+bool PduIntake::acl_allows(const RoomState& room, const std::string& server) {
+  return rooms::server_allowed_by_acl(room.content("m.room.server_acl", ""), server);
+}
+
+bool PduIntake::acl_allows(const std::string& room_id, const std::string& server) {
+  const std::shared_ptr<RoomState> room = rooms_.room(room_id);
+  return !room || acl_allows(*room, server);
+}
+
+void PduIntake::signed_checks(const std::shared_ptr<Pending>& pending, const KeyLookup& keys) {
+  const rooms::RoomVersionRules& rules = *pending->room->rules;
+  if (auto verified = verify_pdu_signatures(pending->pdu, rules, keys); !verified)
+    return pending->finish(verified.error().message);                                          // step 2: dropped
+  if (!content_hash_matches(pending->pdu)) pending->pdu = rooms::redact(pending->pdu, rules);  // step 3
+  auth_checks(pending);
+}
+
+std::optional<std::vector<json::object>> PduIntake::auth_events_of(const RoomState& room, const json::object& pdu,
+                                                                   const std::map<std::string, json::object>& fetched) {
+  const std::vector<std::string> ids = ids_in(pdu, "auth_events", *room.rules);
+  std::map<std::string, json::object> stored;
+  for (const auto& event : store_.events(ids))
+    if (auto parsed = core::parse_json_object(event.json); parsed && event.room_id == room.room_id)
+      stored.emplace(event.event_id, std::move(*parsed));
+  std::vector<json::object> events;
+  for (const std::string& id : ids) {
+    if (rejected(id)) return std::nullopt;
+    const auto here = stored.find(id);
+    const auto there = fetched.find(id);
+    if (here != stored.end()) events.push_back(here->second);
+    else if (there != fetched.end()) events.push_back(there->second);
+    else return std::nullopt;
+  }
+  return events;
+}
+
+void PduIntake::auth_checks(const std::shared_ptr<Pending>& pending) {  // step 4
+  const RoomState& room = *pending->room;
+  auto auth_events = auth_events_of(room, pending->pdu, {});
+  if (!auth_events && pending->may_fetch_auth) {
+    pending->may_fetch_auth = false;
+    return fetch_auth_chain(pending);
+  }
+  if (!auth_events) return pending->finish("Its auth events are not known here");
+  const json::object* create = room.pdu("m.room.create", "");
+  if (!create) return pending->finish("The room has no m.room.create here");
+  std::vector<const json::object*> pointers;
+  for (const json::object& event : *auth_events) pointers.push_back(&event);
+  if (auto allowed = authorize_by_auth_events(pending->pdu, pointers, *create, *room.rules); !allowed)
+    return reject(pending, "Not allowed by its auth events: " + allowed.error().message);
+  prev_events(pending);
+}
+
+void PduIntake::prev_events(const std::shared_ptr<Pending>& pending) {
+  const std::vector<std::string> prev_ids = ids_in(pending->pdu, "prev_events", *pending->room->rules);
+  std::vector<storage::StoredEvent> prevs = store_.events(prev_ids);
+  // Outliers have no state here: as good as missing.
+  std::erase_if(prevs, [&](const auto& prev) { return prev.room_id != pending->room->room_id || prev.pos == 0; });
+  const std::set<std::string> wanted(prev_ids.begin(), prev_ids.end());
+  if (prevs.size() >= wanted.size() && !prevs.empty()) return state_checks(pending, prevs);
+  if (prev_ids.empty()) return reject(pending, "An event other than m.room.create must have prev_events");
+  if (!pending->may_fetch) return pending->finish("Its prev_events are not known here");
+  fetch_missing(pending);
+}
+
+void PduIntake::fetch_missing(const std::shared_ptr<Pending>& pending) {
+  const RoomState& room = *pending->room;
+  json::array earliest;
+  std::int64_t min_depth = room.extremities.empty() ? 0 : room.extremities.front().depth;
+  for (const auto& extremity : room.extremities) {
+    earliest.emplace_back(extremity.event_id);
+    min_depth = std::min(min_depth, extremity.depth);
+  }
+  OutgoingRequest request;
+  request.destination = pending->origin;
+  request.method = "POST";
+  request.target = "/_matrix/federation/v1/get_missing_events/" + http::percent_encode(room.room_id);
+  request.body = json::object{{"earliest_events", std::move(earliest)},
+                              {"latest_events", json::array{json::value(pending->event_id)}},
+                              {"limit", static_cast<std::int64_t>(kMissingEventsLimit)},
+                              {"min_depth", min_depth}};
+  request.max_response_bytes = (kMissingEventsLimit + 1) * rooms::kMaxPduBytes;
+  transport_.send(std::move(request), [this, pending](const IncomingResponse& response) {
+    auto events = std::make_shared<std::vector<json::object>>();
+    auto body = response.status == 200 ? core::parse_json_object(response.body) : core::Result<json::object>();
+    const json::value* returned = body ? body->if_contains("events") : nullptr;
+    if (returned && returned->is_array()) {
+      for (const auto& event : returned->get_array()) {
+        if (events->size() == kMissingEventsLimit) break;
+        if (event.is_object() && string_field(event.get_object(), "room_id") == pending->room->room_id)
+          events->push_back(event.get_object());
+      }
+    }
+    std::ranges::stable_sort(*events, {}, depth_of);  // oldest first
+    pending->may_fetch = false;
+    receive_in_order(pending, std::move(events), 0);
+  });
+}
+
+void PduIntake::receive_in_order(const std::shared_ptr<Pending>& pending,
+                                 std::shared_ptr<std::vector<json::object>> events, std::size_t next) {
+  if (next == events->size()) return prev_events(pending);
+  auto missing = std::make_shared<Pending>();
+  missing->origin = pending->origin;
+  missing->pdu = std::move((*events)[next]);
+  missing->may_fetch = false;
+  missing->done = [this, pending, events, next](const PduOutcome& outcome) {
+    if (!outcome.error.empty())
+      spdlog::debug("federation: missing event {} from {} not taken: {}", outcome.event_id, pending->origin,
+                    outcome.error);
+    receive_in_order(pending, events, next + 1);
+  };
+  receive(std::move(missing));
+}
+
+void PduIntake::remember_rejected(const std::string& event_id) {
+  if (!rejected_.insert(event_id).second) return;
+  rejected_order_.push_back(event_id);
+  if (rejected_order_.size() > kMaxRejected) {
+    rejected_.erase(rejected_order_.front());
+    rejected_order_.pop_front();
+  }
+}
+
+void PduIntake::reject(const std::shared_ptr<Pending>& pending, std::string why) {
+  remember_rejected(pending->event_id);
+  spdlog::info("federation: rejected {} from {}: {}", pending->event_id, pending->origin, why);
+  pending->finish(std::move(why));
+}
+
+}  // namespace myelin::homeserver

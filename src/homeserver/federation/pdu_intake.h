@@ -1,0 +1,118 @@
+#pragma once
+// One PDU received from another server (in a transaction, or fetched to fill a gap), taken
+// through server-server-api "Checks performed on receipt of a PDU" in the spec's order and
+// written through WritePath::write when it passes:
+//  0. its room is known here and one of this server's users is joined to it (else ignored);
+//     the room's server ACL allows the origin (else refused, with its event ID);
+//  1. rooms::check_pdu_format for the room's version (dropped);
+//     its event ID (v1/v2 carried, v3+ the reference hash); one already stored is accepted
+//     again without work, one rejected before is refused again;
+//  2. the required signers' signatures, keys through the KeyFetcher (dropped);
+//  3. the content hash: on mismatch the redacted event goes on (and is what is stored);
+//  4. auth against its own auth events (rejected). Those not stored here are asked of the
+//     origin once (GET /event_auth, at most kMaxAuthChainEvents): each event of the chain that
+//     passes checks 1–4 itself, oldest first, is stored as an outlier; still missing: refused;
+//  5. auth against the state before it (rejected): the state after its prev event, or the
+//     resolution of the states after its prev events (rooms/state_res.h) when they differ.
+//     Missing prev events are asked of the origin once (POST /get_missing_events, earliest =
+//     our forward extremities, limit 10, min_depth = their lowest depth) and the events
+//     returned go through these checks oldest first, without asking again; still missing (or
+//     known only as outliers, whose state is not known here): refused, not stored;
+//  6. auth against the room's current state: a failure is a soft failure — stored as an
+//     outlier (served to other servers, never in the timeline nor a forward extremity, so no
+//     client sees it), answered as accepted.
+// An event that leaves other forward extremities in place sets the room's current state to the
+// resolution of the state after it and the current state.
+// Rejected events are remembered (the most recent kMaxRejected IDs) and nothing of them is
+// stored. Single-threaded (the loop); the caller runs one PDU per room at a time.
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+#include "core/error.h"
+#include "core/json.h"
+#include "homeserver/federation/pdu_checks.h"
+#include "homeserver/federation/transport.h"
+#include "homeserver/timeline/room_cache.h"
+#include "homeserver/timeline/write_path.h"
+#include "storage/event_store.h"
+#include "storage/relation_store.h"
+
+namespace myelin::homeserver {
+
+struct PduOutcome {
+  std::string event_id;  // "" when it could not be worked out (no known room, no valid format)
+  std::string error;     // "" when accepted (written, soft-failed or already here)
+};
+
+class PduIntake {
+ public:
+  using Done = std::function<void(PduOutcome)>;
+  PduIntake(std::string server_name, storage::EventStore& store, storage::RelationStore& relations, RoomCache& rooms,
+            WritePath& write_path, KeyFetcher& keys, Transport& transport);
+
+  // Checks and writes `pdu`, received from `origin` (the authenticated server that sent it);
+  // `done` runs exactly once, on the loop, possibly before this returns.
+  void receive(const std::string& origin, const json::value& pdu, Done done);
+
+  bool rejected(const std::string& event_id) const { return rejected_.contains(event_id); }
+  // Whether the room's m.room.server_acl lets `server` take part (server-server-api "Server
+  // Access Control Lists"); true for a room unknown here.
+  static bool acl_allows(const RoomState& room, const std::string& server);
+  bool acl_allows(const std::string& room_id, const std::string& server);
+
+  static constexpr std::size_t kMaxRejected = 10'000;
+  static constexpr std::size_t kMissingEventsLimit = 10;
+  static constexpr std::size_t kMaxAuthChainEvents = 1000;
+  static constexpr std::size_t kMaxAuthChainBytes = 16 << 20;
+
+ private:
+  struct Pending;
+  using Fetched = std::vector<std::pair<std::string, json::object>>;  // (event ID, PDU)
+  // pdu_intake.cc: steps 0–4 and the missing prev events.
+  void receive(std::shared_ptr<Pending> pending);
+  void signed_checks(const std::shared_ptr<Pending>& pending, const KeyLookup& keys);
+  void auth_checks(const std::shared_ptr<Pending>& pending);
+  void prev_events(const std::shared_ptr<Pending>& pending);
+  void fetch_missing(const std::shared_ptr<Pending>& pending);
+  void receive_in_order(const std::shared_ptr<Pending>& pending, std::shared_ptr<std::vector<json::object>> events,
+                        std::size_t next);
+  void reject(const std::shared_ptr<Pending>& pending, std::string why);
+  void remember_rejected(const std::string& event_id);
+  // The PDUs of the auth events `pdu` names, in its order, from `fetched` or the store; nullopt
+  // when one is missing, rejected or of another room.
+  std::optional<std::vector<json::object>> auth_events_of(const RoomState& room, const json::object& pdu,
+                                                          const std::map<std::string, json::object>& fetched);
+  // pdu_intake_auth.cc: the auth chain from the origin (step 4).
+  void fetch_auth_chain(const std::shared_ptr<Pending>& pending);
+  void store_auth_chain(const RoomState& room, Fetched& events, const KeyLookup& keys);
+  // pdu_intake_state.cc: steps 5 and 6, and the write.
+  void state_checks(const std::shared_ptr<Pending>& pending, const std::vector<storage::StoredEvent>& prevs);
+  // The resolution of `states`, over the store and the pending event (not stored yet).
+  core::Result<storage::StateMap> resolve(std::vector<storage::StateMap> states, const RoomState& room,
+                                          const Pending& pending);
+  storage::NewEvent row_of(const Pending& pending) const;
+  void soft_fail(const Pending& pending, const std::string& why);
+
+  std::string server_name_;
+  storage::EventStore& store_;
+  storage::RelationStore& relations_;
+  RoomCache& rooms_;
+  WritePath& write_path_;
+  KeyFetcher& keys_;
+  Transport& transport_;
+  std::unordered_set<std::string> rejected_;
+  std::deque<std::string> rejected_order_;  // oldest first, for the bound
+};
+
+// The fields an outlier and a timeline row share, from a checked PDU.
+storage::NewOutlier outlier_of(const std::string& event_id, const std::string& room_id, const json::object& pdu);
+
+}  // namespace myelin::homeserver

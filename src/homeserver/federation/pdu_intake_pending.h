@@ -1,0 +1,21 @@
+#pragma once
+// PduIntake's record of one PDU being checked (private to pdu_intake*.cc).
+#include <memory>
+#include <string>
+
+#include "homeserver/federation/pdu_intake.h"
+
+namespace myelin::homeserver {
+
+struct PduIntake::Pending {
+  std::string origin;
+  json::object pdu;
+  std::shared_ptr<RoomState> room;  // held until done, so the cache keeps this one
+  std::string event_id;
+  bool may_fetch = true;       // may ask the origin for missing prev events
+  bool may_fetch_auth = true;  // may ask the origin for missing auth events
+  Done done;
+  void finish(std::string error) const { done({event_id, std::move(error)}); }
+};
+
+}  // namespace myelin::homeserver

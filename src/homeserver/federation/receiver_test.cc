@@ -1,0 +1,278 @@
+#include "homeserver/federation/receiver.h"
+
+#include <gtest/gtest.h>
+
+#include "homeserver/federation/federation_test_support.h"
+#include "http/http.h"
+
+namespace myelin::homeserver {
+namespace {
+
+struct ReceiverTest : testing::FederationRoom {
+  PduIntake intake{"here.example", *store, *store, here.rooms, here.write_path, keys, transport};
+  std::vector<std::string> typing;  // "<user> <room> <typing>"
+  std::vector<std::string> receipts;
+  Receiver receiver{intake,
+                    {[this](const core::UserId& user, const core::RoomId& room, bool is_typing) {
+                       typing.push_back(user.str() + " " + room.str() + " " + (is_typing ? "1" : "0"));
+                     },
+                     [this](const core::UserId& user, const core::RoomId& room, const core::EventId& event,
+                            const std::string& thread) {
+                       receipts.push_back(user.str() + " " + room.str() + " " + event.str() + " " + thread);
+                     }}};
+
+  // Sends a transaction of `pdus` from remote.example; the answer, when it came.
+  std::optional<core::Result<json::object>> answer;
+  void send(const std::string& txn_id, json::array pdus, json::array edus = {},
+            const std::string& origin = "remote.example") {
+    answer.reset();
+    json::object body{{"origin", origin}, {"origin_server_ts", 1}, {"pdus", std::move(pdus)}};
+    if (!edus.empty()) body["edus"] = std::move(edus);
+    receiver.receive("remote.example", txn_id, body, [this](core::Result<json::object> result) { answer = result; });
+  }
+  // The answer's entry for `event_id` ({} accepted, {"error": ...} not).
+  json::object result(const std::string& event_id) {
+    EXPECT_TRUE(answer && *answer) << (answer && !*answer ? answer->error().message : "no answer");
+    if (!answer || !*answer) return {{"error", "no answer"}};
+    const auto& pdus = (*answer)->at("pdus").as_object();
+    return pdus.contains(event_id) ? pdus.at(event_id).as_object() : json::object{{"error", "absent"}};
+  }
+  // Bob of remote.example joins (through a transaction).
+  void join_bob() {
+    BuiltEvent join = remote_event("@b:remote.example", "m.room.member", "@b:remote.example", {{"membership", "join"}});
+    send("join", {join.pdu});
+    ASSERT_EQ(result(join.row.event_id), json::object());
+  }
+};
+
+TEST_F(ReceiverTest, AValidPduIsWrittenThroughTheWritePath) {
+  join_bob();
+  EXPECT_TRUE(room()->joined.contains("@b:remote.example"));
+  EXPECT_EQ(room()->joined_servers.at("remote.example"), 1u);
+  BuiltEvent message = remote_event("@b:remote.example", "m.room.message", std::nullopt, {{"body", "hi"}});
+  send("t1", {message.pdu});
+  EXPECT_EQ(result(message.row.event_id), json::object());
+  auto stored = store->event(message.row.event_id);
+  ASSERT_TRUE(stored);
+  EXPECT_NE(stored->json.find("\"hi\""), std::string::npos);
+  EXPECT_EQ(room()->extremities.back().event_id, message.row.event_id);
+}
+
+TEST_F(ReceiverTest, ABadSignatureIsDropped) {
+  join_bob();
+  BuiltEvent message = remote_event("@b:remote.example", "m.room.message", std::nullopt, {{"body", "hi"}});
+  const core::SigningKey other = core::SigningKey::generate("r");  // same key ID, another key
+  json::object forged = message.pdu;
+  forged.erase("signatures");
+  forged.erase("hashes");
+  rooms::finalize_local_event(forged, *room()->rules, "remote.example", other);
+  send("t1", {forged});
+  EXPECT_TRUE(result(message.row.event_id).contains("error"));
+  EXPECT_FALSE(store->event(message.row.event_id));
+}
+
+TEST_F(ReceiverTest, AContentHashMismatchIsStoredRedacted) {
+  join_bob();
+  BuiltEvent message = remote_event("@b:remote.example", "m.room.message", std::nullopt, {{"body", "hi"}});
+  json::object changed = message.pdu;
+  changed["content"] = json::object{{"body", "changed on the way"}};  // the signature covers the redacted event
+  send("t1", {changed});
+  EXPECT_EQ(result(message.row.event_id), json::object());
+  auto stored = store->event(message.row.event_id);
+  ASSERT_TRUE(stored);
+  EXPECT_EQ(stored->json.find("changed on the way"), std::string::npos);
+  EXPECT_EQ(core::parse_json_object(stored->json)->at("content").as_object(), json::object());
+}
+
+TEST_F(ReceiverTest, AnEventItsAuthEventsDoNotAllowIsRejected) {
+  join_bob();
+  BuiltEvent message = remote_event("@b:remote.example", "m.room.message", std::nullopt, {{"body", "hi"}});
+  // Bob (power 0) sets the room name (state_default 50), citing the same auth events.
+  json::object name = resigned(message.pdu, [](json::object& pdu) {
+    pdu["type"] = "m.room.name";
+    pdu["state_key"] = "";
+    pdu["content"] = json::object{{"name", "mine"}};
+  });
+  const std::string name_id = id_of(name);
+  send("t1", {name});
+  EXPECT_TRUE(result(name_id).contains("error"));
+  EXPECT_FALSE(store->event(name_id));
+  EXPECT_TRUE(intake.rejected(name_id));
+  EXPECT_EQ(room()->pdu("m.room.name", ""), nullptr);
+}
+
+TEST_F(ReceiverTest, AnEventTheCurrentStateDoesNotAllowIsSoftFailed) {
+  join_bob();
+  // Built before Bob is banned, arriving after.
+  BuiltEvent late = remote_event("@b:remote.example", "m.room.message", std::nullopt, {{"body", "evading"}});
+  send_here("@a:here.example", "m.room.member", "@b:remote.example", {{"membership", "ban"}});
+  send("t1", {late.pdu});
+  EXPECT_EQ(result(late.row.event_id), json::object());  // accepted, as soft-failed events are
+  auto stored = store->event(late.row.event_id);         // but kept as an outlier, not in the timeline
+  ASSERT_TRUE(stored);
+  EXPECT_EQ(stored->pos, 0);
+  for (const auto& extremity : room()->extremities) EXPECT_NE(extremity.event_id, late.row.event_id);
+}
+
+TEST_F(ReceiverTest, MissingPrevEventsAreFetchedThroughGetMissingEvents) {
+  join_bob();
+  BuiltEvent first = remote_event("@b:remote.example", "m.room.message", std::nullopt, {{"body", "one"}});
+  RoomState ahead = *room();  // the room as remote.example sees it after `first`
+  ahead.apply(first.row, first.pdu, {ahead.last_pos + 1, ahead.state_group});
+  BuiltEvent second = remote_event("@b:remote.example", "m.room.message", std::nullopt, {{"body", "two"}}, &ahead);
+  send("t1", {second.pdu});
+  ASSERT_EQ(transport.sent.size(), 1u);
+  EXPECT_FALSE(answer);  // waits for the missing events
+  const OutgoingRequest& request = transport.sent[0].request;
+  EXPECT_EQ(request.destination, "remote.example");
+  EXPECT_EQ(request.method, "POST");
+  EXPECT_EQ(request.target, "/_matrix/federation/v1/get_missing_events/%21room%3Ahere.example");
+  const json::object& body = request.body->as_object();
+  EXPECT_EQ(body.at("latest_events").as_array(), json::array{json::value(second.row.event_id)});
+  EXPECT_EQ(body.at("limit"), 10);
+  EXPECT_EQ(body.at("earliest_events").as_array().size(), 1u);
+  transport.answer(200, core::to_string(json::object{{"events", json::array{first.pdu}}}));
+  EXPECT_EQ(result(second.row.event_id), json::object());
+  EXPECT_TRUE(store->event(first.row.event_id));
+  EXPECT_TRUE(store->event(second.row.event_id));
+  EXPECT_EQ(room()->extremities.back().event_id, second.row.event_id);
+}
+
+TEST_F(ReceiverTest, MissingAuthEventsAreFetchedThroughEventAuthAndKeptAsOutliers) {
+  join_bob();
+  BuiltEvent carol = remote_event("@c:remote.example", "m.room.member", "@c:remote.example", {{"membership", "join"}});
+  RoomState ahead = *room();
+  ahead.apply(carol.row, carol.pdu, {ahead.last_pos + 1, ahead.state_group});
+  BuiltEvent message = remote_event("@c:remote.example", "m.room.message", std::nullopt, {{"body", "hi"}}, &ahead);
+  send("t1", {message.pdu});
+  ASSERT_EQ(transport.sent.size(), 1u);
+  EXPECT_EQ(transport.sent[0].request.method, "GET");
+  EXPECT_EQ(transport.sent[0].request.target,
+            "/_matrix/federation/v1/event_auth/%21room%3Ahere.example/" + http::percent_encode(message.row.event_id));
+  json::array chain{carol.pdu};
+  for (const auto& [key, entry] : room()->state) chain.push_back(*entry.pdu);  // known ones are skipped
+  transport.answer(200, core::to_string(json::object{{"auth_chain", chain}}));
+  auto outlier = store->event(carol.row.event_id);
+  ASSERT_TRUE(outlier);
+  EXPECT_EQ(outlier->pos, 0);
+  // Its prev event, Carol's join, is an outlier only: asked for through get_missing_events.
+  ASSERT_EQ(transport.sent.size(), 2u);
+  EXPECT_EQ(transport.sent[1].request.method, "POST");
+  transport.answer(200, core::to_string(json::object{{"events", json::array{carol.pdu}}}));
+  EXPECT_EQ(result(message.row.event_id), json::object());
+  EXPECT_NE(store->event(carol.row.event_id)->pos, 0);
+  EXPECT_NE(store->event(message.row.event_id)->pos, 0);
+  EXPECT_TRUE(room()->joined.contains("@c:remote.example"));
+}
+
+TEST_F(ReceiverTest, ForkedPrevEventsAreResolved) {
+  join_bob();
+  // Bob renames himself while @a sets the topic: two branches with different states. (A second
+  // later than his join: state resolution orders events of equal power by time, then by ID.)
+  const BuiltEvent built = remote_event("@b:remote.example", "m.room.member", "@b:remote.example",
+                                        {{"membership", "join"}, {"displayname", "Bob"}});
+  const json::object rename = resigned(
+      built.pdu, [](json::object& pdu) { pdu["origin_server_ts"] = pdu.at("origin_server_ts").as_int64() + 1000; });
+  const std::string rename_id = id_of(rename);
+  send_here("@a:here.example", "m.room.topic", "", {{"topic", "ours"}});
+  send("t1", {rename});
+  EXPECT_EQ(result(rename_id), json::object());
+  EXPECT_EQ(room()->extremities.size(), 2u);
+  ASSERT_NE(room()->content("m.room.topic", ""), nullptr);  // the current state has both
+  EXPECT_EQ(string_field(*room()->content("m.room.member", "@b:remote.example"), "displayname"), "Bob");
+  // An event after both: its state before is the resolution of theirs.
+  BuiltEvent after = remote_event("@b:remote.example", "m.room.message", std::nullopt, {{"body", "merged"}});
+  EXPECT_EQ(after.pdu.at("prev_events").as_array().size(), 2u);
+  send("t2", {after.pdu});
+  EXPECT_EQ(result(after.row.event_id), json::object());
+  ASSERT_EQ(room()->extremities.size(), 1u);
+  EXPECT_EQ(room()->extremities[0].event_id, after.row.event_id);
+  auto stored = store->event(after.row.event_id);
+  ASSERT_TRUE(stored);
+  const storage::StateMap state = store->state_group(stored->state_group);
+  EXPECT_TRUE(state.contains({"m.room.topic", ""}));
+  EXPECT_EQ(state.at({"m.room.member", "@b:remote.example"}), rename_id);
+}
+
+TEST_F(ReceiverTest, PrevEventsStillMissingAreRefused) {
+  join_bob();
+  BuiltEvent first = remote_event("@b:remote.example", "m.room.message", std::nullopt, {{"body", "one"}});
+  RoomState ahead = *room();
+  ahead.apply(first.row, first.pdu, {ahead.last_pos + 1, ahead.state_group});
+  BuiltEvent second = remote_event("@b:remote.example", "m.room.message", std::nullopt, {{"body", "two"}}, &ahead);
+  send("t1", {second.pdu});
+  transport.answer(500);
+  EXPECT_TRUE(result(second.row.event_id).contains("error"));
+  EXPECT_FALSE(store->event(second.row.event_id));
+}
+
+TEST_F(ReceiverTest, TheRoomsServerAclIsAppliedToEachPdu) {
+  join_bob();
+  send_here("@a:here.example", "m.room.server_acl", "",
+            {{"allow", json::array{"*"}}, {"deny", json::array{"remote.example"}}});
+  BuiltEvent message = remote_event("@b:remote.example", "m.room.message", std::nullopt, {{"body", "hi"}});
+  send("t1", {message.pdu});
+  EXPECT_TRUE(result(message.row.event_id).contains("error"));
+  EXPECT_FALSE(store->event(message.row.event_id));
+}
+
+TEST_F(ReceiverTest, ARepeatedTransactionIsAnsweredTheSameWithoutProcessing) {
+  join_bob();
+  BuiltEvent message = remote_event("@b:remote.example", "m.room.message", std::nullopt, {{"body", "hi"}});
+  send("t1", {message.pdu});
+  const auto first = answer;
+  const int fetches = keys.fetches;
+  send("t1", {message.pdu, json::object{{"junk", 1}}});
+  ASSERT_TRUE(answer && *answer && first && *first);
+  EXPECT_EQ(**answer, **first);
+  EXPECT_EQ(keys.fetches, fetches);
+}
+
+TEST_F(ReceiverTest, MalformedTransactionsAreRefused) {
+  json::array many;
+  for (int i = 0; i < 51; ++i) many.push_back(json::object());
+  send("big", many);
+  ASSERT_TRUE(answer && !*answer);
+  EXPECT_EQ((*answer).error().errcode, "M_TOO_LARGE");
+  EXPECT_EQ((*answer).error().http_status, 400);
+  send("other", {}, {}, "other.example");  // the body names another origin
+  ASSERT_TRUE(answer && !*answer);
+  EXPECT_EQ((*answer).error().errcode, "M_BAD_JSON");
+  receiver.receive("remote.example", "nopdus", json::object{{"origin", "remote.example"}, {"origin_server_ts", 1}},
+                   [this](core::Result<json::object> result) { answer = result; });
+  ASSERT_TRUE(answer && !*answer);
+  EXPECT_EQ((*answer).error().errcode, "M_BAD_JSON");
+}
+
+TEST_F(ReceiverTest, OneBadPduDoesNotStopTheOthers) {
+  join_bob();
+  BuiltEvent message = remote_event("@b:remote.example", "m.room.message", std::nullopt, {{"body", "hi"}});
+  json::object unknown_room = message.pdu;
+  unknown_room["room_id"] = "!elsewhere:remote.example";
+  send("t1", {json::value(7), unknown_room, message.pdu});
+  EXPECT_EQ(result(message.row.event_id), json::object());
+  EXPECT_EQ((*answer)->at("pdus").as_object().size(), 1u);  // the others have no ID here
+}
+
+TEST_F(ReceiverTest, TypingAndReceiptsOfTheOriginsUsersGoToTheirServices) {
+  json::array edus{
+      json::object{{"edu_type", "m.typing"},
+                   {"content", json::object{{"room_id", room_id}, {"user_id", "@b:remote.example"}, {"typing", true}}}},
+      json::object{{"edu_type", "m.typing"},  // not the origin's user
+                   {"content", json::object{{"room_id", room_id}, {"user_id", "@a:here.example"}, {"typing", true}}}},
+      json::object{
+          {"edu_type", "m.receipt"},
+          {"content",
+           json::object{
+               {room_id, json::object{{"m.read", json::object{{"@b:remote.example",
+                                                               json::object{{"event_ids", json::array{"$e"}},
+                                                                            {"data", json::object{{"ts", 1}}}}}}}}}}}},
+      json::object{{"edu_type", "m.presence"}, {"content", json::object()}}};
+  send("e1", {}, edus);
+  ASSERT_TRUE(answer && *answer);
+  EXPECT_EQ(typing, std::vector<std::string>{"@b:remote.example " + room_id + " 1"});
+  EXPECT_EQ(receipts, std::vector<std::string>{"@b:remote.example " + room_id + " $e "});
+}
+
+}  // namespace
+}  // namespace myelin::homeserver
