@@ -10,6 +10,7 @@
 #include "rooms/auth.h"
 #include "rooms/event_format.h"
 #include "rooms/pdu_format.h"
+#include "rooms/server_acl.h"
 
 namespace myelin::homeserver {
 namespace {
@@ -105,10 +106,13 @@ json::object join_answer(storage::EventStore& store, const rooms::RoomVersionRul
 
 }  // namespace
 
-core::Result<std::shared_ptr<RoomState>> FederationJoins::resident_room(const std::string& room_id) const {
+core::Result<std::shared_ptr<RoomState>> FederationJoins::resident_room(const std::string& origin,
+                                                                        const std::string& room_id) const {
   std::shared_ptr<RoomState> room = core::RoomId::parse(room_id) ? rooms_.room(room_id) : nullptr;
   if (!room || !joined_locally(*room, config_.server_name))
     return core::fail(Errc::kNotFound, "This server is not in the room");
+  if (!rooms::server_allowed_by_acl(room->content("m.room.server_acl", ""), origin))
+    return core::fail(Errc::kForbidden, "The room's server ACL denies your server");
   return room;
 }
 
@@ -117,7 +121,7 @@ core::Result<json::object> FederationJoins::make_join(const std::string& origin,
                                                       const std::vector<std::string>& versions) {
   if (!core::UserId::parse(user_id)) return core::fail(Errc::kInvalidParam, "Invalid user ID");
   if (server_of(user_id) != origin) return core::fail(Errc::kForbidden, "The user is not of the requesting server");
-  auto room = resident_room(room_id);
+  auto room = resident_room(origin, room_id);
   if (!room) return std::unexpected(room.error());
   const rooms::RoomVersionRules& rules = *(*room)->rules;
   const bool offered = versions.empty() ? rules.id == "1" : std::ranges::find(versions, rules.id) != versions.end();
@@ -175,7 +179,7 @@ core::Status FederationJoins::check_join(const std::string& origin, const RoomSt
 void FederationJoins::send_join(const std::string& origin, const std::string& room_id, const std::string& event_id,
                                 json::object pdu, bool omit_members,
                                 std::function<void(core::Result<json::object>)> done) {
-  auto room = resident_room(room_id);
+  auto room = resident_room(origin, room_id);
   if (!room) return done(std::unexpected(room.error()));
   if (auto stored = store_.event(event_id); stored && stored->pos != 0 && stored->room_id == room_id)
     return done(answer_again(**room, *stored, omit_members));

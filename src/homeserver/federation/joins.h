@@ -37,7 +37,8 @@ class FederationJoins {
   // {room_version, event}: an unsigned m.room.member join of `user_id` on the room's forward
   // extremities and current state. `versions` are the ver query parameters (none: only "1").
   // M_INVALID_PARAM for malformed IDs, M_NOT_FOUND when no local user is joined to the room,
-  // M_FORBIDDEN when the user is not of `origin` or the auth rules refuse the join,
+  // M_FORBIDDEN when the user is not of `origin`, the room's server ACL denies `origin` (so
+  // for send_join too) or the auth rules refuse the join,
   // M_INCOMPATIBLE_ROOM_VERSION (with room_version) when the room's version is not offered.
   core::Result<json::object> make_join(const std::string& origin, const std::string& room_id,
                                        const std::string& user_id, const std::vector<std::string>& versions);
@@ -55,8 +56,9 @@ class FederationJoins {
                  bool omit_members, std::function<void(core::Result<json::object>)> done);
 
  private:
-  // The room, when a local user is joined to it (else M_NOT_FOUND).
-  core::Result<std::shared_ptr<RoomState>> resident_room(const std::string& room_id) const;
+  // The room, when a local user is joined to it (else M_NOT_FOUND) and its server ACL allows
+  // `origin` (else M_FORBIDDEN).
+  core::Result<std::shared_ptr<RoomState>> resident_room(const std::string& origin, const std::string& room_id) const;
   // The checks that need no keys, up to the auth rules against the event's own auth events.
   core::Status check_join(const std::string& origin, const RoomState& room, const std::string& event_id,
                           const json::object& pdu) const;

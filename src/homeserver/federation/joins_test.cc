@@ -73,6 +73,14 @@ TEST_P(JoinsTest, MakeJoinRefusals) {
   // A room b is not in.
   EXPECT_EQ(b.joins.make_join("a.example", "!nowhere:b.example", "@alice:a.example", {GetParam()}).error().errcode,
             "M_NOT_FOUND");
+  // A server the room's ACL denies.
+  ASSERT_TRUE(b.path.timeline.send(*core::RoomId::parse(room_id),
+                                   {"@bob:b.example",
+                                    "m.room.server_acl",
+                                    "",
+                                    {{"allow", json::array{"*"}}, {"deny", json::array{"a.example"}}},
+                                    {}}));
+  EXPECT_EQ(b.joins.make_join("a.example", room_id, "@alice:a.example", {GetParam()}).error().errcode, "M_FORBIDDEN");
   // An invite-only room: the auth rules refuse.
   const std::string closed = b.create_room("@bob:b.example", GetParam(), "invite");
   EXPECT_EQ(b.joins.make_join("a.example", closed, "@alice:a.example", {GetParam()}).error().errcode, "M_FORBIDDEN");
