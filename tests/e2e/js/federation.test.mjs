@@ -90,6 +90,19 @@ test("state, redactions and profile changes cross in both directions", async () 
   await waitFor(() => alice.getRoom(lobby).getMember(bob.getUserId())?.name === "Bob from hs2");
 });
 
+test("typing and read receipts reach the other server", async () => {
+  await alice.sendTyping(lobby, true, 20000);
+  await waitFor(() => bob.getRoom(lobby)?.getMember(alice.getUserId())?.typing);
+  await alice.sendTyping(lobby, false);
+  await waitFor(() => bob.getRoom(lobby)?.getMember(alice.getUserId())?.typing === false);
+
+  const { event_id: id } = await alice.sendTextMessage(lobby, "read me");
+  const event = await seen(bob, lobby, (e) => e.getId() === id);
+  await bob.sendReadReceipt(event);
+  await waitFor(() => alice.getRoom(lobby).getUsersReadUpTo(alice.getRoom(lobby).findEventById(id))
+    .includes(bob.getUserId()));
+});
+
 test("a user joins a room of the other server by room ID through a via server", async () => {
   const { room_id: roomId } = await bob.createRoom({ preset: "public_chat", name: "Bob's place" });
   await alice.joinRoom(roomId, { viaServers: ["hs2.test"] });
