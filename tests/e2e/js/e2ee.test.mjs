@@ -2,7 +2,7 @@
 // through /keys/* and /sendToDevice, cross-signing with password UIA, SAS verification, and
 // server-side key backup restored through secret storage on a fresh device.
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { after, before, describe, test } from "node:test";
 
 import * as sdk from "matrix-js-sdk";
 import {
@@ -10,7 +10,7 @@ import {
 } from "matrix-js-sdk/lib/crypto-api/index.js";
 import { logger } from "matrix-js-sdk/lib/logger.js";
 
-import { register, startServer, startSyncing } from "./harness.mjs";
+import { register, startFederatedServers, startServer, startSyncing } from "./harness.mjs";
 
 // Quiet: the SDK's per-component loggers are created at debug level, every initRustCrypto turns the
 // Rust crypto's tracing on at debug level, and the SDK logs harmless errors (MatrixRTC state for a
@@ -28,13 +28,14 @@ const clients = {};
 const recoveryKeys = new Map();
 const password = (name) => `pw-${name}-long`;
 
-// Logs a device in and starts it with Rust crypto (in memory), waiting for its first sync.
-async function login(name) {
-  const response = await sdk.createClient({ baseUrl: server.url }).loginRequest({
+// Logs a device in on `home` (by default the one server) and starts it with Rust crypto (in
+// memory), waiting for its first sync.
+async function login(name, home = server) {
+  const response = await sdk.createClient({ baseUrl: home.url }).loginRequest({
     type: "m.login.password", identifier: { type: "m.id.user", user: name }, password: password(name),
   });
   const client = sdk.createClient({
-    baseUrl: server.url, accessToken: response.access_token, userId: response.user_id,
+    baseUrl: home.url, accessToken: response.access_token, userId: response.user_id,
     deviceId: response.device_id, verificationMethods: ["m.sas.v1"],
     cryptoCallbacks: {
       getSecretStorageKey: async ({ keys }) => {
@@ -360,4 +361,57 @@ test("key backup: a fresh device restores keys from the backup and decrypts earl
   await hasDecrypted(fresh, roomId, bodies);
   // The backup holds every session alice had when it was made, bob's too.
   await hasDecrypted(fresh, clients.firstRoom, ["hello bob, secretly", "hello alice, secretly"]);
+});
+
+describe("across two servers", () => {
+  let hs1, hs2, alice, bob;
+  let roomId;
+
+  before(async () => {
+    [hs1, hs2] = await startFederatedServers();
+    await register(hs1.url, "alice", password("alice"), hs1.registrationToken());
+    await register(hs2.url, "bob", password("bob"), hs2.registrationToken());
+    alice = await login("alice", hs1);
+    bob = await login("bob", hs2);
+  });
+
+  after(async () => {
+    for (const client of [alice, bob]) client?.stopClient();
+    await Promise.all([hs1, hs2].filter(Boolean).map((s) => s.stop()));
+  });
+
+  test("users of two servers decrypt each other's messages", async () => {
+    // Joined by alias (invites do not cross servers yet), encrypted from the start.
+    ({ room_id: roomId } = await alice.createRoom({
+      preset: "public_chat", room_alias_name: "secret",
+      initial_state: [{ type: "m.room.encryption", state_key: "", content: { algorithm: "m.megolm.v1.aes-sha2" } }],
+    }));
+    await bob.joinRoom("#secret:hs1.test");
+    await waitFor(() => alice.getRoom(roomId)?.getMember(bob.getUserId())?.membership === "join", "bob's join");
+    for (const client of [alice, bob])
+      await waitFor(() => client.getCrypto().isEncryptionEnabledInRoom(roomId), "the room to be encrypted");
+
+    await send(alice, roomId, "across servers, secretly");
+    await hasDecrypted(bob, roomId, ["across servers, secretly"]);
+    await send(bob, roomId, "back again, secretly");
+    await hasDecrypted(alice, roomId, ["back again, secretly"]);
+  });
+
+  test("a second device added later on the other server decrypts what is sent after", async () => {
+    const bob2 = await login("bob", hs2);
+    try {
+      // alice's server hears of the new device (m.device_list_update), her client asks again.
+      await waitFor(async () => {
+        const devices = (await alice.getCrypto().getUserDeviceInfo([bob.getUserId()])).get(bob.getUserId());
+        return devices?.has(bob2.getDeviceId());
+      }, "alice to see bob's second device");
+      await send(alice, roomId, "for both devices on hs2");
+      await hasDecrypted(bob2, roomId, ["for both devices on hs2"]);
+      await hasDecrypted(bob, roomId, ["for both devices on hs2"]);
+      await send(bob2, roomId, "from the second device");
+      await hasDecrypted(alice, roomId, ["from the second device"]);
+    } finally {
+      bob2.stopClient();
+    }
+  });
 });
