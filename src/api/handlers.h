@@ -170,6 +170,10 @@ void get_federation_user_devices(Call&);
 // federation/queries.cc
 void get_federation_query_profile(Call&);
 void get_federation_query_directory(Call&);
+// federation/joins.cc
+void get_federation_make_join(Call&);
+void put_federation_send_join_v1(Call&);
+void put_federation_send_join(Call&);  // v2
 // federation/transactions.cc
 void put_federation_send(Call&);
 // federation/events.cc

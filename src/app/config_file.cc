@@ -309,6 +309,11 @@ const std::vector<Option>& options() {
              "A PEM file of certificate authorities trusted for outgoing federation requests besides the system's "
              "(empty: none), e.g. a private test network's CA.",
              &Config::federation, &homeserver::FederationOptions::ca_file),
+      option("federation.verify_certificates",
+             "Check other servers' TLS certificates (their chain to a trusted authority and their name). Turn off "
+             "only on a test network whose servers have self-signed certificates: without the check anyone on the "
+             "path can read and change federation traffic.",
+             &Config::federation, &homeserver::FederationOptions::verify_certificates),
       option("federation.resolve",
              "Server names mapped to the \"ip:port\" they are reached at, e.g. {\"hs2.test\": \"127.0.0.1:8449\"} "
              "(IPv6 as \"[::1]:8449\"). For a server named here, every step of server discovery is skipped (no "

@@ -118,6 +118,9 @@ int serve(const Args& args) {
   try {
     http::HttpsClientOptions client_options;
     client_options.ca_file = config->federation.ca_file;
+    client_options.verify_certificates = config->federation.verify_certificates;
+    if (!client_options.verify_certificates)
+      spdlog::warn("federation.verify_certificates is off: other servers' certificates are not checked");
     federation_client = server.https_client(client_options);
   } catch (const std::exception& e) {
     std::cerr << "myelin: federation.ca_file: " << e.what() << "\n";

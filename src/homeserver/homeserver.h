@@ -18,11 +18,13 @@
 #include "homeserver/e2ee/keys.h"
 #include "homeserver/e2ee/to_device.h"
 #include "homeserver/federation/https_transport.h"
+#include "homeserver/federation/joins.h"
 #include "homeserver/federation/key_ring.h"
 #include "homeserver/federation/pdu_intake.h"
 #include "homeserver/federation/queries.h"
 #include "homeserver/federation/reads.h"
 #include "homeserver/federation/receiver.h"
+#include "homeserver/federation/remote_joins.h"
 #include "homeserver/federation/remote_keys.h"
 #include "homeserver/federation/remote_profiles.h"
 #include "homeserver/federation/request_auth.h"
@@ -90,6 +92,7 @@ class Homeserver {
         key_ring_(options.federation, key, store, federation_transport_),
         remote_profiles_(options.federation, federation_transport_),
         remote_keys_(options.federation, federation_transport_),
+        remote_joins_(options.timeline, store, write_path_, federation_transport_, key_ring_, key, scheduler),
         federation_intake_(options.federation.server_name, store, store, room_cache_, write_path_, key_ring_,
                            federation_transport_),
         room_reader(room_cache_, store, store, store, aggregations_),
@@ -120,13 +123,16 @@ class Homeserver {
         push_rules(options.push, store, [this](const std::string& user_id) { notifier_.notify_user(user_id); }),
         pushers(options.push, store),
         notifications(store, store, room_cache_),
-        rooms(options.membership, options.timeline, options.push, store, store, store, store, room_cache_,
-              event_builder_, write_path_, timeline_,
-              // Until the key ring (a KeyFetcher) is wired: then RemoteJoins::join.
-              [](const core::UserId&, const std::string&, std::vector<std::string>, json::object,
-                 std::function<void(core::Result<std::string>)> done) {
-                done(core::fail(core::Errc::kNotFound, "No known server can join this room"));
-              }),
+        rooms(
+            options.membership, options.timeline, options.push, store, store, store, store, room_cache_, event_builder_,
+            write_path_, timeline_,
+            [this](const core::UserId& user_id, const core::RoomId& room_id, std::vector<std::string> servers,
+                   json::object content, std::function<void(core::Result<std::string>)> done) {
+              remote_joins_.join(user_id, room_id, std::move(servers), std::move(content), std::move(done));
+            },
+            [this](const core::RoomAlias& alias, std::function<void(core::Result<ResolvedAlias>)> done) {
+              remote_joins_.query_alias(alias, std::move(done));
+            }),
         profiles(options.membership, store, store, rooms,
                  [this](const core::UserId& user_id, Profiles::Done done) {
                    remote_profiles_.lookup(user_id, std::move(done));
@@ -144,6 +150,7 @@ class Homeserver {
         key_server(options.federation, key, key_ring_),
         federation_auth(options.federation, key_ring_),
         federation_queries(options.federation, store, store, directory),
+        federation_joins(options.timeline, store, room_cache_, event_builder_, write_path_, key_ring_, key),
         federation_sender(options.federation.server_name, federation_transport_, scheduler),
         federation_receiver(federation_intake_,
                             {[this](const core::UserId& user, const core::RoomId& room, bool typing) {
@@ -191,6 +198,7 @@ class Homeserver {
   KeyRing key_ring_;                     // their keys
   RemoteProfiles remote_profiles_;       // their users' profiles
   RemoteKeys remote_keys_;               // and end-to-end encryption keys
+  RemoteJoins remote_joins_;             // our users' joins to their rooms
   PduIntake federation_intake_;          // the checks of their events
 
  public:
@@ -228,6 +236,7 @@ class Homeserver {
   KeyServer key_server;
   RequestAuthenticator federation_auth;
   FederationQueries federation_queries;
+  FederationJoins federation_joins;  // make_join, send_join
   // The sender of this server's events (told of every authenticated request from another
   // server: heard_from), the receiver of theirs (/send) and what they read of rooms.
   FederationSender federation_sender;

@@ -56,6 +56,7 @@ class HttpsClient {
 
 struct HttpsClientOptions {
   std::string ca_file;              // PEM certificate authorities trusted besides the system's ("": none)
+  bool verify_certificates = true;  // false: any certificate is accepted (test networks only)
   std::size_t max_in_flight = 256;  // requests under way at once; beyond, they fail at once (status 0)
 };
 

@@ -24,12 +24,15 @@ class ServerKeyStore {
   // Every key stored for the server.
   virtual std::vector<ServerKeyRecord> server_keys(const std::string& server_name) = 0;
   // Adds or replaces (by server and key ID) each key of `server_name`, and keeps `document`,
-  // the server's signed key document they came from (a key notary hands it on), valid until
-  // `valid_until_ts`.
+  // the server's signed key document they came from (a key notary hands it on), as the latest
+  // for each of them, valid until `valid_until_ts`. A server keeps at most kMaxKeysPerServer
+  // keys: those that stay valid longest.
   virtual void store_server_keys(const std::string& server_name, const std::vector<ServerKeyRecord>& keys,
                                  const std::string& document, std::int64_t valid_until_ts) = 0;
-  // The latest document kept for the server.
-  virtual std::optional<std::string> server_key_document(const std::string& server_name) = 0;
+  // The documents kept for the server's keys (one per key at most, the same one shared), so
+  // that a key the server no longer lists is still vouched for by the document that had it.
+  virtual std::vector<std::string> server_key_documents(const std::string& server_name) = 0;
+  static constexpr std::int64_t kMaxKeysPerServer = 64;
   // Deletes the keys whose validity ended before `before_ts` (an old key counts as valid until
   // it expired), and the documents that expired before it.
   virtual void purge_server_keys(std::int64_t before_ts) = 0;

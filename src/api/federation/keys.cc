@@ -12,7 +12,10 @@ void get_server_keys(Call& call) { call.reply(call.hs.key_server.document()); }
 void get_key_query(Call& call) {
   auto minimum = int_query_param(call.request, "minimum_valid_until_ts", 0);
   if (!minimum) return call.fail(minimum.error());
-  call.hs.key_server.query({{call.param(0), *minimum}}, [call](core::Result<json::object> r) { call.answer(r); });
+  homeserver::KeyRing::Criteria criteria{{}, *minimum};
+  if (call.request.params.size() > 1) criteria.key_ids.push_back(call.param(1));  // the legacy {keyId}
+  call.hs.key_server.query({{call.param(0), std::move(criteria)}},
+                           [call](core::Result<json::object> r) { call.answer(r); });
 }
 
 void post_key_query(Call& call) {
@@ -21,16 +24,17 @@ void post_key_query(Call& call) {
   const json::value* servers = body->if_contains("server_keys");
   if (!servers || !servers->is_object())
     return call.fail(core::make_error(core::Errc::kBadJson, "server_keys must be an object"));
-  std::map<std::string, std::int64_t> wanted;
+  std::map<std::string, homeserver::KeyRing::Criteria> wanted;
   for (const auto& [server, keys] : servers->get_object()) {
     if (!keys.is_object()) return call.fail(core::make_error(core::Errc::kBadJson, "Criteria must be objects"));
-    std::int64_t minimum = 0;
-    for (const auto& [key_id, criteria] : keys.get_object()) {
+    auto& criteria = wanted[std::string(server)];
+    for (const auto& [key_id, wanted_key] : keys.get_object()) {
+      criteria.key_ids.emplace_back(key_id);
       const json::value* ts =
-          criteria.is_object() ? criteria.get_object().if_contains("minimum_valid_until_ts") : nullptr;
-      if (ts && ts->is_int64()) minimum = std::max(minimum, ts->get_int64());
+          wanted_key.is_object() ? wanted_key.get_object().if_contains("minimum_valid_until_ts") : nullptr;
+      if (ts && ts->is_int64())
+        criteria.minimum_valid_until_ts = std::max(criteria.minimum_valid_until_ts, ts->get_int64());
     }
-    wanted[std::string(server)] = minimum;
   }
   call.hs.key_server.query(std::move(wanted), [call](core::Result<json::object> r) { call.answer(r); });
 }

@@ -161,8 +161,8 @@ core::Result<JoinedRoom> check_join_answer(JoinAnswer answer, const std::string&
       joined.state[key] = id;
     }
     joined.outliers.push_back({id, room_id, std::string(string_field(pdu, "type")), state_key,
-                               std::string(string_field(pdu, "sender")), pdu.at("depth").as_int64(),
-                               pdu.at("origin_server_ts").as_int64(), core::canonical_json(pdu)});
+                               std::string(string_field(pdu, "sender")), pdu.at("depth").to_number<std::int64_t>(),
+                               pdu.at("origin_server_ts").to_number<std::int64_t>(), core::canonical_json(pdu)});
   }
   auto accepted_create = state_pdus.find({"m.room.create", ""});
   if (accepted_create == state_pdus.end()) return core::fail(Errc::kBadJson, "The create event was not accepted");

@@ -44,7 +44,7 @@ struct TestServer {
         path(options, *store, key),
         transport(name, servers),
         joins(options, *store, path.rooms, path.builder, path.write_path, keys, key),
-        remote(options, *store, path.write_path, transport, keys, key) {
+        remote(options, *store, path.write_path, transport, keys, key, scheduler) {
     servers[name] = this;
     keys.keys[name] = &key;
   }
@@ -54,15 +54,19 @@ struct TestServer {
     return options;
   }
 
-  // A room of `creator` (a user of this server) with `join_rule`, written like createRoom's.
+  // A room of `creator` (a user of this server) with `join_rule` (restricted: to the members
+  // of `allowed`), written like createRoom's.
   std::string create_room(const std::string& creator, const std::string& version,
-                          const std::string& join_rule = "public") {
+                          const std::string& join_rule = "public", const std::string& allowed = "") {
     RoomPlan plan{creator, rooms::find_room_version(version), {}, {}, false};
     // v12 creators rank above every level and must not be listed.
     json::object users;
     if (version != "12") users[creator] = 100;
     plan.add("m.room.power_levels", "", {{"users", std::move(users)}});
-    plan.add("m.room.join_rules", "", {{"join_rule", join_rule}});
+    json::object rules{{"join_rule", join_rule}};
+    if (!allowed.empty())
+      rules["allow"] = json::array{json::object{{"type", "m.room_membership"}, {"room_id", allowed}}};
+    plan.add("m.room.join_rules", "", std::move(rules));
     plan.add("m.room.history_visibility", "", {{"history_visibility", "shared"}});
     plan.add("m.room.name", "", {{"name", "Test room"}});
     auto room = create_planned_room(path.builder, *store, path.write_path, options.server_name, std::move(plan),
@@ -70,11 +74,11 @@ struct TestServer {
     return room ? *room : "";
   }
 
-  // Joins the local `user` through other servers; the room ID or the error.
+  // Joins the local `user` through `servers`; the room ID or the error.
   core::Result<std::string> remote_join(const std::string& user, const std::string& room,
-                                        std::vector<std::string> via) {
+                                        std::vector<std::string> servers) {
     std::optional<core::Result<std::string>> result;
-    remote.join(id<core::UserId>(user), room, std::move(via), {{"displayname", "Alice"}},
+    remote.join(id<core::UserId>(user), id<core::RoomId>(room), std::move(servers), {{"displayname", "Alice"}},
                 [&result](core::Result<std::string> r) { result = std::move(r); });
     return result ? *result : core::fail(core::Errc::kInternal, "no answer");
   }
@@ -84,6 +88,7 @@ struct TestServer {
   TimelineOptions options;
   SendPath path;
   InProcessTransport transport;
+  http::InlineScheduler scheduler;
   FederationJoins joins;
   RemoteJoins remote;
   std::map<std::string, std::string> aliases;  // -> room ID, for /query/directory

@@ -6,6 +6,7 @@
 
 #include "core/clock.h"
 #include "core/ids.h"
+#include "homeserver/timeline/join_rules.h"
 #include "rooms/auth.h"
 #include "rooms/event_format.h"
 #include "rooms/pdu_format.h"
@@ -125,12 +126,11 @@ core::Result<json::object> FederationJoins::make_join(const std::string& origin,
     error.extra["room_version"] = rules.id;
     return std::unexpected(std::move(error));
   }
-  json::object pdu{{"type", "m.room.member"},
-                   {"state_key", user_id},
-                   {"sender", user_id},
-                   {"content", json::object{{"membership", "join"}}},
-                   {"room_id", room_id},
-                   {"origin", config_.server_name},
+  json::object content{{"membership", "join"}};
+  const std::string authoriser = restricted_join_authoriser(rooms_, config_.server_name, **room, user_id);
+  if (!authoriser.empty()) content["join_authorised_via_users_server"] = authoriser;
+  json::object pdu{{"type", "m.room.member"},           {"state_key", user_id}, {"sender", user_id},
+                   {"content", std::move(content)},     {"room_id", room_id},   {"origin", config_.server_name},
                    {"origin_server_ts", core::now_ms()}};
   if (auto graph = builder_.add_graph_fields(pdu, **room); !graph) return std::unexpected(graph.error());
   const RoomState& state = **room;
@@ -152,6 +152,10 @@ core::Status FederationJoins::check_join(const std::string& origin, const RoomSt
   if (server_of(sender) != origin) return invalid("The sender is not of the requesting server");
   const json::value* content = pdu.if_contains("content");
   if (string_field(content->get_object(), "membership") != "join") return invalid("Not a join");
+  // We countersign, so only one of our users can authorise a restricted join here.
+  if (const json::value* via = content->get_object().if_contains("join_authorised_via_users_server");
+      via && (!via->is_string() || server_of(via->get_string()) != config_.server_name))
+    return invalid("join_authorised_via_users_server must be a user of this server");
   if (!content_hash_matches(pdu)) return invalid("The content hash does not match");
   for (std::string_view prev : rooms::referenced_event_ids(pdu, "prev_events", rules)) {
     auto known = store_.event(std::string(prev));
@@ -199,8 +203,8 @@ core::Result<json::object> FederationJoins::accept_join(RoomState& room, json::o
   row.type = "m.room.member";
   row.state_key = std::string(string_field(pdu, "state_key"));
   row.sender = std::string(string_field(pdu, "sender"));
-  row.depth = pdu.at("depth").as_int64();
-  row.origin_server_ts = pdu.at("origin_server_ts").as_int64();
+  row.depth = pdu.at("depth").to_number<std::int64_t>();
+  row.origin_server_ts = pdu.at("origin_server_ts").to_number<std::int64_t>();
   for (std::string_view prev : rooms::referenced_event_ids(pdu, "prev_events", rules))
     row.prev_events.emplace_back(prev);
   row.state_group_before = room.state_group;

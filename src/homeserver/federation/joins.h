@@ -3,8 +3,9 @@
 // Rooms"): GET /make_join gives another server a join template on our room's current state,
 // PUT /send_join checks its signed join, countersigns it, writes it through the write path like
 // a local event and answers the room's state before it with the auth chain. `origin` is always
-// the verified requesting server. Restricted joins (join_authorised_via_users_server) are not
-// offered yet: a user who is neither invited nor allowed by the join rule is refused.
+// the verified requesting server. A restricted room's template names one of our users who may
+// invite as join_authorised_via_users_server when the user is joined to an allowed room (as
+// we know it); our countersignature is the authorising server's.
 #include <functional>
 #include <string>
 #include <vector>

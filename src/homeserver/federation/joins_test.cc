@@ -20,12 +20,15 @@ struct JoinsTest : ::testing::TestWithParam<std::string> {
   TestServer a{"a.example", servers, keys};
   TestServer b{"b.example", servers, keys};
 
-  // A join of `user` on b's template, signed by `signer`: what a.example would send.
+  // A join of `user` on b's template (with `extra` content), signed by `signer`: what
+  // a.example would send.
   std::pair<json::object, std::string> signed_join(const std::string& room_id, const std::string& user,
-                                                   const core::SigningKey& signer, const std::string& server) {
+                                                   const core::SigningKey& signer, const std::string& server,
+                                                   const json::object& extra = {}) {
     auto made = b.joins.make_join(server, room_id, user, {GetParam()});
     EXPECT_TRUE(made) << made.error().message;
     json::object pdu = made->at("event").as_object();
+    for (const auto& [key, value] : extra) pdu["content"].as_object()[key] = value;
     const auto& rules = *rooms::find_room_version(GetParam());
     std::string id = rooms::finalize_local_event(pdu, rules, server, signer);
     return {std::move(pdu), std::move(id)};
@@ -132,6 +135,10 @@ TEST_P(JoinsTest, SendJoinRefusals) {
   const auto stranger = core::SigningKey::generate("k");
   auto [forged, forged_id] = signed_join(room_id, "@alice:a.example", stranger, "a.example");
   EXPECT_EQ(send_join("a.example", room_id, forged_id, forged).error().errcode, "M_INVALID_PARAM");
+  // Authorised by another server's user: we could not countersign for them.
+  auto [foreign, foreign_id] = signed_join(room_id, "@alice:a.example", a.key, "a.example",
+                                           {{"join_authorised_via_users_server", "@eve:c.example"}});
+  EXPECT_EQ(send_join("a.example", room_id, foreign_id, foreign).error().errcode, "M_INVALID_PARAM");
   // Not a PDU of the room's version at all.
   EXPECT_EQ(send_join("a.example", room_id, id, {{"type", "m.room.member"}}).error().errcode, "M_BAD_JSON");
   EXPECT_FALSE(b.path.rooms.room(room_id)->joined.contains("@alice:a.example"));

@@ -166,34 +166,50 @@ void KeyRing::wake(Server& entry) {
   for (auto& wake : waiting) wake();
 }
 
-void KeyRing::notarise(std::map<std::string, std::int64_t> servers, std::function<void(json::array)> done) {
+void KeyRing::notarise(std::map<std::string, Criteria> servers, std::function<void(json::array)> done) {
   if (servers.size() > kMaxServersPerFetch)
     servers.erase(std::next(servers.begin(), kMaxServersPerFetch), servers.end());
   std::vector<KeyNeed> needs;
   const std::int64_t now = core::now_ms();
-  for (const auto& [name, minimum] : servers) {
+  for (const auto& [name, criteria] : servers) {
     if (name == options_.server_name) continue;
-    // Every current key of the server must still be valid then; one we never saw is fetched.
+    const std::int64_t minimum = criteria.minimum_valid_until_ts ? criteria.minimum_valid_until_ts : now;
     Server& entry = server(name);
-    bool fresh = false;
-    for (const auto& key : entry.keys)
-      if (!key.expired_ts && key.valid_until_ts >= std::max(minimum, now)) fresh = true;
-    if (!fresh) needs.push_back({name, "", 0});
+    auto valid = [&](const std::string& key_id) {
+      return std::any_of(entry.keys.begin(), entry.keys.end(),
+                         [&](const auto& k) { return k.key_id == key_id && k.valid_until_ts >= minimum; });
+    };
+    bool fresh = criteria.key_ids.empty()
+                     ? std::any_of(entry.keys.begin(), entry.keys.end(),
+                                   [&](const auto& k) { return !k.expired_ts && k.valid_until_ts >= minimum; })
+                     : std::all_of(criteria.key_ids.begin(), criteria.key_ids.end(), valid);
+    if (fresh) continue;
+    // Asked for fresh keys: a recent failure does not stop the notary asking again.
+    entry.failed_at = 0;
+    needs.push_back({name, "", 0});
   }
   fetch(std::move(needs), [this, servers = std::move(servers), done = std::move(done)](const KeyLookup&) {
     json::array documents;
-    for (const auto& [name, minimum] : servers) {
-      json::object document;
+    for (const auto& [name, criteria] : servers) {
       if (name == options_.server_name) {
-        document = own_key_document(options_.server_name, own_key_, options_.old_verify_keys, core::now_ms());
-      } else {
-        auto stored = store_.server_key_document(name);
-        auto parsed = stored ? core::parse_json_object(*stored) : core::fail(core::Errc::kNotFound, "");
-        if (!parsed) continue;
-        document = std::move(*parsed);
-        core::sign_json(document, options_.server_name, own_key_);
+        documents.push_back(own_key_document(options_.server_name, own_key_, options_.old_verify_keys, core::now_ms()));
+        continue;
       }
-      documents.push_back(std::move(document));
+      for (const std::string& stored : store_.server_key_documents(name)) {
+        auto document = core::parse_json_object(stored);
+        if (!document) continue;
+        auto lists = [&document](const std::string& key_id) {
+          for (const char* field : {"verify_keys", "old_verify_keys"}) {
+            const json::value* keys = document->if_contains(field);
+            if (keys && keys->is_object() && keys->get_object().contains(key_id)) return true;
+          }
+          return false;
+        };
+        if (!criteria.key_ids.empty() && std::none_of(criteria.key_ids.begin(), criteria.key_ids.end(), lists))
+          continue;
+        core::sign_json(*document, options_.server_name, own_key_);
+        documents.push_back(std::move(*document));
+      }
     }
     done(std::move(documents));
   });

@@ -31,10 +31,16 @@ class KeyRing final : public KeyFetcher {
   // Forgets (memory and store) the keys whose validity ended a week before `now_ms`.
   void purge(std::int64_t now_ms);
 
-  // As a notary (federation.serve_key_notary): the key documents of `servers` (name → the
-  // validity the asker wants, 0 for now), fetched when not at hand, each with our signature
-  // added; a server whose keys could not be had is left out. At most kMaxServersPerFetch.
-  void notarise(std::map<std::string, std::int64_t> servers, std::function<void(json::array)> done);
+  // What a notary is asked about one server: keys by ID (none: all) valid until at least then.
+  struct Criteria {
+    std::vector<std::string> key_ids;
+    std::int64_t minimum_valid_until_ts = 0;  // 0: now
+  };
+  // As a notary (federation.serve_key_notary): the key documents of `servers` — those that
+  // list a key asked for, or all — fetched again when a key asked for is unknown or not valid
+  // long enough, each with our signature added; a server with none is left out. At most
+  // kMaxServersPerFetch servers.
+  void notarise(std::map<std::string, Criteria> servers, std::function<void(json::array)> done);
 
   static constexpr std::size_t kMaxServers = 10'000;
   static constexpr std::size_t kMaxServersPerFetch = 100;

@@ -112,7 +112,7 @@ TEST_F(KeyRingTest, ANotaryAnswerWithoutItsSignatureIsNotTrusted) {
 
 TEST_F(KeyRingTest, AsANotaryItCountersignsWhatTheServerSigned) {
   std::optional<json::array> documents;
-  ring.notarise({{"there.example", 0}, {"here.example", 0}}, [&](json::array d) { documents = std::move(d); });
+  ring.notarise({{"there.example", {}}, {"here.example", {}}}, [&](json::array d) { documents = std::move(d); });
   ASSERT_EQ(transport.sent.size(), 1u);
   transport.answer(200, remote_document());
   ASSERT_TRUE(documents);

@@ -27,6 +27,9 @@ struct FederationOptions {
   bool enabled = false;
   // Certificate authorities trusted for outgoing TLS besides the system's (PEM; "": none).
   std::string ca_file;
+  // Off: other servers' certificates are not checked, so anyone on the path can read and change
+  // the traffic. For test networks whose servers have self-signed certificates (sytest) only.
+  bool verify_certificates = true;
   // Server name → "ip:port" (IPv6 as "[::1]:8448"): that server is reached there, with TLS
   // verifying its host name and its server name as the Host header, in place of every step of
   // server discovery (no .well-known, SRV or DNS). For tests and split-horizon setups.

@@ -1,6 +1,7 @@
 #include "homeserver/federation/remote_joins.h"
 
 #include <algorithm>
+#include <map>
 #include <utility>
 
 #include "core/clock.h"
@@ -26,6 +27,17 @@ core::Error error_of(const std::string& server, const IncomingResponse& response
   if (response.status == 403 || errcode == "M_FORBIDDEN") return core::make_error(Errc::kForbidden, message);
   if (response.status == 404 || errcode == "M_NOT_FOUND") return core::make_error(Errc::kNotFound, message);
   return unreachable(message + " (" + std::to_string(response.status) + ")");
+}
+
+// `lookup`'s answers for `needs`, kept: a lookup a worker thread may use.
+KeyLookup frozen(const std::vector<KeyNeed>& needs, const KeyLookup& lookup) {
+  auto keys = std::make_shared<std::map<std::pair<std::string, std::string>, VerifyKey>>();
+  for (const auto& need : needs)
+    if (auto key = lookup(need.server, need.key_id)) (*keys)[{need.server, need.key_id}] = *key;
+  return [keys](std::string_view server, std::string_view key_id) -> std::optional<VerifyKey> {
+    auto it = keys->find({std::string(server), std::string(key_id)});
+    return it == keys->end() ? std::nullopt : std::optional<VerifyKey>(it->second);
+  };
 }
 
 std::string make_join_target(const std::string& room_id, const std::string& user_id) {
@@ -72,7 +84,7 @@ struct RemoteJoins::Attempt {
   Done done;
 };
 
-void RemoteJoins::query_alias(const core::RoomAlias& alias, std::function<void(core::Result<AliasAnswer>)> done) {
+void RemoteJoins::query_alias(const core::RoomAlias& alias, std::function<void(core::Result<ResolvedAlias>)> done) {
   OutgoingRequest request;
   request.destination = std::string(alias.server());
   request.method = "GET";
@@ -90,7 +102,7 @@ void RemoteJoins::query_alias(const core::RoomAlias& alias, std::function<void(c
     const json::value* servers = body ? body->if_contains("servers") : nullptr;
     if (!body || !core::RoomId::parse(string_field(*body, "room_id")) || !servers || !servers->is_array())
       return done(std::unexpected(unreachable(server + " answered the alias query with nonsense")));
-    AliasAnswer answer{std::string(string_field(*body, "room_id")), {}};
+    ResolvedAlias answer{std::string(string_field(*body, "room_id")), {}};
     for (const auto& name : servers->get_array()) {
       if (answer.servers.size() == kMaxCandidates) break;
       if (name.is_string()) answer.servers.emplace_back(name.get_string());
@@ -99,27 +111,15 @@ void RemoteJoins::query_alias(const core::RoomAlias& alias, std::function<void(c
   });
 }
 
-void RemoteJoins::join(const core::UserId& user_id, const std::string& room_id_or_alias, std::vector<std::string> via,
+void RemoteJoins::join(const core::UserId& user_id, const core::RoomId& room_id, std::vector<std::string> servers,
                        json::object content, Done done) {
   auto attempt = std::make_shared<Attempt>();
   attempt->user_id = user_id.str();
+  attempt->room_id = room_id.str();
   attempt->content = std::move(content);
-  attempt->candidates = std::move(via);
+  attempt->candidates = std::move(servers);
   attempt->done = std::move(done);
-  if (auto room_id = core::RoomId::parse(room_id_or_alias)) {
-    attempt->room_id = room_id->str();
-    attempt->candidates.emplace_back(room_id->server());
-    return start(std::move(attempt));
-  }
-  auto alias = core::RoomAlias::parse(room_id_or_alias);
-  if (!alias) return attempt->done(core::fail(Errc::kInvalidParam, "Not a room ID or alias"));
-  query_alias(*alias, [this, attempt, server = std::string(alias->server())](core::Result<AliasAnswer> answer) {
-    if (!answer) return attempt->done(std::unexpected(answer.error()));
-    attempt->room_id = std::move(answer->room_id);
-    attempt->candidates.insert(attempt->candidates.end(), answer->servers.begin(), answer->servers.end());
-    attempt->candidates.push_back(server);
-    start(attempt);
-  });
+  start(std::move(attempt));
 }
 
 void RemoteJoins::start(std::shared_ptr<Attempt> attempt) {
@@ -190,27 +190,68 @@ void RemoteJoins::on_make_join(std::shared_ptr<Attempt> attempt, const std::stri
   request.timeout = std::chrono::seconds(120);
   transport_.send(std::move(request), [this, attempt, rules, pdu = std::move(pdu),
                                        join_id = std::move(join_id)](IncomingResponse response) mutable {
-    on_send_join(attempt, *rules, std::move(pdu), std::move(join_id), response);
+    on_send_join(attempt, *rules, std::move(pdu), std::move(join_id), std::move(response));
   });
 }
 
+// One send_join answer on its way: read off the loop, its keys fetched on it, checked off it.
+// The worker steps touch only this.
+struct RemoteJoins::Answer {
+  std::shared_ptr<Attempt> attempt;
+  const rooms::RoomVersionRules* rules = nullptr;
+  std::string server;
+  std::string room_id;
+  json::object join;
+  std::string join_id;
+  std::string body;
+  std::optional<core::Result<JoinAnswer>> read;
+  std::optional<core::Result<JoinedRoom>> checked;
+};
+
 void RemoteJoins::on_send_join(std::shared_ptr<Attempt> attempt, const rooms::RoomVersionRules& rules,
-                               json::object join, std::string join_id, const IncomingResponse& response) {
-  const std::string& server = attempt->candidates[attempt->next - 1];
-  auto fail_here = [this, attempt](const core::Error& error) { failed(attempt, error); };
-  if (response.status != 200) return fail_here(error_of(server, response));
-  auto body = core::parse_json_object(response.body);
-  if (!body) return fail_here(unreachable(server + ": send_join answered no JSON"));
-  auto answer = read_join_answer(std::move(*body));
-  if (!answer) return fail_here(unreachable(server + ": " + answer.error().message));
-  std::vector<KeyNeed> needs = join_answer_keys(*answer, join, rules);
-  keys_.fetch(std::move(needs), [this, attempt, &rules, answer = std::move(*answer), join = std::move(join),
-                                 join_id = std::move(join_id), fail_here](KeyLookup lookup) mutable {
-    auto joined = check_join_answer(std::move(answer), attempt->room_id, std::move(join), join_id, rules, lookup);
-    if (!joined) return fail_here(joined.error());
-    persist(*attempt, rules, std::move(*joined));
-    attempt->done(attempt->room_id);
+                               json::object join, std::string join_id, IncomingResponse response) {
+  const std::string server = attempt->candidates[attempt->next - 1];
+  if (response.status != 200) return failed(std::move(attempt), error_of(server, response));
+  auto answer = std::make_shared<Answer>();
+  answer->attempt = std::move(attempt);
+  answer->rules = &rules;
+  answer->server = server;
+  answer->room_id = answer->attempt->room_id;
+  answer->join = std::move(join);
+  answer->join_id = std::move(join_id);
+  answer->body = std::move(response.body);
+  scheduler_.run_blocking(
+      [answer] {
+        auto body = core::parse_json_object(answer->body);
+        answer->body = std::string();
+        answer->read =
+            body ? read_join_answer(std::move(*body)) : core::Result<JoinAnswer>(std::unexpected(body.error()));
+      },
+      [this, answer] { fetch_keys(answer); });
+}
+
+void RemoteJoins::fetch_keys(std::shared_ptr<Answer> answer) {
+  if (!answer->read) return failed(answer->attempt, unreachable(answer->server + ": the answer could not be read"));
+  if (!*answer->read)
+    return failed(answer->attempt, unreachable(answer->server + ": " + answer->read->error().message));
+  std::vector<KeyNeed> needs = join_answer_keys(**answer->read, answer->join, *answer->rules);
+  keys_.fetch(needs, [this, answer, needs](KeyLookup lookup) {
+    KeyLookup keys = frozen(needs, lookup);
+    scheduler_.run_blocking(
+        [answer, keys] {
+          answer->checked = check_join_answer(std::move(**answer->read), answer->room_id, std::move(answer->join),
+                                              answer->join_id, *answer->rules, keys);
+        },
+        [this, answer] { finish(answer); });
   });
+}
+
+void RemoteJoins::finish(std::shared_ptr<Answer> answer) {
+  if (!answer->checked)
+    return failed(answer->attempt, unreachable(answer->server + ": the answer could not be checked"));
+  if (!*answer->checked) return failed(answer->attempt, answer->checked->error());
+  persist(*answer->attempt, *answer->rules, std::move(**answer->checked));
+  answer->attempt->done(answer->attempt->room_id);
 }
 
 void RemoteJoins::persist(const Attempt& attempt, const rooms::RoomVersionRules& rules, JoinedRoom joined) {
@@ -222,8 +263,8 @@ void RemoteJoins::persist(const Attempt& attempt, const rooms::RoomVersionRules&
   row.type = "m.room.member";
   row.state_key = attempt.user_id;
   row.sender = attempt.user_id;
-  row.depth = joined.join.at("depth").as_int64();
-  row.origin_server_ts = joined.join.at("origin_server_ts").as_int64();
+  row.depth = joined.join.at("depth").to_number<std::int64_t>();
+  row.origin_server_ts = joined.join.at("origin_server_ts").to_number<std::int64_t>();
   row.json = core::canonical_json(joined.join);
   for (std::string_view prev : rooms::referenced_event_ids(joined.join, "prev_events", rules))
     row.prev_events.emplace_back(prev);

@@ -20,42 +20,44 @@
 #include "homeserver/federation/join_response.h"
 #include "homeserver/federation/pdu_checks.h"
 #include "homeserver/federation/transport.h"
+#include "homeserver/membership/room_service.h"
 #include "homeserver/timeline/options.h"
 #include "homeserver/timeline/write_path.h"
+#include "http/http.h"
 #include "storage/event_store.h"
 
 namespace myelin::homeserver {
 
-// A directory server's answer for an alias (GET /_matrix/federation/v1/query/directory).
-struct AliasAnswer {
-  std::string room_id;
-  std::vector<std::string> servers;  // join candidates, at most RemoteJoins::kMaxCandidates
-};
-
 class RemoteJoins {
  public:
-  // Servers tried per join at most (via, directory, the room's and the alias's servers).
+  // Servers tried per join at most (the first of `servers`, our own name and repeats aside).
   static constexpr std::size_t kMaxCandidates = 10;
   static constexpr std::size_t kMaxSendJoinBytes = std::size_t{64} << 20;
 
   using Done = std::function<void(core::Result<std::string>)>;
 
   RemoteJoins(const TimelineOptions& config, storage::EventStore& store, WritePath& write_path, Transport& transport,
-              KeyFetcher& keys, const core::SigningKey& key)
-      : config_(config), store_(store), write_path_(write_path), transport_(transport), keys_(keys), key_(key) {}
+              KeyFetcher& keys, const core::SigningKey& key, http::Scheduler& scheduler)
+      : config_(config),
+        store_(store),
+        write_path_(write_path),
+        transport_(transport),
+        keys_(keys),
+        key_(key),
+        scheduler_(scheduler) {}
 
-  // Joins the local `user_id` to `room_id_or_alias` (a room ID, or an alias of another server)
-  // through `via` first, then the directory's servers, the room ID's server (IDs before v12)
-  // and the alias's server; `content` is the member content to send (profile, reason;
-  // membership is set here). `done(room_id)` once joined; else M_FORBIDDEN when a server
-  // refused, M_NOT_FOUND when none knew the room (or the alias), M_UNKNOWN (502) when none
-  // could be reached or answered sensibly. Runs once, on the loop.
-  void join(const core::UserId& user_id, const std::string& room_id_or_alias, std::vector<std::string> via,
+  // Joins the local `user_id` to `room_id` through `servers`, in order (RoomService's
+  // RemoteJoin); `content` is the member content to send (profile, reason; membership is set
+  // here). `done(room_id)` once joined; else M_FORBIDDEN when a server refused, M_NOT_FOUND
+  // when none knew the room (or no server was named), M_UNKNOWN (502) when none could be
+  // reached or answered sensibly. Runs once, on the loop.
+  void join(const core::UserId& user_id, const core::RoomId& room_id, std::vector<std::string> servers,
             json::object content, Done done);
 
-  // GET /query/directory?room_alias= on the alias's server: M_NOT_FOUND when it knows none,
-  // M_UNKNOWN (502) when it cannot be asked or answers nonsense.
-  void query_alias(const core::RoomAlias& alias, std::function<void(core::Result<AliasAnswer>)> done);
+  // GET /query/directory?room_alias= on the alias's server (RoomService's ResolveAlias), at
+  // most kMaxCandidates servers kept: M_NOT_FOUND when it knows none, M_UNKNOWN (502) when it
+  // cannot be asked or answers nonsense.
+  void query_alias(const core::RoomAlias& alias, std::function<void(core::Result<ResolvedAlias>)> done);
 
  private:
   struct Attempt;
@@ -64,8 +66,13 @@ class RemoteJoins {
   // The current candidate failed with `error` (remembered for the client's answer): the next.
   void failed(std::shared_ptr<Attempt> attempt, const core::Error& error);
   void on_make_join(std::shared_ptr<Attempt> attempt, const std::string& server, const IncomingResponse& response);
+  // The answer is read and checked on the worker pool (a large room's answer is tens of MB and
+  // as many signatures), its keys fetched between the two.
+  struct Answer;
   void on_send_join(std::shared_ptr<Attempt> attempt, const rooms::RoomVersionRules& rules, json::object join,
-                    std::string join_id, const IncomingResponse& response);
+                    std::string join_id, IncomingResponse response);
+  void fetch_keys(std::shared_ptr<Answer> answer);
+  void finish(std::shared_ptr<Answer> answer);
   // The checked answer stored: outliers, then the room record and the join.
   void persist(const Attempt& attempt, const rooms::RoomVersionRules& rules, JoinedRoom joined);
 
@@ -75,6 +82,7 @@ class RemoteJoins {
   Transport& transport_;
   KeyFetcher& keys_;
   const core::SigningKey& key_;
+  http::Scheduler& scheduler_;
 };
 
 }  // namespace myelin::homeserver

@@ -30,7 +30,7 @@ struct RemoteJoinsTest : ::testing::Test {
 TEST_F(RemoteJoinsTest, CandidatesAreTriedInOrderUntilOneJoins) {
   auto joined = a.remote_join("@alice:a.example", room_id, {"down.example", "a.example", "b.example"});
   ASSERT_TRUE(joined) << joined.error().message;
-  // Our own name is skipped, the room ID's server comes last (and is not needed).
+  // Our own name is skipped; the others are tried in order.
   ASSERT_EQ(a.transport.sent.size(), 3u);
   EXPECT_TRUE(a.transport.sent[0].starts_with("down.example GET /_matrix/federation/v1/make_join/"));
   EXPECT_TRUE(a.transport.sent[1].starts_with("b.example GET /_matrix/federation/v1/make_join/"));
@@ -40,26 +40,36 @@ TEST_F(RemoteJoinsTest, CandidatesAreTriedInOrderUntilOneJoins) {
 
 TEST_F(RemoteJoinsTest, ARemoteAliasIsAskedOfItsServer) {
   b.aliases["#room:b.example"] = room_id;
-  auto joined = a.remote_join("@alice:a.example", "#room:b.example", {});
-  ASSERT_TRUE(joined) << joined.error().message;
-  EXPECT_EQ(*joined, room_id);
+  std::optional<core::Result<ResolvedAlias>> resolved;
+  auto ask = [&](const std::string& alias) {
+    resolved.reset();
+    a.remote.query_alias(testing::id<core::RoomAlias>(alias),
+                         [&resolved](core::Result<ResolvedAlias> answer) { resolved = std::move(answer); });
+    return *resolved;
+  };
+  auto found = ask("#room:b.example");
+  ASSERT_TRUE(found) << found.error().message;
+  EXPECT_EQ(found->room_id, room_id);
+  EXPECT_EQ(found->servers, std::vector<std::string>{"b.example"});
   EXPECT_EQ(a.transport.sent.front(),
             "b.example GET /_matrix/federation/v1/query/directory?room_alias=%23room%3Ab.example");
-  EXPECT_EQ(a.remote_join("@alice:a.example", "#missing:b.example", {}).error().errcode, "M_NOT_FOUND");
+  EXPECT_EQ(ask("#missing:b.example").error().errcode, "M_NOT_FOUND");
+  EXPECT_EQ(ask("#room:down.example").error().http_status, 502);
 }
 
 TEST_F(RemoteJoinsTest, RefusedUnknownAndUnreachable) {
   const std::string closed = b.create_room("@bob:b.example", "10", "invite");
-  auto refused = a.remote_join("@alice:a.example", closed, {});
+  auto refused = a.remote_join("@alice:a.example", closed, {"b.example"});
   ASSERT_FALSE(refused);
   EXPECT_EQ(refused.error().errcode, "M_FORBIDDEN");
-  EXPECT_EQ(a.remote_join("@alice:a.example", "!unknown:b.example", {}).error().errcode, "M_NOT_FOUND");
-  auto unreachable = a.remote_join("@alice:a.example", "!r:down.example", {});
+  EXPECT_EQ(a.remote_join("@alice:a.example", "!unknown:b.example", {"b.example"}).error().errcode, "M_NOT_FOUND");
+  auto unreachable = a.remote_join("@alice:a.example", "!r:down.example", {"down.example"});
   ASSERT_FALSE(unreachable);
   EXPECT_EQ(unreachable.error().errcode, "M_UNKNOWN");
   EXPECT_EQ(unreachable.error().http_status, 502);
-  // A v12 room ID names no server: with no via, nothing to try.
-  EXPECT_EQ(a.remote_join("@alice:a.example", "!" + std::string(43, 'A'), {}).error().errcode, "M_NOT_FOUND");
+  // No server to ask (a v12 room ID names none).
+  EXPECT_EQ(a.remote_join("@alice:a.example", "!" + std::string(43, 'A'), {"", "a.example"}).error().errcode,
+            "M_NOT_FOUND");
   EXPECT_FALSE(a.store->room(*core::RoomId::parse(closed)));
 }
 
@@ -98,6 +108,20 @@ TEST_F(RemoteJoinsTest, AnAnswerWithoutAUsableCreateEventFails) {
   ASSERT_FALSE(joined);
   EXPECT_EQ(joined.error().errcode, "M_UNKNOWN");
   EXPECT_FALSE(a.store->room(*core::RoomId::parse(room_id)));
+}
+
+TEST_F(RemoteJoinsTest, ARestrictedRoomIsJoinedThroughAnAllowedRoom) {
+  const std::string restricted = b.create_room("@bob:b.example", "10", "restricted", room_id);
+  // Not in the allowed room yet: no one can authorise.
+  EXPECT_EQ(a.remote_join("@alice:a.example", restricted, {"b.example"}).error().errcode, "M_FORBIDDEN");
+  ASSERT_TRUE(a.remote_join("@alice:a.example", room_id, {"b.example"}));
+  auto made = b.joins.make_join("a.example", restricted, "@alice:a.example", {"10"});
+  ASSERT_TRUE(made) << made.error().message;
+  EXPECT_EQ(made->at("event").at("content").at("join_authorised_via_users_server").as_string(), "@bob:b.example");
+  auto joined = a.remote_join("@alice:a.example", restricted, {"b.example"});
+  ASSERT_TRUE(joined) << joined.error().message;
+  EXPECT_TRUE(a.path.rooms.room(restricted)->joined.contains("@alice:a.example"));
+  EXPECT_TRUE(b.path.rooms.room(restricted)->joined.contains("@alice:a.example"));
 }
 
 TEST_F(RemoteJoinsTest, ASecondLocalUserJoinsTheKnownRoomThroughTheResidentToo) {

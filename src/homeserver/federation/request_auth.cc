@@ -21,8 +21,9 @@ void RequestAuthenticator::authenticate(const IncomingServerRequest& request,
   if (!header) return done(std::unexpected(unauthorized("Missing or malformed X-Matrix authorization")));
   if (!header->destination.empty() && header->destination != options_.server_name)
     return done(std::unexpected(unauthorized("The request is for another server")));
-  if (!core::is_valid_server_name(header->origin) || header->origin == options_.server_name)
-    return done(std::unexpected(unauthorized("Invalid origin")));
+  if (!core::is_valid_server_name(header->origin))
+    return done(core::fail(core::Errc::kInvalidParam, "The origin is not a server name"));
+  if (header->origin == options_.server_name) return done(std::unexpected(unauthorized("Invalid origin")));
   if (!options_.may_talk_to(header->origin))
     return done(core::fail(core::Errc::kForbidden, "Federation with this server is not allowed"));
   std::optional<json::value> content;

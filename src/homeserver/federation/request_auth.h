@@ -25,10 +25,10 @@ class RequestAuthenticator {
 
   // `done` (on the loop, once, possibly before this returns) gets the origin, or the error to
   // answer: M_UNAUTHORIZED (401) for a missing or malformed header, a destination other than
-  // us, an origin that is no server name or is us, a key we cannot get or a signature that does
-  // not verify; M_FORBIDDEN (403) for an origin federation.allowed_servers / denied_servers
-  // refuse, or while federation is disabled; M_NOT_JSON (400) for a body that is not JSON. The strings `request` views
-  // must stay valid until `done` runs.
+  // us, an origin that is us, a key we cannot get or a signature that does not verify;
+  // M_INVALID_PARAM (400) for an origin that is no server name ("example.org:http"); M_FORBIDDEN (403) for an origin
+  // federation.allowed_servers / denied_servers refuse, or while federation is disabled; M_NOT_JSON (400) for a body
+  // that is not JSON. The strings `request` views must stay valid until `done` runs.
   void authenticate(const IncomingServerRequest& request, std::function<void(core::Result<std::string>)> done);
 
  private:

@@ -99,6 +99,8 @@ TEST_F(RequestAuthTest, RefusesWhatDoesNotVerify) {
   options.enabled = false;
   EXPECT_EQ(status(check("PUT", "/t", R"({"a":1})", header)), 403);
   options.enabled = true;
+  // An origin that is no server name.
+  EXPECT_EQ(status(check("PUT", "/t", R"({"a":1})", sign("a.example:http", "here.example", "PUT", "/t", &body))), 400);
   // Claiming to be us.
   EXPECT_EQ(status(check("PUT", "/t", R"({"a":1})", sign("here.example", "here.example", "PUT", "/t", &body))), 401);
 }

@@ -53,7 +53,7 @@ json::object KeyServer::document() const {
   return own_key_document(options_.server_name, key_, options_.old_verify_keys, core::now_ms());
 }
 
-void KeyServer::query(std::map<std::string, std::int64_t> servers,
+void KeyServer::query(std::map<std::string, KeyRing::Criteria> servers,
                       std::function<void(core::Result<json::object>)> done) {
   if (!options_.serve_key_notary || !options_.enabled)
     return done(core::fail(Errc::kForbidden, "This server is not a key notary"));

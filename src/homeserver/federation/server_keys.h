@@ -38,9 +38,9 @@ class KeyServer {
       : options_(options), key_(key), ring_(ring) {}
   json::object document() const;
   // GET /_matrix/key/v2/query/{serverName} and POST /_matrix/key/v2/query: {server_keys: [...]}
-  // for `servers` (name → minimum_valid_until_ts, 0: now); M_FORBIDDEN unless this server is a
-  // notary. `done` may run before this returns.
-  void query(std::map<std::string, std::int64_t> servers, std::function<void(core::Result<json::object>)> done);
+  // for `servers` (KeyRing::notarise); M_FORBIDDEN unless this server is a notary. `done` may
+  // run before this returns.
+  void query(std::map<std::string, KeyRing::Criteria> servers, std::function<void(core::Result<json::object>)> done);
 
  private:
   const FederationOptions& options_;

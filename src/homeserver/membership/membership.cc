@@ -4,7 +4,7 @@
 
 #include "core/ids.h"
 #include "homeserver/membership/room_service.h"
-#include "rooms/auth.h"
+#include "homeserver/timeline/join_rules.h"
 
 namespace myelin::homeserver {
 
@@ -23,39 +23,6 @@ core::Result<core::RoomId> RoomService::resolve_room(const std::string& room_id_
   if (!room_id) return core::fail(Errc::kInvalidParam, "Not a room ID or alias");
   return std::move(*room_id);
 }
-
-namespace {
-
-// For a restricted join by a user who is not invited: a joined local user who may invite, when
-// the joiner is in one of the rooms the join rule allows. Empty when no one can authorise.
-std::string restricted_join_authoriser(RoomCache& rooms, const std::string& server_name, const RoomState& room,
-                                       const std::string& user_id) {
-  const json::object* join_rules = room.content("m.room.join_rules", "");
-  if (!join_rules) return {};
-  const std::string_view rule = string_field(*join_rules, "join_rule");
-  if (rule != "restricted" && rule != "knock_restricted") return {};
-  const std::string membership = room.membership(user_id);
-  if (membership == "invite" || membership == "join") return {};
-  bool allowed = false;
-  if (auto allow = join_rules->find("allow"); allow != join_rules->end() && allow->value().is_array()) {
-    for (const auto& condition : allow->value().get_array()) {
-      if (!condition.is_object()) continue;
-      const auto& object = condition.get_object();
-      if (string_field(object, "type") != "m.room_membership") continue;
-      std::shared_ptr<RoomState> other = rooms.room(std::string(string_field(object, "room_id")));
-      if (other && other->membership(user_id) == "join") allowed = true;
-    }
-  }
-  if (!allowed) return {};
-  rooms::PowerLevels levels(room.content("m.room.power_levels", ""), *room.pdu("m.room.create", ""), *room.rules);
-  const std::string suffix = ":" + server_name;
-  for (const auto& member : room.joined) {
-    if (member.ends_with(suffix) && levels.at_least(member, levels.invite())) return member;
-  }
-  return {};
-}
-
-}  // namespace
 
 core::Result<std::string> RoomService::join(const core::UserId& user_id, const core::RoomId& room_id,
                                             const std::string& reason) {
@@ -123,22 +90,39 @@ bool RoomService::needs_remote_join(const core::RoomId& room_id) {
 void RoomService::join_room(const core::UserId& user_id, bool guest, const std::string& room_id_or_alias,
                             std::vector<std::string> via, const std::string& reason,
                             std::function<void(core::Result<std::string>)> done) {
-  auto remote = [&](const std::string& target) {
+  auto alias = core::RoomAlias::parse(room_id_or_alias);
+  if (!alias || alias->server() == config_.server_name) {
+    auto room_id = resolve_room(room_id_or_alias);
+    if (!room_id) return done(std::unexpected(room_id.error()));
+    via.emplace_back(room_id->server());
+    return join_resolved(user_id, guest, *room_id, std::move(via), reason, std::move(done));
+  }
+  resolve_alias_(*alias, [this, user_id, guest, via = std::move(via), reason, server = std::string(alias->server()),
+                          done = std::move(done)](core::Result<ResolvedAlias> resolved) mutable {
+    if (!resolved) return done(std::unexpected(resolved.error()));
+    auto room_id = core::RoomId::parse(resolved->room_id);
+    if (!room_id) return done(core::fail(Errc::kUnknown, "The alias's server named an invalid room", 502));
+    via.insert(via.end(), resolved->servers.begin(), resolved->servers.end());
+    via.emplace_back(room_id->server());
+    via.push_back(std::move(server));
+    join_resolved(user_id, guest, *room_id, std::move(via), reason, std::move(done));
+  });
+}
+
+void RoomService::join_resolved(const core::UserId& user_id, bool guest, const core::RoomId& room_id,
+                                std::vector<std::string> servers, const std::string& reason,
+                                std::function<void(core::Result<std::string>)> done) {
+  if (needs_remote_join(room_id)) {
     if (guest) return done(core::fail(Errc::kGuestAccessForbidden, "Guests may not join rooms of other servers"));
-    remote_join_(user_id, target, std::move(via), member_content(user_id, "join", reason), std::move(done));
-  };
-  if (auto alias = core::RoomAlias::parse(room_id_or_alias); alias && alias->server() != config_.server_name)
-    return remote(alias->str());
-  auto room_id = resolve_room(room_id_or_alias);
-  if (!room_id) return done(std::unexpected(room_id.error()));
-  if (needs_remote_join(*room_id)) return remote(room_id->str());
+    return remote_join_(user_id, room_id, std::move(servers), member_content(user_id, "join", reason), std::move(done));
+  }
   if (guest) {
-    std::shared_ptr<RoomState> room = rooms_.room(*room_id);
+    std::shared_ptr<RoomState> room = rooms_.room(room_id);
     const json::object* access = room ? room->content("m.room.guest_access", "") : nullptr;
     if (!access || string_field(*access, "guest_access") != "can_join")
       return done(core::fail(Errc::kGuestAccessForbidden, "Guests may not join this room"));
   }
-  done(join(user_id, *room_id, reason));
+  done(join(user_id, room_id, reason));
 }
 
 core::Result<std::string> RoomService::knock_room(const core::UserId& user_id, const std::string& room_id_or_alias,

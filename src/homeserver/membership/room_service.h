@@ -28,18 +28,26 @@
 namespace myelin::homeserver {
 
 // Joins a local user to a room this server is not in, through other servers (federation's
-// RemoteJoins::join, wired in homeserver.h): the room ID or a remote alias, the servers to try
-// first, the member content; `done` runs once, with the room ID or the error for the client.
+// RemoteJoins::join, wired in homeserver.h): the room, the servers to try in order, the member
+// content; `done` runs once, with the room ID or the error for the client.
 using RemoteJoin =
-    std::function<void(const core::UserId& user_id, const std::string& room_id_or_alias, std::vector<std::string> via,
+    std::function<void(const core::UserId& user_id, const core::RoomId& room_id, std::vector<std::string> servers,
                        json::object content, std::function<void(core::Result<std::string>)> done)>;
+// Another server's alias, as its server resolves it (federation's RemoteJoins::query_alias).
+struct ResolvedAlias {
+  std::string room_id;
+  std::vector<std::string> servers;  // join candidates
+};
+using ResolveAlias =
+    std::function<void(const core::RoomAlias& alias, std::function<void(core::Result<ResolvedAlias>)> done)>;
 
 class RoomService {
  public:
   RoomService(const MembershipOptions& config, const TimelineOptions& timeline_config, const PushOptions& push_config,
               storage::EventStore& store, storage::AccountStore& account_store,
               storage::RoomDirectoryStore& directory_store, storage::UserDataStore& user_data_store, RoomCache& rooms,
-              const EventBuilder& builder, WritePath& write_path, Timeline& timeline, RemoteJoin remote_join)
+              const EventBuilder& builder, WritePath& write_path, Timeline& timeline, RemoteJoin remote_join,
+              ResolveAlias resolve_alias)
       : config_(config),
         timeline_config_(timeline_config),
         push_config_(push_config),
@@ -51,7 +59,8 @@ class RoomService {
         builder_(builder),
         write_path_(write_path),
         timeline_(timeline),
-        remote_join_(std::move(remote_join)) {}
+        remote_join_(std::move(remote_join)),
+        resolve_alias_(std::move(resolve_alias)) {}
 
   // The version of rooms created without one (rooms.default_version; /capabilities shows it).
   const std::string& default_room_version() const { return config_.default_room_version; }
@@ -72,11 +81,12 @@ class RoomService {
                                            const std::string& reason, bool is_direct = false);
   core::Status forget(const core::UserId& user_id, const core::RoomId& room_id);
 
-  // POST /join/{roomIdOrAlias}: resolve_room, then join; a room this server is not in (unknown
-  // here, or no local member while others are joined) or another server's alias goes to the
-  // RemoteJoin, through `via` first. A guest joins only local rooms whose m.room.guest_access
-  // is can_join (client-server-api "Guest Access"; M_GUEST_ACCESS_FORBIDDEN). `done` runs
-  // once, with the room ID.
+  // POST /join/{roomIdOrAlias}: resolve_room (another server's alias through ResolveAlias),
+  // then join; a room this server is not in (unknown here, or no local member while others are
+  // joined) goes to the RemoteJoin, through `via`, then the alias's servers, the room ID's
+  // server (before v12) and the alias's server. A guest joins only local rooms whose
+  // m.room.guest_access is can_join (client-server-api "Guest Access";
+  // M_GUEST_ACCESS_FORBIDDEN). `done` runs once, with the room ID.
   void join_room(const core::UserId& user_id, bool guest, const std::string& room_id_or_alias,
                  std::vector<std::string> via, const std::string& reason,
                  std::function<void(core::Result<std::string>)> done);
@@ -134,7 +144,13 @@ class RoomService {
   const EventBuilder& builder_;
   WritePath& write_path_;
   Timeline& timeline_;
+  // join_room once the room is known: locally, or through `servers`.
+  void join_resolved(const core::UserId& user_id, bool guest, const core::RoomId& room_id,
+                     std::vector<std::string> servers, const std::string& reason,
+                     std::function<void(core::Result<std::string>)> done);
+
   RemoteJoin remote_join_;
+  ResolveAlias resolve_alias_;
 };
 
 }  // namespace myelin::homeserver

@@ -382,11 +382,12 @@ CREATE TABLE server_keys (
   server_name TEXT NOT NULL, key_id TEXT NOT NULL, public_key TEXT NOT NULL, valid_until_ts INTEGER NOT NULL,
   expired_ts INTEGER, PRIMARY KEY (server_name, key_id)) WITHOUT ROWID;
 CREATE TABLE server_key_documents (
-  server_name TEXT PRIMARY KEY, json TEXT NOT NULL, valid_until_ts INTEGER NOT NULL) WITHOUT ROWID;
+  server_name TEXT NOT NULL, key_id TEXT NOT NULL, json TEXT NOT NULL, valid_until_ts INTEGER NOT NULL,
+  PRIMARY KEY (server_name, key_id)) WITHOUT ROWID;
 )sql",
-    // 14 (follows 13, the other federation branch's): outliers (storage/event_store.h), events
-    // known but not in the timeline, by ID; the user directory's view of public rooms reads a
-    // current state event's JSON from either table (a remote join's state is outliers).
+    // 14: outliers (storage/event_store.h), events known but not in the timeline, by ID; the
+    // user directory's view of public rooms reads a current state event's JSON from either
+    // table (a remote join's state is outliers).
     R"sql(
 CREATE TABLE outliers (
   event_id TEXT PRIMARY KEY, room_id TEXT NOT NULL, type TEXT NOT NULL, state_key TEXT, sender TEXT NOT NULL,

@@ -19,30 +19,44 @@ std::vector<ServerKeyRecord> SqliteStore::server_keys(const std::string& server_
 void SqliteStore::store_server_keys(const std::string& server_name, const std::vector<ServerKeyRecord>& keys,
                                     const std::string& document, std::int64_t valid_until_ts) {
   DbTransaction transaction(db_);
-  db_.prepare(
-         "INSERT INTO server_key_documents (server_name, json, valid_until_ts) VALUES (?, ?, ?)"
-         " ON CONFLICT (server_name) DO UPDATE SET json = excluded.json, valid_until_ts = excluded.valid_until_ts")
-      .bind(server_name)
-      .bind(document)
-      .bind(valid_until_ts)
-      .run();
   for (const ServerKeyRecord& key : keys) {
     auto s = db_.prepare(
         "INSERT INTO server_keys (server_name, key_id, public_key, valid_until_ts, expired_ts) VALUES (?, ?, ?, ?, ?)"
         " ON CONFLICT (server_name, key_id) DO UPDATE SET public_key = excluded.public_key,"
         " valid_until_ts = excluded.valid_until_ts, expired_ts = excluded.expired_ts");
-    s.bind(key.server_name).bind(key.key_id).bind(key.public_key).bind(key.valid_until_ts);
-    if (key.expired_ts) s.bind(*key.expired_ts);
-    else s.bind_null();
+    s.bind(server_name).bind(key.key_id).bind(key.public_key).bind(key.valid_until_ts).bind(key.expired_ts);
     s.run();
+    db_.prepare(
+           "INSERT INTO server_key_documents (server_name, key_id, json, valid_until_ts) VALUES (?, ?, ?, ?)"
+           " ON CONFLICT (server_name, key_id) DO UPDATE SET json = excluded.json,"
+           " valid_until_ts = excluded.valid_until_ts")
+        .bind(server_name)
+        .bind(key.key_id)
+        .bind(document)
+        .bind(valid_until_ts)
+        .run();
+  }
+  for (const char* table : {"server_keys", "server_key_documents"}) {
+    const std::string validity =
+        std::string(table) == "server_keys" ? "COALESCE(expired_ts, valid_until_ts)" : "valid_until_ts";
+    db_.prepare(std::string("DELETE FROM ") + table + " WHERE server_name = ? AND key_id NOT IN (SELECT key_id FROM " +
+                table + " WHERE server_name = ? ORDER BY " + validity + " DESC LIMIT ?)")
+        .bind(server_name)
+        .bind(server_name)
+        .bind(kMaxKeysPerServer)
+        .run();
   }
   transaction.commit();
 }
 
-std::optional<std::string> SqliteStore::server_key_document(const std::string& server_name) {
-  auto s = db_.prepare("SELECT json FROM server_key_documents WHERE server_name = ?");
+std::vector<std::string> SqliteStore::server_key_documents(const std::string& server_name) {
+  std::vector<std::string> documents;
+  auto s = db_.prepare(
+      "SELECT json FROM server_key_documents WHERE server_name = ? GROUP BY json ORDER BY max(valid_until_ts) DESC"
+      " LIMIT 16");
   s.bind(server_name);
-  return s.step() ? std::optional(s.text(0)) : std::nullopt;
+  while (s.step()) documents.push_back(s.text(0));
+  return documents;
 }
 
 void SqliteStore::purge_server_keys(std::int64_t before_ts) {

@@ -210,7 +210,7 @@ class SqliteStore final : public Store {
   std::vector<ServerKeyRecord> server_keys(const std::string& server_name) override;
   void store_server_keys(const std::string& server_name, const std::vector<ServerKeyRecord>& keys,
                          const std::string& document, std::int64_t valid_until_ts) override;
-  std::optional<std::string> server_key_document(const std::string& server_name) override;
+  std::vector<std::string> server_key_documents(const std::string& server_name) override;
   void purge_server_keys(std::int64_t before_ts) override;
 
  private:

@@ -1,0 +1,34 @@
+// GET /_matrix/federation/v1/make_join/{roomId}/{userId}
+// PUT /_matrix/federation/v1/send_join/{roomId}/{eventId} (the legacy [200, {...}] answer)
+// PUT /_matrix/federation/v2/send_join/{roomId}/{eventId}
+// server-server-api "Joining Rooms"; the checks are homeserver::FederationJoins'.
+#include "api/handlers.h"
+
+namespace myelin::api {
+namespace {
+
+void send_join(Call& call, bool v1) {
+  auto body = call.body();
+  if (!body) return call.fail(body.error());
+  const auto omit = call.request.query_param("omit_members");
+  if (omit && *omit != "true" && *omit != "false")
+    return call.fail(core::make_error(core::Errc::kInvalidParam, "omit_members must be true or false"));
+  call.hs.federation_joins.send_join(call.origin(), call.param(0), call.param(1), std::move(*body),
+                                     !v1 && omit == "true",
+                                     [respond = call.respond, v1](const core::Result<json::object>& answer) {
+                                       if (!answer) return respond(error_response(answer.error()));
+                                       respond(v1 ? json_response(json::array{200, *answer}) : json_response(*answer));
+                                     });
+}
+
+}  // namespace
+
+void get_federation_make_join(Call& call) {
+  call.answer(call.hs.federation_joins.make_join(call.origin(), call.param(0), call.param(1),
+                                                 call.request.query_params("ver")));
+}
+
+void put_federation_send_join_v1(Call& call) { send_join(call, true); }
+void put_federation_send_join(Call& call) { send_join(call, false); }
+
+}  // namespace myelin::api
