@@ -254,6 +254,28 @@ TEST_F(ReceiverTest, OneBadPduDoesNotStopTheOthers) {
   EXPECT_EQ((*answer)->at("pdus").as_object().size(), 1u);  // the others have no ID here
 }
 
+TEST_F(ReceiverTest, HostileShapesAreAnsweredNotFollowed) {
+  join_bob();
+  BuiltEvent message = remote_event("@b:remote.example", "m.room.message", std::nullopt, {{"body", "hi"}});
+  json::object no_prevs = message.pdu, bad_depth = message.pdu, bad_sender = message.pdu;
+  no_prevs["prev_events"] = json::array{json::value(7)};
+  bad_depth["depth"] = "deep";
+  bad_sender["sender"] = json::array();
+  json::array edus{
+      json::value("x"), json::object{{"edu_type", "m.typing"}, {"content", json::array()}},
+      json::object{{"edu_type", "m.receipt"}, {"content", json::object{{room_id, json::value(1)}}}},
+      json::object{
+          {"edu_type", "m.receipt"},
+          {"content", json::object{{room_id, json::object{{"m.read", json::object{{"@b:remote.example", 1}}}}}}}}};
+  send("t1", {json::array(), json::value("pdu"), json::object{{"room_id", 5}}, no_prevs, bad_depth, bad_sender}, edus);
+  ASSERT_TRUE(answer && *answer);
+  for (const auto& [id, outcome] : (*answer)->at("pdus").as_object())
+    EXPECT_TRUE(outcome.as_object().contains("error")) << id;
+  EXPECT_TRUE(typing.empty());
+  EXPECT_TRUE(receipts.empty());
+  EXPECT_TRUE(transport.sent.empty());
+}
+
 TEST_F(ReceiverTest, TypingAndReceiptsOfTheOriginsUsersGoToTheirServices) {
   json::array edus{
       json::object{{"edu_type", "m.typing"},
