@@ -65,8 +65,15 @@ void put_alias(Call& call) {
 }
 
 void get_alias(Call& call) {
-  if (auto alias = homeserver::parse_room_alias(call.param(0)); !alias) return call.fail(alias.error());
-  call.answer(call.hs.directory.resolve_alias(call.param(0)));
+  auto alias = homeserver::parse_room_alias(call.param(0));
+  if (!alias) return call.fail(alias.error());
+  if (call.hs.directory.parse_local_alias(call.param(0)))
+    return call.answer(call.hs.directory.resolve_alias(call.param(0)));
+  call.hs.rooms.resolve_remote_alias(*alias, [call](core::Result<homeserver::ResolvedAlias> resolved) {
+    if (!resolved) return call.fail(resolved.error());
+    call.reply(json::object{{"room_id", resolved->room_id},
+                            {"servers", json::array(resolved->servers.begin(), resolved->servers.end())}});
+  });
 }
 
 void delete_alias(Call& call) {

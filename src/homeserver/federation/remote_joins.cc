@@ -25,8 +25,26 @@ core::Error error_of(const std::string& server, const IncomingResponse& response
   const std::string_view errcode = body ? string_field(*body, "errcode") : "";
   const std::string message = server + ": " + std::string(body ? string_field(*body, "error") : "");
   if (response.status == 403 || errcode == "M_FORBIDDEN") return core::make_error(Errc::kForbidden, message);
-  if (response.status == 404 || errcode == "M_NOT_FOUND") return core::make_error(Errc::kNotFound, message);
+  if (response.status == 404 && errcode != "M_UNRECOGNIZED") return core::make_error(Errc::kNotFound, message);
+  // Another refusal in the server's own words (M_INCOMPATIBLE_ROOM_VERSION, ...) reaches the
+  // client as it was, when it looks like an errcode.
+  const bool plausible = errcode.size() > 2 && errcode.size() <= 64 && errcode.starts_with("M_") &&
+                         errcode.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ_") == std::string_view::npos;
+  if (response.status >= 400 && response.status < 500 && plausible) {
+    core::Error error = core::make_error(Errc::kUnknown, message, response.status);
+    error.errcode = std::string(errcode);
+    return error;
+  }
   return unreachable(message + " (" + std::to_string(response.status) + ")");
+}
+
+// The object of a v1 send_join answer, [200, {...}].
+core::Result<json::object> v1_answer(std::string_view body) {
+  auto parsed = core::parse_json(body);
+  if (!parsed) return std::unexpected(parsed.error());
+  if (!parsed->is_array() || parsed->get_array().size() != 2 || !parsed->get_array()[1].is_object())
+    return core::fail(Errc::kBadJson, "a v1 send_join answer is [200, {...}]");
+  return std::move(parsed->get_array()[1].get_object());
 }
 
 // `lookup`'s answers for `needs`, kept: a lookup a worker thread may use.
@@ -78,7 +96,7 @@ struct RemoteJoins::Attempt {
   json::object content;
   std::vector<std::string> candidates;
   std::size_t next = 0;
-  std::optional<core::Error> refused;  // the first M_FORBIDDEN
+  std::optional<core::Error> refused;  // the first refusal (M_FORBIDDEN, M_INCOMPATIBLE_ROOM_VERSION, ...)
   bool only_not_found = true;          // every server answered M_NOT_FOUND
   std::string last_error;
   Done done;
@@ -152,8 +170,12 @@ void RemoteJoins::try_next(std::shared_ptr<Attempt> attempt) {
                   [this, attempt, server](IncomingResponse response) { on_make_join(attempt, server, response); });
 }
 
-void RemoteJoins::failed(std::shared_ptr<Attempt> attempt, const core::Error& error) {
-  if (error.errcode == "M_FORBIDDEN" && !attempt->refused) attempt->refused = error;
+void RemoteJoins::failed(std::shared_ptr<Attempt> attempt, const core::Error& error, bool answered) {
+  // The first refusal in a server's own words is what the client hears, unless one lets us in.
+  const bool refusal =
+      (answered && error.http_status >= 400 && error.http_status < 500 && error.errcode != "M_NOT_FOUND") ||
+      error.errcode == "M_FORBIDDEN";
+  if (refusal && !attempt->refused) attempt->refused = error;
   attempt->only_not_found = attempt->only_not_found && error.errcode == "M_NOT_FOUND";
   attempt->last_error = error.message;
   try_next(std::move(attempt));
@@ -162,7 +184,7 @@ void RemoteJoins::failed(std::shared_ptr<Attempt> attempt, const core::Error& er
 void RemoteJoins::on_make_join(std::shared_ptr<Attempt> attempt, const std::string& server,
                                const IncomingResponse& response) {
   auto fail_here = [this, attempt](const core::Error& error) { failed(attempt, error); };
-  if (response.status != 200) return fail_here(error_of(server, response));
+  if (response.status != 200) return failed(attempt, error_of(server, response), true);
   auto body = core::parse_json_object(response.body);
   if (!body) return fail_here(unreachable(server + ": make_join answered no JSON"));
   auto read = read_template(*body, attempt->room_id, attempt->user_id);
@@ -180,17 +202,22 @@ void RemoteJoins::on_make_join(std::shared_ptr<Attempt> attempt, const std::stri
   std::string join_id = rooms::finalize_local_event(pdu, *rules, config_.server_name, key_);
   if (auto format = rooms::check_pdu_format(pdu, *rules); !format)
     return fail_here(unreachable(server + ": the join made on its template is invalid: " + format.error().message));
+  send_join(std::move(attempt), *rules, std::move(pdu), std::move(join_id), false);
+}
+
+void RemoteJoins::send_join(std::shared_ptr<Attempt> attempt, const rooms::RoomVersionRules& rules, json::object join,
+                            std::string join_id, bool v1) {
   OutgoingRequest request;
-  request.destination = server;
+  request.destination = attempt->candidates[attempt->next - 1];
   request.method = "PUT";
-  request.target = "/_matrix/federation/v2/send_join/" + http::percent_encode(attempt->room_id) + "/" +
-                   http::percent_encode(join_id);
-  request.body = pdu;
+  request.target = std::string(v1 ? "/_matrix/federation/v1" : "/_matrix/federation/v2") + "/send_join/" +
+                   http::percent_encode(attempt->room_id) + "/" + http::percent_encode(join_id);
+  request.body = join;
   request.max_response_bytes = kMaxSendJoinBytes;
   request.timeout = std::chrono::seconds(120);
-  transport_.send(std::move(request), [this, attempt, rules, pdu = std::move(pdu),
-                                       join_id = std::move(join_id)](IncomingResponse response) mutable {
-    on_send_join(attempt, *rules, std::move(pdu), std::move(join_id), std::move(response));
+  transport_.send(std::move(request), [this, attempt, &rules, join = std::move(join), join_id = std::move(join_id),
+                                       v1](IncomingResponse response) mutable {
+    on_send_join(attempt, rules, std::move(join), std::move(join_id), v1, std::move(response));
   });
 }
 
@@ -209,9 +236,14 @@ struct RemoteJoins::Answer {
 };
 
 void RemoteJoins::on_send_join(std::shared_ptr<Attempt> attempt, const rooms::RoomVersionRules& rules,
-                               json::object join, std::string join_id, IncomingResponse response) {
+                               json::object join, std::string join_id, bool v1, IncomingResponse response) {
   const std::string server = attempt->candidates[attempt->next - 1];
-  if (response.status != 200) return failed(std::move(attempt), error_of(server, response));
+  if (response.status != 200) {
+    core::Error error = error_of(server, response);
+    if (!v1 && (error.errcode == "M_UNRECOGNIZED" || (response.status == 404 && error.errcode == "M_NOT_FOUND")))
+      return send_join(std::move(attempt), rules, std::move(join), std::move(join_id), true);
+    return failed(std::move(attempt), error, true);
+  }
   auto answer = std::make_shared<Answer>();
   answer->attempt = std::move(attempt);
   answer->rules = &rules;
@@ -221,8 +253,8 @@ void RemoteJoins::on_send_join(std::shared_ptr<Attempt> attempt, const rooms::Ro
   answer->join_id = std::move(join_id);
   answer->body = std::move(response.body);
   scheduler_.run_blocking(
-      [answer] {
-        auto body = core::parse_json_object(answer->body);
+      [answer, v1] {
+        auto body = v1 ? v1_answer(answer->body) : core::parse_json_object(answer->body);
         answer->body = std::string();
         answer->read =
             body ? read_join_answer(std::move(*body)) : core::Result<JoinAnswer>(std::unexpected(body.error()));

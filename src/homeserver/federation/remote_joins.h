@@ -2,7 +2,8 @@
 // The joining server's side of the remote join handshake (server-server-api "Joining Rooms"):
 // a local user joins a room this server is not in. For each candidate server in turn: GET
 // make_join (every version we support), the template filled in (origin, timestamp, the user's
-// member content, hashes, our signature, its event ID), PUT v2 send_join, the answer checked
+// member content, hashes, our signature, its event ID), PUT v2 send_join (v1 for servers without
+// it), the answer checked
 // (join_response.h), then the state and auth chain stored as outliers and the join written
 // through the write path with that state (WritePath::write_remote_join), so the room is cached
 // and in /sync like any joined room. A remote alias is first resolved on its server (GET
@@ -63,14 +64,19 @@ class RemoteJoins {
   struct Attempt;
   void start(std::shared_ptr<Attempt> attempt);
   void try_next(std::shared_ptr<Attempt> attempt);
-  // The current candidate failed with `error` (remembered for the client's answer): the next.
-  void failed(std::shared_ptr<Attempt> attempt, const core::Error& error);
+  // The current candidate failed with `error` (remembered for the client's answer; `answered`:
+  // the server's own answer, not our check of it): the next.
+  void failed(std::shared_ptr<Attempt> attempt, const core::Error& error, bool answered = false);
   void on_make_join(std::shared_ptr<Attempt> attempt, const std::string& server, const IncomingResponse& response);
   // The answer is read and checked on the worker pool (a large room's answer is tens of MB and
   // as many signatures), its keys fetched between the two.
   struct Answer;
+  // PUT send_join: v2, or v1 (whose answer is wrapped in [200, {...}]) when the server does not
+  // know v2.
+  void send_join(std::shared_ptr<Attempt> attempt, const rooms::RoomVersionRules& rules, json::object join,
+                 std::string join_id, bool v1);
   void on_send_join(std::shared_ptr<Attempt> attempt, const rooms::RoomVersionRules& rules, json::object join,
-                    std::string join_id, IncomingResponse response);
+                    std::string join_id, bool v1, IncomingResponse response);
   void fetch_keys(std::shared_ptr<Answer> answer);
   void finish(std::shared_ptr<Answer> answer);
   // The checked answer stored: outliers, then the room record and the join.

@@ -71,6 +71,10 @@ class RoomService {
   // Resolves a room ID or a local alias (M_NOT_FOUND for an unknown alias, M_INVALID_PARAM for
   // neither).
   core::Result<core::RoomId> resolve_room(const std::string& room_id_or_alias);
+  // GET /directory/room/{alias} for another server's alias: asked of that server (ResolveAlias).
+  void resolve_remote_alias(const core::RoomAlias& alias, std::function<void(core::Result<ResolvedAlias>)> done) {
+    resolve_alias_(alias, std::move(done));
+  }
 
   core::Result<std::string> join(const core::UserId& user_id, const core::RoomId& room_id, const std::string& reason);
   core::Result<std::string> knock(const core::UserId& user_id, const core::RoomId& room_id, const std::string& reason);

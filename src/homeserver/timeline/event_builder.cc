@@ -31,6 +31,8 @@ json::object draft_pdu(const RoomState& room, const EventDraft& draft, bool room
     else pdu["redacts"] = draft.redacts;
   }
   pdu["origin_server_ts"] = draft.origin_server_ts ? draft.origin_server_ts : core::now_ms();
+  // No longer in the spec's PDU format, but servers of its time (Synapse 1.67, sytest) expect it.
+  pdu["origin"] = server_name;
   return pdu;
 }
 
