@@ -232,6 +232,8 @@ constexpr Route kRoutes[] = {
     {"GET", "/backfill/{roomId}", FED, S, N, get_federation_backfill},
 };
 
+constexpr std::uint64_t kMaxServerRequestBytes = 4 << 20;
+
 // The rate limiters and the options they were made from, shared by every route's handler.
 struct Limiters {
   ClientApiOptions options;
@@ -404,7 +406,11 @@ void install_routes(http::Router& router, homeserver::Homeserver& hs, const Clie
     std::optional<http::StreamedBody> streamed;
     if (route.limit == Limit::kUpload)
       streamed = http::StreamedBody{hs.media.max_upload_bytes(), upload_gate(route, hs, limiters)};
-    for (const auto& prefix : prefixes(route.prefix)) router.add(route.method, prefix + route.path, handler, streamed);
+    // Another server's request may be larger than a client's: a transaction holds up to 50
+    // PDUs of 64 KiB and 100 EDUs.
+    const std::uint64_t body_limit = route.access == Access::kServer ? kMaxServerRequestBytes : 0;
+    for (const auto& prefix : prefixes(route.prefix))
+      router.add(route.method, prefix + route.path, handler, streamed, body_limit);
   }
   router.set_fallbacks(
       [](http::Request&, http::Responder respond) {

@@ -119,12 +119,16 @@ class Router {
   // With a `streamed` body the route's body goes to a temporary file (up to its limit, after
   // its gate let it in) rather than into memory under ServerOptions::max_body_bytes. HEAD
   // requests are served by the GET routes.
+  // `body_limit` (0: ServerOptions::max_body_bytes) is the largest in-memory body the route
+  // takes.
   void add(std::string_view method, std::string_view pattern, Handler handler,
-           std::optional<StreamedBody> streamed = std::nullopt);
+           std::optional<StreamedBody> streamed = std::nullopt, std::uint64_t body_limit = 0);
   void set_fallbacks(Handler not_found, Handler wrong_method);
   void dispatch(Request& request, Responder respond) const;
   // The streamed-body settings of the route `method path` would reach (nullopt: in memory).
   const StreamedBody* streamed_body(std::string_view method, std::string_view path) const;
+  // The in-memory body limit of the route `method path` would reach (0: the server's).
+  std::uint64_t body_limit(std::string_view method, std::string_view path) const;
   // The pattern of the route `method path` would reach, as given to add(); empty when none.
   std::string_view pattern(std::string_view method, std::string_view path) const;
 

@@ -20,6 +20,7 @@ struct Router::Route {
   std::vector<Segment> segments;
   Handler handler;
   std::optional<StreamedBody> streamed;
+  std::uint64_t body_limit = 0;
 };
 
 namespace {
@@ -67,12 +68,13 @@ bool match(const std::vector<Segment>& pattern, const std::vector<std::string_vi
 }  // namespace
 
 void Router::add(std::string_view method, std::string_view pattern, Handler handler,
-                 std::optional<StreamedBody> streamed) {
+                 std::optional<StreamedBody> streamed, std::uint64_t body_limit) {
   auto route = std::make_shared<Route>();
   route->method = std::string(method);
   route->pattern = std::string(pattern);
   route->handler = std::move(handler);
   route->streamed = std::move(streamed);
+  route->body_limit = body_limit;
   for (std::string_view part : split_path(pattern)) {
     Segment segment;
     if (part.starts_with('{') && part.ends_with('}')) {
@@ -103,6 +105,11 @@ const Router::Route* Router::find(std::string_view method, std::string_view path
 const StreamedBody* Router::streamed_body(std::string_view method, std::string_view path) const {
   const Route* route = find(method, path);
   return route && route->streamed ? &*route->streamed : nullptr;
+}
+
+std::uint64_t Router::body_limit(std::string_view method, std::string_view path) const {
+  const Route* route = find(method, path);
+  return route ? route->body_limit : 0;
 }
 
 std::string_view Router::pattern(std::string_view method, std::string_view path) const {

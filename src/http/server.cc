@@ -407,7 +407,8 @@ asio::awaitable<boost::system::error_code> Server::Impl::read_body(
     BodyFile& body_file) {
   Request& request = in.request;
   const StreamedBody* streamed = router.streamed_body(request.method, request.path);
-  const std::uint64_t limit = streamed ? streamed->limit : options.max_body_bytes;
+  const std::uint64_t route_limit = router.body_limit(request.method, request.path);
+  const std::uint64_t limit = streamed ? streamed->limit : route_limit ? route_limit : options.max_body_bytes;
   // The parser checks a Content-Length against its limit only while reading the header,
   // which happened under no limit.
   if (auto length = header_parser.content_length(); length && *length > limit)
@@ -421,7 +422,7 @@ asio::awaitable<boost::system::error_code> Server::Impl::read_body(
     co_return error;
   }
   bhttp::request_parser<bhttp::string_body> parser{std::move(header_parser)};
-  parser.body_limit(options.max_body_bytes);
+  parser.body_limit(limit);
   auto [error, bytes] = co_await bhttp::async_read(stream, buffer, parser, kNoThrow);
   (void)bytes;
   if (!error) request.body = std::move(parser.get().body());

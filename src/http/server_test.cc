@@ -68,6 +68,12 @@ class ServerTest : public ::testing::Test {
     router_.add("POST", "/echo", [](Request& r, Responder respond) {
       respond(Response{200, "application/json", r.body, {}, {}});
     });
+    router_.add(
+        "POST", "/echo-large",
+        [](Request& r, Responder respond) {
+          respond(Response{200, "application/json", std::to_string(r.body.size()), {}, {}});
+        },
+        std::nullopt, 8192);
     router_.add("GET", "/later", [this](Request&, Responder respond) {
       timer_ = server_->scheduler().after(std::chrono::milliseconds(50), [respond] {
         respond(Response{200, "application/json", R"({"late":true})", {}, {}});
@@ -147,6 +153,15 @@ TEST_F(ServerTest, OversizedBodyGets413WithBody) {
   auto response = client.response();
   EXPECT_NE(response.find("413"), std::string::npos);
   EXPECT_NE(response.find("E413"), std::string::npos);
+}
+
+TEST_F(ServerTest, ARouteMayTakeLargerBodiesThanTheServersLimit) {
+  Client client(port_);
+  client.send("POST /echo-large HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\n" + std::string(5000, 'a'));
+  EXPECT_NE(client.response().find("\r\n\r\n5000"), std::string::npos);
+  Client other(port_);
+  other.send("POST /echo-large HTTP/1.1\r\nHost: x\r\nContent-Length: 9000\r\n\r\n" + std::string(9000, 'a'));
+  EXPECT_NE(other.response().find("413"), std::string::npos);
 }
 
 TEST_F(ServerTest, GarbageGets400) {
