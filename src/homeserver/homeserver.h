@@ -18,16 +18,16 @@
 #include "homeserver/e2ee/keys.h"
 #include "homeserver/e2ee/to_device.h"
 #include "homeserver/federation/https_transport.h"
+#include "homeserver/federation/invites.h"
 #include "homeserver/federation/joins.h"
 #include "homeserver/federation/key_ring.h"
 #include "homeserver/federation/pdu_intake.h"
 #include "homeserver/federation/queries.h"
 #include "homeserver/federation/reads.h"
 #include "homeserver/federation/receiver.h"
-#include "homeserver/federation/invites.h"
 #include "homeserver/federation/remote_joins.h"
-#include "homeserver/federation/remote_memberships.h"
 #include "homeserver/federation/remote_keys.h"
+#include "homeserver/federation/remote_memberships.h"
 #include "homeserver/federation/remote_profiles.h"
 #include "homeserver/federation/request_auth.h"
 #include "homeserver/federation/sender.h"
@@ -241,13 +241,13 @@ class Homeserver {
   Aggregations aggregations_;
   PushSender push_sender_;
   PushDelivery push_delivery_;
-  HttpsTransport federation_transport_;  // requests to other servers
-  KeyRing key_ring_;                     // their keys
-  RemoteProfiles remote_profiles_;       // their users' profiles
-  RemoteKeys remote_keys_;               // and end-to-end encryption keys
-  RemoteJoins remote_joins_;             // our users' joins to their rooms
+  HttpsTransport federation_transport_;   // requests to other servers
+  KeyRing key_ring_;                      // their keys
+  RemoteProfiles remote_profiles_;        // their users' profiles
+  RemoteKeys remote_keys_;                // and end-to-end encryption keys
+  RemoteJoins remote_joins_;              // our users' joins to their rooms
   RemoteMemberships remote_memberships_;  // our invites of their users, our rejections of theirs
-  PduIntake federation_intake_;          // the checks of their events
+  PduIntake federation_intake_;           // the checks of their events
 
  public:
   // The services the API layer calls.
@@ -284,7 +284,7 @@ class Homeserver {
   KeyServer key_server;
   RequestAuthenticator federation_auth;
   FederationQueries federation_queries;
-  FederationJoins federation_joins;  // make_join, send_join
+  FederationJoins federation_joins;      // make_join, send_join
   FederationInvites federation_invites;  // v2 invite
   // The sender of this server's events (told of every authenticated request from another
   // server: heard_from), the receiver of theirs (/send) and what they read of rooms.

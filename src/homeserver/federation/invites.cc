@@ -40,7 +40,7 @@ json::array stripped_state(const json::value* value) {
     json::object kept{{"type", event->at("type")},
                       {"state_key", event->at("state_key")},
                       {"sender", event->at("sender")},
-                               {"content", *content}};
+                      {"content", *content}};
     bytes += core::canonical_json(kept).size();
     if (bytes > kMaxInviteStateBytes) break;
     out.push_back(std::move(kept));
@@ -62,7 +62,8 @@ BuiltEvent built_from_pdu(json::object pdu, const rooms::RoomVersionRules& rules
   row.depth = pdu.at("depth").to_number<std::int64_t>();
   row.origin_server_ts = pdu.at("origin_server_ts").to_number<std::int64_t>();
   row.json = core::canonical_json(pdu);
-  for (std::string_view prev : rooms::referenced_event_ids(pdu, "prev_events", rules)) row.prev_events.emplace_back(prev);
+  for (std::string_view prev : rooms::referenced_event_ids(pdu, "prev_events", rules))
+    row.prev_events.emplace_back(prev);
   built.pdu = std::move(pdu);
   return built;
 }
@@ -96,7 +97,8 @@ void FederationInvites::receive(const std::string& origin, const std::string& ro
     return done(core::fail(Errc::kBadJson, "room_version and event are required"));
   const rooms::RoomVersionRules* rules = rooms::find_room_version(version->get_string());
   if (!rules) {
-    core::Error error = core::make_error(Errc::kIncompatibleRoomVersion, "This server does not support the room version");
+    core::Error error =
+        core::make_error(Errc::kIncompatibleRoomVersion, "This server does not support the room version");
     error.extra["room_version"] = version->get_string();
     return done(std::unexpected(std::move(error)));
   }
@@ -104,8 +106,9 @@ void FederationInvites::receive(const std::string& origin, const std::string& ro
   if (auto checked = check_invite(origin, room_id, event_id, pdu, *rules); !checked)
     return done(std::unexpected(checked.error()));
   json::array stripped = stripped_state(body.if_contains("invite_room_state"));
-  keys_.fetch(signing_keys_needed(pdu, *rules), [this, rules, pdu = std::move(pdu), stripped = std::move(stripped),
-                                                 done = std::move(done)](KeyLookup lookup) mutable {
+  std::vector<KeyNeed> needs = signing_keys_needed(pdu, *rules);
+  keys_.fetch(std::move(needs), [this, rules, pdu = std::move(pdu), stripped = std::move(stripped),
+                                 done = std::move(done)](KeyLookup lookup) mutable {
     if (auto verified = verify_pdu_signatures(pdu, *rules, lookup); !verified)
       return done(std::unexpected(verified.error()));
     rooms::add_event_signature(pdu, *rules, config_.server_name, key_);
@@ -121,6 +124,8 @@ void FederationInvites::store(const rooms::RoomVersionRules& rules, json::object
   const std::string suffix = ":" + config_.server_name;
   if (known && std::ranges::any_of(known->joined, [&suffix](const std::string& u) { return u.ends_with(suffix); }))
     return;  // resident: the invite comes through /send like any event
+  const StateEntry* current = known ? known->find("m.room.member", string_field(pdu, "state_key")) : nullptr;
+  if (current && current->event_id == rooms::event_id_of(pdu, rules)) return;  // a retried invite
   std::string creator(string_field(pdu, "sender"));
   for (const json::value& item : stripped)
     if (string_field(item.get_object(), "type") == "m.room.create")

@@ -26,23 +26,24 @@ struct Members {
   }
   explicit Members(TestServer& server)
       : options(options_of(server)),
-        service(options, server.options, push, *server.store, *server.store, *server.store, *server.store,
-                server.path.rooms, server.path.builder, server.path.write_path, server.path.timeline,
-                [&server](const core::UserId& user, const core::RoomId& room, std::vector<std::string> servers,
-                          json::object content, std::function<void(core::Result<std::string>)> done) {
-                  server.remote.join(user, room, std::move(servers), std::move(content), std::move(done));
-                },
-                [](const core::RoomAlias&, std::function<void(core::Result<ResolvedAlias>)> done) {
-                  done(core::fail(core::Errc::kNotFound, "no aliases here"));
-                },
-                [&server](const rooms::RoomVersionRules& rules, json::object pdu, json::array state,
-                          std::function<void(core::Result<json::object>)> done) {
-                  server.memberships.invite(rules, std::move(pdu), std::move(state), std::move(done));
-                },
-                [&server](const core::UserId& user, const core::RoomId& room, const std::string& via,
-                          const std::string& reason, std::function<void(core::Status)> done) {
-                  server.memberships.leave(user, room, via, reason, std::move(done));
-                }) {}
+        service(
+            options, server.options, push, *server.store, *server.store, *server.store, *server.store,
+            server.path.rooms, server.path.builder, server.path.write_path, server.path.timeline,
+            [&server](const core::UserId& user, const core::RoomId& room, std::vector<std::string> servers,
+                      json::object content, std::function<void(core::Result<std::string>)> done) {
+              server.remote.join(user, room, std::move(servers), std::move(content), std::move(done));
+            },
+            [](const core::RoomAlias&, std::function<void(core::Result<ResolvedAlias>)> done) {
+              done(core::fail(core::Errc::kNotFound, "no aliases here"));
+            },
+            [&server](const rooms::RoomVersionRules& rules, json::object pdu, json::array state,
+                      std::function<void(core::Result<json::object>)> done) {
+              server.memberships.invite(rules, std::move(pdu), std::move(state), std::move(done));
+            },
+            [&server](const core::UserId& user, const core::RoomId& room, const std::string& via,
+                      const std::string& reason, std::function<void(core::Status)> done) {
+              server.memberships.leave(user, room, via, reason, std::move(done));
+            }) {}
   MembershipOptions options;
   PushOptions push;
   RoomService service;
@@ -50,7 +51,7 @@ struct Members {
 
 struct InvitesTest : ::testing::Test {
   InvitesTest() {
-    for (const char* user : {"@bob:b.example", "@carol:b.example"}) b.store->create_user({.user_id = user});
+    for (const char* user : {"@bob:b.example", "@carol:b.example"}) (void)b.store->create_user({.user_id = user});
   }
   std::map<std::string, TestServer*> servers;
   FakeKeyFetcher keys;
@@ -143,8 +144,8 @@ TEST_F(InvitesTest, RefusalsReachTheInviter) {
 TEST_F(InvitesTest, TheInviteEventIsChecked) {
   // An invite a built for bob, offered to b in ways it must refuse.
   auto room = a.path.rooms.room(room_id);
-  auto built = a.path.builder.build(*room, {"@alice:a.example", "m.room.member", "@bob:b.example",
-                                            {{"membership", "invite"}}, {}});
+  auto built = a.path.builder.build(
+      *room, {"@alice:a.example", "m.room.member", "@bob:b.example", {{"membership", "invite"}}, {}});
   ASSERT_TRUE(built);
   const std::string event_id = built->row.event_id;
   auto offer = [&](const std::string& origin, const std::string& version, const std::string& id,

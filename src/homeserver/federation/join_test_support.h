@@ -139,10 +139,10 @@ inline void InProcessTransport::send(OutgoingRequest request, std::function<void
   if (endpoint == "make_leave" && segments.size() == 6)
     return done(answer_of(server.joins.make_leave(origin_, segments[4], segments[5])));
   if (endpoint == "send_leave" && segments.size() == 6) {
-    return server.joins.send_leave(origin_, segments[4], segments[5], request.body->as_object(),
-                                   [done](const core::Status& left) {
-                                     done(left ? IncomingResponse{200, "{}", ""} : answer_of(std::unexpected(left.error())));
-                                   });
+    return server.joins.send_leave(
+        origin_, segments[4], segments[5], request.body->as_object(), [done](const core::Status& left) {
+          done(left ? IncomingResponse{200, "{}", ""} : answer_of(std::unexpected(left.error())));
+        });
   }
   if (endpoint == "send" && segments.size() == 5 && server.receiver) {
     return server.receiver->receive(origin_, segments[4], *request.body,

@@ -137,8 +137,8 @@ core::Result<json::object> FederationJoins::make_member(const std::string& origi
   auto room = resident_room(origin, room_id);
   if (!room) return std::unexpected(room.error());
   const rooms::RoomVersionRules& rules = *(*room)->rules;
-  const bool offered = !versions || (versions->empty() ? rules.id == "1"
-                                                      : std::ranges::find(*versions, rules.id) != versions->end());
+  const bool offered =
+      !versions || (versions->empty() ? rules.id == "1" : std::ranges::find(*versions, rules.id) != versions->end());
   if (!offered) {
     core::Error error = core::make_error(Errc::kIncompatibleRoomVersion, "The room's version is not one you support");
     error.extra["room_version"] = rules.id;
@@ -218,21 +218,19 @@ void FederationJoins::send_leave(const std::string& origin, const std::string& r
   if (auto checked = check_member(origin, **room, event_id, pdu, "leave"); !checked)
     return done(std::unexpected(checked.error()));
   std::vector<KeyNeed> needs = signing_keys_needed(pdu, *(*room)->rules);
-  keys_.fetch(std::move(needs),
-              [this, held = *room, pdu = std::move(pdu), done = std::move(done)](KeyLookup lookup) mutable {
-                const rooms::RoomVersionRules& rules = *held->rules;
-                if (auto verified = verify_pdu_signatures(pdu, rules, lookup); !verified)
-                  return done(core::fail(Errc::kInvalidParam, verified.error().message));
-                auto lookup_state = [&held](std::string_view type, std::string_view key) {
-                  return held->pdu(type, key);
-                };
-                if (auto allowed = rooms::authorize_event(pdu, lookup_state, rules); !allowed)
-                  return done(std::unexpected(allowed.error()));
-                BuiltEvent built = built_from_pdu(std::move(pdu), rules);
-                built.row.state_group_before = held->state_group;
-                write_path_.write(*held, built);
-                done({});
-              });
+  keys_.fetch(
+      std::move(needs), [this, held = *room, pdu = std::move(pdu), done = std::move(done)](KeyLookup lookup) mutable {
+        const rooms::RoomVersionRules& rules = *held->rules;
+        if (auto verified = verify_pdu_signatures(pdu, rules, lookup); !verified)
+          return done(core::fail(Errc::kInvalidParam, verified.error().message));
+        auto lookup_state = [&held](std::string_view type, std::string_view key) { return held->pdu(type, key); };
+        if (auto allowed = rooms::authorize_event(pdu, lookup_state, rules); !allowed)
+          return done(std::unexpected(allowed.error()));
+        BuiltEvent built = built_from_pdu(std::move(pdu), rules);
+        built.row.state_group_before = held->state_group;
+        write_path_.write(*held, built);
+        done({});
+      });
 }
 
 core::Result<json::object> FederationJoins::accept_join(RoomState& room, json::object pdu, bool omit_members) {

@@ -60,8 +60,8 @@ class FederationJoins {
   // PUT /v2/send_leave/{roomId}/{eventId}: send_join's checks for a leave (no countersignature,
   // no omit_members), then written through the write path; a leave already written is
   // accepted again. `done` runs once, on the loop.
-  void send_leave(const std::string& origin, const std::string& room_id, const std::string& event_id,
-                  json::object pdu, std::function<void(core::Status)> done);
+  void send_leave(const std::string& origin, const std::string& room_id, const std::string& event_id, json::object pdu,
+                  std::function<void(core::Status)> done);
 
  private:
   // The room, when a local user is joined to it (else M_NOT_FOUND) and its server ACL allows

@@ -56,7 +56,8 @@ namespace {
 // The required signers and `also`, when given and not among them.
 std::vector<std::string> signers(const json::object& pdu, const rooms::RoomVersionRules& rules, std::string_view also) {
   std::vector<std::string> servers = required_signers(pdu, rules);
-  if (!servers.empty() && !also.empty() && std::ranges::find(servers, also) == servers.end()) servers.emplace_back(also);
+  if (!servers.empty() && !also.empty() && std::ranges::find(servers, also) == servers.end())
+    servers.emplace_back(also);
   return servers;
 }
 
@@ -79,8 +80,8 @@ std::vector<KeyNeed> signing_keys_needed(const json::object& pdu, const rooms::R
   return needs;
 }
 
-core::Status verify_pdu_signatures(const json::object& pdu, const rooms::RoomVersionRules& rules,
-                                   const KeyLookup& keys, std::string_view also) {
+core::Status verify_pdu_signatures(const json::object& pdu, const rooms::RoomVersionRules& rules, const KeyLookup& keys,
+                                   std::string_view also) {
   const std::vector<std::string> servers = signers(pdu, rules, also);
   if (servers.empty()) return core::fail(core::Errc::kForbidden, "the event has no valid sender");
   const json::value* ts_value = pdu.if_contains("origin_server_ts");

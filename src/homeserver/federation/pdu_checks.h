@@ -58,8 +58,8 @@ std::vector<KeyNeed> signing_keys_needed(const json::object& pdu, const rooms::R
 // Every required signer has signed the redacted event with at least one known key usable at
 // the event's origin_server_ts, and every such signature verifies; signatures by unknown or
 // expired keys are skipped. Fails with M_FORBIDDEN naming the server.
-core::Status verify_pdu_signatures(const json::object& pdu, const rooms::RoomVersionRules& rules,
-                                   const KeyLookup& keys, std::string_view also = {});
+core::Status verify_pdu_signatures(const json::object& pdu, const rooms::RoomVersionRules& rules, const KeyLookup& keys,
+                                   std::string_view also = {});
 
 // Whether hashes.sha256 is the content hash of the event. When not, the receiver goes on with
 // rooms::redact(pdu) instead of what it received.

@@ -19,24 +19,27 @@ void RemoteMemberships::invite(const rooms::RoomVersionRules& rules, json::objec
   request.method = "PUT";
   request.target = "/_matrix/federation/v2/invite/" + http::percent_encode(string_field(pdu, "room_id")) + "/" +
                    http::percent_encode(event_id);
-  request.body = json::object{{"room_version", rules.id}, {"event", pdu}, {"invite_room_state", std::move(invite_room_state)}};
-  transport_.send(std::move(request), [this, rules = &rules, event_id, server,
-                                       done = std::move(done)](IncomingResponse response) mutable {
-    if (response.status != 200) return done(std::unexpected(error_of(server, response)));
-    auto body = core::parse_json_object(response.body);
-    const json::value* event = body ? body->if_contains("event") : nullptr;
-    if (!event || !event->is_object() || rooms::event_id_of(event->get_object(), *rules) != event_id)
-      return done(std::unexpected(unreachable(server + " answered the invite with another event")));
-    json::object signed_pdu = event->get_object();
-    signed_pdu.erase("unsigned");
-    std::vector<KeyNeed> needs = signing_keys_needed(signed_pdu, *rules, server);
-    keys_.fetch(std::move(needs), [rules, server, signed_pdu = std::move(signed_pdu),
-                                   done = std::move(done)](KeyLookup lookup) mutable {
-      if (auto verified = verify_pdu_signatures(signed_pdu, *rules, lookup, server); !verified)
-        return done(std::unexpected(unreachable(server + ": " + verified.error().message)));
-      done(std::move(signed_pdu));
-    });
-  });
+  request.body =
+      json::object{{"room_version", rules.id}, {"event", pdu}, {"invite_room_state", std::move(invite_room_state)}};
+  transport_.send(std::move(request),
+                  [this, rules = &rules, event_id, server, done = std::move(done)](IncomingResponse response) mutable {
+                    if (response.status != 200) return done(std::unexpected(refusal_of(server, response)));
+                    auto body = core::parse_json_object(response.body);
+                    const json::value* event = body ? body->if_contains("event") : nullptr;
+                    if (!event || !event->is_object() || rooms::event_id_of(event->get_object(), *rules) != event_id)
+                      return done(std::unexpected(unreachable(server + " answered the invite with another event")));
+                    json::object signed_pdu = event->get_object();
+                    signed_pdu.erase("unsigned");
+                    if (!content_hash_matches(signed_pdu))
+                      return done(std::unexpected(unreachable(server + " answered the invite with a changed event")));
+                    std::vector<KeyNeed> needs = signing_keys_needed(signed_pdu, *rules, server);
+                    keys_.fetch(std::move(needs), [rules, server, signed_pdu = std::move(signed_pdu),
+                                                   done = std::move(done)](KeyLookup lookup) mutable {
+                      if (auto verified = verify_pdu_signatures(signed_pdu, *rules, lookup, server); !verified)
+                        return done(std::unexpected(unreachable(server + ": " + verified.error().message)));
+                      done(std::move(signed_pdu));
+                    });
+                  });
 }
 
 void RemoteMemberships::leave(const core::UserId& user_id, const core::RoomId& room_id, const std::string& server,
@@ -52,14 +55,15 @@ void RemoteMemberships::leave(const core::UserId& user_id, const core::RoomId& r
   });
 }
 
-void RemoteMemberships::on_make_leave(const std::string& user_id, const std::string& room_id,
-                                      const std::string& server, const std::string& reason,
-                                      const IncomingResponse& response, std::function<void(core::Status)> done) {
+void RemoteMemberships::on_make_leave(const std::string& user_id, const std::string& room_id, const std::string& server,
+                                      const std::string& reason, const IncomingResponse& response,
+                                      std::function<void(core::Status)> done) {
   auto give_up = [this, &user_id, &room_id, &reason, &done] {
     leave_locally(user_id, room_id, reason);
     done({});
   };
-  auto body = response.status == 200 ? core::parse_json_object(response.body) : core::fail(core::Errc::kUnknown, "");
+  if (response.status != 200) return give_up();
+  auto body = core::parse_json_object(response.body);
   if (!body) return give_up();
   auto read = read_template(*body, room_id, user_id, "leave");
   if (!read) return give_up();
@@ -72,8 +76,8 @@ void RemoteMemberships::on_make_leave(const std::string& user_id, const std::str
   OutgoingRequest request;
   request.destination = server;
   request.method = "PUT";
-  request.target = "/_matrix/federation/v2/send_leave/" + http::percent_encode(room_id) + "/" +
-                   http::percent_encode(*event_id);
+  request.target =
+      "/_matrix/federation/v2/send_leave/" + http::percent_encode(room_id) + "/" + http::percent_encode(*event_id);
   request.body = pdu;
   transport_.send(std::move(request), [this, rules, pdu = std::move(pdu), user_id, room_id, reason,
                                        done = std::move(done)](IncomingResponse sent) mutable {

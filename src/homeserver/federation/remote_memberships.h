@@ -39,7 +39,8 @@ class RemoteMemberships {
 
  private:
   void on_make_leave(const std::string& user_id, const std::string& room_id, const std::string& server,
-                     const std::string& reason, const IncomingResponse& response, std::function<void(core::Status)> done);
+                     const std::string& reason, const IncomingResponse& response,
+                     std::function<void(core::Status)> done);
   // The leave made here when the remote handshake failed.
   void leave_locally(const std::string& user_id, const std::string& room_id, const std::string& reason);
 

@@ -21,6 +21,15 @@ core::Error error_of(const std::string& server, const IncomingResponse& response
   return unreachable(message + " (" + std::to_string(response.status) + ")");
 }
 
+core::Error refusal_of(const std::string& server, const IncomingResponse& response) {
+  auto body = response.status >= 400 && response.status < 500 ? core::parse_json_object(response.body)
+                                                              : core::fail(Errc::kUnknown, "");
+  const std::string_view errcode = body ? string_field(*body, "errcode") : "";
+  if (!errcode.starts_with("M_") || errcode.size() > 64) return error_of(server, response);
+  return core::Error{
+      response.status, std::string(errcode), server + ": " + std::string(string_field(*body, "error")), {}};
+}
+
 core::Result<std::pair<const rooms::RoomVersionRules*, json::object>> read_template(const json::object& body,
                                                                                     const std::string& room_id,
                                                                                     const std::string& user_id,

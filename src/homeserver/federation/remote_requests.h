@@ -17,6 +17,9 @@ core::Error unreachable(std::string message);  // 502 M_UNKNOWN
 // A failed answer's error as the other server gave it (its M_FORBIDDEN and M_NOT_FOUND are
 // passed on), or unreachable().
 core::Error error_of(const std::string& server, const IncomingResponse& response);
+// error_of, but any 4xx with an M_ errcode (at most 64 characters) is passed on as it came:
+// what another server refused about our user's request (an invite) is the client's answer.
+core::Error refusal_of(const std::string& server, const IncomingResponse& response);
 
 // A make_join / make_leave answer {room_version, event} as the spec requires it: a template of
 // an m.room.member `membership` of `user_id` by themselves in `room_id`, of a version we

@@ -157,8 +157,7 @@ void RoomService::leave_room(const core::UserId& user_id, const core::RoomId& ro
   // Known only through another server's invite: rejected through the inviter's server.
   auto inviter = core::UserId::parse(string_field(*own, "sender"));
   if (!inviter) return done(leave(user_id, room_id, reason));
-  remote_leave_(user_id, room_id, std::string(inviter->server()), reason,
-                std::move(done));
+  remote_leave_(user_id, room_id, std::string(inviter->server()), reason, std::move(done));
 }
 
 void RoomService::invite_any(const core::UserId& sender, const core::RoomId& room_id, const std::string& target,
@@ -175,15 +174,15 @@ void RoomService::invite_any(const core::UserId& sender, const core::RoomId& roo
   json::array stripped = stripped_room_state(*room, {sender.str()});
   json::object pdu = built->pdu;
   remote_invite_(*room->rules, std::move(pdu), std::move(stripped),
-                 [this, room_id, built = std::move(*built),
+                 [this, room_id, event = std::move(*built),
                   done = std::move(done)](core::Result<json::object> countersigned) mutable {
                    if (!countersigned) return done(std::unexpected(countersigned.error()));
                    std::shared_ptr<RoomState> room = rooms_.room(room_id);
                    if (!room) return done(core::fail(Errc::kForbidden, "Unknown room or not a member"));
-                   built.row.json = core::canonical_json(*countersigned);
-                   built.pdu = std::move(*countersigned);
-                   write_path_.write(*room, built);
-                   done(built.row.event_id);
+                   event.row.json = core::canonical_json(*countersigned);
+                   event.pdu = std::move(*countersigned);
+                   write_path_.write(*room, event);
+                   done(event.row.event_id);
                  });
 }
 

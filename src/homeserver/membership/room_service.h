@@ -44,14 +44,14 @@ using ResolveAlias =
 // Asks another server's user's server to countersign our invite (federation's
 // RemoteMemberships::invite): the room's version, the built invite, the room's stripped
 // state; `done` with the countersigned event or the error for the client.
-using RemoteInvite = std::function<void(const rooms::RoomVersionRules& rules, json::object pdu,
-                                        json::array invite_room_state,
-                                        std::function<void(core::Result<json::object>)> done)>;
+using RemoteInvite =
+    std::function<void(const rooms::RoomVersionRules& rules, json::object pdu, json::array invite_room_state,
+                       std::function<void(core::Result<json::object>)> done)>;
 // Rejects an invite to a room known only through it, through `server` (federation's
 // RemoteMemberships::leave); the invite is dropped locally even when that fails.
-using RemoteLeave = std::function<void(const core::UserId& user_id, const core::RoomId& room_id,
-                                       const std::string& server, const std::string& reason,
-                                       std::function<void(core::Status)> done)>;
+using RemoteLeave =
+    std::function<void(const core::UserId& user_id, const core::RoomId& room_id, const std::string& server,
+                       const std::string& reason, std::function<void(core::Status)> done)>;
 
 class RoomService {
  public:

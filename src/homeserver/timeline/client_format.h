@@ -2,6 +2,7 @@
 // Stored PDUs in the client-server "ClientEvent" format: the fields a client sees, plus
 // unsigned.age, unsigned.transaction_id (only for the sending device), unsigned.prev_content
 // for state events that replaced another, and unsigned.redacted_because.
+#include <initializer_list>
 #include <string_view>
 
 #include "core/json.h"
