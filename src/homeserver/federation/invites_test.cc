@@ -51,7 +51,11 @@ struct Members {
 
 struct InvitesTest : ::testing::Test {
   InvitesTest() {
-    for (const char* user : {"@bob:b.example", "@carol:b.example"}) (void)b.store->create_user({.user_id = user});
+    for (const char* user : {"@bob:b.example", "@carol:b.example"}) {
+      storage::UserRecord record;
+      record.user_id = user;
+      (void)b.store->create_user(record);
+    }
   }
   std::map<std::string, TestServer*> servers;
   FakeKeyFetcher keys;
