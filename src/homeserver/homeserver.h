@@ -18,6 +18,7 @@
 #include "homeserver/e2ee/keys.h"
 #include "homeserver/e2ee/to_device.h"
 #include "homeserver/federation/https_transport.h"
+#include "homeserver/federation/invites.h"
 #include "homeserver/federation/joins.h"
 #include "homeserver/federation/key_ring.h"
 #include "homeserver/federation/pdu_intake.h"
@@ -26,6 +27,7 @@
 #include "homeserver/federation/receiver.h"
 #include "homeserver/federation/remote_joins.h"
 #include "homeserver/federation/remote_keys.h"
+#include "homeserver/federation/remote_memberships.h"
 #include "homeserver/federation/remote_profiles.h"
 #include "homeserver/federation/request_auth.h"
 #include "homeserver/federation/sender.h"
@@ -94,6 +96,7 @@ class Homeserver {
         remote_profiles_(options.federation, federation_transport_),
         remote_keys_(options.federation, federation_transport_),
         remote_joins_(options.timeline, store, write_path_, federation_transport_, key_ring_, key, scheduler),
+        remote_memberships_(options.timeline, room_cache_, write_path_, federation_transport_, key_ring_, key),
         federation_intake_(options.federation.server_name, store, store, room_cache_, write_path_, key_ring_,
                            federation_transport_),
         room_reader(room_cache_, store, store, store, aggregations_),
@@ -146,6 +149,14 @@ class Homeserver {
             },
             [this](const core::RoomAlias& alias, std::function<void(core::Result<ResolvedAlias>)> done) {
               remote_joins_.query_alias(alias, std::move(done));
+            },
+            [this](const rooms::RoomVersionRules& rules, json::object pdu, json::array invite_room_state,
+                   std::function<void(core::Result<json::object>)> done) {
+              remote_memberships_.invite(rules, std::move(pdu), std::move(invite_room_state), std::move(done));
+            },
+            [this](const core::UserId& user_id, const core::RoomId& room_id, const std::string& server,
+                   const std::string& reason, std::function<void(core::Status)> done) {
+              remote_memberships_.leave(user_id, room_id, server, reason, std::move(done));
             }),
         profiles(options.membership, store, store, rooms,
                  [this](const core::UserId& user_id, Profiles::Done done) {
@@ -173,6 +184,7 @@ class Homeserver {
         federation_auth(options.federation, key_ring_),
         federation_queries(options.federation, store, store, directory),
         federation_joins(options.timeline, store, room_cache_, event_builder_, write_path_, key_ring_, key),
+        federation_invites(options.timeline, store, room_cache_, write_path_, key_ring_, key),
         federation_sender(options.federation.server_name, federation_transport_, scheduler),
         federation_receiver(federation_intake_,
                             {[this](const core::UserId& user, const core::RoomId& room, bool typing) {
@@ -229,12 +241,13 @@ class Homeserver {
   Aggregations aggregations_;
   PushSender push_sender_;
   PushDelivery push_delivery_;
-  HttpsTransport federation_transport_;  // requests to other servers
-  KeyRing key_ring_;                     // their keys
-  RemoteProfiles remote_profiles_;       // their users' profiles
-  RemoteKeys remote_keys_;               // and end-to-end encryption keys
-  RemoteJoins remote_joins_;             // our users' joins to their rooms
-  PduIntake federation_intake_;          // the checks of their events
+  HttpsTransport federation_transport_;   // requests to other servers
+  KeyRing key_ring_;                      // their keys
+  RemoteProfiles remote_profiles_;        // their users' profiles
+  RemoteKeys remote_keys_;                // and end-to-end encryption keys
+  RemoteJoins remote_joins_;              // our users' joins to their rooms
+  RemoteMemberships remote_memberships_;  // our invites of their users, our rejections of theirs
+  PduIntake federation_intake_;           // the checks of their events
 
  public:
   // The services the API layer calls.
@@ -271,7 +284,8 @@ class Homeserver {
   KeyServer key_server;
   RequestAuthenticator federation_auth;
   FederationQueries federation_queries;
-  FederationJoins federation_joins;  // make_join, send_join
+  FederationJoins federation_joins;      // make_join, send_join
+  FederationInvites federation_invites;  // v2 invite
   // The sender of this server's events (told of every authenticated request from another
   // server: heard_from), the receiver of theirs (/send) and what they read of rooms.
   FederationSender federation_sender;

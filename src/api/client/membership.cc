@@ -76,7 +76,9 @@ void post_leave(Call& call) {
   if (!room_id) return call.fail(room_id.error());
   auto reason = body_reason(call);
   if (!reason) return call.fail(reason.error());
-  call.answer(call.hs.rooms.leave(call.user().user_id, *room_id, *reason));
+  call.hs.rooms.leave_room(call.user().user_id, *room_id, *reason, [respond = call.respond](const core::Status& left) {
+    respond(left ? json_response(json::object{}) : error_response(left.error()));
+  });
 }
 
 void post_forget(Call& call) {
@@ -85,7 +87,20 @@ void post_forget(Call& call) {
   call.answer(call.hs.rooms.forget(call.user().user_id, *room_id));
 }
 
-void post_invite(Call& call) { change_other(call, &homeserver::RoomService::invite); }
+void post_invite(Call& call) {
+  auto room_id = call.room_id_param(0);
+  if (!room_id) return call.fail(room_id.error());
+  auto body = call.body();
+  if (!body) return call.fail(body.error());
+  auto target = required_string(*body, "user_id");
+  if (!target) return call.fail(target.error());
+  auto reason = reason_of(*body);
+  if (!reason) return call.fail(reason.error());
+  call.hs.rooms.invite_any(call.user().user_id, *room_id, *target, *reason,
+                           [respond = call.respond](const core::Result<std::string>& invited) {
+                             respond(invited ? json_response(json::object{}) : error_response(invited.error()));
+                           });
+}
 void post_kick(Call& call) { change_other(call, &homeserver::RoomService::kick); }
 void post_ban(Call& call) { change_other(call, &homeserver::RoomService::ban); }
 void post_unban(Call& call) { change_other(call, &homeserver::RoomService::unban); }

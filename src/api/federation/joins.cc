@@ -1,6 +1,8 @@
 // GET /_matrix/federation/v1/make_join/{roomId}/{userId}
 // PUT /_matrix/federation/v1/send_join/{roomId}/{eventId} (the legacy [200, {...}] answer)
 // PUT /_matrix/federation/v2/send_join/{roomId}/{eventId}
+// GET /_matrix/federation/v1/make_leave/{roomId}/{userId}
+// PUT /_matrix/federation/v{1,2}/send_leave/{roomId}/{eventId}
 // server-server-api "Joining Rooms"; the checks are homeserver::FederationJoins'.
 #include "api/handlers.h"
 
@@ -30,5 +32,18 @@ void get_federation_make_join(Call& call) {
 
 void put_federation_send_join_v1(Call& call) { send_join(call, true); }
 void put_federation_send_join(Call& call) { send_join(call, false); }
+
+void get_federation_make_leave(Call& call) {
+  call.answer(call.hs.federation_joins.make_leave(call.origin(), call.param(0), call.param(1)));
+}
+
+void put_federation_send_leave(Call& call) {
+  auto body = call.body();
+  if (!body) return call.fail(body.error());
+  call.hs.federation_joins.send_leave(call.origin(), call.param(0), call.param(1), std::move(*body),
+                                      [respond = call.respond](const core::Status& left) {
+                                        respond(left ? json_response(json::object{}) : error_response(left.error()));
+                                      });
+}
 
 }  // namespace myelin::api

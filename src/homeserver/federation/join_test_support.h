@@ -10,9 +10,11 @@
 
 #include "core/crypto.h"
 #include "homeserver/federation/fake_key_fetcher.h"
+#include "homeserver/federation/invites.h"
 #include "homeserver/federation/joins.h"
 #include "homeserver/federation/receiver.h"
 #include "homeserver/federation/remote_joins.h"
+#include "homeserver/federation/remote_memberships.h"
 #include "homeserver/membership/new_room.h"
 #include "homeserver/timeline/test_support.h"
 #include "http/http.h"
@@ -44,7 +46,9 @@ struct TestServer {
         path(options, *store, key),
         transport(name, servers),
         joins(options, *store, path.rooms, path.builder, path.write_path, keys, key),
-        remote(options, *store, path.write_path, transport, keys, key, scheduler) {
+        remote(options, *store, path.write_path, transport, keys, key, scheduler),
+        invites(options, *store, path.rooms, path.write_path, keys, key),
+        memberships(options, path.rooms, path.write_path, transport, keys, key) {
     servers[name] = this;
     keys.keys[name] = &key;
   }
@@ -91,6 +95,8 @@ struct TestServer {
   http::InlineScheduler scheduler;
   FederationJoins joins;
   RemoteJoins remote;
+  FederationInvites invites;
+  RemoteMemberships memberships;
   std::map<std::string, std::string> aliases;  // -> room ID, for /query/directory
   Receiver* receiver = nullptr;                // for /send, when the test has one
 };
@@ -125,6 +131,18 @@ inline void InProcessTransport::send(OutgoingRequest request, std::function<void
                                     if (answer && tamper) tamper(*answer);
                                     done(answer_of(answer));
                                   });
+  }
+  if (endpoint == "invite" && segments.size() == 6) {
+    return server.invites.receive(origin_, segments[4], segments[5], request.body->as_object(),
+                                  [done](const core::Result<json::object>& answer) { done(answer_of(answer)); });
+  }
+  if (endpoint == "make_leave" && segments.size() == 6)
+    return done(answer_of(server.joins.make_leave(origin_, segments[4], segments[5])));
+  if (endpoint == "send_leave" && segments.size() == 6) {
+    return server.joins.send_leave(
+        origin_, segments[4], segments[5], request.body->as_object(), [done](const core::Status& left) {
+          done(left ? IncomingResponse{200, "{}", ""} : answer_of(std::unexpected(left.error())));
+        });
   }
   if (endpoint == "send" && segments.size() == 5 && server.receiver) {
     return server.receiver->receive(origin_, segments[4], *request.body,

@@ -6,6 +6,7 @@
 
 #include "core/clock.h"
 #include "core/ids.h"
+#include "homeserver/federation/invites.h"
 #include "homeserver/timeline/join_rules.h"
 #include "rooms/auth.h"
 #include "rooms/event_format.h"
@@ -119,19 +120,33 @@ core::Result<std::shared_ptr<RoomState>> FederationJoins::resident_room(const st
 core::Result<json::object> FederationJoins::make_join(const std::string& origin, const std::string& room_id,
                                                       const std::string& user_id,
                                                       const std::vector<std::string>& versions) {
+  return make_member(origin, room_id, user_id, &versions, "join");
+}
+
+core::Result<json::object> FederationJoins::make_leave(const std::string& origin, const std::string& room_id,
+                                                       const std::string& user_id) {
+  return make_member(origin, room_id, user_id, nullptr, "leave");
+}
+
+core::Result<json::object> FederationJoins::make_member(const std::string& origin, const std::string& room_id,
+                                                        const std::string& user_id,
+                                                        const std::vector<std::string>* versions,
+                                                        const std::string& membership) {
   if (!core::UserId::parse(user_id)) return core::fail(Errc::kInvalidParam, "Invalid user ID");
   if (server_of(user_id) != origin) return core::fail(Errc::kForbidden, "The user is not of the requesting server");
   auto room = resident_room(origin, room_id);
   if (!room) return std::unexpected(room.error());
   const rooms::RoomVersionRules& rules = *(*room)->rules;
-  const bool offered = versions.empty() ? rules.id == "1" : std::ranges::find(versions, rules.id) != versions.end();
+  const bool offered =
+      !versions || (versions->empty() ? rules.id == "1" : std::ranges::find(*versions, rules.id) != versions->end());
   if (!offered) {
     core::Error error = core::make_error(Errc::kIncompatibleRoomVersion, "The room's version is not one you support");
     error.extra["room_version"] = rules.id;
     return std::unexpected(std::move(error));
   }
-  json::object content{{"membership", "join"}};
-  const std::string authoriser = restricted_join_authoriser(rooms_, config_.server_name, **room, user_id);
+  json::object content{{"membership", membership}};
+  const std::string authoriser =
+      membership == "join" ? restricted_join_authoriser(rooms_, config_.server_name, **room, user_id) : "";
   if (!authoriser.empty()) content["join_authorised_via_users_server"] = authoriser;
   json::object pdu{{"type", "m.room.member"},           {"state_key", user_id}, {"sender", user_id},
                    {"content", std::move(content)},     {"room_id", room_id},   {"origin", config_.server_name},
@@ -143,8 +158,9 @@ core::Result<json::object> FederationJoins::make_join(const std::string& origin,
   return json::object{{"room_version", rules.id}, {"event", std::move(pdu)}};
 }
 
-core::Status FederationJoins::check_join(const std::string& origin, const RoomState& room, const std::string& event_id,
-                                         const json::object& pdu) const {
+core::Status FederationJoins::check_member(const std::string& origin, const RoomState& room,
+                                           const std::string& event_id, const json::object& pdu,
+                                           const std::string& membership) const {
   const rooms::RoomVersionRules& rules = *room.rules;
   if (auto format = rooms::check_pdu_format(pdu, rules); !format) return format;
   auto invalid = [](std::string message) { return core::fail(Errc::kInvalidParam, std::move(message)); };
@@ -155,7 +171,7 @@ core::Status FederationJoins::check_join(const std::string& origin, const RoomSt
   if (string_field(pdu, "state_key") != sender) return invalid("The state_key is not the sender");
   if (server_of(sender) != origin) return invalid("The sender is not of the requesting server");
   const json::value* content = pdu.if_contains("content");
-  if (string_field(content->get_object(), "membership") != "join") return invalid("Not a join");
+  if (string_field(content->get_object(), "membership") != membership) return invalid("Not a " + membership);
   // We countersign, so only one of our users can authorise a restricted join here.
   if (const json::value* via = content->get_object().if_contains("join_authorised_via_users_server");
       via && (!via->is_string() || server_of(via->get_string()) != config_.server_name))
@@ -183,7 +199,8 @@ void FederationJoins::send_join(const std::string& origin, const std::string& ro
   if (!room) return done(std::unexpected(room.error()));
   if (auto stored = store_.event(event_id); stored && stored->pos != 0 && stored->room_id == room_id)
     return done(answer_again(**room, *stored, omit_members));
-  if (auto checked = check_join(origin, **room, event_id, pdu); !checked) return done(std::unexpected(checked.error()));
+  if (auto checked = check_member(origin, **room, event_id, pdu, "join"); !checked)
+    return done(std::unexpected(checked.error()));
   std::vector<KeyNeed> needs = signing_keys_needed(pdu, *(*room)->rules);
   keys_.fetch(std::move(needs), [this, held = *room, pdu = std::move(pdu), omit_members,
                                  done = std::move(done)](KeyLookup lookup) mutable {
@@ -193,26 +210,37 @@ void FederationJoins::send_join(const std::string& origin, const std::string& ro
   });
 }
 
+void FederationJoins::send_leave(const std::string& origin, const std::string& room_id, const std::string& event_id,
+                                 json::object pdu, std::function<void(core::Status)> done) {
+  auto room = resident_room(origin, room_id);
+  if (!room) return done(std::unexpected(room.error()));
+  if (auto stored = store_.event(event_id); stored && stored->pos != 0 && stored->room_id == room_id) return done({});
+  if (auto checked = check_member(origin, **room, event_id, pdu, "leave"); !checked)
+    return done(std::unexpected(checked.error()));
+  std::vector<KeyNeed> needs = signing_keys_needed(pdu, *(*room)->rules);
+  keys_.fetch(
+      std::move(needs), [this, held = *room, pdu = std::move(pdu), done = std::move(done)](KeyLookup lookup) mutable {
+        const rooms::RoomVersionRules& rules = *held->rules;
+        if (auto verified = verify_pdu_signatures(pdu, rules, lookup); !verified)
+          return done(core::fail(Errc::kInvalidParam, verified.error().message));
+        auto lookup_state = [&held](std::string_view type, std::string_view key) { return held->pdu(type, key); };
+        if (auto allowed = rooms::authorize_event(pdu, lookup_state, rules); !allowed)
+          return done(std::unexpected(allowed.error()));
+        BuiltEvent built = built_from_pdu(std::move(pdu), rules);
+        built.row.state_group_before = held->state_group;
+        write_path_.write(*held, built);
+        done({});
+      });
+}
+
 core::Result<json::object> FederationJoins::accept_join(RoomState& room, json::object pdu, bool omit_members) {
   const rooms::RoomVersionRules& rules = *room.rules;
   auto lookup = [&room](std::string_view type, std::string_view key) { return room.pdu(type, key); };
   if (auto allowed = rooms::authorize_event(pdu, lookup, rules); !allowed) return std::unexpected(allowed.error());
   rooms::add_event_signature(pdu, rules, config_.server_name, key_);
-  BuiltEvent built;
-  storage::NewEvent& row = built.row;
-  row.json = core::canonical_json(pdu);
-  if (row.json.size() > rooms::kMaxPduBytes) return core::fail(Errc::kTooLarge, "The signed event is too large");
-  row.event_id = rooms::event_id_of(pdu, rules);
-  row.room_id = room.room_id;
-  row.type = "m.room.member";
-  row.state_key = std::string(string_field(pdu, "state_key"));
-  row.sender = std::string(string_field(pdu, "sender"));
-  row.depth = pdu.at("depth").to_number<std::int64_t>();
-  row.origin_server_ts = pdu.at("origin_server_ts").to_number<std::int64_t>();
-  for (std::string_view prev : rooms::referenced_event_ids(pdu, "prev_events", rules))
-    row.prev_events.emplace_back(prev);
-  row.state_group_before = room.state_group;
-  built.pdu = std::move(pdu);
+  BuiltEvent built = built_from_pdu(std::move(pdu), rules);
+  if (built.row.json.size() > rooms::kMaxPduBytes) return core::fail(Errc::kTooLarge, "The signed event is too large");
+  built.row.state_group_before = room.state_group;
   storage::StateMap before;
   for (const auto& [key, entry] : room.state) before[key] = entry.event_id;
   const std::set<std::string> joined_before = room.joined;

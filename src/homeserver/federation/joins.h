@@ -42,6 +42,9 @@ class FederationJoins {
   // M_INCOMPATIBLE_ROOM_VERSION (with room_version) when the room's version is not offered.
   core::Result<json::object> make_join(const std::string& origin, const std::string& room_id,
                                        const std::string& user_id, const std::vector<std::string>& versions);
+  // GET /make_leave (server-server-api "Leaving Rooms"): the same for a leave, any version.
+  core::Result<json::object> make_leave(const std::string& origin, const std::string& room_id,
+                                        const std::string& user_id);
 
   // PUT /v2/send_join/{roomId}/{eventId}: {state, auth_chain, event, members_omitted,
   // servers_in_room, origin}. The event must be a valid PDU of the room's version with that ID,
@@ -54,14 +57,24 @@ class FederationJoins {
   // of state, and state events out of auth_chain. `done` runs once, on the loop.
   void send_join(const std::string& origin, const std::string& room_id, const std::string& event_id, json::object pdu,
                  bool omit_members, std::function<void(core::Result<json::object>)> done);
+  // PUT /v2/send_leave/{roomId}/{eventId}: send_join's checks for a leave (no countersignature,
+  // no omit_members), then written through the write path; a leave already written is
+  // accepted again. `done` runs once, on the loop.
+  void send_leave(const std::string& origin, const std::string& room_id, const std::string& event_id, json::object pdu,
+                  std::function<void(core::Status)> done);
 
  private:
   // The room, when a local user is joined to it (else M_NOT_FOUND) and its server ACL allows
   // `origin` (else M_FORBIDDEN).
   core::Result<std::shared_ptr<RoomState>> resident_room(const std::string& origin, const std::string& room_id) const;
-  // The checks that need no keys, up to the auth rules against the event's own auth events.
-  core::Status check_join(const std::string& origin, const RoomState& room, const std::string& event_id,
-                          const json::object& pdu) const;
+  // make_join and make_leave (`versions` null: any).
+  core::Result<json::object> make_member(const std::string& origin, const std::string& room_id,
+                                         const std::string& user_id, const std::vector<std::string>* versions,
+                                         const std::string& membership);
+  // The checks of a `membership` member event that need no keys, up to the auth rules
+  // against its own auth events.
+  core::Status check_member(const std::string& origin, const RoomState& room, const std::string& event_id,
+                            const json::object& pdu, const std::string& membership) const;
   // After the signatures verified: auth against the current state, countersignature, write,
   // answer.
   core::Result<json::object> accept_join(RoomState& room, json::object pdu, bool omit_members);

@@ -51,11 +51,24 @@ std::vector<std::string> required_signers(const json::object& pdu, const rooms::
   return servers;
 }
 
-std::vector<KeyNeed> signing_keys_needed(const json::object& pdu, const rooms::RoomVersionRules& rules) {
+namespace {
+
+// The required signers and `also`, when given and not among them.
+std::vector<std::string> signers(const json::object& pdu, const rooms::RoomVersionRules& rules, std::string_view also) {
+  std::vector<std::string> servers = required_signers(pdu, rules);
+  if (!servers.empty() && !also.empty() && std::ranges::find(servers, also) == servers.end())
+    servers.emplace_back(also);
+  return servers;
+}
+
+}  // namespace
+
+std::vector<KeyNeed> signing_keys_needed(const json::object& pdu, const rooms::RoomVersionRules& rules,
+                                         std::string_view also) {
   std::vector<KeyNeed> needs;
   const json::value* ts = pdu.if_contains("origin_server_ts");
   const std::int64_t valid_at = rules.enforce_signing_key_validity && ts && ts->is_int64() ? ts->get_int64() : 0;
-  for (const std::string& server : required_signers(pdu, rules)) {
+  for (const std::string& server : signers(pdu, rules, also)) {
     const json::object* signatures = signatures_of(pdu, server);
     if (!signatures) continue;
     std::size_t listed = 0;
@@ -67,9 +80,9 @@ std::vector<KeyNeed> signing_keys_needed(const json::object& pdu, const rooms::R
   return needs;
 }
 
-core::Status verify_pdu_signatures(const json::object& pdu, const rooms::RoomVersionRules& rules,
-                                   const KeyLookup& keys) {
-  const std::vector<std::string> servers = required_signers(pdu, rules);
+core::Status verify_pdu_signatures(const json::object& pdu, const rooms::RoomVersionRules& rules, const KeyLookup& keys,
+                                   std::string_view also) {
+  const std::vector<std::string> servers = signers(pdu, rules, also);
   if (servers.empty()) return core::fail(core::Errc::kForbidden, "the event has no valid sender");
   const json::value* ts_value = pdu.if_contains("origin_server_ts");
   const std::int64_t ts = ts_value && ts_value->is_int64() ? ts_value->get_int64() : 0;

@@ -51,13 +51,15 @@ std::vector<std::string> required_signers(const json::object& pdu, const rooms::
 
 // The (server, key ID) pairs of the PDU's signatures by required signers: what to fetch before
 // verify_pdu_signatures. At most 16 per server are listed; more make the check fail anyway.
-std::vector<KeyNeed> signing_keys_needed(const json::object& pdu, const rooms::RoomVersionRules& rules);
+// `also`: one more server whose signature is required (an invitee's, on our invite).
+std::vector<KeyNeed> signing_keys_needed(const json::object& pdu, const rooms::RoomVersionRules& rules,
+                                         std::string_view also = {});
 
 // Every required signer has signed the redacted event with at least one known key usable at
 // the event's origin_server_ts, and every such signature verifies; signatures by unknown or
 // expired keys are skipped. Fails with M_FORBIDDEN naming the server.
-core::Status verify_pdu_signatures(const json::object& pdu, const rooms::RoomVersionRules& rules,
-                                   const KeyLookup& keys);
+core::Status verify_pdu_signatures(const json::object& pdu, const rooms::RoomVersionRules& rules, const KeyLookup& keys,
+                                   std::string_view also = {});
 
 // Whether hashes.sha256 is the content hash of the event. When not, the receiver goes on with
 // rooms::redact(pdu) instead of what it received.

@@ -5,6 +5,8 @@
 #include <utility>
 
 #include "core/clock.h"
+#include "homeserver/federation/invites.h"
+#include "homeserver/federation/remote_requests.h"
 #include "homeserver/timeline/room_state.h"
 #include "http/http.h"
 #include "rooms/event_format.h"
@@ -14,29 +16,6 @@ namespace myelin::homeserver {
 namespace {
 
 using core::Errc;
-
-core::Error unreachable(std::string message) { return core::make_error(Errc::kUnknown, std::move(message), 502); }
-
-// A failed answer's error as the other server gave it (its errcode decides how the client is
-// answered), or unreachable().
-core::Error error_of(const std::string& server, const IncomingResponse& response) {
-  if (response.status == 0) return unreachable(server + " could not be reached: " + response.error);
-  auto body = core::parse_json_object(response.body);
-  const std::string_view errcode = body ? string_field(*body, "errcode") : "";
-  const std::string message = server + ": " + std::string(body ? string_field(*body, "error") : "");
-  if (response.status == 403 || errcode == "M_FORBIDDEN") return core::make_error(Errc::kForbidden, message);
-  if (response.status == 404 && errcode != "M_UNRECOGNIZED") return core::make_error(Errc::kNotFound, message);
-  // Another refusal in the server's own words (M_INCOMPATIBLE_ROOM_VERSION, ...) reaches the
-  // client as it was, when it looks like an errcode.
-  const bool plausible = errcode.size() > 2 && errcode.size() <= 64 && errcode.starts_with("M_") &&
-                         errcode.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ_") == std::string_view::npos;
-  if (response.status >= 400 && response.status < 500 && plausible) {
-    core::Error error = core::make_error(Errc::kUnknown, message, response.status);
-    error.errcode = std::string(errcode);
-    return error;
-  }
-  return unreachable(message + " (" + std::to_string(response.status) + ")");
-}
 
 // The object of a v1 send_join answer, [200, {...}].
 core::Result<json::object> v1_answer(std::string_view body) {
@@ -69,25 +48,6 @@ std::string make_join_target(const std::string& room_id, const std::string& user
   return target;
 }
 
-// The make_join template as the spec requires it: for our user, of the room, a join.
-core::Result<std::pair<const rooms::RoomVersionRules*, json::object>> read_template(const json::object& body,
-                                                                                    const std::string& room_id,
-                                                                                    const std::string& user_id) {
-  const json::value* version = body.if_contains("room_version");
-  const rooms::RoomVersionRules* rules =
-      rooms::find_room_version(version ? (version->is_string() ? std::string_view(version->get_string()) : "") : "1");
-  if (!rules) return core::fail(Errc::kUnsupportedRoomVersion, "The room's version is not supported here");
-  const json::value* event = body.if_contains("event");
-  if (!event || !event->is_object()) return core::fail(Errc::kBadJson, "No event template");
-  const json::object& pdu = event->get_object();
-  const json::value* content = pdu.if_contains("content");
-  if (string_field(pdu, "room_id") != room_id || string_field(pdu, "sender") != user_id ||
-      string_field(pdu, "state_key") != user_id || string_field(pdu, "type") != "m.room.member" || !content ||
-      !content->is_object() || string_field(content->get_object(), "membership") != "join")
-    return core::fail(Errc::kBadJson, "The event template is not our user's join");
-  return std::make_pair(rules, pdu);
-}
-
 }  // namespace
 
 struct RemoteJoins::Attempt {
@@ -111,7 +71,7 @@ void RemoteJoins::query_alias(const core::RoomAlias& alias, std::function<void(c
   std::string server = request.destination;
   transport_.send(std::move(request), [server = std::move(server), done = std::move(done)](IncomingResponse response) {
     if (response.status != 200) {
-      core::Error error = error_of(server, response);
+      core::Error error = refusal_of(server, response);
       return done(std::unexpected(error.errcode == "M_NOT_FOUND"
                                       ? core::make_error(Errc::kNotFound, "Room alias not found")
                                       : std::move(error)));
@@ -184,24 +144,19 @@ void RemoteJoins::failed(std::shared_ptr<Attempt> attempt, const core::Error& er
 void RemoteJoins::on_make_join(std::shared_ptr<Attempt> attempt, const std::string& server,
                                const IncomingResponse& response) {
   auto fail_here = [this, attempt](const core::Error& error) { failed(attempt, error); };
-  if (response.status != 200) return failed(attempt, error_of(server, response), true);
+  if (response.status != 200) return failed(attempt, refusal_of(server, response), true);
   auto body = core::parse_json_object(response.body);
   if (!body) return fail_here(unreachable(server + ": make_join answered no JSON"));
-  auto read = read_template(*body, attempt->room_id, attempt->user_id);
+  auto read = read_template(*body, attempt->room_id, attempt->user_id, "join");
   if (!read) return fail_here(unreachable(server + ": " + read.error().message));
   const rooms::RoomVersionRules* rules = read->first;
   json::object& pdu = read->second;
   json::object content = attempt->content;
-  content["membership"] = "join";
   if (const json::value* via = pdu.at("content").get_object().if_contains("join_authorised_via_users_server"))
     content["join_authorised_via_users_server"] = *via;
-  for (const char* key : {"event_id", "hashes", "signatures", "unsigned"}) pdu.erase(key);
-  pdu["content"] = std::move(content);
-  pdu["origin"] = config_.server_name;
-  pdu["origin_server_ts"] = core::now_ms();
-  std::string join_id = rooms::finalize_local_event(pdu, *rules, config_.server_name, key_);
-  if (auto format = rooms::check_pdu_format(pdu, *rules); !format)
-    return fail_here(unreachable(server + ": the join made on its template is invalid: " + format.error().message));
+  auto filled = fill_template(pdu, *rules, std::move(content), "join", config_.server_name, key_);
+  if (!filled) return fail_here(unreachable(server + ": " + filled.error().message));
+  std::string join_id = std::move(*filled);
   send_join(std::move(attempt), *rules, std::move(pdu), std::move(join_id), false);
 }
 
@@ -239,7 +194,7 @@ void RemoteJoins::on_send_join(std::shared_ptr<Attempt> attempt, const rooms::Ro
                                json::object join, std::string join_id, bool v1, IncomingResponse response) {
   const std::string server = attempt->candidates[attempt->next - 1];
   if (response.status != 200) {
-    core::Error error = error_of(server, response);
+    core::Error error = refusal_of(server, response);
     if (!v1 && (error.errcode == "M_UNRECOGNIZED" || (response.status == 404 && error.errcode == "M_NOT_FOUND")))
       return send_join(std::move(attempt), rules, std::move(join), std::move(join_id), true);
     return failed(std::move(attempt), error, true);
@@ -288,22 +243,14 @@ void RemoteJoins::finish(std::shared_ptr<Answer> answer) {
 
 void RemoteJoins::persist(const Attempt& attempt, const rooms::RoomVersionRules& rules, JoinedRoom joined) {
   store_.persist_outliers(joined.outliers);
-  BuiltEvent built;
+  BuiltEvent built = built_from_pdu(std::move(joined.join), rules);
   storage::NewEvent& row = built.row;
-  row.event_id = rooms::event_id_of(joined.join, rules);
-  row.room_id = attempt.room_id;
-  row.type = "m.room.member";
-  row.state_key = attempt.user_id;
-  row.sender = attempt.user_id;
-  row.depth = joined.join.at("depth").to_number<std::int64_t>();
-  row.origin_server_ts = joined.join.at("origin_server_ts").to_number<std::int64_t>();
-  row.json = core::canonical_json(joined.join);
-  for (std::string_view prev : rooms::referenced_event_ids(joined.join, "prev_events", rules))
-    row.prev_events.emplace_back(prev);
+  // A room known through an invite: its invite stops being a forward extremity.
+  for (const storage::Extremity& extremity : store_.forward_extremities(attempt.room_id))
+    row.prev_events.push_back(extremity.event_id);
   row.current_state = joined.state;
   (*row.current_state)[{"m.room.member", attempt.user_id}] = row.event_id;
   row.state_before = std::move(joined.state);
-  built.pdu = std::move(joined.join);
   write_path_.write_remote_join({attempt.room_id, std::string(rules.id), joined.creator, false}, built);
 }
 

@@ -4,6 +4,7 @@
 
 #include "core/ids.h"
 #include "homeserver/membership/room_service.h"
+#include "homeserver/timeline/client_format.h"
 #include "homeserver/timeline/join_rules.h"
 
 namespace myelin::homeserver {
@@ -81,7 +82,7 @@ core::Status RoomService::forget(const core::UserId& user_id, const core::RoomId
 
 bool RoomService::needs_remote_join(const core::RoomId& room_id) {
   std::shared_ptr<RoomState> room = rooms_.room(room_id);
-  if (!room) return true;
+  if (!room || !room->pdu("m.room.create", "")) return true;  // unknown, or known only by an invite
   const std::string suffix = ":" + config_.server_name;
   auto local = [&suffix](const std::string& user) { return user.ends_with(suffix); };
   return std::ranges::none_of(room->joined, local) && !std::ranges::all_of(room->joined, local);
@@ -114,6 +115,11 @@ void RoomService::join_resolved(const core::UserId& user_id, bool guest, const c
                                 std::function<void(core::Result<std::string>)> done) {
   if (needs_remote_join(room_id)) {
     if (guest) return done(core::fail(Errc::kGuestAccessForbidden, "Guests may not join rooms of other servers"));
+    // Invited from another server: that server first.
+    if (std::shared_ptr<RoomState> room = rooms_.room(room_id))
+      if (const json::object* own = room->pdu("m.room.member", user_id.str()))
+        if (auto inviter = core::UserId::parse(string_field(*own, "sender")))
+          servers.insert(servers.begin(), std::string(inviter->server()));
     return remote_join_(user_id, room_id, std::move(servers), member_content(user_id, "join", reason), std::move(done));
   }
   if (guest) {
@@ -140,6 +146,44 @@ core::Status RoomService::leave(const core::UserId& user_id, const core::RoomId&
   auto left = set_membership(user_id, room_id, user_id, "leave", reason);
   if (!left) return std::unexpected(left.error());
   return {};
+}
+
+void RoomService::leave_room(const core::UserId& user_id, const core::RoomId& room_id, const std::string& reason,
+                             std::function<void(core::Status)> done) {
+  std::shared_ptr<RoomState> room = rooms_.room(room_id);
+  const json::object* own = room ? room->pdu("m.room.member", user_id.str()) : nullptr;
+  if (!own || room->pdu("m.room.create", "")) return done(leave(user_id, room_id, reason));
+  if (room->membership(user_id.str()) != "invite") return done({});
+  // Known only through another server's invite: rejected through the inviter's server.
+  auto inviter = core::UserId::parse(string_field(*own, "sender"));
+  if (!inviter) return done(leave(user_id, room_id, reason));
+  remote_leave_(user_id, room_id, std::string(inviter->server()), reason, std::move(done));
+}
+
+void RoomService::invite_any(const core::UserId& sender, const core::RoomId& room_id, const std::string& target,
+                             const std::string& reason, std::function<void(core::Result<std::string>)> done) {
+  auto invitee = core::UserId::parse(target);
+  if (!invitee || invitee->server() == config_.server_name) return done(invite(sender, room_id, target, reason));
+  std::shared_ptr<RoomState> room = rooms_.room(room_id);
+  if (!room) return done(core::fail(Errc::kForbidden, "Unknown room or not a member"));
+  if (room->membership(target) == "invite") return done(room_id.str());  // already invited: idempotent
+  json::object content{{"membership", "invite"}};
+  if (!reason.empty()) content["reason"] = reason;
+  auto built = builder_.build(*room, {sender.str(), "m.room.member", target, std::move(content), {}});
+  if (!built) return done(std::unexpected(built.error()));
+  json::array stripped = stripped_room_state(*room, {sender.str()});
+  json::object pdu = built->pdu;
+  remote_invite_(*room->rules, std::move(pdu), std::move(stripped),
+                 [this, room_id, event = std::move(*built),
+                  done = std::move(done)](core::Result<json::object> countersigned) mutable {
+                   if (!countersigned) return done(std::unexpected(countersigned.error()));
+                   std::shared_ptr<RoomState> room = rooms_.room(room_id);
+                   if (!room) return done(core::fail(Errc::kForbidden, "Unknown room or not a member"));
+                   event.row.json = core::canonical_json(*countersigned);
+                   event.pdu = std::move(*countersigned);
+                   write_path_.write(*room, event);
+                   done(event.row.event_id);
+                 });
 }
 
 namespace {

@@ -41,13 +41,25 @@ struct ResolvedAlias {
 using ResolveAlias =
     std::function<void(const core::RoomAlias& alias, std::function<void(core::Result<ResolvedAlias>)> done)>;
 
+// Asks another server's user's server to countersign our invite (federation's
+// RemoteMemberships::invite): the room's version, the built invite, the room's stripped
+// state; `done` with the countersigned event or the error for the client.
+using RemoteInvite =
+    std::function<void(const rooms::RoomVersionRules& rules, json::object pdu, json::array invite_room_state,
+                       std::function<void(core::Result<json::object>)> done)>;
+// Rejects an invite to a room known only through it, through `server` (federation's
+// RemoteMemberships::leave); the invite is dropped locally even when that fails.
+using RemoteLeave =
+    std::function<void(const core::UserId& user_id, const core::RoomId& room_id, const std::string& server,
+                       const std::string& reason, std::function<void(core::Status)> done)>;
+
 class RoomService {
  public:
   RoomService(const MembershipOptions& config, const TimelineOptions& timeline_config, const PushOptions& push_config,
               storage::EventStore& store, storage::AccountStore& account_store,
               storage::RoomDirectoryStore& directory_store, storage::UserDataStore& user_data_store, RoomCache& rooms,
               const EventBuilder& builder, WritePath& write_path, Timeline& timeline, RemoteJoin remote_join,
-              ResolveAlias resolve_alias)
+              ResolveAlias resolve_alias, RemoteInvite remote_invite, RemoteLeave remote_leave)
       : config_(config),
         timeline_config_(timeline_config),
         push_config_(push_config),
@@ -60,7 +72,9 @@ class RoomService {
         write_path_(write_path),
         timeline_(timeline),
         remote_join_(std::move(remote_join)),
-        resolve_alias_(std::move(resolve_alias)) {}
+        resolve_alias_(std::move(resolve_alias)),
+        remote_invite_(std::move(remote_invite)),
+        remote_leave_(std::move(remote_leave)) {}
 
   // The version of rooms created without one (rooms.default_version; /capabilities shows it).
   const std::string& default_room_version() const { return config_.default_room_version; }
@@ -100,12 +114,20 @@ class RoomService {
   // POST /rooms/{roomId}/leave: M_NOT_FOUND for an unknown room; nothing to do (success) when
   // the user has left, is banned or never had a membership.
   core::Status leave(const core::UserId& user_id, const core::RoomId& room_id, const std::string& reason);
+  // leave, or for a room known only through another server's invite (no create event here),
+  // the RemoteLeave through the inviter's server. `done` runs once.
+  void leave_room(const core::UserId& user_id, const core::RoomId& room_id, const std::string& reason,
+                  std::function<void(core::Status)> done);
   // POST /rooms/{roomId}/{invite,ban,kick,unban}: set_membership for `target`, returning the
   // event ID. A kick is only of a joined, invited or knocking user, an unban only of a banned
   // one (else M_FORBIDDEN). `target` is the request's user_id as sent: M_INVALID_PARAM for a
   // malformed one, after those checks (a malformed ID is in no room and banned from none).
   core::Result<std::string> invite(const core::UserId& sender, const core::RoomId& room_id, const std::string& target,
                                    const std::string& reason);
+  // invite, and for another server's user: the invite built here, countersigned by their
+  // server (RemoteInvite) and then written; its errors are the client's. `done` runs once.
+  void invite_any(const core::UserId& sender, const core::RoomId& room_id, const std::string& target,
+                  const std::string& reason, std::function<void(core::Result<std::string>)> done);
   core::Result<std::string> ban(const core::UserId& sender, const core::RoomId& room_id, const std::string& target,
                                 const std::string& reason);
   core::Result<std::string> kick(const core::UserId& sender, const core::RoomId& room_id, const std::string& target,
@@ -155,6 +177,8 @@ class RoomService {
 
   RemoteJoin remote_join_;
   ResolveAlias resolve_alias_;
+  RemoteInvite remote_invite_;
+  RemoteLeave remote_leave_;
 };
 
 }  // namespace myelin::homeserver

@@ -24,20 +24,22 @@ namespace {
 
 // An invited or knocked room: a few state events, stripped.
 json::array stripped_state(const RoomState& room, const std::string& user) {
-  json::array stripped;
-  for (const char* type : {"m.room.create", "m.room.join_rules", "m.room.name", "m.room.avatar",
-                           "m.room.canonical_alias", "m.room.encryption", "m.room.topic"})
-    if (const json::object* pdu = room.pdu(type, "")) stripped.push_back(stripped_event(*pdu));
+  // Invited from another server: the state its server sent (federation/invites.h), then the
+  // invite.
+  const json::object* own = room.pdu("m.room.member", user);
+  if (own && !room.pdu("m.room.create", "")) {
+    json::array stripped;
+    if (const json::value* sent = own->if_contains("unsigned"); sent && sent->is_object())
+      if (const json::value* state = sent->get_object().if_contains("invite_room_state"); state && state->is_array())
+        stripped = state->get_array();
+    stripped.push_back(stripped_event(*own));
+    return stripped;
+  }
   // The user's own invite or knock, and the membership of whoever sent it: clients name an
   // invite (a DM above all) after the inviter's display name.
-  if (const json::object* own = room.pdu("m.room.member", user)) {
-    stripped.push_back(stripped_event(*own));
-    const json::value* sender = own->if_contains("sender");
-    if (sender && sender->is_string() && sender->get_string() != user)
-      if (const json::object* pdu = room.pdu("m.room.member", std::string_view(sender->get_string())))
-        stripped.push_back(stripped_event(*pdu));
-  }
-  return stripped;
+  const std::string_view sender = own ? string_field(*own, "sender") : "";
+  if (sender.empty() || sender == user) return stripped_room_state(room, {user});
+  return stripped_room_state(room, {user, sender});
 }
 
 // Invites from ignored users are not sent (client-server-api "Ignoring Users").

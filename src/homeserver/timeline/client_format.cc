@@ -58,4 +58,14 @@ json::object stripped_event(const json::object& pdu) {
   return out;
 }
 
+json::array stripped_room_state(const RoomState& room, std::initializer_list<std::string_view> users) {
+  json::array stripped;
+  for (const char* type : {"m.room.create", "m.room.join_rules", "m.room.name", "m.room.avatar",
+                           "m.room.canonical_alias", "m.room.encryption", "m.room.topic"})
+    if (const json::object* pdu = room.pdu(type, "")) stripped.push_back(stripped_event(*pdu));
+  for (std::string_view user : users)
+    if (const json::object* pdu = room.pdu("m.room.member", user)) stripped.push_back(stripped_event(*pdu));
+  return stripped;
+}
+
 }  // namespace myelin::homeserver

@@ -2,9 +2,11 @@
 // Stored PDUs in the client-server "ClientEvent" format: the fields a client sees, plus
 // unsigned.age, unsigned.transaction_id (only for the sending device), unsigned.prev_content
 // for state events that replaced another, and unsigned.redacted_because.
+#include <initializer_list>
 #include <string_view>
 
 #include "core/json.h"
+#include "homeserver/timeline/room_state.h"
 #include "storage/event_store.h"
 
 namespace myelin::homeserver {
@@ -14,5 +16,10 @@ json::object client_event(storage::EventStore& store, const storage::StoredEvent
 
 // Stripped state (client-server-api "Stripped state"): type, state_key, sender, content.
 json::object stripped_event(const json::object& pdu);
+
+// The room's state an invitee or knocker is shown, stripped: create, join_rules, name,
+// avatar, canonical_alias, encryption, topic, and the member event of each of `users` (the
+// invitee, the inviter) the room has.
+json::array stripped_room_state(const RoomState& room, std::initializer_list<std::string_view> users);
 
 }  // namespace myelin::homeserver

@@ -1,7 +1,7 @@
 // Two myelin servers federating on loopback (TLS from a CA the test makes), driven by
 // matrix-js-sdk: joins by alias and by room ID in both directions, messages in the same order
 // on both servers, state, redactions, profile changes, typing and receipts, and power levels
-// and bans enforced across servers.
+// and bans enforced across servers, invites across servers accepted and rejected.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 
@@ -109,6 +109,30 @@ test("a user joins a room of the other server by room ID through a via server", 
   await seen(bob, roomId, (e) => e.getType() === "m.room.member" && e.getStateKey() === alice.getUserId());
   const { event_id: id } = await alice.sendTextMessage(roomId, "hello from hs1");
   await seen(bob, roomId, (e) => e.getId() === id);
+});
+
+test("a user invited from another server sees the room's name, joins and talks", async () => {
+  const { room_id: roomId } = await alice.createRoom({ preset: "private_chat", name: "Secret plans" });
+  await alice.invite(roomId, bob.getUserId());
+  await waitFor(() => bob.getRoom(roomId)?.getMyMembership() === "invite");
+  await waitFor(() => bob.getRoom(roomId)?.name === "Secret plans");
+  await bob.joinRoom(roomId);
+  await seen(alice, roomId, (e) => e.getType() === "m.room.member" && e.getStateKey() === bob.getUserId() &&
+    e.getContent().membership === "join");
+  const { event_id: hello } = await bob.sendTextMessage(roomId, "hi alice");
+  await seen(alice, roomId, (e) => e.getId() === hello);
+  const { event_id: back } = await alice.sendTextMessage(roomId, "hi bob");
+  await seen(bob, roomId, (e) => e.getId() === back);
+});
+
+test("an invite from another server is rejected", async () => {
+  const carol = await user(hs2, "carol");
+  const { room_id: roomId } = await alice.createRoom({ preset: "private_chat", name: "Not for carol" });
+  await alice.invite(roomId, carol.getUserId());
+  await waitFor(() => carol.getRoom(roomId)?.getMyMembership() === "invite");
+  await carol.leave(roomId);
+  await waitFor(() => alice.getRoom(roomId)?.getMember(carol.getUserId())?.membership === "leave");
+  await waitFor(() => carol.getRoom(roomId)?.getMyMembership() !== "invite");
 });
 
 test("power levels and bans hold across servers", async () => {

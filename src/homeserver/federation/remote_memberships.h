@@ -1,0 +1,55 @@
+#pragma once
+// Our users' invites of other servers' users and their leaves of rooms this server is not in
+// (server-server-api "Inviting to a room", "Leaving Rooms (Rejecting Invites)"), behind
+// RoomService's RemoteInvite and RemoteLeave callbacks (wired in homeserver.h).
+#include <functional>
+#include <string>
+
+#include "core/crypto.h"
+#include "core/error.h"
+#include "core/ids.h"
+#include "core/json.h"
+#include "homeserver/federation/pdu_checks.h"
+#include "homeserver/federation/transport.h"
+#include "homeserver/timeline/options.h"
+#include "homeserver/timeline/room_cache.h"
+#include "homeserver/timeline/write_path.h"
+
+namespace myelin::homeserver {
+
+class RemoteMemberships {
+ public:
+  RemoteMemberships(const TimelineOptions& config, RoomCache& rooms, WritePath& write_path, Transport& transport,
+                    KeyFetcher& keys, const core::SigningKey& key)
+      : config_(config), rooms_(rooms), write_path_(write_path), transport_(transport), keys_(keys), key_(key) {}
+
+  // PUT /v2/invite to the invitee's server with our built invite `pdu` and the room's
+  // stripped state; `done` gets the same event with that server's signature added (verified),
+  // else the server's M_FORBIDDEN / M_NOT_FOUND, or 502 M_UNKNOWN (unreachable, nonsense).
+  void invite(const rooms::RoomVersionRules& rules, json::object pdu, json::array invite_room_state,
+              std::function<void(core::Result<json::object>)> done);
+
+  // Leaves (rejects the invite to) a room we know only through an invite or knock: make_leave
+  // and v2 send_leave through `server` (the inviter's), the leave then stored as the room's
+  // current state. When that fails (unreachable, refused) the invite is still dropped here: a
+  // leave of our own making, with no prev or auth events, is stored instead and goes nowhere.
+  // `done` runs once, on the loop.
+  void leave(const core::UserId& user_id, const core::RoomId& room_id, const std::string& server,
+             const std::string& reason, std::function<void(core::Status)> done);
+
+ private:
+  void on_make_leave(const std::string& user_id, const std::string& room_id, const std::string& server,
+                     const std::string& reason, const IncomingResponse& response,
+                     std::function<void(core::Status)> done);
+  // The leave made here when the remote handshake failed.
+  void leave_locally(const std::string& user_id, const std::string& room_id, const std::string& reason);
+
+  const TimelineOptions& config_;
+  RoomCache& rooms_;
+  WritePath& write_path_;
+  Transport& transport_;
+  KeyFetcher& keys_;
+  const core::SigningKey& key_;
+};
+
+}  // namespace myelin::homeserver

@@ -1,0 +1,66 @@
+#include "homeserver/federation/remote_requests.h"
+
+#include "core/clock.h"
+#include "homeserver/timeline/room_state.h"
+#include "rooms/event_format.h"
+#include "rooms/pdu_format.h"
+
+namespace myelin::homeserver {
+
+using core::Errc;
+
+core::Error unreachable(std::string message) { return core::make_error(Errc::kUnknown, std::move(message), 502); }
+
+core::Error error_of(const std::string& server, const IncomingResponse& response) {
+  if (response.status == 0) return unreachable(server + " could not be reached: " + response.error);
+  auto body = core::parse_json_object(response.body);
+  const std::string_view errcode = body ? string_field(*body, "errcode") : "";
+  const std::string message = server + ": " + std::string(body ? string_field(*body, "error") : "");
+  if (response.status == 403 || errcode == "M_FORBIDDEN") return core::make_error(Errc::kForbidden, message);
+  if (response.status == 404 || errcode == "M_NOT_FOUND") return core::make_error(Errc::kNotFound, message);
+  return unreachable(message + " (" + std::to_string(response.status) + ")");
+}
+
+core::Error refusal_of(const std::string& server, const IncomingResponse& response) {
+  auto body = response.status >= 400 && response.status < 500 ? core::parse_json_object(response.body)
+                                                              : core::fail(Errc::kUnknown, "");
+  const std::string_view errcode = body ? string_field(*body, "errcode") : "";
+  if (!errcode.starts_with("M_") || errcode.size() > 64) return error_of(server, response);
+  return core::Error{
+      response.status, std::string(errcode), server + ": " + std::string(string_field(*body, "error")), {}};
+}
+
+core::Result<std::pair<const rooms::RoomVersionRules*, json::object>> read_template(const json::object& body,
+                                                                                    const std::string& room_id,
+                                                                                    const std::string& user_id,
+                                                                                    std::string_view membership) {
+  const json::value* version = body.if_contains("room_version");
+  const rooms::RoomVersionRules* rules =
+      rooms::find_room_version(version ? (version->is_string() ? std::string_view(version->get_string()) : "") : "1");
+  if (!rules) return core::fail(Errc::kUnsupportedRoomVersion, "The room's version is not supported here");
+  const json::value* event = body.if_contains("event");
+  if (!event || !event->is_object()) return core::fail(Errc::kBadJson, "No event template");
+  const json::object& pdu = event->get_object();
+  const json::value* content = pdu.if_contains("content");
+  if (string_field(pdu, "room_id") != room_id || string_field(pdu, "sender") != user_id ||
+      string_field(pdu, "state_key") != user_id || string_field(pdu, "type") != "m.room.member" || !content ||
+      !content->is_object() || string_field(content->get_object(), "membership") != membership)
+    return core::fail(Errc::kBadJson, "The event template is not our user's " + std::string(membership));
+  return std::make_pair(rules, pdu);
+}
+
+core::Result<std::string> fill_template(json::object& pdu, const rooms::RoomVersionRules& rules, json::object content,
+                                        std::string_view membership, const std::string& server_name,
+                                        const core::SigningKey& key) {
+  content["membership"] = membership;
+  for (const char* field : {"event_id", "hashes", "signatures", "unsigned"}) pdu.erase(field);
+  pdu["content"] = std::move(content);
+  pdu["origin"] = server_name;
+  pdu["origin_server_ts"] = core::now_ms();
+  std::string event_id = rooms::finalize_local_event(pdu, rules, server_name, key);
+  if (auto format = rooms::check_pdu_format(pdu, rules); !format)
+    return core::fail(Errc::kBadJson, "the event made on its template is invalid: " + format.error().message);
+  return event_id;
+}
+
+}  // namespace myelin::homeserver
