@@ -152,6 +152,8 @@ class Homeserver {
             },
             [this](const rooms::RoomVersionRules& rules, json::object pdu, json::array invite_room_state,
                    std::function<void(core::Result<json::object>)> done) {
+              if (!federation_.enabled)
+                return done(core::fail(core::Errc::kForbidden, "Federation is disabled on this server"));
               remote_memberships_.invite(rules, std::move(pdu), std::move(invite_room_state), std::move(done));
             },
             [this](const core::UserId& user_id, const core::RoomId& room_id, const std::string& server,
