@@ -34,18 +34,28 @@ void reply_room(Call& call, const core::Result<std::string>& room_id) {
 // invite, kick, ban, unban: {user_id, reason} acting on another user.
 // The user_id is passed as sent: the room service answers a malformed one (after the checks
 // a kick or an unban makes first).
+struct OtherUser {
+  core::RoomId room_id;
+  std::string target, reason;
+};
+core::Result<OtherUser> other_user(const Call& call) {
+  auto room_id = call.room_id_param(0);
+  if (!room_id) return std::unexpected(room_id.error());
+  auto body = call.body();
+  if (!body) return std::unexpected(body.error());
+  auto target = required_string(*body, "user_id");
+  if (!target) return std::unexpected(target.error());
+  auto reason = reason_of(*body);
+  if (!reason) return std::unexpected(reason.error());
+  return OtherUser{std::move(*room_id), std::move(*target), std::move(*reason)};
+}
+
 using ChangeOther = core::Result<std::string> (homeserver::RoomService::*)(const core::UserId&, const core::RoomId&,
                                                                            const std::string&, const std::string&);
 void change_other(Call& call, ChangeOther change) {
-  auto room_id = call.room_id_param(0);
-  if (!room_id) return call.fail(room_id.error());
-  auto body = call.body();
-  if (!body) return call.fail(body.error());
-  auto target = required_string(*body, "user_id");
-  if (!target) return call.fail(target.error());
-  auto reason = reason_of(*body);
-  if (!reason) return call.fail(reason.error());
-  auto done = (call.hs.rooms.*change)(call.user().user_id, *room_id, *target, *reason);
+  auto request = other_user(call);
+  if (!request) return call.fail(request.error());
+  auto done = (call.hs.rooms.*change)(call.user().user_id, request->room_id, request->target, request->reason);
   if (!done) return call.fail(done.error());
   call.reply(json::object{});
 }
@@ -88,15 +98,9 @@ void post_forget(Call& call) {
 }
 
 void post_invite(Call& call) {
-  auto room_id = call.room_id_param(0);
-  if (!room_id) return call.fail(room_id.error());
-  auto body = call.body();
-  if (!body) return call.fail(body.error());
-  auto target = required_string(*body, "user_id");
-  if (!target) return call.fail(target.error());
-  auto reason = reason_of(*body);
-  if (!reason) return call.fail(reason.error());
-  call.hs.rooms.invite_any(call.user().user_id, *room_id, *target, *reason,
+  auto request = other_user(call);
+  if (!request) return call.fail(request.error());
+  call.hs.rooms.invite_any(call.user().user_id, request->room_id, request->target, request->reason,
                            [respond = call.respond](const core::Result<std::string>& invited) {
                              respond(invited ? json_response(json::object{}) : error_response(invited.error()));
                            });

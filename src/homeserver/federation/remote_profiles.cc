@@ -1,6 +1,7 @@
 #include "homeserver/federation/remote_profiles.h"
 
 #include "core/clock.h"
+#include "http/http.h"
 
 namespace myelin::homeserver {
 namespace {
@@ -26,23 +27,6 @@ core::Result<Profile> parse_profile(const IncomingResponse& response) {
 
 }  // namespace
 
-std::string percent_encode(std::string_view text) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : text) {
-    const bool unreserved = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-                            c == '.' || c == '_' || c == '~';
-    if (unreserved) {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 15]);
-    }
-  }
-  return out;
-}
-
 void RemoteProfiles::lookup(const core::UserId& user_id, Profiles::Done done) {
   if (!options_.enabled) return done(core::fail(Errc::kNotFound, "Profile not found"));
   const std::int64_t now = core::now_ms();
@@ -55,7 +39,7 @@ void RemoteProfiles::lookup(const core::UserId& user_id, Profiles::Done done) {
   if (waiting.size() > 1) return;
   OutgoingRequest request{std::string(user_id.server()),
                           "GET",
-                          "/_matrix/federation/v1/query/profile?user_id=" + percent_encode(user_id.str()),
+                          "/_matrix/federation/v1/query/profile?user_id=" + http::percent_encode(user_id.str()),
                           std::nullopt,
                           true,
                           64 * 1024,

@@ -38,7 +38,4 @@ class RemoteProfiles {
   std::map<std::string, std::vector<Profiles::Done>> waiting_;
 };
 
-// `text` percent-encoded for a URL's query or path segment (RFC 3986 unreserved kept).
-std::string percent_encode(std::string_view text);
-
 }  // namespace myelin::homeserver
