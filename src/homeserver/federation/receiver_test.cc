@@ -12,14 +12,21 @@ struct ReceiverTest : testing::FederationRoom {
   PduIntake intake{"here.example", *store, *store, here.rooms, here.write_path, keys, transport};
   std::vector<std::string> typing;  // "<user> <room> <typing>"
   std::vector<std::string> receipts;
-  Receiver receiver{intake,
-                    {[this](const core::UserId& user, const core::RoomId& room, bool is_typing) {
-                       typing.push_back(user.str() + " " + room.str() + " " + (is_typing ? "1" : "0"));
-                     },
-                     [this](const core::UserId& user, const core::RoomId& room, const core::EventId& event,
-                            const std::string& thread) {
-                       receipts.push_back(user.str() + " " + room.str() + " " + event.str() + " " + thread);
-                     }}};
+  std::vector<std::string> to_device;     // "<origin> <message_id>"
+  std::vector<std::string> keys_changed;  // "<origin> <user>"
+  Receiver receiver{
+      intake,
+      {[this](const core::UserId& user, const core::RoomId& room, bool is_typing) {
+         typing.push_back(user.str() + " " + room.str() + " " + (is_typing ? "1" : "0"));
+       },
+       [this](const core::UserId& user, const core::RoomId& room, const core::EventId& event,
+              const std::string& thread) {
+         receipts.push_back(user.str() + " " + room.str() + " " + event.str() + " " + thread);
+       },
+       [this](const std::string& origin, const json::object& content) {
+         to_device.push_back(origin + " " + std::string(string_field(content, "message_id")));
+       },
+       [this](const std::string& origin, const std::string& user) { keys_changed.push_back(origin + " " + user); }}};
 
   // Sends a transaction of `pdus` from remote.example; the answer, when it came.
   std::optional<core::Result<json::object>> answer;
@@ -294,6 +301,21 @@ TEST_F(ReceiverTest, TypingAndReceiptsOfTheOriginsUsersGoToTheirServices) {
   ASSERT_TRUE(answer && *answer);
   EXPECT_EQ(typing, std::vector<std::string>{"@b:remote.example " + room_id + " 1"});
   EXPECT_EQ(receipts, std::vector<std::string>{"@b:remote.example " + room_id + " $e "});
+}
+
+TEST_F(ReceiverTest, ToDeviceAndDeviceListEdusGoToTheirServicesWithTheOrigin) {
+  send("edus-1", {},
+       json::array{json::object{{"edu_type", "m.direct_to_device"},
+                                {"content", json::object{{"sender", "@x:remote.example"}, {"message_id", "m1"}}}},
+                   json::object{{"edu_type", "m.device_list_update"},
+                                {"content", json::object{{"user_id", "@x:remote.example"}, {"device_id", "D"}}}},
+                   json::object{{"edu_type", "m.signing_key_update"},
+                                {"content", json::object{{"user_id", "@y:remote.example"}}}},
+                   json::object{{"edu_type", "m.direct_to_device"}, {"content", "not an object"}}});
+  ASSERT_TRUE(answer && *answer);
+  EXPECT_EQ(to_device, std::vector<std::string>{"remote.example m1"});
+  EXPECT_EQ(keys_changed,
+            (std::vector<std::string>{"remote.example @x:remote.example", "remote.example @y:remote.example"}));
 }
 
 }  // namespace
