@@ -68,6 +68,7 @@ core::Status ToDevice::send(const Session& sender, const std::string& type, cons
   const storage::InboxLimits limits{config_.to_device_inbox_messages, config_.to_device_inbox_bytes};
   if (!store_.add_to_device(expanded.queued, txn, limits)) return {};  // a retransmission
   for (const auto& user : expanded.recipients) notifier_.notify_user(user);
+  if (expanded.remote.empty()) return {};
   // The message ID is the transaction's, so the other server can tell a retransmission too.
   const std::string message_id =
       core::base64url_encode(core::sha256(txn.user_id + "\n" + txn.device_id + "\n" + txn.txn_id)).substr(0, 22);
