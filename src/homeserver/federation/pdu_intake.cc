@@ -106,47 +106,19 @@ void PduIntake::auth_checks(const std::shared_ptr<Pending>& pending) {  // step 
 void PduIntake::prev_events(const std::shared_ptr<Pending>& pending) {
   const std::vector<std::string> prev_ids = ids_in(pending->pdu, "prev_events", *pending->room->rules);
   std::vector<storage::StoredEvent> prevs = store_.events(prev_ids);
-  // Outliers have no state here: as good as missing.
-  std::erase_if(prevs, [&](const auto& prev) { return prev.room_id != pending->room->room_id || prev.pos == 0; });
+  // Outliers and back-filled events have no state here: as good as missing.
+  std::erase_if(prevs, [&](const auto& prev) { return prev.room_id != pending->room->room_id || prev.pos <= 0; });
   const std::set<std::string> wanted(prev_ids.begin(), prev_ids.end());
   if (prevs.size() >= wanted.size() && !prevs.empty()) return state_checks(pending, prevs);
   if (prev_ids.empty()) return reject(pending, "An event other than m.room.create must have prev_events");
-  if (!pending->may_fetch) return pending->finish("Its prev_events are not known here");
-  fetch_missing(pending);
-}
-
-void PduIntake::fetch_missing(const std::shared_ptr<Pending>& pending) {
-  const RoomState& room = *pending->room;
-  json::array earliest;
-  std::int64_t min_depth = room.extremities.empty() ? 0 : room.extremities.front().depth;
-  for (const auto& extremity : room.extremities) {
-    earliest.emplace_back(extremity.event_id);
-    min_depth = std::min(min_depth, extremity.depth);
-  }
-  OutgoingRequest request;
-  request.destination = pending->origin;
-  request.method = "POST";
-  request.target = "/_matrix/federation/v1/get_missing_events/" + http::percent_encode(room.room_id);
-  request.body = json::object{{"earliest_events", std::move(earliest)},
-                              {"latest_events", json::array{json::value(pending->event_id)}},
-                              {"limit", static_cast<std::int64_t>(kMissingEventsLimit)},
-                              {"min_depth", min_depth}};
-  request.max_response_bytes = (kMissingEventsLimit + 1) * rooms::kMaxPduBytes;
-  transport_.send(std::move(request), [this, pending](const IncomingResponse& response) {
-    auto events = std::make_shared<std::vector<json::object>>();
-    auto body = response.status == 200 ? core::parse_json_object(response.body) : core::Result<json::object>();
-    const json::value* returned = body ? body->if_contains("events") : nullptr;
-    if (returned && returned->is_array()) {
-      for (const auto& event : returned->get_array()) {
-        if (events->size() == kMissingEventsLimit) break;
-        if (event.is_object() && string_field(event.get_object(), "room_id") == pending->room->room_id)
-          events->push_back(event.get_object());
-      }
-    }
-    std::ranges::stable_sort(*events, {}, depth_of);  // oldest first
-    pending->may_fetch = false;
-    receive_in_order(pending, std::move(events), 0);
-  });
+  if (pending->may_fetch) return fetch_missing(pending);
+  std::vector<std::string> missing;
+  for (const std::string& id : wanted)
+    if (std::ranges::none_of(prevs, [&id](const auto& prev) { return prev.event_id == id; })) missing.push_back(id);
+  if (pending->budget->state_fetches < static_cast<int>(missing.size()))
+    return pending->finish("Its prev_events are not known here");
+  pending->budget->state_fetches -= static_cast<int>(missing.size());
+  fetch_state_after(pending, std::move(prevs), std::move(missing), {});
 }
 
 void PduIntake::receive_in_order(const std::shared_ptr<Pending>& pending,
@@ -156,6 +128,7 @@ void PduIntake::receive_in_order(const std::shared_ptr<Pending>& pending,
   missing->origin = pending->origin;
   missing->pdu = std::move((*events)[next]);
   missing->may_fetch = false;
+  missing->budget = pending->budget;
   missing->done = [this, pending, events, next](const PduOutcome& outcome) {
     if (!outcome.error.empty())
       spdlog::debug("federation: missing event {} from {} not taken: {}", outcome.event_id, pending->origin,

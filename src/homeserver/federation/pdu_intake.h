@@ -14,10 +14,16 @@
 //     passes checks 1–4 itself, oldest first, is stored as an outlier; still missing: refused;
 //  5. auth against the state before it (rejected): the state after its prev event, or the
 //     resolution of the states after its prev events (rooms/state_res.h) when they differ.
-//     Missing prev events are asked of the origin once (POST /get_missing_events, earliest =
-//     our forward extremities, limit 10, min_depth = their lowest depth) and the events
-//     returned go through these checks oldest first, without asking again; still missing (or
-//     known only as outliers, whose state is not known here): refused, not stored;
+//     Missing prev events (pdu_intake_gap.cc) are asked of the origin through POST
+//     /get_missing_events (earliest = our forward extremities) in rounds of kMissingEventsLimit,
+//     each round asking for the prev events the last one did not close, until the gap closes, a
+//     round brings nothing new, or kMaxGapEvents / kMaxGapBytes are reached; the events fetched
+//     go through these checks oldest first. An event whose prev events are still missing (or
+//     known only as outliers, whose state is not known here) gets the state after each of them
+//     from the origin (GET /state_ids at it, the events not stored here through GET /event,
+//     at most kMaxStateFetchEvents, checked as auth events and stored as outliers; the state
+//     at an event is the state before it, plus the event when it is state), at most
+//     kMaxStateFetches times per received PDU; failing that: refused, not stored;
 //  6. auth against the room's current state: a failure is a soft failure — stored as an
 //     outlier (served to other servers, never in the timeline nor a forward extremity, so no
 //     client sees it), answered as accepted.
@@ -69,19 +75,37 @@ class PduIntake {
   bool acl_allows(const std::string& room_id, const std::string& server);
 
   static constexpr std::size_t kMaxRejected = 10'000;
-  static constexpr std::size_t kMissingEventsLimit = 10;
+  static constexpr std::size_t kMissingEventsLimit = 20;  // what myelin and Synapse serve at most
+  static constexpr std::size_t kMaxGapEvents = 1000;
+  static constexpr std::size_t kMaxGapBytes = 16 << 20;
+  static constexpr int kMaxStateFetches = 4;
+  static constexpr std::size_t kMaxStateIds = 100'000;
+  static constexpr std::size_t kMaxStateFetchEvents = 2000;
+  static constexpr std::size_t kParallelEventFetches = 8;
   static constexpr std::size_t kMaxAuthChainEvents = 1000;
   static constexpr std::size_t kMaxAuthChainBytes = 16 << 20;
 
  private:
   struct Pending;
+  struct Gap;
+  struct GapBudget;
   using Fetched = std::vector<std::pair<std::string, json::object>>;  // (event ID, PDU)
   // pdu_intake.cc: steps 0–4 and the missing prev events.
   void receive(std::shared_ptr<Pending> pending);
   void signed_checks(const std::shared_ptr<Pending>& pending, const KeyLookup& keys);
   void auth_checks(const std::shared_ptr<Pending>& pending);
   void prev_events(const std::shared_ptr<Pending>& pending);
+  // pdu_intake_gap.cc: missing prev events, and the state after those that stay missing.
   void fetch_missing(const std::shared_ptr<Pending>& pending);
+  void missing_round(const std::shared_ptr<Pending>& pending, const std::shared_ptr<Gap>& gap);
+  void fetch_state_after(const std::shared_ptr<Pending>& pending, std::vector<storage::StoredEvent> prevs,
+                         std::vector<std::string> missing, std::vector<storage::StateMap> states);
+  void fetch_events(const std::string& origin, const std::string& room_id, std::vector<std::string> ids,
+                    std::function<void(Fetched)> done);
+  // The state after `event_id` (stored here, as an outlier): `state_ids` (stored here), plus
+  // the event when it is state; nullopt when one of them is not stored or not state of the room.
+  std::optional<storage::StateMap> state_after(const std::string& room_id, const std::string& event_id,
+                                               const std::vector<std::string>& state_ids);
   void receive_in_order(const std::shared_ptr<Pending>& pending, std::shared_ptr<std::vector<json::object>> events,
                         std::size_t next);
   void reject(const std::shared_ptr<Pending>& pending, std::string why);
@@ -94,7 +118,10 @@ class PduIntake {
   void fetch_auth_chain(const std::shared_ptr<Pending>& pending);
   void store_auth_chain(const RoomState& room, Fetched& events, const KeyLookup& keys);
   // pdu_intake_state.cc: steps 5 and 6, and the write.
-  void state_checks(const std::shared_ptr<Pending>& pending, const std::vector<storage::StoredEvent>& prevs);
+  // `prevs`: the prev events stored here; `fetched_states`: the states after the others, from
+  // the origin (empty when none was missing).
+  void state_checks(const std::shared_ptr<Pending>& pending, const std::vector<storage::StoredEvent>& prevs,
+                    std::vector<storage::StateMap> fetched_states = {});
   // The resolution of `states`, over the store and the pending event (not stored yet).
   core::Result<storage::StateMap> resolve(std::vector<storage::StateMap> states, const RoomState& room,
                                           const Pending& pending);

@@ -7,6 +7,11 @@
 
 namespace myelin::homeserver {
 
+// What the PDUs fetched for one received PDU may still fetch, shared by them all.
+struct PduIntake::GapBudget {
+  int state_fetches = kMaxStateFetches;
+};
+
 struct PduIntake::Pending {
   std::string origin;
   json::object pdu;
@@ -14,6 +19,7 @@ struct PduIntake::Pending {
   std::string event_id;
   bool may_fetch = true;       // may ask the origin for missing prev events
   bool may_fetch_auth = true;  // may ask the origin for missing auth events
+  std::shared_ptr<GapBudget> budget = std::make_shared<GapBudget>();
   Done done;
   void finish(std::string error) const { done({event_id, std::move(error)}); }
 };

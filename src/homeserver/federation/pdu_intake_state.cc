@@ -60,20 +60,26 @@ core::Result<storage::StateMap> PduIntake::resolve(std::vector<storage::StateMap
   return resolve_stored(std::move(states), source, *room.rules);
 }
 
-void PduIntake::state_checks(const std::shared_ptr<Pending>& pending, const std::vector<storage::StoredEvent>& prevs) {
+void PduIntake::state_checks(const std::shared_ptr<Pending>& pending, const std::vector<storage::StoredEvent>& prevs,
+                             std::vector<storage::StateMap> fetched_states) {
   RoomState& room = *pending->room;
   const rooms::RoomVersionRules& rules = *room.rules;
   // The state before the event: the state after its prev events, resolved when they differ.
-  const std::int64_t group = prevs.front().state_group;
-  const bool one_state = std::ranges::all_of(prevs, [group](const auto& prev) { return prev.state_group == group; });
+  const std::int64_t group = prevs.empty() ? 0 : prevs.front().state_group;
+  const bool one_state = fetched_states.empty() &&
+                         std::ranges::all_of(prevs, [group](const auto& prev) { return prev.state_group == group; });
   const bool before_is_current = one_state && group == room.state_group;
   std::optional<storage::StateMap> before;  // when not the current state
   if (!one_state) {
-    std::vector<storage::StateMap> states;
+    std::vector<storage::StateMap> states = std::move(fetched_states);
     for (const auto& prev : prevs) states.push_back(store_.state_group(prev.state_group));
-    auto resolved = resolve(std::move(states), room, *pending);
-    if (!resolved) return pending->finish("The state before it could not be resolved: " + resolved.error().message);
-    before = std::move(*resolved);
+    if (states.size() == 1) {
+      before = std::move(states.front());
+    } else {
+      auto resolved = resolve(std::move(states), room, *pending);
+      if (!resolved) return pending->finish("The state before it could not be resolved: " + resolved.error().message);
+      before = std::move(*resolved);
+    }
   } else if (!before_is_current) {
     before = store_.state_group(group);
   }

@@ -136,7 +136,7 @@ TEST_F(ReceiverTest, MissingPrevEventsAreFetchedThroughGetMissingEvents) {
   EXPECT_EQ(request.target, "/_matrix/federation/v1/get_missing_events/%21room%3Ahere.example");
   const json::object& body = request.body->as_object();
   EXPECT_EQ(body.at("latest_events").as_array(), json::array{json::value(second.row.event_id)});
-  EXPECT_EQ(body.at("limit"), 10);
+  EXPECT_EQ(body.at("limit"), 20);
   EXPECT_EQ(body.at("earliest_events").as_array().size(), 1u);
   transport.answer(200, core::to_string(json::object{{"events", json::array{first.pdu}}}));
   EXPECT_EQ(result(second.row.event_id), json::object());
@@ -208,9 +208,76 @@ TEST_F(ReceiverTest, PrevEventsStillMissingAreRefused) {
   ahead.apply(first.row, first.pdu, {ahead.last_pos + 1, ahead.state_group});
   BuiltEvent second = remote_event("@b:remote.example", "m.room.message", std::nullopt, {{"body", "two"}}, &ahead);
   send("t1", {second.pdu});
-  transport.answer(500);
+  transport.answer(500);  // get_missing_events
+  ASSERT_EQ(transport.sent.size(), 2u);
+  EXPECT_EQ(transport.sent[1].request.target, "/_matrix/federation/v1/state_ids/%21room%3Ahere.example?event_id=" +
+                                                  http::percent_encode(first.row.event_id));
+  transport.answer(500);  // state_ids
   EXPECT_TRUE(result(second.row.event_id).contains("error"));
   EXPECT_FALSE(store->event(second.row.event_id));
+}
+
+TEST_F(ReceiverTest, AGapLongerThanOneRoundIsFetchedInRounds) {
+  join_bob();
+  RoomState ahead = *room();
+  std::vector<BuiltEvent> chain;
+  for (int i = 0; i < 26; ++i) {
+    chain.push_back(
+        remote_event("@b:remote.example", "m.room.message", std::nullopt, {{"body", "m" + std::to_string(i)}}, &ahead));
+    ahead.apply(chain.back().row, chain.back().pdu, {ahead.last_pos + 1, ahead.state_group});
+  }
+  send("t1", {chain.back().pdu});
+  // The newest 20 of the 25 missing, then, asked for what the oldest of them needs, the rest.
+  json::array newest, oldest;
+  for (int i = 5; i < 25; ++i) newest.push_back(chain[i].pdu);
+  for (int i = 0; i < 5; ++i) oldest.push_back(chain[i].pdu);
+  transport.answer(200, core::to_string(json::object{{"events", newest}}));
+  ASSERT_EQ(transport.sent.size(), 2u);
+  EXPECT_EQ(transport.body(1).at("latest_events").as_array(), json::array{json::value(chain[5].row.event_id)});
+  transport.answer(200, core::to_string(json::object{{"events", oldest}}));
+  EXPECT_EQ(result(chain.back().row.event_id), json::object());
+  storage::StreamPos last = 0;
+  for (const BuiltEvent& event : chain) {  // all in the timeline, in order
+    auto stored = store->event(event.row.event_id);
+    ASSERT_TRUE(stored);
+    EXPECT_GT(stored->pos, last);
+    last = stored->pos;
+  }
+}
+
+TEST_F(ReceiverTest, AGapThatStaysOpenTakesTheStateAfterTheMissingEventFromStateIds) {
+  join_bob();
+  RoomState ahead = *room();
+  BuiltEvent carol =
+      remote_event("@c:remote.example", "m.room.member", "@c:remote.example", {{"membership", "join"}}, &ahead);
+  ahead.apply(carol.row, carol.pdu, {ahead.last_pos + 1, ahead.state_group + 1});
+  BuiltEvent rename = remote_event("@b:remote.example", "m.room.member", "@b:remote.example",
+                                   {{"membership", "join"}, {"displayname", "Bobby"}}, &ahead);
+  ahead.apply(rename.row, rename.pdu, {ahead.last_pos + 1, ahead.state_group + 1});
+  BuiltEvent last = remote_event("@b:remote.example", "m.room.message", std::nullopt, {{"body", "after"}}, &ahead);
+  send("t1", {last.pdu});
+  // Its auth events name the rename: an outlier, from event_auth.
+  transport.answer(200, core::to_string(json::object{{"auth_chain", json::array{rename.pdu}}}));
+  ASSERT_EQ(transport.sent.size(), 2u);
+  EXPECT_EQ(transport.sent[1].request.method, "POST");
+  transport.answer(200, R"({"events": []})");  // get_missing_events: the origin gives nothing between
+  ASSERT_EQ(transport.sent.size(), 3u);
+  EXPECT_EQ(transport.sent[2].request.target, "/_matrix/federation/v1/state_ids/%21room%3Ahere.example?event_id=" +
+                                                  http::percent_encode(rename.row.event_id));
+  json::array state_ids;  // the state before the rename: the room's as here, and Carol
+  for (const auto& [key, entry] : room()->state) state_ids.emplace_back(entry.event_id);
+  state_ids.emplace_back(carol.row.event_id);
+  transport.answer(200, core::to_string(json::object{{"pdu_ids", state_ids}, {"auth_chain_ids", json::array{}}}));
+  ASSERT_EQ(transport.sent.size(), 4u);  // only Carol's join is not stored here
+  EXPECT_EQ(transport.sent[3].request.target,
+            "/_matrix/federation/v1/event/" + http::percent_encode(carol.row.event_id));
+  transport.answer(200, core::to_string(json::object{{"pdus", json::array{carol.pdu}}}));
+  EXPECT_EQ(result(last.row.event_id), json::object());
+  EXPECT_GT(store->event(last.row.event_id)->pos, 0);
+  EXPECT_EQ(store->event(rename.row.event_id)->pos, 0);  // outliers
+  EXPECT_EQ(store->event(carol.row.event_id)->pos, 0);
+  EXPECT_EQ(string_field(*room()->content("m.room.member", "@b:remote.example"), "displayname"), "Bobby");
+  EXPECT_TRUE(room()->joined.contains("@c:remote.example"));
 }
 
 TEST_F(ReceiverTest, TheRoomsServerAclIsAppliedToEachPdu) {
