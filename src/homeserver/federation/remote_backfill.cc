@@ -8,6 +8,7 @@
 #include "homeserver/federation/pdu_fields.h"
 #include "homeserver/timeline/room_state.h"
 #include "homeserver/timeline/visibility.h"
+#include "rooms/auth.h"
 #include "rooms/event_format.h"
 
 namespace myelin::homeserver {
@@ -126,6 +127,22 @@ bool RemoteBackfill::store_batch(const Run& run, std::vector<json::object> pdus,
     const auto da = depth_of(a.pdu), db = depth_of(b.pdu);
     return da != db ? da < db : a.event_id < b.event_id;
   });
+
+  // A redaction in the batch erases its target's content when the target is in the batch too
+  // and the power levels allow it (as the receiver judges a live one); a target fetched by a
+  // later batch comes redacted from a server that applied it.
+  std::map<std::string, std::size_t, std::less<>> index;
+  for (std::size_t i = 0; i < checked.size(); ++i) index.emplace(checked[i].event_id, i);
+  const rooms::PowerLevels levels(room->content("m.room.power_levels", ""), *create, *run.rules);
+  for (const auto& event : checked) {
+    if (string_field(event.pdu, "type") != "m.room.redaction") continue;
+    const auto target_id = rooms::redacts_of(event.pdu, *run.rules);
+    auto target = target_id ? index.find(*target_id) : index.end();
+    if (target == index.end()) continue;
+    json::object& target_pdu = checked[target->second].pdu;
+    if (rooms::redaction_applies(levels, string_field(event.pdu, "sender"), string_field(target_pdu, "sender")))
+      target_pdu = rooms::redact(target_pdu, *run.rules);
+  }
 
   storage::HistoryBatch batch;
   batch.room_id = run.room_id;

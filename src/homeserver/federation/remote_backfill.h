@@ -9,7 +9,8 @@
 // one is, steps 1–4 (join_response.h's check_pdu_batch: format, room, signatures, content hash
 // — redacted on mismatch —, auth by its auth events, from the batch or the store); those
 // failing go unused, and so do events newer than the room's earliest (a soft-failed outlier
-// stays out of the timeline). The rest are written oldest first below every stored position
+// stays out of the timeline); a redaction erases its target in the batch when the power levels
+// allow it. The rest are written oldest first below every stored position
 // (storage::EventStore::persist_history), never through the write path: no /sync wakes, no
 // push, nothing sent on. The visibility before the oldest written event is the room's
 // earliest known history_visibility while the batch crossed no m.room.history_visibility

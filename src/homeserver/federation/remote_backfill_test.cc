@@ -70,9 +70,11 @@ struct RemoteBackfillTest : ::testing::Test {
       auto got = page(from);
       EXPECT_TRUE(got) << got.error().message;
       if (!got) break;
-      for (const auto& event : got->chunk)
-        if (event.as_object().at("type").as_string() == "m.room.message")
-          bodies.emplace_back(event.as_object().at("content").as_object().at("body").as_string());
+      for (const auto& event : got->chunk) {
+        if (event.as_object().at("type").as_string() != "m.room.message") continue;
+        const auto& content = event.as_object().at("content").as_object();
+        bodies.emplace_back(content.contains("body") ? std::string(content.at("body").as_string()) : "(redacted)");
+      }
       if (!got->end) break;
       from = got->end;
     }
@@ -184,6 +186,35 @@ TEST_F(RemoteBackfillTest, EventsFailingTheChecksAreDroppedAndABadHashIsRedacted
     from = got->end;
   }
   EXPECT_EQ(bodies, (std::vector<std::string>{"m4", "m2", "(redacted)", "m0"})) << messages;
+}
+
+TEST_F(RemoteBackfillTest, ARedactionInTheHistoryErasesItsTarget) {
+  auto secret = b.path.timeline.send(
+      id<core::RoomId>(room),
+      {"@bob:b.example", "m.room.message", std::nullopt, {{"msgtype", "m.text"}, {"body", "secret"}}, {}});
+  ASSERT_TRUE(secret);
+  const std::string target = secret->event_id;
+  const std::string original = b.store->event(target)->json;
+  send_messages(2);
+  ASSERT_TRUE(b.path.timeline.send(id<core::RoomId>(room),
+                                   {"@bob:b.example", "m.room.redaction", std::nullopt, json::object{}, target}));
+  join();
+  // A server that serves the message as it was, before its redaction in the same batch.
+  int restored = 0;
+  a.transport.tamper = [&](json::object& answer) {
+    for (auto& pdu : answer.at("pdus").as_array())
+      if (pdu.as_object().at("type").as_string() == "m.room.message" &&
+          !pdu.as_object().at("content").as_object().contains("body")) {
+        pdu = *core::parse_json(original);
+        ++restored;
+      }
+  };
+  EXPECT_EQ(all_bodies(), (std::vector<std::string>{"m1", "m0", "(redacted)"}));
+  EXPECT_EQ(restored, 1);
+  auto stored = a.store->event(target);
+  ASSERT_TRUE(stored);
+  EXPECT_LT(stored->pos, 0);
+  EXPECT_EQ(stored->json.find("secret"), std::string::npos);
 }
 
 TEST_F(RemoteBackfillTest, AnUnreachableServerLeavesTheLocalPage) {
