@@ -116,11 +116,11 @@ std::optional<std::string> token_query_param(const http::Request& request, std::
   return text;
 }
 
-core::Result<std::optional<storage::StreamPos>> stream_token_param(const http::Request& request,
-                                                                   std::string_view name) {
+core::Result<std::optional<storage::StreamPos>> stream_token_param(const http::Request& request, std::string_view name,
+                                                                   bool history) {
   auto text = token_query_param(request, name);
   if (!text) return std::optional<storage::StreamPos>();
-  auto pos = homeserver::parse_stream_token(*text);
+  auto pos = history ? homeserver::parse_pagination_token(*text) : homeserver::parse_stream_token(*text);
   if (!pos) return core::fail(core::Errc::kInvalidParam, "Invalid " + std::string(name) + " token");
   return std::optional<storage::StreamPos>(*pos);
 }

@@ -75,7 +75,9 @@ core::Result<std::optional<bool>> optional_bool(const json::object& object, std:
 std::optional<std::string> token_query_param(const http::Request& request, std::string_view name);
 // A stream-position token query parameter (/messages from and to, /events from): nullopt when
 // absent or empty; M_INVALID_PARAM when it is not a token.
-core::Result<std::optional<storage::StreamPos>> stream_token_param(const http::Request& request, std::string_view name);
+// `history`: also a token into backfilled history (homeserver::parse_pagination_token).
+core::Result<std::optional<storage::StreamPos>> stream_token_param(const http::Request& request, std::string_view name,
+                                                                   bool history = false);
 // An integer query parameter (`fallback` when absent); M_INVALID_PARAM when not an integer.
 core::Result<std::int64_t> int_query_param(const http::Request& request, std::string_view name, std::int64_t fallback);
 // Integers beyond int64 saturate (they can only be "very large" timeouts or limits).

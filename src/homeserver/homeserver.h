@@ -25,6 +25,7 @@
 #include "homeserver/federation/queries.h"
 #include "homeserver/federation/reads.h"
 #include "homeserver/federation/receiver.h"
+#include "homeserver/federation/remote_backfill.h"
 #include "homeserver/federation/remote_joins.h"
 #include "homeserver/federation/remote_keys.h"
 #include "homeserver/federation/remote_memberships.h"
@@ -99,7 +100,13 @@ class Homeserver {
         remote_memberships_(options.timeline, room_cache_, write_path_, federation_transport_, key_ring_, key),
         federation_intake_(options.federation.server_name, store, store, room_cache_, write_path_, key_ring_,
                            federation_transport_),
-        room_reader(room_cache_, store, store, store, aggregations_),
+        remote_backfill_(options.federation.server_name, store, room_cache_, federation_transport_, key_ring_,
+                         scheduler),
+        room_reader(room_cache_, store, store, store, aggregations_,
+                    [this](const std::string& room_id, std::function<void()> done) {
+                      if (!federation_.enabled) return done();
+                      remote_backfill_.backfill(room_id, std::move(done));
+                    }),
         relations(room_cache_, store, store, store, aggregations_),
         event_sender(timeline_, store),
         filters(options.timeline, store),
@@ -250,6 +257,7 @@ class Homeserver {
   RemoteJoins remote_joins_;              // our users' joins to their rooms
   RemoteMemberships remote_memberships_;  // our invites of their users, our rejections of theirs
   PduIntake federation_intake_;           // the checks of their events
+  RemoteBackfill remote_backfill_;        // older history of their rooms, for /messages
 
  public:
   // The services the API layer calls.

@@ -3,6 +3,15 @@
 // (state groups, current state, memberships, forward extremities, transaction IDs,
 // redactions), outliers (events known but not in the timeline), reads of events by ID and by
 // position, state, memberships and the state values the history visibility rules read.
+//
+// Timeline order is position order. Events written here (persist_events) take the next
+// positions of the one stream (1, 2, ...). Older history fetched from other servers
+// (persist_history, federation's backfill) goes *below* everything stored: each batch takes the
+// positions under the lowest position any room uses (-1, -2, ...), its oldest event lowest, so a
+// room's backfilled events sit before its earliest event and before earlier batches' events,
+// and the same "positions between lower and upper" reads and tokens page through both. 0 stays
+// "no place in the timeline" (an outlier). Negative positions are never in the stream, so
+// /sync, which reads after a position it reported, never sees them as new.
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -107,6 +116,15 @@ struct NewOutlier {
   std::string json;  // canonical PDU text (redacted when its content hash did not match)
 };
 
+// A batch of a room's history older than its earliest timeline event (persist_history): the
+// events, oldest first, and the room's history_visibility before the oldest of them, as far
+// as the caller knows it.
+struct HistoryBatch {
+  std::string room_id;
+  std::vector<NewOutlier> events;  // oldest first; their fields as for an outlier
+  std::string visibility_before;   // an m.room.history_visibility value ("joined" when not known)
+};
+
 struct Persisted {
   StreamPos pos;
   std::int64_t state_group;  // state after the event
@@ -147,6 +165,16 @@ class EventStore {
   // in the timeline) stays as it is. A timeline event persisted later with the same ID
   // replaces its outlier.
   virtual void persist_outliers(const std::vector<NewOutlier>& outliers) = 0;
+
+  // Writes a batch of older history below every stored position (see the top of this file),
+  // one transaction: events already in the timeline are skipped, outliers move into the
+  // timeline. Each event's state group is 0 (its state is not known here) and nothing current
+  // changes (state, memberships, forward extremities, the stream position, the search index,
+  // relations). The history visibility rules see the batch: its member and
+  // history_visibility events are value changes at their positions, and `visibility_before`
+  // is the room's history_visibility just below the oldest (replacing what an earlier batch
+  // recorded there). Returns the positions given, oldest first.
+  virtual std::vector<StreamPos> persist_history(const HistoryBatch& batch) = 0;
 
   // By ID, timeline events and outliers alike (an outlier's pos and state_group are 0).
   virtual std::optional<StoredEvent> event(const std::string& event_id) = 0;

@@ -160,3 +160,53 @@ TEST(RemoteEventsTest, ATimelineEventReplacesItsOutlier) {
 
 }  // namespace
 }  // namespace myelin::storage
+
+namespace myelin::storage {
+namespace {
+
+TEST(RemoteEventsTest, HistoryGoesBelowEveryPositionAndCarriesItsVisibility) {
+  auto store = memory_store();
+  const auto outliers = remote_state();
+  store->persist_outliers(outliers);
+  const auto at =
+      store->persist_events({join_of("$a", "@a:x", state_of(outliers))}, RoomRecord{"!r:y", "10", "@b:y", false});
+  const StreamPos now = store->current_pos();
+  auto message = [](const std::string& id) {
+    return NewOutlier{id, "!r:y", "m.room.message", std::nullopt, "@b:y", 1, 10, "{}"};
+  };
+
+  // The newest history first: two messages and the join again (already in the timeline).
+  auto first = store->persist_history(
+      {"!r:y", {message("$m1"), message("$m2"), outlier("$a", "m.room.member", "@a:x", "{}")}, "shared"});
+  EXPECT_EQ(first, (std::vector<StreamPos>{-2, -1}));
+  EXPECT_EQ(store->current_pos(), now);  // the stream did not move
+  // Older history goes below it, an outlier of the state moving into the timeline; its
+  // history_visibility is a change at its position, and the visibility below the batch
+  // replaces the one recorded below the first batch.
+  auto second = store->persist_history(
+      {"!r:y",
+       {outlier("$create", "m.room.create", "", R"({"content":{}})"),
+        outlier("$hv", "m.room.history_visibility", "", R"({"content":{"history_visibility":"joined"}})"),
+        message("$m0")},
+       "shared"});
+  EXPECT_EQ(second, (std::vector<StreamPos>{-5, -4, -3}));
+  auto timeline = store->room_events("!r:y", std::numeric_limits<StreamPos>::min() / 2, now, 10, Direction::kForward);
+  std::vector<std::string> ids;
+  for (const auto& event : timeline) ids.push_back(event.event_id);
+  EXPECT_EQ(ids, (std::vector<std::string>{"$create", "$hv", "$m0", "$m1", "$m2", "$a"}));
+  EXPECT_EQ(store->event("$hv")->pos, -4);
+  EXPECT_EQ(store->event("$hv")->state_group, 0);
+  const auto changes = store->history_visibility_changes("!r:y");
+  ASSERT_EQ(changes.size(), 3u);
+  EXPECT_EQ(changes[0].pos, -6);
+  EXPECT_EQ(changes[0].value, "shared");
+  EXPECT_EQ(changes[1].pos, -4);
+  EXPECT_EQ(changes[1].value, "joined");
+  EXPECT_EQ(changes[2].pos, at[0].pos);
+  // Nothing current changed.
+  EXPECT_EQ(store->forward_extremities("!r:y").size(), 1u);
+  EXPECT_EQ(store->current_state("!r:y").at({"m.room.history_visibility", ""}), "$hv");
+}
+
+}  // namespace
+}  // namespace myelin::storage

@@ -1,7 +1,9 @@
 """A room across two real servers: a user of one joins a room of the other over federation,
 then each server's events reach the other through its sender's transactions and the other's
 receiver (signatures, hashes, auth), and the other server reads the room back through the
-federation read endpoints only when one of its users is in it."""
+federation read endpoints only when one of its users is in it; history from before a user of
+the other server joined back-fills into its /messages (server-server-api "Backfilling and
+retrieving missing events"), within the room's history visibility, without reaching /sync."""
 import time
 import unittest
 import urllib.parse
@@ -79,6 +81,65 @@ class RoomAcrossServers(unittest.TestCase):
             status, body = self.alice.call("GET", f"/rooms/{quote(room)}/state/m.room.member/{quote(self.bob.user_id)}")
             return status == 200 and body.get("displayname") == "Bob B."
         self.assertTrue(eventually(renamed), "hs1 never saw bob's new display name")
+
+    def paged_back(self, user, room, limit=7):
+        """The m.room.message bodies /messages gives paging back from now, newest first, and the
+        chunks' event IDs."""
+        bodies, ids, token = [], [], None
+        for _ in range(40):
+            query = f"dir=b&limit={limit}" + (f"&from={quote(token)}" if token else "")
+            status, body = user.call("GET", f"/rooms/{quote(room)}/messages?{query}")
+            self.assertEqual(status, 200, body)
+            for event in body["chunk"]:
+                ids.append(event["event_id"])
+                if event["type"] == "m.room.message":
+                    bodies.append(event["content"]["body"])
+            token = body.get("end")
+            if not token:
+                break
+        return bodies, ids
+
+    def room_with_history(self, name, visibility):
+        status, body = self.bob.call("POST", "/createRoom", {
+            "preset": "public_chat", "name": name,
+            "initial_state": [{"type": "m.room.history_visibility", "state_key": "",
+                               "content": {"history_visibility": visibility}}]})
+        self.assertEqual(status, 200, body)
+        room = body["room_id"]
+        for i in range(30):
+            self.send(self.bob, room, f"{name} {i}", f"{name}-{i}")
+        status, body = self.alice.call("POST", f"/join/{quote(room)}?server_name=hs2.test", {})
+        self.assertEqual(status, 200, body)
+        return room
+
+    def test_history_from_before_the_join_back_fills_within_its_visibility(self):
+        room = self.room_with_history("history", "shared")
+        status, synced = self.alice.call("GET", "/sync?timeout=0")
+        self.assertEqual(status, 200, synced)
+        bodies, ids = self.paged_back(self.alice, room)
+        self.assertEqual(bodies, [f"history {i}" for i in reversed(range(30))])
+        self.assertEqual(len(ids), len(set(ids)), "an event came twice")
+        # The room's whole history is there, create event last.
+        status, last = self.alice.call("GET", f"/rooms/{quote(room)}/event/{quote(ids[-1])}")
+        self.assertEqual(status, 200, last)
+        self.assertEqual(last["type"], "m.room.create")
+        # /context reaches back-filled events, and its tokens page on from there.
+        status, context = self.alice.call("GET", f"/rooms/{quote(room)}/context/{quote(ids[10])}?limit=2")
+        self.assertEqual(status, 200, context)
+        self.assertEqual(context["event"]["event_id"], ids[10])
+        status, older = self.alice.call("GET", f"/rooms/{quote(room)}/messages?dir=b&limit=1&from={quote(context['start'])}")
+        self.assertEqual(status, 200, older)
+        self.assertEqual(older["chunk"][0]["event_id"], ids[12])
+        # Back-filled events are history, not news: the next sync has none of them.
+        status, since = self.alice.call("GET", f"/sync?timeout=0&since={quote(synced['next_batch'])}")
+        self.assertEqual(status, 200, since)
+        timeline = since.get("rooms", {}).get("join", {}).get(room, {}).get("timeline", {}).get("events", [])
+        self.assertEqual([e for e in timeline if e["event_id"] in ids[1:]], [])
+
+    def test_joined_visibility_hides_the_history_from_before_the_join(self):
+        room = self.room_with_history("hidden", "joined")
+        bodies, _ = self.paged_back(self.alice, room)
+        self.assertEqual(bodies, [])
 
 
 if __name__ == "__main__":

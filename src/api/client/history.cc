@@ -1,7 +1,9 @@
 // GET /_matrix/client/v3/rooms/{roomId}/messages ("Getting events for a room": pagination in
 // both directions, with a RoomEventFilter) and GET /rooms/{roomId}/context/{eventId}.
-// Tokens are stream tokens (homeserver/sync/sync_token.h): backwards from T returns events at
-// positions <= T, forwards from T returns positions > T. The reading is RoomReader's.
+// Tokens are stream tokens (homeserver/sync/sync_token.h; "h<n>" for a position in backfilled
+// history): backwards from T returns events at positions <= T, forwards from T returns
+// positions > T. The reading is RoomReader's, which back-fills from other servers when a
+// backwards page reaches the start of the room's local history (so the answer may come later).
 #include "api/client/reader.h"
 #include "api/handlers.h"
 #include "homeserver/sync/sync.h"
@@ -28,20 +30,23 @@ void get_messages(Call& call) {
   auto dir = call.request.query_param("dir");
   if (!dir || (*dir != "b" && *dir != "f"))
     return call.fail(core::make_error(Errc::kInvalidParam, "dir must be b or f"));
-  auto from = stream_token_param(call.request, "from");
-  auto to = stream_token_param(call.request, "to");
+  auto from = stream_token_param(call.request, "from", true);
+  auto to = stream_token_param(call.request, "to", true);
   auto filter = filter_param(call.request);
   if (!from) return call.fail(from.error());
   if (!to) return call.fail(to.error());
   if (!filter) return call.fail(filter.error());
   auto limit = int_query_param(call.request, "limit", 10);
   if (!limit) return call.fail(limit.error());
-  auto page = call.hs.room_reader.messages(reader(call), *room_id, {*dir == "b", *from, *to, *limit, *filter});
-  if (!page) return call.fail(page.error());
-  json::object response{{"start", homeserver::stream_token(page->start)}, {"chunk", std::move(page->chunk)}};
-  if (page->end) response["end"] = homeserver::stream_token(*page->end);
-  if (page->state) response["state"] = std::move(*page->state);
-  call.reply(response);
+  call.hs.room_reader.messages(
+      reader(call), *room_id, {*dir == "b", *from, *to, *limit, *filter},
+      [respond = call.respond](core::Result<homeserver::MessagesPage> page) {
+        if (!page) return respond(error_response(page.error()));
+        json::object response{{"start", homeserver::stream_token(page->start)}, {"chunk", std::move(page->chunk)}};
+        if (page->end) response["end"] = homeserver::stream_token(*page->end);
+        if (page->state) response["state"] = std::move(*page->state);
+        respond(json_response(response));
+      });
 }
 
 void get_context(Call& call) {

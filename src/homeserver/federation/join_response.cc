@@ -39,30 +39,34 @@ struct Candidate {
 };
 using Candidates = std::map<std::string, Candidate>;
 
-// Steps 1–3 for each event: format, room, signatures, hash (redacted on mismatch).
+// Steps 1–3 for one event: format, room, signatures, hash (redacted on mismatch).
+void admit_one(Candidates& candidates, json::object& pdu, bool in_state, const std::string& room_id,
+               const rooms::RoomVersionRules& rules, const KeyLookup& keys) {
+  if (!rooms::check_pdu_format(pdu, rules) || !of_room(pdu, room_id, rules)) return;
+  std::string id = rooms::event_id_of(pdu, rules);
+  if (auto it = candidates.find(id); it != candidates.end()) {
+    it->second.in_state |= in_state;
+    return;
+  }
+  if (!verify_pdu_signatures(pdu, rules, keys)) return;
+  pdu.erase("unsigned");
+  if (!content_hash_matches(pdu)) pdu = rooms::redact(pdu, rules);
+  candidates.emplace(std::move(id), Candidate{std::move(pdu), in_state});
+}
+
 Candidates admit(JoinAnswer& answer, const std::string& room_id, const rooms::RoomVersionRules& rules,
                  const KeyLookup& keys) {
   Candidates candidates;
-  auto add = [&](json::object& pdu, bool in_state) {
-    if (!rooms::check_pdu_format(pdu, rules) || !of_room(pdu, room_id, rules)) return;
-    std::string id = rooms::event_id_of(pdu, rules);
-    if (auto it = candidates.find(id); it != candidates.end()) {
-      it->second.in_state |= in_state;
-      return;
-    }
-    if (!verify_pdu_signatures(pdu, rules, keys)) return;
-    pdu.erase("unsigned");
-    if (!content_hash_matches(pdu)) pdu = rooms::redact(pdu, rules);
-    candidates.emplace(std::move(id), Candidate{std::move(pdu), in_state});
-  };
-  for (auto& pdu : answer.state) add(pdu, true);
-  for (auto& pdu : answer.auth_chain) add(pdu, false);
+  for (auto& pdu : answer.state) admit_one(candidates, pdu, true, room_id, rules, keys);
+  for (auto& pdu : answer.auth_chain) admit_one(candidates, pdu, false, room_id, rules, keys);
   return candidates;
 }
 
 // Step 4 for every candidate, auth events first (an explicit stack: chains can be long): an
-// event is accepted when all its auth events are accepted candidates and allow it.
-void authorize_all(Candidates& candidates, const json::object& create, const rooms::RoomVersionRules& rules) {
+// event is accepted when all its auth events are accepted candidates (or `known`: accepted
+// here before) and allow it.
+void authorize_all(Candidates& candidates, const json::object& create, const rooms::RoomVersionRules& rules,
+                   const KnownPdus& known = {}) {
   for (auto root = candidates.begin(); root != candidates.end(); ++root) {
     std::vector<Candidates::iterator> stack{root};
     while (!stack.empty()) {
@@ -85,7 +89,13 @@ void authorize_all(Candidates& candidates, const json::object& create, const roo
       bool usable = true;
       for (std::string_view id : auth_ids) {
         auto it = candidates.find(std::string(id));
-        usable = usable && it != candidates.end() && it->second.verdict == Verdict::kAccepted;
+        if (it == candidates.end()) {
+          const json::object* stored = usable && known ? known(id) : nullptr;
+          usable = stored != nullptr;
+          if (usable) auth.push_back(stored);
+          continue;
+        }
+        usable = usable && it->second.verdict == Verdict::kAccepted;
         if (usable) auth.push_back(&it->second.pdu);
       }
       event.verdict =
@@ -105,6 +115,18 @@ const json::object* find_create(const Candidates& candidates) {
 }
 
 }  // namespace
+
+std::vector<CheckedPdu> check_pdu_batch(std::vector<json::object> pdus, const std::string& room_id,
+                                        const json::object& create, const rooms::RoomVersionRules& rules,
+                                        const KeyLookup& keys, const KnownPdus& known) {
+  Candidates candidates;
+  for (auto& pdu : pdus) admit_one(candidates, pdu, false, room_id, rules, keys);
+  authorize_all(candidates, create, rules, known);
+  std::vector<CheckedPdu> out;
+  for (auto& [id, candidate] : candidates)
+    if (candidate.verdict == Verdict::kAccepted) out.push_back({id, std::move(candidate.pdu)});
+  return out;
+}
 
 core::Result<JoinAnswer> read_join_answer(json::object body) {
   JoinAnswer answer;

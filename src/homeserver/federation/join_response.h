@@ -5,6 +5,7 @@
 // servers, hashed (redacted when the hash does not match) and allowed by its own auth events,
 // themselves accepted; events failing any check go unused. The create event must be in the
 // state and name the room version the template came with. Pure apart from the KeyLookup.
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -49,5 +50,18 @@ struct JoinedRoom {
 core::Result<JoinedRoom> check_join_answer(JoinAnswer answer, const std::string& room_id, json::object join,
                                            const std::string& join_id, const rooms::RoomVersionRules& rules,
                                            const KeyLookup& keys);
+
+// The same checks (steps 1–4) for any batch of a room's PDUs (a /backfill answer): each
+// event in the room's format, of `room_id`, signed, hashed (redacted on mismatch; "unsigned"
+// dropped) and allowed by its auth events, which must be accepted events of the batch or
+// `known` ones (accepted here before; nullptr when not known). The accepted events, by ID.
+using KnownPdus = std::function<const json::object*(std::string_view event_id)>;
+struct CheckedPdu {
+  std::string event_id;
+  json::object pdu;
+};
+std::vector<CheckedPdu> check_pdu_batch(std::vector<json::object> pdus, const std::string& room_id,
+                                        const json::object& create, const rooms::RoomVersionRules& rules,
+                                        const KeyLookup& keys, const KnownPdus& known);
 
 }  // namespace myelin::homeserver

@@ -12,6 +12,7 @@
 #include "homeserver/federation/fake_key_fetcher.h"
 #include "homeserver/federation/invites.h"
 #include "homeserver/federation/joins.h"
+#include "homeserver/federation/reads.h"
 #include "homeserver/federation/receiver.h"
 #include "homeserver/federation/remote_joins.h"
 #include "homeserver/federation/remote_memberships.h"
@@ -25,7 +26,7 @@ namespace myelin::homeserver::testing {
 struct TestServer;
 
 // Routes each request to the TestServer named by its destination (status 0 when none), as
-// `origin`. `tamper` may change a send_join answer on its way back.
+// `origin`. `tamper` may change a send_join or backfill answer on its way back.
 class InProcessTransport final : public Transport {
  public:
   InProcessTransport(std::string origin, std::map<std::string, TestServer*>& servers)
@@ -48,7 +49,8 @@ struct TestServer {
         joins(options, *store, path.rooms, path.builder, path.write_path, keys, key),
         remote(options, *store, path.write_path, transport, keys, key, scheduler),
         invites(options, *store, path.rooms, path.write_path, keys, key),
-        memberships(options, path.rooms, path.write_path, transport, keys, key) {
+        memberships(options, path.rooms, path.write_path, transport, keys, key),
+        reads(name, *store, path.rooms) {
     servers[name] = this;
     keys.keys[name] = &key;
   }
@@ -97,6 +99,7 @@ struct TestServer {
   RemoteJoins remote;
   FederationInvites invites;
   RemoteMemberships memberships;
+  FederationReads reads;
   std::map<std::string, std::string> aliases;  // -> room ID, for /query/directory
   Receiver* receiver = nullptr;                // for /send, when the test has one
 };
@@ -147,6 +150,12 @@ inline void InProcessTransport::send(OutgoingRequest request, std::function<void
   if (endpoint == "send" && segments.size() == 5 && server.receiver) {
     return server.receiver->receive(origin_, segments[4], *request.body,
                                     [done](const core::Result<json::object>& answer) { done(answer_of(answer)); });
+  }
+  if (endpoint == "backfill" && segments.size() == 5) {
+    auto answer = server.reads.backfill(origin_, segments[4], parsed.query_params("v"),
+                                        std::stoll(parsed.query_param("limit").value_or("10")));
+    if (answer && tamper) tamper(*answer);
+    return done(answer_of(answer));
   }
   if (endpoint == "query" && segments.size() == 5 && segments[4] == "directory") {
     auto alias = server.aliases.find(parsed.query_param("room_alias").value_or(""));

@@ -179,7 +179,7 @@ core::Status FederationJoins::check_member(const std::string& origin, const Room
   if (!content_hash_matches(pdu)) return invalid("The content hash does not match");
   for (std::string_view prev : rooms::referenced_event_ids(pdu, "prev_events", rules)) {
     auto known = store_.event(std::string(prev));
-    if (!known || known->room_id != room.room_id || known->pos == 0) return invalid("Unknown prev_events");
+    if (!known || known->room_id != room.room_id || known->pos <= 0) return invalid("Unknown prev_events");
   }
   std::vector<std::string> auth_ids;
   for (std::string_view id : rooms::referenced_event_ids(pdu, "auth_events", rules)) auth_ids.emplace_back(id);

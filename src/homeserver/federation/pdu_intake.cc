@@ -106,7 +106,7 @@ void PduIntake::auth_checks(const std::shared_ptr<Pending>& pending) {  // step 
 void PduIntake::prev_events(const std::shared_ptr<Pending>& pending) {
   const std::vector<std::string> prev_ids = ids_in(pending->pdu, "prev_events", *pending->room->rules);
   std::vector<storage::StoredEvent> prevs = store_.events(prev_ids);
-  // Outliers and back-filled events have no state here: as good as missing.
+  // Outliers and back-filled events (pos < 0) have no state here: as good as missing.
   std::erase_if(prevs, [&](const auto& prev) { return prev.room_id != pending->room->room_id || prev.pos <= 0; });
   const std::set<std::string> wanted(prev_ids.begin(), prev_ids.end());
   if (prevs.size() >= wanted.size() && !prevs.empty()) return state_checks(pending, prevs);

@@ -102,7 +102,7 @@ core::Result<std::vector<FederationReads::Pdu>> FederationReads::auth_chain(cons
 
 core::Result<std::pair<std::vector<FederationReads::Pdu>, std::vector<FederationReads::Pdu>>> FederationReads::state_at(
     const Found& found) {
-  if (found.event.pos == 0) return core::fail(core::Errc::kNotFound, "The state at that event is not known here");
+  if (found.event.pos <= 0) return core::fail(core::Errc::kNotFound, "The state at that event is not known here");
   const storage::StateMap state = state_before(store_, found.event);
   std::vector<std::string> ids;
   ids.reserve(state.size());

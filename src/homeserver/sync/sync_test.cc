@@ -5,6 +5,19 @@
 namespace myelin::homeserver {
 namespace {
 
+TEST(StreamTokenTest, HistoryTokensOnlyForPagination) {
+  // Back-filled history lies below 0 (storage/event_store.h): "h<n>" is position -n.
+  EXPECT_EQ(stream_token(-7), "h7");
+  EXPECT_EQ(parse_pagination_token("h7"), -7);
+  EXPECT_EQ(parse_pagination_token("s42"), 42);
+  EXPECT_FALSE(parse_pagination_token("h0"));
+  EXPECT_FALSE(parse_pagination_token("h-1"));
+  EXPECT_FALSE(parse_pagination_token("h"));
+  EXPECT_FALSE(parse_pagination_token("h99999999999999999999"));
+  EXPECT_FALSE(parse_stream_token("h7"));  // never a /sync or /events position
+  EXPECT_FALSE(parse_sync_token("h7"));
+}
+
 TEST(StreamTokenTest, RoundTrip) {
   EXPECT_EQ(stream_token(42), "s42");
   EXPECT_EQ(parse_stream_token("s42"), 42);

@@ -2,11 +2,13 @@
 
 #include <charconv>
 
+#include "homeserver/timeline/visibility.h"
+
 namespace myelin::homeserver {
 
 using storage::StreamPos;
 
-std::string stream_token(StreamPos pos) { return "s" + std::to_string(pos); }
+std::string stream_token(StreamPos pos) { return pos < 0 ? "h" + std::to_string(-pos) : "s" + std::to_string(pos); }
 
 std::string sync_token(const SyncToken& token) {
   if (token.to_device == token.pos) return stream_token(token.pos);
@@ -33,6 +35,16 @@ std::optional<SyncToken> parse_sync_token(std::string_view token) {
 std::optional<StreamPos> parse_stream_token(std::string_view token) {
   auto parsed = parse_sync_token(token);
   return parsed ? std::optional(parsed->pos) : std::nullopt;
+}
+
+std::optional<StreamPos> parse_pagination_token(std::string_view token) {
+  if (!token.starts_with("h")) return parse_stream_token(token);
+  token.remove_prefix(1);
+  StreamPos value = 0;
+  auto [end, ec] = std::from_chars(token.data(), token.data() + token.size(), value);
+  if (ec != std::errc() || end != token.data() + token.size() || value <= 0 || value >= -kHistoryStart)
+    return std::nullopt;
+  return -value;
 }
 
 }  // namespace myelin::homeserver

@@ -19,8 +19,13 @@ struct SyncToken {
 std::string sync_token(const SyncToken& token);
 std::optional<SyncToken> parse_sync_token(std::string_view token);
 
+// "s<pos>"; a position of backfilled history (negative, storage/event_store.h) is "h<-pos>",
+// which only pagination reads (parse_pagination_token).
 std::string stream_token(storage::StreamPos pos);
 // "s123" -> 123 (also accepts the bare number, and a sync token); nullopt when malformed.
 std::optional<storage::StreamPos> parse_stream_token(std::string_view token);
+// A stream token, or "h<n>" (n > 0) -> -n: /messages' from and to, which may point into
+// backfilled history.
+std::optional<storage::StreamPos> parse_pagination_token(std::string_view token);
 
 }  // namespace myelin::homeserver

@@ -41,7 +41,7 @@ core::Result<MessagesPage> RoomReader::messages(const Reader& reader, const core
   if (!visible) return std::unexpected(visible.error());
   const std::int64_t limit = std::clamp<std::int64_t>(query.limit, 1, 1000);
   const StreamPos now = position_store_.current_pos();
-  const StreamPos lower = query.backwards ? query.to.value_or(0) : query.from.value_or(0);
+  const StreamPos lower = query.backwards ? query.to.value_or(kHistoryStart) : query.from.value_or(kHistoryStart);
   const StreamPos upper = std::min(now, query.backwards ? query.from.value_or(now) : query.to.value_or(now));
   Page page = filtered_events(store_, room_id, visible->within(lower, upper), static_cast<std::size_t>(limit),
                               query.backwards ? storage::Direction::kBackward : storage::Direction::kForward,
@@ -53,6 +53,34 @@ core::Result<MessagesPage> RoomReader::messages(const Reader& reader, const core
   if (page.more) out.end = page.next;
   if (query.filter.lazy_load_members) out.state = lazy_members(reader, *room, *visible, page.events);
   return out;
+}
+
+void RoomReader::messages(const Reader& reader, const core::RoomId& room_id, const MessagesQuery& query,
+                          std::function<void(core::Result<MessagesPage>)> done) {
+  auto page = messages(reader, room_id, query);
+  if (!page || !backfill_ || !query.backwards || page->end) return done(std::move(page));
+  // The page read everything down to the request's end: is there older history elsewhere?
+  auto earliest = store_.room_events(room_id, kHistoryStart, kNoEnd, 1, storage::Direction::kForward);
+  if (earliest.empty() || earliest.front().type == "m.room.create" ||
+      query.to.value_or(kHistoryStart) >= earliest.front().pos)
+    return done(std::move(page));
+  // A full page: the next one, from below the room's earliest event, back-fills.
+  if (static_cast<std::int64_t>(page->chunk.size()) >= std::clamp<std::int64_t>(query.limit, 1, 1000)) {
+    page->end = earliest.front().pos - 1;
+    return done(std::move(page));
+  }
+  // Read again once the back-fill is done. When it brought older events but the reader may
+  // see too few of them to fill the page, the page still ends below them: the next one fetches
+  // more (one batch per request, never more).
+  backfill_(room_id, [this, reader, room_id, query, before = earliest.front().event_id, done = std::move(done)] {
+    auto page = messages(reader, room_id, query);
+    if (page && !page->end) {
+      auto now = store_.room_events(room_id, kHistoryStart, kNoEnd, 1, storage::Direction::kForward);
+      if (!now.empty() && now.front().event_id != before && now.front().type != "m.room.create")
+        page->end = now.front().pos - 1;
+    }
+    done(std::move(page));
+  });
 }
 
 core::Result<EventContext> RoomReader::context(const Reader& reader, const core::RoomId& room_id,
@@ -72,7 +100,7 @@ core::Result<EventContext> RoomReader::context(const Reader& reader, const core:
     if (n == 0) return std::vector<storage::StoredEvent>();
     return filtered_events(store_, room_id, visible->within(lower, upper), n, dir, shown).events;
   };
-  auto before = read(0, event->pos - 1, before_count, storage::Direction::kBackward);
+  auto before = read(kHistoryStart, event->pos - 1, before_count, storage::Direction::kBackward);
   auto after = read(event->pos, position_store_.current_pos(), after_count, storage::Direction::kForward);
 
   EventContext out;

@@ -6,7 +6,13 @@
 // /initialSync leave out the non-state events of users the reader ignores. Events come in the client
 // format for the reader's device, with their bundled aggregations (homeserver/timeline/aggregations.h)
 // on /messages, /context and /event. Positions are returned bare; the API writes them as tokens.
+//
+// A backwards /messages page that comes up short at the start of the room's local history (a
+// room joined over federation starts at the join) first asks the `Backfill` callback (wired in
+// homeserver.h to federation's RemoteBackfill) for older events, then reads again: the answer
+// comes once, after the back-fill finished or gave up, with whatever the store holds then.
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -75,18 +81,27 @@ struct MembersQuery {
   std::optional<std::string> not_membership;
 };
 
+// Fetches older events of a room from other servers into the store (storage::EventStore::
+// persist_history); `done` runs once on the loop, when it is done or gave up.
+using Backfill = std::function<void(const std::string& room_id, std::function<void()> done)>;
+
 class RoomReader {
  public:
   RoomReader(RoomCache& rooms, storage::EventStore& store, storage::PositionStore& position_store,
-             storage::UserDataStore& user_data_store, Aggregations& aggregations)
+             storage::UserDataStore& user_data_store, Aggregations& aggregations, Backfill backfill = {})
       : rooms_(rooms),
         store_(store),
         position_store_(position_store),
         user_data_store_(user_data_store),
-        aggregations_(aggregations) {}
+        aggregations_(aggregations),
+        backfill_(std::move(backfill)) {}
 
   // Errors: M_FORBIDDEN when the reader may read none of the room (or it is unknown).
   core::Result<MessagesPage> messages(const Reader& reader, const core::RoomId& room_id, const MessagesQuery& query);
+  // The same, back-filling first when a backwards page ends short at the start of the room's
+  // local history (and its earliest event is not the room's create event). `done` runs once.
+  void messages(const Reader& reader, const core::RoomId& room_id, const MessagesQuery& query,
+                std::function<void(core::Result<MessagesPage>)> done);
   // `limit` (clamped to 0..100) is split between the events before and after. M_NOT_FOUND for
   // an event not in the room or not visible to the reader.
   core::Result<EventContext> context(const Reader& reader, const core::RoomId& room_id, const core::EventId& event_id,
@@ -125,6 +140,7 @@ class RoomReader {
   storage::PositionStore& position_store_;
   storage::UserDataStore& user_data_store_;
   Aggregations& aggregations_;
+  Backfill backfill_;
 };
 
 }  // namespace myelin::homeserver

@@ -72,7 +72,10 @@ Visible compute_visible(std::span<const StateChange> visibility, std::span<const
   // Sweep the segments between changes, in each of which both values are constant.
   std::size_t vi = 0, mi = 0;
   std::string_view current_visibility = "shared", current_membership;
-  for (StreamPos from = 1;;) {
+  StreamPos start = 1;
+  if (!visibility.empty()) start = std::min(start, visibility.front().pos);
+  if (!membership.empty()) start = std::min(start, membership.front().pos);
+  for (StreamPos from = start;;) {
     const std::string_view visibility_before = current_visibility, membership_before = current_membership;
     const bool visibility_changed = vi < visibility.size() && visibility[vi].pos <= from;
     const bool membership_changed = mi < membership.size() && membership[mi].pos <= from;

@@ -16,6 +16,8 @@
 namespace myelin::homeserver {
 
 inline constexpr storage::StreamPos kNoEnd = std::numeric_limits<storage::StreamPos>::max();
+// Below every position, backfilled history's (negative, storage/event_store.h) included.
+inline constexpr storage::StreamPos kHistoryStart = std::numeric_limits<storage::StreamPos>::min() / 2;
 
 // Positions p with lower < p <= upper.
 struct PosRange {
@@ -49,9 +51,10 @@ class Visible {
 
 // The rules over the room's history_visibility changes and the user's membership changes,
 // each ascending by position. Before the first change the visibility is "shared" and the user
-// has no membership. An m.room.history_visibility event is readable when the setting before
-// or after it allows, and so is one of the user's own membership events under the membership
-// before or after it.
+// has no membership. The sweep starts at position 1, or at the first change when that is
+// lower (backfilled history, whose visibility before its oldest event the store records). An m.room.history_visibility
+// event is readable when the setting before or after it allows, and so is one of the user's own membership events under
+// the membership before or after it.
 Visible compute_visible(std::span<const StateChange> visibility, std::span<const StateChange> membership);
 
 // The ranges for `user_id` in `room`, from the store's lists of the changes of the room's

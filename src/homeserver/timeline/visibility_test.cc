@@ -17,6 +17,17 @@ TEST(VisibilityTest, JoinedThenSharedHidesWhatWasSentUnderJoined) {
   EXPECT_EQ(visible({{3, "joined"}, {5, "shared"}}, {{7, "join"}}), (Ranges{{0, 3}, {4, kNoEnd}}));
 }
 
+TEST(VisibilityTest, BackfilledHistoryBelowZeroFollowsItsChanges) {
+  // Back-filled: -9 the visibility below the batch (shared), -8 create .. -6 joined, -5 .. -1
+  // messages; 10 the user's join (the room's value then recorded with it).
+  EXPECT_EQ(visible({{-9, "shared"}, {-6, "joined"}, {10, "joined"}}, {{10, "join"}}),
+            (Ranges{{-10, -6}, {9, kNoEnd}}));
+  // (-9 itself counts as a change "event", readable under the value before it; the room has no
+  // event there.)
+  EXPECT_EQ(visible({{-9, "joined"}, {10, "shared"}}, {{10, "join"}}), (Ranges{{-10, -9}, {9, kNoEnd}}));
+  EXPECT_EQ(visible({{-9, "shared"}, {10, "shared"}}, {{10, "join"}}), (Ranges{{-10, kNoEnd}}));
+}
+
 TEST(VisibilityTest, SharedThenJoinedKeepsWhatWasShared) {
   // 3 shared, 4 message, 5 joined, 6 message, 7 the user joins.
   EXPECT_EQ(visible({{3, "shared"}, {5, "joined"}}, {{7, "join"}}), (Ranges{{0, 5}, {6, kNoEnd}}));

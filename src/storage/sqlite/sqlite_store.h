@@ -63,6 +63,7 @@ class SqliteStore final : public Store {
                                         const std::optional<RoomRecord>& new_room) override;
   std::optional<RoomRecord> room(const core::RoomId& room_id) override;
   void persist_outliers(const std::vector<NewOutlier>& outliers) override;
+  std::vector<StreamPos> persist_history(const HistoryBatch& batch) override;
   std::optional<StoredEvent> event(const std::string& event_id) override;
   std::vector<StoredEvent> events(const std::vector<std::string>& event_ids) override;
   std::vector<StoredEvent> room_events(const std::string& room_id, StreamPos lower, StreamPos upper, std::size_t limit,

@@ -1,7 +1,8 @@
 // Two myelin servers federating on loopback (TLS from a CA the test makes), driven by
 // matrix-js-sdk: joins by alias and by room ID in both directions, messages in the same order
 // on both servers, state, redactions, profile changes, typing and receipts, and power levels
-// and bans enforced across servers, invites across servers accepted and rejected.
+// and bans enforced across servers, invites across servers accepted and rejected, and history
+// from before a remote user joined back-filled into /messages (within history visibility).
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 
@@ -142,4 +143,52 @@ test("power levels and bans hold across servers", async () => {
   await waitFor(() => bob.getRoom(lobby)?.getMyMembership() === "ban");
   await assert.rejects(bob.sendTextMessage(lobby, "still here?"), (error) => error.httpStatus === 403);
   assert.equal(alice.getRoom(lobby).getMember(bob.getUserId()).membership, "ban");
+});
+
+// Every m.room.message body /messages gives `client` paging back from now, newest first.
+async function pagedBack(client, roomId) {
+  const bodies = [];
+  let from = null;
+  for (let pages = 0; pages < 40; pages++) {
+    const page = await client.createMessagesRequest(roomId, from, 10, sdk.Direction.Backward);
+    for (const event of page.chunk) if (event.type === "m.room.message") bodies.push(event.content.body);
+    if (!page.end) break;
+    from = page.end;
+  }
+  return bodies;
+}
+
+async function roomWithHistory(name, visibility) {
+  const { room_id: roomId } = await bob.createRoom({
+    preset: "public_chat",
+    name,
+    initial_state: [{ type: "m.room.history_visibility", state_key: "", content: { history_visibility: visibility } }],
+  });
+  for (let i = 0; i < 30; i++) await bob.sendTextMessage(roomId, `${name} ${i}`);
+  await alice.joinRoom(roomId, { viaServers: ["hs2.test"] });
+  await seen(bob, roomId, (e) => e.getType() === "m.room.member" && e.getStateKey() === alice.getUserId());
+  return roomId;
+}
+
+test("history from before a remote user joined back-fills, in order, with shared visibility", async () => {
+  const roomId = await roomWithHistory("shared", "shared");
+  const expected = Array.from({ length: 30 }, (_, i) => `shared ${29 - i}`);
+  assert.deepEqual(await pagedBack(alice, roomId), expected);
+  // The SDK's own back-pagination walks the same history into its timeline, oldest first.
+  const room = alice.getRoom(roomId);
+  while (timeline(alice, roomId)[0]?.getType() !== "m.room.create") {
+    const before = timeline(alice, roomId).length;
+    await alice.scrollback(room, 20);
+    if (timeline(alice, roomId).length === before) break;
+  }
+  const shown = timeline(alice, roomId).filter((e) => e.getType() === "m.room.message").map((e) => e.getContent().body);
+  assert.deepEqual(shown, [...expected].reverse());
+});
+
+test("history from before a remote user joined stays hidden with joined visibility", async () => {
+  const roomId = await roomWithHistory("joined", "joined");
+  assert.deepEqual(await pagedBack(alice, roomId), []);
+  const { event_id: id } = await bob.sendTextMessage(roomId, "joined after");
+  await seen(alice, roomId, (e) => e.getId() === id);
+  assert.deepEqual(await pagedBack(alice, roomId), ["joined after"]);
 });
