@@ -11,7 +11,7 @@ packages=(
   libsodium-dev libssl-dev libsqlite3-dev libspdlog-dev libyaml-cpp-dev libvips-dev
   libvips-tools
   libgtest-dev libgmock-dev clang-format
-  python3 python3-matrix-nio python3-olm openssl
+  python3 python3-matrix-nio python3-olm python3-cryptography openssl
 )
 # Installs, with apt, those of the given Debian packages that are not installed yet.
 install_missing() {

@@ -44,14 +44,17 @@ def quoted(text):
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def federated_servers(names=("hs1.test", "hs2.test"), per_server=None, **server_args):
+def federated_servers(names=("hs1.test", "hs2.test"), per_server=None, ca=None, others=None, **server_args):
     """Servers (started) named `names`, each trusting the test CA and reaching the others (and
     itself) through federation.resolve. per_server: {name: {key: value}}, config keys replaced in
-    that server's config only (as harness.Server's `extra`). Returns (servers, CA certificate
-    path); stop them with stop_all(servers)."""
+    that server's config only (as harness.Server's `extra`). ca: (certificate, key) from make_ca,
+    when the test signs other certificates with it; others: {name: port}, servers on loopback
+    that are not myelin (the test's own peers), added to every resolve map. Returns (servers, CA
+    certificate path); stop them with stop_all(servers)."""
     pki = tempfile.mkdtemp(prefix="myelin-pki-")
-    ca = make_ca(pki)
+    ca = ca or make_ca(pki)
     ports = {name: free_port() for name in names}
+    ports.update(others or {})
     resolve = "{" + ", ".join(f"{quoted(name)}: {quoted('127.0.0.1:' + str(port))}" for name, port in ports.items()) + "}"
     servers = []
     try:

@@ -9,6 +9,7 @@ import re
 import signal
 import subprocess
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -61,6 +62,11 @@ class Server:
             self.federation_url = match.group(1)
         return self
 
+    def drain_stdout(self):
+        """The rest of stdout (spdlog's lines) into the log from now on, so that a full pipe never
+        blocks the server (for tests that make it log much and do not read stdout themselves)."""
+        threading.Thread(target=_drain, args=(self.process.stdout, self.log), daemon=True).start()
+
     def _federation_listener(self):
         """Whether the config opens the federation listener (enabled, with a certificate and key)."""
         with open(self.config) as file:
@@ -107,6 +113,15 @@ class Server:
                 if line.startswith("VmRSS:"):
                     return int(line.split()[1])
         return 0
+
+
+def _drain(source, sink):
+    try:
+        for line in iter(source.readline, b""):
+            sink.write(line)
+            sink.flush()
+    except (OSError, ValueError):  # closed by stop()
+        pass
 
 
 def set_in_section(text, section, values):

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <set>
 
+#include "core/clock.h"
 #include "homeserver/federation/pdu_fields.h"
 #include "homeserver/federation/pdu_intake_pending.h"
 #include "http/http.h"
@@ -89,7 +90,7 @@ std::optional<std::vector<json::object>> PduIntake::auth_events_of(const RoomSta
 void PduIntake::auth_checks(const std::shared_ptr<Pending>& pending) {  // step 4
   const RoomState& room = *pending->room;
   auto auth_events = auth_events_of(room, pending->pdu, {});
-  if (!auth_events && pending->may_fetch_auth) {
+  if (!auth_events && pending->may_fetch_auth && may_ask(pending->origin)) {
     pending->may_fetch_auth = false;
     return fetch_auth_chain(pending);
   }
@@ -111,6 +112,7 @@ void PduIntake::prev_events(const std::shared_ptr<Pending>& pending) {
   const std::set<std::string> wanted(prev_ids.begin(), prev_ids.end());
   if (prevs.size() >= wanted.size() && !prevs.empty()) return state_checks(pending, prevs);
   if (prev_ids.empty()) return reject(pending, "An event other than m.room.create must have prev_events");
+  if (!may_ask(pending->origin)) return pending->finish("Its prev_events are not known here");
   if (pending->may_fetch) return fetch_missing(pending);
   std::vector<std::string> missing;
   for (const std::string& id : wanted)
@@ -136,6 +138,23 @@ void PduIntake::receive_in_order(const std::shared_ptr<Pending>& pending,
     receive_in_order(pending, events, next + 1);
   };
   receive(std::move(missing));
+}
+
+bool PduIntake::may_ask(const std::string& origin) const {
+  auto it = slow_origins_.find(origin);
+  return it == slow_origins_.end() || core::now_ms() - it->second >= kFetchBackoffMs;
+}
+
+void PduIntake::answered(const std::string& origin, std::int64_t asked_at, const IncomingResponse& response) {
+  const std::int64_t now = core::now_ms();
+  if (response.status != 0 || now - asked_at < kSlowFetchMs) {
+    slow_origins_.erase(origin);
+    return;
+  }
+  if (slow_origins_.size() >= kMaxSlowOrigins) slow_origins_.clear();
+  slow_origins_[origin] = now;
+  spdlog::info("federation: {} did not answer a fetch in time; not asked again for {} s", origin,
+               kFetchBackoffMs / 1000);
 }
 
 void PduIntake::remember_rejected(const std::string& event_id) {

@@ -15,7 +15,8 @@
 //  5. auth against the state before it (rejected): the state after its prev event, or the
 //     resolution of the states after its prev events (rooms/state_res.h) when they differ.
 //     Missing prev events (pdu_intake_gap.cc) are asked of the origin through POST
-//     /get_missing_events (earliest = our forward extremities) in rounds of kMissingEventsLimit,
+//     /get_missing_events (earliest = our forward extremities, min_depth 0: a missing event may
+//     fork off below them) in rounds of kMissingEventsLimit,
 //     each round asking for the prev events the last one did not close, until the gap closes, a
 //     round brings nothing new, or kMaxGapEvents / kMaxGapBytes are reached; the events fetched
 //     go through these checks oldest first. An event whose prev events are still missing (or
@@ -30,8 +31,13 @@
 // An event that leaves other forward extremities in place sets the room's current state to the
 // resolution of the state after it and the current state.
 // Rejected events are remembered (the most recent kMaxRejected IDs) and nothing of them is
-// stored. Single-threaded (the loop); the caller runs one PDU per room at a time.
+// stored. Since the PDUs of a room wait for the one being checked, each fetch gets at most
+// kFetchTimeout, and an origin that let one run out (kSlowFetch or more without an answer) is
+// not asked again for kFetchBackoffMs: its PDUs that need a fetch are refused at once. Single-threaded (the loop); the
+// caller runs one PDU per room at a time.
+#include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <deque>
 #include <functional>
 #include <map>
@@ -84,6 +90,10 @@ class PduIntake {
   static constexpr std::size_t kParallelEventFetches = 8;
   static constexpr std::size_t kMaxAuthChainEvents = 1000;
   static constexpr std::size_t kMaxAuthChainBytes = 16 << 20;
+  static constexpr std::chrono::seconds kFetchTimeout{10};
+  static constexpr std::int64_t kSlowFetchMs = 5'000;
+  static constexpr std::int64_t kFetchBackoffMs = 60'000;
+  static constexpr std::size_t kMaxSlowOrigins = 1'000;
 
  private:
   struct Pending;
@@ -109,6 +119,10 @@ class PduIntake {
   void receive_in_order(const std::shared_ptr<Pending>& pending, std::shared_ptr<std::vector<json::object>> events,
                         std::size_t next);
   void reject(const std::shared_ptr<Pending>& pending, std::string why);
+  // Whether `origin` may be asked for missing events now (not slow lately), and the outcome of
+  // a fetch from it asked at `asked_at` (core::now_ms()).
+  bool may_ask(const std::string& origin) const;
+  void answered(const std::string& origin, std::int64_t asked_at, const IncomingResponse& response);
   void remember_rejected(const std::string& event_id);
   // The PDUs of the auth events `pdu` names, in its order, from `fetched` or the store; nullopt
   // when one is missing, rejected or of another room.
@@ -136,7 +150,8 @@ class PduIntake {
   KeyFetcher& keys_;
   Transport& transport_;
   std::unordered_set<std::string> rejected_;
-  std::deque<std::string> rejected_order_;  // oldest first, for the bound
+  std::deque<std::string> rejected_order_;            // oldest first, for the bound
+  std::map<std::string, std::int64_t> slow_origins_;  // origin → when a fetch from it ran out
 };
 
 // The fields an outlier and a timeline row share, from a checked PDU.

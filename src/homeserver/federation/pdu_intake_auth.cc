@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "core/clock.h"
 #include "homeserver/federation/pdu_fields.h"
 #include "homeserver/federation/pdu_intake.h"
 #include "homeserver/federation/pdu_intake_pending.h"
@@ -34,7 +35,9 @@ void PduIntake::fetch_auth_chain(const std::shared_ptr<Pending>& pending) {
   request.target = "/_matrix/federation/v1/event_auth/" + http::percent_encode(pending->room->room_id) + "/" +
                    http::percent_encode(pending->event_id);
   request.max_response_bytes = kMaxAuthChainBytes;
-  transport_.send(std::move(request), [this, pending](const IncomingResponse& response) {
+  request.timeout = kFetchTimeout;
+  transport_.send(std::move(request), [this, pending, asked_at = core::now_ms()](const IncomingResponse& response) {
+    answered(pending->origin, asked_at, response);
     const RoomState& room = *pending->room;
     const rooms::RoomVersionRules& rules = *room.rules;
     auto body = response.status == 200 ? core::parse_json_object(response.body) : core::Result<json::object>();

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <set>
 
+#include "core/clock.h"
 #include "homeserver/federation/pdu_fields.h"
 #include "homeserver/federation/pdu_intake.h"
 #include "homeserver/federation/pdu_intake_pending.h"
@@ -56,11 +57,7 @@ void PduIntake::missing_round(const std::shared_ptr<Pending>& pending, const std
     return receive_in_order(pending, std::move(events), 0);
   }
   json::array earliest, latest;
-  std::int64_t min_depth = room.extremities.empty() ? 0 : room.extremities.front().depth;
-  for (const auto& extremity : room.extremities) {
-    earliest.emplace_back(extremity.event_id);
-    min_depth = std::min(min_depth, extremity.depth);
-  }
+  for (const auto& extremity : room.extremities) earliest.emplace_back(extremity.event_id);
   for (const std::string& id : gap->frontier) latest.emplace_back(id);
   gap->frontier.clear();
   OutgoingRequest request;
@@ -70,42 +67,45 @@ void PduIntake::missing_round(const std::shared_ptr<Pending>& pending, const std
   request.body = json::object{{"earliest_events", std::move(earliest)},
                               {"latest_events", std::move(latest)},
                               {"limit", static_cast<std::int64_t>(limit)},
-                              {"min_depth", min_depth}};
+                              {"min_depth", std::int64_t{0}}};
   request.max_response_bytes = (limit + 1) * rooms::kMaxPduBytes;
-  transport_.send(std::move(request), [this, pending, gap, limit](const IncomingResponse& response) {
-    const RoomState& room = *pending->room;
-    const rooms::RoomVersionRules& rules = *room.rules;
-    gap->bytes += response.body.size();
-    auto body = response.status == 200 ? core::parse_json_object(response.body) : core::Result<json::object>();
-    const json::value* returned = body ? body->if_contains("events") : nullptr;
-    std::vector<std::string> added;
-    if (returned && returned->is_array()) {
-      for (const auto& value : returned->get_array()) {
-        if (added.size() == limit) break;
-        if (!value.is_object()) continue;
-        json::object pdu = value.get_object();
-        pdu.erase("unsigned");
-        if (string_field(pdu, "room_id") != room.room_id || !rooms::check_pdu_format(pdu, rules)) continue;
-        std::string id = rooms::event_id_of(pdu, rules);
-        if (id == pending->event_id || gap->events.contains(id) || rejected(id)) continue;
-        if (auto stored = store_.event(id); stored && stored->pos > 0) continue;
-        gap->events.emplace(id, std::move(pdu));
-        added.push_back(std::move(id));
-      }
-    }
-    // The next round asks for what the new events' prev events lead to.
-    std::set<std::string> frontier;
-    for (const std::string& id : added) {
-      for (std::string& prev : ids_in(gap->events.at(id), "prev_events", rules)) {
-        if (gap->events.contains(prev) || frontier.contains(prev)) continue;
-        if (auto stored = store_.event(prev); stored && stored->pos > 0) continue;
-        frontier.insert(id);
-      }
-    }
-    gap->frontier.assign(frontier.begin(), frontier.end());
-    if (gap->frontier.size() > kMissingEventsLimit) gap->frontier.resize(kMissingEventsLimit);
-    missing_round(pending, gap);
-  });
+  request.timeout = kFetchTimeout;
+  transport_.send(
+      std::move(request), [this, pending, gap, limit, asked_at = core::now_ms()](const IncomingResponse& response) {
+        answered(pending->origin, asked_at, response);
+        const RoomState& room = *pending->room;
+        const rooms::RoomVersionRules& rules = *room.rules;
+        gap->bytes += response.body.size();
+        auto body = response.status == 200 ? core::parse_json_object(response.body) : core::Result<json::object>();
+        const json::value* returned = body ? body->if_contains("events") : nullptr;
+        std::vector<std::string> added;
+        if (returned && returned->is_array()) {
+          for (const auto& value : returned->get_array()) {
+            if (added.size() == limit) break;
+            if (!value.is_object()) continue;
+            json::object pdu = value.get_object();
+            pdu.erase("unsigned");
+            if (string_field(pdu, "room_id") != room.room_id || !rooms::check_pdu_format(pdu, rules)) continue;
+            std::string id = rooms::event_id_of(pdu, rules);
+            if (id == pending->event_id || gap->events.contains(id) || rejected(id)) continue;
+            if (auto stored = store_.event(id); stored && stored->pos > 0) continue;
+            gap->events.emplace(id, std::move(pdu));
+            added.push_back(std::move(id));
+          }
+        }
+        // The next round asks for what the new events' prev events lead to.
+        std::set<std::string> frontier;
+        for (const std::string& id : added) {
+          for (std::string& prev : ids_in(gap->events.at(id), "prev_events", rules)) {
+            if (gap->events.contains(prev) || frontier.contains(prev)) continue;
+            if (auto stored = store_.event(prev); stored && stored->pos > 0) continue;
+            frontier.insert(id);
+          }
+        }
+        gap->frontier.assign(frontier.begin(), frontier.end());
+        if (gap->frontier.size() > kMissingEventsLimit) gap->frontier.resize(kMissingEventsLimit);
+        missing_round(pending, gap);
+      });
 }
 
 void PduIntake::fetch_state_after(const std::shared_ptr<Pending>& pending, std::vector<storage::StoredEvent> prevs,
@@ -119,8 +119,11 @@ void PduIntake::fetch_state_after(const std::shared_ptr<Pending>& pending, std::
   request.target = "/_matrix/federation/v1/state_ids/" + http::percent_encode(pending->room->room_id) +
                    "?event_id=" + http::percent_encode(prev);
   request.max_response_bytes = 16 << 20;
+  request.timeout = kFetchTimeout;
   transport_.send(std::move(request), [this, pending, prevs = std::move(prevs), missing = std::move(missing),
-                                       states = std::move(states), prev](const IncomingResponse& response) mutable {
+                                       states = std::move(states), prev,
+                                       asked_at = core::now_ms()](const IncomingResponse& response) mutable {
+    answered(pending->origin, asked_at, response);
     auto body = response.status == 200 ? core::parse_json_object(response.body) : core::Result<json::object>();
     auto state_ids = body ? id_list(*body, "pdu_ids", kMaxStateIds) : std::nullopt;
     auto auth_ids = body ? id_list(*body, "auth_chain_ids", kMaxStateIds) : std::nullopt;
@@ -201,7 +204,10 @@ void PduIntake::fetch_events(const std::string& origin, const std::string& room_
     request.method = "GET";
     request.target = "/_matrix/federation/v1/event/" + http::percent_encode(id);
     request.max_response_bytes = 2 * rooms::kMaxPduBytes;
-    transport_.send(std::move(request), [this, batch, room_id, id](const IncomingResponse& response) {
+    request.timeout = kFetchTimeout;
+    transport_.send(std::move(request), [this, batch, origin, room_id, id,
+                                         asked_at = core::now_ms()](const IncomingResponse& response) {
+      answered(origin, asked_at, response);
       const std::shared_ptr<RoomState> room = rooms_.room(room_id);
       auto body = response.status == 200 ? core::parse_json_object(response.body) : core::Result<json::object>();
       const json::value* pdus = body ? body->if_contains("pdus") : nullptr;

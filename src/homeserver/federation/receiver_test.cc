@@ -137,7 +137,9 @@ TEST_F(ReceiverTest, MissingPrevEventsAreFetchedThroughGetMissingEvents) {
   const json::object& body = request.body->as_object();
   EXPECT_EQ(body.at("latest_events").as_array(), json::array{json::value(second.row.event_id)});
   EXPECT_EQ(body.at("limit"), 20);
+  EXPECT_EQ(body.at("min_depth"), 0);  // a missing event may fork off below our extremities
   EXPECT_EQ(body.at("earliest_events").as_array().size(), 1u);
+  EXPECT_EQ(request.timeout, PduIntake::kFetchTimeout);
   transport.answer(200, core::to_string(json::object{{"events", json::array{first.pdu}}}));
   EXPECT_EQ(result(second.row.event_id), json::object());
   EXPECT_TRUE(store->event(first.row.event_id));
