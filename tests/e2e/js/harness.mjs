@@ -4,7 +4,7 @@ import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
-import { createServer } from "node:net";
+import { connect, createServer } from "node:net";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 
@@ -33,23 +33,38 @@ export async function startServer(settings = {}, options = {}) {
     text = text.slice(0, section.index) + body + text.slice(section.index + section[0].length);
   }
   writeFileSync(config, text);
-  const child = spawn(binary, ["serve", "--config", config], { stdio: ["ignore", "pipe", "inherit"] });
-  const lines = createInterface({ input: child.stdout });
+  let child = await serve(config);
+  // A restart keeps the client port, so that clients carry on where they were.
+  writeFileSync(config, text.replace(/(\n  port: )0\b/, `$1${new URL(child.url).port}`));
+  const server = {
+    url: child.url,
+    name: options.serverName ?? "localhost",
+    config,
+    registrationToken: () =>
+      execFileSync(binary, ["registration-token", "create", "--config", config]).toString().trim(),
+    stop: () => new Promise((done) => {
+      if (child.process.exitCode !== null) return done();
+      child.process.once("exit", done);
+      child.process.kill("SIGTERM");
+    }),
+    // Starts the stopped server again on the same config and data.
+    restart: async () => { child = await serve(config); },
+  };
+  return server;
+}
+
+// Runs `myelin serve` and resolves once it listens: { process, url }.
+async function serve(config) {
+  const process = spawn(binary, ["serve", "--config", config], { stdio: ["ignore", "pipe", "inherit"] });
+  const lines = createInterface({ input: process.stdout });
   const url = await new Promise((resolveUrl, reject) => {
     lines.once("line", (line) => {
       const match = /listening on (http:\/\/\S+)/.exec(line);
       match ? resolveUrl(match[1]) : reject(new Error(`server did not start: ${line}`));
     });
-    child.once("exit", (code) => reject(new Error(`server exited with ${code}`)));
+    process.once("exit", (code) => reject(new Error(`server exited with ${code}`)));
   });
-  return {
-    url,
-    name: options.serverName ?? "localhost",
-    config,
-    registrationToken: () =>
-      execFileSync(binary, ["registration-token", "create", "--config", config]).toString().trim(),
-    stop: () => new Promise((done) => { child.once("exit", done); child.kill("SIGTERM"); }),
-  };
+  return { process, url };
 }
 
 async function post(url, path, body) {
@@ -96,16 +111,24 @@ export function waitFor(check, timeoutMs = 10000) {
 // Servers that federate on loopback (the twin of ../federation.py): a CA made for the test with
 // the openssl CLI, a certificate per server name, and every server's federation.resolve mapping
 // each name to its federation port. `settings` as for startServer, for every server.
-export async function startFederatedServers(names = ["hs1.test", "hs2.test"], settings = {}) {
+// With `{ links: true }` each server reaches each other one through a TCP relay of its own
+// (a directed link), and each server gets `cut()` and `heal()`: drop every link to and from it
+// (open connections too) and restore them.
+export async function startFederatedServers(names = ["hs1.test", "hs2.test"], settings = {}, { links = false } = {}) {
   const pki = mkdtempSync(join(tmpdir(), "myelin-pki-"));
   const run = (...args) => execFileSync("openssl", args, { stdio: "ignore" });
   const caCert = join(pki, "ca.crt"), caKey = join(pki, "ca.key");
   run("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", caKey,
     "-out", caCert, "-subj", "/CN=myelin-test-ca", "-days", "2");
   const ports = Object.fromEntries(await Promise.all(names.map(async (name) => [name, await freePort()])));
-  const resolve = "{" + names.map((name) => `"${name}": "127.0.0.1:${ports[name]}"`).join(", ") + "}";
+  const relays = {};  // "from to" → relay, with `links`
+  if (links)
+    for (const from of names)
+      for (const to of names) if (from !== to) relays[`${from} ${to}`] = await relay(ports[to]);
   const servers = [];
   for (const name of names) {
+    const address = (other) => `127.0.0.1:${other === name || !links ? ports[other] : relays[`${name} ${other}`].port}`;
+    const resolve = "{" + names.map((other) => `"${other}": "${address(other)}"`).join(", ") + "}";
     const cert = join(pki, `${name}.crt`), key = join(pki, `${name}.key`), csr = join(pki, `${name}.csr`);
     const ext = join(pki, `${name}.ext`);
     writeFileSync(ext, `subjectAltName=DNS:${name}\n`);
@@ -121,7 +144,36 @@ export async function startFederatedServers(names = ["hs1.test", "hs2.test"], se
       },
     }));
   }
+  for (const server of servers) {
+    const own = Object.entries(relays).filter(([link]) => link.split(" ").includes(server.name)).map(([, r]) => r);
+    server.cut = () => own.forEach((r) => r.cut());
+    server.heal = () => own.forEach((r) => r.heal());
+  }
   return servers;
+}
+
+// A TCP relay on a free loopback port to 127.0.0.1:`port`: { port, cut, heal }. While cut it
+// drops every connection, open or new. It does not keep the test process alive.
+async function relay(port) {
+  const open = new Set();
+  let cut = false;
+  const server = createServer((client) => {
+    if (cut) return client.destroy();
+    const upstream = connect(port, "127.0.0.1");
+    for (const [a, b] of [[client, upstream], [upstream, client]]) {
+      open.add(a);
+      a.pipe(b);
+      a.on("error", () => b.destroy());
+      a.on("close", () => { open.delete(a); b.destroy(); });
+    }
+  });
+  await new Promise((listening) => server.listen(0, "127.0.0.1", listening));
+  server.unref();
+  return {
+    port: server.address().port,
+    cut: () => { cut = true; for (const socket of open) socket.destroy(); },
+    heal: () => { cut = false; },
+  };
 }
 
 function freePort() {
