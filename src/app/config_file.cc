@@ -117,7 +117,8 @@ const std::vector<Option>& options() {
              &Config::membership, &homeserver::MembershipOptions::user_directory_include_public_rooms),
       option("presence.enabled",
              "false: presence (online status) is neither recorded nor shared, and the sync presence section stays "
-             "empty. true: kept in memory and shown to users who share a room.",
+             "empty, and none is sent to or taken from other servers. true: kept in memory, shown to users who share a "
+             "room, and exchanged with the other servers of those rooms.",
              &Config::presence, &homeserver::PresenceOptions::presence_enabled),
       option("rate_limits.enabled", "Rate limiting of clients.", &Config::client_api,
              &api::ClientApiOptions::rate_limits_enabled),

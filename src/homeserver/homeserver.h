@@ -184,7 +184,11 @@ class Homeserver {
               if (federation_.enabled && user && user->server() == federation_.server_name)
                 federation_sender.send_room_edu(room, edu_type, content);
             }),
-        presence(options.presence, store, store, room_cache_, notifier_),
+        presence(options.presence, options.federation.server_name, store, store, room_cache_, notifier_,
+                 [this](const std::set<std::string>& servers, json::object update) {
+                   for (const std::string& server : servers)
+                     share(server, "m.presence", json::object{{"push", json::array{update}}});
+                 }),
         sync(store, store, store, store, room_cache_, typing_, presence, notifier_, scheduler, device_lists, keys,
              to_device, aggregations_),
         search(room_cache_, store, store, store, store),
@@ -195,20 +199,22 @@ class Homeserver {
         federation_joins(options.timeline, store, room_cache_, event_builder_, write_path_, key_ring_, key),
         federation_invites(options.timeline, store, room_cache_, write_path_, key_ring_, key),
         federation_sender(options.federation.server_name, federation_transport_, scheduler),
-        federation_receiver(federation_intake_,
-                            {[this](const core::UserId& user, const core::RoomId& room, bool typing) {
-                               (void)ephemeral.set_typing(user, room, typing, std::nullopt);
-                             },
-                             [this](const core::UserId& user, const core::RoomId& room, const core::EventId& event,
-                                    const std::string& thread_id) {
-                               (void)ephemeral.set_receipt(user, room, "m.read", event, thread_id);
-                             },
-                             [this](const std::string& origin, const json::object& content) {
-                               (void)to_device.receive(origin, content);
-                             },
-                             [this](const std::string& origin, const std::string& user_id) {
-                               device_lists.remote_changed(origin, user_id);
-                             }}),
+        federation_receiver(
+            federation_intake_,
+            {[this](const core::UserId& user, const core::RoomId& room, bool typing) {
+               (void)ephemeral.set_typing(user, room, typing, std::nullopt);
+             },
+             [this](const core::UserId& user, const core::RoomId& room, const core::EventId& event,
+                    const std::string& thread_id) {
+               (void)ephemeral.set_receipt(user, room, "m.read", event, thread_id);
+             },
+             [this](const std::string& origin, const json::object& content) {
+               (void)to_device.receive(origin, content);
+             },
+             [this](const std::string& origin, const std::string& user_id) {
+               device_lists.remote_changed(origin, user_id);
+             },
+             [this](const std::string& origin, const json::object& content) { presence.receive(origin, content); }}),
         federation_reads(options.federation.server_name, store, room_cache_) {
     write_path_.subscribe([this](const Written& written) { notifier_.on_written(written); });
     write_path_.subscribe([this](const Written& written) { push_delivery_.on_written(written); });

@@ -49,7 +49,8 @@ def federated_servers(names=("hs1.test", "hs2.test"), per_server=None, ca=None, 
     itself) through federation.resolve. per_server: {name: {key: value}}, config keys replaced in
     that server's config only (as harness.Server's `extra`). ca: (certificate, key) from make_ca,
     when the test signs other certificates with it; others: {name: port}, servers on loopback
-    that are not myelin (the test's own peers), added to every resolve map. Returns (servers, CA
+    that are not myelin (the test's own peers), added to every resolve map; server_args go to
+    every harness.Server (`sections` beside the federation section). Returns (servers, CA
     certificate path); stop them with stop_all(servers)."""
     pki = tempfile.mkdtemp(prefix="myelin-pki-")
     ca = ca or make_ca(pki)
@@ -62,10 +63,11 @@ def federated_servers(names=("hs1.test", "hs2.test"), per_server=None, ca=None, 
             cert, key = make_certificate(pki, ca, name)
             args = dict(server_args)
             args["extra"] = {**server_args.get("extra", {}), **(per_server or {}).get(name, {})}
-            server = harness.Server(server_name=name, sections={"federation": {
+            args["sections"] = {**server_args.get("sections", {}), "federation": {
                 "enabled": "true", "listen_address": quoted("127.0.0.1"), "listen_port": str(ports[name]),
                 "tls_certificate": quoted(cert), "tls_private_key": quoted(key), "ca_file": quoted(ca[0]),
-                "resolve": resolve}}, **args)
+                "resolve": resolve}}
+            server = harness.Server(server_name=name, **args)
             servers.append(server.start())
     except Exception:
         stop_all(servers)

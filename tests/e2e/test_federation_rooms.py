@@ -3,7 +3,8 @@ then each server's events reach the other through its sender's transactions and 
 receiver (signatures, hashes, auth), and the other server reads the room back through the
 federation read endpoints only when one of its users is in it; history from before a user of
 the other server joined back-fills into its /messages (server-server-api "Backfilling and
-retrieving missing events"), within the room's history visibility, without reaching /sync."""
+retrieving missing events"), within the room's history visibility, without reaching /sync;
+presence, when both servers have it on, crosses to users who share a room."""
 import time
 import unittest
 import urllib.parse
@@ -140,6 +141,53 @@ class RoomAcrossServers(unittest.TestCase):
         room = self.room_with_history("hidden", "joined")
         bodies, _ = self.paged_back(self.alice, room)
         self.assertEqual(bodies, [])
+
+
+class PresenceAcrossServers(unittest.TestCase):
+    """With presence.enabled on both servers, a user's presence reaches the users of the other
+    server who share a room with them (the m.presence EDU); without a shared room it does not."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.servers, _ = federation.federated_servers(sections={"presence": {"enabled": "true"}})
+        cls.hs1, cls.hs2 = cls.servers
+        cls.alice = User(cls.hs1, "alice", cls.hs1.registration_token())
+        cls.bob = User(cls.hs2, "bob", cls.hs2.registration_token())
+        cls.carol = User(cls.hs2, "carol", cls.hs2.registration_token())
+
+    @classmethod
+    def tearDownClass(cls):
+        federation.stop_all(cls.servers)
+
+    def ok(self, user, method, path, body=None):
+        status, answer = user.call(method, path, body)
+        self.assertEqual(status, 200, answer)
+        return answer
+
+    def status_of(self, viewer, user):
+        status, body = viewer.call("GET", f"/presence/{quote(user.user_id)}/status")
+        return body if status == 200 else None
+
+    def test_presence_reaches_users_of_the_other_server_in_a_shared_room(self):
+        room = self.ok(self.alice, "POST", "/createRoom", {"preset": "public_chat"})["room_id"]
+        self.ok(self.bob, "POST", f"/join/{quote(room)}?server_name=hs1.test", {})
+        self.assertTrue(eventually(lambda: self.status_of(self.alice, self.bob)), "hs1 never saw bob join")
+        self.ok(self.alice, "PUT", f"/presence/{quote(self.alice.user_id)}/status",
+                      {"presence": "unavailable", "status_msg": "lunch"})
+        seen = eventually(lambda: (self.status_of(self.bob, self.alice) or {}).get("presence") == "unavailable")
+        self.assertTrue(seen, self.status_of(self.bob, self.alice))
+        self.assertEqual(self.status_of(self.bob, self.alice)["status_msg"], "lunch")
+        # bob's sync has alice's presence too.
+        synced = self.ok(self.bob, "GET", "/sync?timeout=0")
+        events = [e for e in synced.get("presence", {}).get("events", []) if e["sender"] == self.alice.user_id]
+        self.assertEqual([e["content"]["presence"] for e in events], ["unavailable"])
+        # And back: bob goes online, alice sees it.
+        self.ok(self.bob, "PUT", f"/presence/{quote(self.bob.user_id)}/status", {"presence": "online"})
+        seen = eventually(lambda: (self.status_of(self.alice, self.bob) or {}).get("presence") == "online")
+        self.assertTrue(seen, self.status_of(self.alice, self.bob))
+        # carol shares no room with alice: hs2 has nothing of alice for her (M_FORBIDDEN).
+        status, body = self.carol.call("GET", f"/presence/{quote(self.alice.user_id)}/status")
+        self.assertEqual(status, 403, body)
 
 
 if __name__ == "__main__":

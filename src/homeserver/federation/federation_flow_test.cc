@@ -17,10 +17,10 @@ struct Federated {
   Federated(testing::TestServer& server, testing::FakeKeyFetcher& keys)
       : intake(server.options.server_name, *server.store, *server.store, server.path.rooms, server.path.write_path,
                keys, server.transport),
-        receiver(intake,
-                 {[](const core::UserId&, const core::RoomId&, bool) {},
-                  [](const core::UserId&, const core::RoomId&, const core::EventId&, const std::string&) {},
-                  [](const std::string&, const json::object&) {}, [](const std::string&, const std::string&) {}}),
+        receiver(intake, {[](const core::UserId&, const core::RoomId&, bool) {},
+                          [](const core::UserId&, const core::RoomId&, const core::EventId&, const std::string&) {},
+                          [](const std::string&, const json::object&) {}, [](const std::string&, const std::string&) {},
+                          [](const std::string&, const json::object&) {}}),
         sender(server.options.server_name, server.transport, scheduler) {
     server.receiver = &receiver;
     server.path.write_path.subscribe([this](const Written& written) { sender.on_written(written); });

@@ -116,6 +116,7 @@ void Receiver::take_edus(const std::string& origin, const json::array& edus) {
     const std::string_view type = string_field(edu.get_object(), "edu_type");
     if (type == "m.receipt") receipts(origin, *content);
     if (type == "m.direct_to_device") edus_.to_device(origin, *content);
+    if (type == "m.presence") edus_.presence(origin, *content);
     if (type == "m.device_list_update" || type == "m.signing_key_update")
       edus_.keys_changed(origin, std::string(string_field(*content, "user_id")));
     if (type != "m.typing") continue;

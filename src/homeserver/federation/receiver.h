@@ -44,6 +44,8 @@ struct Edus {
   std::function<void(const std::string& origin, const json::object& content)> to_device;
   // m.device_list_update and m.signing_key_update: the user (of `origin`) whose keys changed.
   std::function<void(const std::string& origin, const std::string& user_id)> keys_changed;
+  // m.presence: the EDU's content, from `origin`.
+  std::function<void(const std::string& origin, const json::object& content)> presence;
 };
 
 class Receiver {

@@ -14,6 +14,7 @@ struct ReceiverTest : testing::FederationRoom {
   std::vector<std::string> receipts;
   std::vector<std::string> to_device;     // "<origin> <message_id>"
   std::vector<std::string> keys_changed;  // "<origin> <user>"
+  std::vector<std::string> presence;      // "<origin> <content>"
   Receiver receiver{
       intake,
       {[this](const core::UserId& user, const core::RoomId& room, bool is_typing) {
@@ -26,7 +27,10 @@ struct ReceiverTest : testing::FederationRoom {
        [this](const std::string& origin, const json::object& content) {
          to_device.push_back(origin + " " + std::string(string_field(content, "message_id")));
        },
-       [this](const std::string& origin, const std::string& user) { keys_changed.push_back(origin + " " + user); }}};
+       [this](const std::string& origin, const std::string& user) { keys_changed.push_back(origin + " " + user); },
+       [this](const std::string& origin, const json::object& content) {
+         presence.push_back(origin + " " + core::canonical_json(content));
+       }}};
 
   // Sends a transaction of `pdus` from remote.example; the answer, when it came.
   std::optional<core::Result<json::object>> answer;
@@ -372,7 +376,7 @@ TEST_F(ReceiverTest, TypingAndReceiptsOfTheOriginsUsersGoToTheirServices) {
   EXPECT_EQ(receipts, std::vector<std::string>{"@b:remote.example " + room_id + " $e "});
 }
 
-TEST_F(ReceiverTest, ToDeviceAndDeviceListEdusGoToTheirServicesWithTheOrigin) {
+TEST_F(ReceiverTest, ToDeviceDeviceListAndPresenceEdusGoToTheirServicesWithTheOrigin) {
   send("edus-1", {},
        json::array{json::object{{"edu_type", "m.direct_to_device"},
                                 {"content", json::object{{"sender", "@x:remote.example"}, {"message_id", "m1"}}}},
@@ -380,11 +384,13 @@ TEST_F(ReceiverTest, ToDeviceAndDeviceListEdusGoToTheirServicesWithTheOrigin) {
                                 {"content", json::object{{"user_id", "@x:remote.example"}, {"device_id", "D"}}}},
                    json::object{{"edu_type", "m.signing_key_update"},
                                 {"content", json::object{{"user_id", "@y:remote.example"}}}},
+                   json::object{{"edu_type", "m.presence"}, {"content", json::object{{"push", json::array{}}}}},
                    json::object{{"edu_type", "m.direct_to_device"}, {"content", "not an object"}}});
   ASSERT_TRUE(answer && *answer);
   EXPECT_EQ(to_device, std::vector<std::string>{"remote.example m1"});
   EXPECT_EQ(keys_changed,
             (std::vector<std::string>{"remote.example @x:remote.example", "remote.example @y:remote.example"}));
+  EXPECT_EQ(presence, std::vector<std::string>{R"(remote.example {"push":[]})"});
 }
 
 }  // namespace

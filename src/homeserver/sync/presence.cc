@@ -2,6 +2,7 @@
 #include "core/clock.h"
 #include "homeserver/timeline/shared_rooms.h"
 
+#include <algorithm>
 #include <set>
 
 namespace myelin::homeserver {
@@ -14,7 +15,55 @@ void Presence::set(const core::UserId& user_id, const std::string& presence,
   if (status_msg) state.status_msg = *status_msg;
   if (presence == "online") state.last_active_ts = core::now_ms();
   state.pos = store_.allocate_pos();
-  announce(user_id);
+  std::set<std::string> servers;
+  for (const auto& peer : announce(user_id)) {
+    auto peer_id = core::UserId::parse(peer);
+    if (peer_id && peer_id->server() != user_id.server()) servers.insert(std::string(peer_id->server()));
+  }
+  if (servers.empty()) return;
+  json::object update = content(state);
+  update["user_id"] = user_id.str();
+  share_(servers, std::move(update));
+}
+
+void Presence::receive(const std::string& origin, const json::object& content) {
+  if (!enabled()) return;
+  const json::value* push = content.if_contains("push");
+  if (!push || !push->is_array()) return;
+  std::size_t taken = 0;
+  for (const json::value& entry : push->get_array()) {
+    if (++taken > kMaxUpdatesPerEdu) return;
+    if (!entry.is_object()) continue;
+    const json::object& update = entry.get_object();
+    const json::value* user = update.if_contains("user_id");
+    const json::value* presence = update.if_contains("presence");
+    auto user_id = user && user->is_string() ? core::UserId::parse(user->get_string()) : std::nullopt;
+    if (!user_id || user_id->server() != origin || origin == server_name_ || !presence || !presence->is_string())
+      continue;
+    const std::string_view value = presence->get_string();
+    if (value != "online" && value != "unavailable" && value != "offline") continue;
+    auto it = states_.find(user_id->str());
+    if (it == states_.end()) {
+      // Only for someone our users can see: a user who shares a room with one of them.
+      const std::set<std::string> peers = rooms_.peers(user_id->str());
+      const bool seen_here = std::ranges::any_of(peers, [&](const std::string& peer) {
+        auto peer_id = core::UserId::parse(peer);
+        return peer_id && peer_id->server() == server_name_;
+      });
+      if (!seen_here || remote_users_ >= kMaxRemoteUsers) continue;
+      it = states_.emplace(user_id->str(), State{}).first;
+      ++remote_users_;
+    }
+    State& state = it->second;
+    state.presence = std::string(value);
+    const json::value* status = update.if_contains("status_msg");
+    state.status_msg =
+        status && status->is_string() && status->get_string().size() <= kMaxStatusBytes ? status->get_string() : "";
+    const json::value* ago = update.if_contains("last_active_ago");
+    state.last_active_ts = ago && ago->is_int64() && ago->get_int64() >= 0 ? core::now_ms() - ago->get_int64() : 0;
+    state.pos = store_.allocate_pos();
+    announce(user_id->str());
+  }
 }
 
 void Presence::on_sync(const core::UserId& user_id, const std::string& set_presence) {
@@ -62,8 +111,10 @@ json::array Presence::events_since(const std::string& user_id, storage::StreamPo
   return events;
 }
 
-void Presence::announce(const std::string& user_id) {
-  for (const auto& peer : rooms_.peers(user_id)) notifier_.notify_user(peer);
+std::set<std::string> Presence::announce(const std::string& user_id) {
+  std::set<std::string> peers = rooms_.peers(user_id);
+  for (const auto& peer : peers) notifier_.notify_user(peer);
+  return peers;
 }
 
 }  // namespace myelin::homeserver
