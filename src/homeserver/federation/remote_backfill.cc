@@ -10,6 +10,7 @@
 #include "homeserver/timeline/visibility.h"
 #include "rooms/auth.h"
 #include "rooms/event_format.h"
+#include "rooms/server_acl.h"
 
 namespace myelin::homeserver {
 
@@ -45,9 +46,10 @@ void RemoteBackfill::backfill(const std::string& room_id, std::function<void()> 
   auto run = std::make_shared<Run>();
   run->room_id = room_id;
   run->rules = room->rules;
+  const json::object* acl = room->content("m.room.server_acl", "");
   auto add_server = [&](std::string_view server) {
     if (run->servers.size() < kMaxServers && !server.empty() && server != server_name_ &&
-        std::ranges::find(run->servers, server) == run->servers.end())
+        rooms::server_allowed_by_acl(acl, server) && std::ranges::find(run->servers, server) == run->servers.end())
       run->servers.emplace_back(server);
   };
   add_server(server_of_user(earliest.front().sender));

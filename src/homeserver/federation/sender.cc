@@ -5,6 +5,7 @@
 #include <set>
 
 #include "core/clock.h"
+#include "rooms/server_acl.h"
 
 namespace myelin::homeserver {
 namespace {
@@ -41,6 +42,9 @@ void FederationSender::on_written(const Written& written) {
   if (member_event) servers.emplace(server_of_user(*event.row.state_key));
   servers.erase(server_name_);
   servers.erase("");
+  // The room's server ACL holds outgoing too: a denied server is sent none of the room.
+  const json::object* acl = written.room.content("m.room.server_acl", "");
+  std::erase_if(servers, [&](const std::string& server) { return !rooms::server_allowed_by_acl(acl, server); });
   if (servers.empty()) return;
   send_pdu({servers.begin(), servers.end()}, event.pdu);
 }
@@ -60,8 +64,10 @@ void FederationSender::send_edu(const std::string& destination, json::object edu
 }
 
 void FederationSender::send_room_edu(const RoomState& room, std::string_view edu_type, const json::object& content) {
+  const json::object* acl = room.content("m.room.server_acl", "");
   for (const auto& [server, members] : room.joined_servers)
-    if (server != server_name_) send_edu(server, json::object{{"edu_type", edu_type}, {"content", content}});
+    if (server != server_name_ && rooms::server_allowed_by_acl(acl, server))
+      send_edu(server, json::object{{"edu_type", edu_type}, {"content", content}});
 }
 
 void FederationSender::heard_from(const std::string& destination) {

@@ -30,7 +30,8 @@ class FederationSender {
 
   // The write-path subscriber: an event sent here (its sender is local) goes to every other
   // server with a member joined after it, and, for m.room.member, the target's server (so the
-  // server of a user who left or was kicked hears of it).
+  // server of a user who left or was kicked hears of it); never to a server the room's server
+  // ACL denies (nor are its room EDUs).
   void on_written(const Written& written);
 
   void send_pdu(const std::vector<std::string>& destinations, const json::object& pdu);

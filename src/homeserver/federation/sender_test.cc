@@ -49,6 +49,19 @@ TEST_F(FederationSenderTest, LocalEventsGoToEveryOtherServerWithAJoinedMember) {
   EXPECT_TRUE(transport.body(0).at("edus").as_array().empty());
 }
 
+TEST_F(FederationSenderTest, TheRoomsServerAclHoldsForOutgoingEventsAndEdus) {
+  join({"@a:here.example", "@b:there.example", "@d:third.example"});
+  auto acl = std::make_shared<const json::object>(
+      json::object{{"type", "m.room.server_acl"},
+                   {"content", json::object{{"allow", json::array{"*"}}, {"deny", json::array{"third.example"}}}}});
+  room.state[{"m.room.server_acl", ""}] = StateEntry{"$acl", 1, acl};
+  write("@a:here.example", "m.room.message");
+  sender.send_room_edu(room, "m.typing", json::object{{"room_id", "!r:here.example"}});
+  std::set<std::string> destinations;
+  for (const auto& sent : transport.sent) destinations.insert(sent.request.destination);
+  EXPECT_EQ(destinations, std::set<std::string>{"there.example"});
+}
+
 TEST_F(FederationSenderTest, RemoteEventsAndLocalOnlyRoomsSendNothing) {
   join({"@a:here.example", "@b:there.example"});
   write("@b:there.example", "m.room.message");  // received from there, not ours to relay
