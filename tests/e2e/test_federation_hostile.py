@@ -337,6 +337,25 @@ class EvilPeer:
         return self.reply(handler, 200, {"events": self.gme_events.get(room, [])})
 
     # Requests to myelin.
+    def join(self, server, room, user):
+        """`user` (of this peer) joins `room` on `server` (make_join, v2 send_join); returns what
+        later PDUs need: the room version, the create, power levels and join event IDs, the
+        prev events and depth to go on from."""
+        status, body = self.request(server, "GET", f"/_matrix/federation/v1/make_join/{harness.quote(room)}/"
+                                    f"{harness.quote(user)}?ver=11&ver=12")
+        assert status == 200, (status, body)
+        event = body["event"]
+        event.pop("signatures", None)
+        join_id = finish_event(event, self.name, self.key)
+        status, answer = self.request(server, "PUT", f"/_matrix/federation/v2/send_join/{harness.quote(room)}/"
+                                      f"{harness.quote(join_id)}", event)
+        assert status == 200, (status, answer)
+        state = {(e["type"], e.get("state_key")): e for e in answer["state"]}
+        ids = {key: event_id(e) for key, e in state.items()}
+        return {"version": body["room_version"], "create": ids[("m.room.create", "")],
+                "power": ids[("m.room.power_levels", "")], "member": join_id, "prev": [join_id],
+                "depth": event["depth"]}
+
     def request(self, server, method, path, body=None, raw=None, auth="good", destination=None, timeout=60):
         """Sends a request to `server` (a harness.Server with a federation listener) as this peer;
         auth: "good", "none", "bad_sig" (signed over another body), "unknown_key", "old_key".
@@ -398,7 +417,7 @@ class HostileFederation(unittest.TestCase):
         cls.mallory = "@mallory:evil.test"
         # Two rooms evil.test joins on hs1: the shared one, and one for attacks that hold a room up.
         cls.gap_room = cls.alice.ok("POST", "/createRoom", {"preset": "public_chat"})["room_id"]
-        cls.joined = {room: cls.join_as_evil(room) for room in (cls.room, cls.gap_room)}
+        cls.joined = {room: cls.evil.join(cls.hs1, room, cls.mallory) for room in (cls.room, cls.gap_room)}
         cls.txn = 0
         cls.rss_after_setup = cls.max_rss = peak_rss_kb(cls.hs1)
 
@@ -409,25 +428,6 @@ class HostileFederation(unittest.TestCase):
         federation.stop_all(cls.servers)
         print(f"\nhostile federation suite: {time.monotonic() - cls.started:.1f} s; hs1's peak memory "
               f"{cls.rss_after_setup // 1024} MiB after setup, at most {cls.max_rss // 1024} MiB", flush=True)
-
-    @classmethod
-    def join_as_evil(cls, room):
-        """mallory of evil.test joins `room` on hs1 (make_join, v2 send_join); returns what later
-        PDUs need: the room version, the power levels and mallory's join, the depth."""
-        status, body = cls.evil.request(cls.hs1, "GET", f"/_matrix/federation/v1/make_join/{harness.quote(room)}/"
-                                        f"{harness.quote(cls.mallory)}?ver=11&ver=12")
-        assert status == 200, (status, body)
-        event = body["event"]
-        event.pop("signatures", None)
-        join_id = finish_event(event, cls.evil.name, cls.evil.key)
-        status, answer = cls.evil.request(cls.hs1, "PUT", f"/_matrix/federation/v2/send_join/{harness.quote(room)}/"
-                                          f"{harness.quote(join_id)}", event)
-        assert status == 200, (status, answer)
-        state = {(e["type"], e.get("state_key")): e for e in answer["state"]}
-        ids = {key: event_id(e) for key, e in state.items()}
-        return {"version": body["room_version"], "create": ids[("m.room.create", "")],
-                "power": ids[("m.room.power_levels", "")], "member": join_id, "prev": [join_id],
-                "depth": event["depth"]}
 
     # Helpers.
     def message(self, room, text, sender=None, prev=None, depth=None):
