@@ -39,7 +39,14 @@ void FederationSender::on_written(const Written& written) {
   if (!member_event && joined.size() == (joined.contains(server_name_) ? 1u : 0u)) return;
   std::set<std::string, std::less<>> servers;
   for (const auto& [server, count] : joined) servers.emplace(server);
-  if (member_event) servers.emplace(server_of_user(*event.row.state_key));
+  // The server of a user who left, was kicked or banned hears of it; an invitee's server had
+  // the invite through /invite (remote_memberships.h), and is not in the room.
+  if (member_event) {
+    const json::value* content = event.pdu.if_contains("content");
+    const bool invite =
+        content && content->is_object() && string_field(content->get_object(), "membership") == "invite";
+    if (!invite) servers.emplace(server_of_user(*event.row.state_key));
+  }
   servers.erase(server_name_);
   servers.erase("");
   // The room's server ACL holds outgoing too: a denied server is sent none of the room.

@@ -29,9 +29,9 @@ class FederationSender {
   FederationSender(std::string server_name, Transport& transport, http::Scheduler& scheduler);
 
   // The write-path subscriber: an event sent here (its sender is local) goes to every other
-  // server with a member joined after it, and, for m.room.member, the target's server (so the
-  // server of a user who left or was kicked hears of it); never to a server the room's server
-  // ACL denies (nor are its room EDUs).
+  // server with a member joined after it, and, for m.room.member other than an invite (which
+  // went through /invite), the target's server (so the server of a user who left or was kicked
+  // hears of it); never to a server the room's server ACL denies (nor are its room EDUs).
   void on_written(const Written& written);
 
   void send_pdu(const std::vector<std::string>& destinations, const json::object& pdu);

@@ -23,12 +23,14 @@ struct FederationSenderTest : ::testing::Test {
   }
 
   // A local event written to `room`, announced to the sender.
-  void write(const std::string& sender_id, const std::string& type, std::optional<std::string> state_key = {}) {
+  void write(const std::string& sender_id, const std::string& type, std::optional<std::string> state_key = {},
+             const std::string& membership = "") {
     BuiltEvent event;
     event.row.sender = sender_id;
     event.row.type = type;
     event.row.state_key = state_key;
     event.pdu = json::object{{"type", type}, {"sender", sender_id}, {"n", ++written}};
+    if (!membership.empty()) event.pdu["content"] = json::object{{"membership", membership}};
     sender.on_written({room, event, {}, false});
   }
   int written = 0;
@@ -79,9 +81,11 @@ TEST_F(FederationSenderTest, JoinedServersCountTheMembersOfEachServer) {
   EXPECT_TRUE(room.joined_servers.empty());
 }
 
-TEST_F(FederationSenderTest, AKickedUsersServerHearsOfIt) {
+TEST_F(FederationSenderTest, AKickedUsersServerHearsOfItAnInviteesDoesNotAgain) {
   join({"@a:here.example"});
-  write("@a:here.example", "m.room.member", "@b:there.example");
+  write("@a:here.example", "m.room.member", "@b:there.example", "invite");  // it went through /invite
+  EXPECT_TRUE(transport.sent.empty());
+  write("@a:here.example", "m.room.member", "@b:there.example", "leave");
   ASSERT_EQ(transport.sent.size(), 1u);
   EXPECT_EQ(transport.sent[0].request.destination, "there.example");
 }
