@@ -152,7 +152,8 @@ class RoomAcrossServers(unittest.TestCase):
         return body["room_id"]
 
     def synced_rooms(self, user, section):
-        status, body = user.call("GET", "/sync?timeout=0")
+        include_leave = quote('{"room": {"include_leave": true}}')
+        status, body = user.call("GET", "/sync?timeout=0&filter=" + include_leave)
         self.assertEqual(status, 200, body)
         return body.get("rooms", {}).get(section, {})
 
@@ -202,6 +203,7 @@ class RoomAcrossServers(unittest.TestCase):
         self.assertTrue(eventually(lambda: self.membership_on(self.alice, room, self.bob.user_id) == "leave"),
                         "hs1 never heard the knock was retracted")
         self.assertNotIn(room, self.synced_rooms(self.bob, "knock"))
+        self.assertIn(room, self.synced_rooms(self.bob, "leave"))
 
     def test_a_refused_knock_reaches_the_knocker(self):
         room = self.knockable_room("Knock refused")
@@ -210,8 +212,9 @@ class RoomAcrossServers(unittest.TestCase):
         status, body = self.alice.call("POST", f"/rooms/{quote(room)}/kick",
                                        {"user_id": self.bob.user_id, "reason": "not now"})
         self.assertEqual(status, 200, body)
-        self.assertTrue(eventually(lambda: room not in self.synced_rooms(self.bob, "knock")),
+        self.assertTrue(eventually(lambda: room in self.synced_rooms(self.bob, "leave")),
                         "bob never heard his knock was refused")
+        self.assertNotIn(room, self.synced_rooms(self.bob, "knock"))
 
     def test_knocks_on_rooms_that_do_not_take_them_are_refused(self):
         status, body = self.alice.call("POST", "/createRoom", {"preset": "private_chat", "room_version": "10"})
