@@ -120,16 +120,16 @@ void FederationInvites::receive_v1(const std::string& origin, const std::string&
   json::array stripped;
   if (const json::value* extra = event.if_contains("unsigned"); extra && extra->is_object())
     stripped = stripped_state_of(extra->get_object().if_contains("invite_room_state"));
-  std::string version = "1";
-  for (const json::value& item : stripped) {
+  const bool second = std::ranges::any_of(stripped, [](const json::value& item) {
     const json::object& state = item.get_object();
-    const json::object& content = state.at("content").get_object();
-    if (string_field(state, "type") == "m.room.create" && string_field(content, "room_version") == "2") version = "2";
-  }
-  receive(
-      origin, room_id, event_id,
-      json::object{{"room_version", version}, {"event", std::move(event)}, {"invite_room_state", std::move(stripped)}},
-      std::move(done));
+    return string_field(state, "type") == "m.room.create" &&
+           string_field(state.at("content").get_object(), "room_version") == "2";
+  });
+  receive(origin, room_id, event_id,
+          json::object{{"room_version", second ? "2" : "1"},
+                       {"event", std::move(event)},
+                       {"invite_room_state", std::move(stripped)}},
+          std::move(done));
 }
 
 void FederationInvites::store(const rooms::RoomVersionRules& rules, json::object pdu, json::array stripped) {
