@@ -170,13 +170,19 @@ void get_federation_user_devices(Call&);
 // federation/queries.cc
 void get_federation_query_profile(Call&);
 void get_federation_query_directory(Call&);
+void get_federation_public_rooms(Call&);
+void post_federation_public_rooms(Call&);
 // federation/joins.cc
 void get_federation_make_join(Call&);
 void put_federation_send_join_v1(Call&);
 void put_federation_send_join(Call&);  // v2
-void put_federation_invite(Call&);     // v2
 void get_federation_make_leave(Call&);
 void put_federation_send_leave(Call&);  // v2
+void get_federation_make_knock(Call&);
+void put_federation_send_knock(Call&);
+// federation/invites.cc
+void put_federation_invite_v1(Call&);
+void put_federation_invite(Call&);  // v2
 // federation/transactions.cc
 void put_federation_send(Call&);
 // federation/events.cc

@@ -350,6 +350,10 @@ const std::vector<Option>& options() {
              "user of that server, and answer 'not found' otherwise, so that other servers cannot probe who has an "
              "account here. Off: any server may look up any user's profile.",
              &Config::federation, &homeserver::FederationOptions::profile_requires_shared_room),
+      option("federation.serve_public_rooms",
+             "Show the published room directory to other servers (their users' /publicRooms?server= of this server). "
+             "Off: they are refused (403 M_FORBIDDEN); this server's own users see it either way.",
+             &Config::federation, &homeserver::FederationOptions::serve_public_rooms),
       option("voip.turn_uris",
              "TURN servers offered to clients for calls (GET /voip/turnServer), e.g. "
              "[\"turn:turn.example.org:3478?transport=udp\", \"turns:turn.example.org:5349?transport=tcp\"]. Needs "

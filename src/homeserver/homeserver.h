@@ -26,6 +26,7 @@
 #include "homeserver/federation/reads.h"
 #include "homeserver/federation/receiver.h"
 #include "homeserver/federation/remote_backfill.h"
+#include "homeserver/federation/remote_directory.h"
 #include "homeserver/federation/remote_joins.h"
 #include "homeserver/federation/remote_keys.h"
 #include "homeserver/federation/remote_memberships.h"
@@ -111,6 +112,7 @@ class Homeserver {
         event_sender(timeline_, store),
         filters(options.timeline, store),
         directory(options.timeline, store, store, timeline_),
+        remote_directory(options.federation, federation_transport_),
         spaces(room_cache_, store),
         device_lists(store, store, store, store, room_cache_, notifier_,
                      [this](const std::string& user_id, const std::string& device_id, storage::StreamPos stream_id,
@@ -166,6 +168,10 @@ class Homeserver {
             [this](const core::UserId& user_id, const core::RoomId& room_id, const std::string& server,
                    const std::string& reason, std::function<void(core::Status)> done) {
               remote_memberships_.leave(user_id, room_id, server, reason, std::move(done));
+            },
+            [this](const core::UserId& user_id, const core::RoomId& room_id, std::vector<std::string> servers,
+                   json::object content, std::function<void(core::Result<std::string>)> done) {
+              remote_memberships_.knock(user_id, room_id, std::move(servers), std::move(content), std::move(done));
             }),
         profiles(options.membership, store, store, rooms,
                  [this](const core::UserId& user_id, Profiles::Done done) {
@@ -261,7 +267,7 @@ class Homeserver {
   RemoteProfiles remote_profiles_;        // their users' profiles
   RemoteKeys remote_keys_;                // and end-to-end encryption keys
   RemoteJoins remote_joins_;              // our users' joins to their rooms
-  RemoteMemberships remote_memberships_;  // our invites of their users, our rejections of theirs
+  RemoteMemberships remote_memberships_;  // our invites of their users, our knocks, our rejections of theirs
   PduIntake federation_intake_;           // the checks of their events
   RemoteBackfill remote_backfill_;        // older history of their rooms, for /messages
 
@@ -272,6 +278,7 @@ class Homeserver {
   EventSender event_sender;
   Filters filters;
   RoomDirectory directory;
+  RemoteDirectory remote_directory;  // other servers' directories (/publicRooms?server=)
   SpaceHierarchy spaces;
   DeviceLists device_lists;
   Accounts accounts;
@@ -300,8 +307,8 @@ class Homeserver {
   KeyServer key_server;
   RequestAuthenticator federation_auth;
   FederationQueries federation_queries;
-  FederationJoins federation_joins;      // make_join, send_join
-  FederationInvites federation_invites;  // v2 invite
+  FederationJoins federation_joins;      // make_join, send_join, make_leave, send_leave, make_knock, send_knock
+  FederationInvites federation_invites;  // v1 and v2 invite
   // The sender of this server's events (told of every authenticated request from another
   // server: heard_from), the receiver of theirs (/send) and what they read of rooms.
   FederationSender federation_sender;

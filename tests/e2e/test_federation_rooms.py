@@ -3,8 +3,11 @@ then each server's events reach the other through its sender's transactions and 
 receiver (signatures, hashes, auth), and the other server reads the room back through the
 federation read endpoints only when one of its users is in it; history from before a user of
 the other server joined back-fills into its /messages (server-server-api "Backfilling and
-retrieving missing events"), within the room's history visibility, without reaching /sync;
-presence, when both servers have it on, crosses to users who share a room."""
+retrieving missing events"), within the room's history visibility, without reaching /sync. A
+user of one knocks on a room of the other ("Knocking upon a room"): accepted by an invite,
+retracted, refused by a kick; and each server's room directory over federation, which hs1
+(the default) does not share and hs2 (federation.serve_public_rooms) does. Presence, when both
+servers have it on, crosses to users who share a room."""
 import time
 import unittest
 import urllib.parse
@@ -30,7 +33,7 @@ def eventually(check, seconds=15):
 class RoomAcrossServers(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.servers, _ = federation.federated_servers()
+        cls.servers, _ = federation.federated_servers(per_server={"hs2.test": {"serve_public_rooms": "true"}})
         cls.hs1, cls.hs2 = cls.servers
         cls.alice = User(cls.hs1, "alice", cls.hs1.registration_token())
         cls.bob = User(cls.hs2, "bob", cls.hs2.registration_token())
@@ -141,6 +144,107 @@ class RoomAcrossServers(unittest.TestCase):
         room = self.room_with_history("hidden", "joined")
         bodies, _ = self.paged_back(self.alice, room)
         self.assertEqual(bodies, [])
+
+    def knockable_room(self, name):
+        status, body = self.alice.call("POST", "/createRoom", {
+            "preset": "private_chat", "name": name, "room_version": "10",
+            "initial_state": [{"type": "m.room.join_rules", "state_key": "", "content": {"join_rule": "knock"}}]})
+        self.assertEqual(status, 200, body)
+        return body["room_id"]
+
+    def synced_rooms(self, user, section):
+        include_leave = quote('{"room": {"include_leave": true}}')
+        status, body = user.call("GET", "/sync?timeout=0&filter=" + include_leave)
+        self.assertEqual(status, 200, body)
+        return body.get("rooms", {}).get(section, {})
+
+    def membership_on(self, user, room, target):
+        status, body = user.call("GET", f"/rooms/{quote(room)}/state/m.room.member/{quote(target)}")
+        return body.get("membership") if status == 200 else None
+
+    def knock(self, room):
+        status, body = self.bob.call("POST", f"/knock/{quote(room)}?via=hs1.test", {"reason": "let me in"})
+        self.assertEqual(status, 200, body)
+        self.assertEqual(body["room_id"], room)
+
+    def test_a_knock_is_seen_and_accepted_by_an_invite(self):
+        room = self.knockable_room("Knock knock")
+        self.knock(room)
+        # Bob's server knows the room only through the knock: /sync shows it with the state hs1 sent.
+        knocked = self.synced_rooms(self.bob, "knock")
+        self.assertIn(room, knocked)
+        events = knocked[room]["knock_state"]["events"]
+        self.assertIn(("m.room.name", "Knock knock"),
+                      [(e["type"], e["content"].get("name")) for e in events])
+        own = [e for e in events if e["type"] == "m.room.member" and e["state_key"] == self.bob.user_id]
+        self.assertEqual(own[0]["content"]["membership"], "knock")
+        # Alice sees the knock in the room's timeline and state.
+        def knock_in_sync():
+            timeline = self.synced_rooms(self.alice, "join").get(room, {}).get("timeline", {}).get("events", [])
+            return [e for e in timeline if e["type"] == "m.room.member" and e["state_key"] == self.bob.user_id]
+        seen = eventually(knock_in_sync)
+        self.assertTrue(seen, "alice never saw bob's knock")
+        self.assertEqual(seen[0]["content"]["membership"], "knock")
+        self.assertEqual(seen[0]["content"]["reason"], "let me in")
+        # She lets him in: the invite reaches bob, who joins.
+        status, body = self.alice.call("POST", f"/rooms/{quote(room)}/invite", {"user_id": self.bob.user_id})
+        self.assertEqual(status, 200, body)
+        self.assertTrue(eventually(lambda: room in self.synced_rooms(self.bob, "invite")), "bob never got the invite")
+        status, body = self.bob.call("POST", f"/join/{quote(room)}", {})
+        self.assertEqual(status, 200, body)
+        for user in (self.alice, self.bob):
+            self.assertTrue(eventually(lambda: self.membership_on(user, room, self.bob.user_id) == "join"))
+
+    def test_a_knock_is_retracted(self):
+        room = self.knockable_room("Knock retract")
+        self.knock(room)
+        self.assertTrue(eventually(lambda: self.membership_on(self.alice, room, self.bob.user_id) == "knock"))
+        status, body = self.bob.call("POST", f"/rooms/{quote(room)}/leave", {})
+        self.assertEqual(status, 200, body)
+        self.assertTrue(eventually(lambda: self.membership_on(self.alice, room, self.bob.user_id) == "leave"),
+                        "hs1 never heard the knock was retracted")
+        self.assertNotIn(room, self.synced_rooms(self.bob, "knock"))
+        self.assertIn(room, self.synced_rooms(self.bob, "leave"))
+
+    def test_a_refused_knock_reaches_the_knocker(self):
+        room = self.knockable_room("Knock refused")
+        self.knock(room)
+        self.assertTrue(eventually(lambda: self.membership_on(self.alice, room, self.bob.user_id) == "knock"))
+        status, body = self.alice.call("POST", f"/rooms/{quote(room)}/kick",
+                                       {"user_id": self.bob.user_id, "reason": "not now"})
+        self.assertEqual(status, 200, body)
+        self.assertTrue(eventually(lambda: room in self.synced_rooms(self.bob, "leave")),
+                        "bob never heard his knock was refused")
+        self.assertNotIn(room, self.synced_rooms(self.bob, "knock"))
+
+    def test_knocks_on_rooms_that_do_not_take_them_are_refused(self):
+        status, body = self.alice.call("POST", "/createRoom", {"preset": "private_chat", "room_version": "10"})
+        self.assertEqual(status, 200, body)
+        status, body = self.bob.call("POST", f"/knock/{quote(body['room_id'])}?via=hs1.test", {})
+        self.assertEqual(status, 403, body)
+        self.assertEqual(body["errcode"], "M_FORBIDDEN")
+
+    def test_room_directories_over_federation(self):
+        status, body = self.bob.call("POST", "/createRoom", {"preset": "public_chat", "name": "Listed on hs2",
+                                                            "visibility": "public"})
+        self.assertEqual(status, 200, body)
+        listed = body["room_id"]
+        # hs2 shares its directory.
+        status, body = self.alice.call("GET", "/publicRooms?server=hs2.test&limit=5")
+        self.assertEqual(status, 200, body)
+        self.assertIn(listed, [room["room_id"] for room in body["chunk"]])
+        status, body = self.alice.call("POST", "/publicRooms?server=hs2.test",
+                                       {"limit": 5, "filter": {"generic_search_term": "listed on"}})
+        self.assertEqual(status, 200, body)
+        self.assertEqual([room["room_id"] for room in body["chunk"]], [listed])
+        status, body = self.alice.call("POST", "/publicRooms?server=hs2.test",
+                                       {"filter": {"generic_search_term": "nothing like it"}})
+        self.assertEqual(status, 200, body)
+        self.assertEqual(body["chunk"], [])
+        # hs1 (the default) does not.
+        status, body = self.bob.call("GET", "/publicRooms?server=hs1.test")
+        self.assertEqual(status, 403, body)
+        self.assertEqual(body["errcode"], "M_FORBIDDEN")
 
 
 class PresenceAcrossServers(unittest.TestCase):

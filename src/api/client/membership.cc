@@ -25,10 +25,12 @@ core::Result<std::string> body_reason(const Call& call) {
   return reason_of(*body);
 }
 
-// Answers {room_id} for a room joined or knocked on.
-void reply_room(Call& call, const core::Result<std::string>& room_id) {
-  if (!room_id) return call.fail(room_id.error());
-  call.reply(json::object{{"room_id", *room_id}});
+// The servers to join or knock through: `via`, and `server_name` (deprecated since v1.12)
+// after it.
+std::vector<std::string> servers_to_try(const Call& call) {
+  std::vector<std::string> via = call.request.query_params("via");
+  for (auto& server : call.request.query_params("server_name")) via.push_back(std::move(server));
+  return via;
 }
 
 // invite, kick, ban, unban: {user_id, reason} acting on another user.
@@ -65,11 +67,8 @@ void change_other(Call& call, ChangeOther change) {
 void post_join(Call& call) {
   auto reason = body_reason(call);
   if (!reason) return call.fail(reason.error());
-  // The servers to join through: `via`, and `server_name` (deprecated since v1.12) after it.
-  std::vector<std::string> via = call.request.query_params("via");
-  for (auto& server : call.request.query_params("server_name")) via.push_back(std::move(server));
   call.hs.rooms.join_room(
-      call.user().user_id, call.user().guest, call.param(0), std::move(via), *reason,
+      call.user().user_id, call.user().guest, call.param(0), servers_to_try(call), *reason,
       [respond = call.respond](const core::Result<std::string>& room_id) {
         respond(room_id ? json_response(json::object{{"room_id", *room_id}}) : error_response(room_id.error()));
       });
@@ -78,7 +77,11 @@ void post_join(Call& call) {
 void post_knock(Call& call) {
   auto reason = body_reason(call);
   if (!reason) return call.fail(reason.error());
-  reply_room(call, call.hs.rooms.knock_room(call.user().user_id, call.param(0), *reason));
+  call.hs.rooms.knock_room(
+      call.user().user_id, call.param(0), servers_to_try(call), *reason,
+      [respond = call.respond](const core::Result<std::string>& room_id) {
+        respond(room_id ? json_response(json::object{{"room_id", *room_id}}) : error_response(room_id.error()));
+      });
 }
 
 void post_leave(Call& call) {

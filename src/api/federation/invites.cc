@@ -1,8 +1,20 @@
+// PUT /_matrix/federation/v1/invite/{roomId}/{eventId} (deprecated: rooms of version 1 or 2,
+// the event as the body, the answer wrapped in [200, {...}])
 // PUT /_matrix/federation/v2/invite/{roomId}/{eventId}
 // server-server-api "Inviting to a room"; the checks are homeserver::FederationInvites'.
 #include "api/handlers.h"
 
 namespace myelin::api {
+
+void put_federation_invite_v1(Call& call) {
+  auto body = call.body();
+  if (!body) return call.fail(body.error());
+  call.hs.federation_invites.receive_v1(call.origin(), call.param(0), call.param(1), std::move(*body),
+                                        [respond = call.respond](const core::Result<json::object>& answer) {
+                                          if (!answer) return respond(error_response(answer.error()));
+                                          respond(json_response(json::array{200, *answer}));
+                                        });
+}
 
 void put_federation_invite(Call& call) {
   auto body = call.body();

@@ -2,8 +2,11 @@
 // PUT /_matrix/federation/v1/send_join/{roomId}/{eventId} (the legacy [200, {...}] answer)
 // PUT /_matrix/federation/v2/send_join/{roomId}/{eventId}
 // GET /_matrix/federation/v1/make_leave/{roomId}/{userId}
-// PUT /_matrix/federation/v{1,2}/send_leave/{roomId}/{eventId}
-// server-server-api "Joining Rooms"; the checks are homeserver::FederationJoins'.
+// PUT /_matrix/federation/v2/send_leave/{roomId}/{eventId}
+// GET /_matrix/federation/v1/make_knock/{roomId}/{userId}
+// PUT /_matrix/federation/v1/send_knock/{roomId}/{eventId}
+// server-server-api "Joining Rooms", "Leaving Rooms", "Knocking upon a room"; the checks are
+// homeserver::FederationJoins'.
 #include "api/handlers.h"
 
 namespace myelin::api {
@@ -43,6 +46,20 @@ void put_federation_send_leave(Call& call) {
   call.hs.federation_joins.send_leave(call.origin(), call.param(0), call.param(1), std::move(*body),
                                       [respond = call.respond](const core::Status& left) {
                                         respond(left ? json_response(json::object{}) : error_response(left.error()));
+                                      });
+}
+
+void get_federation_make_knock(Call& call) {
+  call.answer(call.hs.federation_joins.make_knock(call.origin(), call.param(0), call.param(1),
+                                                  call.request.query_params("ver")));
+}
+
+void put_federation_send_knock(Call& call) {
+  auto body = call.body();
+  if (!body) return call.fail(body.error());
+  call.hs.federation_joins.send_knock(call.origin(), call.param(0), call.param(1), std::move(*body),
+                                      [respond = call.respond](const core::Result<json::object>& answer) {
+                                        respond(answer ? json_response(*answer) : error_response(answer.error()));
                                       });
 }
 

@@ -19,10 +19,9 @@ std::string_view server_of(std::string_view user_id) {
 
 constexpr std::size_t kMaxInviteStateBytes = 65536;
 
-// The valid stripped state events of `value` (type, state_key, sender strings and a content
-// object; nothing else kept), at most kMaxInviteState of kMaxInviteStateBytes in all; anything
-// else is dropped.
-json::array stripped_state(const json::value* value) {
+}  // namespace
+
+json::array stripped_state_of(const json::value* value) {
   json::array out;
   std::size_t bytes = 0;
   if (!value || !value->is_array()) return out;
@@ -47,8 +46,6 @@ json::array stripped_state(const json::value* value) {
   }
   return out;
 }
-
-}  // namespace
 
 BuiltEvent built_from_pdu(json::object pdu, const rooms::RoomVersionRules& rules) {
   BuiltEvent built;
@@ -105,7 +102,7 @@ void FederationInvites::receive(const std::string& origin, const std::string& ro
   json::object pdu = event->get_object();
   if (auto checked = check_invite(origin, room_id, event_id, pdu, *rules); !checked)
     return done(std::unexpected(checked.error()));
-  json::array stripped = stripped_state(body.if_contains("invite_room_state"));
+  json::array stripped = stripped_state_of(body.if_contains("invite_room_state"));
   std::vector<KeyNeed> needs = signing_keys_needed(pdu, *rules);
   keys_.fetch(std::move(needs), [this, rules, pdu = std::move(pdu), stripped = std::move(stripped),
                                  done = std::move(done)](KeyLookup lookup) mutable {
@@ -118,6 +115,23 @@ void FederationInvites::receive(const std::string& origin, const std::string& ro
   });
 }
 
+void FederationInvites::receive_v1(const std::string& origin, const std::string& room_id, const std::string& event_id,
+                                   json::object event, std::function<void(core::Result<json::object>)> done) {
+  json::array stripped;
+  if (const json::value* extra = event.if_contains("unsigned"); extra && extra->is_object())
+    stripped = stripped_state_of(extra->get_object().if_contains("invite_room_state"));
+  const bool second = std::ranges::any_of(stripped, [](const json::value& item) {
+    const json::object& state = item.get_object();
+    return string_field(state, "type") == "m.room.create" &&
+           string_field(state.at("content").get_object(), "room_version") == "2";
+  });
+  receive(origin, room_id, event_id,
+          json::object{{"room_version", second ? "2" : "1"},
+                       {"event", std::move(event)},
+                       {"invite_room_state", std::move(stripped)}},
+          std::move(done));
+}
+
 void FederationInvites::store(const rooms::RoomVersionRules& rules, json::object pdu, json::array stripped) {
   const std::string room_id(string_field(pdu, "room_id"));
   std::shared_ptr<RoomState> known = rooms_.room(room_id);
@@ -126,12 +140,20 @@ void FederationInvites::store(const rooms::RoomVersionRules& rules, json::object
     return;  // resident: the invite comes through /send like any event
   const StateEntry* current = known ? known->find("m.room.member", string_field(pdu, "state_key")) : nullptr;
   if (current && current->event_id == rooms::event_id_of(pdu, rules)) return;  // a retried invite
+  pdu.erase("unsigned");                                                       // the sender's, unchecked
+  write_with_room_state(rooms_, write_path_, rules, std::move(pdu), std::move(stripped), "invite_room_state");
+}
+
+void write_with_room_state(RoomCache& rooms, WritePath& write_path, const rooms::RoomVersionRules& rules,
+                           json::object pdu, json::array stripped, std::string_view key) {
   std::string creator(string_field(pdu, "sender"));
   for (const json::value& item : stripped)
     if (string_field(item.get_object(), "type") == "m.room.create")
       creator = std::string(string_field(item.get_object(), "sender"));
-  pdu["unsigned"] = json::object{{"invite_room_state", std::move(stripped)}};
-  write_out_of_room(rooms_, write_path_, rules, std::move(pdu), creator);
+  json::value& extra = pdu["unsigned"];
+  if (!extra.is_object()) extra = json::object{};
+  extra.as_object()[key] = std::move(stripped);
+  write_out_of_room(rooms, write_path, rules, std::move(pdu), creator);
 }
 
 void write_out_of_room(RoomCache& rooms, WritePath& write_path, const rooms::RoomVersionRules& rules, json::object pdu,

@@ -6,8 +6,6 @@
 #include <gtest/gtest.h>
 
 #include "homeserver/federation/join_test_support.h"
-#include "homeserver/membership/room_service.h"
-#include "homeserver/push/options.h"
 #include "rooms/event_format.h"
 
 namespace myelin::homeserver {
@@ -15,39 +13,8 @@ namespace {
 
 using testing::FakeKeyFetcher;
 using testing::id;
+using testing::Members;
 using testing::TestServer;
-
-// A test server's RoomService, its remote callbacks on the server's federation services.
-struct Members {
-  static MembershipOptions options_of(const TestServer& server) {
-    MembershipOptions options;
-    options.server_name = server.options.server_name;
-    return options;
-  }
-  explicit Members(TestServer& server)
-      : options(options_of(server)),
-        service(
-            options, server.options, push, *server.store, *server.store, *server.store, *server.store,
-            server.path.rooms, server.path.builder, server.path.write_path, server.path.timeline,
-            [&server](const core::UserId& user, const core::RoomId& room, std::vector<std::string> servers,
-                      json::object content, std::function<void(core::Result<std::string>)> done) {
-              server.remote.join(user, room, std::move(servers), std::move(content), std::move(done));
-            },
-            [](const core::RoomAlias&, std::function<void(core::Result<ResolvedAlias>)> done) {
-              done(core::fail(core::Errc::kNotFound, "no aliases here"));
-            },
-            [&server](const rooms::RoomVersionRules& rules, json::object pdu, json::array state,
-                      std::function<void(core::Result<json::object>)> done) {
-              server.memberships.invite(rules, std::move(pdu), std::move(state), std::move(done));
-            },
-            [&server](const core::UserId& user, const core::RoomId& room, const std::string& via,
-                      const std::string& reason, std::function<void(core::Status)> done) {
-              server.memberships.leave(user, room, via, reason, std::move(done));
-            }) {}
-  MembershipOptions options;
-  PushOptions push;
-  RoomService service;
-};
 
 struct InvitesTest : ::testing::Test {
   InvitesTest() {

@@ -1,6 +1,6 @@
 #pragma once
 // For the join tests: in-process servers, each with its own store, send path, signing key and
-// both sides of the join handshake (and, when a test gives one, a receiver of transactions), a
+// both sides of the join, knock and leave handshakes (and, when a test gives one, a receiver of transactions), a
 // key fetcher that knows every test server's key, and a transport that hands a request to the
 // destination server's services.
 #include <functional>
@@ -17,6 +17,8 @@
 #include "homeserver/federation/remote_joins.h"
 #include "homeserver/federation/remote_memberships.h"
 #include "homeserver/membership/new_room.h"
+#include "homeserver/membership/room_service.h"
+#include "homeserver/push/options.h"
 #include "homeserver/timeline/test_support.h"
 #include "http/http.h"
 #include "storage/store.h"
@@ -104,6 +106,42 @@ struct TestServer {
   Receiver* receiver = nullptr;                // for /send, when the test has one
 };
 
+// A test server's RoomService, its remote callbacks on the server's federation services.
+struct Members {
+  static MembershipOptions options_of(const TestServer& server) {
+    MembershipOptions options;
+    options.server_name = server.options.server_name;
+    return options;
+  }
+  explicit Members(TestServer& server)
+      : options(options_of(server)),
+        service(
+            options, server.options, push, *server.store, *server.store, *server.store, *server.store,
+            server.path.rooms, server.path.builder, server.path.write_path, server.path.timeline,
+            [&server](const core::UserId& user, const core::RoomId& room, std::vector<std::string> servers,
+                      json::object content, std::function<void(core::Result<std::string>)> done) {
+              server.remote.join(user, room, std::move(servers), std::move(content), std::move(done));
+            },
+            [](const core::RoomAlias&, std::function<void(core::Result<ResolvedAlias>)> done) {
+              done(core::fail(core::Errc::kNotFound, "no aliases here"));
+            },
+            [&server](const rooms::RoomVersionRules& rules, json::object pdu, json::array state,
+                      std::function<void(core::Result<json::object>)> done) {
+              server.memberships.invite(rules, std::move(pdu), std::move(state), std::move(done));
+            },
+            [&server](const core::UserId& user, const core::RoomId& room, const std::string& via,
+                      const std::string& reason, std::function<void(core::Status)> done) {
+              server.memberships.leave(user, room, via, reason, std::move(done));
+            },
+            [&server](const core::UserId& user, const core::RoomId& room, std::vector<std::string> servers,
+                      json::object content, std::function<void(core::Result<std::string>)> done) {
+              server.memberships.knock(user, room, std::move(servers), std::move(content), std::move(done));
+            }) {}
+  MembershipOptions options;
+  PushOptions push;
+  RoomService service;
+};
+
 inline IncomingResponse answer_of(const core::Result<json::object>& result) {
   if (!result) return {result.error().http_status, core::to_string(result.error().to_json()), ""};
   return {200, core::to_string(*result), ""};
@@ -138,6 +176,12 @@ inline void InProcessTransport::send(OutgoingRequest request, std::function<void
   if (endpoint == "invite" && segments.size() == 6) {
     return server.invites.receive(origin_, segments[4], segments[5], request.body->as_object(),
                                   [done](const core::Result<json::object>& answer) { done(answer_of(answer)); });
+  }
+  if (endpoint == "make_knock" && segments.size() == 6)
+    return done(answer_of(server.joins.make_knock(origin_, segments[4], segments[5], parsed.query_params("ver"))));
+  if (endpoint == "send_knock" && segments.size() == 6) {
+    return server.joins.send_knock(origin_, segments[4], segments[5], request.body->as_object(),
+                                   [done](const core::Result<json::object>& answer) { done(answer_of(answer)); });
   }
   if (endpoint == "make_leave" && segments.size() == 6)
     return done(answer_of(server.joins.make_leave(origin_, segments[4], segments[5])));

@@ -7,6 +7,7 @@
 #include "core/clock.h"
 #include "core/ids.h"
 #include "homeserver/federation/invites.h"
+#include "homeserver/timeline/client_format.h"
 #include "homeserver/timeline/join_rules.h"
 #include "rooms/auth.h"
 #include "rooms/event_format.h"
@@ -128,6 +129,12 @@ core::Result<json::object> FederationJoins::make_leave(const std::string& origin
   return make_member(origin, room_id, user_id, nullptr, "leave");
 }
 
+core::Result<json::object> FederationJoins::make_knock(const std::string& origin, const std::string& room_id,
+                                                       const std::string& user_id,
+                                                       const std::vector<std::string>& versions) {
+  return make_member(origin, room_id, user_id, &versions, "knock");
+}
+
 core::Result<json::object> FederationJoins::make_member(const std::string& origin, const std::string& room_id,
                                                         const std::string& user_id,
                                                         const std::vector<std::string>* versions,
@@ -139,8 +146,10 @@ core::Result<json::object> FederationJoins::make_member(const std::string& origi
   const rooms::RoomVersionRules& rules = *(*room)->rules;
   const bool offered =
       !versions || (versions->empty() ? rules.id == "1" : std::ranges::find(*versions, rules.id) != versions->end());
-  if (!offered) {
-    core::Error error = core::make_error(Errc::kIncompatibleRoomVersion, "The room's version is not one you support");
+  if (!offered || (membership == "knock" && !rules.knocking)) {
+    core::Error error =
+        core::make_error(Errc::kIncompatibleRoomVersion, offered ? "The room's version does not allow knocking"
+                                                                 : "The room's version is not one you support");
     error.extra["room_version"] = rules.id;
     return std::unexpected(std::move(error));
   }
@@ -212,10 +221,31 @@ void FederationJoins::send_join(const std::string& origin, const std::string& ro
 
 void FederationJoins::send_leave(const std::string& origin, const std::string& room_id, const std::string& event_id,
                                  json::object pdu, std::function<void(core::Status)> done) {
+  send_member(origin, room_id, event_id, std::move(pdu), "leave",
+              [done = std::move(done)](const core::Result<std::shared_ptr<RoomState>>& room) {
+                done(room ? core::Status() : std::unexpected(room.error()));
+              });
+}
+
+void FederationJoins::send_knock(const std::string& origin, const std::string& room_id, const std::string& event_id,
+                                 json::object pdu, std::function<void(core::Result<json::object>)> done) {
+  send_member(origin, room_id, event_id, std::move(pdu), "knock",
+              [done = std::move(done)](const core::Result<std::shared_ptr<RoomState>>& room) {
+                if (!room) return done(std::unexpected(room.error()));
+                json::array state;
+                for (const json::object* event : stripped_state_pdus(**room, {})) state.emplace_back(*event);
+                done(json::object{{"knock_room_state", std::move(state)}});
+              });
+}
+
+void FederationJoins::send_member(const std::string& origin, const std::string& room_id, const std::string& event_id,
+                                  json::object pdu, const std::string& membership,
+                                  std::function<void(core::Result<std::shared_ptr<RoomState>>)> done) {
   auto room = resident_room(origin, room_id);
   if (!room) return done(std::unexpected(room.error()));
-  if (auto stored = store_.event(event_id); stored && stored->pos != 0 && stored->room_id == room_id) return done({});
-  if (auto checked = check_member(origin, **room, event_id, pdu, "leave"); !checked)
+  if (auto stored = store_.event(event_id); stored && stored->pos != 0 && stored->room_id == room_id)
+    return done(std::move(*room));
+  if (auto checked = check_member(origin, **room, event_id, pdu, membership); !checked)
     return done(std::unexpected(checked.error()));
   std::vector<KeyNeed> needs = signing_keys_needed(pdu, *(*room)->rules);
   keys_.fetch(
@@ -229,7 +259,7 @@ void FederationJoins::send_leave(const std::string& origin, const std::string& r
         BuiltEvent built = built_from_pdu(std::move(pdu), rules);
         built.row.state_group_before = held->state_group;
         write_path_.write(*held, built);
-        done({});
+        done(std::move(held));
       });
 }
 

@@ -45,6 +45,11 @@ class FederationJoins {
   // GET /make_leave (server-server-api "Leaving Rooms"): the same for a leave, any version.
   core::Result<json::object> make_leave(const std::string& origin, const std::string& room_id,
                                         const std::string& user_id);
+  // GET /make_knock (server-server-api "Knocking upon a room"): the same for a knock; also
+  // M_INCOMPATIBLE_ROOM_VERSION when the room's version has no knocks, and the auth rules'
+  // M_FORBIDDEN when the join rule is not knock (or knock_restricted) or the user may not.
+  core::Result<json::object> make_knock(const std::string& origin, const std::string& room_id,
+                                        const std::string& user_id, const std::vector<std::string>& versions);
 
   // PUT /v2/send_join/{roomId}/{eventId}: {state, auth_chain, event, members_omitted,
   // servers_in_room, origin}. The event must be a valid PDU of the room's version with that ID,
@@ -62,12 +67,17 @@ class FederationJoins {
   // accepted again. `done` runs once, on the loop.
   void send_leave(const std::string& origin, const std::string& room_id, const std::string& event_id, json::object pdu,
                   std::function<void(core::Status)> done);
+  // PUT /v1/send_knock/{roomId}/{eventId}: send_leave's checks and write for a knock, answered
+  // {knock_room_state}: the PDUs of the room's stripped state (timeline/client_format.h's
+  // types, the create event first) as they are now. `done` runs once, on the loop.
+  void send_knock(const std::string& origin, const std::string& room_id, const std::string& event_id, json::object pdu,
+                  std::function<void(core::Result<json::object>)> done);
 
  private:
   // The room, when a local user is joined to it (else M_NOT_FOUND) and its server ACL allows
   // `origin` (else M_FORBIDDEN).
   core::Result<std::shared_ptr<RoomState>> resident_room(const std::string& origin, const std::string& room_id) const;
-  // make_join and make_leave (`versions` null: any).
+  // make_join, make_leave and make_knock (`versions` null: any).
   core::Result<json::object> make_member(const std::string& origin, const std::string& room_id,
                                          const std::string& user_id, const std::vector<std::string>* versions,
                                          const std::string& membership);
@@ -75,6 +85,11 @@ class FederationJoins {
   // against its own auth events.
   core::Status check_member(const std::string& origin, const RoomState& room, const std::string& event_id,
                             const json::object& pdu, const std::string& membership) const;
+  // send_leave and send_knock: a `membership` event of a user of `origin` checked, verified,
+  // authorised by the current state and written (nothing when written before); `done` gets the
+  // room, on the loop.
+  void send_member(const std::string& origin, const std::string& room_id, const std::string& event_id, json::object pdu,
+                   const std::string& membership, std::function<void(core::Result<std::shared_ptr<RoomState>>)> done);
   // After the signatures verified: auth against the current state, countersignature, write,
   // answer.
   core::Result<json::object> accept_join(RoomState& room, json::object pdu, bool omit_members);

@@ -51,6 +51,9 @@ struct FederationOptions {
   // PRIVACY: a profile query from another server (GET /_matrix/federation/v1/query/profile)
   // is answered only for a user who shares a room with a user of that server.
   bool profile_requires_shared_room = true;
+  // PRIVACY: off by default. Serve the published room directory to other servers (GET/POST
+  // /_matrix/federation/v1/publicRooms); off, they get 403 M_FORBIDDEN.
+  bool serve_public_rooms = false;
 
   // Whether this server sends requests to, and accepts requests from, `server_name` (a server
   // name, with or without a port): allowed_servers and denied_servers, compared

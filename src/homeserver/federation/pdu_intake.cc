@@ -6,6 +6,7 @@
 #include <set>
 
 #include "core/clock.h"
+#include "homeserver/federation/invites.h"
 #include "homeserver/federation/pdu_fields.h"
 #include "homeserver/federation/pdu_intake_pending.h"
 #include "http/http.h"
@@ -38,7 +39,7 @@ void PduIntake::receive(std::shared_ptr<Pending> pending) {
   const std::string room_id(string_field(pending->pdu, "room_id"));
   pending->room = room_id.empty() ? nullptr : rooms_.room(room_id);
   if (!pending->room) return pending->finish("Unknown room");
-  if (!pending->room->joined_servers.contains(server_name_)) return pending->finish("This server is not in the room");
+  if (!pending->room->joined_servers.contains(server_name_)) return out_of_room(std::move(pending));
   const rooms::RoomVersionRules& rules = *pending->room->rules;
   // Step 1; unsigned is nobody's signed word, and a relayed one would be kept and served.
   pending->pdu.erase("unsigned");
@@ -49,6 +50,32 @@ void PduIntake::receive(std::shared_ptr<Pending> pending) {
   if (auto stored = store_.event(pending->event_id); stored && stored->pos != 0) return pending->finish("");
   keys_.fetch(signing_keys_needed(pending->pdu, rules),
               [this, pending](const KeyLookup& keys) { signed_checks(pending, keys); });
+}
+
+void PduIntake::out_of_room(std::shared_ptr<Pending> pending) {
+  const rooms::RoomVersionRules& rules = *pending->room->rules;
+  pending->pdu.erase("unsigned");
+  const json::object& pdu = pending->pdu;
+  const std::string_view target = string_field(pdu, "state_key");
+  const std::string membership = pending->room->membership(target);
+  const json::value* content = pdu.if_contains("content");
+  const std::string_view change =
+      content && content->is_object() ? string_field(content->get_object(), "membership") : "";
+  const bool ours = server_of_user(target) == server_name_ && (membership == "invite" || membership == "knock");
+  if (string_field(pdu, "type") != "m.room.member" || !ours || (change != "leave" && change != "ban") ||
+      server_of_user(string_field(pdu, "sender")) != pending->origin)
+    return pending->finish("This server is not in the room");
+  if (auto valid = rooms::check_pdu_format(pdu, rules); !valid) return pending->finish(valid.error().message);
+  pending->event_id = rooms::event_id_of(pdu, rules);
+  if (auto stored = store_.event(pending->event_id); stored && stored->pos != 0) return pending->finish("");
+  keys_.fetch(signing_keys_needed(pdu, rules), [this, pending](const KeyLookup& keys) {
+    const rooms::RoomVersionRules& rules = *pending->room->rules;
+    if (auto verified = verify_pdu_signatures(pending->pdu, rules, keys); !verified)
+      return pending->finish(verified.error().message);
+    if (!content_hash_matches(pending->pdu)) return pending->finish("The content hash does not match");
+    write_out_of_room(rooms_, write_path_, rules, pending->pdu, std::string(string_field(pending->pdu, "sender")));
+    pending->finish("");
+  });
 }
 
 bool PduIntake::acl_allows(const RoomState& room, const std::string& server) {

@@ -2,7 +2,8 @@
 // One PDU received from another server (in a transaction, or fetched to fill a gap), taken
 // through server-server-api "Checks performed on receipt of a PDU" in the spec's order and
 // written through WritePath::write when it passes:
-//  0. its room is known here and one of this server's users is joined to it (else ignored);
+//  0. its room is known here and one of this server's users is joined to it (else ignored; a
+//     room known only through an invite or knock takes a leave or ban of it: out_of_room);
 //     the room's server ACL allows the origin (else refused, with its event ID);
 //  1. rooms::check_pdu_format for the room's version (dropped);
 //     its event ID (v1/v2 carried, v3+ the reference hash); one already stored is accepted
@@ -102,6 +103,11 @@ class PduIntake {
   using Fetched = std::vector<std::pair<std::string, json::object>>;  // (event ID, PDU)
   // pdu_intake.cc: steps 0–4 and the missing prev events.
   void receive(std::shared_ptr<Pending> pending);
+  // A room not joined here (known through an invite or a knock): only a leave or ban of a local
+  // user invited or knocking, sent by a user of the origin (a knock refused, an invite
+  // withdrawn), format, ID, signatures and content hash checked, written as the room's current
+  // state (write_out_of_room); anything else is refused.
+  void out_of_room(std::shared_ptr<Pending> pending);
   void signed_checks(const std::shared_ptr<Pending>& pending, const KeyLookup& keys);
   void auth_checks(const std::shared_ptr<Pending>& pending);
   void prev_events(const std::shared_ptr<Pending>& pending);

@@ -46,4 +46,10 @@ core::Result<json::object> FederationQueries::directory(const std::string& alias
   return directory_.resolve_alias(alias);
 }
 
+core::Result<json::object> FederationQueries::public_rooms(const DirectoryQuery& query) {
+  if (!options_.serve_public_rooms)
+    return core::fail(Errc::kForbidden, "This server does not share its room directory over federation");
+  return directory_.public_rooms(query);
+}
+
 }  // namespace myelin::homeserver

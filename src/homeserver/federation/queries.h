@@ -28,6 +28,9 @@ class FederationQueries {
                                      const std::optional<std::string>& field);
   // A local alias: {room_id, servers}; M_NOT_FOUND otherwise.
   core::Result<json::object> directory(const std::string& alias);
+  // The published room directory (RoomDirectory::public_rooms), with serve_public_rooms only
+  // (else M_FORBIDDEN).
+  core::Result<json::object> public_rooms(const DirectoryQuery& query);
 
  private:
   bool shares_a_room(const std::string& user_id, const std::string& origin);

@@ -37,17 +37,6 @@ KeyLookup frozen(const std::vector<KeyNeed>& needs, const KeyLookup& lookup) {
   };
 }
 
-std::string make_join_target(const std::string& room_id, const std::string& user_id) {
-  std::string target =
-      "/_matrix/federation/v1/make_join/" + http::percent_encode(room_id) + "/" + http::percent_encode(user_id);
-  char separator = '?';
-  for (const auto& rules : rooms::supported_room_versions()) {
-    target += separator + std::string("ver=") + http::percent_encode(rules.id);
-    separator = '&';
-  }
-  return target;
-}
-
 }  // namespace
 
 struct RemoteJoins::Attempt {
@@ -56,9 +45,7 @@ struct RemoteJoins::Attempt {
   json::object content;
   std::vector<std::string> candidates;
   std::size_t next = 0;
-  std::optional<core::Error> refused;  // the first refusal (M_FORBIDDEN, M_INCOMPATIBLE_ROOM_VERSION, ...)
-  bool only_not_found = true;          // every server answered M_NOT_FOUND
-  std::string last_error;
+  Failures failures;
   Done done;
 };
 
@@ -101,43 +88,27 @@ void RemoteJoins::join(const core::UserId& user_id, const core::RoomId& room_id,
 }
 
 void RemoteJoins::start(std::shared_ptr<Attempt> attempt) {
-  std::vector<std::string> candidates;
-  for (auto& server : attempt->candidates) {
-    if (candidates.size() == kMaxCandidates) break;
-    if (server.empty() || server == config_.server_name || !core::ServerName::parse(server) ||
-        std::ranges::find(candidates, server) != candidates.end())
-      continue;
-    candidates.push_back(std::move(server));
-  }
-  if (candidates.empty()) return attempt->done(core::fail(Errc::kNotFound, "No known server can join this room"));
-  attempt->candidates = std::move(candidates);
+  attempt->candidates = candidate_servers(std::move(attempt->candidates), config_.server_name, kMaxCandidates);
+  if (attempt->candidates.empty())
+    return attempt->done(core::fail(Errc::kNotFound, "No known server can join this room"));
   try_next(std::move(attempt));
 }
 
 void RemoteJoins::try_next(std::shared_ptr<Attempt> attempt) {
-  if (attempt->next == attempt->candidates.size()) {
-    if (attempt->refused) return attempt->done(std::unexpected(*attempt->refused));
-    if (attempt->only_not_found) return attempt->done(core::fail(Errc::kNotFound, "No server knows this room"));
-    return attempt->done(std::unexpected(unreachable("No server could join us to the room: " + attempt->last_error)));
-  }
+  if (attempt->next == attempt->candidates.size())
+    return attempt->done(std::unexpected(attempt->failures.answer("join us to the room")));
   const std::string server = attempt->candidates[attempt->next++];
   OutgoingRequest request;
   request.destination = server;
   request.method = "GET";
-  request.target = make_join_target(attempt->room_id, attempt->user_id);
+  request.target = make_member_target("make_join", attempt->room_id, attempt->user_id);
   request.max_response_bytes = 256 << 10;
   transport_.send(std::move(request),
                   [this, attempt, server](IncomingResponse response) { on_make_join(attempt, server, response); });
 }
 
 void RemoteJoins::failed(std::shared_ptr<Attempt> attempt, const core::Error& error, bool answered) {
-  // The first refusal in a server's own words is what the client hears, unless one lets us in.
-  const bool refusal =
-      (answered && error.http_status >= 400 && error.http_status < 500 && error.errcode != "M_NOT_FOUND") ||
-      error.errcode == "M_FORBIDDEN";
-  if (refusal && !attempt->refused) attempt->refused = error;
-  attempt->only_not_found = attempt->only_not_found && error.errcode == "M_NOT_FOUND";
-  attempt->last_error = error.message;
+  attempt->failures.add(error, answered);
   try_next(std::move(attempt));
 }
 

@@ -20,6 +20,7 @@
 #include "core/json.h"
 #include "homeserver/federation/join_response.h"
 #include "homeserver/federation/pdu_checks.h"
+#include "homeserver/federation/remote_requests.h"
 #include "homeserver/federation/transport.h"
 #include "homeserver/membership/room_service.h"
 #include "homeserver/timeline/options.h"
@@ -32,7 +33,7 @@ namespace myelin::homeserver {
 class RemoteJoins {
  public:
   // Servers tried per join at most (the first of `servers`, our own name and repeats aside).
-  static constexpr std::size_t kMaxCandidates = 10;
+  static constexpr std::size_t kMaxCandidates = homeserver::kMaxCandidates;
   static constexpr std::size_t kMaxSendJoinBytes = std::size_t{64} << 20;
 
   using Done = std::function<void(core::Result<std::string>)>;

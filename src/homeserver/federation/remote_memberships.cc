@@ -7,6 +7,12 @@
 #include "rooms/event_format.h"
 
 namespace myelin::homeserver {
+namespace {
+
+constexpr std::size_t kMaxTemplateBytes = 256 << 10;
+constexpr std::size_t kMaxKnockAnswerBytes = 1 << 20;  // knock_room_state: 50 events are kept
+
+}  // namespace
 
 void RemoteMemberships::invite(const rooms::RoomVersionRules& rules, json::object pdu, json::array invite_room_state,
                                std::function<void(core::Result<json::object>)> done) {
@@ -42,8 +48,85 @@ void RemoteMemberships::invite(const rooms::RoomVersionRules& rules, json::objec
                   });
 }
 
+struct RemoteMemberships::Knock {
+  std::string user_id;
+  std::string room_id;
+  json::object content;
+  std::vector<std::string> candidates;
+  std::size_t next = 0;
+  Failures failures;
+  std::function<void(core::Result<std::string>)> done;
+};
+
+void RemoteMemberships::knock(const core::UserId& user_id, const core::RoomId& room_id,
+                              std::vector<std::string> servers, json::object content,
+                              std::function<void(core::Result<std::string>)> done) {
+  auto knock = std::make_shared<Knock>();
+  knock->user_id = user_id.str();
+  knock->room_id = room_id.str();
+  knock->content = std::move(content);
+  knock->candidates = candidate_servers(std::move(servers), config_.server_name, kMaxCandidates);
+  knock->done = std::move(done);
+  if (knock->candidates.empty())
+    return knock->done(core::fail(core::Errc::kNotFound, "No known server can knock on this room"));
+  try_knock(std::move(knock));
+}
+
+void RemoteMemberships::try_knock(std::shared_ptr<Knock> knock) {
+  if (knock->next == knock->candidates.size())
+    return knock->done(std::unexpected(knock->failures.answer("knock on the room for us")));
+  const std::string server = knock->candidates[knock->next++];
+  OutgoingRequest request;
+  request.destination = server;
+  request.method = "GET";
+  request.target = make_member_target("make_knock", knock->room_id, knock->user_id);
+  request.max_response_bytes = kMaxTemplateBytes;
+  transport_.send(std::move(request),
+                  [this, knock, server](IncomingResponse response) { on_make_knock(knock, server, response); });
+}
+
+void RemoteMemberships::on_make_knock(std::shared_ptr<Knock> knock, const std::string& server,
+                                      const IncomingResponse& response) {
+  auto failed = [this, knock](const core::Error& error, bool answered) {
+    knock->failures.add(error, answered);
+    try_knock(knock);
+  };
+  if (response.status != 200) return failed(refusal_of(server, response), true);
+  auto body = core::parse_json_object(response.body);
+  if (!body) return failed(unreachable(server + ": make_knock answered no JSON"), false);
+  auto read = read_template(*body, knock->room_id, knock->user_id, "knock");
+  if (!read) return failed(unreachable(server + ": " + read.error().message), false);
+  const rooms::RoomVersionRules* rules = read->first;
+  if (!rules->knocking) return failed(unreachable(server + ": the room's version has no knocks"), false);
+  json::object pdu = std::move(read->second);
+  auto event_id = fill_template(pdu, *rules, knock->content, "knock", config_.server_name, key_);
+  if (!event_id) return failed(unreachable(server + ": " + event_id.error().message), false);
+  OutgoingRequest request;
+  request.destination = server;
+  request.method = "PUT";
+  request.target = "/_matrix/federation/v1/send_knock/" + http::percent_encode(knock->room_id) + "/" +
+                   http::percent_encode(*event_id);
+  request.body = pdu;
+  request.max_response_bytes = kMaxKnockAnswerBytes;
+  transport_.send(std::move(request), [this, knock, server, rules, pdu = std::move(pdu),
+                                       failed](IncomingResponse sent) mutable {
+    if (sent.status != 200) return failed(refusal_of(server, sent), true);
+    auto answer = core::parse_json_object(sent.body);
+    const json::value* state = answer ? answer->if_contains("knock_room_state") : nullptr;
+    if (!state || !state->is_array())
+      return failed(unreachable(server + ": send_knock answered no knock_room_state"), false);
+    pdu["unsigned"] = json::object{{"knocked_through", server}};
+    write_with_room_state(rooms_, write_path_, *rules, std::move(pdu), stripped_state_of(state), "knock_room_state");
+    knock->done(knock->room_id);
+  });
+}
+
 void RemoteMemberships::leave(const core::UserId& user_id, const core::RoomId& room_id, const std::string& server,
                               const std::string& reason, std::function<void(core::Status)> done) {
+  if (!core::ServerName::parse(server) || server == config_.server_name) {
+    leave_locally(user_id.str(), room_id.str(), reason);
+    return done({});
+  }
   OutgoingRequest request;
   request.destination = server;
   request.method = "GET";

@@ -1,7 +1,11 @@
 #pragma once
-// Our users' invites of other servers' users and their leaves of rooms this server is not in
-// (server-server-api "Inviting to a room", "Leaving Rooms (Rejecting Invites)"), behind
-// RoomService's RemoteInvite and RemoteLeave callbacks (wired in homeserver.h).
+// Our users' invites of other servers' users, their knocks on and leaves of rooms this server
+// is not in (server-server-api "Inviting to a room", "Knocking upon a room", "Leaving Rooms
+// (Rejecting Invites)"), behind RoomService's RemoteInvite, RemoteKnock and RemoteLeave
+// callbacks (wired in homeserver.h).
+#include <memory>
+#include <vector>
+
 #include <functional>
 #include <string>
 
@@ -29,6 +33,16 @@ class RemoteMemberships {
   void invite(const rooms::RoomVersionRules& rules, json::object pdu, json::array invite_room_state,
               std::function<void(core::Result<json::object>)> done);
 
+  // Knocks for the local `user_id` on `room_id` through `servers` in turn (our own name,
+  // repeats and invalid names skipped; at most kMaxCandidates): GET make_knock with every
+  // version we support, the template filled with `content` (membership set here), PUT v1
+  // send_knock. The knock is then stored as the room's current state (write_with_room_state)
+  // with the answer's knock_room_state, which /sync shows as knock_state, and the server that
+  // took it in unsigned.knocked_through (a retraction goes there). `done(room_id)`; else as
+  // RemoteJoins::join. Runs once, on the loop.
+  void knock(const core::UserId& user_id, const core::RoomId& room_id, std::vector<std::string> servers,
+             json::object content, std::function<void(core::Result<std::string>)> done);
+
   // Leaves (rejects the invite to) a room we know only through an invite or knock: make_leave
   // and v2 send_leave through `server` (the inviter's), the leave then stored as the room's
   // current state. When that fails (unreachable, refused) the invite is still dropped here: a
@@ -38,6 +52,9 @@ class RemoteMemberships {
              const std::string& reason, std::function<void(core::Status)> done);
 
  private:
+  struct Knock;
+  void try_knock(std::shared_ptr<Knock> knock);
+  void on_make_knock(std::shared_ptr<Knock> knock, const std::string& server, const IncomingResponse& response);
   void on_make_leave(const std::string& user_id, const std::string& room_id, const std::string& server,
                      const std::string& reason, const IncomingResponse& response,
                      std::function<void(core::Status)> done);

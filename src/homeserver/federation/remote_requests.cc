@@ -1,7 +1,11 @@
 #include "homeserver/federation/remote_requests.h"
 
+#include <algorithm>
+
 #include "core/clock.h"
+#include "core/ids.h"
 #include "homeserver/timeline/room_state.h"
+#include "http/http.h"
 #include "rooms/event_format.h"
 #include "rooms/pdu_format.h"
 
@@ -28,6 +32,44 @@ core::Error refusal_of(const std::string& server, const IncomingResponse& respon
   if (!errcode.starts_with("M_") || errcode.size() > 64) return error_of(server, response);
   return core::Error{
       response.status, std::string(errcode), server + ": " + std::string(string_field(*body, "error")), {}};
+}
+
+std::vector<std::string> candidate_servers(std::vector<std::string> servers, const std::string& own, std::size_t max) {
+  std::vector<std::string> candidates;
+  for (auto& server : servers) {
+    if (candidates.size() == max) break;
+    if (server.empty() || server == own || !core::ServerName::parse(server) ||
+        std::ranges::find(candidates, server) != candidates.end())
+      continue;
+    candidates.push_back(std::move(server));
+  }
+  return candidates;
+}
+
+void Failures::add(const core::Error& error, bool answered) {
+  const bool refusal =
+      (answered && error.http_status >= 400 && error.http_status < 500 && error.errcode != "M_NOT_FOUND") ||
+      error.errcode == "M_FORBIDDEN";
+  if (refusal && !refused) refused = error;
+  only_not_found = only_not_found && error.errcode == "M_NOT_FOUND";
+  last_error = error.message;
+}
+
+core::Error Failures::answer(std::string_view what) const {
+  if (refused) return *refused;
+  if (only_not_found) return core::make_error(Errc::kNotFound, "No server knows this room");
+  return unreachable("No server could " + std::string(what) + ": " + last_error);
+}
+
+std::string make_member_target(std::string_view endpoint, const std::string& room_id, const std::string& user_id) {
+  std::string target = "/_matrix/federation/v1/" + std::string(endpoint) + "/" + http::percent_encode(room_id) + "/" +
+                       http::percent_encode(user_id);
+  char separator = '?';
+  for (const auto& rules : rooms::supported_room_versions()) {
+    target += separator + std::string("ver=") + http::percent_encode(rules.id);
+    separator = '&';
+  }
+  return target;
 }
 
 core::Result<std::pair<const rooms::RoomVersionRules*, json::object>> read_template(const json::object& body,

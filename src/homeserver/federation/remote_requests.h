@@ -1,8 +1,12 @@
 #pragma once
-// What our requests about memberships to other servers share (remote joins, invites, leaves):
-// how a failure reaches our client, and the make_join / make_leave template read and filled.
+// What our requests about memberships to other servers share (remote joins, knocks, invites,
+// leaves): how a failure reaches our client, the candidate servers and the make_join /
+// make_knock / make_leave template asked for, read and filled.
+#include <cstddef>
+#include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "core/crypto.h"
 #include "core/error.h"
@@ -21,7 +25,30 @@ core::Error error_of(const std::string& server, const IncomingResponse& response
 // what another server refused about our user's request (an invite) is the client's answer.
 core::Error refusal_of(const std::string& server, const IncomingResponse& response);
 
-// A make_join / make_leave answer {room_version, event} as the spec requires it: a template of
+// Servers tried per join or knock at most.
+constexpr std::size_t kMaxCandidates = 10;
+
+// `servers` in order without repeats, empty or invalid names and `own`, at most `max`.
+std::vector<std::string> candidate_servers(std::vector<std::string> servers, const std::string& own, std::size_t max);
+
+// The failures of a request tried at candidates in turn, and the client's answer when none
+// succeeded: the first refusal in a server's own words (`answered`: the server's answer, not
+// our check of it; a 4xx other than M_NOT_FOUND, or any M_FORBIDDEN), else M_NOT_FOUND when
+// every server answered that, else 502 M_UNKNOWN naming the last failure.
+struct Failures {
+  void add(const core::Error& error, bool answered);
+  core::Error answer(std::string_view what) const;  // what: "join us to the room"
+
+  std::optional<core::Error> refused;
+  bool only_not_found = true;
+  std::string last_error;
+};
+
+// GET /v1/<endpoint>/{roomId}/{userId}?ver=... with every room version we support
+// (make_join, make_knock).
+std::string make_member_target(std::string_view endpoint, const std::string& room_id, const std::string& user_id);
+
+// A make_join / make_knock / make_leave answer {room_version, event} as the spec requires it: a template of
 // an m.room.member `membership` of `user_id` by themselves in `room_id`, of a version we
 // support (no room_version: "1").
 core::Result<std::pair<const rooms::RoomVersionRules*, json::object>> read_template(const json::object& body,

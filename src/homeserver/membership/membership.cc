@@ -88,17 +88,17 @@ bool RoomService::needs_remote_join(const core::RoomId& room_id) {
   return std::ranges::none_of(room->joined, local) && !std::ranges::all_of(room->joined, local);
 }
 
-void RoomService::join_room(const core::UserId& user_id, bool guest, const std::string& room_id_or_alias,
-                            std::vector<std::string> via, const std::string& reason,
-                            std::function<void(core::Result<std::string>)> done) {
+void RoomService::resolve_with_servers(
+    const std::string& room_id_or_alias, std::vector<std::string> via,
+    std::function<void(core::Result<std::pair<core::RoomId, std::vector<std::string>>>)> done) {
   auto alias = core::RoomAlias::parse(room_id_or_alias);
   if (!alias || alias->server() == config_.server_name) {
     auto room_id = resolve_room(room_id_or_alias);
     if (!room_id) return done(std::unexpected(room_id.error()));
     via.emplace_back(room_id->server());
-    return join_resolved(user_id, guest, *room_id, std::move(via), reason, std::move(done));
+    return done(std::make_pair(std::move(*room_id), std::move(via)));
   }
-  resolve_alias_(*alias, [this, user_id, guest, via = std::move(via), reason, server = std::string(alias->server()),
+  resolve_alias_(*alias, [via = std::move(via), server = std::string(alias->server()),
                           done = std::move(done)](core::Result<ResolvedAlias> resolved) mutable {
     if (!resolved) return done(std::unexpected(resolved.error()));
     auto room_id = core::RoomId::parse(resolved->room_id);
@@ -106,8 +106,20 @@ void RoomService::join_room(const core::UserId& user_id, bool guest, const std::
     via.insert(via.end(), resolved->servers.begin(), resolved->servers.end());
     via.emplace_back(room_id->server());
     via.push_back(std::move(server));
-    join_resolved(user_id, guest, *room_id, std::move(via), reason, std::move(done));
+    done(std::make_pair(std::move(*room_id), std::move(via)));
   });
+}
+
+void RoomService::join_room(const core::UserId& user_id, bool guest, const std::string& room_id_or_alias,
+                            std::vector<std::string> via, const std::string& reason,
+                            std::function<void(core::Result<std::string>)> done) {
+  resolve_with_servers(
+      room_id_or_alias, std::move(via),
+      [this, user_id, guest, reason,
+       done = std::move(done)](core::Result<std::pair<core::RoomId, std::vector<std::string>>> resolved) mutable {
+        if (!resolved) return done(std::unexpected(resolved.error()));
+        join_resolved(user_id, guest, resolved->first, std::move(resolved->second), reason, std::move(done));
+      });
 }
 
 void RoomService::join_resolved(const core::UserId& user_id, bool guest, const core::RoomId& room_id,
@@ -131,11 +143,18 @@ void RoomService::join_resolved(const core::UserId& user_id, bool guest, const c
   done(join(user_id, room_id, reason));
 }
 
-core::Result<std::string> RoomService::knock_room(const core::UserId& user_id, const std::string& room_id_or_alias,
-                                                  const std::string& reason) {
-  auto room_id = resolve_room(room_id_or_alias);
-  if (!room_id) return std::unexpected(room_id.error());
-  return knock(user_id, *room_id, reason);
+void RoomService::knock_room(const core::UserId& user_id, const std::string& room_id_or_alias,
+                             std::vector<std::string> via, const std::string& reason,
+                             std::function<void(core::Result<std::string>)> done) {
+  resolve_with_servers(room_id_or_alias, std::move(via),
+                       [this, user_id, reason, done = std::move(done)](
+                           core::Result<std::pair<core::RoomId, std::vector<std::string>>> resolved) mutable {
+                         if (!resolved) return done(std::unexpected(resolved.error()));
+                         const core::RoomId& room_id = resolved->first;
+                         if (!needs_remote_join(room_id)) return done(knock(user_id, room_id, reason));
+                         remote_knock_(user_id, room_id, std::move(resolved->second),
+                                       member_content(user_id, "knock", reason), std::move(done));
+                       });
 }
 
 core::Status RoomService::leave(const core::UserId& user_id, const core::RoomId& room_id, const std::string& reason) {
@@ -153,7 +172,15 @@ void RoomService::leave_room(const core::UserId& user_id, const core::RoomId& ro
   std::shared_ptr<RoomState> room = rooms_.room(room_id);
   const json::object* own = room ? room->pdu("m.room.member", user_id.str()) : nullptr;
   if (!own || room->pdu("m.room.create", "")) return done(leave(user_id, room_id, reason));
-  if (room->membership(user_id.str()) != "invite") return done({});
+  const std::string membership = room->membership(user_id.str());
+  if (membership == "knock") {
+    // Known only through a knock: retracted through the server that took it.
+    const json::value* through = own->if_contains("unsigned");
+    through = through && through->is_object() ? through->get_object().if_contains("knocked_through") : nullptr;
+    const std::string server = through && through->is_string() ? std::string(through->get_string()) : "";
+    return remote_leave_(user_id, room_id, server, reason, std::move(done));
+  }
+  if (membership != "invite") return done({});
   // Known only through another server's invite: rejected through the inviter's server.
   auto inviter = core::UserId::parse(string_field(*own, "sender"));
   if (!inviter) return done(leave(user_id, room_id, reason));

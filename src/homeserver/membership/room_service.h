@@ -33,6 +33,9 @@ namespace myelin::homeserver {
 using RemoteJoin =
     std::function<void(const core::UserId& user_id, const core::RoomId& room_id, std::vector<std::string> servers,
                        json::object content, std::function<void(core::Result<std::string>)> done)>;
+// Knocks for a local user on a room this server is not in, through other servers (federation's
+// RemoteMemberships::knock): like RemoteJoin, with the knock's member content.
+using RemoteKnock = RemoteJoin;
 // Another server's alias, as its server resolves it (federation's RemoteJoins::query_alias).
 struct ResolvedAlias {
   std::string room_id;
@@ -47,8 +50,9 @@ using ResolveAlias =
 using RemoteInvite =
     std::function<void(const rooms::RoomVersionRules& rules, json::object pdu, json::array invite_room_state,
                        std::function<void(core::Result<json::object>)> done)>;
-// Rejects an invite to a room known only through it, through `server` (federation's
-// RemoteMemberships::leave); the invite is dropped locally even when that fails.
+// Rejects an invite to (or retracts a knock on) a room known only through it, through `server`
+// (federation's RemoteMemberships::leave); the membership is dropped locally even when that
+// fails.
 using RemoteLeave =
     std::function<void(const core::UserId& user_id, const core::RoomId& room_id, const std::string& server,
                        const std::string& reason, std::function<void(core::Status)> done)>;
@@ -59,7 +63,8 @@ class RoomService {
               storage::EventStore& store, storage::AccountStore& account_store,
               storage::RoomDirectoryStore& directory_store, storage::UserDataStore& user_data_store, RoomCache& rooms,
               const EventBuilder& builder, WritePath& write_path, Timeline& timeline, RemoteJoin remote_join,
-              ResolveAlias resolve_alias, RemoteInvite remote_invite, RemoteLeave remote_leave)
+              ResolveAlias resolve_alias, RemoteInvite remote_invite, RemoteLeave remote_leave,
+              RemoteKnock remote_knock)
       : config_(config),
         timeline_config_(timeline_config),
         push_config_(push_config),
@@ -74,7 +79,8 @@ class RoomService {
         remote_join_(std::move(remote_join)),
         resolve_alias_(std::move(resolve_alias)),
         remote_invite_(std::move(remote_invite)),
-        remote_leave_(std::move(remote_leave)) {}
+        remote_leave_(std::move(remote_leave)),
+        remote_knock_(std::move(remote_knock)) {}
 
   // The version of rooms created without one (rooms.default_version; /capabilities shows it).
   const std::string& default_room_version() const { return config_.default_room_version; }
@@ -108,14 +114,17 @@ class RoomService {
   void join_room(const core::UserId& user_id, bool guest, const std::string& room_id_or_alias,
                  std::vector<std::string> via, const std::string& reason,
                  std::function<void(core::Result<std::string>)> done);
-  // POST /knock/{roomIdOrAlias}: resolve_room, then knock.
-  core::Result<std::string> knock_room(const core::UserId& user_id, const std::string& room_id_or_alias,
-                                       const std::string& reason);
+  // POST /knock/{roomIdOrAlias}: the room resolved as join_room does, then knock; a room this
+  // server is not in goes to the RemoteKnock, through the same servers. `done` runs once, with
+  // the room ID.
+  void knock_room(const core::UserId& user_id, const std::string& room_id_or_alias, std::vector<std::string> via,
+                  const std::string& reason, std::function<void(core::Result<std::string>)> done);
   // POST /rooms/{roomId}/leave: M_NOT_FOUND for an unknown room; nothing to do (success) when
   // the user has left, is banned or never had a membership.
   core::Status leave(const core::UserId& user_id, const core::RoomId& room_id, const std::string& reason);
-  // leave, or for a room known only through another server's invite (no create event here),
-  // the RemoteLeave through the inviter's server. `done` runs once.
+  // leave, or for a room known only through another server's invite or a knock (no create
+  // event here), the RemoteLeave through the inviter's server or the one that took the knock
+  // (unsigned.knocked_through, RemoteMemberships::knock). `done` runs once.
   void leave_room(const core::UserId& user_id, const core::RoomId& room_id, const std::string& reason,
                   std::function<void(core::Status)> done);
   // POST /rooms/{roomId}/{invite,ban,kick,unban}: set_membership for `target`, returning the
@@ -170,6 +179,10 @@ class RoomService {
   const EventBuilder& builder_;
   WritePath& write_path_;
   Timeline& timeline_;
+  // The room of `room_id_or_alias` and the servers to reach it through: `via`, then (another
+  // server's alias, asked of it) the alias's servers, the room ID's server and the alias's.
+  void resolve_with_servers(const std::string& room_id_or_alias, std::vector<std::string> via,
+                            std::function<void(core::Result<std::pair<core::RoomId, std::vector<std::string>>>)> done);
   // join_room once the room is known: locally, or through `servers`.
   void join_resolved(const core::UserId& user_id, bool guest, const core::RoomId& room_id,
                      std::vector<std::string> servers, const std::string& reason,
@@ -179,6 +192,7 @@ class RoomService {
   ResolveAlias resolve_alias_;
   RemoteInvite remote_invite_;
   RemoteLeave remote_leave_;
+  RemoteKnock remote_knock_;
 };
 
 }  // namespace myelin::homeserver

@@ -24,13 +24,14 @@ namespace {
 
 // An invited or knocked room: a few state events, stripped.
 json::array stripped_state(const RoomState& room, const std::string& user) {
-  // Invited from another server: the state its server sent (federation/invites.h), then the
-  // invite.
+  // Invited from another server, or knocking through one: the state its server sent
+  // (federation/invites.h, remote_memberships.h), then the invite or knock.
   const json::object* own = room.pdu("m.room.member", user);
   if (own && !room.pdu("m.room.create", "")) {
     json::array stripped;
+    const char* key = room.membership(user) == "knock" ? "knock_room_state" : "invite_room_state";
     if (const json::value* sent = own->if_contains("unsigned"); sent && sent->is_object())
-      if (const json::value* state = sent->get_object().if_contains("invite_room_state"); state && state->is_array())
+      if (const json::value* state = sent->get_object().if_contains(key); state && state->is_array())
         stripped = state->get_array();
     stripped.push_back(stripped_event(*own));
     return stripped;

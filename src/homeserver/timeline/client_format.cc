@@ -58,13 +58,20 @@ json::object stripped_event(const json::object& pdu) {
   return out;
 }
 
-json::array stripped_room_state(const RoomState& room, std::initializer_list<std::string_view> users) {
-  json::array stripped;
+std::vector<const json::object*> stripped_state_pdus(const RoomState& room,
+                                                     std::initializer_list<std::string_view> users) {
+  std::vector<const json::object*> pdus;
   for (const char* type : {"m.room.create", "m.room.join_rules", "m.room.name", "m.room.avatar",
                            "m.room.canonical_alias", "m.room.encryption", "m.room.topic"})
-    if (const json::object* pdu = room.pdu(type, "")) stripped.push_back(stripped_event(*pdu));
+    if (const json::object* pdu = room.pdu(type, "")) pdus.push_back(pdu);
   for (std::string_view user : users)
-    if (const json::object* pdu = room.pdu("m.room.member", user)) stripped.push_back(stripped_event(*pdu));
+    if (const json::object* pdu = room.pdu("m.room.member", user)) pdus.push_back(pdu);
+  return pdus;
+}
+
+json::array stripped_room_state(const RoomState& room, std::initializer_list<std::string_view> users) {
+  json::array stripped;
+  for (const json::object* pdu : stripped_state_pdus(room, users)) stripped.push_back(stripped_event(*pdu));
   return stripped;
 }
 

@@ -272,12 +272,6 @@ core::Status RoomDirectory::set_visibility(const core::RoomId& room_id, bool pub
   return {};
 }
 
-core::Status RoomDirectory::check_directory_server(const std::optional<std::string>& server) const {
-  if (server && *server != config_.server_name)
-    return core::fail(Errc::kInvalidParam, "Listing other servers' directories is not supported");
-  return {};
-}
-
 json::object RoomDirectory::public_rooms(const DirectoryQuery& query) {
   std::vector<json::object> rooms;
   std::int64_t total = 0;

@@ -98,8 +98,11 @@ class RoomDirectory {
   // PUT /directory/list/room/{roomId}: for admins and who may change m.room.canonical_alias.
   core::Status set_visibility(const core::RoomId& room_id, bool published, const core::UserId& user_id, bool admin);
 
-  // The `server` parameter of /publicRooms: absent or this server (M_INVALID_PARAM otherwise).
-  core::Status check_directory_server(const std::optional<std::string>& server) const;
+  // Whether the `server` parameter of /publicRooms names this directory (absent, or this
+  // server's name); another server's goes through federation (RemoteDirectory).
+  bool is_local_directory(const std::optional<std::string>& server) const {
+    return !server || *server == config_.server_name;
+  }
   // /publicRooms: {chunk, total_room_count_estimate, next_batch?, prev_batch?}, largest rooms
   // first.
   json::object public_rooms(const DirectoryQuery& query);

@@ -75,9 +75,9 @@ TEST_F(RoomDirectoryTest, PublishedRoomsAreListed) {
   DirectoryQuery search;
   search.set_search("nothing like it");
   EXPECT_EQ(directory.public_rooms(search)["chunk"].as_array().size(), 0u);
-  EXPECT_TRUE(directory.check_directory_server(std::nullopt));
-  EXPECT_TRUE(directory.check_directory_server("localhost"));
-  EXPECT_EQ(directory.check_directory_server("elsewhere").error().errcode, "M_INVALID_PARAM");
+  EXPECT_TRUE(directory.is_local_directory(std::nullopt));
+  EXPECT_TRUE(directory.is_local_directory("localhost"));
+  EXPECT_FALSE(directory.is_local_directory("elsewhere"));
 }
 
 TEST_F(RoomDirectoryTest, SummariesOfPrivateRoomsAreForMembers) {
