@@ -68,10 +68,11 @@ struct FederationRoom : ::testing::Test {
   std::shared_ptr<RoomState> room() { return here.rooms.room(room_id); }
 
   // An event by a remote user on `state` (the room's current state unless given), as its
-  // server would build and sign it.
+  // server would build and sign it, at `origin_server_ts` (0: now).
   BuiltEvent remote_event(const std::string& sender, const std::string& type, std::optional<std::string> state_key,
-                          json::object content, const RoomState* state = nullptr) {
-    auto event = remote.build(state ? *state : *room(), {sender, type, state_key, std::move(content), {}});
+                          json::object content, const RoomState* state = nullptr, std::int64_t origin_server_ts = 0) {
+    auto event =
+        remote.build(state ? *state : *room(), {sender, type, state_key, std::move(content), {}, origin_server_ts});
     EXPECT_TRUE(event) << event.error().message;
     return event ? std::move(*event) : BuiltEvent{};
   }

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "core/clock.h"
 #include "homeserver/federation/federation_test_support.h"
 #include "http/http.h"
 
@@ -257,8 +258,10 @@ TEST_F(ReceiverTest, AGapThatStaysOpenTakesTheStateAfterTheMissingEventFromState
   BuiltEvent carol =
       remote_event("@c:remote.example", "m.room.member", "@c:remote.example", {{"membership", "join"}}, &ahead);
   ahead.apply(carol.row, carol.pdu, {ahead.last_pos + 1, ahead.state_group + 1});
+  // Later than bob's join for certain: resolving the two member events of bob (ours and the one
+  // after the gap) orders them by origin_server_ts, and by event ID only when those are equal.
   BuiltEvent rename = remote_event("@b:remote.example", "m.room.member", "@b:remote.example",
-                                   {{"membership", "join"}, {"displayname", "Bobby"}}, &ahead);
+                                   {{"membership", "join"}, {"displayname", "Bobby"}}, &ahead, core::now_ms() + 1000);
   ahead.apply(rename.row, rename.pdu, {ahead.last_pos + 1, ahead.state_group + 1});
   BuiltEvent last = remote_event("@b:remote.example", "m.room.message", std::nullopt, {{"body", "after"}}, &ahead);
   send("t1", {last.pdu});
