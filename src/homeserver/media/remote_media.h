@@ -53,7 +53,7 @@ class RemoteMedia {
   std::uint64_t cached_bytes() const { return cached_bytes_; }
   std::size_t cached_entries() const { return entries_.size(); }
 
-  static constexpr std::size_t kMaxFetches = 8;
+  static constexpr std::size_t kMaxFetches = 4;
   static constexpr std::size_t kMaxQueued = 256;
 
  private:
