@@ -2,15 +2,18 @@
 (client-server-api GET /_matrix/client/v1/media/download|thumbnail/hs1.test/...), which fetches
 it from hs1's federation media API (server-server-api "Content Repository", multipart/mixed,
 X-Matrix as hs2) and caches it, so that it is still served with hs1 stopped. old.test, a fake
-server written here that predates spec v1.11, answers the federation media API with 404
-M_UNRECOGNIZED, and hs2 falls back to the deprecated /_matrix/media/v3/download with
-allow_remote=false. The unauthenticated endpoints never fetch remote media."""
+server written here, predates spec v1.11 for most media (it answers the federation media API
+with 404 M_UNRECOGNIZED, and hs2 falls back to the deprecated /_matrix/media/v3/download with
+allow_remote=false), and for some answers a multipart of its own making, or a Location that hs2
+follows once. Concurrent downloads share one fetch; a file over hs2's upload limit is refused.
+The unauthenticated endpoints never fetch remote media."""
 import http.server
 import os
 import ssl
 import struct
 import tempfile
 import threading
+import time
 import unittest
 import urllib.error
 import urllib.parse
@@ -22,6 +25,9 @@ import harness
 
 V1_MEDIA = "/_matrix/client/v1/media"
 OLD_BYTES = bytes(range(256)) * 8
+NEW_BYTES = b"\r\n--not-the-boundary\r\n" + bytes(range(256))
+CDN_BYTES = b"GIF89a" + bytes(100)
+MAX_UPLOAD = 1 << 20  # hs2's media.max_upload_bytes
 
 
 def png(width, height):
@@ -52,7 +58,7 @@ class OldServer:
     def __init__(self, ca, folder):
         self.requests = []  # (path with query, Authorization header)
         self.lock = threading.Lock()
-        cert, key = federation.make_certificate(folder, ca, "old.test")
+        cert, key = federation.make_certificate(folder, ca, "old.test", ips=("127.0.0.1",))
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(cert, key)
         peer = self
@@ -85,10 +91,28 @@ class OldServer:
             return self.reply(handler, 200, OLD_BYTES, "application/pdf", 'attachment; filename="old file.pdf"')
         if path == "/_matrix/media/v3/thumbnail/old.test/oldmedia" and params.get("allow_remote") == ["false"]:
             return self.reply(handler, 200, png(32, 32), "image/png")
+        if path == "/_matrix/media/v3/download/old.test/slowmedia":
+            time.sleep(1)
+            return self.reply(handler, 200, OLD_BYTES, "application/octet-stream")
+        if path == "/_matrix/media/v3/download/old.test/bigmedia":
+            return self.reply(handler, 200, bytes(MAX_UPLOAD + 1), "application/octet-stream")
+        if path == "/_matrix/federation/v1/media/download/newmedia":
+            return self.multipart(handler, b"Content-Type: text/csv\r\nContent-Disposition: attachment; "
+                                           b"filename=\"new.csv\"\r\n\r\n" + NEW_BYTES)
+        if path == "/_matrix/federation/v1/media/download/redirected":
+            return self.multipart(handler, b"Location: https://127.0.0.1:%d/cdn/redirected?sig=1\r\n\r\n" % self.port)
+        if path == "/cdn/redirected" and params.get("sig") == ["1"]:
+            return self.reply(handler, 200, CDN_BYTES, "image/gif", "inline; filename=cdn.gif")
         if path.startswith("/_matrix/media/v3/"):
             return self.reply(handler, 404, b'{"errcode":"M_NOT_FOUND","error":"no"}', "application/json")
         return self.reply(handler, 404, b'{"errcode":"M_UNRECOGNIZED","error":"Unrecognized request"}',
                           "application/json")
+
+    def multipart(self, handler, second_part):
+        """A federation media answer written here: a preamble, the metadata, `second_part`."""
+        body = (b"preamble\r\n--py-boundary\r\nContent-Type: application/json\r\n\r\n{\"x\": 1}\r\n--py-boundary\r\n"
+                + second_part + b"\r\n--py-boundary--\r\n")
+        return self.reply(handler, 200, body, 'multipart/mixed; boundary="py-boundary"')
 
     def reply(self, handler, status, data, content_type, disposition=None):
         handler.send_response(status)
@@ -97,7 +121,10 @@ class OldServer:
             handler.send_header("Content-Disposition", disposition)
         handler.send_header("Content-Length", str(len(data)))
         handler.end_headers()
-        handler.wfile.write(data)
+        try:
+            handler.wfile.write(data)
+        except OSError:  # the reader hung up (an answer too large for it)
+            handler.close_connection = True
 
     def seen(self):
         with self.lock:
@@ -113,7 +140,8 @@ class FederatedMedia(unittest.TestCase):
         # hs2 serves the deprecated endpoints (to show they still never fetch remote media).
         cls.servers, _ = federation.federated_servers(
             ca=ca, others={"old.test": cls.old.port},
-            per_server={"hs2.test": {"legacy_unauthenticated_download": "true"}})
+            per_server={"hs2.test": {"legacy_unauthenticated_download": "true", "max_upload_bytes": str(MAX_UPLOAD),
+                                     "ip_allowlist": '"127.0.0.1/32"'}})
         cls.hs1, cls.hs2 = cls.servers
         cls.alice = harness.User(cls.hs1, "alice", cls.hs1.registration_token())
         cls.bob = harness.User(cls.hs2, "bob", cls.hs2.registration_token())
@@ -214,6 +242,39 @@ class FederatedMedia(unittest.TestCase):
         count = len(self.old.seen())
         self.assertEqual(get(self.hs2.url, f"{V1_MEDIA}/download/old.test/oldmedia", self.bob.token)[2], OLD_BYTES)
         self.assertEqual(len(self.old.seen()), count)
+
+    def test_a_multipart_answer_of_another_making(self):
+        status, headers, body = get(self.hs2.url, f"{V1_MEDIA}/download/old.test/newmedia", self.bob.token)
+        self.assertEqual((status, body), (200, NEW_BYTES))
+        self.assertEqual(headers["Content-Type"], "text/csv")
+        self.assertIn("new.csv", headers["Content-Disposition"])
+        self.assertFalse([p for p, _, _ in self.old.seen() if p.startswith("/_matrix/media/v3/download/old.test/newmedia")])
+
+    def test_a_location_is_followed_once_without_a_signature(self):
+        status, headers, body = get(self.hs2.url, f"{V1_MEDIA}/download/old.test/redirected", self.bob.token)
+        self.assertEqual((status, body), (200, CDN_BYTES))
+        self.assertEqual(headers["Content-Type"], "image/gif")
+        cdn = [(p, auth) for p, auth, _ in self.old.seen() if p.startswith("/cdn/")]
+        self.assertEqual(cdn, [("/cdn/redirected?sig=1", None)])
+
+    def test_concurrent_downloads_share_one_fetch(self):
+        results = []
+
+        def download():
+            results.append(get(self.hs2.url, f"{V1_MEDIA}/download/old.test/slowmedia", self.bob.token))
+        threads = [threading.Thread(target=download) for _ in range(5)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        self.assertEqual([(status, body) for status, _, body in results], [(200, OLD_BYTES)] * 5)
+        asked = [p for p, _, _ in self.old.seen() if "slowmedia" in p]
+        self.assertEqual(len(asked), 2, asked)  # the federation API once, the fallback once
+
+    def test_a_remote_file_over_the_upload_limit_is_refused(self):
+        status, _, body = get(self.hs2.url, f"{V1_MEDIA}/download/old.test/bigmedia", self.bob.token)
+        self.assertEqual(status, 502, body[:200])
+        self.assertIn(b"M_TOO_LARGE", body)
 
     def test_an_unknown_server_cannot_be_reached(self):
         status, _, body = get(self.hs2.url, f"{V1_MEDIA}/download/nowhere.invalid/abc", self.bob.token)
