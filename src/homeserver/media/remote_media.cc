@@ -4,6 +4,7 @@
 #include <fstream>
 #include <memory>
 
+#include "core/clock.h"
 #include "core/ids.h"
 
 namespace myelin::homeserver {
@@ -56,6 +57,10 @@ void RemoteMedia::get(std::string key, const std::string& server, const std::str
     recent_.splice(recent_.begin(), recent_, it->second.recent);
     return done(servable(it->second));
   }
+  if (auto it = not_found_.find(key); it != not_found_.end()) {
+    if (core::now_ms() - it->second < kNotFoundMs) return done(core::fail(Errc::kNotFound, "Media not found"));
+    not_found_.erase(it);
+  }
   if (auto it = wanted_.find(key); it != wanted_.end()) return it->second.waiting.push_back(std::move(done));
   if (running_ >= kMaxFetches && queued_.size() >= kMaxQueued) {
     core::Error error = core::make_error(Errc::kLimitExceeded, "Too many remote media downloads under way");
@@ -82,7 +87,13 @@ void RemoteMedia::start(const std::string& key) {
 }
 
 void RemoteMedia::arrived(const std::string& key, core::Result<FetchedMedia> fetched) {
-  if (!fetched) return finish(key, std::unexpected(fetched.error()));
+  if (!fetched) {
+    if (fetched.error().http_status == 404) {
+      if (not_found_.size() >= kMaxNotFound) not_found_.clear();
+      not_found_[key] = core::now_ms();
+    }
+    return finish(key, std::unexpected(fetched.error()));
+  }
   if (fetched->bytes.size() > config_.max_upload_bytes)  // the fetch's bound, held here too
     return finish(key, core::fail(Errc::kTooLarge, "The remote media is too large to serve", 502));
   auto media = std::make_shared<FetchedMedia>(std::move(*fetched));

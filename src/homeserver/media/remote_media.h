@@ -7,7 +7,8 @@
 // the remote server at the standard sizes (standard_thumbnail) and cached like the media.
 // The fetch itself is a callback (federation's RemoteMediaClient, wired in homeserver.h):
 // concurrent requests for the same media share one fetch, at most kMaxFetches run at once and
-// kMaxQueued wait (429 M_LIMIT_EXCEEDED beyond). Each answer is at most
+// kMaxQueued wait (429 M_LIMIT_EXCEEDED beyond); media the remote server does not have (404) is
+// not asked for again for kNotFoundMs (at most kMaxNotFound remembered). Each answer is at most
 // media.max_upload_bytes. The deprecated unauthenticated endpoints never come here (frozen:
 // media cached after the freeze counts as new, client-server-api "Content repository").
 #include <cstdint>
@@ -55,6 +56,8 @@ class RemoteMedia {
 
   static constexpr std::size_t kMaxFetches = 4;
   static constexpr std::size_t kMaxQueued = 256;
+  static constexpr std::int64_t kNotFoundMs = 60'000;
+  static constexpr std::size_t kMaxNotFound = 10'000;
 
  private:
   struct Entry {
@@ -89,6 +92,7 @@ class RemoteMedia {
   std::unordered_map<std::string, Wanted> wanted_;  // fetches under way or queued
   std::deque<std::string> queued_;
   std::size_t running_ = 0;
+  std::unordered_map<std::string, std::int64_t> not_found_;  // key -> when the remote server said 404
 };
 
 }  // namespace myelin::homeserver

@@ -119,15 +119,22 @@ TEST_F(RemoteMediaTest, SharedContentStaysWhileAnEntryNamesIt) {
   EXPECT_EQ(remote.cached_bytes(), 12u);
 }
 
-TEST_F(RemoteMediaTest, ErrorsAreAnsweredToEveryoneAndNotCached) {
+TEST_F(RemoteMediaTest, ErrorsAreAnsweredToEveryoneAndOnlyNotFoundIsRemembered) {
   std::optional<core::Result<Servable>> first, second;
   remote.download("there.example", "m", keep(first));
   remote.download("there.example", "m", keep(second));
   answer(core::fail(core::Errc::kNotFound, "Media not found"));
   ASSERT_TRUE(first && !*first && second && !*second);
   EXPECT_EQ((*second).error().http_status, 404);
-  remote.download("there.example", "m", keep(first));
-  EXPECT_EQ(asked.size(), 2u);
+  first.reset();
+  remote.download("there.example", "m", keep(first));  // not asked again for a while
+  EXPECT_EQ(asked.size(), 1u);
+  ASSERT_TRUE(first && !*first);
+  EXPECT_EQ((*first).error().http_status, 404);
+  remote.download("there.example", "n", keep(first));
+  answer(core::fail(core::Errc::kUnknown, "The media's server did not serve it", 502));
+  remote.download("there.example", "n", keep(first));  // unreachable: asked again
+  EXPECT_EQ(asked.size(), 3u);
 }
 
 TEST_F(RemoteMediaTest, RefusesMoreThanTheBoundAndBadIds) {
