@@ -192,5 +192,8 @@ void get_federation_state_ids(Call&);
 void get_federation_event_auth(Call&);
 void post_federation_get_missing_events(Call&);
 void get_federation_backfill(Call&);
+// federation/media.cc
+void get_federation_media_download(Call&);
+void get_federation_media_thumbnail(Call&);
 
 }  // namespace myelin::api

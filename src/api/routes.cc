@@ -238,6 +238,8 @@ constexpr Route kRoutes[] = {
     {"GET", "/event_auth/{roomId}/{eventId}", FED, S, N, get_federation_event_auth},
     {"POST", "/get_missing_events/{roomId}", FED, S, N, post_federation_get_missing_events},
     {"GET", "/backfill/{roomId}", FED, S, N, get_federation_backfill},
+    {"GET", "/media/download/{mediaId}", FED, S, N, get_federation_media_download},
+    {"GET", "/media/thumbnail/{mediaId}", FED, S, N, get_federation_media_thumbnail},
 };
 
 constexpr std::uint64_t kMaxServerRequestBytes = 4 << 20;

@@ -248,6 +248,13 @@ const std::vector<Option>& options() {
       option("media.max_image_pixels",
              "Images with more pixels are not thumbnailed (413 M_TOO_LARGE); checked from the header, before decoding.",
              &Config::media, &homeserver::MediaOptions::max_image_pixels),
+      option("media.remote_cache_bytes",
+             "Other servers' media that users here download is fetched over federation (as this server: the other "
+             "server does not learn which user asked) and kept on disk under <data_dir>/remote_media, up to this many "
+             "bytes in all; beyond, what was served least recently is deleted. The cache is emptied at every start. "
+             "One remote file is at most media.max_upload_bytes (502 M_TOO_LARGE above). The unauthenticated "
+             "endpoints never fetch remote media.",
+             &Config::media, &homeserver::MediaOptions::remote_cache_bytes),
       option("media.url_previews",
              "Privacy default: off. When on, the server fetches the pages of links users post, to show previews; the "
              "sites then see this server's address and that someone here is looking. Only public addresses are fetched "

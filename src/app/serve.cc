@@ -70,10 +70,13 @@ int serve(const Args& args) {
     return 1;
   }
 
-  std::unique_ptr<media::ContentStore> content;
+  std::unique_ptr<media::ContentStore> content, remote_content;
   try {
     content = media::open_local_content_store(settings.data_dir + "/media");
     content->clean_temp();
+    // Other servers' media: a cache whose index is in memory, so it starts empty.
+    std::filesystem::remove_all(settings.data_dir + "/remote_media");
+    remote_content = media::open_local_content_store(settings.data_dir + "/remote_media");
   } catch (const std::exception& e) {
     std::cerr << "myelin: " << e.what() << "\n";
     return 1;
@@ -126,7 +129,8 @@ int serve(const Args& args) {
     std::cerr << "myelin: federation.ca_file: " << e.what() << "\n";
     return 1;
   }
-  homeserver::Homeserver hs(config->domain_options(), *store, *key, server.scheduler(), *content, *federation_client);
+  homeserver::Homeserver hs(config->domain_options(), *store, *key, server.scheduler(), *content, *remote_content,
+                            *federation_client);
   api::install_routes(router, hs, config->client_api);
   // Long-polling syncs are answered (with what is new, usually nothing) before the drain.
   server.on_stop([&hs] { hs.sync.stop_waiting(); });

@@ -29,12 +29,14 @@
 #include "homeserver/federation/remote_directory.h"
 #include "homeserver/federation/remote_joins.h"
 #include "homeserver/federation/remote_keys.h"
+#include "homeserver/federation/remote_media.h"
 #include "homeserver/federation/remote_memberships.h"
 #include "homeserver/federation/remote_profiles.h"
 #include "homeserver/federation/request_auth.h"
 #include "homeserver/federation/sender.h"
 #include "homeserver/federation/server_keys.h"
 #include "homeserver/media/media.h"
+#include "homeserver/media/remote_media.h"
 #include "homeserver/media/url_preview.h"
 #include "homeserver/membership/guest_removal.h"
 #include "homeserver/membership/profiles.h"
@@ -76,8 +78,10 @@ class Homeserver {
   // `store` is every store interface at once (storage::Store); each service is handed only
   // the ones it uses.
   // `federation_client`: the outgoing HTTPS client federation's transport sends with.
+  // `remote_content`: where other servers' media is cached (not `content`: the cache evicts).
   Homeserver(const DomainOptions& options, storage::Store& store, const core::SigningKey& key,
-             http::Scheduler& scheduler, media::ContentStore& content, http::HttpsClient& federation_client)
+             http::Scheduler& scheduler, media::ContentStore& content, media::ContentStore& remote_content,
+             http::HttpsClient& federation_client)
       : federation_(options.federation),
         notifier_(scheduler),
         room_cache_(store, options.timeline.room_cache_state_events),
@@ -97,6 +101,7 @@ class Homeserver {
         key_ring_(options.federation, key, store, federation_transport_),
         remote_profiles_(options.federation, federation_transport_),
         remote_keys_(options.federation, federation_transport_),
+        remote_media_client_(options.federation, federation_transport_),
         remote_joins_(options.timeline, store, write_path_, federation_transport_, key_ring_, key, scheduler),
         remote_memberships_(options.timeline, room_cache_, write_path_, federation_transport_, key_ring_, key),
         federation_intake_(options.federation.server_name, store, store, room_cache_, write_path_, key_ring_,
@@ -145,6 +150,21 @@ class Homeserver {
                   }),
         key_backup(options.e2ee, store),
         media(options.media, store, content, scheduler),
+        remote_media(
+            options.media, remote_content, scheduler,
+            [this](const std::string& server, const std::string& media_id,
+                   const std::optional<media::ThumbnailSpec>& thumbnail, std::uint64_t max_bytes,
+                   RemoteMedia::FetchDone done) {
+              std::optional<RemoteThumbnail> size;
+              if (thumbnail)
+                size = RemoteThumbnail{thumbnail->width, thumbnail->height, thumbnail->crop, thumbnail->animated};
+              remote_media_client_.fetch(server, media_id, size, max_bytes,
+                                         [done = std::move(done)](core::Result<RemoteMediaFile> file) {
+                                           if (!file) return done(std::unexpected(file.error()));
+                                           done(FetchedMedia{std::move(file->bytes), std::move(file->content_type),
+                                                             std::move(file->upload_name)});
+                                         });
+            }),
         url_previews(options.url_previews, scheduler),
         push_rules(options.push, store, [this](const std::string& user_id) { notifier_.notify_user(user_id); }),
         pushers(options.push, store),
@@ -262,14 +282,15 @@ class Homeserver {
   Aggregations aggregations_;
   PushSender push_sender_;
   PushDelivery push_delivery_;
-  HttpsTransport federation_transport_;   // requests to other servers
-  KeyRing key_ring_;                      // their keys
-  RemoteProfiles remote_profiles_;        // their users' profiles
-  RemoteKeys remote_keys_;                // and end-to-end encryption keys
-  RemoteJoins remote_joins_;              // our users' joins to their rooms
-  RemoteMemberships remote_memberships_;  // our invites of their users, our knocks, our rejections of theirs
-  PduIntake federation_intake_;           // the checks of their events
-  RemoteBackfill remote_backfill_;        // older history of their rooms, for /messages
+  HttpsTransport federation_transport_;    // requests to other servers
+  KeyRing key_ring_;                       // their keys
+  RemoteProfiles remote_profiles_;         // their users' profiles
+  RemoteKeys remote_keys_;                 // and end-to-end encryption keys
+  RemoteMediaClient remote_media_client_;  // and media
+  RemoteJoins remote_joins_;               // our users' joins to their rooms
+  RemoteMemberships remote_memberships_;   // our invites of their users, our knocks, our rejections of theirs
+  PduIntake federation_intake_;            // the checks of their events
+  RemoteBackfill remote_backfill_;         // older history of their rooms, for /messages
 
  public:
   // The services the API layer calls.
@@ -289,6 +310,7 @@ class Homeserver {
   ToDevice to_device;
   KeyBackup key_backup;
   MediaRepository media;
+  RemoteMedia remote_media;  // other servers' media, cached
   UrlPreviews url_previews;
   PushRuleService push_rules;
   Pushers pushers;

@@ -146,7 +146,7 @@ std::optional<HttpUrl> parse_http_url(const std::string& text) {
   auto target = parse_target(text);
   auto url = boost::urls::parse_absolute_uri(text);
   if (!target || !url) return std::nullopt;
-  return HttpUrl{target->tls, target->host, target->port, std::string(url->encoded_path())};
+  return HttpUrl{target->tls, target->host, target->port, std::string(url->encoded_path()), target->path};
 }
 
 bool address_in_range(const std::string& ip, const std::string& range) {

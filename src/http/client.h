@@ -45,6 +45,7 @@ std::optional<FetchResult> fetch(const std::string& url, const FetchOptions& opt
 struct HttpUrl {
   bool tls = false;
   std::string host, port, path;  // path without the query
+  std::string target;            // path and query as sent ("/" for an empty path)
 };
 std::optional<HttpUrl> parse_http_url(const std::string& url);
 

@@ -53,11 +53,14 @@ struct Response {
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
   // Instead of `body`: `length` bytes of the file at `path` from `offset`, read in chunks as
-  // they are sent (downloads). Unreadable at send time: a 500 instead.
+  // they are sent (downloads), between the bytes of `before` and `after` (a multipart answer's
+  // framing). Unreadable at send time: a 500 instead.
   struct FileRange {
     std::string path;
     std::uint64_t offset = 0;
     std::uint64_t length = 0;
+    std::string before, after;
+    std::uint64_t total() const { return before.size() + length + after.size(); }
   };
   std::optional<FileRange> file;
 };

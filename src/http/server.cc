@@ -567,7 +567,7 @@ asio::awaitable<bool> Server::Impl::write_response(Stream& stream, Response& res
   if (head_only) {
     bhttp::response<bhttp::empty_body> out{static_cast<bhttp::status>(response.status), version};
     set_head(out);
-    out.content_length(response.file ? response.file->length : response.body.size());
+    out.content_length(response.file ? response.file->total() : response.body.size());
     bhttp::response_serializer<bhttp::empty_body> serializer{out};
     auto [error, written] = co_await bhttp::async_write_header(stream, serializer, kNoThrow);
     (void)written;
@@ -595,21 +595,36 @@ asio::awaitable<bool> Server::Impl::write_response(Stream& stream, Response& res
   } closer{fd};
   bhttp::response<bhttp::buffer_body> out{static_cast<bhttp::status>(response.status), version};
   set_head(out);
-  out.content_length(range.length);
+  out.content_length(range.total());
   out.body().data = nullptr;
   out.body().more = true;
   bhttp::response_serializer<bhttp::buffer_body> serializer{out};
   if (auto [error, n] = co_await bhttp::async_write_header(stream, serializer, kNoThrow); error) co_return false;
+  // The framing before, the file in chunks, the framing after.
   std::vector<char> chunk(64 << 10);
+  const std::uint64_t total = range.total(), file_end = range.before.size() + range.length;
   std::uint64_t sent = 0;
-  while (sent < range.length) {
-    const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(chunk.size(), range.length - sent));
-    const ssize_t got = ::pread(fd, chunk.data(), want, static_cast<off_t>(range.offset + sent));
-    if (got <= 0) co_return false;  // truncated underneath us: the Content-Length cannot be met
-    sent += static_cast<std::uint64_t>(got);
-    out.body().data = chunk.data();
-    out.body().size = static_cast<std::size_t>(got);
-    out.body().more = sent < range.length;
+  while (sent < total) {
+    const char* data = nullptr;
+    std::size_t size = 0;
+    if (sent < range.before.size()) {
+      data = range.before.data() + sent;
+      size = range.before.size() - sent;
+    } else if (sent < file_end) {
+      const std::uint64_t at = sent - range.before.size();
+      const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(chunk.size(), range.length - at));
+      const ssize_t got = ::pread(fd, chunk.data(), want, static_cast<off_t>(range.offset + at));
+      if (got <= 0) co_return false;  // truncated underneath us: the Content-Length cannot be met
+      data = chunk.data();
+      size = static_cast<std::size_t>(got);
+    } else {
+      data = range.after.data() + (sent - file_end);
+      size = static_cast<std::size_t>(total - sent);
+    }
+    sent += size;
+    out.body().data = const_cast<char*>(data);
+    out.body().size = size;
+    out.body().more = sent < total;
     beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(60));
     auto [error, n] = co_await bhttp::async_write(stream, serializer, kNoThrow);
     if (error && error != bhttp::error::need_buffer) co_return false;

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <fstream>
 #include <stdexcept>
 #include <thread>
 
@@ -83,7 +84,14 @@ class ServerTest : public ::testing::Test {
     router_.add("GET", "/dropped", [](Request&, Responder) {});
     router_.add("GET", "/missing-file", [](Request&, Responder respond) {
       Response response{200, "application/octet-stream", "", {}, {}};
-      response.file = Response::FileRange{"/nonexistent/myelin-test-file", 0, 10};
+      response.file = Response::FileRange{"/nonexistent/myelin-test-file", 0, 10, "", ""};
+      respond(std::move(response));
+    });
+    router_.add("GET", "/framed-file", [](Request&, Responder respond) {
+      const std::string path = ::testing::TempDir() + "/myelin-framed-file";
+      std::ofstream(path, std::ios::binary) << std::string(100'000, 'x') << "END";
+      Response response{200, "multipart/mixed", "", {}, {}};
+      response.file = Response::FileRange{path, 99'990, 13, "<before>", "<after>"};
       respond(std::move(response));
     });
     router_.add("GET", "/twice", [](Request&, Responder respond) {
@@ -232,6 +240,14 @@ TEST_F(ServerTest, EveryRequestIsAnsweredExactlyOnce) {
   client.send("GET /twice HTTP/1.1\r\nHost: x\r\n\r\nGET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
   EXPECT_NE(client.response().find(R"({"first":true})"), std::string::npos);
   EXPECT_NE(client.response().find("hello"), std::string::npos);  // not the dropped second answer
+}
+
+TEST_F(ServerTest, AFileIsSentBetweenItsFraming) {
+  Client client(port_);
+  client.send("GET /framed-file HTTP/1.1\r\nHost: x\r\n\r\n");
+  const std::string response = client.response();
+  EXPECT_NE(response.find("Content-Length: 28\r\n"), std::string::npos) << response;
+  EXPECT_TRUE(response.ends_with("\r\n\r\n<before>xxxxxxxxxxEND<after>")) << response;
 }
 
 TEST_F(ServerTest, ConnectionsPerAddressAreCapped) {

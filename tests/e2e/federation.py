@@ -19,13 +19,14 @@ def make_ca(folder):
     return cert, key
 
 
-def make_certificate(folder, ca, name):
-    """A certificate for `name` (DNS) signed by `ca`; returns (certificate path, key path)."""
+def make_certificate(folder, ca, name, ips=()):
+    """A certificate for `name` (DNS) and the addresses `ips` signed by `ca`; returns
+    (certificate path, key path)."""
     ca_cert, ca_key = ca
     cert, key, csr = (os.path.join(folder, name + suffix) for suffix in (".crt", ".key", ".csr"))
     ext = os.path.join(folder, name + ".ext")
     with open(ext, "w") as file:
-        file.write(f"subjectAltName=DNS:{name}\n")
+        file.write(f"subjectAltName=DNS:{name}" + "".join(f",IP:{ip}" for ip in ips) + "\n")
     subprocess.run(["openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
                     "-keyout", key, "-out", csr, "-subj", "/CN=" + name], check=True, capture_output=True)
     subprocess.run(["openssl", "x509", "-req", "-in", csr, "-CA", ca_cert, "-CAkey", ca_key, "-CAcreateserial",

@@ -3,11 +3,15 @@
 // PUT  /_matrix/media/v3/upload/{serverName}/{mediaId},
 // GET  /_matrix/client/v1/media/config, .../download/{serverName}/{mediaId}[/{fileName}],
 //      .../thumbnail/{serverName}/{mediaId};
-// the frozen unauthenticated GET /_matrix/media/v3/download|thumbnail (off unless configured);
+// for another server's media, homeserver/media/remote_media.h (fetched over federation);
+// the frozen unauthenticated GET /_matrix/media/v3/download|thumbnail (off unless configured;
+// local media only, never fetched from another server);
 // GET /_matrix/client/v1/media/preview_url (homeserver/url_preview.h);
 // and myelin's own GET /_myelin/media/v1/uploads, DELETE /_myelin/media/v1/uploads/{mediaId}
 // (docs/media.md).
 #include <algorithm>
+
+#include "api/client/media.h"
 
 #include "api/handlers.h"
 #include "homeserver/media/media.h"
@@ -24,11 +28,8 @@ constexpr const char* kContentSecurityPolicy =
 // Sends a file with the spec's safe-serving headers, honouring a single byte range.
 void serve(Call& call, const homeserver::Servable& file, std::string_view file_name) {
   http::Response response;
-  response.content_type = file.content_type.empty() ? "application/octet-stream" : file.content_type;
-  std::string disposition = homeserver::servable_inline(response.content_type) ? "inline" : "attachment";
-  const std::string_view name = file_name.empty() ? std::string_view(file.upload_name) : file_name;
-  if (!name.empty()) disposition += "; filename*=utf-8''" + http::percent_encode(name);
-  response.headers = {{"Content-Disposition", disposition},
+  response.content_type = served_type(file);
+  response.headers = {{"Content-Disposition", content_disposition(file, file_name)},
                       {"Content-Security-Policy", kContentSecurityPolicy},
                       {"X-Content-Type-Options", "nosniff"},
                       {"Cross-Origin-Resource-Policy", "cross-origin"},
@@ -46,7 +47,7 @@ void serve(Call& call, const homeserver::Servable& file, std::string_view file_n
                                                        std::to_string(range.first + range.length - 1) + "/" +
                                                        std::to_string(file.size));
   }
-  response.file = http::Response::FileRange{file.path, range.first, range.length};
+  response.file = http::Response::FileRange{file.path, range.first, range.length, "", ""};
   call.respond(std::move(response));
 }
 
@@ -72,32 +73,30 @@ homeserver::MediaRepository::UploadDone answer(Call& call) {
   };
 }
 
-void download(Call& call) {
+// `allow_remote`: another server's media is fetched from it (the authenticated endpoints only).
+void download(Call& call, bool allow_remote) {
+  const std::string file_name = call.request.params.size() > 2 ? call.param(2) : "";
+  if (allow_remote && call.param(0) != call.hs.media.server_name())
+    return call.hs.remote_media.download(call.param(0), call.param(1),
+                                         [call, file_name](core::Result<homeserver::Servable> file) mutable {
+                                           if (!file) return call.fail(file.error());
+                                           serve(call, *file, file_name);
+                                         });
   auto file = call.hs.media.download(call.param(0), call.param(1));
   if (!file) return call.fail(file.error());
-  serve(call, *file, call.request.params.size() > 2 ? call.param(2) : "");
+  serve(call, *file, file_name);
 }
 
-void thumbnail(Call& call) {
-  auto width = int_query_param(call.request, "width", -1);
-  auto height = int_query_param(call.request, "height", -1);
-  if (!width) return call.fail(width.error());
-  if (!height) return call.fail(height.error());
-  if (*width <= 0 || *height <= 0)
-    return call.fail(core::make_error(Errc::kInvalidParam, "width and height must be positive integers"));
-  // The sizes asked for are minimums: anything beyond the largest standard thumbnail gets that
-  // one (or the original when it is smaller), so a huge size costs nothing more (Quaternion
-  // asks for height=65535).
-  auto side = [](std::int64_t value) { return static_cast<int>(std::min<std::int64_t>(value, 1 << 20)); };
-  const std::string method = call.request.query_param("method").value_or("scale");
-  if (method != "scale" && method != "crop")
-    return call.fail(core::make_error(Errc::kInvalidParam, "method must be crop or scale"));
-  media::ThumbnailSpec spec{side(*width), side(*height), method == "crop",
-                            call.request.query_param("animated").value_or("false") == "true"};
-  call.hs.media.thumbnail(call.param(0), call.param(1), spec, [call](core::Result<homeserver::Servable> file) mutable {
+void thumbnail(Call& call, bool allow_remote) {
+  auto spec = thumbnail_spec(call.request);
+  if (!spec) return call.fail(spec.error());
+  auto answer = [call](core::Result<homeserver::Servable> file) mutable {
     if (!file) return call.fail(file.error());
     serve(call, *file, "");
-  });
+  };
+  if (allow_remote && call.param(0) != call.hs.media.server_name())
+    return call.hs.remote_media.thumbnail(call.param(0), call.param(1), *spec, std::move(answer));
+  call.hs.media.thumbnail(call.param(0), call.param(1), *spec, std::move(answer));
 }
 
 bool legacy_allowed(Call& call) {
@@ -108,6 +107,33 @@ bool legacy_allowed(Call& call) {
 }
 
 }  // namespace
+
+std::string served_type(const homeserver::Servable& file) {
+  return file.content_type.empty() ? "application/octet-stream" : file.content_type;
+}
+
+std::string content_disposition(const homeserver::Servable& file, std::string_view file_name) {
+  std::string disposition = homeserver::servable_inline(served_type(file)) ? "inline" : "attachment";
+  const std::string_view name = file_name.empty() ? std::string_view(file.upload_name) : file_name;
+  if (!name.empty()) disposition += "; filename*=utf-8''" + http::percent_encode(name);
+  return disposition;
+}
+
+core::Result<media::ThumbnailSpec> thumbnail_spec(const http::Request& request) {
+  auto width = int_query_param(request, "width", -1);
+  auto height = int_query_param(request, "height", -1);
+  if (!width) return std::unexpected(width.error());
+  if (!height) return std::unexpected(height.error());
+  if (*width <= 0 || *height <= 0) return core::fail(Errc::kInvalidParam, "width and height must be positive integers");
+  // The sizes asked for are minimums: anything beyond the largest standard thumbnail gets that
+  // one (or the original when it is smaller), so a huge size costs nothing more (Quaternion
+  // asks for height=65535).
+  auto side = [](std::int64_t value) { return static_cast<int>(std::min<std::int64_t>(value, 1 << 20)); };
+  const std::string method = request.query_param("method").value_or("scale");
+  if (method != "scale" && method != "crop") return core::fail(Errc::kInvalidParam, "method must be crop or scale");
+  return media::ThumbnailSpec{side(*width), side(*height), method == "crop",
+                              request.query_param("animated").value_or("false") == "true"};
+}
 
 void post_media_upload(Call& call) {
   auto name = upload_name(call);
@@ -130,16 +156,16 @@ void put_media_upload(Call& call) {
 
 void get_media_config(Call& call) { call.reply(json::object{{"m.upload.size", call.hs.media.max_upload_bytes()}}); }
 
-void get_media_download(Call& call) { download(call); }
+void get_media_download(Call& call) { download(call, true); }
 
-void get_media_thumbnail(Call& call) { thumbnail(call); }
+void get_media_thumbnail(Call& call) { thumbnail(call, true); }
 
 void get_legacy_media_download(Call& call) {
-  if (legacy_allowed(call)) download(call);
+  if (legacy_allowed(call)) download(call, false);
 }
 
 void get_legacy_media_thumbnail(Call& call) {
-  if (legacy_allowed(call)) thumbnail(call);
+  if (legacy_allowed(call)) thumbnail(call, false);
 }
 
 void get_own_media(Call& call) {

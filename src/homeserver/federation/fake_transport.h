@@ -16,10 +16,16 @@ struct FakeTransport final : Transport {
   void send(OutgoingRequest request, std::function<void(IncomingResponse)> done) override {
     sent.push_back({std::move(request), std::move(done)});
   }
+  // Recorded as a GET with no destination and the URL as its target.
+  void fetch_url(std::string url, std::size_t max_bytes, std::chrono::seconds timeout,
+                 std::function<void(IncomingResponse)> done) override {
+    sent.push_back(
+        {OutgoingRequest{"", "GET", std::move(url), std::nullopt, false, max_bytes, timeout}, std::move(done)});
+  }
   // Answers the oldest request not yet answered.
-  void answer(int status, std::string body = "{}") {
+  void answer(int status, std::string body = "{}", std::vector<std::pair<std::string, std::string>> headers = {}) {
     auto done = std::move(sent.at(answered++).done);
-    done({status, std::move(body), ""});
+    done({status, std::move(body), "", std::move(headers)});
   }
   const json::object& body(std::size_t i) const { return sent.at(i).request.body->as_object(); }
   std::vector<Sent> sent;

@@ -2,6 +2,7 @@
 
 #include "core/json.h"
 #include "homeserver/federation/x_matrix.h"
+#include "http/client.h"
 
 namespace myelin::homeserver {
 
@@ -14,7 +15,7 @@ HttpsTransport::HttpsTransport(const FederationOptions& options, const core::Sig
     : HttpsTransport(options, key, scheduler, client, system_network(client, scheduler)) {}
 
 void HttpsTransport::fail(std::function<void(IncomingResponse)> done, std::string error) {
-  scheduler_.post([done = std::move(done), error = std::move(error)] { done(IncomingResponse{0, {}, error}); });
+  scheduler_.post([done = std::move(done), error = std::move(error)] { done(IncomingResponse{0, {}, error, {}}); });
 }
 
 void HttpsTransport::send(OutgoingRequest request, std::function<void(IncomingResponse)> done) {
@@ -42,8 +43,37 @@ void HttpsTransport::send(OutgoingRequest request, std::function<void(IncomingRe
     out.timeout = request.timeout;
     if (!address->configured) out.may_connect = federation_address_check(options_);
     client_.send(std::move(out), [done = std::move(done)](http::HttpsResponse response) {
-      done(IncomingResponse{response.status, std::move(response.body), std::move(response.error)});
+      done(IncomingResponse{response.status, std::move(response.body), std::move(response.error),
+                            std::move(response.headers)});
     });
+  });
+}
+
+void HttpsTransport::fetch_url(std::string url, std::size_t max_bytes, std::chrono::seconds timeout,
+                               std::function<void(IncomingResponse)> done) {
+  if (!options_.enabled) return fail(std::move(done), "federation is disabled");
+  const auto parsed = http::parse_http_url(url);
+  int port = 0;
+  if (parsed && parsed->tls) {
+    try {
+      port = std::stoi(parsed->port);
+    } catch (const std::exception&) {
+    }
+  }
+  if (port <= 0 || port > 65535) return fail(std::move(done), "not an https URL: " + url);
+  http::HttpsRequest out;
+  out.host = parsed->host;
+  out.port = static_cast<std::uint16_t>(port);
+  out.tls_name = parsed->host;
+  const std::string host = parsed->host.find(':') == std::string::npos ? parsed->host : "[" + parsed->host + "]";
+  out.host_header = port == 443 ? host : host + ":" + std::to_string(port);
+  out.target = parsed->target;
+  out.max_response_bytes = max_bytes;
+  out.timeout = timeout;
+  out.may_connect = federation_address_check(options_);  // always: anyone can name a URL
+  client_.send(std::move(out), [done = std::move(done)](http::HttpsResponse response) {
+    done(IncomingResponse{response.status, std::move(response.body), std::move(response.error),
+                          std::move(response.headers)});
   });
 }
 

@@ -20,6 +20,8 @@ class HttpsTransport final : public Transport {
   HttpsTransport(const FederationOptions& options, const core::SigningKey& key, http::Scheduler& scheduler,
                  http::HttpsClient& client);
   void send(OutgoingRequest request, std::function<void(IncomingResponse)> done) override;
+  void fetch_url(std::string url, std::size_t max_bytes, std::chrono::seconds timeout,
+                 std::function<void(IncomingResponse)> done) override;
 
  private:
   void fail(std::function<void(IncomingResponse)> done, std::string error);

@@ -36,6 +36,9 @@ class InProcessTransport final : public Transport {
   std::function<void(json::object&)> tamper;
   std::vector<std::string> sent;  // "<destination> <method> <target>"
   void send(OutgoingRequest request, std::function<void(IncomingResponse)> done) override;
+  void fetch_url(std::string, std::size_t, std::chrono::seconds, std::function<void(IncomingResponse)> done) override {
+    done({0, "", "no URLs in process", {}});
+  }
 
  private:
   std::string origin_;
@@ -143,14 +146,14 @@ struct Members {
 };
 
 inline IncomingResponse answer_of(const core::Result<json::object>& result) {
-  if (!result) return {result.error().http_status, core::to_string(result.error().to_json()), ""};
-  return {200, core::to_string(*result), ""};
+  if (!result) return {result.error().http_status, core::to_string(result.error().to_json()), "", {}};
+  return {200, core::to_string(*result), "", {}};
 }
 
 inline void InProcessTransport::send(OutgoingRequest request, std::function<void(IncomingResponse)> done) {
   sent.push_back(request.destination + " " + request.method + " " + request.target);
   auto it = servers_.find(request.destination);
-  if (it == servers_.end()) return done({0, "", "unreachable"});
+  if (it == servers_.end()) return done({0, "", "unreachable", {}});
   TestServer& server = *it->second;
   http::Request parsed;
   const auto question = request.target.find('?');
@@ -188,7 +191,7 @@ inline void InProcessTransport::send(OutgoingRequest request, std::function<void
   if (endpoint == "send_leave" && segments.size() == 6) {
     return server.joins.send_leave(
         origin_, segments[4], segments[5], request.body->as_object(), [done](const core::Status& left) {
-          done(left ? IncomingResponse{200, "{}", ""} : answer_of(std::unexpected(left.error())));
+          done(left ? IncomingResponse{200, "{}", "", {}} : answer_of(std::unexpected(left.error())));
         });
   }
   if (endpoint == "send" && segments.size() == 5 && server.receiver) {
@@ -206,7 +209,7 @@ inline void InProcessTransport::send(OutgoingRequest request, std::function<void
     if (alias == server.aliases.end()) return done(answer_of(core::fail(core::Errc::kNotFound, "no such alias")));
     return done(answer_of(json::object{{"room_id", alias->second}, {"servers", json::array{request.destination}}}));
   }
-  done({404, R"({"errcode":"M_UNRECOGNIZED","error":"unknown"})", ""});
+  done({404, R"({"errcode":"M_UNRECOGNIZED","error":"unknown"})", "", {}});
 }
 
 }  // namespace myelin::homeserver::testing

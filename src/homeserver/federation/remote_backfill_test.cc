@@ -21,6 +21,9 @@ struct HeldTransport final : Transport {
   void send(OutgoingRequest request, std::function<void(IncomingResponse)> done) override {
     held.emplace_back(std::move(request), std::move(done));
   }
+  void fetch_url(std::string, std::size_t, std::chrono::seconds, std::function<void(IncomingResponse)> done) override {
+    done({0, "", "no URLs here", {}});
+  }
 };
 
 struct RemoteBackfillTest : ::testing::Test {
@@ -244,7 +247,7 @@ TEST_F(RemoteBackfillTest, OneBackfillPerRoomAtATime) {
   EXPECT_EQ(held.held.front().first.destination, "b.example");
   EXPECT_NE(held.held.front().first.target.find("limit=100"), std::string::npos);
   // The server answers nothing: the next one in the room is tried (there is none), both answered.
-  held.held.front().second({0, "", "timed out"});
+  held.held.front().second({0, "", "timed out", {}});
   EXPECT_EQ(done, 2);
 }
 

@@ -4,11 +4,15 @@
 // (server-server-api "Resolving server names"), connects with verified TLS, signs the request
 // with X-Matrix (x_matrix.h) when asked, and bounds the answer's size and time. Nothing in
 // this domain opens a socket itself, so tests hand the services a fake transport.
+#include <algorithm>
 #include <chrono>
 #include <cstddef>
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 #include "core/json.h"
 
@@ -30,6 +34,16 @@ struct IncomingResponse {
   int status = 0;
   std::string body;
   std::string error;
+  std::vector<std::pair<std::string, std::string>> headers;  // as received (Content-Type, Location, ...)
+
+  // The first header of that name, case-insensitively; empty when absent.
+  std::string_view header(std::string_view name) const {
+    for (const auto& [key, value] : headers)
+      if (key.size() == name.size() &&
+          std::equal(key.begin(), key.end(), name.begin(), [](char a, char b) { return (a | 0x20) == (b | 0x20); }))
+        return value;
+    return {};
+  }
 };
 
 class Transport {
@@ -37,6 +51,11 @@ class Transport {
   virtual ~Transport() = default;
   // Sends `request`; `done` runs on the event loop exactly once, with the answer or status 0.
   virtual void send(OutgoingRequest request, std::function<void(IncomingResponse)> done) = 0;
+  // GET of an https URL another server pointed us to (a media download's `Location`): unsigned,
+  // no redirects, the same TLS checks and the same refusal of private addresses as send(), at
+  // most `max_bytes` and `timeout`; status 0 for a URL that is not https. `done` as for send().
+  virtual void fetch_url(std::string url, std::size_t max_bytes, std::chrono::seconds timeout,
+                         std::function<void(IncomingResponse)> done) = 0;
 };
 
 }  // namespace myelin::homeserver

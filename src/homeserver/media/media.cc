@@ -23,14 +23,6 @@ constexpr std::int64_t kMaxPendingPerUser = 50;
 
 core::Error not_found() { return core::make_error(Errc::kNotFound, "Media not found"); }
 
-// The spec's media ID grammar: [A-Za-z0-9_-]+.
-bool valid_media_id(std::string_view id) {
-  if (id.empty() || id.size() > 255) return false;
-  for (char c : id)
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-') return false;
-  return true;
-}
-
 // The first bytes of a file (for sniffing its type).
 std::string file_head(const std::string& path) {
   std::array<char, 32> head{};
@@ -54,10 +46,16 @@ std::string take_file(const std::string& body_file, const std::string& temp_dir)
   return ec ? std::string() : taken;
 }
 
-// The standard thumbnail the request maps to (client-server-api "Thumbnails"): the smallest
-// of the spec's sizes that covers the request, preferring the requested method, and the
-// largest (800x600 scale) for anything bigger.
-media::ThumbnailSpec standard_size(const media::ThumbnailSpec& asked) {
+}  // namespace
+
+bool valid_media_id(std::string_view id) {
+  if (id.empty() || id.size() > 255) return false;
+  for (char c : id)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-') return false;
+  return true;
+}
+
+media::ThumbnailSpec standard_thumbnail(const media::ThumbnailSpec& asked) {
   struct Size {
     int width, height;
     bool crop;
@@ -78,8 +76,6 @@ std::string thumbnail_name(const media::ThumbnailSpec& spec) {
   return std::to_string(spec.width) + "x" + std::to_string(spec.height) + (spec.crop ? "-crop" : "-scale") +
          (spec.animated ? "-animated" : "");
 }
-
-}  // namespace
 
 std::optional<std::pair<std::string, std::string>> parse_mxc(std::string_view uri) {
   if (!uri.starts_with("mxc://")) return std::nullopt;
@@ -266,7 +262,7 @@ void MediaRepository::thumbnail(const std::string& server_name, const std::strin
   auto record = uploaded(server_name, media_id);
   if (!record) return done(std::unexpected(record.error()));
   const auto original = servable(*record);
-  const auto spec = standard_size(asked);
+  const auto spec = standard_thumbnail(asked);
   const std::string sha = record->sha256;
   const std::string name = thumbnail_name(spec);
   // The verdict on a thumbnail that could not be made (it is never retried).

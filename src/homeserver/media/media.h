@@ -67,6 +67,8 @@ class MediaRepository {
   core::Status check_quota(const std::string& user_id, std::uint64_t incoming) const;
   // The largest upload (media/config's m.upload.size; larger streamed bodies get 413).
   std::uint64_t max_upload_bytes() const { return config_.max_upload_bytes; }
+  // Ours: media of any other server is another server's (remote_media.h).
+  const std::string& server_name() const { return config_.server_name; }
   // Whether the frozen unauthenticated /_matrix/media/v3/download and thumbnail serve media.
   bool serves_legacy_downloads() const { return config_.legacy_media_download; }
 
@@ -96,6 +98,13 @@ class MediaRepository {
   std::unordered_map<std::string, std::vector<ThumbnailDone>> making_;
 };
 
+// The spec's media ID grammar: [A-Za-z0-9_-]+ (at most 255).
+bool valid_media_id(std::string_view id);
+// The standard thumbnail a request maps to (client-server-api "Thumbnails"): the smallest of
+// the spec's sizes that covers the request, preferring the requested method, and the largest
+// (800x600 scale) for anything bigger; and its name in a cache ("96x96-crop").
+media::ThumbnailSpec standard_thumbnail(const media::ThumbnailSpec& asked);
+std::string thumbnail_name(const media::ThumbnailSpec& spec);
 // mxc://server/id -> (server, id); nullopt unless both parts follow the spec's grammar.
 std::optional<std::pair<std::string, std::string>> parse_mxc(std::string_view uri);
 // The spec's rule: inline only for types that cannot run script.

@@ -8,11 +8,12 @@ namespace myelin::homeserver {
 
 struct MediaOptions {
   std::string server_name = "localhost";
-  std::uint64_t max_upload_bytes = 50 << 20;     // one media upload
-  std::uint64_t media_quota_bytes = 1ull << 30;  // per user, 0 = none
-  bool strip_image_metadata = true;              // EXIF/XMP of JPEG, PNG, WebP uploads
-  bool legacy_media_download = false;            // unauthenticated /_matrix/media/v3/download
-  std::uint64_t max_image_pixels = 64'000'000;   // thumbnails of larger images are refused
+  std::uint64_t max_upload_bytes = 50 << 20;      // one media upload
+  std::uint64_t media_quota_bytes = 1ull << 30;   // per user, 0 = none
+  bool strip_image_metadata = true;               // EXIF/XMP of JPEG, PNG, WebP uploads
+  bool legacy_media_download = false;             // unauthenticated /_matrix/media/v3/download
+  std::uint64_t max_image_pixels = 64'000'000;    // thumbnails of larger images are refused
+  std::uint64_t remote_cache_bytes = 1ull << 30;  // other servers' media kept on disk (remote_media.h)
 };
 
 struct UrlPreviewOptions {
