@@ -177,6 +177,7 @@ void get_federation_make_join(Call&);
 void put_federation_send_join_v1(Call&);
 void put_federation_send_join(Call&);  // v2
 void get_federation_make_leave(Call&);
+void put_federation_send_leave_v1(Call&);
 void put_federation_send_leave(Call&);  // v2
 void get_federation_make_knock(Call&);
 void put_federation_send_knock(Call&);

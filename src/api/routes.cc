@@ -228,6 +228,7 @@ constexpr Route kRoutes[] = {
     {"PUT", "/invite/{roomId}/{eventId}", FED, S, N, put_federation_invite_v1},
     {"PUT", "/invite/{roomId}/{eventId}", FED2, S, N, put_federation_invite},
     {"GET", "/make_leave/{roomId}/{userId}", FED, S, N, get_federation_make_leave},
+    {"PUT", "/send_leave/{roomId}/{eventId}", FED, S, N, put_federation_send_leave_v1},
     {"PUT", "/send_leave/{roomId}/{eventId}", FED2, S, N, put_federation_send_leave},
     {"GET", "/make_knock/{roomId}/{userId}", FED, S, N, get_federation_make_knock},
     {"PUT", "/send_knock/{roomId}/{eventId}", FED, S, N, put_federation_send_knock},

@@ -621,6 +621,22 @@ class HostileFederation(unittest.TestCase):
         self.assertNotIn(slow, self.alice.ok("GET", "/joined_rooms")["joined_rooms"])
         self.assert_contained()
 
+    # Not an attack: the deprecated v1 send_leave, which older servers use, answers its legacy form.
+    def test_a_leave_through_v1_send_leave(self):
+        room = self.alice.ok("POST", "/createRoom", {"preset": "public_chat"})["room_id"]
+        self.evil.join(self.hs1, room, self.mallory)
+        status, body = self.evil.request(self.hs1, "GET", f"/_matrix/federation/v1/make_leave/{harness.quote(room)}/"
+                                         f"{harness.quote(self.mallory)}")
+        self.assertEqual(status, 200, body)
+        event = body["event"]
+        event.pop("signatures", None)
+        leave_id = finish_event(event, self.evil.name, self.evil.key)
+        status, body = self.evil.request(self.hs1, "PUT", f"/_matrix/federation/v1/send_leave/{harness.quote(room)}/"
+                                         f"{harness.quote(leave_id)}", event)
+        self.assertEqual((status, body), (200, [200, {}]))
+        member = self.alice.ok("GET", f"/rooms/{harness.quote(room)}/state/m.room.member/{harness.quote(self.mallory)}")
+        self.assertEqual(member["membership"], "leave")
+
     # Gaps: a PDU whose prev events are missing, and get_missing_events answered with too much.
     def test_missing_events_are_fetched_within_bounds(self):
         room = self.gap_room

@@ -2,6 +2,7 @@
 // PUT /_matrix/federation/v1/send_join/{roomId}/{eventId} (the legacy [200, {...}] answer)
 // PUT /_matrix/federation/v2/send_join/{roomId}/{eventId}
 // GET /_matrix/federation/v1/make_leave/{roomId}/{userId}
+// PUT /_matrix/federation/v1/send_leave/{roomId}/{eventId} (the legacy [200, {}] answer)
 // PUT /_matrix/federation/v2/send_leave/{roomId}/{eventId}
 // GET /_matrix/federation/v1/make_knock/{roomId}/{userId}
 // PUT /_matrix/federation/v1/send_knock/{roomId}/{eventId}
@@ -26,6 +27,17 @@ void send_join(Call& call, bool v1) {
                                      });
 }
 
+void send_leave(Call& call, bool v1) {
+  auto body = call.body();
+  if (!body) return call.fail(body.error());
+  call.hs.federation_joins.send_leave(
+      call.origin(), call.param(0), call.param(1), std::move(*body),
+      [respond = call.respond, v1](const core::Status& left) {
+        if (!left) return respond(error_response(left.error()));
+        respond(v1 ? json_response(json::array{200, json::object{}}) : json_response(json::object{}));
+      });
+}
+
 }  // namespace
 
 void get_federation_make_join(Call& call) {
@@ -40,14 +52,8 @@ void get_federation_make_leave(Call& call) {
   call.answer(call.hs.federation_joins.make_leave(call.origin(), call.param(0), call.param(1)));
 }
 
-void put_federation_send_leave(Call& call) {
-  auto body = call.body();
-  if (!body) return call.fail(body.error());
-  call.hs.federation_joins.send_leave(call.origin(), call.param(0), call.param(1), std::move(*body),
-                                      [respond = call.respond](const core::Status& left) {
-                                        respond(left ? json_response(json::object{}) : error_response(left.error()));
-                                      });
-}
+void put_federation_send_leave_v1(Call& call) { send_leave(call, true); }
+void put_federation_send_leave(Call& call) { send_leave(call, false); }
 
 void get_federation_make_knock(Call& call) {
   call.answer(call.hs.federation_joins.make_knock(call.origin(), call.param(0), call.param(1),
