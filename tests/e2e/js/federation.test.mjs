@@ -9,22 +9,14 @@ import { after, before, test } from "node:test";
 import * as sdk from "matrix-js-sdk";
 import { logger } from "matrix-js-sdk/lib/logger.js";
 
-import { register, startFederatedServers, startSyncing, waitFor } from "./harness.mjs";
+import { startFederatedServers, syncingUser, waitFor } from "./harness.mjs";
 
 logger.setLevel("warn");
 
 let hs1, hs2;
 const started = [];
 
-async function user(server, name) {
-  const token = server.registrationToken();
-  const { access_token: accessToken, user_id: userId, device_id: deviceId } =
-    await register(server.url, name, `pw-${name}-long`, token);
-  const client = sdk.createClient({ baseUrl: server.url, accessToken, userId, deviceId });
-  started.push(client);
-  await startSyncing(client);
-  return client;
-}
+const user = (server, name) => syncingUser(server, name, started);
 
 // The room's live timeline on `client`: [type, sender, body or state key] of each event.
 function timeline(client, roomId) {

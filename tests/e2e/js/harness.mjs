@@ -8,7 +8,7 @@ import { connect, createServer } from "node:net";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 
-import { ClientEvent } from "matrix-js-sdk";
+import * as sdk from "matrix-js-sdk";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
 const binary = process.env.MYELIN_BIN ?? join(root, "build", "myelin");
@@ -85,10 +85,21 @@ export async function register(url, username, password, token) {
   return done.body;
 }
 
+// A new account on `server` (registered with a token), its matrix-js-sdk client syncing
+// (startSyncing) and added to `started`, for the test to stop.
+export async function syncingUser(server, name, started) {
+  const { access_token: accessToken, user_id: userId, device_id: deviceId } =
+    await register(server.url, name, `pw-${name}-long`, server.registrationToken());
+  const client = sdk.createClient({ baseUrl: server.url, accessToken, userId, deviceId });
+  started.push(client);
+  await startSyncing(client);
+  return client;
+}
+
 // Starts the client's sync loop (with startClient `options` besides the defaults) and returns
 // once its first sync is done.
 export async function startSyncing(client, options = {}) {
-  const prepared = new Promise((resolve) => client.once(ClientEvent.Sync, (state) => resolve(state)));
+  const prepared = new Promise((resolve) => client.once(sdk.ClientEvent.Sync, (state) => resolve(state)));
   await client.startClient({ initialSyncLimit: 20, lazyLoadMembers: true, ...options });
   const state = await prepared;
   if (state !== "PREPARED") throw new Error(`first sync ended in state ${state}`);
