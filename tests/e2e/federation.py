@@ -2,10 +2,13 @@
 with the openssl CLI, a certificate per server name signed by it, and each server's
 federation.resolve mapping every name to its federation port (found free beforehand, since each
 config must name the others' ports before any server starts)."""
+import http.server
 import os
 import socket
+import ssl
 import subprocess
 import tempfile
+import threading
 
 import harness
 
@@ -32,6 +35,42 @@ def make_certificate(folder, ca, name, ips=()):
     subprocess.run(["openssl", "x509", "-req", "-in", csr, "-CA", ca_cert, "-CAkey", ca_key, "-CAcreateserial",
                     "-out", cert, "-days", "2", "-extfile", ext], check=True, capture_output=True)
     return cert, key
+
+
+class PeerServer:
+    """An HTTPS server on a free loopback port for a test's own federation peer `name` (its
+    certificate signed by `ca`), answering each request on a thread of its own with
+    handle(handler, method). `port`; stop it with close()."""
+
+    def __init__(self, folder, ca, name, handle, ips=()):
+        cert, key = make_certificate(folder, ca, name, ips=ips)
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(cert, key)
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                handle(self, "GET")
+
+            def do_PUT(self):
+                handle(self, "PUT")
+
+            def do_POST(self):
+                handle(self, "POST")
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.httpd.socket = context.wrap_socket(self.httpd.socket, server_side=True)
+        self.port = self.httpd.server_address[1]
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
 
 
 def free_port():

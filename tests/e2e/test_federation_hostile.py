@@ -10,7 +10,6 @@ Attacks that have to wait for one of myelin's timeouts run in the background mea
 import base64
 import hashlib
 import http.client
-import http.server
 import json
 import os
 import socket
@@ -160,36 +159,12 @@ class EvilPeer:
         self.rooms = {}  # room ID → (state events, template pieces)
         self.lock = threading.Lock()
         self.release_joins = threading.Event()  # ends the slow send_join answers
-        cert, key = federation.make_certificate(folder, ca, name)
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.load_cert_chain(cert, key)
-        peer = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):
-                pass
-
-            def do_GET(self):
-                peer.handle(self, "GET")
-
-            def do_PUT(self):
-                peer.handle(self, "PUT")
-
-            def do_POST(self):
-                peer.handle(self, "POST")
-
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.httpd.socket = context.wrap_socket(self.httpd.socket, server_side=True)
-        self.port = self.httpd.server_address[1]
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        self.server = federation.PeerServer(folder, ca, name, self.handle)
+        self.port = self.server.port
 
     def close(self):
         self.stop.set()
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        self.server.close()
 
     # Answers.
     def reply(self, handler, status, body):

@@ -7,9 +7,7 @@ with 404 M_UNRECOGNIZED, and hs2 falls back to the deprecated /_matrix/media/v3/
 allow_remote=false), and for some answers a multipart of its own making, or a Location that hs2
 follows once. Concurrent downloads share one fetch; a file over hs2's upload limit is refused.
 The unauthenticated endpoints never fetch remote media."""
-import http.server
 import os
-import ssl
 import struct
 import tempfile
 import threading
@@ -58,29 +56,12 @@ class OldServer:
     def __init__(self, ca, folder):
         self.requests = []  # (path with query, Authorization header)
         self.lock = threading.Lock()
-        cert, key = federation.make_certificate(folder, ca, "old.test", ips=("127.0.0.1",))
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.load_cert_chain(cert, key)
-        peer = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):
-                pass
-
-            def do_GET(self):
-                peer.handle(self)
-
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.httpd.socket = context.wrap_socket(self.httpd.socket, server_side=True)
-        self.port = self.httpd.server_address[1]
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        self.server = federation.PeerServer(folder, ca, "old.test", lambda handler, method: self.handle(handler),
+                                            ips=("127.0.0.1",))
+        self.port = self.server.port
 
     def close(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        self.server.close()
 
     def handle(self, handler):
         with self.lock:
