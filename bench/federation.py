@@ -23,14 +23,6 @@ import federation  # noqa: E402
 import harness  # noqa: E402
 
 
-def status_kb(server, field):
-    with open(f"/proc/{server.process.pid}/status") as status:
-        for line in status:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    return 0
-
-
 def put_many(base, token, paths_and_bodies, threads=4):
     """PUTs each (path, body) over `threads` keep-alive connections, in order on each; returns
     the elapsed seconds and each connection's last answer."""
@@ -89,12 +81,12 @@ def main():
             (f"/_matrix/client/v3/rooms/{room}/state/org.bench.state/k{i}", {"i": i}) for i in range(args.state)])
         print(f"setup: {args.state} state events into hs2's room in {fill:.1f} s ({args.state / fill:.0f}/s)")
 
-        rss_before = status_kb(hs1, "VmRSS")
+        rss_before = hs1.status_kb("VmRSS")
         started = time.monotonic()
         joiner.ok("POST", "/join/" + harness.quote("#big:hs2.test"))
         join_s = time.monotonic() - started
         print(f"| join of a room with {args.state} state events | {join_s:.2f} s | hs1 RSS {rss_before / 1024:.1f} → "
-              f"{status_kb(hs1, 'VmRSS') / 1024:.1f} MB, peak {status_kb(hs1, 'VmHWM') / 1024:.1f} MB |")
+              f"{hs1.status_kb('VmRSS') / 1024:.1f} MB, peak {hs1.status_kb('VmHWM') / 1024:.1f} MB |")
 
         started = time.monotonic()
         send_s, last = put_many(hs2.url, owner.token, [
@@ -109,7 +101,7 @@ def main():
         print(f"| {args.messages} messages sent on hs2 (4 senders) | {args.messages / send_s:.0f} msg/s on hs2 | "
               f"the last on hs1 after {ingest_s:.2f} s: {args.messages / ingest_s:.0f} events/s through /send; "
               f"{arrived} of {args.messages} in hs1's timeline |")
-        print(f"hs1 RSS after: {status_kb(hs1, 'VmRSS') / 1024:.1f} MB (peak {status_kb(hs1, 'VmHWM') / 1024:.1f} MB)")
+        print(f"hs1 RSS after: {hs1.status_kb('VmRSS') / 1024:.1f} MB (peak {hs1.status_kb('VmHWM') / 1024:.1f} MB)")
     finally:
         federation.stop_all(servers)
 

@@ -20,7 +20,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "e2e"))
 import federation  # noqa: E402
 import harness  # noqa: E402
-from test_federation_hostile import EvilPeer, finish_event, peak_rss_kb  # noqa: E402
+from test_federation_hostile import EvilPeer, finish_event  # noqa: E402
 
 PDUS_PER_TRANSACTION = 50
 
@@ -76,7 +76,7 @@ def main():
             pdus = chain(room, joined, sender, peer, args.messages)
             print(f"{peer.name}: {len(pdus)} PDUs made in {time.monotonic() - made:.1f} s")
             work.append((peer, pdus))
-        rss_before = peak_rss_kb(hs1)
+        rss_before = hs1.status_kb("VmHWM")
         errors = []
         threads = [threading.Thread(target=send_all, args=(peer, hs1, pdus, errors)) for peer, pdus in work]
         started = time.monotonic()
@@ -90,7 +90,7 @@ def main():
         total = args.messages * args.senders
         print(f"| {total} PDUs from {args.senders} server(s) through /send, {PDUS_PER_TRANSACTION} per transaction "
               f"| {elapsed:.2f} s | {total / elapsed:.0f} events/s | hs1 peak RSS {rss_before // 1024} → "
-              f"{peak_rss_kb(hs1) // 1024} MB |")
+              f"{hs1.status_kb('VmHWM') // 1024} MB |")
     finally:
         for peer in peers:
             peer.close()

@@ -107,10 +107,11 @@ class Server:
             args += ["--uses-allowed", str(uses)]
         return self.cli(*args)
 
-    def rss_kb(self):
+    def status_kb(self, field="VmRSS"):
+        """A memory figure of the running server from /proc (VmRSS now, VmHWM its peak), in kB."""
         with open(f"/proc/{self.process.pid}/status") as status:
             for line in status:
-                if line.startswith("VmRSS:"):
+                if line.startswith(field + ":"):
                     return int(line.split()[1])
         return 0
 
@@ -199,6 +200,16 @@ class User:
         status, result = self.call(method, path, body, prefix=prefix)
         assert status == 200, (path, status, result)
         return result
+
+
+def eventually(check, seconds=15):
+    """check() until it returns something true (or the time is up); returns its last value."""
+    deadline = time.monotonic() + seconds
+    while True:
+        value = check()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(0.1)
 
 
 def wait_until(predicate, timeout=10.0, interval=0.05):

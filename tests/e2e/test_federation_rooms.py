@@ -8,26 +8,16 @@ user of one knocks on a room of the other ("Knocking upon a room"): accepted by 
 retracted, refused by a kick; and each server's room directory over federation, which hs1
 (the default) does not share and hs2 (federation.serve_public_rooms) does. Presence, when both
 servers have it on, crosses to users who share a room."""
-import time
 import unittest
 import urllib.parse
 
 import federation
+import harness
 from test_e2ee_api import User
 
 
 def quote(text):
     return urllib.parse.quote(text, safe="")
-
-
-def eventually(check, seconds=15):
-    """check() until it returns something true (or the time is up); returns its last value."""
-    deadline = time.time() + seconds
-    while True:
-        value = check()
-        if value or time.time() > deadline:
-            return value
-        time.sleep(0.1)
 
 
 class RoomAcrossServers(unittest.TestCase):
@@ -60,13 +50,13 @@ class RoomAcrossServers(unittest.TestCase):
         self.assertEqual(status, 200, body)
 
         hello = self.send(self.alice, room, "hello bob", "a1")
-        seen = eventually(lambda: self.sees(self.bob, room, hello))
+        seen = harness.eventually(lambda: self.sees(self.bob, room, hello))
         self.assertTrue(seen, "hs2 never got alice's message")
         self.assertEqual(seen["content"]["body"], "hello bob")
         self.assertEqual(seen["sender"], self.alice.user_id)
 
         reply = self.send(self.bob, room, "hello alice", "b1")
-        seen = eventually(lambda: self.sees(self.alice, room, reply))
+        seen = harness.eventually(lambda: self.sees(self.alice, room, reply))
         self.assertTrue(seen, "hs1 never got bob's reply")
         self.assertEqual(seen["content"]["body"], "hello alice")
 
@@ -84,7 +74,7 @@ class RoomAcrossServers(unittest.TestCase):
         def renamed():
             status, body = self.alice.call("GET", f"/rooms/{quote(room)}/state/m.room.member/{quote(self.bob.user_id)}")
             return status == 200 and body.get("displayname") == "Bob B."
-        self.assertTrue(eventually(renamed), "hs1 never saw bob's new display name")
+        self.assertTrue(harness.eventually(renamed), "hs1 never saw bob's new display name")
 
     def paged_back(self, user, room, limit=7):
         """The m.room.message bodies /messages gives paging back from now, newest first, and the
@@ -182,26 +172,26 @@ class RoomAcrossServers(unittest.TestCase):
         def knock_in_sync():
             timeline = self.synced_rooms(self.alice, "join").get(room, {}).get("timeline", {}).get("events", [])
             return [e for e in timeline if e["type"] == "m.room.member" and e["state_key"] == self.bob.user_id]
-        seen = eventually(knock_in_sync)
+        seen = harness.eventually(knock_in_sync)
         self.assertTrue(seen, "alice never saw bob's knock")
         self.assertEqual(seen[0]["content"]["membership"], "knock")
         self.assertEqual(seen[0]["content"]["reason"], "let me in")
         # She lets him in: the invite reaches bob, who joins.
         status, body = self.alice.call("POST", f"/rooms/{quote(room)}/invite", {"user_id": self.bob.user_id})
         self.assertEqual(status, 200, body)
-        self.assertTrue(eventually(lambda: room in self.synced_rooms(self.bob, "invite")), "bob never got the invite")
+        self.assertTrue(harness.eventually(lambda: room in self.synced_rooms(self.bob, "invite")), "bob never got the invite")
         status, body = self.bob.call("POST", f"/join/{quote(room)}", {})
         self.assertEqual(status, 200, body)
         for user in (self.alice, self.bob):
-            self.assertTrue(eventually(lambda: self.membership_on(user, room, self.bob.user_id) == "join"))
+            self.assertTrue(harness.eventually(lambda: self.membership_on(user, room, self.bob.user_id) == "join"))
 
     def test_a_knock_is_retracted(self):
         room = self.knockable_room("Knock retract")
         self.knock(room)
-        self.assertTrue(eventually(lambda: self.membership_on(self.alice, room, self.bob.user_id) == "knock"))
+        self.assertTrue(harness.eventually(lambda: self.membership_on(self.alice, room, self.bob.user_id) == "knock"))
         status, body = self.bob.call("POST", f"/rooms/{quote(room)}/leave", {})
         self.assertEqual(status, 200, body)
-        self.assertTrue(eventually(lambda: self.membership_on(self.alice, room, self.bob.user_id) == "leave"),
+        self.assertTrue(harness.eventually(lambda: self.membership_on(self.alice, room, self.bob.user_id) == "leave"),
                         "hs1 never heard the knock was retracted")
         self.assertNotIn(room, self.synced_rooms(self.bob, "knock"))
         self.assertIn(room, self.synced_rooms(self.bob, "leave"))
@@ -209,11 +199,11 @@ class RoomAcrossServers(unittest.TestCase):
     def test_a_refused_knock_reaches_the_knocker(self):
         room = self.knockable_room("Knock refused")
         self.knock(room)
-        self.assertTrue(eventually(lambda: self.membership_on(self.alice, room, self.bob.user_id) == "knock"))
+        self.assertTrue(harness.eventually(lambda: self.membership_on(self.alice, room, self.bob.user_id) == "knock"))
         status, body = self.alice.call("POST", f"/rooms/{quote(room)}/kick",
                                        {"user_id": self.bob.user_id, "reason": "not now"})
         self.assertEqual(status, 200, body)
-        self.assertTrue(eventually(lambda: room in self.synced_rooms(self.bob, "leave")),
+        self.assertTrue(harness.eventually(lambda: room in self.synced_rooms(self.bob, "leave")),
                         "bob never heard his knock was refused")
         self.assertNotIn(room, self.synced_rooms(self.bob, "knock"))
 
@@ -275,10 +265,10 @@ class PresenceAcrossServers(unittest.TestCase):
     def test_presence_reaches_users_of_the_other_server_in_a_shared_room(self):
         room = self.ok(self.alice, "POST", "/createRoom", {"preset": "public_chat"})["room_id"]
         self.ok(self.bob, "POST", f"/join/{quote(room)}?server_name=hs1.test", {})
-        self.assertTrue(eventually(lambda: self.status_of(self.alice, self.bob)), "hs1 never saw bob join")
+        self.assertTrue(harness.eventually(lambda: self.status_of(self.alice, self.bob)), "hs1 never saw bob join")
         self.ok(self.alice, "PUT", f"/presence/{quote(self.alice.user_id)}/status",
                       {"presence": "unavailable", "status_msg": "lunch"})
-        seen = eventually(lambda: (self.status_of(self.bob, self.alice) or {}).get("presence") == "unavailable")
+        seen = harness.eventually(lambda: (self.status_of(self.bob, self.alice) or {}).get("presence") == "unavailable")
         self.assertTrue(seen, self.status_of(self.bob, self.alice))
         self.assertEqual(self.status_of(self.bob, self.alice)["status_msg"], "lunch")
         # bob's sync has alice's presence too.
@@ -287,7 +277,7 @@ class PresenceAcrossServers(unittest.TestCase):
         self.assertEqual([e["content"]["presence"] for e in events], ["unavailable"])
         # And back: bob goes online, alice sees it.
         self.ok(self.bob, "PUT", f"/presence/{quote(self.bob.user_id)}/status", {"presence": "online"})
-        seen = eventually(lambda: (self.status_of(self.alice, self.bob) or {}).get("presence") == "online")
+        seen = harness.eventually(lambda: (self.status_of(self.alice, self.bob) or {}).get("presence") == "online")
         self.assertTrue(seen, self.status_of(self.alice, self.bob))
         # carol shares no room with alice: hs2 has nothing of alice for her (M_FORBIDDEN).
         status, body = self.carol.call("GET", f"/presence/{quote(self.alice.user_id)}/status")

@@ -65,13 +65,13 @@ class Media(unittest.TestCase):
 
     def test_200_mb_upload_and_download_stream_through_little_memory(self):
         size, chunk = 200 << 20, os.urandom(1 << 20)
-        peak = [self.m.server.rss_kb()]
+        peak = [self.m.server.status_kb()]
         start = peak[0]
         done = threading.Event()
 
         def sample():
             while not done.is_set():
-                peak[0] = max(peak[0], self.m.server.rss_kb())
+                peak[0] = max(peak[0], self.m.server.status_kb())
                 time.sleep(0.02)
         sampler = threading.Thread(target=sample)
         sampler.start()
