@@ -44,8 +44,23 @@ class RoomsAndAdmin(unittest.TestCase):
         self.assertEqual(name["name"], "old name")
         status, levels = self.call("GET", f"{V3}/rooms/{urllib.parse.quote(old)}/state/m.room.power_levels")
         self.assertGreaterEqual(levels["events_default"], 50)
+        status, guests = self.call("GET", f"{V3}/rooms/{urllib.parse.quote(new)}/state/m.room.guest_access")
+        self.assertEqual((status, guests), (200, {"guest_access": "can_join"}))  # the private_chat preset's
         status, body = self.call("POST", f"{V3}/rooms/{urllib.parse.quote(old)}/upgrade", {"new_version": "13"})
         self.assertEqual((status, body["errcode"]), (400, "M_UNSUPPORTED_ROOM_VERSION"))
+
+    def test_an_upgraded_room_states_its_guest_access(self):
+        # A public_chat room has no m.room.guest_access (guests are forbidden by default); its
+        # replacement says so explicitly.
+        status, room = self.call("POST", V3 + "/createRoom", {"preset": "public_chat"})
+        old = room["room_id"]
+        status, body = self.call("GET", f"{V3}/rooms/{urllib.parse.quote(old)}/state/m.room.guest_access")
+        self.assertEqual(status, 404, body)
+        status, body = self.call("POST", f"{V3}/rooms/{urllib.parse.quote(old)}/upgrade", {"new_version": "12"})
+        self.assertEqual(status, 200, body)
+        new = body["replacement_room"]
+        status, guests = self.call("GET", f"{V3}/rooms/{urllib.parse.quote(new)}/state/m.room.guest_access")
+        self.assertEqual((status, guests), (200, {"guest_access": "forbidden"}))
 
     def test_public_room_directory_needs_login_by_default(self):
         status, room = self.call("POST", V3 + "/createRoom", {"visibility": "public", "name": "Tea Party",

@@ -57,7 +57,7 @@ json::object replacement_creation_content(const RoomState& old_room, const rooms
 }
 
 // The replacement room's state after the join: the old power levels (the upgrader an admin,
-// or for v12 the creators taken out of `users`) and the carried-over state events.
+// or for v12 the creators taken out of `users`), the carried-over state events and the guest access.
 void add_carried_state(RoomPlan& plan, const RoomState& old_room, const std::vector<std::string>& additional_creators) {
   if (const json::object* old_levels = old_room.content("m.room.power_levels", "")) {
     json::object levels = *old_levels;
@@ -72,11 +72,14 @@ void add_carried_state(RoomPlan& plan, const RoomState& old_room, const std::vec
     levels["users"] = std::move(users);
     plan.add("m.room.power_levels", "", std::move(levels));
   }
-  for (const char* type :
-       {"m.room.join_rules", "m.room.history_visibility", "m.room.guest_access", "m.room.name", "m.room.topic",
-        "m.room.avatar", "m.room.encryption", "m.room.server_acl", "m.room.canonical_alias"}) {
+  for (const char* type : {"m.room.join_rules", "m.room.history_visibility", "m.room.name", "m.room.topic",
+                           "m.room.avatar", "m.room.encryption", "m.room.server_acl", "m.room.canonical_alias"}) {
     if (const json::object* content = old_room.content(type, "")) plan.add(type, "", *content);
   }
+  // Guest access is stated explicitly in the new room: an old room without the event has the
+  // spec's default, forbidden, and says so (clients and Synapse expect the event to be there).
+  const json::object* guests = old_room.content("m.room.guest_access", "");
+  plan.add("m.room.guest_access", "", guests ? *guests : json::object{{"guest_access", "forbidden"}});
 }
 
 }  // namespace
