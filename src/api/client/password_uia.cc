@@ -5,10 +5,11 @@
 namespace myelin::api {
 
 void with_password_uia(Call& call, const json::object& body, std::function<void(Call&)> then) {
-  call.hs.credentials.confirm(call.user(), body, [call, then = std::move(then)](core::Status verdict) mutable {
-    if (!verdict) return call.fail(verdict.error());
-    then(call);
-  });
+  call.hs.credentials.confirm(call.user(), call.request.method + " " + call.request.path, body,
+                              [call, then = std::move(then)](core::Status verdict) mutable {
+                                if (!verdict) return call.fail(verdict.error());
+                                then(call);
+                              });
 }
 
 }  // namespace myelin::api

@@ -68,33 +68,34 @@ core::Result<std::string> Credentials::own_password(const Session& session, cons
   return std::string(password->get_string());
 }
 
-void Credentials::confirm(const Session& session, const json::object& body, Verdict verdict) {
-  if (const json::object* first = uia_.first_request(Uia::session_of(body))) {
-    json::object operation = body;
-    operation.erase("auth");
-    if (operation != *first)
-      return verdict(core::fail(Errc::kForbidden, "The request changed during user-interactive authentication"));
-  }
+void Credentials::confirm(const Session& session, std::string operation, const json::object& body, Verdict verdict) {
+  if (auto same = uia_.same_operation(body, operation); !same) return verdict(same);
   const json::value* auth = body.if_contains("auth");
   const json::value* type = auth && auth->is_object() ? auth->get_object().if_contains("type") : nullptr;
   auto password = type && type->is_string() && type->get_string() == "m.login.password"
                       ? own_password(session, auth->get_object())
                       : core::Result<std::string>(std::string());
+  // Another user's credentials are no failed attempt to retry but a refusal.
+  if (!password && password.error().errcode == "M_FORBIDDEN") return verdict(std::unexpected(password.error()));
   if (!type || !password || password->empty()) {
     // Nothing to verify: the challenge, or the stage's failure, comes back at once.
-    return verdict(uia_.check(body, kPasswordFlow, [&password](std::string_view, const json::object&) {
-      return password ? core::fail(Errc::kBadJson, "auth.password must be a string")
-                      : core::Status(std::unexpected(password.error()));
-    }));
+    return verdict(uia_.check(
+        body, kPasswordFlow,
+        [&password](std::string_view, const json::object&) {
+          return password ? core::fail(Errc::kBadJson, "auth.password must be a string")
+                          : core::Status(std::unexpected(password.error()));
+        },
+        std::move(operation)));
   }
   auto target = accounts_.target_for(session.user_id);
   auto matches = std::make_shared<bool>(false);
   scheduler_.run_blocking(
       [matches, secret = *password, hash = target.password_hash] { *matches = core::verify_password(secret, hash); },
-      [this, body, target, matches, verdict = std::move(verdict)] {
-        verdict(uia_.check(body, kPasswordFlow, [&](std::string_view, const json::object&) {
-          return Accounts::login_verdict(target, *matches);
-        }));
+      [this, body, target, matches, operation = std::move(operation), verdict = std::move(verdict)]() mutable {
+        verdict(uia_.check(
+            body, kPasswordFlow,
+            [&](std::string_view, const json::object&) { return Accounts::login_verdict(target, *matches); },
+            std::move(operation)));
       });
 }
 

@@ -42,10 +42,11 @@ class Credentials {
 
   // User-interactive authentication with the one flow [["m.login.password"]]. The stage
   // accepts only the session's own user (auth.identifier m.id.user, or the legacy auth.user;
-  // absent means the session's user); the operation (the body without "auth") may not change
-  // between the stages of one session. `verdict` gets success, the 401 UIA response, or
+  // absent means the session's user; another user is M_FORBIDDEN); the operation (`operation`,
+  // method and path, and the body without "auth") may not change between the stages of one
+  // session (M_FORBIDDEN). `verdict` gets success, the 401 UIA response, M_FORBIDDEN, or
   // M_BAD_JSON for a malformed auth dict.
-  void confirm(const Session& session, const json::object& body, Verdict verdict);
+  void confirm(const Session& session, std::string operation, const json::object& body, Verdict verdict);
 
   // POST /account/password: sets `new_password` (not empty), logging out the user's other
   // devices when `logout_devices` (this request's access token stays valid: the spec's SHOULD

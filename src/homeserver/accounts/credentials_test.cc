@@ -38,9 +38,10 @@ struct AccountServicesTest : ::testing::Test {
     EXPECT_TRUE(answer.has_value());
     return answer.value_or(core::fail(core::Errc::kUnknown, "no answer"));
   }
-  core::Status confirm(const Session& session, const json::object& body) {
+  core::Status confirm(const Session& session, const json::object& body,
+                       std::string operation = "DELETE /_matrix/client/v3/devices/PHONE") {
     std::optional<core::Status> verdict;
-    credentials.confirm(session, body, [&](core::Status status) { verdict = std::move(status); });
+    credentials.confirm(session, std::move(operation), body, [&](core::Status status) { verdict = std::move(status); });
     EXPECT_TRUE(verdict.has_value());
     return verdict.value_or(core::fail(core::Errc::kUnknown, "no answer"));
   }
@@ -134,6 +135,13 @@ TEST_F(AccountServicesTest, PasswordLoginAndReconfirmation) {
   auto as_other =
       confirm(carol, {{"auth", {{"type", "m.login.password"}, {"user", "dave"}, {"password", "pw"}, {"session", id}}}});
   EXPECT_EQ(as_other.error().errcode, "M_FORBIDDEN");
+  EXPECT_EQ(as_other.error().http_status, 403);  // a refusal, not a stage to retry
+  // The session belongs to the operation it began with: another path, or another body, is refused.
+  const json::object own{{"type", "m.login.password"}, {"user", "carol"}, {"password", "pw"}, {"session", id}};
+  auto elsewhere = confirm(carol, {{"auth", own}}, "DELETE /_matrix/client/v3/devices/TABLET");
+  EXPECT_EQ(elsewhere.error().http_status, 403);
+  auto other_body = confirm(carol, {{"auth", own}, {"logout_devices", false}});
+  EXPECT_EQ(other_body.error().http_status, 403);
   EXPECT_TRUE(confirm(
       carol, {{"auth", {{"type", "m.login.password"}, {"user", "carol"}, {"password", "pw"}, {"session", id}}}}));
 

@@ -38,7 +38,8 @@ core::Error Uia::challenge(const std::string& session_id, const Flows& flows, co
   return base;
 }
 
-core::Status Uia::check(const json::object& request, const Flows& flows, const StageCheck& verify) {
+core::Status Uia::check(const json::object& request, const Flows& flows, const StageCheck& verify,
+                        std::string operation) {
   const std::int64_t now = core::now_ms();
   std::erase_if(sessions_, [this, now](const auto& entry) {
     if (entry.second.expires_ms >= now) return false;
@@ -60,10 +61,11 @@ core::Status Uia::check(const json::object& request, const Flows& flows, const S
     if (session_id.empty()) session_id = core::random_string(24);
     json::object first = request;
     first.erase("auth");
-    const std::size_t bytes = core::to_string(first).size() + session_id.size();
+    const std::size_t bytes = core::to_string(first).size() + session_id.size() + operation.size();
     if (bytes > kMaxRequestBytes)
       return core::fail(Errc::kTooLarge, "The request is too large for user-interactive authentication");
-    sessions_[session_id] = Session{{}, now + 10 * 60 * 1000, std::move(first), false, std::nullopt, bytes};
+    sessions_[session_id] =
+        Session{{}, now + 10 * 60 * 1000, std::move(first), std::move(operation), false, std::nullopt, bytes};
     bytes_ += bytes;
   }
   Session& session = sessions_[session_id];
@@ -94,6 +96,16 @@ std::string Uia::session_of(const json::object& request) {
   if (!auth || !auth->is_object()) return "";
   auto session = auth->get_object().if_contains("session");
   return session && session->is_string() ? std::string(session->get_string()) : "";
+}
+
+core::Status Uia::same_operation(const json::object& request, std::string_view operation) const {
+  auto it = sessions_.find(session_of(request));
+  if (it == sessions_.end()) return {};
+  json::object body = request;
+  body.erase("auth");
+  if (it->second.operation != operation || body != it->second.first_request)
+    return core::fail(Errc::kForbidden, "The request changed during user-interactive authentication");
+  return {};
 }
 
 const json::object* Uia::first_request(const std::string& session_id) const {

@@ -27,7 +27,12 @@ class Uia {
   // error is the 401 UIA response: extra holds flows, params, session and completed; errcode
   // is empty when no stage was attempted (the spec's first response carries none).
   // A completed session cannot authorise a second operation: presenting it again starts over.
-  core::Status check(const json::object& request, const Flows& flows, const StageCheck& verify);
+  // `operation` names what the request does (method and path), kept with a new session.
+  core::Status check(const json::object& request, const Flows& flows, const StageCheck& verify,
+                     std::string operation = {});
+  // M_FORBIDDEN when the request names a known session that was opened for another operation
+  // or with another body (without "auth"): a session authorises the one API call it began with.
+  core::Status same_operation(const json::object& request, std::string_view operation) const;
 
   // The session named by request["auth"]["session"], or "".
   static std::string session_of(const json::object& request);
@@ -44,6 +49,7 @@ class Uia {
     std::set<std::string> completed;
     std::int64_t expires_ms = 0;
     json::object first_request;
+    std::string operation;
     bool done = false;
     std::optional<std::string> result;
     std::size_t bytes = 0;  // of the first request as JSON, and the session ID
