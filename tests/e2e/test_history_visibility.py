@@ -201,10 +201,33 @@ class HistoryVisibility(unittest.TestCase):
         status, body = self.call("erin", "POST", self.room_path(room, "/leave"), {})
         self.assertEqual(status, 200, body)
         for params in ({}, {"use_state_after": "true"}):
-            state = self.left_state("erin", room, since, **params)
+            query = urllib.parse.urlencode({"since": since, "timeout": 0, **params})
+            status, body = self.call("erin", "GET", f"{V3}/sync?{query}")
+            left = body["rooms"]["leave"][room]
+            state = left.get("state_after", left.get("state"))["events"]
             self.assertNotIn("m.room.topic", [e["type"] for e in state])
-            own = [e for e in state if e["type"] == "m.room.member" and e["state_key"] == self.ids["erin"]]
+            # The refusal of the second invite closes the timeline; "state" (up to the
+            # timeline) holds no other, state_after (after it) holds it.
+            seen = state if params else state + left["timeline"]["events"]
+            own = [e for e in seen if e["type"] == "m.room.member" and e["state_key"] == self.ids["erin"]]
             self.assertEqual([e["content"]["membership"] for e in own], ["leave"])
+
+    def test_sync_leave_of_a_refused_invite_ends_with_the_refusal(self):
+        # Under shared history an invitee may read nothing, yet their refusal closes the
+        # timeline of the left room (clients drop the room by it), and the state stays bare.
+        since = self.since("erin")
+        room = self.private_room("refused")
+        self.member_change("alice", room, "invite", "erin")
+        status, body = self.call("erin", "POST", self.room_path(room, "/leave"), {})
+        self.assertEqual(status, 200, body)
+        query = urllib.parse.urlencode({"since": since, "timeout": 0})
+        status, body = self.call("erin", "GET", f"{V3}/sync?{query}")
+        left = body["rooms"]["leave"][room]
+        events = left["timeline"]["events"]
+        self.assertEqual([(e["type"], e["state_key"], e["content"]["membership"]) for e in events],
+                         [("m.room.member", self.ids["erin"], "leave")])
+        self.assertNotIn(self.ids["erin"], [e["state_key"] for e in left["state"]["events"]])
+        self.assertNotIn("m.room.name", [e["type"] for e in left["state"]["events"]])
 
     def test_room_state_of_a_reinvited_former_member_stops_at_their_leave(self):
         room = self.private_room("state-reinvited")

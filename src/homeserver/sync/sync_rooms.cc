@@ -89,6 +89,19 @@ std::optional<json::object> left_room(SyncPass& pass, const RoomState& room, con
       pass.store.events(left_state_ids(pass, room, membership, visible, events, joined_at_since));
   if (joined_at_since)
     std::erase_if(state_events, [since = pass.since](const auto& event) { return event.pos <= since; });
+  // The user's refusal of an invite (or retraction of a knock, or an invite withdrawn) that
+  // the history visibility hides closes the timeline all the same, as Synapse shows it:
+  // clients take a left room out of their list by its leave event. The state is the one
+  // computed without it.
+  if (membership.membership == "leave" && !visible.contains(membership.pos) &&
+      pass.filter.room.timeline.matches("m.room.member", pass.user)) {
+    const std::string before = membership_at(pass.store, membership, membership.pos - 1);
+    if (before == "invite" || before == "knock") {
+      if (!pass.request.use_state_after)  // "state" ends where the timeline starts; state_after holds it
+        std::erase_if(state_events, [&](const auto& event) { return event.event_id == membership.event_id; });
+      for (auto& own : pass.store.events({membership.event_id})) events.push_back(std::move(own));
+    }
+  }
   std::string prev_batch = stream_token(events.empty() ? pass.since : events.front().pos - 1);
   json::array timeline = format_all(pass.store, events, pass.device, true);
   if (page.more || !joined_at_since)
