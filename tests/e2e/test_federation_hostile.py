@@ -43,9 +43,11 @@ def b64url(data):
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
-# Room versions 11 and 12 (the only ones this suite builds events for): what redaction keeps.
+# Room versions 11 and 12 (the only ones this suite builds events for): what redaction keeps;
+# versions 1 to 10 keep three more top-level keys (enough for the invites this suite countersigns).
 KEPT_TOP_LEVEL = {"event_id", "type", "room_id", "sender", "state_key", "content", "hashes", "signatures", "depth",
                   "prev_events", "auth_events", "origin_server_ts"}
+KEPT_TOP_LEVEL_BEFORE_V11 = KEPT_TOP_LEVEL | {"origin", "membership", "prev_state"}
 KEPT_CONTENT = {
     "m.room.member": {"membership", "join_authorised_via_users_server"},
     "m.room.join_rules": {"join_rule", "allow"},
@@ -56,8 +58,9 @@ KEPT_CONTENT = {
 }
 
 
-def redacted(event):
-    out = {key: value for key, value in event.items() if key in KEPT_TOP_LEVEL}
+def redacted(event, before_v11=False):
+    kept_top = KEPT_TOP_LEVEL_BEFORE_V11 if before_v11 else KEPT_TOP_LEVEL
+    out = {key: value for key, value in event.items() if key in kept_top}
     content = event.get("content", {})
     if event.get("type") == "m.room.create":
         out["content"] = dict(content)
@@ -224,6 +227,12 @@ class EvilPeer:
             return self.send_join(handler, parts[5], body)
         if path.startswith("/_matrix/federation/v1/get_missing_events/"):
             return self.get_missing_events(handler, parts[5])
+        if path.startswith("/_matrix/federation/v1/invite/"):
+            # A server older than v2 invites (the v2 path is unknown here): countersigns a
+            # room of version 1 or 2's invite, answering in v1's [200, {...}] form.
+            stripped = {k: v for k, v in redacted(body, before_v11=True).items() if k not in ("signatures", "unsigned")}
+            body.setdefault("signatures", {})[self.name] = {self.key.key_id: self.key.sign(canonical(stripped))}
+            return self.reply(handler, 200, [200, {"event": body}])
         if path.startswith("/_matrix/federation/v1/event_auth/"):
             if self.event_auth_mode == "garbage":
                 return self.reply(handler, 200, b'{"auth_chain": [{"type": tru')
@@ -591,6 +600,22 @@ class HostileFederation(unittest.TestCase):
         self.assertEqual((status, body), (200, [200, {}]))
         member = self.alice.ok("GET", f"/rooms/{harness.quote(room)}/state/m.room.member/{harness.quote(self.mallory)}")
         self.assertEqual(member["membership"], "leave")
+
+    # Not an attack either: a server that knows only v1 invites gets them for rooms of version 2.
+    def test_an_invite_to_a_server_without_v2_invites_goes_through_v1(self):
+        room = self.alice.ok("POST", "/createRoom", {"preset": "private_chat", "room_version": "2"})["room_id"]
+        victor = "@victor:evil.test"
+        self.alice.ok("POST", f"/rooms/{harness.quote(room)}/invite", {"user_id": victor})
+        member = self.alice.ok("GET", f"/rooms/{harness.quote(room)}/state/m.room.member/{harness.quote(victor)}")
+        self.assertEqual(member["membership"], "invite")
+        with self.evil.lock:
+            asked = [path.split("/")[3] for method, path, _ in self.evil.requests
+                     if method == "PUT" and "/invite/" in path and urllib.parse.unquote(path).count(room)]
+        self.assertEqual(asked, ["v2", "v1"])
+        # A room of a later version is never offered through v1: the invite fails instead.
+        later = self.alice.ok("POST", "/createRoom", {"preset": "private_chat", "room_version": "10"})["room_id"]
+        status, body = self.alice.call("POST", f"/rooms/{harness.quote(later)}/invite", {"user_id": victor})
+        self.assertNotEqual(status, 200, body)
 
     # Gaps: a PDU whose prev events are missing, and get_missing_events answered with too much.
     def test_missing_events_are_fetched_within_bounds(self):

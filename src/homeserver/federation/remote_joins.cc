@@ -17,15 +17,6 @@ namespace {
 
 using core::Errc;
 
-// The object of a v1 send_join answer, [200, {...}].
-core::Result<json::object> v1_answer(std::string_view body) {
-  auto parsed = core::parse_json(body);
-  if (!parsed) return std::unexpected(parsed.error());
-  if (!parsed->is_array() || parsed->get_array().size() != 2 || !parsed->get_array()[1].is_object())
-    return core::fail(Errc::kBadJson, "a v1 send_join answer is [200, {...}]");
-  return std::move(parsed->get_array()[1].get_object());
-}
-
 // `lookup`'s answers for `needs`, kept: a lookup a worker thread may use.
 KeyLookup frozen(const std::vector<KeyNeed>& needs, const KeyLookup& lookup) {
   auto keys = std::make_shared<std::map<std::pair<std::string, std::string>, VerifyKey>>();
@@ -165,10 +156,9 @@ void RemoteJoins::on_send_join(std::shared_ptr<Attempt> attempt, const rooms::Ro
                                json::object join, std::string join_id, bool v1, IncomingResponse response) {
   const std::string server = attempt->candidates[attempt->next - 1];
   if (response.status != 200) {
-    core::Error error = refusal_of(server, response);
-    if (!v1 && (error.errcode == "M_UNRECOGNIZED" || (response.status == 404 && error.errcode == "M_NOT_FOUND")))
+    if (!v1 && unknown_endpoint(response))
       return send_join(std::move(attempt), rules, std::move(join), std::move(join_id), true);
-    return failed(std::move(attempt), error, true);
+    return failed(std::move(attempt), refusal_of(server, response), true);
   }
   auto answer = std::make_shared<Answer>();
   answer->attempt = std::move(attempt);

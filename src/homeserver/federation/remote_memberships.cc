@@ -19,33 +19,45 @@ void RemoteMemberships::invite(const rooms::RoomVersionRules& rules, json::objec
   const std::string event_id = rooms::event_id_of(pdu, rules);
   auto invitee = core::UserId::parse(string_field(pdu, "state_key"));
   if (!invitee) return done(core::fail(core::Errc::kInvalidParam, "Invalid user ID"));
-  const std::string server(invitee->server());
+  send_invite(rules, std::string(invitee->server()), std::move(pdu), std::move(invite_room_state), event_id, false,
+              std::move(done));
+}
+
+void RemoteMemberships::send_invite(const rooms::RoomVersionRules& rules, const std::string& server, json::object pdu,
+                                    json::array invite_room_state, const std::string& event_id, bool v1,
+                                    std::function<void(core::Result<json::object>)> done) {
   OutgoingRequest request;
   request.destination = server;
   request.method = "PUT";
-  request.target = "/_matrix/federation/v2/invite/" + http::percent_encode(string_field(pdu, "room_id")) + "/" +
-                   http::percent_encode(event_id);
-  request.body =
-      json::object{{"room_version", rules.id}, {"event", pdu}, {"invite_room_state", std::move(invite_room_state)}};
-  transport_.send(std::move(request),
-                  [this, rules = &rules, event_id, server, done = std::move(done)](IncomingResponse response) mutable {
-                    if (response.status != 200) return done(std::unexpected(refusal_of(server, response)));
-                    auto body = core::parse_json_object(response.body);
-                    const json::value* event = body ? body->if_contains("event") : nullptr;
-                    if (!event || !event->is_object() || rooms::event_id_of(event->get_object(), *rules) != event_id)
-                      return done(std::unexpected(unreachable(server + " answered the invite with another event")));
-                    json::object signed_pdu = event->get_object();
-                    signed_pdu.erase("unsigned");
-                    if (!content_hash_matches(signed_pdu))
-                      return done(std::unexpected(unreachable(server + " answered the invite with a changed event")));
-                    std::vector<KeyNeed> needs = signing_keys_needed(signed_pdu, *rules, server);
-                    keys_.fetch(std::move(needs), [rules, server, signed_pdu = std::move(signed_pdu),
-                                                   done = std::move(done)](KeyLookup lookup) mutable {
-                      if (auto verified = verify_pdu_signatures(signed_pdu, *rules, lookup, server); !verified)
-                        return done(std::unexpected(unreachable(server + ": " + verified.error().message)));
-                      done(std::move(signed_pdu));
-                    });
-                  });
+  request.target = std::string(v1 ? "/_matrix/federation/v1/invite/" : "/_matrix/federation/v2/invite/") +
+                   http::percent_encode(string_field(pdu, "room_id")) + "/" + http::percent_encode(event_id);
+  if (v1) request.body = pdu;
+  else
+    request.body = json::object{{"room_version", rules.id}, {"event", pdu}, {"invite_room_state", invite_room_state}};
+  transport_.send(std::move(request), [this, rules = &rules, event_id, server, v1, pdu = std::move(pdu),
+                                       invite_room_state = std::move(invite_room_state),
+                                       done = std::move(done)](IncomingResponse response) mutable {
+    // A server older than v2 invites knows only v1, which rooms of versions 1 and 2 alone
+    // may use (its receiver assumes one of them).
+    if (response.status != 200 && !v1 && unknown_endpoint(response) && (rules->id == "1" || rules->id == "2"))
+      return send_invite(*rules, server, std::move(pdu), std::move(invite_room_state), event_id, true, std::move(done));
+    if (response.status != 200) return done(std::unexpected(refusal_of(server, response)));
+    auto body = v1 ? v1_answer(response.body) : core::parse_json_object(response.body);
+    const json::value* event = body ? body->if_contains("event") : nullptr;
+    if (!event || !event->is_object() || rooms::event_id_of(event->get_object(), *rules) != event_id)
+      return done(std::unexpected(unreachable(server + " answered the invite with another event")));
+    json::object signed_pdu = event->get_object();
+    signed_pdu.erase("unsigned");
+    if (!content_hash_matches(signed_pdu))
+      return done(std::unexpected(unreachable(server + " answered the invite with a changed event")));
+    std::vector<KeyNeed> needs = signing_keys_needed(signed_pdu, *rules, server);
+    keys_.fetch(std::move(needs),
+                [rules, server, signed_pdu = std::move(signed_pdu), done = std::move(done)](KeyLookup lookup) mutable {
+                  if (auto verified = verify_pdu_signatures(signed_pdu, *rules, lookup, server); !verified)
+                    return done(std::unexpected(unreachable(server + ": " + verified.error().message)));
+                  done(std::move(signed_pdu));
+                });
+  });
 }
 
 struct RemoteMemberships::Knock {

@@ -28,7 +28,8 @@ class RemoteMemberships {
       : config_(config), rooms_(rooms), write_path_(write_path), transport_(transport), keys_(keys), key_(key) {}
 
   // PUT /v2/invite to the invitee's server with our built invite `pdu` and the room's
-  // stripped state; `done` gets the same event with that server's signature added (verified),
+  // stripped state (v1 invite, for a room of version 1 or 2, when the server knows no v2);
+  // `done` gets the same event with that server's signature added (verified),
   // else the server's M_FORBIDDEN / M_NOT_FOUND, or 502 M_UNKNOWN (unreachable, nonsense).
   void invite(const rooms::RoomVersionRules& rules, json::object pdu, json::array invite_room_state,
               std::function<void(core::Result<json::object>)> done);
@@ -53,6 +54,10 @@ class RemoteMemberships {
 
  private:
   struct Knock;
+  // PUT v2 invite (v1 when `v1`, for a server that knows no v2).
+  void send_invite(const rooms::RoomVersionRules& rules, const std::string& server, json::object pdu,
+                   json::array invite_room_state, const std::string& event_id, bool v1,
+                   std::function<void(core::Result<json::object>)> done);
   void try_knock(std::shared_ptr<Knock> knock);
   void on_make_knock(std::shared_ptr<Knock> knock, const std::string& server, const IncomingResponse& response);
   void on_make_leave(const std::string& user_id, const std::string& room_id, const std::string& server,

@@ -25,6 +25,21 @@ core::Error error_of(const std::string& server, const IncomingResponse& response
   return unreachable(message + " (" + std::to_string(response.status) + ")");
 }
 
+core::Result<json::object> v1_answer(std::string_view body) {
+  auto parsed = core::parse_json(body);
+  if (!parsed) return std::unexpected(parsed.error());
+  if (!parsed->is_array() || parsed->get_array().size() != 2 || !parsed->get_array()[1].is_object())
+    return core::fail(Errc::kBadJson, "a v1 send_join answer is [200, {...}]");
+  return std::move(parsed->get_array()[1].get_object());
+}
+
+bool unknown_endpoint(const IncomingResponse& response) {
+  if (response.status == 404) return true;
+  auto body = response.status >= 400 && response.status < 500 ? core::parse_json_object(response.body)
+                                                              : core::fail(Errc::kUnknown, "");
+  return body && string_field(*body, "errcode") == "M_UNRECOGNIZED";
+}
+
 core::Error refusal_of(const std::string& server, const IncomingResponse& response) {
   auto body = response.status >= 400 && response.status < 500 ? core::parse_json_object(response.body)
                                                               : core::fail(Errc::kUnknown, "");

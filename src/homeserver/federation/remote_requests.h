@@ -25,6 +25,13 @@ core::Error error_of(const std::string& server, const IncomingResponse& response
 // what another server refused about our user's request (an invite) is the client's answer.
 core::Error refusal_of(const std::string& server, const IncomingResponse& response);
 
+// The object of a legacy v1 answer, [200, {...}] (v1 send_join, v1 invite); M_BAD_JSON otherwise.
+core::Result<json::object> v1_answer(std::string_view body);
+
+// Whether a failed answer says the server does not know the endpoint (404, or
+// M_UNRECOGNIZED), so that a server older than the endpoint is asked its v1 predecessor.
+bool unknown_endpoint(const IncomingResponse& response);
+
 // Servers tried per join or knock at most.
 constexpr std::size_t kMaxCandidates = 10;
 
