@@ -62,6 +62,7 @@ void get_state(Call&);
 void put_redact(Call&);
 void get_event(Call&);
 void get_room_initial_sync(Call&);
+void get_initial_sync(Call&);
 // client/history.cc
 void get_messages(Call&);
 void get_context(Call&);

@@ -105,6 +105,7 @@ constexpr Route kRoutes[] = {
 
     {"GET", "/sync", C, G, N, get_sync},
     {"GET", "/events", C, G, N, get_events},
+    {"GET", "/initialSync", C, U, N, get_initial_sync},
     {"POST", "/user/{userId}/filter", C, U, L, post_filter},
     {"GET", "/user/{userId}/filter/{filterId}", C, U, N, get_filter},
 

@@ -1,6 +1,6 @@
 """End-to-end: history visibility is applied as it was at each event (client-server-api "Room
-History Visibility"), through /messages, /context, /event, /sync, the room initialSync and the
-event stream."""
+History Visibility"), through /messages, /context, /event, /sync, the room and the global
+initialSync and the event stream."""
 import itertools
 import json
 import threading
@@ -156,6 +156,55 @@ class HistoryVisibility(unittest.TestCase):
         self.assertNotIn(under_joined, stream)
         status, body = self.call("bob", "GET", f"{V3}/events?from={body['end']}&timeout=0")
         self.assertEqual((status, body["chunk"]), (200, []))
+
+    def test_global_initial_sync_lists_rooms_as_the_user_may_see_them(self):
+        frank = harness.register(self.url, "frank", "pw-frank-long", self.server.registration_token())
+        self.tokens["frank"], self.ids["frank"] = frank["access_token"], frank["user_id"]
+        status, body = self.call("frank", "POST", V3 + "/createRoom", {"preset": "private_chat", "name": "own"})
+        own = body["room_id"]
+        for n in range(3):
+            self.send("frank", own, f"own-{n}")
+        status, body = self.call("frank", "PUT", f"{V3}/user/{urllib.parse.quote(self.ids['frank'])}/account_data/org.example.a",
+                                 {"a": 1})
+        self.assertEqual(status, 200, body)
+        invited = self.private_room("invites-frank")
+        self.member_change("alice", invited, "invite", "frank")
+        status, body = self.call("alice", "POST", V3 + "/createRoom", {"preset": "public_chat"})
+        left = body["room_id"]
+        self.join("frank", left)
+        before_leave = self.send("alice", left, "before-frank-left")
+        status, body = self.call("frank", "POST", self.room_path(left, "/leave"), {})
+        after_leave = self.send("alice", left, "after-frank-left")
+
+        status, body = self.call("frank", "GET", V3 + "/initialSync?limit=2")
+        self.assertEqual(status, 200, body)
+        rooms = {room["room_id"]: room for room in body["rooms"]}
+        self.assertEqual(set(rooms), {own, invited})
+        self.assertEqual(rooms[own]["membership"], "join")
+        self.assertEqual([e["content"]["body"] for e in rooms[own]["messages"]["chunk"]], ["own-1", "own-2"])
+        self.assertIn("m.room.name", [e["type"] for e in rooms[own]["state"]])
+        self.assertEqual(rooms[invited]["membership"], "invite")
+        self.assertEqual((rooms[invited]["invite"]["state_key"], rooms[invited]["invite"]["content"]["membership"]),
+                         (self.ids["frank"], "invite"))
+        self.assertNotIn("messages", rooms[invited])
+        self.assertIn({"type": "org.example.a", "content": {"a": 1}}, body["account_data"])
+        self.assertEqual(body["presence"], [])  # presence is off by default
+        # The end token goes on with the event stream.
+        self.send("frank", own, "after-the-snapshot")
+        status, stream = self.call("frank", "GET", f"{V3}/events?from={body['end']}&timeout=0")
+        self.assertEqual([e["content"].get("body") for e in stream["chunk"]], ["after-the-snapshot"])
+
+        status, body = self.call("frank", "GET", V3 + "/initialSync?archived=true&limit=0")
+        rooms = {room["room_id"]: room for room in body["rooms"]}
+        self.assertEqual(set(rooms), {own, invited, left})
+        self.assertEqual(rooms[own]["messages"]["chunk"], [])
+        self.assertEqual(rooms[left]["membership"], "leave")
+        status, body = self.call("frank", "GET", V3 + "/initialSync?archived=true&limit=10")
+        chunk = [e["event_id"] for e in {r["room_id"]: r for r in body["rooms"]}[left]["messages"]["chunk"]]
+        self.assertIn(before_leave, chunk)
+        self.assertNotIn(after_leave, chunk)
+        status, body = self.call("frank", "GET", V3 + "/initialSync?archived=maybe")
+        self.assertEqual((status, body["errcode"]), (400, "M_INVALID_PARAM"))
 
     def private_room(self, name):
         """A private room of alice's ("shared" history, invite only) with a name."""

@@ -3,7 +3,8 @@
 // PUT /rooms/{roomId}/send/{eventType}/{txnId}, PUT/GET /rooms/{roomId}/state/{eventType}[/{stateKey}],
 // GET /rooms/{roomId}/state, PUT /rooms/{roomId}/redact/{eventId}/{txnId},
 // GET /rooms/{roomId}/event/{eventId}; GET /rooms/{roomId}/initialSync ("Room Previews", the
-// deprecated snapshot of a room that clients now use only to peek into readable rooms).
+// snapshot of a room that clients now use only to peek into readable rooms) and the deprecated
+// GET /initialSync, the snapshot of all the user's rooms that /sync replaced.
 #include "api/client/reader.h"
 #include "api/handlers.h"
 #include "homeserver/sync/sync.h"
@@ -15,6 +16,23 @@ namespace {
 void reply_sent(Call& call, const core::Result<homeserver::Sent>& sent) {
   if (!sent) return call.fail(sent.error());
   call.reply(json::object{{"event_id", sent->event_id}});
+}
+
+// One room of an initialSync answer.
+json::object room_snapshot_json(homeserver::RoomSnapshot room) {
+  json::object out{{"room_id", room.room_id}};
+  if (!room.membership.empty()) out["membership"] = room.membership;
+  if (room.invite) {
+    out["invite"] = std::move(*room.invite);
+    return out;
+  }
+  out["messages"] = {{"chunk", std::move(room.chunk)},
+                     {"start", homeserver::stream_token(room.start)},
+                     {"end", homeserver::stream_token(room.end)}};
+  out["state"] = std::move(room.state);
+  out["account_data"] = std::move(room.account_data);
+  out["visibility"] = room.published ? "public" : "private";
+  return out;
 }
 
 // The state key of a state route: "" when the path has none.
@@ -87,19 +105,25 @@ void get_room_initial_sync(Call& call) {
   if (!limit) return call.fail(limit.error());
   auto room = call.hs.room_reader.snapshot(reader(call), *room_id, *limit);
   if (!room) return call.fail(room.error());
-  json::object response{
-      {"room_id", room_id->str()},
-      {"messages",
-       {{"chunk", std::move(room->chunk)},
-        {"start", homeserver::stream_token(room->start)},
-        {"end", homeserver::stream_token(room->end)}}},
-      {"state", std::move(room->state)},
-      {"account_data", std::move(room->account_data)},
-      {"visibility", room->published ? "public" : "private"},
-      // Synapse's field, which clients of this endpoint expect; presence reaches clients through /sync.
-      {"presence", json::array{}}};
-  if (!room->membership.empty()) response["membership"] = room->membership;
+  json::object response = room_snapshot_json(std::move(*room));
+  // Synapse's field, which clients of this endpoint expect; presence reaches clients through /sync.
+  response["presence"] = json::array{};
   call.reply(response);
+}
+
+void get_initial_sync(Call& call) {
+  auto limit = int_query_param(call.request, "limit", 10);
+  if (!limit) return call.fail(limit.error());
+  const auto archived = call.request.query_param("archived");
+  if (archived && *archived != "true" && *archived != "false")
+    return call.fail(core::make_error(core::Errc::kInvalidParam, "archived must be true or false"));
+  auto snapshot = call.hs.room_reader.snapshot_all(reader(call), *limit, archived == "true");
+  json::array rooms;
+  for (auto& room : snapshot.rooms) rooms.push_back(room_snapshot_json(std::move(room)));
+  call.reply(json::object{{"end", homeserver::stream_token(snapshot.end)},
+                          {"rooms", std::move(rooms)},
+                          {"presence", call.hs.presence.events_since(call.user().user_id.str(), 0)},
+                          {"account_data", std::move(snapshot.account_data)}});
 }
 
 }  // namespace myelin::api

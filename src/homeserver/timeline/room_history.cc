@@ -130,22 +130,65 @@ core::Result<RoomSnapshot> RoomReader::snapshot(const Reader& reader, const core
   std::shared_ptr<RoomState> room = rooms_.room(room_id);
   const auto visible = readable_events(store_, room.get(), reader.user_id);
   if (!visible) return std::unexpected(visible.error());
-  const auto count = static_cast<std::size_t>(std::clamp<std::int64_t>(limit, 1, 100));
+  auto account_data = room_account_data(reader.user_id, room_id.str());
+  return snapshot_of(reader, *room, *visible, static_cast<std::size_t>(std::clamp<std::int64_t>(limit, 0, 100)),
+                     std::move(account_data[room_id.str()]));
+}
+
+UserSnapshot RoomReader::snapshot_all(const Reader& reader, std::int64_t limit, bool archived) {
+  UserSnapshot out;
+  out.end = position_store_.current_pos();
+  auto account_data = room_account_data(reader.user_id);
+  out.account_data = std::move(account_data[""]);
+  const auto count = static_cast<std::size_t>(std::clamp<std::int64_t>(limit, 0, 100));
+  const IgnoredUsers ignored = ignored_users(user_data_store_, reader.user_id);
+  for (const auto& membership : store_.user_memberships(reader.user_id)) {
+    std::shared_ptr<RoomState> room = rooms_.room(membership.room_id);
+    if (!room) continue;
+    if (membership.membership == "invite") {
+      const json::object* invite = room->pdu("m.room.member", reader.user_id.str());
+      if (!invite || (ignored && ignored->contains(string_field(*invite, "sender")))) continue;
+      RoomSnapshot invited;
+      invited.room_id = membership.room_id;
+      invited.membership = "invite";
+      json::array event = format(reader, store_.events({membership.event_id}));
+      if (!event.empty()) invited.invite = std::move(event.front().as_object());
+      out.rooms.push_back(std::move(invited));
+      continue;
+    }
+    const bool left = membership.membership == "leave" || membership.membership == "ban";
+    if (membership.membership != "join" && !left) continue;  // knocks have no place here
+    if (left && (!archived || store_.is_forgotten(reader.user_id, membership.room_id))) continue;
+    const Visible visible = visible_events(store_, *room, reader.user_id);
+    if (visible.empty()) continue;
+    out.rooms.push_back(snapshot_of(reader, *room, visible, count, std::move(account_data[membership.room_id])));
+  }
+  return out;
+}
+
+RoomSnapshot RoomReader::snapshot_of(const Reader& reader, const RoomState& room, const Visible& visible,
+                                     std::size_t limit, json::array account_data) {
   const StreamPos now = position_store_.current_pos();
   RoomSnapshot out;
-  out.end = visible->last(now);
-  auto page = filtered_events(store_, room_id, visible->within(0, out.end), count, storage::Direction::kBackward,
-                              with_ignored(reader, EventFilter{}));
-  std::reverse(page.events.begin(), page.events.end());
-  out.chunk = format(reader, page.events);
-  out.start = page.events.empty() ? out.end : page.events.front().pos - 1;
+  out.room_id = room.room_id;
+  out.end = visible.last(now);
+  out.start = out.end;
+  if (limit > 0) {
+    auto page = filtered_events(store_, room.room_id, visible.within(0, out.end), limit, storage::Direction::kBackward,
+                                with_ignored(reader, EventFilter{}));
+    std::reverse(page.events.begin(), page.events.end());
+    out.chunk = format(reader, page.events);
+    if (!page.events.empty()) out.start = page.events.front().pos - 1;
+  }
   std::vector<std::string> ids;
-  for (const auto& [key, event_id] : visible_state(store_, *room, *visible, now)) ids.push_back(event_id);
+  for (const auto& [key, event_id] : visible_state(store_, room, visible, now)) ids.push_back(event_id);
   out.state = format_state(reader, ids);
-  out.account_data = room_account_data(reader.user_id, room_id);
-  const auto record = store_.room(room_id);
-  out.published = record && record->published;
-  out.membership = room->membership(reader.user_id.str());
+  out.account_data = std::move(account_data);
+  if (auto room_id = core::RoomId::parse(room.room_id)) {  // the cache's own: checked on the way in
+    const auto record = store_.room(*room_id);
+    out.published = record && record->published;
+  }
+  out.membership = room.membership(reader.user_id.str());
   return out;
 }
 
@@ -155,12 +198,13 @@ EventFilter RoomReader::with_ignored(const Reader& reader, const EventFilter& fi
   return out;
 }
 
-json::array RoomReader::room_account_data(const std::string& user_id, const std::string& room_id) {
-  json::array out;
+std::map<std::string, json::array> RoomReader::room_account_data(const std::string& user_id,
+                                                                 std::optional<std::string_view> room_id) {
+  std::map<std::string, json::array> out;  // "" for the global entries
   for (const auto& entry : user_data_store_.account_data_since(user_id, 0)) {
-    if (entry.room_id != room_id) continue;
+    if (room_id && entry.room_id != *room_id) continue;
     auto content = core::parse_json(entry.content);
-    if (content) out.push_back(json::object{{"type", entry.type}, {"content", std::move(*content)}});
+    if (content) out[entry.room_id].push_back(json::object{{"type", entry.type}, {"content", std::move(*content)}});
   }
   return out;
 }

@@ -13,6 +13,7 @@
 // comes once, after the back-fill finished or gave up, with whatever the store holds then.
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -62,15 +63,25 @@ struct EventContext {
   json::array state;
 };
 
-// GET /rooms/{roomId}/initialSync.
+// GET /rooms/{roomId}/initialSync, and one room of GET /initialSync.
 struct RoomSnapshot {
+  std::string room_id;
   json::array chunk;  // oldest first
   storage::StreamPos start = 0;
   storage::StreamPos end = 0;
   json::array state;
   json::array account_data;
   bool published = false;
-  std::string membership;  // "" when the reader has none
+  std::string membership;              // "" when the reader has none
+  std::optional<json::object> invite;  // an invited room comes as its invite event alone
+};
+
+// GET /initialSync (deprecated): the user's rooms, their global account data, and the
+// position now (the token to go on from with GET /events).
+struct UserSnapshot {
+  std::vector<RoomSnapshot> rooms;
+  json::array account_data;
+  storage::StreamPos end = 0;
 };
 
 // GET /rooms/{roomId}/members: `at` a position to read the members at, and the
@@ -106,9 +117,13 @@ class RoomReader {
   // an event not in the room or not visible to the reader.
   core::Result<EventContext> context(const Reader& reader, const core::RoomId& room_id, const core::EventId& event_id,
                                      std::int64_t limit, const EventFilter& filter);
-  // The newest `limit` (clamped to 1..100) events the reader may read, the state they may see
+  // The newest `limit` (clamped to 0..100) events the reader may read, the state they may see
   // and their room account data.
   core::Result<RoomSnapshot> snapshot(const Reader& reader, const core::RoomId& room_id, std::int64_t limit);
+  // The reader's joined rooms as snapshot() gives them, their invites (not those of users they
+  // ignore) and, with `archived`, the rooms they left or were banned from and did not forget,
+  // as they could read them last.
+  UserSnapshot snapshot_all(const Reader& reader, std::int64_t limit, bool archived);
   // GET /rooms/{roomId}/event/{eventId}: M_NOT_FOUND unless the reader may read it.
   core::Result<json::object> event(const Reader& reader, const core::RoomId& room_id, const core::EventId& event_id);
   // The state the reader may see, whole or one entry (M_NOT_FOUND when absent).
@@ -131,7 +146,12 @@ class RoomReader {
                            const std::vector<storage::StoredEvent>& events);
   // The state the reader may see now (visible_state), or M_FORBIDDEN.
   core::Result<storage::StateMap> readable_state(const Reader& reader, const std::string& room_id);
-  json::array room_account_data(const std::string& user_id, const std::string& room_id);
+  // snapshot() of a room the reader may read some of (`visible`); `account_data` its room's.
+  RoomSnapshot snapshot_of(const Reader& reader, const RoomState& room, const Visible& visible, std::size_t limit,
+                           json::array account_data);
+  // The user's room account data: all rooms' or one room's.
+  std::map<std::string, json::array> room_account_data(const std::string& user_id,
+                                                       std::optional<std::string_view> room_id = std::nullopt);
   // `filter` with the users the reader ignores (timeline/ignored_users.h).
   EventFilter with_ignored(const Reader& reader, const EventFilter& filter);
 
