@@ -83,6 +83,7 @@ std::string Accounts::register_guest() {
     user.user_id = user_id_for(localpart);
     user.created_ts = core::now_ms();
     user.guest = true;
+    user.displayname = localpart;  // as for every new account
     if (core::is_valid_localpart_strict(localpart) && store_.create_user(user)) return user.user_id;
   }
 }
