@@ -46,7 +46,7 @@ void PduIntake::receive(std::shared_ptr<Pending> pending) {
   if (auto valid = rooms::check_pdu_format(pending->pdu, rules); !valid) return pending->finish(valid.error().message);
   pending->event_id = rooms::event_id_of(pending->pdu, rules);
   if (!acl_allows(*pending->room, pending->origin)) return pending->finish("The room's server ACL denies your server");
-  if (rejected(pending->event_id)) return pending->finish("The event was rejected");
+  if (rejected(pending->event_id)) return pending->refuse("The event was rejected");
   if (auto stored = store_.event(pending->event_id); stored && stored->pos != 0) return pending->finish("");
   keys_.fetch(signing_keys_needed(pending->pdu, rules),
               [this, pending](const KeyLookup& keys) { signed_checks(pending, keys); });
@@ -196,7 +196,7 @@ void PduIntake::remember_rejected(const std::string& event_id) {
 void PduIntake::reject(const std::shared_ptr<Pending>& pending, std::string why) {
   remember_rejected(pending->event_id);
   spdlog::info("federation: rejected {} from {}: {}", pending->event_id, pending->origin, why);
-  pending->finish(std::move(why));
+  pending->refuse(std::move(why));
 }
 
 }  // namespace myelin::homeserver

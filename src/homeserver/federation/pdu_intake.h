@@ -61,8 +61,9 @@
 namespace myelin::homeserver {
 
 struct PduOutcome {
-  std::string event_id;  // "" when it could not be worked out (no known room, no valid format)
-  std::string error;     // "" when accepted (written, soft-failed or already here)
+  std::string event_id;   // "" when it could not be worked out (no known room, no valid format)
+  std::string error;      // "" when accepted (written, soft-failed or already here)
+  bool rejected = false;  // `error` says why the auth rules refused it (now or before)
 };
 
 class PduIntake {

@@ -22,6 +22,7 @@ struct PduIntake::Pending {
   std::shared_ptr<GapBudget> budget = std::make_shared<GapBudget>();
   Done done;
   void finish(std::string error) const { done({event_id, std::move(error)}); }
+  void refuse(std::string why) const { done({event_id, std::move(why), true}); }  // rejected by the auth rules
 };
 
 }  // namespace myelin::homeserver

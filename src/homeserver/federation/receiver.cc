@@ -75,17 +75,17 @@ void Receiver::run(const std::string& room_id) {
     Job job = std::move(queue.jobs.front());
     queue.jobs.pop_front();
     auto returned = std::make_shared<bool>(false);
-    intake_.receive(job.origin, job.pdu,
-                    [this, room_id, returned, transaction = job.transaction](const PduOutcome& outcome) {
-                      if (!outcome.event_id.empty()) {
-                        transaction->results[outcome.event_id] =
-                            outcome.error.empty() ? json::object() : json::object{{"error", outcome.error}};
-                      }
-                      --queued_;
-                      finished(transaction);  // an answer may enqueue (the room is still busy: it waits)
-                      rooms_.at(room_id).busy = false;
-                      if (*returned) run(room_id);  // done later: go on with the room's next PDU
-                    });
+    intake_.receive(
+        job.origin, job.pdu, [this, room_id, returned, transaction = job.transaction](const PduOutcome& outcome) {
+          if (!outcome.event_id.empty()) {
+            transaction->results[outcome.event_id] =
+                outcome.error.empty() || outcome.rejected ? json::object() : json::object{{"error", outcome.error}};
+          }
+          --queued_;
+          finished(transaction);  // an answer may enqueue (the room is still busy: it waits)
+          rooms_.at(room_id).busy = false;
+          if (*returned) run(room_id);  // done later: go on with the room's next PDU
+        });
     *returned = true;
   }
   if (!queue.busy) rooms_.erase(room_id);

@@ -6,7 +6,10 @@
 // M_TOO_LARGE for the counts). Each PDU goes through PduIntake; the PDUs of one room are taken
 // one at a time in the order received (across transactions), rooms in parallel, one bad PDU
 // never stopping the others. The answer, once every PDU is done, is {"pdus": {event_id: {} or
-// {"error": ...}}} (PDUs whose ID cannot be worked out, of rooms unknown here, are left out).
+// {"error": ...}}} (PDUs whose ID cannot be worked out, of rooms unknown here, are left out):
+// an error for a PDU that could not be taken (malformed, badly signed, its auth events or
+// prev events not to be had), none for one handled, whether accepted or rejected by the auth
+// rules (a rejection is the outcome of processing, as Synapse answers it too; logged here).
 // Idempotent per (origin, txnId): the answers of the last kRememberedTransactions transactions
 // (over all origins) are kept and given again without processing; a repeat of one in progress
 // waits for its answer. At most kMaxQueuedPdus PDUs wait at once: beyond, 429 M_LIMIT_EXCEEDED
