@@ -132,13 +132,14 @@ void PduIntake::auth_checks(const std::shared_ptr<Pending>& pending) {  // step 
 }
 
 void PduIntake::prev_events(const std::shared_ptr<Pending>& pending) {
-  const std::vector<std::string> prev_ids = ids_in(pending->pdu, "prev_events", *pending->room->rules);
+  const std::vector<std::string> named = ids_in(pending->pdu, "prev_events", *pending->room->rules);
+  if (named.empty()) return reject(pending, "An event other than m.room.create must have prev_events");
+  const std::vector<std::string> prev_ids = without_rejected(named);
   std::vector<storage::StoredEvent> prevs = store_.events(prev_ids);
   // Outliers and back-filled events (pos < 0) have no state here: as good as missing.
   std::erase_if(prevs, [&](const auto& prev) { return prev.room_id != pending->room->room_id || prev.pos <= 0; });
   const std::set<std::string> wanted(prev_ids.begin(), prev_ids.end());
   if (prevs.size() >= wanted.size() && !prevs.empty()) return state_checks(pending, prevs);
-  if (prev_ids.empty()) return reject(pending, "An event other than m.room.create must have prev_events");
   if (!may_ask(pending->origin)) return pending->finish("Its prev_events are not known here");
   if (pending->may_fetch) return fetch_missing(pending);
   std::vector<std::string> missing;
@@ -184,8 +185,8 @@ void PduIntake::answered(const std::string& origin, std::int64_t asked_at, const
                kFetchBackoffMs / 1000);
 }
 
-void PduIntake::remember_rejected(const std::string& event_id) {
-  if (!rejected_.insert(event_id).second) return;
+void PduIntake::remember_rejected(const std::string& event_id, std::vector<std::string> prev_events) {
+  if (!rejected_.emplace(event_id, std::move(prev_events)).second) return;
   rejected_order_.push_back(event_id);
   if (rejected_order_.size() > kMaxRejected) {
     rejected_.erase(rejected_order_.front());
@@ -193,8 +194,30 @@ void PduIntake::remember_rejected(const std::string& event_id) {
   }
 }
 
+std::vector<std::string> PduIntake::without_rejected(std::vector<std::string> prev_ids) const {
+  // A chain of rejected events is followed as far as memory reaches, a bounded number of steps.
+  for (int step = 0; step < 20; ++step) {
+    std::vector<std::string> next;
+    bool replaced = false;
+    for (std::string& id : prev_ids) {
+      auto it = rejected_.find(id);
+      if (it == rejected_.end()) {
+        next.push_back(std::move(id));
+      } else {
+        replaced = true;
+        next.insert(next.end(), it->second.begin(), it->second.end());
+      }
+    }
+    std::sort(next.begin(), next.end());
+    next.erase(std::unique(next.begin(), next.end()), next.end());
+    prev_ids = std::move(next);
+    if (!replaced) break;
+  }
+  return prev_ids;
+}
+
 void PduIntake::reject(const std::shared_ptr<Pending>& pending, std::string why) {
-  remember_rejected(pending->event_id);
+  remember_rejected(pending->event_id, ids_in(pending->pdu, "prev_events", *pending->room->rules));
   spdlog::info("federation: rejected {} from {}: {}", pending->event_id, pending->origin, why);
   pending->refuse(std::move(why));
 }

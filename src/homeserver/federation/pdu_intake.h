@@ -31,11 +31,12 @@
 //     client sees it), answered as accepted.
 // An event that leaves other forward extremities in place sets the room's current state to the
 // resolution of the state after it and the current state.
-// Rejected events are remembered (the most recent kMaxRejected IDs) and nothing of them is
-// stored. Since the PDUs of a room wait for the one being checked, each fetch gets at most
-// kFetchTimeout, and an origin that let one run out (kSlowFetch or more without an answer) is
-// not asked again for kFetchBackoffMs: its PDUs that need a fetch are refused at once. Single-threaded (the loop); the
-// caller runs one PDU per room at a time.
+// Rejected events are remembered (the most recent kMaxRejected IDs, with their prev events)
+// and nothing else of them is stored. A rejected event changes no state, so one that names it
+// among its prev events is checked against the state before it: its own prev events stand in. Since the PDUs of a room
+// wait for the one being checked, each fetch gets at most kFetchTimeout, and an origin that let one run out (kSlowFetch
+// or more without an answer) is not asked again for kFetchBackoffMs: its PDUs that need a fetch are refused at once.
+// Single-threaded (the loop); the caller runs one PDU per room at a time.
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -45,6 +46,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <unordered_set>
 #include <utility>
 #include <vector>
@@ -130,7 +132,9 @@ class PduIntake {
   // a fetch from it asked at `asked_at` (core::now_ms()).
   bool may_ask(const std::string& origin) const;
   void answered(const std::string& origin, std::int64_t asked_at, const IncomingResponse& response);
-  void remember_rejected(const std::string& event_id);
+  void remember_rejected(const std::string& event_id, std::vector<std::string> prev_events);
+  // `prev_ids` with each rejected event replaced by its own prev events (in turn, when rejected).
+  std::vector<std::string> without_rejected(std::vector<std::string> prev_ids) const;
   // The PDUs of the auth events `pdu` names, in its order, from `fetched` or the store; nullopt
   // when one is missing, rejected or of another room.
   std::optional<std::vector<json::object>> auth_events_of(const RoomState& room, const json::object& pdu,
@@ -156,9 +160,9 @@ class PduIntake {
   WritePath& write_path_;
   KeyFetcher& keys_;
   Transport& transport_;
-  std::unordered_set<std::string> rejected_;
-  std::deque<std::string> rejected_order_;            // oldest first, for the bound
-  std::map<std::string, std::int64_t> slow_origins_;  // origin → when a fetch from it ran out
+  std::unordered_map<std::string, std::vector<std::string>> rejected_;  // event ID -> its prev events
+  std::deque<std::string> rejected_order_;                              // oldest first, for the bound
+  std::map<std::string, std::int64_t> slow_origins_;                    // origin → when a fetch from it ran out
 };
 
 // The fields an outlier and a timeline row share, from a checked PDU.

@@ -80,7 +80,7 @@ void PduIntake::store_auth_chain(const RoomState& room, Fetched& events, const K
     for (const json::object& event : *auth_events) pointers.push_back(&event);
     if (auto allowed = authorize_by_auth_events(pdu, pointers, *create, rules); !allowed) {
       spdlog::info("federation: rejected auth event {}: {}", id, allowed.error().message);
-      remember_rejected(id);
+      remember_rejected(id, ids_in(pdu, "prev_events", rules));
       continue;
     }
     outliers.push_back(outlier_of(id, room.room_id, pdu));

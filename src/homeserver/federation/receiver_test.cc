@@ -111,6 +111,17 @@ TEST_F(ReceiverTest, AnEventItsAuthEventsDoNotAllowIsRejected) {
   EXPECT_FALSE(store->event(name_id));
   EXPECT_TRUE(intake.rejected(name_id));
   EXPECT_EQ(room()->pdu("m.room.name", ""), nullptr);
+  // An event after the rejected one (its prev event) is checked against the state before it.
+  json::object after = resigned(message.pdu, [&](json::object& pdu) {
+    pdu["prev_events"] = json::array{name_id};
+    pdu["depth"] = pdu.at("depth").as_int64() + 1;
+    pdu["content"] = json::object{{"body", "after the rejected one"}};
+  });
+  send("t2", {after});
+  EXPECT_EQ(result(id_of(after)), json::object());
+  auto stored = store->event(id_of(after));
+  ASSERT_TRUE(stored);
+  EXPECT_GT(stored->pos, 0);  // in the timeline
 }
 
 TEST_F(ReceiverTest, AnEventTheCurrentStateDoesNotAllowIsSoftFailed) {
