@@ -11,8 +11,9 @@
 //  2. the required signers' signatures, keys through the KeyFetcher (dropped);
 //  3. the content hash: on mismatch the redacted event goes on (and is what is stored);
 //  4. auth against its own auth events (rejected). Those not stored here are asked of the
-//     origin once (GET /event_auth, at most kMaxAuthChainEvents): each event of the chain that
-//     passes checks 1–4 itself, oldest first, is stored as an outlier; still missing: refused;
+//     origin once (GET /event_auth, at most kMaxAuthChainEvents; when it gives no chain, the
+//     missing ones through /event): each event of the chain that passes checks 1–4 itself,
+//     oldest first, is stored as an outlier; still missing: refused;
 //  5. auth against the state before it (rejected): the state after its prev event, or the
 //     resolution of the states after its prev events (rooms/state_res.h) when they differ.
 //     Missing prev events (pdu_intake_gap.cc) are asked of the origin through POST
@@ -141,6 +142,9 @@ class PduIntake {
                                                           const std::map<std::string, json::object>& fetched);
   // pdu_intake_auth.cc: the auth chain from the origin (step 4).
   void fetch_auth_chain(const std::shared_ptr<Pending>& pending);
+  // The fetched events not known here yet, with their signers' keys, stored (store_auth_chain);
+  // then step 4 again.
+  void take_auth_events(const std::shared_ptr<Pending>& pending, Fetched fetched);
   void store_auth_chain(const RoomState& room, Fetched& events, const KeyLookup& keys);
   // pdu_intake_state.cc: steps 5 and 6, and the write.
   // `prevs`: the prev events stored here; `fetched_states`: the states after the others, from

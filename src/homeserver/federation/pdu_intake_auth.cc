@@ -42,26 +42,42 @@ void PduIntake::fetch_auth_chain(const std::shared_ptr<Pending>& pending) {
     const rooms::RoomVersionRules& rules = *room.rules;
     auto body = response.status == 200 ? core::parse_json_object(response.body) : core::Result<json::object>();
     const json::value* chain = body ? body->if_contains("auth_chain") : nullptr;
-    auto events = std::make_shared<Fetched>();
-    std::vector<KeyNeed> needs;
-    if (chain && chain->is_array()) {
-      for (const json::value& value : chain->get_array()) {
-        if (events->size() == kMaxAuthChainEvents) break;
-        if (!value.is_object()) continue;
-        json::object pdu = value.get_object();
-        pdu.erase("unsigned");
-        if (string_field(pdu, "room_id") != room.room_id || !rooms::check_pdu_format(pdu, rules)) continue;
-        std::string id = rooms::event_id_of(pdu, rules);
-        if (rejected(id) || store_.event(id)) continue;
-        for (KeyNeed& need : signing_keys_needed(pdu, rules)) needs.push_back(std::move(need));
-        events->emplace_back(std::move(id), std::move(pdu));
-      }
+    if (!chain || !chain->is_array()) {
+      // No chain to be had (a server that does not serve /event_auth): the event's own auth
+      // events that are missing here, one by one (at most the 10 a PDU may name).
+      std::vector<std::string> missing;
+      for (const std::string& id : ids_in(pending->pdu, "auth_events", rules))
+        if (!rejected(id) && !store_.event(id)) missing.push_back(id);
+      return fetch_events(pending->origin, room.room_id, std::move(missing),
+                          [this, pending](Fetched fetched) { take_auth_events(pending, std::move(fetched)); });
     }
-    std::ranges::stable_sort(*events, {}, [](const auto& event) { return depth_of(event.second); });
-    keys_.fetch(std::move(needs), [this, pending, events](const KeyLookup& keys) {
-      store_auth_chain(*pending->room, *events, keys);
-      auth_checks(pending);
-    });
+    Fetched events;
+    for (const json::value& value : chain->get_array()) {
+      if (events.size() == kMaxAuthChainEvents) break;
+      if (!value.is_object()) continue;
+      json::object pdu = value.get_object();
+      pdu.erase("unsigned");
+      if (string_field(pdu, "room_id") != room.room_id || !rooms::check_pdu_format(pdu, rules)) continue;
+      std::string id = rooms::event_id_of(pdu, rules);
+      events.emplace_back(std::move(id), std::move(pdu));
+    }
+    take_auth_events(pending, std::move(events));
+  });
+}
+
+void PduIntake::take_auth_events(const std::shared_ptr<Pending>& pending, Fetched fetched) {
+  const rooms::RoomVersionRules& rules = *pending->room->rules;
+  auto events = std::make_shared<Fetched>();
+  std::vector<KeyNeed> needs;
+  for (auto& [id, pdu] : fetched) {
+    if (rejected(id) || store_.event(id)) continue;
+    for (KeyNeed& need : signing_keys_needed(pdu, rules)) needs.push_back(std::move(need));
+    events->emplace_back(std::move(id), std::move(pdu));
+  }
+  std::ranges::stable_sort(*events, {}, [](const auto& event) { return depth_of(event.second); });
+  keys_.fetch(std::move(needs), [this, pending, events](const KeyLookup& keys) {
+    store_auth_chain(*pending->room, *events, keys);
+    auth_checks(pending);
   });
 }
 

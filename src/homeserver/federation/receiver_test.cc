@@ -190,6 +190,28 @@ TEST_F(ReceiverTest, MissingAuthEventsAreFetchedThroughEventAuthAndKeptAsOutlier
   EXPECT_TRUE(room()->joined.contains("@c:remote.example"));
 }
 
+TEST_F(ReceiverTest, WithoutAnAuthChainTheMissingAuthEventsAreFetchedOneByOne) {
+  join_bob();
+  BuiltEvent carol = remote_event("@c:remote.example", "m.room.member", "@c:remote.example", {{"membership", "join"}});
+  RoomState ahead = *room();
+  ahead.apply(carol.row, carol.pdu, {ahead.last_pos + 1, ahead.state_group});
+  BuiltEvent message = remote_event("@c:remote.example", "m.room.message", std::nullopt, {{"body", "hi"}}, &ahead);
+  send("t1", {message.pdu});
+  ASSERT_EQ(transport.sent.size(), 1u);
+  transport.answer(404, R"({"errcode":"M_UNRECOGNIZED","error":"no /event_auth here"})");
+  // Only Carol's join is missing: asked for by itself.
+  ASSERT_EQ(transport.sent.size(), 2u);
+  EXPECT_EQ(transport.sent[1].request.target,
+            "/_matrix/federation/v1/event/" + http::percent_encode(carol.row.event_id));
+  transport.answer(200, core::to_string(json::object{{"origin", "remote.example"}, {"pdus", json::array{carol.pdu}}}));
+  auto outlier = store->event(carol.row.event_id);
+  ASSERT_TRUE(outlier);
+  ASSERT_EQ(transport.sent.size(), 3u);  // then on as with a chain: the prev event, through get_missing_events
+  transport.answer(200, core::to_string(json::object{{"events", json::array{carol.pdu}}}));
+  EXPECT_EQ(result(message.row.event_id), json::object());
+  EXPECT_TRUE(room()->joined.contains("@c:remote.example"));
+}
+
 TEST_F(ReceiverTest, ForkedPrevEventsAreResolved) {
   join_bob();
   // Bob renames himself while @a sets the topic: two branches with different states. (A second
