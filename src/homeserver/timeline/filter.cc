@@ -1,6 +1,9 @@
 #include "homeserver/timeline/filter.h"
 
 #include <algorithm>
+#include <tuple>
+
+#include "core/ids.h"
 
 namespace myelin::homeserver {
 namespace {
@@ -23,14 +26,20 @@ bool any_match(const std::vector<std::string>& patterns, std::string_view value,
                      [&](const std::string& p) { return wildcards ? glob_match(p, value) : p == value; });
 }
 
-core::Status string_list(const json::object& object, std::string_view key,
-                         std::optional<std::vector<std::string>>& out) {
+bool is_user_id(std::string_view text) { return core::UserId::parse(text).has_value(); }
+
+// The list `key` of strings, each one `valid` says is (a room ID, a user ID) when given.
+core::Status string_list(const json::object& object, std::string_view key, std::optional<std::vector<std::string>>& out,
+                         bool (*valid)(std::string_view) = nullptr) {
   auto value = object.if_contains(key);
   if (!value) return {};
   if (!value->is_array()) return core::fail(Errc::kBadJson, std::string(key) + " must be an array");
   out.emplace();
   for (const auto& item : value->get_array()) {
     if (!item.is_string()) return core::fail(Errc::kBadJson, std::string(key) + " must hold strings");
+    if (valid && !valid(item.get_string()))
+      return core::fail(Errc::kInvalidParam, std::string(key) + " holds something that is no " +
+                                                 (valid == is_user_id ? "user ID" : "room ID"));
     out->emplace_back(item.get_string());
   }
   return {};
@@ -85,13 +94,14 @@ core::Result<EventFilter> parse_event_filter(const json::object& definition, std
     if (!limit->is_int64() && !limit->is_uint64()) return core::fail(Errc::kBadJson, "limit must be an integer");
     filter.limit = std::clamp<std::int64_t>(limit->to_number<std::int64_t>(), 0, 1000);
   }
-  for (auto [key, out] : {std::pair{"types", &filter.types},
-                          {"not_types", &filter.not_types},
-                          {"senders", &filter.senders},
-                          {"not_senders", &filter.not_senders},
-                          {"rooms", &filter.rooms},
-                          {"not_rooms", &filter.not_rooms}})
-    if (auto ok = string_list(definition, key, *out); !ok) return std::unexpected(ok.error());
+  using Valid = bool (*)(std::string_view);
+  for (auto [key, out, valid] : {std::tuple{"types", &filter.types, Valid{}},
+                                 {"not_types", &filter.not_types, Valid{}},
+                                 {"senders", &filter.senders, Valid{is_user_id}},
+                                 {"not_senders", &filter.not_senders, Valid{is_user_id}},
+                                 {"rooms", &filter.rooms, Valid{core::is_valid_room_id}},
+                                 {"not_rooms", &filter.not_rooms, Valid{core::is_valid_room_id}}})
+    if (auto ok = string_list(definition, key, *out, valid); !ok) return std::unexpected(ok.error());
   for (auto [key, out] : {std::pair{"lazy_load_members", &filter.lazy_load_members},
                           {"include_redundant_members", &filter.include_redundant_members},
                           {"unread_thread_notifications", &filter.unread_thread_notifications}}) {
@@ -113,8 +123,10 @@ core::Result<Filter> Filter::parse(const json::object& definition) {
   if (auto room = definition.if_contains("room")) {
     if (!room->is_object()) return core::fail(Errc::kBadJson, "room must be an object");
     const auto& r = room->get_object();
-    if (auto ok = string_list(r, "rooms", filter.room.rooms); !ok) return std::unexpected(ok.error());
-    if (auto ok = string_list(r, "not_rooms", filter.room.not_rooms); !ok) return std::unexpected(ok.error());
+    if (auto ok = string_list(r, "rooms", filter.room.rooms, core::is_valid_room_id); !ok)
+      return std::unexpected(ok.error());
+    if (auto ok = string_list(r, "not_rooms", filter.room.not_rooms, core::is_valid_room_id); !ok)
+      return std::unexpected(ok.error());
     auto include_leave = flag(r, "include_leave");
     if (!include_leave) return std::unexpected(include_leave.error());
     filter.room.include_leave = *include_leave;

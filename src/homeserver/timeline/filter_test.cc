@@ -56,6 +56,17 @@ TEST(FilterTest, WrongTypesAreBadJson) {
   }
 }
 
+TEST(FilterTest, RoomAndSenderListsHoldIds) {
+  for (const char* text :
+       {R"({"room":{"timeline":{"rooms":["not_a_room_id"]}}})", R"({"room":{"not_rooms":["x"]}})",
+        R"({"room":{"timeline":{"senders":["not_a_sender_id"]}}})", R"({"presence":{"not_senders":["@"]}})"}) {
+    auto filter = Filter::parse(parse(text));
+    ASSERT_FALSE(filter) << text;
+    EXPECT_EQ(filter.error().errcode, "M_INVALID_PARAM") << text;
+  }
+  EXPECT_TRUE(Filter::parse(parse(R"({"room":{"rooms":["!a:b.example"],"timeline":{"senders":["@a:b.example"]}}})")));
+}
+
 TEST(FilterTest, LimitIsClamped) {
   auto filter = parse_event_filter(parse(R"({"limit":100000})"), 10);
   ASSERT_TRUE(filter);
