@@ -175,6 +175,20 @@ class Media(unittest.TestCase):
             self.assertEqual((response.status, response.read()), (status, content), asked)
         conn.close()
 
+    def test_file_names_in_content_disposition(self):
+        status, body = self.m.upload(b"hello", "text/plain")
+        path = self.m.media_path(body["content_uri"])
+        auth = {"Authorization": "Bearer " + self.m.user["access_token"]}
+        conn = http.client.HTTPConnection(self.m.host, self.m.port, timeout=10)
+        # A token goes bare (RFC 6266), anything else percent-encoded in filename*.
+        for name, expected in (("", "inline"), ("/notes.txt", "inline; filename=notes.txt"),
+                               ("/n%C3%A4me%20with%20spaces.txt", "inline; filename*=utf-8''n%C3%A4me%20with%20spaces.txt")):
+            conn.request("GET", path + name, headers=auth)
+            response = conn.getresponse()
+            response.read()
+            self.assertEqual((response.status, response.getheader("Content-Disposition")), (200, expected), name)
+        conn.close()
+
     def test_async_uploads_follow_the_spec(self):
         status, created = harness.request(self.m.server.url, "POST", "/_matrix/media/v1/create",
                                           token=self.m.user["access_token"])

@@ -112,11 +112,25 @@ std::string served_type(const homeserver::Servable& file) {
   return file.content_type.empty() ? "application/octet-stream" : file.content_type;
 }
 
+namespace {
+
+// RFC 7230's token characters: such a name goes as a bare filename= (RFC 6266), which every
+// client reads; any other in filename*, percent-encoded UTF-8.
+bool is_token(std::string_view name) {
+  return std::ranges::all_of(name, [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) ||
+           std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+  });
+}
+
+}  // namespace
+
 std::string content_disposition(const homeserver::Servable& file, std::string_view file_name) {
   std::string disposition = homeserver::servable_inline(served_type(file)) ? "inline" : "attachment";
   const std::string_view name = file_name.empty() ? std::string_view(file.upload_name) : file_name;
-  if (!name.empty()) disposition += "; filename*=utf-8''" + http::percent_encode(name);
-  return disposition;
+  if (name.empty()) return disposition;
+  if (is_token(name)) return disposition + "; filename=" + std::string(name);
+  return disposition + "; filename*=utf-8''" + http::percent_encode(name);
 }
 
 core::Result<media::ThumbnailSpec> thumbnail_spec(const http::Request& request) {
