@@ -33,6 +33,17 @@ struct ReceiverTest : testing::FederationRoom {
          presence.push_back(origin + " " + core::canonical_json(content));
        }}};
 
+  // Bob joined; then Carol's join (not sent here) and her message, which cites it as auth and
+  // prev event.
+  std::pair<BuiltEvent, BuiltEvent> message_after_an_unknown_join() {
+    join_bob();
+    BuiltEvent join = remote_event("@c:remote.example", "m.room.member", "@c:remote.example", {{"membership", "join"}});
+    RoomState ahead = *room();
+    ahead.apply(join.row, join.pdu, {ahead.last_pos + 1, ahead.state_group});
+    BuiltEvent message = remote_event("@c:remote.example", "m.room.message", std::nullopt, {{"body", "hi"}}, &ahead);
+    return {std::move(join), std::move(message)};
+  }
+
   // Sends a transaction of `pdus` from remote.example; the answer, when it came.
   std::optional<core::Result<json::object>> answer;
   void send(const std::string& txn_id, json::array pdus, json::array edus = {},
@@ -164,11 +175,7 @@ TEST_F(ReceiverTest, MissingPrevEventsAreFetchedThroughGetMissingEvents) {
 }
 
 TEST_F(ReceiverTest, MissingAuthEventsAreFetchedThroughEventAuthAndKeptAsOutliers) {
-  join_bob();
-  BuiltEvent carol = remote_event("@c:remote.example", "m.room.member", "@c:remote.example", {{"membership", "join"}});
-  RoomState ahead = *room();
-  ahead.apply(carol.row, carol.pdu, {ahead.last_pos + 1, ahead.state_group});
-  BuiltEvent message = remote_event("@c:remote.example", "m.room.message", std::nullopt, {{"body", "hi"}}, &ahead);
+  const auto [carol, message] = message_after_an_unknown_join();
   send("t1", {message.pdu});
   ASSERT_EQ(transport.sent.size(), 1u);
   EXPECT_EQ(transport.sent[0].request.method, "GET");
@@ -191,11 +198,7 @@ TEST_F(ReceiverTest, MissingAuthEventsAreFetchedThroughEventAuthAndKeptAsOutlier
 }
 
 TEST_F(ReceiverTest, WithoutAnAuthChainTheMissingAuthEventsAreFetchedOneByOne) {
-  join_bob();
-  BuiltEvent carol = remote_event("@c:remote.example", "m.room.member", "@c:remote.example", {{"membership", "join"}});
-  RoomState ahead = *room();
-  ahead.apply(carol.row, carol.pdu, {ahead.last_pos + 1, ahead.state_group});
-  BuiltEvent message = remote_event("@c:remote.example", "m.room.message", std::nullopt, {{"body", "hi"}}, &ahead);
+  const auto [carol, message] = message_after_an_unknown_join();
   send("t1", {message.pdu});
   ASSERT_EQ(transport.sent.size(), 1u);
   transport.answer(404, R"({"errcode":"M_UNRECOGNIZED","error":"no /event_auth here"})");
