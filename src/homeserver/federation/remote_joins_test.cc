@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "homeserver/federation/join_test_support.h"
+#include "homeserver/federation/remote_requests.h"
 #include "rooms/event_format.h"
 
 namespace myelin::homeserver {
@@ -71,6 +72,16 @@ TEST_F(RemoteJoinsTest, RefusedUnknownAndUnreachable) {
   EXPECT_EQ(a.remote_join("@alice:a.example", "!" + std::string(43, 'A'), {"", "a.example"}).error().errcode,
             "M_NOT_FOUND");
   EXPECT_FALSE(a.store->room(*core::RoomId::parse(closed)));
+}
+
+TEST(RefusalOf, AnIncompatibleRoomVersionIsNamedToTheClient) {
+  IncomingResponse response;
+  response.status = 400;
+  response.body = R"({"errcode":"M_INCOMPATIBLE_ROOM_VERSION","error":"too new","room_version":"99"})";
+  const core::Error error = refusal_of("b.example", response);
+  EXPECT_EQ(error.http_status, 400);
+  EXPECT_EQ(error.errcode, "M_INCOMPATIBLE_ROOM_VERSION");
+  EXPECT_EQ(error.extra.at("room_version"), "99");
 }
 
 TEST_F(RemoteJoinsTest, EventsThatFailTheChecksGoUnused) {

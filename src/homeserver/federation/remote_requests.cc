@@ -45,8 +45,13 @@ core::Error refusal_of(const std::string& server, const IncomingResponse& respon
                                                               : core::fail(Errc::kUnknown, "");
   const std::string_view errcode = body ? string_field(*body, "errcode") : "";
   if (!errcode.starts_with("M_") || errcode.size() > 64) return error_of(server, response);
-  return core::Error{
+  core::Error error{
       response.status, std::string(errcode), server + ": " + std::string(string_field(*body, "error")), {}};
+  // The room's version, which the client is to be told with this error (client-server-api /join).
+  if (errcode == "M_INCOMPATIBLE_ROOM_VERSION")
+    if (const std::string_view version = string_field(*body, "room_version"); !version.empty() && version.size() <= 32)
+      error.extra["room_version"] = version;
+  return error;
 }
 
 std::vector<std::string> candidate_servers(std::vector<std::string> servers, const std::string& own, std::size_t max) {

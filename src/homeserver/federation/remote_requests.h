@@ -22,7 +22,8 @@ core::Error unreachable(std::string message);  // 502 M_UNKNOWN
 // passed on), or unreachable().
 core::Error error_of(const std::string& server, const IncomingResponse& response);
 // error_of, but any 4xx with an M_ errcode (at most 64 characters) is passed on as it came:
-// what another server refused about our user's request (an invite) is the client's answer.
+// what another server refused about our user's request (an invite) is the client's answer
+// (with the room_version of an M_INCOMPATIBLE_ROOM_VERSION).
 core::Error refusal_of(const std::string& server, const IncomingResponse& response);
 
 // The object of a legacy v1 answer, [200, {...}] (v1 send_join, v1 invite); M_BAD_JSON otherwise.

@@ -59,7 +59,7 @@ test("an upload downloads byte for byte, only with a login, and is gone once del
   const got = await download(mxc);
   assert.equal(got.status, 200);
   assert.ok(got.bytes.equals(data));
-  assert.equal(got.headers.get("content-disposition"), "attachment; filename*=utf-8''notes.bin");
+  assert.equal(got.headers.get("content-disposition"), "attachment; filename=notes.bin");
   assert.equal(got.headers.get("x-content-type-options"), "nosniff");
   assert.match(got.headers.get("content-security-policy"), /^sandbox;/);
 
