@@ -143,6 +143,9 @@ UserSnapshot RoomReader::snapshot_all(const Reader& reader, std::int64_t limit, 
   const auto count = static_cast<std::size_t>(std::clamp<std::int64_t>(limit, 0, 100));
   const IgnoredUsers ignored = ignored_users(user_data_store_, reader.user_id);
   for (const auto& membership : store_.user_memberships(reader.user_id)) {
+    const bool left = membership.membership == "leave" || membership.membership == "ban";
+    if (membership.membership != "join" && membership.membership != "invite" && !left) continue;  // knocks
+    if (left && (!archived || store_.is_forgotten(reader.user_id, membership.room_id))) continue;
     std::shared_ptr<RoomState> room = rooms_.room(membership.room_id);
     if (!room) continue;
     if (membership.membership == "invite") {
@@ -156,9 +159,6 @@ UserSnapshot RoomReader::snapshot_all(const Reader& reader, std::int64_t limit, 
       out.rooms.push_back(std::move(invited));
       continue;
     }
-    const bool left = membership.membership == "leave" || membership.membership == "ban";
-    if (membership.membership != "join" && !left) continue;  // knocks have no place here
-    if (left && (!archived || store_.is_forgotten(reader.user_id, membership.room_id))) continue;
     const Visible visible = visible_events(store_, *room, reader.user_id);
     if (visible.empty()) continue;
     out.rooms.push_back(snapshot_of(reader, *room, visible, count, std::move(account_data[membership.room_id])));
