@@ -130,6 +130,37 @@ class GuestsLeave(unittest.TestCase):
         self.assertEqual((status, body["errcode"]), (403, "M_FORBIDDEN"))
         self.assertEqual(self.membership(room, guest["user_id"]), "join")
 
+    def test_a_guest_upgrades_to_a_full_account_of_the_same_id(self):
+        room, _ = self.open_room()
+        guest = self.guest()
+        self.assertEqual(self.guest_call(guest, "POST", f"/rooms/{q(room)}/join", {})[0], 200)
+        localpart = guest["user_id"][1:].split(":")[0]
+        url, token = self.server.url, self.server.registration_token()
+
+        def register(body):
+            status, challenge = harness.request(url, "POST", V3 + "/register", body)
+            self.assertEqual(status, 401, challenge)
+            return harness.request(url, "POST", V3 + "/register", {**body, "auth": {
+                "type": "m.login.registration_token", "token": token, "session": challenge["session"]}})
+        # Only with the guest's own localpart, and only a guest's token.
+        status, body = harness.request(url, "POST", V3 + "/register", {
+            "username": "someone-else", "password": "pw-upgraded-long", "guest_access_token": guest["access_token"]})
+        self.assertEqual((status, body["errcode"]), (403, "M_FORBIDDEN"))
+        status, body = harness.request(url, "POST", V3 + "/register", {
+            "username": "alice", "password": "pw-upgraded-long", "guest_access_token": self.alice.token})
+        self.assertEqual((status, body["errcode"]), (403, "M_FORBIDDEN"))
+        status, body = register({"username": localpart, "password": "pw-upgraded-long",
+                                 "guest_access_token": guest["access_token"]})
+        self.assertEqual((status, body.get("user_id")), (200, guest["user_id"]), body)
+        # A full account now: it logs in with its password, creates rooms, and is still in the room.
+        status, login = harness.request(url, "POST", V3 + "/login", {
+            "type": "m.login.password", "identifier": {"type": "m.id.user", "user": localpart},
+            "password": "pw-upgraded-long"})
+        self.assertEqual(status, 200, login)
+        status, body = harness.request(url, "POST", V3 + "/createRoom", {}, login["access_token"])
+        self.assertEqual(status, 200, body)
+        self.assertEqual(self.membership(room, guest["user_id"]), "join")
+
     def test_guests_download_media_and_set_only_their_display_name(self):
         guest = self.guest()
         status, body = harness.request(self.server.url, "POST", "/_matrix/media/v3/upload?filename=a.txt", None,

@@ -88,6 +88,19 @@ std::string Accounts::register_guest() {
   }
 }
 
+core::Result<std::string> Accounts::guest_of(std::string_view access_token) {
+  auto owner = store_.token_owner(core::token_digest(access_token));
+  auto user = owner ? store_.user(owner->user_id) : std::nullopt;
+  if (!user || user->deactivated) return core::fail(Errc::kUnknownToken, "Invalid guest access token");
+  if (!user->guest) return core::fail(Errc::kForbidden, "This access token is not a guest's");
+  return owner->user_id;
+}
+
+std::string Accounts::upgrade_guest(const std::string& user_id, std::string password_hash) {
+  store_.upgrade_guest(user_id, password_hash);
+  return user_id;
+}
+
 namespace {
 
 // `name` cut to kMaxDeviceNameBytes, not inside a UTF-8 character.

@@ -69,6 +69,12 @@ class Accounts {
   core::Result<std::string> register_user(std::string_view localpart, std::string password_hash, bool admin);
   // A guest account under a fresh random ID, without password.
   std::string register_guest();
+  // The guest whose access token this is (client-server-api "Guest Access": a guest upgrades
+  // by registering with it); M_UNKNOWN_TOKEN for no valid token, M_FORBIDDEN for a non-guest.
+  core::Result<std::string> guest_of(std::string_view access_token);
+  // The guest account becomes a full one with this password (`password_hash` as for
+  // register_user); its ID, devices and rooms stay. Returns the user ID.
+  std::string upgrade_guest(const std::string& user_id, std::string password_hash);
   // A new device (or the named one, reused with its keys and inbox, its old access tokens
   // revoked) with a fresh access token; a new device is a device-list change. A new device
   // beyond AccountsOptions::devices_per_user logs out the user's device seen least recently (refusing

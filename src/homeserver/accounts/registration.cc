@@ -76,8 +76,18 @@ void Registration::register_account(const json::object& body, bool guest, Done d
     return done(core::fail(Errc::kBadJson, "Password too long"));
   std::string localpart = username->value_or("");
   lower_case(localpart);
-  if (!localpart.empty())
+  auto guest_token = string_param(params, "guest_access_token");
+  if (!guest_token) return done(std::unexpected(guest_token.error()));
+  std::optional<std::string> upgraded;  // a guest's own account, made a full one
+  if (*guest_token) {
+    auto guest = accounts_.guest_of(**guest_token);
+    if (!guest) return done(std::unexpected(guest.error()));
+    if (accounts_.user_id_for(localpart) != *guest)
+      return done(core::fail(Errc::kForbidden, "username must be the guest's own localpart"));
+    upgraded = std::move(*guest);
+  } else if (!localpart.empty()) {
     if (auto ok = accounts_.check_username(localpart); !ok) return done(std::unexpected(ok.error()));
+  }
   auto uia = uia_.check(body, flows(),
                         [this](std::string_view type, const json::object& auth) { return check_stage(type, auth); });
   if (!uia) return done(std::unexpected(uia.error()));
@@ -86,20 +96,22 @@ void Registration::register_account(const json::object& body, bool guest, Done d
     localpart = core::random_string(12);
     lower_case(localpart);
   }
-  create(std::move(localpart), std::move(**password), session, std::move(params), std::move(done));
+  create(std::move(localpart), std::move(**password), session, std::move(params), std::move(upgraded), std::move(done));
 }
 
 void Registration::create(std::string localpart, std::string password, std::string session, json::object params,
-                          Done done) {
+                          std::optional<std::string> upgraded, Done done) {
   auto hash = std::make_shared<std::string>();
-  scheduler_.run_blocking([hash, password = std::move(password)] { *hash = core::hash_password(password); },
-                          [this, hash, localpart = std::move(localpart), session = std::move(session),
-                           params = std::move(params), done = std::move(done)] {
-                            auto user_id = accounts_.register_user(localpart, std::move(*hash), false);
-                            if (!user_id) return done(std::unexpected(user_id.error()));
-                            uia_.set_result(session, *user_id);
-                            done(finish(*user_id, params));
-                          });
+  scheduler_.run_blocking(
+      [hash, password = std::move(password)] { *hash = core::hash_password(password); },
+      [this, hash, localpart = std::move(localpart), session = std::move(session), params = std::move(params),
+       upgraded = std::move(upgraded), done = std::move(done)] {
+        auto user_id = upgraded ? core::Result<std::string>(accounts_.upgrade_guest(*upgraded, std::move(*hash)))
+                                : accounts_.register_user(localpart, std::move(*hash), false);
+        if (!user_id) return done(std::unexpected(user_id.error()));
+        uia_.set_result(session, *user_id);
+        done(finish(*user_id, params));
+      });
 }
 
 bool Registration::token_valid(const std::string& token) {

@@ -37,7 +37,8 @@ class Registration {
   // inhibit_login, else also access_token, device_id and home_server. A registration goes
   // through user-interactive auth; the parameters of the session's first request count for
   // later ones, and a retry of a completed session answers for the same user. M_FORBIDDEN for
-  // guests when guest access is off.
+  // guests when guest access is off. With guest_access_token (a guest's), the guest's own
+  // account becomes a full one: username must be its localpart (M_FORBIDDEN otherwise).
   void register_account(const json::object& body, bool guest, Done done);
   // GET /register/m.login.registration_token/validity: whether `token` can still be used.
   bool token_valid(const std::string& token);
@@ -56,7 +57,9 @@ class Registration {
   // The m.login.registration_token (or m.login.dummy) stage: uses the token once.
   core::Status check_stage(std::string_view type, const json::object& auth);
   // Hashes the password off the loop, creates the account and answers as finish() does.
-  void create(std::string localpart, std::string password, std::string session, json::object params, Done done);
+  // `upgraded`: the guest made a full account instead of a new one.
+  void create(std::string localpart, std::string password, std::string session, json::object params,
+              std::optional<std::string> upgraded, Done done);
   // The answer to a successful registration: a session unless inhibit_login.
   json::object finish(const std::string& user_id, const json::object& body);
 
