@@ -89,12 +89,7 @@ void RemoteJoins::try_next(std::shared_ptr<Attempt> attempt) {
   if (attempt->next == attempt->candidates.size())
     return attempt->done(std::unexpected(attempt->failures.answer("join us to the room")));
   const std::string server = attempt->candidates[attempt->next++];
-  OutgoingRequest request;
-  request.destination = server;
-  request.method = "GET";
-  request.target = make_member_target("make_join", attempt->room_id, attempt->user_id);
-  request.max_response_bytes = 256 << 10;
-  transport_.send(std::move(request),
+  transport_.send(template_request(server, "make_join", attempt->room_id, attempt->user_id),
                   [this, attempt, server](IncomingResponse response) { on_make_join(attempt, server, response); });
 }
 

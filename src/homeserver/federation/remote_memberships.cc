@@ -9,7 +9,6 @@
 namespace myelin::homeserver {
 namespace {
 
-constexpr std::size_t kMaxTemplateBytes = 256 << 10;
 constexpr std::size_t kMaxKnockAnswerBytes = 1 << 20;  // knock_room_state: 50 events are kept
 
 }  // namespace
@@ -88,12 +87,7 @@ void RemoteMemberships::try_knock(std::shared_ptr<Knock> knock) {
   if (knock->next == knock->candidates.size())
     return knock->done(std::unexpected(knock->failures.answer("knock on the room for us")));
   const std::string server = knock->candidates[knock->next++];
-  OutgoingRequest request;
-  request.destination = server;
-  request.method = "GET";
-  request.target = make_member_target("make_knock", knock->room_id, knock->user_id);
-  request.max_response_bytes = kMaxTemplateBytes;
-  transport_.send(std::move(request),
+  transport_.send(template_request(server, "make_knock", knock->room_id, knock->user_id),
                   [this, knock, server](IncomingResponse response) { on_make_knock(knock, server, response); });
 }
 
@@ -139,15 +133,10 @@ void RemoteMemberships::leave(const core::UserId& user_id, const core::RoomId& r
     leave_locally(user_id.str(), room_id.str(), reason);
     return done({});
   }
-  OutgoingRequest request;
-  request.destination = server;
-  request.method = "GET";
-  request.target = "/_matrix/federation/v1/make_leave/" + http::percent_encode(room_id.str()) + "/" +
-                   http::percent_encode(user_id.str());
-  transport_.send(std::move(request), [this, user = user_id.str(), room = room_id.str(), server, reason,
-                                       done = std::move(done)](IncomingResponse response) mutable {
-    on_make_leave(user, room, server, reason, response, std::move(done));
-  });
+  transport_.send(
+      template_request(server, "make_leave", room_id.str(), user_id.str()),
+      [this, user = user_id.str(), room = room_id.str(), server, reason, done = std::move(done)](
+          IncomingResponse response) mutable { on_make_leave(user, room, server, reason, response, std::move(done)); });
 }
 
 void RemoteMemberships::on_make_leave(const std::string& user_id, const std::string& room_id, const std::string& server,

@@ -81,15 +81,22 @@ core::Error Failures::answer(std::string_view what) const {
   return unreachable("No server could " + std::string(what) + ": " + last_error);
 }
 
-std::string make_member_target(std::string_view endpoint, const std::string& room_id, const std::string& user_id) {
-  std::string target = "/_matrix/federation/v1/" + std::string(endpoint) + "/" + http::percent_encode(room_id) + "/" +
-                       http::percent_encode(user_id);
-  char separator = '?';
-  for (const auto& rules : rooms::supported_room_versions()) {
-    target += separator + std::string("ver=") + http::percent_encode(rules.id);
-    separator = '&';
+OutgoingRequest template_request(const std::string& server, std::string_view endpoint, const std::string& room_id,
+                                 const std::string& user_id) {
+  OutgoingRequest request;
+  request.destination = server;
+  request.method = "GET";
+  request.target = "/_matrix/federation/v1/" + std::string(endpoint) + "/" + http::percent_encode(room_id) + "/" +
+                   http::percent_encode(user_id);
+  if (endpoint != "make_leave") {
+    char separator = '?';
+    for (const auto& rules : rooms::supported_room_versions()) {
+      request.target += separator + std::string("ver=") + http::percent_encode(rules.id);
+      separator = '&';
+    }
   }
-  return target;
+  request.max_response_bytes = 256 << 10;  // a template is one event
+  return request;
 }
 
 core::Result<std::pair<const rooms::RoomVersionRules*, json::object>> read_template(const json::object& body,

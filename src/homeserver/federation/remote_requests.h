@@ -52,9 +52,11 @@ struct Failures {
   std::string last_error;
 };
 
-// GET /v1/<endpoint>/{roomId}/{userId}?ver=... with every room version we support
-// (make_join, make_knock).
-std::string make_member_target(std::string_view endpoint, const std::string& room_id, const std::string& user_id);
+// GET /v1/<endpoint>/{roomId}/{userId} to `server` for a membership template (make_join,
+// make_knock, make_leave), its answer at most 256 KB; make_join and make_knock name every room
+// version we support (?ver=...), make_leave has no such parameter.
+OutgoingRequest template_request(const std::string& server, std::string_view endpoint, const std::string& room_id,
+                                 const std::string& user_id);
 
 // A make_join / make_knock / make_leave answer {room_version, event} as the spec requires it: a template of
 // an m.room.member `membership` of `user_id` by themselves in `room_id`, of a version we
