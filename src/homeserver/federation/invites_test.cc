@@ -11,26 +11,10 @@
 namespace myelin::homeserver {
 namespace {
 
-using testing::FakeKeyFetcher;
 using testing::id;
-using testing::Members;
-using testing::TestServer;
 
-struct InvitesTest : ::testing::Test {
-  InvitesTest() {
-    for (const char* user : {"@bob:b.example", "@carol:b.example"}) {
-      storage::UserRecord record;
-      record.user_id = user;
-      (void)b.store->create_user(record);
-    }
-  }
-  std::map<std::string, TestServer*> servers;
-  FakeKeyFetcher keys;
-  TestServer a{"a.example", servers, keys};
-  TestServer b{"b.example", servers, keys};
-  Members a_members{a};
-  Members b_members{b};
-  std::string room_id = a.create_room("@alice:a.example", "10", "invite");
+struct InvitesTest : testing::TwoServersTest {
+  InvitesTest() : TwoServersTest("invite", {"@bob:b.example", "@carol:b.example"}) {}
 
   core::Result<std::string> invite(const std::string& target) {
     std::optional<core::Result<std::string>> result;
@@ -38,16 +22,7 @@ struct InvitesTest : ::testing::Test {
                                  [&result](core::Result<std::string> r) { result = std::move(r); });
     return result ? *result : core::fail(core::Errc::kInternal, "no answer");
   }
-  core::Status leave(const std::string& user) {
-    std::optional<core::Status> result;
-    b_members.service.leave_room(id<core::UserId>(user), id<core::RoomId>(room_id), "no thanks",
-                                 [&result](core::Status r) { result = std::move(r); });
-    return result ? *result : core::fail(core::Errc::kInternal, "no answer");
-  }
-  std::string membership(TestServer& server, const std::string& user) {
-    auto room = server.path.rooms.room(room_id);
-    return room ? room->membership(user) : "";
-  }
+  core::Status leave(const std::string& user) { return TwoServersTest::leave(user, "no thanks"); }
 };
 
 TEST_F(InvitesTest, AnInviteCrossesAndTheInviteeJoinsThroughTheInviter) {

@@ -3,9 +3,12 @@
 // both sides of the join, knock and leave handshakes (and, when a test gives one, a receiver of transactions), a
 // key fetcher that knows every test server's key, and a transport that hands a request to the
 // destination server's services.
+#include <gtest/gtest.h>
+
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "core/crypto.h"
@@ -143,6 +146,39 @@ struct Members {
   MembershipOptions options;
   PushOptions push;
   RoomService service;
+};
+
+// Two servers in one process, each with its membership service: a.example, where @alice made
+// `room_id` (version 10, the given join rule), and b.example with the local users `b_users`.
+struct TwoServersTest : ::testing::Test {
+  TwoServersTest(const std::string& join_rule, std::initializer_list<const char*> b_users)
+      : room_id(a.create_room("@alice:a.example", "10", join_rule)) {
+    for (const char* user : b_users) {
+      storage::UserRecord record;
+      record.user_id = user;
+      (void)b.store->create_user(record);
+    }
+  }
+  // `user` of b leaves room_id through b's membership service.
+  core::Status leave(const std::string& user, const std::string& reason) {
+    std::optional<core::Status> result;
+    b_members.service.leave_room(id<core::UserId>(user), id<core::RoomId>(room_id), reason,
+                                 [&result](core::Status r) { result = std::move(r); });
+    return result ? *result : core::fail(core::Errc::kInternal, "no answer");
+  }
+  // `user`'s membership of room_id as `server` knows it ("" for a room it does not know).
+  std::string membership(TestServer& server, const std::string& user) {
+    auto room = server.path.rooms.room(room_id);
+    return room ? room->membership(user) : "";
+  }
+
+  std::map<std::string, TestServer*> servers;
+  FakeKeyFetcher keys;
+  TestServer a{"a.example", servers, keys};
+  TestServer b{"b.example", servers, keys};
+  Members a_members{a};
+  Members b_members{b};
+  std::string room_id;
 };
 
 inline IncomingResponse answer_of(const core::Result<json::object>& result) {

@@ -15,24 +15,11 @@
 namespace myelin::homeserver {
 namespace {
 
-using testing::FakeKeyFetcher;
 using testing::id;
-using testing::Members;
 using testing::TestServer;
 
-struct KnocksTest : ::testing::Test {
-  KnocksTest() {
-    storage::UserRecord record;
-    record.user_id = "@bob:b.example";
-    (void)b.store->create_user(record);
-  }
-  std::map<std::string, TestServer*> servers;
-  FakeKeyFetcher keys;
-  TestServer a{"a.example", servers, keys};
-  TestServer b{"b.example", servers, keys};
-  Members a_members{a};
-  Members b_members{b};
-  std::string room_id = a.create_room("@alice:a.example", "10", "knock");
+struct KnocksTest : testing::TwoServersTest {
+  KnocksTest() : TwoServersTest("knock", {"@bob:b.example"}) {}
 
   core::Result<std::string> knock(const std::string& room, std::vector<std::string> via = {"a.example"}) {
     std::optional<core::Result<std::string>> result;
@@ -40,16 +27,8 @@ struct KnocksTest : ::testing::Test {
                                  [&result](core::Result<std::string> r) { result = std::move(r); });
     return result ? *result : core::fail(core::Errc::kInternal, "no answer");
   }
-  core::Status leave() {
-    std::optional<core::Status> result;
-    b_members.service.leave_room(id<core::UserId>("@bob:b.example"), id<core::RoomId>(room_id), "",
-                                 [&result](core::Status r) { result = std::move(r); });
-    return result ? *result : core::fail(core::Errc::kInternal, "no answer");
-  }
-  std::string membership(TestServer& server, const std::string& user = "@bob:b.example") {
-    auto room = server.path.rooms.room(room_id);
-    return room ? room->membership(user) : "";
-  }
+  core::Status leave() { return TwoServersTest::leave("@bob:b.example", ""); }
+  std::string membership(TestServer& server) { return TwoServersTest::membership(server, "@bob:b.example"); }
   // A knock of @bob on a's template for `room`, signed by b.
   std::pair<json::object, std::string> signed_knock(const std::string& room, const std::string& membership = "knock") {
     auto made = a.joins.make_knock("b.example", room, "@bob:b.example", {"10"});
