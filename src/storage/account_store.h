@@ -51,8 +51,8 @@ class AccountStore {
   virtual bool create_user(const UserRecord& user) = 0;  // false if the ID is taken
   virtual std::optional<UserRecord> user(const std::string& user_id) = 0;
   virtual void set_password_hash(const std::string& user_id, const std::string& hash) = 0;
-  virtual void upgrade_guest(const std::string& user_id,
-                             const std::string& hash) = 0;       // guest no more, with a password
+  // A guest no more, with a password; false when the user is no guest (any more).
+  virtual bool upgrade_guest(const std::string& user_id, const std::string& hash) = 0;
   virtual void set_deactivated(const std::string& user_id) = 0;  // also erases profile
   virtual void set_displayname(const std::string& user_id, const std::string& name) = 0;
   virtual void set_avatar_url(const std::string& user_id, const std::string& url) = 0;

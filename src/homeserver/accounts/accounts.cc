@@ -96,8 +96,9 @@ core::Result<std::string> Accounts::guest_of(std::string_view access_token) {
   return owner->user_id;
 }
 
-std::string Accounts::upgrade_guest(const std::string& user_id, std::string password_hash) {
-  store_.upgrade_guest(user_id, password_hash);
+core::Result<std::string> Accounts::upgrade_guest(const std::string& user_id, std::string password_hash) {
+  if (!store_.upgrade_guest(user_id, password_hash))
+    return core::fail(Errc::kUserInUse, "This guest account was upgraded already");
   return user_id;
 }
 

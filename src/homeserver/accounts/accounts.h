@@ -73,8 +73,9 @@ class Accounts {
   // by registering with it); M_UNKNOWN_TOKEN for no valid token, M_FORBIDDEN for a non-guest.
   core::Result<std::string> guest_of(std::string_view access_token);
   // The guest account becomes a full one with this password (`password_hash` as for
-  // register_user); its ID, devices and rooms stay. Returns the user ID.
-  std::string upgrade_guest(const std::string& user_id, std::string password_hash);
+  // register_user); its ID, devices and rooms stay. Returns the user ID; M_USER_IN_USE when it
+  // was upgraded meanwhile (two upgrades at once: the first wins).
+  core::Result<std::string> upgrade_guest(const std::string& user_id, std::string password_hash);
   // A new device (or the named one, reused with its keys and inbox, its old access tokens
   // revoked) with a fresh access token; a new device is a device-list change. A new device
   // beyond AccountsOptions::devices_per_user logs out the user's device seen least recently (refusing

@@ -102,16 +102,15 @@ void Registration::register_account(const json::object& body, bool guest, Done d
 void Registration::create(std::string localpart, std::string password, std::string session, json::object params,
                           std::optional<std::string> upgraded, Done done) {
   auto hash = std::make_shared<std::string>();
-  scheduler_.run_blocking(
-      [hash, password = std::move(password)] { *hash = core::hash_password(password); },
-      [this, hash, localpart = std::move(localpart), session = std::move(session), params = std::move(params),
-       upgraded = std::move(upgraded), done = std::move(done)] {
-        auto user_id = upgraded ? core::Result<std::string>(accounts_.upgrade_guest(*upgraded, std::move(*hash)))
-                                : accounts_.register_user(localpart, std::move(*hash), false);
-        if (!user_id) return done(std::unexpected(user_id.error()));
-        uia_.set_result(session, *user_id);
-        done(finish(*user_id, params));
-      });
+  scheduler_.run_blocking([hash, password = std::move(password)] { *hash = core::hash_password(password); },
+                          [this, hash, localpart = std::move(localpart), session = std::move(session),
+                           params = std::move(params), upgraded = std::move(upgraded), done = std::move(done)] {
+                            auto user_id = upgraded ? accounts_.upgrade_guest(*upgraded, std::move(*hash))
+                                                    : accounts_.register_user(localpart, std::move(*hash), false);
+                            if (!user_id) return done(std::unexpected(user_id.error()));
+                            uia_.set_result(session, *user_id);
+                            done(finish(*user_id, params));
+                          });
 }
 
 bool Registration::token_valid(const std::string& token) {

@@ -131,7 +131,8 @@ core::Result<RoomSnapshot> RoomReader::snapshot(const Reader& reader, const core
   const auto visible = readable_events(store_, room.get(), reader.user_id);
   if (!visible) return std::unexpected(visible.error());
   auto account_data = room_account_data(reader.user_id, room_id.str());
-  return snapshot_of(reader, *room, *visible, static_cast<std::size_t>(std::clamp<std::int64_t>(limit, 0, 100)),
+  return snapshot_of(reader, *room, *visible, with_ignored(reader, EventFilter{}),
+                     static_cast<std::size_t>(std::clamp<std::int64_t>(limit, 0, 100)),
                      std::move(account_data[room_id.str()]));
 }
 
@@ -141,7 +142,8 @@ UserSnapshot RoomReader::snapshot_all(const Reader& reader, std::int64_t limit, 
   auto account_data = room_account_data(reader.user_id);
   out.account_data = std::move(account_data[""]);
   const auto count = static_cast<std::size_t>(std::clamp<std::int64_t>(limit, 0, 100));
-  const IgnoredUsers ignored = ignored_users(user_data_store_, reader.user_id);
+  const EventFilter shown = with_ignored(reader, EventFilter{});  // read once for every room
+  const IgnoredUsers& ignored = shown.ignored;
   for (const auto& membership : store_.user_memberships(reader.user_id)) {
     const bool left = membership.membership == "leave" || membership.membership == "ban";
     if (membership.membership != "join" && membership.membership != "invite" && !left) continue;  // knocks
@@ -161,21 +163,21 @@ UserSnapshot RoomReader::snapshot_all(const Reader& reader, std::int64_t limit, 
     }
     const Visible visible = visible_events(store_, *room, reader.user_id);
     if (visible.empty()) continue;
-    out.rooms.push_back(snapshot_of(reader, *room, visible, count, std::move(account_data[membership.room_id])));
+    out.rooms.push_back(snapshot_of(reader, *room, visible, shown, count, std::move(account_data[membership.room_id])));
   }
   return out;
 }
 
 RoomSnapshot RoomReader::snapshot_of(const Reader& reader, const RoomState& room, const Visible& visible,
-                                     std::size_t limit, json::array account_data) {
+                                     const EventFilter& shown, std::size_t limit, json::array account_data) {
   const StreamPos now = position_store_.current_pos();
   RoomSnapshot out;
   out.room_id = room.room_id;
   out.end = visible.last(now);
   out.start = out.end;
   if (limit > 0) {
-    auto page = filtered_events(store_, room.room_id, visible.within(0, out.end), limit, storage::Direction::kBackward,
-                                with_ignored(reader, EventFilter{}));
+    auto page =
+        filtered_events(store_, room.room_id, visible.within(0, out.end), limit, storage::Direction::kBackward, shown);
     std::reverse(page.events.begin(), page.events.end());
     out.chunk = format(reader, page.events);
     if (!page.events.empty()) out.start = page.events.front().pos - 1;

@@ -146,9 +146,10 @@ class RoomReader {
                            const std::vector<storage::StoredEvent>& events);
   // The state the reader may see now (visible_state), or M_FORBIDDEN.
   core::Result<storage::StateMap> readable_state(const Reader& reader, const std::string& room_id);
-  // snapshot() of a room the reader may read some of (`visible`); `account_data` its room's.
-  RoomSnapshot snapshot_of(const Reader& reader, const RoomState& room, const Visible& visible, std::size_t limit,
-                           json::array account_data);
+  // snapshot() of a room the reader may read some of (`visible`), its events as `shown` lets
+  // through (the reader's ignored users); `account_data` its room's.
+  RoomSnapshot snapshot_of(const Reader& reader, const RoomState& room, const Visible& visible,
+                           const EventFilter& shown, std::size_t limit, json::array account_data);
   // The user's room account data: all rooms' or one room's.
   std::map<std::string, json::array> room_account_data(const std::string& user_id,
                                                        std::optional<std::string_view> room_id = std::nullopt);

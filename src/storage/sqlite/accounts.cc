@@ -33,11 +33,12 @@ void SqliteStore::set_password_hash(const std::string& user_id, const std::strin
   db_.prepare("UPDATE users SET password_hash = ? WHERE user_id = ?").bind(hash).bind(user_id).run();
 }
 
-void SqliteStore::upgrade_guest(const std::string& user_id, const std::string& hash) {
+bool SqliteStore::upgrade_guest(const std::string& user_id, const std::string& hash) {
   db_.prepare("UPDATE users SET password_hash = ?, guest = 0 WHERE user_id = ? AND guest = 1")
       .bind(hash)
       .bind(user_id)
       .run();
+  return db_.changes() == 1;
 }
 
 void SqliteStore::set_deactivated(const std::string& user_id) {

@@ -37,7 +37,7 @@ class SqliteStore final : public Store {
   bool create_user(const UserRecord& user) override;
   std::optional<UserRecord> user(const std::string& user_id) override;
   void set_password_hash(const std::string& user_id, const std::string& hash) override;
-  void upgrade_guest(const std::string& user_id, const std::string& hash) override;
+  bool upgrade_guest(const std::string& user_id, const std::string& hash) override;
   void set_deactivated(const std::string& user_id) override;
   void set_displayname(const std::string& user_id, const std::string& name) override;
   void set_avatar_url(const std::string& user_id, const std::string& url) override;
