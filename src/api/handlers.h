@@ -116,6 +116,9 @@ void get_notifications(Call&);
 void post_user_directory_search(Call&);
 void get_thirdparty_protocols(Call&);
 void get_account_3pids(Call&);
+void post_3pid_bind(Call&);
+void post_3pid_unbind(Call&);
+void post_3pid_delete(Call&);
 // client/keys.cc
 void post_keys_upload(Call&);
 void post_keys_query(Call&);

@@ -21,10 +21,11 @@ enum class Access { kPublic, kOptional, kUser, kGuest, kServer };
 // read into memory.
 enum class Limit { kNone, kUser, kLogin, kUpload };
 // Which prefixes a path is served under: the client API's r0 (legacy, still used by
-// matrix-nio) and v3, v1 only, or an absolute path.
+// matrix-nio) and v3, v1 only, or an absolute path; kClientUnstable adds /unstable, where
+// clients written before an endpoint's stable release still call it.
 // kMedia: the media API's /_matrix/media/v3 and r0; kFederation and kFederationV2: the
 // server-server API's /_matrix/federation/v1 and v2.
-enum class Prefix { kClient, kClientV1, kMedia, kFederation, kFederationV2, kAbsolute };
+enum class Prefix { kClient, kClientUnstable, kClientV1, kMedia, kFederation, kFederationV2, kAbsolute };
 
 struct Route {
   const char* method;
@@ -37,8 +38,8 @@ struct Route {
 
 constexpr Access P = Access::kPublic, O = Access::kOptional, U = Access::kUser, G = Access::kGuest, S = Access::kServer;
 constexpr Limit N = Limit::kNone, L = Limit::kUser, LOGIN = Limit::kLogin, UPLOAD = Limit::kUpload;
-constexpr Prefix C = Prefix::kClient, V1 = Prefix::kClientV1, MEDIA = Prefix::kMedia, FED = Prefix::kFederation,
-                 FED2 = Prefix::kFederationV2, ABS = Prefix::kAbsolute;
+constexpr Prefix C = Prefix::kClient, CU = Prefix::kClientUnstable, V1 = Prefix::kClientV1, MEDIA = Prefix::kMedia,
+                 FED = Prefix::kFederation, FED2 = Prefix::kFederationV2, ABS = Prefix::kAbsolute;
 
 constexpr Route kRoutes[] = {
     {"GET", "/_matrix/client/versions", ABS, P, N, get_versions},
@@ -162,6 +163,9 @@ constexpr Route kRoutes[] = {
     {"GET", "/thirdparty/protocols", C, U, N, get_thirdparty_protocols},
     {"GET", "/voip/turnServer", C, U, L, get_turn_server},
     {"GET", "/account/3pid", C, U, N, get_account_3pids},
+    {"POST", "/account/3pid/bind", CU, U, L, post_3pid_bind},
+    {"POST", "/account/3pid/unbind", CU, U, L, post_3pid_unbind},
+    {"POST", "/account/3pid/delete", C, U, L, post_3pid_delete},
     {"POST", "/user/{userId}/openid/request_token", C, U, L, post_openid_request_token},
     {"GET", "/openid/userinfo", FED, P, N, get_openid_userinfo},
 
@@ -169,8 +173,8 @@ constexpr Route kRoutes[] = {
     {"POST", "/keys/query", C, G, N, post_keys_query},
     {"POST", "/keys/claim", C, G, N, post_keys_claim},
     {"GET", "/keys/changes", C, U, N, get_keys_changes},
-    {"POST", "/keys/device_signing/upload", C, U, L, post_device_signing_upload},
-    {"POST", "/keys/signatures/upload", C, U, N, post_signatures_upload},
+    {"POST", "/keys/device_signing/upload", CU, U, L, post_device_signing_upload},
+    {"POST", "/keys/signatures/upload", CU, U, N, post_signatures_upload},
     {"PUT", "/sendToDevice/{eventType}/{txnId}", C, G, L, put_send_to_device},
 
     {"POST", "/room_keys/version", C, U, L, post_backup_version},
@@ -405,6 +409,7 @@ void install_routes(http::Router& router, homeserver::Homeserver& hs, const Clie
   auto prefixes = [](Prefix prefix) -> std::vector<std::string> {
     switch (prefix) {
       case Prefix::kClient: return {"/_matrix/client/v3", "/_matrix/client/r0"};
+      case Prefix::kClientUnstable: return {"/_matrix/client/v3", "/_matrix/client/r0", "/_matrix/client/unstable"};
       case Prefix::kClientV1: return {"/_matrix/client/v1"};
       case Prefix::kMedia: return {"/_matrix/media/v3", "/_matrix/media/r0"};
       case Prefix::kFederation: return {"/_matrix/federation/v1"};

@@ -281,6 +281,20 @@ const std::vector<Option>& options() {
       option("push.gateway_ca_file",
              "A PEM file of certificate authorities trusted for push gateways besides the system's (empty: none).",
              &Config::push, &homeserver::PushOptions::gateway_ca_file),
+      option("identity_servers.enabled",
+             "Privacy default: off. When on, the server contacts the identity server a user names, when they ask it "
+             "to: to bind an e-mail address or phone number they validated there to their Matrix ID, to unbind it "
+             "(also on deactivation), and to look up whom an address belongs to when they invite by e-mail. The "
+             "identity server learns the user's Matrix ID, and this server's address. Off: those requests are "
+             "refused (M_FORBIDDEN) and no identity server is ever contacted.",
+             &Config::accounts, &homeserver::AccountsOptions::identity_servers),
+      option("identity_servers.ip_allowlist",
+             "Comma-separated address ranges where identity servers may be although they are private or loopback; "
+             "otherwise only public addresses are contacted (as resolved), since the client names the server.",
+             &Config::accounts, &homeserver::AccountsOptions::identity_server_ip_allowlist),
+      option("identity_servers.ca_file",
+             "A PEM file of certificate authorities trusted for identity servers besides the system's (empty: none).",
+             &Config::accounts, &homeserver::AccountsOptions::identity_server_ca_file),
       option("storage.fsync_every_commit",
              "true: every answer waits until the writes before it are on disk (fsync, shared by the writes that "
              "arrive together: group commit), so an acknowledged write survives a power loss. false: answers wait "

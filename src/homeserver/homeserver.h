@@ -10,6 +10,7 @@
 #include "homeserver/accounts/account_data.h"
 #include "homeserver/accounts/accounts.h"
 #include "homeserver/accounts/credentials.h"
+#include "homeserver/accounts/identity_servers.h"
 #include "homeserver/accounts/openid.h"
 #include "homeserver/accounts/registration.h"
 #include "homeserver/accounts/uia.h"
@@ -35,6 +36,7 @@
 #include "homeserver/federation/request_auth.h"
 #include "homeserver/federation/sender.h"
 #include "homeserver/federation/server_keys.h"
+#include "homeserver/federation/x_matrix.h"
 #include "homeserver/media/media.h"
 #include "homeserver/media/remote_media.h"
 #include "homeserver/media/url_preview.h"
@@ -219,6 +221,13 @@ class Homeserver {
              to_device, aggregations_),
         search(room_cache_, store, store, store, store),
         openid(store),
+        identity_servers(
+            options.accounts, store, scheduler,
+            [this, &key](const std::string& method, const std::string& target, const std::string& destination,
+                         const json::object& body) {
+              const json::value content(body);
+              return x_matrix_authorization({method, target, federation_.server_name, destination, &content}, key);
+            }),
         key_server(options.federation, key, key_ring_),
         federation_auth(options.federation, key_ring_),
         federation_queries(options.federation, store, store, directory),
@@ -325,6 +334,7 @@ class Homeserver {
   SyncService sync;
   RoomSearch search;
   OpenId openid;
+  IdentityServers identity_servers;  // on a user's request: 3PID binds and lookups
   // Federation: what other servers call.
   KeyServer key_server;
   RequestAuthenticator federation_auth;

@@ -60,6 +60,7 @@ asio::awaitable<std::optional<FetchResult>> exchange(Stream& stream, const Targe
   request.set(bhttp::field::host, target.host);
   request.set(bhttp::field::user_agent, options.user_agent);
   request.set(bhttp::field::accept, post ? "application/json" : "text/html, */*;q=0.5");
+  if (!options.authorization.empty()) request.set(bhttp::field::authorization, options.authorization);
   if (post) {
     request.set(bhttp::field::content_type, options.body_type);
     request.body() = options.body;

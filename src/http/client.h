@@ -23,7 +23,8 @@ struct FetchOptions {
   std::string method = "GET";  // or "POST", which sends `body` as `body_type`
   std::string body;
   std::string body_type = "application/json";
-  std::string ca_file;  // a PEM file of certificate authorities trusted besides the system's ("": none)
+  std::string authorization;  // the Authorization header's value ("": none)
+  std::string ca_file;        // a PEM file of certificate authorities trusted besides the system's ("": none)
 };
 
 struct FetchResult {

@@ -44,6 +44,15 @@ struct RegistrationToken {
   std::optional<std::int64_t> expiry_time;  // ms since epoch
 };
 
+// A third-party identifier the user bound to their Matrix ID at an identity server through this
+// server (client-server-api "Adding Account Administrative Contact Information": bind), kept so
+// that it can be unbound later.
+struct ThreepidBind {
+  std::string medium;
+  std::string address;
+  std::string id_server;
+};
+
 class AccountStore {
  public:
   virtual ~AccountStore() = default;
@@ -82,6 +91,11 @@ class AccountStore {
   // Atomically checks validity (exists, not expired at now_ms, completed < uses_allowed) and
   // counts one completed use. False when not valid.
   virtual bool use_registration_token(const std::string& token, std::int64_t now_ms) = 0;
+
+  // The user's binds, oldest first; adding one that exists changes nothing.
+  virtual std::vector<ThreepidBind> threepid_binds(const std::string& user_id) = 0;
+  virtual void add_threepid_bind(const std::string& user_id, const ThreepidBind& bind) = 0;
+  virtual void remove_threepid_bind(const std::string& user_id, const ThreepidBind& bind) = 0;
 };
 
 }  // namespace myelin::storage

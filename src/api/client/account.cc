@@ -31,13 +31,16 @@ void post_password(Call& call) {
 void post_deactivate(Call& call) {
   auto body = call.body();
   if (!body) return call.fail(body.error());
-  if (auto id_server = optional_string(*body, "id_server"); !id_server) return call.fail(id_server.error());
+  auto id_server = optional_string(*body, "id_server");
+  if (!id_server) return call.fail(id_server.error());
   if (auto erase = optional_bool(*body, "erase"); !erase) return call.fail(erase.error());
-  with_password_uia(call, *body, [](Call& call) {
+  with_password_uia(call, *body, [id_server = *id_server](Call& call) {
     call.hs.accounts.deactivate(call.user().user_id);
-    // myelin stores no third-party identifiers, so there is nothing to unbind: the spec says
-    // the result MUST then be "success".
-    call.reply(json::object{{"id_server_unbind_result", "success"}});
+    // The identifiers bound through this server are unbound: "success" when each was (or
+    // there were none, as the spec asks), "no-support" otherwise.
+    call.hs.identity_servers.unbind_all(call.user().user_id, id_server, [call](std::string result) {
+      call.reply(json::object{{"id_server_unbind_result", std::move(result)}});
+    });
   });
 }
 

@@ -120,10 +120,11 @@ void get_initial_sync(Call& call) {
   auto snapshot = call.hs.room_reader.snapshot_all(reader(call), *limit, archived == "true");
   json::array rooms;
   for (auto& room : snapshot.rooms) rooms.push_back(room_snapshot_json(std::move(room)));
-  call.reply(json::object{{"end", homeserver::stream_token(snapshot.end)},
-                          {"rooms", std::move(rooms)},
-                          {"presence", call.hs.presence.events_since(call.user().user_id.str(), 0)},
-                          {"account_data", std::move(snapshot.account_data)}});
+  call.reply(json::object{
+      {"end", homeserver::stream_token(snapshot.end)},
+      {"rooms", std::move(rooms)},
+      {"presence", homeserver::legacy_presence(call.hs.presence.events_since(call.user().user_id.str(), 0))},
+      {"account_data", std::move(snapshot.account_data)}});
 }
 
 }  // namespace myelin::api

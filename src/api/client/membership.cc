@@ -3,6 +3,7 @@
 // /rooms/{roomId}/{leave,forget,invite,kick,ban,unban}, GET /joined_rooms,
 // GET /rooms/{roomId}/members, GET /rooms/{roomId}/joined_members.
 #include "api/client/reader.h"
+#include "api/client/threepid_invite.h"
 #include "api/handlers.h"
 #include "homeserver/sync/sync.h"
 
@@ -101,6 +102,18 @@ void post_forget(Call& call) {
 }
 
 void post_invite(Call& call) {
+  if (auto body = call.body(); body && !body->contains("user_id") && body->contains("medium")) {
+    auto room_id = call.room_id_param(0);
+    if (!room_id) return call.fail(room_id.error());
+    return invitee_of_3pid(call, *body, [call, room_id = *room_id](core::Result<std::string> invitee) {
+      if (!invitee) return call.fail(invitee.error());
+      call.hs.rooms.invite_any(call.user().user_id, room_id, *invitee, "",
+                               [call](const core::Result<std::string>& invited) {
+                                 if (!invited) return call.fail(invited.error());
+                                 call.reply(json::object{});
+                               });
+    });
+  }
   auto request = other_user(call);
   if (!request) return call.fail(request.error());
   call.hs.rooms.invite_any(call.user().user_id, request->room_id, request->target, request->reason,

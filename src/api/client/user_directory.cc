@@ -18,7 +18,4 @@ void post_user_directory_search(Call& call) {
 // GET /_matrix/client/v3/thirdparty/protocols: no application services bridge anything here.
 void get_thirdparty_protocols(Call& call) { call.reply(json::object{}); }
 
-// GET /_matrix/client/v3/account/3pid: myelin stores no email addresses or phone numbers.
-void get_account_3pids(Call& call) { call.reply(json::object{{"threepids", json::array{}}}); }
-
 }  // namespace myelin::api

@@ -208,14 +208,25 @@ void FederationJoins::send_join(const std::string& origin, const std::string& ro
   if (!room) return done(std::unexpected(room.error()));
   if (auto stored = store_.event(event_id); stored && stored->pos != 0 && stored->room_id == room_id)
     return done(answer_again(**room, *stored, omit_members));
-  if (auto checked = check_member(origin, **room, event_id, pdu, "join"); !checked)
-    return done(std::unexpected(checked.error()));
-  std::vector<KeyNeed> needs = signing_keys_needed(pdu, *(*room)->rules);
-  keys_.fetch(std::move(needs), [this, held = *room, pdu = std::move(pdu), omit_members,
-                                 done = std::move(done)](KeyLookup lookup) mutable {
-    if (auto verified = verify_pdu_signatures(pdu, *held->rules, lookup); !verified)
-      return done(core::fail(Errc::kInvalidParam, verified.error().message));
-    done(accept_join(*held, std::move(pdu), omit_members));
+  verify_member(origin, std::move(*room), event_id, std::move(pdu), "join",
+                [this, omit_members, done = std::move(done)](std::shared_ptr<RoomState> held,
+                                                             core::Result<json::object> checked) {
+                  if (!checked) return done(std::unexpected(checked.error()));
+                  done(accept_join(*held, std::move(*checked), omit_members));
+                });
+}
+
+void FederationJoins::verify_member(const std::string& origin, std::shared_ptr<RoomState> room,
+                                    const std::string& event_id, json::object pdu, const std::string& membership,
+                                    std::function<void(std::shared_ptr<RoomState>, core::Result<json::object>)> next) {
+  std::vector<KeyNeed> needs = signing_keys_needed(pdu, *room->rules, origin);
+  keys_.fetch(std::move(needs), [this, origin, held = std::move(room), event_id, pdu = std::move(pdu), membership,
+                                 next = std::move(next)](KeyLookup lookup) mutable {
+    if (auto verified = verify_pdu_signatures(pdu, *held->rules, lookup, origin); !verified)
+      return next(std::move(held), std::unexpected(verified.error()));
+    if (auto checked = check_member(origin, *held, event_id, pdu, membership); !checked)
+      return next(std::move(held), std::unexpected(checked.error()));
+    next(std::move(held), std::move(pdu));
   });
 }
 
@@ -245,22 +256,20 @@ void FederationJoins::send_member(const std::string& origin, const std::string& 
   if (!room) return done(std::unexpected(room.error()));
   if (auto stored = store_.event(event_id); stored && stored->pos != 0 && stored->room_id == room_id)
     return done(std::move(*room));
-  if (auto checked = check_member(origin, **room, event_id, pdu, membership); !checked)
-    return done(std::unexpected(checked.error()));
-  std::vector<KeyNeed> needs = signing_keys_needed(pdu, *(*room)->rules);
-  keys_.fetch(
-      std::move(needs), [this, held = *room, pdu = std::move(pdu), done = std::move(done)](KeyLookup lookup) mutable {
-        const rooms::RoomVersionRules& rules = *held->rules;
-        if (auto verified = verify_pdu_signatures(pdu, rules, lookup); !verified)
-          return done(core::fail(Errc::kInvalidParam, verified.error().message));
-        auto lookup_state = [&held](std::string_view type, std::string_view key) { return held->pdu(type, key); };
-        if (auto allowed = rooms::authorize_event(pdu, lookup_state, rules); !allowed)
-          return done(std::unexpected(allowed.error()));
-        BuiltEvent built = built_from_pdu(std::move(pdu), rules);
-        built.row.state_group_before = held->state_group;
-        write_path_.write(*held, built);
-        done(std::move(held));
-      });
+  verify_member(origin, std::move(*room), event_id, std::move(pdu), membership,
+                [this, done = std::move(done)](std::shared_ptr<RoomState> held, core::Result<json::object> checked) {
+                  if (!checked) return done(std::unexpected(checked.error()));
+                  const rooms::RoomVersionRules& rules = *held->rules;
+                  auto lookup_state = [&held](std::string_view type, std::string_view key) {
+                    return held->pdu(type, key);
+                  };
+                  if (auto allowed = rooms::authorize_event(*checked, lookup_state, rules); !allowed)
+                    return done(std::unexpected(allowed.error()));
+                  BuiltEvent built = built_from_pdu(std::move(*checked), rules);
+                  built.row.state_group_before = held->state_group;
+                  write_path_.write(*held, built);
+                  done(std::move(held));
+                });
 }
 
 core::Result<json::object> FederationJoins::accept_join(RoomState& room, json::object pdu, bool omit_members) {

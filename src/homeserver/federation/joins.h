@@ -85,6 +85,12 @@ class FederationJoins {
   // against its own auth events.
   core::Status check_member(const std::string& origin, const RoomState& room, const std::string& event_id,
                             const json::object& pdu, const std::string& membership) const;
+  // A `membership` event sent by `origin` for `room`: its signatures verified first (M_FORBIDDEN
+  // when the origin's are missing or wrong, whatever else is wrong with it), then check_member;
+  // `next` gets the event, on the loop.
+  void verify_member(const std::string& origin, std::shared_ptr<RoomState> room, const std::string& event_id,
+                     json::object pdu, const std::string& membership,
+                     std::function<void(std::shared_ptr<RoomState>, core::Result<json::object>)> next);
   // send_leave and send_knock: a `membership` event of a user of `origin` checked, verified,
   // authorised by the current state and written (nothing when written before); `done` gets the
   // room, on the loop.

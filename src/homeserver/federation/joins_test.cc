@@ -131,8 +131,8 @@ TEST_P(JoinsTest, SendJoinOmitsMembersWhenAsked) {
 TEST_P(JoinsTest, SendJoinRefusals) {
   const std::string room_id = b.create_room("@bob:b.example", GetParam());
   auto [pdu, id] = signed_join(room_id, "@alice:a.example", a.key, "a.example");
-  // From another server than the user's.
-  EXPECT_EQ(send_join("c.example", room_id, id, pdu).error().errcode, "M_INVALID_PARAM");
+  // From another server than the user's: the sending server has not signed it.
+  EXPECT_EQ(send_join("c.example", room_id, id, pdu).error().errcode, "M_FORBIDDEN");
   // Another event ID than the event's.
   EXPECT_EQ(send_join("a.example", room_id, "$other", pdu).error().errcode, "M_INVALID_PARAM");
   // Changed after signing: the hash (and the ID) no longer match.
@@ -142,13 +142,18 @@ TEST_P(JoinsTest, SendJoinRefusals) {
   // Signed by a key a.example does not have.
   const auto stranger = core::SigningKey::generate("k");
   auto [forged, forged_id] = signed_join(room_id, "@alice:a.example", stranger, "a.example");
-  EXPECT_EQ(send_join("a.example", room_id, forged_id, forged).error().errcode, "M_INVALID_PARAM");
+  EXPECT_EQ(send_join("a.example", room_id, forged_id, forged).error().errcode, "M_FORBIDDEN");
   // Authorised by another server's user: we could not countersign for them.
   auto [foreign, foreign_id] = signed_join(room_id, "@alice:a.example", a.key, "a.example",
                                            {{"join_authorised_via_users_server", "@eve:c.example"}});
   EXPECT_EQ(send_join("a.example", room_id, foreign_id, foreign).error().errcode, "M_INVALID_PARAM");
-  // Not a PDU of the room's version at all.
-  EXPECT_EQ(send_join("a.example", room_id, id, {{"type", "m.room.member"}}).error().errcode, "M_BAD_JSON");
+  // Not a PDU at all: the signatures are checked first, and there are none.
+  EXPECT_EQ(send_join("a.example", room_id, id, {{"type", "m.room.member"}}).error().errcode, "M_FORBIDDEN");
+  // Signed, but not a PDU of the room's version.
+  json::object unhashed = pdu;
+  unhashed.erase("hashes");
+  rooms::add_event_signature(unhashed, *rooms::find_room_version(GetParam()), "a.example", a.key);
+  EXPECT_EQ(send_join("a.example", room_id, id, unhashed).error().errcode, "M_BAD_JSON");
   EXPECT_FALSE(b.path.rooms.room(room_id)->joined.contains("@alice:a.example"));
   EXPECT_EQ(send_join("a.example", room_id, id, pdu).has_value(), true);
 }

@@ -79,13 +79,13 @@ TEST_F(KnocksTest, MakeKnockNeedsAKnockableRoomOfAKnockingVersion) {
 
 TEST_F(KnocksTest, SendKnockChecksTheKnockAndAnswersTheRoomState) {
   auto [pdu, event_id] = signed_knock(room_id);
-  EXPECT_EQ(send_knock("c.example", event_id, pdu).error().errcode, "M_INVALID_PARAM");
+  EXPECT_EQ(send_knock("c.example", event_id, pdu).error().errcode, "M_FORBIDDEN");  // c.example did not sign it
   EXPECT_EQ(send_knock("b.example", "$other", pdu).error().errcode, "M_INVALID_PARAM");
   auto [join, join_id] = signed_knock(room_id, "join");
   EXPECT_EQ(send_knock("b.example", join_id, join).error().errcode, "M_INVALID_PARAM");
   json::object forged = pdu;
   forged["signatures"] = json::object{{"b.example", json::object{{"ed25519:k", a.key.sign("x")}}}};
-  EXPECT_EQ(send_knock("b.example", event_id, forged).error().errcode, "M_INVALID_PARAM");
+  EXPECT_EQ(send_knock("b.example", event_id, forged).error().errcode, "M_FORBIDDEN");
   EXPECT_EQ(membership(a), "");
 
   auto answer = send_knock("b.example", event_id, pdu);

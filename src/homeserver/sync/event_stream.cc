@@ -1,9 +1,12 @@
 // GET /events (client-server-api "Room Previews" and the deprecated event stream of old_sync):
 // the room events after `from` that the user may read (those of users they ignore left out),
-// oldest first, at most kLimit.
+// oldest first, at most kLimit; then what else changed in the window for the user, as the old
+// stream carried it: typing and receipts of their joined rooms (with room_id), their account
+// data (room entries with room_id: tags, m.fully_read...) and presence (content.user_id too).
 #include <algorithm>
 
 #include "homeserver/sync/sync.h"
+#include "homeserver/sync/sync_pass.h"
 #include "homeserver/timeline/client_format.h"
 #include "homeserver/timeline/ignored_users.h"
 #include "homeserver/timeline/pagination.h"
@@ -22,8 +25,10 @@ json::object SyncService::compute_events(const Session& session, storage::Stream
   // rooms they are joined to; what they may read of each is the whole window while they were
   // joined throughout it (the common case, no lookups), else what the visibility rules allow.
   std::vector<std::pair<std::shared_ptr<RoomState>, std::vector<PosRange>>> rooms;
+  std::vector<std::string> joined;
   for (const auto& membership : store_.user_memberships(session.user_id)) {
     if (membership.membership != "join" || (!room_id.empty() && membership.room_id != room_id)) continue;
+    joined.push_back(membership.room_id);
     std::shared_ptr<RoomState> room = rooms_.room(membership.room_id);
     if (!room || room->last_pos <= from) continue;
     std::vector<PosRange> ranges{{from, now}};
@@ -50,9 +55,27 @@ json::object SyncService::compute_events(const Session& session, storage::Stream
     events.resize(kLimit);
     end = events.back().pos;
   }
-  has_updates = !events.empty();
   json::array chunk;
   for (const auto& event : events) chunk.push_back(client_event(store_, event, session.device_id));
+  // The rest has no place in the room events' order: it comes once the events reached `now`.
+  if (end == now) {
+    for (const auto& joined_room : joined) {
+      for (auto& value : room_ephemeral(typing_, user_data_store_, joined_room, session.user_id, from, false)) {
+        value.as_object()["room_id"] = joined_room;
+        chunk.push_back(std::move(value));
+      }
+    }
+    for (auto& entry : user_data_store_.account_data_since(session.user_id, from)) {
+      if (!room_id.empty() && entry.room_id != room_id) continue;
+      auto content = core::parse_json_object(entry.content);
+      json::object event{{"type", entry.type}, {"content", content ? std::move(*content) : json::object{}}};
+      if (!entry.room_id.empty()) event["room_id"] = entry.room_id;
+      chunk.push_back(std::move(event));
+    }
+    if (room_id.empty())
+      for (auto& event : legacy_presence(presence_.events_since(session.user_id, from))) chunk.push_back(event);
+  }
+  has_updates = !chunk.empty();
   return json::object{{"start", stream_token(from)}, {"end", stream_token(end)}, {"chunk", std::move(chunk)}};
 }
 

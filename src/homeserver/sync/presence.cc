@@ -117,4 +117,13 @@ std::set<std::string> Presence::announce(const std::string& user_id) {
   return peers;
 }
 
+json::array legacy_presence(json::array events) {
+  for (auto& event : events) {
+    json::object& object = event.as_object();
+    if (const json::value* sender = object.if_contains("sender"); sender && object["content"].is_object())
+      object["content"].as_object()["user_id"] = *sender;
+  }
+  return events;
+}
+
 }  // namespace myelin::homeserver

@@ -81,4 +81,8 @@ class Presence {
   static constexpr std::size_t kMaxStatusBytes = 1024;     // a longer remote status_msg is cut out
 };
 
+// m.presence events in the shape of the deprecated endpoints (GET /events, /initialSync): the
+// user's ID in their content as well as in `sender`, as the clients of those endpoints read it.
+json::array legacy_presence(json::array events);
+
 }  // namespace myelin::homeserver

@@ -56,6 +56,27 @@ SyncAccountData account_data_section(SyncPass& pass) {
   return out;
 }
 
+json::array room_ephemeral(const Typing& typing, storage::UserDataStore& user_data, const std::string& room_id,
+                           const std::string& viewer, StreamPos since, bool newly) {
+  json::array ephemeral;
+  const StreamPos typing_at = typing.changed_at(room_id);
+  if (typing_at > since || (newly && typing_at > 0)) {
+    json::array user_ids;
+    for (const auto& typist : typing.users(room_id)) user_ids.emplace_back(typist);
+    if (typing_at > since || !user_ids.empty())
+      ephemeral.push_back(json::object{{"type", "m.typing"}, {"content", {{"user_ids", std::move(user_ids)}}}});
+  }
+  json::object receipts;
+  for (const auto& receipt : user_data.receipts_since(room_id, newly ? 0 : since)) {
+    if (receipt.receipt_type == "m.read.private" && receipt.user_id != viewer) continue;
+    json::object data{{"ts", receipt.ts}};
+    if (!receipt.thread_id.empty()) data["thread_id"] = receipt.thread_id;
+    core::child(core::child(receipts, receipt.event_id), receipt.receipt_type)[receipt.user_id] = std::move(data);
+  }
+  if (!receipts.empty()) ephemeral.push_back(json::object{{"type", "m.receipt"}, {"content", std::move(receipts)}});
+  return ephemeral;
+}
+
 namespace {
 
 // End-to-end encryption: device lists (incremental syncs only), the device's to-device inbox

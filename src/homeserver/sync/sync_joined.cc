@@ -46,34 +46,6 @@ JoinedTimeline joined_timeline(SyncPass& pass, const RoomState& room, const stor
   return out;
 }
 
-json::object receipts_event(const std::vector<storage::Receipt>& receipts, const std::string& viewer) {
-  json::object content;
-  for (const auto& receipt : receipts) {
-    if (receipt.receipt_type == "m.read.private" && receipt.user_id != viewer) continue;
-    json::object data{{"ts", receipt.ts}};
-    if (!receipt.thread_id.empty()) data["thread_id"] = receipt.thread_id;
-    core::child(core::child(content, receipt.event_id), receipt.receipt_type)[receipt.user_id] = std::move(data);
-  }
-  return content;
-}
-
-// Typing (when it changed since `since`, or anyone types in a room new to this sync) and receipts.
-json::array joined_ephemeral(SyncPass& pass, const std::string& room_id, bool newly) {
-  json::array ephemeral;
-  const StreamPos typing_at = pass.typing.changed_at(room_id);
-  if (typing_at > pass.since || (newly && typing_at > 0)) {
-    json::array user_ids;
-    for (const auto& typist : pass.typing.users(room_id)) user_ids.emplace_back(typist);
-    if (typing_at > pass.since || !user_ids.empty())
-      ephemeral.push_back(json::object{{"type", "m.typing"}, {"content", {{"user_ids", std::move(user_ids)}}}});
-  }
-  if (auto receipts = pass.user_data.receipts_since(room_id, newly ? 0 : pass.since); !receipts.empty()) {
-    json::object content = receipts_event(receipts, pass.user);
-    if (!content.empty()) ephemeral.push_back(json::object{{"type", "m.receipt"}, {"content", std::move(content)}});
-  }
-  return ephemeral;
-}
-
 // Not new to this sync: the state changes between `since` and the timeline's start that the
 // timeline does not show (with use_state_after, to its end), and lazily loaded members of the
 // timeline's senders that this device has not been sent.
@@ -201,7 +173,7 @@ std::optional<json::object> joined_room(SyncPass& pass, const RoomState& room, c
   const bool newly = pass.since == 0 || pass.request.full_state ||
                      (membership.pos > pass.since && membership_at(pass.store, membership, pass.since) != "join");
   JoinedTimeline timeline = joined_timeline(pass, room, membership, newly);
-  json::array ephemeral = joined_ephemeral(pass, membership.room_id, newly);
+  json::array ephemeral = room_ephemeral(pass.typing, pass.user_data, membership.room_id, pass.user, pass.since, newly);
   if (!newly && timeline.events.empty() && ephemeral.empty() && account_data.empty()) return std::nullopt;
 
   const std::vector<storage::StoredEvent> state_events = joined_state(pass, room, timeline, newly);

@@ -69,6 +69,12 @@ struct SyncAccountData {
 };
 SyncAccountData account_data_section(SyncPass& pass);
 
+// A room's typing (when it changed since `since`, or anyone types in a room `newly` seen) and
+// the receipts after `since` (all of them when `newly`), as m.typing and m.receipt events;
+// others' private receipts are left out for `viewer`.
+json::array room_ephemeral(const Typing& typing, storage::UserDataStore& user_data, const std::string& room_id,
+                           const std::string& viewer, storage::StreamPos since, bool newly);
+
 // What counting a user's unread notifications reads: the stores, the kept counts, their push
 // rules (read when first needed) and the users they ignore (nullptr: nobody), whose events
 // count for nothing.

@@ -50,7 +50,10 @@ core::Result<MessagesPage> RoomReader::messages(const Reader& reader, const core
   out.chunk = format(reader, page.events);
   aggregations_.bundle(reader.user_id, reader.device_id, visible->last(now), page.events, out.chunk);
   out.start = query.backwards ? upper : lower;
+  // Forwards, the page ends at the present while the reader may still read: new events may
+  // follow, so `end` is where to wait for them. Backwards, reaching the start omits it.
   if (page.more) out.end = page.next;
+  else if (!query.backwards && !query.to && visible->contains(now)) out.end = upper;
   if (query.filter.lazy_load_members) out.state = lazy_members(reader, *room, *visible, page.events);
   return out;
 }

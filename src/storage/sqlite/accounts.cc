@@ -198,4 +198,30 @@ bool SqliteStore::use_registration_token(const std::string& token, std::int64_t 
   return db_.changes() == 1;
 }
 
+std::vector<ThreepidBind> SqliteStore::threepid_binds(const std::string& user_id) {
+  std::vector<ThreepidBind> out;
+  auto s = db_.prepare("SELECT medium, address, id_server FROM threepid_binds WHERE user_id = ? ORDER BY rowid");
+  s.bind(user_id);
+  while (s.step()) out.push_back({s.text(0), s.text(1), s.text(2)});
+  return out;
+}
+
+void SqliteStore::add_threepid_bind(const std::string& user_id, const ThreepidBind& bind) {
+  db_.prepare("INSERT OR IGNORE INTO threepid_binds (user_id, medium, address, id_server) VALUES (?, ?, ?, ?)")
+      .bind(user_id)
+      .bind(bind.medium)
+      .bind(bind.address)
+      .bind(bind.id_server)
+      .run();
+}
+
+void SqliteStore::remove_threepid_bind(const std::string& user_id, const ThreepidBind& bind) {
+  db_.prepare("DELETE FROM threepid_binds WHERE user_id = ? AND medium = ? AND address = ? AND id_server = ?")
+      .bind(user_id)
+      .bind(bind.medium)
+      .bind(bind.address)
+      .bind(bind.id_server)
+      .run();
+}
+
 }  // namespace myelin::storage::sqlite

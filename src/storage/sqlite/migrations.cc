@@ -403,6 +403,12 @@ CREATE VIEW user_directory_public_state AS
          OR (type = 'm.room.history_visibility'
              AND json_extract(json, '$.content.history_visibility') = 'world_readable'));
 )sql",
+    // 15: third-party identifiers bound at identity servers (storage/account_store.h).
+    R"sql(
+CREATE TABLE threepid_binds (
+  user_id TEXT NOT NULL, medium TEXT NOT NULL, address TEXT NOT NULL, id_server TEXT NOT NULL,
+  UNIQUE (user_id, medium, address, id_server));
+)sql",
 };
 
 std::int64_t user_version(Database& db) {

@@ -58,6 +58,9 @@ class SqliteStore final : public Store {
   std::optional<RegistrationToken> registration_token(const std::string& token) override;
   bool delete_registration_token(const std::string& token) override;
   bool use_registration_token(const std::string& token, std::int64_t now_ms) override;
+  std::vector<ThreepidBind> threepid_binds(const std::string& user_id) override;
+  void add_threepid_bind(const std::string& user_id, const ThreepidBind& bind) override;
+  void remove_threepid_bind(const std::string& user_id, const ThreepidBind& bind) override;
 
   // EventStore
   std::vector<Persisted> persist_events(const std::vector<NewEvent>& events,

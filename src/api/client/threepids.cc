@@ -1,0 +1,68 @@
+// Third-party identifiers (client-server-api "Adding Account Administrative Contact
+// Information"): GET /account/3pid, POST /account/3pid/bind, /account/3pid/unbind and
+// /account/3pid/delete. myelin validates no e-mail addresses or phone numbers itself, so an
+// account holds none (/3pid/add is not offered); a user can bind one that an identity server
+// validated, through homeserver::IdentityServers (off unless the admin enables it).
+#include "api/client/threepid_invite.h"
+#include "api/handlers.h"
+
+namespace myelin::api {
+
+void invitee_of_3pid(Call& call, const json::object& invite, std::function<void(core::Result<std::string>)> done) {
+  auto id_server = required_string(invite, "id_server");
+  if (!id_server) return done(std::unexpected(id_server.error()));
+  auto token = required_string(invite, "id_access_token");
+  if (!token) return done(std::unexpected(token.error()));
+  auto medium = required_string(invite, "medium");
+  if (!medium) return done(std::unexpected(medium.error()));
+  auto address = required_string(invite, "address");
+  if (!address) return done(std::unexpected(address.error()));
+  call.hs.identity_servers.lookup(*id_server, *token, *medium, *address,
+                                  [done = std::move(done)](core::Result<std::optional<std::string>> found) {
+                                    if (!found) return done(std::unexpected(found.error()));
+                                    if (!*found)
+                                      return done(core::fail(core::Errc::kNotFound,
+                                                             "Nobody has bound that address at the identity server; "
+                                                             "invites to unbound addresses are not supported here"));
+                                    done(std::move(**found));
+                                  });
+}
+
+namespace {
+
+// /unbind and /delete: {medium, address, id_server?} → {id_server_unbind_result}.
+void unbind(Call& call) {
+  auto body = call.body();
+  if (!body) return call.fail(body.error());
+  auto medium = required_string(*body, "medium");
+  if (!medium) return call.fail(medium.error());
+  auto address = required_string(*body, "address");
+  if (!address) return call.fail(address.error());
+  auto id_server = optional_string(*body, "id_server");
+  if (!id_server) return call.fail(id_server.error());
+  call.hs.identity_servers.unbind(call.user().user_id, *medium, *address, *id_server,
+                                  [call](core::Result<std::string> result) {
+                                    if (!result) return call.fail(result.error());
+                                    call.reply(json::object{{"id_server_unbind_result", *result}});
+                                  });
+}
+
+}  // namespace
+
+void get_account_3pids(Call& call) { call.reply(json::object{{"threepids", json::array{}}}); }
+
+void post_3pid_bind(Call& call) {
+  auto body = call.body();
+  if (!body) return call.fail(body.error());
+  call.hs.identity_servers.bind(call.user().user_id, *body, [call](core::Status ok) {
+    if (!ok) return call.fail(ok.error());
+    call.reply(json::object{});
+  });
+}
+
+void post_3pid_unbind(Call& call) { unbind(call); }
+
+// The account holds no 3PIDs, so deleting one is unbinding it.
+void post_3pid_delete(Call& call) { unbind(call); }
+
+}  // namespace myelin::api
