@@ -351,6 +351,55 @@ class HistoryVisibility(unittest.TestCase):
         self.assertIn(sent, [e["event_id"] for e in answer["body"]["chunk"]])
         self.assertLess(answer["seconds"], 5)
 
+    def test_event_stream_carries_receipts_and_account_data_after_the_events(self):
+        status, body = self.call("alice", "POST", V3 + "/createRoom", {"preset": "public_chat"})
+        self.assertEqual(status, 200, body)
+        room = body["room_id"]
+        sent = self.send("alice", room, "read-me")
+        status, body = self.call("alice", "GET", V3 + "/events?timeout=0")
+        self.assertEqual(status, 200, body)
+        start = body["end"]
+        status, _ = self.call("alice", "POST", self.room_path(room, "/receipt/m.read/" + urllib.parse.quote(sent)), {})
+        self.assertEqual(status, 200)
+        status, _ = self.call("alice", "PUT", f"{V3}/user/{self.ids['alice']}/rooms/{urllib.parse.quote(room)}"
+                                              "/tags/u.work", {"order": 0.5})
+        self.assertEqual(status, 200)
+        status, _ = self.call("alice", "PUT", f"{V3}/user/{self.ids['alice']}/account_data/org.example.setting",
+                              {"on": True})
+        self.assertEqual(status, 200)
+        status, body = self.call("alice", "GET", f"{V3}/events?from={start}&timeout=0")
+        self.assertEqual(status, 200, body)
+        by_type = {event["type"]: event for event in body["chunk"]}
+        receipt = by_type["m.receipt"]
+        self.assertEqual(receipt["room_id"], room)
+        self.assertIn(self.ids["alice"], receipt["content"][sent]["m.read"])
+        self.assertEqual((by_type["m.tag"]["room_id"], by_type["m.tag"]["content"]["tags"]),
+                         (room, {"u.work": {"order": 0.5}}))
+        self.assertEqual(by_type["org.example.setting"]["content"], {"on": True})
+        self.assertNotIn("room_id", by_type["org.example.setting"])
+        # Once read, the window is empty: nothing comes twice.
+        status, again = self.call("alice", "GET", f"{V3}/events?from={body['end']}&timeout=0")
+        self.assertEqual((status, again["chunk"]), (200, []))
+
+    def test_messages_forwards_to_the_present_gives_where_to_wait(self):
+        status, body = self.call("alice", "POST", V3 + "/createRoom", {"preset": "public_chat"})
+        self.assertEqual(status, 200, body)
+        room = body["room_id"]
+        status, body = self.call("alice", "GET", V3 + "/events?timeout=0")
+        now = body["end"]
+        sent = self.send("alice", room, "forwards")
+        status, body = self.call("alice", "GET", self.room_path(room, f"/messages?dir=f&from={now}"))
+        self.assertEqual(status, 200, body)
+        self.assertEqual([e["event_id"] for e in body["chunk"]], [sent])
+        self.assertIn("end", body)  # later events come from there
+        later = self.send("alice", room, "later")
+        status, body = self.call("alice", "GET", self.room_path(room, f"/messages?dir=f&from={body['end']}"))
+        self.assertEqual([e["event_id"] for e in body["chunk"]], [later])
+        # Backwards to the room's creation: no further events, so no end (as the spec says).
+        status, body = self.call("alice", "GET", self.room_path(room, "/messages?dir=b&limit=100"))
+        self.assertEqual(status, 200, body)
+        self.assertNotIn("end", body)
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -106,8 +106,16 @@ json::array Presence::events_since(const std::string& user_id, storage::StreamPo
   json::array events;
   if (!enabled()) return events;
   const std::set<std::string> peers = rooms_.peers(user_id);
-  for (const auto& [other, state] : states_)
-    if (state.pos > since && peers.contains(other)) events.push_back(event(other, state));
+  // Whichever of the two is smaller is walked: a sync costs neither every user with a presence
+  // nor every peer.
+  if (peers.size() < states_.size()) {
+    for (const auto& other : peers)
+      if (auto it = states_.find(other); it != states_.end() && it->second.pos > since)
+        events.push_back(event(other, it->second));
+  } else {
+    for (const auto& [other, state] : states_)
+      if (state.pos > since && peers.contains(other)) events.push_back(event(other, state));
+  }
   return events;
 }
 
