@@ -2,6 +2,8 @@
 // all on an io_context of the calling (worker) thread.
 #include "http/client.h"
 
+#include "http/http.h"
+
 #include <openssl/ssl.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -241,6 +243,21 @@ std::optional<FetchResult> fetch(const std::string& url, const FetchOptions& opt
   }
   error = {FetchError::kUnreachable, "too many redirects"};
   return std::nullopt;
+}
+
+void fetch_waiting(Scheduler& scheduler, std::string url, FetchOptions options, std::function<void(FetchAnswer)> done) {
+  auto answer = std::make_shared<FetchAnswer>();
+  scheduler.run_waiting(
+      [url = std::move(url), options = std::move(options), answer] {
+        FetchError error{FetchError::kUnreachable, ""};
+        if (auto result = fetch(url, options, error)) {
+          answer->status = result->status;
+          answer->body = std::move(result->body);
+        } else {
+          answer->body = error.message;
+        }
+      },
+      [answer, done = std::move(done)] { done(std::move(*answer)); });
 }
 
 }  // namespace myelin::http

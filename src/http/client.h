@@ -41,6 +41,15 @@ struct FetchError {
 
 std::optional<FetchResult> fetch(const std::string& url, const FetchOptions& options, FetchError& error);
 
+class Scheduler;
+// fetch() on a Scheduler::run_waiting thread, for a caller on the event loop: `done` runs there
+// with the status (0 when no answer came) and the body (or, without an answer, the error).
+struct FetchAnswer {
+  int status = 0;
+  std::string body;
+};
+void fetch_waiting(Scheduler& scheduler, std::string url, FetchOptions options, std::function<void(FetchAnswer)> done);
+
 // An absolute http(s) URL's parts as fetch() reads them, or nullopt when it could not fetch it
 // (another scheme, no host, user info, malformed).
 struct HttpUrl {

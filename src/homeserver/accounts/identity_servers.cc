@@ -28,16 +28,10 @@ IdentityServers::Transport fetch_transport(const AccountsOptions& config, http::
     options.max_body_bytes = 64 << 10;
     options.timeout = std::chrono::seconds(10);
     const std::string url = "https://" + request.id_server + request.target;
-    auto answer = std::make_shared<IdentityServers::Answer>();
-    scheduler.run_waiting(
-        [url, options, answer] {
-          http::FetchError error{http::FetchError::kUnreachable, ""};
-          if (auto result = http::fetch(url, options, error)) {
-            answer->status = result->status;
-            answer->body = std::move(result->body);
-          }
-        },
-        [answer, done = std::move(done)] { done(std::move(*answer)); });
+    http::fetch_waiting(scheduler, url, std::move(options), [done = std::move(done)](http::FetchAnswer answer) {
+      // Without an answer the body holds the error, which is not the identity server's.
+      done(IdentityServers::Answer{answer.status, answer.status ? std::move(answer.body) : std::string()});
+    });
   };
 }
 

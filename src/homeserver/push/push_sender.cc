@@ -26,18 +26,9 @@ PushSender::Transport fetch_transport(const PushOptions& config, http::Scheduler
     options.max_redirects = 0;
     options.max_body_bytes = 64 << 10;
     options.timeout = std::chrono::seconds(5);
-    auto answer = std::make_shared<GatewayAnswer>();
-    scheduler.run_waiting(
-        [url, options, answer] {
-          http::FetchError error{http::FetchError::kUnreachable, ""};
-          if (auto result = http::fetch(url, options, error)) {
-            answer->status = result->status;
-            answer->body = std::move(result->body);
-          } else {
-            answer->body = error.message;
-          }
-        },
-        [answer, done = std::move(done)] { done(*answer); });
+    http::fetch_waiting(scheduler, url, std::move(options), [done = std::move(done)](http::FetchAnswer answer) {
+      done(GatewayAnswer{answer.status, std::move(answer.body)});
+    });
   };
 }
 
