@@ -187,7 +187,8 @@ void get_federation_make_knock(Call&);
 void put_federation_send_knock(Call&);
 // federation/invites.cc
 void put_federation_invite_v1(Call&);
-void put_federation_invite(Call&);  // v2
+void put_federation_invite(Call&);
+void put_3pid_onbind(Call&);  // v2
 // federation/transactions.cc
 void put_federation_send(Call&);
 // federation/events.cc

@@ -168,6 +168,8 @@ constexpr Route kRoutes[] = {
     {"POST", "/account/3pid/delete", C, U, L, post_3pid_delete},
     {"POST", "/user/{userId}/openid/request_token", C, U, L, post_openid_request_token},
     {"GET", "/openid/userinfo", FED, P, N, get_openid_userinfo},
+    {"PUT", "/3pid/onbind", FED, P, N, put_3pid_onbind},
+    {"POST", "/3pid/onbind", FED, P, N, put_3pid_onbind},
 
     {"POST", "/keys/upload", C, G, N, post_keys_upload},
     {"POST", "/keys/query", C, G, N, post_keys_query},

@@ -11,11 +11,18 @@ import threading
 import unittest
 import urllib.parse
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
 import federation
 import harness
 
 V3 = "/_matrix/client/v3"
 PEPPER = "test-pepper"
+
+
+def b64(data):
+    return base64.b64encode(data).rstrip(b"=").decode()
 
 
 def hashed(address, medium="email"):
@@ -28,7 +35,9 @@ class FakeIdentityServer:
 
     def __init__(self, folder, ca):
         self.sessions = {"s-alice": "alice@example.org", "s-again": "alice@example.org"}
-        self.bindings, self.requests = {}, []
+        self.bindings, self.requests, self.stored = {}, [], []
+        self.key = Ed25519PrivateKey.generate()
+        self.public_key = b64(self.key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw))
         self.lock = threading.Lock()
         self.peer = federation.PeerServer(folder, ca, "localhost", self.handle, ips=("127.0.0.1",))
         self.name = f"localhost:{self.peer.port}"
@@ -62,7 +71,19 @@ class FakeIdentityServer:
         if path == "/_matrix/identity/v2/lookup" and authorization == "Bearer id-token":
             mappings = {hashed(a): m for a, m in self.bindings.items() if hashed(a) in body["addresses"]}
             return 200, {"mappings": mappings}
+        if path == "/_matrix/identity/v2/store-invite" and authorization == "Bearer id-token":
+            token = f"tok{len(self.stored)}"
+            self.stored.append(dict(body, token=token))
+            return 200, {"token": token, "display_name": "a...@example.org", "public_key": self.public_key,
+                         "public_keys": [{"public_key": self.public_key,
+                                          "key_validity_url": f"https://{self.name}/_matrix/identity/v2/pubkey/isvalid"}]}
         return 403, {"errcode": "M_FORBIDDEN", "error": "not like that"}
+
+    def signed(self, mxid, token):
+        signed = {"mxid": mxid, "token": token}
+        text = json.dumps(signed, sort_keys=True, separators=(",", ":")).encode()
+        signed["signatures"] = {self.name: {"ed25519:0": b64(self.key.sign(text))}}
+        return signed
 
 
 class IdentityServers(unittest.TestCase):
@@ -112,8 +133,6 @@ class IdentityServers(unittest.TestCase):
         status, body = self.invite_by_email(room, "alice@example.org")
         self.assertEqual(status, 200, body)
         self.assertEqual(self.membership(room, self.ids["alice"]), "invite")
-        status, body = self.invite_by_email(room, "nobody@example.org")
-        self.assertEqual((status, body.get("errcode")), (404, "M_NOT_FOUND"))
         status, body = self.call("bob", "POST", V3 + "/createRoom", {"invite_3pid": [{
             "id_server": self.identity.name, "id_access_token": "id-token", "medium": "email",
             "address": "alice@example.org"}]})
@@ -128,6 +147,40 @@ class IdentityServers(unittest.TestCase):
         status, body = self.call("alice", "POST", V3 + "/account/3pid/delete",
                                  {"medium": "email", "address": "alice@example.org"})
         self.assertEqual((status, body), (200, {"id_server_unbind_result": "no-support"}))  # none known
+
+    def test_3_an_unbound_address_gets_a_third_party_invite_its_owner_can_take(self):
+        status, body = self.call("bob", "POST", V3 + "/createRoom", {"preset": "private_chat"})
+        room = body["room_id"]
+        status, body = self.invite_by_email(room, "erin@example.org")
+        self.assertEqual(status, 200, body)
+        stored = self.identity.stored[-1]
+        # The identity server learns only what the spec requires.
+        self.assertEqual(set(stored), {"medium", "address", "room_id", "sender", "token"})
+        status, body = self.call("bob", "GET", f"{V3}/rooms/{urllib.parse.quote(room)}/state/m.room.third_party_invite/"
+                                               + stored["token"])
+        self.assertEqual((status, body.get("display_name"), body.get("public_key")),
+                         (200, "a...@example.org", self.identity.public_key))
+        erin = harness.register(self.server.url, "erin", "pw-erin-long", self.server.registration_token())
+        invite = {"medium": "email", "address": "erin@example.org", "mxid": erin["user_id"], "room_id": room,
+                  "sender": self.ids["bob"], "token": stored["token"]}
+        onbind = {"medium": "email", "address": "erin@example.org", "mxid": erin["user_id"]}
+        # A forged signature makes no invite.
+        forged = dict(invite, signed=dict(self.identity.signed(erin["user_id"], stored["token"]), token="tok-other"))
+        status, _ = harness.request(self.server.url, "PUT", "/_matrix/federation/v1/3pid/onbind",
+                                    dict(onbind, invites=[forged]))
+        self.assertEqual(status, 200)
+        self.assertIsNone(self.membership(room, erin["user_id"]))
+        invite["signed"] = self.identity.signed(erin["user_id"], stored["token"])
+        status, _ = harness.request(self.server.url, "POST", "/_matrix/federation/v1/3pid/onbind",
+                                    dict(onbind, invites=[invite]))
+        self.assertEqual(status, 200)
+        status, body = self.call("bob", "GET", f"{V3}/rooms/{urllib.parse.quote(room)}/state/m.room.member/"
+                                               + erin["user_id"])
+        self.assertEqual((body.get("membership"), body.get("third_party_invite", {}).get("display_name")),
+                         ("invite", "a...@example.org"))
+        status, body = harness.request(self.server.url, "POST", f"{V3}/rooms/{urllib.parse.quote(room)}/join", {},
+                                       erin["access_token"])
+        self.assertEqual(status, 200, body)
 
     def test_2_deactivation_unbinds(self):
         status, body = self.bind("carol", "s-again")
@@ -146,6 +199,8 @@ class IdentityServers(unittest.TestCase):
         status, body = harness.request(self.closed.url, "POST", V3 + "/account/3pid/bind", {
             "id_server": self.identity.name, "id_access_token": "id-token", "sid": "s-alice",
             "client_secret": "secret"}, account["access_token"])
+        self.assertEqual((status, body.get("errcode")), (403, "M_FORBIDDEN"))
+        status, body = harness.request(self.closed.url, "PUT", "/_matrix/federation/v1/3pid/onbind", {"invites": []})
         self.assertEqual((status, body.get("errcode")), (403, "M_FORBIDDEN"))
         self.assertEqual(len(self.identity.requests), before)
 

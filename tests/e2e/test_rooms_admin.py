@@ -49,6 +49,34 @@ class RoomsAndAdmin(unittest.TestCase):
         status, body = self.call("POST", f"{V3}/rooms/{urllib.parse.quote(old)}/upgrade", {"new_version": "13"})
         self.assertEqual((status, body["errcode"]), (400, "M_UNSUPPORTED_ROOM_VERSION"))
 
+    def test_an_upgrade_before_v12_names_the_tombstone_and_keeps_the_levels(self):
+        dave = harness.register(self.url, "dave-upgrader", "pw-dave-long", self.server.registration_token())
+        status, me = self.call("GET", V3 + "/account/whoami")
+        status, room = self.call("POST", V3 + "/createRoom", {
+            "room_version": "10", "preset": "public_chat",
+            "power_level_content_override": {"events": {"m.room.tombstone": 50}, "state_default": 50,
+                                             "users": {me["user_id"]: 100, dave["user_id"]: 50}}})
+        self.assertEqual(status, 200, room)
+        old = room["room_id"]
+        status, body = harness.request(self.url, "POST", f"{V3}/rooms/{urllib.parse.quote(old)}/join", {},
+                                       dave["access_token"])
+        self.assertEqual(status, 200, body)
+        status, old_levels = self.call("GET", f"{V3}/rooms/{urllib.parse.quote(old)}/state/m.room.power_levels")
+        # A moderator upgrades: they send the new room's state at 100, then the old levels come back.
+        status, body = harness.request(self.url, "POST", f"{V3}/rooms/{urllib.parse.quote(old)}/upgrade",
+                                       {"new_version": "11"}, dave["access_token"])
+        self.assertEqual(status, 200, body)
+        new = body["replacement_room"]
+        status, tombstone = harness.request(self.url, "GET", f"{V3}/rooms/{urllib.parse.quote(old)}/state/"
+                                            "m.room.tombstone?format=event", None, dave["access_token"])
+        self.assertEqual(status, 200, tombstone)
+        status, create = harness.request(self.url, "GET", f"{V3}/rooms/{urllib.parse.quote(new)}/state/m.room.create",
+                                         None, dave["access_token"])
+        self.assertEqual(create["predecessor"], {"room_id": old, "event_id": tombstone["event_id"]})
+        status, levels = harness.request(self.url, "GET", f"{V3}/rooms/{urllib.parse.quote(new)}/state/"
+                                         "m.room.power_levels", None, dave["access_token"])
+        self.assertEqual(levels["users"], old_levels["users"])
+
     def test_an_upgraded_room_states_its_guest_access(self):
         # A public_chat room has no m.room.guest_access (guests are forbidden by default); its
         # replacement says so explicitly.

@@ -105,13 +105,9 @@ void post_invite(Call& call) {
   if (auto body = call.body(); body && !body->contains("user_id") && body->contains("medium")) {
     auto room_id = call.room_id_param(0);
     if (!room_id) return call.fail(room_id.error());
-    return invitee_of_3pid(call, *body, [call, room_id = *room_id](core::Result<std::string> invitee) {
-      if (!invitee) return call.fail(invitee.error());
-      call.hs.rooms.invite_any(call.user().user_id, room_id, *invitee, "",
-                               [call](const core::Result<std::string>& invited) {
-                                 if (!invited) return call.fail(invited.error());
-                                 call.reply(json::object{});
-                               });
+    return invite_3pid(call, *room_id, *body, [call](core::Status invited) {
+      if (!invited) return call.fail(invited.error());
+      call.reply(json::object{});
     });
   }
   auto request = other_user(call);

@@ -10,25 +10,14 @@ namespace {
 
 constexpr std::size_t kMaxThirdPartyInvites = 20;
 
-// createRoom's invite_3pid: each entry's Matrix user (threepid_invite.h) is added to `invite`,
-// one lookup after the other, before the room is made.
-void create_with_3pid_invites(Call call, json::object body, std::size_t next) {
-  const json::array& invites = body.at("invite_3pid").as_array();
-  if (next == invites.size()) {
-    body.erase("invite_3pid");
-    auto room_id = call.hs.rooms.create_room(call.user().user_id, body);
-    if (!room_id) return call.fail(room_id.error());
-    return call.reply(json::object{{"room_id", *room_id}});
-  }
-  if (!invites[next].is_object())
-    return call.fail(core::make_error(core::Errc::kBadJson, "invite_3pid must list objects"));
-  const json::object invite = invites[next].get_object();
-  invitee_of_3pid(call, invite, [call, body = std::move(body), next](core::Result<std::string> invitee) mutable {
-    if (!invitee) return call.fail(invitee.error());
-    json::value& invite_list = body["invite"];
-    if (!invite_list.is_array()) invite_list = json::array{};
-    invite_list.as_array().emplace_back(*invitee);
-    create_with_3pid_invites(call, std::move(body), next + 1);
+// createRoom's invite_3pid, once the room is made: each entry (threepid_invite.h) one after the
+// other; the first failure is the answer (the room and the invites before it stay).
+void invite_3pids(Call call, core::RoomId room_id, json::array invites, std::size_t next) {
+  if (next == invites.size()) return call.reply(json::object{{"room_id", room_id.str()}});
+  const json::object invite = invites[next].get_object();  // objects: post_create_room checked
+  invite_3pid(call, room_id, invite, [call, room_id, invites = std::move(invites), next](core::Status invited) mutable {
+    if (!invited) return call.fail(invited.error());
+    invite_3pids(call, std::move(room_id), std::move(invites), next + 1);
   });
 }
 
@@ -37,14 +26,19 @@ void create_with_3pid_invites(Call call, json::object body, std::size_t next) {
 void post_create_room(Call& call) {
   auto body = call.body();
   if (!body) return call.fail(body.error());
-  if (const json::value* invites = body->if_contains("invite_3pid"); invites && !invites->is_null()) {
-    if (!invites->is_array() || invites->get_array().size() > kMaxThirdPartyInvites)
+  json::array invites;
+  if (const json::value* value = body->if_contains("invite_3pid"); value && !value->is_null()) {
+    if (!value->is_array() || value->get_array().size() > kMaxThirdPartyInvites)
       return call.fail(core::make_error(core::Errc::kBadJson, "invite_3pid must be an array of at most 20"));
-    if (!invites->get_array().empty()) return create_with_3pid_invites(call, std::move(*body), 0);
+    for (const json::value& invite : value->get_array())
+      if (!invite.is_object())
+        return call.fail(core::make_error(core::Errc::kBadJson, "invite_3pid must list objects"));
+    invites = value->get_array();
   }
   auto room_id = call.hs.rooms.create_room(call.user().user_id, *body);
   if (!room_id) return call.fail(room_id.error());
-  call.reply(json::object{{"room_id", *room_id}});
+  auto id = core::RoomId::parse(*room_id);
+  invite_3pids(call, *id, std::move(invites), 0);
 }
 
 void post_upgrade_room(Call& call) {

@@ -1,14 +1,15 @@
 // Third-party identifiers (client-server-api "Adding Account Administrative Contact
 // Information"): GET /account/3pid, POST /account/3pid/bind, /account/3pid/unbind and
-// /account/3pid/delete. myelin validates no e-mail addresses or phone numbers itself, so an
-// account holds none (/3pid/add is not offered); a user can bind one that an identity server
-// validated, through homeserver::IdentityServers (off unless the admin enables it).
+// /account/3pid/delete; and inviting by one (threepid_invite.h). myelin validates no e-mail addresses or phone numbers
+// itself, so an account holds none (/3pid/add is not offered); a user can bind one that an identity server validated,
+// through homeserver::IdentityServers (off unless the admin enables it).
 #include "api/client/threepid_invite.h"
 #include "api/handlers.h"
 
 namespace myelin::api {
 
-void invitee_of_3pid(Call& call, const json::object& invite, std::function<void(core::Result<std::string>)> done) {
+void invite_3pid(Call& call, const core::RoomId& room_id, const json::object& invite,
+                 std::function<void(core::Status)> done) {
   auto id_server = required_string(invite, "id_server");
   if (!id_server) return done(std::unexpected(id_server.error()));
   auto token = required_string(invite, "id_access_token");
@@ -17,15 +18,27 @@ void invitee_of_3pid(Call& call, const json::object& invite, std::function<void(
   if (!medium) return done(std::unexpected(medium.error()));
   auto address = required_string(invite, "address");
   if (!address) return done(std::unexpected(address.error()));
-  call.hs.identity_servers.lookup(*id_server, *token, *medium, *address,
-                                  [done = std::move(done)](core::Result<std::optional<std::string>> found) {
-                                    if (!found) return done(std::unexpected(found.error()));
-                                    if (!*found)
-                                      return done(core::fail(core::Errc::kNotFound,
-                                                             "Nobody has bound that address at the identity server; "
-                                                             "invites to unbound addresses are not supported here"));
-                                    done(std::move(**found));
-                                  });
+  const core::UserId sender = call.user().user_id;
+  call.hs.identity_servers.lookup(
+      *id_server, *token, *medium, *address,
+      [call, room_id, sender, id_server = *id_server, token = *token, medium = *medium, address = *address,
+       done = std::move(done)](core::Result<std::optional<std::string>> found) mutable {
+        if (!found) return done(std::unexpected(found.error()));
+        if (*found)
+          return call.hs.rooms.invite_any(sender, room_id, **found, "",
+                                          [done = std::move(done)](const core::Result<std::string>& invited) {
+                                            done(invited ? core::Status() : std::unexpected(invited.error()));
+                                          });
+        call.hs.identity_servers.store_invite(
+            id_server, token, medium, address, room_id.str(), sender.str(),
+            [call, room_id, sender,
+             done = std::move(done)](core::Result<homeserver::IdentityServers::StoredInvite> stored) {
+              if (!stored) return done(std::unexpected(stored.error()));
+              auto sent = call.hs.event_sender.send_state(sender, room_id, "m.room.third_party_invite", stored->token,
+                                                          std::move(stored->content), std::nullopt);
+              done(sent ? core::Status() : std::unexpected(sent.error()));
+            });
+      });
 }
 
 namespace {

@@ -2,6 +2,8 @@
 // the event as the body, the answer wrapped in [200, {...}])
 // PUT /_matrix/federation/v2/invite/{roomId}/{eventId}
 // server-server-api "Inviting to a room"; the checks are homeserver::FederationInvites'.
+// PUT /_matrix/federation/v1/3pid/onbind ("Third-party invites"; POST too, as identity servers
+// such as Sydent send it): homeserver::RoomService::accept_third_party_invites.
 #include "api/handlers.h"
 
 namespace myelin::api {
@@ -24,6 +26,17 @@ void put_federation_invite(Call& call) {
                                        if (!answer) return respond(error_response(answer.error()));
                                        respond(json_response(*answer));
                                      });
+}
+
+void put_3pid_onbind(Call& call) {
+  // From an identity server, not a homeserver: unauthenticated, and of use only for the
+  // invites our users stored at one.
+  if (!call.hs.identity_servers.enabled())
+    return call.fail(core::make_error(core::Errc::kForbidden, "This server does not use identity servers"));
+  auto body = call.body();
+  if (!body) return call.fail(body.error());
+  call.hs.rooms.accept_third_party_invites(*body);
+  call.reply(json::object{});
 }
 
 }  // namespace myelin::api

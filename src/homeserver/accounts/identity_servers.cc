@@ -209,11 +209,48 @@ void IdentityServers::lookup(const std::string& id_server, const std::string& id
       if (!found) return done(std::unexpected(found.error()));
       const json::value* mappings = found->if_contains("mappings");
       const json::value* mxid = mappings && mappings->is_object() ? mappings->get_object().if_contains(key) : nullptr;
-      if (!mxid) return done(std::optional<std::string>());
+      if (!mxid || mxid->is_null()) return done(std::optional<std::string>());  // null: bound to nobody
       if (!mxid->is_string() || !core::UserId::parse(mxid->get_string()))
         return done(core::fail(Errc::kUnknown, "The identity server's lookup answer is malformed", 502));
       done(std::optional<std::string>(std::string(mxid->get_string())));
     });
+  });
+}
+
+void IdentityServers::store_invite(const std::string& id_server, const std::string& id_access_token,
+                                   const std::string& medium, const std::string& address, const std::string& room_id,
+                                   const std::string& sender, std::function<void(core::Result<StoredInvite>)> done) {
+  if (auto ok = usable(id_server); !ok) return done(std::unexpected(ok.error()));
+  Request request{"POST", id_server, "/_matrix/identity/v2/store-invite", "Bearer " + id_access_token,
+                  json::object{{"medium", medium}, {"address", address}, {"room_id", room_id}, {"sender", sender}}};
+  call(std::move(request), [id_server, done = std::move(done)](core::Result<json::object> answer) {
+    if (!answer) return done(std::unexpected(answer.error()));
+    auto malformed = [&] {
+      return core::fail(Errc::kUnknown, "The identity server's stored invite is malformed", 502);
+    };
+    auto token = string_field(*answer, "token");
+    auto key = string_field(*answer, "public_key");
+    const json::value* keys = answer->if_contains("public_keys");
+    if (!token || !key || (keys && !keys->is_array())) return done(malformed());
+    const std::string validity_url = "https://" + id_server + "/_matrix/identity/v2/pubkey/isvalid";
+    json::array public_keys;
+    for (const json::value& entry : keys ? keys->get_array() : json::array{}) {
+      if (!entry.is_object()) return done(malformed());
+      auto public_key = string_field(entry.get_object(), "public_key");
+      if (!public_key) return done(malformed());
+      json::object kept{{"public_key", *public_key}};
+      if (auto url = string_field(entry.get_object(), "key_validity_url")) kept["key_validity_url"] = *url;
+      public_keys.emplace_back(std::move(kept));
+      if (public_keys.size() > 10) return done(malformed());
+    }
+    // The name shown for the invitee until they join: the identity server's (a redacted
+    // address), else nothing from the address itself.
+    auto display_name = string_field(*answer, "display_name");
+    json::object content{{"display_name", display_name ? *display_name : std::string("an invited user")},
+                         {"key_validity_url", validity_url},
+                         {"public_key", *key},
+                         {"public_keys", std::move(public_keys)}};
+    done(StoredInvite{*token, std::move(content)});
   });
 }
 

@@ -47,6 +47,7 @@ class IdentityServers {
   IdentityServers(const AccountsOptions& config, storage::AccountStore& store, http::Scheduler& scheduler, Sign sign);
   IdentityServers(const AccountsOptions& config, storage::AccountStore& store, Transport transport, Sign sign);
 
+  bool enabled() const { return config_.identity_servers; }
   // POST /account/3pid/bind's body {id_server, id_access_token, sid, client_secret}: the identity
   // server binds the 3PID of that session to `user`; its errors are passed on.
   void bind(const core::UserId& user, const json::object& body, std::function<void(core::Status)> done);
@@ -63,6 +64,19 @@ class IdentityServers {
   // /lookup, with the client's `id_access_token`), nullopt when none.
   void lookup(const std::string& id_server, const std::string& id_access_token, const std::string& medium,
               const std::string& address, std::function<void(core::Result<std::optional<std::string>>)> done);
+  // An invite of (medium, address), bound to nobody yet, to `room_id` by `sender`
+  // (identity-service-api /store-invite): the identity server tells the address, and later
+  // its owner's homeserver (/3pid/onbind). `done` gets the m.room.third_party_invite content
+  // to send (state key: its "token" field, removed from the content): display_name,
+  // key_validity_url, public_key, public_keys. Only the fields the spec requires are shared
+  // with the identity server: no room name, alias or avatar, no inviter's profile.
+  struct StoredInvite {
+    std::string token;
+    json::object content;
+  };
+  void store_invite(const std::string& id_server, const std::string& id_access_token, const std::string& medium,
+                    const std::string& address, const std::string& room_id, const std::string& sender,
+                    std::function<void(core::Result<StoredInvite>)> done);
 
  private:
   // Sends `request` and parses the answer: a JSON object for a 2xx, else the identity

@@ -207,8 +207,10 @@ core::Result<json::object> FederationReads::backfill(const std::string& origin, 
   if (!room) return std::unexpected(room.error());
   const auto count =
       static_cast<std::size_t>(std::clamp<std::int64_t>(limit, 0, static_cast<std::int64_t>(kMaxBackfill)));
+  // Deepest first: the history from the named events backwards, as the requester pages it.
+  std::vector<Pdu> found = walk_back(**room, from, {}, count, 0);
   json::array pdus;
-  for (Pdu& event : walk_back(**room, from, {}, count, 0)) pdus.emplace_back(std::move(event.pdu));
+  for (auto event = found.rbegin(); event != found.rend(); ++event) pdus.emplace_back(std::move(event->pdu));
   return as_transaction(std::move(pdus));
 }
 

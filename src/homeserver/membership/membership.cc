@@ -230,6 +230,39 @@ core::Result<std::string> RoomService::invite(const core::UserId& sender, const 
   return set_membership(sender, room_id, *user_id, "invite", reason);
 }
 
+std::size_t RoomService::accept_third_party_invites(const json::object& body) {
+  constexpr std::size_t kMaxInvites = 100;
+  const json::value* invites = body.if_contains("invites");
+  if (!invites || !invites->is_array()) return 0;
+  std::size_t made = 0, read = 0;
+  for (const json::value& entry : invites->get_array()) {
+    if (++read > kMaxInvites) break;
+    if (!entry.is_object()) continue;
+    const json::object& invite = entry.get_object();
+    auto text = [&](std::string_view key) {
+      const json::value* value = invite.if_contains(key);
+      return value && value->is_string() ? std::string(value->get_string()) : std::string();
+    };
+    auto room_id = core::RoomId::parse(text("room_id"));
+    auto sender = core::UserId::parse(text("sender"));
+    auto target = core::UserId::parse(text("mxid"));
+    const json::value* signed_ = invite.if_contains("signed");
+    if (!room_id || !sender || !target || !signed_ || !signed_->is_object()) continue;
+    if (sender->server() != config_.server_name || target->server() != config_.server_name) continue;
+    const json::value* token = signed_->get_object().if_contains("token");
+    std::shared_ptr<RoomState> room = rooms_.room(*room_id);
+    if (!room || !token || !token->is_string()) continue;
+    const json::object* stored = room->content("m.room.third_party_invite", std::string(token->get_string()));
+    if (!stored || room->membership(target->str()) == "join" || room->membership(target->str()) == "invite") continue;
+    json::object content = member_content(*target, "invite", "");
+    const json::value* name = stored->if_contains("display_name");
+    content["third_party_invite"] =
+        json::object{{"display_name", name && name->is_string() ? *name : json::value("")}, {"signed", *signed_}};
+    if (timeline_.send(*room_id, {*sender, "m.room.member", *target, std::move(content), {}})) ++made;
+  }
+  return made;
+}
+
 core::Result<std::string> RoomService::ban(const core::UserId& sender, const core::RoomId& room_id,
                                            const std::string& target, const std::string& reason) {
   auto user_id = parse_target(target);

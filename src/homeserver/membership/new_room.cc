@@ -14,12 +14,12 @@ bool room_exists(storage::EventStore& store, const std::string& room_id) {
 
 }  // namespace
 
-core::Result<std::string> create_planned_room(const EventBuilder& builder, storage::EventStore& store,
-                                              WritePath& write_path, const std::string& server_name, RoomPlan plan,
-                                              json::object creator_member) {
+core::Result<BuiltRoom> build_planned_room(const EventBuilder& builder, storage::EventStore& store,
+                                           const std::string& server_name, RoomPlan plan, json::object creator_member) {
   RoomState room;  // the state each next event is built on
   room.rules = plan.rules;
-  if (!plan.rules->room_id_from_create_event) room.room_id = "!" + core::random_string(18) + ":" + server_name;
+  if (!plan.rules->room_id_from_create_event)
+    room.room_id = plan.room_id.empty() ? "!" + core::random_string(18) + ":" + server_name : plan.room_id;
 
   json::object create_content = std::move(plan.creation_content);
   create_content["room_version"] = std::string(plan.rules->id);
@@ -48,9 +48,17 @@ core::Result<std::string> create_planned_room(const EventBuilder& builder, stora
     room.apply(event->row, event->pdu, storage::Persisted{0, 0});
     built.push_back(std::move(*event));
   }
-  storage::RoomRecord record{room.room_id, std::string(plan.rules->id), plan.creator, plan.published};
-  write_path.write_new_room(record, *plan.rules, built);
-  return record.room_id;
+  return BuiltRoom{{room.room_id, std::string(plan.rules->id), plan.creator, plan.published}, std::move(built)};
+}
+
+core::Result<std::string> create_planned_room(const EventBuilder& builder, storage::EventStore& store,
+                                              WritePath& write_path, const std::string& server_name, RoomPlan plan,
+                                              json::object creator_member) {
+  const rooms::RoomVersionRules& rules = *plan.rules;
+  auto room = build_planned_room(builder, store, server_name, std::move(plan), std::move(creator_member));
+  if (!room) return std::unexpected(room.error());
+  write_path.write_new_room(room->record, rules, room->events);
+  return room->record.room_id;
 }
 
 }  // namespace myelin::homeserver

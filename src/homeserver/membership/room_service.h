@@ -137,6 +137,14 @@ class RoomService {
   // server (RemoteInvite) and then written; its errors are the client's. `done` runs once.
   void invite_any(const core::UserId& sender, const core::RoomId& room_id, const std::string& target,
                   const std::string& reason, std::function<void(core::Result<std::string>)> done);
+  // Federation's /3pid/onbind (server-server-api "Third-party invites"): an identity server says
+  // an address was bound to `mxid`, with the invites it stored for it. Each invite to one of
+  // our rooms, by one of our users, for a user of ours, becomes their invite member event
+  // carrying third_party_invite (display_name from the room's m.room.third_party_invite, and
+  // the identity server's `signed`): the auth rules check that signature against the keys of
+  // that event, so nobody but the identity server can forge one. Invites of other rooms are
+  // left out, as is each that fails; at most 100 are read. Returns how many were made.
+  std::size_t accept_third_party_invites(const json::object& body);
   core::Result<std::string> ban(const core::UserId& sender, const core::RoomId& room_id, const std::string& target,
                                 const std::string& reason);
   core::Result<std::string> kick(const core::UserId& sender, const core::RoomId& room_id, const std::string& target,
@@ -163,10 +171,13 @@ class RoomService {
   json::object member_content(const std::string& user_id, const std::string& membership, const std::string& reason);
   // "#<alias_name>:<server>" when valid, free and within the creator's bound on aliases.
   core::Result<std::string> new_alias(const std::string& creator, const std::string& alias_name);
-  // An upgrade's last steps in the old room: the tombstone, restricted power levels (when it
-  // has any), and its publication, members' room push rules and aliases moved to `new_room`.
-  core::Status retire_room(const std::string& user_id, const core::RoomId& room_id, const std::string& new_room,
-                           bool restrict_power_levels);
+  // The old room's m.room.tombstone pointing at `new_room`; its event ID.
+  core::Result<std::string> send_tombstone(const std::string& user_id, const core::RoomId& room_id,
+                                           const std::string& new_room);
+  // An upgrade's last steps in the old room, after the tombstone: restricted power levels (when
+  // it has any), and its publication, members' room push rules and aliases moved to `new_room`.
+  void retire_room(const std::string& user_id, const core::RoomId& room_id, const std::string& new_room,
+                   bool restrict_power_levels);
 
   const MembershipOptions& config_;
   const TimelineOptions& timeline_config_;

@@ -2,9 +2,11 @@
 // the replacement room is created with the old room's state carried over, then the old room is
 // tombstoned and restricted, and its publication, members' room push rules and aliases move.
 #include <algorithm>
+#include <optional>
 #include <set>
 #include <vector>
 
+#include "core/ids.h"
 #include "homeserver/membership/new_room.h"
 #include "homeserver/membership/room_service.h"
 #include "homeserver/push/push_rules.h"
@@ -37,10 +39,7 @@ json::object replacement_creation_content(const RoomState& old_room, const rooms
                                           const std::string& user_id,
                                           const std::vector<std::string>& additional_creators) {
   json::object content;
-  json::object predecessor{{"room_id", old_room.room_id}};
-  if (!rules.room_id_from_create_event && !old_room.extremities.empty())
-    predecessor["event_id"] = old_room.extremities.front().event_id;
-  content["predecessor"] = std::move(predecessor);
+  content["predecessor"] = json::object{{"room_id", old_room.room_id}};  // event_id: upgrade() adds it
   // v12 creators are the upgrader and whoever the request names; they have no power level.
   std::set<std::string> creators{user_id};
   if (rules.creators_have_infinite_power && !additional_creators.empty()) {
@@ -56,9 +55,12 @@ json::object replacement_creation_content(const RoomState& old_room, const rooms
   return content;
 }
 
-// The replacement room's state after the join: the old power levels (the upgrader an admin,
-// or for v12 the creators taken out of `users`), the carried-over state events and the guest access.
+// The replacement room's state after the join: the old power levels (for v12 the creators
+// taken out of `users`), the carried-over state events and the guest access. Before v12 the
+// upgrader sends that state at a level of at least 100, and when that is above their old
+// level a last m.room.power_levels puts the old levels back as they were.
 void add_carried_state(RoomPlan& plan, const RoomState& old_room, const std::vector<std::string>& additional_creators) {
+  std::optional<json::object> restore;
   if (const json::object* old_levels = old_room.content("m.room.power_levels", "")) {
     json::object levels = *old_levels;
     json::object users;
@@ -67,7 +69,11 @@ void add_carried_state(RoomPlan& plan, const RoomState& old_room, const std::vec
       users.erase(plan.creator);
       for (const auto& creator : additional_creators) users.erase(creator);
     } else {
-      users[plan.creator] = 100;
+      const json::value* own = users.if_contains(plan.creator);
+      if (!own || !own->is_int64() || own->as_int64() < 100) {
+        restore = levels;
+        users[plan.creator] = 100;
+      }
     }
     levels["users"] = std::move(users);
     plan.add("m.room.power_levels", "", std::move(levels));
@@ -80,6 +86,7 @@ void add_carried_state(RoomPlan& plan, const RoomState& old_room, const std::vec
   // spec's default, forbidden, and says so (clients and Synapse expect the event to be there).
   const json::object* guests = old_room.content("m.room.guest_access", "");
   plan.add("m.room.guest_access", "", guests ? *guests : json::object{{"guest_access", "forbidden"}});
+  if (restore) plan.add("m.room.power_levels", "", std::move(*restore));
 }
 
 }  // namespace
@@ -105,20 +112,43 @@ core::Result<std::string> RoomService::upgrade(const core::UserId& user_id, cons
   plan.published = false;
   if (auto record = store_.room(room_id)) plan.published = record->published;
   const bool had_power_levels = old_room->content("m.room.power_levels", "") != nullptr;
-  auto new_room = create_planned_room(builder_, store_, write_path_, config_.server_name, std::move(plan),
-                                      member_content(user_id, "join", ""));
+  const json::object member = member_content(user_id, "join", "");
+  if (rules->room_id_from_create_event) {
+    // v12: the room ID is the create event's hash, so the new room comes first, and its
+    // predecessor names no event.
+    auto new_room = create_planned_room(builder_, store_, write_path_, config_.server_name, std::move(plan), member);
+    if (!new_room) return new_room;
+    auto tombstone = send_tombstone(user_id, room_id, *new_room);
+    if (!tombstone) return std::unexpected(tombstone.error());
+    retire_room(user_id, room_id, *new_room, had_power_levels);
+    return new_room;
+  }
+  // Before v12 the new room's ID is chosen here, so the tombstone goes first and the new room's
+  // predecessor names it, the old room's last event. The new room is built once before, so
+  // that nothing is sent when its events would be refused.
+  plan.room_id = "!" + core::random_string(18) + ":" + config_.server_name;
+  if (auto checked = build_planned_room(builder_, store_, config_.server_name, plan, member); !checked)
+    return std::unexpected(checked.error());
+  auto tombstone = send_tombstone(user_id, room_id, plan.room_id);
+  if (!tombstone) return std::unexpected(tombstone.error());
+  plan.creation_content["predecessor"].as_object()["event_id"] = *tombstone;
+  auto new_room = create_planned_room(builder_, store_, write_path_, config_.server_name, std::move(plan), member);
   if (!new_room) return new_room;
-  if (auto moved = retire_room(user_id, room_id, *new_room, had_power_levels); !moved)
-    return std::unexpected(moved.error());
+  retire_room(user_id, room_id, *new_room, had_power_levels);
   return new_room;
 }
 
-core::Status RoomService::retire_room(const std::string& user_id, const core::RoomId& room_id,
-                                      const std::string& new_room, bool restrict_power_levels) {
+core::Result<std::string> RoomService::send_tombstone(const std::string& user_id, const core::RoomId& room_id,
+                                                      const std::string& new_room) {
   auto tombstone = timeline_.send(
       room_id,
       {user_id, "m.room.tombstone", "", {{"body", "This room has been replaced"}, {"replacement_room", new_room}}, {}});
   if (!tombstone) return std::unexpected(tombstone.error());
+  return tombstone->event_id;
+}
+
+void RoomService::retire_room(const std::string& user_id, const core::RoomId& room_id, const std::string& new_room,
+                              bool restrict_power_levels) {
   // Restrict the old room: nobody below the upgrader's level may talk or invite any more.
   if (restrict_power_levels) {
     json::object levels = *rooms_.room(room_id)->content("m.room.power_levels", "");
@@ -140,7 +170,6 @@ core::Status RoomService::retire_room(const std::string& user_id, const core::Ro
     directory_store_.delete_alias(alias);
     directory_store_.create_alias(alias, new_room, creator);
   }
-  return {};
 }
 
 }  // namespace myelin::homeserver
