@@ -7,6 +7,7 @@
 #include "rooms/auth_steps.h"
 #include "rooms/auth_util.h"
 #include "rooms/event_format.h"
+#include "rooms/third_party_invite.h"
 
 namespace myelin::rooms::internal {
 namespace {
@@ -76,16 +77,6 @@ core::Status check_join(const Member& m, const json::object& create, const RoomV
   return reject("the room's join rule does not allow joining (rule 5.3.7)");
 }
 
-// Base64 public keys of m.room.third_party_invite may use either alphabet.
-std::string standard_base64(std::string_view key) {
-  std::string out(key);
-  for (char& c : out) {
-    if (c == '-') c = '+';
-    if (c == '_') c = '/';
-  }
-  return out;
-}
-
 // 5.4.1 invite with content.third_party_invite.
 core::Status check_third_party_invite(const Member& m, const json::object& invite) {
   // 5.4.1.1 If the target user is banned, reject.
@@ -111,30 +102,8 @@ core::Status check_third_party_invite(const Member& m, const json::object& invit
     return reject("sender did not send the m.room.third_party_invite (rule 5.4.1.6)");
   }
   // 5.4.1.7 Allow if any signature in signed matches any public key of the invite event.
-  std::vector<std::string> keys;
-  if (const json::object* content = content_of(invite_event)) {
-    if (std::string_view key = string_field(*content, "public_key"); !key.empty()) {
-      keys.push_back(standard_base64(key));
-    }
-    const json::value* list = content->if_contains("public_keys");
-    if (list && list->is_array()) {
-      for (const json::value& entry : list->get_array()) {
-        if (!entry.is_object()) continue;
-        std::string_view key = string_field(entry.get_object(), "public_key");
-        if (!key.empty()) keys.push_back(standard_base64(key));
-      }
-    }
-  }
-  if (const json::object* signatures = object_field(*signed_, "signatures")) {
-    for (const auto& [server, by_key] : *signatures) {
-      if (!by_key.is_object()) continue;
-      for (const auto& entry : by_key.get_object()) {
-        for (const std::string& key : keys) {
-          if (core::verify_json(*signed_, server, entry.key(), key)) return {};
-        }
-      }
-    }
-  }
+  if (const json::object* content = content_of(invite_event); content && third_party_invite_key(*content, *signed_))
+    return {};
   return reject("no valid signature on third_party_invite.signed (rule 5.4.1.8)");
 }
 

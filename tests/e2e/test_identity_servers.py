@@ -37,6 +37,7 @@ class FakeIdentityServer:
         self.sessions = {"s-alice": "alice@example.org", "s-again": "alice@example.org"}
         self.bindings, self.requests, self.stored = {}, [], []
         self.key = Ed25519PrivateKey.generate()
+        self.revoked = False
         self.public_key = b64(self.key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw))
         self.lock = threading.Lock()
         self.peer = federation.PeerServer(folder, ca, "localhost", self.handle, ips=("127.0.0.1",))
@@ -71,6 +72,9 @@ class FakeIdentityServer:
         if path == "/_matrix/identity/v2/lookup" and authorization == "Bearer id-token":
             mappings = {hashed(a): m for a, m in self.bindings.items() if hashed(a) in body["addresses"]}
             return 200, {"mappings": mappings}
+        if path.startswith("/_matrix/identity/v2/pubkey/isvalid?public_key="):
+            key = urllib.parse.unquote(path.split("=", 1)[1])
+            return 200, {"valid": key == self.public_key and not self.revoked}
         if path == "/_matrix/identity/v2/store-invite" and authorization == "Bearer id-token":
             token = f"tok{len(self.stored)}"
             self.stored.append(dict(body, token=token))
@@ -164,12 +168,28 @@ class IdentityServers(unittest.TestCase):
         invite = {"medium": "email", "address": "erin@example.org", "mxid": erin["user_id"], "room_id": room,
                   "sender": self.ids["bob"], "token": stored["token"]}
         onbind = {"medium": "email", "address": "erin@example.org", "mxid": erin["user_id"]}
-        # A forged signature makes no invite.
+        # A forged signature makes no invite: changed after signing, or by a key the room does not know.
         forged = dict(invite, signed=dict(self.identity.signed(erin["user_id"], stored["token"]), token="tok-other"))
-        status, _ = harness.request(self.server.url, "PUT", "/_matrix/federation/v1/3pid/onbind",
-                                    dict(onbind, invites=[forged]))
-        self.assertEqual(status, 200)
+        other_key = Ed25519PrivateKey.generate()
+        text = json.dumps({"mxid": erin["user_id"], "token": stored["token"]}, sort_keys=True,
+                          separators=(",", ":")).encode()
+        wrong_key = dict(invite, signed={"mxid": erin["user_id"], "token": stored["token"],
+                                         "signatures": {self.identity.name: {"ed25519:0": b64(other_key.sign(text))}}})
+        for bad, answer in ((forged, (200, None)), (wrong_key, (403, "M_FORBIDDEN"))):  # forged: no such invite
+            status, body = harness.request(self.server.url, "PUT", "/_matrix/federation/v1/3pid/onbind",
+                                           dict(onbind, invites=[bad]))
+            self.assertEqual((status, body.get("errcode")), answer)
+        # A key the identity server says it revoked since.
+        self.identity.revoked = True
+        status, body = harness.request(self.server.url, "PUT", "/_matrix/federation/v1/3pid/onbind",
+                                       dict(onbind, invites=[dict(invite, signed=self.identity.signed(
+                                           erin["user_id"], stored["token"]))]))
+        self.assertEqual((status, body.get("errcode")), (403, "M_FORBIDDEN"))
+        self.identity.revoked = False
         self.assertIsNone(self.membership(room, erin["user_id"]))
+        status, body = harness.request(self.server.url, "POST", f"{V3}/rooms/{urllib.parse.quote(room)}/join", {},
+                                       erin["access_token"])
+        self.assertEqual((status, body.get("errcode")), (403, "M_FORBIDDEN"))  # not invited
         invite["signed"] = self.identity.signed(erin["user_id"], stored["token"])
         status, _ = harness.request(self.server.url, "POST", "/_matrix/federation/v1/3pid/onbind",
                                     dict(onbind, invites=[invite]))

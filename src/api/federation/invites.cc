@@ -35,8 +35,16 @@ void put_3pid_onbind(Call& call) {
     return call.fail(core::make_error(core::Errc::kForbidden, "This server does not use identity servers"));
   auto body = call.body();
   if (!body) return call.fail(body.error());
-  call.hs.rooms.accept_third_party_invites(*body);
-  call.reply(json::object{});
+  call.hs.rooms.accept_third_party_invites(
+      *body,
+      [&identity = call.hs.identity_servers](const std::string& url, const std::string& key,
+                                             std::function<void(bool)> done) {
+        identity.key_valid(url, key, std::move(done));
+      },
+      [call](core::Status made) {
+        if (!made) return call.fail(made.error());
+        call.reply(json::object{});
+      });
 }
 
 }  // namespace myelin::api

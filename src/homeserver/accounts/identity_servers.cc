@@ -254,4 +254,20 @@ void IdentityServers::store_invite(const std::string& id_server, const std::stri
   });
 }
 
+void IdentityServers::key_valid(const std::string& validity_url, const std::string& public_key,
+                                std::function<void(bool)> done) {
+  auto url = http::parse_http_url(validity_url);
+  if (!url || !url->tls || validity_url.find('?') != std::string::npos) return done(false);
+  const std::string id_server = url->port.empty() ? url->host : url->host + ":" + url->port;
+  if (!usable(id_server)) return done(false);
+  // The key in unpadded base64 needs no escaping but its '+' and '/'.
+  std::string query;
+  for (char c : public_key) query += c == '+' ? "%2B" : c == '/' ? "%2F" : std::string(1, c);
+  Request request{"GET", id_server, url->path + "?public_key=" + query, "", {}};
+  call(std::move(request), [done = std::move(done)](core::Result<json::object> answer) {
+    const json::value* valid = answer ? answer->if_contains("valid") : nullptr;
+    done(valid && valid->is_bool() && valid->as_bool());
+  });
+}
+
 }  // namespace myelin::homeserver

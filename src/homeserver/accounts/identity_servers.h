@@ -77,6 +77,10 @@ class IdentityServers {
   void store_invite(const std::string& id_server, const std::string& id_access_token, const std::string& medium,
                     const std::string& address, const std::string& room_id, const std::string& sender,
                     std::function<void(core::Result<StoredInvite>)> done);
+  // Whether `public_key` is still valid, asked at `validity_url` (an m.room.third_party_invite's
+  // key_validity_url: https only, and as any identity server, only where the config allows):
+  // true only for {"valid": true}. Unreachable or refused: false.
+  void key_valid(const std::string& validity_url, const std::string& public_key, std::function<void(bool)> done);
 
  private:
   // Sends `request` and parses the answer: a JSON object for a 2xx, else the identity

@@ -6,6 +6,7 @@
 #include "homeserver/membership/room_service.h"
 #include "homeserver/timeline/client_format.h"
 #include "homeserver/timeline/join_rules.h"
+#include "rooms/third_party_invite.h"
 
 namespace myelin::homeserver {
 
@@ -230,13 +231,21 @@ core::Result<std::string> RoomService::invite(const core::UserId& sender, const 
   return set_membership(sender, room_id, *user_id, "invite", reason);
 }
 
-std::size_t RoomService::accept_third_party_invites(const json::object& body) {
+void RoomService::accept_third_party_invites(const json::object& body, KeyValid key_valid,
+                                             std::function<void(core::Status)> done) {
   constexpr std::size_t kMaxInvites = 100;
   const json::value* invites = body.if_contains("invites");
-  if (!invites || !invites->is_array()) return 0;
-  std::size_t made = 0, read = 0;
-  for (const json::value& entry : invites->get_array()) {
-    if (++read > kMaxInvites) break;
+  if (!invites || !invites->is_array()) return done({});
+  json::array kept = invites->get_array();
+  if (kept.size() > kMaxInvites) kept.resize(kMaxInvites);
+  accept_invites_from(std::make_shared<const json::array>(std::move(kept)), 0, std::move(key_valid), std::nullopt,
+                      std::move(done));
+}
+
+void RoomService::accept_invites_from(std::shared_ptr<const json::array> invites, std::size_t next, KeyValid key_valid,
+                                      std::optional<core::Error> failure, std::function<void(core::Status)> done) {
+  for (; next < invites->size(); ++next) {
+    const json::value& entry = (*invites)[next];
     if (!entry.is_object()) continue;
     const json::object& invite = entry.get_object();
     auto text = [&](std::string_view key) {
@@ -253,14 +262,30 @@ std::size_t RoomService::accept_third_party_invites(const json::object& body) {
     std::shared_ptr<RoomState> room = rooms_.room(*room_id);
     if (!room || !token || !token->is_string()) continue;
     const json::object* stored = room->content("m.room.third_party_invite", std::string(token->get_string()));
-    if (!stored || room->membership(target->str()) == "join" || room->membership(target->str()) == "invite") continue;
-    json::object content = member_content(*target, "invite", "");
+    const std::string membership = room->membership(target->str());
+    if (!stored || membership == "join" || membership == "invite") continue;
+    auto key = rooms::third_party_invite_key(*stored, signed_->get_object());
+    if (!key) {
+      failure = failure.value_or(core::make_error(Errc::kForbidden, "An invite's signature does not verify"));
+      continue;
+    }
     const json::value* name = stored->if_contains("display_name");
+    json::object content = member_content(*target, "invite", "");
     content["third_party_invite"] =
         json::object{{"display_name", name && name->is_string() ? *name : json::value("")}, {"signed", *signed_}};
-    if (timeline_.send(*room_id, {*sender, "m.room.member", *target, std::move(content), {}})) ++made;
+    // Asked of the identity server: the next invites wait for its answer.
+    return key_valid(key->validity_url, key->public_key,
+                     [this, invites, next, key_valid, failure, done = std::move(done), room_id = *room_id,
+                      sender = *sender, target = *target, content = std::move(content)](bool valid) mutable {
+                       core::Result<Sent> sent = core::fail(Errc::kForbidden, "The invite's key is no longer valid");
+                       if (valid)
+                         sent = timeline_.send(room_id, {sender, "m.room.member", target, std::move(content), {}});
+                       if (!sent && !failure) failure = sent.error();
+                       accept_invites_from(std::move(invites), next + 1, std::move(key_valid), std::move(failure),
+                                           std::move(done));
+                     });
   }
-  return made;
+  done(failure ? core::Status(std::unexpected(*failure)) : core::Status());
 }
 
 core::Result<std::string> RoomService::ban(const core::UserId& sender, const core::RoomId& room_id,

@@ -141,10 +141,14 @@ class RoomService {
   // an address was bound to `mxid`, with the invites it stored for it. Each invite to one of
   // our rooms, by one of our users, for a user of ours, becomes their invite member event
   // carrying third_party_invite (display_name from the room's m.room.third_party_invite, and
-  // the identity server's `signed`): the auth rules check that signature against the keys of
-  // that event, so nobody but the identity server can forge one. Invites of other rooms are
-  // left out, as is each that fails; at most 100 are read. Returns how many were made.
-  std::size_t accept_third_party_invites(const json::object& body);
+  // the identity server's `signed`), once `key_valid` confirmed that the key which signed it is
+  // still valid at its key_validity_url; the auth rules check the signature against the keys of
+  // that event, so nobody but the identity server can forge one. Invites of other rooms, and
+  // those already taken, are left out; at most 100 are read, one after the other. `done` gets
+  // M_FORBIDDEN when one could not be made (the others still are).
+  using KeyValid = std::function<void(const std::string& validity_url, const std::string& public_key,
+                                      std::function<void(bool)> done)>;
+  void accept_third_party_invites(const json::object& body, KeyValid key_valid, std::function<void(core::Status)> done);
   core::Result<std::string> ban(const core::UserId& sender, const core::RoomId& room_id, const std::string& target,
                                 const std::string& reason);
   core::Result<std::string> kick(const core::UserId& sender, const core::RoomId& room_id, const std::string& target,
@@ -167,6 +171,9 @@ class RoomService {
   // Whether a join must go through another server: the room is unknown here, or no local user
   // is joined while users of other servers are.
   bool needs_remote_join(const core::RoomId& room_id);
+  // accept_third_party_invites: invites[next..], `failure` the first refusal so far.
+  void accept_invites_from(std::shared_ptr<const json::array> invites, std::size_t next, KeyValid key_valid,
+                           std::optional<core::Error> failure, std::function<void(core::Status)> done);
   // The content of a member event for `user_id` with their current profile.
   json::object member_content(const std::string& user_id, const std::string& membership, const std::string& reason);
   // "#<alias_name>:<server>" when valid, free and within the creator's bound on aliases.

@@ -33,6 +33,32 @@ void copy_room_push_rules(storage::UserDataStore& store, const RoomState& old_ro
   }
 }
 
+// Members who marked the old room as a direct chat (m.direct account data) have the new one
+// marked too, next to it, unless that would take the entry over the account data size bound.
+void copy_direct_rooms(storage::UserDataStore& store, const RoomState& old_room, const std::string& old_id,
+                       const std::string& new_id) {
+  constexpr std::size_t kMaxDirectBytes = 65536;
+  for (const auto& member : old_room.joined) {
+    auto text = store.account_data(member, "", "m.direct");
+    if (!text) continue;
+    auto direct = core::parse_json_object(*text);
+    if (!direct) continue;
+    bool changed = false;
+    for (auto& [user, rooms] : *direct) {
+      if (!rooms.is_array()) continue;
+      json::array& list = rooms.as_array();
+      const bool listed = std::ranges::find(list, json::value(old_id)) != list.end();
+      if (listed && std::ranges::find(list, json::value(new_id)) == list.end()) {
+        list.emplace_back(new_id);
+        changed = true;
+      }
+    }
+    if (!changed) continue;
+    const std::string updated = core::canonical_json(*direct);
+    if (updated.size() <= kMaxDirectBytes) store.set_account_data(member, "", "m.direct", updated);
+  }
+}
+
 // The replacement room's creation content: the predecessor, the v12 creators, and the old
 // room's m.federate and room type.
 json::object replacement_creation_content(const RoomState& old_room, const rooms::RoomVersionRules& rules,
@@ -56,7 +82,7 @@ json::object replacement_creation_content(const RoomState& old_room, const rooms
 }
 
 // The replacement room's state after the join: the old power levels (for v12 the creators
-// taken out of `users`), the carried-over state events and the guest access. Before v12 the
+// taken out of `users`), the carried-over state events, the bans and the guest access. Before v12 the
 // upgrader sends that state at a level of at least 100, and when that is above their old
 // level a last m.room.power_levels puts the old levels back as they were.
 void add_carried_state(RoomPlan& plan, const RoomState& old_room, const std::vector<std::string>& additional_creators) {
@@ -81,6 +107,12 @@ void add_carried_state(RoomPlan& plan, const RoomState& old_room, const std::vec
   for (const char* type : {"m.room.join_rules", "m.room.history_visibility", "m.room.name", "m.room.topic",
                            "m.room.avatar", "m.room.encryption", "m.room.server_acl", "m.room.canonical_alias"}) {
     if (const json::object* content = old_room.content(type, "")) plan.add(type, "", *content);
+  }
+  // Bans stay bans in the new room (the upgrader may ban: they could send the tombstone).
+  for (auto it = old_room.state.lower_bound({"m.room.member", ""});
+       it != old_room.state.end() && it->first.first == "m.room.member"; ++it) {
+    if (old_room.membership(it->first.second) == "ban")
+      plan.add("m.room.member", it->first.second, json::object{{"membership", "ban"}});
   }
   // Guest access is stated explicitly in the new room: an old room without the event has the
   // spec's default, forbidden, and says so (clients and Synapse expect the event to be there).
@@ -165,11 +197,16 @@ void RoomService::retire_room(const std::string& user_id, const core::RoomId& ro
     directory_store_.set_room_published(new_room, true);
   }
   copy_room_push_rules(user_data_store_, *rooms_.room(room_id), room_id, new_room, push_config_.push_rules_per_user);
+  copy_direct_rooms(user_data_store_, *rooms_.room(room_id), room_id, new_room);
   for (const auto& alias : directory_store_.room_aliases(room_id)) {
     std::string creator = directory_store_.alias_creator(alias).value_or(user_id);
     directory_store_.delete_alias(alias);
     directory_store_.create_alias(alias, new_room, creator);
   }
+  // The old room no longer names the aliases, which lead to the new room now (that one has
+  // the canonical alias event carried over).
+  if (const json::object* alias = rooms_.room(room_id)->content("m.room.canonical_alias", ""); alias && !alias->empty())
+    (void)timeline_.send(room_id, {user_id, "m.room.canonical_alias", "", json::object{}, {}});
 }
 
 }  // namespace myelin::homeserver

@@ -9,8 +9,23 @@ namespace myelin::homeserver {
 
 using core::Errc;
 
+namespace {
+
+// A tombstone (client-server-api "Room Upgrades") names another room: one naming its own room
+// would send clients that follow it round in a circle.
+core::Status check_tombstone(const core::RoomId& room_id, const std::string& type, const json::object& content) {
+  const json::value* replacement = content.if_contains("replacement_room");
+  if (type == "m.room.tombstone" && replacement && replacement->is_string() &&
+      replacement->get_string() == room_id.str())
+    return core::fail(Errc::kBadJson, "A tombstone cannot name its own room as the replacement");
+  return {};
+}
+
+}  // namespace
+
 core::Result<Sent> EventSender::send(const core::UserId& sender, const core::RoomId& room_id, const std::string& type,
                                      json::object content, const std::optional<storage::Transaction>& txn) {
+  if (auto valid = check_tombstone(room_id, type, content); !valid) return std::unexpected(valid.error());
   return timeline_.send(room_id, {sender, type, std::nullopt, std::move(content), {}}, txn);
 }
 
@@ -20,6 +35,7 @@ core::Result<Sent> EventSender::send_state(const core::UserId& sender, const cor
   if (type == "m.room.canonical_alias") {
     if (auto valid = check_canonical_alias(room_id, content); !valid) return std::unexpected(valid.error());
   }
+  if (auto valid = check_tombstone(room_id, type, content); !valid) return std::unexpected(valid.error());
   return timeline_.send(room_id, {sender, type, state_key, std::move(content), {}}, txn);
 }
 
