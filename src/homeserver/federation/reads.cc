@@ -5,6 +5,7 @@
 
 #include "core/clock.h"
 #include "homeserver/federation/pdu_fields.h"
+#include "homeserver/timeline/visibility.h"
 #include "rooms/event_format.h"
 #include "rooms/server_acl.h"
 
@@ -66,9 +67,34 @@ std::vector<FederationReads::Pdu> FederationReads::room_events(const RoomState& 
   std::vector<Pdu> found;
   for (auto& event : store_.events(ids)) {
     if (event.room_id != room.room_id) continue;
-    if (auto pdu = core::parse_json_object(event.json)) found.push_back({std::move(event.event_id), std::move(*pdu)});
+    if (auto pdu = core::parse_json_object(event.json))
+      found.push_back({std::move(event.event_id), std::move(*pdu), event.pos});
   }
   return found;
+}
+
+void FederationReads::redact_unreadable(const RoomState& room, const std::string& origin, std::vector<Pdu>& pdus) {
+  constexpr std::size_t kMaxUsers = 100;
+  bool timeline = false;
+  for (const Pdu& pdu : pdus) timeline = timeline || pdu.pos != 0;
+  if (!timeline) return;
+  // The union of what the origin's users named in the member state may read.
+  std::vector<PosRange> ranges;
+  std::size_t users = 0;
+  for (auto it = room.state.lower_bound({"m.room.member", ""});
+       it != room.state.end() && it->first.first == "m.room.member" && users < kMaxUsers; ++it) {
+    if (server_of_user(it->first.second) != origin) continue;
+    ++users;
+    const Visible visible = visible_events(store_, room, it->first.second);
+    ranges.insert(ranges.end(), visible.ranges().begin(), visible.ranges().end());
+  }
+  std::ranges::sort(ranges, {}, &PosRange::lower);
+  auto readable = [&ranges](storage::StreamPos pos) {
+    return std::ranges::any_of(ranges,
+                               [pos](const PosRange& range) { return range.lower < pos && pos <= range.upper; });
+  };
+  for (Pdu& pdu : pdus)
+    if (pdu.pos != 0 && !readable(pdu.pos)) pdu.pdu = rooms::redact(pdu.pdu, *room.rules);
 }
 
 core::Result<json::object> FederationReads::event(const std::string& origin, const std::string& event_id) {
@@ -76,7 +102,9 @@ core::Result<json::object> FederationReads::event(const std::string& origin, con
   if (!found) return std::unexpected(found.error());
   auto pdu = core::parse_json_object(found->event.json);
   if (!pdu) return core::fail(core::Errc::kInternal, "Stored event is not JSON");
-  return as_transaction(json::array{json::value(std::move(*pdu))});
+  std::vector<Pdu> pdus{{found->event.event_id, std::move(*pdu), found->event.pos}};
+  redact_unreadable(*found->room, origin, pdus);
+  return as_transaction(json::array{json::value(std::move(pdus.front().pdu))});
 }
 
 core::Result<std::vector<FederationReads::Pdu>> FederationReads::auth_chain(const RoomState& room,
@@ -192,9 +220,10 @@ core::Result<json::object> FederationReads::missing_events(const std::string& or
       start.emplace_back(prev);
   const auto count =
       static_cast<std::size_t>(std::clamp<std::int64_t>(*limit, 0, static_cast<std::int64_t>(kMaxMissingEvents)));
+  std::vector<Pdu> found = walk_back(**room, std::move(start), std::move(skip), count, *min_depth);
+  redact_unreadable(**room, origin, found);
   json::array events;
-  for (Pdu& event : walk_back(**room, std::move(start), std::move(skip), count, *min_depth))
-    events.emplace_back(std::move(event.pdu));
+  for (Pdu& event : found) events.emplace_back(std::move(event.pdu));
   return json::object{{"events", std::move(events)}};
 }
 
@@ -209,6 +238,7 @@ core::Result<json::object> FederationReads::backfill(const std::string& origin, 
       static_cast<std::size_t>(std::clamp<std::int64_t>(limit, 0, static_cast<std::int64_t>(kMaxBackfill)));
   // Deepest first: the history from the named events backwards, as the requester pages it.
   std::vector<Pdu> found = walk_back(**room, from, {}, count, 0);
+  redact_unreadable(**room, origin, found);
   json::array pdus;
   for (auto event = found.rbegin(); event != found.rend(); ++event) pdus.emplace_back(std::move(event->pdu));
   return as_transaction(std::move(pdus));

@@ -40,6 +40,8 @@ class FederationReads {
   // GET /event_auth/{roomId}/{eventId}: {auth_chain}, the event's auth events, recursively.
   core::Result<json::object> event_auth(const std::string& origin, const std::string& room_id,
                                         const std::string& event_id);
+  // /event, /get_missing_events and /backfill answer timeline events that the requesting
+  // server's users could not read redacted (redact_unreadable).
   // POST /get_missing_events/{roomId} with the request body: {events}, breadth first through the
   // prev_events of latest_events, skipping earliest_events (and latest_events) and events below
   // min_depth (default 0), at most limit (default 10, at most kMaxMissingEvents), oldest first.
@@ -59,6 +61,7 @@ class FederationReads {
   struct Pdu {
     std::string event_id;
     json::object pdu;
+    storage::StreamPos pos = 0;  // 0: an outlier
   };
   struct Found {
     std::shared_ptr<RoomState> room;
@@ -76,6 +79,10 @@ class FederationReads {
   std::vector<Pdu> walk_back(const RoomState& room, std::vector<std::string> start, std::set<std::string> skip,
                              std::size_t limit, std::int64_t min_depth);
   json::object as_transaction(json::array pdus) const;
+  // The timeline events of `pdus` that `origin` may not read redacted (history visibility for
+  // servers: an event is readable by a server when one of its users in the room could read it,
+  // as the client-server rules say; of at most 100 of its users); outliers as they are.
+  void redact_unreadable(const RoomState& room, const std::string& origin, std::vector<Pdu>& pdus);
 
   std::string server_name_;
   storage::EventStore& store_;

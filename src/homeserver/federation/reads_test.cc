@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include <algorithm>
 
 #include "homeserver/federation/federation_test_support.h"
@@ -77,6 +79,25 @@ TEST_F(ReadsTest, EventAuthIsTheAuthChainOfTheEvent) {
   EXPECT_EQ(chain->at("auth_chain").as_array().size(), 4u);
 }
 
+TEST_F(ReadsTest, HistoryItsUsersCouldNotReadReachesAServerRedacted) {
+  send_here("@a:here.example", "m.room.history_visibility", "", {{"history_visibility", "joined"}});
+  send_here("@a:here.example", "m.room.message", std::nullopt, {{"body", "before"}});
+  const std::string before = latest();
+  join_bob();
+  send_here("@a:here.example", "m.room.message", std::nullopt, {{"body", "after"}});
+  const std::string after = latest();
+  auto backfill = reads.backfill("remote.example", room_id, {after}, 10);
+  ASSERT_TRUE(backfill) << backfill.error().message;
+  std::map<std::string, json::object> by_id;
+  for (const auto& pdu : backfill->at("pdus").as_array())
+    by_id[rooms::event_id_of(pdu.as_object(), *room()->rules)] = pdu.as_object();
+  EXPECT_EQ(by_id.at(after).at("content").as_object().at("body"), "after");
+  EXPECT_TRUE(by_id.at(before).at("content").as_object().empty());  // sent before bob joined
+  auto event = reads.event("remote.example", before);
+  ASSERT_TRUE(event);
+  EXPECT_TRUE(event->at("pdus").as_array()[0].as_object().at("content").as_object().empty());
+}
+
 TEST_F(ReadsTest, MissingEventsWalkBackFromTheLatestToTheEarliest) {
   const std::string join = join_bob();
   const std::string join_rules = room()->find("m.room.join_rules", "")->event_id;
@@ -104,9 +125,9 @@ TEST_F(ReadsTest, MissingEventsWalkBackFromTheLatestToTheEarliest) {
   auto backfill = reads.backfill("remote.example", room_id, {three}, 3);
   ASSERT_TRUE(backfill) << backfill.error().message;
   const json::array& pdus = backfill->at("pdus").as_array();
-  ASSERT_EQ(pdus.size(), 3u);  // three and the two before it
-  EXPECT_EQ(pdus[2].as_object().at("content").as_object().at("body"), "three");
-  EXPECT_EQ(rooms::event_id_of(pdus[0].as_object(), *room()->rules), one);
+  ASSERT_EQ(pdus.size(), 3u);  // three and the two before it, deepest first
+  EXPECT_EQ(pdus[0].as_object().at("content").as_object().at("body"), "three");
+  EXPECT_EQ(rooms::event_id_of(pdus[2].as_object(), *room()->rules), one);
   (void)two;
 }
 

@@ -119,6 +119,18 @@ json::array Presence::events_since(const std::string& user_id, storage::StreamPo
   return events;
 }
 
+json::array Presence::unchanged_events(const std::set<std::string>& users, storage::StreamPos since) const {
+  constexpr std::size_t kMaxEvents = 1000;
+  json::array events;
+  if (!enabled()) return events;
+  for (const auto& user : users) {
+    if (events.size() == kMaxEvents) break;
+    if (auto it = states_.find(user); it != states_.end() && it->second.pos <= since)
+      events.push_back(event(user, it->second));
+  }
+  return events;
+}
+
 std::set<std::string> Presence::announce(const std::string& user_id) {
   std::set<std::string> peers = rooms_.peers(user_id);
   for (const auto& peer : peers) notifier_.notify_user(peer);

@@ -125,6 +125,17 @@ json::object SyncService::compute_with(const SyncRequest& request, SentMembers& 
   response["rooms"] = std::move(rooms);
   response["account_data"] = {{"events", std::move(account_data.global)}};
   json::array presence = presence_.events_since(pass.user, pass.since);
+  // A room joined within the window brings its members' presence, changed or not.
+  if (pass.since > 0) {
+    std::set<std::string> newcomers;
+    for (const auto& membership : memberships) {
+      if (membership.membership != "join" || membership.pos <= pass.since) continue;
+      if (std::shared_ptr<RoomState> room = rooms_.room(membership.room_id))
+        newcomers.insert(room->joined.begin(), room->joined.end());
+    }
+    newcomers.erase(pass.user);
+    for (auto& event : presence_.unchanged_events(newcomers, pass.since)) presence.push_back(std::move(event));
+  }
   if (!presence.empty()) pass.has_updates = true;
   response["presence"] = {{"events", std::move(presence)}};
   if (pass.has_updates) has_updates = true;
