@@ -116,6 +116,16 @@ class HistoryVisibility(unittest.TestCase):
         self.assertIn(under_shared, timeline)
         self.assertNotIn(under_joined, timeline)
 
+    def test_sync_in_the_federation_format_gives_the_pdus(self):
+        room, _, under_shared = self.room("shared", "shared")
+        sync_filter = urllib.parse.quote(json.dumps({"event_format": "federation", "room": {"timeline": {"limit": 1}}}))
+        status, body = self.call("alice", "GET", f"{V3}/sync?filter={sync_filter}")
+        self.assertEqual(status, 200, body)
+        [event] = body["rooms"]["join"][room]["timeline"]["events"]
+        self.assertEqual((event["event_id"], event["content"]["body"]), (under_shared, "under-shared"))
+        for field in ("auth_events", "prev_events", "depth", "hashes", "signatures", "origin_server_ts"):
+            self.assertIn(field, event)
+
     def test_sync_after_a_rejoin_carries_the_current_state_missed(self):
         room, under_joined, _ = self.room("joined", "joined")
         self.join("bob", room)

@@ -105,8 +105,8 @@ json::object rooms_section(SyncPass& pass, RoomCache& rooms, const std::vector<s
 std::optional<json::object> joined_room(SyncPass& pass, const RoomState& room, const storage::Membership& membership,
                                         json::array account_data);
 
-// Shared by the room sections.
-json::array format_all(storage::EventStore& store, const std::vector<storage::StoredEvent>& events,
-                       std::string_view device, bool with_prev_content);
+// Shared by the room sections: the events as the filter's event_format asks (client events,
+// or PDUs carrying their event_id and the client event's content and unsigned).
+json::array format_all(SyncPass& pass, const std::vector<storage::StoredEvent>& events, bool with_prev_content);
 
 }  // namespace myelin::homeserver

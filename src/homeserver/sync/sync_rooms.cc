@@ -12,11 +12,22 @@ namespace myelin::homeserver {
 
 using storage::StreamPos;
 
-json::array format_all(storage::EventStore& store, const std::vector<storage::StoredEvent>& events,
-                       std::string_view device, bool with_prev_content) {
+json::array format_all(SyncPass& pass, const std::vector<storage::StoredEvent>& events, bool with_prev_content) {
   json::array out;
   out.reserve(events.size());
-  for (const auto& event : events) out.push_back(client_event(store, event, device, with_prev_content));
+  for (const auto& event : events) {
+    json::object client = client_event(pass.store, event, pass.device, with_prev_content);
+    if (!pass.filter.federation_format) {
+      out.push_back(std::move(client));
+      continue;
+    }
+    auto pdu = core::parse_json_object(event.json);
+    if (!pdu) continue;  // stored PDUs are JSON
+    (*pdu)["event_id"] = event.event_id;
+    (*pdu)["content"] = std::move(client["content"]);  // redacted when the event was
+    if (json::value* unsigned_ = client.if_contains("unsigned")) (*pdu)["unsigned"] = std::move(*unsigned_);
+    out.push_back(std::move(*pdu));
+  }
   return out;
 }
 
@@ -103,12 +114,12 @@ std::optional<json::object> left_room(SyncPass& pass, const RoomState& room, con
     }
   }
   std::string prev_batch = stream_token(events.empty() ? pass.since : events.front().pos - 1);
-  json::array timeline = format_all(pass.store, events, pass.device, true);
+  json::array timeline = format_all(pass, events, true);
   if (page.more || !joined_at_since)
     pass.aggregations.bundle(pass.user, pass.device, visible.last(membership.pos), events, timeline);
   return json::object{
       {"timeline", {{"events", std::move(timeline)}, {"limited", page.more}, {"prev_batch", prev_batch}}},
-      {pass.state_field, {{"events", format_all(pass.store, state_events, pass.device, false)}}},
+      {pass.state_field, {{"events", format_all(pass, state_events, false)}}},
       {"account_data", {{"events", json::array{}}}}};
 }
 

@@ -120,6 +120,11 @@ core::Result<Filter> Filter::parse(const json::object& definition) {
   if (!presence) return std::unexpected(presence.error());
   filter.account_data = *account_data;
   filter.presence = *presence;
+  if (const json::value* format = definition.if_contains("event_format")) {
+    if (!format->is_string() || (format->get_string() != "client" && format->get_string() != "federation"))
+      return core::fail(Errc::kBadJson, "event_format must be client or federation");
+    filter.federation_format = format->get_string() == "federation";
+  }
   if (auto room = definition.if_contains("room")) {
     if (!room->is_object()) return core::fail(Errc::kBadJson, "room must be an object");
     const auto& r = room->get_object();

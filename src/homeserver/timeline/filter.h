@@ -41,6 +41,9 @@ struct RoomFilter {
 struct Filter {
   EventFilter account_data, presence;
   RoomFilter room;
+  // event_format "federation": room events as their PDUs (with event_id and unsigned) rather
+  // than client events.
+  bool federation_format = false;
   // M_BAD_JSON when a field has the wrong type.
   static core::Result<Filter> parse(const json::object& definition);
 };

@@ -47,6 +47,13 @@ TEST(FilterTest, SyncFilterSections) {
   EXPECT_TRUE(filter->room.matches_room("!b:x"));
 }
 
+TEST(FilterTest, EventFormat) {
+  EXPECT_FALSE(Filter::parse(parse(R"({})"))->federation_format);
+  EXPECT_FALSE(Filter::parse(parse(R"({"event_format":"client"})"))->federation_format);
+  EXPECT_TRUE(Filter::parse(parse(R"({"event_format":"federation"})"))->federation_format);
+  EXPECT_EQ(Filter::parse(parse(R"({"event_format":"pdu"})")).error().errcode, "M_BAD_JSON");
+}
+
 TEST(FilterTest, WrongTypesAreBadJson) {
   for (const char* text : {R"({"room":5})", R"({"room":{"timeline":{"limit":"x"}}})",
                            R"({"room":{"state":{"lazy_load_members":"yes"}}})", R"({"account_data":{"types":[1]}})"}) {
