@@ -62,6 +62,10 @@ class RoomsAndAdmin(unittest.TestCase):
                                        dave["access_token"])
         self.assertEqual(status, 200, body)
         status, old_levels = self.call("GET", f"{V3}/rooms/{urllib.parse.quote(old)}/state/m.room.power_levels")
+        def tags(room):
+            return f"{V3}/user/{urllib.parse.quote(dave['user_id'])}/rooms/{urllib.parse.quote(room)}/tags"
+        status, _ = harness.request(self.url, "PUT", tags(old) + "/u.work", {"order": 1}, dave["access_token"])
+        self.assertEqual(status, 200)
         # A moderator upgrades: they send the new room's state at 100, then the old levels come back.
         status, body = harness.request(self.url, "POST", f"{V3}/rooms/{urllib.parse.quote(old)}/upgrade",
                                        {"new_version": "11"}, dave["access_token"])
@@ -76,6 +80,8 @@ class RoomsAndAdmin(unittest.TestCase):
         status, levels = harness.request(self.url, "GET", f"{V3}/rooms/{urllib.parse.quote(new)}/state/"
                                          "m.room.power_levels", None, dave["access_token"])
         self.assertEqual(levels["users"], old_levels["users"])
+        status, body = harness.request(self.url, "GET", tags(new), None, dave["access_token"])
+        self.assertEqual((status, body["tags"]), (200, {"u.work": {"order": 1}}))  # the upgrader's tags follow
 
     def test_an_upgraded_room_states_its_guest_access(self):
         # A public_chat room has no m.room.guest_access (guests are forbidden by default); its

@@ -63,16 +63,33 @@ void change_other(Call& call, ChangeOther change) {
   call.reply(json::object{});
 }
 
+// Joining the replacement of an upgraded room: the user's tags of the old room come along
+// (client-server-api "Room Upgrades").
+void carry_tags_from_predecessor(const Call& call, const std::string& room_id) {
+  auto id = core::RoomId::parse(room_id);
+  if (!id) return;
+  auto create = call.hs.room_reader.state_event(reader(call), *id, "m.room.create", "");
+  if (!create) return;
+  const json::value* content = create->if_contains("content");
+  const json::value* predecessor =
+      content && content->is_object() ? content->get_object().if_contains("predecessor") : nullptr;
+  const json::value* old =
+      predecessor && predecessor->is_object() ? predecessor->get_object().if_contains("room_id") : nullptr;
+  if (old && old->is_string())
+    call.hs.account_data.copy_room_tags(call.user().user_id, std::string(old->get_string()), room_id);
+}
+
 }  // namespace
 
 void post_join(Call& call) {
   auto reason = body_reason(call);
   if (!reason) return call.fail(reason.error());
-  call.hs.rooms.join_room(
-      call.user().user_id, call.user().guest, call.param(0), servers_to_try(call), *reason,
-      [respond = call.respond](const core::Result<std::string>& room_id) {
-        respond(room_id ? json_response(json::object{{"room_id", *room_id}}) : error_response(room_id.error()));
-      });
+  call.hs.rooms.join_room(call.user().user_id, call.user().guest, call.param(0), servers_to_try(call), *reason,
+                          [call](const core::Result<std::string>& room_id) {
+                            if (!room_id) return call.fail(room_id.error());
+                            carry_tags_from_predecessor(call, *room_id);
+                            call.reply(json::object{{"room_id", *room_id}});
+                          });
 }
 
 void post_knock(Call& call) {

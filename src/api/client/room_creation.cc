@@ -60,6 +60,7 @@ void post_upgrade_room(Call& call) {
   }
   auto replacement = call.hs.rooms.upgrade(call.user().user_id, *room_id, *version, additional_creators);
   if (!replacement) return call.fail(replacement.error());
+  call.hs.account_data.copy_room_tags(call.user().user_id, room_id->str(), *replacement);  // the others' on their join
   call.reply(json::object{{"replacement_room", *replacement}});
 }
 

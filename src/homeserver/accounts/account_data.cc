@@ -24,6 +24,12 @@ core::Status AccountData::store(const std::string& user_id, const std::string& r
   return {};
 }
 
+void AccountData::copy_room_tags(const std::string& user_id, const std::string& from, const std::string& to) {
+  if (store_.account_data(user_id, to, "m.tag")) return;
+  json::object tags = this->tags(user_id, from);
+  if (!tags.empty()) (void)store(user_id, to, "m.tag", json::object{{"tags", std::move(tags)}});
+}
+
 core::Status AccountData::settable(const std::string& type) {
   if (type == "m.fully_read" || type == "m.push_rules")
     return core::fail(Errc::kBadJson, "Cannot set " + type + " through this API", 405);

@@ -43,6 +43,10 @@ class AccountData {
   core::Status set_tag(const std::string& user_id, const std::string& room_id, const std::string& tag,
                        json::object content);
   core::Status delete_tag(const std::string& user_id, const std::string& room_id, const std::string& tag);
+  // Room upgrades (client-server-api "Room Upgrades": a user's settings follow them to the new
+  // room): the user's tags of `from` given to `to`, when they have some there and none on `to`
+  // yet, within the bounds on account data (nothing is copied beyond them).
+  void copy_room_tags(const std::string& user_id, const std::string& from, const std::string& to);
 
  private:
   // Stores an entry within the bounds and wakes the user's syncs.
