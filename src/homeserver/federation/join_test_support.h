@@ -72,7 +72,7 @@ struct TestServer {
   // of `allowed`), written like createRoom's.
   std::string create_room(const std::string& creator, const std::string& version,
                           const std::string& join_rule = "public", const std::string& allowed = "") {
-    RoomPlan plan{creator, rooms::find_room_version(version), {}, {}, false};
+    RoomPlan plan{creator, rooms::find_room_version(version), {}, {}, false, {}};
     // v12 creators rank above every level and must not be listed.
     json::object users;
     if (version != "12") users[creator] = 100;
