@@ -1,6 +1,8 @@
 // POST /_matrix/client/v3/rooms/{roomId}/upgrade (client-server-api/_index.md "Room Upgrades"):
-// the replacement room is created with the old room's state carried over, then the old room is
-// tombstoned and restricted, and its publication, members' room push rules and aliases move.
+// the replacement room is created with the old room's state carried over and the old room is
+// tombstoned (before v12 the tombstone first, so that the new room's predecessor can name it),
+// then the old room is restricted, and its publication, members' room push rules, direct-chat
+// marks and aliases move.
 #include <algorithm>
 #include <optional>
 #include <set>
@@ -108,11 +110,22 @@ void add_carried_state(RoomPlan& plan, const RoomState& old_room, const std::vec
                            "m.room.avatar", "m.room.encryption", "m.room.server_acl", "m.room.canonical_alias"}) {
     if (const json::object* content = old_room.content(type, "")) plan.add(type, "", *content);
   }
-  // Bans stay bans in the new room (the upgrader may ban: they could send the tombstone).
+  // Bans stay bans in the new room, those the upgrader can make there: of users below the
+  // level they send the state at (v12 creators have every power).
+  const json::object* levels = old_room.content("m.room.power_levels", "");
+  auto level_of = [levels](const std::string& user) -> std::int64_t {
+    const json::value* users = levels ? levels->if_contains("users") : nullptr;
+    const json::value* own = users && users->is_object() ? users->get_object().if_contains(user) : nullptr;
+    const json::value* fallback = levels ? levels->if_contains("users_default") : nullptr;
+    if (own && own->is_int64()) return own->as_int64();
+    return fallback && fallback->is_int64() ? fallback->as_int64() : 0;
+  };
+  const std::int64_t upgrader = std::max<std::int64_t>(100, level_of(plan.creator));
   for (auto it = old_room.state.lower_bound({"m.room.member", ""});
        it != old_room.state.end() && it->first.first == "m.room.member"; ++it) {
-    if (old_room.membership(it->first.second) == "ban")
-      plan.add("m.room.member", it->first.second, json::object{{"membership", "ban"}});
+    const std::string& user = it->first.second;
+    if (old_room.membership(user) == "ban" && (plan.rules->creators_have_infinite_power || level_of(user) < upgrader))
+      plan.add("m.room.member", user, json::object{{"membership", "ban"}});
   }
   // Guest access is stated explicitly in the new room: an old room without the event has the
   // spec's default, forbidden, and says so (clients and Synapse expect the event to be there).
