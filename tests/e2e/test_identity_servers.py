@@ -137,6 +137,13 @@ class IdentityServers(unittest.TestCase):
         status, body = self.invite_by_email(room, "alice@example.org")
         self.assertEqual(status, 200, body)
         self.assertEqual(self.membership(room, self.ids["alice"]), "invite")
+        # Nobody outside the room makes the server ask the identity server anything.
+        before = len(self.identity.requests)
+        status, body = self.call("carol", "POST", f"{V3}/rooms/{urllib.parse.quote(room)}/invite", {
+            "id_server": self.identity.name, "id_access_token": "id-token", "medium": "email",
+            "address": "alice@example.org"})
+        self.assertEqual((status, body.get("errcode")), (403, "M_FORBIDDEN"))
+        self.assertEqual(len(self.identity.requests), before)
         status, body = self.call("bob", "POST", V3 + "/createRoom", {"invite_3pid": [{
             "id_server": self.identity.name, "id_access_token": "id-token", "medium": "email",
             "address": "alice@example.org"}]})

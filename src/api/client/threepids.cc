@@ -3,6 +3,7 @@
 // /account/3pid/delete; and inviting by one (threepid_invite.h). myelin validates no e-mail addresses or phone numbers
 // itself, so an account holds none (/3pid/add is not offered); a user can bind one that an identity server validated,
 // through homeserver::IdentityServers (off unless the admin enables it).
+#include "api/client/reader.h"
 #include "api/client/threepid_invite.h"
 #include "api/handlers.h"
 
@@ -19,6 +20,14 @@ void invite_3pid(Call& call, const core::RoomId& room_id, const json::object& in
   auto address = required_string(invite, "address");
   if (!address) return done(std::unexpected(address.error()));
   const core::UserId sender = call.user().user_id;
+  // Only a member of the room makes this server ask an identity server anything for it (the
+  // invite itself is still checked by the auth rules).
+  auto own = call.hs.room_reader.state_event(reader(call), room_id, "m.room.member", sender.str());
+  const json::value* content = own ? own->if_contains("content") : nullptr;
+  const json::value* membership =
+      content && content->is_object() ? content->get_object().if_contains("membership") : nullptr;
+  if (!membership || !membership->is_string() || membership->get_string() != "join")
+    return done(core::fail(core::Errc::kForbidden, "You are not in this room"));
   call.hs.identity_servers.lookup(
       *id_server, *token, *medium, *address,
       [call, room_id, sender, id_server = *id_server, token = *token, medium = *medium, address = *address,

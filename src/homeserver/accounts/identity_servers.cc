@@ -30,7 +30,8 @@ IdentityServers::Transport fetch_transport(const AccountsOptions& config, http::
     const std::string url = "https://" + request.id_server + request.target;
     http::fetch_waiting(scheduler, url, std::move(options), [done = std::move(done)](http::FetchAnswer answer) {
       // Without an answer the body holds the error, which is not the identity server's.
-      done(IdentityServers::Answer{answer.status, answer.status ? std::move(answer.body) : std::string()});
+      if (answer.status == 0) answer.body.clear();
+      done(std::move(answer));
     });
   };
 }

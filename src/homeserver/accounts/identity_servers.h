@@ -19,6 +19,7 @@
 #include "core/ids.h"
 #include "core/json.h"
 #include "homeserver/accounts/options.h"
+#include "http/client.h"
 #include "http/http.h"
 #include "storage/account_store.h"
 
@@ -33,10 +34,7 @@ class IdentityServers {
     std::string authorization;  // the header's value ("" for none)
     json::object body;          // POST only
   };
-  struct Answer {
-    int status = 0;  // 0: not reached
-    std::string body;
-  };
+  using Answer = http::FetchAnswer;  // status 0: not reached
   // One request to an identity server; `done` is called on the event loop.
   using Transport = std::function<void(Request, std::function<void(Answer)>)>;
   // The X-Matrix Authorization header value of a request from this server to `destination`.

@@ -219,6 +219,9 @@ void FederationJoins::send_join(const std::string& origin, const std::string& ro
 void FederationJoins::verify_member(const std::string& origin, std::shared_ptr<RoomState> room,
                                     const std::string& event_id, json::object pdu, const std::string& membership,
                                     std::function<void(std::shared_ptr<RoomState>, core::Result<json::object>)> next) {
+  // Only the origin's keys are fetched: an event of another server's user is refused first.
+  if (server_of(string_field(pdu, "sender")) != origin)
+    return next(std::move(room), core::fail(Errc::kForbidden, "The sender is not of the requesting server"));
   std::vector<KeyNeed> needs = signing_keys_needed(pdu, *room->rules, origin);
   keys_.fetch(std::move(needs), [this, origin, held = std::move(room), event_id, pdu = std::move(pdu), membership,
                                  next = std::move(next)](KeyLookup lookup) mutable {

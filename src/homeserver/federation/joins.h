@@ -85,8 +85,9 @@ class FederationJoins {
   // against its own auth events.
   core::Status check_member(const std::string& origin, const RoomState& room, const std::string& event_id,
                             const json::object& pdu, const std::string& membership) const;
-  // A `membership` event sent by `origin` for `room`: its signatures verified first (M_FORBIDDEN
-  // when the origin's are missing or wrong, whatever else is wrong with it), then check_member;
+  // A `membership` event sent by `origin` for `room`: a sender of another server refused, then
+  // its signatures verified (M_FORBIDDEN when the origin's are missing or wrong, whatever else
+  // is wrong with it), then check_member;
   // `next` gets the event, on the loop.
   void verify_member(const std::string& origin, std::shared_ptr<RoomState> room, const std::string& event_id,
                      json::object pdu, const std::string& membership,

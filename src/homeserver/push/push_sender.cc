@@ -26,9 +26,7 @@ PushSender::Transport fetch_transport(const PushOptions& config, http::Scheduler
     options.max_redirects = 0;
     options.max_body_bytes = 64 << 10;
     options.timeout = std::chrono::seconds(5);
-    http::fetch_waiting(scheduler, url, std::move(options), [done = std::move(done)](http::FetchAnswer answer) {
-      done(GatewayAnswer{answer.status, std::move(answer.body)});
-    });
+    http::fetch_waiting(scheduler, url, std::move(options), std::move(done));
   };
 }
 

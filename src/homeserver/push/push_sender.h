@@ -21,16 +21,14 @@
 
 #include "core/json.h"
 #include "homeserver/push/options.h"
+#include "http/client.h"
 #include "http/http.h"
 #include "storage/pusher_store.h"
 
 namespace myelin::homeserver {
 
-// What a gateway answered: its status (0 when unreachable) and body.
-struct GatewayAnswer {
-  int status = 0;
-  std::string body;
-};
+// What a gateway answered: its status (0 when unreachable) and body (then the error).
+using GatewayAnswer = http::FetchAnswer;
 
 class PushSender {
  public:

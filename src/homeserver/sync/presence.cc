@@ -119,14 +119,31 @@ json::array Presence::events_since(const std::string& user_id, storage::StreamPo
   return events;
 }
 
-json::array Presence::unchanged_events(const std::set<std::string>& users, storage::StreamPos since) const {
+json::array Presence::unchanged_events(const std::vector<const RoomState*>& rooms, const std::string& viewer,
+                                       storage::StreamPos since) const {
   constexpr std::size_t kMaxEvents = 1000;
   json::array events;
-  if (!enabled()) return events;
-  for (const auto& user : users) {
-    if (events.size() == kMaxEvents) break;
-    if (auto it = states_.find(user); it != states_.end() && it->second.pos <= since)
-      events.push_back(event(user, it->second));
+  if (!enabled() || rooms.empty()) return events;
+  std::size_t members = 0;
+  for (const RoomState* room : rooms) members += room->joined.size();
+  auto take = [&](const std::string& user, const State& state) {
+    if (user != viewer && state.pos <= since) events.push_back(event(user, state));
+  };
+  if (states_.size() < members) {
+    for (const auto& [user, state] : states_) {
+      if (events.size() == kMaxEvents) break;
+      if (std::ranges::any_of(rooms, [&](const RoomState* room) { return room->joined.contains(user); }))
+        take(user, state);
+    }
+    return events;
+  }
+  std::set<std::string_view> seen;
+  for (const RoomState* room : rooms) {
+    for (const auto& user : room->joined) {
+      if (events.size() == kMaxEvents) return events;
+      if (!seen.insert(user).second) continue;
+      if (auto it = states_.find(user); it != states_.end()) take(user, it->second);
+    }
   }
   return events;
 }

@@ -59,9 +59,11 @@ class Presence {
   core::Result<json::object> status(const core::UserId& viewer, const core::UserId& target) const;
   // m.presence events of users sharing a room with `user_id`, changed after `since`.
   json::array events_since(const std::string& user_id, storage::StreamPos since);
-  // m.presence events of `users` whose presence has not changed after `since` (those that did
-  // are events_since's): for the members of a room the viewer just joined. At most 1,000.
-  json::array unchanged_events(const std::set<std::string>& users, storage::StreamPos since) const;
+  // m.presence events of the members of `rooms` (the rooms `viewer` just joined) whose presence
+  // has not changed after `since` (those that did are events_since's). At most 1,000; walks
+  // the smaller of the members and the users with a presence.
+  json::array unchanged_events(const std::vector<const RoomState*>& rooms, const std::string& viewer,
+                               storage::StreamPos since) const;
 
  private:
   // Wakes the syncs of the users who share a room with `user_id`; returns those users.

@@ -127,14 +127,16 @@ json::object SyncService::compute_with(const SyncRequest& request, SentMembers& 
   json::array presence = presence_.events_since(pass.user, pass.since);
   // A room joined within the window brings its members' presence, changed or not.
   if (pass.since > 0) {
-    std::set<std::string> newcomers;
+    std::vector<std::shared_ptr<RoomState>> held;
+    std::vector<const RoomState*> joined;
     for (const auto& membership : memberships) {
       if (membership.membership != "join" || membership.pos <= pass.since) continue;
-      if (std::shared_ptr<RoomState> room = rooms_.room(membership.room_id))
-        newcomers.insert(room->joined.begin(), room->joined.end());
+      if (std::shared_ptr<RoomState> room = rooms_.room(membership.room_id)) {
+        joined.push_back(room.get());
+        held.push_back(std::move(room));
+      }
     }
-    newcomers.erase(pass.user);
-    for (auto& event : presence_.unchanged_events(newcomers, pass.since)) presence.push_back(std::move(event));
+    for (auto& event : presence_.unchanged_events(joined, pass.user, pass.since)) presence.push_back(std::move(event));
   }
   if (!presence.empty()) pass.has_updates = true;
   response["presence"] = {{"events", std::move(presence)}};
