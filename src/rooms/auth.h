@@ -34,7 +34,10 @@ std::vector<std::pair<std::string, std::string>> auth_types_for_event(const json
 // verify signatures (the caller does that for remote events, including rule "content has a
 // join_authorised_via_users_server key: the event must be signed by that user's server"), and
 // does not look at auth_events: check_auth_events covers the rules about them.
-core::Status authorize_event(const json::object& pdu, const StateLookup& state, const RoomVersionRules& rules);
+// `create_event_id`, when given, is the ID of the m.room.create the lookup returns, as computed
+// when it was stored: v12's rule 2 then compares with it instead of hashing the create event.
+core::Status authorize_event(const json::object& pdu, const StateLookup& state, const RoomVersionRules& rules,
+                             std::string_view create_event_id = {});
 
 // The rules about an event's auth_events (v10/v11 rule 2, v12 rule 3), given the PDUs its
 // auth_events name, in order: no (type, state_key) twice, only pairs auth_types_for_event

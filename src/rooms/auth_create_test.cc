@@ -73,6 +73,19 @@ TEST_P(AuthCreate, EventsOutsideTheCreateEventsRoomAreRefused) {
   EXPECT_REFUSED(authorize_event(room.build("m.room.message", kAlice, {}), empty, rules()), "rule 2.4");
 }
 
+// The create event's ID, when the caller knows it, stands for hashing the create event (v12).
+TEST_P(AuthCreate, RuleTwoTakesTheKnownCreateEventId) {
+  if (!rules().room_id_from_create_event) GTEST_SKIP() << "the room ID is not the create event's before v12";
+  TestRoom room = TestRoom::standard(rules(), "public");
+  const json::object message = room.build("m.room.message", kAlice, {{"body", "x"}});
+  const std::string create_id = "$" + room.room_id().substr(1);
+  EXPECT_ALLOWED(authorize_event(message, room.lookup(), rules(), create_id));
+  EXPECT_REFUSED(authorize_event(message, room.lookup(), rules(), "$" + std::string(43, 'A')), "rule 2");
+  json::object elsewhere = message;
+  elsewhere["room_id"] = "!" + std::string(43, 'A');
+  EXPECT_REFUSED(authorize_event(elsewhere, room.lookup(), rules(), create_id), "rule 2");
+}
+
 TEST_P(AuthCreate, CreatorsHaveInfinitePowerInV12Only) {
   TestRoom room(rules(), {{"additional_creators", json::array{kBob}}});
   ASSERT_TRUE(room.member(kAlice, kAlice, "join"));

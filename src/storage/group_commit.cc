@@ -85,16 +85,15 @@ void GroupCommit::after_writes(std::function<void(bool)> release) {
   held_.push_back({batch, std::move(release)});
 }
 
-// With `sync`, while the syncer works the open batch grows; it is committed when it is done.
 void GroupCommit::schedule() {
-  if (turn_posted_ || (sync_ && syncing_) || failed_) return;
+  if (turn_posted_ || failed_) return;
   turn_posted_ = true;
   post_([this] { end_of_turn(); });
 }
 
 void GroupCommit::end_of_turn() {
   turn_posted_ = false;
-  if (failed_ || (sync_ && syncing_)) return;
+  if (failed_) return;
   if (open_) {
     open_ = false;
     try {
@@ -108,15 +107,12 @@ void GroupCommit::end_of_turn() {
   if (committed_ == durable_) return;
   // Without fsync an answer needs the commit only.
   if (!sync_) return release_up_to(committed_);
-  syncing_ = true;
+  if (sync_asked_ == committed_) return;  // its fsync is asked for already
+  sync_asked_ = committed_;
   syncer_.ask(committed_);
 }
 
-void GroupCommit::synced(std::uint64_t batch) {
-  syncing_ = false;
-  release_up_to(batch);
-  if (open_) schedule();
-}
+void GroupCommit::synced(std::uint64_t batch) { release_up_to(batch); }
 
 void GroupCommit::release_up_to(std::uint64_t batch) {
   durable_ = batch;

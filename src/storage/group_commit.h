@@ -2,8 +2,9 @@
 // Group commit with answers held until durable. Writes do not commit one by one: the store
 // keeps one open batch that every write joins, and this commits it at the end of the event
 // loop's turn (after the requests that were ready together), then has a thread of its own
-// fdatasync the log while the loop goes on — the writes that arrive meanwhile form the next
-// batch, which shares the next commit and the next fsync. An answer waits (after_writes) until
+// fdatasync the log while the loop goes on. The batches committed meanwhile (one a turn, so
+// that a commit is never on the path of an answer) share the next fsync, which starts as soon
+// as the one under way ends. An answer waits (after_writes) until
 // every write made before it is durable, so no client, the writer or anyone reading what it
 // wrote, sees a write the disk could still lose; an answer with no write before it that is not
 // yet durable goes out at once. Without `sync` an answer waits for the commit only (a kill -9
@@ -78,11 +79,11 @@ class GroupCommit {
   // Loop-thread state. Batches are numbered from 1; committed_ >= durable_.
   bool open_ = false;         // a batch is open (its number is committed_ + 1)
   bool turn_posted_ = false;  // end_of_turn() is posted
-  bool syncing_ = false;      // the syncer works on batch `committed_`
   bool failed_ = false;
   std::uint64_t committed_ = 0, durable_ = 0;
-  std::deque<Held> held_;  // in batch order
-  Worker syncer_;          // stopped first thing in the destructor
+  std::uint64_t sync_asked_ = 0;  // the newest batch the syncer was asked to make durable
+  std::deque<Held> held_;         // in batch order
+  Worker syncer_;                 // stopped first thing in the destructor
   Worker checkpointer_;
 };
 

@@ -103,7 +103,10 @@ core::Result<BuiltEvent> EventBuilder::build(const RoomState& room, const EventD
   // others' floats, but need not let their users send them (v1-deprecated-formatting).
   if (auto numbers = core::check_event_numbers(pdu); !numbers) return std::unexpected(numbers.error());
   auto lookup = [&room](std::string_view type, std::string_view state_key) { return room.pdu(type, state_key); };
-  if (auto allowed = rooms::authorize_event(pdu, lookup, rules); !allowed) return std::unexpected(allowed.error());
+  const StateEntry* create = room.find("m.room.create", "");
+  if (auto allowed = rooms::authorize_event(pdu, lookup, rules, create ? create->event_id : std::string_view{});
+      !allowed)
+    return std::unexpected(allowed.error());
 
   if (draft.type == "m.room.redaction") {
     auto redaction = redaction_of(room, draft);
