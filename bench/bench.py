@@ -120,6 +120,12 @@ class Bench:
             raise RuntimeError(out.stderr)
         return json.loads(out.stdout)
 
+    def rss(self):
+        """VmRSS, and its parts: the heap and other private memory, and mapped files (the binary,
+        its libraries: pages shared with every process that maps them)."""
+        return (f"{self.status('VmRSS'):.1f} MB ({self.status('RssAnon'):.1f} MB anonymous,"
+                f" {self.status('RssFile'):.1f} MB files)")
+
     def status(self, field):
         with open(f"/proc/{self.server.process.pid}/status") as status:
             for line in status:
@@ -365,7 +371,7 @@ def main():
     bench = Bench(server)
     try:
         time.sleep(0.5)
-        rss_idle = bench.status("VmRSS")
+        rss_idle = bench.rss()
         users = populate(server, max(SENDERS), MEMBERS, ROOMS)
         bench.rows.append(("setup (accounts, rooms, joins)", f"{time.monotonic() - began:.0f} s", "-", "-", "-"))
         hwm_setup = bench.status("VmHWM")
@@ -373,8 +379,10 @@ def main():
             file.write("5")  # resets VmHWM: the peak of the load phases, without setup's argon2id
         for measure in PHASES:
             measure(bench, users)
-        bench.rows.append(("RSS idle (VmRSS after start)", f"{rss_idle:.1f} MB", "-", "-", "-"))
-        bench.rows.append(("RSS after the bench (VmRSS)", f"{bench.status('VmRSS'):.1f} MB", "-", "-", "-"))
+        bench.rows.append(("RSS idle (VmRSS after start)", rss_idle, "-", "-", "-"))
+        bench.rows.append(("RSS at the end of the bench (VmRSS)", bench.rss(), "-", "-", "-"))
+        time.sleep(31)  # the server gives freed memory back to the system every 30 s
+        bench.rows.append(("RSS 31 s after the bench (VmRSS)", bench.rss(), "-", "-", "-"))
         bench.rows.append(("peak RSS during the bench (VmHWM, reset after setup)", f"{bench.status('VmHWM'):.1f} MB",
                            "-", "-", "-"))
         bench.rows.append(("peak RSS of setup (VmHWM: argon2id's buffers)", f"{hwm_setup:.1f} MB", "-", "-", "-"))

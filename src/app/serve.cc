@@ -1,5 +1,6 @@
 // `myelin serve`: loads the config (writing a default one on first start), opens the store
 // and the signing key, wires the homeserver to the HTTP server and runs until SIGTERM.
+#include <malloc.h>
 #include <spdlog/spdlog.h>
 
 #include <filesystem>
@@ -30,9 +31,21 @@ void schedule_housekeeping(homeserver::Homeserver& hs, http::Scheduler& schedule
       scheduler.after(std::chrono::hours(1), [&hs, &scheduler, slot] { schedule_housekeeping(hs, scheduler, slot); });
 }
 
+// Memory that load freed goes back to the system every 30 s: glibc keeps freed heap pages
+// (between live blocks, and in the arenas of idle threads) until asked. On the pool, so that
+// the walk over the heap never holds up the loop.
+void schedule_memory_release(http::Scheduler& scheduler, std::shared_ptr<std::unique_ptr<http::Timer>> slot) {
+  *slot = scheduler.after(std::chrono::seconds(30), [&scheduler, slot] {
+    scheduler.run_blocking([] { ::malloc_trim(0); }, [&scheduler, slot] { schedule_memory_release(scheduler, slot); });
+  });
+}
+
 }  // namespace
 
 int serve(const Args& args) {
+  // Two malloc arenas, not eight per core: the loop and the connection thread each keep one,
+  // and the other threads' few allocations do not leave memory stranded in arenas of their own.
+  ::mallopt(M_ARENA_MAX, 2);
   const std::string path = arg_value(args, "--config", "data/myelin.yaml");
   if (!std::filesystem::exists(path)) {
     auto folder = std::filesystem::absolute(path).parent_path();
@@ -136,6 +149,8 @@ int serve(const Args& args) {
   server.on_stop([&hs] { hs.sync.stop_waiting(); });
   auto housekeeping_timer = std::make_shared<std::unique_ptr<http::Timer>>();
   schedule_housekeeping(hs, server.scheduler(), housekeeping_timer);
+  auto memory_timer = std::make_shared<std::unique_ptr<http::Timer>>();
+  schedule_memory_release(server.scheduler(), memory_timer);
 
   std::uint16_t port = 0;
   try {
