@@ -21,7 +21,7 @@ struct ServerOptions {
   std::uint64_t max_connections_per_address = 100;  // an IPv6 address counts by its /64; 0 = no limit
   std::uint64_t header_timeout_seconds = 10;        // for a new connection's first request headers
   bool fsync_every_commit = true;
-  std::uint64_t page_cache_mb = 8;  // SQLite's page cache
+  std::uint64_t page_cache_mb = 4;  // SQLite's page cache
   // The federation listener (TLS): started when federation is enabled and both PEM files are set.
   std::string federation_listen_address = "0.0.0.0";
   std::uint16_t federation_listen_port = 8448;

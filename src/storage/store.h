@@ -65,7 +65,7 @@ class Store : public PositionStore,
 struct SqliteOptions {
   std::string path;                // database file; ":memory:" for tests
   bool fsync_every_commit = true;  // without group commit: synchronous=FULL instead of NORMAL (WAL)
-  std::int64_t page_cache_mb = 8;
+  std::int64_t page_cache_mb = 4;
 };
 
 // Opens (creating if needed) and migrates the database. Throws StorageError when the file
