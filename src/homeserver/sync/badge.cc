@@ -35,31 +35,36 @@ ReadPositions read_positions(const UnreadContext& context, const storage::Member
 RoomUnread room_unread(const UnreadContext& context, const RoomState& room, const storage::Membership& membership,
                        StreamPos now) {
   constexpr std::size_t kUnreadWindow = 100;
-  auto evaluate = [&](StreamPos after, StreamPos upto, const ReadPositions& reads, RoomUnread& counts) {
-    if (room.last_pos <= after || !room.pdu("m.room.create", "")) return;
-    const PushRuleset& rules = context.push_rules();
-    const PushContext push = push_context(room, context.user, rules.user_placeholder);
-    std::vector<std::pair<StreamPos, json::object>> pdus;
+  // Every event of the range, parsed, with its thread: shared by all who count it.
+  auto fetch = [&](StreamPos after, StreamPos upto) {
+    std::vector<CountedEvent> events;
     std::vector<std::string> related;
     for (auto& event :
          context.store.room_events(room.room_id, after, upto, kUnreadWindow, storage::Direction::kBackward)) {
-      if (event.sender == context.user || (context.ignored && context.ignored->contains(event.sender))) continue;
       auto pdu = core::parse_json_object(event.json);
       if (!pdu) continue;
       const json::value* content = pdu->if_contains("content");
       if (content && content->is_object() && content->get_object().contains("m.relates_to"))
         related.push_back(event.event_id);
-      pdus.emplace_back(event.pos, std::move(*pdu));
+      events.push_back({event.pos, std::move(event.sender), std::move(*pdu), {}});
     }
     std::map<StreamPos, std::string> thread_of;
     for (const auto& relation : context.relations.relations(related))
       if (!relation.thread_id.empty()) thread_of[relation.pos] = relation.thread_id;
-    for (const auto& [pos, pdu] : pdus) {
-      auto thread = thread_of.find(pos);
-      const std::string& thread_id = thread == thread_of.end() ? std::string() : thread->second;
-      if (pos <= reads.read_up_to(thread_id)) continue;
-      const PushResult result = evaluate_push_rules(*rules.rules, pdu, push);
-      NotificationCounts& into = counts.of(thread_id);
+    for (auto& event : events)
+      if (auto thread = thread_of.find(event.pos); thread != thread_of.end()) event.thread_id = thread->second;
+    return events;
+  };
+  auto evaluate = [&](StreamPos after, StreamPos upto, const ReadPositions& reads, RoomUnread& counts) {
+    if (room.last_pos <= after || !room.pdu("m.room.create", "")) return;
+    const PushRuleset& rules = context.push_rules();
+    const PushContext push = push_context(room, context.user, rules.user_placeholder);
+    for (const CountedEvent& event :
+         context.unread.range(room.room_id, after, upto, [&] { return fetch(after, upto); })) {
+      if (event.sender == context.user || (context.ignored && context.ignored->contains(event.sender))) continue;
+      if (event.pos <= reads.read_up_to(event.thread_id)) continue;
+      const PushResult result = evaluate_push_rules(*rules.rules, event.pdu, push);
+      NotificationCounts& into = counts.of(event.thread_id);
       into.notifications += result.notify;
       into.highlights += result.highlight;
     }

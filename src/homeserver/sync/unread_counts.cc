@@ -36,4 +36,10 @@ RoomUnread UnreadCounts::get(const std::string& user, const std::string& room, c
   return counts;
 }
 
+const std::vector<CountedEvent>& UnreadCounts::range(const std::string& room, storage::StreamPos after,
+                                                     storage::StreamPos upto, const Fetch& fetch) {
+  if (range_.room != room || range_.after != after || range_.upto != upto) range_ = Range{room, after, upto, fetch()};
+  return range_.events;
+}
+
 }  // namespace myelin::homeserver

@@ -11,7 +11,9 @@
 #include <map>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
+#include "core/json.h"
 #include "storage/common.h"
 
 namespace myelin::homeserver {
@@ -46,8 +48,26 @@ struct RoomUnread {
   NotificationCounts total() const;
 };
 
+// An event of a counted range as the push rules judge it: parsed, with its thread ("" for the
+// main timeline).
+struct CountedEvent {
+  storage::StreamPos pos = 0;
+  std::string sender;
+  json::object pdu;
+  std::string thread_id;
+};
+
 class UnreadCounts {
  public:
+  using Fetch = std::function<std::vector<CountedEvent>()>;
+  // The events of `room` in (after, upto] as `fetch` reads them, or as it read them for the
+  // newest range asked for when it is the same: the syncs one message wakes all count the same
+  // range, and read and parse it once. `upto` must be the stream's current position: a range up
+  // to it does not change while it is current (whatever rewrites stored events is a write, and
+  // moves the position first).
+  const std::vector<CountedEvent>& range(const std::string& room, storage::StreamPos after, storage::StreamPos upto,
+                                         const Fetch& fetch);
+
   // Adds to `counts` the events in (after, upto] that `reads` leave unread, as the push rules
   // judge them.
   using Evaluate = std::function<void(storage::StreamPos after, storage::StreamPos upto, const ReadPositions& reads,
@@ -67,6 +87,12 @@ class UnreadCounts {
     RoomUnread counts;
   };
   std::unordered_map<std::string, Kept> kept_;  // user '|' room
+  struct Range {
+    std::string room;
+    storage::StreamPos after = -1, upto = -1;
+    std::vector<CountedEvent> events;
+  };
+  Range range_;  // the newest range read
 };
 
 }  // namespace myelin::homeserver

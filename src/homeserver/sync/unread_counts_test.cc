@@ -84,5 +84,27 @@ TEST(UnreadCountsTest, ThreadedReceiptsClearTheirThreadOnly) {
   EXPECT_EQ(counts.total().notifications, 0);
 }
 
+// The syncs one message wakes read its range once; another range, room or position reads again.
+TEST(UnreadCountsTest, TheNewestRangeIsReadOnce) {
+  UnreadCounts unread;
+  int reads = 0;
+  auto fetch = [&reads] {
+    ++reads;
+    return std::vector<CountedEvent>{{7, "@b:x", json::object{{"type", "m.room.message"}}, ""}};
+  };
+  for (int sync = 0; sync < 3; ++sync) {
+    const auto& events = unread.range("!r:x", 6, 7, fetch);
+    ASSERT_EQ(events.size(), 1u);
+    EXPECT_EQ(events.front().sender, "@b:x");
+  }
+  EXPECT_EQ(reads, 1);
+  unread.range("!r:x", 6, 8, fetch);  // a later position
+  unread.range("!r:x", 5, 8, fetch);  // a longer range
+  unread.range("!s:x", 5, 8, fetch);  // another room
+  EXPECT_EQ(reads, 4);
+  unread.range("!s:x", 5, 8, fetch);
+  EXPECT_EQ(reads, 4);
+}
+
 }  // namespace
 }  // namespace myelin::homeserver
