@@ -20,7 +20,7 @@ std::string sha256(std::string_view bytes) {
   unsigned int size = 0;
   if (!kSha256 ||
       !EVP_Digest(bytes.data(), bytes.size(), reinterpret_cast<unsigned char*>(out.data()), &size, kSha256, nullptr))
-    throw std::bad_alloc();  // OpenSSL fails here only when out of memory
+    throw std::bad_alloc();  // OpenSSL fails here only without memory (or without its default provider)
   return out;
 }
 

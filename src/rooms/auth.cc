@@ -93,8 +93,7 @@ core::Status authorize_event(const json::object& pdu, const StateLookup& state, 
     // 2 (v12) If the room_id is not the create event's ID with sigil '!', reject.
     const bool from_create = create_event_id.empty()
                                  ? room_id == room_id_from_create_event(*create, rules)
-                                 : room_id.size() == create_event_id.size() && room_id.starts_with('!') &&
-                                       room_id.substr(1) == create_event_id.substr(1);
+                                 : room_id.starts_with('!') && room_id.substr(1) == create_event_id.substr(1);
     if (!from_create) {
       return reject("room_id is not the ID of the room's m.room.create event (rule 2)");
     }
