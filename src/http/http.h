@@ -198,8 +198,9 @@ struct ServerOptions {
   // reach the request log (logged at debug level).
   std::vector<std::string> secret_params;
   // Called on the loop with each answer a handler gives, before it is written: it goes out when
-  // `send(true)` is called, and becomes a 500 on `send(false)`. app/ holds answers here until
-  // the writes before them are durable (storage/group_commit.h). Unset: answers go out at once.
+  // `send(true)` is called, and becomes a 500 on `send(false)`; `send` may be called on any
+  // thread. app/ holds answers here until the writes before them are durable
+  // (storage/group_commit.h). Unset: answers go out at once.
   std::function<void(std::function<void(bool ok)> send)> hold_answer;
   // A second listening address served over TLS (federation's port), with the same router,
   // limits and timeouts (the TLS handshake counts towards header_timeout).

@@ -282,8 +282,8 @@ struct Server::Impl : Scheduler {
   Count::PerKey per_address;  // open connections by Peer::limit_key
   std::vector<std::function<void()>> stop_callbacks;
   // False once the loops have stopped: answers that come later (as the layers above are torn
-  // down) have nowhere to go.
-  std::shared_ptr<bool> loop_open = std::make_shared<bool>(true);
+  // down, or from the thread that makes writes durable) have nowhere to go.
+  std::shared_ptr<std::atomic<bool>> loop_open = std::make_shared<std::atomic<bool>>(true);
   asio::io_context io{1};
   asio::io_context net{1};
   asio::thread_pool workers{2};

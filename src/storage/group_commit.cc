@@ -1,6 +1,7 @@
 #include "storage/group_commit.h"
 
 #include <utility>
+#include <vector>
 
 #include "storage/common.h"
 
@@ -43,10 +44,11 @@ GroupCommit::GroupCommit(BatchedWrites& store, bool sync, Post post, std::functi
       sync_(sync),
       post_(std::move(post)),
       on_failure_(std::move(on_failure)),
+      // Releases on the syncer's own thread: an answer does not queue behind the loop's work.
       syncer_([this](std::uint64_t batch) {
-        run_reporting([this] { store_.sync_log(); }, [this, batch] { synced(batch); });
+        if (run_reporting([this] { store_.sync_log(); })) release_up_to(batch);
       }),
-      checkpointer_([this](std::uint64_t) { run_reporting([this] { store_.checkpoint(); }, nullptr); }) {
+      checkpointer_([this](std::uint64_t) { run_reporting([this] { store_.checkpoint(); }); }) {
   store_.batch_writes([this] {
     open_ = true;
     schedule();
@@ -68,20 +70,24 @@ GroupCommit::~GroupCommit() {
   store_.batch_writes(nullptr);  // later writes commit on their own
 }
 
-void GroupCommit::run_reporting(const std::function<void()>& step, std::function<void()> then) {
+bool GroupCommit::run_reporting(const std::function<void()>& step) {
   try {
     step();
+    return true;
   } catch (const std::exception& e) {
     post_([this, why = std::string(e.what())] { fail(why); });
-    return;
+    return false;
   }
-  if (then) post_(std::move(then));
 }
 
 void GroupCommit::after_writes(std::function<void(bool)> release) {
-  if (failed_) return release(false);
+  std::unique_lock lock(held_mutex_);
   const std::uint64_t batch = open_ ? committed_ + 1 : committed_;
-  if (batch <= durable_) return release(true);
+  if (failed_ || batch <= durable_) {
+    const bool durable = !failed_;
+    lock.unlock();
+    return release(durable);
+  }
   held_.push_back({batch, std::move(release)});
 }
 
@@ -104,7 +110,6 @@ void GroupCommit::end_of_turn() {
     ++committed_;
     checkpointer_.ask(committed_);
   }
-  if (committed_ == durable_) return;
   // Without fsync an answer needs the commit only.
   if (!sync_) return release_up_to(committed_);
   if (sync_asked_ == committed_) return;  // its fsync is asked for already
@@ -112,25 +117,26 @@ void GroupCommit::end_of_turn() {
   syncer_.ask(committed_);
 }
 
-void GroupCommit::synced(std::uint64_t batch) { release_up_to(batch); }
-
 void GroupCommit::release_up_to(std::uint64_t batch) {
-  durable_ = batch;
-  while (!held_.empty() && held_.front().batch <= durable_) {
-    auto release = std::move(held_.front().release);
-    held_.pop_front();
-    release(true);
+  std::vector<std::function<void(bool)>> ready;
+  {
+    std::lock_guard lock(held_mutex_);
+    durable_ = batch;
+    for (; !held_.empty() && held_.front().batch <= durable_; held_.pop_front())
+      ready.push_back(std::move(held_.front().release));
   }
+  for (auto& release : ready) release(true);
 }
 
 void GroupCommit::fail(const std::string& why) {
-  if (failed_) return;
-  failed_ = true;
-  while (!held_.empty()) {
-    auto release = std::move(held_.front().release);
-    held_.pop_front();
-    release(false);
+  std::deque<Held> failed;
+  {
+    std::lock_guard lock(held_mutex_);
+    if (failed_) return;
+    failed_ = true;
+    failed.swap(held_);
   }
+  for (auto& held : failed) held.release(false);
   on_failure_(why);
 }
 

@@ -4,7 +4,8 @@
 // loop's turn (after the requests that were ready together), then has a thread of its own
 // fdatasync the log while the loop goes on. The batches committed meanwhile (one a turn, so
 // that a commit is never on the path of an answer) share the next fsync, which starts as soon
-// as the one under way ends. An answer waits (after_writes) until
+// as the one under way ends. That thread releases the answers it made durable itself, so that
+// they do not wait behind the loop's queue of requests. An answer waits (after_writes) until
 // every write made before it is durable, so no client, the writer or anyone reading what it
 // wrote, sees a write the disk could still lose; an answer with no write before it that is not
 // yet durable goes out at once. Without `sync` an answer waits for the commit only (a kill -9
@@ -39,6 +40,7 @@ class GroupCommit {
 
   // On the loop: calls `release(true)` once every write made so far is committed (and, with
   // `sync`, on disk) — at once when there is none waiting — or `release(false)` if that failed.
+  // `release` runs on the loop, or on the syncer's thread when it is the fsync that frees it.
   void after_writes(std::function<void(bool durable)> release);
 
  private:
@@ -66,24 +68,28 @@ class GroupCommit {
   };
   void schedule();
   void end_of_turn();
-  void synced(std::uint64_t batch);
+  // On the loop, or on the syncer once a batch is on disk.
   void release_up_to(std::uint64_t batch);
   void fail(const std::string& why);
-  // On a worker: `step`, then its outcome posted to the loop (a failure to fail()).
-  void run_reporting(const std::function<void()>& step, std::function<void()> then);
+  // On a worker: `step`; a failure is posted to the loop (to fail()) and gives false.
+  bool run_reporting(const std::function<void()>& step);
 
   BatchedWrites& store_;
   const bool sync_;
   Post post_;
   std::function<void(const std::string&)> on_failure_;
-  // Loop-thread state. Batches are numbered from 1; committed_ >= durable_.
+  // Loop-thread state. Batches are numbered from 1.
   bool open_ = false;         // a batch is open (its number is committed_ + 1)
   bool turn_posted_ = false;  // end_of_turn() is posted
-  bool failed_ = false;
-  std::uint64_t committed_ = 0, durable_ = 0;
+  std::uint64_t committed_ = 0;
   std::uint64_t sync_asked_ = 0;  // the newest batch the syncer was asked to make durable
-  std::deque<Held> held_;         // in batch order
-  Worker syncer_;                 // stopped first thing in the destructor
+  // Shared with the syncer, which releases answers; written under the mutex (failed_ on the
+  // loop only, so that the loop reads it without). committed_ >= durable_.
+  std::mutex held_mutex_;
+  bool failed_ = false;
+  std::uint64_t durable_ = 0;
+  std::deque<Held> held_;  // in batch order
+  Worker syncer_;          // stopped first thing in the destructor
   Worker checkpointer_;
 };
 

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <future>
@@ -59,6 +60,7 @@ class FakeStore : public BatchedWrites {
   }
   void sync_log() override {
     ++syncs_started;
+    if (fail_sync) throw StorageError("I/O error");
     if (hold_sync) sync_gate.get_future().wait();
     ++flushes;
   }
@@ -75,7 +77,8 @@ class FakeStore : public BatchedWrites {
   int commits = 0;
   std::atomic<int> syncs_started{0}, flushes{0}, checkpoints{0};
   bool fail_commit = false;
-  bool hold_sync = false, hold_checkpoint = false;
+  std::atomic<bool> fail_sync{false};
+  std::atomic<bool> hold_sync{false}, hold_checkpoint{false};
   std::promise<void> sync_gate, checkpoint_gate;
 
  private:
@@ -83,14 +86,20 @@ class FakeStore : public BatchedWrites {
   bool open_ = false;
 };
 
+// An answer's release, which the syncer's thread may call.
 struct Released {
-  int calls = 0;
-  bool ok = false;
+  std::atomic<int> calls{0};
+  std::atomic<bool> ok{false};
   std::function<void(bool)> callback() {
     return [this](bool durable) {
-      ++calls;
       ok = durable;
+      ++calls;
     };
+  }
+  // Waits up to a second for the `n`th call.
+  bool called(int n) const {
+    for (int i = 0; i < 1000 && calls < n; ++i) std::this_thread::sleep_for(1ms);
+    return calls == n;
   }
 };
 
@@ -107,6 +116,7 @@ TEST(GroupCommitTest, AnAnswerWithNoWriteBeforeItGoesAtOnce) {
 TEST(GroupCommitTest, AnAnswerWaitsForTheCommitAndTheFsyncOfTheWritesBeforeIt) {
   Loop loop;
   FakeStore store;
+  store.hold_sync = true;
   GroupCommit commit(store, true, loop.post(), [](const std::string&) {});
   store.write();
   Released released;
@@ -114,11 +124,13 @@ TEST(GroupCommitTest, AnAnswerWaitsForTheCommitAndTheFsyncOfTheWritesBeforeIt) {
   EXPECT_EQ(released.calls, 0);
   ASSERT_TRUE(loop.run_one());  // the end of the turn commits and hands the batch to the syncer
   EXPECT_EQ(store.commits, 1);
-  EXPECT_EQ(released.calls, 0);
-  ASSERT_TRUE(loop.run_one());  // the syncer is done
-  EXPECT_EQ(store.flushes, 1);
-  EXPECT_EQ(released.calls, 1);
+  while (store.syncs_started == 0) std::this_thread::sleep_for(1ms);
+  EXPECT_EQ(released.calls, 0);  // committed, not yet on disk
+  store.sync_gate.set_value();
+  ASSERT_TRUE(released.called(1));  // released by the syncer, with nothing posted to the loop
   EXPECT_TRUE(released.ok);
+  EXPECT_EQ(store.flushes, 1);
+  EXPECT_EQ(loop.waiting(), 0u);
 }
 
 // A commit does not wait for the fsync under way: each turn's batch is committed at its end,
@@ -144,14 +156,12 @@ TEST(GroupCommitTest, BatchesCommittedDuringAFlushShareTheNextFlush) {
   EXPECT_EQ(first.calls + second.calls + third.calls, 0);  // nothing is durable yet
   store.hold_sync = false;
   store.sync_gate.set_value();
-  ASSERT_TRUE(loop.run_one());  // batch 1 durable
-  EXPECT_EQ(first.calls, 1);
-  EXPECT_EQ(second.calls, 0);
-  ASSERT_TRUE(loop.run_one());  // one more flush, for batches 2 and 3 together
-  EXPECT_EQ(store.flushes, 2);
+  ASSERT_TRUE(first.called(1));  // batch 1 durable
+  ASSERT_TRUE(third.called(1));  // and one more flush, for batches 2 and 3 together
   EXPECT_EQ(second.calls, 1);
-  EXPECT_EQ(third.calls, 1);
-  EXPECT_FALSE(loop.run_one());  // and nothing else
+  EXPECT_EQ(store.flushes, 2);
+  EXPECT_EQ(store.syncs_started, 2);
+  EXPECT_EQ(loop.waiting(), 0u);
 }
 
 TEST(GroupCommitTest, WithoutSyncAnAnswerWaitsForTheCommitOnly) {
@@ -180,9 +190,8 @@ TEST(GroupCommitTest, ACheckpointDoesNotHoldAnswersBack) {
   store.write();
   Released released;
   commit.after_writes(released.callback());
-  ASSERT_TRUE(loop.run_one());  // committed: the checkpointer and the syncer are asked
-  ASSERT_TRUE(loop.run_one());  // synced while the checkpoint still runs
-  EXPECT_EQ(released.calls, 1);
+  ASSERT_TRUE(loop.run_one());      // committed: the checkpointer and the syncer are asked
+  EXPECT_TRUE(released.called(1));  // synced while the checkpoint still runs
   EXPECT_EQ(store.checkpoints, 0);
   store.checkpoint_gate.set_value();
 }
@@ -204,6 +213,23 @@ TEST(GroupCommitTest, AFailedCommitFailsEveryHeldAnswerAndReportsOnce) {
   EXPECT_FALSE(later.ok);
   store.write();
   EXPECT_EQ(loop.waiting(), 0u);  // and nothing more is committed
+  EXPECT_EQ(failures, 1);
+}
+
+// A failed fsync releases nothing as durable: the loop learns of it and fails every held answer.
+TEST(GroupCommitTest, AFailedFsyncFailsTheHeldAnswers) {
+  Loop loop;
+  FakeStore store;
+  store.fail_sync = true;
+  int failures = 0;
+  GroupCommit commit(store, true, loop.post(), [&](const std::string&) { ++failures; });
+  store.write();
+  Released held;
+  commit.after_writes(held.callback());
+  ASSERT_TRUE(loop.run_one());  // committed; the syncer fails
+  ASSERT_TRUE(loop.run_one());  // the failure, on the loop
+  EXPECT_EQ(held.calls, 1);
+  EXPECT_FALSE(held.ok);
   EXPECT_EQ(failures, 1);
 }
 
@@ -237,7 +263,7 @@ TEST(GroupCommitTest, SqliteBatchesWritesAndRollsBackOneFailedWriteAlone) {
     Released released;
     commit.after_writes(released.callback());
     ASSERT_TRUE(loop.run_one());
-    ASSERT_TRUE(loop.run_one());
+    ASSERT_TRUE(released.called(1));
     EXPECT_TRUE(released.ok);
     auto reader = open_sqlite_store({path, true});
     EXPECT_TRUE(reader->account_data("@a:x", "", "m.one"));
