@@ -7,6 +7,7 @@
 #include <chrono>
 #include <filesystem>
 #include <future>
+#include <semaphore>
 #include <thread>
 
 #include "storage/store.h"
@@ -49,7 +50,7 @@ class Loop {
   std::deque<std::function<void()>> queue_;
 };
 
-// A store that counts commits, syncs and checkpoints; a sync or a checkpoint can be made to wait for the test.
+// A store that counts commits, syncs and checkpoints; syncs and a checkpoint can be made to wait for the test.
 class FakeStore : public BatchedWrites {
  public:
   void batch_writes(std::function<void()> opened) override { opened_ = std::move(opened); }
@@ -61,7 +62,7 @@ class FakeStore : public BatchedWrites {
   void sync_log() override {
     ++syncs_started;
     if (fail_sync) throw StorageError("I/O error");
-    if (hold_sync) sync_gate.get_future().wait();
+    if (hold_sync) (void)sync_permits.try_acquire_for(5s);  // bounded: a failed test does not hang
     ++flushes;
   }
   void checkpoint() override {
@@ -79,7 +80,8 @@ class FakeStore : public BatchedWrites {
   bool fail_commit = false;
   std::atomic<bool> fail_sync{false};
   std::atomic<bool> hold_sync{false}, hold_checkpoint{false};
-  std::promise<void> sync_gate, checkpoint_gate;
+  std::counting_semaphore<> sync_permits{0};  // one for each held sync
+  std::promise<void> checkpoint_gate;
 
  private:
   std::function<void()> opened_;
@@ -126,7 +128,8 @@ TEST(GroupCommitTest, AnAnswerWaitsForTheCommitAndTheFsyncOfTheWritesBeforeIt) {
   EXPECT_EQ(store.commits, 1);
   while (store.syncs_started == 0) std::this_thread::sleep_for(1ms);
   EXPECT_EQ(released.calls, 0);  // committed, not yet on disk
-  store.sync_gate.set_value();
+  store.hold_sync = false;
+  store.sync_permits.release();
   ASSERT_TRUE(released.called(1));  // released by the syncer, with nothing posted to the loop
   EXPECT_TRUE(released.ok);
   EXPECT_EQ(store.flushes, 1);
@@ -154,10 +157,13 @@ TEST(GroupCommitTest, BatchesCommittedDuringAFlushShareTheNextFlush) {
   EXPECT_EQ(store.commits, 3);
   EXPECT_EQ(store.flushes, 0);
   EXPECT_EQ(first.calls + second.calls + third.calls, 0);  // nothing is durable yet
-  store.hold_sync = false;
-  store.sync_gate.set_value();
+  store.sync_permits.release();
   ASSERT_TRUE(first.called(1));  // batch 1 durable
-  ASSERT_TRUE(third.called(1));  // and one more flush, for batches 2 and 3 together
+  while (store.syncs_started < 2) std::this_thread::sleep_for(1ms);
+  EXPECT_EQ(second.calls, 0);  // its flush is under way, held
+  store.hold_sync = false;
+  store.sync_permits.release();
+  ASSERT_TRUE(third.called(1));  // one more flush, for batches 2 and 3 together
   EXPECT_EQ(second.calls, 1);
   EXPECT_EQ(store.flushes, 2);
   EXPECT_EQ(store.syncs_started, 2);
