@@ -1,5 +1,7 @@
 #include "storage/sqlite/database.h"
 
+#include "storage/sqlite/wal_vfs.h"
+
 namespace myelin::storage::sqlite {
 namespace {
 
@@ -59,8 +61,8 @@ Database::Database(const std::string& path) {
   // No memory statistics: they take a process-wide mutex on every allocation SQLite makes.
   // Only possible before SQLite's first use in the process (later, a harmless SQLITE_MISUSE).
   [[maybe_unused]] static const int no_statistics = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
-  if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr) !=
-      SQLITE_OK) {
+  if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                      wal_gathering_vfs()) != SQLITE_OK) {
     std::string message = "cannot open " + path + ": " + (db_ ? sqlite3_errmsg(db_) : "out of memory");
     sqlite3_close(db_);
     throw StorageError(message);
