@@ -275,5 +275,31 @@ UPDATE stream SET pos = 6;
   EXPECT_EQ(found, (std::vector<StreamPos>{3, 2, 1}));
 }
 
+// Version 16: transaction IDs are keyed by digests and name their event by position. Each
+// recorded one is still found (a to-device one still counts as recorded), and deleting the
+// device still forgets them.
+TEST(MigrationTest, TransactionIdsKeepTheirEventsUnderDigestKeys) {
+  TempFile file;
+  {
+    sqlite::Database db(file.path);
+    sqlite::migrate(db, 15);
+    db.exec(R"sql(
+INSERT INTO events (pos, event_id, room_id, type, sender, depth, origin_server_ts, json, state_group, txn_device, txn_id)
+  VALUES (7, '$m', '!r:x', 'm.room.message', '@a:x', 1, CAST(strftime('%s', 'now') AS INTEGER) * 1000, '{}', 0, 'D', 't1');
+INSERT INTO txn_ids (day, user_id, device_id, endpoint, txn_id, event_id)
+  VALUES (CAST(strftime('%s', 'now') AS INTEGER) / 86400, '@a:x', 'D', '/rooms/!r:x/send/m.room.message', 't1', '$m'),
+         (CAST(strftime('%s', 'now') AS INTEGER) / 86400, '@a:x', 'D', '/sendToDevice/m.x', 't2', '');
+UPDATE stream SET pos = 7;
+)sql");
+  }
+  auto store = open_sqlite_store({file.path, false});
+  EXPECT_EQ(store->txn_event({"@a:x", "D", "/rooms/!r:x/send/m.room.message", "t1"}), "$m");
+  EXPECT_FALSE(store->txn_event({"@a:x", "E", "/rooms/!r:x/send/m.room.message", "t1"}));
+  EXPECT_FALSE(store->add_to_device({}, Transaction{"@a:x", "D", "/sendToDevice/m.x", "t2"}, {}));
+  store->delete_device("@a:x", "D");
+  EXPECT_FALSE(store->txn_event({"@a:x", "D", "/rooms/!r:x/send/m.room.message", "t1"}));
+  EXPECT_TRUE(store->add_to_device({}, Transaction{"@a:x", "D", "/sendToDevice/m.x", "t2"}, {}));
+}
+
 }  // namespace
 }  // namespace myelin::storage

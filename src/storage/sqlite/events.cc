@@ -3,6 +3,8 @@
 
 #include <ctime>
 
+#include "storage/sqlite/txn_key.h"
+
 namespace myelin::storage::sqlite {
 
 const char* const kEventColumns =
@@ -87,7 +89,7 @@ void SqliteStore::persist_one(const NewEvent& event, StreamPos pos, std::int64_t
       .bind(event.txn ? event.txn->device_id : "")
       .bind(event.txn ? event.txn->txn_id : "")
       .run();
-  if (event.txn) record_transaction(*event.txn, event.event_id);
+  if (event.txn) record_transaction(*event.txn, pos);
   if (event.relation) record_relation(event, pos);
   index_for_search(event, pos);
   for (const auto& prev : event.prev_events)
@@ -270,64 +272,59 @@ std::vector<StoredEvent> SqliteStore::room_events(const std::string& room_id, St
   return out;
 }
 
-// txn_ids is keyed by the UTC day first: a lookup probes today and yesterday, and expiry
-// deletes whole days.
+// txn_ids is keyed by the UTC day first, then by the transaction's digests (txn_key.h): a
+// lookup probes today and yesterday, and expiry deletes whole days.
 namespace {
 std::int64_t utc_day() { return std::int64_t{std::time(nullptr)} / 86'400; }
 }  // namespace
 
-void SqliteStore::record_transaction(const Transaction& txn, const std::string& event_id) {
-  db_.prepare("INSERT INTO txn_ids (day, user_id, device_id, endpoint, txn_id, event_id) VALUES (?, ?, ?, ?, ?, ?)")
+void SqliteStore::record_transaction(const Transaction& txn, StreamPos pos) {
+  db_.prepare("INSERT INTO txn_ids (day, device, request, pos) VALUES (?, ?, ?, ?)")
       .bind(utc_day())
-      .bind(txn.user_id)
-      .bind(txn.device_id)
-      .bind(txn.endpoint)
-      .bind(txn.txn_id)
-      .bind(event_id)
+      .bind_blob(txn_key_part(txn.user_id, txn.device_id))
+      .bind_blob(txn_key_part(txn.endpoint, txn.txn_id))
+      .bind(pos)
       .run();
 }
 
 std::optional<std::string> SqliteStore::txn_event(const storage::Transaction& txn) {
+  const std::string device = txn_key_part(txn.user_id, txn.device_id);
+  const std::string request = txn_key_part(txn.endpoint, txn.txn_id);
   // One probe a day: cheaper than an IN list, which SQLite builds a temporary table for.
   const std::int64_t today = utc_day();
   for (std::int64_t day : {today, today - 1}) {
     auto s = db_.prepare(
-        "SELECT event_id FROM txn_ids"
-        " WHERE day = ? AND user_id = ? AND device_id = ? AND endpoint = ? AND txn_id = ?");
-    s.bind(day).bind(txn.user_id).bind(txn.device_id).bind(txn.endpoint).bind(txn.txn_id);
-    if (s.step()) return s.text(0);
+        "SELECT e.event_id FROM txn_ids t LEFT JOIN events e ON e.pos = t.pos"
+        " WHERE t.day = ? AND t.device = ? AND t.request = ?");
+    s.bind(day).bind_blob(device).bind_blob(request);
+    if (s.step()) return s.text(0);  // "" for a transaction without an event
   }
   return std::nullopt;
 }
 
 bool SqliteStore::record_new_transaction(const Transaction& txn) {
+  const std::string device = txn_key_part(txn.user_id, txn.device_id);
+  const std::string request = txn_key_part(txn.endpoint, txn.txn_id);
   const std::int64_t today = utc_day();
   {
-    auto s = db_.prepare(
-        "SELECT 1 FROM txn_ids"
-        " WHERE day = ? AND user_id = ? AND device_id = ? AND endpoint = ? AND txn_id = ?");
-    s.bind(today - 1).bind(txn.user_id).bind(txn.device_id).bind(txn.endpoint).bind(txn.txn_id);
+    auto s = db_.prepare("SELECT 1 FROM txn_ids WHERE day = ? AND device = ? AND request = ?");
+    s.bind(today - 1).bind_blob(device).bind_blob(request);
     if (s.step()) return false;
   }
-  db_.prepare(
-         "INSERT OR IGNORE INTO txn_ids (day, user_id, device_id, endpoint, txn_id, event_id) VALUES (?, ?, ?, ?, ?, "
-         "'')")
+  db_.prepare("INSERT OR IGNORE INTO txn_ids (day, device, request, pos) VALUES (?, ?, ?, 0)")
       .bind(today)
-      .bind(txn.user_id)
-      .bind(txn.device_id)
-      .bind(txn.endpoint)
-      .bind(txn.txn_id)
+      .bind_blob(device)
+      .bind_blob(request)
       .run();
   return db_.changes() == 1;
 }
 
 void SqliteStore::forget_device_transactions(const std::string& user_id, const std::string& device_id) {
   const std::int64_t today = utc_day();
-  db_.prepare("DELETE FROM txn_ids WHERE day IN (?, ?) AND user_id = ? AND device_id = ?")
+  db_.prepare("DELETE FROM txn_ids WHERE day IN (?, ?) AND device = ?")
       .bind(today)
       .bind(today - 1)
-      .bind(user_id)
-      .bind(device_id)
+      .bind_blob(txn_key_part(user_id, device_id))
       .run();
 }
 

@@ -259,8 +259,8 @@ class SqliteStore final : public Store {
   StreamPos newest_relation(const std::string& room_id);
   std::vector<StateValueChange> value_changes(const std::string& room_id, std::string_view type,
                                               const std::string& state_key);
-  // Inside a transaction: records a transaction ID (event_id "" for endpoints without one).
-  void record_transaction(const Transaction& txn, const std::string& event_id);
+  // Inside a transaction: records the transaction ID of the event at `pos`.
+  void record_transaction(const Transaction& txn, StreamPos pos);
   // Records a transaction that has no event (to-device); false when it was recorded before.
   bool record_new_transaction(const Transaction& txn);
   // Transactions of a deleted device (those older than yesterday are already unreachable).
