@@ -155,10 +155,10 @@ void unread_notifications(SyncPass& pass, const RoomState& room, const storage::
 json::object room_summary(const RoomState& room, const std::string& user) {
   json::object summary{{"m.joined_member_count", room.joined.size()}, {"m.invited_member_count", room.invited.size()}};
   if (!room.pdu("m.room.name", "") && !room.pdu("m.room.canonical_alias", "")) {
-    json::array heroes;
+    json::array heroes;  // the first five, not a walk over every member of a large room
     for (const auto* group : {&room.joined, &room.invited})
-      for (const auto& member : *group)
-        if (member != user && heroes.size() < 5) heroes.emplace_back(member);
+      for (auto it = group->begin(); it != group->end() && heroes.size() < 5; ++it)
+        if (*it != user) heroes.emplace_back(*it);
     summary["m.heroes"] = std::move(heroes);
   }
   return summary;
