@@ -49,8 +49,8 @@ GroupCommit::GroupCommit(BatchedWrites& store, bool sync, Post post, std::functi
         if (run_reporting([this] { store_.sync_log(); })) release_up_to(batch);
       }),
       checkpointer_([this](std::uint64_t) { run_reporting([this] { store_.checkpoint(); }); }) {
-  store_.batch_writes([this] {
-    open_ = true;
+  store_.batch_writes([this](bool writes) {
+    if (writes) open_ = true;
     schedule();
   });
 }
@@ -100,13 +100,13 @@ void GroupCommit::schedule() {
 void GroupCommit::end_of_turn() {
   turn_posted_ = false;
   if (failed_) return;
-  if (open_) {
-    open_ = false;
-    try {
-      store_.commit_batch();
-    } catch (const std::exception& e) {
-      return fail(std::string("a commit failed: ") + e.what());
-    }
+  const bool wrote = std::exchange(open_, false);
+  try {
+    store_.commit_batch();
+  } catch (const std::exception& e) {
+    return fail(std::string("a commit failed: ") + e.what());
+  }
+  if (wrote) {
     ++committed_;
     checkpointer_.ask(committed_);
   }

@@ -1,7 +1,8 @@
 #pragma once
 // Group commit with answers held until durable. Writes do not commit one by one: the store
 // keeps one open batch that every write joins, and this commits it at the end of the event
-// loop's turn (after the requests that were ready together), then has a thread of its own
+// loop's turn (after the requests that were ready together; a turn that only read ends its
+// shared snapshot there too, and nothing waits for it), then has a thread of its own
 // fdatasync the log while the loop goes on. The batches committed meanwhile (one a turn, so
 // that a commit is never on the path of an answer) share the next fsync, which starts as soon
 // as the one under way ends. That thread releases the answers it made durable itself, so that

@@ -53,11 +53,12 @@ class Loop {
 // A store that counts commits, syncs and checkpoints; syncs and a checkpoint can be made to wait for the test.
 class FakeStore : public BatchedWrites {
  public:
-  void batch_writes(std::function<void()> opened) override { opened_ = std::move(opened); }
+  void batch_writes(std::function<void(bool)> opened) override { opened_ = std::move(opened); }
   void commit_batch() override {
     if (fail_commit) throw StorageError("disk full");
-    if (open_) ++commits;
-    open_ = false;
+    if (open_ == Open::writing) ++commits;
+    if (open_ == Open::reading) ++read_turns_ended;
+    open_ = Open::closed;
   }
   void sync_log() override {
     ++syncs_started;
@@ -70,12 +71,18 @@ class FakeStore : public BatchedWrites {
     ++checkpoints;
   }
   void write() {
-    if (!open_) {
-      open_ = true;
-      opened_();
+    if (open_ != Open::writing) {
+      open_ = Open::writing;
+      opened_(true);
     }
   }
-  int commits = 0;
+  void read() {
+    if (open_ == Open::closed) {
+      open_ = Open::reading;
+      opened_(false);
+    }
+  }
+  int commits = 0, read_turns_ended = 0;
   std::atomic<int> syncs_started{0}, flushes{0}, checkpoints{0};
   bool fail_commit = false;
   std::atomic<bool> fail_sync{false};
@@ -84,8 +91,8 @@ class FakeStore : public BatchedWrites {
   std::promise<void> checkpoint_gate;
 
  private:
-  std::function<void()> opened_;
-  bool open_ = false;
+  std::function<void(bool)> opened_;
+  enum class Open { closed, reading, writing } open_ = Open::closed;
 };
 
 // An answer's release, which the syncer's thread may call.
@@ -113,6 +120,31 @@ TEST(GroupCommitTest, AnAnswerWithNoWriteBeforeItGoesAtOnce) {
   commit.after_writes(released.callback());
   EXPECT_EQ(released.calls, 1);
   EXPECT_TRUE(released.ok);
+}
+
+// The reads of a turn share a snapshot that the end of the turn closes; no answer waits for it.
+TEST(GroupCommitTest, AReadOnlyTurnIsEndedWithoutABatchOrAnFsync) {
+  Loop loop;
+  FakeStore store;
+  GroupCommit commit(store, true, loop.post(), [](const std::string&) {});
+  store.read();
+  Released released;
+  commit.after_writes(released.callback());
+  EXPECT_EQ(released.calls, 1);
+  ASSERT_TRUE(loop.run_one());
+  EXPECT_EQ(store.read_turns_ended, 1);
+  EXPECT_EQ(store.commits, 0);
+  EXPECT_EQ(store.syncs_started, 0);
+  // A write after the reads of a turn makes it a batch that answers wait for.
+  store.read();
+  store.write();
+  Released after_write;
+  commit.after_writes(after_write.callback());
+  EXPECT_EQ(after_write.calls, 0);
+  ASSERT_TRUE(loop.run_one());
+  EXPECT_EQ(store.commits, 1);
+  ASSERT_TRUE(after_write.called(1));
+  EXPECT_TRUE(after_write.ok);
 }
 
 TEST(GroupCommitTest, AnAnswerWaitsForTheCommitAndTheFsyncOfTheWritesBeforeIt) {

@@ -1,5 +1,7 @@
 #include "storage/sqlite/database.h"
 
+#include <utility>
+
 #include "storage/sqlite/wal_vfs.h"
 
 namespace myelin::storage::sqlite {
@@ -98,21 +100,41 @@ sqlite3_stmt* Database::cached(std::string_view sql) {
 
 Statement Database::prepare(std::string_view sql) {
   sqlite3_stmt* statement = cached(sql);
-  if (batch_opened_ && !batch_open_ && !sqlite3_stmt_readonly(statement)) open_batch();
+  if (turn_opened_) {
+    if (!sqlite3_stmt_readonly(statement)) {
+      if (turn_ != Turn::writing) open_batch();
+    } else if (turn_ == Turn::closed) {
+      open_reads();
+    }
+  }
   return Statement(statement);
 }
 
-void Database::batch_writes(std::function<void()> opened) { batch_opened_ = std::move(opened); }
+void Database::batch_writes(std::function<void(bool)> opened) { turn_opened_ = std::move(opened); }
+
+void Database::open_reads() {
+  run("BEGIN");
+  turn_ = Turn::reading;
+  turn_opened_(false);
+}
 
 void Database::open_batch() {
+  if (turn_ == Turn::reading) {
+    turn_ = Turn::closed;  // whether or not the write lock can be had
+    run("COMMIT");
+  }
   run("BEGIN IMMEDIATE");
-  batch_open_ = true;
-  batch_opened_();
+  turn_ = Turn::writing;
+  turn_opened_(true);
 }
 
 void Database::commit_batch() {
-  if (!batch_open_) return;
-  batch_open_ = false;
+  const Turn turn = std::exchange(turn_, Turn::closed);
+  if (turn == Turn::closed) return;
+  if (turn == Turn::reading) {
+    if (!sqlite3_get_autocommit(db_)) run("COMMIT");
+    return;
+  }
   // Some failures (a full disk, an I/O error) make SQLite roll the whole transaction back.
   if (sqlite3_get_autocommit(db_)) throw StorageError("commit: the batch was rolled back by an earlier failure");
   try {
@@ -124,15 +146,15 @@ void Database::commit_batch() {
 }
 
 void Database::begin_unit() {
-  if (!batch_opened_) return run("BEGIN IMMEDIATE");
-  if (!batch_open_) open_batch();
+  if (!turn_opened_) return run("BEGIN IMMEDIATE");
+  if (turn_ != Turn::writing) open_batch();
   run("SAVEPOINT unit");
 }
 
-void Database::commit_unit() { run(batch_opened_ ? "RELEASE unit" : "COMMIT"); }
+void Database::commit_unit() { run(turn_opened_ ? "RELEASE unit" : "COMMIT"); }
 
 void Database::roll_back_unit() {
-  if (!batch_opened_) return run("ROLLBACK");
+  if (!turn_opened_) return run("ROLLBACK");
   run("ROLLBACK TO unit");
   run("RELEASE unit");
 }

@@ -3,11 +3,14 @@
 // SQL text, and a transaction guard that rolls back unless committed. Every SQLite failure
 // throws storage::StorageError. Not thread-safe (one connection, one thread).
 //
-// Two ways to commit. By default every DbTransaction, and every write statement outside one,
-// commits on its own. After batch_writes() (group commit, storage/group_commit.h), the first
-// write opens a batch — one SQLite transaction that later writes join — and commit_batch()
-// commits it; a DbTransaction is then a savepoint inside the batch, so a failed one still
-// rolls back alone.
+// Two ways to commit. By default every DbTransaction, and every statement outside one, is a
+// transaction of its own. After batch_writes() (group commit, storage/group_commit.h), the first
+// statement opens the turn's transaction, which later ones join until commit_batch(): a read
+// opens it as a read-only snapshot (so the statements of a /sync share one instead of taking and
+// dropping the log's read lock each), a write as a batch of writes; a DbTransaction is then a
+// savepoint inside the batch, so a failed one still rolls back alone. A write in a read-only
+// turn ends the snapshot first and takes the write lock afresh, so that another process's write
+// since (an admin command) is waited for, not a conflict.
 #include <sqlite3.h>
 
 #include <cstdint>
@@ -90,10 +93,11 @@ class Database {
   std::int64_t last_insert_rowid() const { return sqlite3_last_insert_rowid(db_); }
   sqlite3* handle() { return db_; }
 
-  // From now on writes join a batch; `opened` is called as a write opens one.
-  void batch_writes(std::function<void()> opened);
-  // Commits the open batch, if any. Throws StorageError when it cannot (the batch is then gone:
-  // rolled back by SQLite or by this call).
+  // From now on statements join the turn's transaction; `opened(writes)` is called as a read
+  // opens it (false) and as the first write joins it (true).
+  void batch_writes(std::function<void(bool writes)> opened);
+  // Ends the turn's transaction, if any: commits its writes. Throws StorageError when it cannot
+  // (the batch is then gone: rolled back by SQLite or by this call).
   void commit_batch();
 
   // The start and the end of a DbTransaction (see there).
@@ -105,6 +109,7 @@ class Database {
   sqlite3_stmt* cached(std::string_view sql);
   // Transaction control: never opens a batch itself.
   void run(std::string_view sql) { Statement(cached(sql)).run(); }
+  void open_reads();
   void open_batch();
 
   sqlite3* db_ = nullptr;
@@ -114,8 +119,8 @@ class Database {
     std::size_t operator()(std::string_view sql) const { return std::hash<std::string_view>{}(sql); }
   };
   std::unordered_map<std::string, sqlite3_stmt*, SqlHash, std::equal_to<>> cache_;
-  std::function<void()> batch_opened_;  // set: batching
-  bool batch_open_ = false;
+  std::function<void(bool)> turn_opened_;  // set: batching
+  enum class Turn { closed, reading, writing } turn_ = Turn::closed;
 };
 
 // One atomic unit of writes: BEGIN IMMEDIATE on construction (a savepoint when batching);

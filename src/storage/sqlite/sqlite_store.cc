@@ -43,7 +43,7 @@ constexpr int kCheckpointFrames = 16000;
 
 }  // namespace
 
-void SqliteStore::batch_writes(std::function<void()> opened) {
+void SqliteStore::batch_writes(std::function<void(bool writes)> opened) {
   if (!opened) return db_.batch_writes(nullptr);
   db_.exec("PRAGMA synchronous = NORMAL");            // commits do not wait for the disk ...
   db_.exec("PRAGMA journal_size_limit = 100663296");  // ... and a restarted WAL shrinks back to 96 MB

@@ -24,7 +24,7 @@ class SqliteStore final : public Store {
   // BatchedWrites: the loop's connection stops checkpointing and syncing; sync_log()
   // fdatasyncs the WAL through a descriptor of its own, checkpoint() uses a connection of its
   // own.
-  void batch_writes(std::function<void()> opened) override;
+  void batch_writes(std::function<void(bool writes)> opened) override;
   void commit_batch() override { db_.commit_batch(); }
   void sync_log() override;
   void checkpoint() override;
