@@ -184,6 +184,7 @@ TEST(RelationReadPositionsTest, FurthestReceiptPerThread) {
   store->set_receipt({"!r:x", "m.read", "@a:x", "", "$1", 1, 0});
   store->set_receipt({"!r:x", "m.read.private", "@a:x", "", "$2", 1, 0});
   store->set_receipt({"!r:x", "m.read", "@a:x", "$1", "$3", 1, 0});
+  store->set_receipt({"!r:x", "m.read.private", "@a:x", "$1", "$2", 1, 0});  // behind the public one
   store->set_receipt({"!r:x", "m.read", "@b:x", "main", "$3", 1, 0});
   auto reads = store->read_positions("!r:x", "@a:x");
   std::sort(reads.begin(), reads.end());
