@@ -43,8 +43,9 @@ core::Result<Session> Accounts::authenticate(std::string_view access_token, std:
   if (!user || user->deactivated) return core::fail(Errc::kUnknownToken, "Invalid access token");
   const std::string truncated = truncate_ip(ip);
   const std::int64_t now = core::now_ms();
-  const std::string key = owner->user_id + '|' + owner->device_id;
-  auto& last = last_ip_write_[key];
+  std::string key = owner->user_id + '|' + owner->device_id;
+  if (last_ip_write_.size() >= kMaxIpWrites && !last_ip_write_.contains(key)) last_ip_write_.clear();
+  auto& last = last_ip_write_[std::move(key)];
   if (now - last.first > 60'000 || last.second != truncated) {
     last = {now, truncated};
     store_.record_client_ip(owner->user_id, owner->device_id, truncated, now);

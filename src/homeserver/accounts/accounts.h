@@ -61,6 +61,9 @@ class Accounts {
 
   // M_UNKNOWN_TOKEN for an unknown token or a deactivated user.
   core::Result<Session> authenticate(std::string_view access_token, std::string_view ip);
+  // The devices whose last address written is remembered (a write at most once a minute per
+  // device and address); beyond, all are forgotten, which costs each one more write.
+  static constexpr std::size_t kMaxIpWrites = 20'000;
 
   // M_INVALID_USERNAME for a bad localpart, M_USER_IN_USE when taken.
   core::Status check_username(std::string_view localpart);
@@ -130,6 +133,8 @@ class Accounts {
   storage::AccountStore& store_;
   UserHook devices_changed_;
   LeaveRooms leave_rooms_;
+  // user '|' device -> when and which address was last written (a write at most once a minute
+  // per device and address). Bounded: forgotten at kMaxIpWrites.
   std::unordered_map<std::string, std::pair<std::int64_t, std::string>> last_ip_write_;
   std::unordered_map<std::string, std::int64_t> nonces_;  // nonce -> expiry (ms)
 };
