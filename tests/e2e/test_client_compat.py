@@ -5,6 +5,7 @@ oversized thumbnail requests, empty pagination tokens and the TURN endpoint."""
 import base64
 import hashlib
 import hmac
+import json
 import struct
 import time
 import unittest
@@ -105,6 +106,38 @@ class ClientCompat(unittest.TestCase):
         self.assertEqual(by_key[("m.room.member", self.carol.user_id)]["content"]["membership"], "knock")
 
     # Deactivation is not revealed to a caller who does not know the password (defect 6).
+    # A room without a name is named after its heroes (sync "RoomSummary"): up to five other
+    # members, joined or invited, whose member events come with a lazy-loaded sync even when
+    # they did not speak; a name or alias that is empty counts as none.
+    def test_an_unnamed_room_sends_its_heroes_and_their_members(self):
+        lazy = harness.quote(json.dumps({"room": {"state": {"lazy_load_members": True}, "timeline": {"limit": 1}}}))
+        room = self.alice.ok("POST", "/createRoom", {"invite": [self.bob.user_id, self.carol.user_id]})["room_id"]
+        self.bob.ok("POST", room_path(room, "/join"), {})
+        self.alice.ok("PUT", room_path(room, "/send/m.room.message/hero-1"), {"msgtype": "m.text", "body": "hi"})
+
+        def joined(user):
+            status, body = user.call("GET", f"/sync?timeout=0&filter={lazy}")
+            self.assertEqual(status, 200, body)
+            return body["rooms"]["join"][room]
+
+        seen = joined(self.bob)
+        self.assertEqual(seen["summary"]["m.heroes"], sorted([self.alice.user_id, self.carol.user_id]))
+        members = {e["state_key"]: e["content"]["membership"] for e in seen["state"]["events"]
+                   if e["type"] == "m.room.member"}
+        self.assertEqual(members.get(self.carol.user_id), "invite", seen["state"]["events"])
+        self.alice.ok("PUT", room_path(room, "/state/m.room.name"), {"name": ""})
+        self.assertIn("m.heroes", joined(self.bob)["summary"])
+        self.alice.ok("PUT", room_path(room, "/state/m.room.name"), {"name": "tea"})
+        self.assertNotIn("m.heroes", joined(self.bob)["summary"])
+
+    def test_a_room_left_by_everyone_else_is_named_after_those_who_left(self):
+        room = self.alice.ok("POST", "/createRoom", {"invite": [self.bob.user_id]})["room_id"]
+        self.bob.ok("POST", room_path(room, "/join"), {})
+        self.bob.ok("POST", room_path(room, "/leave"), {})
+        summary = self.alice.sync()["rooms"]["join"][room]["summary"]
+        self.assertEqual(summary["m.heroes"], [self.bob.user_id])
+        self.assertEqual((summary["m.joined_member_count"], summary["m.invited_member_count"]), (1, 0))
+
     def test_login_does_not_reveal_deactivation(self):
         dora = User(self.server, "dora", self.server.registration_token())
         status, challenge = dora.call("POST", "/account/deactivate", {})

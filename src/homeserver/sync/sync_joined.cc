@@ -3,8 +3,10 @@
 // account data, unread counts and summary.
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <set>
 #include <utility>
+#include <vector>
 
 #include "homeserver/sync/sync_pass.h"
 #include "homeserver/timeline/pagination.h"
@@ -91,12 +93,14 @@ std::vector<std::string> changed_state_ids(SyncPass& pass, const RoomState& room
 
 // State: everything up to the timeline's start for a room new to this sync (with
 // use_state_after, v1.16, up to its end: the client then takes the room's state from this
-// list alone, so it repeats the timeline's state changes); otherwise changed_state_ids.
+// list alone, so it repeats the timeline's state changes); otherwise changed_state_ids. The
+// lazily loaded members are the timeline's senders and the summary's heroes.
 std::vector<storage::StoredEvent> joined_state(SyncPass& pass, const RoomState& room, const JoinedTimeline& timeline,
-                                               bool newly) {
+                                               bool newly, const std::optional<std::vector<std::string>>& heroes) {
   std::set<std::string> senders;
   for (const auto& event : timeline.events) senders.insert(event.sender);
   if (newly) senders.insert(pass.user);
+  if (heroes) senders.insert(heroes->begin(), heroes->end());
   const EventFilter& state_filter = pass.filter.room.state;
   std::vector<std::string> state_ids;
   if (newly) {
@@ -152,15 +156,32 @@ void unread_notifications(SyncPass& pass, const RoomState& room, const storage::
   if (!threads.empty()) room_json["unread_thread_notifications"] = std::move(threads);
 }
 
-json::object room_summary(const RoomState& room, const std::string& user) {
-  json::object summary{{"m.joined_member_count", room.joined.size()}, {"m.invited_member_count", room.invited.size()}};
-  if (!room.pdu("m.room.name", "") && !room.pdu("m.room.canonical_alias", "")) {
-    json::array heroes;  // the first five, not a walk over every member of a large room
-    for (const auto* group : {&room.joined, &room.invited})
-      for (auto it = group->begin(); it != group->end() && heroes.size() < 5; ++it)
-        if (*it != user) heroes.emplace_back(*it);
-    summary["m.heroes"] = std::move(heroes);
+// The summary's heroes (sync "RoomSummary"), for a room whose m.room.name and
+// m.room.canonical_alias are unset or empty: up to five other members, joined or invited, or
+// when there are none those who left or were banned. Ordered by user ID, not by when they came.
+std::optional<std::vector<std::string>> room_heroes(const RoomState& room, const std::string& user) {
+  constexpr std::size_t kHeroes = 5;
+  const json::object* name = room.content("m.room.name", "");
+  const json::object* alias = room.content("m.room.canonical_alias", "");
+  if ((name && !string_field(*name, "name").empty()) || (alias && !string_field(*alias, "alias").empty()))
+    return std::nullopt;
+  std::vector<std::string> heroes;  // the first five, not a walk over every member of a large room
+  for (const auto* group : {&room.joined, &room.invited})
+    for (auto it = group->begin(); it != group->end() && heroes.size() < kHeroes; ++it)
+      if (*it != user) heroes.push_back(*it);
+  if (!heroes.empty()) return heroes;
+  for (auto it = room.state.lower_bound({"m.room.member", ""});
+       it != room.state.end() && it->first.first == "m.room.member" && heroes.size() < kHeroes; ++it) {
+    const std::string& member = it->first.second;
+    const std::string membership = room.membership(member);
+    if (member != user && (membership == "leave" || membership == "ban")) heroes.push_back(member);
   }
+  return heroes;
+}
+
+json::object room_summary(const RoomState& room, const std::optional<std::vector<std::string>>& heroes) {
+  json::object summary{{"m.joined_member_count", room.joined.size()}, {"m.invited_member_count", room.invited.size()}};
+  if (heroes) summary["m.heroes"] = json::array(heroes->begin(), heroes->end());
   return summary;
 }
 
@@ -176,7 +197,8 @@ std::optional<json::object> joined_room(SyncPass& pass, const RoomState& room, c
   json::array ephemeral = room_ephemeral(pass.typing, pass.user_data, membership.room_id, pass.user, pass.since, newly);
   if (!newly && timeline.events.empty() && ephemeral.empty() && account_data.empty()) return std::nullopt;
 
-  const std::vector<storage::StoredEvent> state_events = joined_state(pass, room, timeline, newly);
+  const std::optional<std::vector<std::string>> heroes = room_heroes(room, pass.user);
+  const std::vector<storage::StoredEvent> state_events = joined_state(pass, room, timeline, newly, heroes);
   remember_sent_members(pass, membership.room_id, newly, state_events, timeline);
   json::object room_json;
   json::array timeline_json = format_all(pass, timeline.events, true);
@@ -192,7 +214,7 @@ std::optional<json::object> joined_room(SyncPass& pass, const RoomState& room, c
   room_json["ephemeral"] = {{"events", std::move(ephemeral)}};
   room_json["account_data"] = {{"events", std::move(account_data)}};
   unread_notifications(pass, room, membership, room_json);
-  room_json["summary"] = room_summary(room, pass.user);
+  room_json["summary"] = room_summary(room, heroes);
   return room_json;
 }
 
