@@ -233,7 +233,7 @@ class Homeserver {
         federation_queries(options.federation, store, store, directory),
         federation_joins(options.timeline, store, room_cache_, event_builder_, write_path_, key_ring_, key),
         federation_invites(options.timeline, store, room_cache_, write_path_, key_ring_, key),
-        federation_sender(options.federation.server_name, federation_transport_, scheduler),
+        federation_sender(options.federation.server_name, federation_transport_, scheduler, key),
         federation_receiver(
             federation_intake_,
             {[this](const core::UserId& user, const core::RoomId& room, bool typing) {
@@ -250,7 +250,7 @@ class Homeserver {
                device_lists.remote_changed(origin, user_id);
              },
              [this](const std::string& origin, const json::object& content) { presence.receive(origin, content); }}),
-        federation_reads(options.federation.server_name, store, room_cache_) {
+        federation_reads(options.federation.server_name, store, room_cache_, key) {
     write_path_.subscribe([this](const Written& written) { notifier_.on_written(written); });
     write_path_.subscribe([this](const Written& written) { push_delivery_.on_written(written); });
     // Federation off: not subscribed at all, so the write path pays nothing for it.

@@ -68,17 +68,19 @@ std::string room_id_from_create_event(const json::object& create_pdu, const Room
   return "!" + core::base64url_encode(reference_hash(create_pdu, rules));
 }
 
-std::string finalize_local_event(json::object& pdu, const RoomVersionRules& rules, std::string_view server_name,
-                                 const core::SigningKey& key) {
+std::string finalize_local_event(json::object& pdu, const RoomVersionRules& rules, std::string_view server_name) {
   const bool server_scoped = rules.event_id_format == EventIdFormat::kServerScoped;
   if (server_scoped && !pdu.contains("event_id")) pdu["event_id"] = new_server_scoped_event_id(server_name);
   pdu["hashes"] = json::object{{"sha256", content_hash(pdu)}};
-  // The signature and the reference hash (the event ID) cover the same bytes: the redacted
-  // event without signatures and unsigned. Made once.
-  const std::string covered = core::canonical_json(without(redact(pdu, rules), {"unsigned", "signatures"}));
-  pdu["signatures"] = json::object{{server_name, json::object{{key.key_id(), key.sign(covered)}}}};
   if (server_scoped) return std::string(pdu["event_id"].as_string());
-  return hash_event_id(core::sha256(covered), rules);
+  return hash_event_id(reference_hash(pdu, rules), rules);
+}
+
+std::string finalize_local_event(json::object& pdu, const RoomVersionRules& rules, std::string_view server_name,
+                                 const core::SigningKey& key) {
+  std::string event_id = finalize_local_event(pdu, rules, server_name);
+  add_event_signature(pdu, rules, server_name, key);
+  return event_id;
 }
 
 void add_event_signature(json::object& pdu, const RoomVersionRules& rules, std::string_view server_name,
@@ -89,6 +91,27 @@ void add_event_signature(json::object& pdu, const RoomVersionRules& rules, std::
   json::value& own = signatures.as_object()[server_name];
   if (!own.is_object()) own = json::object{};
   own.as_object()[key.key_id()] = key.sign(covered);
+}
+
+void sign_own_event(json::object& pdu, const RoomVersionRules& rules, std::string_view server_name,
+                    const core::SigningKey& key) {
+  const json::value* sender = pdu.if_contains("sender");
+  if (!sender || !sender->is_string()) return;
+  const std::string_view user_id = sender->get_string();
+  const auto colon = user_id.find(':');
+  if (colon == std::string_view::npos || user_id.substr(colon + 1) != server_name) return;
+  if (const json::value* signatures = pdu.if_contains("signatures"); signatures && signatures->is_object()) {
+    const json::value* own = signatures->get_object().if_contains(server_name);
+    if (own && own->is_object() && !own->get_object().empty()) return;
+  }
+  add_event_signature(pdu, rules, server_name, key);
+}
+
+std::size_t signature_bytes(std::string_view server_name, std::string_view key_id) {
+  constexpr std::size_t kEd25519Base64 = 86;  // 64 bytes, unpadded base64
+  const json::object signatures{
+      {"signatures", json::object{{server_name, json::object{{key_id, std::string(kEd25519Base64, 'A')}}}}}};
+  return core::canonical_json(signatures).size() - 1;  // without its braces, with the comma before it
 }
 
 }  // namespace myelin::rooms

@@ -51,18 +51,33 @@ std::string new_server_scoped_event_id(std::string_view server_name);
 // v12: the room ID an m.room.create event defines: "!" + URL-safe base64 of its reference hash.
 std::string room_id_from_create_event(const json::object& create_pdu, const RoomVersionRules& rules);
 
-// Completes a locally built PDU: sets hashes.sha256, signs the redacted form with `key` as
-// `server_name` (signatures go onto the full event) and returns the event ID. v1/v2: the
-// event ID is the PDU's "event_id", set to new_server_scoped_event_id(server_name) first when
-// it has none (it is hashed and signed with the event). v3+: the PDU must not contain
-// event_id (these versions do not carry it).
+// Completes a locally built PDU: sets hashes.sha256 and returns the event ID, leaving it
+// unsigned. v1/v2: the event ID is the PDU's "event_id", set to
+// new_server_scoped_event_id(server_name) first when it has none (it is hashed with the
+// event). v3+: the PDU must not contain event_id (these versions do not carry it).
+// The event ID does not depend on signatures, and ed25519 signatures are deterministic, so this
+// server stores its events unsigned and signs them when they leave for another server
+// (sign_own_event): a room without other servers never pays for a signature.
+std::string finalize_local_event(json::object& pdu, const RoomVersionRules& rules, std::string_view server_name);
+// The same, then signed with `key` as `server_name`: for an event that leaves at once (a join
+// made on another server's template) or one that stands for another server's in tests.
 std::string finalize_local_event(json::object& pdu, const RoomVersionRules& rules, std::string_view server_name,
                                  const core::SigningKey& key);
 
 // Adds `server_name`'s signature (of the redacted event without signatures and unsigned) to a
-// PDU another server built, keeping the signatures it has: a resident server countersigns a
-// join it accepts through send_join.
+// PDU, keeping the signatures it has: a resident server countersigns a join it accepts through
+// send_join.
 void add_event_signature(json::object& pdu, const RoomVersionRules& rules, std::string_view server_name,
                          const core::SigningKey& key);
+
+// What every PDU leaving this server goes through: an event of this server's users that has
+// no signature of `server_name` yet (the store holds them unsigned) gets one; any other PDU is
+// left as it is.
+void sign_own_event(json::object& pdu, const RoomVersionRules& rules, std::string_view server_name,
+                    const core::SigningKey& key);
+
+// How many bytes sign_own_event adds to the canonical JSON of an unsigned PDU: its size limit
+// (kMaxPduBytes) counts the signatures.
+std::size_t signature_bytes(std::string_view server_name, std::string_view key_id);
 
 }  // namespace myelin::rooms

@@ -156,5 +156,33 @@ TEST(RoomIdFromCreateEvent, IsTheCreateEventIdWithBangSigil) {
   EXPECT_EQ(room_id.size(), 44u);  // '!' + 43 characters of unpadded base64 of 32 bytes
 }
 
+// This server's events are stored unsigned and signed as they leave: the signature does not
+// change the event ID, adds exactly signature_bytes, and is made once; other servers' events and
+// events already signed by this server are left as they are.
+TEST(SignOwnEvent, SignsThisServersUnsignedEventsOnce) {
+  const core::SigningKey key = spec_key();
+  json::object event = parse(R"({"type": "m.room.message", "room_id": "!r:example.org",
+      "sender": "@a:example.org", "origin_server_ts": 5, "depth": 2, "prev_events": ["$p"],
+      "auth_events": ["$c"], "content": {"body": "hi"}})");
+  const std::string event_id = finalize_local_event(event, v("10"), "example.org");
+  EXPECT_FALSE(event.contains("signatures"));
+  const std::size_t unsigned_size = core::canonical_json(event).size();
+  sign_own_event(event, v("10"), "example.org", key);
+  EXPECT_TRUE(core::verify_json(redact(event, v("10")), "example.org", key.key_id(), key.public_key_base64()));
+  EXPECT_EQ(core::canonical_json(event).size(), unsigned_size + signature_bytes("example.org", key.key_id()));
+  EXPECT_EQ(event_id_of(event, v("10")), event_id);
+  const json::object once = event;
+  sign_own_event(event, v("10"), "example.org", core::SigningKey::generate("2"));
+  EXPECT_EQ(event, once);
+
+  json::object theirs = parse(R"({"type": "m.room.message", "room_id": "!r:example.org",
+      "sender": "@b:other.example", "origin_server_ts": 5, "depth": 2, "prev_events": ["$p"],
+      "auth_events": ["$c"], "content": {"body": "hi"}})");
+  finalize_local_event(theirs, v("10"), "other.example");
+  const json::object before = theirs;
+  sign_own_event(theirs, v("10"), "example.org", key);
+  EXPECT_EQ(theirs, before);
+}
+
 }  // namespace
 }  // namespace myelin::rooms

@@ -21,7 +21,7 @@ struct Federated {
                           [](const core::UserId&, const core::RoomId&, const core::EventId&, const std::string&) {},
                           [](const std::string&, const json::object&) {}, [](const std::string&, const std::string&) {},
                           [](const std::string&, const json::object&) {}}),
-        sender(server.options.server_name, server.transport, scheduler) {
+        sender(server.options.server_name, server.transport, scheduler, server.key) {
     server.receiver = &receiver;
     server.path.write_path.subscribe([this](const Written& written) { sender.on_written(written); });
   }

@@ -74,7 +74,10 @@ struct FederationRoom : ::testing::Test {
     auto event =
         remote.build(state ? *state : *room(), {sender, type, state_key, std::move(content), {}, origin_server_ts});
     EXPECT_TRUE(event) << event.error().message;
-    return event ? std::move(*event) : BuiltEvent{};
+    if (!event) return BuiltEvent{};
+    rooms::add_event_signature(event->pdu, *room()->rules, "remote.example", remote_key);
+    event->row.json = core::canonical_json(event->pdu);
+    return std::move(*event);
   }
   // The same event with `change` applied, hashed and signed again by remote.example.
   json::object resigned(json::object pdu, const std::function<void(json::object&)>& change) {

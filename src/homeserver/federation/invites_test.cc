@@ -93,6 +93,7 @@ TEST_F(InvitesTest, TheInviteEventIsChecked) {
   auto built = a.path.builder.build(
       *room, {"@alice:a.example", "m.room.member", "@bob:b.example", {{"membership", "invite"}}, {}});
   ASSERT_TRUE(built);
+  built->pdu = a.as_sent(built->pdu, room_id);
   const std::string event_id = built->row.event_id;
   auto offer = [&](const std::string& origin, const std::string& version, const std::string& id,
                    const json::object& pdu) {

@@ -24,6 +24,7 @@
 #include "homeserver/push/options.h"
 #include "homeserver/timeline/test_support.h"
 #include "http/http.h"
+#include "rooms/event_format.h"
 #include "storage/store.h"
 
 namespace myelin::homeserver::testing {
@@ -58,7 +59,7 @@ struct TestServer {
         remote(options, *store, path.write_path, transport, keys, key, scheduler),
         invites(options, *store, path.rooms, path.write_path, keys, key),
         memberships(options, path.rooms, path.write_path, transport, keys, key),
-        reads(name, *store, path.rooms) {
+        reads(name, *store, path.rooms, key) {
     servers[name] = this;
     keys.keys[name] = &key;
   }
@@ -86,6 +87,13 @@ struct TestServer {
     auto room = create_planned_room(path.builder, *store, path.write_path, options.server_name, std::move(plan),
                                     {{"membership", "join"}, {"displayname", "Creator"}});
     return room ? *room : "";
+  }
+
+  // `pdu` of `room` as this server sends it to another: signed if it is its own (its events are
+  // stored and built unsigned).
+  json::object as_sent(json::object pdu, const std::string& room) {
+    rooms::sign_own_event(pdu, *path.rooms.room(room)->rules, options.server_name, key);
+    return pdu;
   }
 
   // Joins the local `user` through `servers`; the room ID or the error.

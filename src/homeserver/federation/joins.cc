@@ -67,7 +67,8 @@ std::vector<json::object> auth_chain(storage::EventStore& store, const rooms::Ro
 // send_join's answer for a join whose state before was `before`.
 json::object join_answer(storage::EventStore& store, const rooms::RoomVersionRules& rules,
                          const storage::StateMap& before, const json::object& join, bool omit_members,
-                         const std::set<std::string>& joined_before, const std::string& server_name) {
+                         const std::set<std::string>& joined_before, const std::string& server_name,
+                         const core::SigningKey& key) {
   std::vector<std::string> ids;
   ids.reserve(before.size());
   for (const auto& [key, id] : before) ids.push_back(id);
@@ -95,6 +96,8 @@ json::object join_answer(storage::EventStore& store, const rooms::RoomVersionRul
     for (const auto& pdu : state) in_state.insert(rooms::event_id_of(pdu, rules));
     std::erase_if(chain, [&](const json::object& pdu) { return in_state.contains(rooms::event_id_of(pdu, rules)); });
   }
+  for (auto* events : {&state, &chain})
+    for (json::object& pdu : *events) rooms::sign_own_event(pdu, rules, server_name, key);
   std::set<std::string> servers{server_name};
   for (const auto& user : joined_before) servers.emplace(server_of(user));
   json::array servers_in_room(servers.begin(), servers.end());
@@ -244,10 +247,14 @@ void FederationJoins::send_leave(const std::string& origin, const std::string& r
 void FederationJoins::send_knock(const std::string& origin, const std::string& room_id, const std::string& event_id,
                                  json::object pdu, std::function<void(core::Result<json::object>)> done) {
   send_member(origin, room_id, event_id, std::move(pdu), "knock",
-              [done = std::move(done)](const core::Result<std::shared_ptr<RoomState>>& room) {
+              [this, done = std::move(done)](const core::Result<std::shared_ptr<RoomState>>& room) {
                 if (!room) return done(std::unexpected(room.error()));
                 json::array state;
-                for (const json::object* event : stripped_state_pdus(**room, {})) state.emplace_back(*event);
+                for (const json::object* event : stripped_state_pdus(**room, {})) {
+                  json::object pdu = *event;
+                  rooms::sign_own_event(pdu, *(*room)->rules, config_.server_name, key_);
+                  state.emplace_back(std::move(pdu));
+                }
                 done(json::object{{"knock_room_state", std::move(state)}});
               });
 }
@@ -287,7 +294,7 @@ core::Result<json::object> FederationJoins::accept_join(RoomState& room, json::o
   for (const auto& [key, entry] : room.state) before[key] = entry.event_id;
   const std::set<std::string> joined_before = room.joined;
   write_path_.write(room, built);
-  return join_answer(store_, rules, before, built.pdu, omit_members, joined_before, config_.server_name);
+  return join_answer(store_, rules, before, built.pdu, omit_members, joined_before, config_.server_name, key_);
 }
 
 core::Result<json::object> FederationJoins::answer_again(const RoomState& room, const storage::StoredEvent& join,
@@ -298,7 +305,7 @@ core::Result<json::object> FederationJoins::answer_again(const RoomState& room, 
   std::set<std::string> joined_before;
   for (const auto& [key, id] : before)
     if (key.first == "m.room.member" && room.membership(key.second) == "join") joined_before.insert(key.second);
-  return join_answer(store_, *room.rules, before, *pdu, omit_members, joined_before, config_.server_name);
+  return join_answer(store_, *room.rules, before, *pdu, omit_members, joined_before, config_.server_name, key_);
 }
 
 }  // namespace myelin::homeserver

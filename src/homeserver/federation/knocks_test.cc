@@ -177,7 +177,9 @@ TEST_F(KnocksTest, AKickOfTheKnockReachesTheKnockingServer) {
     intake.receive("a.example", pdu, [&outcome](PduOutcome o) { outcome = std::move(o); });
     return outcome ? outcome->error : "no answer";
   };
-  auto event_of = [&](const std::string& event_id) { return *core::parse_json_object(a.store->event(event_id)->json); };
+  auto event_of = [&](const std::string& event_id) {
+    return a.as_sent(*core::parse_json_object(a.store->event(event_id)->json), room_id);
+  };
   // Something else of the room, which b is not in: ignored.
   auto message = a.path.timeline.send(id<core::RoomId>(room_id),
                                       {"@alice:a.example", "m.room.message", std::nullopt, {{"body", "hi"}}, {}});
@@ -202,7 +204,7 @@ TEST_F(KnocksTest, AV1InviteIsOfARoomOfVersion1Or2) {
   auto built = a.path.builder.build(
       *room, {"@alice:a.example", "m.room.member", "@bob:b.example", {{"membership", "invite"}}, {}});
   ASSERT_TRUE(built);
-  json::object pdu = built->pdu;
+  json::object pdu = a.as_sent(built->pdu, old);
   pdu["unsigned"] = json::object{{"invite_room_state", stripped_room_state(*room, {"@alice:a.example"})}};
   std::optional<core::Result<json::object>> answer;
   b.invites.receive_v1("a.example", old, built->row.event_id, pdu,
@@ -219,7 +221,7 @@ TEST_F(KnocksTest, AV1InviteIsOfARoomOfVersion1Or2) {
                            {"@alice:a.example", "m.room.member", "@bob:b.example", {{"membership", "invite"}}, {}});
   ASSERT_TRUE(newer);
   answer.reset();
-  b.invites.receive_v1("a.example", room_id, newer->row.event_id, newer->pdu,
+  b.invites.receive_v1("a.example", room_id, newer->row.event_id, a.as_sent(newer->pdu, room_id),
                        [&answer](core::Result<json::object> r) { answer = std::move(r); });
   ASSERT_TRUE(answer);
   EXPECT_FALSE(*answer);

@@ -67,8 +67,10 @@ std::vector<FederationReads::Pdu> FederationReads::room_events(const RoomState& 
   std::vector<Pdu> found;
   for (auto& event : store_.events(ids)) {
     if (event.room_id != room.room_id) continue;
-    if (auto pdu = core::parse_json_object(event.json))
+    if (auto pdu = core::parse_json_object(event.json)) {
+      rooms::sign_own_event(*pdu, *room.rules, server_name_, key_);
       found.push_back({std::move(event.event_id), std::move(*pdu), event.pos});
+    }
   }
   return found;
 }
@@ -102,6 +104,7 @@ core::Result<json::object> FederationReads::event(const std::string& origin, con
   if (!found) return std::unexpected(found.error());
   auto pdu = core::parse_json_object(found->event.json);
   if (!pdu) return core::fail(core::Errc::kInternal, "Stored event is not JSON");
+  rooms::sign_own_event(*pdu, *found->room->rules, server_name_, key_);
   std::vector<Pdu> pdus{{found->event.event_id, std::move(*pdu), found->event.pos}};
   redact_unreadable(*found->room, origin, pdus);
   return as_transaction(json::array{json::value(std::move(pdus.front().pdu))});

@@ -17,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/crypto.h"
 #include "core/error.h"
 #include "core/json.h"
 #include "homeserver/timeline/room_cache.h"
@@ -26,8 +27,10 @@ namespace myelin::homeserver {
 
 class FederationReads {
  public:
-  FederationReads(std::string server_name, storage::EventStore& store, RoomCache& rooms)
-      : server_name_(std::move(server_name)), store_(store), rooms_(rooms) {}
+  // Every PDU answered is as stored, with this server's signature added to its own events
+  // (rooms::sign_own_event: they are stored unsigned).
+  FederationReads(std::string server_name, storage::EventStore& store, RoomCache& rooms, const core::SigningKey& key)
+      : server_name_(std::move(server_name)), store_(store), rooms_(rooms), key_(key) {}
 
   // GET /event/{eventId}: {origin, origin_server_ts, pdus: [the PDU]}.
   core::Result<json::object> event(const std::string& origin, const std::string& event_id);
@@ -74,7 +77,7 @@ class FederationReads {
   core::Result<std::pair<std::vector<Pdu>, std::vector<Pdu>>> state_at(const Found& found);
   // The auth events of `pdus`, recursively, without `pdus` themselves unless reached.
   core::Result<std::vector<Pdu>> auth_chain(const RoomState& room, const std::vector<Pdu>& pdus);
-  // The stored events of the room among `ids`, parsed.
+  // The stored events of the room among `ids`, parsed and signed if ours.
   std::vector<Pdu> room_events(const RoomState& room, const std::vector<std::string>& ids);
   std::vector<Pdu> walk_back(const RoomState& room, std::vector<std::string> start, std::set<std::string> skip,
                              std::size_t limit, std::int64_t min_depth);
@@ -87,6 +90,7 @@ class FederationReads {
   std::string server_name_;
   storage::EventStore& store_;
   RoomCache& rooms_;
+  const core::SigningKey& key_;
 };
 
 }  // namespace myelin::homeserver

@@ -13,7 +13,7 @@ namespace myelin::homeserver {
 namespace {
 
 struct ReadsTest : testing::FederationRoom {
-  FederationReads reads{"here.example", *store, here.rooms};
+  FederationReads reads{"here.example", *store, here.rooms, here_key};
   PduIntake intake{"here.example", *store, *store, here.rooms, here.write_path, keys, transport};
 
   // Bob of remote.example joins.

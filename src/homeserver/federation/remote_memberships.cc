@@ -15,6 +15,7 @@ constexpr std::size_t kMaxKnockAnswerBytes = 1 << 20;  // knock_room_state: 50 e
 
 void RemoteMemberships::invite(const rooms::RoomVersionRules& rules, json::object pdu, json::array invite_room_state,
                                std::function<void(core::Result<json::object>)> done) {
+  rooms::sign_own_event(pdu, rules, config_.server_name, key_);
   const std::string event_id = rooms::event_id_of(pdu, rules);
   auto invitee = core::UserId::parse(string_field(pdu, "state_key"));
   if (!invitee) return done(core::fail(core::Errc::kInvalidParam, "Invalid user ID"));
@@ -188,7 +189,7 @@ void RemoteMemberships::leave_locally(const std::string& user_id, const std::str
                    {"depth", own ? own->pdu->at("depth").to_number<std::int64_t>() + 1 : 1},
                    {"origin", config_.server_name},
                    {"origin_server_ts", core::now_ms()}};
-  rooms::finalize_local_event(pdu, *room->rules, config_.server_name, key_);
+  rooms::finalize_local_event(pdu, *room->rules, config_.server_name);
   write_out_of_room(rooms_, write_path_, *room->rules, std::move(pdu), user_id);
 }
 

@@ -27,7 +27,7 @@ class RemoteMemberships {
                     KeyFetcher& keys, const core::SigningKey& key)
       : config_(config), rooms_(rooms), write_path_(write_path), transport_(transport), keys_(keys), key_(key) {}
 
-  // PUT /v2/invite to the invitee's server with our built invite `pdu` and the room's
+  // PUT /v2/invite to the invitee's server with our built invite `pdu` (signed here) and the room's
   // stripped state (v1 invite, for a room of version 1 or 2, when the server knows no v2);
   // `done` gets the same event with that server's signature added (verified),
   // else the server's M_FORBIDDEN / M_NOT_FOUND, or 502 M_UNKNOWN (unreachable, nonsense).

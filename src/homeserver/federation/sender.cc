@@ -5,6 +5,7 @@
 #include <set>
 
 #include "core/clock.h"
+#include "rooms/event_format.h"
 #include "rooms/server_acl.h"
 
 namespace myelin::homeserver {
@@ -21,8 +22,13 @@ void push_bounded(std::deque<T>& queue, T item, std::size_t bound, std::size_t i
 
 }  // namespace
 
-FederationSender::FederationSender(std::string server_name, Transport& transport, http::Scheduler& scheduler)
-    : server_name_(std::move(server_name)), transport_(transport), scheduler_(scheduler), started_ms_(core::now_ms()) {}
+FederationSender::FederationSender(std::string server_name, Transport& transport, http::Scheduler& scheduler,
+                                   const core::SigningKey& key)
+    : server_name_(std::move(server_name)),
+      transport_(transport),
+      scheduler_(scheduler),
+      key_(key),
+      started_ms_(core::now_ms()) {}
 
 std::chrono::milliseconds FederationSender::backoff(int failures) {
   if (failures <= 0) return std::chrono::milliseconds(0);
@@ -53,7 +59,9 @@ void FederationSender::on_written(const Written& written) {
   const json::object* acl = written.room.content("m.room.server_acl", "");
   std::erase_if(servers, [&](const std::string& server) { return !rooms::server_allowed_by_acl(acl, server); });
   if (servers.empty()) return;
-  send_pdu({servers.begin(), servers.end()}, event.pdu);
+  json::object pdu = event.pdu;
+  rooms::sign_own_event(pdu, *written.room.rules, server_name_, key_);
+  send_pdu({servers.begin(), servers.end()}, pdu);
 }
 
 void FederationSender::send_pdu(const std::vector<std::string>& destinations, const json::object& pdu) {

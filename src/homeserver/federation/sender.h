@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "core/crypto.h"
 #include "core/json.h"
 #include "homeserver/federation/transport.h"
 #include "homeserver/timeline/write_path.h"
@@ -26,15 +27,16 @@ namespace myelin::homeserver {
 
 class FederationSender {
  public:
-  FederationSender(std::string server_name, Transport& transport, http::Scheduler& scheduler);
+  FederationSender(std::string server_name, Transport& transport, http::Scheduler& scheduler,
+                   const core::SigningKey& key);
 
   // The write-path subscriber: an event sent here (its sender is local) goes to every other
   // server with a member joined after it, and, for m.room.member other than an invite (which
   // went through /invite), the target's server (so the server of a user who left or was kicked
   // hears of it); never to a server the room's server ACL denies (nor are its room EDUs).
+  // Signed here (rooms::sign_own_event), once for all its destinations.
   void on_written(const Written& written);
 
-  void send_pdu(const std::vector<std::string>& destinations, const json::object& pdu);
   void send_edu(const std::string& destination, json::object edu);
   // An EDU {edu_type, content} to every other server with a member joined to the room.
   void send_room_edu(const RoomState& room, std::string_view edu_type, const json::object& content);
@@ -61,12 +63,14 @@ class FederationSender {
     int failures = 0;
     std::unique_ptr<http::Timer> retry;
   };
+  void send_pdu(const std::vector<std::string>& destinations, const json::object& pdu);
   void pump(const std::string& destination);
   void finish(const std::string& destination, const IncomingResponse& response);
 
   std::string server_name_;
   Transport& transport_;
   http::Scheduler& scheduler_;
+  const core::SigningKey& key_;
   std::map<std::string, Queue> queues_;
   std::uint64_t next_txn_ = 0;
   const std::int64_t started_ms_;  // with next_txn_, a txnId this server never used before

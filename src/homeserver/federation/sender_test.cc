@@ -6,6 +6,7 @@
 
 #include "homeserver/federation/fake_transport.h"
 #include "http/manual_scheduler.h"
+#include "rooms/event_format.h"
 
 namespace myelin::homeserver {
 namespace {
@@ -13,8 +14,13 @@ namespace {
 struct FederationSenderTest : ::testing::Test {
   http::ManualScheduler scheduler;
   FakeTransport transport;
-  FederationSender sender{"here.example", transport, scheduler};
-  RoomState room;
+  core::SigningKey key = core::SigningKey::generate("k");
+  FederationSender sender{"here.example", transport, scheduler, key};
+  RoomState room = [] {
+    RoomState room;
+    room.rules = rooms::find_room_version("10");
+    return room;
+  }();
 
   // Exactly these users are joined.
   void join(const std::vector<std::string>& users) {
@@ -49,6 +55,18 @@ TEST_F(FederationSenderTest, LocalEventsGoToEveryOtherServerWithAJoinedMember) {
   EXPECT_EQ(transport.body(0).at("origin"), "here.example");
   EXPECT_EQ(transport.body(0).at("pdus").as_array().size(), 1u);
   EXPECT_TRUE(transport.body(0).at("edus").as_array().empty());
+}
+
+TEST_F(FederationSenderTest, ItsOwnEventsLeaveSignedByThisServerOnceForEveryDestination) {
+  // The store holds this server's events unsigned (rooms::finalize_local_event).
+  join({"@a:here.example", "@b:there.example", "@d:third.example"});
+  write("@a:here.example", "m.room.message");
+  ASSERT_EQ(transport.sent.size(), 2u);
+  for (std::size_t i = 0; i < 2; ++i) {
+    const json::object& pdu = transport.body(i).at("pdus").as_array().at(0).as_object();
+    EXPECT_TRUE(
+        core::verify_json(rooms::redact(pdu, *room.rules), "here.example", key.key_id(), key.public_key_base64()));
+  }
 }
 
 TEST_F(FederationSenderTest, TheRoomsServerAclHoldsForOutgoingEventsAndEdus) {

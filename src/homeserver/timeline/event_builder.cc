@@ -120,9 +120,10 @@ core::Result<BuiltEvent> EventBuilder::build(const RoomState& room, const EventD
   if (!room.pdu("m.room.encryption", ""))
     built.row.search_text = search_text_of(draft.type, draft.state_key, draft.content);
 
-  std::string event_id = rooms::finalize_local_event(pdu, rules, config_.server_name, key_);
+  std::string event_id = rooms::finalize_local_event(pdu, rules, config_.server_name);
   std::string text = core::canonical_json(pdu);
-  if (text.size() > rooms::kMaxPduBytes) return core::fail(core::Errc::kTooLarge, "Event is larger than 65536 bytes");
+  if (text.size() + signature_bytes_ > rooms::kMaxPduBytes)
+    return core::fail(core::Errc::kTooLarge, "Event is larger than 65536 bytes");
 
   storage::NewEvent& row = built.row;
   row.event_id = std::move(event_id);

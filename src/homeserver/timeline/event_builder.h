@@ -2,8 +2,10 @@
 // The local event builder: turns a draft into a PDU on top of a room's current state —
 // prev_events (all the room's forward extremities), depth, auth_events from the room version's
 // auth types — checks its numbers and the authorization rules against that state, works out
-// what a redaction erases, hashes and signs it, gives it its event ID and refuses it over
-// 65,536 bytes. Builds only: nothing is persisted or changed (that is the write path's job).
+// what a redaction erases, hashes it, gives it its event ID and refuses it over 65,536 bytes
+// once signed. It is left unsigned: the server signs its events when they leave for another
+// server (rooms::sign_own_event). Builds only: nothing is persisted or changed (that is the
+// write path's job).
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -14,6 +16,7 @@
 #include "core/json.h"
 #include "homeserver/timeline/options.h"
 #include "homeserver/timeline/room_state.h"
+#include "rooms/event_format.h"
 #include "storage/event_store.h"
 #include "storage/relation_store.h"
 
@@ -39,7 +42,10 @@ class EventBuilder {
  public:
   EventBuilder(const TimelineOptions& config, storage::EventStore& store, storage::RelationStore& relations,
                const core::SigningKey& key)
-      : config_(config), store_(store), relations_(relations), key_(key) {}
+      : config_(config),
+        store_(store),
+        relations_(relations),
+        signature_bytes_(rooms::signature_bytes(config.server_name, key.key_id())) {}
 
   // M_FORBIDDEN when the auth rules (or, for a redaction, the power levels) refuse,
   // M_INVALID_PARAM for a redaction of another room's event, M_TOO_LARGE over 65,536 bytes,
@@ -63,7 +69,7 @@ class EventBuilder {
   const TimelineOptions& config_;
   storage::EventStore& store_;
   storage::RelationStore& relations_;
-  const core::SigningKey& key_;
+  const std::size_t signature_bytes_;  // what the signature will add to the size
 };
 
 }  // namespace myelin::homeserver

@@ -119,9 +119,14 @@ TEST_F(WritePathFixture, ASubscriberThatWritesIsAnnouncedBeforeLaterSubscribersH
 
 // v1/v2 (rooms/fragments/v1-event-ids.md, pdu_v1): the event carries its "$id:server" ID, and
 // prev_events/auth_events are [id, {"sha256": reference hash}] pairs, also for events read
-// back from the store; every built event passes the receipt format check.
+// back from the store; every built event passes the receipt format check once signed (as it
+// leaves for another server).
 TEST_F(WritePathFixture, V1EventsCarryTheirIdAndReferenceByPairs) {
   const rooms::RoomVersionRules& v1 = *rooms::find_room_version("1");
+  auto as_sent = [&](json::object pdu) {
+    rooms::sign_own_event(pdu, v1, "localhost", key);
+    return pdu;
+  };
   std::vector<BuiltEvent> built;
   const std::string room_id = create_room("1", &built);
   ASSERT_EQ(built.size(), 2u);
@@ -133,7 +138,9 @@ TEST_F(WritePathFixture, V1EventsCarryTheirIdAndReferenceByPairs) {
   EXPECT_EQ(join.at("prev_events"), json::value(json::array{reference}));
   EXPECT_EQ(join.at("auth_events"), json::value(json::array{reference}));
   for (const BuiltEvent& event : built) {
-    EXPECT_TRUE(rooms::check_pdu_format(event.pdu, v1)) << rooms::check_pdu_format(event.pdu, v1).error().message;
+    EXPECT_FALSE(event.pdu.contains("signatures"));
+    const auto format = rooms::check_pdu_format(as_sent(event.pdu), v1);
+    EXPECT_TRUE(format) << format.error().message;
   }
   std::shared_ptr<RoomState> room = rooms.room(room_id);
   ASSERT_TRUE(room);
@@ -142,7 +149,29 @@ TEST_F(WritePathFixture, V1EventsCarryTheirIdAndReferenceByPairs) {
   EXPECT_EQ(message->pdu.at("prev_events"),
             json::value(json::array{rooms::event_reference(built[1].row.event_id, join, v1)}));
   EXPECT_EQ(rooms::referenced_event_ids(message->pdu, "auth_events", v1).size(), 2u);  // create, sender's join
-  EXPECT_TRUE(rooms::check_pdu_format(message->pdu, v1));
+  EXPECT_TRUE(rooms::check_pdu_format(as_sent(message->pdu), v1));
+}
+
+// The size limit counts the signature an event gets when it leaves (it is stored unsigned).
+TEST_F(WritePathFixture, TheSizeLimitCountsTheSignatureToCome) {
+  std::shared_ptr<RoomState> room = rooms.room(create_room("10"));
+  ASSERT_TRUE(room);
+  auto with_body = [&](std::size_t bytes) {
+    return builder.build(
+        *room, {"@a:localhost", "m.room.message", std::nullopt, {{"body", std::string(bytes, 'x')}}, {}, 1000});
+  };
+  auto empty = with_body(0);
+  ASSERT_TRUE(empty) << empty.error().message;
+  const std::size_t signature = rooms::signature_bytes("localhost", key.key_id());
+  const std::size_t room_left = rooms::kMaxPduBytes - signature - empty->row.json.size();
+  auto largest = with_body(room_left);
+  ASSERT_TRUE(largest) << largest.error().message;
+  json::object sent = largest->pdu;
+  rooms::sign_own_event(sent, *room->rules, "localhost", key);
+  EXPECT_EQ(core::canonical_json(sent).size(), rooms::kMaxPduBytes);
+  auto over = with_body(room_left + 1);
+  ASSERT_FALSE(over);
+  EXPECT_EQ(over.error().errcode, "M_TOO_LARGE");
 }
 
 TEST(RoomStateApplyTest, AnEventReplacesTheExtremitiesItNames) {
