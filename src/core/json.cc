@@ -66,6 +66,8 @@ void append_double(std::string& out, double d) {
   out.append(buf, end);
 }
 
+void append_object(std::string& out, const json::object& obj, std::initializer_list<std::string_view> skipped);
+
 void append_value(std::string& out, const json::value& v) {
   switch (v.kind()) {
     case json::kind::null: out += "null"; break;
@@ -85,26 +87,27 @@ void append_value(std::string& out, const json::value& v) {
       out.push_back(']');
       break;
     }
-    case json::kind::object: {
-      const json::object& obj = v.get_object();
-      std::vector<const json::key_value_pair*> members;
-      members.reserve(obj.size());
-      for (const auto& kv : obj) members.push_back(&kv);
-      // Byte-wise order of UTF-8 keys is code point order.
-      std::sort(members.begin(), members.end(), [](const auto* a, const auto* b) { return a->key() < b->key(); });
-      out.push_back('{');
-      bool first = true;
-      for (const auto* kv : members) {
-        if (!first) out.push_back(',');
-        first = false;
-        append_string(out, kv->key());
-        out.push_back(':');
-        append_value(out, kv->value());
-      }
-      out.push_back('}');
-      break;
-    }
+    case json::kind::object: append_object(out, v.get_object(), {}); break;
   }
+}
+
+void append_object(std::string& out, const json::object& obj, std::initializer_list<std::string_view> skipped) {
+  std::vector<const json::key_value_pair*> members;
+  members.reserve(obj.size());
+  for (const auto& kv : obj)
+    if (std::find(skipped.begin(), skipped.end(), std::string_view(kv.key())) == skipped.end()) members.push_back(&kv);
+  // Byte-wise order of UTF-8 keys is code point order.
+  std::sort(members.begin(), members.end(), [](const auto* a, const auto* b) { return a->key() < b->key(); });
+  out.push_back('{');
+  bool first = true;
+  for (const auto* kv : members) {
+    if (!first) out.push_back(',');
+    first = false;
+    append_string(out, kv->key());
+    out.push_back(':');
+    append_value(out, kv->value());
+  }
+  out.push_back('}');
 }
 
 void append_path_key(std::string& path, std::string_view key) {
@@ -263,6 +266,12 @@ Result<json::object> parse_json_object(std::string_view text) {
 std::string canonical_json(const json::value& v) {
   std::string out;
   append_value(out, v);
+  return out;
+}
+
+std::string canonical_json_without(const json::object& object, std::initializer_list<std::string_view> skipped) {
+  std::string out;
+  append_object(out, object, skipped);
   return out;
 }
 

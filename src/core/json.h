@@ -28,6 +28,9 @@ Result<json::object> parse_json_object(std::string_view text);
 // UTF-8 output. Integral doubles (1e10, -0.0) are written as integers, other doubles in their
 // shortest round-trip form; callers that must be canonical call check_event_numbers first.
 std::string canonical_json(const json::value& v);
+// The canonical JSON of `object` without its top-level members named in `skipped` (what is
+// hashed and signed of an event), without copying it.
+std::string canonical_json_without(const json::object& object, std::initializer_list<std::string_view> skipped);
 
 // Room versions 6+: an event may only contain integers in [-(2^53)+1, (2^53)-1] and no
 // floats. Fails with M_BAD_JSON naming the offending value's path.

@@ -86,6 +86,12 @@ TEST(CanonicalJson, SortsByCodePoint) {
   EXPECT_EQ(canon(R"({"😀":1,"é":2,"b":3,"B":4,"":5})"), R"({"":5,"B":4,"b":3,"é":2,"😀":1})");
 }
 
+TEST(CanonicalJson, WithoutSkipsOnlyTopLevelMembers) {
+  const json::object event = parse_json_object(R"({"b":1,"unsigned":{"x":1},"a":{"unsigned":2},"hashes":3})").value();
+  EXPECT_EQ(canonical_json_without(event, {"unsigned", "hashes"}), R"({"a":{"unsigned":2},"b":1})");
+  EXPECT_EQ(canonical_json_without(event, {}), canonical_json(event));
+}
+
 TEST(CanonicalJson, Numbers) {
   EXPECT_EQ(canon("[0,-1,9007199254740991,-9007199254740991,18446744073709551615]"),
             "[0,-1,9007199254740991,-9007199254740991,18446744073709551615]");

@@ -60,13 +60,6 @@ Result<SigningKey> parse_key_file(const std::string& content) {
   return fail(Errc::kUnknown, "signing key file holds no key");
 }
 
-json::object without_unsigned_parts(const json::object& object) {
-  json::object stripped = object;
-  stripped.erase("signatures");
-  stripped.erase("unsigned");
-  return stripped;
-}
-
 }  // namespace
 
 Result<SigningKey> SigningKey::from_seed(std::string version, std::string_view seed) {
@@ -144,7 +137,7 @@ bool verify_ed25519(std::string_view public_key_base64, std::string_view message
 }
 
 void sign_json(json::object& object, std::string_view entity, const SigningKey& key) {
-  const std::string signature = key.sign(canonical_json(without_unsigned_parts(object)));
+  const std::string signature = key.sign(canonical_json_without(object, {"signatures", "unsigned"}));
   json::value& signatures = object["signatures"];
   if (!signatures.is_object()) signatures = json::object();
   json::value& by_entity = signatures.get_object()[entity];
@@ -161,7 +154,8 @@ bool verify_json(const json::object& object, std::string_view entity, std::strin
   if (!by_entity || !by_entity->is_object()) return false;
   const json::value* signature = by_entity->get_object().if_contains(key_id);
   if (!signature || !signature->is_string()) return false;
-  return verify_ed25519(public_key_base64, canonical_json(without_unsigned_parts(object)), signature->get_string());
+  return verify_ed25519(public_key_base64, canonical_json_without(object, {"signatures", "unsigned"}),
+                        signature->get_string());
 }
 
 }  // namespace myelin::core

@@ -9,11 +9,6 @@
 namespace myelin::rooms {
 namespace {
 
-json::object without(json::object object, std::initializer_list<std::string_view> keys) {
-  for (std::string_view key : keys) object.erase(key);
-  return object;
-}
-
 // The event ID of a v3+ event whose reference hash is `hash`.
 std::string hash_event_id(const std::string& hash, const RoomVersionRules& rules) {
   return "$" + (rules.event_id_format == EventIdFormat::kReferenceHash ? core::base64_encode(hash)
@@ -23,13 +18,11 @@ std::string hash_event_id(const std::string& hash, const RoomVersionRules& rules
 }  // namespace
 
 std::string content_hash(const json::object& pdu) {
-  const json::object stripped = without(pdu, {"unsigned", "signatures", "hashes"});
-  return core::base64_encode(core::sha256(core::canonical_json(stripped)));
+  return core::base64_encode(core::sha256(core::canonical_json_without(pdu, {"unsigned", "signatures", "hashes"})));
 }
 
 std::string reference_hash(const json::object& pdu, const RoomVersionRules& rules) {
-  const json::object stripped = without(redact(pdu, rules), {"unsigned", "signatures"});
-  return core::sha256(core::canonical_json(stripped));
+  return core::sha256(core::canonical_json_without(redact(pdu, rules), {"unsigned", "signatures"}));
 }
 
 std::string event_id_of(const json::object& pdu, const RoomVersionRules& rules) {
@@ -85,7 +78,7 @@ std::string finalize_local_event(json::object& pdu, const RoomVersionRules& rule
 
 void add_event_signature(json::object& pdu, const RoomVersionRules& rules, std::string_view server_name,
                          const core::SigningKey& key) {
-  const std::string covered = core::canonical_json(without(redact(pdu, rules), {"unsigned", "signatures"}));
+  const std::string covered = core::canonical_json_without(redact(pdu, rules), {"unsigned", "signatures"});
   json::value& signatures = pdu["signatures"];
   if (!signatures.is_object()) signatures = json::object{};
   json::value& own = signatures.as_object()[server_name];

@@ -36,25 +36,34 @@ std::string Accounts::user_id_for(std::string_view localpart) const {
   return "@" + std::string(localpart) + ":" + config_.server_name;
 }
 
-core::Result<Session> Accounts::authenticate(std::string_view access_token, std::string_view ip) {
-  auto owner = store_.token_owner(core::token_digest(access_token));
+core::Result<Session> Accounts::session_of(const std::string& digest) {
+  if (auto it = sessions_.find(digest); it != sessions_.end()) return it->second;
+  auto owner = store_.token_owner(digest);
   if (!owner) return core::fail(Errc::kUnknownToken, "Invalid access token");
   auto user = store_.user(owner->user_id);
   if (!user || user->deactivated) return core::fail(Errc::kUnknownToken, "Invalid access token");
+  // The owner was a user ID when it was stored; one that is not is the store's fault.
+  auto user_id = core::UserId::parse(owner->user_id);
+  if (!user_id) return core::fail(Errc::kInternal, "Invalid stored user ID");
+  if (sessions_.size() >= kMaxSessions) sessions_.clear();
+  return sessions_.emplace(digest, Session{std::move(*user_id), owner->device_id, user->admin, user->guest})
+      .first->second;
+}
+
+core::Result<Session> Accounts::authenticate(std::string_view access_token, std::string_view ip) {
+  auto session = session_of(core::token_digest(access_token));
+  if (!session) return session;
   const std::string truncated = truncate_ip(ip);
   const std::int64_t now = core::now_ms();
-  std::string key = owner->user_id + '|' + owner->device_id;
+  std::string key = session->user_id.str() + '|' + session->device_id;
   if (last_ip_write_.size() >= kMaxIpWrites && !last_ip_write_.contains(key)) last_ip_write_.clear();
   auto& last = last_ip_write_[std::move(key)];
   if (now - last.first > 60'000 || last.second != truncated) {
     last = {now, truncated};
-    store_.record_client_ip(owner->user_id, owner->device_id, truncated, now);
-    store_.upsert_device({owner->user_id, owner->device_id, "", now, truncated});
+    store_.record_client_ip(session->user_id.str(), session->device_id, truncated, now);
+    store_.upsert_device({session->user_id.str(), session->device_id, "", now, truncated});
   }
-  // The owner was a user ID when it was stored; one that is not is the store's fault.
-  auto user_id = core::UserId::parse(owner->user_id);
-  if (!user_id) return core::fail(Errc::kInternal, "Invalid stored user ID");
-  return Session{std::move(*user_id), owner->device_id, user->admin, user->guest};
+  return session;
 }
 
 core::Status Accounts::check_username(std::string_view localpart) {
@@ -100,6 +109,7 @@ core::Result<std::string> Accounts::guest_of(std::string_view access_token) {
 core::Result<std::string> Accounts::upgrade_guest(const std::string& user_id, std::string password_hash) {
   if (!store_.upgrade_guest(user_id, password_hash))
     return core::fail(Errc::kUserInUse, "This guest account was upgraded already");
+  sessions_.clear();  // they said guest
   return user_id;
 }
 
@@ -121,7 +131,10 @@ LoginResult Accounts::create_session(const std::string& user_id, std::optional<s
   const bool new_device = !store_.device(user_id, *device_id);
   // Reusing a device keeps its keys and to-device inbox; only its old tokens stop working.
   if (new_device) make_room_for_device(user_id);
-  else store_.revoke_device_tokens(user_id, *device_id);
+  else {
+    store_.revoke_device_tokens(user_id, *device_id);
+    sessions_.clear();
+  }
   store_.upsert_device({user_id, *device_id, bounded_device_name(device_display_name), core::now_ms(), ""});
   std::string token = core::new_access_token();
   store_.add_access_token(core::token_digest(token), {user_id, *device_id});
@@ -210,6 +223,7 @@ void Accounts::logout_all(const std::string& user_id) {
 
 void Accounts::delete_device(const std::string& user_id, const std::string& device_id) {
   store_.delete_device(user_id, device_id);
+  sessions_.clear();
   last_ip_write_.erase(user_id + '|' + device_id);
   devices_changed_(user_id);
 }
@@ -244,6 +258,7 @@ void Accounts::deactivate(const core::UserId& user_id) {
   leave_rooms_(user_id);
   logout_all(user_id);
   store_.set_deactivated(user_id);
+  sessions_.clear();
 }
 
 void Accounts::expire_client_ips() {

@@ -59,11 +59,17 @@ class Accounts {
         devices_changed_(std::move(devices_changed)),
         leave_rooms_(std::move(leave_rooms)) {}
 
-  // M_UNKNOWN_TOKEN for an unknown token or a deactivated user.
+  // M_UNKNOWN_TOKEN for an unknown token or a deactivated user. The sessions of tokens used
+  // recently are kept, so a request reads the store only for a token not seen lately: whatever
+  // ends a token or changes what its Session holds (a device deleted, a device logged in again,
+  // deactivation, a guest upgraded) goes through this class and forgets them all. A tool that
+  // did so in the store behind the running server's back would leave tokens working.
   core::Result<Session> authenticate(std::string_view access_token, std::string_view ip);
   // The devices whose last address written is remembered (a write at most once a minute per
   // device and address); beyond, all are forgotten, which costs each one more write.
   static constexpr std::size_t kMaxIpWrites = 20'000;
+  // Sessions kept by token digest; beyond, all are forgotten and read again.
+  static constexpr std::size_t kMaxSessions = 20'000;
 
   // M_INVALID_USERNAME for a bad localpart, M_USER_IN_USE when taken.
   core::Status check_username(std::string_view localpart);
@@ -128,6 +134,8 @@ class Accounts {
  private:
   // Deletes the user's least recently seen devices until a new one fits devices_per_user.
   void make_room_for_device(const std::string& user_id);
+  // The session of the token whose digest is `digest`, from sessions_ or the store.
+  core::Result<Session> session_of(const std::string& digest);
 
   const AccountsOptions& config_;
   storage::AccountStore& store_;
@@ -137,6 +145,7 @@ class Accounts {
   // per device and address). Bounded: forgotten at kMaxIpWrites.
   std::unordered_map<std::string, std::pair<std::int64_t, std::string>> last_ip_write_;
   std::unordered_map<std::string, std::int64_t> nonces_;  // nonce -> expiry (ms)
+  std::unordered_map<std::string, Session> sessions_;     // token digest -> its session
 };
 
 // 192.0.2.77 -> 192.0.2.0; 2001:db8:1:2::5 -> 2001:db8:1::  (privacy: no full addresses kept)
