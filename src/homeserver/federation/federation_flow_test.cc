@@ -25,7 +25,7 @@ struct Federated {
     server.receiver = &receiver;
     server.path.write_path.subscribe([this](const Written& written) { sender.on_written(written); });
   }
-  testing::NoScheduler scheduler;
+  http::InlineScheduler scheduler;
   PduIntake intake;
   Receiver receiver;
   FederationSender sender;

@@ -59,9 +59,23 @@ void FederationSender::on_written(const Written& written) {
   const json::object* acl = written.room.content("m.room.server_acl", "");
   std::erase_if(servers, [&](const std::string& server) { return !rooms::server_allowed_by_acl(acl, server); });
   if (servers.empty()) return;
-  json::object pdu = event.pdu;
-  rooms::sign_own_event(pdu, *written.room.rules, server_name_, key_);
-  send_pdu({servers.begin(), servers.end()}, pdu);
+  auto signing = std::make_shared<Signing>(Signing{{servers.begin(), servers.end()}, event.pdu});
+  signing_.push_back(signing);
+  // The worker touches only `signing`'s PDU; the rules are static, the key is immutable.
+  scheduler_.run_blocking([signing, rules = written.room.rules, server = server_name_,
+                           &key = key_] { rooms::sign_own_event(signing->pdu, *rules, server, key); },
+                          [this, signing] {
+                            signing->signed_ = true;
+                            send_signed();
+                          });
+}
+
+void FederationSender::send_signed() {
+  while (!signing_.empty() && signing_.front()->signed_) {
+    const std::shared_ptr<Signing> next = std::move(signing_.front());
+    signing_.pop_front();
+    send_pdu(next->destinations, next->pdu);
+  }
 }
 
 void FederationSender::send_pdu(const std::vector<std::string>& destinations, const json::object& pdu) {

@@ -34,7 +34,8 @@ class FederationSender {
   // server with a member joined after it, and, for m.room.member other than an invite (which
   // went through /invite), the target's server (so the server of a user who left or was kicked
   // hears of it); never to a server the room's server ACL denies (nor are its room EDUs).
-  // Signed here (rooms::sign_own_event), once for all its destinations.
+  // It is signed (rooms::sign_own_event) once for all its destinations, on the worker pool;
+  // events leave in the order they were written whichever signature is done first.
   void on_written(const Written& written);
 
   void send_edu(const std::string& destination, json::object edu);
@@ -63,7 +64,15 @@ class FederationSender {
     int failures = 0;
     std::unique_ptr<http::Timer> retry;
   };
+  // A written event on its way to `destinations`, being signed off the loop.
+  struct Signing {
+    std::vector<std::string> destinations;
+    json::object pdu;
+    bool signed_ = false;
+  };
   void send_pdu(const std::vector<std::string>& destinations, const json::object& pdu);
+  // Sends the signed events at the front of signing_ (those before them are gone already).
+  void send_signed();
   void pump(const std::string& destination);
   void finish(const std::string& destination, const IncomingResponse& response);
 
@@ -72,6 +81,7 @@ class FederationSender {
   http::Scheduler& scheduler_;
   const core::SigningKey& key_;
   std::map<std::string, Queue> queues_;
+  std::deque<std::shared_ptr<Signing>> signing_;  // in the order written
   std::uint64_t next_txn_ = 0;
   const std::int64_t started_ms_;  // with next_txn_, a txnId this server never used before
 };

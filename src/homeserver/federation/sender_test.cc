@@ -69,6 +69,45 @@ TEST_F(FederationSenderTest, ItsOwnEventsLeaveSignedByThisServerOnceForEveryDest
   }
 }
 
+// Signing runs on the worker pool, where a later event's signature may be done first: the
+// events still leave in the order they were written.
+TEST_F(FederationSenderTest, EventsLeaveInTheOrderWrittenWhicheverSignatureIsDoneFirst) {
+  struct Deferred final : http::Scheduler {
+    void post(std::function<void()> fn) override { fn(); }
+    std::unique_ptr<http::Timer> after(std::chrono::milliseconds, std::function<void()>) override { return nullptr; }
+    void run_blocking(std::function<void()> work, std::function<void()> then) override {
+      jobs.emplace_back(std::move(work), std::move(then));
+    }
+    void finish(std::size_t i) {
+      jobs.at(i).first();
+      jobs.at(i).second();
+    }
+    std::vector<std::pair<std::function<void()>, std::function<void()>>> jobs;
+  } pool;
+  FederationSender deferred{"here.example", transport, pool, key};
+  join({"@a:here.example", "@b:there.example"});
+  for (int n = 1; n <= 3; ++n) {
+    BuiltEvent event;
+    event.row.sender = "@a:here.example";
+    event.row.type = "m.room.message";
+    event.pdu = json::object{{"type", "m.room.message"}, {"sender", "@a:here.example"}, {"n", n}};
+    deferred.on_written({room, event, {}, false});
+  }
+  ASSERT_EQ(pool.jobs.size(), 3u);
+  pool.finish(2);
+  pool.finish(1);
+  EXPECT_TRUE(transport.sent.empty());  // the first is not signed yet
+  pool.finish(0);
+  ASSERT_EQ(transport.sent.size(), 1u);  // one transaction in flight: the first, the others behind it
+  EXPECT_EQ(transport.body(0).at("pdus").as_array().at(0).at("n"), 1);
+  transport.answer(200);
+  ASSERT_EQ(transport.sent.size(), 2u);
+  const json::array& rest = transport.body(1).at("pdus").as_array();
+  ASSERT_EQ(rest.size(), 2u);
+  EXPECT_EQ(rest.at(0).at("n"), 2);
+  EXPECT_EQ(rest.at(1).at("n"), 3);
+}
+
 TEST_F(FederationSenderTest, TheRoomsServerAclHoldsForOutgoingEventsAndEdus) {
   join({"@a:here.example", "@b:there.example", "@d:third.example"});
   auto acl = std::make_shared<const json::object>(
