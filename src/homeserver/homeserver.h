@@ -218,7 +218,7 @@ class Homeserver {
                      share(server, "m.presence", json::object{{"push", json::array{update}}});
                  }),
         sync(store, store, store, store, room_cache_, typing_, presence, notifier_, scheduler, device_lists, keys,
-             to_device, aggregations_),
+             to_device, aggregations_, options.timeline.server_name, key),
         search(room_cache_, store, store, store, store),
         openid(store),
         identity_servers(

@@ -15,7 +15,7 @@ using storage::StreamPos;
 SyncPass::SyncPass(const SyncRequest& request, const Filter& filter, storage::EventStore& store,
                    storage::RelationStore& relations, storage::UserDataStore& user_data, StreamPos now,
                    const Typing& typing, SentMembers& sent, UnreadCounts& unread, PushRulesCache& rules_cache,
-                   Aggregations& aggregations)
+                   Aggregations& aggregations, const std::string& server_name, const core::SigningKey& key)
     : request(request),
       store(store),
       relations(relations),
@@ -25,6 +25,8 @@ SyncPass::SyncPass(const SyncRequest& request, const Filter& filter, storage::Ev
       unread(unread),
       rules_cache(rules_cache),
       aggregations(aggregations),
+      server_name(server_name),
+      key(key),
       now(now),
       since(std::min(request.since.pos, now)),
       user(request.session.user_id),
@@ -115,7 +117,8 @@ json::object SyncService::compute_with(const SyncRequest& request, SentMembers& 
     with_ignored->room.timeline.ignored = std::move(ignored);
   }
   SyncPass pass(request, with_ignored ? *with_ignored : request.filter, store_, relation_store_, user_data_store_,
-                position_store_.current_pos(), typing_, sent, unread_counts_, push_rules_cache_, aggregations_);
+                position_store_.current_pos(), typing_, sent, unread_counts_, push_rules_cache_, aggregations_,
+                server_name_, key_);
   SyncAccountData account_data = account_data_section(pass);
   const std::vector<storage::Membership> memberships = store_.user_memberships(pass.user);
   json::object rooms = rooms_section(pass, rooms_, memberships, account_data.rooms);

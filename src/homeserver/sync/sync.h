@@ -11,6 +11,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "core/crypto.h"
 #include "core/ids.h"
 #include "homeserver/accounts/accounts.h"
 #include "homeserver/e2ee/device_lists.h"
@@ -51,7 +52,8 @@ class SyncService {
   SyncService(storage::EventStore& store, storage::RelationStore& relation_store,
               storage::PositionStore& position_store, storage::UserDataStore& user_data_store, RoomCache& rooms,
               Typing& typing, Presence& presence, Notifier& notifier, http::Scheduler& scheduler,
-              DeviceLists& device_lists, Keys& keys, ToDevice& to_device, Aggregations& aggregations)
+              DeviceLists& device_lists, Keys& keys, ToDevice& to_device, Aggregations& aggregations,
+              std::string server_name, const core::SigningKey& key)
       : store_(store),
         relation_store_(relation_store),
         position_store_(position_store),
@@ -63,6 +65,8 @@ class SyncService {
         keys_(keys),
         to_device_(to_device),
         aggregations_(aggregations),
+        server_name_(std::move(server_name)),
+        key_(key),
         long_poll_(notifier, scheduler) {}
 
   // Calls `done` exactly once with the response body, now or when woken/timed out.
@@ -98,6 +102,9 @@ class SyncService {
   Keys& keys_;
   ToDevice& to_device_;
   Aggregations& aggregations_;
+  // For event_format "federation": this server's events as they leave it, signed.
+  const std::string server_name_;
+  const core::SigningKey& key_;
   LongPoll long_poll_;
   // Lazy loading's memory: 100,000 members over all devices, about 10 MB.
   SentMembersCache sent_members_{100'000};

@@ -201,7 +201,7 @@ std::optional<json::object> joined_room(SyncPass& pass, const RoomState& room, c
   const std::vector<storage::StoredEvent> state_events = joined_state(pass, room, timeline, newly, heroes);
   remember_sent_members(pass, membership.room_id, newly, state_events, timeline);
   json::object room_json;
-  json::array timeline_json = format_all(pass, timeline.events, true);
+  json::array timeline_json = format_all(pass, room, timeline.events, true);
   // Bundled aggregations where the client lacks the events to aggregate itself: a gap in the
   // timeline, or a room new to this sync (an incremental timeline brings every child).
   if (timeline.limited || newly)
@@ -210,7 +210,7 @@ std::optional<json::object> joined_room(SyncPass& pass, const RoomState& room, c
       {"events", std::move(timeline_json)},
       {"limited", timeline.limited},
       {"prev_batch", stream_token(timeline.events.empty() ? pass.now : timeline.events.front().pos - 1)}};
-  room_json[pass.state_field] = {{"events", format_all(pass, state_events, false)}};
+  room_json[pass.state_field] = {{"events", format_all(pass, room, state_events, false)}};
   room_json["ephemeral"] = {{"events", std::move(ephemeral)}};
   room_json["account_data"] = {{"events", std::move(account_data)}};
   unread_notifications(pass, room, membership, room_json);

@@ -32,7 +32,7 @@ struct SyncPass {
   SyncPass(const SyncRequest& request, const Filter& filter, storage::EventStore& store,
            storage::RelationStore& relations, storage::UserDataStore& user_data, storage::StreamPos now,
            const Typing& typing, SentMembers& sent, UnreadCounts& unread, PushRulesCache& rules_cache,
-           Aggregations& aggregations);
+           Aggregations& aggregations, const std::string& server_name, const core::SigningKey& key);
 
   const SyncRequest& request;
   storage::EventStore& store;
@@ -43,6 +43,8 @@ struct SyncPass {
   UnreadCounts& unread;
   PushRulesCache& rules_cache;
   Aggregations& aggregations;
+  const std::string& server_name;  // and key: this server's events in the federation format are signed
+  const core::SigningKey& key;
   const storage::StreamPos now;
   const storage::StreamPos since;
   const std::string& user;
@@ -107,6 +109,7 @@ std::optional<json::object> joined_room(SyncPass& pass, const RoomState& room, c
 
 // Shared by the room sections: the events as the filter's event_format asks (client events,
 // or PDUs carrying their event_id and the client event's content and unsigned).
-json::array format_all(SyncPass& pass, const std::vector<storage::StoredEvent>& events, bool with_prev_content);
+json::array format_all(SyncPass& pass, const RoomState& room, const std::vector<storage::StoredEvent>& events,
+                       bool with_prev_content);
 
 }  // namespace myelin::homeserver

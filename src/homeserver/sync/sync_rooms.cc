@@ -7,12 +7,14 @@
 #include "homeserver/timeline/client_format.h"
 #include "homeserver/timeline/pagination.h"
 #include "homeserver/timeline/visibility.h"
+#include "rooms/event_format.h"
 
 namespace myelin::homeserver {
 
 using storage::StreamPos;
 
-json::array format_all(SyncPass& pass, const std::vector<storage::StoredEvent>& events, bool with_prev_content) {
+json::array format_all(SyncPass& pass, const RoomState& room, const std::vector<storage::StoredEvent>& events,
+                       bool with_prev_content) {
   json::array out;
   out.reserve(events.size());
   for (const auto& event : events) {
@@ -23,6 +25,7 @@ json::array format_all(SyncPass& pass, const std::vector<storage::StoredEvent>& 
     }
     auto pdu = core::parse_json_object(event.json);
     if (!pdu) continue;  // stored PDUs are JSON
+    rooms::sign_own_event(*pdu, *room.rules, pass.server_name, pass.key);
     (*pdu)["event_id"] = event.event_id;
     (*pdu)["content"] = std::move(client["content"]);  // redacted when the event was
     if (json::value* unsigned_ = client.if_contains("unsigned")) (*pdu)["unsigned"] = std::move(*unsigned_);
@@ -114,12 +117,12 @@ std::optional<json::object> left_room(SyncPass& pass, const RoomState& room, con
     }
   }
   std::string prev_batch = stream_token(events.empty() ? pass.since : events.front().pos - 1);
-  json::array timeline = format_all(pass, events, true);
+  json::array timeline = format_all(pass, room, events, true);
   if (page.more || !joined_at_since)
     pass.aggregations.bundle(pass.user, pass.device, visible.last(membership.pos), events, timeline);
   return json::object{
       {"timeline", {{"events", std::move(timeline)}, {"limited", page.more}, {"prev_batch", prev_batch}}},
-      {pass.state_field, {{"events", format_all(pass, state_events, false)}}},
+      {pass.state_field, {{"events", format_all(pass, room, state_events, false)}}},
       {"account_data", {{"events", json::array{}}}}};
 }
 
