@@ -5,6 +5,7 @@
 
 #include "core/base64.h"
 #include "core/ids.h"
+#include "rooms/auth_util.h"
 
 namespace myelin::rooms {
 namespace {
@@ -88,11 +89,7 @@ void add_event_signature(json::object& pdu, const RoomVersionRules& rules, std::
 
 void sign_own_event(json::object& pdu, const RoomVersionRules& rules, std::string_view server_name,
                     const core::SigningKey& key) {
-  const json::value* sender = pdu.if_contains("sender");
-  if (!sender || !sender->is_string()) return;
-  const std::string_view user_id = sender->get_string();
-  const auto colon = user_id.find(':');
-  if (colon == std::string_view::npos || user_id.substr(colon + 1) != server_name) return;
+  if (internal::server_of(internal::string_field(pdu, "sender")) != server_name) return;
   if (const json::value* signatures = pdu.if_contains("signatures"); signatures && signatures->is_object()) {
     const json::value* own = signatures->get_object().if_contains(server_name);
     if (own && own->is_object() && !own->get_object().empty()) return;

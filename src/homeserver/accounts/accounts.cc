@@ -99,11 +99,10 @@ std::string Accounts::register_guest() {
 }
 
 core::Result<std::string> Accounts::guest_of(std::string_view access_token) {
-  auto owner = store_.token_owner(core::token_digest(access_token));
-  auto user = owner ? store_.user(owner->user_id) : std::nullopt;
-  if (!user || user->deactivated) return core::fail(Errc::kUnknownToken, "Invalid guest access token");
-  if (!user->guest) return core::fail(Errc::kForbidden, "This access token is not a guest's");
-  return owner->user_id;
+  auto session = session_of(core::token_digest(access_token));
+  if (!session) return std::unexpected(session.error());
+  if (!session->guest) return core::fail(Errc::kForbidden, "This access token is not a guest's");
+  return session->user_id.str();
 }
 
 core::Result<std::string> Accounts::upgrade_guest(const std::string& user_id, std::string password_hash) {

@@ -59,23 +59,25 @@ void FederationSender::on_written(const Written& written) {
   const json::object* acl = written.room.content("m.room.server_acl", "");
   std::erase_if(servers, [&](const std::string& server) { return !rooms::server_allowed_by_acl(acl, server); });
   if (servers.empty()) return;
-  auto signing = std::make_shared<Signing>(Signing{{servers.begin(), servers.end()}, event.pdu});
-  signing_.push_back(signing);
-  // The worker touches only `signing`'s PDU; the rules are static, the key is immutable.
-  scheduler_.run_blocking([signing, rules = written.room.rules, server = server_name_,
-                           &key = key_] { rooms::sign_own_event(signing->pdu, *rules, server, key); },
-                          [this, signing] {
-                            signing->signed_ = true;
-                            send_signed();
-                          });
+  if (waiting_.size() >= kMaxQueuedPdus) waiting_.pop_front();  // as a destination's queue drops them
+  waiting_.push_back({{servers.begin(), servers.end()}, event.pdu, written.room.rules});
+  sign_waiting();
 }
 
-void FederationSender::send_signed() {
-  while (!signing_.empty() && signing_.front()->signed_) {
-    const std::shared_ptr<Signing> next = std::move(signing_.front());
-    signing_.pop_front();
-    send_pdu(next->destinations, next->pdu);
-  }
+void FederationSender::sign_waiting() {
+  if (signing_ || waiting_.empty()) return;
+  signing_ = true;
+  auto batch = std::make_shared<std::deque<Unsigned>>(std::exchange(waiting_, {}));
+  // The worker touches only the batch; the key is immutable.
+  scheduler_.run_blocking(
+      [batch, server = server_name_, &key = key_] {
+        for (Unsigned& event : *batch) rooms::sign_own_event(event.pdu, *event.rules, server, key);
+      },
+      [this, batch] {
+        for (const Unsigned& event : *batch) send_pdu(event.destinations, event.pdu);
+        signing_ = false;  // only now: an event written while these were sent comes after them
+        sign_waiting();
+      });
 }
 
 void FederationSender::send_pdu(const std::vector<std::string>& destinations, const json::object& pdu) {

@@ -34,8 +34,9 @@ class FederationSender {
   // server with a member joined after it, and, for m.room.member other than an invite (which
   // went through /invite), the target's server (so the server of a user who left or was kicked
   // hears of it); never to a server the room's server ACL denies (nor are its room EDUs).
-  // It is signed (rooms::sign_own_event) once for all its destinations, on the worker pool;
-  // events leave in the order they were written whichever signature is done first.
+  // It is signed (rooms::sign_own_event) once for all its destinations, on the worker pool:
+  // the events written meanwhile wait (at most kMaxQueuedPdus, the oldest go) and are signed
+  // together next, so they leave in the order written and one batch at a time takes the pool.
   void on_written(const Written& written);
 
   void send_edu(const std::string& destination, json::object edu);
@@ -64,15 +65,15 @@ class FederationSender {
     int failures = 0;
     std::unique_ptr<http::Timer> retry;
   };
-  // A written event on its way to `destinations`, being signed off the loop.
-  struct Signing {
+  // A written event on its way to `destinations`, to be signed off the loop.
+  struct Unsigned {
     std::vector<std::string> destinations;
     json::object pdu;
-    bool signed_ = false;
+    const rooms::RoomVersionRules* rules;  // static: safe on the worker
   };
   void send_pdu(const std::vector<std::string>& destinations, const json::object& pdu);
-  // Sends the signed events at the front of signing_ (those before them are gone already).
-  void send_signed();
+  // Unless a batch is on the pool: the events waiting go there to be signed, then out.
+  void sign_waiting();
   void pump(const std::string& destination);
   void finish(const std::string& destination, const IncomingResponse& response);
 
@@ -81,7 +82,8 @@ class FederationSender {
   http::Scheduler& scheduler_;
   const core::SigningKey& key_;
   std::map<std::string, Queue> queues_;
-  std::deque<std::shared_ptr<Signing>> signing_;  // in the order written
+  std::deque<Unsigned> waiting_;  // written, not yet signed, in order
+  bool signing_ = false;          // a batch is on the pool
   std::uint64_t next_txn_ = 0;
   const std::int64_t started_ms_;  // with next_txn_, a txnId this server never used before
 };

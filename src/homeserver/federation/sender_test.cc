@@ -69,9 +69,10 @@ TEST_F(FederationSenderTest, ItsOwnEventsLeaveSignedByThisServerOnceForEveryDest
   }
 }
 
-// Signing runs on the worker pool, where a later event's signature may be done first: the
-// events still leave in the order they were written.
-TEST_F(FederationSenderTest, EventsLeaveInTheOrderWrittenWhicheverSignatureIsDoneFirst) {
+// Signing runs on the worker pool, one batch at a time: the events written while a batch is
+// signed wait (at most kMaxQueuedPdus, the oldest go) and are signed next, and all leave in the
+// order written.
+TEST_F(FederationSenderTest, EventsLeaveInTheOrderWrittenOneSigningBatchAtATime) {
   struct Deferred final : http::Scheduler {
     void post(std::function<void()> fn) override { fn(); }
     std::unique_ptr<http::Timer> after(std::chrono::milliseconds, std::function<void()>) override { return nullptr; }
@@ -86,26 +87,34 @@ TEST_F(FederationSenderTest, EventsLeaveInTheOrderWrittenWhicheverSignatureIsDon
   } pool;
   FederationSender deferred{"here.example", transport, pool, key};
   join({"@a:here.example", "@b:there.example"});
-  for (int n = 1; n <= 3; ++n) {
+  auto write_n = [&](int n) {
     BuiltEvent event;
     event.row.sender = "@a:here.example";
     event.row.type = "m.room.message";
     event.pdu = json::object{{"type", "m.room.message"}, {"sender", "@a:here.example"}, {"n", n}};
     deferred.on_written({room, event, {}, false});
-  }
-  ASSERT_EQ(pool.jobs.size(), 3u);
-  pool.finish(2);
-  pool.finish(1);
-  EXPECT_TRUE(transport.sent.empty());  // the first is not signed yet
+  };
+  const int last = static_cast<int>(FederationSender::kMaxQueuedPdus) + 2;
+  for (int n = 1; n <= last; ++n) write_n(n);
+  ASSERT_EQ(pool.jobs.size(), 1u);  // the first event's batch; the others wait for it
+  EXPECT_TRUE(transport.sent.empty());
   pool.finish(0);
-  ASSERT_EQ(transport.sent.size(), 1u);  // one transaction in flight: the first, the others behind it
+  ASSERT_EQ(transport.sent.size(), 1u);  // one transaction in flight: the first
   EXPECT_EQ(transport.body(0).at("pdus").as_array().at(0).at("n"), 1);
+  ASSERT_EQ(pool.jobs.size(), 2u);  // the waiting ones, the oldest beyond the bound gone
   transport.answer(200);
+  pool.finish(1);
   ASSERT_EQ(transport.sent.size(), 2u);
-  const json::array& rest = transport.body(1).at("pdus").as_array();
-  ASSERT_EQ(rest.size(), 2u);
-  EXPECT_EQ(rest.at(0).at("n"), 2);
-  EXPECT_EQ(rest.at(1).at("n"), 3);
+  const json::object& next = transport.body(1).at("pdus").as_array().at(0).as_object();
+  EXPECT_EQ(next.at("n"), 3);  // event 2 was dropped: kMaxQueuedPdus + 1 waited
+  EXPECT_TRUE(
+      core::verify_json(rooms::redact(next, *room.rules), "here.example", key.key_id(), key.public_key_base64()));
+  transport.answer(200);
+  ASSERT_EQ(transport.sent.size(), 3u);
+  const json::array& rest = transport.body(2).at("pdus").as_array();
+  ASSERT_EQ(rest.size(), FederationSender::kMaxPdusPerTransaction);
+  EXPECT_EQ(rest.at(0).at("n"), 4);
+  EXPECT_EQ(rest.at(1).at("n"), 5);
 }
 
 TEST_F(FederationSenderTest, TheRoomsServerAclHoldsForOutgoingEventsAndEdus) {
